@@ -1,0 +1,1 @@
+"""Entry points: the CLI now, the HTTP API next."""

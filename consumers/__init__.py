@@ -1,0 +1,1 @@
+"""Everything that touches Kafka: relay, consumer runners, dead letters."""

@@ -1,0 +1,185 @@
+"""Clues riders report from the street (线索直报), and how officers triage them."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Iterable
+from uuid import UUID
+
+from pydantic import Field
+
+from domain import errors
+from domain.aggregate import Aggregate, Context
+from domain.events import Event, Frozen
+
+
+class Category(StrEnum):
+    FAKE_MEAL_READY = "fake_meal_ready"  # 虚假出餐
+    UNSAFE_FOOD = "unsafe_food"
+    FIRE_HAZARD = "fire_hazard"
+    BLOCKED_FIRE_LANE = "blocked_fire_lane"
+    TRAFFIC_HAZARD = "traffic_hazard"
+    ELDERLY_FALL = "elderly_fall"
+    ROBBERY = "robbery"
+    OTHER = "other"
+
+
+class Location(Frozen):
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+
+
+class ClueStatus(StrEnum):
+    REPORTED = "reported"
+    ACCEPTED = "accepted"
+    DUPLICATE = "duplicate"
+    REJECTED = "rejected"
+    CLOSED = "closed"
+
+
+class ClueReported(Event):
+    # v1 stored `lat` and `lon` as top-level fields and had no duplicate candidates.
+    schema_version = 2
+
+    grid_id: UUID
+    district: str
+    reporter_id: UUID
+    category: Category
+    text: str
+    location: Location
+    evidence_hashes: tuple[str, ...] = ()
+    duplicate_candidates: tuple[UUID, ...] = ()
+
+
+class ClueMarkedDuplicate(Event):
+    of_clue_id: UUID
+
+
+class DuplicateLinked(Event):
+    """The other end of a duplicate link, on the original clue."""
+
+    duplicate_id: UUID
+
+
+class ClueAccepted(Event):
+    task_id: UUID
+
+
+class ClueRejected(Event):
+    reason: str
+
+
+class ClueClosed(Event):
+    reason: str
+
+
+class Clue(Aggregate):
+    def __init__(self, id: UUID) -> None:
+        super().__init__(id)
+        self.grid_id: UUID | None = None
+        self.district = ""
+        self.category = Category.OTHER
+        self.status = ClueStatus.REPORTED
+        self.reported_at: datetime | None = None
+        self.task_id: UUID | None = None
+        self.duplicates: set[UUID] = set()
+
+    def report(self, ctx: Context, *, grid_id: UUID, district: str, reporter_id: UUID, category: Category,
+               text: str, location: Location, evidence_hashes: tuple[str, ...],
+               duplicate_candidates: tuple[UUID, ...]) -> None:
+        if self.exists:
+            raise errors.AlreadyRegistered(f"clue {self.id} exists already")
+        if not text.strip():
+            raise errors.InvalidInput("a clue needs a description")
+        self._trigger(ctx, ClueReported, grid_id=grid_id, district=district, reporter_id=reporter_id,
+                      category=category, text=text, location=location, evidence_hashes=evidence_hashes,
+                      duplicate_candidates=duplicate_candidates)
+
+    def accept(self, ctx: Context, task_id: UUID) -> None:
+        self._require_untriaged()
+        self._trigger(ctx, ClueAccepted, task_id=task_id)
+
+    def mark_duplicate(self, ctx: Context, original: Clue) -> None:
+        self._require_untriaged()
+        if original.id == self.id:
+            raise errors.InvalidInput("a clue cannot duplicate itself")
+        if original.category != self.category:
+            raise errors.InvalidInput("a duplicate must have the same category as its original")
+        self._trigger(ctx, ClueMarkedDuplicate, of_clue_id=original.id)
+        original._trigger(ctx, DuplicateLinked, duplicate_id=self.id)
+
+    def reject(self, ctx: Context, reason: str) -> None:
+        self._require_untriaged()
+        if not reason.strip():
+            raise errors.InvalidInput("a rejection needs a reason the rider can read")
+        self._trigger(ctx, ClueRejected, reason=reason)
+
+    def close(self, ctx: Context, reason: str) -> None:
+        if self.status is ClueStatus.ACCEPTED:
+            self._trigger(ctx, ClueClosed, reason=reason)
+
+    def _require_untriaged(self) -> None:
+        if self.status is not ClueStatus.REPORTED:
+            raise errors.ClueAlreadyTriaged(f"clue {self.id} is {self.status.value}", clue_id=str(self.id),
+                                            status=self.status.value)
+
+    def _when(self, event: Event) -> None:
+        match event:
+            case ClueReported():
+                self.grid_id, self.district, self.category = event.grid_id, event.district, event.category
+                self.reported_at = event.timestamp
+            case ClueAccepted():
+                self.status, self.task_id = ClueStatus.ACCEPTED, event.task_id
+            case ClueMarkedDuplicate():
+                self.status = ClueStatus.DUPLICATE
+            case DuplicateLinked():
+                self.duplicates.add(event.duplicate_id)
+            case ClueRejected():
+                self.status = ClueStatus.REJECTED
+            case ClueClosed():
+                self.status = ClueStatus.CLOSED
+
+
+# --- duplicate detection -------------------------------------------------------
+
+@dataclass(frozen=True)
+class OpenClue:
+    id: UUID
+    category: Category
+    location: Location
+    reported_at: datetime
+
+
+@dataclass(frozen=True)
+class DuplicatePolicy:
+    """FixMyStreet looks 250 m around for the public (1 km for staff), same
+    category, open reports only; we add a time window so last year's pothole
+    does not swallow today's."""
+
+    radius_m: float = 250.0
+    window: timedelta = timedelta(hours=72)
+
+
+EARTH_RADIUS_M = 6_371_000.0
+
+
+def distance_m(a: Location, b: Location) -> float:
+    """Great-circle distance (haversine); plenty for a 250 m question."""
+    phi1, phi2 = math.radians(a.lat), math.radians(b.lat)
+    dphi, dlmb = phi2 - phi1, math.radians(b.lon - a.lon)
+    h = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlmb / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
+
+
+def likely_duplicates(category: Category, location: Location, at: datetime, open_clues: Iterable[OpenClue],
+                      policy: DuplicatePolicy) -> tuple[UUID, ...]:
+    """Open clues of the same category within the radius and window, nearest first."""
+    near = [
+        (distance_m(location, clue.location), clue.id)
+        for clue in open_clues
+        if clue.category == category and timedelta(0) <= at - clue.reported_at <= policy.window
+    ]
+    return tuple(clue_id for d, clue_id in sorted(near) if d <= policy.radius_m)

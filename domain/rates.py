@@ -1,0 +1,123 @@
+"""District rate schedules (what a verified piece pays) and budgets (what a district may spend)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from pydantic import Field, StrictInt
+
+from domain import errors
+from domain.aggregate import Aggregate, Context
+from domain.events import Event, Frozen
+from domain.ids import derived_id
+from domain.money import Fen
+
+
+class Rate(Frozen):
+    fen: StrictInt = Field(ge=0)
+    points: StrictInt = Field(ge=0, default=0)
+
+
+class RateScheduleIssued(Event):
+    district: str
+    version: int
+    effective_from: datetime
+    rates: dict[str, Rate]
+    cap_day_fen: StrictInt = Field(ge=0)
+    cap_month_fen: StrictInt = Field(ge=0)
+
+
+class RateSchedule(Aggregate):
+    """One per district; each issue is a new version, none is edited."""
+
+    @staticmethod
+    def id_for(district: str) -> UUID:
+        return derived_id("rate-schedule", district)
+
+    def __init__(self, id: UUID) -> None:
+        super().__init__(id)
+        self.versions: list[RateScheduleIssued] = []
+
+    def issue(self, ctx: Context, district: str, effective_from: datetime, rates: dict[str, Rate],
+              cap_day_fen: Fen, cap_month_fen: Fen) -> int:
+        if not rates:
+            raise errors.InvalidInput("a rate schedule needs at least one rate")
+        if cap_day_fen > cap_month_fen:
+            raise errors.InvalidInput(f"day cap {cap_day_fen} fen exceeds month cap {cap_month_fen} fen")
+        event = self._trigger(ctx, RateScheduleIssued, district=district, version=len(self.versions) + 1,
+                              effective_from=effective_from, rates=rates, cap_day_fen=cap_day_fen,
+                              cap_month_fen=cap_month_fen)
+        return event.version
+
+    def in_effect(self, at: datetime) -> RateScheduleIssued:
+        """The latest version whose effective date has come; a later issue with an
+        earlier date wins over an older one (that is how corrections are made)."""
+        current = [v for v in self.versions if v.effective_from <= at]
+        if not current:
+            raise errors.NoRateInEffect(f"no rate schedule in effect at {at.isoformat()}", at=at.isoformat())
+        return max(current, key=lambda v: (v.effective_from, v.version))
+
+    def knows(self, rate_code: str) -> bool:
+        return any(rate_code in v.rates for v in self.versions)
+
+    def _when(self, event: Event) -> None:
+        match event:
+            case RateScheduleIssued():
+                self.versions.append(event)
+
+
+class BudgetAllocated(Event):
+    district: str
+    period: str
+    fen: StrictInt = Field(gt=0)
+
+
+class BudgetCommitted(Event):
+    piece_id: UUID
+    rider_id: UUID
+    fen: StrictInt = Field(ge=0)
+    # Remedies of upheld appeals are owed whatever is left, and may overcommit.
+    remedy: bool = False
+
+
+class BudgetReleased(Event):
+    piece_id: UUID
+    fen: StrictInt = Field(ge=0)
+
+
+class Budget(Aggregate):
+    """One per district and month. Kept apart from the rate schedule so that awards
+    in one month do not contend with schedule changes or with other months."""
+
+    @staticmethod
+    def id_for(district: str, period: str) -> UUID:
+        return derived_id("budget", district, period)
+
+    def __init__(self, id: UUID) -> None:
+        super().__init__(id)
+        self.allocated: Fen = 0
+        self.committed: Fen = 0
+        self.released: Fen = 0
+
+    @property
+    def remaining(self) -> Fen:
+        return self.allocated - self.committed + self.released
+
+    def allocate(self, ctx: Context, district: str, period: str, amount: Fen) -> None:
+        self._trigger(ctx, BudgetAllocated, district=district, period=period, fen=amount)
+
+    def commit(self, ctx: Context, piece_id: UUID, rider_id: UUID, amount: Fen, remedy: bool = False) -> None:
+        self._trigger(ctx, BudgetCommitted, piece_id=piece_id, rider_id=rider_id, fen=amount, remedy=remedy)
+
+    def release(self, ctx: Context, piece_id: UUID, amount: Fen) -> None:
+        self._trigger(ctx, BudgetReleased, piece_id=piece_id, fen=amount)
+
+    def _when(self, event: Event) -> None:
+        match event:
+            case BudgetAllocated():
+                self.allocated += event.fen
+            case BudgetCommitted():
+                self.committed += event.fen
+            case BudgetReleased():
+                self.released += event.fen

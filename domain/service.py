@@ -1,0 +1,136 @@
+"""The application service: one method, `execute`, for every command of DESIGN §4.
+
+    app = GridGovernance()                      # SQLite under var/ unless told otherwise
+    outcome = app.execute(ClaimTask(task_id=t, rider_id=r), Actor(id=str(r), role=Role.RIDER))
+    outcome.position                            # where the command's events sit in the log
+
+Concurrency is optimistic: a command decides on the aggregates as loaded, and the
+store refuses the write if another command appended to any of them meanwhile.
+Then the command is decided again on fresh state — which usually turns a lost
+race into the domain's own answer (TaskAlreadyClaimed), not a retry-later.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, ClassVar
+from uuid import UUID
+
+from eventsourcing.application import Application
+from eventsourcing.persistence import IntegrityError
+from eventsourcing.utils import get_topic
+
+from domain import errors
+from domain.aggregate import Context
+from domain.clock import Clock, SystemClock
+from domain.clue_index import OpenClueIndex
+from domain.clues import DuplicatePolicy
+from domain.commands import Command
+from domain.events import Actor
+from domain.handlers import HANDLERS
+from domain.idempotency import IdempotencyRecord
+from domain.ids import IdFactory, derived_id, random_ids
+from domain.persistence import OrjsonTranscoder, PydanticMapper
+from domain.personal import KeyStore, unseal
+from domain.riders import Rider
+from domain.unit_of_work import UnitOfWork
+
+MAX_ATTEMPTS = 10
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a command returns: its position in the log and what it created."""
+
+    position: int
+    result: dict[str, Any]
+    # True when an idempotency key matched an earlier command: nothing was
+    # appended, `result` is the first one and `position` the log head now.
+    replayed: bool = False
+
+
+class GridGovernance(Application):
+    name = "gridgov"
+    env: ClassVar[dict[str, str]] = {
+        "TRANSCODER_TOPIC": get_topic(OrjsonTranscoder),
+        "MAPPER_TOPIC": get_topic(PydanticMapper),
+        # Embedded default: a SQLite file; PERSISTENCE_MODULE=eventsourcing.postgres switches.
+        "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+        "SQLITE_DBNAME": "var/gridgov.sqlite",
+        "SQLITE_LOCK_TIMEOUT": "10",
+        "POSTGRES_POOL_SIZE": "8",
+        "POSTGRES_MAX_OVERFLOW": "16",
+        "POSTGRES_LOCK_TIMEOUT": "5",
+    }
+
+    def __init__(self, env: dict[str, str] | None = None, *, clock: Clock | None = None,
+                 ids: IdFactory | None = None) -> None:
+        super().__init__(env)
+        self.clock: Clock = clock or SystemClock()
+        self.ids: IdFactory = ids or random_ids
+        self.keys = KeyStore(self.recorder.datastore)  # type: ignore[attr-defined]
+        self.duplicate_policy = DuplicatePolicy(
+            radius_m=float(self.env.get("DUPLICATE_RADIUS_M", "250")),
+            window=timedelta(hours=float(self.env.get("DUPLICATE_WINDOW_H", "72"))),
+        )
+        self.open_clues = OpenClueIndex(self.recorder, self.mapper, self.duplicate_policy)
+
+    def construct_recorder(self):  # type: ignore[no-untyped-def]
+        # SQLite will not create the folder of its file; `var/` may not exist yet.
+        if "sqlite" in (self.env.get("PERSISTENCE_MODULE") or ""):
+            db = self.env.get("SQLITE_DBNAME") or ""
+            if db and ":memory:" not in db and "mode=memory" not in db:
+                os.makedirs(os.path.dirname(os.path.abspath(db)), exist_ok=True)
+        return super().construct_recorder()
+
+    # --- commands ----------------------------------------------------------------
+
+    def execute(self, command: Command, actor: Actor, *, idempotency_key: str | None = None,
+                correlation_id: UUID | None = None) -> Outcome:
+        handler = HANDLERS[type(command)]
+        name = type(command).__name__
+        digest = hashlib.sha256(name.encode() + b"\0" + command.model_dump_json().encode()).hexdigest()
+        # A retried request keeps its causation id, so its events (if any) say so.
+        command_id = derived_id("command", idempotency_key) if idempotency_key else self.ids()
+        for _ in range(MAX_ATTEMPTS):
+            ctx = Context(actor=actor, now=self.clock.now(), command_id=command_id,
+                          correlation_id=correlation_id or command_id)
+            uow = UnitOfWork(self)
+            record = None
+            if idempotency_key is not None:
+                record = uow.get(IdempotencyRecord, IdempotencyRecord.id_for(idempotency_key))
+                if record.exists:
+                    return self._replay(record, name, digest, idempotency_key)
+            result = handler(uow, ctx, command)
+            if record is not None:
+                record.record(ctx, name, digest, result)
+            try:
+                recordings = self.save(*uow.loaded.values())
+            except IntegrityError:
+                continue  # someone else appended first: decide again on fresh state
+            position = recordings[-1].notification.id if recordings else self.head()
+            return Outcome(position=position, result=result)
+        raise errors.ConcurrencyConflict(f"{name} kept conflicting with other writers; try again")
+
+    def _replay(self, record: IdempotencyRecord, name: str, digest: str, key: str) -> Outcome:
+        if record.command != name or record.payload_sha256 != digest:
+            raise errors.IdempotencyKeyReused(
+                f"idempotency key {key!r} was used for a different {'payload' if record.command == name else 'command'}",
+                first_command=record.command)
+        return Outcome(position=self.head(), result=record.result, replayed=True)
+
+    # --- small queries the domain itself can answer ----------------------------------
+
+    def head(self) -> int:
+        return self.recorder.max_notification_id() or 0
+
+    def personal_data(self, rider_id: UUID) -> dict[str, str] | None:
+        """A rider's name and phone, or None once erased."""
+        rider = UnitOfWork(self).get(Rider, rider_id, errors.RiderNotFound)
+        key = self.keys.get(rider_id)
+        if key is None or rider.erased:
+            return None
+        return unseal(key, rider.personal_sealed)

@@ -1,0 +1,49 @@
+"""What one command touches: the aggregates it loaded and the helpers it may use.
+
+All of it is saved in one `Application.save` call, i.e. one transaction: a
+command's events across several aggregates land together or not at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+
+from domain import errors
+from domain.aggregate import Aggregate, WrongStream
+
+if TYPE_CHECKING:
+    from domain.service import GridGovernance
+
+A = TypeVar("A", bound=Aggregate)
+
+
+@dataclass
+class UnitOfWork:
+    app: GridGovernance
+    loaded: dict[UUID, Aggregate] = field(default_factory=dict)
+
+    def get(self, cls: type[A], id: UUID, missing: type[errors.NotFound] | None = None) -> A:
+        """Load an aggregate; raise `missing` if it has no events, or hand back a
+        fresh one when `missing` is None (streams named by a key start empty)."""
+        if id in self.loaded:
+            aggregate = self.loaded[id]
+            if not isinstance(aggregate, cls):
+                raise errors.InvalidInput(f"{id} is a {type(aggregate).__name__}, not a {cls.__name__}")
+            return aggregate
+        try:
+            aggregate = self.app.repository.get(id, projector_func=cls.project)
+        except (AggregateNotFoundError, WrongStream):
+            if missing is not None:
+                raise missing(f"no {cls.__name__.lower()} with id {id}", id=str(id)) from None
+            aggregate = cls(id)
+        self.loaded[id] = aggregate
+        return aggregate
+
+    def new(self, cls: type[A], id: UUID | None = None) -> A:
+        aggregate = cls(id or self.app.ids())
+        self.loaded[aggregate.id] = aggregate
+        return aggregate

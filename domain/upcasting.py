@@ -1,0 +1,42 @@
+"""Upcasters: functions that lift a stored event's state one schema version up.
+
+Stored events are never rewritten; they are lifted on the way out. Each step is
+keyed by (event type name, version it lifts from) and tested against a committed
+sample of that version in tests/samples/.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+State = dict[str, Any]
+Upcaster = Callable[[State], State]
+
+UPCASTERS: dict[tuple[str, int], Upcaster] = {}
+
+
+def upcaster(event_type: str, from_version: int) -> Callable[[Upcaster], Upcaster]:
+    def register(fn: Upcaster) -> Upcaster:
+        UPCASTERS[(event_type, from_version)] = fn
+        return fn
+
+    return register
+
+
+def upcast(event_type: str, state: State, stored_version: int, current_version: int) -> State:
+    for version in range(stored_version, current_version):
+        try:
+            step = UPCASTERS[(event_type, version)]
+        except KeyError:
+            raise LookupError(f"no upcaster for {event_type} v{version} -> v{version + 1}") from None
+        state = step(state)
+    return state
+
+
+@upcaster("ClueReported", 1)
+def _clue_location_nested(state: State) -> State:
+    """v1 kept the position as top-level `lat`/`lon` and knew nothing of duplicates."""
+    state = dict(state)
+    state["location"] = {"lat": state.pop("lat"), "lon": state.pop("lon")}
+    state.setdefault("duplicate_candidates", [])
+    return state
