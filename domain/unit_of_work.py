@@ -32,7 +32,8 @@ class UnitOfWork:
         if id in self.loaded:
             aggregate = self.loaded[id]
             if not isinstance(aggregate, cls):
-                raise errors.InvalidInput(f"{id} is a {type(aggregate).__name__}, not a {cls.__name__}")
+                raise (missing or errors.InvalidInput)(f"{id} is a {type(aggregate).__name__}, not a {cls.__name__}",
+                                                       id=str(id))
             return aggregate
         try:
             aggregate = self.app.repository.get(id, projector_func=cls.project)

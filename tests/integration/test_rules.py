@@ -1,0 +1,286 @@
+"""The rules of DESIGN §4 as stories, run on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from uuid import UUID, uuid4
+
+import pytest
+
+from domain import commands as c
+from domain import errors
+from domain.appeals import Outcome, Remedy, RemedyKind, Subject, SubjectKind
+from domain.clues import Category, Location
+from domain.events import Actor, Role
+from domain.rates import Rate
+from domain.subsidies import SubsidyAccount, SubsidyAwarded, SubsidyCapped, SubsidyReversed
+from domain.tasks import ClaimReleased, ReleaseReason, TaskClaimed
+from tests.world import WENJIANG_CENTRE, World, rider_actor
+
+
+def nothing_written(world: World, action, error: type[errors.DomainError]) -> errors.DomainError:  # type: ignore[no-untyped-def]
+    head = world.app.head()
+    with pytest.raises(error) as caught:
+        action()
+    assert world.app.head() == head, "a refused command must append nothing"
+    return caught.value
+
+
+def test_a_verified_piece_pays_the_rate_and_points_once(world: World) -> None:
+    grid, rider = world.scene()
+    task, outcome = world.piece(grid, rider)
+    assert outcome.result["awarded_fen"] == 500 and outcome.result["points"] == 5
+    account = world.app.repository.get(SubsidyAccount.id_for(rider, world.period), projector_func=SubsidyAccount.project)
+    assert account.balance == 500
+    nothing_written(world, lambda: world.verify(task), errors.TaskNotAwaitingVerification)
+    assert [e.piece_id for e in world.events() if isinstance(e, SubsidyAwarded)] == [task]
+
+
+class TestBadInputWritesNothing:
+    def test_unknown_grid(self, world: World) -> None:
+        _, rider = world.scene()
+        nothing_written(world, lambda: world.do(c.JoinGrid(rider_id=rider, grid_id=uuid4()), rider_actor(rider)),
+                        errors.GridNotFound)
+
+    def test_an_id_of_another_kind_is_not_a_grid(self, world: World) -> None:
+        _, rider = world.scene()
+        nothing_written(world, lambda: world.do(c.JoinGrid(rider_id=rider, grid_id=rider), rider_actor(rider)),
+                        errors.GridNotFound)
+
+    def test_rider_not_in_the_grid(self, world: World) -> None:
+        grid, _ = world.scene()
+        outsider = world.rider()
+        task = world.task(grid)
+        nothing_written(world, lambda: world.claim(task, outsider), errors.NotAMember)
+        nothing_written(world, lambda: world.report(outsider, grid), errors.NotAMember)
+
+    @pytest.mark.parametrize("amount", [-1, 1.5, 100.0, "100", True])
+    def test_negative_or_float_money(self, world: World, amount: object) -> None:
+        world.scene()
+        nothing_written(world, lambda: world.do(c.AllocateBudget(district=world.district, period=world.period,
+                                                                 fen=amount), world.admin), errors.InvalidInput)
+        nothing_written(world, lambda: world.schedule(rates={"x": {"fen": amount}}),
+                        errors.InvalidInput)
+
+    def test_completion_by_someone_who_did_not_claim(self, world: World) -> None:
+        grid, rider = world.scene()
+        other = world.rider(grid)
+        task = world.task(grid)
+        world.claim(task, rider)
+        nothing_written(world, lambda: world.complete(task, other), errors.NotTheClaimant)
+
+    def test_a_rider_acts_only_as_itself(self, world: World) -> None:
+        grid, rider = world.scene()
+        other = world.rider(grid)
+        task = world.task(grid)
+        nothing_written(world, lambda: world.do(c.ClaimTask(task_id=task, rider_id=rider), rider_actor(other)),
+                        errors.NotAllowed)
+
+    def test_an_officer_of_another_grid_cannot_verify(self, world: World) -> None:
+        grid, rider = world.scene()
+        stranger = Actor(id="officer-elsewhere", role=Role.GRID_OFFICER)
+        world.grid("柳城-2", officer=stranger)
+        task = world.task(grid)
+        world.claim(task, rider)
+        world.complete(task, rider)
+        nothing_written(world, lambda: world.do(c.VerifyCompletion(task_id=task), stranger),
+                        errors.NotAnOfficerOfGrid)
+
+    def test_expired_claim(self, world: World) -> None:
+        grid, rider = world.scene()
+        task = world.task(grid, ttl=600)
+        world.claim(task, rider)
+        world.clock.advance(601)
+        error = nothing_written(world, lambda: world.complete(task, rider), errors.ClaimExpired)
+        assert "expired" in error.message
+
+    def test_suspended_rider_cannot_claim(self, world: World) -> None:
+        grid, rider = world.scene()
+        task = world.task(grid)
+        world.do(c.SuspendRider(rider_id=rider, reason="investigation"), world.admin)
+        nothing_written(world, lambda: world.claim(task, rider), errors.RiderSuspended)
+        world.do(c.ReinstateRider(rider_id=rider, reason="cleared"), world.admin)
+        world.claim(task, rider)
+
+    def test_unknown_rate_code(self, world: World) -> None:
+        grid, _ = world.scene()
+        nothing_written(world, lambda: world.task(grid, rate_code="no-such-rate"), errors.UnknownRateCode)
+
+
+def test_an_expired_claim_returns_the_task_to_the_board(world: World) -> None:
+    grid, first = world.scene()
+    second = world.rider(grid)
+    task = world.task(grid, ttl=600)
+    world.claim(task, first)
+    with pytest.raises(errors.TaskAlreadyClaimed):
+        world.claim(task, second)
+    world.clock.advance(600)
+    world.claim(task, second)
+    kinds = [(type(e).__name__, getattr(e, "reason", None)) for e in world.events(task)]
+    assert kinds[-3:] == [("TaskClaimed", None), ("ClaimReleased", ReleaseReason.EXPIRED), ("TaskClaimed", None)]
+    with pytest.raises(errors.NotTheClaimant):
+        world.complete(task, first)
+
+
+def test_the_sweep_releases_expired_claims(world: World) -> None:
+    grid, rider = world.scene()
+    task = world.task(grid, ttl=60)
+    world.claim(task, rider)
+    assert world.do(c.ExpireClaim(task_id=task), world.engine).result == {"released": False}
+    world.clock.advance(61)
+    assert world.do(c.ExpireClaim(task_id=task), world.engine).result == {"released": True}
+    assert isinstance(world.events(task)[-1], ClaimReleased)
+
+
+class TestIdempotency:
+    def test_a_repeated_command_returns_the_first_result_and_appends_nothing(self, world: World) -> None:
+        world.scene()
+        first = world.do(c.RegisterGrid(district="温江", street="s", community="c", name="g"), world.admin,
+                         idempotency_key="k-1")
+        head = world.app.head()
+        again = world.do(c.RegisterGrid(district="温江", street="s", community="c", name="g"), world.admin,
+                         idempotency_key="k-1")
+        assert again.replayed and again.result == first.result
+        assert world.app.head() == head
+
+    def test_the_same_key_with_another_payload_is_refused(self, world: World) -> None:
+        world.scene()
+        world.do(c.RegisterGrid(district="温江", street="s", community="c", name="g"), world.admin,
+                 idempotency_key="k-2")
+        error = nothing_written(world, lambda: world.do(c.RegisterGrid(district="温江", street="s", community="c",
+                                                                        name="other"), world.admin,
+                                                        idempotency_key="k-2"), errors.IdempotencyKeyReused)
+        assert "different payload" in error.message
+        nothing_written(world, lambda: world.do(c.AllocateBudget(district="温江", period="2026-11", fen=5),
+                                                world.admin, idempotency_key="k-2"), errors.IdempotencyKeyReused)
+
+    def test_a_retried_verification_pays_once(self, world: World) -> None:
+        grid, rider = world.scene()
+        task = world.task(grid)
+        world.claim(task, rider)
+        world.complete(task, rider)
+        first = world.do(c.VerifyCompletion(task_id=task), world.officer, idempotency_key="verify-1")
+        second = world.do(c.VerifyCompletion(task_id=task), world.officer, idempotency_key="verify-1")
+        assert second.result == first.result
+        assert world.count(SubsidyAwarded) == 1
+
+
+class TestDuplicateClues:
+    def test_a_nearby_open_clue_of_the_same_category_is_listed(self, world: World) -> None:
+        grid, rider = world.scene()
+        first = UUID(world.report(rider, grid).result["clue_id"])
+        near = Location(lat=WENJIANG_CENTRE.lat + 0.0009, lon=WENJIANG_CENTRE.lon)  # ~100 m north
+        far = Location(lat=WENJIANG_CENTRE.lat + 0.0045, lon=WENJIANG_CENTRE.lon)  # ~500 m
+        assert world.report(rider, grid, location=near).result["duplicate_candidates"] == [str(first)]
+        assert world.report(rider, grid, location=far).result["duplicate_candidates"] == []
+        assert world.report(rider, grid, Category.UNSAFE_FOOD, near).result["duplicate_candidates"] == []
+
+    def test_old_or_closed_clues_are_not_candidates(self, world: World) -> None:
+        grid, rider = world.scene()
+        first = UUID(world.report(rider, grid).result["clue_id"])
+        world.do(c.RejectClue(clue_id=first, reason="not a hazard"), world.officer)
+        assert world.report(rider, grid).result["duplicate_candidates"] == []
+        world.clock.advance(timedelta(hours=73).total_seconds())
+        assert world.report(rider, grid).result["duplicate_candidates"] == []
+
+    def test_the_officer_links_them_both_ways(self, world: World) -> None:
+        grid, rider = world.scene()
+        original = UUID(world.report(rider, grid).result["clue_id"])
+        duplicate = UUID(world.report(rider, grid).result["clue_id"])
+        world.do(c.MarkDuplicate(clue_id=duplicate, of_clue_id=original), world.officer)
+        assert world.events(duplicate)[-1].of_clue_id == original
+        assert world.events(original)[-1].duplicate_id == duplicate
+        assert world.report(rider, grid).result["duplicate_candidates"] == [str(original)]
+
+
+class TestCapsAndBudget:
+    def test_a_cap_withholds_and_records_what_it_withheld(self, world: World) -> None:
+        grid = world.grid()
+        world.schedule(cap_day=2_000)
+        world.budget()
+        rider = world.rider(grid)
+        _, first = world.piece(grid, rider, "fire")
+        _, second = world.piece(grid, rider, "fire")
+        assert (first.result["awarded_fen"], second.result["awarded_fen"]) == (1_200, 800)
+        assert second.result["withheld_fen"] == 400 and second.result["limit"] == "day_cap"
+        capped = [e for e in world.events() if isinstance(e, SubsidyCapped)]
+        assert [(e.withheld_fen, e.limit.value) for e in capped] == [(400, "day_cap")]
+        world.clock.advance(86_400)  # a new day frees the day cap
+        assert world.piece(grid, rider, "fire")[1].result["awarded_fen"] == 1_200
+
+    def test_the_budget_is_never_overspent(self, world: World) -> None:
+        grid = world.grid()
+        world.schedule()
+        world.budget(fen=700)
+        rider = world.rider(grid)
+        awards = [world.piece(grid, rider)[1].result for _ in range(3)]
+        assert [a["awarded_fen"] for a in awards] == [500, 200, 0]
+        assert [a["limit"] for a in awards] == [None, "budget", "budget"]
+
+
+def test_a_later_rate_schedule_applies_from_its_effective_date(world: World) -> None:
+    grid, rider = world.scene()
+    world.schedule(rates={"patrol": Rate(fen=800, points=8)}, effective_from=world.clock.now() + timedelta(days=1))
+    assert world.piece(grid, rider)[1].result["awarded_fen"] == 500
+    world.clock.advance(86_400)
+    piece = world.piece(grid, rider)[1].result
+    assert (piece["awarded_fen"], piece["rate_version"]) == (800, 2)
+
+
+def test_payouts_and_points_never_go_below_zero(world: World) -> None:
+    grid, rider = world.scene()
+    world.piece(grid, rider)
+    settle = c.SettlePayout(rider_id=rider, period=world.period, batch_id="2026-11-A", fen=500)
+    world.do(settle, world.admin)
+    nothing_written(world, lambda: world.do(settle, world.admin), errors.BatchAlreadySettled)
+    nothing_written(world, lambda: world.do(c.SettlePayout(rider_id=rider, period=world.period, batch_id="B", fen=1),
+                                            world.admin), errors.InsufficientBalance)
+    redeem = c.RedeemPoints(rider_id=rider, item="车辆配件更换", partner="partner-1", points=5)
+    world.do(redeem, rider_actor(rider))
+    nothing_written(world, lambda: world.do(redeem, rider_actor(rider)), errors.InsufficientPoints)
+
+
+def test_an_upheld_appeal_reinstates_a_reversed_award_with_new_events(world: World) -> None:
+    grid, rider = world.scene()
+    task, _ = world.piece(grid, rider)
+    world.do(c.ReverseAward(rider_id=rider, period=world.period, piece_id=task, reason="photo unclear"), world.admin)
+    appeal = UUID(world.do(c.FileAppeal(rider_id=rider, district=world.district, text="the photo shows the lane",
+                                        subject=Subject(kind=SubjectKind.AWARD, ref=str(task), period=world.period)),
+                           rider_actor(rider)).result["appeal_id"])
+    world.do(c.AssignAppeal(appeal_id=appeal, assignee_id="party-committee-1"), world.admin)
+    world.do(c.NoteAppeal(appeal_id=appeal, text="counselling given"),
+             Actor(id="party-committee-1", role=Role.GRID_OFFICER))
+    decided = world.do(c.DecideAppeal(appeal_id=appeal, outcome=Outcome.UPHELD, reason="evidence was clear",
+                                      remedy=Remedy(kind=RemedyKind.REINSTATE_AWARD)), world.admin)
+    assert decided.result["remedy_fen"] == 500
+    ledger = [e for e in world.events() if isinstance(e, (SubsidyAwarded, SubsidyReversed))]
+    assert [(type(e).__name__, e.fen) for e in ledger] == [
+        ("SubsidyAwarded", 500), ("SubsidyReversed", 500), ("SubsidyAwarded", 500)]
+    assert ledger[-1].appeal_id == appeal and ledger[-1].kind.value == "remedy"
+    account = world.app.repository.get(SubsidyAccount.id_for(rider, world.period), projector_func=SubsidyAccount.project)
+    assert account.balance == 500
+    nothing_written(world, lambda: world.do(c.DecideAppeal(appeal_id=appeal, outcome=Outcome.DISMISSED, reason="x"),
+                                            world.admin), errors.AppealAlreadyDecided)
+
+
+def test_every_event_says_who_caused_it_and_why(world: World) -> None:
+    grid, rider = world.scene()
+    correlation = uuid4()
+    task = world.task(grid)
+    outcome = world.do(c.ClaimTask(task_id=task, rider_id=rider), rider_actor(rider), correlation_id=correlation)
+    claimed = [e for e in world.events(task) if isinstance(e, TaskClaimed)][-1]
+    assert claimed.meta.actor == rider_actor(rider)
+    assert claimed.meta.correlation_id == correlation
+    assert claimed.meta.causation_id != correlation
+    assert outcome.position == world.app.head()
+    for event in world.events():
+        assert event.meta.actor.id and event.meta.causation_id and event.meta.correlation_id
+
+
+def test_erasure_shreds_personal_data_but_keeps_the_history(world: World) -> None:
+    _, rider = world.scene()
+    assert world.app.personal_data(rider) == {"name": "骑手1", "phone": "13800000001"}
+    world.do(c.ErasePersonalData(rider_id=rider, reason="rider's request"), rider_actor(rider))
+    assert world.app.personal_data(rider) is None
+    assert world.app.keys.get(rider) is None
+    assert type(world.events(rider)[0]).__name__ == "RiderRegistered"
