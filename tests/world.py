@@ -104,3 +104,53 @@ class World:
 
     def count(self, event_type: type[Event]) -> int:
         return sum(isinstance(e, event_type) for e in self.events())
+
+
+def tour_of_every_event_type(world: World) -> None:
+    """One story that makes every event type of the catalogue at least once
+    (the sample freezer and the catalogue tests rely on it)."""
+    from domain.appeals import Outcome as Decision
+    from domain.appeals import Remedy, RemedyKind, Subject, SubjectKind
+
+    grid, rider = world.scene()
+    other = world.rider(grid)
+    world.do(c.CertifySupervisor(rider_id=rider, certificate="食品安全监督员-0001"), world.admin)
+    clue = UUID(world.report(rider, grid).result["clue_id"])
+    dup = UUID(world.report(other, grid).result["clue_id"])
+    world.do(c.MarkDuplicate(clue_id=dup, of_clue_id=clue), world.officer)
+    junk = UUID(world.report(other, grid, Category.OTHER).result["clue_id"])
+    world.do(c.RejectClue(clue_id=junk, reason="not in this grid's remit"), world.officer)
+    task = UUID(world.do(c.AcceptClue(clue_id=clue, kind="fire-check", rate_code="fire", claim_ttl_s=600),
+                         world.officer, idempotency_key="tour-accept").result["task_id"])
+    world.claim(task, rider)
+    world.clock.advance(601)
+    world.do(c.ExpireClaim(task_id=task), world.engine)
+    world.claim(task, other)
+    world.do(c.ReleaseClaim(task_id=task, rider_id=other, reason="reassigned"), world.officer)
+    world.claim(task, rider)
+    world.complete(task, rider)
+    world.do(c.RejectCompletion(task_id=task, reason="photo too dark"), world.officer)
+    world.complete(task, rider)
+    world.verify(task)  # closes the clue
+    for _ in range(2):
+        world.piece(grid, rider, "fire")  # the second hits the day cap
+    cancelled = world.task(grid)
+    world.do(c.CancelTask(task_id=cancelled, reason="resolved by the fire brigade"), world.officer)
+    world.do(c.ReverseAward(rider_id=rider, period=world.period, piece_id=task, reason="wrong address"), world.admin)
+    world.do(c.SettlePayout(rider_id=rider, period=world.period, batch_id="tour-1", fen=100), world.admin)
+    world.do(c.RedeemPoints(rider_id=rider, item="社区食堂工作餐", partner="canteen", points=5), rider_actor(rider))
+    world.do(c.ExpirePoints(rider_id=rider, points=1, reason="year end"), world.admin)
+    appeal = UUID(world.do(c.FileAppeal(rider_id=rider, district=world.district, text="the address was right",
+                                        subject=Subject(kind=SubjectKind.AWARD, ref=str(task), period=world.period)),
+                           rider_actor(rider)).result["appeal_id"])
+    world.do(c.AssignAppeal(appeal_id=appeal, assignee_id="committee-1"), world.admin)
+    world.do(c.NoteAppeal(appeal_id=appeal, text="checked the map"), world.admin)
+    world.do(c.DecideAppeal(appeal_id=appeal, outcome=Decision.UPHELD, reason="address confirmed",
+                            remedy=Remedy(kind=RemedyKind.REINSTATE_AWARD)), world.admin)
+    world.do(c.LeaveGrid(rider_id=other, grid_id=grid), rider_actor(other))
+    world.do(c.SuspendRider(rider_id=other, reason="complaint"), world.admin)
+    world.do(c.ReinstateRider(rider_id=other, reason="complaint withdrawn"), world.admin)
+    world.do(c.ErasePersonalData(rider_id=other, reason="left the platform"), rider_actor(other))
+    spare = world.grid("柳城-9")
+    world.do(c.RemoveOfficer(grid_id=spare, officer_id=world.officer.id), world.admin)
+    world.do(c.RetireGrid(grid_id=spare, reason="merged into 柳城-1"), world.admin)
