@@ -286,7 +286,8 @@ def verify_completion(uow: UnitOfWork, ctx: Context, cmd: c.VerifyCompletion) ->
                                 piece_id=task.id, rate_code=task.rate_code, rate_version=schedule.version,
                                 rate_fen=rate.fen, cap_day=schedule.cap_day_fen, cap_month=schedule.cap_month_fen,
                                 budget_room=budget.remaining)
-    budget.commit(ctx, piece_id=task.id, rider_id=rider_id, amount=split.awarded)
+    if split.awarded:
+        budget.commit(ctx, piece_id=task.id, rider_id=rider_id, amount=split.awarded)
     uow.get(PointsAccount, PointsAccount.id_for(rider_id)).earn(ctx, task.id, rate.points)
     if task.source_clue_id is not None:
         uow.get(Clue, task.source_clue_id, errors.ClueNotFound).close(ctx, "task verified")
@@ -350,7 +351,8 @@ def _account(uow: UnitOfWork, rider_id: UUID, period: str) -> SubsidyAccount:
 def reverse_award(uow: UnitOfWork, ctx: Context, cmd: c.ReverseAward) -> Result:
     require_role(ctx, Role.DISTRICT_ADMIN)
     award = _account(uow, cmd.rider_id, cmd.period).reverse(ctx, cmd.piece_id, cmd.reason)
-    uow.get(Budget, Budget.id_for(award.district, cmd.period)).release(ctx, cmd.piece_id, award.fen)
+    if award.fen:
+        uow.get(Budget, Budget.id_for(award.district, cmd.period)).release(ctx, cmd.piece_id, award.fen)
     return {"reversed_fen": award.fen}
 
 

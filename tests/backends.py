@@ -1,0 +1,42 @@
+"""Fresh stores outside pytest fixtures, for hypothesis state machines that need
+one per example. Same rules as conftest: PostgreSQL is required in CI."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from typing import Callable
+
+import psycopg
+import pytest
+
+from tests.conftest import _dsn, postgres_settings
+
+Cleanup = Callable[[], None]
+
+
+def fresh_store(kind: str) -> tuple[dict[str, str], Cleanup]:
+    if kind == "sqlite":
+        folder = tempfile.TemporaryDirectory()
+        return ({"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": f"{folder.name}/events.sqlite"},
+                folder.cleanup)
+    settings = postgres_settings()
+    schema = f"p_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(_dsn(settings), autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+
+    def drop() -> None:
+        with psycopg.connect(_dsn(settings), autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+    return {**settings, "POSTGRES_SCHEMA": schema}, drop
+
+
+def require_postgres() -> None:
+    try:
+        psycopg.connect(_dsn(postgres_settings())).close()
+    except psycopg.OperationalError as e:
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL is required in CI and is not reachable: {e}")
+        pytest.skip(f"PostgreSQL not reachable: {e}")
