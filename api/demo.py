@@ -1,0 +1,313 @@
+"""A deterministic day in Chengdu: the six districts of the city's programme,
+their grids and officers, a few hundred riders, a rate schedule and budget, and
+one simulated day of clues, claims, completions, verifications, awards,
+redemptions, a payout and one appeal. Same seed, same story, same summary.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Callable
+from uuid import UUID
+
+from eventsourcing.utils import get_topic
+
+from domain import commands as c
+from domain import errors
+from domain.appeals import Outcome as Decision
+from domain.appeals import Remedy, RemedyKind, Subject, SubjectKind
+from domain.clock import CHINA, ManualClock, local_month
+from domain.clues import Category, Location
+from domain.events import Actor, Role
+from domain.rates import Rate
+from domain.service import GridGovernance
+from domain.subsidies import SubsidyAccount
+from domain.tasks import GridTask, TaskPublished, TaskStatus
+
+DAY_START = datetime(2026, 11, 2, 7, 0, tzinfo=CHINA)
+TICK_S = 300  # five minutes
+TICKS = 16 * 12  # 07:00 to 23:00
+
+# district -> (centre, streets)
+DISTRICTS: dict[str, tuple[Location, tuple[str, ...]]] = {
+    "温江": (Location(lat=30.6826, lon=103.8560), ("柳城街道", "公平街道", "涌泉街道")),
+    "锦江": (Location(lat=30.6571, lon=104.0817), ("春熙路街道", "书院街街道", "牛市口街道")),
+    "双流": (Location(lat=30.5744, lon=103.9236), ("东升街道", "九江街道", "西航港街道")),
+    "青羊": (Location(lat=30.6742, lon=104.0610), ("少城街道", "草市街街道", "府南街道")),
+    "新都": (Location(lat=30.8231, lon=104.1587), ("新都街道", "大丰街道", "三河街道")),
+    "成华": (Location(lat=30.6600, lon=104.1010), ("猛追湾街道", "双桥子街道", "府青路街道")),
+}
+RATES = {
+    "clue-check": Rate(fen=300, points=3),  # go and look at a reported clue
+    "fire-lane": Rate(fen=800, points=8),
+    "patrol": Rate(fen=500, points=5),
+    "elderly-visit": Rate(fen=1_000, points=10),
+}
+TASK_RATE = {Category.BLOCKED_FIRE_LANE: "fire-lane", Category.FIRE_HAZARD: "fire-lane",
+             Category.ELDERLY_FALL: "elderly-visit"}
+CATEGORY_WEIGHTS = {Category.FAKE_MEAL_READY: 20, Category.UNSAFE_FOOD: 10, Category.FIRE_HAZARD: 12,
+                    Category.BLOCKED_FIRE_LANE: 18, Category.TRAFFIC_HAZARD: 25, Category.ELDERLY_FALL: 6,
+                    Category.ROBBERY: 2, Category.OTHER: 7}
+REDEEMABLE = [("车辆配件更换", "电动车配件店"), ("商超购物减免", "社区超市"), ("社区食堂工作餐", "社区食堂")]
+
+
+@dataclass
+class GridInfo:
+    id: UUID
+    district: str
+    centre: Location
+    officer: Actor
+    riders: list[UUID] = field(default_factory=list)
+
+
+@dataclass
+class Summary:
+    events: int
+    commands: int
+    refused: int
+    riders: int
+    grids: int
+    clues: int
+    duplicates_flagged: int
+    tasks: dict[str, int]
+    awarded_fen: int
+    top_balances: list[tuple[UUID, int]]
+    appeal: str
+
+
+class Demo:
+    def __init__(self, app: GridGovernance, clock: ManualClock, seed: int, riders: int = 300,
+                 progress: Callable[[int, int], None] | None = None) -> None:
+        self.app, self.clock, self.rng = app, clock, random.Random(seed)
+        self.rider_count = riders
+        self.progress = progress or (lambda done, total: None)
+        self.grids: list[GridInfo] = []
+        self.admins: dict[str, Actor] = {}
+        self.rider_grids: dict[UUID, list[GridInfo]] = {}
+        self.reported: list[tuple[UUID, GridInfo, tuple[str, ...]]] = []
+        self.tasks: dict[UUID, GridInfo] = {}
+        self.claims: dict[UUID, tuple[UUID, int]] = {}  # task -> (rider, tick it will be done)
+        self.awaiting: list[UUID] = []
+        self.verified: list[tuple[UUID, UUID]] = []  # (task, rider)
+        self.commands = self.refused = self.clue_count = self.flagged = 0
+
+    # --- the story ------------------------------------------------------------------
+    def run(self) -> Summary:
+        self.clock.set(DAY_START.replace(hour=6))
+        self.set_up_city()
+        self.clock.set(DAY_START)
+        for tick in range(TICKS):
+            self.one_tick(tick)
+            self.clock.advance(TICK_S)
+            self.progress(tick + 1, TICKS)
+        self.end_of_day()
+        return self.summary()
+
+    def do(self, command: c.Command, actor: Actor) -> dict | None:
+        """Run a command; the demo's riders make honest mistakes, the engine refuses them."""
+        self.commands += 1
+        try:
+            return self.app.execute(command, actor).result
+        except errors.DomainError:
+            self.refused += 1
+            return None
+
+    def set_up_city(self) -> None:
+        month = local_month(DAY_START)
+        for district, (centre, streets) in DISTRICTS.items():
+            admin = self.admins[district] = Actor(id=f"admin-{district}", role=Role.DISTRICT_ADMIN)
+            self.do(c.IssueRateSchedule(district=district, effective_from=DAY_START.replace(day=1, hour=0),
+                                        rates=RATES, cap_day_fen=3_000, cap_month_fen=60_000), admin)
+            self.do(c.AllocateBudget(district=district, period=month, fen=2_000_000), admin)
+            for n, street in enumerate(streets):
+                for block in range(2):
+                    where = Location(lat=centre.lat + self.rng.uniform(-0.02, 0.02),
+                                     lon=centre.lon + self.rng.uniform(-0.02, 0.02))
+                    result = self.do(c.RegisterGrid(district=district, street=street, community=f"{street}第{block + 1}社区",
+                                                    name=f"{district}-{n + 1}-{block + 1}"), admin)
+                    assert result is not None
+                    officer = Actor(id=f"officer-{district}-{n + 1}-{block + 1}", role=Role.GRID_OFFICER)
+                    grid = GridInfo(UUID(result["grid_id"]), district, where, officer)
+                    self.do(c.AssignOfficer(grid_id=grid.id, officer_id=officer.id), admin)
+                    self.grids.append(grid)
+        for n in range(self.rider_count):
+            home = self.grids[n % len(self.grids)]
+            admin = self.admins[home.district]
+            result = self.do(c.RegisterRider(platform=self.rng.choice(["meituan", "eleme"]),
+                                             station=f"{home.district}站{n % 7 + 1}", name=f"骑手{n:04d}",
+                                             phone=f"138{n:08d}"), admin)
+            assert result is not None
+            rider = UUID(result["rider_id"])
+            self.rider_grids[rider] = []
+            for grid in [home] + ([self.rng.choice(self.grids)] if self.rng.random() < 0.2 else []):
+                if grid not in self.rider_grids[rider] and self.do(c.JoinGrid(rider_id=rider, grid_id=grid.id),
+                                                                    as_rider(rider)) is not None:
+                    self.rider_grids[rider].append(grid)
+                    grid.riders.append(rider)
+
+    def one_tick(self, tick: int) -> None:
+        self.report_clues()
+        self.triage()
+        if tick % 12 == 0:  # every hour an officer or two put up a patrol
+            for grid in self.rng.sample(self.grids, 3):
+                self.publish(grid, "patrol")
+        self.claim_open_tasks(tick)
+        self.finish_work(tick)
+        self.verify_work()
+        if tick % 24 == 23:
+            for task in list(self.claims):
+                if self.do(c.ExpireClaim(task_id=task), Actor(id="engine", role=Role.SYSTEM)) == {"released": True}:
+                    del self.claims[task]
+
+    def report_clues(self) -> None:
+        for _ in range(self.rng.choice([1, 2, 3, 4, 5])):
+            rider = self.rng.choice(list(self.rider_grids))
+            if not self.rider_grids[rider]:
+                continue
+            grid = self.rng.choice(self.rider_grids[rider])
+            category = self.rng.choices(list(CATEGORY_WEIGHTS), weights=list(CATEGORY_WEIGHTS.values()))[0]
+            # Some reports are of the same thing another rider already saw.
+            spread = 0.0005 if self.rng.random() < 0.3 else 0.01
+            where = Location(lat=grid.centre.lat + self.rng.uniform(-spread, spread),
+                             lon=grid.centre.lon + self.rng.uniform(-spread, spread))
+            result = self.do(c.ReportClue(rider_id=rider, grid_id=grid.id, category=category,
+                                          text=f"{category.value} 线索 #{self.clue_count}", location=where),
+                             as_rider(rider))
+            if result is not None:
+                self.clue_count += 1
+                self.flagged += bool(result["duplicate_candidates"])
+                self.reported.append((UUID(result["clue_id"]), grid, tuple(result["duplicate_candidates"])))
+
+    def triage(self) -> None:
+        pending, self.reported = self.reported, []
+        for clue, grid, candidates in pending:
+            roll = self.rng.random()
+            if candidates and roll < 0.8:
+                self.do(c.MarkDuplicate(clue_id=clue, of_clue_id=UUID(candidates[0])), grid.officer)
+            elif roll < 0.25:
+                self.do(c.RejectClue(clue_id=clue, reason="不属于网格事项"), grid.officer)
+            else:
+                result = self.do(c.AcceptClue(clue_id=clue, kind="clue-check", rate_code="clue-check",
+                                              claim_ttl_s=3 * 3600), grid.officer)
+                if result is not None:
+                    self.tasks[UUID(result["task_id"])] = grid
+
+    def publish(self, grid: GridInfo, rate_code: str) -> None:
+        result = self.do(c.PublishTask(grid_id=grid.id, kind=rate_code, rate_code=rate_code, claim_ttl_s=2 * 3600),
+                         grid.officer)
+        if result is not None:
+            self.tasks[UUID(result["task_id"])] = grid
+
+    def claim_open_tasks(self, tick: int) -> None:
+        for task, grid in list(self.tasks.items()):
+            if task in self.claims or not grid.riders or self.rng.random() < 0.5:
+                continue
+            rider = self.rng.choice(grid.riders)
+            if self.do(c.ClaimTask(task_id=task, rider_id=rider), as_rider(rider)) is not None:
+                # Most finish within the hour; a few forget, and their claim expires.
+                done_at = tick + self.rng.randint(1, 12) if self.rng.random() < 0.9 else tick + 10_000
+                self.claims[task] = (rider, done_at)
+                del self.tasks[task]
+
+    def finish_work(self, tick: int) -> None:
+        for task, (rider, done_at) in list(self.claims.items()):
+            if done_at == tick:
+                note = "已到场处置, 照片见附件"
+                if self.do(c.CompleteTask(task_id=task, rider_id=rider, note=note), as_rider(rider)) is not None:
+                    self.awaiting.append(task)
+                    del self.claims[task]
+
+    def verify_work(self) -> None:
+        pending, self.awaiting = self.awaiting, []
+        for task in pending:
+            grid = self.grid_of_task(task)
+            if self.rng.random() < 0.9:
+                result = self.do(c.VerifyCompletion(task_id=task), grid.officer)
+                if result is not None:
+                    self.verified.append((task, UUID(result["rider_id"])))
+            else:
+                self.do(c.RejectCompletion(task_id=task, reason="照片不清晰, 请补拍"), grid.officer)
+                rider = self.task(task).claimant
+                if rider is not None:
+                    self.claims[task] = (rider, -1)  # resubmits at the end of the day
+
+    def end_of_day(self) -> None:
+        for task, (rider, done_at) in list(self.claims.items()):
+            if done_at == -1 and self.do(c.CompleteTask(task_id=task, rider_id=rider, note="补拍"),
+                                         as_rider(rider)) is not None:
+                self.awaiting.append(task)
+        self.verify_work()
+        month = local_month(self.clock.now())
+        earners = sorted({rider for _, rider in self.verified}, key=str)
+        for rider in self.rng.sample(earners, min(20, len(earners))):
+            item, partner = self.rng.choice(REDEEMABLE)
+            self.do(c.RedeemPoints(rider_id=rider, item=item, partner=partner, points=5), as_rider(rider))
+        self.appeal_story(month)
+        for rider in earners[:10]:
+            balance = self.account(rider, month).balance
+            if balance > 0:
+                self.do(c.SettlePayout(rider_id=rider, period=month, batch_id=f"{month}-日结-1", fen=balance),
+                        self.admins[self.rider_grids[rider][0].district])
+
+    def appeal_story(self, month: str) -> None:
+        """An award reversed on a hasty audit, appealed, and upheld with its reinstatement."""
+        if not self.verified:
+            self.appeal = "none"
+            return
+        task, rider = self.verified[len(self.verified) // 2]
+        district = self.grid_of_task(task).district
+        admin = self.admins[district]
+        self.do(c.ReverseAward(rider_id=rider, period=month, piece_id=task, reason="现场照片与地址不符"), admin)
+        result = self.do(c.FileAppeal(rider_id=rider, district=district, text="照片拍摄于网格内, 地址无误",
+                                      subject=Subject(kind=SubjectKind.AWARD, ref=str(task), period=month)),
+                         as_rider(rider))
+        assert result is not None
+        appeal = UUID(result["appeal_id"])
+        self.do(c.AssignAppeal(appeal_id=appeal, assignee_id=f"industry-party-committee-{district}"), admin)
+        self.do(c.NoteAppeal(appeal_id=appeal, text="已与骑手沟通, 调取定位记录"), admin)
+        decided = self.do(c.DecideAppeal(appeal_id=appeal, outcome=Decision.UPHELD, reason="定位记录证实地址无误",
+                                         remedy=Remedy(kind=RemedyKind.REINSTATE_AWARD)), admin)
+        self.appeal = f"upheld, {decided['remedy_fen'] if decided else 0} fen reinstated to rider {rider}"
+
+    # --- looking things up ----------------------------------------------------------
+    def task(self, task_id: UUID) -> GridTask:
+        return self.app.repository.get(task_id, projector_func=GridTask.project)
+
+    def grid_of_task(self, task_id: UUID) -> GridInfo:
+        grid_id = self.task(task_id).grid_id
+        return next(g for g in self.grids if g.id == grid_id)
+
+    def account(self, rider: UUID, month: str) -> SubsidyAccount:
+        return self.app.repository.get(SubsidyAccount.id_for(rider, month), projector_func=SubsidyAccount.project)
+
+    def summary(self) -> Summary:
+        month = local_month(self.clock.now())
+        statuses: dict[str, int] = {s.value: 0 for s in TaskStatus}
+        for task_id in self.all_task_ids():
+            statuses[self.task(task_id).status.value] += 1
+        accounts = {r: self.account(r, month) for _, r in self.verified}
+        balances = [(rider, account.balance) for rider, account in accounts.items()]
+        awarded = sum(account.awarded for account in accounts.values())
+        balances.sort(key=lambda b: (-b[1], str(b[0])))
+        return Summary(events=self.app.head(), commands=self.commands, refused=self.refused,
+                       riders=len(self.rider_grids), grids=len(self.grids), clues=self.clue_count,
+                       duplicates_flagged=self.flagged, tasks=statuses, awarded_fen=awarded,
+                       top_balances=balances[:5], appeal=self.appeal)
+
+    def all_task_ids(self) -> set[UUID]:
+        topic = get_topic(TaskPublished)
+        ids: set[UUID] = set()
+        start = 0
+        while True:
+            page = self.app.recorder.select_notifications(start=start, limit=1000, topics=[topic],
+                                                          inclusive_of_start=False)
+            ids.update(n.originator_id for n in page)
+            if len(page) < 1000:
+                return ids
+            start = page[-1].id
+
+
+def as_rider(rider: UUID) -> Actor:
+    return Actor(id=str(rider), role=Role.RIDER)
