@@ -287,8 +287,8 @@ def verify_completion(uow: UnitOfWork, ctx: Context, cmd: c.VerifyCompletion) ->
                                 rate_fen=rate.fen, cap_day=schedule.cap_day_fen, cap_month=schedule.cap_month_fen,
                                 budget_room=budget.remaining)
     if split.awarded:
-        budget.commit(ctx, piece_id=task.id, rider_id=rider_id, amount=split.awarded)
-    uow.get(PointsAccount, PointsAccount.id_for(rider_id)).earn(ctx, task.id, rate.points)
+        budget.commit(ctx, task.district, period, piece_id=task.id, rider_id=rider_id, amount=split.awarded)
+    uow.get(PointsAccount, PointsAccount.id_for(rider_id)).earn(ctx, rider_id, task.id, rate.points)
     if task.source_clue_id is not None:
         uow.get(Clue, task.source_clue_id, errors.ClueNotFound).close(ctx, "task verified")
     return {"rider_id": str(rider_id), "period": period, "awarded_fen": split.awarded,
@@ -352,7 +352,8 @@ def reverse_award(uow: UnitOfWork, ctx: Context, cmd: c.ReverseAward) -> Result:
     require_role(ctx, Role.DISTRICT_ADMIN)
     award = _account(uow, cmd.rider_id, cmd.period).reverse(ctx, cmd.piece_id, cmd.reason)
     if award.fen:
-        uow.get(Budget, Budget.id_for(award.district, cmd.period)).release(ctx, cmd.piece_id, award.fen)
+        uow.get(Budget, Budget.id_for(award.district, cmd.period)).release(ctx, award.district, cmd.period,
+                                                                          cmd.piece_id, award.fen)
     return {"reversed_fen": award.fen}
 
 
@@ -368,7 +369,7 @@ def settle_payout(uow: UnitOfWork, ctx: Context, cmd: c.SettlePayout) -> Result:
 def redeem_points(uow: UnitOfWork, ctx: Context, cmd: c.RedeemPoints) -> Result:
     require_self_or(ctx, cmd.rider_id, Role.DISTRICT_ADMIN)
     points = uow.get(PointsAccount, PointsAccount.id_for(cmd.rider_id))
-    points.redeem(ctx, cmd.item, cmd.partner, cmd.points)
+    points.redeem(ctx, cmd.rider_id, cmd.item, cmd.partner, cmd.points)
     return {"balance": points.balance}
 
 
@@ -376,7 +377,7 @@ def redeem_points(uow: UnitOfWork, ctx: Context, cmd: c.RedeemPoints) -> Result:
 def expire_points(uow: UnitOfWork, ctx: Context, cmd: c.ExpirePoints) -> Result:
     require_role(ctx, Role.DISTRICT_ADMIN)
     points = uow.get(PointsAccount, PointsAccount.id_for(cmd.rider_id))
-    points.expire(ctx, cmd.points, cmd.reason)
+    points.expire(ctx, cmd.rider_id, cmd.points, cmd.reason)
     return {"balance": points.balance}
 
 
@@ -432,5 +433,5 @@ def decide_appeal(uow: UnitOfWork, ctx: Context, cmd: c.DecideAppeal) -> Result:
         ctx, rider_id=appeal.rider_id, district=appeal.district, period=period, day=day, appeal_id=appeal.id,
         amount=amount)
     uow.get(Budget, Budget.id_for(appeal.district, period)).commit(
-        ctx, piece_id=appeal.id, rider_id=appeal.rider_id, amount=amount, remedy=True)
+        ctx, appeal.district, period, piece_id=appeal.id, rider_id=appeal.rider_id, amount=amount, remedy=True)
     return {"remedy_fen": amount, "period": period}

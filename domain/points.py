@@ -13,17 +13,20 @@ from domain.ids import derived_id
 
 
 class PointsEarned(Event):
+    rider_id: UUID
     piece_id: UUID
     points: StrictInt = Field(gt=0)
 
 
 class PointsRedeemed(Event):
+    rider_id: UUID
     item: str
     partner: str
     points: StrictInt = Field(gt=0)
 
 
 class PointsExpired(Event):
+    rider_id: UUID
     points: StrictInt = Field(gt=0)
     reason: str
 
@@ -38,17 +41,17 @@ class PointsAccount(Aggregate):
         self.balance = 0
         self.pieces: set[UUID] = set()
 
-    def earn(self, ctx: Context, piece_id: UUID, points: int) -> None:
+    def earn(self, ctx: Context, rider_id: UUID, piece_id: UUID, points: int) -> None:
         if points > 0 and piece_id not in self.pieces:
-            self._trigger(ctx, PointsEarned, piece_id=piece_id, points=points)
+            self._trigger(ctx, PointsEarned, rider_id=rider_id, piece_id=piece_id, points=points)
 
-    def redeem(self, ctx: Context, item: str, partner: str, points: int) -> None:
+    def redeem(self, ctx: Context, rider_id: UUID, item: str, partner: str, points: int) -> None:
         self._require_enough(points)
-        self._trigger(ctx, PointsRedeemed, item=item, partner=partner, points=points)
+        self._trigger(ctx, PointsRedeemed, rider_id=rider_id, item=item, partner=partner, points=points)
 
-    def expire(self, ctx: Context, points: int, reason: str) -> None:
+    def expire(self, ctx: Context, rider_id: UUID, points: int, reason: str) -> None:
         self._require_enough(points)
-        self._trigger(ctx, PointsExpired, points=points, reason=reason)
+        self._trigger(ctx, PointsExpired, rider_id=rider_id, points=points, reason=reason)
 
     def _require_enough(self, points: int) -> None:
         if isinstance(points, bool) or not isinstance(points, int) or points <= 0:

@@ -74,6 +74,8 @@ class BudgetAllocated(Event):
 
 
 class BudgetCommitted(Event):
+    district: str
+    period: str
     piece_id: UUID
     rider_id: UUID
     fen: StrictInt = Field(ge=0)
@@ -82,6 +84,8 @@ class BudgetCommitted(Event):
 
 
 class BudgetReleased(Event):
+    district: str
+    period: str
     piece_id: UUID
     fen: StrictInt = Field(ge=0)
 
@@ -96,6 +100,8 @@ class Budget(Aggregate):
 
     def __init__(self, id: UUID) -> None:
         super().__init__(id)
+        self.district = ""
+        self.period = ""
         self.allocated: Fen = 0
         self.committed: Fen = 0
         self.released: Fen = 0
@@ -107,11 +113,13 @@ class Budget(Aggregate):
     def allocate(self, ctx: Context, district: str, period: str, amount: Fen) -> None:
         self._trigger(ctx, BudgetAllocated, district=district, period=period, fen=amount)
 
-    def commit(self, ctx: Context, piece_id: UUID, rider_id: UUID, amount: Fen, remedy: bool = False) -> None:
-        self._trigger(ctx, BudgetCommitted, piece_id=piece_id, rider_id=rider_id, fen=amount, remedy=remedy)
+    def commit(self, ctx: Context, district: str, period: str, piece_id: UUID, rider_id: UUID, amount: Fen,
+               remedy: bool = False) -> None:
+        self._trigger(ctx, BudgetCommitted, district=district, period=period, piece_id=piece_id, rider_id=rider_id,
+                      fen=amount, remedy=remedy)
 
-    def release(self, ctx: Context, piece_id: UUID, amount: Fen) -> None:
-        self._trigger(ctx, BudgetReleased, piece_id=piece_id, fen=amount)
+    def release(self, ctx: Context, district: str, period: str, piece_id: UUID, amount: Fen) -> None:
+        self._trigger(ctx, BudgetReleased, district=district, period=period, piece_id=piece_id, fen=amount)
 
     def _when(self, event: Event) -> None:
         match event:
