@@ -1,0 +1,22 @@
+"""Every projection, by name."""
+
+from __future__ import annotations
+
+from projections.audit import Audit
+from projections.balances import Balances
+from projections.base import Projection
+from projections.board import Board
+from projections.points import Points
+from projections.stats import Stats
+
+PROJECTIONS: dict[str, type[Projection]] = {cls.name: cls for cls in (Board, Balances, Points, Audit, Stats)}
+
+
+def named(name: str) -> list[type[Projection]]:
+    """`all`, or one name; an unknown name says which ones exist."""
+    if name == "all":
+        return list(PROJECTIONS.values())
+    try:
+        return [PROJECTIONS[name]]
+    except KeyError:
+        raise ValueError(f"no projection {name!r}; choose one of: all, {', '.join(PROJECTIONS)}") from None

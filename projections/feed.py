@@ -1,0 +1,93 @@
+"""The embedded source: projections fed straight from the event store's
+notification log, in-process, by polling (the library's `subscribe()` is not
+implemented for SQLite). Same projection code as the Kafka consumers."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Callable, Sequence
+
+from eventsourcing.persistence import ApplicationRecorder, Mapper
+
+from projections.projector import Applied, Delivery, Projector, dead_letter
+
+LOG = "log"
+log = logging.getLogger(__name__)
+
+
+class LogFeed:
+    def __init__(self, recorder: ApplicationRecorder, mapper: Mapper, projector: Projector, page: int = 1000) -> None:
+        self.recorder = recorder
+        self.mapper = mapper
+        self.projector = projector
+        self.page = page
+        self.topics = sorted({topic for p in projector.projections for topic in p.topics})
+
+    def position(self) -> int:
+        """Where the slowest of the projections stands in the log."""
+        return min(self.projector.positions(LOG).values(), default=0)
+
+    def head(self) -> int:
+        return self.recorder.max_notification_id() or 0
+
+    def catch_up(self, stop: int | None = None, progress: Callable[[int], None] | None = None) -> Applied:
+        """Apply everything after the stored position, up to `stop` (default: the head now)."""
+        stop = self.head() if stop is None else stop
+        total = Applied()
+        position = self.position()
+        while position < stop:
+            deliveries, position = self.read(position, stop)
+            total.add(self.projector.apply(deliveries, read_to=(LOG, position)))
+            if progress:
+                progress(position)
+        return total
+
+    def read(self, after: int, stop: int) -> tuple[list[Delivery], int]:
+        """One page of the log after `after`, decoded; returns it and where it ended.
+        A notification that cannot be decoded is dead-lettered, never retried forever."""
+        notifications = self.recorder.select_notifications(start=after, limit=self.page, stop=stop,
+                                                           topics=self.topics, inclusive_of_start=False)
+        if not notifications:
+            return [], stop
+        deliveries = []
+        for n in notifications:
+            try:
+                deliveries.append(Delivery(self.mapper.to_domain_event(n), LOG, n.id))
+            except Exception as e:
+                with self.projector.store.transaction() as tx:
+                    dead_letter(tx, "*", LOG, n.id, str(n.originator_id), n.originator_version, n.topic, repr(e))
+        end = notifications[-1].id if len(notifications) == self.page else stop
+        return deliveries, end
+
+
+class Follower:
+    """Keeps projections caught up in a background thread (the embedded server)."""
+
+    def __init__(self, feed: LogFeed, interval: float = 0.05) -> None:
+        self.feed = feed
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="projection-follower", daemon=True)
+
+    def start(self) -> Follower:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.feed.catch_up()
+            except Exception:  # a swap by a rebuild, a restarted database: try again
+                log.exception("projection follower: catch-up failed; retrying")
+            self._stop.wait(self.interval)
+
+
+def feed_for(app, store, projections: Sequence) -> LogFeed:  # type: ignore[no-untyped-def]
+    projector = Projector(store, projections)
+    projector.create_tables()
+    return LogFeed(app.recorder, app.mapper, projector)

@@ -1,0 +1,70 @@
+"""Read models in PostgreSQL, in a schema of their own."""
+
+from __future__ import annotations
+
+import re
+from contextlib import contextmanager
+from functools import lru_cache
+from typing import Any, Iterable, Iterator, Mapping, Sequence
+
+import psycopg
+from psycopg_pool import ConnectionPool
+
+from projections.store import ReadStore
+
+
+@lru_cache(maxsize=1024)
+def _pg(sql: str) -> str:
+    # The shared SQL says `?`; psycopg says `%s`. Literal percent signs are doubled.
+    return sql.replace("%", "%%").replace("?", "%s")
+
+
+class PostgresTx:
+    def __init__(self, conn: psycopg.Connection) -> None:
+        self.conn = conn
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        return self.conn.execute(_pg(sql), params, prepare=True)
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        with self.conn.cursor() as cur:
+            cur.executemany(_pg(sql), list(rows))
+
+    def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return self.conn.execute(_pg(sql), params).fetchall()
+
+    def fetchone(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
+        return self.conn.execute(_pg(sql), params).fetchone()
+
+
+class PostgresStore(ReadStore):
+    dialect = "postgres"
+
+    def __init__(self, conninfo: str, schema: str, pool_size: int = 4) -> None:
+        if not re.fullmatch(r"[a-z_][a-z0-9_]*", schema):
+            raise ValueError(f"read-model schema must be a plain lower-case name, not {schema!r}")
+        self.schema = schema
+        with psycopg.connect(conninfo, autocommit=True) as conn:
+            conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+        self.pool = ConnectionPool(conninfo, min_size=1, max_size=pool_size, open=True,
+                                   kwargs={"options": f"-c search_path={schema}"})
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> PostgresStore:
+        conninfo = psycopg.conninfo.make_conninfo(
+            host=env.get("POSTGRES_HOST", "127.0.0.1"), port=env.get("POSTGRES_PORT", "5432"),
+            dbname=env.get("POSTGRES_DBNAME", "gridgov"), user=env.get("POSTGRES_USER", "gridgov"),
+            password=env.get("POSTGRES_PASSWORD", ""), connect_timeout=env.get("POSTGRES_CONNECT_TIMEOUT", "5"))
+        return cls(conninfo, env.get("READMODEL_SCHEMA", "readmodels"))
+
+    @contextmanager
+    def transaction(self) -> Iterator[PostgresTx]:
+        with self.pool.connection() as conn, conn.transaction():
+            yield PostgresTx(conn)
+
+    def tables(self) -> set[str]:
+        rows = self.read("SELECT table_name FROM information_schema.tables WHERE table_schema = ?", (self.schema,))
+        return {r[0] for r in rows}
+
+    def close(self) -> None:
+        self.pool.close()
