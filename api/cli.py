@@ -46,9 +46,23 @@ def demo(seed: int = typer.Option(7, help="same seed, same story, same summary")
                        progress=lambda done, total: progress.update(bar, completed=done, total=total)).run()
     elapsed = time.perf_counter() - started
     _print_summary(summary, application)
+    _project_in_process(application)
     err.print(f"{summary.commands} commands in {elapsed:.1f} s ({summary.commands / elapsed:.0f}/s) on "
               f"{application.env.get('PERSISTENCE_MODULE')}")
     application.close()
+
+
+def _project_in_process(application) -> None:  # type: ignore[no-untyped-def]
+    """Embedded mode: the read models are fed from the log in this process."""
+    from projections.catalog import PROJECTIONS
+    from projections.feed import feed_for
+    from projections.store import open_store
+
+    store = open_store()
+    started = time.perf_counter()
+    applied = feed_for(application, store, [cls() for cls in PROJECTIONS.values()]).catch_up().applied
+    err.print(f"read models: {applied:,} event applications in {time.perf_counter() - started:.1f} s")
+    store.close()
 
 
 def _reset_embedded_store() -> None:
@@ -56,9 +70,10 @@ def _reset_embedded_store() -> None:
     if "sqlite" not in module:
         err.print("[red]--reset only deletes the embedded SQLite store.[/] Empty PostgreSQL yourself if you mean it.")
         raise typer.Exit(2)
-    db = Path(os.environ.get("SQLITE_DBNAME", "var/gridgov.sqlite"))
-    for path in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
-        path.unlink(missing_ok=True)
+    for db in (Path(os.environ.get("SQLITE_DBNAME", "var/gridgov.sqlite")),
+               Path(os.environ.get("READMODEL_SQLITE_DBNAME", "var/readmodels.sqlite"))):
+        for path in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
+            path.unlink(missing_ok=True)
 
 
 def _print_summary(summary, application) -> None:  # type: ignore[no-untyped-def]
@@ -75,6 +90,73 @@ def _print_summary(summary, application) -> None:  # type: ignore[no-untyped-def
     for rider, balance in summary.top_balances:
         table.add_row(str(rider), yuan(balance))
     out.print(table)
+
+
+projections = typer.Typer(help="Read models: rebuild them from the event store, verify them against it.",
+                          no_args_is_help=True)
+app.add_typer(projections, name="projections")
+
+
+@projections.command("rebuild")
+def projections_rebuild(name: str = typer.Argument(..., help="a projection name, or all")) -> None:
+    """Rebuild into a shadow copy while events keep arriving, then swap it in atomically."""
+    from projections.catalog import named
+    from projections.rebuild import rebuild
+    from projections.store import open_store
+
+    classes = _named(named, name)
+    application, store = _app(), open_store()
+    started = time.perf_counter()
+    with Progress(TextColumn(f"rebuilding {name}"), BarColumn(), TextColumn("{task.completed:,.0f}/{task.total:,.0f}"),
+                  TextColumn("[cyan]{task.fields[rate]}"), TimeElapsedColumn(), TimeRemainingColumn(),
+                  console=err, transient=True) as progress:
+        bar = progress.add_task("rebuild", total=max(application.head(), 1), rate="")
+
+        def show(position: int, head: int) -> None:
+            elapsed = time.perf_counter() - started
+            progress.update(bar, completed=position, total=max(head, 1), rate=f"{position / elapsed:,.0f} ev/s")
+
+        report = rebuild(application, store, classes, progress=show)
+    elapsed = time.perf_counter() - started
+    out.print(f"rebuilt {', '.join(report.names)}: {report.events:,} events applied in {elapsed:.1f} s, "
+              f"live from position {report.position:,}")
+    for projection, position, error in report.dead:
+        out.print(f"[red]dead letter[/] {projection} at log position {position}: {error}")
+    store.close()
+    application.close()
+
+
+@projections.command("verify")
+def projections_verify(name: str = typer.Argument(..., help="a projection name, or all")) -> None:
+    """Compare read models with a fresh fold of the event store; exit 1 on any difference."""
+    from projections.catalog import named
+    from projections.rebuild import verify
+    from projections.store import open_store
+
+    classes = _named(named, name)
+    application, store = _app(), open_store()
+    differences = verify(application, store, classes)
+    for d in differences:
+        out.print(f"[red]{d.projection}.{d.table}[/] key {d.key}: live {d.live} != fresh {d.fresh}")
+    out.print(f"{', '.join(c.name for c in classes)}: " + (f"{len(differences)} difference(s)" if differences
+                                                           else "match the event store"))
+    store.close()
+    application.close()
+    raise typer.Exit(1 if differences else 0)
+
+
+def _named(named, name: str) -> list:  # type: ignore[no-untyped-def]
+    try:
+        return named(name)
+    except ValueError as e:
+        err.print(f"[red]{e}[/]")
+        raise typer.Exit(2) from None
+
+
+def _app():  # type: ignore[no-untyped-def]
+    from domain.service import GridGovernance
+
+    return GridGovernance()
 
 
 @app.command()

@@ -1,0 +1,41 @@
+"""`gridgov projections rebuild|verify` on the embedded store: output and exit codes."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from api.cli import app as cli
+
+
+@pytest.fixture
+def embedded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.delenv("PERSISTENCE_MODULE", raising=False)
+    monkeypatch.delenv("READMODEL_STORE", raising=False)
+    monkeypatch.setenv("SQLITE_DBNAME", str(tmp_path / "events.sqlite"))
+    monkeypatch.setenv("READMODEL_SQLITE_DBNAME", str(tmp_path / "readmodels.sqlite"))
+    result = CliRunner().invoke(cli, ["demo", "--riders", "12", "--seed", "4"])
+    assert result.exit_code == 0, result.output
+    return tmp_path / "readmodels.sqlite"
+
+
+def test_verify_rebuild_verify(embedded: Path) -> None:
+    runner = CliRunner()
+    ok = runner.invoke(cli, ["projections", "verify", "all"])
+    assert ok.exit_code == 0 and "match the event store" in ok.stdout
+    with sqlite3.connect(embedded) as conn:
+        conn.execute("UPDATE points_balances SET balance = balance + 7")
+    bad = runner.invoke(cli, ["projections", "verify", "points"])
+    assert bad.exit_code == 1 and "points.balances" in bad.stdout
+    rebuilt = runner.invoke(cli, ["projections", "rebuild", "points"])
+    assert rebuilt.exit_code == 0 and "rebuilt points" in rebuilt.stdout
+    assert runner.invoke(cli, ["projections", "verify", "all"]).exit_code == 0
+
+
+def test_an_unknown_projection_is_named_as_such(embedded: Path) -> None:
+    result = CliRunner().invoke(cli, ["projections", "rebuild", "nope"])
+    assert result.exit_code == 2
+    assert "no projection 'nope'" in result.output
