@@ -15,13 +15,14 @@ import orjson
 
 from domain.appeals import AppealAssigned, AppealDecided, AppealFiled, AppealNoted
 from domain.clues import ClueAccepted, ClueClosed, ClueMarkedDuplicate, ClueRejected, ClueReported, DuplicateLinked
-from domain.events import Event
 from domain.rates import RateScheduleIssued
 from domain.subsidies import PayoutSettled, SubsidyAwarded, SubsidyCapped, SubsidyReversed
 from domain.tasks import (ClaimReleased, CompletionRejected, CompletionVerified, TaskCancelled, TaskClaimed,
                           TaskCompleted, TaskPublished)
-from projections.base import Projection, detail, ts
-from projections.store import ReadStore, Tx
+from projections.base import Projection, detail
+from projections.facts import Fact
+from projections.rows import Rows, Table
+from projections.store import ReadStore
 
 CLUE_EVENTS = (ClueReported, ClueMarkedDuplicate, DuplicateLinked, ClueAccepted, ClueRejected, ClueClosed)
 TASK_EVENTS = (TaskPublished, TaskClaimed, ClaimReleased, TaskCompleted, CompletionVerified, CompletionRejected,
@@ -30,44 +31,44 @@ LEDGER_EVENTS = (SubsidyAwarded, SubsidyCapped, SubsidyReversed, PayoutSettled)
 APPEAL_EVENTS = (AppealFiled, AppealAssigned, AppealNoted, AppealDecided)
 
 
+TEXT, NULLABLE = "TEXT NOT NULL", "TEXT"
+PIECE_EVENTS = {"SubsidyAwarded", "SubsidyCapped", "SubsidyReversed"}
+
+
 class Audit(Projection):
     name = "audit"
     handles = (*CLUE_EVENTS, *TASK_EVENTS, *LEDGER_EVENTS, *APPEAL_EVENTS, RateScheduleIssued)
     tables = {
-        "steps": "stream_id TEXT NOT NULL, version BIGINT NOT NULL, subject_id TEXT NOT NULL, kind TEXT NOT NULL, "
-                 "district TEXT, actor_id TEXT NOT NULL, actor_role TEXT NOT NULL, at TEXT NOT NULL, "
-                 "correlation_id TEXT NOT NULL, detail TEXT NOT NULL, PRIMARY KEY (stream_id, version)",
+        "steps": Table({"stream_id": TEXT, "version": "BIGINT NOT NULL", "subject_id": TEXT, "kind": TEXT,
+                        "district": NULLABLE, "actor_id": TEXT, "actor_role": TEXT, "at": TEXT,
+                        "correlation_id": TEXT, "detail": TEXT}, key=("stream_id", "version"), append_only=True),
         # The first event of a stream names its district; later ones inherit it.
-        "districts": "stream_id TEXT PRIMARY KEY, district TEXT NOT NULL",
-        "links": "task_id TEXT PRIMARY KEY, clue_id TEXT NOT NULL",
+        "districts": Table({"stream_id": TEXT, "district": TEXT}, key=("stream_id",)),
+        "links": Table({"task_id": TEXT, "clue_id": TEXT}, key=("task_id",)),
     }
-    keys = {"steps": "stream_id, version", "districts": "stream_id", "links": "task_id"}
     indexes = {"steps": ("subject_id", "district, at")}
 
-    def apply(self, tx: Tx, e: Any) -> None:
-        stream = str(e.originator_id)
-        district = getattr(e, "district", None)
+    def touches(self, fact: Fact) -> list[tuple[str, tuple[Any, ...]]]:
+        return [("districts", (fact.stream,))]
+
+    def apply(self, rows: Rows, fact: Fact) -> None:
+        d = fact.data
+        district = d.get("district")
         if district is not None:
-            tx.execute(self.sql("INSERT INTO {districts} VALUES (?, ?) ON CONFLICT (stream_id) DO NOTHING"),
-                       (stream, district))
+            if rows.get("districts", fact.stream) is None:
+                rows.put("districts", {"stream_id": fact.stream, "district": district})
         else:
-            row = tx.fetchone(self.sql("SELECT district FROM {districts} WHERE stream_id = ?"), (stream,))
-            district = row[0] if row else None
-        if isinstance(e, TaskPublished) and e.source_clue_id is not None:
-            tx.execute(self.sql("INSERT INTO {links} VALUES (?, ?) ON CONFLICT (task_id) DO NOTHING"),
-                       (stream, str(e.source_clue_id)))
-        tx.execute(self.sql("INSERT INTO {steps} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
-                   (stream, e.originator_version, subject_of(e), type(e).__name__, district, e.meta.actor.id,
-                    e.meta.actor.role.value, ts(e.timestamp), str(e.meta.correlation_id),
-                    orjson.dumps(detail(e), option=orjson.OPT_SORT_KEYS).decode()))
-
-
-def subject_of(e: Event) -> str:
-    """What a step is about: the piece for ledger events (a task, or an appeal for a
-    remedy), the account for payouts, else the event's own stream."""
-    if isinstance(e, (SubsidyAwarded, SubsidyCapped, SubsidyReversed)):
-        return str(e.piece_id)
-    return str(e.originator_id)
+            known = rows.get("districts", fact.stream)
+            district = known["district"] if known else None
+        if fact.type == "TaskPublished" and d.get("source_clue_id"):
+            rows.put("links", {"task_id": fact.stream, "clue_id": d["source_clue_id"]})
+        meta = d["meta"]
+        rows.add("steps", {"stream_id": fact.stream, "version": fact.version,
+                           "subject_id": d["piece_id"] if fact.type in PIECE_EVENTS else fact.stream,
+                           "kind": fact.type, "district": district, "actor_id": meta["actor"]["id"],
+                           "actor_role": meta["actor"]["role"], "at": fact.at,
+                           "correlation_id": meta["correlation_id"],
+                           "detail": orjson.dumps(detail(d), option=orjson.OPT_SORT_KEYS).decode()})
 
 
 # --- queries -------------------------------------------------------------------------

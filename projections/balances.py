@@ -8,8 +8,15 @@ from typing import Any
 
 from domain.rates import BudgetAllocated, BudgetCommitted, BudgetReleased
 from domain.subsidies import PayoutSettled, SubsidyAwarded, SubsidyCapped, SubsidyReversed
-from projections.base import Projection, ts
-from projections.store import ReadStore, Tx
+from projections.base import Projection
+from projections.facts import Fact, ts
+from projections.rows import Rows, Table
+from projections.store import ReadStore
+
+
+TEXT, NULLABLE, FEN = "TEXT NOT NULL", "TEXT", "BIGINT NOT NULL"
+LEDGER_KIND = {"SubsidyAwarded": ("award", 1), "SubsidyReversed": ("reversal", -1), "PayoutSettled": ("payout", -1)}
+BUDGET_COLUMN = {"BudgetAllocated": "allocated", "BudgetCommitted": "committed", "BudgetReleased": "released"}
 
 
 class Balances(Projection):
@@ -17,51 +24,48 @@ class Balances(Projection):
     handles = (SubsidyAwarded, SubsidyCapped, SubsidyReversed, PayoutSettled, BudgetAllocated, BudgetCommitted,
                BudgetReleased)
     tables = {
-        "accounts": "account_id TEXT PRIMARY KEY, rider_id TEXT NOT NULL, district TEXT NOT NULL, "
-                    "period TEXT NOT NULL, awarded BIGINT NOT NULL, withheld BIGINT NOT NULL, "
-                    "reversed BIGINT NOT NULL, paid BIGINT NOT NULL",
-        "budgets": "budget_id TEXT PRIMARY KEY, district TEXT NOT NULL, period TEXT NOT NULL, "
-                   "allocated BIGINT NOT NULL, committed BIGINT NOT NULL, released BIGINT NOT NULL",
-        # One row per movement of a balance; the key makes a redelivery a no-op even
-        # if the streams table were lost.
-        "ledger": "stream_id TEXT NOT NULL, version BIGINT NOT NULL, rider_id TEXT NOT NULL, district TEXT NOT NULL, "
-                  "period TEXT NOT NULL, at TEXT NOT NULL, kind TEXT NOT NULL, piece_id TEXT, delta BIGINT NOT NULL, "
-                  "PRIMARY KEY (stream_id, version)",
+        "accounts": Table({"account_id": TEXT, "rider_id": TEXT, "district": TEXT, "period": TEXT, "awarded": FEN,
+                           "withheld": FEN, "reversed": FEN, "paid": FEN}, key=("account_id",)),
+        "budgets": Table({"budget_id": TEXT, "district": TEXT, "period": TEXT, "allocated": FEN, "committed": FEN,
+                          "released": FEN}, key=("budget_id",)),
+        # One row per movement of a balance: what "the balance at instant T" sums.
+        "ledger": Table({"stream_id": TEXT, "version": "BIGINT NOT NULL", "rider_id": TEXT, "district": TEXT,
+                         "period": TEXT, "at": TEXT, "kind": TEXT, "piece_id": NULLABLE, "delta": FEN},
+                        key=("stream_id", "version"), append_only=True),
     }
-    keys = {"accounts": "account_id", "budgets": "budget_id", "ledger": "stream_id, version"}
     indexes = {"accounts": ("rider_id", "district, period"), "ledger": ("rider_id, at",)}
 
-    def apply(self, tx: Tx, e: Any) -> None:
-        stream = str(e.originator_id)
-        match e:
-            case SubsidyAwarded():
-                tx.execute(self.sql("INSERT INTO {accounts} VALUES (?, ?, ?, ?, ?, 0, 0, 0) ON CONFLICT (account_id) "
-                                    "DO UPDATE SET awarded = {accounts}.awarded + excluded.awarded"),
-                           (stream, str(e.rider_id), e.district, e.period, e.fen))
-                self._movement(tx, e, "award", str(e.piece_id), e.fen)
-            case SubsidyCapped():
-                tx.execute(self.sql("UPDATE {accounts} SET withheld = withheld + ? WHERE account_id = ?"),
-                           (e.withheld_fen, stream))
-            case SubsidyReversed():
-                tx.execute(self.sql("UPDATE {accounts} SET reversed = reversed + ? WHERE account_id = ?"),
-                           (e.fen, stream))
-                self._movement(tx, e, "reversal", str(e.piece_id), -e.fen)
-            case PayoutSettled():
-                tx.execute(self.sql("UPDATE {accounts} SET paid = paid + ? WHERE account_id = ?"), (e.fen, stream))
-                self._movement(tx, e, "payout", None, -e.fen)
-            case BudgetAllocated() | BudgetCommitted() | BudgetReleased():
-                column = {BudgetAllocated: "allocated", BudgetCommitted: "committed", BudgetReleased: "released"}[type(e)]
-                tx.execute(self.sql(f"INSERT INTO {{budgets}} VALUES (?, ?, ?, 0, 0, 0) ON CONFLICT (budget_id) DO NOTHING"),
-                           (stream, e.district, e.period))
-                tx.execute(self.sql(f"UPDATE {{budgets}} SET {column} = {column} + ? WHERE budget_id = ?"),
-                           (e.fen, stream))
+    def touches(self, fact: Fact) -> list[tuple[str, tuple[Any, ...]]]:
+        return [("budgets" if fact.type in BUDGET_COLUMN else "accounts", (fact.stream,))]
 
-    def _movement(self, tx: Tx, e: Any, kind: str, piece: str | None, delta: int) -> None:
-        # An account's first event is always an award, so its row is there to copy from.
-        tx.execute(self.sql("INSERT INTO {ledger} SELECT ?, ?, rider_id, district, period, ?, ?, ?, ? "
-                            "FROM {accounts} WHERE account_id = ? ON CONFLICT DO NOTHING"),
-                   (str(e.originator_id), e.originator_version, ts(e.timestamp), kind, piece, delta,
-                    str(e.originator_id)))
+    def apply(self, rows: Rows, fact: Fact) -> None:
+        d, key = fact.data, (fact.stream,)
+        if fact.type in BUDGET_COLUMN:
+            budget = rows.get("budgets", *key) or {"budget_id": fact.stream, "district": d["district"],
+                                                    "period": d["period"], "allocated": 0, "committed": 0,
+                                                    "released": 0}
+            column = BUDGET_COLUMN[fact.type]
+            rows.put("budgets", {**budget, column: budget[column] + d["fen"]})
+            return
+        account = rows.get("accounts", *key)
+        match fact.type:
+            case "SubsidyAwarded":
+                account = account or {"account_id": fact.stream, "rider_id": d["rider_id"], "district": d["district"],
+                                      "period": d["period"], "awarded": 0, "withheld": 0, "reversed": 0, "paid": 0}
+                account = {**account, "awarded": account["awarded"] + d["fen"]}
+            case "SubsidyCapped":
+                account = {**account, "withheld": account["withheld"] + d["withheld_fen"]}
+            case "SubsidyReversed":
+                account = {**account, "reversed": account["reversed"] + d["fen"]}
+            case "PayoutSettled":
+                account = {**account, "paid": account["paid"] + d["fen"]}
+        rows.put("accounts", account)
+        if fact.type in LEDGER_KIND:
+            # An account's first event is always an award, so rider and month are known.
+            kind, sign = LEDGER_KIND[fact.type]
+            rows.add("ledger", {"stream_id": fact.stream, "version": fact.version, "rider_id": account["rider_id"],
+                                "district": account["district"], "period": account["period"], "at": fact.at,
+                                "kind": kind, "piece_id": d.get("piece_id"), "delta": sign * d["fen"]})
 
 
 # --- queries -------------------------------------------------------------------------

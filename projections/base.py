@@ -14,13 +14,14 @@ Both are written in the same transaction as the change they describe.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
 from functools import cached_property
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Iterable
 
 from eventsourcing.utils import get_topic
 
 from domain.events import Event
+from projections.facts import Fact
+from projections.rows import Rows, Table
 from projections.store import Tx
 
 TRACKING = {
@@ -29,22 +30,22 @@ TRACKING = {
 }
 
 
-def ts(when: datetime) -> str:
-    """Timestamps as fixed-width UTC text: sorts and compares the same in both databases."""
-    return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
 class Projection:
+    """Subclasses declare their tables and the events they fold, say which rows
+    an event touches, and fold it into those rows (event in, change out)."""
+
     name: ClassVar[str]
     handles: ClassVar[tuple[type[Event], ...]]
-    # table -> column definitions; the first column list in `keys` orders dumps
-    tables: ClassVar[dict[str, str]]
-    keys: ClassVar[dict[str, str]]
+    tables: ClassVar[dict[str, Table]]
     indexes: ClassVar[dict[str, tuple[str, ...]]] = {}
 
     def __init__(self, prefix: str = "") -> None:
         self.prefix = prefix
         self.t = {table: f"{prefix}{self.name}_{table}" for table in [*self.tables, *TRACKING]}
+
+    @cached_property
+    def types(self) -> frozenset[str]:
+        return frozenset(cls.__name__ for cls in self.handles)
 
     @cached_property
     def topics(self) -> list[str]:
@@ -54,11 +55,21 @@ class Projection:
         """SQL with `{table}` names filled in for this copy."""
         return text.format(**self.t)
 
-    def create(self, tx: Tx) -> None:
-        for table, columns in {**self.tables, **TRACKING}.items():
+    def rows(self) -> Rows:
+        return Rows(self.tables, self.t)
+
+    def create(self, tx: Tx, indexes: bool = True) -> None:
+        for table, spec in self.tables.items():
+            tx.execute(spec.ddl(self.t[table]))
+        for table, columns in TRACKING.items():
             tx.execute(f"CREATE TABLE IF NOT EXISTS {self.t[table]} ({columns})")
-        for table, columns in self.indexes.items():
-            for column_list in columns:
+        if indexes:
+            self.create_indexes(tx)
+
+    def create_indexes(self, tx: Tx) -> None:
+        """Secondary indexes; a rebuild adds them after filling, which is cheaper."""
+        for table, column_lists in self.indexes.items():
+            for column_list in column_lists:
                 # Index names are unique per database and survive a table rename,
                 # so a copy's indexes get names no other copy can have.
                 suffix = uuid.uuid4().hex[:8]
@@ -68,13 +79,14 @@ class Projection:
         for table in self.t.values():
             tx.execute(f"DROP TABLE IF EXISTS {table}")
 
-    def apply(self, tx: Tx, event: Event) -> None:
+    def touches(self, fact: Fact) -> Iterable[tuple[str, tuple[Any, ...]]]:
+        """The (table, key) of every existing row `apply` will read or change."""
+        return ()
+
+    def apply(self, rows: Rows, fact: Fact) -> None:
         raise NotImplementedError
 
-    def reset(self) -> None:
-        """Forget anything cached between transactions (after a rollback)."""
 
-
-def detail(event: Event, *skip: str) -> dict[str, Any]:
+def detail(data: dict[str, Any]) -> dict[str, Any]:
     """An event's own fields, for a human reading the audit trail."""
-    return event.model_dump(mode="json", exclude={"originator_id", "originator_version", "timestamp", "meta", *skip})
+    return {k: v for k, v in data.items() if k not in ("timestamp", "meta")}

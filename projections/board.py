@@ -9,8 +9,12 @@ from typing import Any
 from domain.grids import GridRegistered, GridRetired
 from domain.tasks import (ClaimReleased, CompletionRejected, CompletionVerified, TaskCancelled, TaskClaimed,
                           TaskCompleted, TaskPublished)
-from projections.base import Projection, ts
-from projections.store import ReadStore, Tx
+from projections.base import Projection
+from projections.facts import Fact, ts, ts_text
+from projections.rows import Rows, Table
+from projections.store import ReadStore
+
+TEXT, NULLABLE, INT = "TEXT NOT NULL", "TEXT", "INTEGER NOT NULL"
 
 
 class Board(Projection):
@@ -18,47 +22,49 @@ class Board(Projection):
     handles = (GridRegistered, GridRetired, TaskPublished, TaskClaimed, ClaimReleased, TaskCompleted,
                CompletionVerified, CompletionRejected, TaskCancelled)
     tables = {
-        "grids": "grid_id TEXT PRIMARY KEY, district TEXT NOT NULL, street TEXT NOT NULL, community TEXT NOT NULL, "
-                 "name TEXT NOT NULL, retired INTEGER NOT NULL",
-        "tasks": "task_id TEXT PRIMARY KEY, grid_id TEXT NOT NULL, district TEXT NOT NULL, kind TEXT NOT NULL, "
-                 "rate_code TEXT NOT NULL, source_clue_id TEXT, status TEXT NOT NULL, claimant TEXT, "
-                 "claimed_at TEXT, expires_at TEXT, published_at TEXT NOT NULL, completed_at TEXT, "
-                 "updated_at TEXT NOT NULL",
+        "grids": Table({"grid_id": TEXT, "district": TEXT, "street": TEXT, "community": TEXT, "name": TEXT,
+                        "retired": INT}, key=("grid_id",)),
+        "tasks": Table({"task_id": TEXT, "grid_id": TEXT, "district": TEXT, "kind": TEXT, "rate_code": TEXT,
+                        "source_clue_id": NULLABLE, "status": TEXT, "claimant": NULLABLE, "claimed_at": NULLABLE,
+                        "expires_at": NULLABLE, "published_at": TEXT, "completed_at": NULLABLE,
+                        "updated_at": TEXT}, key=("task_id",)),
     }
-    keys = {"grids": "grid_id", "tasks": "task_id"}
     indexes = {"tasks": ("district, status", "grid_id, status")}
 
-    def apply(self, tx: Tx, e: Any) -> None:
-        task = str(e.originator_id)
-        at = ts(e.timestamp)
-        match e:
-            case GridRegistered():
-                tx.execute(self.sql("INSERT INTO {grids} VALUES (?, ?, ?, ?, ?, 0)"),
-                           (task, e.district, e.street, e.community, e.name))
-            case GridRetired():
-                tx.execute(self.sql("UPDATE {grids} SET retired = 1 WHERE grid_id = ?"), (task,))
-            case TaskPublished():
-                tx.execute(self.sql("INSERT INTO {tasks} VALUES (?, ?, ?, ?, ?, ?, 'open', NULL, NULL, NULL, ?, NULL, ?)"),
-                           (task, str(e.grid_id), e.district, e.kind, e.rate_code,
-                            str(e.source_clue_id) if e.source_clue_id else None, at, at))
-            case TaskClaimed():
-                self._set(tx, task, at, status="claimed", claimant=str(e.rider_id), claimed_at=at,
-                          expires_at=ts(e.expires_at))
-            case ClaimReleased():
-                self._set(tx, task, at, status="open", claimant=None, claimed_at=None, expires_at=None)
-            case TaskCompleted():
-                self._set(tx, task, at, status="awaiting_verification", expires_at=None, completed_at=at)
-            case CompletionVerified():
-                self._set(tx, task, at, status="verified")
-            case CompletionRejected():
-                self._set(tx, task, at, status="claimed", expires_at=ts(e.expires_at), completed_at=None)
-            case TaskCancelled():
-                self._set(tx, task, at, status="cancelled", claimant=None, expires_at=None)
+    def touches(self, fact: Fact) -> list[tuple[str, tuple[Any, ...]]]:
+        table = "grids" if fact.type.startswith("Grid") else "tasks"
+        return [(table, (fact.stream,))]
 
-    def _set(self, tx: Tx, task: str, at: str, **columns: Any) -> None:
-        assignments = ", ".join(f"{column} = ?" for column in columns)
-        tx.execute(self.sql(f"UPDATE {{tasks}} SET {assignments}, updated_at = ? WHERE task_id = ?"),
-                   (*columns.values(), at, task))
+    def apply(self, rows: Rows, fact: Fact) -> None:
+        d, task, at = fact.data, (fact.stream,), fact.at
+        match fact.type:
+            case "GridRegistered":
+                rows.put("grids", {"grid_id": fact.stream, "district": d["district"], "street": d["street"],
+                                   "community": d["community"], "name": d["name"], "retired": 0})
+            case "GridRetired":
+                rows.update("grids", task, retired=1)
+            case "TaskPublished":
+                rows.put("tasks", {"task_id": fact.stream, "grid_id": d["grid_id"], "district": d["district"],
+                                   "kind": d["kind"], "rate_code": d["rate_code"],
+                                   "source_clue_id": d["source_clue_id"], "status": "open", "claimant": None,
+                                   "claimed_at": None, "expires_at": None, "published_at": at,
+                                   "completed_at": None, "updated_at": at})
+            case "TaskClaimed":
+                rows.update("tasks", task, status="claimed", claimant=d["rider_id"], claimed_at=at,
+                            expires_at=ts_text(d["expires_at"]), updated_at=at)
+            case "ClaimReleased":
+                rows.update("tasks", task, status="open", claimant=None, claimed_at=None, expires_at=None,
+                            updated_at=at)
+            case "TaskCompleted":
+                rows.update("tasks", task, status="awaiting_verification", expires_at=None, completed_at=at,
+                            updated_at=at)
+            case "CompletionVerified":
+                rows.update("tasks", task, status="verified", updated_at=at)
+            case "CompletionRejected":
+                rows.update("tasks", task, status="claimed", expires_at=ts_text(d["expires_at"]),
+                            completed_at=None, updated_at=at)
+            case "TaskCancelled":
+                rows.update("tasks", task, status="cancelled", claimant=None, expires_at=None, updated_at=at)
 
 
 # --- queries -------------------------------------------------------------------------

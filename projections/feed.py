@@ -10,6 +10,7 @@ from typing import Callable, Sequence
 
 from eventsourcing.persistence import ApplicationRecorder, Mapper
 
+from projections.facts import from_stored
 from projections.projector import Applied, Delivery, Projector, dead_letter
 
 LOG = "log"
@@ -53,7 +54,7 @@ class LogFeed:
         deliveries = []
         for n in notifications:
             try:
-                deliveries.append(Delivery(self.mapper.to_domain_event(n), LOG, n.id))
+                deliveries.append(Delivery(from_stored(n, self.mapper.decode_state), LOG, n.id))
             except Exception as e:
                 with self.projector.store.transaction() as tx:
                     dead_letter(tx, "*", LOG, n.id, str(n.originator_id), n.originator_version, n.topic, repr(e))

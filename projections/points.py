@@ -5,35 +5,41 @@ from __future__ import annotations
 from typing import Any
 
 from domain.points import PointsEarned, PointsExpired, PointsRedeemed
-from projections.base import Projection, ts
-from projections.store import ReadStore, Tx
+from projections.base import Projection
+from projections.facts import Fact
+from projections.rows import Rows, Table
+from projections.store import ReadStore
+
+
+TEXT, NULLABLE, COUNT = "TEXT NOT NULL", "TEXT", "BIGINT NOT NULL"
+KINDS = {"PointsEarned": ("earned", 1), "PointsRedeemed": ("redeemed", -1), "PointsExpired": ("expired", -1)}
 
 
 class Points(Projection):
     name = "points"
     handles = (PointsEarned, PointsRedeemed, PointsExpired)
     tables = {
-        "balances": "rider_id TEXT PRIMARY KEY, balance BIGINT NOT NULL, earned BIGINT NOT NULL, "
-                    "redeemed BIGINT NOT NULL, expired BIGINT NOT NULL",
-        "history": "stream_id TEXT NOT NULL, version BIGINT NOT NULL, rider_id TEXT NOT NULL, at TEXT NOT NULL, "
-                   "kind TEXT NOT NULL, points BIGINT NOT NULL, item TEXT, partner TEXT, piece_id TEXT, "
-                   "PRIMARY KEY (stream_id, version)",
+        "balances": Table({"rider_id": TEXT, "balance": COUNT, "earned": COUNT, "redeemed": COUNT,
+                           "expired": COUNT}, key=("rider_id",)),
+        "history": Table({"stream_id": TEXT, "version": COUNT, "rider_id": TEXT, "at": TEXT, "kind": TEXT,
+                          "points": COUNT, "item": NULLABLE, "partner": NULLABLE, "piece_id": NULLABLE},
+                         key=("stream_id", "version"), append_only=True),
     }
-    keys = {"balances": "rider_id", "history": "stream_id, version"}
     indexes = {"history": ("rider_id, at",)}
 
-    def apply(self, tx: Tx, e: Any) -> None:
-        kind, column, sign = {PointsEarned: ("earned", "earned", 1), PointsRedeemed: ("redeemed", "redeemed", -1),
-                              PointsExpired: ("expired", "expired", -1)}[type(e)]
-        rider = str(e.rider_id)
-        tx.execute(self.sql("INSERT INTO {balances} VALUES (?, 0, 0, 0, 0) ON CONFLICT (rider_id) DO NOTHING"),
-                   (rider,))
-        tx.execute(self.sql(f"UPDATE {{balances}} SET balance = balance + ?, {column} = {column} + ? "
-                            "WHERE rider_id = ?"), (sign * e.points, e.points, rider))
-        tx.execute(self.sql("INSERT INTO {history} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"),
-                   (str(e.originator_id), e.originator_version, rider, ts(e.timestamp), kind, e.points,
-                    getattr(e, "item", None), getattr(e, "partner", None),
-                    str(e.piece_id) if isinstance(e, PointsEarned) else None))
+    def touches(self, fact: Fact) -> list[tuple[str, tuple[Any, ...]]]:
+        return [("balances", (fact.data["rider_id"],))]
+
+    def apply(self, rows: Rows, fact: Fact) -> None:
+        d = fact.data
+        kind, sign = KINDS[fact.type]
+        balance = rows.get("balances", d["rider_id"]) or {"rider_id": d["rider_id"], "balance": 0, "earned": 0,
+                                                          "redeemed": 0, "expired": 0}
+        rows.put("balances", {**balance, "balance": balance["balance"] + sign * d["points"],
+                              kind: balance[kind] + d["points"]})
+        rows.add("history", {"stream_id": fact.stream, "version": fact.version, "rider_id": d["rider_id"],
+                             "at": fact.at, "kind": kind, "points": d["points"], "item": d.get("item"),
+                             "partner": d.get("partner"), "piece_id": d.get("piece_id")})
 
 
 def rider_points(store: ReadStore, rider_id: str) -> dict[str, Any]:

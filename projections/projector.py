@@ -1,11 +1,11 @@
 """Applying events to projections with exactly-once effect.
 
-A delivery is an event plus where it was read (source, position). The projector
-applies a batch of deliveries to each projection copy in one transaction,
-together with the stream versions and source positions it reached; an event
-whose version that projection has already applied is dropped. So any number of
-redeliveries, and any interleaving of streams that keeps each stream's own
-order, give the same read model.
+A delivery is an event plus where it was read (source, position). For each
+projection, a batch of deliveries is folded in one transaction together with
+the stream versions and source positions it reached; an event whose version
+that projection has already applied is dropped. So any number of redeliveries,
+and any interleaving of streams that keeps each stream's own order, give the
+same read model.
 
 An event that a projection cannot apply is dead-lettered with its position, and
 the rest of the batch goes on without it.
@@ -18,27 +18,18 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Iterable, Sequence
 
-from domain.events import Event
 from projections.base import Projection
+from projections.facts import Fact
+from projections.rows import IN_CHUNK
 from projections.store import ReadStore, Tx
 
 DEAD_LETTERS = "projection_dead_letters"
-DEAD_LETTER_COLUMNS = ("projection", "source", "position", "stream_id", "version", "event_type", "error", "at")
-IN_CHUNK = 400  # parameters per IN (…) list, under SQLite's limit
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Delivery:
-    event: Event
+    fact: Fact
     source: str  # "log", or "topic/partition" for Kafka
-    position: int
-
-
-@dataclass(frozen=True)
-class _Mark:
-    """A position read past with nothing in it for these projections."""
-
-    source: str
     position: int
 
 
@@ -78,12 +69,12 @@ class Projector:
     def create_tables(self) -> None:
         with self.store.transaction() as tx:
             create_dead_letters(tx)
-            existing = self.store_tables(tx)
+            existing = self._tables(tx)
             for projection in self.projections:
                 if projection.t["positions"] not in existing:
                     projection.create(tx)
 
-    def store_tables(self, tx: Tx) -> set[str]:
+    def _tables(self, tx: Tx) -> set[str]:
         if self.store.dialect == "sqlite":
             return {r[0] for r in tx.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")}
         return {r[0] for r in tx.fetchall("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")}
@@ -96,10 +87,12 @@ class Projector:
         """Apply a batch; `read_to` is how far the source was read to get it, which
         may be past its last delivery when the rest was of no interest."""
         result = Applied()
+        furthest: dict[str, int] = {}
+        for source, position in [(d.source, d.position) for d in deliveries] + ([read_to] if read_to else []):
+            furthest[source] = max(furthest.get(source, 0), position)
         for projection in self.projections:
-            result.add(self._apply_one_projection(tx, projection, deliveries))
-            if read_to is not None:
-                self._track(tx, projection, {}, [_Mark(*read_to)])
+            result.add(self.fold(tx, projection, [d for d in deliveries if d.fact.type in projection.types]))
+            self.track_positions(tx, projection, furthest.items())
         return result
 
     def positions(self, source: str = "log") -> dict[str, int]:
@@ -112,53 +105,69 @@ class Projector:
 
     # --- inside one transaction -----------------------------------------------------------
 
-    def _apply_one_projection(self, tx: Tx, projection: Projection, deliveries: Sequence[Delivery]) -> Applied:
-        mine = [d for d in deliveries if isinstance(d.event, projection.handles)]
+    def fold(self, tx: Tx, projection: Projection, deliveries: Sequence[Delivery]) -> Applied:
+        """Fold the deliveries a projection handles; drop those it has seen."""
+        result = Applied()
+        if not deliveries:
+            return result
+        seen = {} if self.fresh else self._versions(tx, projection, {d.fact.stream for d in deliveries})
+        new: list[Delivery] = []
+        for delivery in deliveries:
+            fact = delivery.fact
+            if fact.version <= seen.get(fact.stream, 0):
+                result.duplicates += 1
+            else:
+                seen[fact.stream] = fact.version
+                new.append(delivery)
         tx.execute("SAVEPOINT batch")
         try:
-            result = self._apply_all(tx, projection, mine)
+            result.add(self._fold_new(tx, projection, new))
             tx.execute("RELEASE SAVEPOINT batch")
         except Exception:
-            # Find the culprit one event at a time; the others still count.
+            # The database refused the batch's writes: find the culprit one event at a time.
             tx.execute("ROLLBACK TO SAVEPOINT batch")
             tx.execute("RELEASE SAVEPOINT batch")
-            projection.reset()
-            result = Applied()
-            for delivery in mine:
+            for delivery in new:
                 tx.execute("SAVEPOINT one")
                 try:
-                    result.add(self._apply_all(tx, projection, [delivery]))
+                    result.add(self._fold_new(tx, projection, [delivery]))
                     tx.execute("RELEASE SAVEPOINT one")
                 except Exception as e:
                     tx.execute("ROLLBACK TO SAVEPOINT one")
                     tx.execute("RELEASE SAVEPOINT one")
-                    projection.reset()
-                    error = f"{type(e).__name__}: {e}\n{traceback.format_exc(limit=3)}"
-                    event = delivery.event
-                    dead_letter(tx, projection.name, delivery.source, delivery.position, str(event.originator_id),
-                                event.originator_version, type(event).__name__, error)
-                    self._track(tx, projection, {str(event.originator_id): event.originator_version}, [delivery])
-                    result.dead.append((projection.name, delivery, error))
-        self._track(tx, projection, {}, deliveries)
+                    result.dead.append(self._dead(tx, projection, delivery, e))
+        self._track_versions(tx, projection, {d.fact.stream: d.fact.version for d in new})
         return result
 
-    def _apply_all(self, tx: Tx, projection: Projection, deliveries: Sequence[Delivery]) -> Applied:
+    def _fold_new(self, tx: Tx, projection: Projection, deliveries: Sequence[Delivery]) -> Applied:
         result = Applied()
-        if not deliveries:
-            return result
-        seen = {} if self.fresh else self._versions(tx, projection, {str(d.event.originator_id) for d in deliveries})
-        reached: dict[str, int] = {}
+        rows = projection.rows()
+        wanted = []
+        foldable = []
         for delivery in deliveries:
-            event = delivery.event
-            stream = str(event.originator_id)
-            if event.originator_version <= reached.get(stream, seen.get(stream, 0)):
-                result.duplicates += 1
-                continue
-            projection.apply(tx, event)
-            reached[stream] = event.originator_version
-            result.applied += 1
-        self._track(tx, projection, reached, ())
+            try:
+                wanted += projection.touches(delivery.fact)
+                foldable.append(delivery)
+            except Exception as e:
+                result.dead.append(self._dead(tx, projection, delivery, e))
+        rows.prefetch(tx, wanted)
+        for delivery in foldable:
+            rows.begin()
+            try:
+                projection.apply(rows, delivery.fact)
+                result.applied += 1
+            except Exception as e:
+                rows.undo()
+                result.dead.append(self._dead(tx, projection, delivery, e))
+        rows.flush(tx)
         return result
+
+    def _dead(self, tx: Tx, projection: Projection, delivery: Delivery, e: Exception) -> tuple[str, Delivery, str]:
+        error = f"{type(e).__name__}: {e}\n{traceback.format_exc(limit=4)}"
+        fact = delivery.fact
+        dead_letter(tx, projection.name, delivery.source, delivery.position, fact.stream, fact.version, fact.type,
+                    error)
+        return projection.name, delivery, error
 
     def _versions(self, tx: Tx, projection: Projection, streams: Iterable[str]) -> dict[str, int]:
         streams = list(streams)
@@ -170,14 +179,15 @@ class Projector:
             versions.update((stream, int(version)) for stream, version in rows)
         return versions
 
-    def _track(self, tx: Tx, projection: Projection, versions: dict[str, int],
-               deliveries: Iterable[Delivery | _Mark]) -> None:
+    def _track_versions(self, tx: Tx, projection: Projection, versions: dict[str, int]) -> None:
         if versions:
             tx.executemany(projection.sql("INSERT INTO {streams} VALUES (?, ?) ON CONFLICT (stream_id) DO UPDATE "
                                           "SET version = excluded.version"), list(versions.items()))
+
+    def track_positions(self, tx: Tx, projection: Projection, marks: Iterable[tuple[str, int]]) -> None:
         furthest: dict[str, int] = {}
-        for d in deliveries:
-            furthest[d.source] = max(furthest.get(d.source, 0), d.position)
+        for source, position in marks:
+            furthest[source] = max(furthest.get(source, 0), position)
         if furthest:
             # A position never goes back, whatever order batches commit in.
             tx.executemany(projection.sql(

@@ -18,6 +18,7 @@ from projections.projector import Applied, Projector
 from projections.store import ReadStore, Tx
 
 Progress = Callable[[int, int], None]  # (position, head)
+REBUILD_PAGE = 2000  # events per transaction while filling a shadow copy
 
 
 @dataclass
@@ -36,9 +37,12 @@ def rebuild(app: Any, store: ReadStore, classes: Sequence[type[Projection]],
     with store.transaction() as tx:
         for shadow in shadows:
             shadow.drop(tx)
-            shadow.create(tx)
-    feed = LogFeed(app.recorder, app.mapper, Projector(store, shadows, fresh=True))
+            shadow.create(tx, indexes=False)
+    feed = LogFeed(app.recorder, app.mapper, Projector(store, shadows, fresh=True), page=REBUILD_PAGE)
     total = feed.catch_up(progress=(lambda pos: progress(pos, feed.head())) if progress else None)
+    with store.transaction() as tx:
+        for shadow in shadows:
+            shadow.create_indexes(tx)
     with store.transaction() as tx:
         _lock(store, tx, live)
         # Whatever arrived while we were filling the shadow, applied under the lock.
@@ -100,14 +104,14 @@ def verify(app: Any, store: ReadStore, classes: Sequence[type[Projection]], limi
         deliveries, position = feed.read(position, stop)
         for copy in fresh:
             wanted = [d for d in deliveries
-                      if d.event.originator_version <= upto[copy.name].get(str(d.event.originator_id), 0)]
+                      if d.fact.type in copy.types and d.fact.version <= upto[copy.name].get(d.fact.stream, 0)]
             with store.transaction() as tx:
-                projector._apply_one_projection(tx, copy, wanted)
+                projector.fold(tx, copy, wanted)
     differences: list[Difference] = []
     try:
         for old, new in zip(live, fresh):
-            for table, key in old.keys.items():
-                differences += _compare(store, old, new, table, key, limit)
+            for table, spec in old.tables.items():
+                differences += _compare(store, old, new, table, spec.key, limit)
     finally:
         with store.transaction() as tx:
             for copy in fresh:
@@ -115,9 +119,9 @@ def verify(app: Any, store: ReadStore, classes: Sequence[type[Projection]], limi
     return differences
 
 
-def _compare(store: ReadStore, live: Projection, fresh: Projection, table: str, key: str,
+def _compare(store: ReadStore, live: Projection, fresh: Projection, table: str, key: tuple[str, ...],
              limit: int) -> list[Difference]:
-    columns = [c.strip() for c in key.split(",")]
+    columns = list(key)
     width = len(columns)
     if store.dialect == "postgres":  # byte order, as Python compares the keys, whatever the database locale
         columns = [c if c == "version" else f'{c} COLLATE "C"' for c in columns]

@@ -8,11 +8,18 @@ from datetime import datetime
 from typing import Any
 
 from domain.appeals import AppealDecided, AppealFiled
-from domain.clock import local_day
 from domain.clues import ClueAccepted, ClueMarkedDuplicate, ClueReported
 from domain.tasks import CompletionVerified, TaskClaimed, TaskPublished
-from projections.base import Projection, ts
-from projections.store import ReadStore, Tx
+from projections.base import Projection
+from projections.facts import Fact, china_day
+from projections.rows import Rows, Table
+from projections.store import ReadStore
+
+
+TEXT, NULLABLE, FLAG = "TEXT NOT NULL", "TEXT", "INTEGER NOT NULL"
+TABLE_OF = {"ClueReported": "clues", "ClueAccepted": "clues", "ClueMarkedDuplicate": "clues",
+            "TaskPublished": "tasks", "TaskClaimed": "tasks", "CompletionVerified": "tasks",
+            "AppealFiled": "appeals", "AppealDecided": "appeals"}
 
 
 class Stats(Projection):
@@ -20,38 +27,42 @@ class Stats(Projection):
     handles = (ClueReported, ClueAccepted, ClueMarkedDuplicate, TaskPublished, TaskClaimed, CompletionVerified,
                AppealFiled, AppealDecided)
     tables = {
-        "clues": "clue_id TEXT PRIMARY KEY, district TEXT NOT NULL, category TEXT NOT NULL, day TEXT NOT NULL, "
-                 "reported_at TEXT NOT NULL, accepted_at TEXT, flagged INTEGER NOT NULL, duplicate INTEGER NOT NULL",
-        "tasks": "task_id TEXT PRIMARY KEY, district TEXT NOT NULL, claimed_at TEXT, verified_at TEXT",
-        "appeals": "appeal_id TEXT PRIMARY KEY, district TEXT NOT NULL, filed_at TEXT NOT NULL, decided_at TEXT, "
-                   "outcome TEXT",
+        "clues": Table({"clue_id": TEXT, "district": TEXT, "category": TEXT, "day": TEXT, "reported_at": TEXT,
+                        "accepted_at": NULLABLE, "flagged": FLAG, "duplicate": FLAG}, key=("clue_id",)),
+        "tasks": Table({"task_id": TEXT, "district": TEXT, "claimed_at": NULLABLE, "verified_at": NULLABLE},
+                       key=("task_id",)),
+        "appeals": Table({"appeal_id": TEXT, "district": TEXT, "filed_at": TEXT, "decided_at": NULLABLE,
+                          "outcome": NULLABLE}, key=("appeal_id",)),
     }
-    keys = {"clues": "clue_id", "tasks": "task_id", "appeals": "appeal_id"}
     indexes = {"clues": ("district, day",)}
 
-    def apply(self, tx: Tx, e: Any) -> None:
-        stream, at = str(e.originator_id), ts(e.timestamp)
-        match e:
-            case ClueReported():
-                tx.execute(self.sql("INSERT INTO {clues} VALUES (?, ?, ?, ?, ?, NULL, ?, 0)"),
-                           (stream, e.district, e.category.value, local_day(e.timestamp), at,
-                            int(bool(e.duplicate_candidates))))
-            case ClueAccepted():
-                tx.execute(self.sql("UPDATE {clues} SET accepted_at = ? WHERE clue_id = ?"), (at, stream))
-            case ClueMarkedDuplicate():
-                tx.execute(self.sql("UPDATE {clues} SET duplicate = 1 WHERE clue_id = ?"), (stream,))
-            case TaskPublished():
-                tx.execute(self.sql("INSERT INTO {tasks} VALUES (?, ?, NULL, NULL)"), (stream, e.district))
-            case TaskClaimed():
+    def touches(self, fact: Fact) -> list[tuple[str, tuple[Any, ...]]]:
+        return [(TABLE_OF[fact.type], (fact.stream,))]
+
+    def apply(self, rows: Rows, fact: Fact) -> None:
+        d, key, at = fact.data, (fact.stream,), fact.at
+        match fact.type:
+            case "ClueReported":
+                rows.put("clues", {"clue_id": fact.stream, "district": d["district"], "category": d["category"],
+                                   "day": china_day(d["timestamp"]), "reported_at": at, "accepted_at": None,
+                                   "flagged": int(bool(d["duplicate_candidates"])), "duplicate": 0})
+            case "ClueAccepted":
+                rows.update("clues", key, accepted_at=at)
+            case "ClueMarkedDuplicate":
+                rows.update("clues", key, duplicate=1)
+            case "TaskPublished":
+                rows.put("tasks", {"task_id": fact.stream, "district": d["district"], "claimed_at": None,
+                                   "verified_at": None})
+            case "TaskClaimed":
                 # The claim that is verified is the last one before it.
-                tx.execute(self.sql("UPDATE {tasks} SET claimed_at = ? WHERE task_id = ?"), (at, stream))
-            case CompletionVerified():
-                tx.execute(self.sql("UPDATE {tasks} SET verified_at = ? WHERE task_id = ?"), (at, stream))
-            case AppealFiled():
-                tx.execute(self.sql("INSERT INTO {appeals} VALUES (?, ?, ?, NULL, NULL)"), (stream, e.district, at))
-            case AppealDecided():
-                tx.execute(self.sql("UPDATE {appeals} SET decided_at = ?, outcome = ? WHERE appeal_id = ?"),
-                           (at, e.outcome.value, stream))
+                rows.update("tasks", key, claimed_at=at)
+            case "CompletionVerified":
+                rows.update("tasks", key, verified_at=at)
+            case "AppealFiled":
+                rows.put("appeals", {"appeal_id": fact.stream, "district": d["district"], "filed_at": at,
+                                     "decided_at": None, "outcome": None})
+            case "AppealDecided":
+                rows.update("appeals", key, decided_at=at, outcome=d["outcome"])
 
 
 def _median_seconds(pairs: list[tuple[str, str]]) -> float | None:

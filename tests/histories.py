@@ -57,6 +57,6 @@ def dump(store: ReadStore, projections: list[Projection] | None = None) -> dict[
     out: dict[str, list[tuple[Any, ...]]] = {}
     for projection in projections or [cls() for cls in PROJECTIONS.values()]:
         for table in [*projection.tables, "streams"]:
-            rows = store.read(f"SELECT * FROM {projection.t[table]}")
+            rows = store.read(f"SELECT * FROM {projection.t[table]}")  # noqa: S608
             out[projection.t[table]] = sorted(tuple(row) for row in rows)
     return out

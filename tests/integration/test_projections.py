@@ -25,6 +25,7 @@ from projections.catalog import PROJECTIONS, named
 from projections.feed import feed_for
 from projections.audit import award_chain
 from projections.points import rider_points
+from projections.facts import from_event
 from projections.projector import Delivery, Projector
 from projections.rebuild import rebuild, verify
 from projections.stats import statistics_for
@@ -88,7 +89,7 @@ def kafka_like(events, rng: random.Random, partitions: int = 3) -> list[Delivery
             if not pending[stream]:
                 del pending[stream]
         offsets[partition] += 1
-        out.append(Delivery(event, f"gridgov.events/{partition}", offsets[partition]))
+        out.append(Delivery(from_event(event), f"gridgov.events/{partition}", offsets[partition]))
     return out
 
 
@@ -211,10 +212,10 @@ def test_an_event_that_cannot_be_applied_is_dead_lettered_and_the_rebuild_goes_o
     victim = next(e for e in events if isinstance(e, TaskClaimed))
 
     class Fragile(Board):
-        def apply(self, tx, e):  # type: ignore[no-untyped-def]
-            if e.originator_id == victim.originator_id and e.originator_version == victim.originator_version:
+        def apply(self, rows, fact):  # type: ignore[no-untyped-def]
+            if fact.stream == str(victim.originator_id) and fact.version == victim.originator_version:
                 raise ValueError("cannot apply this one")
-            super().apply(tx, e)
+            super().apply(rows, fact)
 
     report = rebuild(app, store, [Fragile])
     assert [(name, error) for name, _, error in report.dead] == [("board", "ValueError: cannot apply this one")]

@@ -1,0 +1,48 @@
+"""Shared by the benchmarks: stores to measure on, timing, memory."""
+
+from __future__ import annotations
+
+import os
+import resource
+import uuid
+from typing import Callable
+
+import psycopg
+
+POSTGRES = {
+    "PERSISTENCE_MODULE": "eventsourcing.postgres",
+    "POSTGRES_HOST": os.environ.get("POSTGRES_HOST", "127.0.0.1"),
+    "POSTGRES_PORT": os.environ.get("POSTGRES_PORT", "5432"),
+    "POSTGRES_DBNAME": os.environ.get("POSTGRES_DBNAME", "gridgov"),
+    "POSTGRES_USER": os.environ.get("POSTGRES_USER", "gridgov"),
+    "POSTGRES_PASSWORD": os.environ.get("POSTGRES_PASSWORD", "gridgov"),
+}
+CACHE = os.path.join(os.environ.get("GRIDGOV_CACHE", os.path.expanduser("~/.cache/gridgov")), "bench")
+
+
+def dsn(env: dict[str, str] = POSTGRES) -> str:
+    return (f"host={env['POSTGRES_HOST']} port={env['POSTGRES_PORT']} dbname={env['POSTGRES_DBNAME']} "
+            f"user={env['POSTGRES_USER']} password={env['POSTGRES_PASSWORD']}")
+
+
+def new_schema(prefix: str) -> tuple[str, Callable[[], None]]:
+    schema = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(dsn(), autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+
+    def drop() -> None:
+        with psycopg.connect(dsn(), autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+
+    return schema, drop
+
+
+def rss_mib() -> float:
+    """Resident memory now (not the peak), from /proc."""
+    with open("/proc/self/statm") as f:
+        pages = int(f.read().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
