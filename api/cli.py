@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -46,7 +49,8 @@ def demo(seed: int = typer.Option(7, help="same seed, same story, same summary")
                        progress=lambda done, total: progress.update(bar, completed=done, total=total)).run()
     elapsed = time.perf_counter() - started
     _print_summary(summary, application)
-    _project_in_process(application)
+    if not os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
+        _project_in_process(application)  # with Kafka, the consumers do it
     err.print(f"{summary.commands} commands in {elapsed:.1f} s ({summary.commands / elapsed:.0f}/s) on "
               f"{application.env.get('PERSISTENCE_MODULE')}")
     application.close()
@@ -157,6 +161,81 @@ def _app():  # type: ignore[no-untyped-def]
     from domain.service import GridGovernance
 
     return GridGovernance()
+
+
+def _kafka_settings():  # type: ignore[no-untyped-def]
+    from consumers.settings import KafkaNotConfigured, KafkaSettings
+
+    try:
+        return KafkaSettings.from_env()
+    except KafkaNotConfigured as e:
+        err.print(f"[red]{e}[/]")
+        raise typer.Exit(2) from None
+
+
+def _log_to_stderr() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("kafka").setLevel(logging.WARNING)  # its INFO is every connection's life story
+
+
+def _stop_on_signals() -> threading.Event:
+    """SIGTERM and SIGINT finish the current batch, then stop cleanly."""
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    return stop
+
+
+@app.command()
+def relay(once: bool = typer.Option(False, help="publish what is there, then exit")) -> None:
+    """Publish the event store's log to Kafka from the durably tracked position."""
+    from consumers.relay import Relay
+
+    settings = _kafka_settings()
+    _log_to_stderr()
+    application = _app()
+    worker = Relay(application, settings)
+    if once:
+        while worker.publish_once():
+            pass
+    else:
+        err.print(f"relay: from position {worker.position():,} to {settings.bootstrap} (lag {worker.lag():,})")
+        worker.run(_stop_on_signals())
+    err.print(f"relay: stopped at position {worker.position():,}, lag {worker.lag():,}, "
+              f"published {worker.stats.published:,}, dead letters {worker.stats.dead}")
+    worker.close()
+    application.close()
+
+
+@app.command()
+def consume(name: str = typer.Argument(..., help="the projection this consumer group maintains"),
+            reset_to: str = typer.Option(None, help="earliest, latest, or an ISO-8601 time: move the stored "
+                                                    "offsets there first")) -> None:
+    """Run one projection's consumer group until SIGTERM/SIGINT."""
+    from consumers.runner import ConsumerRunner
+    from projections.catalog import named
+    from projections.store import open_store
+
+    [cls] = _named(named, name) if name != "all" else [None]
+    if cls is None:
+        err.print("[red]one consumer group per projection: name one of board, balances, points, audit, stats[/]")
+        raise typer.Exit(2)
+    settings = _kafka_settings()
+    _log_to_stderr()
+    store = open_store()
+    runner = ConsumerRunner(cls(), store, settings)
+    if reset_to:
+        try:
+            runner.reset(reset_to)
+        except ValueError:
+            err.print(f"[red]--reset-to takes earliest, latest or an ISO-8601 time, not {reset_to!r}[/]")
+            raise typer.Exit(2) from None
+    err.print(f"consume {name}: group {runner.group}, topics {', '.join(runner.topics)}")
+    runner.run(_stop_on_signals())
+    err.print(f"consume {name}: stopped; applied {runner.stats.applied:,}, duplicates dropped "
+              f"{runner.stats.duplicates:,}, dead letters {runner.stats.dead_letters:,}")
+    runner.close()
+    store.close()
 
 
 @app.command()

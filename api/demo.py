@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Callable
 from uuid import UUID
 
@@ -18,7 +18,7 @@ from domain import commands as c
 from domain import errors
 from domain.appeals import Outcome as Decision
 from domain.appeals import Remedy, RemedyKind, Subject, SubjectKind
-from domain.clock import CHINA, ManualClock, local_month
+from domain.clock import CHINA, ManualClock, local_day, local_month
 from domain.clues import Category, Location
 from domain.events import Actor, Role
 from domain.rates import Rate
@@ -94,16 +94,24 @@ class Demo:
         self.commands = self.refused = self.clue_count = self.flagged = 0
 
     # --- the story ------------------------------------------------------------------
-    def run(self) -> Summary:
+    def run(self, days: int = 1) -> Summary:
         self.clock.set(DAY_START.replace(hour=6))
         self.set_up_city()
-        self.clock.set(DAY_START)
-        for tick in range(TICKS):
-            self.one_tick(tick)
-            self.clock.advance(TICK_S)
-            self.progress(tick + 1, TICKS)
-        self.end_of_day()
+        for day in range(days):
+            morning = DAY_START + timedelta(days=day)
+            if day and local_month(morning) != local_month(morning - timedelta(days=1)):
+                self.new_month_budgets(local_month(morning))
+            self.clock.set(morning)
+            for tick in range(TICKS):
+                self.one_tick(tick)
+                self.clock.advance(TICK_S)
+                self.progress(day * TICKS + tick + 1, days * TICKS)
+            self.end_of_day()
         return self.summary()
+
+    def new_month_budgets(self, month: str) -> None:
+        for district, admin in self.admins.items():
+            self.do(c.AllocateBudget(district=district, period=month, fen=2_000_000), admin)
 
     def do(self, command: c.Command, actor: Actor) -> dict | None:
         """Run a command; the demo's riders make honest mistakes, the engine refuses them."""
@@ -248,7 +256,8 @@ class Demo:
         for rider in earners[:10]:
             balance = self.account(rider, month).balance
             if balance > 0:
-                self.do(c.SettlePayout(rider_id=rider, period=month, batch_id=f"{month}-日结-1", fen=balance),
+                self.do(c.SettlePayout(rider_id=rider, period=month, batch_id=f"{local_day(self.clock.now())}-日结",
+                                       fen=balance),
                         self.admins[self.rider_grids[rider][0].district])
 
     def appeal_story(self, month: str) -> None:

@@ -39,7 +39,7 @@ class LogFeed:
         position = self.position()
         while position < stop:
             deliveries, position = self.read(position, stop)
-            total.add(self.projector.apply(deliveries, read_to=(LOG, position)))
+            total.add(self.projector.apply(deliveries, read_to=[(LOG, position)]))
             if progress:
                 progress(position)
         return total

@@ -79,16 +79,16 @@ class Projector:
             return {r[0] for r in tx.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")}
         return {r[0] for r in tx.fetchall("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")}
 
-    def apply(self, deliveries: Sequence[Delivery], read_to: tuple[str, int] | None = None) -> Applied:
+    def apply(self, deliveries: Sequence[Delivery], read_to: Iterable[tuple[str, int]] = ()) -> Applied:
         with self.store.transaction() as tx:
             return self.apply_in(tx, deliveries, read_to)
 
-    def apply_in(self, tx: Tx, deliveries: Sequence[Delivery], read_to: tuple[str, int] | None = None) -> Applied:
-        """Apply a batch; `read_to` is how far the source was read to get it, which
-        may be past its last delivery when the rest was of no interest."""
+    def apply_in(self, tx: Tx, deliveries: Sequence[Delivery], read_to: Iterable[tuple[str, int]] = ()) -> Applied:
+        """Apply a batch; `read_to` says how far sources were read to get it, which
+        may be past its last delivery (the rest was of no interest, or poison)."""
         result = Applied()
         furthest: dict[str, int] = {}
-        for source, position in [(d.source, d.position) for d in deliveries] + ([read_to] if read_to else []):
+        for source, position in [*((d.source, d.position) for d in deliveries), *read_to]:
             furthest[source] = max(furthest.get(source, 0), position)
         for projection in self.projections:
             result.add(self.fold(tx, projection, [d for d in deliveries if d.fact.type in projection.types]))

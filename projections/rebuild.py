@@ -70,7 +70,7 @@ def _catch_up_in(tx: Tx, feed: LogFeed) -> Applied:
     stop = feed.head()
     while position < stop:
         deliveries, position = feed.read(position, stop)
-        total.add(feed.projector.apply_in(tx, deliveries, read_to=(LOG, position)))
+        total.add(feed.projector.apply_in(tx, deliveries, read_to=[(LOG, position)]))
     return total
 
 

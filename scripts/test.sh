@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# The whole test suite, with the real services it needs: README's second command,
+# The whole test suite, with the real services it needs (PostgreSQL, Kafka): README's second command,
 # and what CI runs after installing. Arguments go to pytest (e.g. -k ledger).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/postgres.sh start
 eval "$(bash scripts/postgres.sh env)"
+bash scripts/kafka.sh start
+eval "$(bash scripts/kafka.sh env)"
 unset PERSISTENCE_MODULE  # the suite picks a backend per test; the default stays the embedded one
 
 # pytest exits 5 when it collected nothing: that is a failure here too.

@@ -1,0 +1,121 @@
+"""The relay: the event store's notification log, published to Kafka.
+
+It reads from its durably tracked position, publishes a page with acks=all
+through an idempotent producer (retries keep each key's order), waits for every
+acknowledgement, and only then records the page's last position. A crash
+re-publishes what was not recorded, never skips; consumers drop the repeats
+by stream version, and subscribers by CloudEvent id.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+
+from eventsourcing.persistence import Tracking
+from kafka import KafkaProducer
+
+from consumers.envelope import to_message, topic_for
+from consumers.settings import KafkaSettings
+from consumers.topics import NOT_PUBLISHED, ensure_topics
+from projections.facts import from_stored, topic_type
+
+log = logging.getLogger(__name__)
+TRACKING_NAME = "kafka-relay"
+
+
+def producer_for(settings: KafkaSettings, **overrides: object) -> KafkaProducer:
+    config = dict(bootstrap_servers=settings.bootstrap, acks="all", enable_idempotence=True, retries=2**31 - 1,
+                  max_in_flight_requests_per_connection=5, linger_ms=5, batch_size=256 * 1024,
+                  request_timeout_ms=15_000, delivery_timeout_ms=60_000, client_id="gridgov-relay")
+    config.update(overrides)
+    return KafkaProducer(**config)
+
+
+@dataclass
+class RelayStats:
+    published: int = 0
+    skipped: int = 0
+    dead: int = 0
+
+
+class Relay:
+    def __init__(self, app, settings: KafkaSettings, page: int = 1000) -> None:  # type: ignore[no-untyped-def]
+        self.app = app
+        self.settings = settings
+        self.page = page
+        self.tracking = app.factory.tracking_recorder()
+        ensure_topics(settings)
+        self.producer = producer_for(settings)
+        self.stats = RelayStats()
+
+    def position(self) -> int:
+        return self.tracking.max_tracking_id(TRACKING_NAME) or 0
+
+    def lag(self) -> int:
+        """Events in the store not yet acknowledged by Kafka."""
+        return self.app.head() - self.position()
+
+    def publish_once(self) -> int:
+        """Publish one page after the tracked position; returns how many were read."""
+        return self.publish_after(self.position())
+
+    def publish_after(self, position: int, record: bool = True) -> int:
+        """Publish one page after `position`; with `record`, move the tracked
+        position there once Kafka has acknowledged all of it. Without, it is a
+        replay (subscribers drop what they have by CloudEvent id or stream version)."""
+        notifications = self.app.recorder.select_notifications(start=position, limit=self.page,
+                                                               inclusive_of_start=False)
+        if not notifications:
+            return 0
+        futures = []
+        for n in notifications:
+            if topic_type(n.topic) in NOT_PUBLISHED:
+                self.stats.skipped += 1
+                continue
+            try:
+                fact = from_stored(n, self.app.mapper.decode_state)
+                message = to_message(fact, n.id)
+                topic = topic_for(fact.type, self.settings.prefix)
+            except Exception as e:  # unreadable in the store itself: tell the DLQ, do not stop the city
+                futures.append(self._dead(n, e))
+                continue
+            futures.append(self.producer.send(topic, key=message.key.encode(), value=message.value,
+                                              headers=list(message.headers.items())))
+        self.producer.flush()
+        for future in futures:
+            future.get(timeout=30)  # raises if any send failed: nothing is recorded, all is re-sent
+        if record:
+            self.tracking.insert_tracking(Tracking(TRACKING_NAME, notifications[-1].id))
+        self.stats.published += len(futures)
+        return len(notifications)
+
+    def _dead(self, notification, error: Exception):  # type: ignore[no-untyped-def]
+        self.stats.dead += 1
+        log.error("relay: event at position %s cannot be read: %s", notification.id, error)
+        return self.producer.send(self.settings.dlq_topic, key=str(notification.originator_id).encode(),
+                                  value=bytes(notification.state), headers=[
+                                      ("dlq_reason", f"{type(error).__name__}: {error}".encode()[:1000]),
+                                      ("dlq_source", b"relay"), ("dlq_position", str(notification.id).encode()),
+                                      ("dlq_topic", notification.topic.encode())])
+
+    def run(self, stop: threading.Event, idle: float = 0.05, report_every: float = 5.0) -> None:
+        last_report = time.monotonic()
+        while not stop.is_set():
+            try:
+                if self.publish_once() == 0:
+                    stop.wait(idle)
+            except Exception:
+                # The broker is away (restarting, partitioned): keep trying, never skip.
+                log.exception("relay: publishing failed; retrying")
+                stop.wait(1.0)
+            if time.monotonic() - last_report >= report_every:
+                last_report = time.monotonic()
+                log.info("relay: position %s, lag %s, published %s", self.position(), self.lag(),
+                         self.stats.published)
+
+    def close(self) -> None:
+        self.producer.flush()
+        self.producer.close()

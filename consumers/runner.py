@@ -1,0 +1,157 @@
+"""A consumer runner: one projection, one consumer group, exactly-once effect.
+
+For each batch it applies the events and records the partitions' offsets in the
+same read-model transaction (projections/projector.py), so a redelivered message
+changes nothing. On every partition assignment it seeks to the offsets stored
+with the read model, never to a position remembered in memory (a stale in-memory
+position after a rebalance is how Axon's Kafka extension once lost events,
+extension-kafka#25). Kafka's own committed offsets are advisory only.
+
+A message that cannot be read goes to the dead-letter topic with the reason and
+where it came from; the runner goes on and counts it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.consumer.subscription_state import ConsumerRebalanceListener
+
+from consumers.envelope import PoisonMessage, from_message, topic_for
+from consumers.settings import KafkaSettings
+from consumers.topics import ensure_topics
+from projections.base import Projection
+from projections.projector import Delivery, Projector
+from projections.store import ReadStore
+
+log = logging.getLogger(__name__)
+
+
+def source_of(topic: str, partition: int) -> str:
+    return f"{topic}/{partition}"
+
+
+@dataclass
+class RunnerStats:
+    applied: int = 0
+    duplicates: int = 0
+    dead_letters: int = 0
+    batches: int = 0
+
+
+class SeekToStoredPositions(ConsumerRebalanceListener):
+    def __init__(self, runner: ConsumerRunner) -> None:
+        self.runner = runner
+
+    def on_partitions_revoked(self, revoked):  # type: ignore[no-untyped-def]
+        pass  # nothing to hand over: every applied offset is already in the read model
+
+    def on_partitions_assigned(self, assigned):  # type: ignore[no-untyped-def]
+        self.runner.seek_to_stored(assigned)
+
+
+class ConsumerRunner:
+    def __init__(self, projection: Projection, store: ReadStore, settings: KafkaSettings) -> None:
+        self.projection = projection
+        self.settings = settings
+        self.projector = Projector(store, [projection])
+        self.projector.create_tables()
+        ensure_topics(settings)
+        self.topics = sorted({topic_for(cls.__name__, settings.prefix) for cls in projection.handles})
+        self.group = f"{settings.prefix}.projection.{projection.name}"
+        self.consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap, group_id=self.group,
+                                      enable_auto_commit=False, auto_offset_reset="earliest",
+                                      max_poll_records=2000, session_timeout_ms=10_000, heartbeat_interval_ms=2_000,
+                                      client_id=f"gridgov-{projection.name}")
+        self.dlq = KafkaProducer(bootstrap_servers=settings.bootstrap, acks="all", client_id="gridgov-dlq")
+        self.consumer.subscribe(self.topics, listener=SeekToStoredPositions(self))
+        self.stats = RunnerStats()
+
+    def stored_offsets(self) -> dict[str, int]:
+        with self.projector.store.transaction() as tx:
+            rows = tx.fetchall(self.projection.sql("SELECT source, position FROM {positions}"))
+        return {source: int(position) for source, position in rows}
+
+    def seek_to_stored(self, partitions) -> None:  # type: ignore[no-untyped-def]
+        stored = self.stored_offsets()
+        for tp in partitions:
+            offset = stored.get(source_of(tp.topic, tp.partition))
+            if offset is None:
+                self.consumer.seek_to_beginning(tp)
+            else:
+                self.consumer.seek(tp, offset + 1)
+        log.info("%s: assigned %s, seeking to stored offsets", self.group, sorted(map(str, partitions)))
+
+    def poll_once(self, timeout_ms: int = 200) -> int:
+        batch = self.consumer.poll(timeout_ms=timeout_ms)
+        records = [r for rs in batch.values() for r in rs]
+        if not records:
+            return 0
+        deliveries, poison = [], []
+        for r in records:
+            try:
+                deliveries.append(Delivery(from_message(r.headers, r.key, r.value), source_of(r.topic, r.partition),
+                                           r.offset))
+            except PoisonMessage as e:
+                poison.append((r, str(e)))
+        if poison:
+            self._dead_letter(poison)
+        result = self.projector.apply(deliveries, read_to=[(source_of(r.topic, r.partition), r.offset)
+                                                           for r, _ in poison])
+        self.stats.applied += result.applied
+        self.stats.duplicates += result.duplicates
+        self.stats.batches += 1
+        try:
+            self.consumer.commit()  # advisory: the read model holds the truth
+        except Exception as e:  # a rebalance in progress; the stored offsets decide anyway
+            log.info("%s: offset commit skipped: %s", self.group, e)
+        return len(records)
+
+    def _dead_letter(self, poison) -> None:  # type: ignore[no-untyped-def]
+        futures = [self.dlq.send(self.settings.dlq_topic, key=r.key, value=r.value, headers=[
+            *(r.headers or []), ("dlq_reason", reason.encode()[:1000]), ("dlq_consumer", self.group.encode()),
+            ("dlq_topic", r.topic.encode()), ("dlq_partition", str(r.partition).encode()),
+            ("dlq_offset", str(r.offset).encode())]) for r, reason in poison]
+        self.dlq.flush()
+        for future in futures:
+            future.get(timeout=30)  # the offset is recorded only once the DLQ has it
+        self.stats.dead_letters += len(poison)
+        for r, reason in poison:
+            log.warning("%s: %s/%s@%s dead-lettered: %s", self.group, r.topic, r.partition, r.offset, reason)
+
+    def run(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            try:
+                self.poll_once()
+            except Exception:
+                log.exception("%s: batch failed; it will be read again", self.group)
+                stop.wait(1.0)
+                self.seek_to_stored(self.consumer.assignment())
+
+    def reset(self, to: str) -> None:
+        """Point the read model's stored offsets at `earliest`, `latest` or an
+        ISO-8601 time, for an operator replaying or skipping. Replaying is safe:
+        events already applied are dropped by stream version."""
+        partitions = [TopicPartition(t, p) for t in self.topics
+                      for p in sorted(self.consumer.partitions_for_topic(t) or ())]
+        if to == "earliest":
+            offsets = {tp: o - 1 for tp, o in self.consumer.beginning_offsets(partitions).items()}
+        elif to == "latest":
+            offsets = {tp: o - 1 for tp, o in self.consumer.end_offsets(partitions).items()}
+        else:
+            millis = int(datetime.fromisoformat(to).timestamp() * 1000)
+            found = self.consumer.offsets_for_times({tp: millis for tp in partitions})
+            ends = self.consumer.end_offsets(partitions)
+            offsets = {tp: (found[tp].offset if found.get(tp) else ends[tp]) - 1 for tp in partitions}
+        with self.projector.store.transaction() as tx:
+            tx.execute(self.projection.sql("DELETE FROM {positions}"))
+            tx.executemany(self.projection.sql("INSERT INTO {positions} VALUES (?, ?)"),
+                           [(source_of(tp.topic, tp.partition), offset) for tp, offset in offsets.items()])
+
+    def close(self) -> None:
+        self.consumer.close(autocommit=False)  # leaves the group at once, no session-timeout wait
+        self.dlq.close()

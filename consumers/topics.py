@@ -1,0 +1,33 @@
+"""The topics the relay writes, created up front with the partitions asked for."""
+
+from __future__ import annotations
+
+from kafka.admin import KafkaAdminClient, NewTopic
+from kafka.errors import TopicAlreadyExistsError
+
+from consumers.envelope import aggregate_of
+from consumers.settings import KafkaSettings
+from domain.events import EVENT_TYPES
+
+# Internal to the engine: an idempotency key's record is not news for anyone.
+NOT_PUBLISHED = {"CommandRecorded"}
+
+
+def event_topics(settings: KafkaSettings) -> list[str]:
+    return sorted({f"{settings.prefix}.{aggregate_of(name)}.v1" for name in EVENT_TYPES if name not in NOT_PUBLISHED})
+
+
+def ensure_topics(settings: KafkaSettings) -> None:
+    admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap, client_id="gridgov-admin")
+    try:
+        existing = set(admin.list_topics())
+        wanted = [*event_topics(settings), settings.dlq_topic]
+        missing = [NewTopic(name=t, num_partitions=settings.partitions, replication_factor=settings.replication)
+                   for t in wanted if t not in existing]
+        if missing:
+            try:
+                admin.create_topics(missing)
+            except TopicAlreadyExistsError:
+                pass  # another process made them meanwhile
+    finally:
+        admin.close()
