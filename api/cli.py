@@ -26,6 +26,7 @@ err = Console(stderr=True)
 @app.command()
 def demo(seed: int = typer.Option(7, help="same seed, same story, same summary"),
          riders: int = typer.Option(300, min=6, help="how many riders join the grids"),
+         days: int = typer.Option(1, min=1, help="how many days to simulate"),
          reset: bool = typer.Option(False, help="delete the embedded SQLite store first (never PostgreSQL)")) -> None:
     """Simulate one day in six Chengdu districts on the configured store and summarise it."""
     from api.demo import DAY_START, Demo
@@ -42,11 +43,11 @@ def demo(seed: int = typer.Option(7, help="same seed, same story, same summary")
                   "store; run [bold]gridgov demo --reset[/] to start the embedded store afresh.")
         raise typer.Exit(2)
     started = time.perf_counter()
-    with Progress(TextColumn("simulating the day"), BarColumn(), TextColumn("{task.completed}/{task.total} ticks"),
+    with Progress(TextColumn("simulating"), BarColumn(), TextColumn("{task.completed}/{task.total} ticks"),
                   TimeElapsedColumn(), TimeRemainingColumn(), console=err, transient=True) as progress:
         bar = progress.add_task("day", total=1)
         summary = Demo(application, clock, seed, riders,
-                       progress=lambda done, total: progress.update(bar, completed=done, total=total)).run()
+                       progress=lambda done, total: progress.update(bar, completed=done, total=total)).run(days)
     elapsed = time.perf_counter() - started
     _print_summary(summary, application)
     if not os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
@@ -81,7 +82,9 @@ def _reset_embedded_store() -> None:
 
 
 def _print_summary(summary, application) -> None:  # type: ignore[no-untyped-def]
-    out.print(f"[bold]A day in Chengdu[/]: {summary.riders} riders in {summary.grids} grids of 6 districts")
+    out.print(f"[bold]A day in Chengdu[/]: {summary.riders} riders in {summary.grids} grids of 6 districts"
+              if summary.days == 1 else
+              f"[bold]{summary.days} days in Chengdu[/]: {summary.riders} riders in {summary.grids} grids of 6 districts")
     out.print(f"events written      {summary.events}")
     out.print(f"commands            {summary.commands} ({summary.refused} refused by the rules)")
     out.print(f"clues reported      {summary.clues} ({summary.duplicates_flagged} flagged as likely duplicates)")

@@ -64,6 +64,7 @@ class GridInfo:
 
 @dataclass
 class Summary:
+    days: int
     events: int
     commands: int
     refused: int
@@ -107,7 +108,7 @@ class Demo:
                 self.clock.advance(TICK_S)
                 self.progress(day * TICKS + tick + 1, days * TICKS)
             self.end_of_day()
-        return self.summary()
+        return self.summary(days)
 
     def new_month_budgets(self, month: str) -> None:
         for district, admin in self.admins.items():
@@ -291,7 +292,7 @@ class Demo:
     def account(self, rider: UUID, month: str) -> SubsidyAccount:
         return self.app.repository.get(SubsidyAccount.id_for(rider, month), projector_func=SubsidyAccount.project)
 
-    def summary(self) -> Summary:
+    def summary(self, days: int = 1) -> Summary:
         month = local_month(self.clock.now())
         statuses: dict[str, int] = {s.value: 0 for s in TaskStatus}
         for task_id in self.all_task_ids():
@@ -300,7 +301,7 @@ class Demo:
         balances = [(rider, account.balance) for rider, account in accounts.items()]
         awarded = sum(account.awarded for account in accounts.values())
         balances.sort(key=lambda b: (-b[1], str(b[0])))
-        return Summary(events=self.app.head(), commands=self.commands, refused=self.refused,
+        return Summary(days=days, events=self.app.head(), commands=self.commands, refused=self.refused,
                        riders=len(self.rider_grids), grids=len(self.grids), clues=self.clue_count,
                        duplicates_flagged=self.flagged, tasks=statuses, awarded_fen=awarded,
                        top_balances=balances[:5], appeal=self.appeal)

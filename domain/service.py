@@ -64,6 +64,9 @@ class GridGovernance(Application):
         "POSTGRES_POOL_SIZE": "8",
         "POSTGRES_MAX_OVERFLOW": "16",
         "POSTGRES_LOCK_TIMEOUT": "5",
+        # Long-lived streams (a rider's points) are read once, then only their new
+        # events: the cache fast-forwards from the store, so it is safe across processes.
+        "AGGREGATE_CACHE_MAXSIZE": "10000",
     }
 
     def __init__(self, env: dict[str, str] | None = None, *, clock: Clock | None = None,

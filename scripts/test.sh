@@ -7,7 +7,6 @@ cd "$(dirname "$0")/.."
 bash scripts/postgres.sh start
 eval "$(bash scripts/postgres.sh env)"
 bash scripts/kafka.sh start
-eval "$(bash scripts/kafka.sh env)"
 unset PERSISTENCE_MODULE  # the suite picks a backend per test; the default stays the embedded one
 
 # pytest exits 5 when it collected nothing: that is a failure here too.

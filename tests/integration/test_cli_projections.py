@@ -14,6 +14,7 @@ from api.cli import app as cli
 @pytest.fixture
 def embedded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("PERSISTENCE_MODULE", raising=False)
+    monkeypatch.delenv("KAFKA_BOOTSTRAP_SERVERS", raising=False)
     monkeypatch.delenv("READMODEL_STORE", raising=False)
     monkeypatch.setenv("SQLITE_DBNAME", str(tmp_path / "events.sqlite"))
     monkeypatch.setenv("READMODEL_SQLITE_DBNAME", str(tmp_path / "readmodels.sqlite"))

@@ -50,6 +50,7 @@ def test_another_seed_tells_another_story(tmp_path: Path) -> None:
 
 def test_the_cli_refuses_a_store_that_is_not_empty(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("PERSISTENCE_MODULE", raising=False)
+    monkeypatch.delenv("KAFKA_BOOTSTRAP_SERVERS", raising=False)
     monkeypatch.setenv("SQLITE_DBNAME", str(tmp_path / "var" / "gridgov.sqlite"))
     runner = CliRunner()
     first = runner.invoke(cli, ["demo", "--riders", "12", "--seed", "3"])
