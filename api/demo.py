@@ -24,6 +24,7 @@ from domain.events import Actor, Role
 from domain.rates import Rate
 from domain.service import GridGovernance
 from domain.subsidies import SubsidyAccount
+from domain.unit_of_work import UnitOfWork
 from domain.tasks import GridTask, TaskPublished, TaskStatus
 
 DAY_START = datetime(2026, 11, 2, 7, 0, tzinfo=CHINA)
@@ -290,7 +291,8 @@ class Demo:
         return next(g for g in self.grids if g.id == grid_id)
 
     def account(self, rider: UUID, month: str) -> SubsidyAccount:
-        return self.app.repository.get(SubsidyAccount.id_for(rider, month), projector_func=SubsidyAccount.project)
+        """The rider's account for the month (empty if nothing was awarded in it)."""
+        return UnitOfWork(self.app).get(SubsidyAccount, SubsidyAccount.id_for(rider, month))
 
     def summary(self, days: int = 1) -> Summary:
         month = local_month(self.clock.now())

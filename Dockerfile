@@ -1,0 +1,10 @@
+# The engine's image, for docker-compose.yml: one image, one command per service.
+FROM python:3.11-slim
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY domain domain
+COPY projections projections
+COPY consumers consumers
+COPY api api
+RUN pip install --no-cache-dir .
+ENTRYPOINT ["gridgov"]
