@@ -16,7 +16,9 @@ from projections.store import ReadStore
 @lru_cache(maxsize=1024)
 def _pg(sql: str) -> str:
     # The shared SQL says `?`; psycopg says `%s`. Literal percent signs are doubled.
-    return sql.replace("%", "%%").replace("?", "%s")
+    # An array parameter (`?::text[]`) goes in binary: no quoting and escaping of
+    # every element on the client.
+    return sql.replace("%", "%%").replace("?::", "%b::").replace("?", "%s")
 
 
 class PostgresTx:

@@ -20,10 +20,11 @@ from typing import Iterable, Sequence
 
 from projections.base import Projection
 from projections.facts import Fact
-from projections.rows import IN_CHUNK
+from projections.rows import IN_CHUNK, write_rows
 from projections.store import ReadStore, Tx
 
 DEAD_LETTERS = "projection_dead_letters"
+STREAM_COLUMNS = {"stream_id": "TEXT", "version": "BIGINT"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,7 +160,7 @@ class Projector:
             except Exception as e:
                 rows.undo()
                 result.dead.append(self._dead(tx, projection, delivery, e))
-        rows.flush(tx)
+        rows.flush(tx, self.store.dialect)
         return result
 
     def _dead(self, tx: Tx, projection: Projection, delivery: Delivery, e: Exception) -> tuple[str, Delivery, str]:
@@ -180,9 +181,8 @@ class Projector:
         return versions
 
     def _track_versions(self, tx: Tx, projection: Projection, versions: dict[str, int]) -> None:
-        if versions:
-            tx.executemany(projection.sql("INSERT INTO {streams} VALUES (?, ?) ON CONFLICT (stream_id) DO UPDATE "
-                                          "SET version = excluded.version"), list(versions.items()))
+        write_rows(tx, self.store.dialect, projection.t["streams"], STREAM_COLUMNS, list(versions.items()),
+                   "ON CONFLICT (stream_id) DO UPDATE SET version = excluded.version")
 
     def track_positions(self, tx: Tx, projection: Projection, marks: Iterable[tuple[str, int]]) -> None:
         furthest: dict[str, int] = {}

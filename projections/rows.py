@@ -119,16 +119,33 @@ class Rows:
             self._undo.append((table, (), None, False))
 
     # --- writing back ----------------------------------------------------------------
-    def flush(self, tx: Tx) -> None:
+    def flush(self, tx: Tx, dialect: str = "sqlite") -> None:
+        """One statement per table: executemany in SQLite (in-process, cheap per row);
+        in PostgreSQL one INSERT … SELECT FROM unnest(arrays), a single round trip
+        with a query text that never changes, so it is parsed and planned once."""
         for table, spec in self.tables.items():
             columns = list(spec.columns)
-            marks = ", ".join("?" * len(columns))
             if self.dirty[table]:
                 updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in spec.key)
-                sql = (f"INSERT INTO {self.names[table]} ({', '.join(columns)}) VALUES ({marks}) "
-                       f"ON CONFLICT ({', '.join(spec.key)}) DO UPDATE SET {updates}")
-                rows = [self.loaded[table][k] for k in self.dirty[table]]
-                tx.executemany(sql, [tuple(row[c] for c in columns) for row in rows if row is not None])
+                changed = [self.loaded[table][k] for k in self.dirty[table]]
+                write_rows(tx, dialect, self.names[table], spec.columns,
+                           [tuple(row[c] for c in columns) for row in changed if row],
+                           f"ON CONFLICT ({', '.join(spec.key)}) DO UPDATE SET {updates}")
             if self.added[table]:
-                sql = f"INSERT INTO {self.names[table]} ({', '.join(columns)}) VALUES ({marks}) ON CONFLICT DO NOTHING"
-                tx.executemany(sql, [tuple(row.get(c) for c in columns) for row in self.added[table]])
+                write_rows(tx, dialect, self.names[table], spec.columns,
+                           [tuple(row.get(c) for c in columns) for row in self.added[table]], "ON CONFLICT DO NOTHING")
+
+
+def write_rows(tx: Tx, dialect: str, name: str, columns: dict[str, str], values: list[tuple[Any, ...]],
+               conflict: str) -> None:
+    """Insert (or upsert) many rows in one go. PostgreSQL gets one array per
+    column (`?::type[]`, sent in binary), unnested server-side."""
+    if not values:
+        return
+    if dialect == "postgres":
+        arrays = ", ".join(f"?::{sql_type.split()[0].lower()}[]" for sql_type in columns.values())
+        tx.execute(f"INSERT INTO {name} ({', '.join(columns)}) SELECT * FROM unnest({arrays}) {conflict}",
+                   [list(column) for column in zip(*values)])
+    else:
+        tx.executemany(f"INSERT INTO {name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) "
+                       f"{conflict}", values)
