@@ -81,8 +81,9 @@ class Summary:
 
 class Demo:
     def __init__(self, app: GridGovernance, clock: ManualClock, seed: int, riders: int = 300,
-                 progress: Callable[[int, int], None] | None = None) -> None:
+                 progress: Callable[[int, int], None] | None = None, start: datetime = DAY_START) -> None:
         self.app, self.clock, self.rng = app, clock, random.Random(seed)
+        self.start = start
         self.rider_count = riders
         self.progress = progress or (lambda done, total: None)
         self.grids: list[GridInfo] = []
@@ -97,10 +98,10 @@ class Demo:
 
     # --- the story ------------------------------------------------------------------
     def run(self, days: int = 1) -> Summary:
-        self.clock.set(DAY_START.replace(hour=6))
+        self.clock.set(self.start.replace(hour=6))
         self.set_up_city()
         for day in range(days):
-            morning = DAY_START + timedelta(days=day)
+            morning = self.start + timedelta(days=day)
             if day and local_month(morning) != local_month(morning - timedelta(days=1)):
                 self.new_month_budgets(local_month(morning))
             self.clock.set(morning)
@@ -125,10 +126,10 @@ class Demo:
             return None
 
     def set_up_city(self) -> None:
-        month = local_month(DAY_START)
+        month = local_month(self.start)
         for district, (centre, streets) in DISTRICTS.items():
             admin = self.admins[district] = Actor(id=f"admin-{district}", role=Role.DISTRICT_ADMIN)
-            self.do(c.IssueRateSchedule(district=district, effective_from=DAY_START.replace(day=1, hour=0),
+            self.do(c.IssueRateSchedule(district=district, effective_from=self.start.replace(day=1, hour=0),
                                         rates=RATES, cap_day_fen=3_000, cap_month_fen=60_000), admin)
             self.do(c.AllocateBudget(district=district, period=month, fen=2_000_000), admin)
             for n, street in enumerate(streets):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import resource
 import uuid
 from typing import Callable
 
@@ -44,5 +43,23 @@ def rss_mib() -> float:
     return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
-def peak_rss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+class PeakSampler:
+    """The highest resident memory seen, sampled every 20 ms. (ru_maxrss would do,
+    but Linux carries it over exec from the parent, which may be far bigger.)"""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.peak = rss_mib()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.02):
+            self.peak = max(self.peak, rss_mib())
+
+    def stop(self) -> float:
+        self._stop.set()
+        self._thread.join()
+        return max(self.peak, rss_mib())

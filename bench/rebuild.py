@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import CACHE, POSTGRES, dsn, new_schema, peak_rss_mib, rss_mib  # noqa: E402
+from bench.common import CACHE, POSTGRES, PeakSampler, dsn, new_schema, rss_mib  # noqa: E402
 
 PG_TABLE = "gridgov_events"  # the library names it after the application
 SQLITE_TABLE = "stored_events"
@@ -118,6 +118,7 @@ def bare_read(env: dict[str, str], out: mp.Queue) -> None:
     from domain.service import GridGovernance
 
     app = GridGovernance(env=env)
+    sampler = PeakSampler()
     started = time.perf_counter()
     position, count = 0, 0
     while True:
@@ -126,7 +127,7 @@ def bare_read(env: dict[str, str], out: mp.Queue) -> None:
             break
         count += len(page)
         position = page[-1].id
-    out.put({"events": count, "seconds": time.perf_counter() - started, "peak_mib": peak_rss_mib(), "rss": []})
+    out.put({"events": count, "seconds": time.perf_counter() - started, "peak_mib": sampler.stop(), "rss": []})
 
 
 def decoded_read(env: dict[str, str], out: mp.Queue) -> None:
@@ -134,6 +135,7 @@ def decoded_read(env: dict[str, str], out: mp.Queue) -> None:
     from domain.service import GridGovernance
 
     app = GridGovernance(env=env)
+    sampler = PeakSampler()
     started = time.perf_counter()
     position, count = 0, 0
     while True:
@@ -144,7 +146,7 @@ def decoded_read(env: dict[str, str], out: mp.Queue) -> None:
             app.mapper.to_domain_event(notification)
         count += len(page)
         position = page[-1].id
-    out.put({"events": count, "seconds": time.perf_counter() - started, "peak_mib": peak_rss_mib(), "rss": []})
+    out.put({"events": count, "seconds": time.perf_counter() - started, "peak_mib": sampler.stop(), "rss": []})
 
 
 def rebuild_all(env: dict[str, str], backend: str, out: mp.Queue) -> None:
@@ -169,10 +171,11 @@ def rebuild_all(env: dict[str, str], backend: str, out: mp.Queue) -> None:
         if quarter <= 4 and position >= head * quarter / 4:
             samples.append((quarter * 25, rss_mib()))
 
+    sampler = PeakSampler()
     started = time.perf_counter()
     report = rebuild(app, store, named("all"), progress=sample)
     seconds = time.perf_counter() - started
-    out.put({"events": head, "applied": report.events, "seconds": seconds, "peak_mib": peak_rss_mib(),
+    out.put({"events": head, "applied": report.events, "seconds": seconds, "peak_mib": sampler.stop(),
              "rss": samples, "dead": len(report.dead)})
     store.close()
     if cleanup:

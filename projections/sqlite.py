@@ -45,6 +45,10 @@ class SQLiteStore(ReadStore):
         conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
+        # Read models are looked up by key all the time; SQLite's default 2 MiB
+        # page cache makes a large one go to disk for every batch.
+        conn.execute("PRAGMA cache_size=-131072")  # 128 MiB
+        conn.execute("PRAGMA temp_store=MEMORY")
         return conn
 
     def _conn(self) -> sqlite3.Connection:

@@ -62,3 +62,20 @@ def test_the_cli_refuses_a_store_that_is_not_empty(tmp_path: Path, monkeypatch: 
     reset = runner.invoke(cli, ["demo", "--riders", "12", "--seed", "3", "--reset"])
     assert reset.exit_code == 0
     assert reset.stdout == first.stdout
+
+
+def test_a_run_across_the_end_of_a_month_allocates_the_new_budget_and_goes_on(tmp_path: Path) -> None:
+    from datetime import datetime
+
+    from domain.clock import CHINA
+
+    start = datetime(2026, 11, 30, 7, 0, tzinfo=CHINA)
+    clock = ManualClock(start)
+    application = GridGovernance(env={"PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                                      "SQLITE_DBNAME": str(tmp_path / "e.sqlite")}, clock=clock, ids=SeededIds(5))
+    try:
+        summary = Demo(application, clock, 5, riders=24, start=start).run(days=2)
+    finally:
+        application.close()
+    assert summary.days == 2 and summary.tasks["verified"] > 0
+    assert summary.awarded_fen > 0, "December's awards were paid from December's budget"
