@@ -219,10 +219,10 @@ def consume(name: str = typer.Argument(..., help="the projection this consumer g
     from projections.catalog import named
     from projections.store import open_store
 
-    [cls] = _named(named, name) if name != "all" else [None]
-    if cls is None:
+    if name == "all":
         err.print("[red]one consumer group per projection: name one of board, balances, points, audit, stats[/]")
         raise typer.Exit(2)
+    [cls] = _named(named, name)
     settings = _kafka_settings()
     _log_to_stderr()
     store = open_store()

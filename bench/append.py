@@ -19,17 +19,16 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import psycopg  # noqa: E402
 from eventsourcing.application import Application  # noqa: E402
 from eventsourcing.domain import Aggregate, event  # noqa: E402
 
+from bench.common import POSTGRES, new_schema  # noqa: E402
 from domain import commands as c  # noqa: E402
 from domain.clock import ManualClock  # noqa: E402
 from domain.events import Actor, Role  # noqa: E402
@@ -58,20 +57,8 @@ def store_env(backend: str) -> tuple[dict[str, str], Callable[[], None]]:
     if backend == "sqlite":
         folder = tempfile.mkdtemp(prefix="gridgov-bench-")
         return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": f"{folder}/events.sqlite"}, lambda: None
-    env = {"PERSISTENCE_MODULE": "eventsourcing.postgres", "POSTGRES_HOST": os.environ.get("POSTGRES_HOST", "127.0.0.1"),
-           "POSTGRES_PORT": os.environ.get("POSTGRES_PORT", "5432"), "POSTGRES_DBNAME": "gridgov",
-           "POSTGRES_USER": "gridgov", "POSTGRES_PASSWORD": "gridgov"}
-    schema = f"bench_{uuid.uuid4().hex[:8]}"
-    dsn = (f"host={env['POSTGRES_HOST']} port={env['POSTGRES_PORT']} dbname=gridgov user=gridgov "
-           "password=gridgov")
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-
-    def drop() -> None:
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            conn.execute(f"DROP SCHEMA {schema} CASCADE")
-
-    return {**env, "POSTGRES_SCHEMA": schema}, drop
+    schema, drop = new_schema("bench")
+    return {**POSTGRES, "POSTGRES_SCHEMA": schema}, drop
 
 
 def rate(n: int, fn: Callable[[int], None]) -> float:

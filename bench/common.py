@@ -8,14 +8,9 @@ from typing import Callable
 
 import psycopg
 
-POSTGRES = {
-    "PERSISTENCE_MODULE": "eventsourcing.postgres",
-    "POSTGRES_HOST": os.environ.get("POSTGRES_HOST", "127.0.0.1"),
-    "POSTGRES_PORT": os.environ.get("POSTGRES_PORT", "5432"),
-    "POSTGRES_DBNAME": os.environ.get("POSTGRES_DBNAME", "gridgov"),
-    "POSTGRES_USER": os.environ.get("POSTGRES_USER", "gridgov"),
-    "POSTGRES_PASSWORD": os.environ.get("POSTGRES_PASSWORD", "gridgov"),
-}
+from tests.conftest import postgres_settings
+
+POSTGRES = postgres_settings()  # the same server and defaults as the tests
 CACHE = os.path.join(os.environ.get("GRIDGOV_CACHE", os.path.expanduser("~/.cache/gridgov")), "bench")
 
 

@@ -33,14 +33,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition  # noqa: E402
+from kafka import KafkaConsumer, TopicPartition  # noqa: E402
 
 from bench.rebuild import ensure_log  # noqa: E402
 from consumers.envelope import to_message, topic_for  # noqa: E402
 from consumers.relay import Relay, producer_for  # noqa: E402
 from consumers.runner import ConsumerRunner  # noqa: E402
 from consumers.settings import KafkaSettings  # noqa: E402
-from consumers.topics import NOT_PUBLISHED, event_topics  # noqa: E402
+from consumers.topics import NOT_PUBLISHED  # noqa: E402
 from domain import commands as c  # noqa: E402
 from domain.events import Actor, Role  # noqa: E402
 from domain.service import GridGovernance  # noqa: E402

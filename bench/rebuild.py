@@ -114,7 +114,9 @@ def event_env(backend: str, sqlite_path: str, pg_schema: str | None) -> dict[str
     return {**POSTGRES, "POSTGRES_SCHEMA": pg_schema or "", "CREATE_TABLE": "n"}
 
 
-def bare_read(env: dict[str, str], out: mp.Queue) -> None:
+def read_log(env: dict[str, str], decode: bool, out: mp.Queue) -> None:
+    """Page through the notification log; with `decode`, turn each into a domain
+    event with the application's mapper too."""
     from domain.service import GridGovernance
 
     app = GridGovernance(env=env)
@@ -125,25 +127,9 @@ def bare_read(env: dict[str, str], out: mp.Queue) -> None:
         page = app.recorder.select_notifications(start=position, limit=1000, inclusive_of_start=False)
         if not page:
             break
-        count += len(page)
-        position = page[-1].id
-    out.put({"events": count, "seconds": time.perf_counter() - started, "peak_mib": sampler.stop(), "rss": []})
-
-
-def decoded_read(env: dict[str, str], out: mp.Queue) -> None:
-    """The same page-through, with every event decoded by the application's mapper."""
-    from domain.service import GridGovernance
-
-    app = GridGovernance(env=env)
-    sampler = PeakSampler()
-    started = time.perf_counter()
-    position, count = 0, 0
-    while True:
-        page = app.recorder.select_notifications(start=position, limit=1000, inclusive_of_start=False)
-        if not page:
-            break
-        for notification in page:
-            app.mapper.to_domain_event(notification)
+        if decode:
+            for notification in page:
+                app.mapper.to_domain_event(notification)
         count += len(page)
         position = page[-1].id
     out.put({"events": count, "seconds": time.perf_counter() - started, "peak_mib": sampler.stop(), "rss": []})
@@ -210,8 +196,8 @@ def main() -> None:
         env = event_env(backend, log, schema)
         bare, decoded, built = [], [], []
         for _ in range(args.rounds):
-            bare.append(measure(bare_read, env))
-            decoded.append(measure(decoded_read, env))
+            bare.append(measure(read_log, env, False))
+            decoded.append(measure(read_log, env, True))
             built.append(measure(rebuild_all, env, backend))
         bare_rate = statistics.median(r["events"] / r["seconds"] for r in bare)
         decoded_rate = statistics.median(r["events"] / r["seconds"] for r in decoded)

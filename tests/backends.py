@@ -40,3 +40,17 @@ def require_postgres() -> None:
         if os.environ.get("CI"):
             pytest.fail(f"PostgreSQL is required in CI and is not reachable: {e}")
         pytest.skip(f"PostgreSQL not reachable: {e}")
+
+
+def fresh_app(kind: str):  # type: ignore[no-untyped-def]
+    """A GridGovernance on a fresh store, its manual clock, a World to tell
+    stories with, and the cleanup; for state machines that need one per example."""
+    from domain.clock import ManualClock
+    from domain.service import GridGovernance
+    from tests.conftest import START
+    from tests.world import World
+
+    env, cleanup = fresh_store(kind)
+    clock = ManualClock(START)
+    app = GridGovernance(env=env, clock=clock)
+    return app, clock, World(app, clock), cleanup

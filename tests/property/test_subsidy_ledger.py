@@ -15,13 +15,11 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 
 from domain import commands as c
 from domain import errors
-from domain.clock import ManualClock
 from domain.points import PointsEarned, PointsExpired, PointsRedeemed
 from domain.rates import BudgetAllocated, BudgetCommitted, BudgetReleased, Rate
 from domain.subsidies import AwardKind, PayoutSettled, SubsidyAccount, SubsidyAwarded, SubsidyCapped, SubsidyReversed
-from tests.backends import fresh_store, require_postgres
-from tests.conftest import START
-from tests.world import World, rider_actor
+from tests.backends import fresh_app, require_postgres
+from tests.world import rider_actor
 
 RATES = {"patrol": Rate(fen=500, points=5), "fire": Rate(fen=1_200, points=12)}
 CAP_DAY, CAP_MONTH = 2_000, 6_000
@@ -32,12 +30,7 @@ class SubsidyLedger(RuleBasedStateMachine):
 
     def __init__(self) -> None:
         super().__init__()
-        env, self.cleanup = fresh_store(self.backend)
-        from domain.service import GridGovernance
-
-        self.clock = ManualClock(START)
-        self.app = GridGovernance(env=env, clock=self.clock)
-        self.world = World(self.app, self.clock)
+        self.app, self.clock, self.world, self.cleanup = fresh_app(self.backend)
         self.grid = self.world.grid()
         self.world.schedule(rates=RATES, cap_day=CAP_DAY, cap_month=CAP_MONTH)
         self.riders = [self.world.rider(self.grid) for _ in range(3)]

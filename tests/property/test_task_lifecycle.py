@@ -16,12 +16,10 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule, 
 
 from domain import commands as c
 from domain import errors
-from domain.clock import ManualClock
 from domain.subsidies import SubsidyAwarded
 from domain.tasks import GridTask, TaskClaimed, TaskStatus
-from tests.backends import fresh_store, require_postgres
-from tests.conftest import START
-from tests.world import World, rider_actor
+from tests.backends import fresh_app, require_postgres
+from tests.world import rider_actor
 
 TTLS = [60, 600, 3600]
 
@@ -43,12 +41,7 @@ class TaskLifecycle(RuleBasedStateMachine):
 
     def __init__(self) -> None:
         super().__init__()
-        env, self.cleanup = fresh_store(self.backend)
-        from domain.service import GridGovernance
-
-        self.clock = ManualClock(START)
-        self.app = GridGovernance(env=env, clock=self.clock)
-        self.world = World(self.app, self.clock)
+        self.app, self.clock, self.world, self.cleanup = fresh_app(self.backend)
         self.grid, first = self.world.scene()
         self.members = [first, self.world.rider(self.grid), self.world.rider(self.grid)]
         self.outsider = self.world.rider()
