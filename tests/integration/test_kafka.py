@@ -173,3 +173,28 @@ def test_a_poison_message_goes_to_the_dead_letter_topic_and_the_consumer_goes_on
     assert headers["dlq_topic"] == topic.encode() and headers["dlq_partition"] == b"0"
     assert headers["dlq_consumer"] == f"{settings.prefix}.projection.board".encode()
     assert b"not a CloudEvent" in headers["dlq_reason"] or b"data is not" in headers["dlq_reason"]
+
+
+def test_an_operator_can_replay_from_the_start_or_skip_to_the_end(app: GridGovernance, settings: KafkaSettings,
+                                                                 tmp_path: Path) -> None:
+    relay_all(app, settings)
+    store = SQLiteStore(str(tmp_path / "readmodels.sqlite"))
+    runner = ConsumerRunner(PROJECTIONS["balances"](), store, settings)
+    try:
+        drain(runner)
+        applied = runner.stats.applied
+        assert applied > 0
+        runner.reset("earliest")
+        assert set(runner.stored_offsets().values()) == {-1}
+        runner.seek_to_stored(runner.consumer.assignment())
+        drain(runner)
+        assert runner.stats.applied == applied, "a replay applies nothing twice"
+        assert runner.stats.duplicates >= applied
+        runner.reset("latest")
+        partitions = [TopicPartition(t, p) for t in runner.topics
+                      for p in sorted(runner.consumer.partitions_for_topic(t))]
+        ends = runner.consumer.end_offsets(partitions)
+        assert runner.stored_offsets() == {source_of(tp.topic, tp.partition): end - 1 for tp, end in ends.items()}
+        assert verify(app, store, named("balances")) == []
+    finally:
+        runner.close()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 import tempfile
 import threading
+import time
 from collections import defaultdict
 from datetime import timedelta
 from typing import Iterator
@@ -238,3 +239,25 @@ def test_verify_finds_a_tampered_row(store: ReadStore) -> None:
     differences = verify(app, store, named("balances"))
     assert [(d.projection, d.table) for d in differences] == [("balances", "accounts")]
     assert differences[0].live[4] == differences[0].fresh[4] + 1
+
+
+def test_the_embedded_follower_keeps_read_models_caught_up(store: ReadStore, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from projections.feed import Follower
+
+    clock = ManualClock(START)
+    app = GridGovernance(env={"PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                              "SQLITE_DBNAME": str(tmp_path / "events.sqlite")}, clock=clock)
+    world = World(app, clock)
+    follower = Follower(feed_for(app, store, [cls() for cls in PROJECTIONS.values()]), interval=0.01).start()
+    try:
+        grid, rider = world.scene()
+        tasks = [world.piece(grid, rider)[0] for _ in range(5)]
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if board(store, BoardQuery(), clock.now())["counts"].get("verified") == len(tasks):
+                break
+            time.sleep(0.02)
+        assert board(store, BoardQuery(), clock.now())["counts"] == {"verified": 5}
+    finally:
+        follower.stop()
+    assert verify(app, store, named("all")) == []
