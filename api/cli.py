@@ -242,6 +242,70 @@ def consume(name: str = typer.Argument(..., help="the projection this consumer g
 
 
 @app.command()
+def token(role: str = typer.Option(..., help="rider, grid_officer, district_admin, auditor or service"),
+          sub: str = typer.Option(..., help="subject: the rider id, or the officer's / admin's id"),
+          district: list[str] = typer.Option([], help="a district the token covers (repeatable)"),
+          grid: list[str] = typer.Option([], help="a grid id an officer's token covers (repeatable)"),
+          ttl_hours: int = typer.Option(12, min=1)) -> None:
+    """Mint a development token signed with GRIDGOV_JWT_SECRET."""
+    from api.http.auth import mint
+    from domain.events import Role
+
+    secret = os.environ.get("GRIDGOV_JWT_SECRET", "")
+    if not secret:
+        err.print("[red]GRIDGOV_JWT_SECRET is not set: there is nothing to sign the token with.[/]")
+        raise typer.Exit(2)
+    try:
+        principal_role = Role(role)
+    except ValueError:
+        err.print(f"[red]no role {role!r}; choose one of rider, grid_officer, district_admin, auditor, service[/]")
+        raise typer.Exit(2) from None
+    if principal_role is Role.SYSTEM:
+        err.print("[red]the system role is the engine's own; no token carries it[/]")
+        raise typer.Exit(2)
+    out.print(mint(secret, sub, principal_role, district, grid, ttl_hours * 3600))
+
+
+@app.command()
+def serve(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8000),
+          demo: bool = typer.Option(False, help="allow a throw-away signing secret and print demo tokens")) -> None:
+    """Serve the HTTP API. Embedded default: read models fed in-process from the log."""
+    import secrets
+
+    import uvicorn
+
+    from api.http.app import create_app
+    from api.http.auth import mint
+    from domain.events import Role
+    from projections.catalog import PROJECTIONS
+    from projections.feed import Follower, feed_for
+    from projections.store import open_store
+
+    secret = os.environ.get("GRIDGOV_JWT_SECRET", "")
+    if not secret:
+        if not demo:
+            err.print("[red]GRIDGOV_JWT_SECRET is not set.[/] Refusing to serve without a signing secret; set it, "
+                      "or run [bold]gridgov serve --demo[/] for a throw-away one.")
+            raise typer.Exit(2)
+        secret = secrets.token_urlsafe(32)
+        for role in (Role.DISTRICT_ADMIN, Role.AUDITOR, Role.SERVICE):
+            out.print(f"{role.value} of 温江: {mint(secret, f'demo-{role.value}', role, ['温江'])}")
+    _log_to_stderr()
+    application, store = _app(), open_store()
+    follower = None
+    if not os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
+        follower = Follower(feed_for(application, store, [cls() for cls in PROJECTIONS.values()])).start()
+    out.print(f"serving on http://{host}:{port}/docs")
+    try:
+        uvicorn.run(create_app(application, store, secret), host=host, port=port, log_level="warning")
+    finally:
+        if follower:
+            follower.stop()
+        store.close()
+        application.close()
+
+
+@app.command()
 def version() -> None:
     """Print the version."""
     from importlib.metadata import version as pkg_version

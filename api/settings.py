@@ -37,6 +37,8 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "KAFKA_TOPIC_PREFIX": ("gridgov", "topics are <prefix>.<aggregate>.v1 and <prefix>.dlq.v1"),
     "KAFKA_PARTITIONS": ("3", "partitions of topics the relay creates"),
     "KAFKA_REPLICATION": ("1", "replication factor of topics the relay creates"),
+    # HTTP API
+    "GRIDGOV_JWT_SECRET": ("", "HS256 secret for bearer tokens; gridgov serve refuses to start without it (but --demo)"),
     # scripts and tests
     "GRIDGOV_CACHE": ("~/.cache/gridgov", "where scripts keep downloads and bench logs (outside the repo)"),
     "PGDATA_DIR": ("/var/tmp/gridgov-pgdata", "the private PostgreSQL cluster of scripts/postgres.sh"),

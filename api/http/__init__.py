@@ -1,0 +1,1 @@
+"""The HTTP API (FastAPI): commands, queries, auth with district scopes."""

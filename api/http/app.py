@@ -1,0 +1,147 @@
+"""The FastAPI application: one POST route per command, GET routes for the read
+models, all under /v1; errors as problem+json.
+
+The command routes are made from the command models themselves, so the OpenAPI
+document has each one's exact body schema.
+"""
+
+import re
+from datetime import datetime
+from typing import Any, Callable
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
+from pydantic import BaseModel
+
+from api.http import problems
+from api.http.auth import OutOfScope, Principal, decode
+from api.http.scopes import authorize
+from domain import commands as c
+from domain.events import Role
+from domain.handlers import HANDLERS
+from domain.service import GridGovernance
+from projections.audit import award_chain
+from projections.balances import balance_as_of, district_budgets, rider_balances
+from projections.board import BoardQuery, board
+from projections.points import rider_points
+from projections.stats import statistics_for
+from projections.store import ReadStore
+
+
+class CommandAccepted(BaseModel):
+    position: int
+    result: dict[str, Any]
+    replayed: bool
+
+
+def kebab(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "-", name).lower()
+
+
+def create_app(governance: GridGovernance, store: ReadStore, secret: str) -> FastAPI:
+    app = FastAPI(title="gridgov", version="1.0.0",
+                  description="Event-sourced grid governance: commands append events; queries read projections.")
+    problems.install(app)
+
+    def principal(authorization: str | None = Header(None)) -> Principal:
+        return decode(secret, authorization)
+
+    commands = APIRouter(prefix="/v1/commands", tags=["commands"])
+    for command_type in HANDLERS:
+        commands.add_api_route(f"/{kebab(command_type.__name__)}", command_route(governance, command_type, principal),
+                               methods=["POST"], response_model=CommandAccepted, name=command_type.__name__,
+                               summary=(command_type.__doc__ or command_type.__name__).strip().splitlines()[0])
+    app.include_router(commands)
+    app.include_router(query_routes(governance, store, principal))
+
+    @app.get("/healthz", tags=["operations"])
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app
+
+
+def command_route(governance: GridGovernance, command_type: type[c.Command],
+                  principal: Callable[..., Principal]) -> Callable[..., CommandAccepted]:
+    def run(body: Any, who: Principal = Depends(principal),
+            idempotency_key: str | None = Header(None, max_length=200)) -> CommandAccepted:
+        authorize(governance, who, body)
+        outcome = governance.execute(body, who.actor, idempotency_key=idempotency_key)
+        return CommandAccepted(position=outcome.position, result=outcome.result, replayed=outcome.replayed)
+
+    run.__annotations__["body"] = command_type
+    return run
+
+
+def query_routes(governance: GridGovernance, store: ReadStore, principal: Callable[..., Principal]) -> APIRouter:
+    router = APIRouter(prefix="/v1", tags=["queries"])
+
+    def scoped_district(who: Principal, district: str | None) -> str | None:
+        if who.role is Role.RIDER:
+            return district  # the board is public to riders; their own data is guarded below
+        if district is None:
+            if len(who.districts) != 1:
+                raise OutOfScope("name a district this token covers (?district=…)")
+            return next(iter(who.districts))
+        who.require_district(district)
+        return district
+
+    def own_rider(who: Principal, rider_id: UUID) -> set[str] | None:
+        """Districts whose data of this rider the caller may see (None: all of it)."""
+        if who.role is Role.RIDER:
+            if who.sub != str(rider_id):
+                raise OutOfScope("a rider sees only its own balances and points")
+            return None
+        return set(who.districts)
+
+    @router.get("/board")
+    def get_board(district: str | None = None, grid_id: str | None = None, status: str | None = None,
+                  kind: str | None = None, after: str | None = None, limit: int = Query(100, ge=1, le=1000),
+                  who: Principal = Depends(principal)) -> dict[str, Any]:
+        return board(store, BoardQuery(district=scoped_district(who, district), grid_id=grid_id, status=status,
+                                       kind=kind, after=after, limit=limit), governance.clock.now())
+
+    @router.get("/riders/{rider_id}/balances")
+    def get_balances(rider_id: UUID, who: Principal = Depends(principal)) -> dict[str, Any]:
+        districts = own_rider(who, rider_id)
+        balances = rider_balances(store, str(rider_id))
+        if districts is not None:
+            balances["months"] = [m for m in balances["months"] if m["district"] in districts]
+            balances["total"] = {k: sum(m[k] for m in balances["months"]) for k in balances["total"]}
+        return balances
+
+    @router.get("/riders/{rider_id}/balance-at")
+    def get_balance_at(rider_id: UUID, at: datetime, who: Principal = Depends(principal)) -> dict[str, Any]:
+        if own_rider(who, rider_id) is not None and who.role is not Role.RIDER:
+            raise OutOfScope("a balance across districts is for the rider itself")
+        return {"rider_id": str(rider_id), "at": at.isoformat(), "balance_fen": balance_as_of(store, str(rider_id), at)}
+
+    @router.get("/riders/{rider_id}/points")
+    def get_points(rider_id: UUID, who: Principal = Depends(principal)) -> dict[str, Any]:
+        if who.role is not Role.RIDER:
+            raise OutOfScope("points are for the rider itself")
+        own_rider(who, rider_id)
+        return rider_points(store, str(rider_id))
+
+    @router.get("/districts/{district}/budgets")
+    def get_budgets(district: str, period: str | None = None, who: Principal = Depends(principal)
+                    ) -> list[dict[str, Any]]:
+        who.require_district(district)
+        return district_budgets(store, district, period)
+
+    @router.get("/awards/{piece_id}/chain")
+    def get_chain(piece_id: UUID, who: Principal = Depends(principal)) -> dict[str, Any]:
+        if who.role is Role.RIDER:
+            raise OutOfScope("the audit trail is for officers, admins and auditors")
+        chain = award_chain(store, str(piece_id), set(who.districts))
+        if chain is None:
+            from domain.errors import AwardNotFound
+
+            raise AwardNotFound(f"no award for piece {piece_id} in this token's districts", piece_id=str(piece_id))
+        return chain
+
+    @router.get("/stats")
+    def get_stats(district: str | None = None, who: Principal = Depends(principal)) -> dict[str, Any]:
+        return statistics_for(store, scoped_district(who, district))
+
+    return router

@@ -1,0 +1,183 @@
+"""The HTTP API as its users meet it: tokens, scopes, problem+json, idempotency,
+and the mission's story told through HTTP alone."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.http.app import create_app
+from api.http.auth import mint
+from domain.clock import ManualClock
+from domain.events import Role
+from domain.service import GridGovernance
+from projections.catalog import PROJECTIONS
+from projections.feed import LogFeed, feed_for
+from projections.sqlite import SQLiteStore
+from tests.conftest import START
+
+SECRET = "test-secret-of-at-least-thirty-two-bytes"
+
+
+class Api:
+    def __init__(self, client: TestClient, feed: LogFeed, clock: ManualClock) -> None:
+        self.client = client
+        self.feed = feed
+        self.clock = clock
+
+    def token(self, role: Role, sub: str, districts: list[str] = ["温江"], grids: list[str] = ()) -> dict[str, str]:  # noqa: B006
+        return {"Authorization": f"Bearer {mint(SECRET, sub, role, districts, list(grids))}"}
+
+    def command(self, name: str, body: dict[str, Any], headers: dict[str, str], status: int = 200,
+                **extra_headers: str) -> dict[str, Any]:
+        response = self.client.post(f"/v1/commands/{name}", json=body, headers={**headers, **extra_headers})
+        self.clock.advance(1)  # a second between steps, so the audit trail's order is the story's
+        assert response.status_code == status, response.text
+        return response.json()
+
+    def query(self, path: str, headers: dict[str, str], status: int = 200, **params: Any) -> Any:
+        self.feed.catch_up()
+        response = self.client.get(path, headers=headers, params=params)
+        assert response.status_code == status, response.text
+        return response.json()
+
+
+@pytest.fixture
+def api(tmp_path: Path) -> Iterator[Api]:
+    clock = ManualClock(START)
+    governance = GridGovernance(env={"PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                                     "SQLITE_DBNAME": str(tmp_path / "events.sqlite")}, clock=clock)
+    store = SQLiteStore(str(tmp_path / "readmodels.sqlite"))
+    feed = feed_for(governance, store, [cls() for cls in PROJECTIONS.values()])
+    with TestClient(create_app(governance, store, SECRET), raise_server_exceptions=False) as client:
+        yield Api(client, feed, clock)
+    store.close()
+    governance.close()
+
+
+def is_problem(response_json: dict[str, Any], code: str, status: int) -> None:
+    assert response_json["type"] == f"urn:gridgov:problem:{code}"
+    assert response_json["status"] == status and response_json["detail"]
+
+
+def test_no_token_is_a_401_problem(api: Api) -> None:
+    response = api.client.post("/v1/commands/register-grid", json={})
+    assert response.status_code == 401
+    assert response.headers["content-type"] == "application/problem+json"
+    is_problem(response.json(), "unauthenticated", 401)
+    forged = {"Authorization": f"Bearer {mint('another-secret', 'x', Role.DISTRICT_ADMIN, ['温江'])}"}
+    assert api.client.get("/v1/stats", headers=forged).status_code == 401
+
+
+def test_bad_input_is_a_422_problem_and_writes_nothing(api: Api) -> None:
+    admin = api.token(Role.DISTRICT_ADMIN, "admin-1")
+    head = api.feed.head()
+    for fen in (1.5, -3, "12"):
+        body = api.command("allocate-budget", {"district": "温江", "period": "2026-11", "fen": fen}, admin, 422)
+        is_problem(body, "invalid-input", 422)
+        assert "fen" in body["detail"]
+    assert api.feed.head() == head
+
+
+def story(api: Api) -> dict[str, Any]:
+    admin = api.token(Role.DISTRICT_ADMIN, "admin-温江")
+    grid = api.command("register-grid", {"district": "温江", "street": "柳城街道", "community": "光华社区",
+                                         "name": "柳城-1"}, admin)["result"]["grid_id"]
+    api.command("assign-officer", {"grid_id": grid, "officer_id": "officer-1"}, admin)
+    api.command("issue-rate-schedule", {"district": "温江", "effective_from": "2026-11-01T00:00:00+08:00",
+                                        "rates": {"fire-lane": {"fen": 800, "points": 8}},
+                                        "cap_day_fen": 5000, "cap_month_fen": 50000}, admin)
+    api.command("allocate-budget", {"district": "温江", "period": "2026-11", "fen": 100000}, admin)
+    rider_id = str(uuid.uuid4())
+    rider = api.token(Role.RIDER, rider_id, [])
+    api.command("register-rider", {"rider_id": rider_id, "platform": "meituan", "station": "温江站",
+                                   "name": "张三", "phone": "13800000000"}, rider)
+    api.command("join-grid", {"rider_id": rider_id, "grid_id": grid}, rider)
+    clue = api.command("report-clue", {"rider_id": rider_id, "grid_id": grid, "category": "blocked_fire_lane",
+                                       "text": "消防通道被堵", "location": {"lat": 30.68, "lon": 103.85}},
+                       rider)["result"]["clue_id"]
+    officer = api.token(Role.GRID_OFFICER, "officer-1", grids=[grid])
+    task = api.command("accept-clue", {"clue_id": clue, "kind": "fire-lane", "rate_code": "fire-lane"},
+                       officer)["result"]["task_id"]
+    api.command("claim-task", {"task_id": task, "rider_id": rider_id}, rider)
+    api.command("complete-task", {"task_id": task, "rider_id": rider_id, "note": "已清理"}, rider)
+    verified = api.command("verify-completion", {"task_id": task}, officer)
+    return {"admin": admin, "rider": rider, "rider_id": rider_id, "officer": officer, "grid": grid, "task": task,
+            "verified": verified}
+
+
+def test_the_mission_through_http_alone(api: Api) -> None:
+    s = story(api)
+    assert s["verified"]["result"]["awarded_fen"] == 800
+    balances = api.query(f"/v1/riders/{s['rider_id']}/balances", s["rider"])
+    assert balances["total"]["payable"] == 800
+    api.command("redeem-points", {"rider_id": s["rider_id"], "item": "社区食堂工作餐", "partner": "canteen",
+                                  "points": 8}, s["rider"])
+    assert api.query(f"/v1/riders/{s['rider_id']}/points", s["rider"])["balance"] == 0
+    appeal = api.command("file-appeal", {"rider_id": s["rider_id"], "district": "温江", "text": "平台罚款不合理",
+                                         "subject": {"kind": "outside", "ref": "platform-penalty-1"}},
+                         s["rider"])["result"]["appeal_id"]
+    api.command("decide-appeal", {"appeal_id": appeal, "outcome": "upheld", "reason": "已协调平台撤销",
+                                  "remedy": {"kind": "award_fen", "fen": 200}}, s["admin"])
+    assert api.query(f"/v1/riders/{s['rider_id']}/balances", s["rider"])["total"]["payable"] == 1000
+    auditor = api.token(Role.AUDITOR, "auditor-温江")
+    chain = api.query(f"/v1/awards/{s['task']}/chain", auditor)
+    kinds = [step["kind"] for step in chain["steps"]]
+    assert kinds[0] == "ClueReported"
+    assert {"ClueAccepted", "TaskPublished", "TaskClaimed", "TaskCompleted", "CompletionVerified",
+            "SubsidyAwarded"} <= set(kinds)
+    assert {step["actor_role"] for step in chain["steps"]} == {"rider", "grid_officer"}
+    assert chain["rate_version"] == 1 and chain["district"] == "温江"
+    other = api.token(Role.AUDITOR, "auditor-锦江", ["锦江"])
+    is_problem(api.query(f"/v1/awards/{s['task']}/chain", other, 404), "award-not-found", 404)
+    is_problem(api.query("/v1/stats", other, 403, district="温江"), "out-of-scope", 403)
+
+
+def test_scopes_hold(api: Api) -> None:
+    s = story(api)
+    stranger_admin = api.token(Role.DISTRICT_ADMIN, "admin-锦江", ["锦江"])
+    is_problem(api.command("retire-grid", {"grid_id": s["grid"], "reason": "x"}, stranger_admin, 403),
+               "out-of-scope", 403)
+    auditor = api.token(Role.AUDITOR, "auditor-温江")
+    is_problem(api.command("allocate-budget", {"district": "温江", "period": "2026-11", "fen": 1}, auditor, 403),
+               "out-of-scope", 403)
+    other_rider = api.token(Role.RIDER, str(uuid.uuid4()), [])
+    is_problem(api.query(f"/v1/riders/{s['rider_id']}/balances", other_rider, 403), "out-of-scope", 403)
+    task = api.command("publish-task", {"grid_id": s["grid"], "kind": "patrol", "rate_code": "fire-lane"},
+                       s["officer"])["result"]["task_id"]
+    is_problem(api.command("claim-task", {"task_id": task, "rider_id": s["rider_id"]}, other_rider, 403),
+               "not-allowed", 403)
+
+
+def test_idempotency_key_replays_and_refuses_another_body(api: Api) -> None:
+    admin = api.token(Role.DISTRICT_ADMIN, "admin-1")
+    body = {"district": "温江", "street": "s", "community": "c", "name": "g"}
+    first = api.command("register-grid", body, admin, **{"Idempotency-Key": "k-1"})
+    head = api.feed.head()
+    again = api.command("register-grid", body, admin, **{"Idempotency-Key": "k-1"})
+    assert again["result"] == first["result"] and again["replayed"] is True
+    assert api.feed.head() == head
+    is_problem(api.command("register-grid", {**body, "name": "h"}, admin, 422, **{"Idempotency-Key": "k-1"}),
+               "idempotency-key-reused", 422)
+
+
+def test_two_clients_claim_one_task_one_wins(api: Api) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    s = story(api)
+    second_id = str(uuid.uuid4())
+    second = api.token(Role.RIDER, second_id, [])
+    api.command("register-rider", {"rider_id": second_id, "platform": "eleme", "station": "温江站", "name": "李四",
+                                   "phone": "13900000000"}, second)
+    api.command("join-grid", {"rider_id": second_id, "grid_id": s["grid"]}, second)
+    task = api.command("publish-task", {"grid_id": s["grid"], "kind": "patrol", "rate_code": "fire-lane"},
+                       s["officer"])["result"]["task_id"]
+    claims = [({"task_id": task, "rider_id": s["rider_id"]}, s["rider"]), ({"task_id": task, "rider_id": second_id}, second)]
+    with ThreadPoolExecutor(2) as pool:
+        statuses = sorted(pool.map(lambda c: api.client.post("/v1/commands/claim-task", json=c[0],
+                                                               headers=c[1]).status_code, claims))
+    assert statuses == [200, 409]
