@@ -268,7 +268,8 @@ def token(role: str = typer.Option(..., help="rider, grid_officer, district_admi
 
 @app.command()
 def serve(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8000),
-          demo: bool = typer.Option(False, help="allow a throw-away signing secret and print demo tokens")) -> None:
+          demo: bool = typer.Option(False, help="a throw-away signing secret, demo tokens printed, and the "
+                                                "demo's day loaded into an empty store")) -> None:
     """Serve the HTTP API. Embedded default: read models fed in-process from the log."""
     import secrets
 
@@ -282,20 +283,21 @@ def serve(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8000),
     from projections.store import open_store
 
     secret = os.environ.get("GRIDGOV_JWT_SECRET", "")
-    if not secret:
-        if not demo:
-            err.print("[red]GRIDGOV_JWT_SECRET is not set.[/] Refusing to serve without a signing secret; set it, "
-                      "or run [bold]gridgov serve --demo[/] for a throw-away one.")
-            raise typer.Exit(2)
-        secret = secrets.token_urlsafe(32)
-        for role in (Role.DISTRICT_ADMIN, Role.AUDITOR, Role.SERVICE):
-            out.print(f"{role.value} of 温江: {mint(secret, f'demo-{role.value}', role, ['温江'])}")
+    if not secret and not demo:
+        err.print("[red]GRIDGOV_JWT_SECRET is not set.[/] Refusing to serve without a signing secret; set it, "
+                  "or run [bold]gridgov serve --demo[/] for a throw-away one.")
+        raise typer.Exit(2)
+    secret = secret or secrets.token_urlsafe(32)
     _log_to_stderr()
     application, store = _app(), open_store()
+    if demo and not application.head():
+        _load_demo_day()
+    if demo:
+        _demo_tokens(application, secret)
     follower = None
     if not os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
         follower = Follower(feed_for(application, store, [cls() for cls in PROJECTIONS.values()])).start()
-    out.print(f"serving on http://{host}:{port}/docs")
+    out.print(f"serving on http://{host}:{port}/docs (OpenAPI at /openapi.json)")
     try:
         uvicorn.run(create_app(application, store, secret), host=host, port=port, log_level="warning")
     finally:
@@ -303,6 +305,50 @@ def serve(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8000),
             follower.stop()
         store.close()
         application.close()
+
+
+def _load_demo_day() -> None:
+    """An empty store gets the demo's day first (seed 7), so there is something to see."""
+    from api.demo import DAY_START, Demo
+    from domain.clock import ManualClock
+    from domain.ids import SeededIds
+    from domain.service import GridGovernance
+
+    clock = ManualClock(DAY_START)
+    loader = GridGovernance(clock=clock, ids=SeededIds(7))
+    err.print("empty store: loading the demo's day in Chengdu (gridgov demo --seed 7) …")
+    summary = Demo(loader, clock, 7).run()
+    err.print(f"loaded {summary.events:,} events")
+    loader.close()
+
+
+def _demo_tokens(application, secret: str) -> None:  # type: ignore[no-untyped-def]
+    """A token for each role, for people trying the API: an admin, an officer of
+    a real grid, an auditor and a service of 温江, and a rider of the demo."""
+    from api.http.auth import mint
+    from domain.events import Role
+    from domain.grids import GridRegistered, OfficerAssigned
+    from domain.riders import RiderJoinedGrid
+
+    grid = officer = rider = None
+    for n in application.recorder.select_notifications(start=1, limit=5000):
+        event = application.mapper.to_domain_event(n)
+        if isinstance(event, GridRegistered) and event.district == "温江" and grid is None:
+            grid = event.originator_id
+        elif isinstance(event, OfficerAssigned) and event.originator_id == grid and officer is None:
+            officer = event.officer_id
+        elif isinstance(event, RiderJoinedGrid) and event.district == "温江" and rider is None:
+            rider = event.originator_id
+    tokens = {"district_admin": mint(secret, "admin-温江", Role.DISTRICT_ADMIN, ["温江"]),
+              "auditor": mint(secret, "auditor-温江", Role.AUDITOR, ["温江"]),
+              "service": mint(secret, "service-dashboard", Role.SERVICE, ["温江"])}
+    if grid and officer:
+        tokens["grid_officer"] = mint(secret, officer, Role.GRID_OFFICER, ["温江"], [str(grid)])
+    if rider:
+        tokens["rider"] = mint(secret, str(rider), Role.RIDER)
+    out.print("demo tokens (send as Authorization: Bearer <token>):")
+    for role, value in tokens.items():
+        out.print(f"  {role:15} {value}")
 
 
 @app.command()

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any, Callable
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Header, Query
 from pydantic import BaseModel
 
 from api.http import problems
