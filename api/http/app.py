@@ -13,7 +13,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, FastAPI, Header, Query
 from pydantic import BaseModel
 
-from api.http import problems
+from api.http import operations, problems
 from api.http.auth import OutOfScope, Principal, decode
 from api.http.scopes import authorize
 from domain import commands as c
@@ -26,6 +26,10 @@ from projections.board import BoardQuery, board
 from projections.points import rider_points
 from projections.stats import statistics_for
 from projections.store import ReadStore
+
+
+POSITION = Query(None, ge=0, description="read-your-writes: a command's position to wait for (embedded mode)")
+WAIT = Query(2000, ge=0, le=10_000, description="how long to wait for `position`, in ms")
 
 
 class CommandAccepted(BaseModel):
@@ -42,31 +46,32 @@ def create_app(governance: GridGovernance, store: ReadStore, secret: str) -> Fas
     app = FastAPI(title="gridgov", version="1.0.0",
                   description="Event-sourced grid governance: commands append events; queries read projections.")
     problems.install(app)
+    metrics = operations.Metrics()
+    operations.install(app, governance, store, metrics)
 
     def principal(authorization: str | None = Header(None)) -> Principal:
         return decode(secret, authorization)
 
     commands = APIRouter(prefix="/v1/commands", tags=["commands"])
     for command_type in HANDLERS:
-        commands.add_api_route(f"/{kebab(command_type.__name__)}", command_route(governance, command_type, principal),
+        commands.add_api_route(f"/{kebab(command_type.__name__)}",
+                               command_route(governance, command_type, principal, metrics),
                                methods=["POST"], response_model=CommandAccepted, name=command_type.__name__,
                                summary=(command_type.__doc__ or command_type.__name__).strip().splitlines()[0])
     app.include_router(commands)
     app.include_router(query_routes(governance, store, principal))
-
-    @app.get("/healthz", tags=["operations"])
-    def healthz() -> dict[str, str]:
-        return {"status": "ok"}
-
     return app
 
 
-def command_route(governance: GridGovernance, command_type: type[c.Command],
-                  principal: Callable[..., Principal]) -> Callable[..., CommandAccepted]:
+def command_route(governance: GridGovernance, command_type: type[c.Command], principal: Callable[..., Principal],
+                  metrics: operations.Metrics) -> Callable[..., CommandAccepted]:
+    timer = metrics.commands.labels(command_type.__name__)
+
     def run(body: Any, who: Principal = Depends(principal),
             idempotency_key: str | None = Header(None, max_length=200)) -> CommandAccepted:
         authorize(governance, who, body)
-        outcome = governance.execute(body, who.actor, idempotency_key=idempotency_key)
+        with timer.time():
+            outcome = governance.execute(body, who.actor, idempotency_key=idempotency_key)
         return CommandAccepted(position=outcome.position, result=outcome.result, replayed=outcome.replayed)
 
     run.__annotations__["body"] = command_type
@@ -97,13 +102,17 @@ def query_routes(governance: GridGovernance, store: ReadStore, principal: Callab
     @router.get("/board")
     def get_board(district: str | None = None, grid_id: str | None = None, status: str | None = None,
                   kind: str | None = None, after: str | None = None, limit: int = Query(100, ge=1, le=1000),
-                  who: Principal = Depends(principal)) -> dict[str, Any]:
+                  position: int | None = POSITION, wait_ms: int = WAIT, who: Principal = Depends(principal)
+                  ) -> dict[str, Any]:
+        operations.wait_for(store, "board", position, wait_ms)
         return board(store, BoardQuery(district=scoped_district(who, district), grid_id=grid_id, status=status,
                                        kind=kind, after=after, limit=limit), governance.clock.now())
 
     @router.get("/riders/{rider_id}/balances")
-    def get_balances(rider_id: UUID, who: Principal = Depends(principal)) -> dict[str, Any]:
+    def get_balances(rider_id: UUID, position: int | None = POSITION, wait_ms: int = WAIT,
+                     who: Principal = Depends(principal)) -> dict[str, Any]:
         districts = own_rider(who, rider_id)
+        operations.wait_for(store, "balances", position, wait_ms)
         balances = rider_balances(store, str(rider_id))
         if districts is not None:
             balances["months"] = [m for m in balances["months"] if m["district"] in districts]
@@ -117,10 +126,12 @@ def query_routes(governance: GridGovernance, store: ReadStore, principal: Callab
         return {"rider_id": str(rider_id), "at": at.isoformat(), "balance_fen": balance_as_of(store, str(rider_id), at)}
 
     @router.get("/riders/{rider_id}/points")
-    def get_points(rider_id: UUID, who: Principal = Depends(principal)) -> dict[str, Any]:
+    def get_points(rider_id: UUID, position: int | None = POSITION, wait_ms: int = WAIT,
+                   who: Principal = Depends(principal)) -> dict[str, Any]:
         if who.role is not Role.RIDER:
             raise OutOfScope("points are for the rider itself")
         own_rider(who, rider_id)
+        operations.wait_for(store, "points", position, wait_ms)
         return rider_points(store, str(rider_id))
 
     @router.get("/districts/{district}/budgets")

@@ -25,7 +25,8 @@ def problem(status: int, code: str, title: str, detail: str, **extra: Any) -> JS
 def install(app: FastAPI) -> None:
     @app.exception_handler(errors.DomainError)
     async def domain_error(_: Request, e: errors.DomainError) -> JSONResponse:
-        status = next((s for family, s in STATUS.items() if isinstance(e, family)), 422)
+        # Not a family of its own: a read model that is behind (read-your-writes timed out).
+        status = next((s for family, s in STATUS.items() if isinstance(e, family)), 503)
         facts = {k: v for k, v in e.facts.items() if k != "errors"}
         return problem(status, e.code, type(e).__name__, e.message, **({"facts": facts} if facts else {}))
 

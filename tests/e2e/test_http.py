@@ -181,3 +181,24 @@ def test_two_clients_claim_one_task_one_wins(api: Api) -> None:
         statuses = sorted(pool.map(lambda c: api.client.post("/v1/commands/claim-task", json=c[0],
                                                                headers=c[1]).status_code, claims))
     assert statuses == [200, 409]
+
+
+def test_read_your_writes_health_and_metrics(api: Api) -> None:
+    s = story(api)
+    position = s["verified"]["position"]
+    behind = api.client.get(f"/v1/riders/{s['rider_id']}/balances", headers=s["rider"],
+                            params={"position": position, "wait_ms": 50})
+    assert behind.status_code == 503
+    is_problem(behind.json(), "read-model-behind", 503)
+    api.feed.catch_up()
+    fresh = api.client.get(f"/v1/riders/{s['rider_id']}/balances", headers=s["rider"],
+                           params={"position": position, "wait_ms": 50})
+    assert fresh.status_code == 200 and fresh.json()["total"]["payable"] == 800
+    assert api.client.get("/healthz").json() == {"status": "ok"}
+    ready = api.client.get("/readyz").json()
+    assert ready["status"] == "ready" and ready["projection_lag"]["balances"] == 0
+    metrics = api.client.get("/metrics").text
+    assert 'gridgov_command_seconds_count{command="VerifyCompletion"} 1.0' in metrics
+    assert 'gridgov_projection_lag_events{projection="board"} 0.0' in metrics
+    assert "gridgov_dead_letters 0.0" in metrics
+    assert 'gridgov_http_requests_total{route="/v1/commands/claim-task",status="200"} 1.0' in metrics
