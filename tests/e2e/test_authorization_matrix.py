@@ -1,0 +1,139 @@
+"""Every route × every role × inside / outside its scope, from one table.
+
+"inside" is a token of the story's district (and grid, for an officer; for a
+rider, the rider itself); "outside" is one of another district (another grid,
+another rider). The matrix checks authorization only: an allowed call may still
+meet a domain refusal (404/409/422), but never 401 or 403; a refused one is 403.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, Callable
+
+import pytest
+
+from domain.events import Role
+from tests.e2e.test_http import Api, api, story  # noqa: F401  (the fixture)
+
+ADMIN, OFFICER, RIDER, AUDITOR, SERVICE = (Role.DISTRICT_ADMIN, Role.GRID_OFFICER, Role.RIDER, Role.AUDITOR,
+                                           Role.SERVICE)
+ALL = (ADMIN, OFFICER, RIDER, AUDITOR, SERVICE)
+OK, DENIED = "allowed", "denied"
+
+# route -> (roles allowed, does "outside" matter, body or params from the story's ids)
+Body = Callable[[dict[str, Any]], dict[str, Any]]
+COMMANDS: dict[str, tuple[tuple[Role, ...], bool, Body]] = {
+    "register-grid": ((ADMIN,), True, lambda s: {"district": "温江", "street": "s", "community": "c", "name": "n"}),
+    "assign-officer": ((ADMIN,), True, lambda s: {"grid_id": s["grid"], "officer_id": "officer-2"}),
+    "remove-officer": ((ADMIN,), True, lambda s: {"grid_id": s["grid"], "officer_id": "officer-9"}),
+    "register-rider": ((ADMIN, RIDER), True, lambda s: {"rider_id": s["me"], "platform": "p", "station": "s",
+                                                         "name": "n", "phone": "13800000009"}),
+    "join-grid": ((ADMIN, RIDER), True, lambda s: {"rider_id": s["me"], "grid_id": s["grid"]}),
+    "certify-supervisor": ((ADMIN,), True, lambda s: {"rider_id": s["rider_id"], "certificate": "c-1"}),
+    "suspend-rider": ((ADMIN,), True, lambda s: {"rider_id": s["rider_id"], "reason": "r"}),
+    "reinstate-rider": ((ADMIN,), True, lambda s: {"rider_id": s["rider_id"], "reason": "r"}),
+    "report-clue": ((RIDER,), True, lambda s: {"rider_id": s["me"], "grid_id": s["grid"], "category": "other",
+                                               "text": "t", "location": {"lat": 30.6, "lon": 103.8}}),
+    "accept-clue": ((ADMIN, OFFICER), True, lambda s: {"clue_id": s["clue"], "kind": "k", "rate_code": "fire-lane"}),
+    "reject-clue": ((ADMIN, OFFICER), True, lambda s: {"clue_id": s["clue"], "reason": "r"}),
+    "publish-task": ((ADMIN, OFFICER), True, lambda s: {"grid_id": s["grid"], "kind": "k", "rate_code": "fire-lane"}),
+    "claim-task": ((RIDER,), True, lambda s: {"task_id": s["open_task"], "rider_id": s["me"]}),
+    "complete-task": ((RIDER,), True, lambda s: {"task_id": s["open_task"], "rider_id": s["me"]}),
+    "verify-completion": ((ADMIN, OFFICER), True, lambda s: {"task_id": s["open_task"]}),
+    "reject-completion": ((ADMIN, OFFICER), True, lambda s: {"task_id": s["open_task"], "reason": "r"}),
+    "cancel-task": ((ADMIN, OFFICER), True, lambda s: {"task_id": s["spare_task"], "reason": "r"}),
+    "expire-claim": ((ADMIN, OFFICER), True, lambda s: {"task_id": s["open_task"]}),
+    "issue-rate-schedule": ((ADMIN,), True, lambda s: {"district": "温江", "effective_from": "2026-12-01T00:00:00Z",
+                                                       "rates": {"x": {"fen": 1}}, "cap_day_fen": 1,
+                                                       "cap_month_fen": 1}),
+    "allocate-budget": ((ADMIN,), True, lambda s: {"district": "温江", "period": "2026-11", "fen": 1}),
+    "settle-payout": ((ADMIN,), True, lambda s: {"rider_id": s["rider_id"], "period": "2026-11",
+                                                  "batch_id": str(uuid.uuid4()), "fen": 1}),
+    "redeem-points": ((ADMIN, RIDER), True, lambda s: {"rider_id": s["me"], "item": "i", "partner": "p",
+                                                        "points": 1}),
+    "file-appeal": ((RIDER,), True, lambda s: {"rider_id": s["me"], "district": "温江", "text": "t",
+                                               "subject": {"kind": "outside", "ref": "x"}}),
+    "assign-appeal": ((ADMIN,), True, lambda s: {"appeal_id": s["appeal"], "assignee_id": "a"}),
+    "note-appeal": ((ADMIN,), True, lambda s: {"appeal_id": s["appeal"], "text": "t"}),
+    "decide-appeal": ((ADMIN,), True, lambda s: {"appeal_id": s["appeal"], "outcome": "dismissed", "reason": "r"}),
+    "retire-grid": ((ADMIN,), True, lambda s: {"grid_id": s["grid"], "reason": "r"}),
+    "leave-grid": ((ADMIN, RIDER), True, lambda s: {"rider_id": s["me"], "grid_id": s["grid"]}),
+    "erase-personal-data": ((ADMIN, RIDER), True, lambda s: {"rider_id": s["me"], "reason": "r"}),
+    "mark-duplicate": ((ADMIN, OFFICER), True, lambda s: {"clue_id": s["clue"], "of_clue_id": s["clue"]}),
+    "release-claim": ((RIDER,), True, lambda s: {"task_id": s["open_task"], "rider_id": s["me"]}),
+    "reverse-award": ((ADMIN,), True, lambda s: {"rider_id": s["rider_id"], "period": "2026-11",
+                                                  "piece_id": s["task"], "reason": "r"}),
+    "expire-points": ((ADMIN,), True, lambda s: {"rider_id": s["rider_id"], "points": 1, "reason": "r"}),
+}
+QUERIES: dict[str, tuple[tuple[Role, ...], bool, Callable[[dict[str, Any]], tuple[str, dict[str, Any]]]]] = {
+    "board": (ALL, True, lambda s: ("/v1/board", {"district": s["district"]})),
+    "budgets": ((ADMIN, OFFICER, AUDITOR, SERVICE), True, lambda s: (f"/v1/districts/{s['district']}/budgets", {})),
+    "stats": (ALL, True, lambda s: ("/v1/stats", {"district": s["district"]})),
+    "points": ((RIDER,), True, lambda s: (f"/v1/riders/{s['me']}/points", {})),
+    "balances": ((RIDER, ADMIN, OFFICER, AUDITOR, SERVICE), False, lambda s: (f"/v1/riders/{s['me']}/balances", {})),
+}
+
+
+@pytest.fixture
+def scene(api: Api) -> dict[str, Any]:  # noqa: F811
+    s = story(api)
+    s["clue"] = api.command("report-clue", {"rider_id": s["rider_id"], "grid_id": s["grid"], "category": "other",
+                                            "text": "t", "location": {"lat": 30.6, "lon": 103.8}},
+                            s["rider"])["result"]["clue_id"]
+    s["open_task"] = api.command("publish-task", {"grid_id": s["grid"], "kind": "k", "rate_code": "fire-lane"},
+                                 s["officer"])["result"]["task_id"]
+    s["spare_task"] = api.command("publish-task", {"grid_id": s["grid"], "kind": "k", "rate_code": "fire-lane"},
+                                  s["officer"])["result"]["task_id"]
+    s["appeal"] = api.command("file-appeal", {"rider_id": s["rider_id"], "district": "温江", "text": "t",
+                                              "subject": {"kind": "outside", "ref": "x"}}, s["rider"])["result"][
+        "appeal_id"]
+    return s
+
+
+def token(api: Api, s: dict[str, Any], role: Role, inside: bool) -> tuple[dict[str, str], str]:
+    """A token of the role, inside or outside the scene's scope, and the rider id it acts as."""
+    district = "温江" if inside else "锦江"
+    if role is RIDER:  # outside: another rider's token, acting for the scene's rider
+        return api.token(RIDER, s["rider_id"] if inside else str(uuid.uuid4()), []), s["rider_id"]
+    grids = [s["grid"] if inside else str(uuid.uuid4())] if role is OFFICER else []
+    sub = "officer-1" if role is OFFICER else f"{role.value}-x"
+    return api.token(role, sub, [district], grids), s["rider_id"]
+
+
+def test_the_table_covers_every_command_route() -> None:
+    from api.http.app import kebab
+    from domain.handlers import HANDLERS
+
+    assert {kebab(command.__name__) for command in HANDLERS} == set(COMMANDS)
+
+
+CASES = [(kind, route, role, inside) for kind, table in (("command", COMMANDS), ("query", QUERIES))
+         for route in table for role in ALL for inside in (True, False)]
+
+
+@pytest.mark.parametrize("kind,route,role,inside", CASES,
+                         ids=[f"{r}-{ro.value}-{'in' if i else 'out'}" for _, r, ro, i in CASES])
+def test_authorization(api: Api, scene: dict[str, Any], kind: str, route: str, role: Role,  # noqa: F811
+                       inside: bool) -> None:
+    table = COMMANDS if kind == "command" else QUERIES
+    roles, scoped, build = table[route]
+    headers, me = token(api, scene, role, inside)
+    # The board and the statistics are public to riders, whoever they are.
+    public = role is RIDER and route in ("board", "stats")
+    # A rider "outside" acts for another rider: refused wherever identity matters.
+    unscoped = not scoped and role is not RIDER
+    expected = OK if role in roles and (inside or unscoped or public) else DENIED
+    if kind == "command":
+        response = api.client.post(f"/v1/commands/{route}", json=build({**scene, "me": me}), headers=headers)
+    else:
+        api.feed.catch_up()
+        path, params = build({**scene, "me": me, "district": "温江"})
+        response = api.client.get(path, params=params, headers=headers)
+    assert response.status_code != 401, response.text
+    if expected is DENIED:
+        assert response.status_code == 403, f"{role.value} {'in' if inside else 'out'}: {response.text}"
+        assert response.headers["content-type"] == "application/problem+json"
+    else:
+        assert response.status_code != 403, f"{role.value} {'in' if inside else 'out'}: {response.text}"
+        assert response.status_code < 500, response.text
