@@ -37,6 +37,9 @@ class UnitOfWork:
             return aggregate
         try:
             aggregate = self.app.repository.get(id, projector_func=cls.project)
+            if not isinstance(aggregate, cls):
+                # The repository's cache hands back whatever kind it holds for an id.
+                raise WrongStream(f"{id} is a {type(aggregate).__name__}, not a {cls.__name__}")
         except (AggregateNotFoundError, WrongStream):
             if missing is not None:
                 raise missing(f"no {cls.__name__.lower()} with id {id}", id=str(id)) from None

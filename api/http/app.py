@@ -104,7 +104,7 @@ def query_routes(governance: GridGovernance, store: ReadStore, principal: Callab
                   kind: str | None = None, after: str | None = None, limit: int = Query(100, ge=1, le=1000),
                   position: int | None = POSITION, wait_ms: int = WAIT, who: Principal = Depends(principal)
                   ) -> dict[str, Any]:
-        operations.wait_for(store, "board", position, wait_ms)
+        operations.wait_for(governance, store, "board", position, wait_ms)
         return board(store, BoardQuery(district=scoped_district(who, district), grid_id=grid_id, status=status,
                                        kind=kind, after=after, limit=limit), governance.clock.now())
 
@@ -112,7 +112,7 @@ def query_routes(governance: GridGovernance, store: ReadStore, principal: Callab
     def get_balances(rider_id: UUID, position: int | None = POSITION, wait_ms: int = WAIT,
                      who: Principal = Depends(principal)) -> dict[str, Any]:
         districts = own_rider(who, rider_id)
-        operations.wait_for(store, "balances", position, wait_ms)
+        operations.wait_for(governance, store, "balances", position, wait_ms)
         balances = rider_balances(store, str(rider_id))
         if districts is not None:
             balances["months"] = [m for m in balances["months"] if m["district"] in districts]
@@ -131,7 +131,7 @@ def query_routes(governance: GridGovernance, store: ReadStore, principal: Callab
         if who.role is not Role.RIDER:
             raise OutOfScope("points are for the rider itself")
         own_rider(who, rider_id)
-        operations.wait_for(store, "points", position, wait_ms)
+        operations.wait_for(governance, store, "points", position, wait_ms)
         return rider_points(store, str(rider_id))
 
     @router.get("/districts/{district}/budgets")

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 from api.http.problems import problem
-from domain.errors import DomainError
+from domain.errors import DomainError, InvalidInput
 from domain.service import GridGovernance
 from projections.catalog import PROJECTIONS
 from projections.feed import LOG
@@ -48,11 +48,15 @@ def positions(store: ReadStore) -> dict[str, int]:
     return out
 
 
-def wait_for(store: ReadStore, projection: str, position: int | None, wait_ms: int) -> None:
+def wait_for(governance: GridGovernance, store: ReadStore, projection: str, position: int | None,
+             wait_ms: int) -> None:
     """Read-your-writes: hold the query until the read model has applied the log
-    up to `position` (a command's answer), or say it has not."""
+    up to `position` (a command's answer), or say it has not (503, try again)."""
     if position is None:
         return
+    if position > governance.head():
+        raise InvalidInput(f"position {position} is beyond the end of the log ({governance.head()})",
+                           position=position)
     deadline = time.monotonic() + min(wait_ms / 1000, MAX_WAIT_S)
     while True:
         reached = positions(store)[projection]

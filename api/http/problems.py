@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.http.auth import OutOfScope, Unauthenticated
 from domain import errors
@@ -35,6 +36,11 @@ def install(app: FastAPI) -> None:
         issues = [{"where": ".".join(map(str, err["loc"])), "problem": err["msg"]} for err in e.errors()]
         return problem(422, "invalid-request", "Invalid request", "; ".join(f"{i['where']}: {i['problem']}"
                                                                             for i in issues), issues=issues)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, e: StarletteHTTPException) -> JSONResponse:
+        code = {404: "no-such-route", 405: "method-not-allowed"}.get(e.status_code, "http-error")
+        return problem(e.status_code, code, str(e.detail), str(e.detail))
 
     @app.exception_handler(Unauthenticated)
     async def unauthenticated(_: Request, e: Unauthenticated) -> JSONResponse:

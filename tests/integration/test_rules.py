@@ -284,3 +284,12 @@ def test_erasure_shreds_personal_data_but_keeps_the_history(world: World) -> Non
     assert world.app.personal_data(rider) is None
     assert world.app.keys.get(rider) is None
     assert type(world.events(rider)[0]).__name__ == "RiderRegistered"
+
+
+def test_an_id_of_another_kind_is_not_found_even_when_cached(world: World) -> None:
+    """Found by schemathesis: the repository cache returned a Rider for a grid id."""
+    grid, rider = world.scene()
+    world.app.repository.get(rider, projector_func=__import__("domain.riders").riders.Rider.project)  # now cached
+    nothing_written(world, lambda: world.do(c.JoinGrid(rider_id=rider, grid_id=rider), rider_actor(rider)),
+                    errors.GridNotFound)
+    nothing_written(world, lambda: world.claim(grid, rider), errors.TaskNotFound)

@@ -1,0 +1,50 @@
+"""Property-based API fuzzing with schemathesis over the app's own OpenAPI: no
+input the schema allows (or nearly allows) may produce a 5xx, and responses must
+match their declared schemas."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+
+from api.http.app import create_app
+from api.http.auth import mint
+from domain.clock import ManualClock
+from domain.events import Role
+from domain.service import GridGovernance
+from projections.catalog import PROJECTIONS
+from projections.feed import Follower, feed_for
+from projections.sqlite import SQLiteStore
+from tests.conftest import START
+
+SECRET = "schemathesis-secret-of-at-least-32-bytes"
+_folder = Path(__import__("tempfile").mkdtemp(prefix="gridgov-fuzz-"))
+_clock = ManualClock(START)
+_governance = GridGovernance(env={"PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                                  "SQLITE_DBNAME": str(_folder / "events.sqlite")}, clock=_clock)
+_store = SQLiteStore(str(_folder / "readmodels.sqlite"))
+Follower(feed_for(_governance, _store, [cls() for cls in PROJECTIONS.values()]), interval=0.02).start()
+APP = create_app(_governance, _store, SECRET)
+schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
+TOKENS = [mint(SECRET, "admin-温江", Role.DISTRICT_ADMIN, ["温江"]), mint(SECRET, "auditor-温江", Role.AUDITOR, ["温江"])]
+
+
+@schema.parametrize()
+@settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck))
+@pytest.mark.filterwarnings("ignore")
+def test_the_api_never_answers_5xx(case) -> None:  # type: ignore[no-untyped-def]
+    for token in TOKENS:
+        response = case.call(headers={"Authorization": f"Bearer {token}"})
+        # The one 5xx the API means: a read model not yet at a position asked for (retry).
+        behind = response.status_code == 503 and "read-model-behind" in response.text
+        assert response.status_code < 500 or behind, \
+            f"{case.method} {case.path}: {response.status_code} {response.text[:500]}"
+        if response.status_code >= 400:
+            content_type = response.headers["content-type"]
+            content_type = content_type[0] if isinstance(content_type, list) else content_type
+            assert content_type == "application/problem+json", response.text[:300]
+        else:
+            case.validate_response(response, checks=[schemathesis.checks.response_schema_conformance])
