@@ -7,6 +7,10 @@ cd "$(dirname "$0")/.."
 bash scripts/postgres.sh start
 eval "$(bash scripts/postgres.sh env)"
 bash scripts/kafka.sh start
+# A second, independent Kafka client for the tests that read the topics as an outsider would.
+if ! command -v kcat >/dev/null; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kcat >/dev/null
+fi
 unset PERSISTENCE_MODULE  # the suite picks a backend per test; the default stays the embedded one
 
 # pytest exits 5 when it collected nothing: that is a failure here too.
