@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
-from uuid import UUID
 
 import orjson
 from eventsourcing.persistence import StoredEvent
@@ -78,7 +77,3 @@ def ts(when: datetime) -> str:
 
 def china_day(value: str) -> str:
     return datetime.fromisoformat(value).astimezone(CHINA).strftime("%Y-%m-%d")
-
-
-def uuid_text(value: UUID | str) -> str:
-    return str(value)

@@ -54,3 +54,15 @@ def fresh_app(kind: str):  # type: ignore[no-untyped-def]
     clock = ManualClock(START)
     app = GridGovernance(env=env, clock=clock)
     return app, clock, World(app, clock), cleanup
+
+
+def run_machine(machine: type, backend: str, examples: int) -> None:  # type: ignore[type-arg]
+    """Run a state machine whose class attribute `backend` picks the store."""
+    from hypothesis import HealthCheck, settings
+    from hypothesis.stateful import run_state_machine_as_test
+
+    if backend == "postgres":
+        require_postgres()
+    subclass = type(f"{machine.__name__}_{backend}", (machine,), {"backend": backend})
+    run_state_machine_as_test(subclass, settings=settings(max_examples=examples, stateful_step_count=30,
+                                                          deadline=None, suppress_health_check=[HealthCheck.too_slow]))

@@ -9,16 +9,15 @@ from collections import defaultdict
 from uuid import UUID
 
 import pytest
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from domain import commands as c
 from domain import errors
 from domain.points import PointsEarned, PointsExpired, PointsRedeemed
 from domain.rates import BudgetAllocated, BudgetCommitted, BudgetReleased, Rate
 from domain.subsidies import AwardKind, PayoutSettled, SubsidyAccount, SubsidyAwarded, SubsidyCapped, SubsidyReversed
-from tests.backends import fresh_app, require_postgres
+from tests.backends import fresh_app, run_machine
 from tests.world import rider_actor
 
 RATES = {"patrol": Rate(fen=500, points=5), "fire": Rate(fen=1_200, points=12)}
@@ -132,9 +131,4 @@ class SubsidyLedger(RuleBasedStateMachine):
 
 @pytest.mark.parametrize("backend,examples", [("sqlite", 30), pytest.param("postgres", 8, marks=pytest.mark.postgres)])
 def test_subsidy_ledger(backend: str, examples: int) -> None:
-    if backend == "postgres":
-        require_postgres()
-    machine = type(f"SubsidyLedger_{backend}", (SubsidyLedger,), {"backend": backend})
-    run_state_machine_as_test(machine, settings=settings(max_examples=examples, stateful_step_count=30,
-                                                         deadline=None,
-                                                         suppress_health_check=[HealthCheck.too_slow]))
+    run_machine(SubsidyLedger, backend, examples)

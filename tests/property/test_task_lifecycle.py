@@ -10,15 +10,14 @@ from datetime import datetime, timedelta
 from uuid import UUID
 
 import pytest
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
+from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule
 
 from domain import commands as c
 from domain import errors
 from domain.subsidies import SubsidyAwarded
 from domain.tasks import GridTask, TaskClaimed, TaskStatus
-from tests.backends import fresh_app, require_postgres
+from tests.backends import fresh_app, run_machine
 from tests.world import rider_actor
 
 TTLS = [60, 600, 3600]
@@ -172,9 +171,4 @@ class TaskLifecycle(RuleBasedStateMachine):
 
 @pytest.mark.parametrize("backend,examples", [("sqlite", 40), pytest.param("postgres", 10, marks=pytest.mark.postgres)])
 def test_task_lifecycle(backend: str, examples: int) -> None:
-    if backend == "postgres":
-        require_postgres()
-    machine = type(f"TaskLifecycle_{backend}", (TaskLifecycle,), {"backend": backend})
-    run_state_machine_as_test(machine, settings=settings(max_examples=examples, stateful_step_count=30,
-                                                         deadline=None,
-                                                         suppress_health_check=[HealthCheck.too_slow]))
+    run_machine(TaskLifecycle, backend, examples)
