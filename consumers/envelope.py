@@ -68,9 +68,9 @@ def topic_for(event_type: str, prefix: str = "gridgov") -> str:
     return f"{prefix}.{aggregate_of(event_type)}.v1"
 
 
-def to_message(fact: Fact, position: int) -> KafkaMessage:
+def cloud_event(fact: Fact, position: int) -> CloudEvent:
     schema_version = EVENT_TYPES[fact.type].schema_version
-    event = CloudEvent(attributes={
+    return CloudEvent(attributes={
         "id": f"{fact.stream}:{fact.version}",
         "source": SOURCE,
         "type": TYPE_PREFIX + fact.type,
@@ -82,7 +82,16 @@ def to_message(fact: Fact, position: int) -> KafkaMessage:
         "schemaversion": str(schema_version),
         "position": str(position),
     }, data=fact.data)
-    return to_binary(event, FORMAT)
+
+
+def to_message(fact: Fact, position: int) -> KafkaMessage:
+    """Binary mode for Kafka: attributes in headers, the data as the value."""
+    return to_binary(cloud_event(fact, position), FORMAT)
+
+
+def to_json(fact: Fact, position: int) -> bytes:
+    """Structured mode (one JSON document), for Server-Sent Events."""
+    return FORMAT.write(cloud_event(fact, position))
 
 
 def from_message(headers: list[tuple[str, bytes]] | dict[str, bytes], key: bytes | None, value: bytes) -> Fact:

@@ -5,22 +5,25 @@ The command routes are made from the command models themselves, so the OpenAPI
 document has each one's exact body schema.
 """
 
+import base64
 import re
 from datetime import datetime
 from typing import Any, Callable
 from uuid import UUID
 
+import orjson
 from fastapi import APIRouter, Depends, FastAPI, Header, Query
 from pydantic import BaseModel
 
-from api.http import operations, problems
+from api.http import operations, problems, subscription
 from api.http.auth import OutOfScope, Principal, decode
 from api.http.scopes import authorize
 from domain import commands as c
+from domain.errors import AwardNotFound, InvalidInput
 from domain.events import Role
 from domain.handlers import HANDLERS
 from domain.service import GridGovernance
-from projections.audit import award_chain
+from projections.audit import award_chain, district_history
 from projections.balances import balance_as_of, district_budgets, rider_balances
 from projections.board import BoardQuery, board
 from projections.points import rider_points
@@ -36,6 +39,24 @@ class CommandAccepted(BaseModel):
     position: int
     result: dict[str, Any]
     replayed: bool
+
+
+def cursor(key: tuple[Any, ...]) -> str:
+    """An opaque, stable page cursor: the sort key of the last row of a page."""
+    return base64.urlsafe_b64encode(orjson.dumps(key)).decode().rstrip("=")
+
+
+def cursor_of(text: str | None) -> tuple[Any, ...] | None:
+    if text is None:
+        return None
+    try:
+        key = orjson.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+        at, stream, version = key
+        if isinstance(at, str) and isinstance(stream, str) and type(version) is int:
+            return at, stream, version
+    except (ValueError, TypeError, orjson.JSONDecodeError):
+        pass
+    raise InvalidInput("`after` is not a cursor this API gave out; pass a page's `next` as it is", after=text)
 
 
 def kebab(name: str) -> str:
@@ -60,6 +81,7 @@ def create_app(governance: GridGovernance, store: ReadStore, secret: str) -> Fas
                                summary=(command_type.__doc__ or command_type.__name__).strip().splitlines()[0])
     app.include_router(commands)
     app.include_router(query_routes(governance, store, principal))
+    app.include_router(subscription.routes(governance, principal))
     return app
 
 
@@ -140,14 +162,25 @@ def query_routes(governance: GridGovernance, store: ReadStore, principal: Callab
         who.require_district(district)
         return district_budgets(store, district, period)
 
+    @router.get("/districts/{district}/history")
+    def get_history(district: str,
+                    after: str | None = Query(None, max_length=400, description="the `next` of the page before"),
+                    limit: int = Query(100, ge=1, le=1000), who: Principal = Depends(principal)) -> dict[str, Any]:
+        """Every audited step in a district, oldest first: the political-legal committee's export."""
+        if who.role in (Role.RIDER, Role.GRID_OFFICER):
+            raise OutOfScope("a district's history is for its admins, auditors and services")
+        who.require_district(district)
+        steps = district_history(store, district, cursor_of(after), limit)
+        last = steps[-1] if len(steps) == limit else None
+        return {"district": district, "steps": steps,
+                "next": cursor((last["at"], last["stream_id"], last["version"])) if last else None}
+
     @router.get("/awards/{piece_id}/chain")
     def get_chain(piece_id: UUID, who: Principal = Depends(principal)) -> dict[str, Any]:
         if who.role is Role.RIDER:
             raise OutOfScope("the audit trail is for officers, admins and auditors")
         chain = award_chain(store, str(piece_id), set(who.districts))
         if chain is None:
-            from domain.errors import AwardNotFound
-
             raise AwardNotFound(f"no award for piece {piece_id} in this token's districts", piece_id=str(piece_id))
         return chain
 

@@ -19,7 +19,7 @@ from tests.e2e.test_http import Api, api, story  # noqa: F401  (the fixture)
 ADMIN, OFFICER, RIDER, AUDITOR, SERVICE = (Role.DISTRICT_ADMIN, Role.GRID_OFFICER, Role.RIDER, Role.AUDITOR,
                                            Role.SERVICE)
 ALL = (ADMIN, OFFICER, RIDER, AUDITOR, SERVICE)
-OK, DENIED = "allowed", "denied"
+OK, DENIED, NOTHING = "allowed", "denied", "sees nothing"
 
 # route -> (roles allowed, does "outside" matter, body or params from the story's ids)
 Body = Callable[[dict[str, Any]], dict[str, Any]]
@@ -72,7 +72,14 @@ QUERIES: dict[str, tuple[tuple[Role, ...], bool, Callable[[dict[str, Any]], tupl
     "stats": (ALL, True, lambda s: ("/v1/stats", {"district": s["district"]})),
     "points": ((RIDER,), True, lambda s: (f"/v1/riders/{s['me']}/points", {})),
     "balances": ((RIDER, ADMIN, OFFICER, AUDITOR, SERVICE), False, lambda s: (f"/v1/riders/{s['me']}/balances", {})),
+    "balance-at": ((RIDER,), True, lambda s: (f"/v1/riders/{s['me']}/balance-at", {"at": "2026-11-30T00:00:00Z"})),
+    "history": ((ADMIN, AUDITOR, SERVICE), True, lambda s: (f"/v1/districts/{s['district']}/history", {})),
+    "chain": ((ADMIN, OFFICER, AUDITOR, SERVICE), True, lambda s: (f"/v1/awards/{s['task']}/chain", {})),
+    "events": (ALL, True, lambda s: ("/v1/events/stream", {"follow": "false"})),
 }
+# Outside its scope, these answer as if there were nothing there (404, or an empty
+# stream) rather than 403: a token outside a district sees nothing of it.
+HIDDEN = {"chain", "events"}
 
 
 @pytest.fixture
@@ -108,6 +115,13 @@ def test_the_table_covers_every_command_route() -> None:
     assert {kebab(command.__name__) for command in HANDLERS} == set(COMMANDS)
 
 
+def test_the_table_covers_every_query_route(api: Api) -> None:  # noqa: F811
+    names = {"me": "{rider_id}", "district": "{district}", "task": "{piece_id}"}
+    tabled = {build(names)[0] for _, _, build in QUERIES.values()}
+    paths = api.client.get("/openapi.json").json()["paths"]
+    assert tabled == {path for path, methods in paths.items() if "get" in methods and path.startswith("/v1/")}
+
+
 CASES = [(kind, route, role, inside) for kind, table in (("command", COMMANDS), ("query", QUERIES))
          for route in table for role in ALL for inside in (True, False)]
 
@@ -124,6 +138,8 @@ def test_authorization(api: Api, scene: dict[str, Any], kind: str, route: str, r
     # A rider "outside" acts for another rider: refused wherever identity matters.
     unscoped = not scoped and role is not RIDER
     expected = OK if role in roles and (inside or unscoped or public) else DENIED
+    if expected is DENIED and role in roles and route in HIDDEN:
+        expected = NOTHING
     if kind == "command":
         response = api.client.post(f"/v1/commands/{route}", json=build({**scene, "me": me}), headers=headers)
     else:
@@ -131,9 +147,13 @@ def test_authorization(api: Api, scene: dict[str, Any], kind: str, route: str, r
         path, params = build({**scene, "me": me, "district": "温江"})
         response = api.client.get(path, params=params, headers=headers)
     assert response.status_code != 401, response.text
-    if expected is DENIED:
+    if expected is NOTHING:
+        assert response.status_code == 404 or (response.status_code == 200 and response.text == ""), response.text
+    elif expected is DENIED:
         assert response.status_code == 403, f"{role.value} {'in' if inside else 'out'}: {response.text}"
         assert response.headers["content-type"] == "application/problem+json"
     else:
         assert response.status_code != 403, f"{role.value} {'in' if inside else 'out'}: {response.text}"
         assert response.status_code < 500, response.text
+        if route == "events":
+            assert "event: " in response.text  # the scene's own events, visible inside

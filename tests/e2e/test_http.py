@@ -202,3 +202,24 @@ def test_read_your_writes_health_and_metrics(api: Api) -> None:
     assert 'gridgov_projection_lag_events{projection="board"} 0.0' in metrics
     assert "gridgov_dead_letters 0.0" in metrics
     assert 'gridgov_http_requests_total{route="/v1/commands/claim-task",status="200"} 1.0' in metrics
+
+
+def test_district_history_pages_with_stable_cursors(api: Api) -> None:
+    s = story(api)
+    auditor = api.token(Role.AUDITOR, "auditor-温江")
+    whole = api.query("/v1/districts/温江/history", auditor, limit=1000)
+    assert whole["next"] is None and len(whole["steps"]) > 6
+    pages, after = [], None
+    while True:
+        page = api.query("/v1/districts/温江/history", auditor, limit=3, **({"after": after} if after else {}))
+        pages += page["steps"]
+        if page["next"] is None:
+            break
+        after = page["next"]
+        # A step stored meanwhile (later in time) does not shift the pages already given.
+        api.command("publish-task", {"grid_id": s["grid"], "kind": "k", "rate_code": "fire-lane"}, s["officer"])
+        api.feed.catch_up()
+    assert pages[:len(whole["steps"])] == whole["steps"]
+    assert len(pages) == len(api.query("/v1/districts/温江/history", auditor, limit=1000)["steps"])
+    is_problem(api.query("/v1/districts/温江/history", auditor, 422, after="not-a-cursor"), "invalid-input", 422)
+    is_problem(api.query("/v1/districts/锦江/history", auditor, 403), "out-of-scope", 403)

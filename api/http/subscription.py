@@ -1,0 +1,190 @@
+"""Server-Sent Events for other services: the event log as CloudEvents (the
+same envelope Kafka carries, in structured JSON), filtered to what the token
+may see, resumable from `Last-Event-ID`.
+
+The SSE `id` of each event is its position in the event store's log, so a
+reconnecting client (a browser's EventSource does this by itself) resumes
+exactly after the last event it got. The stream reads the store, not a read
+model, so it is never behind a projection and works the same embedded or with
+Kafka + PostgreSQL.
+
+Who sees what (DESIGN §5): a stream belongs to the districts, grids and riders
+its events name, as of each event (a rider who joins a second district later
+does not make their earlier history visible there). A rider sees the streams
+that name it; an officer those of its grids; admins, auditors and services
+those of their districts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Callable
+from dataclasses import dataclass, field
+from uuid import UUID
+
+from eventsourcing.utils import get_topic
+from fastapi import APIRouter, Depends, Header, Query
+from fastapi.sse import EventSourceResponse, ServerSentEvent
+from starlette.concurrency import run_in_threadpool
+
+from api.http.auth import OutOfScope, Principal
+from consumers.envelope import to_json
+from consumers.topics import NOT_PUBLISHED
+from domain.errors import InvalidInput
+from domain.events import EVENT_TYPES, Role
+from domain.service import GridGovernance
+from projections.facts import Fact, from_stored
+
+PAGE = 500
+POLL_S = 0.25
+STREAM_TYPES = ("GridRegistered", "RiderRegistered")  # streams that are themselves a grid, a rider
+
+
+@dataclass
+class Scope:
+    districts: set[str] = field(default_factory=set)
+    grids: set[str] = field(default_factory=set)
+    riders: set[str] = field(default_factory=set)
+
+    def add(self, fact: Fact) -> None:
+        data = fact.data
+        if district := data.get("district"):
+            self.districts.add(district)
+        if grid := data.get("grid_id"):
+            self.grids.add(str(grid))
+        for key in ("rider_id", "reporter_id"):
+            if rider := data.get(key):
+                self.riders.add(str(rider))
+        if fact.type == "GridRegistered":
+            self.grids.add(fact.stream)
+        elif fact.type == "RiderRegistered":
+            self.riders.add(fact.stream)
+
+    def visible_to(self, who: Principal) -> bool:
+        if who.role is Role.RIDER:
+            return who.sub in self.riders
+        if who.role is Role.GRID_OFFICER:
+            return bool(self.grids & who.grids)
+        return bool(self.districts & who.districts)
+
+
+class Scopes:
+    """Stream id -> Scope, learnt from the events as they pass and, for a stream
+    first met in the middle (a resumed subscription), from its earlier events."""
+
+    def __init__(self, app: GridGovernance) -> None:
+        self.app = app
+        self.known: dict[str, Scope] = {}
+
+    def of(self, fact: Fact) -> Scope:
+        scope = self.known.get(fact.stream)
+        if scope is None:
+            scope = self.known[fact.stream] = self._history(fact.stream, fact.version - 1)
+        scope.add(fact)
+        if fact.type == "PointsEarned":
+            # A points account names only its rider; the piece says where the points were earned.
+            piece = str(fact.data["piece_id"])
+            where = self.known.get(piece) or self._history(piece, None)
+            return Scope(scope.districts | where.districts, scope.grids, scope.riders)
+        return scope
+
+    def _history(self, stream: str, through: int | None) -> Scope:
+        scope = Scope()
+        if through is not None and through < 1:
+            return scope
+        for stored in self.app.recorder.select_events(UUID(stream), lte=through):
+            scope.add(from_stored(stored, self.app.mapper.decode_state))
+        return scope
+
+
+@dataclass(frozen=True)
+class Subscription:
+    who: Principal
+    after: int
+    types: frozenset[str]
+    follow: bool
+    limit: int | None
+
+
+def subscription(who: Principal, after: int, last_event_id: str | None, types: str | None, follow: bool,
+                 limit: int | None, head: int) -> Subscription:
+    """Check the request before the stream starts, so a bad one gets a problem, not a broken stream."""
+    if who.role is Role.SYSTEM:
+        raise OutOfScope("system actions are the engine's own; no token may carry that role")
+    if last_event_id is not None:
+        if not last_event_id.strip().isdigit():
+            raise InvalidInput("Last-Event-ID must be a position this stream sent (a whole number)",
+                               last_event_id=last_event_id)
+        after = int(last_event_id)
+    if after > head:
+        raise InvalidInput(f"position {after} is beyond the end of the log ({head})", position=after)
+    published = {name for name in EVENT_TYPES if name not in NOT_PUBLISHED}
+    wanted = {t.strip() for t in (types or "").split(",") if t.strip()} or published
+    if unknown := wanted - published:
+        raise InvalidInput(f"unknown event types: {', '.join(sorted(unknown))}", unknown=sorted(unknown))
+    return Subscription(who, after, frozenset(wanted), follow, limit)
+
+
+class Reader:
+    """Pages through the log for one subscriber, keeping its place and its scopes."""
+
+    def __init__(self, app: GridGovernance, sub: Subscription) -> None:
+        self.app = app
+        self.sub = sub
+        self.scopes = Scopes(app)
+        self.position = sub.after
+        self.topics = sorted(get_topic(EVENT_TYPES[name]) for name in EVENT_TYPES if name not in NOT_PUBLISHED)
+
+    def page(self) -> tuple[list[tuple[int, str, bytes]], bool]:
+        """The next visible events as (position, type, CloudEvent JSON), and
+        whether the log had more than one page to give."""
+        notifications = self.app.recorder.select_notifications(start=self.position, limit=PAGE, topics=self.topics,
+                                                               inclusive_of_start=False)
+        out = []
+        for notification in notifications:
+            self.position = notification.id
+            fact = from_stored(notification, self.app.mapper.decode_state)
+            # Scope every event, even unwanted types, so each stream's scope stays whole.
+            if self.scopes.of(fact).visible_to(self.sub.who) and fact.type in self.sub.types:
+                out.append((notification.id, fact.type, to_json(fact, notification.id)))
+        return out, len(notifications) == PAGE
+
+
+async def events(app: GridGovernance, sub: Subscription) -> AsyncIterator[tuple[int, str, bytes]]:
+    """The subscriber's events in log order; with `follow`, new ones as they
+    are stored, for as long as the client stays. Reads run in the thread pool;
+    waiting holds no thread, so idle subscribers cost nothing but a socket."""
+    reader, sent = Reader(app, sub), 0
+    while True:
+        page, more = await run_in_threadpool(reader.page)
+        for item in page:
+            yield item
+            sent += 1
+            if sub.limit is not None and sent >= sub.limit:
+                return
+        if not more:
+            if not sub.follow:
+                return
+            await asyncio.sleep(POLL_S)
+
+
+def routes(app: GridGovernance, principal: Callable[..., Principal]) -> APIRouter:
+    router = APIRouter(prefix="/v1", tags=["events"])
+
+    def subscribe(after: int = Query(0, ge=0, description="start after this log position (0: from the beginning)"),
+                  types: str | None = Query(None, description="comma-separated event types (default: all)"),
+                  follow: bool = Query(True, description="keep the stream open for new events"),
+                  limit: int | None = Query(None, ge=1, description="close after this many events"),
+                  last_event_id: str | None = Header(None, max_length=40,
+                                                     description="resume after this event (overrides `after`)"),
+                  who: Principal = Depends(principal)) -> Subscription:
+        return subscription(who, after, last_event_id, types, follow, limit, app.head())
+
+    @router.get("/events/stream", response_class=EventSourceResponse,
+                summary="Server-Sent Events: the events this token may see, as CloudEvents")
+    async def stream(sub: Subscription = Depends(subscribe)) -> AsyncIterator[ServerSentEvent]:
+        async for position, kind, body in events(app, sub):
+            yield ServerSentEvent(raw_data=body.decode(), event=kind, id=str(position))
+
+    return router

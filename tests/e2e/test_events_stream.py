@@ -1,0 +1,187 @@
+"""Server-Sent Events at /v1/events/stream: CloudEvents from the log, each
+token seeing only its scope, resumable from Last-Event-ID, live when followed."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any, Iterator
+
+import httpx
+import orjson
+import pytest
+import uvicorn
+
+from api.http.app import create_app
+from domain.clock import ManualClock
+from domain.events import Role
+from domain.service import GridGovernance
+from projections.catalog import PROJECTIONS
+from projections.feed import feed_for
+from projections.sqlite import SQLiteStore
+from tests.e2e.test_http import SECRET, START, Api, api, is_problem, story  # noqa: F401  (the fixture)
+
+
+def parse(text: str) -> list[dict[str, Any]]:
+    """SSE frames -> [{id, event, data}], skipping comments (keep-alive pings)."""
+    frames = []
+    for block in text.replace("\r\n", "\n").split("\n\n"):
+        fields = dict(line.split(": ", 1) for line in block.splitlines() if line and not line.startswith(":"))
+        if fields:
+            frames.append({"id": int(fields["id"]), "event": fields["event"], "data": orjson.loads(fields["data"])})
+    return frames
+
+
+def read(api: Api, headers: dict[str, str], **params: Any) -> list[dict[str, Any]]:
+    response = api.client.get("/v1/events/stream", params={"follow": "false", **params}, headers=headers)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/event-stream")
+    return parse(response.text)
+
+
+def test_frames_are_cloudevents_in_log_order(api: Api) -> None:
+    s = story(api)
+    frames = read(api, api.token(Role.AUDITOR, "auditor-温江"))
+    ids = [f["id"] for f in frames]
+    assert ids == sorted(ids) and len(set(ids)) == len(ids)
+    for frame in frames:
+        event = frame["data"]
+        assert event["specversion"] == "1.0" and event["type"] == f"gridgov.{frame['event']}"
+        assert event["position"] == str(frame["id"])
+        assert event["id"] == f"{event['subject']}:{event['streamversion']}"
+    kinds = [f["event"] for f in frames]
+    assert "CommandRecorded" not in kinds  # internal, as on Kafka
+    assert {"GridRegistered", "BudgetAllocated", "ClueReported", "TaskClaimed", "CompletionVerified",
+            "SubsidyAwarded", "PointsEarned"} <= set(kinds)
+    assert s["task"] in {f["data"]["subject"] for f in frames}
+
+
+def test_each_token_sees_only_its_scope(api: Api) -> None:
+    s = story(api)
+    kinds = lambda headers: {f["event"] for f in read(api, headers)}  # noqa: E731
+    assert kinds(api.token(Role.AUDITOR, "auditor-锦江", ["锦江"])) == set()
+    assert kinds(api.token(Role.SERVICE, "svc", ["锦江"])) == set()
+    rider = kinds(s["rider"])
+    assert {"RiderRegistered", "RiderJoinedGrid", "ClueReported", "TaskClaimed", "SubsidyAwarded",
+            "PointsEarned"} <= rider
+    assert not rider & {"GridRegistered", "BudgetAllocated", "RateScheduleIssued", "OfficerAssigned"}
+    assert kinds(api.token(Role.RIDER, str(uuid.uuid4()), [])) == set()
+    officer = kinds(s["officer"])
+    assert {"GridRegistered", "ClueReported", "TaskPublished", "CompletionVerified"} <= officer
+    assert not officer & {"BudgetAllocated", "SubsidyAwarded"}  # district money is not a grid's
+    assert kinds(api.token(Role.GRID_OFFICER, "officer-1", grids=[str(uuid.uuid4())])) == set()
+
+
+def test_a_stream_keeps_the_scope_it_had_at_each_event(api: Api) -> None:
+    s = story(api)
+    before = {f["id"] for f in read(api, api.token(Role.AUDITOR, "a", ["锦江"]))}
+    admin = api.token(Role.DISTRICT_ADMIN, "admin-锦江", ["锦江"])
+    grid = api.command("register-grid", {"district": "锦江", "street": "s", "community": "c", "name": "锦江-1"},
+                       admin)["result"]["grid_id"]
+    api.command("join-grid", {"rider_id": s["rider_id"], "grid_id": grid}, s["rider"])
+    after = read(api, api.token(Role.AUDITOR, "a", ["锦江"]))
+    assert before == set()
+    # The rider's joining is 锦江's news; the rider's 温江 history before it is not.
+    assert [f["event"] for f in after] == ["GridRegistered", "RiderJoinedGrid"]
+
+
+def test_resume_from_last_event_id_gives_each_event_once(api: Api) -> None:
+    story(api)
+    auditor = api.token(Role.AUDITOR, "auditor-温江")
+    everything = read(api, auditor)
+    first = read(api, auditor, limit=5)
+    assert first == everything[:5]
+    rest = read(api, {**auditor, "Last-Event-ID": str(first[-1]["id"])})
+    assert first + rest == everything
+    assert read(api, auditor, after=everything[-1]["id"]) == []
+
+
+def test_types_filter(api: Api) -> None:
+    story(api)
+    frames = read(api, api.token(Role.SERVICE, "svc"), types="SubsidyAwarded,PointsEarned")
+    assert [f["event"] for f in frames] == ["SubsidyAwarded", "PointsEarned"]
+
+
+@pytest.mark.parametrize("params,headers,code", [
+    ({"types": "NoSuchEvent"}, {}, "invalid-input"),
+    ({"types": "CommandRecorded"}, {}, "invalid-input"),
+    ({}, {"Last-Event-ID": "abc"}, "invalid-input"),
+    ({"after": 10**9}, {}, "invalid-input"),
+    ({"after": -1}, {}, "invalid-request"),
+])
+def test_bad_requests_get_a_problem_before_the_stream_starts(api: Api, params: dict[str, Any],
+                                                             headers: dict[str, str], code: str) -> None:
+    response = api.client.get("/v1/events/stream", params=params,
+                              headers={**api.token(Role.SERVICE, "svc"), **headers})
+    assert response.status_code == 422
+    is_problem(response.json(), code, 422)
+
+
+def test_no_token_no_stream(api: Api) -> None:
+    response = api.client.get("/v1/events/stream")
+    assert response.status_code == 401
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+# --- live, through a real server ---------------------------------------------------
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[tuple[str, Api]]:
+    """The app under uvicorn on a free loopback port, with an Api for commands."""
+    clock = ManualClock(START)
+    governance = GridGovernance(env={"PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                                     "SQLITE_DBNAME": str(tmp_path / "events.sqlite")}, clock=clock)
+    store = SQLiteStore(str(tmp_path / "readmodels.sqlite"))
+    feed = feed_for(governance, store, [cls() for cls in PROJECTIONS.values()])
+    app = create_app(governance, store, SECRET)
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.02)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    base = f"http://127.0.0.1:{port}"
+    with httpx.Client(base_url=base, timeout=10) as client:
+        yield base, Api(client, feed, clock)  # type: ignore[arg-type]
+    server.should_exit = True
+    thread.join(timeout=10)
+    store.close()
+    governance.close()
+
+
+def frames_from(lines: Iterator[str]) -> Iterator[dict[str, Any]]:
+    block: list[str] = []
+    for line in lines:
+        if line:
+            block.append(line)
+        elif block:
+            yield from parse("\n".join(block))
+            block = []
+
+
+def test_a_follower_gets_new_events_as_they_are_stored_and_resumes_after_a_drop(server: tuple[str, Api]) -> None:
+    base, api = server
+    s = story(api)
+    auditor = api.token(Role.AUDITOR, "auditor-温江")
+    with httpx.Client(base_url=base, timeout=10) as client:
+        with client.stream("GET", "/v1/events/stream", headers=auditor) as response:
+            frames = frames_from(response.iter_lines())
+            seen = [next(frames) for _ in range(5)]
+            # ... the client drops here, mid-history ...
+        with client.stream("GET", "/v1/events/stream",
+                           headers={**auditor, "Last-Event-ID": str(seen[-1]["id"])}) as response:
+            frames = frames_from(response.iter_lines())
+            history = api.client.get("/v1/events/stream", params={"follow": "false"}, headers=auditor)
+            expected = parse(history.text)
+            for _ in range(len(expected) - 5):
+                seen.append(next(frames))
+            assert seen == expected
+            started = time.monotonic()
+            api.command("publish-task", {"grid_id": s["grid"], "kind": "k", "rate_code": "fire-lane"}, s["officer"])
+            live = next(frames)
+            assert live["event"] == "TaskPublished" and live["id"] > seen[-1]["id"]
+            assert time.monotonic() - started < 5
