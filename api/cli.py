@@ -277,6 +277,8 @@ def serve(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8000),
 
     from api.http.app import create_app
     from api.http.auth import mint
+    from consumers.lag import KafkaLag
+    from consumers.settings import KafkaSettings
     from domain.events import Role
     from projections.catalog import PROJECTIONS
     from projections.feed import Follower, feed_for
@@ -294,15 +296,19 @@ def serve(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8000),
         _load_demo_day()
     if demo:
         _demo_tokens(application, secret)
-    follower = None
-    if not os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
+    follower = kafka = None
+    if os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
+        kafka = KafkaLag(KafkaSettings.from_env())  # `gridgov relay` and `gridgov consume` feed the read models
+    else:
         follower = Follower(feed_for(application, store, [cls() for cls in PROJECTIONS.values()])).start()
     out.print(f"serving on http://{host}:{port}/docs (OpenAPI at /openapi.json)")
     try:
-        uvicorn.run(create_app(application, store, secret), host=host, port=port, log_level="warning")
+        uvicorn.run(create_app(application, store, secret, kafka), host=host, port=port, log_level="warning")
     finally:
         if follower:
             follower.stop()
+        if kafka:
+            kafka.close()
         store.close()
         application.close()
 

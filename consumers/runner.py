@@ -21,9 +21,9 @@ from datetime import datetime
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.consumer.subscription_state import ConsumerRebalanceListener
 
-from consumers.envelope import PoisonMessage, from_message, topic_for
+from consumers.envelope import PoisonMessage, from_message
 from consumers.settings import KafkaSettings
-from consumers.topics import ensure_topics
+from consumers.topics import ensure_topics, projection_topics
 from projections.base import Projection
 from projections.projector import Delivery, Projector
 from projections.store import ReadStore
@@ -61,7 +61,7 @@ class ConsumerRunner:
         self.projector = Projector(store, [projection])
         self.projector.create_tables()
         ensure_topics(settings)
-        self.topics = sorted({topic_for(cls.__name__, settings.prefix) for cls in projection.handles})
+        self.topics = projection_topics(projection, settings.prefix)
         self.group = f"{settings.prefix}.projection.{projection.name}"
         self.consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap, group_id=self.group,
                                       enable_auto_commit=False, auto_offset_reset="earliest",

@@ -5,9 +5,10 @@ from __future__ import annotations
 from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
-from consumers.envelope import aggregate_of
+from consumers.envelope import aggregate_of, topic_for
 from consumers.settings import KafkaSettings
 from domain.events import EVENT_TYPES
+from projections.base import Projection
 
 # Internal to the engine: an idempotency key's record is not news for anyone.
 NOT_PUBLISHED = {"CommandRecorded"}
@@ -15,6 +16,11 @@ NOT_PUBLISHED = {"CommandRecorded"}
 
 def event_topics(settings: KafkaSettings) -> list[str]:
     return sorted({f"{settings.prefix}.{aggregate_of(name)}.v1" for name in EVENT_TYPES if name not in NOT_PUBLISHED})
+
+
+def projection_topics(projection: Projection, prefix: str) -> list[str]:
+    """The topics that carry the events a read model handles."""
+    return sorted({topic_for(cls.__name__, prefix) for cls in projection.handles})
 
 
 def ensure_topics(settings: KafkaSettings) -> None:

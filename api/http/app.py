@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from api.http import operations, problems, subscription
 from api.http.auth import OutOfScope, Principal, decode
 from api.http.scopes import authorize
+from consumers.lag import KafkaLag
 from domain import commands as c
 from domain.errors import AwardNotFound, InvalidInput
 from domain.events import Role
@@ -31,7 +32,7 @@ from projections.stats import statistics_for
 from projections.store import ReadStore
 
 
-POSITION = Query(None, ge=0, description="read-your-writes: a command's position to wait for (embedded mode)")
+POSITION = Query(None, ge=0, description="read-your-writes: wait until this command's (its `position`) events are in")
 WAIT = Query(2000, ge=0, le=10_000, description="how long to wait for `position`, in ms")
 
 
@@ -63,12 +64,13 @@ def kebab(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "-", name).lower()
 
 
-def create_app(governance: GridGovernance, store: ReadStore, secret: str) -> FastAPI:
+def create_app(governance: GridGovernance, store: ReadStore, secret: str, kafka: KafkaLag | None = None) -> FastAPI:
+    """`kafka`: set when consumers feed the read models from Kafka (for lag in /readyz and /metrics)."""
     app = FastAPI(title="gridgov", version="1.0.0",
                   description="Event-sourced grid governance: commands append events; queries read projections.")
     problems.install(app)
     metrics = operations.Metrics()
-    operations.install(app, governance, store, metrics)
+    operations.install(app, governance, store, metrics, kafka)
 
     def principal(authorization: str | None = Header(None)) -> Principal:
         return decode(secret, authorization)

@@ -9,14 +9,18 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 from api.http.problems import problem
+from consumers.lag import KafkaLag
 from domain.errors import DomainError, InvalidInput
 from domain.service import GridGovernance
+from projections.base import Projection
 from projections.catalog import PROJECTIONS
+from projections.facts import from_stored
 from projections.feed import LOG
 from projections.projector import DEAD_LETTERS
 from projections.store import ReadStore
 
 MAX_WAIT_S = 10.0
+COMMAND_WINDOW = 64  # more than any one command stores
 
 
 class ReadModelBehind(DomainError):
@@ -30,7 +34,7 @@ class Metrics:
                                 registry=self.registry)
         self.commands = Histogram("gridgov_command_seconds", "time to execute a command", ["command"],
                                   registry=self.registry)
-        self.lag = Gauge("gridgov_projection_lag_events", "events in the log not yet in a read model",
+        self.lag = Gauge("gridgov_projection_lag_events", "events (or Kafka records) not yet in a read model",
                          ["projection"], registry=self.registry)
         self.dead = Gauge("gridgov_dead_letters", "events a read model could not apply", registry=self.registry)
 
@@ -50,25 +54,74 @@ def positions(store: ReadStore) -> dict[str, int]:
 
 def wait_for(governance: GridGovernance, store: ReadStore, projection: str, position: int | None,
              wait_ms: int) -> None:
-    """Read-your-writes: hold the query until the read model has applied the log
-    up to `position` (a command's answer), or say it has not (503, try again)."""
+    """Read-your-writes: hold the query until the read model has the events of
+    the command that answered `position`, or say it has not (503, try again).
+
+    Fed in-process, a read model's log position says it at once. Fed from
+    Kafka, there is no such single number (partitions advance independently),
+    so the command's own events are looked up and each is checked against the
+    stream versions the read model has applied."""
     if position is None:
         return
     if position > governance.head():
         raise InvalidInput(f"position {position} is beyond the end of the log ({governance.head()})",
                            position=position)
+    model = PROJECTIONS[projection]()
+    own: list[tuple[str, int]] | None = None
     deadline = time.monotonic() + min(wait_ms / 1000, MAX_WAIT_S)
     while True:
         reached = positions(store)[projection]
         if reached >= position:
             return
+        if own is None:
+            own = [(stream, version) for stream, version, kind in written_with(governance, position)
+                   if kind in model.types]
+        if applied(store, model, own):
+            return
         if time.monotonic() >= deadline:
-            raise ReadModelBehind(f"the {projection} read model is at position {reached}, not yet {position}",
+            raise ReadModelBehind(f"the {projection} read model does not have position {position} yet",
                                   projection=projection, reached=reached, wanted=position)
         time.sleep(0.01)
 
 
-def install(app: FastAPI, governance: GridGovernance, store: ReadStore, metrics: Metrics) -> None:
+def written_with(governance: GridGovernance, position: int) -> list[tuple[str, int, str]]:
+    """(stream, version, type) of the events the command ending at `position`
+    stored: one transaction, so they sit together in the log and share the
+    command's correlation id."""
+    window = governance.recorder.select_notifications(start=max(position - COMMAND_WINDOW + 1, 1),
+                                                      limit=COMMAND_WINDOW, stop=position)
+    facts = [from_stored(n, governance.mapper.decode_state) for n in window]
+    if not facts:
+        return []
+    correlation = facts[-1].data["meta"]["correlation_id"]
+    own = []
+    for fact in reversed(facts):
+        if fact.data["meta"]["correlation_id"] != correlation:
+            break
+        own.append((fact.stream, fact.version, fact.type))
+    return own
+
+
+def applied(store: ReadStore, projection: Projection, events: list[tuple[str, int]]) -> bool:
+    if not events:
+        return True
+    streams = sorted({stream for stream, _ in events})
+    rows = store.read(projection.sql(f"SELECT stream_id, version FROM {{streams}} WHERE stream_id IN "
+                                     f"({', '.join('?' * len(streams))})"), streams)
+    versions = {stream: int(version) for stream, version in rows}
+    return all(versions.get(stream, 0) >= version for stream, version in events)
+
+
+def lags(governance: GridGovernance, store: ReadStore, kafka: KafkaLag | None) -> dict[str, int]:
+    """Events (embedded) or records (Kafka) each read model has still to apply."""
+    if kafka is not None:
+        return {name: kafka.of(store, cls()) for name, cls in PROJECTIONS.items()}
+    head = governance.head()
+    return {name: max(head - position, 0) for name, position in positions(store).items()}
+
+
+def install(app: FastAPI, governance: GridGovernance, store: ReadStore, metrics: Metrics,
+            kafka: KafkaLag | None = None) -> None:
     router = APIRouter(tags=["operations"])
 
     @app.middleware("http")
@@ -86,16 +139,20 @@ def install(app: FastAPI, governance: GridGovernance, store: ReadStore, metrics:
     def readyz() -> Response:
         try:
             head = governance.head()
-            lag = {name: max(head - position, 0) for name, position in positions(store).items()}
+            lag = lags(governance, store, kafka)
         except Exception as e:
-            return problem(503, "not-ready", "Not ready", f"a store is unreachable: {type(e).__name__}: {e}")
-        return JSONResponse({"status": "ready", "head": head, "projection_lag": lag})
+            return problem(503, "not-ready", "Not ready",
+                           f"a store or the broker is unreachable: {type(e).__name__}: {e}")
+        return JSONResponse({"status": "ready", "head": head, "fed_by": "kafka" if kafka else "log",
+                             "projection_lag": lag})
 
     @router.get("/metrics")
     def prometheus() -> Response:
-        head = governance.head()
-        for name, position in positions(store).items():
-            metrics.lag.labels(name).set(max(head - position, 0))
+        try:
+            for name, lag in lags(governance, store, kafka).items():
+                metrics.lag.labels(name).set(lag)
+        except Exception:
+            pass  # /readyz says why; the other metrics still count
         try:
             metrics.dead.set(store.read(f"SELECT COUNT(*) FROM {DEAD_LETTERS}")[0][0])
         except Exception:
