@@ -7,18 +7,67 @@ what is open without sharing memory. Only clues inside the time window are kept.
 
 from __future__ import annotations
 
+import heapq
+import math
 import threading
+from collections.abc import Iterator
 from datetime import datetime
 from uuid import UUID
 
 from eventsourcing.persistence import ApplicationRecorder, Mapper
 from eventsourcing.utils import get_topic
 
-from domain.clues import (Category, ClueClosed, ClueMarkedDuplicate, ClueRejected, ClueReported, DuplicatePolicy,
-                          Location, OpenClue, likely_duplicates)
+from domain.clues import (EARTH_RADIUS_M, Category, ClueClosed, ClueMarkedDuplicate, ClueRejected, ClueReported,
+                          DuplicatePolicy, Location, OpenClue, likely_duplicates)
 
 TOPICS = [get_topic(cls) for cls in (ClueReported, ClueMarkedDuplicate, ClueRejected, ClueClosed)]
 PAGE = 500
+
+
+class Cells:
+    """Open clues by category and map cell, so that a report is measured only
+    against clues near it, not every open clue in the city (tens of thousands
+    in a 72-hour window). A cell is `radius` tall, so a clue within the radius
+    is at most one row away; columns narrow toward the poles, so the columns
+    to search are worked out from the haversine bound at the query's latitude."""
+
+    def __init__(self, radius_m: float) -> None:
+        self.angle = radius_m / EARTH_RADIUS_M  # the radius as an angle, in radians
+        self.size = math.degrees(self.angle)
+        self.columns = math.ceil(360 / self.size)
+        self.cells: dict[tuple[Category, int, int], dict[UUID, OpenClue]] = {}
+
+    def _cell(self, category: Category, at: Location) -> tuple[Category, int, int]:
+        return category, math.floor((at.lat + 90) / self.size), math.floor((at.lon + 180) / self.size) % self.columns
+
+    def add(self, clue: OpenClue) -> None:
+        self.cells.setdefault(self._cell(clue.category, clue.location), {})[clue.id] = clue
+
+    def remove(self, clue: OpenClue) -> None:
+        key = self._cell(clue.category, clue.location)
+        cell = self.cells.get(key, {})
+        cell.pop(clue.id, None)
+        if not cell:
+            self.cells.pop(key, None)
+
+    def near(self, category: Category, at: Location) -> Iterator[OpenClue]:
+        """Every open clue of the category that could be within the radius (and some that are not)."""
+        _, row, column = self._cell(category, at)
+        for r in (row - 1, row, row + 1):
+            for c in self._columns(at.lat, column):
+                yield from self.cells.get((category, r, c), {}).values()
+
+    def _columns(self, lat: float, column: int) -> list[int]:
+        # Haversine: within the radius, cos(lat1)cos(lat2)sin²(Δlon/2) <= sin²(angle/2),
+        # and both latitudes are within one cell of `lat`.
+        widest = math.radians(min(abs(lat) + self.size, 90.0))
+        bound = math.sin(self.angle / 2) / max(math.cos(widest), 1e-12)
+        if bound >= 1:
+            return list(range(self.columns))  # at a pole every column is near
+        reach = math.ceil(math.degrees(2 * math.asin(bound)) / self.size)
+        if 2 * reach + 1 >= self.columns:
+            return list(range(self.columns))
+        return [(column + k) % self.columns for k in range(-reach, reach + 1)]
 
 
 class OpenClueIndex:
@@ -28,13 +77,15 @@ class OpenClueIndex:
         self.policy = policy
         self.position = 0
         self.open: dict[UUID, OpenClue] = {}
+        self.cells = Cells(policy.radius_m)
+        self.by_age: list[tuple[datetime, UUID]] = []  # a heap: the oldest report first
         self._lock = threading.Lock()
 
     def candidates(self, category: Category, location: Location, at: datetime) -> tuple[UUID, ...]:
         with self._lock:
             self._catch_up()
             self._forget_before(at - self.policy.window)
-            return likely_duplicates(category, location, at, self.open.values(), self.policy)
+            return likely_duplicates(category, location, at, self.cells.near(category, location), self.policy)
 
     def _catch_up(self) -> None:
         while True:
@@ -49,11 +100,18 @@ class OpenClueIndex:
     def _apply(self, event: object) -> None:
         match event:
             case ClueReported():
-                self.open[event.originator_id] = OpenClue(event.originator_id, event.category, event.location,
-                                                          event.timestamp)
+                clue = OpenClue(event.originator_id, event.category, event.location, event.timestamp)
+                self.open[clue.id] = clue
+                self.cells.add(clue)
+                heapq.heappush(self.by_age, (clue.reported_at, clue.id))
             case ClueMarkedDuplicate() | ClueRejected() | ClueClosed():
-                self.open.pop(event.originator_id, None)
+                self._drop(event.originator_id)
+
+    def _drop(self, clue_id: UUID) -> None:
+        clue = self.open.pop(clue_id, None)
+        if clue is not None:
+            self.cells.remove(clue)
 
     def _forget_before(self, horizon: datetime) -> None:
-        for clue_id in [c.id for c in self.open.values() if c.reported_at < horizon]:
-            del self.open[clue_id]
+        while self.by_age and self.by_age[0][0] < horizon:
+            self._drop(heapq.heappop(self.by_age)[1])

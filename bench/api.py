@@ -1,0 +1,241 @@
+"""HTTP command rate and latency, beside a bare FastAPI endpoint, in one run.
+
+    python bench/api.py [--seconds 10] [--concurrency 16] [--rounds 3] [--backends sqlite,postgres]
+
+Every server is a process of its own (uvicorn, one worker, 127.0.0.1); the load
+comes from this process: `--concurrency` httpx clients on one asyncio loop, each
+posting as soon as its last answer came back, for `--seconds`. Rounds alternate
+between the servers, so drift on a noisy machine hits them alike; the table
+gives medians over rounds.
+
+  bare      POST /bare: FastAPI validates a body of the report-clue shape and
+            returns a constant. The ceiling: HTTP, routing, pydantic, JSON.
+  sqlite    POST /v1/commands/report-clue on the embedded default: JWT, scope
+            check, idempotency key, the duplicate-clue rule, an append to SQLite,
+            and the in-process projections following the log in the same process.
+  postgres  the same on PostgreSQL; the read models are left to the Kafka
+            consumers (not running here), as in production.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import httpx  # noqa: E402
+
+RIDERS = 200
+CENTRE = (30.68, 103.85)  # 温江
+
+
+# --- the servers ------------------------------------------------------------------
+
+
+def bare_app():  # type: ignore[no-untyped-def]
+    from fastapi import FastAPI
+
+    from domain.commands import ReportClue
+
+    app = FastAPI()
+
+    def bare(body: ReportClue) -> dict[str, object]:
+        return {"position": 0, "result": {}, "replayed": False}
+
+    bare.__annotations__["body"] = ReportClue  # a class, not the string `from __future__` makes of it
+    app.post("/bare")(bare)
+    return app
+
+
+def gridgov_app(kind: str, folder: Path):  # type: ignore[no-untyped-def]
+    """The real app on a store with a grid, rates, a budget and RIDERS riders; their tokens go to tokens.json."""
+    from api.http.app import create_app
+    from api.http.auth import mint
+    from domain import commands as c
+    from domain.clock import local_month
+    from domain.events import Actor, Role
+    from domain.service import GridGovernance
+    from projections.catalog import PROJECTIONS
+    from projections.feed import Follower, feed_for
+    from projections.store import open_store
+
+    if kind == "sqlite":
+        env = {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(folder / "events.sqlite"),
+               "READMODEL_SQLITE_DBNAME": str(folder / "readmodels.sqlite")}
+    else:
+        env = {**json.loads(os.environ["BENCH_POSTGRES"]), "PERSISTENCE_MODULE": "eventsourcing.postgres"}
+    app, store = GridGovernance(env=env), open_store(env)
+    admin = Actor(id="admin", role=Role.DISTRICT_ADMIN)
+    grid = app.execute(c.RegisterGrid(district="温江", street="s", community="c", name="g"), admin).result["grid_id"]
+    app.execute(c.IssueRateSchedule(district="温江", effective_from="2026-01-01T00:00:00+08:00",
+                                    rates={"fire-lane": {"fen": 800, "points": 8}}, cap_day_fen=5000,
+                                    cap_month_fen=50000), admin)
+    app.execute(c.AllocateBudget(district="温江", period=local_month(app.clock.now()), fen=10**9), admin)
+    secret = "bench-secret-of-at-least-32-bytes-long"
+    riders = []
+    for _ in range(RIDERS):
+        rider_id = str(uuid.uuid4())
+        rider = Actor(id=rider_id, role=Role.RIDER)
+        app.execute(c.RegisterRider(rider_id=rider_id, platform="p", station="s", name="n", phone="13800000000"),
+                    rider)
+        app.execute(c.JoinGrid(rider_id=rider_id, grid_id=grid), rider)
+        riders.append({"rider_id": rider_id, "token": mint(secret, rider_id, Role.RIDER)})
+    (folder / "tokens.json").write_text(json.dumps({"grid": grid, "riders": riders}))
+    if kind == "sqlite":
+        Follower(feed_for(app, store, [cls() for cls in PROJECTIONS.values()])).start()
+    return create_app(app, store, secret)
+
+
+def serve(kind: str, port: int, folder: Path) -> None:
+    import uvicorn
+
+    app = bare_app() if kind == "bare" else gridgov_app(kind, folder)
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+def start(kind: str, folder: Path) -> tuple[subprocess.Popen[bytes], str]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    process = subprocess.Popen([sys.executable, __file__, "--serve", kind, "--port", str(port),
+                                "--dir", str(folder)], cwd=ROOT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            httpx.get(base + "/openapi.json", timeout=1)
+            return process, base
+        except httpx.TransportError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"the {kind} server did not start") from None
+            time.sleep(0.2)
+
+
+# --- the load -----------------------------------------------------------------------
+
+
+def clue_request(scene: dict[str, object] | None, rng: random.Random) -> tuple[str, dict[str, object],
+                                                                               dict[str, str]]:
+    """(path, body, headers) of one report-clue, somewhere in a 20 km square."""
+    lat, lon = CENTRE[0] + rng.uniform(-0.1, 0.1), CENTRE[1] + rng.uniform(-0.1, 0.1)
+    if scene is None:
+        body = {"rider_id": str(uuid.uuid4()), "grid_id": str(uuid.uuid4())}
+        path, headers = "/bare", {}
+    else:
+        rider = rng.choice(scene["riders"])  # type: ignore[index]
+        body = {"rider_id": rider["rider_id"], "grid_id": scene["grid"]}
+        path = "/v1/commands/report-clue"
+        headers = {"Authorization": f"Bearer {rider['token']}", "Idempotency-Key": str(uuid.uuid4())}
+    body.update({"category": "blocked_fire_lane", "text": "消防通道被堵", "location": {"lat": lat, "lon": lon}})
+    return path, body, headers
+
+
+async def load(base: str, scene: dict[str, object] | None, seconds: float, concurrency: int) -> tuple[float, list[float]]:
+    """(requests per second, latencies in ms) of `concurrency` clients for `seconds`."""
+    latencies: list[float] = []
+    failures: list[str] = []
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
+        async def worker(seed: int, until: float) -> None:
+            rng = random.Random(seed)
+            while time.perf_counter() < until:
+                path, body, headers = clue_request(scene, rng)
+                started = time.perf_counter()
+                response = await client.post(path, json=body, headers=headers)
+                latencies.append((time.perf_counter() - started) * 1000)
+                if response.status_code != 200:
+                    failures.append(f"{response.status_code} {response.text[:200]}")
+
+        warm = time.perf_counter() + 1.0
+        await asyncio.gather(*(worker(-i, warm) for i in range(concurrency)))
+        latencies.clear()
+        started = time.perf_counter()
+        await asyncio.gather(*(worker(i, started + seconds) for i in range(concurrency)))
+        elapsed = time.perf_counter() - started
+    if failures:
+        raise SystemExit(f"{len(failures)} requests failed, e.g. {failures[0]}")
+    return len(latencies) / elapsed, latencies
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(int(q * len(ordered)), len(ordered) - 1)]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--backends", default="sqlite,postgres")
+    parser.add_argument("--serve", help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--dir", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        return serve(args.serve, args.port, Path(args.dir))
+
+    kinds = ["bare", *[b for b in args.backends.split(",") if b]]
+    drop = None
+    if "postgres" in kinds:
+        from bench.common import POSTGRES, new_schema
+
+        schema, drop = new_schema("bench_api")
+        os.environ["BENCH_POSTGRES"] = json.dumps({**POSTGRES, "POSTGRES_SCHEMA": schema,
+                                                   "READMODEL_SCHEMA": f"{schema}_rm"})
+    servers: dict[str, tuple[subprocess.Popen[bytes], str, dict[str, object] | None]] = {}
+    results: dict[str, list[tuple[float, list[float]]]] = {kind: [] for kind in kinds}
+    try:
+        with tempfile.TemporaryDirectory(prefix="gridgov-bench-api-") as tmp:
+            for kind in kinds:
+                folder = Path(tmp) / kind
+                folder.mkdir()
+                process, base = start(kind, folder)
+                scene = None if kind == "bare" else json.loads((folder / "tokens.json").read_text())
+                servers[kind] = (process, base, scene)
+            for round_ in range(args.rounds):
+                for kind in kinds:
+                    _, base, scene = servers[kind]
+                    rate, latencies = asyncio.run(load(base, scene, args.seconds, args.concurrency))
+                    results[kind].append((rate, latencies))
+                    print(f"round {round_ + 1} {kind:8} {rate:8,.0f} req/s  p50 {percentile(latencies, 0.5):6.1f} ms"
+                          f"  p99 {percentile(latencies, 0.99):6.1f} ms", file=sys.stderr)
+    finally:
+        for process, _, _ in servers.values():
+            process.terminate()
+            process.wait(timeout=30)
+        if drop:
+            drop()
+    report(results, args)
+
+
+def report(results: dict[str, list[tuple[float, list[float]]]], args: argparse.Namespace) -> None:
+    bare = statistics.median(rate for rate, _ in results["bare"])
+    print(f"\nbench/api.py: {args.concurrency} concurrent clients, {args.rounds} rounds of {args.seconds:g} s, "
+          f"uvicorn (1 worker) and the load on the same {os.cpu_count()} cores; medians over rounds\n")
+    print("| endpoint | req/s | p50 ms | p99 ms | rate / bare |")
+    print("|---|---:|---:|---:|---:|")
+    names = {"bare": "bare FastAPI endpoint", "sqlite": "report-clue, SQLite + in-process projections",
+             "postgres": "report-clue, PostgreSQL"}
+    for kind, rounds in results.items():
+        rate = statistics.median(r for r, _ in rounds)
+        p50 = statistics.median(percentile(lat, 0.5) for _, lat in rounds)
+        p99 = statistics.median(percentile(lat, 0.99) for _, lat in rounds)
+        print(f"| {names[kind]} | {rate:,.0f} | {p50:.1f} | {p99:.1f} | {rate / bare:.2f} |")
+
+
+if __name__ == "__main__":
+    main()
