@@ -18,6 +18,7 @@ those of their districts.
 from __future__ import annotations
 
 import asyncio
+from collections import OrderedDict
 from collections.abc import AsyncIterator
 from typing import Callable
 from dataclasses import dataclass, field
@@ -73,14 +74,19 @@ class Scopes:
     """Stream id -> Scope, learnt from the events as they pass and, for a stream
     first met in the middle (a resumed subscription), from its earlier events."""
 
-    def __init__(self, app: GridGovernance) -> None:
+    def __init__(self, app: GridGovernance, keep: int = 50_000) -> None:
         self.app = app
-        self.known: dict[str, Scope] = {}
+        self.keep = keep  # a subscriber from the start of a city's log meets millions of streams
+        self.known: OrderedDict[str, Scope] = OrderedDict()
 
     def of(self, fact: Fact) -> Scope:
         scope = self.known.get(fact.stream)
         if scope is None:
             scope = self.known[fact.stream] = self._history(fact.stream, fact.version - 1)
+            if len(self.known) > self.keep:
+                self.known.popitem(last=False)  # forgotten is fine: learnt again from its history
+        else:
+            self.known.move_to_end(fact.stream)
         scope.add(fact)
         if fact.type == "PointsEarned":
             # A points account names only its rider; the piece says where the points were earned.

@@ -185,3 +185,14 @@ def test_a_follower_gets_new_events_as_they_are_stored_and_resumes_after_a_drop(
             live = next(frames)
             assert live["event"] == "TaskPublished" and live["id"] > seen[-1]["id"]
             assert time.monotonic() - started < 5
+
+
+def test_a_forgetful_scope_cache_gives_the_same_stream(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    story(api)
+    auditor = api.token(Role.AUDITOR, "auditor-温江")
+    remembered = read(api, auditor)
+    from api.http import subscription
+
+    original = subscription.Scopes.__init__
+    monkeypatch.setattr(subscription.Scopes, "__init__", lambda self, app: original(self, app, keep=1))
+    assert read(api, auditor) == remembered
