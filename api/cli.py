@@ -294,14 +294,15 @@ def serve(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8000),
     application, store = _app(), open_store()
     if demo and not application.head():
         _load_demo_day()
-    if demo:
-        _demo_tokens(application, secret)
+    tokens = _demo_tokens(application, secret) if demo else {}
     follower = kafka = None
     if os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
         kafka = KafkaLag(KafkaSettings.from_env())  # `gridgov relay` and `gridgov consume` feed the read models
     else:
         follower = Follower(feed_for(application, store, [cls() for cls in PROJECTIONS.values()])).start()
     out.print(f"serving on http://{host}:{port}/docs (OpenAPI at /openapi.json)")
+    if "auditor" in tokens:
+        out.print(f"dashboard: http://{host}:{port}/dashboard#token={tokens['auditor']}")
     try:
         uvicorn.run(create_app(application, store, secret, kafka), host=host, port=port, log_level="warning")
     finally:
@@ -328,7 +329,7 @@ def _load_demo_day() -> None:
     loader.close()
 
 
-def _demo_tokens(application, secret: str) -> None:  # type: ignore[no-untyped-def]
+def _demo_tokens(application, secret: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
     """A token for each role, for people trying the API: an admin, an officer of
     a real grid, an auditor and a service of 温江, and a rider of the demo."""
     from api.http.auth import mint
@@ -355,6 +356,7 @@ def _demo_tokens(application, secret: str) -> None:  # type: ignore[no-untyped-d
     out.print("demo tokens (send as Authorization: Bearer <token>):")
     for role, value in tokens.items():
         out.print(f"  {role:15} {value}")
+    return tokens
 
 
 @app.command()

@@ -8,8 +8,13 @@ bash scripts/postgres.sh start
 eval "$(bash scripts/postgres.sh env)"
 bash scripts/kafka.sh start
 # A second, independent Kafka client for the tests that read the topics as an outsider would.
-if ! command -v kcat >/dev/null; then
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kcat >/dev/null
+# Headless Chromium and its driver for the dashboard test.
+missing=()
+command -v kcat >/dev/null || missing+=(kcat)
+command -v chromium >/dev/null || missing+=(chromium)
+command -v chromedriver >/dev/null || missing+=(chromium-driver)
+if ((${#missing[@]})); then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 unset PERSISTENCE_MODULE  # the suite picks a backend per test; the default stays the embedded one
 

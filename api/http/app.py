@@ -15,7 +15,7 @@ import orjson
 from fastapi import APIRouter, Depends, FastAPI, Header, Query
 from pydantic import BaseModel
 
-from api.http import operations, problems, subscription
+from api.http import dashboard, operations, problems, subscription
 from api.http.auth import OutOfScope, Principal, decode
 from api.http.scopes import authorize
 from consumers.lag import KafkaLag
@@ -84,6 +84,7 @@ def create_app(governance: GridGovernance, store: ReadStore, secret: str, kafka:
     app.include_router(commands)
     app.include_router(query_routes(governance, store, principal))
     app.include_router(subscription.routes(governance, principal))
+    dashboard.install(app)
     return app
 
 

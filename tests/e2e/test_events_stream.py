@@ -3,25 +3,17 @@ token seeing only its scope, resumable from Last-Event-ID, live when followed.""
 
 from __future__ import annotations
 
-import threading
 import time
 import uuid
-from pathlib import Path
 from typing import Any, Iterator
 
 import httpx
 import orjson
 import pytest
-import uvicorn
 
-from api.http.app import create_app
-from domain.clock import ManualClock
 from domain.events import Role
-from domain.service import GridGovernance
-from projections.catalog import PROJECTIONS
-from projections.feed import feed_for
-from projections.sqlite import SQLiteStore
-from tests.e2e.test_http import SECRET, START, Api, api, is_problem, story  # noqa: F401  (the fixture)
+from tests.e2e.live import server  # noqa: F401  (a fixture)
+from tests.e2e.test_http import Api, api, is_problem, story  # noqa: F401  (a fixture)
 
 
 def parse(text: str) -> list[dict[str, Any]]:
@@ -126,31 +118,6 @@ def test_no_token_no_stream(api: Api) -> None:
 
 
 # --- live, through a real server ---------------------------------------------------
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[tuple[str, Api]]:
-    """The app under uvicorn on a free loopback port, with an Api for commands."""
-    clock = ManualClock(START)
-    governance = GridGovernance(env={"PERSISTENCE_MODULE": "eventsourcing.sqlite",
-                                     "SQLITE_DBNAME": str(tmp_path / "events.sqlite")}, clock=clock)
-    store = SQLiteStore(str(tmp_path / "readmodels.sqlite"))
-    feed = feed_for(governance, store, [cls() for cls in PROJECTIONS.values()])
-    app = create_app(governance, store, SECRET)
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    base = f"http://127.0.0.1:{port}"
-    with httpx.Client(base_url=base, timeout=10) as client:
-        yield base, Api(client, feed, clock)  # type: ignore[arg-type]
-    server.should_exit = True
-    thread.join(timeout=10)
-    store.close()
-    governance.close()
 
 
 def frames_from(lines: Iterator[str]) -> Iterator[dict[str, Any]]:

@@ -1,0 +1,80 @@
+"""The dashboard in a real browser (headless Chromium from Debian): it shows the
+district's board, budgets and statistics, and a command made elsewhere appears
+in its live list and its tables without a reload."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+
+import pytest
+
+from domain.events import Role
+from tests.e2e.live import server  # noqa: F401  (a fixture)
+from tests.e2e.test_http import Api, story
+
+CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
+
+
+@pytest.fixture
+def browser() -> Iterator[object]:
+    if not (CHROMIUM and DRIVER):
+        if os.environ.get("CI"):
+            pytest.fail("chromium and chromium-driver are required in CI (scripts/test.sh installs them)")
+        pytest.skip("no chromium/chromedriver (apt-get install chromium chromium-driver)")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-dev-shm-usage"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(DRIVER), options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def cells(driver, table: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    from selenium.webdriver.common.by import By
+
+    rows = driver.find_elements(By.CSS_SELECTOR, f"#{table} tr")
+    return {row.find_elements(By.TAG_NAME, "td")[0].text: row.find_elements(By.TAG_NAME, "td")[1].text
+            for row in rows}
+
+
+def test_the_dashboard_shows_the_district_and_follows_it_live(server: tuple[str, Api],  # noqa: F811
+                                                               browser) -> None:  # type: ignore[no-untyped-def]
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    base, api = server
+    s = story(api)
+    token = api.token(Role.AUDITOR, "auditor-温江")["Authorization"].removeprefix("Bearer ")
+    browser.get(f"{base}/dashboard#token={token}")
+    wait = WebDriverWait(browser, 15)
+    wait.until(lambda d: "live" in d.find_element(By.ID, "status").text)
+    assert "温江" in browser.find_element(By.ID, "district").text
+    wait.until(lambda d: cells(d, "board-counts").get("verified") == "1")
+    assert cells(browser, "budgets")["2026-11"] == "100000"
+    assert cells(browser, "stats")["clues"] == "1"
+
+    # A command from elsewhere: the page shows it without a reload.
+    api.command("publish-task", {"grid_id": s["grid"], "kind": "k", "rate_code": "fire-lane"}, s["officer"])
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#events tr[data-type='TaskPublished']"))
+    wait.until(lambda d: cells(d, "board-counts").get("open") == "1")
+    assert "error" not in browser.find_element(By.ID, "status").get_attribute("class")
+
+
+def test_a_token_of_no_district_is_asked_for_another(server: tuple[str, Api], browser) -> None:  # type: ignore[no-untyped-def]  # noqa: F811,E501
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    base, api = server
+    rider = api.token(Role.RIDER, "some-rider", [])["Authorization"].removeprefix("Bearer ")
+    browser.get(f"{base}/dashboard#token={rider}")
+    WebDriverWait(browser, 10).until(lambda d: "no district" in d.find_element(By.ID, "status").text)
+    assert browser.find_element(By.ID, "token-form").is_displayed()
