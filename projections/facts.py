@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -41,15 +42,22 @@ def topic_type(topic: str) -> str:
     return topic.rpartition(":")[2]
 
 
+@lru_cache(maxsize=256)
+def _topic(topic: str) -> tuple[str, int]:
+    """A topic's event type and current schema version, worked out once per topic."""
+    kind = topic_type(topic)
+    cls = EVENT_TYPES.get(kind)
+    return kind, cls.schema_version if cls is not None else 0
+
+
 def from_stored(stored: StoredEvent, decode: Any = orjson.loads) -> Fact:
     """Decode and upcast one stored event (`decode` is the mapper's, for stores
     that compress or encrypt)."""
-    kind = topic_type(stored.topic)
+    kind, current = _topic(stored.topic)
     data = decode(stored.state)
-    cls = EVENT_TYPES.get(kind)
     version = data.pop("_v", 1)
-    if cls is not None and version < cls.schema_version:
-        data = upcast(kind, data, version, cls.schema_version)
+    if version < current:
+        data = upcast(kind, data, version, current)
     return Fact(kind, str(stored.originator_id), stored.originator_version, data)
 
 

@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
+import orjson
 from eventsourcing.persistence import ApplicationRecorder, Mapper
+
+from domain.persistence import OrjsonTranscoder
 
 from projections.facts import from_stored
 from projections.projector import Applied, Delivery, Projector, dead_letter
@@ -24,6 +27,7 @@ class LogFeed:
         self.projector = projector
         self.page = page
         self.topics = sorted({topic for p in projector.projections for topic in p.topics})
+        self.decode = plain_decoder(mapper)
 
     def position(self) -> int:
         """Where the slowest of the projections stands in the log."""
@@ -54,12 +58,20 @@ class LogFeed:
         deliveries = []
         for n in notifications:
             try:
-                deliveries.append(Delivery(from_stored(n, self.mapper.decode_state), LOG, n.id))
+                deliveries.append(Delivery(from_stored(n, self.decode), LOG, n.id))
             except Exception as e:
                 with self.projector.store.transaction() as tx:
                     dead_letter(tx, "*", LOG, n.id, str(n.originator_id), n.originator_version, n.topic, repr(e))
         end = notifications[-1].id if len(notifications) == self.page else stop
         return deliveries, end
+
+
+def plain_decoder(mapper: Mapper) -> Callable[[bytes], Any]:
+    """orjson itself when the store neither encrypts nor compresses: two Python
+    calls fewer per event, which a rebuild of millions notices."""
+    if not mapper.cipher and not mapper.compressor and isinstance(mapper.transcoder, OrjsonTranscoder):
+        return orjson.loads
+    return mapper.decode_state
 
 
 class Follower:
