@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 from contextlib import contextmanager
-from functools import lru_cache
-from typing import Any, Iterable, Iterator, Mapping, Sequence
+from functools import lru_cache, partial
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 import psycopg
 from psycopg_pool import ConnectionPool
@@ -46,6 +46,7 @@ class PostgresStore(ReadStore):
         if not re.fullmatch(r"[a-z_][a-z0-9_]*", schema):
             raise ValueError(f"read-model schema must be a plain lower-case name, not {schema!r}")
         self.schema = schema
+        self.conninfo = conninfo
         with psycopg.connect(conninfo, autocommit=True) as conn:
             conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
         self.pool = ConnectionPool(conninfo, min_size=1, max_size=pool_size, open=True,
@@ -63,6 +64,14 @@ class PostgresStore(ReadStore):
     def transaction(self) -> Iterator[PostgresTx]:
         with self.pool.connection() as conn, conn.transaction():
             yield PostgresTx(conn)
+
+    def scratch(self, name: str) -> Callable[[], ReadStore] | None:
+        """The same schema: PostgreSQL takes concurrent writers, and each helper
+        writes tables no other one touches, so there is nothing to merge."""
+        return partial(PostgresStore, self.conninfo, self.schema, pool_size=1)
+
+    def merge_scratch(self, name: str, fill: Sequence[str], add: Sequence[str] = ()) -> None:
+        pass
 
     def tables(self) -> set[str]:
         rows = self.read("SELECT table_name FROM information_schema.tables WHERE table_schema = ?", (self.schema,))

@@ -6,7 +6,8 @@ import os
 import sqlite3
 import threading
 from contextlib import contextmanager
-from typing import Any, Iterable, Iterator, Sequence
+from functools import partial
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from projections.store import ReadStore
 
@@ -71,6 +72,35 @@ class SQLiteStore(ReadStore):
                 raise
             conn.execute("COMMIT")
 
+    # --- scratch files for helper processes ---------------------------------------------
+    # Helpers write files of their own rather than this one: SQLite has one writer
+    # at a time, and a fold holds its write transaction while Python works.
+
+    def _scratch_path(self, name: str) -> str:
+        return f"{self.path}.{name}"
+
+    def scratch(self, name: str) -> Callable[[], ReadStore] | None:
+        if self.path == ":memory:":
+            return None
+        _remove(self._scratch_path(name))
+        return partial(SQLiteStore, self._scratch_path(name))
+
+    def merge_scratch(self, name: str, fill: Sequence[str], add: Sequence[str] = ()) -> None:
+        path = self._scratch_path(name)
+        conn = self._conn()
+        conn.execute("ATTACH DATABASE ? AS scratch", (path,))  # not allowed inside a transaction
+        try:
+            with self.transaction() as tx:
+                # Into an empty table of the same shape SQLite copies pages, not rows.
+                for table in fill:
+                    tx.execute(f"INSERT INTO main.{table} SELECT * FROM scratch.{table}")
+                for table in add:
+                    tx.execute(f"INSERT INTO main.{table} SELECT * FROM scratch.{table} WHERE true "
+                               "ON CONFLICT DO NOTHING")
+        finally:
+            conn.execute("DETACH DATABASE scratch")
+        _remove(path)
+
     def tables(self) -> set[str]:
         with self.transaction() as tx:
             return {r[0] for r in tx.fetchall("SELECT name FROM sqlite_master WHERE type='table'")}
@@ -82,6 +112,12 @@ class SQLiteStore(ReadStore):
             self._local.conn = None
         if self._shared is not None:
             self._shared.close()
+
+
+def _remove(path: str) -> None:
+    for leftover in (path, f"{path}-wal", f"{path}-shm"):
+        if os.path.exists(leftover):
+            os.remove(leftover)
 
 
 @contextmanager
