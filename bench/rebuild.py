@@ -5,7 +5,8 @@ simulator), beside a bare read of the same notification log in the same run.
 
 The log is generated once (demo days on an in-memory SQLite store, saved to
 GRIDGOV_CACHE/bench) and copied into PostgreSQL for the PostgreSQL rows. Each
-measurement runs in a fresh process, so its peak memory is its own. "bare read"
+measurement runs in a fresh process, so its peak memory is its own (with its
+helper processes': a rebuild fills projections in one per core). "bare read"
 pages through the notification log with the library's recorder and decodes
 nothing; "rebuild" decodes, applies and tracks into shadow tables and swaps.
 Memory is sampled at each quarter of the rebuild: flat means streaming.

@@ -160,7 +160,7 @@ class Projector:
             except Exception as e:
                 rows.undo()
                 result.dead.append(self._dead(tx, projection, delivery, e))
-        rows.flush(tx, self.store.dialect)
+        rows.flush(tx, self.store.dialect, fresh=self.fresh)
         return result
 
     def _dead(self, tx: Tx, projection: Projection, delivery: Delivery, e: Exception) -> tuple[str, Delivery, str]:

@@ -32,10 +32,11 @@ class SQLiteTx:
 class SQLiteStore(ReadStore):
     dialect = "sqlite"
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, durable: bool = True) -> None:
         if path != ":memory:":
             os.makedirs(os.path.dirname(os.path.abspath(path)) or ".", exist_ok=True)
         self.path = path
+        self.durable = durable
         # One connection per thread; SQLite serialises writers itself (WAL lets
         # readers go on meanwhile), and a shared in-memory db needs one connection.
         self._local = threading.local()
@@ -44,8 +45,14 @@ class SQLiteStore(ReadStore):
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
+        if self.durable:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+        else:
+            # A scratch file a crash makes worthless anyway: no fsync, no WAL to
+            # checkpoint; the journal stays in memory, so savepoints still roll back.
+            conn.execute("PRAGMA journal_mode=MEMORY")
+            conn.execute("PRAGMA synchronous=OFF")
         # Read models are looked up by key all the time; SQLite's default 2 MiB
         # page cache makes a large one go to disk for every batch.
         conn.execute("PRAGMA cache_size=-131072")  # 128 MiB
@@ -83,7 +90,7 @@ class SQLiteStore(ReadStore):
         if self.path == ":memory:":
             return None
         _remove(self._scratch_path(name))
-        return partial(SQLiteStore, self._scratch_path(name))
+        return partial(SQLiteStore, self._scratch_path(name), durable=False)
 
     def merge_scratch(self, name: str, fill: Sequence[str], add: Sequence[str] = ()) -> None:
         path = self._scratch_path(name)

@@ -24,6 +24,9 @@ class Tx(Protocol):
 
     def fetchone(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None: ...
 
+    def copy(self, table: str, columns: dict[str, str], rows: Sequence[Sequence[Any]]) -> None:
+        """Append rows in bulk, no conflicts possible (PostgreSQL's COPY only)."""
+
 
 class ReadStore(ABC):
     dialect: str
