@@ -53,12 +53,16 @@ def _topic(topic: str) -> tuple[str, int]:
 def from_stored(stored: StoredEvent, decode: Any = orjson.loads) -> Fact:
     """Decode and upcast one stored event (`decode` is the mapper's, for stores
     that compress or encrypt)."""
-    kind, current = _topic(stored.topic)
-    data = decode(stored.state)
-    version = data.pop("_v", 1)
-    if version < current:
-        data = upcast(kind, data, version, current)
-    return Fact(kind, str(stored.originator_id), stored.originator_version, data)
+    return from_raw(stored.topic, str(stored.originator_id), stored.originator_version, stored.state, decode)
+
+
+def from_raw(topic: str, stream: str, version: int, state: bytes, decode: Any = orjson.loads) -> Fact:
+    kind, current = _topic(topic)
+    data = decode(state)
+    schema_version = data.pop("_v", 1)
+    if schema_version < current:
+        data = upcast(kind, data, schema_version, current)
+    return Fact(kind, stream, version, data)
 
 
 def from_event(event: Event) -> Fact:

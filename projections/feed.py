@@ -13,7 +13,8 @@ from eventsourcing.persistence import ApplicationRecorder, Mapper
 
 from domain.persistence import OrjsonTranscoder
 
-from projections.facts import from_stored
+from projections.facts import from_raw
+from projections.logread import read_page
 from projections.projector import Applied, Delivery, Projector, dead_letter
 
 LOG = "log"
@@ -51,18 +52,17 @@ class LogFeed:
     def read(self, after: int, stop: int) -> tuple[list[Delivery], int]:
         """One page of the log after `after`, decoded; returns it and where it ended.
         A notification that cannot be decoded is dead-lettered, never retried forever."""
-        notifications = self.recorder.select_notifications(start=after, limit=self.page, stop=stop,
-                                                           topics=self.topics, inclusive_of_start=False)
-        if not notifications:
+        page = read_page(self.recorder, after, stop, self.topics, self.page)
+        if not page:
             return [], stop
         deliveries = []
-        for n in notifications:
+        for position, stream, version, topic, state in page:
             try:
-                deliveries.append(Delivery(from_stored(n, self.decode), LOG, n.id))
+                deliveries.append(Delivery(from_raw(topic, stream, version, state, self.decode), LOG, position))
             except Exception as e:
                 with self.projector.store.transaction() as tx:
-                    dead_letter(tx, "*", LOG, n.id, str(n.originator_id), n.originator_version, n.topic, repr(e))
-        end = notifications[-1].id if len(notifications) == self.page else stop
+                    dead_letter(tx, "*", LOG, position, stream, version, topic, repr(e))
+        end = page[-1][0] if len(page) == self.page else stop
         return deliveries, end
 
 
