@@ -70,9 +70,10 @@ def event_store_env(app: Any) -> dict[str, str] | None:
 
 def fill_in_parallel(app: Any, store: ReadStore, groups: list[list[type[Projection]]], stop: int, page: int,
                      progress: Callable[[int], None] | None = None) -> Filled | None:
-    """Fill each group's shadow copies in a process of its own, up to `stop`; the
-    shadow tables must exist (empty) in `store`. None, having done nothing, if
-    helper processes could not open the stores or import the projections."""
+    """Fill each group's shadow copies in a process of its own, up to `stop`, and
+    index them; the shadow tables must exist (empty, unindexed) in `store`. None,
+    having done nothing, if helpers could not open the stores or import the
+    projections."""
     env = event_store_env(app)
     openers = [store.scratch(f"rebuild-{index}") for index in range(len(groups))]
     if env is None or None in openers or not _importable(groups):
@@ -80,17 +81,23 @@ def fill_in_parallel(app: Any, store: ReadStore, groups: list[list[type[Projecti
     reports: queue.Queue[tuple[int, tuple[Any, ...]]] = queue.Queue()
     helpers = [_start(index, (type(app), env, opener, group, stop, page), reports)
                for index, (group, opener) in enumerate(zip(groups, openers))]
+
+    def finished(index: int) -> None:
+        # While the other helpers go on: this group's copies are only the parent's work now.
+        shadows = [cls(prefix="shadow_") for cls in groups[index]]
+        store.merge_scratch(f"rebuild-{index}", fill=[table for shadow in shadows for table in shadow.t.values()],
+                            add=[DEAD_LETTERS])
+        with store.transaction() as tx:
+            for shadow in shadows:
+                shadow.create_indexes(tx)
+
     try:
-        filled = _gather(reports, len(helpers), progress)
+        return _gather(reports, len(helpers), progress, finished)
     finally:
         for helper in helpers:
             if helper.poll() is None:
                 helper.kill()
             helper.wait()
-    for index, group in enumerate(groups):
-        tables = [table for cls in group for table in cls(prefix="shadow_").t.values()]
-        store.merge_scratch(f"rebuild-{index}", fill=tables, add=[DEAD_LETTERS])
-    return filled
 
 
 def _importable(groups: list[list[type[Projection]]]) -> bool:
@@ -123,9 +130,10 @@ def _start(index: int, job: tuple[Any, ...], reports: queue.Queue) -> subprocess
     return helper
 
 
-def _gather(reports: queue.Queue, helpers: int,  # type: ignore[type-arg]
-            progress: Callable[[int], None] | None) -> Filled:
-    """Wait for every helper; pass on the slowest one's position; fail if one does."""
+def _gather(reports: queue.Queue, helpers: int, progress: Callable[[int], None] | None,  # type: ignore[type-arg]
+            finished: Callable[[int], None]) -> Filled:
+    """Wait for every helper, handing each to `finished` as it is done; pass on
+    the slowest one's position; fail if one does."""
     filled = Filled()
     positions = [0] * helpers
     running = set(range(helpers))
@@ -139,6 +147,7 @@ def _gather(reports: queue.Queue, helpers: int,  # type: ignore[type-arg]
             running.discard(index)
             filled.applied += payload[0]
             filled.dead += payload[1]
+            finished(index)
         elif kind == "failed":
             raise RuntimeError(f"rebuild helper {index} failed:\n{payload[0]}")
         elif index in running:

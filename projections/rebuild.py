@@ -45,9 +45,6 @@ def rebuild(app: Any, store: ReadStore, classes: Sequence[type[Projection]],
     stop = feed.head()
     filled = _fill(app, store, classes, feed, stop, (lambda pos: progress(pos, feed.head())) if progress else None)
     with store.transaction() as tx:
-        for shadow in shadows:
-            shadow.create_indexes(tx)
-    with store.transaction() as tx:
         _lock(store, tx, live)
         # Whatever arrived while we were filling the shadow, applied under the lock.
         caught_up = _catch_up_in(tx, feed)
@@ -62,14 +59,18 @@ def rebuild(app: Any, store: ReadStore, classes: Sequence[type[Projection]],
 
 def _fill(app: Any, store: ReadStore, classes: Sequence[type[Projection]], feed: LogFeed, stop: int,
           progress: Callable[[int], None] | None) -> Filled:
-    """The shadow copies, up to `stop`: split among helper processes when there
-    are cores and projections to share out (and they can open the stores), else here."""
+    """The shadow copies, up to `stop`, then indexed (cheaper than indexing as
+    they fill): split among helper processes when there are cores and
+    projections to share out (and they can open the stores), else here."""
     groups = groups_of(classes, workers_wanted(classes))
     if len(groups) > 1:
         filled = fill_in_parallel(app, store, groups, stop, REBUILD_PAGE, progress)
         if filled is not None:
             return filled
     total = feed.catch_up(stop, progress=progress)
+    with store.transaction() as tx:
+        for shadow in feed.projector.projections:
+            shadow.create_indexes(tx)
     return Filled(total.applied, summary(total))
 
 
