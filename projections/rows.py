@@ -39,6 +39,10 @@ class Table:
         return (lambda row: (get(row),)) if len(self.key) == 1 else get  # type: ignore[return-value]
 
     @cached_property
+    def key_of_values(self) -> Callable[[tuple[Any, ...]], Key]:
+        return itemgetter(*(list(self.columns).index(c) for c in self.key))  # type: ignore[return-value]
+
+    @cached_property
     def values_of(self) -> Callable[[Row], tuple[Any, ...]]:
         """A row's values in column order (every column must be in the row)."""
         get = itemgetter(*self.columns)
@@ -134,11 +138,13 @@ class Rows:
         in PostgreSQL one INSERT … SELECT FROM unnest(arrays), a single round trip
         with a query text that never changes, so it is parsed and planned once.
         Filling a fresh copy that no one else writes, PostgreSQL gets the rows
-        known to be new by binary COPY, cheaper still on both ends."""
+        known to be new by binary COPY, cheaper still on both ends.
+        Rows go in key order: each index page is then visited once per batch, not
+        once per row (random stream ids otherwise scatter them across the index)."""
         bulk = fresh and dialect == "postgres"
         for table, spec in self.tables.items():
             name, loaded = self.names[table], self.loaded[table]
-            changed = [key for key in self.dirty[table] if loaded[key] is not None]
+            changed = sorted(key for key in self.dirty[table] if loaded[key] is not None)
             if bulk:
                 absent = self.absent[table]
                 tx.copy(name, spec.columns, [spec.values_of(loaded[key]) for key in changed if key in absent])
@@ -149,7 +155,7 @@ class Rows:
                 write_rows(tx, dialect, name, spec.columns, [spec.values_of(loaded[key]) for key in changed],
                            f"ON CONFLICT ({', '.join(spec.key)}) DO UPDATE SET {updates}")
             if self.added[table]:
-                added = list(map(spec.values_of, self.added[table]))
+                added = sorted(map(spec.values_of, self.added[table]), key=spec.key_of_values)
                 if bulk:
                     tx.copy(name, spec.columns, added)
                 else:
