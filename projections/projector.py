@@ -151,7 +151,7 @@ class Projector:
                 foldable.append(delivery)
             except Exception as e:
                 result.dead.append(self._dead(tx, projection, delivery, e))
-        rows.prefetch(tx, wanted)
+        rows.prefetch(tx, wanted, self.store.dialect)
         for delivery in foldable:
             rows.begin()
             try:

@@ -61,32 +61,39 @@ class Rows:
         self._undo: list[tuple[str, Key, Row | None, bool]] | None = None
 
     # --- loading ---------------------------------------------------------------------
-    def prefetch(self, tx: Tx, wanted: Iterable[tuple[str, Key]]) -> None:
+    def prefetch(self, tx: Tx, wanted: Iterable[tuple[str, Key]], dialect: str = "sqlite") -> None:
         by_table: dict[str, set[Key]] = {}
         for table, key in wanted:
             if key not in self.loaded[table]:
                 by_table.setdefault(table, set()).add(key)
         for table, keys in by_table.items():
             spec = self.tables[table]
+            loaded = self.loaded[table]
             for key in keys:
-                self.loaded[table][key] = None
+                loaded[key] = None
             keys_list = sorted(keys, key=str)
             columns = list(spec.columns)
+            select = f"SELECT {', '.join(columns)} FROM {self.names[table]} WHERE "
             if len(spec.key) == 1:
-                for i in range(0, len(keys_list), IN_CHUNK):
-                    chunk = [k[0] for k in keys_list[i:i + IN_CHUNK]]
-                    sql = (f"SELECT {', '.join(columns)} FROM {self.names[table]} WHERE {spec.key[0]} IN "
-                           f"({', '.join('?' * len(chunk))})")
-                    for values in tx.fetchall(sql, chunk):
+                column = spec.key[0]
+                if dialect == "postgres":
+                    # One round trip for the whole batch: the keys as one binary array.
+                    chunks = [(f"{column} = ANY(?::{spec.columns[column].split()[0].lower()}[])",
+                               [[k[0] for k in keys_list]])]
+                else:
+                    chunks = [(f"{column} IN ({', '.join('?' * len(chunk))})", [k[0] for k in chunk])
+                              for chunk in (keys_list[i:i + IN_CHUNK] for i in range(0, len(keys_list), IN_CHUNK))]
+                for where, params in chunks:
+                    for values in tx.fetchall(select + where, params):
                         row = dict(zip(columns, values))
-                        self.loaded[table][spec.key_of(row)] = row
+                        loaded[spec.key_of(row)] = row
             else:
                 where = " AND ".join(f"{c} = ?" for c in spec.key)
                 for key in keys_list:
-                    values = tx.fetchone(f"SELECT {', '.join(columns)} FROM {self.names[table]} WHERE {where}", key)
+                    values = tx.fetchone(select + where, key)
                     if values is not None:
-                        self.loaded[table][key] = dict(zip(columns, values))
-            self.absent[table].update(k for k in keys if self.loaded[table][k] is None)
+                        loaded[key] = dict(zip(columns, values))
+            self.absent[table].update(k for k in keys if loaded[k] is None)
 
     # --- what projections call -----------------------------------------------------
     def get(self, table: str, *key: Any) -> Row | None:
