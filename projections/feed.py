@@ -12,7 +12,6 @@ import orjson
 from eventsourcing.persistence import ApplicationRecorder, Mapper
 
 from domain.persistence import OrjsonTranscoder
-
 from projections.facts import from_raw
 from projections.logread import read_page
 from projections.projector import Applied, Delivery, Projector, dead_letter

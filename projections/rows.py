@@ -31,15 +31,16 @@ class Table:
         columns = ", ".join(f"{c} {t}" for c, t in self.columns.items())
         return f"CREATE TABLE IF NOT EXISTS {name} ({columns}, PRIMARY KEY ({', '.join(self.key)}))"
 
-    # The two lookups every row goes through, made once per table: a generator
-    # per row was a measurable share of a rebuild.
+    # The lookups every row goes through, made once per table: a generator per
+    # row was a measurable share of a rebuild.
     @cached_property
     def key_of(self) -> Callable[[Row], Key]:
         get = itemgetter(*self.key)
         return (lambda row: (get(row),)) if len(self.key) == 1 else get  # type: ignore[return-value]
 
     @cached_property
-    def key_of_values(self) -> Callable[[tuple[Any, ...]], Key]:
+    def key_of_values(self) -> Callable[[tuple[Any, ...]], Any]:
+        """The key of a row already in column order (bare, for a one-column key): to sort by."""
         return itemgetter(*(list(self.columns).index(c) for c in self.key))  # type: ignore[return-value]
 
     @cached_property
