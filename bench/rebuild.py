@@ -17,11 +17,13 @@ from __future__ import annotations
 import argparse
 import multiprocessing as mp
 import os
+import shutil
 import sqlite3
 import statistics
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -147,6 +149,7 @@ def rebuild_all(env: dict[str, str], backend: str, out: mp.Queue) -> None:
     if backend == "sqlite":
         folder = tempfile.mkdtemp(prefix="gridgov-rebuild-")
         store = open_store({"READMODEL_STORE": "sqlite", "READMODEL_SQLITE_DBNAME": f"{folder}/rm.sqlite"})
+        cleanup = partial(shutil.rmtree, folder)  # half a GiB a round at a million events
     else:
         schema, cleanup = new_schema("bench_rm")
         store = open_store({**POSTGRES, "READMODEL_STORE": "postgres", "READMODEL_SCHEMA": schema})
