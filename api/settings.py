@@ -32,6 +32,7 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "READMODEL_STORE": ("", "sqlite or postgres; default follows PERSISTENCE_MODULE"),
     "READMODEL_SQLITE_DBNAME": ("var/readmodels.sqlite", "SQLite file of the embedded read models"),
     "READMODEL_SCHEMA": ("readmodels", "PostgreSQL schema of the read models"),
+    "REBUILD_WORKERS": ("", "processes a rebuild fills projections in; default one per core, 1 = in-process"),
     # Kafka
     "KAFKA_BOOTSTRAP_SERVERS": ("", "Kafka brokers; unset = projections fed in-process (embedded mode)"),
     "KAFKA_TOPIC_PREFIX": ("gridgov", "topics are <prefix>.<aggregate>.v1 and <prefix>.dlq.v1"),

@@ -32,10 +32,29 @@ def new_schema(prefix: str) -> tuple[str, Callable[[], None]]:
 
 
 def rss_mib() -> float:
-    """Resident memory now (not the peak), from /proc."""
-    with open("/proc/self/statm") as f:
-        pages = int(f.read().split()[1])
-    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+    """Resident memory now (not the peak), from /proc, of this process and the
+    processes it started (a rebuild's helpers), summed."""
+    return sum(_statm_pages(pid) for pid in _tree(os.getpid())) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def _tree(pid: int) -> list[int]:
+    pids = [pid]
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as f:
+                for child in f.read().split():
+                    pids += _tree(int(child))
+    except OSError:  # it ended meanwhile
+        pass
+    return pids
+
+
+def _statm_pages(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/statm") as f:
+            return int(f.read().split()[1])
+    except OSError:
+        return 0
 
 
 class PeakSampler:

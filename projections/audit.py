@@ -37,6 +37,7 @@ PIECE_EVENTS = {"SubsidyAwarded", "SubsidyCapped", "SubsidyReversed"}
 
 class Audit(Projection):
     name = "audit"
+    weight = 1.9
     handles = (*CLUE_EVENTS, *TASK_EVENTS, *LEDGER_EVENTS, *APPEAL_EVENTS, RateScheduleIssued)
     tables = {
         "steps": Table({"stream_id": TEXT, "version": "BIGINT NOT NULL", "subject_id": TEXT, "kind": TEXT,

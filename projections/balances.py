@@ -21,6 +21,7 @@ BUDGET_COLUMN = {"BudgetAllocated": "allocated", "BudgetCommitted": "committed",
 
 class Balances(Projection):
     name = "balances"
+    weight = 0.25
     handles = (SubsidyAwarded, SubsidyCapped, SubsidyReversed, PayoutSettled, BudgetAllocated, BudgetCommitted,
                BudgetReleased)
     tables = {

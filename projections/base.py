@@ -38,6 +38,9 @@ class Projection:
     handles: ClassVar[tuple[type[Event], ...]]
     tables: ClassVar[dict[str, Table]]
     indexes: ClassVar[dict[str, tuple[str, ...]]] = {}
+    # Its share of the time a rebuild takes (seconds for the 50k-event bench log,
+    # one process): how a parallel rebuild balances projections across processes.
+    weight: ClassVar[float] = 1.0
 
     def __init__(self, prefix: str = "") -> None:
         self.prefix = prefix
@@ -89,4 +92,7 @@ class Projection:
 
 def detail(data: dict[str, Any]) -> dict[str, Any]:
     """An event's own fields, for a human reading the audit trail."""
-    return {k: v for k, v in data.items() if k not in ("timestamp", "meta")}
+    own = dict(data)  # a C-level copy and two pops beat a filtering comprehension
+    own.pop("timestamp", None)
+    own.pop("meta", None)
+    return own

@@ -19,6 +19,7 @@ TEXT, NULLABLE, INT = "TEXT NOT NULL", "TEXT", "INTEGER NOT NULL"
 
 class Board(Projection):
     name = "board"
+    weight = 0.5
     handles = (GridRegistered, GridRetired, TaskPublished, TaskClaimed, ClaimReleased, TaskCompleted,
                CompletionVerified, CompletionRejected, TaskCancelled)
     tables = {

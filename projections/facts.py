@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -41,16 +42,28 @@ def topic_type(topic: str) -> str:
     return topic.rpartition(":")[2]
 
 
+@lru_cache(maxsize=256)
+def _topic(topic: str) -> tuple[str, int]:
+    """A topic's event type and current schema version, worked out once per topic."""
+    kind = topic_type(topic)
+    cls = EVENT_TYPES.get(kind)
+    return kind, cls.schema_version if cls is not None else 0
+
+
 def from_stored(stored: StoredEvent, decode: Any = orjson.loads) -> Fact:
     """Decode and upcast one stored event (`decode` is the mapper's, for stores
     that compress or encrypt)."""
-    kind = topic_type(stored.topic)
-    data = decode(stored.state)
-    cls = EVENT_TYPES.get(kind)
-    version = data.pop("_v", 1)
-    if cls is not None and version < cls.schema_version:
-        data = upcast(kind, data, version, cls.schema_version)
-    return Fact(kind, str(stored.originator_id), stored.originator_version, data)
+    return from_raw(stored.topic, str(stored.originator_id), stored.originator_version, stored.state, decode)
+
+
+def from_raw(topic: str, stream: str, version: int, state: bytes, decode: Any = orjson.loads) -> Fact:
+    """The same from a log row's columns (projections.logread), without a StoredEvent."""
+    kind, current = _topic(topic)
+    data = decode(state)
+    schema_version = data.pop("_v", 1)
+    if schema_version < current:
+        data = upcast(kind, data, schema_version, current)
+    return Fact(kind, stream, version, data)
 
 
 def from_event(event: Event) -> Fact:

@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
+import orjson
 from eventsourcing.persistence import ApplicationRecorder, Mapper
 
-from projections.facts import from_stored
+from domain.persistence import OrjsonTranscoder
+from projections.facts import from_raw
+from projections.logread import read_page
 from projections.projector import Applied, Delivery, Projector, dead_letter
 
 LOG = "log"
@@ -24,6 +27,7 @@ class LogFeed:
         self.projector = projector
         self.page = page
         self.topics = sorted({topic for p in projector.projections for topic in p.topics})
+        self.decode = plain_decoder(mapper)
 
     def position(self) -> int:
         """Where the slowest of the projections stands in the log."""
@@ -47,19 +51,26 @@ class LogFeed:
     def read(self, after: int, stop: int) -> tuple[list[Delivery], int]:
         """One page of the log after `after`, decoded; returns it and where it ended.
         A notification that cannot be decoded is dead-lettered, never retried forever."""
-        notifications = self.recorder.select_notifications(start=after, limit=self.page, stop=stop,
-                                                           topics=self.topics, inclusive_of_start=False)
-        if not notifications:
+        page = read_page(self.recorder, after, stop, self.topics, self.page)
+        if not page:
             return [], stop
         deliveries = []
-        for n in notifications:
+        for position, stream, version, topic, state in page:
             try:
-                deliveries.append(Delivery(from_stored(n, self.mapper.decode_state), LOG, n.id))
+                deliveries.append(Delivery(from_raw(topic, stream, version, state, self.decode), LOG, position))
             except Exception as e:
                 with self.projector.store.transaction() as tx:
-                    dead_letter(tx, "*", LOG, n.id, str(n.originator_id), n.originator_version, n.topic, repr(e))
-        end = notifications[-1].id if len(notifications) == self.page else stop
+                    dead_letter(tx, "*", LOG, position, stream, version, topic, repr(e))
+        end = page[-1][0] if len(page) == self.page else stop
         return deliveries, end
+
+
+def plain_decoder(mapper: Mapper) -> Callable[[bytes], Any]:
+    """orjson itself when the store neither encrypts nor compresses: two Python
+    calls fewer per event, which a rebuild of millions notices."""
+    if not mapper.cipher and not mapper.compressor and isinstance(mapper.transcoder, OrjsonTranscoder):
+        return orjson.loads
+    return mapper.decode_state
 
 
 class Follower:

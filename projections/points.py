@@ -17,6 +17,7 @@ KINDS = {"PointsEarned": ("earned", 1), "PointsRedeemed": ("redeemed", -1), "Poi
 
 class Points(Projection):
     name = "points"
+    weight = 0.15
     handles = (PointsEarned, PointsRedeemed, PointsExpired)
     tables = {
         "balances": Table({"rider_id": TEXT, "balance": COUNT, "earned": COUNT, "redeemed": COUNT,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 from contextlib import contextmanager
-from functools import lru_cache
-from typing import Any, Iterable, Iterator, Mapping, Sequence
+from functools import lru_cache, partial
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 import psycopg
 from psycopg_pool import ConnectionPool
@@ -35,6 +35,16 @@ class PostgresTx:
     def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         return self.conn.execute(_pg(sql), params).fetchall()
 
+    def copy(self, table: str, columns: dict[str, str], rows: Sequence[Sequence[Any]]) -> None:
+        """Rows appended by binary COPY: no statement to bind, no arrays to build."""
+        if not rows:
+            return
+        with self.conn.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)") \
+                as copy:
+            copy.set_types([sql_type.split()[0].lower() for sql_type in columns.values()])
+            for row in rows:
+                copy.write_row(row)
+
     def fetchone(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
         return self.conn.execute(_pg(sql), params).fetchone()
 
@@ -42,10 +52,12 @@ class PostgresTx:
 class PostgresStore(ReadStore):
     dialect = "postgres"
 
-    def __init__(self, conninfo: str, schema: str, pool_size: int = 4) -> None:
+    def __init__(self, conninfo: str, schema: str, pool_size: int = 4, durable: bool = True) -> None:
         if not re.fullmatch(r"[a-z_][a-z0-9_]*", schema):
             raise ValueError(f"read-model schema must be a plain lower-case name, not {schema!r}")
         self.schema = schema
+        self.conninfo = conninfo
+        self.durable = durable
         with psycopg.connect(conninfo, autocommit=True) as conn:
             conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
         self.pool = ConnectionPool(conninfo, min_size=1, max_size=pool_size, open=True,
@@ -62,7 +74,19 @@ class PostgresStore(ReadStore):
     @contextmanager
     def transaction(self) -> Iterator[PostgresTx]:
         with self.pool.connection() as conn, conn.transaction():
+            if not self.durable:
+                # Filling a shadow copy, which a crash abandons anyway: commit
+                # without waiting for the WAL flush.
+                conn.execute("SET LOCAL synchronous_commit = off")
             yield PostgresTx(conn)
+
+    def scratch(self, name: str) -> Callable[[], ReadStore] | None:
+        """The same schema: PostgreSQL takes concurrent writers, and each helper
+        writes tables no other one touches, so there is nothing to merge."""
+        return partial(PostgresStore, self.conninfo, self.schema, pool_size=1, durable=False)
+
+    def merge_scratch(self, name: str, fill: Sequence[str], add: Sequence[str] = ()) -> None:
+        pass
 
     def tables(self) -> set[str]:
         rows = self.read("SELECT table_name FROM information_schema.tables WHERE table_schema = ?", (self.schema,))

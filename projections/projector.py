@@ -151,7 +151,7 @@ class Projector:
                 foldable.append(delivery)
             except Exception as e:
                 result.dead.append(self._dead(tx, projection, delivery, e))
-        rows.prefetch(tx, wanted)
+        rows.prefetch(tx, wanted, self.store.dialect)
         for delivery in foldable:
             rows.begin()
             try:
@@ -160,7 +160,7 @@ class Projector:
             except Exception as e:
                 rows.undo()
                 result.dead.append(self._dead(tx, projection, delivery, e))
-        rows.flush(tx, self.store.dialect)
+        rows.flush(tx, self.store.dialect, fresh=self.fresh)
         return result
 
     def _dead(self, tx: Tx, projection: Projection, delivery: Delivery, e: Exception) -> tuple[str, Delivery, str]:

@@ -6,7 +6,8 @@ import os
 import sqlite3
 import threading
 from contextlib import contextmanager
-from typing import Any, Iterable, Iterator, Sequence
+from functools import partial
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from projections.store import ReadStore
 
@@ -31,10 +32,11 @@ class SQLiteTx:
 class SQLiteStore(ReadStore):
     dialect = "sqlite"
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, durable: bool = True) -> None:
         if path != ":memory:":
             os.makedirs(os.path.dirname(os.path.abspath(path)) or ".", exist_ok=True)
         self.path = path
+        self.durable = durable
         # One connection per thread; SQLite serialises writers itself (WAL lets
         # readers go on meanwhile), and a shared in-memory db needs one connection.
         self._local = threading.local()
@@ -43,11 +45,19 @@ class SQLiteStore(ReadStore):
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
+        if self.durable:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+        else:
+            # A scratch file a crash makes worthless anyway: no fsync, no WAL to
+            # checkpoint; the journal stays in memory, so savepoints still roll back.
+            conn.execute("PRAGMA journal_mode=MEMORY")
+            conn.execute("PRAGMA synchronous=OFF")
         # Read models are looked up by key all the time; SQLite's default 2 MiB
-        # page cache makes a large one go to disk for every batch.
-        conn.execute("PRAGMA cache_size=-131072")  # 128 MiB
+        # page cache makes a large one go to disk for every batch. A scratch file
+        # is written by one rebuild helper of several, each with its own cache:
+        # a quarter does as well there (measured), and keeps their sum in bounds.
+        conn.execute(f"PRAGMA cache_size={-131072 if self.durable else -32768}")  # KiB: 128 or 32 MiB
         conn.execute("PRAGMA temp_store=MEMORY")
         return conn
 
@@ -71,6 +81,35 @@ class SQLiteStore(ReadStore):
                 raise
             conn.execute("COMMIT")
 
+    # --- scratch files for helper processes ---------------------------------------------
+    # Helpers write files of their own rather than this one: SQLite has one writer
+    # at a time, and a fold holds its write transaction while Python works.
+
+    def _scratch_path(self, name: str) -> str:
+        return f"{self.path}.{name}"
+
+    def scratch(self, name: str) -> Callable[[], ReadStore] | None:
+        if self.path == ":memory:":
+            return None
+        _remove(self._scratch_path(name))
+        return partial(SQLiteStore, self._scratch_path(name), durable=False)
+
+    def merge_scratch(self, name: str, fill: Sequence[str], add: Sequence[str] = ()) -> None:
+        path = self._scratch_path(name)
+        conn = self._conn()
+        conn.execute("ATTACH DATABASE ? AS scratch", (path,))  # not allowed inside a transaction
+        try:
+            with self.transaction() as tx:
+                # Into an empty table of the same shape SQLite copies pages, not rows.
+                for table in fill:
+                    tx.execute(f"INSERT INTO main.{table} SELECT * FROM scratch.{table}")
+                for table in add:
+                    tx.execute(f"INSERT INTO main.{table} SELECT * FROM scratch.{table} WHERE true "
+                               "ON CONFLICT DO NOTHING")
+        finally:
+            conn.execute("DETACH DATABASE scratch")
+        _remove(path)
+
     def tables(self) -> set[str]:
         with self.transaction() as tx:
             return {r[0] for r in tx.fetchall("SELECT name FROM sqlite_master WHERE type='table'")}
@@ -82,6 +121,12 @@ class SQLiteStore(ReadStore):
             self._local.conn = None
         if self._shared is not None:
             self._shared.close()
+
+
+def _remove(path: str) -> None:
+    for leftover in (path, f"{path}-wal", f"{path}-shm"):
+        if os.path.exists(leftover):
+            os.remove(leftover)
 
 
 @contextmanager

@@ -24,6 +24,7 @@ TABLE_OF = {"ClueReported": "clues", "ClueAccepted": "clues", "ClueMarkedDuplica
 
 class Stats(Projection):
     name = "stats"
+    weight = 0.8
     handles = (ClueReported, ClueAccepted, ClueMarkedDuplicate, TaskPublished, TaskClaimed, CompletionVerified,
                AppealFiled, AppealDecided)
     tables = {

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from abc import ABC, abstractmethod
 from contextlib import AbstractContextManager
-from typing import Any, Iterable, Mapping, Protocol, Sequence
+from typing import Any, Callable, Iterable, Mapping, Protocol, Sequence
 
 
 class Tx(Protocol):
@@ -23,6 +23,9 @@ class Tx(Protocol):
     def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
 
     def fetchone(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None: ...
+
+    def copy(self, table: str, columns: dict[str, str], rows: Sequence[Sequence[Any]]) -> None:
+        """Append rows in bulk, no conflicts possible (PostgreSQL's COPY only)."""
 
 
 class ReadStore(ABC):
@@ -38,6 +41,16 @@ class ReadStore(ABC):
 
     @abstractmethod
     def close(self) -> None: ...
+
+    def scratch(self, name: str) -> Callable[[], ReadStore] | None:
+        """How another process opens a store to fill tables in (a fresh one: whatever
+        an earlier run left under `name` is gone), for `merge_scratch` to bring
+        here; None if no other process can open one (an in-memory database)."""
+        return None
+
+    def merge_scratch(self, name: str, fill: Sequence[str], add: Sequence[str] = ()) -> None:
+        """Bring scratch `name`'s tables here: each of `fill` into its empty
+        namesake; the rows of `add` unless already here. Then drop the scratch."""
 
     def read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         with self.transaction() as tx:

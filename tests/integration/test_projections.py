@@ -229,6 +229,48 @@ def test_an_event_that_cannot_be_applied_is_dead_lettered_and_the_rebuild_goes_o
     assert report.events > 1000
 
 
+class Rejecting(Board):
+    """Cannot apply any rejection: at module level, so rebuild helper processes can import it."""
+
+    def apply(self, rows, fact):  # type: ignore[no-untyped-def]
+        if fact.type == "CompletionRejected":
+            raise ValueError("cannot apply a rejection")
+        super().apply(rows, fact)
+
+
+def test_a_rebuild_split_across_processes_makes_the_same_read_models_as_one_process(
+        store: ReadStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    import projections.rebuild as rebuilding
+
+    app, events = history(SEEDS[0])
+    classes = [Rejecting, *named("all")[1:]]  # the board that cannot apply rejections, and the rest
+    monkeypatch.setenv("REBUILD_WORKERS", "1")
+    alone = rebuild(app, store, classes)
+    in_one = dump(store)
+    letters = store.read("SELECT projection, position, stream_id, version FROM projection_dead_letters")
+    with store.transaction() as tx:
+        tx.execute("DELETE FROM projection_dead_letters")
+
+    helped: list[object] = []
+    original = rebuilding.fill_in_parallel
+
+    def spy(*args, **kwargs):  # type: ignore[no-untyped-def]
+        helped.append(original(*args, **kwargs))
+        return helped[-1]
+
+    monkeypatch.setattr(rebuilding, "fill_in_parallel", spy)
+    monkeypatch.setenv("REBUILD_WORKERS", "2")
+    split = rebuild(app, store, classes)
+    assert helped and helped[0] is not None, "the rebuild did not use helper processes"
+    assert dump(store) == in_one
+    assert sorted(split.dead) == sorted(alone.dead) and len(alone.dead) == len(
+        [e for e in events if type(e).__name__ == "CompletionRejected"]) > 0
+    assert sorted(store.read("SELECT projection, position, stream_id, version FROM projection_dead_letters")) == \
+        sorted(letters)
+    assert (split.events, split.position) == (alone.events, alone.position)
+    assert verify(app, store, named("all")[1:]) == []
+
+
 def test_verify_finds_a_tampered_row(store: ReadStore) -> None:
     app, events = history(SEEDS[1])
     feed_for(app, store, [cls() for cls in PROJECTIONS.values()]).catch_up()

@@ -1,0 +1,197 @@
+"""Filling shadow copies in several processes at once.
+
+Folding is Python, so one process uses one core whatever the database could
+take. A rebuild of several projections therefore splits them into groups, and
+each group is filled by a process of its own that reads the log itself (only
+the topics its projections handle) and writes only its own shadow tables. The
+parent then merges what has to be merged and does the catch-up and swap alone,
+as a one-process rebuild does.
+
+A helper process must be able to open the event store and the read-model store
+again: files or a server, not memory; and the projection classes must be
+importable by name. Otherwise the rebuild simply fills in-process.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import queue
+import subprocess
+import sys
+import threading
+import traceback
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+from projections.base import Projection
+from projections.feed import LogFeed
+from projections.projector import DEAD_LETTERS, Applied, Projector, create_dead_letters
+from projections.store import ReadStore
+
+Opener = Callable[[], ReadStore]
+
+
+@dataclass
+class Filled:
+    applied: int = 0
+    dead: list[tuple[str, int, str]] = field(default_factory=list)  # (projection, position, error)
+
+
+def workers_wanted(classes: Sequence[type[Projection]]) -> int:
+    """REBUILD_WORKERS, or one per usable core; never more than projections."""
+    wanted = os.environ.get("REBUILD_WORKERS")
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(int(wanted) if wanted else cores, len(classes)))
+
+
+def groups_of(classes: Sequence[type[Projection]], workers: int) -> list[list[type[Projection]]]:
+    """Greedy balance by each projection's measured share of a rebuild (`weight`):
+    heaviest first, each into the group with least so far."""
+    groups: list[list[type[Projection]]] = [[] for _ in range(workers)]
+    loads = [0.0] * workers
+    for cls in sorted(classes, key=lambda c: -c.weight):
+        lightest = loads.index(min(loads))
+        groups[lightest].append(cls)
+        loads[lightest] += cls.weight
+    return [g for g in groups if g]
+
+
+def event_store_env(app: Any) -> dict[str, str] | None:
+    """What a helper process needs to open the same event store, or None if it
+    cannot (an in-memory store). Only what differs from the inherited environment."""
+    module = app.env.get("PERSISTENCE_MODULE") or ""
+    if "postgres" not in module:
+        db = app.env.get("SQLITE_DBNAME") or ""
+        if "sqlite" not in module or not db or ":memory:" in db or "mode=memory" in db:
+            return None
+    return {k: v for k, v in app.env.items() if os.environ.get(k) != v}
+
+
+def fill_in_parallel(app: Any, store: ReadStore, groups: list[list[type[Projection]]], stop: int, page: int,
+                     progress: Callable[[int], None] | None = None) -> Filled | None:
+    """Fill each group's shadow copies in a process of its own, up to `stop`, and
+    index them; the shadow tables must exist (empty, unindexed) in `store`. None,
+    having done nothing, if helpers could not open the stores or import the
+    projections."""
+    env = event_store_env(app)
+    openers = [store.scratch(f"rebuild-{index}") for index in range(len(groups))]
+    if env is None or None in openers or not _importable(groups):
+        return None
+    reports: queue.Queue[tuple[int, tuple[Any, ...]]] = queue.Queue()
+    helpers = [_start(index, (type(app), env, opener, group, stop, page), reports)
+               for index, (group, opener) in enumerate(zip(groups, openers))]
+
+    def finished(index: int) -> None:
+        # While the other helpers go on: this group's copies are only the parent's work now.
+        shadows = [cls(prefix="shadow_") for cls in groups[index]]
+        store.merge_scratch(f"rebuild-{index}", fill=[table for shadow in shadows for table in shadow.t.values()],
+                            add=[DEAD_LETTERS])
+        with store.transaction() as tx:
+            for shadow in shadows:
+                shadow.create_indexes(tx)
+
+    try:
+        return _gather(reports, len(helpers), progress, finished)
+    finally:
+        for helper in helpers:
+            if helper.poll() is None:
+                helper.kill()
+            helper.wait()
+
+
+def _importable(groups: list[list[type[Projection]]]) -> bool:
+    try:
+        pickle.dumps(groups)
+        return True
+    except Exception:  # a class made inside a function: a helper cannot import it
+        return False
+
+
+def _start(index: int, job: tuple[Any, ...], reports: queue.Queue) -> subprocess.Popen:  # type: ignore[type-arg]
+    """A fresh interpreter running this module (not multiprocessing, which would
+    import the caller's main script again), given its job on stdin; a thread
+    passes on what it says on stdout, then ("exited",) when it closes."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(path for path in sys.path if path)}
+    helper = subprocess.Popen([sys.executable, "-m", "projections.parallel"], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, env=env)
+    assert helper.stdin is not None and helper.stdout is not None
+    pickle.dump(job, helper.stdin)
+    helper.stdin.close()
+
+    def listen(out: Any = helper.stdout) -> None:
+        try:
+            while True:
+                reports.put((index, pickle.load(out)))
+        except EOFError:
+            reports.put((index, ("exited",)))
+
+    threading.Thread(target=listen, name=f"rebuild-helper-{index}", daemon=True).start()
+    return helper
+
+
+def _gather(reports: queue.Queue, helpers: int, progress: Callable[[int], None] | None,  # type: ignore[type-arg]
+            finished: Callable[[int], None]) -> Filled:
+    """Wait for every helper, handing each to `finished` as it is done; pass on
+    the slowest one's position; fail if one does."""
+    filled = Filled()
+    positions = [0] * helpers
+    running = set(range(helpers))
+    while running:
+        index, (kind, *payload) = reports.get()
+        if kind == "progress":
+            positions[index] = payload[0]
+            if progress:
+                progress(min(positions))
+        elif kind == "done":
+            running.discard(index)
+            filled.applied += payload[0]
+            filled.dead += payload[1]
+            finished(index)
+        elif kind == "failed":
+            raise RuntimeError(f"rebuild helper {index} failed:\n{payload[0]}")
+        elif index in running:
+            raise RuntimeError(f"rebuild helper {index} exited without finishing")
+    return filled
+
+
+def _fill(app_class: type, env: dict[str, str], opener: Opener, classes: list[type[Projection]], stop: int,
+          page: int, say: Callable[..., None]) -> None:
+    """In a helper process: fill this group's shadow copies from an empty start."""
+    app = app_class(env=env)
+    store = opener()
+    shadows = [cls(prefix="shadow_") for cls in classes]
+    with store.transaction() as tx:  # the scratch store may be a new, empty file
+        create_dead_letters(tx)
+        for shadow in shadows:
+            shadow.drop(tx)
+            shadow.create(tx, indexes=False)
+    feed = LogFeed(app.recorder, app.mapper, Projector(store, shadows, fresh=True), page=page)
+    total = feed.catch_up(stop, progress=lambda position: say("progress", position))
+    store.close()
+    app.close()
+    say("done", total.applied, summary(total))
+
+
+def summary(applied: Applied) -> list[tuple[str, int, str]]:
+    """Dead letters as the rebuild report lists them: (projection, position, error's first line)."""
+    return [(name, delivery.position, error.splitlines()[0]) for name, delivery, error in applied.dead]
+
+
+def _helper_main() -> None:
+    # Messages go to the real stdout; anything else printing there goes to stderr.
+    out = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+
+    def say(*message: Any) -> None:
+        pickle.dump(message, out)
+        out.flush()
+
+    try:
+        _fill(*pickle.load(sys.stdin.buffer), say=say)
+    except BaseException:
+        say("failed", traceback.format_exc())
+
+
+if __name__ == "__main__":
+    _helper_main()
