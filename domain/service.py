@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, ClassVar
@@ -80,6 +82,10 @@ class GridGovernance(Application):
             window=timedelta(hours=float(self.env.get("DUPLICATE_WINDOW_H", "72"))),
         )
         self.open_clues = OpenClueIndex(self.recorder, self.mapper, self.duplicate_policy)
+        # SQLite takes one writer at a time; threads that race for its lock back off
+        # in sleeps of growing length, so in-process they queue here instead.
+        sqlite = "sqlite" in (self.env.get("PERSISTENCE_MODULE") or "")
+        self._writers: threading.Lock | nullcontext[None] = threading.Lock() if sqlite else nullcontext()
 
     def construct_recorder(self):  # type: ignore[no-untyped-def]
         # SQLite will not create the folder of its file; `var/` may not exist yet.
@@ -93,6 +99,11 @@ class GridGovernance(Application):
 
     def execute(self, command: Command, actor: Actor, *, idempotency_key: str | None = None,
                 correlation_id: UUID | None = None) -> Outcome:
+        with self._writers:
+            return self._execute(command, actor, idempotency_key, correlation_id)
+
+    def _execute(self, command: Command, actor: Actor, idempotency_key: str | None,
+                 correlation_id: UUID | None) -> Outcome:
         handler = HANDLERS[type(command)]
         name = type(command).__name__
         digest = hashlib.sha256(name.encode() + b"\0" + command.model_dump_json().encode()).hexdigest()
