@@ -8,16 +8,19 @@ exactly after the last event it got. The stream reads the store, not a read
 model, so it is never behind a projection and works the same embedded or with
 Kafka + PostgreSQL.
 
-Who sees what (DESIGN §5): a stream belongs to the districts, grids and riders
-its events name, as of each event (a rider who joins a second district later
-does not make their earlier history visible there). A rider sees the streams
-that name it; an officer those of its grids; admins, auditors and services
-those of their districts.
+Who sees what (DESIGN §5): a stream belongs to the districts and grids its
+events name, as of each event (a rider who joins a second district later does
+not make their earlier history visible there), and to the rider its first
+event is about (the rider's own stream, its accounts, its clues, its appeals).
+A rider sees its own streams and, elsewhere, the events that name it (its
+claims of a task, not the next claimant's); an officer sees its grids'; admins,
+auditors and services their districts'.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 from collections import OrderedDict
 from collections.abc import AsyncIterator
 from typing import Callable
@@ -42,11 +45,18 @@ POLL_S = 0.25
 STREAM_TYPES = ("GridRegistered", "RiderRegistered")  # streams that are themselves a grid, a rider
 
 
+RIDER_FIELDS = ("rider_id", "reporter_id")
+
+
+def riders_named(fact: Fact) -> set[str]:
+    return {str(fact.data[key]) for key in RIDER_FIELDS if fact.data.get(key)}
+
+
 @dataclass
 class Scope:
     districts: set[str] = field(default_factory=set)
     grids: set[str] = field(default_factory=set)
-    riders: set[str] = field(default_factory=set)
+    owner: str | None = None  # the rider a stream is about: its own, its account, its clue, its appeal
 
     def add(self, fact: Fact) -> None:
         data = fact.data
@@ -54,17 +64,16 @@ class Scope:
             self.districts.add(district)
         if grid := data.get("grid_id"):
             self.grids.add(str(grid))
-        for key in ("rider_id", "reporter_id"):
-            if rider := data.get(key):
-                self.riders.add(str(rider))
         if fact.type == "GridRegistered":
             self.grids.add(fact.stream)
-        elif fact.type == "RiderRegistered":
-            self.riders.add(fact.stream)
+        if fact.version == 1:
+            named = riders_named(fact)
+            self.owner = fact.stream if fact.type == "RiderRegistered" else (next(iter(named)) if named else None)
 
-    def visible_to(self, who: Principal) -> bool:
+    def visible_to(self, who: Principal, fact: Fact) -> bool:
         if who.role is Role.RIDER:
-            return who.sub in self.riders
+            # A task's stream is not any one rider's: a rider sees only the steps that name it.
+            return who.sub == self.owner or who.sub in riders_named(fact)
         if who.role is Role.GRID_OFFICER:
             return bool(self.grids & who.grids)
         return bool(self.districts & who.districts)
@@ -92,7 +101,7 @@ class Scopes:
             # A points account names only its rider; the piece says where the points were earned.
             piece = str(fact.data["piece_id"])
             where = self.known.get(piece) or self._history(piece, None)
-            return Scope(scope.districts | where.districts, scope.grids, scope.riders)
+            return Scope(scope.districts | where.districts, scope.grids, scope.owner)
         return scope
 
     def _history(self, stream: str, through: int | None) -> Scope:
@@ -119,7 +128,7 @@ def subscription(who: Principal, after: int, last_event_id: str | None, types: s
     if who.role is Role.SYSTEM:
         raise OutOfScope("system actions are the engine's own; no token may carry that role")
     if last_event_id is not None:
-        if not last_event_id.strip().isdigit():
+        if not re.fullmatch(r"[0-9]{1,19}", last_event_id.strip()):  # str.isdigit() also takes "²"
             raise InvalidInput("Last-Event-ID must be a position this stream sent (a whole number)",
                                last_event_id=last_event_id)
         after = int(last_event_id)
@@ -152,7 +161,7 @@ class Reader:
             self.position = notification.id
             fact = from_stored(notification, self.app.mapper.decode_state)
             # Scope every event, even unwanted types, so each stream's scope stays whole.
-            if self.scopes.of(fact).visible_to(self.sub.who) and fact.type in self.sub.types:
+            if self.scopes.of(fact).visible_to(self.sub.who, fact) and fact.type in self.sub.types:
                 out.append((notification.id, fact.type, to_json(fact, notification.id)))
         return out, len(notifications) == PAGE
 

@@ -100,11 +100,12 @@ def test_types_filter(api: Api) -> None:
     ({"types": "NoSuchEvent"}, {}, "invalid-input"),
     ({"types": "CommandRecorded"}, {}, "invalid-input"),
     ({}, {"Last-Event-ID": "abc"}, "invalid-input"),
+    ({}, {"Last-Event-ID": "²".encode("latin-1")}, "invalid-input"),  # int("²") would raise
     ({"after": 10**9}, {}, "invalid-input"),
     ({"after": -1}, {}, "invalid-request"),
 ])
 def test_bad_requests_get_a_problem_before_the_stream_starts(api: Api, params: dict[str, Any],
-                                                             headers: dict[str, str], code: str) -> None:
+                                                             headers: dict[str, Any], code: str) -> None:
     response = api.client.get("/v1/events/stream", params=params,
                               headers={**api.token(Role.SERVICE, "svc"), **headers})
     assert response.status_code == 422
@@ -163,3 +164,22 @@ def test_a_forgetful_scope_cache_gives_the_same_stream(api: Api, monkeypatch: py
     original = subscription.Scopes.__init__
     monkeypatch.setattr(subscription.Scopes, "__init__", lambda self, app: original(self, app, keep=1))
     assert read(api, auditor) == remembered
+
+
+def test_a_rider_sees_its_own_steps_on_a_shared_task_not_the_next_claimants(api: Api) -> None:
+    s = story(api)
+    other_id = str(uuid.uuid4())
+    other = api.token(Role.RIDER, other_id, [])
+    api.command("register-rider", {"rider_id": other_id, "platform": "p", "station": "s", "name": "李四",
+                                   "phone": "13900000000"}, other)
+    api.command("join-grid", {"rider_id": other_id, "grid_id": s["grid"]}, other)
+    task = api.command("publish-task", {"grid_id": s["grid"], "kind": "k", "rate_code": "fire-lane"},
+                       s["officer"])["result"]["task_id"]
+    api.command("claim-task", {"task_id": task, "rider_id": s["rider_id"]}, s["rider"])
+    api.command("release-claim", {"task_id": task, "rider_id": s["rider_id"]}, s["rider"])
+    api.command("claim-task", {"task_id": task, "rider_id": other_id}, other)
+    api.command("complete-task", {"task_id": task, "rider_id": other_id}, other)
+    on_task = [f for f in read(api, s["rider"]) if f["data"]["subject"] == task]
+    assert [f["event"] for f in on_task] == ["TaskClaimed", "ClaimReleased"]
+    assert other_id not in str([f["data"] for f in read(api, s["rider"])])
+    assert [f["event"] for f in read(api, other) if f["data"]["subject"] == task] == ["TaskClaimed", "TaskCompleted"]
