@@ -97,12 +97,23 @@ class Scopes:
         else:
             self.known.move_to_end(fact.stream)
         scope.add(fact)
-        if fact.type == "PointsEarned":
+        return self._of_event(fact, scope)
+
+    def _of_event(self, fact: Fact, stream: Scope) -> Scope:
+        """An event that names its district or grid belongs there alone (a rider's
+        award in 锦江 is not 温江's news because the same month's account had one
+        there); others belong wherever their stream does."""
+        data = fact.data
+        districts, grids = stream.districts, stream.grids
+        if district := data.get("district"):
+            districts = {district}
+        elif fact.type == "PointsEarned":
             # A points account names only its rider; the piece says where the points were earned.
-            piece = str(fact.data["piece_id"])
-            where = self.known.get(piece) or self._history(piece, None)
-            return Scope(scope.districts | where.districts, scope.grids, scope.owner)
-        return scope
+            piece = str(data["piece_id"])
+            districts = (self.known.get(piece) or self._history(piece, None)).districts
+        if grid := data.get("grid_id"):
+            grids = {str(grid)}
+        return Scope(districts, grids, stream.owner)
 
     def _history(self, stream: str, through: int | None) -> Scope:
         scope = Scope()

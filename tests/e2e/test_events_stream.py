@@ -183,3 +183,30 @@ def test_a_rider_sees_its_own_steps_on_a_shared_task_not_the_next_claimants(api:
     assert [f["event"] for f in on_task] == ["TaskClaimed", "ClaimReleased"]
     assert other_id not in str([f["data"] for f in read(api, s["rider"])])
     assert [f["event"] for f in read(api, other) if f["data"]["subject"] == task] == ["TaskClaimed", "TaskCompleted"]
+
+
+def test_an_event_that_names_its_district_belongs_there_alone(api: Api) -> None:
+    s = story(api)  # the rider earned in 温江 this month
+    admin = api.token(Role.DISTRICT_ADMIN, "admin-锦江", ["锦江"])
+    grid = api.command("register-grid", {"district": "锦江", "street": "s", "community": "c", "name": "锦江-1"},
+                       admin)["result"]["grid_id"]
+    api.command("assign-officer", {"grid_id": grid, "officer_id": "officer-2"}, admin)
+    api.command("issue-rate-schedule", {"district": "锦江", "effective_from": "2026-11-01T00:00:00+08:00",
+                                        "rates": {"fire-lane": {"fen": 500, "points": 5}},
+                                        "cap_day_fen": 5000, "cap_month_fen": 50000}, admin)
+    api.command("allocate-budget", {"district": "锦江", "period": "2026-11", "fen": 100000}, admin)
+    officer = api.token(Role.GRID_OFFICER, "officer-2", ["锦江"], grids=[grid])
+    api.command("join-grid", {"rider_id": s["rider_id"], "grid_id": grid}, s["rider"])
+    task = api.command("publish-task", {"grid_id": grid, "kind": "k", "rate_code": "fire-lane"},
+                       officer)["result"]["task_id"]
+    api.command("claim-task", {"task_id": task, "rider_id": s["rider_id"]}, s["rider"])
+    api.command("complete-task", {"task_id": task, "rider_id": s["rider_id"]}, s["rider"])
+    api.command("verify-completion", {"task_id": task}, officer)
+    wenjiang = read(api, api.token(Role.AUDITOR, "auditor-温江"))
+    assert "锦江" not in str([f["data"]["data"] for f in wenjiang])
+    assert task not in {f["data"]["subject"] for f in wenjiang}
+    jinjiang = read(api, api.token(Role.AUDITOR, "auditor-锦江", ["锦江"]))
+    assert {"RiderJoinedGrid", "SubsidyAwarded", "PointsEarned"} <= {f["event"] for f in jinjiang}
+    assert not [f for f in jinjiang if f["data"]["data"].get("district") == "温江"]
+    # The 温江 officer sees nothing of the 锦江 grid, though the rider is in both.
+    assert grid not in str([f["data"]["data"] for f in read(api, s["officer"])])
