@@ -35,10 +35,13 @@ class Cells:
         self.angle = radius_m / EARTH_RADIUS_M  # the radius as an angle, in radians
         self.size = math.degrees(self.angle)
         self.columns = math.ceil(360 / self.size)
+        # Columns split the whole circle evenly (a little narrower than `size`), so
+        # no stub column at ±180° makes a neighbour across the date line further away.
+        self.width = 360 / self.columns
         self.cells: dict[tuple[Category, int, int], dict[UUID, OpenClue]] = {}
 
     def _cell(self, category: Category, at: Location) -> tuple[Category, int, int]:
-        return category, math.floor((at.lat + 90) / self.size), math.floor((at.lon + 180) / self.size) % self.columns
+        return category, math.floor((at.lat + 90) / self.size), math.floor((at.lon + 180) / self.width) % self.columns
 
     def add(self, clue: OpenClue) -> None:
         self.cells.setdefault(self._cell(clue.category, clue.location), {})[clue.id] = clue
@@ -64,7 +67,7 @@ class Cells:
         bound = math.sin(self.angle / 2) / max(math.cos(widest), 1e-12)
         if bound >= 1:
             return list(range(self.columns))  # at a pole every column is near
-        reach = math.ceil(math.degrees(2 * math.asin(bound)) / self.size)
+        reach = math.ceil(math.degrees(2 * math.asin(bound)) / self.width)
         if 2 * reach + 1 >= self.columns:
             return list(range(self.columns))
         return [(column + k) % self.columns for k in range(-reach, reach + 1)]

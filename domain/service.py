@@ -134,7 +134,40 @@ class GridGovernance(Application):
             raise errors.IdempotencyKeyReused(
                 f"idempotency key {key!r} was used for a different {'payload' if record.command == name else 'command'}",
                 first_command=record.command)
-        return Outcome(position=self.head(), result=record.result, replayed=True)
+        return Outcome(position=self._first_position(record.id), result=record.result, replayed=True)
+
+    def _first_position(self, record_id: UUID) -> int:
+        """The position the first answer gave: the end of the transaction that
+        stored the idempotency record. Read-your-writes waits on it, so a retry
+        must not hand out the head, which may be someone else's command."""
+        start = self._position_of(record_id, 1)
+        if start is None:
+            return self.head()
+        page = self.recorder.select_notifications(start=start, limit=64)
+        correlation = self.mapper.to_domain_event(page[0]).meta.correlation_id
+        end = start
+        for notification in page:  # one transaction: adjacent in the log, one correlation id
+            if self.mapper.to_domain_event(notification).meta.correlation_id != correlation:
+                break
+            end = notification.id
+        return end
+
+    def _position_of(self, stream: UUID, version: int) -> int | None:
+        datastore = self.recorder.datastore  # type: ignore[attr-defined]
+        table = self.recorder.events_table_name  # type: ignore[attr-defined]
+        if getattr(datastore, "schema", None) is not None:  # PostgreSQL
+            sql = (f'SELECT notification_id FROM "{datastore.schema}"."{table}" '
+                   "WHERE originator_id = %s AND originator_version = %s")
+            params: tuple[object, ...] = (stream, version)
+        else:  # SQLite keeps a UUID as its 32 hex digits
+            sql = f"SELECT rowid FROM {table} WHERE originator_id = ? AND originator_version = ?"
+            params = (stream.hex if datastore.originator_id_type == "uuid" else str(stream), version)
+        with datastore.transaction(commit=False) as cursor:
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        return int(row["notification_id"] if isinstance(row, dict) else row[0])
 
     # --- small queries the domain itself can answer ----------------------------------
 

@@ -143,6 +143,16 @@ class TestIdempotency:
         assert again.replayed and again.result == first.result
         assert world.app.head() == head
 
+    def test_a_replay_answers_the_first_position_not_the_head(self, world: World) -> None:
+        # Read-your-writes waits on the position; the head may be another command's.
+        world.scene()
+        first = world.do(c.RegisterGrid(district="温江", street="s", community="c", name="g"), world.admin,
+                         idempotency_key="k-3")
+        world.do(c.RegisterGrid(district="锦江", street="s", community="c", name="h"), world.admin)
+        again = world.do(c.RegisterGrid(district="温江", street="s", community="c", name="g"), world.admin,
+                         idempotency_key="k-3")
+        assert again.replayed and again.position == first.position < world.app.head()
+
     def test_the_same_key_with_another_payload_is_refused(self, world: World) -> None:
         world.scene()
         world.do(c.RegisterGrid(district="温江", street="s", community="c", name="g"), world.admin,

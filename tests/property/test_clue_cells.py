@@ -45,6 +45,16 @@ def test_nearby_cells_find_every_duplicate(found: list[tuple[Location, Category]
         assert nearby == everything
 
 
+def test_a_clue_just_across_the_date_line_is_found() -> None:
+    # 244 m apart, either side of ±180°, where a stub last column once hid it.
+    clue = OpenClue(uuid.uuid4(), Category.OTHER, Location(lat=70.147479, lon=-179.995480), NOW)
+    cells = Cells(250.0)
+    cells.add(clue)
+    report = Location(lat=70.147423, lon=179.998053)
+    assert likely_duplicates(Category.OTHER, report, NOW, cells.near(Category.OTHER, report),
+                             DuplicatePolicy()) == (clue.id,)
+
+
 def test_removing_the_last_clue_empties_its_cell() -> None:
     cells = Cells(250.0)
     clue = OpenClue(uuid.uuid4(), Category.OTHER, Location(lat=30.6, lon=103.8), NOW)
