@@ -13,7 +13,7 @@ import pytest
 
 from domain.events import Role
 from tests.e2e.live import server  # noqa: F401  (a fixture)
-from tests.e2e.test_http import Api, api, is_problem, story  # noqa: F401  (a fixture)
+from tests.e2e.test_http import Api, api, is_problem, second_rider_and_task, story  # noqa: F401  (a fixture)
 
 
 def parse(text: str) -> list[dict[str, Any]]:
@@ -174,13 +174,7 @@ def test_a_forgetful_scope_cache_gives_the_same_stream(api: Api, monkeypatch: py
 
 def test_a_rider_sees_its_own_steps_on_a_shared_task_not_the_next_claimants(api: Api) -> None:
     s = story(api)
-    other_id = str(uuid.uuid4())
-    other = api.token(Role.RIDER, other_id, [])
-    api.command("register-rider", {"rider_id": other_id, "platform": "p", "station": "s", "name": "李四",
-                                   "phone": "13900000000"}, other)
-    api.command("join-grid", {"rider_id": other_id, "grid_id": s["grid"]}, other)
-    task = api.command("publish-task", {"grid_id": s["grid"], "kind": "k", "rate_code": "fire-lane"},
-                       s["officer"])["result"]["task_id"]
+    other_id, other, task = second_rider_and_task(api, s)
     api.command("claim-task", {"task_id": task, "rider_id": s["rider_id"]}, s["rider"])
     api.command("release-claim", {"task_id": task, "rider_id": s["rider_id"]}, s["rider"])
     api.command("claim-task", {"task_id": task, "rider_id": other_id}, other)

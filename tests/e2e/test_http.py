@@ -165,10 +165,8 @@ def test_idempotency_key_replays_and_refuses_another_body(api: Api) -> None:
                "idempotency-key-reused", 422)
 
 
-def test_two_clients_claim_one_task_one_wins(api: Api) -> None:
-    from concurrent.futures import ThreadPoolExecutor
-
-    s = story(api)
+def second_rider_and_task(api: Api, s: dict[str, Any]) -> tuple[str, dict[str, str], str]:
+    """Another rider in the story's grid, and a new open task there: (rider id, its headers, task id)."""
     second_id = str(uuid.uuid4())
     second = api.token(Role.RIDER, second_id, [])
     api.command("register-rider", {"rider_id": second_id, "platform": "eleme", "station": "温江站", "name": "李四",
@@ -176,6 +174,14 @@ def test_two_clients_claim_one_task_one_wins(api: Api) -> None:
     api.command("join-grid", {"rider_id": second_id, "grid_id": s["grid"]}, second)
     task = api.command("publish-task", {"grid_id": s["grid"], "kind": "patrol", "rate_code": "fire-lane"},
                        s["officer"])["result"]["task_id"]
+    return second_id, second, task
+
+
+def test_two_clients_claim_one_task_one_wins(api: Api) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    s = story(api)
+    second_id, second, task = second_rider_and_task(api, s)
     claims = [({"task_id": task, "rider_id": s["rider_id"]}, s["rider"]), ({"task_id": task, "rider_id": second_id}, second)]
     with ThreadPoolExecutor(2) as pool:
         statuses = sorted(pool.map(lambda c: api.client.post("/v1/commands/claim-task", json=c[0],
