@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.application import Application
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, Notification
 from eventsourcing.utils import get_topic
 
 from domain import errors
@@ -41,6 +41,7 @@ from domain.riders import Rider
 from domain.unit_of_work import UnitOfWork
 
 MAX_ATTEMPTS = 10
+TRANSACTION_WINDOW = 64  # more events than any one command stores
 
 
 @dataclass(frozen=True)
@@ -141,16 +142,23 @@ class GridGovernance(Application):
         stored the idempotency record. Read-your-writes waits on it, so a retry
         must not hand out the head, which may be someone else's command."""
         start = self._position_of(record_id, 1)
-        if start is None:
-            return self.head()
-        page = self.recorder.select_notifications(start=start, limit=64)
-        correlation = self.mapper.to_domain_event(page[0]).meta.correlation_id
-        end = start
-        for notification in page:  # one transaction: adjacent in the log, one correlation id
-            if self.mapper.to_domain_event(notification).meta.correlation_id != correlation:
-                break
-            end = notification.id
-        return end
+        return self.transaction_at(start)[-1].id if start is not None else self.head()
+
+    def transaction_at(self, position: int) -> list[Notification]:
+        """The notifications stored with the one at `position`, by the same command:
+        one transaction, so they sit together in the log and share a correlation id."""
+        window = self.recorder.select_notifications(start=max(position - TRANSACTION_WINDOW + 1, 1),
+                                                    limit=2 * TRANSACTION_WINDOW - 1)
+        at = next((i for i, n in enumerate(window) if n.id == position), None)
+        if at is None:
+            return []
+        correlations = [self.mapper.to_domain_event(n).meta.correlation_id for n in window]
+        first = last = at
+        while first > 0 and correlations[first - 1] == correlations[at]:
+            first -= 1
+        while last + 1 < len(window) and correlations[last + 1] == correlations[at]:
+            last += 1
+        return window[first:last + 1]
 
     def _position_of(self, stream: UUID, version: int) -> int | None:
         datastore = self.recorder.datastore  # type: ignore[attr-defined]

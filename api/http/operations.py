@@ -14,13 +14,12 @@ from domain.errors import DomainError, InvalidInput
 from domain.service import GridGovernance
 from projections.base import Projection
 from projections.catalog import PROJECTIONS
-from projections.facts import from_stored
+from projections.facts import topic_type
 from projections.feed import LOG
 from projections.projector import DEAD_LETTERS
 from projections.store import ReadStore
 
 MAX_WAIT_S = 10.0
-COMMAND_WINDOW = 64  # more than any one command stores
 
 
 class ReadModelBehind(DomainError):
@@ -85,21 +84,9 @@ def wait_for(governance: GridGovernance, store: ReadStore, projection: str, posi
 
 
 def written_with(governance: GridGovernance, position: int) -> list[tuple[str, int, str]]:
-    """(stream, version, type) of the events the command ending at `position`
-    stored: one transaction, so they sit together in the log and share the
-    command's correlation id."""
-    window = governance.recorder.select_notifications(start=max(position - COMMAND_WINDOW + 1, 1),
-                                                      limit=COMMAND_WINDOW, stop=position)
-    facts = [from_stored(n, governance.mapper.decode_state) for n in window]
-    if not facts:
-        return []
-    correlation = facts[-1].data["meta"]["correlation_id"]
-    own = []
-    for fact in reversed(facts):
-        if fact.data["meta"]["correlation_id"] != correlation:
-            break
-        own.append((fact.stream, fact.version, fact.type))
-    return own
+    """(stream, version, type) of the events the command that answered `position` stored."""
+    return [(str(n.originator_id), n.originator_version, topic_type(n.topic))
+            for n in governance.transaction_at(position)]
 
 
 def applied(store: ReadStore, projection: Projection, events: list[tuple[str, int]]) -> bool:
