@@ -38,6 +38,8 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "KAFKA_TOPIC_PREFIX": ("gridgov", "topics are <prefix>.<aggregate>.v1 and <prefix>.dlq.v1"),
     "KAFKA_PARTITIONS": ("3", "partitions of topics the relay creates"),
     "KAFKA_REPLICATION": ("1", "replication factor of topics the relay creates"),
+    "KAFKA_DELIVERY_TIMEOUT_MS": ("60000", "how long the relay waits for the brokers to take a page before it drops "
+                                           "its producer, starts a fresh one and re-sends the page"),
     # HTTP API
     "GRIDGOV_JWT_SECRET": ("", "HS256 secret for bearer tokens; gridgov serve refuses to start without it (but --demo)"),
     # scripts and tests

@@ -5,6 +5,11 @@ through an idempotent producer (retries keep each key's order), waits for every
 acknowledgement, and only then records the page's last position. A crash
 re-publishes what was not recorded, never skips; consumers drop the repeats
 by stream version, and subscribers by CloudEvent id.
+
+A page that fails (the broker was away longer than the delivery timeout) throws
+its producer away. kafka-python's idempotent producer does not recover from
+expired batches: its flush() then waits forever on sequence numbers the broker
+will never see. A fresh producer gets a fresh producer id and starts clean.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from dataclasses import dataclass
 
 from eventsourcing.persistence import Tracking
 from kafka import KafkaProducer
+from kafka.errors import KafkaTimeoutError
 
 from consumers.envelope import to_message, topic_for
 from consumers.settings import KafkaSettings
@@ -27,11 +33,23 @@ TRACKING_NAME = "kafka-relay"
 
 
 def producer_for(settings: KafkaSettings, **overrides: object) -> KafkaProducer:
+    delivery = settings.delivery_timeout_ms
     config = dict(bootstrap_servers=settings.bootstrap, acks="all", enable_idempotence=True, retries=2**31 - 1,
                   max_in_flight_requests_per_connection=5, linger_ms=5, batch_size=256 * 1024,
-                  request_timeout_ms=15_000, delivery_timeout_ms=60_000, client_id="gridgov-relay")
+                  request_timeout_ms=min(15_000, delivery // 2), delivery_timeout_ms=delivery,
+                  max_block_ms=delivery, client_id="gridgov-relay")
     config.update(overrides)
     return KafkaProducer(**config)
+
+
+def abandon(producer: KafkaProducer) -> None:
+    """Close a producer whose batches can never complete, without waiting on them."""
+    try:
+        producer.close(timeout=0)
+    except KafkaTimeoutError:
+        # close() flushes first and raises on what is pending, before it stops its
+        # network thread; stop that thread here, or every failed page leaks one.
+        producer._sender.force_close()
 
 
 @dataclass
@@ -70,6 +88,18 @@ class Relay:
                                                                inclusive_of_start=False)
         if not notifications:
             return 0
+        try:
+            published = self._publish(notifications)
+        except Exception:
+            self._renew_producer()
+            raise
+        if record:
+            self.tracking.insert_tracking(Tracking(TRACKING_NAME, notifications[-1].id))
+        self.stats.published += published
+        return len(notifications)
+
+    def _publish(self, notifications) -> int:  # type: ignore[no-untyped-def]
+        """Send a page and wait until Kafka has acknowledged every record of it."""
         futures = []
         for n in notifications:
             if topic_type(n.topic) in NOT_PUBLISHED:
@@ -84,13 +114,16 @@ class Relay:
                 continue
             futures.append(self.producer.send(topic, key=message.key.encode(), value=message.value,
                                               headers=list(message.headers.items())))
-        self.producer.flush()
+        wait_s = self.settings.delivery_timeout_ms / 1000 + 15  # batches expire by then, or the producer is stuck
+        self.producer.flush(timeout=wait_s)
         for future in futures:
-            future.get(timeout=30)  # raises if any send failed: nothing is recorded, all is re-sent
-        if record:
-            self.tracking.insert_tracking(Tracking(TRACKING_NAME, notifications[-1].id))
-        self.stats.published += len(futures)
-        return len(notifications)
+            future.get(timeout=wait_s)  # raises if any send failed: nothing is recorded, all is re-sent
+        return len(futures)
+
+    def _renew_producer(self) -> None:
+        log.warning("relay: a page failed; starting a fresh producer and re-sending from the tracked position")
+        abandon(self.producer)
+        self.producer = producer_for(self.settings)
 
     def _dead(self, notification, error: Exception):  # type: ignore[no-untyped-def]
         self.stats.dead += 1

@@ -17,6 +17,7 @@ class KafkaSettings:
     prefix: str = "gridgov"
     partitions: int = 3
     replication: int = 1
+    delivery_timeout_ms: int = 60_000
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> KafkaSettings:
@@ -27,7 +28,8 @@ class KafkaSettings:
                                      "in-process from the event store (gridgov demo, gridgov serve).")
         return cls(bootstrap=bootstrap, prefix=env.get("KAFKA_TOPIC_PREFIX", "gridgov"),
                    partitions=int(env.get("KAFKA_PARTITIONS", "3")),
-                   replication=int(env.get("KAFKA_REPLICATION", "1")))
+                   replication=int(env.get("KAFKA_REPLICATION", "1")),
+                   delivery_timeout_ms=int(env.get("KAFKA_DELIVERY_TIMEOUT_MS", "60000")))
 
     @property
     def dlq_topic(self) -> str:
