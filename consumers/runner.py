@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -66,10 +67,22 @@ class ConsumerRunner:
         self.consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap, group_id=self.group,
                                       enable_auto_commit=False, auto_offset_reset="earliest",
                                       max_poll_records=2000, session_timeout_ms=10_000, heartbeat_interval_ms=2_000,
-                                      client_id=f"gridgov-{projection.name}")
+                                      metadata_max_age_ms=30_000, client_id=f"gridgov-{projection.name}")
         self.dlq = KafkaProducer(bootstrap_servers=settings.bootstrap, acks="all", client_id="gridgov-dlq")
+        self.await_partitions()
         self.consumer.subscribe(self.topics, listener=SeekToStoredPositions(self))
         self.stats = RunnerStats()
+
+    def await_partitions(self, timeout_s: float = 30.0) -> None:
+        """Wait until the broker's metadata lists every partition of our topics.
+        A topic created a moment ago may not be there yet; a consumer joining the
+        group then is assigned none of its partitions, and kafka-python only notices
+        them at its next metadata refresh (seen in CI: a read model 20 s behind)."""
+        deadline = time.monotonic() + timeout_s
+        while missing := [t for t in self.topics if not self.consumer.partitions_for_topic(t)]:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{self.group}: no partitions for {missing} after {timeout_s:.0f} s")
+            time.sleep(0.2)
 
     def stored_offsets(self) -> dict[str, int]:
         with self.projector.store.transaction() as tx:

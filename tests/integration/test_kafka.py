@@ -198,3 +198,22 @@ def test_an_operator_can_replay_from_the_start_or_skip_to_the_end(app: GridGover
         assert verify(app, store, named("balances")) == []
     finally:
         runner.close()
+
+
+def test_a_consumer_on_topics_made_a_moment_ago_is_assigned_every_partition(settings: KafkaSettings,
+                                                                            tmp_path: Path) -> None:
+    # Joining before the broker's metadata lists a new topic got a consumer no
+    # partition of it, until kafka-python's next metadata refresh minutes later.
+    store = SQLiteStore(str(tmp_path / "readmodels.sqlite"))
+    runners = [ConsumerRunner(cls(), store, settings) for cls in PROJECTIONS.values()]  # each makes the topics
+    try:
+        for runner in runners:
+            wanted = {TopicPartition(t, p) for t in runner.topics for p in range(settings.partitions)}
+            deadline = time.monotonic() + 30
+            while runner.consumer.assignment() != wanted and time.monotonic() < deadline:
+                runner.poll_once(timeout_ms=100)
+            assert runner.consumer.assignment() == wanted, runner.projection.name
+    finally:
+        for runner in runners:
+            runner.close()
+        store.close()
