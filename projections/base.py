@@ -14,6 +14,7 @@ Both are written in the same transaction as the change they describe.
 from __future__ import annotations
 
 import uuid
+import zlib
 from functools import cached_property
 from typing import Any, ClassVar, Iterable
 
@@ -41,9 +42,13 @@ class Projection:
     # Its share of the time a rebuild takes (seconds for the 50k-event bench log,
     # one process): how a parallel rebuild balances projections across processes.
     weight: ClassVar[float] = 1.0
+    # Every row is written by the events of one stream alone (a trail, not a tally),
+    # so a rebuild may fill it in several processes, each with a share of the streams.
+    by_stream: ClassVar[bool] = False
 
-    def __init__(self, prefix: str = "") -> None:
+    def __init__(self, prefix: str = "", share: tuple[int, int] = (0, 1)) -> None:
         self.prefix = prefix
+        self.part, self.parts = share
         self.t = {table: f"{prefix}{self.name}_{table}" for table in [*self.tables, *TRACKING]}
 
     @cached_property
@@ -53,6 +58,11 @@ class Projection:
     @cached_property
     def topics(self) -> list[str]:
         return [get_topic(cls) for cls in self.handles]
+
+    def owns(self, stream: str) -> bool:
+        """Whether this copy folds `stream`'s events: all of them, unless it fills one
+        share of a `by_stream` projection (crc32, the same in every process)."""
+        return self.parts == 1 or zlib.crc32(stream.encode()) % self.parts == self.part
 
     def sql(self, text: str) -> str:
         """SQL with `{table}` names filled in for this copy."""
@@ -70,11 +80,16 @@ class Projection:
             self.create_indexes(tx)
 
     def create_indexes(self, tx: Tx) -> None:
-        """Secondary indexes; a rebuild adds them after filling, which is cheaper."""
+        """Secondary indexes, and the keys of append-only tables; a rebuild adds
+        them after filling, which is cheaper."""
+        # Index names are unique per database and survive a table rename,
+        # so a copy's indexes get names no other copy can have.
+        for table, spec in self.tables.items():
+            if spec.append_only:
+                tx.execute(f"CREATE UNIQUE INDEX ix_{self.name}_{table}_key_{uuid.uuid4().hex[:8]} "
+                           f"ON {self.t[table]} ({', '.join(spec.key)})")
         for table, column_lists in self.indexes.items():
             for column_list in column_lists:
-                # Index names are unique per database and survive a table rename,
-                # so a copy's indexes get names no other copy can have.
                 suffix = uuid.uuid4().hex[:8]
                 tx.execute(f"CREATE INDEX ix_{self.name}_{table}_{suffix} ON {self.t[table]} ({column_list})")
 

@@ -28,6 +28,14 @@ class LogFeed:
         self.page = page
         self.topics = sorted({topic for p in projector.projections for topic in p.topics})
         self.decode = plain_decoder(mapper)
+        # A rebuild helper filling one share of a projection skips the others' events
+        # before decoding them, unless a whole projection of its group wants them.
+        self.everyones = {topic for p in projector.projections if p.parts == 1 for topic in p.topics}
+        self.shared: dict[str, list[Any]] = {}
+        for p in projector.projections:
+            if p.parts > 1:
+                for topic in p.topics:
+                    self.shared.setdefault(topic, []).append(p)
 
     def position(self) -> int:
         """Where the slowest of the projections stands in the log."""
@@ -56,6 +64,8 @@ class LogFeed:
             return [], stop
         deliveries = []
         for position, stream, version, topic, state in page:
+            if topic not in self.everyones and not any(p.owns(stream) for p in self.shared[topic]):
+                continue
             try:
                 deliveries.append(Delivery(from_raw(topic, stream, version, state, self.decode), LOG, position))
             except Exception as e:

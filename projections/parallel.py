@@ -45,15 +45,35 @@ def workers_wanted(classes: Sequence[type[Projection]]) -> int:
     return max(1, min(int(wanted) if wanted else cores, len(classes)))
 
 
-def groups_of(classes: Sequence[type[Projection]], workers: int) -> list[list[type[Projection]]]:
+@dataclass(frozen=True)
+class Share:
+    """What one helper fills of a projection: all of it, or (`by_stream`) the
+    streams of part `part` of `parts`."""
+    cls: type[Projection]
+    part: int = 0
+    parts: int = 1
+
+    @property
+    def weight(self) -> float:
+        return self.cls.weight / self.parts
+
+    def shadow(self) -> Projection:
+        return self.cls(prefix="shadow_", share=(self.part, self.parts))
+
+
+def groups_of(classes: Sequence[type[Projection]], workers: int) -> list[list[Share]]:
     """Greedy balance by each projection's measured share of a rebuild (`weight`):
-    heaviest first, each into the group with least so far."""
-    groups: list[list[type[Projection]]] = [[] for _ in range(workers)]
+    heaviest first, each into the group with least so far. A projection written
+    stream by stream is split into one share per worker first: the audit trail
+    alone is more than half of a rebuild, so it would otherwise be its critical path."""
+    shares = [Share(cls, part, workers) if cls.by_stream and workers > 1 else Share(cls)
+              for cls in classes for part in range(workers if cls.by_stream else 1)]
+    groups: list[list[Share]] = [[] for _ in range(workers)]
     loads = [0.0] * workers
-    for cls in sorted(classes, key=lambda c: -c.weight):
+    for share in sorted(shares, key=lambda s: -s.weight):
         lightest = loads.index(min(loads))
-        groups[lightest].append(cls)
-        loads[lightest] += cls.weight
+        groups[lightest].append(share)
+        loads[lightest] += share.weight
     return [g for g in groups if g]
 
 
@@ -68,7 +88,7 @@ def event_store_env(app: Any) -> dict[str, str] | None:
     return {k: v for k, v in app.env.items() if os.environ.get(k) != v}
 
 
-def fill_in_parallel(app: Any, store: ReadStore, groups: list[list[type[Projection]]], stop: int, page: int,
+def fill_in_parallel(app: Any, store: ReadStore, groups: list[list[Share]], stop: int, page: int,
                      progress: Callable[[int], None] | None = None) -> Filled | None:
     """Fill each group's shadow copies in a process of its own, up to `stop`, and
     index them; the shadow tables must exist (empty, unindexed) in `store`. None,
@@ -82,14 +102,22 @@ def fill_in_parallel(app: Any, store: ReadStore, groups: list[list[type[Projecti
     helpers = [_start(index, (type(app), env, opener, group, stop, page), reports)
                for index, (group, opener) in enumerate(zip(groups, openers))]
 
+    merged: set[str] = set()
+    shares_left = {share.cls.name: share.parts for group in groups for share in group}
+
     def finished(index: int) -> None:
         # While the other helpers go on: this group's copies are only the parent's work now.
-        shadows = [cls(prefix="shadow_") for cls in groups[index]]
-        store.merge_scratch(f"rebuild-{index}", fill=[table for shadow in shadows for table in shadow.t.values()],
-                            add=[DEAD_LETTERS])
+        # A projection's first share lands in empty tables (copied page by page),
+        # later shares are added to it; it is indexed once all its shares are in.
+        tables = [table for share in groups[index] for table in share.shadow().t.values()]
+        store.merge_scratch(f"rebuild-{index}", fill=[t for t in tables if t not in merged],
+                            add=[DEAD_LETTERS, *(t for t in tables if t in merged)])
+        merged.update(tables)
         with store.transaction() as tx:
-            for shadow in shadows:
-                shadow.create_indexes(tx)
+            for share in groups[index]:
+                shares_left[share.cls.name] -= 1
+                if shares_left[share.cls.name] == 0:
+                    share.cls(prefix="shadow_").create_indexes(tx)
 
     try:
         return _gather(reports, len(helpers), progress, finished)
@@ -100,7 +128,7 @@ def fill_in_parallel(app: Any, store: ReadStore, groups: list[list[type[Projecti
             helper.wait()
 
 
-def _importable(groups: list[list[type[Projection]]]) -> bool:
+def _importable(groups: list[list[Share]]) -> bool:
     try:
         pickle.dumps(groups)
         return True
@@ -155,16 +183,17 @@ def _gather(reports: queue.Queue, helpers: int, progress: Callable[[int], None] 
     return filled
 
 
-def _fill(app_class: type, env: dict[str, str], opener: Opener, classes: list[type[Projection]], stop: int,
+def _fill(app_class: type, env: dict[str, str], opener: Opener, shares: list[Share], stop: int,
           page: int, say: Callable[..., None]) -> None:
     """In a helper process: fill this group's shadow copies from an empty start."""
     app = app_class(env=env)
     store = opener()
-    shadows = [cls(prefix="shadow_") for cls in classes]
-    with store.transaction() as tx:  # the scratch store may be a new, empty file
+    shadows = [share.shadow() for share in shares]
+    # The scratch store is a new, empty file, or (PostgreSQL) the parent's, whose
+    # shadow tables it made empty just now and which another share may be filling.
+    with store.transaction() as tx:
         create_dead_letters(tx)
         for shadow in shadows:
-            shadow.drop(tx)
             shadow.create(tx, indexes=False)
     feed = LogFeed(app.recorder, app.mapper, Projector(store, shadows, fresh=True), page=page)
     total = feed.catch_up(stop, progress=lambda position: say("progress", position))

@@ -92,7 +92,10 @@ class Projector:
         for source, position in [*((d.source, d.position) for d in deliveries), *read_to]:
             furthest[source] = max(furthest.get(source, 0), position)
         for projection in self.projections:
-            result.add(self.fold(tx, projection, [d for d in deliveries if d.fact.type in projection.types]))
+            mine = [d for d in deliveries if d.fact.type in projection.types]
+            if projection.parts > 1:
+                mine = [d for d in mine if projection.owns(d.fact.stream)]
+            result.add(self.fold(tx, projection, mine))
             self.track_positions(tx, projection, furthest.items())
         return result
 

@@ -29,6 +29,11 @@ class Table:
 
     def ddl(self, name: str) -> str:
         columns = ", ".join(f"{c} {t}" for c, t in self.columns.items())
+        if self.append_only:
+            # The key is a unique index made with the secondary ones: a rebuild then
+            # appends in log order and sorts the keys once at the end, rather than
+            # inserting each random stream id into a B-tree far larger than the cache.
+            return f"CREATE TABLE IF NOT EXISTS {name} ({columns})"
         return f"CREATE TABLE IF NOT EXISTS {name} ({columns}, PRIMARY KEY ({', '.join(self.key)}))"
 
     # The lookups every row goes through, made once per table: a generator per
@@ -163,7 +168,9 @@ class Rows:
                 write_rows(tx, dialect, name, spec.columns, [spec.values_of(loaded[key]) for key in changed],
                            f"ON CONFLICT ({', '.join(spec.key)}) DO UPDATE SET {updates}")
             if self.added[table]:
-                added = sorted(map(spec.values_of, self.added[table]), key=spec.key_of_values)
+                added = list(map(spec.values_of, self.added[table]))
+                if not (fresh and spec.append_only):  # a fresh append-only table has no index yet
+                    added.sort(key=spec.key_of_values)
                 if bulk:
                     tx.copy(name, spec.columns, added)
                 else:
