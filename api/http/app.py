@@ -13,6 +13,7 @@ from uuid import UUID
 
 import orjson
 from fastapi import APIRouter, Depends, FastAPI, Header, Query
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
 from api.http import dashboard, operations, problems, subscription
@@ -125,20 +126,21 @@ def query_routes(governance: GridGovernance, store: ReadStore, principal: Callab
         return set(who.districts)
 
     @router.get("/board")
-    def get_board(district: str | None = None, grid_id: str | None = None, status: str | None = None,
+    async def get_board(district: str | None = None, grid_id: str | None = None, status: str | None = None,
                   kind: str | None = None, after: str | None = None, limit: int = Query(100, ge=1, le=1000),
                   position: int | None = POSITION, wait_ms: int = WAIT, who: Principal = Depends(principal)
                   ) -> dict[str, Any]:
-        operations.wait_for(governance, store, "board", position, wait_ms)
-        return board(store, BoardQuery(district=scoped_district(who, district), grid_id=grid_id, status=status,
-                                       kind=kind, after=after, limit=limit), governance.clock.now())
+        query = BoardQuery(district=scoped_district(who, district), grid_id=grid_id, status=status, kind=kind,
+                           after=after, limit=limit)
+        await operations.wait_for(governance, store, "board", position, wait_ms)
+        return await run_in_threadpool(board, store, query, governance.clock.now())
 
     @router.get("/riders/{rider_id}/balances")
-    def get_balances(rider_id: UUID, position: int | None = POSITION, wait_ms: int = WAIT,
+    async def get_balances(rider_id: UUID, position: int | None = POSITION, wait_ms: int = WAIT,
                      who: Principal = Depends(principal)) -> dict[str, Any]:
         districts = own_rider(who, rider_id)
-        operations.wait_for(governance, store, "balances", position, wait_ms)
-        balances = rider_balances(store, str(rider_id))
+        await operations.wait_for(governance, store, "balances", position, wait_ms)
+        balances = await run_in_threadpool(rider_balances, store, str(rider_id))
         if districts is not None:
             balances["months"] = [m for m in balances["months"] if m["district"] in districts]
             balances["total"] = {k: sum(m[k] for m in balances["months"]) for k in balances["total"]}
@@ -151,13 +153,13 @@ def query_routes(governance: GridGovernance, store: ReadStore, principal: Callab
         return {"rider_id": str(rider_id), "at": at.isoformat(), "balance_fen": balance_as_of(store, str(rider_id), at)}
 
     @router.get("/riders/{rider_id}/points")
-    def get_points(rider_id: UUID, position: int | None = POSITION, wait_ms: int = WAIT,
+    async def get_points(rider_id: UUID, position: int | None = POSITION, wait_ms: int = WAIT,
                    who: Principal = Depends(principal)) -> dict[str, Any]:
         if who.role is not Role.RIDER:
             raise OutOfScope("points are for the rider itself")
         own_rider(who, rider_id)
-        operations.wait_for(governance, store, "points", position, wait_ms)
-        return rider_points(store, str(rider_id))
+        await operations.wait_for(governance, store, "points", position, wait_ms)
+        return await run_in_threadpool(rider_points, store, str(rider_id))
 
     @router.get("/districts/{district}/budgets")
     def get_budgets(district: str, period: str | None = None, who: Principal = Depends(principal)

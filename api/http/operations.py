@@ -1,10 +1,12 @@
 """Liveness, readiness and Prometheus metrics, and waiting for a read model to
 catch up with a command (read-your-writes)."""
 
+import asyncio
 import time
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
@@ -40,47 +42,51 @@ class Metrics:
 
 def positions(store: ReadStore) -> dict[str, int]:
     """Each read model's position in the log (0 when it is fed from Kafka only)."""
-    out = {}
-    for name, cls in PROJECTIONS.items():
-        projection = cls()
-        try:
-            rows = store.read(projection.sql("SELECT position FROM {positions} WHERE source = ?"), (LOG,))
-        except Exception:  # not created yet
-            rows = []
-        out[name] = int(rows[0][0]) if rows else 0
-    return out
+    return {name: position_of(store, cls()) for name, cls in PROJECTIONS.items()}
 
 
-def wait_for(governance: GridGovernance, store: ReadStore, projection: str, position: int | None,
-             wait_ms: int) -> None:
+def position_of(store: ReadStore, projection: Projection) -> int:
+    try:
+        rows = store.read(projection.sql("SELECT position FROM {positions} WHERE source = ?"), (LOG,))
+    except Exception:  # not created yet
+        rows = []
+    return int(rows[0][0]) if rows else 0
+
+
+async def wait_for(governance: GridGovernance, store: ReadStore, projection: str, position: int | None,
+                   wait_ms: int) -> None:
     """Read-your-writes: hold the query until the read model has the events of
     the command that answered `position`, or say it has not (503, try again).
 
     Fed in-process, a read model's log position says it at once. Fed from
     Kafka, there is no such single number (partitions advance independently),
     so the command's own events are looked up and each is checked against the
-    stream versions the read model has applied."""
+    stream versions the read model has applied.
+
+    Each look is a short trip to the thread pool; the waiting between looks is
+    the event loop's. A waiting query that held a pool thread for its whole
+    wait would let some 40 of them (read models stalled) starve every route."""
     if position is None:
         return
-    if position > governance.head():
-        raise InvalidInput(f"position {position} is beyond the end of the log ({governance.head()})",
-                           position=position)
+    head = await run_in_threadpool(governance.head)
+    if position > head:
+        raise InvalidInput(f"position {position} is beyond the end of the log ({head})", position=position)
     model = PROJECTIONS[projection]()
     own: list[tuple[str, int]] | None = None
     deadline = time.monotonic() + min(wait_ms / 1000, MAX_WAIT_S)
     while True:
-        reached = positions(store)[projection]
+        reached = await run_in_threadpool(position_of, store, model)
         if reached >= position:
             return
         if own is None:
-            own = [(stream, version) for stream, version, kind in written_with(governance, position)
-                   if kind in model.types]
-        if applied(store, model, own):
+            own = [(stream, version) for stream, version, kind in
+                   await run_in_threadpool(written_with, governance, position) if kind in model.types]
+        if await run_in_threadpool(applied, store, model, own):
             return
         if time.monotonic() >= deadline:
             raise ReadModelBehind(f"the {projection} read model does not have position {position} yet",
                                   projection=projection, reached=reached, wanted=position)
-        time.sleep(0.01)
+        await asyncio.sleep(0.01)
 
 
 def written_with(governance: GridGovernance, position: int) -> list[tuple[str, int, str]]:

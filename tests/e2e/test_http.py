@@ -3,6 +3,8 @@ and the mission's story told through HTTP alone."""
 
 from __future__ import annotations
 
+import time
+
 import uuid
 from pathlib import Path
 from typing import Any, Iterator
@@ -187,6 +189,38 @@ def test_two_clients_claim_one_task_one_wins(api: Api) -> None:
         statuses = sorted(pool.map(lambda c: api.client.post("/v1/commands/claim-task", json=c[0],
                                                                headers=c[1]).status_code, claims))
     assert statuses == [200, 409]
+
+
+def test_waiting_queries_hold_no_thread_while_they_wait(api: Api) -> None:
+    """Waits for a stalled read model must leave the thread pool to other requests."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import anyio.to_thread
+
+    s = story(api)
+    position = s["verified"]["position"]  # the feed is not caught up: every wait runs to its end
+
+    def shrink_pool() -> None:
+        anyio.to_thread.current_default_thread_limiter().total_tokens = 2
+
+    api.client.portal.call(shrink_pool)  # type: ignore[union-attr]
+    finished: list[str] = []
+
+    def wait(_: int) -> None:
+        response = api.client.get(f"/v1/riders/{s['rider_id']}/balances", headers=s["rider"],
+                                  params={"position": position, "wait_ms": 1500})
+        assert response.status_code == 503
+        finished.append("wait")
+
+    with ThreadPoolExecutor(6) as pool:
+        waits = list(map(lambda i: pool.submit(wait, i), range(4)))
+        time.sleep(0.3)  # the four are waiting now; two threads would be all of them if waits held threads
+        stats = api.client.get("/v1/stats", headers=s["admin"])
+        finished.append("stats")
+        for w in waits:
+            w.result()
+    assert stats.status_code == 200
+    assert finished[0] == "stats", finished
 
 
 def test_read_your_writes_health_and_metrics(api: Api) -> None:
