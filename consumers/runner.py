@@ -129,7 +129,7 @@ class ConsumerRunner:
             *(r.headers or []), ("dlq_reason", reason.encode()[:1000]), ("dlq_consumer", self.group.encode()),
             ("dlq_topic", r.topic.encode()), ("dlq_partition", str(r.partition).encode()),
             ("dlq_offset", str(r.offset).encode())]) for r, reason in poison]
-        self.dlq.flush()
+        self.dlq.flush(timeout=60)  # raises rather than hang with the broker away; the batch is read again
         for future in futures:
             future.get(timeout=30)  # the offset is recorded only once the DLQ has it
         self.stats.dead_letters += len(poison)
