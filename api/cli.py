@@ -276,10 +276,8 @@ def serve(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8000),
     import uvicorn
 
     from api.http.app import create_app
-    from api.http.auth import mint
     from consumers.lag import KafkaLag
     from consumers.settings import KafkaSettings
-    from domain.events import Role
     from projections.catalog import PROJECTIONS
     from projections.feed import Follower, feed_for
     from projections.store import open_store
