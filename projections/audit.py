@@ -33,6 +33,7 @@ APPEAL_EVENTS = (AppealFiled, AppealAssigned, AppealNoted, AppealDecided)
 
 TEXT, NULLABLE = "TEXT NOT NULL", "TEXT"
 PIECE_EVENTS = {"SubsidyAwarded", "SubsidyCapped", "SubsidyReversed"}
+PIECE_STEPS = {"SubsidyCapped", "SubsidyReversed"}  # name a piece of their account, not a district
 
 
 class Audit(Projection):
@@ -46,11 +47,16 @@ class Audit(Projection):
                         "correlation_id": TEXT, "detail": TEXT}, key=("stream_id", "version"), append_only=True),
         # The first event of a stream names its district; later ones inherit it.
         "districts": Table({"stream_id": TEXT, "district": TEXT}, key=("stream_id",)),
+        # Except in a subsidy account, the rider's month in any district: a cap or a
+        # reversal belongs to the district of its piece's award.
+        "pieces": Table({"stream_id": TEXT, "piece_id": TEXT, "district": TEXT}, key=("stream_id", "piece_id")),
         "links": Table({"task_id": TEXT, "clue_id": TEXT}, key=("task_id",)),
     }
     indexes = {"steps": ("subject_id", "district, at")}
 
     def touches(self, fact: Fact) -> list[tuple[str, tuple[Any, ...]]]:
+        if fact.type in PIECE_STEPS:
+            return [("pieces", (fact.stream, fact.data["piece_id"]))]
         # A stream's first event can find nothing of its stream: no lookup
         # (that is a third of the audit events, and each a B-tree walk).
         return [] if fact.version == 1 else [("districts", (fact.stream,))]
@@ -59,9 +65,14 @@ class Audit(Projection):
         d = fact.data
         district = d.get("district")
         first = fact.version == 1
-        if district is not None:
+        if fact.type in PIECE_STEPS:
+            award = rows.get("pieces", fact.stream, d["piece_id"])
+            district = award["district"] if award else None
+        elif district is not None:
             if first or rows.get("districts", fact.stream) is None:
                 rows.put("districts", {"stream_id": fact.stream, "district": district})
+            if fact.type == "SubsidyAwarded":
+                rows.put("pieces", {"stream_id": fact.stream, "piece_id": d["piece_id"], "district": district})
         else:
             known = None if first else rows.get("districts", fact.stream)
             district = known["district"] if known else None

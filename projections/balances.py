@@ -33,10 +33,15 @@ class Balances(Projection):
         "ledger": Table({"stream_id": TEXT, "version": "BIGINT NOT NULL", "rider_id": TEXT, "district": TEXT,
                          "period": TEXT, "at": TEXT, "kind": TEXT, "piece_id": NULLABLE, "delta": FEN},
                         key=("stream_id", "version"), append_only=True),
+        # An account is the rider's month in every district: each award's own district,
+        # for the ledger row of its reversal.
+        "pieces": Table({"account_id": TEXT, "piece_id": TEXT, "district": TEXT}, key=("account_id", "piece_id")),
     }
     indexes = {"accounts": ("rider_id", "district, period"), "ledger": ("rider_id, at",)}
 
     def touches(self, fact: Fact) -> list[tuple[str, tuple[Any, ...]]]:
+        if fact.type == "SubsidyReversed":
+            return [("accounts", (fact.stream,)), ("pieces", (fact.stream, fact.data["piece_id"]))]
         return [("budgets" if fact.type in BUDGET_COLUMN else "accounts", (fact.stream,))]
 
     def apply(self, rows: Rows, fact: Fact) -> None:
@@ -61,11 +66,18 @@ class Balances(Projection):
             case "PayoutSettled":
                 account = {**account, "paid": account["paid"] + d["fen"]}
         rows.put("accounts", account)
+        district = account["district"]  # a payout settles the whole month: the account's first district
+        if fact.type == "SubsidyAwarded":
+            district = d["district"]
+            rows.put("pieces", {"account_id": fact.stream, "piece_id": d["piece_id"], "district": district})
+        elif fact.type == "SubsidyReversed":
+            award = rows.get("pieces", fact.stream, d["piece_id"])
+            district = award["district"] if award else district
         if fact.type in LEDGER_KIND:
             # An account's first event is always an award, so rider and month are known.
             kind, sign = LEDGER_KIND[fact.type]
             rows.add("ledger", {"stream_id": fact.stream, "version": fact.version, "rider_id": account["rider_id"],
-                                "district": account["district"], "period": account["period"], "at": fact.at,
+                                "district": district, "period": account["period"], "at": fact.at,
                                 "kind": kind, "piece_id": d.get("piece_id"), "delta": sign * d["fen"]})
 
 

@@ -34,7 +34,7 @@ from projections.store import ReadStore
 from tests.backends import require_postgres
 from tests.conftest import START
 from tests.histories import dump, history, new_store
-from tests.world import World
+from tests.world import World, rider_actor
 
 SEEDS = [3, 5]
 
@@ -303,3 +303,39 @@ def test_the_embedded_follower_keeps_read_models_caught_up(store: ReadStore, tmp
     finally:
         follower.stop()
     assert verify(app, store, named("all")) == []
+
+
+def test_a_month_earned_in_two_districts_audits_each_step_in_its_own_district(store: ReadStore) -> None:
+    # A subsidy account is the rider's month, whatever district each piece was in (one
+    # in nine of the demo's accounts spans two). A cap or a reversal names only its
+    # piece: it belongs to the district of that piece's award, not the account's first.
+    from domain import commands as c
+    from projections.audit import district_history
+
+    clock = ManualClock(START)
+    app = GridGovernance(env={"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": ":memory:"},
+                         clock=clock)
+    jinjiang, wenjiang = World(app, clock, "锦江"), World(app, clock, "温江")
+    home, rider = jinjiang.scene()
+    jinjiang.piece(home, rider)
+    away = wenjiang.grid()
+    wenjiang.schedule(cap_day=800)  # the day's second piece (500 fen) is capped to 300
+    wenjiang.budget()
+    wenjiang.do(c.JoinGrid(rider_id=rider, grid_id=away), rider_actor(rider))
+    piece, _ = wenjiang.piece(away, rider)
+    wenjiang.do(c.ReverseAward(rider_id=rider, period=wenjiang.period, piece_id=piece, reason="photo unclear"),
+                wenjiang.admin)
+    feed_for(app, store, [cls() for cls in PROJECTIONS.values()]).catch_up()
+
+    def money_steps(district: str) -> list[tuple[str, str]]:
+        return [(s["kind"], s["subject_id"]) for s in district_history(store, district, limit=1000)
+                if s["kind"].startswith("Subsidy")]
+
+    assert money_steps("温江") == [("SubsidyAwarded", str(piece)), ("SubsidyCapped", str(piece)),
+                                   ("SubsidyReversed", str(piece))]
+    assert [kind for kind, subject in money_steps("锦江")] == ["SubsidyAwarded"]
+    ledger = store.read("SELECT kind, district, delta FROM balances_ledger ORDER BY version")
+    assert [tuple(row) for row in ledger] == [("award", "锦江", 500), ("award", "温江", 300),
+                                              ("reversal", "温江", -300)]
+    assert verify(app, store, named("all")) == []
+    app.close()
