@@ -46,6 +46,7 @@ STREAM_TYPES = ("GridRegistered", "RiderRegistered")  # streams that are themsel
 
 
 RIDER_FIELDS = ("rider_id", "reporter_id")
+PIECE_NAMED = ("PointsEarned", "SubsidyCapped", "SubsidyReversed")
 
 
 def riders_named(fact: Fact) -> set[str]:
@@ -107,8 +108,9 @@ class Scopes:
         districts, grids = stream.districts, stream.grids
         if district := data.get("district"):
             districts = {district}
-        elif fact.type == "PointsEarned":
-            # A points account names only its rider; the piece says where the points were earned.
+        elif fact.type in PIECE_NAMED:
+            # A points or subsidy account is the rider's month in any district; an event
+            # that names only its piece belongs where that piece (task or appeal) was.
             piece = str(data["piece_id"])
             districts = (self.known.get(piece) or self._history(piece, None)).districts
         if grid := data.get("grid_id"):

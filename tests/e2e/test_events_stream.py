@@ -202,11 +202,15 @@ def test_an_event_that_names_its_district_belongs_there_alone(api: Api) -> None:
     api.command("claim-task", {"task_id": task, "rider_id": s["rider_id"]}, s["rider"])
     api.command("complete-task", {"task_id": task, "rider_id": s["rider_id"]}, s["rider"])
     api.command("verify-completion", {"task_id": task}, officer)
+    # A reversal names only its piece: it is 锦江's, though the month's account began in 温江.
+    api.command("reverse-award", {"rider_id": s["rider_id"], "period": "2026-11", "piece_id": task,
+                                  "reason": "photo unclear"}, admin)
     wenjiang = read(api, api.token(Role.AUDITOR, "auditor-温江"))
     assert "锦江" not in str([f["data"]["data"] for f in wenjiang])
     assert task not in {f["data"]["subject"] for f in wenjiang}
+    assert task not in str([f["data"]["data"] for f in wenjiang])
     jinjiang = read(api, api.token(Role.AUDITOR, "auditor-锦江", ["锦江"]))
-    assert {"RiderJoinedGrid", "SubsidyAwarded", "PointsEarned"} <= {f["event"] for f in jinjiang}
+    assert {"RiderJoinedGrid", "SubsidyAwarded", "PointsEarned", "SubsidyReversed"} <= {f["event"] for f in jinjiang}
     assert not [f for f in jinjiang if f["data"]["data"].get("district") == "温江"]
     # The 温江 officer sees nothing of the 锦江 grid, though the rider is in both.
     assert grid not in str([f["data"]["data"] for f in read(api, s["officer"])])
