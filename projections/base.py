@@ -79,19 +79,27 @@ class Projection:
         if indexes:
             self.create_indexes(tx)
 
-    def create_indexes(self, tx: Tx) -> None:
-        """Secondary indexes, and the keys of append-only tables; a rebuild adds
-        them after filling, which is cheaper."""
+    def create_indexes(self, tx: Tx, only: Iterable[str] | None = None) -> None:
+        """Secondary indexes, and the keys of append-only tables (of `only` these
+        tables); a rebuild adds them after filling, which is cheaper."""
         # Index names are unique per database and survive a table rename,
         # so a copy's indexes get names no other copy can have.
+        tables = set(self.tables if only is None else only)
         for table, spec in self.tables.items():
-            if spec.append_only:
+            if spec.append_only and table in tables:
                 tx.execute(f"CREATE UNIQUE INDEX ix_{self.name}_{table}_key_{uuid.uuid4().hex[:8]} "
                            f"ON {self.t[table]} ({', '.join(spec.key)})")
         for table, column_lists in self.indexes.items():
-            for column_list in column_lists:
+            for column_list in column_lists if table in tables else ():
                 suffix = uuid.uuid4().hex[:8]
                 tx.execute(f"CREATE INDEX ix_{self.name}_{table}_{suffix} ON {self.t[table]} ({column_list})")
+
+    def create_missing(self, tx: Tx, existing: set[str]) -> list[str]:
+        """The tables (with their indexes) a read model made by an earlier version lacks."""
+        missing = [table for table, name in self.t.items() if name not in existing]
+        self.create(tx, indexes=False)  # IF NOT EXISTS: only the missing ones are made
+        self.create_indexes(tx, only=[table for table in missing if table in self.tables])
+        return [self.t[table] for table in missing]
 
     def drop(self, tx: Tx) -> None:
         for table in self.t.values():

@@ -13,6 +13,7 @@ the rest of the batch goes on without it.
 
 from __future__ import annotations
 
+import logging
 import traceback
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -24,6 +25,7 @@ from projections.rows import IN_CHUNK, write_rows
 from projections.store import ReadStore, Tx
 
 DEAD_LETTERS = "projection_dead_letters"
+log = logging.getLogger(__name__)
 STREAM_COLUMNS = {"stream_id": "TEXT", "version": "BIGINT"}
 
 
@@ -74,6 +76,13 @@ class Projector:
             for projection in self.projections:
                 if projection.t["positions"] not in existing:
                     projection.create(tx)
+                    continue
+                # A read model made by an earlier version: a table this version added is
+                # made empty, so events still apply, and the operator is told to refill it.
+                missing = projection.create_missing(tx, existing)
+                if missing:
+                    log.warning("%s: %s new in this version, made empty; run `gridgov projections rebuild %s` "
+                                "to fill it from the log", projection.name, ", ".join(missing), projection.name)
 
     def _tables(self, tx: Tx) -> set[str]:
         if self.store.dialect == "sqlite":

@@ -61,7 +61,7 @@ class Pipeline:
 @pytest.fixture
 def production(postgres_schema: dict[str, str]) -> Iterator[tuple[TestClient, Pipeline]]:
     settings = require_kafka()
-    env = {**postgres_schema, "PERSISTENCE_MODULE": "eventsourcing.postgres", "READMODEL_SCHEMA": "readmodels"}
+    env = {**postgres_schema, "PERSISTENCE_MODULE": "eventsourcing.postgres", "READMODEL_SCHEMA": postgres_schema["POSTGRES_SCHEMA"]}
     app = GridGovernance(env=env, clock=ManualClock(START))
     store = PostgresStore.from_env(env)
     lag = KafkaLag(settings)

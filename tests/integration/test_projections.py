@@ -339,3 +339,18 @@ def test_a_month_earned_in_two_districts_audits_each_step_in_its_own_district(st
                                               ("reversal", "温江", -300)]
     assert verify(app, store, named("all")) == []
     app.close()
+
+
+def test_a_table_added_by_a_new_version_is_made_and_the_operator_told_to_rebuild(
+        store: ReadStore, caplog: pytest.LogCaptureFixture) -> None:
+    app, _ = history(SEEDS[0])
+    feed = feed_for(app, store, [cls() for cls in PROJECTIONS.values()])
+    with store.transaction() as tx:  # the audit trail as an earlier version made it: no pieces table
+        tx.execute("DROP TABLE audit_pieces")
+    with caplog.at_level("WARNING"):
+        feed = feed_for(app, store, [cls() for cls in PROJECTIONS.values()])
+    assert "audit_pieces new in this version" in caplog.text and "projections rebuild audit" in caplog.text
+    feed.catch_up()
+    assert store.read("SELECT COUNT(*) FROM projection_dead_letters")[0][0] == 0
+    rebuild(app, store, named("audit"))
+    assert verify(app, store, named("all")) == []
