@@ -55,18 +55,21 @@ class Audit(Projection):
     indexes = {"steps": ("subject_id", "district, at")}
 
     def touches(self, fact: Fact) -> list[tuple[str, tuple[Any, ...]]]:
-        if fact.type in PIECE_STEPS:
-            return [("pieces", (fact.stream, fact.data["piece_id"]))]
         # A stream's first event can find nothing of its stream: no lookup
         # (that is a third of the audit events, and each a B-tree walk).
-        return [] if fact.version == 1 else [("districts", (fact.stream,))]
+        stream = [] if fact.version == 1 else [("districts", (fact.stream,))]
+        if fact.type in PIECE_STEPS:
+            return [("pieces", (fact.stream, fact.data["piece_id"])), *stream]
+        return stream
 
     def apply(self, rows: Rows, fact: Fact) -> None:
         d = fact.data
         district = d.get("district")
         first = fact.version == 1
         if fact.type in PIECE_STEPS:
-            award = rows.get("pieces", fact.stream, d["piece_id"])
+            # An award made before this version kept pieces is not there (until a
+            # rebuild): the account's district, as before.
+            award = rows.get("pieces", fact.stream, d["piece_id"]) or rows.get("districts", fact.stream)
             district = award["district"] if award else None
         elif district is not None:
             if first or rows.get("districts", fact.stream) is None:

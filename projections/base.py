@@ -97,6 +97,8 @@ class Projection:
     def create_missing(self, tx: Tx, existing: set[str]) -> list[str]:
         """The tables (with their indexes) a read model made by an earlier version lacks."""
         missing = [table for table, name in self.t.items() if name not in existing]
+        if not missing:
+            return []
         self.create(tx, indexes=False)  # IF NOT EXISTS: only the missing ones are made
         self.create_indexes(tx, only=[table for table in missing if table in self.tables])
         return [self.t[table] for table in missing]

@@ -30,7 +30,7 @@ class LogFeed:
         self.decode = plain_decoder(mapper)
         # A rebuild helper filling one share of a projection skips the others' events
         # before decoding them, unless a whole projection of its group wants them.
-        self.everyones = {topic for p in projector.projections if p.parts == 1 for topic in p.topics}
+        self.whole_topics = {topic for p in projector.projections if p.parts == 1 for topic in p.topics}
         self.shared: dict[str, list[Any]] = {}
         for p in projector.projections:
             if p.parts > 1:
@@ -64,7 +64,7 @@ class LogFeed:
             return [], stop
         deliveries = []
         for position, stream, version, topic, state in page:
-            if topic not in self.everyones and not any(p.owns(stream) for p in self.shared[topic]):
+            if topic not in self.whole_topics and not any(p.owns(stream) for p in self.shared[topic]):
                 continue
             try:
                 deliveries.append(Delivery(from_raw(topic, stream, version, state, self.decode), LOG, position))

@@ -344,7 +344,7 @@ def test_a_month_earned_in_two_districts_audits_each_step_in_its_own_district(st
 def test_a_table_added_by_a_new_version_is_made_and_the_operator_told_to_rebuild(
         store: ReadStore, caplog: pytest.LogCaptureFixture) -> None:
     app, _ = history(SEEDS[0])
-    feed = feed_for(app, store, [cls() for cls in PROJECTIONS.values()])
+    feed_for(app, store, [cls() for cls in PROJECTIONS.values()])  # makes the tables
     with store.transaction() as tx:  # the audit trail as an earlier version made it: no pieces table
         tx.execute("DROP TABLE audit_pieces")
     with caplog.at_level("WARNING"):
