@@ -14,12 +14,14 @@ importable by name. Otherwise the rebuild simply fills in-process.
 
 from __future__ import annotations
 
+import logging
 import os
 import pickle
 import queue
 import subprocess
 import sys
 import threading
+import time
 import traceback
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
@@ -30,6 +32,7 @@ from projections.projector import DEAD_LETTERS, Applied, Projector, create_dead_
 from projections.store import ReadStore
 
 Opener = Callable[[], ReadStore]
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -104,11 +107,13 @@ def fill_in_parallel(app: Any, store: ReadStore, groups: list[list[Share]], stop
 
     merged: set[str] = set()
     shares_left = {share.cls.name: share.parts for group in groups for share in group}
+    started = time.monotonic()
 
     def finished(index: int) -> None:
         # While the other helpers go on: this group's copies are only the parent's work now.
         # A projection's first share lands in empty tables (copied page by page),
         # later shares are added to it; it is indexed once all its shares are in.
+        done = time.monotonic()
         tables = [table for share in groups[index] for table in share.shadow().t.values()]
         store.merge_scratch(f"rebuild-{index}", fill=[t for t in tables if t not in merged],
                             add=[DEAD_LETTERS, *(t for t in tables if t in merged)])
@@ -118,6 +123,9 @@ def fill_in_parallel(app: Any, store: ReadStore, groups: list[list[Share]], stop
                 shares_left[share.cls.name] -= 1
                 if shares_left[share.cls.name] == 0:
                     share.cls(prefix="shadow_").create_indexes(tx)
+        log.info("rebuild helper %s (%s) done after %.1f s; merged and indexed in %.1f s", index,
+                 " ".join(f"{s.cls.name}{f' {s.part + 1}/{s.parts}' if s.parts > 1 else ''}" for s in groups[index]),
+                 done - started, time.monotonic() - done)
 
     try:
         return _gather(reports, len(helpers), progress, finished)
