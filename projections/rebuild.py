@@ -14,7 +14,8 @@ from typing import Any, Callable, Iterator, Sequence
 
 from projections.base import Projection
 from projections.feed import LOG, LogFeed
-from projections.parallel import Filled, fill_in_parallel, groups_of, summary, workers_wanted
+from projections.parallel import (Filled, few_collections, fill_in_parallel, groups_of, summary,
+                                  workers_wanted)
 from projections.projector import Applied, Projector
 from projections.store import ReadStore, Tx
 
@@ -67,7 +68,8 @@ def _fill(app: Any, store: ReadStore, classes: Sequence[type[Projection]], feed:
         filled = fill_in_parallel(app, store, groups, stop, REBUILD_PAGE, progress)
         if filled is not None:
             return filled
-    total = feed.catch_up(stop, progress=progress)
+    with few_collections():
+        total = feed.catch_up(stop, progress=progress)
     with store.transaction() as tx:
         for shadow in feed.projector.projections:
             shadow.create_indexes(tx)
