@@ -39,7 +39,7 @@ PIECE_STEPS = {"SubsidyCapped", "SubsidyReversed"}  # name a piece of their acco
 class Audit(Projection):
     name = "audit"
     weight = 1.9
-    by_stream = True  # steps, districts and links are each written by their own stream's events
+    by_stream = True  # steps, districts, pieces and links are each written by their own stream's events
     handles = (*CLUE_EVENTS, *TASK_EVENTS, *LEDGER_EVENTS, *APPEAL_EVENTS, RateScheduleIssued)
     tables = {
         "steps": Table({"stream_id": TEXT, "version": "BIGINT NOT NULL", "subject_id": TEXT, "kind": TEXT,

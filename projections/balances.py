@@ -22,6 +22,7 @@ BUDGET_COLUMN = {"BudgetAllocated": "allocated", "BudgetCommitted": "committed",
 class Balances(Projection):
     name = "balances"
     weight = 0.25
+    by_stream = True  # an account's, a budget's rows, each by its own stream's events
     handles = (SubsidyAwarded, SubsidyCapped, SubsidyReversed, PayoutSettled, BudgetAllocated, BudgetCommitted,
                BudgetReleased)
     tables = {

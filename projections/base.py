@@ -42,8 +42,9 @@ class Projection:
     # Its share of the time a rebuild takes (seconds for the 50k-event bench log,
     # one process): how a parallel rebuild balances projections across processes.
     weight: ClassVar[float] = 1.0
-    # Every row is written by the events of one stream alone (a trail, not a tally),
-    # so a rebuild may fill it in several processes, each with a share of the streams.
+    # Every row is written by the events of one stream alone (a stream's own state or
+    # trail, not a tally across streams), so a rebuild may fill it in several
+    # processes, each with a share of the streams.
     by_stream: ClassVar[bool] = False
 
     def __init__(self, prefix: str = "", share: tuple[int, int] = (0, 1)) -> None:
@@ -61,8 +62,8 @@ class Projection:
 
     def owns(self, stream: str) -> bool:
         """Whether this copy folds `stream`'s events: all of them, unless it fills one
-        share of a `by_stream` projection (crc32, the same in every process)."""
-        return self.parts == 1 or zlib.crc32(stream.encode()) % self.parts == self.part
+        share of a `by_stream` projection."""
+        return self.parts == 1 or share_of(stream, self.parts) == self.part
 
     def sql(self, text: str) -> str:
         """SQL with `{table}` names filled in for this copy."""
@@ -113,6 +114,17 @@ class Projection:
 
     def apply(self, rows: Rows, fact: Fact) -> None:
         raise NotImplementedError
+
+
+def share_of(stream: str, parts: int) -> int:
+    """Which of `parts` shares a stream belongs to, the same in every process: the
+    last byte of its id, which for a UUID the log reader can test in SQL as well
+    (projections.logread), so a helper reads only its own streams' events; a
+    crc32 of the id if it does not end in hex digits."""
+    try:
+        return int(stream[-2:], 16) % parts
+    except ValueError:
+        return zlib.crc32(stream.encode()) % parts
 
 
 def detail(data: dict[str, Any]) -> dict[str, Any]:

@@ -20,6 +20,7 @@ TEXT, NULLABLE, INT = "TEXT NOT NULL", "TEXT", "INTEGER NOT NULL"
 class Board(Projection):
     name = "board"
     weight = 0.5
+    by_stream = True  # a grid's row by its own events, a task's by its own
     handles = (GridRegistered, GridRetired, TaskPublished, TaskClaimed, ClaimReleased, TaskCompleted,
                CompletionVerified, CompletionRejected, TaskCancelled)
     tables = {

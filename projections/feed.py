@@ -13,7 +13,7 @@ from eventsourcing.persistence import ApplicationRecorder, Mapper
 
 from domain.persistence import OrjsonTranscoder
 from projections.facts import from_raw
-from projections.logread import read_page
+from projections.logread import EVERY, read_page
 from projections.projector import Applied, Delivery, Projector, dead_letter
 
 LOG = "log"
@@ -29,7 +29,10 @@ class LogFeed:
         self.topics = sorted({topic for p in projector.projections for topic in p.topics})
         self.decode = plain_decoder(mapper)
         # A rebuild helper filling one share of a projection skips the others' events
-        # before decoding them, unless a whole projection of its group wants them.
+        # before decoding them, unless a whole projection of its group wants them;
+        # when it fills the same share of every projection, it does not even read them.
+        shares = {(p.part, p.parts) for p in projector.projections}
+        self.share = shares.pop() if len(shares) == 1 else EVERY
         self.whole_topics = {topic for p in projector.projections if p.parts == 1 for topic in p.topics}
         self.shared: dict[str, list[Any]] = {}
         for p in projector.projections:
@@ -44,11 +47,13 @@ class LogFeed:
     def head(self) -> int:
         return self.recorder.max_notification_id() or 0
 
-    def catch_up(self, stop: int | None = None, progress: Callable[[int], None] | None = None) -> Applied:
-        """Apply everything after the stored position, up to `stop` (default: the head now)."""
+    def catch_up(self, stop: int | None = None, progress: Callable[[int], None] | None = None,
+                 after: int | None = None) -> Applied:
+        """Apply everything after `after` (default: the stored position), up to
+        `stop` (default: the head now)."""
         stop = self.head() if stop is None else stop
         total = Applied()
-        position = self.position()
+        position = self.position() if after is None else after
         while position < stop:
             deliveries, position = self.read(position, stop)
             total.add(self.projector.apply(deliveries, read_to=[(LOG, position)]))
@@ -59,7 +64,7 @@ class LogFeed:
     def read(self, after: int, stop: int) -> tuple[list[Delivery], int]:
         """One page of the log after `after`, decoded; returns it and where it ended.
         A notification that cannot be decoded is dead-lettered, never retried forever."""
-        page = read_page(self.recorder, after, stop, self.topics, self.page)
+        page = read_page(self.recorder, after, stop, self.topics, self.page, self.share)
         if not page:
             return [], stop
         deliveries = []

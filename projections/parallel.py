@@ -1,11 +1,13 @@
 """Filling shadow copies in several processes at once.
 
 Folding is Python, so one process uses one core whatever the database could
-take. A rebuild of several projections therefore splits them into groups, and
-each group is filled by a process of its own that reads the log itself (only
-the topics its projections handle) and writes only its own shadow tables. The
-parent then merges what has to be merged and does the catch-up and swap alone,
-as a one-process rebuild does.
+take. A rebuild therefore splits the work into groups, one per core, and each
+group is filled by a process of its own that reads the log itself (only the
+topics its projections handle) and writes only its own shadow tables. Every
+read model we have is written stream by stream, so group i is share i of the
+streams, for every projection; a projection that is not would go whole to one
+group. The parent then merges what has to be merged and does the catch-up and
+swap alone, as a one-process rebuild does.
 
 A helper process must be able to open the event store and the read-model store
 again: files or a server, not memory; and the projection classes must be
@@ -44,10 +46,13 @@ class Filled:
 
 
 def workers_wanted(classes: Sequence[type[Projection]]) -> int:
-    """REBUILD_WORKERS, or one per usable core; never more than projections."""
-    wanted = os.environ.get("REBUILD_WORKERS")
+    """REBUILD_WORKERS, or one per usable core; never more than there are
+    projections to share out, unless one splits by stream."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return max(1, min(int(wanted) if wanted else cores, len(classes)))
+    wanted = int(os.environ.get("REBUILD_WORKERS") or cores)
+    if not any(cls.by_stream for cls in classes):
+        wanted = min(wanted, len(classes))
+    return max(1, wanted)
 
 
 @dataclass(frozen=True)
@@ -67,18 +72,18 @@ class Share:
 
 
 def groups_of(classes: Sequence[type[Projection]], workers: int) -> list[list[Share]]:
-    """Greedy balance by each projection's measured share of a rebuild (`weight`):
-    heaviest first, each into the group with least so far. A projection written
-    stream by stream is split into one share per worker first: the audit trail
-    alone is more than half of a rebuild, so it would otherwise be its critical path."""
-    shares = [Share(cls, part, workers) if cls.by_stream and workers > 1 else Share(cls)
-              for cls in classes for part in range(workers if cls.by_stream else 1)]
-    groups: list[list[Share]] = [[] for _ in range(workers)]
-    loads = [0.0] * workers
-    for share in sorted(shares, key=lambda s: -s.weight):
+    """Helper i fills share i of every projection written stream by stream: the
+    same streams for all of them, so it reads only those streams' events
+    (projections.logread). A projection that is not split goes whole to the
+    helper with least to do so far, heaviest first, by its measured `weight`."""
+    if workers == 1:
+        return [[Share(cls) for cls in sorted(classes, key=lambda c: -c.weight)]]
+    groups = [[Share(cls, part, workers) for cls in classes if cls.by_stream] for part in range(workers)]
+    loads = [sum(share.weight for share in group) for group in groups]
+    for cls in sorted((c for c in classes if not c.by_stream), key=lambda c: -c.weight):
         lightest = loads.index(min(loads))
-        groups[lightest].append(share)
-        loads[lightest] += share.weight
+        groups[lightest].append(Share(cls))
+        loads[lightest] += cls.weight
     return [g for g in groups if g]
 
 
@@ -226,7 +231,9 @@ def _fill(app_class: type, env: dict[str, str], opener: Opener, shares: list[Sha
             shadow.create(tx, indexes=False)
     feed = LogFeed(app.recorder, app.mapper, Projector(store, shadows, fresh=True), page=page)
     with few_collections():
-        total = feed.catch_up(stop, progress=lambda position: say("progress", position))
+        # From the start of the log, not the stored position: in PostgreSQL another
+        # share writes the same positions table, and may have read far already.
+        total = feed.catch_up(stop, progress=lambda position: say("progress", position), after=0)
     store.close()
     app.close()
     say("done", total.applied, summary(total))

@@ -18,6 +18,7 @@ KINDS = {"PointsEarned": ("earned", 1), "PointsRedeemed": ("redeemed", -1), "Poi
 class Points(Projection):
     name = "points"
     weight = 0.15
+    by_stream = True  # a rider's balance is the rider's points stream's alone (one per rider)
     handles = (PointsEarned, PointsRedeemed, PointsExpired)
     tables = {
         "balances": Table({"rider_id": TEXT, "balance": COUNT, "earned": COUNT, "redeemed": COUNT,

@@ -81,8 +81,9 @@ class PostgresStore(ReadStore):
             yield PostgresTx(conn)
 
     def scratch(self, name: str) -> Callable[[], ReadStore] | None:
-        """The same schema: PostgreSQL takes concurrent writers, and each helper
-        writes tables no other one touches, so there is nothing to merge."""
+        """The same schema: PostgreSQL takes concurrent writers, and the helpers'
+        rows never overlap (each fills its own share of the streams), so there is
+        nothing to merge."""
         return partial(PostgresStore, self.conninfo, self.schema, pool_size=1, durable=False)
 
     def merge_scratch(self, name: str, fill: Sequence[str], add: Sequence[str] = ()) -> None:

@@ -25,6 +25,7 @@ TABLE_OF = {"ClueReported": "clues", "ClueAccepted": "clues", "ClueMarkedDuplica
 class Stats(Projection):
     name = "stats"
     weight = 0.8
+    by_stream = True  # a clue's, a task's, an appeal's row, each by its own stream's events
     handles = (ClueReported, ClueAccepted, ClueMarkedDuplicate, TaskPublished, TaskClaimed, CompletionVerified,
                AppealFiled, AppealDecided)
     tables = {

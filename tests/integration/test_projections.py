@@ -271,6 +271,33 @@ def test_a_rebuild_split_across_processes_makes_the_same_read_models_as_one_proc
     assert verify(app, store, named("all")[1:]) == []
 
 
+
+def test_a_helper_fills_its_share_from_the_start_whatever_another_share_has_reached(store: ReadStore) -> None:
+    """In PostgreSQL the shares of a projection fill the same shadow tables, positions
+    included: a helper that starts after another has committed a page must still
+    read the log from its start, not from where that other share has got to."""
+    from projections.base import share_of
+    from projections.parallel import Share, _fill
+
+    app, events = history(SEEDS[0])
+    stop = app.head()
+    shares = [Share(cls, 1, 2) for cls in named("all")]
+    opener = store.scratch("rebuild-1")
+    assert opener is not None
+    other = opener()  # the other share, done already: the log read to its end
+    with other.transaction() as tx:
+        for share in shares:
+            shadow = share.shadow()
+            shadow.create(tx, indexes=False)
+            tx.execute(shadow.sql("INSERT INTO {positions} VALUES ('log', ?)"), (stop,))
+    other.close()
+    said: list[tuple[object, ...]] = []
+    _fill(type(app), app.env, opener, shares, stop, 1000, lambda *message: said.append(message))
+    mine = sum(1 for e in events for cls in named("all")
+               if type(e).__name__ in cls().types and share_of(str(e.originator_id), 2) == 1)
+    assert said[-1][:2] == ("done", mine) and mine > 1000
+
+
 def test_verify_finds_a_tampered_row(store: ReadStore) -> None:
     app, events = history(SEEDS[1])
     feed_for(app, store, [cls() for cls in PROJECTIONS.values()]).catch_up()

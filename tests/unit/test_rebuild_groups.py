@@ -2,24 +2,41 @@
 
 from __future__ import annotations
 
+import uuid
+
 from hypothesis import given
 from hypothesis import strategies as st
 
 from projections.audit import Audit
+from projections.base import share_of
 from projections.catalog import named
-from projections.parallel import groups_of
+from projections.parallel import Share, groups_of, workers_wanted
+from projections.points import Points
+from projections.stats import Stats
 
 
-def test_the_audit_trail_is_split_by_stream_and_every_other_projection_goes_whole() -> None:
+class Tally(Points):
+    """A projection whose rows sum events of many streams: it cannot be split."""
+    by_stream = False
+
+
+def test_helper_i_fills_share_i_of_every_projection() -> None:
     groups = groups_of(named("all"), 2)
-    assert len(groups) == 2
-    shares = [share for group in groups for share in group]
-    assert sorted((s.part, s.parts) for s in shares if s.cls is Audit) == [(0, 2), (1, 2)]
-    assert {s.cls.name for s in shares if s.cls is not Audit} == {"board", "balances", "points", "stats"}
-    assert all(s.parts == 1 for s in shares if s.cls is not Audit)
-    assert [s.cls for s in groups[0]].count(Audit) == 1  # one share in each helper, not both in one
-    loads = [sum(s.weight for s in group) for group in groups]
-    assert max(loads) - min(loads) < max(s.weight for s in shares)
+    assert [sorted((s.cls.name, s.part, s.parts) for s in group) for group in groups] == [
+        sorted((cls.name, part, 2) for cls in named("all")) for part in (0, 1)]
+
+
+def test_a_projection_that_cannot_be_split_goes_whole_to_the_helper_with_least_to_do() -> None:
+    groups = groups_of([Audit, Stats, Tally], 2)
+    assert [Share(Audit, 0, 2), Share(Stats, 0, 2)] == [s for s in groups[0] if s.cls is not Tally]
+    assert [Share(Audit, 1, 2), Share(Stats, 1, 2)] == [s for s in groups[1] if s.cls is not Tally]
+    assert sum(Share(Tally) in group for group in groups) == 1
+
+
+def test_helpers_are_one_per_core_but_no_more_than_whole_projections_to_hand_out(monkeypatch) -> None:
+    monkeypatch.setenv("REBUILD_WORKERS", "4")
+    assert workers_wanted([Audit]) == 4  # split by stream: as many helpers as asked for
+    assert workers_wanted([Tally]) == 1  # one projection that cannot be split: no one to share with
 
 
 def test_one_worker_fills_everything_whole() -> None:
@@ -31,3 +48,9 @@ def test_one_worker_fills_everything_whole() -> None:
 def test_every_stream_belongs_to_exactly_one_share(stream: str, parts: int) -> None:
     owners = [part for part in range(parts) if Audit(share=(part, parts)).owns(stream)]
     assert len(owners) == 1
+
+
+@given(st.uuids(), st.integers(min_value=1, max_value=8))
+def test_a_streams_share_is_what_the_log_queries_compute(stream: uuid.UUID, parts: int) -> None:
+    # PostgreSQL: get_byte(uuid_send(id), 15) % parts; SQLite: the id's last two hex digits.
+    assert share_of(str(stream), parts) == stream.bytes[15] % parts == int(stream.hex[-2:], 16) % parts
