@@ -12,6 +12,7 @@ import orjson
 from eventsourcing.persistence import ApplicationRecorder, Mapper
 
 from domain.persistence import OrjsonTranscoder
+from projections.base import share_of
 from projections.facts import from_raw
 from projections.logread import EVERY, read_page
 from projections.projector import Applied, Delivery, Projector, dead_letter
@@ -68,8 +69,12 @@ class LogFeed:
         if not page:
             return [], stop
         deliveries = []
+        part, parts = self.share
         for position, stream, version, topic, state in page:
-            if topic not in self.whole_topics and not any(p.owns(stream) for p in self.shared[topic]):
+            if parts > 1:
+                if share_of(stream, parts) != part:  # a recorder that could not ask for the share
+                    continue
+            elif topic not in self.whole_topics and not any(p.owns(stream) for p in self.shared[topic]):
                 continue
             try:
                 deliveries.append(Delivery(from_raw(topic, stream, version, state, self.decode), LOG, position))
