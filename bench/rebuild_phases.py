@@ -3,9 +3,10 @@
     python bench/rebuild_phases.py [--events 1000000]
 
 On the same demo log as bench/rebuild.py:
-  alone     the audit trail, then the other four read models, each filled in one
-            process into a scratch store as a helper does (no fsync): seconds, and
-            µs per event folded;
+  alone     all five read models filled in one process, then one helper's work
+            (share 1 of 2 of the streams, of all five) alone on the machine, each
+            into a scratch store as a helper fills it (no fsync): seconds, and µs
+            per event folded;
   timeline  the parallel rebuild of all five: when each helper finished, how long
             the parent then spent merging and indexing, and the total.
 """
@@ -18,6 +19,7 @@ import os
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -25,26 +27,27 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.rebuild import ensure_log, event_env  # noqa: E402
 from domain.service import GridGovernance  # noqa: E402
 from projections.catalog import named  # noqa: E402
-from projections.rebuild import rebuild  # noqa: E402
+from projections.parallel import Share, fill_shares  # noqa: E402
+from projections.rebuild import REBUILD_PAGE, rebuild  # noqa: E402
 from projections.sqlite import SQLiteStore  # noqa: E402
 
 
 def alone(app: GridGovernance, folder: str) -> None:
-    """The audit trail, then the other four: what the two helpers share out."""
-    audit = [cls for cls in named("all") if cls.by_stream]
-    parts = [audit, [cls for cls in named("all") if cls not in audit]]
-    os.environ["REBUILD_WORKERS"] = "1"  # in this process, as a helper fills its group
-    print("| projections (one process, scratch store) | events folded | seconds | µs per event |")
+    """The whole fill in one process, then what each of two helpers does."""
+    print("| filled in one process (scratch store) | events folded | seconds | µs per event |")
     print("|---|---:|---:|---:|")
-    for classes in parts:
-        names = [cls.name for cls in classes]
-        store = SQLiteStore(os.path.join(folder, f"alone-{'-'.join(names)}.sqlite"), durable=False)
+    for part, parts in ((0, 1), (1, 2)):
+        path = os.path.join(folder, f"alone-{part}-{parts}.sqlite")
+        shares = [Share(cls, part, parts) for cls in named("all")]
+        said: list[tuple[object, ...]] = []
         started = time.perf_counter()
-        report = rebuild(app, store, classes)
+        fill_shares(type(app), app.env, partial(SQLiteStore, path, durable=False), shares, app.head(), REBUILD_PAGE,
+              lambda *message: said.append(message))
         seconds = time.perf_counter() - started
-        print(f"| {', '.join(names)} | {report.events:,} | {seconds:.1f} | {seconds / report.events * 1e6:.0f} |")
-        store.close()
-    del os.environ["REBUILD_WORKERS"]
+        kind, folded, *_ = said[-1]
+        assert kind == "done", said[-1]
+        what = "all five, whole" if parts == 1 else f"share {part + 1} of {parts} of all five (one helper's work)"
+        print(f"| {what} | {folded:,} | {seconds:.1f} | {seconds / folded * 1e6:.0f} |")
 
 
 def timeline(app: GridGovernance, folder: str) -> None:

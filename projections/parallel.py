@@ -217,9 +217,11 @@ def _gather(reports: queue.Queue, helpers: int, progress: Callable[[int], None] 
     return filled
 
 
-def _fill(app_class: type, env: dict[str, str], opener: Opener, shares: list[Share], stop: int,
-          page: int, say: Callable[..., None]) -> None:
-    """In a helper process: fill this group's shadow copies from an empty start."""
+def fill_shares(app_class: type, env: dict[str, str], opener: Opener, shares: list[Share], stop: int,
+                page: int, say: Callable[..., None]) -> None:
+    """What a helper process does (benchmarks and tests call it in-process): fill
+    this group's shadow copies from the start of the log up to `stop`, saying
+    ("progress", position) as it goes and ("done", applied, dead letters) at the end."""
     app = app_class(env=env)
     store = opener()
     shadows = [share.shadow() for share in shares]
@@ -254,7 +256,7 @@ def _helper_main() -> None:
         out.flush()
 
     try:
-        _fill(*pickle.load(sys.stdin.buffer), say=say)
+        fill_shares(*pickle.load(sys.stdin.buffer), say=say)
     except BaseException:
         say("failed", traceback.format_exc())
 

@@ -105,6 +105,9 @@ class Projector:
             if projection.parts > 1:
                 mine = [d for d in mine if projection.owns(d.fact.stream)]
             result.add(self.fold(tx, projection, mine))
+        # Last, just before the commit: in PostgreSQL the shares of a rebuild write the
+        # same positions rows, and each holds their lock until it commits.
+        for projection in self.projections:
             self.track_positions(tx, projection, furthest.items())
         return result
 

@@ -277,7 +277,7 @@ def test_a_helper_fills_its_share_from_the_start_whatever_another_share_has_reac
     included: a helper that starts after another has committed a page must still
     read the log from its start, not from where that other share has got to."""
     from projections.base import share_of
-    from projections.parallel import Share, _fill
+    from projections.parallel import Share, fill_shares
 
     app, events = history(SEEDS[0])
     stop = app.head()
@@ -292,7 +292,7 @@ def test_a_helper_fills_its_share_from_the_start_whatever_another_share_has_reac
             tx.execute(shadow.sql("INSERT INTO {positions} VALUES ('log', ?)"), (stop,))
     other.close()
     said: list[tuple[object, ...]] = []
-    _fill(type(app), app.env, opener, shares, stop, 1000, lambda *message: said.append(message))
+    fill_shares(type(app), app.env, opener, shares, stop, 1000, lambda *message: said.append(message))
     mine = sum(1 for e in events for cls in named("all")
                if type(e).__name__ in cls().types and share_of(str(e.originator_id), 2) == 1)
     assert said[-1][:2] == ("done", mine) and mine > 1000
