@@ -228,6 +228,7 @@ def fill_shares(app_class: type, env: dict[str, str], opener: Opener, shares: li
     # The scratch store is a new, empty file, or (PostgreSQL) the parent's, whose
     # shadow tables it made empty just now and which another share may be filling.
     with store.transaction() as tx:
+        store.lock_tables(tx)
         create_dead_letters(tx)
         for shadow in shadows:
             shadow.create(tx, indexes=False)

@@ -21,6 +21,13 @@ def _pg(sql: str) -> str:
     return sql.replace("%", "%%").replace("?::", "%b::").replace("?", "%s")
 
 
+# The API and every consumer make the schema and the read-model tables they need
+# at start, and on an empty database they start together: IF NOT EXISTS does not
+# hold against a concurrent CREATE (a unique violation in pg_namespace or pg_type),
+# so whoever makes them holds this lock, one per schema, until it commits.
+DDL_LOCK = "SELECT pg_advisory_xact_lock(hashtext('gridgov read models ' || %s))"
+
+
 class PostgresTx:
     def __init__(self, conn: psycopg.Connection) -> None:
         self.conn = conn
@@ -58,7 +65,8 @@ class PostgresStore(ReadStore):
         self.schema = schema
         self.conninfo = conninfo
         self.durable = durable
-        with psycopg.connect(conninfo, autocommit=True) as conn:
+        with psycopg.connect(conninfo) as conn, conn.transaction():
+            conn.execute(DDL_LOCK, (schema,))
             conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
         self.pool = ConnectionPool(conninfo, min_size=1, max_size=pool_size, open=True,
                                    kwargs={"options": f"-c search_path={schema}"})
@@ -70,6 +78,9 @@ class PostgresStore(ReadStore):
             dbname=env.get("POSTGRES_DBNAME", "gridgov"), user=env.get("POSTGRES_USER", "gridgov"),
             password=env.get("POSTGRES_PASSWORD", ""), connect_timeout=env.get("POSTGRES_CONNECT_TIMEOUT", "5"))
         return cls(conninfo, env.get("READMODEL_SCHEMA", "readmodels"))
+
+    def lock_tables(self, tx: PostgresTx) -> None:  # type: ignore[override]
+        tx.conn.execute(DDL_LOCK, (self.schema,))
 
     @contextmanager
     def transaction(self) -> Iterator[PostgresTx]:

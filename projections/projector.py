@@ -71,6 +71,7 @@ class Projector:
 
     def create_tables(self) -> None:
         with self.store.transaction() as tx:
+            self.store.lock_tables(tx)
             create_dead_letters(tx)
             existing = self._tables(tx)
             for projection in self.projections:

@@ -39,6 +39,7 @@ def rebuild(app: Any, store: ReadStore, classes: Sequence[type[Projection]],
     shadows = [cls(prefix="shadow_") for cls in classes]
     Projector(store, live).create_tables()
     with store.transaction() as tx:
+        store.lock_tables(tx)
         for shadow in shadows:
             shadow.drop(tx)
             shadow.create(tx, indexes=False)
@@ -113,6 +114,7 @@ def verify(app: Any, store: ReadStore, classes: Sequence[type[Projection]], limi
     fresh = [cls(prefix="verify_") for cls in classes]
     Projector(store, live).create_tables()
     with store.transaction() as tx:
+        store.lock_tables(tx)
         upto = {p.name: dict(tx.fetchall(p.sql("SELECT stream_id, version FROM {streams}"))) for p in live}
         for copy in fresh:
             copy.drop(tx)

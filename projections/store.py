@@ -42,6 +42,10 @@ class ReadStore(ABC):
     @abstractmethod
     def close(self) -> None: ...
 
+    def lock_tables(self, tx: Tx) -> None:
+        """Keep other processes from making or changing tables until `tx` commits
+        (SQLite's write transaction already does)."""
+
     def scratch(self, name: str) -> Callable[[], ReadStore] | None:
         """How another process opens a store to fill tables in (a fresh one: whatever
         an earlier run left under `name` is gone), for `merge_scratch` to bring
