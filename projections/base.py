@@ -29,6 +29,9 @@ TRACKING = {
     "streams": "stream_id TEXT PRIMARY KEY, version BIGINT NOT NULL",
     "positions": "source TEXT PRIMARY KEY, position BIGINT NOT NULL",
 }
+# A key and a number: in SQLite, one B-tree rather than a table and its key's
+# index; each batch upserts a row per stream it touched (3% of a rebuild, measured).
+TRACKING_SQLITE_SUFFIX = " WITHOUT ROWID"
 
 
 class Projection:
@@ -75,8 +78,9 @@ class Projection:
     def create(self, tx: Tx, indexes: bool = True) -> None:
         for table, spec in self.tables.items():
             tx.execute(spec.ddl(self.t[table]))
+        suffix = TRACKING_SQLITE_SUFFIX if tx.dialect == "sqlite" else ""
         for table, columns in TRACKING.items():
-            tx.execute(f"CREATE TABLE IF NOT EXISTS {self.t[table]} ({columns})")
+            tx.execute(f"CREATE TABLE IF NOT EXISTS {self.t[table]} ({columns}){suffix}")
         if indexes:
             self.create_indexes(tx)
 

@@ -29,6 +29,8 @@ DDL_LOCK = "SELECT pg_advisory_xact_lock(hashtext('gridgov read models ' || %s))
 
 
 class PostgresTx:
+    dialect = "postgres"
+
     def __init__(self, conn: psycopg.Connection) -> None:
         self.conn = conn
 

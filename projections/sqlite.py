@@ -13,6 +13,8 @@ from projections.store import ReadStore
 
 
 class SQLiteTx:
+    dialect = "sqlite"
+
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
 

@@ -16,6 +16,8 @@ from typing import Any, Callable, Iterable, Mapping, Protocol, Sequence
 class Tx(Protocol):
     """One read-model transaction."""
 
+    dialect: str  # "sqlite" or "postgres"
+
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any: ...
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None: ...
