@@ -121,14 +121,17 @@ class Projection:
 
 
 def share_of(stream: str, parts: int) -> int:
-    """Which of `parts` shares a stream belongs to, the same in every process: the
-    last byte of its id, which for a UUID the log reader can test in SQL as well
-    (projections.logread), so a helper reads only its own streams' events; a
-    crc32 of the id if it does not end in hex digits."""
-    try:
-        return int(stream[-2:], 16) % parts
-    except ValueError:
-        return zlib.crc32(stream.encode()) % parts
+    """Which of `parts` shares a stream belongs to, the same in every process: a
+    range of the first byte of its id, which for a UUID the log reader can ask
+    for in SQL as well, in key order (projections.logread: `share_range`); a
+    crc32 of the id if it does not start with two hex digits."""
+    head = stream[:2]
+    if len(head) == 2 and head.isascii() and head.isalnum():
+        try:
+            return int(head, 16) * parts // 256
+        except ValueError:
+            pass
+    return zlib.crc32(stream.encode()) % parts
 
 
 def detail(data: dict[str, Any]) -> dict[str, Any]:

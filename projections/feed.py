@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import uuid
 from typing import Any, Callable, Sequence
 
 import orjson
@@ -14,7 +15,7 @@ from eventsourcing.persistence import ApplicationRecorder, Mapper
 from domain.persistence import OrjsonTranscoder
 from projections.base import share_of
 from projections.facts import from_raw
-from projections.logread import EVERY, read_page
+from projections.logread import EVERY, Raw, first_cursor, read_page, read_streams, reads_streams, share_range
 from projections.projector import Applied, Delivery, Projector, dead_letter
 
 LOG = "log"
@@ -62,12 +63,46 @@ class LogFeed:
                 progress(position)
         return total
 
+    def fill(self, stop: int, progress: Callable[[int], None] | None = None) -> Applied:
+        """Fill copies that are empty, from the start of the log up to `stop`.
+
+        When every projection here is written stream by stream, the log is read in
+        stream order (the store's own key) instead, each page ending where a stream
+        does: every row an event touches is then made in the same page, so nothing
+        is looked up in the copy, and rows go in in key order. Otherwise the log is
+        read in order from its start (not from the stored position: in PostgreSQL
+        another share of a rebuild writes the same positions table)."""
+        if not (reads_streams(self.recorder) and all(p.by_stream for p in self.projector.projections)):
+            return self.catch_up(stop, progress, after=0)
+        total = Applied()
+        low, high = (bound.int for bound in share_range(self.share))
+        after = first_cursor(self.share)
+        while True:
+            page = read_streams(self.recorder, after, stop, self.topics, self.page, self.share)
+            if not page:
+                break
+            if len(page) == self.page:
+                page = whole_streams(page)
+            # Only a stream longer than a page goes on into the next one, whose rows then exist.
+            new_streams = page[0][1] != after[0]
+            after = (page[-1][1], page[-1][2])
+            total.add(self.projector.apply(self._decode(page), new_streams=new_streams))
+            if progress:  # how far through the share's ids: they are spread evenly
+                progress(stop * (uuid.UUID(after[0]).int - low) // (high - low))
+        total.add(self.projector.apply([], read_to=[(LOG, stop)]))
+        return total
+
     def read(self, after: int, stop: int) -> tuple[list[Delivery], int]:
-        """One page of the log after `after`, decoded; returns it and where it ended.
-        A notification that cannot be decoded is dead-lettered, never retried forever."""
+        """One page of the log after `after`, decoded; returns it and where it ended."""
         page = read_page(self.recorder, after, stop, self.topics, self.page, self.share)
         if not page:
             return [], stop
+        end = page[-1][0] if len(page) == self.page else stop
+        return self._decode(page), end
+
+    def _decode(self, page: list[Raw]) -> list[Delivery]:
+        """The events of a page that projections here fold, decoded. One that cannot
+        be decoded is dead-lettered, never retried forever."""
         deliveries = []
         part, parts = self.share
         for position, stream, version, topic, state in page:
@@ -81,8 +116,16 @@ class LogFeed:
             except Exception as e:
                 with self.projector.store.transaction() as tx:
                     dead_letter(tx, "*", LOG, position, stream, version, topic, repr(e))
-        end = page[-1][0] if len(page) == self.page else stop
-        return deliveries, end
+        return deliveries
+
+
+def whole_streams(page: list[Raw]) -> list[Raw]:
+    """A page read in stream order without its last stream, which may go on in the
+    next page; unless that stream is all there is."""
+    last, end = page[-1][1], len(page)
+    while end and page[end - 1][1] == last:
+        end -= 1
+    return page[:end] or page
 
 
 def plain_decoder(mapper: Mapper) -> Callable[[bytes], Any]:

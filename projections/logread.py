@@ -8,12 +8,14 @@ columns projections use, with the stream id as text. Any other recorder (the
 in-memory one of some tests) goes through `select_notifications`.
 
 A rebuild helper filling one share of the streams (projections.base.share_of:
-the id's last byte) asks for that share in SQL too, so it neither fetches
-nor skips the other shares' events.
+a range of the id's first byte) asks for that share in SQL too, so it neither
+fetches nor skips the other shares' events. It may also read in stream order
+(`read_streams`), along the store's (stream id, version) key.
 """
 
 from __future__ import annotations
 
+import uuid
 from typing import Any, Sequence
 
 from eventsourcing.persistence import ApplicationRecorder
@@ -22,8 +24,21 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder
 from psycopg.rows import tuple_row
 
 Raw = tuple[int, str, int, str, bytes]  # position, stream id, version, topic, state
-Share = tuple[int, int]  # (part, parts): the streams whose id's last byte % parts == part
+Share = tuple[int, int]  # (part, parts): the streams with share_of(id, parts) == part
 EVERY = (0, 1)
+Cursor = tuple[str, int]  # (stream id, version): the last event read in stream order
+
+
+def share_range(share: Share) -> tuple[uuid.UUID, uuid.UUID]:
+    """The lowest and highest UUID of a share: the first bytes b with b * parts // 256 == part."""
+    part, parts = share
+    low, high = -(-256 * part // parts), -(-256 * (part + 1) // parts)
+    return uuid.UUID(int=low << 120), uuid.UUID(int=(high << 120) - 1)
+
+
+def first_cursor(share: Share) -> Cursor:
+    """Before the first event of a share, in stream order."""
+    return str(share_range(share)[0]), 0
 
 
 def read_page(recorder: ApplicationRecorder, after: int, stop: int, topics: Sequence[str], limit: int,
@@ -32,41 +47,63 @@ def read_page(recorder: ApplicationRecorder, after: int, stop: int, topics: Sequ
     log order; of the streams of `share` only, where the query can say so (the
     caller still checks: other recorders return every stream)."""
     if isinstance(recorder, SQLiteApplicationRecorder):
-        return _sqlite(recorder, after, stop, topics, limit, share)
+        return _sqlite(recorder, "rowid > ?", (after,), "rowid", stop, topics, limit, share, "BETWEEN ? AND ?")
     if isinstance(recorder, PostgresApplicationRecorder):
-        return _postgres(recorder, after, stop, topics, limit, share)
+        return _postgres(recorder, "notification_id > %s", (after,), "notification_id", stop, topics, limit, share,
+                         "BETWEEN %s AND %s")
     return [(n.id, str(n.originator_id), n.originator_version, n.topic, n.state)
             for n in recorder.select_notifications(start=after, limit=limit, stop=stop, topics=topics,
                                                    inclusive_of_start=False)]
 
 
-def _sqlite(recorder: Any, after: int, stop: int, topics: Sequence[str], limit: int, share: Share) -> list[Raw]:
+def reads_streams(recorder: ApplicationRecorder) -> bool:
+    """Whether `read_streams` can read this recorder's log in stream order."""
+    if isinstance(recorder, SQLiteApplicationRecorder):
+        return recorder.datastore.originator_id_type == "uuid"
+    return isinstance(recorder, PostgresApplicationRecorder)
+
+
+def read_streams(recorder: ApplicationRecorder, after: Cursor, stop: int, topics: Sequence[str], limit: int,
+                 share: Share = EVERY) -> list[Raw]:
+    """Up to `limit` notifications up to `stop`, of `topics` and of the streams of
+    `share`, in (stream id, version) order after `after` (see `reads_streams`)."""
+    # The share's lower bound is the first cursor's: saying it again, the query would
+    # walk the index from there for every page (SQLite takes that range, not the cursor's).
+    stream, version = after
+    if isinstance(recorder, SQLiteApplicationRecorder):
+        return _sqlite(recorder, "(originator_id, originator_version) > (?, ?)", (uuid.UUID(stream).hex, version),
+                       "originator_id, originator_version", stop, topics, limit, share, "<= ?")
+    return _postgres(recorder, "(originator_id, originator_version) > (%s::uuid, %s)", (stream, version),
+                     "originator_id, originator_version", stop, topics, limit, share, "<= %s")
+
+
+def _sqlite(recorder: Any, after_sql: str, after: tuple[Any, ...], order: str, stop: int, topics: Sequence[str],
+            limit: int, share: Share, in_share: str) -> list[Raw]:
     uuids = recorder.datastore.originator_id_type == "uuid"
-    # A UUID is kept as 32 hex digits: its last byte is the last two.
-    last_bytes = [f"{byte:02x}" for byte in range(256) if byte % share[1] == share[0]]
-    of_share = f" AND substr(originator_id, -2) IN ({', '.join('?' * len(last_bytes))})" \
-        if uuids and share != EVERY else ""
+    of_share = uuids and share != EVERY
     sql = (f"SELECT rowid, originator_id, originator_version, topic, state FROM {recorder.events_table_name} "
-           f"WHERE rowid > ? AND rowid <= ? AND topic IN ({', '.join('?' * len(topics))}){of_share} "
-           "ORDER BY rowid LIMIT ?")
+           f"WHERE {after_sql} AND rowid <= ? AND topic IN ({', '.join('?' * len(topics))})"
+           f"{f' AND originator_id {in_share}' if of_share else ''} ORDER BY {order} LIMIT ?")
+    # The recorder keeps a UUID as UUID.hex (32 lower-case digits), which sorts as the UUID does.
+    bounds = tuple(bound.hex for bound in share_range(share))[-in_share.count("?"):] if of_share else ()
     with recorder.datastore.transaction(commit=False) as cursor:
-        cursor.execute(sql, (after, stop, *topics, *(last_bytes if of_share else ()), limit))
+        cursor.execute(sql, (*after, stop, *topics, *bounds, limit))
         rows = cursor.fetchall()  # sqlite3.Row unpacks like a tuple
     if not uuids:
         return rows
-    # The recorder keeps a UUID as UUID.hex (32 lower-case digits); as text a stream id is
-    # the hyphenated form str(UUID) and PostgreSQL's uuid::text give. Done here rather
-    # than by string functions in SQL: half the cost.
+    # As text a stream id is the hyphenated form str(UUID) and PostgreSQL's uuid::text
+    # give. Done here rather than by string functions in SQL: half the cost.
     return [(position, f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}" if len(h) == 32 else h, version, topic,
              state) for position, h, version, topic, state in rows]
 
 
-def _postgres(recorder: Any, after: int, stop: int, topics: Sequence[str], limit: int, share: Share) -> list[Raw]:
+def _postgres(recorder: Any, after_sql: str, after: tuple[Any, ...], order: str, stop: int,
+              topics: Sequence[str], limit: int, share: Share, in_share: str) -> list[Raw]:
     sql = (f'SELECT notification_id, originator_id::text, originator_version, topic, state '
            f'FROM "{recorder.datastore.schema}"."{recorder.events_table_name}" '
-           "WHERE notification_id > %s AND notification_id <= %s AND topic = ANY(%s) "
-           "AND get_byte(uuid_send(originator_id), 15) %% %s = %s "
-           "ORDER BY notification_id LIMIT %s")
+           f"WHERE {after_sql} AND notification_id <= %s AND topic = ANY(%s) "
+           f"AND originator_id {in_share} ORDER BY {order} LIMIT %s")
+    bounds = share_range(share)[-in_share.count("%s"):]
     with recorder.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as cursor:
-        cursor.execute(sql, (after, stop, list(topics), share[1], share[0], limit), prepare=True)
+        cursor.execute(sql, (*after, stop, list(topics), *bounds, limit), prepare=True)
         return cursor.fetchall()

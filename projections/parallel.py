@@ -234,9 +234,7 @@ def fill_shares(app_class: type, env: dict[str, str], opener: Opener, shares: li
             shadow.create(tx, indexes=False)
     feed = LogFeed(app.recorder, app.mapper, Projector(store, shadows, fresh=True), page=page)
     with few_collections():
-        # From the start of the log, not the stored position: in PostgreSQL another
-        # share writes the same positions table, and may have read far already.
-        total = feed.catch_up(stop, progress=lambda position: say("progress", position), after=0)
+        total = feed.fill(stop, progress=lambda position: say("progress", position))
     store.close()
     app.close()
     say("done", total.applied, summary(total))

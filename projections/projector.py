@@ -90,13 +90,17 @@ class Projector:
             return {r[0] for r in tx.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")}
         return {r[0] for r in tx.fetchall("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")}
 
-    def apply(self, deliveries: Sequence[Delivery], read_to: Iterable[tuple[str, int]] = ()) -> Applied:
+    def apply(self, deliveries: Sequence[Delivery], read_to: Iterable[tuple[str, int]] = (), *,
+              new_streams: bool = False) -> Applied:
         with self.store.transaction() as tx:
-            return self.apply_in(tx, deliveries, read_to)
+            return self.apply_in(tx, deliveries, read_to, new_streams=new_streams)
 
-    def apply_in(self, tx: Tx, deliveries: Sequence[Delivery], read_to: Iterable[tuple[str, int]] = ()) -> Applied:
+    def apply_in(self, tx: Tx, deliveries: Sequence[Delivery], read_to: Iterable[tuple[str, int]] = (), *,
+                 new_streams: bool = False) -> Applied:
         """Apply a batch; `read_to` says how far sources were read to get it, which
-        may be past its last delivery (the rest was of no interest, or poison)."""
+        may be past its last delivery (the rest was of no interest, or poison).
+        `new_streams`: no earlier batch had events of these streams, so (projections
+        being `by_stream`) no row they touch exists yet, and none is looked up."""
         result = Applied()
         furthest: dict[str, int] = {}
         for source, position in [*((d.source, d.position) for d in deliveries), *read_to]:
@@ -105,7 +109,7 @@ class Projector:
             mine = [d for d in deliveries if d.fact.type in projection.types]
             if projection.parts > 1:
                 mine = [d for d in mine if projection.owns(d.fact.stream)]
-            result.add(self.fold(tx, projection, mine))
+            result.add(self.fold(tx, projection, mine, new_streams))
         # Last, just before the commit: in PostgreSQL the shares of a rebuild write the
         # same positions rows, and each holds their lock until it commits.
         for projection in self.projections:
@@ -122,7 +126,8 @@ class Projector:
 
     # --- inside one transaction -----------------------------------------------------------
 
-    def fold(self, tx: Tx, projection: Projection, deliveries: Sequence[Delivery]) -> Applied:
+    def fold(self, tx: Tx, projection: Projection, deliveries: Sequence[Delivery],
+             new_streams: bool = False) -> Applied:
         """Fold the deliveries a projection handles; drop those it has seen."""
         result = Applied()
         if not deliveries:
@@ -138,7 +143,7 @@ class Projector:
                 new.append(delivery)
         tx.execute("SAVEPOINT batch")
         try:
-            result.add(self._fold_new(tx, projection, new))
+            result.add(self._fold_new(tx, projection, new, new_streams))
             tx.execute("RELEASE SAVEPOINT batch")
         except Exception:
             # The database refused the batch's writes: find the culprit one event at a time.
@@ -147,7 +152,7 @@ class Projector:
             for delivery in new:
                 tx.execute("SAVEPOINT one")
                 try:
-                    result.add(self._fold_new(tx, projection, [delivery]))
+                    result.add(self._fold_new(tx, projection, [delivery], new_streams))
                     tx.execute("RELEASE SAVEPOINT one")
                 except Exception as e:
                     tx.execute("ROLLBACK TO SAVEPOINT one")
@@ -156,7 +161,8 @@ class Projector:
         self._track_versions(tx, projection, {d.fact.stream: d.fact.version for d in new})
         return result
 
-    def _fold_new(self, tx: Tx, projection: Projection, deliveries: Sequence[Delivery]) -> Applied:
+    def _fold_new(self, tx: Tx, projection: Projection, deliveries: Sequence[Delivery],
+                  new_streams: bool = False) -> Applied:
         result = Applied()
         rows = projection.rows()
         wanted = []
@@ -167,7 +173,7 @@ class Projector:
                 foldable.append(delivery)
             except Exception as e:
                 result.dead.append(self._dead(tx, projection, delivery, e))
-        rows.prefetch(tx, wanted, self.store.dialect)
+        rows.prefetch(tx, wanted, self.store.dialect, look=not new_streams)
         for delivery in foldable:
             rows.begin()
             try:

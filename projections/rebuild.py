@@ -70,7 +70,7 @@ def _fill(app: Any, store: ReadStore, classes: Sequence[type[Projection]], feed:
         if filled is not None:
             return filled
     with few_collections():
-        total = feed.catch_up(stop, progress=progress)
+        total = feed.fill(stop, progress=progress)
     with store.transaction() as tx:
         for shadow in feed.projector.projections:
             shadow.create_indexes(tx)

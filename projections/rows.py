@@ -67,11 +67,17 @@ class Rows:
         self._undo: list[tuple[str, Key, Row | None, bool]] | None = None
 
     # --- loading ---------------------------------------------------------------------
-    def prefetch(self, tx: Tx, wanted: Iterable[tuple[str, Key]], dialect: str = "sqlite") -> None:
+    def prefetch(self, tx: Tx, wanted: Iterable[tuple[str, Key]], dialect: str = "sqlite", look: bool = True) -> None:
+        """Load the rows under `wanted` keys; with `look` False, the caller knows none exists."""
         by_table: dict[str, set[Key]] = {}
         for table, key in wanted:
             if key not in self.loaded[table]:
                 by_table.setdefault(table, set()).add(key)
+        if not look:
+            for table, keys in by_table.items():
+                self.loaded[table].update(dict.fromkeys(keys))
+                self.absent[table].update(keys)
+            return
         for table, keys in by_table.items():
             spec = self.tables[table]
             loaded = self.loaded[table]

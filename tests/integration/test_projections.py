@@ -23,7 +23,7 @@ from projections.board import Board
 from projections.balances import balance_as_of, district_budgets, rider_balances
 from projections.board import BoardQuery, board
 from projections.catalog import PROJECTIONS, named
-from projections.feed import feed_for
+from projections.feed import LogFeed, feed_for
 from projections.audit import award_chain
 from projections.points import rider_points
 from projections.facts import from_event
@@ -296,6 +296,24 @@ def test_a_helper_fills_its_share_from_the_start_whatever_another_share_has_reac
     mine = sum(1 for e in events for cls in named("all")
                if type(e).__name__ in cls().types and share_of(str(e.originator_id), 2) == 1)
     assert said[-1][:2] == ("done", mine) and mine > 1000
+
+
+
+@pytest.mark.parametrize("page", [1, 7, 60])
+def test_a_fill_in_stream_order_makes_what_the_log_in_order_makes_wherever_pages_end(
+        store: ReadStore, page: int) -> None:
+    """A fill reads the log stream by stream, a page ending where a stream does, and
+    looks nothing up for a stream it has not met; a stream longer than a page goes
+    on in the next one, whose rows are then looked up (the demo's month accounts
+    run to dozens of events)."""
+    app, _ = history(SEEDS[0])
+    projector = Projector(store, [cls() for cls in PROJECTIONS.values()], fresh=True)
+    projector.create_tables()
+    feed = LogFeed(app.recorder, app.mapper, projector, page=page)
+    reported: list[int] = []
+    feed.fill(app.head(), progress=reported.append)
+    assert dump(store) == projected_in_order(SEEDS[0])
+    assert reported == sorted(reported) and 0 < reported[-1] <= app.head()
 
 
 def test_verify_finds_a_tampered_row(store: ReadStore) -> None:

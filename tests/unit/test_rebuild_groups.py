@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from projections.audit import Audit
 from projections.base import share_of
 from projections.catalog import named
+from projections.logread import share_range
 from projections.parallel import Share, groups_of, workers_wanted
 from projections.points import Points
 from projections.stats import Stats
@@ -51,6 +52,10 @@ def test_every_stream_belongs_to_exactly_one_share(stream: str, parts: int) -> N
 
 
 @given(st.uuids(), st.integers(min_value=1, max_value=8))
-def test_a_streams_share_is_what_the_log_queries_compute(stream: uuid.UUID, parts: int) -> None:
-    # PostgreSQL: get_byte(uuid_send(id), 15) % parts; SQLite: the id's last two hex digits.
-    assert share_of(str(stream), parts) == stream.bytes[15] % parts == int(stream.hex[-2:], 16) % parts
+def test_a_streams_share_is_the_range_the_log_queries_ask_for(stream: uuid.UUID, parts: int) -> None:
+    # Both stores compare ids as the UUIDs' bytes do: PostgreSQL's uuid, SQLite's 32 hex digits.
+    part = share_of(str(stream), parts)
+    low, high = share_range((part, parts))
+    assert low.int <= stream.int <= high.int and low.hex <= stream.hex <= high.hex
+    assert [p for p in range(parts) if share_range((p, parts))[0].int <= stream.int <= share_range((p, parts))[1].int
+            ] == [part]
