@@ -99,7 +99,7 @@ def _sqlite(recorder: Any, after_sql: str, after: tuple[Any, ...], order: str, s
 
 def _postgres(recorder: Any, after_sql: str, after: tuple[Any, ...], order: str, stop: int,
               topics: Sequence[str], limit: int, share: Share, in_share: str) -> list[Raw]:
-    sql = (f'SELECT notification_id, originator_id::text, originator_version, topic, state '
+    sql = (f'SELECT notification_id, originator_id::text AS stream_id, originator_version, topic, state '
            f'FROM "{recorder.datastore.schema}"."{recorder.events_table_name}" '
            f"WHERE {after_sql} AND notification_id <= %s AND topic = ANY(%s) "
            f"AND originator_id {in_share} ORDER BY {order} LIMIT %s")
