@@ -125,13 +125,11 @@ def share_of(stream: str, parts: int) -> int:
     range of the first byte of its id, which for a UUID the log reader can ask
     for in SQL as well, in key order (projections.logread: `share_range`); a
     crc32 of the id if it does not start with two hex digits."""
-    head = stream[:2]
-    if len(head) == 2 and head.isascii() and head.isalnum():
-        try:
-            return int(head, 16) * parts // 256
-        except ValueError:
-            pass
-    return zlib.crc32(stream.encode()) % parts
+    try:
+        byte = int(stream[:2], 16)
+    except ValueError:
+        byte = -1  # not hex ("-1" parses, but is no byte either)
+    return byte * parts // 256 if 0 <= byte < 256 else zlib.crc32(stream.encode()) % parts
 
 
 def detail(data: dict[str, Any]) -> dict[str, Any]:

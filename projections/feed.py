@@ -35,6 +35,7 @@ class LogFeed:
         # when it fills the same share of every projection, it does not even read them.
         shares = {(p.part, p.parts) for p in projector.projections}
         self.share = shares.pop() if len(shares) == 1 else EVERY
+        self.asks_for_share = reads_streams(recorder)  # else the pages hold every stream
         self.whole_topics = {topic for p in projector.projections if p.parts == 1 for topic in p.topics}
         self.shared: dict[str, list[Any]] = {}
         for p in projector.projections:
@@ -72,7 +73,7 @@ class LogFeed:
         is looked up in the copy, and rows go in in key order. Otherwise the log is
         read in order from its start (not from the stored position: in PostgreSQL
         another share of a rebuild writes the same positions table)."""
-        if not (reads_streams(self.recorder) and all(p.by_stream for p in self.projector.projections)):
+        if not (self.asks_for_share and all(p.by_stream for p in self.projector.projections)):
             return self.catch_up(stop, progress, after=0)
         total = Applied()
         low, high = (bound.int for bound in share_range(self.share))
@@ -107,7 +108,7 @@ class LogFeed:
         part, parts = self.share
         for position, stream, version, topic, state in page:
             if parts > 1:
-                if share_of(stream, parts) != part:  # a recorder that could not ask for the share
+                if not self.asks_for_share and share_of(stream, parts) != part:
                     continue
             elif topic not in self.whole_topics and not any(p.owns(stream) for p in self.shared[topic]):
                 continue

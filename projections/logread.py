@@ -57,7 +57,8 @@ def read_page(recorder: ApplicationRecorder, after: int, stop: int, topics: Sequ
 
 
 def reads_streams(recorder: ApplicationRecorder) -> bool:
-    """Whether `read_streams` can read this recorder's log in stream order."""
+    """Whether this recorder's log can be read in stream order (`read_streams`),
+    and by share: a UUID-keyed SQLite recorder, or PostgreSQL's."""
     if isinstance(recorder, SQLiteApplicationRecorder):
         return recorder.datastore.originator_id_type == "uuid"
     return isinstance(recorder, PostgresApplicationRecorder)

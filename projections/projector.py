@@ -105,10 +105,14 @@ class Projector:
         furthest: dict[str, int] = {}
         for source, position in [*((d.source, d.position) for d in deliveries), *read_to]:
             furthest[source] = max(furthest.get(source, 0), position)
+        owned: dict[tuple[int, int], set[str]] = {}  # per share: each stream asked about once
         for projection in self.projections:
             mine = [d for d in deliveries if d.fact.type in projection.types]
             if projection.parts > 1:
-                mine = [d for d in mine if projection.owns(d.fact.stream)]
+                share = (projection.part, projection.parts)
+                if share not in owned:
+                    owned[share] = {s for s in {d.fact.stream for d in deliveries} if projection.owns(s)}
+                mine = [d for d in mine if d.fact.stream in owned[share]]
             result.add(self.fold(tx, projection, mine, new_streams))
         # Last, just before the commit: in PostgreSQL the shares of a rebuild write the
         # same positions rows, and each holds their lock until it commits.
