@@ -7,10 +7,9 @@ does not pay for building and validating a model object per event.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from eventsourcing.persistence import StoredEvent
@@ -21,8 +20,7 @@ from domain.upcasting import upcast
 CHINA = timezone(timedelta(hours=8))
 
 
-@dataclass(frozen=True, slots=True)
-class Fact:
+class Fact(NamedTuple):  # a tuple: made a million times a rebuild, faster than a frozen dataclass
     type: str
     stream: str
     version: int
@@ -89,4 +87,12 @@ def ts(when: datetime) -> str:
 
 
 def china_day(value: str) -> str:
+    """The day in China (UTC+8 all year) of a JSON timestamp."""
+    if value.endswith("Z") and len(value) >= 20:  # UTC: the hour decides the day
+        return _china_day_of_utc_hour(value[:13])
     return datetime.fromisoformat(value).astimezone(CHINA).strftime("%Y-%m-%d")
+
+
+@lru_cache(maxsize=4096)
+def _china_day_of_utc_hour(hour: str) -> str:
+    return datetime.fromisoformat(f"{hour}:00:00+00:00").astimezone(CHINA).strftime("%Y-%m-%d")

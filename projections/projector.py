@@ -17,7 +17,7 @@ import logging
 import traceback
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Iterable, Sequence
+from typing import Iterable, NamedTuple, Sequence
 
 from projections.base import Projection
 from projections.facts import Fact
@@ -29,8 +29,7 @@ log = logging.getLogger(__name__)
 STREAM_COLUMNS = {"stream_id": "TEXT", "version": "BIGINT"}
 
 
-@dataclass(frozen=True, slots=True)
-class Delivery:
+class Delivery(NamedTuple):
     fact: Fact
     source: str  # "log", or "topic/partition" for Kafka
     position: int
