@@ -193,7 +193,7 @@ def main() -> None:
     if "postgres" in kinds:
         from bench.common import POSTGRES, new_schema
 
-        schema, drop = new_schema("bench_api")
+        schema, drop = new_schema("bench_api", "_rm")
         os.environ["BENCH_POSTGRES"] = json.dumps({**POSTGRES, "POSTGRES_SCHEMA": schema,
                                                    "READMODEL_SCHEMA": f"{schema}_rm"})
     servers: dict[str, tuple[subprocess.Popen[bytes], str, dict[str, object] | None]] = {}

@@ -19,14 +19,17 @@ def dsn(env: dict[str, str] = POSTGRES) -> str:
             f"user={env['POSTGRES_USER']} password={env['POSTGRES_PASSWORD']}")
 
 
-def new_schema(prefix: str) -> tuple[str, Callable[[], None]]:
+def new_schema(prefix: str, *companions: str) -> tuple[str, Callable[[], None]]:
+    """A fresh schema, and how to drop it, with the schemas named after it plus each
+    of `companions` (a server's read-model schema, made by the server itself)."""
     schema = f"{prefix}_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(dsn(), autocommit=True) as conn:
         conn.execute(f"CREATE SCHEMA {schema}")
 
     def drop() -> None:
         with psycopg.connect(dsn(), autocommit=True) as conn:
-            conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+            for name in (schema, *(schema + suffix for suffix in companions)):
+                conn.execute(f"DROP SCHEMA IF EXISTS {name} CASCADE")
 
     return schema, drop
 

@@ -91,6 +91,8 @@ class LogFeed:
             if progress:  # how far through the share's ids: they are spread evenly
                 progress(stop * (uuid.UUID(after[0]).int - low) // (high - low))
         total.add(self.projector.apply([], read_to=[(LOG, stop)]))
+        if progress:
+            progress(stop)
         return total
 
     def read(self, after: int, stop: int) -> tuple[list[Delivery], int]:
