@@ -106,5 +106,5 @@ def _postgres(recorder: Any, after_sql: str, after: tuple[Any, ...], order: str,
            f"AND originator_id {in_share} ORDER BY {order} LIMIT %s")
     bounds = share_range(share)[-in_share.count("%s"):]
     with recorder.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as cursor:
-        cursor.execute(sql, (*after, stop, list(topics), *bounds, limit), prepare=True)
+        cursor.execute(sql, (*after, stop, list(topics), *bounds, limit), prepare=True, binary=True)
         return cursor.fetchall()

@@ -161,7 +161,7 @@ class Projector:
                     tx.execute("ROLLBACK TO SAVEPOINT one")
                     tx.execute("RELEASE SAVEPOINT one")
                     result.dead.append(self._dead(tx, projection, delivery, e))
-        self._track_versions(tx, projection, {d.fact.stream: d.fact.version for d in new})
+        self._track_versions(tx, projection, {d.fact.stream: d.fact.version for d in new}, new_streams)
         return result
 
     def _fold_new(self, tx: Tx, projection: Projection, deliveries: Sequence[Delivery],
@@ -205,7 +205,11 @@ class Projector:
             versions.update((stream, int(version)) for stream, version in rows)
         return versions
 
-    def _track_versions(self, tx: Tx, projection: Projection, versions: dict[str, int]) -> None:
+    def _track_versions(self, tx: Tx, projection: Projection, versions: dict[str, int],
+                        new_streams: bool = False) -> None:
+        if new_streams and self.fresh and self.store.dialect == "postgres":
+            tx.copy(projection.t["streams"], STREAM_COLUMNS, list(versions.items()))  # none is there yet
+            return
         write_rows(tx, self.store.dialect, projection.t["streams"], STREAM_COLUMNS, list(versions.items()),
                    "ON CONFLICT (stream_id) DO UPDATE SET version = excluded.version")
 
