@@ -152,10 +152,12 @@ class Projector:
             # The database refused the batch's writes: find the culprit one event at a time.
             tx.execute("ROLLBACK TO SAVEPOINT batch")
             tx.execute("RELEASE SAVEPOINT batch")
+            # Each event's rows are then in the copy, where the one before it wrote
+            # them, not in memory: looked up, even for streams new to this batch.
             for delivery in new:
                 tx.execute("SAVEPOINT one")
                 try:
-                    result.add(self._fold_new(tx, projection, [delivery], new_streams))
+                    result.add(self._fold_new(tx, projection, [delivery]))
                     tx.execute("RELEASE SAVEPOINT one")
                 except Exception as e:
                     tx.execute("ROLLBACK TO SAVEPOINT one")

@@ -25,7 +25,7 @@ from projections.board import BoardQuery, board
 from projections.catalog import PROJECTIONS, named
 from projections.feed import LogFeed, feed_for
 from projections.audit import award_chain
-from projections.points import rider_points
+from projections.points import Points, rider_points
 from projections.facts import from_event
 from projections.projector import Delivery, Projector
 from projections.rebuild import rebuild, verify
@@ -315,6 +315,35 @@ def test_a_fill_in_stream_order_makes_what_the_log_in_order_makes_wherever_pages
     assert dump(store) == projected_in_order(SEEDS[0])
     assert reported == sorted(reported) and reported[-1] == app.head()
 
+
+
+class Unwritable(Points):
+    """Adds a history row the database refuses (a redemption of no kind), so a batch with a
+    redemption is folded again one event at a time. At module level, for helpers."""
+
+    def apply(self, rows, fact):  # type: ignore[no-untyped-def]
+        super().apply(rows, fact)
+        if fact.type == "PointsRedeemed":
+            rows.added["history"][-1]["kind"] = None
+
+
+def test_a_fill_the_database_refuses_part_of_makes_what_the_log_in_order_makes(store: ReadStore) -> None:
+    """Folding one event at a time after a refused batch, each event's rows are where
+    the one before it wrote them: in the copy, not in memory, and must be looked up
+    even for a stream the fill had not met before that batch."""
+    app, events = history(SEEDS[0])
+    redemptions = len([e for e in events if type(e).__name__ == "PointsRedeemed"])
+    reference, cleanup = new_store("sqlite")
+    try:
+        for target, fill in ((reference, False), (store, True)):
+            projector = Projector(target, [Unwritable()], fresh=True)
+            projector.create_tables()
+            feed = LogFeed(app.recorder, app.mapper, projector, page=500)
+            applied = feed.fill(app.head()) if fill else feed.catch_up(app.head(), after=0)
+            assert len(applied.dead) == redemptions > 0
+        assert dump(store, [Unwritable()]) == dump(reference, [Unwritable()])
+    finally:
+        cleanup()
 
 def test_verify_finds_a_tampered_row(store: ReadStore) -> None:
     app, events = history(SEEDS[1])
