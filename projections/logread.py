@@ -47,10 +47,10 @@ def read_page(recorder: ApplicationRecorder, after: int, stop: int, topics: Sequ
     log order; of the streams of `share` only, where the query can say so (the
     caller still checks: other recorders return every stream)."""
     if isinstance(recorder, SQLiteApplicationRecorder):
-        return _sqlite(recorder, "rowid > ?", (after,), "rowid", stop, topics, limit, share, "BETWEEN ? AND ?")
+        return _sqlite(recorder, "rowid > ?", (after,), "rowid", stop, topics, limit, share, from_low=True)
     if isinstance(recorder, PostgresApplicationRecorder):
         return _postgres(recorder, "notification_id > %s", (after,), "notification_id", stop, topics, limit, share,
-                         "BETWEEN %s AND %s")
+                         from_low=True)
     return [(n.id, str(n.originator_id), n.originator_version, n.topic, n.state)
             for n in recorder.select_notifications(start=after, limit=limit, stop=stop, topics=topics,
                                                    inclusive_of_start=False)]
@@ -73,20 +73,27 @@ def read_streams(recorder: ApplicationRecorder, after: Cursor, stop: int, topics
     stream, version = after
     if isinstance(recorder, SQLiteApplicationRecorder):
         return _sqlite(recorder, "(originator_id, originator_version) > (?, ?)", (uuid.UUID(stream).hex, version),
-                       "originator_id, originator_version", stop, topics, limit, share, "<= ?")
+                       "originator_id, originator_version", stop, topics, limit, share, from_low=False)
     return _postgres(recorder, "(originator_id, originator_version) > (%s::uuid, %s)", (stream, version),
-                     "originator_id, originator_version", stop, topics, limit, share, "<= %s")
+                     "originator_id, originator_version", stop, topics, limit, share, from_low=False)
+
+
+def _bounds(share: Share, from_low: bool) -> tuple[uuid.UUID, ...]:
+    """The share's range; in stream order only its top, the cursor being the bottom."""
+    low, high = share_range(share)
+    return (low, high) if from_low else (high,)
 
 
 def _sqlite(recorder: Any, after_sql: str, after: tuple[Any, ...], order: str, stop: int, topics: Sequence[str],
-            limit: int, share: Share, in_share: str) -> list[Raw]:
+            limit: int, share: Share, from_low: bool) -> list[Raw]:
     uuids = recorder.datastore.originator_id_type == "uuid"
     of_share = uuids and share != EVERY
+    in_share = "BETWEEN ? AND ?" if from_low else "<= ?"
     sql = (f"SELECT rowid, originator_id, originator_version, topic, state FROM {recorder.events_table_name} "
            f"WHERE {after_sql} AND rowid <= ? AND topic IN ({', '.join('?' * len(topics))})"
            f"{f' AND originator_id {in_share}' if of_share else ''} ORDER BY {order} LIMIT ?")
     # The recorder keeps a UUID as UUID.hex (32 lower-case digits), which sorts as the UUID does.
-    bounds = tuple(bound.hex for bound in share_range(share))[-in_share.count("?"):] if of_share else ()
+    bounds = tuple(bound.hex for bound in _bounds(share, from_low)) if of_share else ()
     with recorder.datastore.transaction(commit=False) as cursor:
         cursor.execute(sql, (*after, stop, *topics, *bounds, limit))
         rows = cursor.fetchall()  # sqlite3.Row unpacks like a tuple
@@ -99,12 +106,12 @@ def _sqlite(recorder: Any, after_sql: str, after: tuple[Any, ...], order: str, s
 
 
 def _postgres(recorder: Any, after_sql: str, after: tuple[Any, ...], order: str, stop: int,
-              topics: Sequence[str], limit: int, share: Share, in_share: str) -> list[Raw]:
+              topics: Sequence[str], limit: int, share: Share, from_low: bool) -> list[Raw]:
     sql = (f'SELECT notification_id, originator_id::text AS stream_id, originator_version, topic, state '
            f'FROM "{recorder.datastore.schema}"."{recorder.events_table_name}" '
            f"WHERE {after_sql} AND notification_id <= %s AND topic = ANY(%s) "
-           f"AND originator_id {in_share} ORDER BY {order} LIMIT %s")
-    bounds = share_range(share)[-in_share.count("%s"):]
+           f"AND originator_id {'BETWEEN %s AND %s' if from_low else '<= %s'} ORDER BY {order} LIMIT %s")
+    bounds = _bounds(share, from_low)
     with recorder.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as cursor:
         cursor.execute(sql, (*after, stop, list(topics), *bounds, limit), prepare=True, binary=True)
         return cursor.fetchall()

@@ -10,7 +10,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 import psycopg
 from psycopg_pool import ConnectionPool
 
-from projections.store import ReadStore
+from projections.store import ReadStore, Tx
 
 
 @lru_cache(maxsize=1024)
@@ -25,7 +25,7 @@ def _pg(sql: str) -> str:
 # at start, and on an empty database they start together: IF NOT EXISTS does not
 # hold against a concurrent CREATE (a unique violation in pg_namespace or pg_type),
 # so whoever makes them holds this lock, one per schema, until it commits.
-DDL_LOCK = "SELECT pg_advisory_xact_lock(hashtext('gridgov read models ' || %s))"
+DDL_LOCK = "SELECT pg_advisory_xact_lock(hashtext('gridgov read models ' || ?))"
 
 
 class PostgresTx:
@@ -68,7 +68,7 @@ class PostgresStore(ReadStore):
         self.conninfo = conninfo
         self.durable = durable
         with psycopg.connect(conninfo) as conn, conn.transaction():
-            conn.execute(DDL_LOCK, (schema,))
+            conn.execute(_pg(DDL_LOCK), (schema,))
             conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
         self.pool = ConnectionPool(conninfo, min_size=1, max_size=pool_size, open=True,
                                    kwargs={"options": f"-c search_path={schema}"})
@@ -81,8 +81,8 @@ class PostgresStore(ReadStore):
             password=env.get("POSTGRES_PASSWORD", ""), connect_timeout=env.get("POSTGRES_CONNECT_TIMEOUT", "5"))
         return cls(conninfo, env.get("READMODEL_SCHEMA", "readmodels"))
 
-    def lock_tables(self, tx: PostgresTx) -> None:  # type: ignore[override]
-        tx.conn.execute(DDL_LOCK, (self.schema,))
+    def lock_tables(self, tx: Tx) -> None:
+        tx.execute(DDL_LOCK, (self.schema,))
 
     @contextmanager
     def transaction(self) -> Iterator[PostgresTx]:
