@@ -1,6 +1,6 @@
 """Where a SQLite rebuild's time goes, for whoever takes up the rebuild's speed next.
 
-    python bench/rebuild_phases.py [--events 1000000]
+    python bench/rebuild_phases.py [--events 1000000] [--postgres]
 
 On the same demo log as bench/rebuild.py:
   alone     all five read models filled in one process, then one helper's work
@@ -8,7 +8,8 @@ On the same demo log as bench/rebuild.py:
             into a scratch store as a helper fills it (no fsync): seconds, and µs
             per event folded;
   timeline  the parallel rebuild of all five: when each helper finished, how long
-            the parent then spent merging and indexing, and the total.
+            the parent then spent merging and indexing, and the total; with
+            --postgres, the same with the log and the read models in PostgreSQL.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from projections.catalog import named  # noqa: E402
 from projections.parallel import Share, fill_shares  # noqa: E402
 from projections.rebuild import REBUILD_PAGE, rebuild  # noqa: E402
 from projections.sqlite import SQLiteStore  # noqa: E402
+from projections.store import ReadStore  # noqa: E402
 
 
 def alone(app: GridGovernance, folder: str) -> None:
@@ -50,10 +52,9 @@ def alone(app: GridGovernance, folder: str) -> None:
         print(f"| {what} | {folded:,} | {seconds:.1f} | {seconds / folded * 1e6:.0f} |")
 
 
-def timeline(app: GridGovernance, folder: str) -> None:
+def timeline(app: GridGovernance, store: ReadStore) -> None:
     logging.basicConfig(level=logging.WARNING, format="  %(message)s", stream=sys.stdout)
     logging.getLogger("projections.parallel").setLevel(logging.INFO)
-    store = SQLiteStore(os.path.join(folder, "all.sqlite"))
     started = time.perf_counter()
     report = rebuild(app, store, named("all"))
     print(f"  total {time.perf_counter() - started:.1f} s, {report.events:,} events folded "
@@ -61,18 +62,37 @@ def timeline(app: GridGovernance, folder: str) -> None:
     store.close()
 
 
+def postgres_timeline(log: str, events: int, seed: int) -> None:
+    from bench.common import POSTGRES, new_schema
+    from bench.rebuild import ensure_postgres_log
+    from projections.store import open_store
+
+    app = GridGovernance(env=event_env("postgres", log, ensure_postgres_log(log, events, seed)))
+    schema, drop = new_schema("bench_rm")
+    try:
+        print("\ntimeline of a parallel rebuild of all five, PostgreSQL:")
+        timeline(app, open_store({**POSTGRES, "READMODEL_STORE": "postgres", "READMODEL_SCHEMA": schema}))
+    finally:
+        drop()
+        app.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--postgres", action="store_true", help="also the timeline on PostgreSQL")
     args = parser.parse_args()
-    app = GridGovernance(env=event_env("sqlite", ensure_log(args.events, args.seed), None))
+    log = ensure_log(args.events, args.seed)
+    app = GridGovernance(env=event_env("sqlite", log, None))
     with tempfile.TemporaryDirectory() as folder:
         print(f"bench/rebuild_phases.py: SQLite, {app.head():,} events, {os.cpu_count()} cores\n")
         alone(app, folder)
         print("\ntimeline of a parallel rebuild of all five:")
-        timeline(app, folder)
+        timeline(app, SQLiteStore(os.path.join(folder, "all.sqlite")))
     app.close()
+    if args.postgres:
+        postgres_timeline(log, args.events, args.seed)
 
 
 if __name__ == "__main__":
