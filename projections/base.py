@@ -72,8 +72,8 @@ class Projection:
         """SQL with `{table}` names filled in for this copy."""
         return text.format(**self.t)
 
-    def rows(self) -> Rows:
-        return Rows(self.tables, self.t)
+    def rows(self, new: bool = False) -> Rows:
+        return Rows(self.tables, self.t, new)
 
     def create(self, tx: Tx, indexes: bool = True) -> None:
         for table, spec in self.tables.items():

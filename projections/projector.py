@@ -102,16 +102,21 @@ class Projector:
         being `by_stream`) no row they touch exists yet, and none is looked up."""
         result = Applied()
         furthest: dict[str, int] = {}
-        for source, position in [*((d.source, d.position) for d in deliveries), *read_to]:
-            furthest[source] = max(furthest.get(source, 0), position)
-        owned: dict[tuple[int, int], set[str]] = {}  # per share: each stream asked about once
+        for source, position in [*read_to, *((d.source, d.position) for d in deliveries)]:
+            if position > furthest.get(source, 0):
+                furthest[source] = position
+        facts = [d.fact for d in deliveries]
+        streams = {fact.stream for fact in facts}
+        others: dict[tuple[int, int], set[str]] = {}  # per share: the streams not its own, asked once
         for projection in self.projections:
-            mine = [d for d in deliveries if d.fact.type in projection.types]
+            types = projection.types
+            mine = [d for d, fact in zip(deliveries, facts) if fact.type in types]
             if projection.parts > 1:
                 share = (projection.part, projection.parts)
-                if share not in owned:
-                    owned[share] = {s for s in {d.fact.stream for d in deliveries} if projection.owns(s)}
-                mine = [d for d in mine if d.fact.stream in owned[share]]
+                if share not in others:
+                    others[share] = {s for s in streams if not projection.owns(s)}
+                if others[share]:  # none, when the log was read for this share only
+                    mine = [d for d in mine if d.fact.stream not in others[share]]
             result.add(self.fold(tx, projection, mine, new_streams))
         # Last, just before the commit: in PostgreSQL the shares of a rebuild write the
         # same positions rows, and each holds their lock until it commits.
@@ -135,15 +140,18 @@ class Projector:
         result = Applied()
         if not deliveries:
             return result
-        seen = {} if self.fresh else self._versions(tx, projection, {d.fact.stream for d in deliveries})
-        new: list[Delivery] = []
-        for delivery in deliveries:
-            fact = delivery.fact
-            if fact.version <= seen.get(fact.stream, 0):
-                result.duplicates += 1
-            else:
-                seen[fact.stream] = fact.version
-                new.append(delivery)
+        if self.fresh:  # the log, read once into an empty copy: nothing was seen before
+            new = list(deliveries)
+        else:
+            new = []
+            seen = self._versions(tx, projection, {d.fact.stream for d in deliveries})
+            for delivery in deliveries:
+                fact = delivery.fact
+                if fact.version <= seen.get(fact.stream, 0):
+                    result.duplicates += 1
+                else:
+                    seen[fact.stream] = fact.version
+                    new.append(delivery)
         tx.execute("SAVEPOINT batch")
         try:
             result.add(self._fold_new(tx, projection, new, new_streams))
@@ -169,16 +177,18 @@ class Projector:
     def _fold_new(self, tx: Tx, projection: Projection, deliveries: Sequence[Delivery],
                   new_streams: bool = False) -> Applied:
         result = Applied()
-        rows = projection.rows()
-        wanted = []
-        foldable = []
-        for delivery in deliveries:
-            try:
-                wanted += projection.touches(delivery.fact)
-                foldable.append(delivery)
-            except Exception as e:
-                result.dead.append(self._dead(tx, projection, delivery, e))
-        rows.prefetch(tx, wanted, self.store.dialect, look=not new_streams)
+        rows = projection.rows(new=new_streams)
+        foldable: Sequence[Delivery] = deliveries
+        if not new_streams:  # else there is nothing to look up
+            wanted = []
+            foldable = []
+            for delivery in deliveries:
+                try:
+                    wanted += projection.touches(delivery.fact)
+                    foldable.append(delivery)
+                except Exception as e:
+                    result.dead.append(self._dead(tx, projection, delivery, e))
+            rows.prefetch(tx, wanted, self.store.dialect)
         for delivery in foldable:
             rows.begin()
             try:

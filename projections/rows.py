@@ -56,9 +56,12 @@ class Table:
 
 
 class Rows:
-    def __init__(self, tables: dict[str, Table], names: dict[str, str]) -> None:
+    def __init__(self, tables: dict[str, Table], names: dict[str, str], new: bool = False) -> None:
         self.tables = tables
         self.names = names
+        # The batch's streams are new to the copy, so are all their rows: nothing is
+        # looked up, and a row is there only once this batch has put it.
+        self.new = new
         self.loaded: dict[str, dict[Key, Row | None]] = {t: {} for t in tables}
         self.dirty: dict[str, set[Key]] = {t: set() for t in tables}
         self.added: dict[str, list[Row]] = {t: [] for t in tables}
@@ -67,17 +70,12 @@ class Rows:
         self._undo: list[tuple[str, Key, Row | None, bool]] | None = None
 
     # --- loading ---------------------------------------------------------------------
-    def prefetch(self, tx: Tx, wanted: Iterable[tuple[str, Key]], dialect: str = "sqlite", look: bool = True) -> None:
-        """Load the rows under `wanted` keys; with `look` False, the caller knows none exists."""
+    def prefetch(self, tx: Tx, wanted: Iterable[tuple[str, Key]], dialect: str = "sqlite") -> None:
+        """Load the rows under `wanted` keys."""
         by_table: dict[str, set[Key]] = {}
         for table, key in wanted:
             if key not in self.loaded[table]:
                 by_table.setdefault(table, set()).add(key)
-        if not look:
-            for table, keys in by_table.items():
-                self.loaded[table].update(dict.fromkeys(keys))
-                self.absent[table].update(keys)
-            return
         for table, keys in by_table.items():
             spec = self.tables[table]
             loaded = self.loaded[table]
@@ -112,6 +110,8 @@ class Rows:
         try:
             return self.loaded[table][key]
         except KeyError:
+            if self.new:
+                return None
             raise KeyError(f"{table} {key} was not declared in touches()") from None
 
     def put(self, table: str, row: Row) -> None:
@@ -164,7 +164,10 @@ class Rows:
         for table, spec in self.tables.items():
             name, loaded = self.names[table], self.loaded[table]
             changed = sorted(key for key in self.dirty[table] if loaded[key] is not None)
-            if bulk:
+            if bulk and self.new:
+                tx.copy(name, spec.columns, [spec.values_of(loaded[key]) for key in changed])
+                changed = []
+            elif bulk:
                 absent = self.absent[table]
                 tx.copy(name, spec.columns, [spec.values_of(loaded[key]) for key in changed if key in absent])
                 changed = [key for key in changed if key not in absent]
