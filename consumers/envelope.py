@@ -112,4 +112,7 @@ def from_message(headers: list[tuple[str, bytes]] | dict[str, bytes], key: bytes
     subject = event.get_subject()
     if not subject:
         raise PoisonMessage("no subject (stream id)")
-    return Fact(kind[len(TYPE_PREFIX):], subject, version, data)
+    try:
+        return Fact.of(kind[len(TYPE_PREFIX):], subject, version, data)
+    except (TypeError, ValueError, AttributeError) as e:
+        raise PoisonMessage(f"bad timestamp {data['timestamp']!r}: {e}") from None

@@ -25,10 +25,11 @@ class Fact(NamedTuple):  # a tuple: made a million times a rebuild, faster than 
     stream: str
     version: int
     data: dict[str, Any]
+    at: str  # the timestamp as ts_text gives it: worked out once, most projections want it
 
-    @property
-    def at(self) -> str:
-        return ts_text(self.data["timestamp"])
+    @classmethod
+    def of(cls, kind: str, stream: str, version: int, data: dict[str, Any]) -> Fact:
+        return cls(kind, stream, version, data, ts_text(data["timestamp"]))
 
     @property
     def actor(self) -> dict[str, str]:
@@ -61,13 +62,13 @@ def from_raw(topic: str, stream: str, version: int, state: bytes, decode: Any = 
     schema_version = data.pop("_v", 1)
     if schema_version < current:
         data = upcast(kind, data, schema_version, current)
-    return Fact(kind, stream, version, data)
+    return Fact.of(kind, stream, version, data)
 
 
 def from_event(event: Event) -> Fact:
     """A domain event as it would come back from the store (tests, in-process use)."""
     data = event.model_dump(mode="json", exclude={"originator_id", "originator_version"})
-    return Fact(type(event).__name__, str(event.originator_id), event.originator_version, data)
+    return Fact.of(type(event).__name__, str(event.originator_id), event.originator_version, data)
 
 
 def ts_text(value: str) -> str:

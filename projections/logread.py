@@ -100,9 +100,10 @@ def _sqlite(recorder: Any, after_sql: str, after: tuple[Any, ...], order: str, s
     if not uuids:
         return rows
     # As text a stream id is the hyphenated form str(UUID) and PostgreSQL's uuid::text
-    # give. Done here rather than by string functions in SQL: half the cost.
-    return [(position, f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}" if len(h) == 32 else h, version, topic,
-             state) for position, h, version, topic, state in rows]
+    # give. Done here rather than by string functions in SQL: half the cost; and
+    # once per stream of the page (in stream order, a page is a few events per stream).
+    text = {h: f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}" if len(h) == 32 else h for h in {r[1] for r in rows}}
+    return [(position, text[h], version, topic, state) for position, h, version, topic, state in rows]
 
 
 def _postgres(recorder: Any, after_sql: str, after: tuple[Any, ...], order: str, stop: int,

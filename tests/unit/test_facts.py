@@ -26,3 +26,22 @@ def test_timestamps_become_fixed_width_utc_text_that_sorts_like_time(when: datet
     text = ts_text(when.isoformat().replace("+00:00", "Z"))
     assert len(text) == 27 and datetime.fromisoformat(text) == when
     assert ts_text(when.astimezone(CHINA).isoformat()) == text
+
+
+def test_a_kafka_message_whose_timestamp_is_not_a_time_is_poison_not_a_crash() -> None:
+    from consumers.envelope import PoisonMessage, from_message, to_message
+    from projections.facts import Fact
+
+    good = Fact.of("TaskClaimed", "0f6a2d3e-1d2b-4c3a-9e8f-3b2a1c0d9e8f", 2,
+                   {"timestamp": "2026-11-02T01:00:00Z", "meta": {}, "rider_id": "r"})
+    message = to_message(good, 7)
+    assert from_message(message.headers, message.key, message.value) == good
+    # Binary mode: the value is the data alone, which a producer may get wrong.
+    value = message.value.replace(b'"2026-11-02T01:00:00Z"', b'"yesterday"')
+    assert value != message.value
+    try:
+        from_message(message.headers, message.key, value)
+    except PoisonMessage as e:
+        assert "yesterday" in str(e)
+    else:
+        raise AssertionError("a bad timestamp was accepted")
