@@ -31,14 +31,22 @@ class SQLiteTx:
         return self.conn.execute(sql, params).fetchone()
 
 
+# Pages of a new read-model file. A rebuild copies every page of the read models
+# (merged into the WAL, then checkpointed) and indexes them: at 16 KiB that tail took
+# 3.3 s where 4 KiB pages took 4.1 (SQLite's default); a live batch writes a few more
+# bytes per page it changes. A file made before keeps the size it has.
+PAGE_SIZE = 16384
+
+
 class SQLiteStore(ReadStore):
     dialect = "sqlite"
 
-    def __init__(self, path: str, durable: bool = True) -> None:
+    def __init__(self, path: str, durable: bool = True, page_size: int = PAGE_SIZE) -> None:
         if path != ":memory:":
             os.makedirs(os.path.dirname(os.path.abspath(path)) or ".", exist_ok=True)
         self.path = path
         self.durable = durable
+        self.page_size = page_size
         # One connection per thread; SQLite serialises writers itself (WAL lets
         # readers go on meanwhile), and a shared in-memory db needs one connection.
         self._local = threading.local()
@@ -47,6 +55,7 @@ class SQLiteStore(ReadStore):
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+        conn.execute(f"PRAGMA page_size={self.page_size}")  # before WAL: a new file only
         if self.durable:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
@@ -94,7 +103,9 @@ class SQLiteStore(ReadStore):
         if self.path == ":memory:":
             return None
         _remove(self._scratch_path(name))
-        return partial(SQLiteStore, self._scratch_path(name), durable=False)
+        # Pages of the same size, so merging copies them as they are.
+        page_size = self._conn().execute("PRAGMA page_size").fetchone()[0]
+        return partial(SQLiteStore, self._scratch_path(name), durable=False, page_size=page_size)
 
     def merge_scratch(self, name: str, fill: Sequence[str], add: Sequence[str] = ()) -> None:
         path = self._scratch_path(name)
