@@ -32,6 +32,7 @@ APPEAL_EVENTS = (AppealFiled, AppealAssigned, AppealNoted, AppealDecided)
 
 
 TEXT, NULLABLE = "TEXT NOT NULL", "TEXT"
+PIECE_ROWS = "subject_id <> stream_id"
 PIECE_EVENTS = {"SubsidyAwarded", "SubsidyCapped", "SubsidyReversed"}
 PIECE_STEPS = {"SubsidyCapped", "SubsidyReversed"}  # name a piece of their account, not a district
 
@@ -52,7 +53,10 @@ class Audit(Projection):
         "pieces": Table({"stream_id": TEXT, "piece_id": TEXT, "district": TEXT}, key=("stream_id", "piece_id")),
         "links": Table({"task_id": TEXT, "clue_id": TEXT}, key=("task_id",)),
     }
-    indexes = {"steps": ("subject_id", "district, at")}
+    # A step is about its own stream, except an award, cap or reversal (about its piece,
+    # in the account's stream): only those few need an index by subject. Queries by
+    # subject say PIECE_ROWS too, so that SQLite and PostgreSQL use it.
+    indexes = {"steps": (f"subject_id WHERE {PIECE_ROWS}", "district, at")}
 
     def touches(self, fact: Fact) -> list[tuple[str, tuple[Any, ...]]]:
         # A stream's first event can find nothing of its stream: no lookup
@@ -109,8 +113,8 @@ def award_chain(store: ReadStore, piece_id: str, districts: set[str] | None = No
     `districts`, for an auditor scoped to some)."""
     a = Audit()
     cols = ", ".join(STEP_COLUMNS)
-    awards = _steps(store.read(f"SELECT {cols} FROM {a.t['steps']} WHERE subject_id = ? AND kind = 'SubsidyAwarded'",
-                               (piece_id,)))
+    awards = _steps(store.read(f"SELECT {cols} FROM {a.t['steps']} WHERE subject_id = ? AND {PIECE_ROWS} "
+                               "AND kind = 'SubsidyAwarded'", (piece_id,)))
     if not awards:
         return None
     award = awards[0]
@@ -121,8 +125,11 @@ def award_chain(store: ReadStore, piece_id: str, districts: set[str] | None = No
     appeal_id = award["detail"].get("appeal_id")
     subjects = [s for s in (piece_id, clue_id, appeal_id) if s]
     marks = ", ".join("?" * len(subjects))
-    steps = _steps(store.read(f"SELECT {cols} FROM {a.t['steps']} WHERE subject_id IN ({marks}) "
-                              "ORDER BY at, stream_id, version", subjects))
+    # The steps of the task's, the clue's and the appeal's own streams, and of the piece
+    # in its account: by the key's index and the pieces' one.
+    steps = _steps(store.read(f"SELECT {cols} FROM {a.t['steps']} WHERE stream_id IN ({marks}) "
+                              f"OR (subject_id = ? AND {PIECE_ROWS}) ORDER BY at, stream_id, version",
+                              (*subjects, piece_id)))
     payouts = _steps(store.read(f"SELECT {cols} FROM {a.t['steps']} WHERE stream_id = ? AND kind = 'PayoutSettled' "
                                 "AND at >= ? ORDER BY at, version", (award["stream_id"], award["at"])))
     return {"piece_id": piece_id, "clue_id": clue_id, "district": award["district"],

@@ -11,6 +11,7 @@ from collections import defaultdict
 from datetime import timedelta
 from typing import Iterator
 
+import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -133,6 +134,28 @@ def test_sqlite_and_postgres_read_models_answer_alike() -> None:
     finally:
         for _, cleanup in stores:
             cleanup()
+
+
+def test_an_award_chain_is_every_step_of_its_clue_task_appeal_and_piece(store: ReadStore) -> None:
+    # The query goes by two indexes (the steps' key, and pieces by subject); the
+    # reference is a scan of every step, by what each step is about.
+    app, events = history(SEEDS[0])
+    feed_for(app, store, [cls() for cls in PROJECTIONS.values()]).catch_up()
+    columns = ("stream_id", "version", "subject_id", "kind", "district", "actor_id", "actor_role", "at",
+               "correlation_id", "detail")
+    steps = [dict(zip(columns, row)) for row in store.read(f"SELECT {', '.join(columns)} FROM audit_steps")]
+    pieces = {str(e.piece_id) for e in events if isinstance(e, SubsidyAwarded)}
+    assert len(pieces) > 5
+    for piece in sorted(pieces):
+        chain = award_chain(store, piece)
+        assert chain is not None
+        award = next(s for s in steps if s["subject_id"] == piece and s["kind"] == "SubsidyAwarded")
+        about = {piece, chain["clue_id"], orjson.loads(award["detail"]).get("appeal_id")} - {None}
+        wanted = sorted((s for s in steps if s["subject_id"] in about),
+                        key=lambda s: (s["at"], s["stream_id"], s["version"]))
+        assert [(s["stream_id"], s["version"]) for s in chain["steps"]] == \
+            [(s["stream_id"], s["version"]) for s in wanted]
+        assert any(s["kind"] == "SubsidyAwarded" for s in chain["steps"])
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
