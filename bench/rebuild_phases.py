@@ -4,12 +4,12 @@
 
 On the same demo log as bench/rebuild.py:
   alone     all five read models filled in one process, then one helper's work
-            (share 1 of 2 of the streams, of all five) alone on the machine, each
-            into a scratch store as a helper fills it (no fsync): seconds, and µs
-            per event folded;
+            (share 2 of 2 of the streams, of all five) alone on the machine, each
+            into a file of its own as a helper fills the rebuild's (no checkpoints):
+            seconds, and µs per event folded;
   timeline  the parallel rebuild of all five: when each helper finished, how long
-            the parent then spent merging and indexing, and the total; with
-            --postgres, the same with the log and the read models in PostgreSQL.
+            the parent then spent indexing, and the total; with --postgres, the
+            same with the log and the read models in PostgreSQL.
 """
 
 from __future__ import annotations
@@ -36,14 +36,14 @@ from projections.store import ReadStore  # noqa: E402
 
 def alone(app: GridGovernance, folder: str) -> None:
     """The whole fill in one process, then what each of two helpers does."""
-    print("| filled in one process (scratch store) | events folded | seconds | µs per event |")
+    print("| filled in one process | events folded | seconds | µs per event |")
     print("|---|---:|---:|---:|")
     for part, parts in ((0, 1), (1, 2)):
         path = os.path.join(folder, f"alone-{part}-{parts}.sqlite")
         shares = [Share(cls, part, parts) for cls in named("all")]
         said: list[tuple[object, ...]] = []
         started = time.perf_counter()
-        fill_shares(type(app), app.env, partial(SQLiteStore, path, durable=False), shares, app.head(), REBUILD_PAGE,
+        fill_shares(type(app), app.env, partial(SQLiteStore, path, helper=True), shares, app.head(), REBUILD_PAGE,
               lambda *message: said.append(message))
         seconds = time.perf_counter() - started
         kind, folded, *_ = said[-1]

@@ -3,10 +3,11 @@
 Folding is Python, so one process uses one core whatever the database could
 take. A rebuild therefore splits the work into groups, one per core, and each
 group is filled by a process of its own that reads the log itself (only the
-topics its projections handle) and writes only its own shadow tables. Every
-read model we have is written stream by stream, so group i is share i of the
-streams, for every projection; a projection that is not would go whole to one
-group. The parent then merges what has to be merged and does the catch-up and
+topics its projections handle) and writes its rows into the shadow tables of
+the same store. Every read model we have is written stream by stream, so group
+i is share i of the streams, for every projection, and no two helpers write the
+same row; a projection that is not would go whole to one group. The parent
+indexes each projection once all its shares are in, then does the catch-up and
 swap alone, as a one-process rebuild does.
 
 A helper process must be able to open the event store and the read-model store
@@ -32,10 +33,11 @@ from typing import Any, Callable, Iterator, Sequence
 
 from projections.base import Projection
 from projections.feed import LogFeed
-from projections.projector import DEAD_LETTERS, Applied, Projector, create_dead_letters
+from projections.projector import Applied, Projector, create_dead_letters
 from projections.store import ReadStore
 
 Opener = Callable[[], ReadStore]
+CHECKPOINT_EVERY = 1.0  # seconds
 log = logging.getLogger(__name__)
 
 
@@ -105,37 +107,38 @@ def fill_in_parallel(app: Any, store: ReadStore, groups: list[list[Share]], stop
     having done nothing, if helpers could not open the stores or import the
     projections."""
     env = event_store_env(app)
-    openers = [store.scratch(f"rebuild-{index}") for index in range(len(groups))]
-    if env is None or None in openers or not _importable(groups):
+    opener = store.for_helper()
+    if env is None or opener is None or not _importable(groups):
         return None
     reports: queue.Queue[tuple[int, tuple[Any, ...]]] = queue.Queue()
     helpers = [_start(index, (type(app), env, opener, group, stop, page), reports)
-               for index, (group, opener) in enumerate(zip(groups, openers))]
+               for index, group in enumerate(groups)]
 
-    merged: set[str] = set()
     shares_left = {share.cls.name: share.parts for group in groups for share in group}
     started = time.monotonic()
+    tidied = [started]
+
+    def progressed(position: int) -> None:
+        if time.monotonic() - tidied[0] >= CHECKPOINT_EVERY:  # the helpers leave it to us
+            store.checkpoint()
+            tidied[0] = time.monotonic()
+        if progress:
+            progress(position)
 
     def finished(index: int) -> None:
-        # While the other helpers go on: this group's copies are only the parent's work now.
-        # A projection's first share lands in empty tables (copied page by page),
-        # later shares are added to it; it is indexed once all its shares are in.
+        # While the other helpers go on: a projection is indexed once all its shares are in.
         done = time.monotonic()
-        tables = [table for share in groups[index] for table in share.shadow().t.values()]
-        store.merge_scratch(f"rebuild-{index}", fill=[t for t in tables if t not in merged],
-                            add=[DEAD_LETTERS, *(t for t in tables if t in merged)])
-        merged.update(tables)
         with store.transaction() as tx:
             for share in groups[index]:
                 shares_left[share.cls.name] -= 1
                 if shares_left[share.cls.name] == 0:
                     share.cls(prefix="shadow_").create_indexes(tx)
-        log.info("rebuild helper %s (%s) done after %.1f s; merged and indexed in %.1f s", index,
+        log.info("rebuild helper %s (%s) done after %.1f s; indexed in %.1f s", index,
                  " ".join(f"{s.cls.name}{f' {s.part + 1}/{s.parts}' if s.parts > 1 else ''}" for s in groups[index]),
                  done - started, time.monotonic() - done)
 
     try:
-        return _gather(reports, len(helpers), progress, finished)
+        return _gather(reports, len(helpers), progressed, finished)
     finally:
         for helper in helpers:
             if helper.poll() is None:
@@ -225,8 +228,8 @@ def fill_shares(app_class: type, env: dict[str, str], opener: Opener, shares: li
     app = app_class(env=env)
     store = opener()
     shadows = [share.shadow() for share in shares]
-    # The scratch store is a new, empty file, or (PostgreSQL) the parent's, whose
-    # shadow tables it made empty just now and which another share may be filling.
+    # The parent's store, whose shadow tables it made empty just now and which other
+    # helpers are filling too (their shares of the streams).
     with store.transaction() as tx:
         store.lock_tables(tx)
         create_dead_letters(tx)

@@ -93,14 +93,10 @@ class PostgresStore(ReadStore):
                 conn.execute("SET LOCAL synchronous_commit = off")
             yield PostgresTx(conn)
 
-    def scratch(self, name: str) -> Callable[[], ReadStore] | None:
-        """The same schema: PostgreSQL takes concurrent writers, and the helpers'
-        rows never overlap (each fills its own share of the streams), so there is
-        nothing to merge."""
+    def for_helper(self) -> Callable[[], ReadStore] | None:
+        """The same schema: the helpers' rows never overlap (each fills its own share
+        of the streams), and PostgreSQL takes concurrent writers."""
         return partial(PostgresStore, self.conninfo, self.schema, pool_size=1, durable=False)
-
-    def merge_scratch(self, name: str, fill: Sequence[str], add: Sequence[str] = ()) -> None:
-        pass
 
     def tables(self) -> set[str]:
         rows = self.read("SELECT table_name FROM information_schema.tables WHERE table_schema = ?", (self.schema,))

@@ -17,7 +17,7 @@ import logging
 import traceback
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Iterable, NamedTuple, Sequence
+from typing import Any, Iterable, NamedTuple, Sequence
 
 from projections.base import Projection
 from projections.facts import Fact
@@ -91,6 +91,18 @@ class Projector:
 
     def apply(self, deliveries: Sequence[Delivery], read_to: Iterable[tuple[str, int]] = (), *,
               new_streams: bool = False) -> Applied:
+        if new_streams and self.fresh:
+            # Nothing to look up and nothing seen before: fold the batch first, then
+            # write it, so the write lock is held only while writing (the helpers of
+            # a SQLite rebuild share one file, and take turns).
+            pending = Pending(self.store.dialect)
+            result = self.apply_in(pending, deliveries, read_to, new_streams=True)
+            try:
+                with self.store.transaction() as tx:
+                    pending.replay(tx)
+                return result
+            except Exception:  # the database refused a write: again, in the transaction, to find which
+                log.info("a batch of new streams was refused; folding it again to find the culprit")
         with self.store.transaction() as tx:
             return self.apply_in(tx, deliveries, read_to, new_streams=new_streams)
 
@@ -235,3 +247,31 @@ class Projector:
                 "INSERT INTO {positions} VALUES (?, ?) ON CONFLICT (source) DO UPDATE SET position = "
                 "CASE WHEN excluded.position > {positions}.position THEN excluded.position "
                 "ELSE {positions}.position END"), list(furthest.items()))
+
+
+class Pending:
+    """A transaction's writes, kept to be made later (`replay`): for folding a batch
+    that reads nothing from the database before taking its write lock."""
+
+    def __init__(self, dialect: str) -> None:
+        self.dialect = dialect
+        self.writes: list[tuple[str, tuple[Any, ...]]] = []
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self.writes.append(("execute", (sql, params)))
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        self.writes.append(("executemany", (sql, rows)))
+
+    def copy(self, table: str, columns: dict[str, str], rows: Sequence[Sequence[Any]]) -> None:
+        self.writes.append(("copy", (table, columns, rows)))
+
+    def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        raise RuntimeError("a pending transaction cannot read")
+
+    def fetchone(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
+        raise RuntimeError("a pending transaction cannot read")
+
+    def replay(self, tx: Tx) -> None:
+        for method, args in self.writes:
+            getattr(tx, method)(*args)

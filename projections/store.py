@@ -48,15 +48,14 @@ class ReadStore(ABC):
         """Keep other processes from making or changing tables until `tx` commits
         (SQLite's write transaction already does)."""
 
-    def scratch(self, name: str) -> Callable[[], ReadStore] | None:
-        """How another process opens a store to fill tables in (a fresh one: whatever
-        an earlier run left under `name` is gone), for `merge_scratch` to bring
-        here; None if no other process can open one (an in-memory database)."""
+    def for_helper(self) -> Callable[[], ReadStore] | None:
+        """How a rebuild helper process opens this same store, to fill its share of
+        the shadow tables beside other helpers; None if no other process can open it
+        (an in-memory database)."""
         return None
 
-    def merge_scratch(self, name: str, fill: Sequence[str], add: Sequence[str] = ()) -> None:
-        """Bring scratch `name`'s tables here: each of `fill` into its empty
-        namesake; the rows of `add` unless already here. Then drop the scratch."""
+    def checkpoint(self) -> None:
+        """Tidy up after what helpers wrote meanwhile (called now and then while they fill)."""
 
     def read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         with self.transaction() as tx:

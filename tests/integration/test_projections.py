@@ -296,16 +296,16 @@ def test_a_rebuild_split_across_processes_makes_the_same_read_models_as_one_proc
 
 
 def test_a_helper_fills_its_share_from_the_start_whatever_another_share_has_reached(store: ReadStore) -> None:
-    """In PostgreSQL the shares of a projection fill the same shadow tables, positions
-    included: a helper that starts after another has committed a page must still
-    read the log from its start, not from where that other share has got to."""
+    """The shares of a projection fill the same shadow tables, positions included: a
+    helper that starts after another has committed a page must still read the log
+    from its start, not from where that other share has got to."""
     from projections.base import share_of
     from projections.parallel import Share, fill_shares
 
     app, events = history(SEEDS[0])
     stop = app.head()
     shares = [Share(cls, 1, 2) for cls in named("all")]
-    opener = store.scratch("rebuild-1")
+    opener = store.for_helper()
     assert opener is not None
     other = opener()  # the other share, done already: the log read to its end
     with other.transaction() as tx:
