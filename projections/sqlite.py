@@ -91,6 +91,12 @@ class SQLiteStore(ReadStore):
                 raise
             conn.execute("COMMIT")
 
+    def read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """One query, outside any write transaction: a statement reads one snapshot of
+        the WAL, so readers never wait for the writers (rebuild helpers among them)."""
+        with self._shared_lock if self._shared is not None else _nothing():
+            return self._conn().execute(sql, params).fetchall()
+
     # --- rebuild helpers -------------------------------------------------------------------
     # Several processes fill shadow tables in this file at once. Each folds a batch
     # before it takes the write lock (projections.projector: a batch of new streams),

@@ -368,6 +368,34 @@ def test_a_fill_the_database_refuses_part_of_makes_what_the_log_in_order_makes(s
     finally:
         cleanup()
 
+def test_a_reader_does_not_wait_for_a_writer_holding_its_transaction(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # Rebuild helpers write into the same SQLite file as readers read; a reader that
+    # took the write lock would wait for each of their batches (or time out).
+    from projections.sqlite import SQLiteStore
+
+    store = SQLiteStore(str(tmp_path / "rm.sqlite"))
+    with store.transaction() as tx:
+        tx.execute("CREATE TABLE t (x)")
+        tx.execute("INSERT INTO t VALUES (1)")
+    holding, release = threading.Event(), threading.Event()
+
+    def writer() -> None:
+        with store.transaction() as tx:
+            tx.execute("INSERT INTO t VALUES (2)")
+            holding.set()
+            release.wait(30)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        assert holding.wait(10)
+        assert store.read("SELECT x FROM t") == [(1,)]  # the last commit's snapshot
+    finally:
+        release.set()
+        thread.join()
+    assert store.read("SELECT x FROM t ORDER BY x") == [(1,), (2,)]
+
+
 def test_verify_finds_a_tampered_row(store: ReadStore) -> None:
     app, events = history(SEEDS[1])
     feed_for(app, store, [cls() for cls in PROJECTIONS.values()]).catch_up()
