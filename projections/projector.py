@@ -96,13 +96,13 @@ class Projector:
             # write it, so the write lock is held only while writing (the helpers of
             # a SQLite rebuild share one file, and take turns).
             pending = Pending(self.store.dialect)
-            result = self.apply_in(pending, deliveries, read_to, new_streams=True)
             try:
+                result = self.apply_in(pending, deliveries, read_to, new_streams=True)
                 with self.store.transaction() as tx:
                     pending.replay(tx)
                 return result
-            except Exception:  # the database refused a write: again, in the transaction, to find which
-                log.info("a batch of new streams was refused; folding it again to find the culprit")
+            except Exception:  # refused by the database, or a batch to refold: in a transaction
+                log.info("a batch of new streams did not go through as a whole; folding it again to find why")
         with self.store.transaction() as tx:
             return self.apply_in(tx, deliveries, read_to, new_streams=new_streams)
 
@@ -258,6 +258,8 @@ class Pending:
         self.writes: list[tuple[str, tuple[Any, ...]]] = []
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        if sql.startswith("ROLLBACK"):  # a batch to fold again event by event, looking rows up
+            raise RuntimeError("a pending transaction cannot roll back")
         self.writes.append(("execute", (sql, params)))
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
