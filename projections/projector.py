@@ -115,8 +115,7 @@ class Projector:
         result = Applied()
         furthest: dict[str, int] = {}
         for source, position in [*read_to, *((d.source, d.position) for d in deliveries)]:
-            if position > furthest.get(source, 0):
-                furthest[source] = position
+            furthest[source] = max(furthest.get(source, position), position)  # a Kafka offset may be 0
         facts = [d.fact for d in deliveries]
         streams = {fact.stream for fact in facts}
         others: dict[tuple[int, int], set[str]] = {}  # per share: the streams not its own, asked once

@@ -383,6 +383,17 @@ def test_a_fill_the_database_refuses_part_of_makes_what_the_log_in_order_makes(s
         cleanup()
 
 
+def test_a_partition_read_to_offset_zero_is_tracked(store: ReadStore) -> None:
+    # Kafka offsets start at 0: a partition whose only message was applied must say
+    # so, or its consumer lag never comes down to 0 (found by the HTTP-over-Kafka test).
+    app, events = history(SEEDS[0])
+    projector = Projector(store, [Board()])
+    projector.create_tables()
+    first = next(e for e in events if type(e).__name__ == "TaskPublished")
+    projector.apply([Delivery(from_event(first), "gridgov.tasks.v1/3", 0)])
+    assert store.read("SELECT source, position FROM board_positions") == [("gridgov.tasks.v1/3", 0)]
+
+
 def test_a_reader_does_not_wait_for_a_writer_holding_its_transaction(tmp_path) -> None:  # type: ignore[no-untyped-def]
     # Rebuild helpers write into the same SQLite file as readers read; a reader that
     # took the write lock would wait for each of their batches (or time out).
