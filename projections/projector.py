@@ -262,7 +262,7 @@ class Pending:
         self.writes.append(("execute", (sql, params)))
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        self.writes.append(("executemany", (sql, rows)))
+        self.writes.append(("executemany", (sql, list(rows))))
 
     def copy(self, table: str, columns: dict[str, str], rows: Sequence[Sequence[Any]]) -> None:
         self.writes.append(("copy", (table, columns, rows)))
