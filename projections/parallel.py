@@ -17,11 +17,13 @@ importable by name. Otherwise the rebuild simply fills in-process.
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import logging
 import os
 import pickle
 import queue
+import signal
 import subprocess
 import sys
 import threading
@@ -38,6 +40,8 @@ from projections.store import ReadStore
 
 Opener = Callable[[], ReadStore]
 CHECKPOINT_EVERY = 1.0  # seconds
+PARENT = "GRIDGOV_REBUILD_PARENT"  # the rebuilding process's pid, for its helpers
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 log = logging.getLogger(__name__)
 
 
@@ -177,7 +181,7 @@ def _start(index: int, job: tuple[Any, ...], reports: queue.Queue) -> subprocess
     """A fresh interpreter running this module (not multiprocessing, which would
     import the caller's main script again), given its job on stdin; a thread
     passes on what it says on stdout, then ("exited",) when it closes."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(path for path in sys.path if path)}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(path for path in sys.path if path), PARENT: str(os.getpid())}
     helper = subprocess.Popen([sys.executable, "-m", "projections.parallel"], stdin=subprocess.PIPE,
                               stdout=subprocess.PIPE, env=env)
     assert helper.stdin is not None and helper.stdout is not None
@@ -248,7 +252,19 @@ def summary(applied: Applied) -> list[tuple[str, int, str]]:
     return [(name, delivery.position, error.splitlines()[0]) for name, delivery, error in applied.dead]
 
 
+def _die_with_parent() -> None:
+    """A helper whose rebuild was killed stops at once: it writes into the store's
+    shadow tables, which a new rebuild may have made again meanwhile."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: its next progress report finds the pipe broken
+        pass
+    if str(os.getppid()) != os.environ.get(PARENT):  # it was gone before we asked
+        os._exit(1)
+
+
 def _helper_main() -> None:
+    _die_with_parent()
     # Messages go to the real stdout; anything else printing there goes to stderr.
     out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)

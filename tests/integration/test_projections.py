@@ -295,6 +295,67 @@ def test_a_rebuild_split_across_processes_makes_the_same_read_models_as_one_proc
 
 
 
+class Slow(Board):
+    """A board whose fold takes long enough to kill its rebuild in the middle of a page."""
+
+    def apply(self, rows, fact):  # type: ignore[no-untyped-def]
+        time.sleep(0.02)
+        super().apply(rows, fact)
+
+
+KILLED_REBUILD = """
+import pickle, sys
+import projections.rebuild as rebuilding
+from tests.integration.test_projections import Slow
+
+rebuilding.REBUILD_PAGE = 40  # under a second a page, with Slow
+app_class, env, opener = pickle.load(sys.stdin.buffer)
+rebuilding.rebuild(app_class(env=env), opener(), [Slow], progress=lambda position, head: print(position, flush=True))
+"""
+
+
+def test_a_rebuild_killed_mid_fill_leaves_no_helper_writing_and_the_next_rebuild_is_right(
+        store: ReadStore) -> None:
+    """SIGKILL the rebuilding process while its helpers fill: the helpers stop at once
+    (a helper left running would write its next page into the shadow tables, which a
+    new rebuild makes again), the live copy is untouched, and a rebuild then is right."""
+    import os
+    import pickle
+    import signal
+    import subprocess
+    import sys
+    from functools import partial
+
+    from projections.postgres import PostgresStore
+    from projections.sqlite import SQLiteStore
+
+    app, _ = history(SEEDS[0])
+    feed_for(app, store, [Board()]).catch_up()
+    live = dump(store, [Board()])
+    opener = partial(SQLiteStore, store.path) if isinstance(store, SQLiteStore) else \
+        partial(PostgresStore, store.conninfo, store.schema)
+    rebuilding = subprocess.Popen([sys.executable, "-c", KILLED_REBUILD], stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, env={**os.environ, "REBUILD_WORKERS": "2"})
+    assert rebuilding.stdin is not None and rebuilding.stdout is not None
+    pickle.dump((type(app), app.env, opener), rebuilding.stdin)
+    rebuilding.stdin.close()
+    assert rebuilding.stdout.readline().strip().isdigit()  # a first page filled, in helpers
+    rebuilding.send_signal(signal.SIGKILL)
+    rebuilding.wait()
+
+    def filled() -> int:
+        return sum(store.read(f"SELECT COUNT(*) FROM {table}")[0][0] for table in Slow(prefix="shadow_").t.values())
+
+    before = filled()
+    assert before > 0
+    time.sleep(3)  # several pages' time: a helper still running would have written one
+    assert filled() == before
+    assert dump(store, [Board()]) == live
+    rebuild(app, store, [Board])
+    assert dump(store, [Board()]) == live
+    assert verify(app, store, [Board]) == []
+
+
 def test_a_helper_fills_its_share_from_the_start_whatever_another_share_has_reached(store: ReadStore) -> None:
     """The shares of a projection fill the same shadow tables, positions included: a
     helper that starts after another has committed a page must still read the log
