@@ -294,7 +294,6 @@ def test_a_rebuild_split_across_processes_makes_the_same_read_models_as_one_proc
     assert verify(app, store, named("all")[1:]) == []
 
 
-
 class Slow(Board):
     """A board whose fold takes long enough to kill its rebuild in the middle of a page."""
 
@@ -382,7 +381,6 @@ def test_a_helper_fills_its_share_from_the_start_whatever_another_share_has_reac
     assert said[-1][:2] == ("done", mine) and mine > 1000
 
 
-
 @pytest.mark.parametrize("page", [1, 7, 60])
 def test_a_fill_in_stream_order_makes_what_the_log_in_order_makes_wherever_pages_end(
         store: ReadStore, page: int) -> None:
@@ -398,7 +396,6 @@ def test_a_fill_in_stream_order_makes_what_the_log_in_order_makes_wherever_pages
     feed.fill(app.head(), progress=reported.append)
     assert dump(store) == projected_in_order(SEEDS[0])
     assert reported == sorted(reported) and reported[-1] == app.head()
-
 
 
 class Unwritable(Points):
