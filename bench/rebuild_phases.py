@@ -5,8 +5,9 @@
 On the same demo log as bench/rebuild.py:
   alone     all five read models filled in one process, then one helper's work
             (share 2 of 2 of the streams, of all five) alone on the machine, each
-            into a file of its own as a helper fills the rebuild's (no checkpoints):
-            seconds, and µs per event folded;
+            into a file of its own as a helper fills the rebuild's (no checkpoints
+            but the one when it closes, being the file's last connection): seconds,
+            and µs per event folded;
   timeline  the parallel rebuild of all five: when each helper finished, how long
             the parent then spent indexing, and the total; with --postgres, the
             same with the log and the read models in PostgreSQL.

@@ -119,13 +119,13 @@ def fill_in_parallel(app: Any, store: ReadStore, groups: list[list[Share]], stop
                for index, group in enumerate(groups)]
 
     shares_left = {share.cls.name: share.parts for group in groups for share in group}
-    started = time.monotonic()
-    tidied = [started]
+    started = tidied = time.monotonic()
 
     def progressed(position: int) -> None:
-        if time.monotonic() - tidied[0] >= CHECKPOINT_EVERY:  # the helpers leave it to us
+        nonlocal tidied
+        if time.monotonic() - tidied >= CHECKPOINT_EVERY:  # the helpers leave it to us
             store.checkpoint()
-            tidied[0] = time.monotonic()
+            tidied = time.monotonic()
         if progress:
             progress(position)
 
