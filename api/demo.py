@@ -257,11 +257,12 @@ class Demo:
             self.do(c.RedeemPoints(rider_id=rider, item=item, partner=partner, points=5), as_rider(rider))
         self.appeal_story(month)
         for rider in earners[:10]:
-            balance = self.account(rider, month).balance
-            if balance > 0:
-                self.do(c.SettlePayout(rider_id=rider, period=month, batch_id=f"{local_day(self.clock.now())}-日结",
-                                       fen=balance),
-                        self.admins[self.rider_grids[rider][0].district])
+            # Each district settles its own slice of the month, from its own money.
+            for district, tally in sorted(self.account(rider, month).districts.items()):
+                if tally.payable > 0:
+                    self.do(c.SettlePayout(rider_id=rider, period=month, district=district, fen=tally.payable,
+                                           batch_id=f"{local_day(self.clock.now())}-{district}-日结"),
+                            self.admins[district])
 
     def appeal_story(self, month: str) -> None:
         """An award reversed on a hasty audit, appealed, and upheld with its reinstatement."""

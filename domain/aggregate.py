@@ -13,6 +13,7 @@ from typing import Any, Iterable, Self, TypeVar
 from uuid import UUID
 
 from domain.events import Actor, Event, Meta
+from domain.scope import EVERYWHERE, Scope
 
 E = TypeVar("E", bound=Event)
 
@@ -25,6 +26,8 @@ class Context:
     now: datetime
     command_id: UUID
     correlation_id: UUID
+    # How far the caller's token reaches; handlers check it on what they load.
+    scope: Scope = EVERYWHERE
 
     @property
     def meta(self) -> Meta:

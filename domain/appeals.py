@@ -23,7 +23,8 @@ class SubjectKind(StrEnum):
 
 class Subject(Frozen):
     kind: SubjectKind
-    ref: str
+    # For a clue, a task or an award: its id (an award's is its piece's); else free text.
+    ref: str = Field(min_length=1, max_length=200)
     # For an award: the month account it lives in.
     period: str | None = None
 

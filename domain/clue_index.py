@@ -84,11 +84,16 @@ class OpenClueIndex:
         self.by_age: list[tuple[datetime, UUID]] = []  # a heap: the oldest report first
         self._lock = threading.Lock()
 
-    def candidates(self, category: Category, location: Location, at: datetime) -> tuple[UUID, ...]:
+    def candidates(self, category: Category, location: Location, at: datetime,
+                   district: str | None = None) -> tuple[UUID, ...]:
+        """Likely duplicates, nearest first; of `district` only, when named."""
         with self._lock:
             self._catch_up()
             self._forget_before(at - self.policy.window)
-            return likely_duplicates(category, location, at, self.cells.near(category, location), self.policy)
+            near = self.cells.near(category, location)
+            if district is not None:
+                near = [clue for clue in near if clue.district == district]
+            return likely_duplicates(category, location, at, near, self.policy)
 
     def _catch_up(self) -> None:
         while True:
@@ -103,7 +108,7 @@ class OpenClueIndex:
     def _apply(self, event: object) -> None:
         match event:
             case ClueReported():
-                clue = OpenClue(event.originator_id, event.category, event.location, event.timestamp)
+                clue = OpenClue(event.originator_id, event.category, event.location, event.timestamp, event.district)
                 self.open[clue.id] = clue
                 self.cells.add(clue)
                 heapq.heappush(self.by_age, (clue.reported_at, clue.id))

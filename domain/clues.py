@@ -151,6 +151,7 @@ class OpenClue:
     category: Category
     location: Location
     reported_at: datetime
+    district: str = ""
 
 
 @dataclass(frozen=True)

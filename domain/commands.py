@@ -7,22 +7,46 @@ API as request bodies.
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, ValidationError
+from pydantic_core import PydanticCustomError
 
 from domain.appeals import Outcome, Remedy, Subject
 from domain.clues import Category, Location
-from domain.errors import InvalidInput
+from domain.errors import AmountTooLarge, InvalidInput
+from domain.money import MAX_AMOUNT, Amount, PositiveAmount
 from domain.rates import Rate
 from domain.tasks import ReleaseReason
 
-FenField = Annotated[StrictInt, Field(ge=0, description="integer fen (分); floats are refused")]
-Text = Annotated[str, Field(min_length=1, max_length=2000)]
-Name = Annotated[str, Field(min_length=1, max_length=200)]
+MAX_EVIDENCE = 20  # photos and files a report or a completion may point at
+MAX_RATES = 100  # rate codes in one schedule
+
+def _printable(value: str) -> str:
+    """No control characters but tab and newline: a NUL cannot even be stored in
+    PostgreSQL text, and the others are garbage in every page that shows it."""
+    if any(unicodedata.category(ch) == "Cc" and ch not in "\t\n\r" for ch in value):
+        raise PydanticCustomError("control_character", "control characters are not allowed")
+    return value
+
+
+def _visible(value: str) -> str:
+    """Text a person can read: at least one visible character, not only spaces or zero-width marks."""
+    _printable(value)
+    if not any(unicodedata.category(ch)[0] in "LMNPS" for ch in value):
+        raise PydanticCustomError("no_visible_text", "needs at least one visible character")
+    return value
+
+
+Text = Annotated[str, Field(min_length=1, max_length=2000), AfterValidator(_visible)]
+Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_visible)]
+Note = Annotated[str, Field(max_length=2000), AfterValidator(_printable)]
 Period = Annotated[str, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
+EvidenceHashes = Annotated[tuple[Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")], ...],
+                           Field(max_length=MAX_EVIDENCE, description=f"SHA-256 hex digests, at most {MAX_EVIDENCE}")]
 
 
 def _aware(value: datetime) -> datetime:
@@ -34,6 +58,20 @@ def _aware(value: datetime) -> datetime:
 AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
 
 
+def _rates_bounded(rates: dict[str, Rate]) -> dict[str, Rate]:
+    # Rate is also the stored event's shape, which must keep loading whatever
+    # it once held; so the bound is the command's.
+    if any(max(rate.fen, rate.points) > MAX_AMOUNT for rate in rates.values()):
+        raise PydanticCustomError("amount_too_large", "at most {max} in one command", {"max": MAX_AMOUNT})
+    return rates
+
+
+def _remedy_bounded(remedy: Remedy) -> Remedy:
+    if remedy.fen > MAX_AMOUNT:
+        raise PydanticCustomError("amount_too_large", "at most {max} in one command", {"max": MAX_AMOUNT})
+    return remedy
+
+
 class Command(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -42,7 +80,8 @@ class Command(BaseModel):
             super().__init__(**data)
         except ValidationError as e:
             problems = "; ".join(f"{'.'.join(map(str, err['loc'])) or 'body'}: {err['msg']}" for err in e.errors())
-            raise InvalidInput(f"{type(self).__name__}: {problems}", errors=e.errors(include_url=False)) from None
+            refusal = AmountTooLarge if any(err["type"] == "amount_too_large" for err in e.errors()) else InvalidInput
+            raise refusal(f"{type(self).__name__}: {problems}", errors=e.errors(include_url=False)) from None
 
 
 # Grids -------------------------------------------------------------------------
@@ -114,7 +153,7 @@ class ReportClue(Command):
     category: Category
     text: Text
     location: Location
-    evidence_hashes: tuple[Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")], ...] = ()
+    evidence_hashes: EvidenceHashes = ()
 
 
 class AcceptClue(Command):
@@ -158,8 +197,8 @@ class ReleaseClaim(Command):
 class CompleteTask(Command):
     task_id: UUID
     rider_id: UUID
-    evidence_hashes: tuple[Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")], ...] = ()
-    note: Annotated[str, Field(max_length=2000)] = ""
+    evidence_hashes: EvidenceHashes = ()
+    note: Note = ""
 
 
 class VerifyCompletion(Command):
@@ -184,15 +223,15 @@ class ExpireClaim(Command):
 class IssueRateSchedule(Command):
     district: Name
     effective_from: AwareDatetime
-    rates: dict[Name, Rate]
-    cap_day_fen: FenField
-    cap_month_fen: FenField
+    rates: Annotated[dict[Name, Rate], Field(min_length=1, max_length=MAX_RATES), AfterValidator(_rates_bounded)]
+    cap_day_fen: Amount
+    cap_month_fen: Amount
 
 
 class AllocateBudget(Command):
     district: Name
     period: Period
-    fen: Annotated[StrictInt, Field(gt=0)]
+    fen: PositiveAmount
 
 
 class ReverseAward(Command):
@@ -203,22 +242,25 @@ class ReverseAward(Command):
 
 
 class SettlePayout(Command):
+    """Pay out what one district owes a rider for a month (its payable there)."""
+
     rider_id: UUID
     period: Period
+    district: Name
     batch_id: Name
-    fen: Annotated[StrictInt, Field(gt=0)]
+    fen: PositiveAmount
 
 
 class RedeemPoints(Command):
     rider_id: UUID
     item: Name
     partner: Name
-    points: Annotated[StrictInt, Field(gt=0)]
+    points: PositiveAmount
 
 
 class ExpirePoints(Command):
     rider_id: UUID
-    points: Annotated[StrictInt, Field(gt=0)]
+    points: PositiveAmount
     reason: Text
 
 
@@ -243,5 +285,5 @@ class NoteAppeal(Command):
 class DecideAppeal(Command):
     appeal_id: UUID
     outcome: Outcome
-    remedy: Remedy = Remedy()
+    remedy: Annotated[Remedy, AfterValidator(_remedy_bounded)] = Remedy()
     reason: Text

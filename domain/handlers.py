@@ -1,9 +1,13 @@
 """One function per command: load what it touches, apply the rules, say what it made.
 
 Handlers only decide; `GridGovernance.execute` saves, retries on a lost race and
-keeps idempotency keys. Who may give a command is checked here as far as the
-domain knows it (a rider acts as itself, an officer in its own grids); district
-scopes of tokens are the API's business.
+keeps idempotency keys. Who may give a command is decided here, and only here,
+after the aggregates are loaded: the role (`require_role`), a rider acting as
+itself (`require_self_or`), an officer in its own grids (`require_officer_of`),
+and the caller's scope (`ctx.scope`, the districts and grids its token covers)
+on every aggregate the command reads or changes, in the domain's own terms: the
+piece's district for an award, both clues' for a duplicate link, the award's for
+a remedy. The API only authenticates.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from uuid import UUID
 from domain import commands as c
 from domain import errors
 from domain.aggregate import Context
-from domain.appeals import Appeal, Outcome, RemedyKind
+from domain.appeals import Appeal, Outcome, RemedyKind, Subject, SubjectKind
 from domain.clock import local_day, local_month
 from domain.clues import Clue
 from domain.events import Role
@@ -23,13 +27,14 @@ from domain.personal import seal
 from domain.points import PointsAccount
 from domain.rates import Budget, RateSchedule
 from domain.riders import Rider
-from domain.subsidies import SubsidyAccount
+from domain.subsidies import Award, SubsidyAccount
 from domain.tasks import GridTask, ReleaseReason
 
 if TYPE_CHECKING:
     from domain.unit_of_work import UnitOfWork
 
 Result = dict[str, Any]
+MAX_CANDIDATES = 20  # likely duplicates listed on a report, nearest first
 Handler = Callable[["UnitOfWork", Context, Any], Result]
 HANDLERS: dict[type[c.Command], Handler] = {}
 C = TypeVar("C", bound=c.Command)
@@ -59,11 +64,31 @@ def require_self_or(ctx: Context, rider_id: UUID, *roles: Role) -> None:
     require_role(ctx, *roles)
 
 
-def require_officer_of(ctx: Context, grid: Grid) -> None:
+def _own_id(ctx: Context) -> UUID:
+    try:
+        return UUID(ctx.actor.id)
+    except ValueError:
+        raise errors.NotAllowed(f"a rider is known by a UUID, not {ctx.actor.id!r}") from None
+
+
+def require_officer_of(ctx: Context, grid: Grid, what: str = "this grid") -> None:
+    """An officer of the grid (within its token's grids), or an admin of its district."""
     require_role(ctx, Role.GRID_OFFICER, Role.DISTRICT_ADMIN)
+    ctx.scope.require_grid(grid.district, grid.id, what)
     if ctx.actor.role is Role.GRID_OFFICER and not grid.is_officer(ctx.actor.id):
         raise errors.NotAnOfficerOfGrid(f"{ctx.actor.id} is not an officer of grid {grid.name}",
                                         grid_id=str(grid.id))
+
+
+def require_admin_of(ctx: Context, district: str, what: str) -> None:
+    require_role(ctx, Role.DISTRICT_ADMIN)
+    ctx.scope.require_district(district, what)
+
+
+def require_admin_of_rider(ctx: Context, rider: Rider) -> None:
+    """A rider belongs to every district it has been in: an admin of any of them."""
+    require_role(ctx, Role.DISTRICT_ADMIN)
+    ctx.scope.require_any(rider.districts, f"rider {rider.id}")
 
 
 def require_rate_code(uow: UnitOfWork, district: str, rate_code: str) -> None:
@@ -75,7 +100,7 @@ def require_rate_code(uow: UnitOfWork, district: str, rate_code: str) -> None:
 
 @handles(c.RegisterGrid)
 def register_grid(uow: UnitOfWork, ctx: Context, cmd: c.RegisterGrid) -> Result:
-    require_role(ctx, Role.DISTRICT_ADMIN)
+    require_admin_of(ctx, cmd.district, "the new grid")
     grid = uow.new(Grid)
     grid.register(ctx, cmd.district, cmd.street, cmd.community, cmd.name)
     return {"grid_id": str(grid.id)}
@@ -83,22 +108,25 @@ def register_grid(uow: UnitOfWork, ctx: Context, cmd: c.RegisterGrid) -> Result:
 
 @handles(c.AssignOfficer)
 def assign_officer(uow: UnitOfWork, ctx: Context, cmd: c.AssignOfficer) -> Result:
-    require_role(ctx, Role.DISTRICT_ADMIN)
-    uow.get(Grid, cmd.grid_id, errors.GridNotFound).assign_officer(ctx, cmd.officer_id)
+    grid = uow.get(Grid, cmd.grid_id, errors.GridNotFound)
+    require_admin_of(ctx, grid.district, f"grid {grid.name}")
+    grid.assign_officer(ctx, cmd.officer_id)
     return {}
 
 
 @handles(c.RemoveOfficer)
 def remove_officer(uow: UnitOfWork, ctx: Context, cmd: c.RemoveOfficer) -> Result:
-    require_role(ctx, Role.DISTRICT_ADMIN)
-    uow.get(Grid, cmd.grid_id, errors.GridNotFound).remove_officer(ctx, cmd.officer_id)
+    grid = uow.get(Grid, cmd.grid_id, errors.GridNotFound)
+    require_admin_of(ctx, grid.district, f"grid {grid.name}")
+    grid.remove_officer(ctx, cmd.officer_id)
     return {}
 
 
 @handles(c.RetireGrid)
 def retire_grid(uow: UnitOfWork, ctx: Context, cmd: c.RetireGrid) -> Result:
-    require_role(ctx, Role.DISTRICT_ADMIN)
-    uow.get(Grid, cmd.grid_id, errors.GridNotFound).retire(ctx, cmd.reason)
+    grid = uow.get(Grid, cmd.grid_id, errors.GridNotFound)
+    require_admin_of(ctx, grid.district, f"grid {grid.name}")
+    grid.retire(ctx, cmd.reason)
     return {}
 
 
@@ -107,7 +135,7 @@ def retire_grid(uow: UnitOfWork, ctx: Context, cmd: c.RetireGrid) -> Result:
 @handles(c.RegisterRider)
 def register_rider(uow: UnitOfWork, ctx: Context, cmd: c.RegisterRider) -> Result:
     if ctx.actor.role is Role.RIDER:
-        rider_id = cmd.rider_id or UUID(ctx.actor.id)
+        rider_id = cmd.rider_id or _own_id(ctx)
         require_self_or(ctx, rider_id)
     else:
         require_role(ctx, Role.DISTRICT_ADMIN)
@@ -124,42 +152,53 @@ def register_rider(uow: UnitOfWork, ctx: Context, cmd: c.RegisterRider) -> Resul
 def join_grid(uow: UnitOfWork, ctx: Context, cmd: c.JoinGrid) -> Result:
     require_self_or(ctx, cmd.rider_id, Role.DISTRICT_ADMIN)
     rider = uow.get(Rider, cmd.rider_id, errors.RiderNotFound)
-    rider.join(ctx, uow.get(Grid, cmd.grid_id, errors.GridNotFound))
+    grid = uow.get(Grid, cmd.grid_id, errors.GridNotFound)
+    ctx.scope.require_district(grid.district, f"grid {grid.name}")
+    rider.join(ctx, grid)
     return {}
 
 
 @handles(c.LeaveGrid)
 def leave_grid(uow: UnitOfWork, ctx: Context, cmd: c.LeaveGrid) -> Result:
     require_self_or(ctx, cmd.rider_id, Role.DISTRICT_ADMIN)
-    uow.get(Rider, cmd.rider_id, errors.RiderNotFound).leave(ctx, cmd.grid_id)
+    rider = uow.get(Rider, cmd.rider_id, errors.RiderNotFound)
+    grid = uow.get(Grid, cmd.grid_id, errors.GridNotFound)
+    ctx.scope.require_district(grid.district, f"grid {grid.name}")
+    rider.leave(ctx, grid.id)
     return {}
 
 
 @handles(c.CertifySupervisor)
 def certify_supervisor(uow: UnitOfWork, ctx: Context, cmd: c.CertifySupervisor) -> Result:
-    require_role(ctx, Role.DISTRICT_ADMIN)
-    uow.get(Rider, cmd.rider_id, errors.RiderNotFound).certify_supervisor(ctx, cmd.certificate)
+    rider = uow.get(Rider, cmd.rider_id, errors.RiderNotFound)
+    require_admin_of_rider(ctx, rider)
+    rider.certify_supervisor(ctx, cmd.certificate)
     return {}
 
 
 @handles(c.SuspendRider)
 def suspend_rider(uow: UnitOfWork, ctx: Context, cmd: c.SuspendRider) -> Result:
-    require_role(ctx, Role.DISTRICT_ADMIN)
-    uow.get(Rider, cmd.rider_id, errors.RiderNotFound).suspend(ctx, cmd.reason)
+    rider = uow.get(Rider, cmd.rider_id, errors.RiderNotFound)
+    require_admin_of_rider(ctx, rider)
+    rider.suspend(ctx, cmd.reason)
     return {}
 
 
 @handles(c.ReinstateRider)
 def reinstate_rider(uow: UnitOfWork, ctx: Context, cmd: c.ReinstateRider) -> Result:
-    require_role(ctx, Role.DISTRICT_ADMIN)
-    uow.get(Rider, cmd.rider_id, errors.RiderNotFound).reinstate(ctx, cmd.reason)
+    rider = uow.get(Rider, cmd.rider_id, errors.RiderNotFound)
+    require_admin_of_rider(ctx, rider)
+    rider.reinstate(ctx, cmd.reason)
     return {}
 
 
 @handles(c.ErasePersonalData)
 def erase_personal_data(uow: UnitOfWork, ctx: Context, cmd: c.ErasePersonalData) -> Result:
     require_self_or(ctx, cmd.rider_id, Role.DISTRICT_ADMIN)
-    uow.get(Rider, cmd.rider_id, errors.RiderNotFound).erase_personal_data(ctx, cmd.reason)
+    rider = uow.get(Rider, cmd.rider_id, errors.RiderNotFound)
+    if ctx.actor.role is Role.DISTRICT_ADMIN:
+        require_admin_of_rider(ctx, rider)
+    rider.erase_personal_data(ctx, cmd.reason)
     # Shred before the event lands: if the save then fails, the data is gone
     # anyway, which is the safe way round for an erasure.
     uow.app.keys.delete(cmd.rider_id)
@@ -176,7 +215,10 @@ def report_clue(uow: UnitOfWork, ctx: Context, cmd: c.ReportClue) -> Result:
     grid.require_active()
     rider.require_member(grid.id)
     rider.require_active()
-    candidates = uow.app.open_clues.candidates(cmd.category, cmd.location, ctx.now)
+    # Only the grid's own district's clues: an officer may link a duplicate only
+    # inside its district, so a candidate from over the border is no help.
+    candidates = tuple(uow.app.open_clues.candidates(cmd.category, cmd.location, ctx.now,
+                                                     district=grid.district))[:MAX_CANDIDATES]
     clue = uow.new(Clue)
     clue.report(ctx, grid_id=grid.id, district=grid.district, reporter_id=rider.id, category=cmd.category,
                 text=cmd.text, location=cmd.location, evidence_hashes=cmd.evidence_hashes,
@@ -189,7 +231,7 @@ def accept_clue(uow: UnitOfWork, ctx: Context, cmd: c.AcceptClue) -> Result:
     clue = uow.get(Clue, cmd.clue_id, errors.ClueNotFound)
     assert clue.grid_id is not None
     grid = uow.get(Grid, clue.grid_id, errors.GridNotFound)
-    require_officer_of(ctx, grid)
+    require_officer_of(ctx, grid, f"clue {clue.id}")
     grid.require_active()
     require_rate_code(uow, grid.district, cmd.rate_code)
     task = uow.new(GridTask)
@@ -201,10 +243,16 @@ def accept_clue(uow: UnitOfWork, ctx: Context, cmd: c.AcceptClue) -> Result:
 
 @handles(c.MarkDuplicate)
 def mark_duplicate(uow: UnitOfWork, ctx: Context, cmd: c.MarkDuplicate) -> Result:
+    """Both clues change (a link each way), so both are checked: the duplicate as
+    triage in its grid, the original as a clue of the same district."""
     clue = uow.get(Clue, cmd.clue_id, errors.ClueNotFound)
     original = uow.get(Clue, cmd.of_clue_id, errors.ClueNotFound)
     assert clue.grid_id is not None
-    require_officer_of(ctx, uow.get(Grid, clue.grid_id, errors.GridNotFound))
+    require_officer_of(ctx, uow.get(Grid, clue.grid_id, errors.GridNotFound), f"clue {clue.id}")
+    ctx.scope.require_district(original.district, f"clue {original.id}")
+    if original.district != clue.district:
+        raise errors.OutOfScope(f"clue {original.id} is in {original.district}, not {clue.district}: "
+                                "a duplicate link stays inside one district", district=original.district)
     clue.mark_duplicate(ctx, original)
     return {}
 
@@ -213,7 +261,7 @@ def mark_duplicate(uow: UnitOfWork, ctx: Context, cmd: c.MarkDuplicate) -> Resul
 def reject_clue(uow: UnitOfWork, ctx: Context, cmd: c.RejectClue) -> Result:
     clue = uow.get(Clue, cmd.clue_id, errors.ClueNotFound)
     assert clue.grid_id is not None
-    require_officer_of(ctx, uow.get(Grid, clue.grid_id, errors.GridNotFound))
+    require_officer_of(ctx, uow.get(Grid, clue.grid_id, errors.GridNotFound), f"clue {clue.id}")
     clue.reject(ctx, cmd.reason)
     return {}
 
@@ -325,7 +373,7 @@ def expire_claim(uow: UnitOfWork, ctx: Context, cmd: c.ExpireClaim) -> Result:
 
 @handles(c.IssueRateSchedule)
 def issue_rate_schedule(uow: UnitOfWork, ctx: Context, cmd: c.IssueRateSchedule) -> Result:
-    require_role(ctx, Role.DISTRICT_ADMIN)
+    require_admin_of(ctx, cmd.district, "the rate schedule")
     schedule = uow.get(RateSchedule, RateSchedule.id_for(cmd.district))
     version = schedule.issue(ctx, cmd.district, cmd.effective_from, cmd.rates, cmd.cap_day_fen, cmd.cap_month_fen)
     return {"version": version}
@@ -333,7 +381,7 @@ def issue_rate_schedule(uow: UnitOfWork, ctx: Context, cmd: c.IssueRateSchedule)
 
 @handles(c.AllocateBudget)
 def allocate_budget(uow: UnitOfWork, ctx: Context, cmd: c.AllocateBudget) -> Result:
-    require_role(ctx, Role.DISTRICT_ADMIN)
+    require_admin_of(ctx, cmd.district, "the budget")
     budget = uow.get(Budget, Budget.id_for(cmd.district, cmd.period))
     budget.allocate(ctx, cmd.district, cmd.period, cmd.fen)
     return {"allocated_fen": budget.allocated, "remaining_fen": budget.remaining}
@@ -349,8 +397,11 @@ def _account(uow: UnitOfWork, rider_id: UUID, period: str) -> SubsidyAccount:
 
 @handles(c.ReverseAward)
 def reverse_award(uow: UnitOfWork, ctx: Context, cmd: c.ReverseAward) -> Result:
+    """Scope is the piece's district: the month may hold pieces of several."""
     require_role(ctx, Role.DISTRICT_ADMIN)
-    award = _account(uow, cmd.rider_id, cmd.period).reverse(ctx, cmd.piece_id, cmd.reason)
+    account = _account(uow, cmd.rider_id, cmd.period)
+    ctx.scope.require_district(account.award_for(cmd.piece_id).district, f"piece {cmd.piece_id}")
+    award = account.reverse(ctx, cmd.piece_id, cmd.reason)
     if award.fen:
         uow.get(Budget, Budget.id_for(award.district, cmd.period)).release(ctx, award.district, cmd.period,
                                                                           cmd.piece_id, award.fen)
@@ -359,15 +410,18 @@ def reverse_award(uow: UnitOfWork, ctx: Context, cmd: c.ReverseAward) -> Result:
 
 @handles(c.SettlePayout)
 def settle_payout(uow: UnitOfWork, ctx: Context, cmd: c.SettlePayout) -> Result:
-    require_role(ctx, Role.DISTRICT_ADMIN)
+    """Settles one district's payable of the month, out of that district's money."""
+    require_admin_of(ctx, cmd.district, "the payout")
     account = _account(uow, cmd.rider_id, cmd.period)
-    account.settle(ctx, cmd.batch_id, cmd.fen)
-    return {"balance_fen": account.balance}
+    account.settle(ctx, cmd.batch_id, cmd.district, cmd.fen)
+    return {"district": cmd.district, "payable_fen": account.payable_in(cmd.district)}
 
 
 @handles(c.RedeemPoints)
 def redeem_points(uow: UnitOfWork, ctx: Context, cmd: c.RedeemPoints) -> Result:
     require_self_or(ctx, cmd.rider_id, Role.DISTRICT_ADMIN)
+    if ctx.actor.role is Role.DISTRICT_ADMIN:
+        require_admin_of_rider(ctx, uow.get(Rider, cmd.rider_id, errors.RiderNotFound))
     points = uow.get(PointsAccount, PointsAccount.id_for(cmd.rider_id))
     points.redeem(ctx, cmd.rider_id, cmd.item, cmd.partner, cmd.points)
     return {"balance": points.balance}
@@ -375,7 +429,7 @@ def redeem_points(uow: UnitOfWork, ctx: Context, cmd: c.RedeemPoints) -> Result:
 
 @handles(c.ExpirePoints)
 def expire_points(uow: UnitOfWork, ctx: Context, cmd: c.ExpirePoints) -> Result:
-    require_role(ctx, Role.DISTRICT_ADMIN)
+    require_admin_of_rider(ctx, uow.get(Rider, cmd.rider_id, errors.RiderNotFound))
     points = uow.get(PointsAccount, PointsAccount.id_for(cmd.rider_id))
     points.expire(ctx, cmd.rider_id, cmd.points, cmd.reason)
     return {"balance": points.balance}
@@ -385,26 +439,50 @@ def expire_points(uow: UnitOfWork, ctx: Context, cmd: c.ExpirePoints) -> Result:
 
 @handles(c.FileAppeal)
 def file_appeal(uow: UnitOfWork, ctx: Context, cmd: c.FileAppeal) -> Result:
+    """An appeal about an award is filed in the award's district: that district
+    decides it, and its budget pays any reinstatement."""
     require_self_or(ctx, cmd.rider_id)
     rider = uow.get(Rider, cmd.rider_id, errors.RiderNotFound)
     if cmd.district not in rider.districts:
         raise errors.NotAMember(f"rider {rider.id} has never been in a grid of {cmd.district}",
                                 district=cmd.district)
+    if cmd.subject.kind is SubjectKind.AWARD:
+        award = _appealed_award(uow, rider.id, cmd.subject)
+        if award.district != cmd.district:
+            raise errors.InvalidInput(f"the award for piece {award.piece_id} is {award.district}'s: file the "
+                                      f"appeal in {award.district}", district=award.district)
     appeal = uow.new(Appeal)
     appeal.file(ctx, rider.id, cmd.district, cmd.subject, cmd.text)
     return {"appeal_id": str(appeal.id)}
 
 
+def _appealed_award(uow: UnitOfWork, rider_id: UUID, subject: Subject) -> Award:
+    try:
+        piece_id = UUID(subject.ref)
+    except ValueError:
+        raise errors.InvalidInput(f"an appeal about an award names its piece's id, not {subject.ref!r}",
+                                  ref=subject.ref) from None
+    if subject.period is None:
+        raise errors.InvalidInput("an appeal about an award names its period (YYYY-MM)")
+    return _account(uow, rider_id, subject.period).award_for(piece_id)
+
+
+def _appeal(uow: UnitOfWork, ctx: Context, appeal_id: UUID) -> Appeal:
+    appeal = uow.get(Appeal, appeal_id, errors.AppealNotFound)
+    ctx.scope.require_district(appeal.district, f"appeal {appeal.id}")
+    return appeal
+
+
 @handles(c.AssignAppeal)
 def assign_appeal(uow: UnitOfWork, ctx: Context, cmd: c.AssignAppeal) -> Result:
     require_role(ctx, Role.DISTRICT_ADMIN)
-    uow.get(Appeal, cmd.appeal_id, errors.AppealNotFound).assign(ctx, cmd.assignee_id)
+    _appeal(uow, ctx, cmd.appeal_id).assign(ctx, cmd.assignee_id)
     return {}
 
 
 @handles(c.NoteAppeal)
 def note_appeal(uow: UnitOfWork, ctx: Context, cmd: c.NoteAppeal) -> Result:
-    appeal = uow.get(Appeal, cmd.appeal_id, errors.AppealNotFound)
+    appeal = _appeal(uow, ctx, cmd.appeal_id)
     if ctx.actor.id != appeal.assignee:
         require_role(ctx, Role.DISTRICT_ADMIN)
     appeal.note(ctx, cmd.text)
@@ -414,24 +492,28 @@ def note_appeal(uow: UnitOfWork, ctx: Context, cmd: c.NoteAppeal) -> Result:
 @handles(c.DecideAppeal)
 def decide_appeal(uow: UnitOfWork, ctx: Context, cmd: c.DecideAppeal) -> Result:
     """An upheld appeal's remedy is new events in the same transaction as the
-    decision: an award in the current month, never an edit of the old one."""
+    decision: an award in the current month, never an edit of the old one.
+
+    A reinstatement is the award's district's money (its budget pays, its slice
+    of the month holds it) and is marked on the award's own account, which is
+    what lets it happen once; compensation is the appeal's district's."""
     require_role(ctx, Role.DISTRICT_ADMIN)
-    appeal = uow.get(Appeal, cmd.appeal_id, errors.AppealNotFound)
+    appeal = _appeal(uow, ctx, cmd.appeal_id)
     appeal.decide(ctx, cmd.outcome, cmd.remedy, cmd.reason)
     if cmd.outcome is not Outcome.UPHELD or cmd.remedy.kind is RemedyKind.NONE:
         return {"remedy_fen": 0}
     assert appeal.rider_id is not None and appeal.subject is not None
-    amount = cmd.remedy.fen
-    if cmd.remedy.kind is RemedyKind.REINSTATE_AWARD:
-        assert appeal.subject.period is not None
-        award = _account(uow, appeal.rider_id, appeal.subject.period).award_for(UUID(appeal.subject.ref))
-        if not award.reversed:
-            raise errors.InvalidInput("that award was never reversed; there is nothing to reinstate")
-        amount = award.fen
     period, day = local_month(ctx.now), local_day(ctx.now)
+    amount, district = cmd.remedy.fen, appeal.district
+    if cmd.remedy.kind is RemedyKind.REINSTATE_AWARD:
+        award = _appealed_award(uow, appeal.rider_id, appeal.subject)
+        ctx.scope.require_district(award.district, f"piece {award.piece_id}")
+        assert appeal.subject.period is not None
+        _account(uow, appeal.rider_id, appeal.subject.period).reinstate(ctx, award.piece_id, appeal.id, period)
+        amount, district = award.fen, award.district
     uow.get(SubsidyAccount, SubsidyAccount.id_for(appeal.rider_id, period)).award_remedy(
-        ctx, rider_id=appeal.rider_id, district=appeal.district, period=period, day=day, appeal_id=appeal.id,
+        ctx, rider_id=appeal.rider_id, district=district, period=period, day=day, appeal_id=appeal.id,
         amount=amount)
-    uow.get(Budget, Budget.id_for(appeal.district, period)).commit(
-        ctx, appeal.district, period, piece_id=appeal.id, rider_id=appeal.rider_id, amount=amount, remedy=True)
-    return {"remedy_fen": amount, "period": period}
+    uow.get(Budget, Budget.id_for(district, period)).commit(
+        ctx, district, period, piece_id=appeal.id, rider_id=appeal.rider_id, amount=amount, remedy=True)
+    return {"remedy_fen": amount, "period": period, "district": district}

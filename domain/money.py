@@ -1,12 +1,43 @@
-"""Money is an integer number of fen (分). Floats never touch it."""
+"""Money is an integer number of fen (分). Floats never touch it.
+
+Bounds: one command moves at most MAX_AMOUNT fen (10^12, ten billion yuan),
+and no total the ledger keeps may leave a signed 64-bit integer, which is what
+both read-model stores hold (BIGINT). Both are checked where the money enters,
+so a read model can never be handed a number it cannot store.
+"""
 
 from __future__ import annotations
 
-from typing import TypeAlias
+from typing import Annotated, TypeAlias
 
-from domain.errors import InvalidAmount
+from pydantic import AfterValidator, Field, StrictInt
+from pydantic_core import PydanticCustomError
+
+from domain.errors import AmountTooLarge, InvalidAmount
 
 Fen: TypeAlias = int
+
+MAX_AMOUNT: Fen = 10**12
+MAX_TOTAL: Fen = 2**63 - 1
+
+
+def _bounded(value: int) -> int:
+    if value > MAX_AMOUNT:
+        raise PydanticCustomError("amount_too_large", "at most {max} in one command", {"max": MAX_AMOUNT})
+    return value
+
+
+_LIMIT = {"maximum": MAX_AMOUNT}
+# Fen or points in a command: whole, non-negative (or positive), at most MAX_AMOUNT.
+Amount = Annotated[StrictInt, Field(ge=0, json_schema_extra=_LIMIT), AfterValidator(_bounded)]
+PositiveAmount = Annotated[StrictInt, Field(gt=0, json_schema_extra=_LIMIT), AfterValidator(_bounded)]
+
+
+def add(total: int, amount: int, *, what: str) -> int:
+    """`total + amount`, refused if the sum would leave int64."""
+    if total + amount > MAX_TOTAL:
+        raise AmountTooLarge(f"{what} would exceed {MAX_TOTAL} with {amount} more", total=total, amount=amount)
+    return total + amount
 
 
 def fen(value: object, *, what: str = "amount", allow_zero: bool = True) -> Fen:

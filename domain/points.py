@@ -10,6 +10,7 @@ from domain import errors
 from domain.aggregate import Aggregate, Context
 from domain.events import Event
 from domain.ids import derived_id
+from domain.money import add
 
 
 class PointsEarned(Event):
@@ -43,6 +44,7 @@ class PointsAccount(Aggregate):
 
     def earn(self, ctx: Context, rider_id: UUID, piece_id: UUID, points: int) -> None:
         if points > 0 and piece_id not in self.pieces:
+            add(self.balance, points, what="the rider's points")
             self._trigger(ctx, PointsEarned, rider_id=rider_id, piece_id=piece_id, points=points)
 
     def redeem(self, ctx: Context, rider_id: UUID, item: str, partner: str, points: int) -> None:

@@ -11,7 +11,7 @@ from domain import errors
 from domain.aggregate import Aggregate, Context
 from domain.events import Event, Frozen
 from domain.ids import derived_id
-from domain.money import Fen
+from domain.money import Fen, add
 
 
 class Rate(Frozen):
@@ -111,10 +111,12 @@ class Budget(Aggregate):
         return self.allocated - self.committed + self.released
 
     def allocate(self, ctx: Context, district: str, period: str, amount: Fen) -> None:
+        add(self.allocated, amount, what=f"the budget of {district} for {period}")
         self._trigger(ctx, BudgetAllocated, district=district, period=period, fen=amount)
 
     def commit(self, ctx: Context, district: str, period: str, piece_id: UUID, rider_id: UUID, amount: Fen,
                remedy: bool = False) -> None:
+        add(self.committed, amount, what=f"what {district} committed for {period}")
         self._trigger(ctx, BudgetCommitted, district=district, period=period, piece_id=piece_id, rider_id=rider_id,
                       fen=amount, remedy=remedy)
 

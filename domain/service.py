@@ -38,6 +38,7 @@ from domain.ids import IdFactory, derived_id, random_ids
 from domain.persistence import OrjsonTranscoder, PydanticMapper
 from domain.personal import KeyStore, unseal
 from domain.riders import Rider
+from domain.scope import EVERYWHERE, Scope
 from domain.unit_of_work import UnitOfWork
 
 MAX_ATTEMPTS = 10
@@ -99,26 +100,30 @@ class GridGovernance(Application):
     # --- commands ----------------------------------------------------------------
 
     def execute(self, command: Command, actor: Actor, *, idempotency_key: str | None = None,
-                correlation_id: UUID | None = None) -> Outcome:
+                correlation_id: UUID | None = None, scope: Scope = EVERYWHERE) -> Outcome:
+        """`scope`: the districts and grids the caller's token covers (the API
+        passes it; the engine's own callers reach everywhere)."""
         with self._writers:
-            return self._execute(command, actor, idempotency_key, correlation_id)
+            return self._execute(command, actor, idempotency_key, correlation_id, scope)
 
     def _execute(self, command: Command, actor: Actor, idempotency_key: str | None,
-                 correlation_id: UUID | None) -> Outcome:
+                 correlation_id: UUID | None, scope: Scope) -> Outcome:
         handler = HANDLERS[type(command)]
         name = type(command).__name__
         digest = hashlib.sha256(name.encode() + b"\0" + command.model_dump_json().encode()).hexdigest()
+        record_id = IdempotencyRecord.id_for(actor, idempotency_key) if idempotency_key is not None else None
         # A retried request keeps its causation id, so its events (if any) say so.
-        command_id = derived_id("command", idempotency_key) if idempotency_key else self.ids()
+        command_id = derived_id("command", record_id) if record_id else self.ids()
         for _ in range(MAX_ATTEMPTS):
             ctx = Context(actor=actor, now=self.clock.now(), command_id=command_id,
-                          correlation_id=correlation_id or command_id)
+                          correlation_id=correlation_id or command_id, scope=scope)
             uow = UnitOfWork(self)
             record = None
-            if idempotency_key is not None:
-                record = uow.get(IdempotencyRecord, IdempotencyRecord.id_for(idempotency_key))
-                if record.exists:
-                    return self._replay(record, name, digest, idempotency_key)
+            if idempotency_key is not None and record_id is not None:
+                earlier = self._earlier_record(uow, actor, idempotency_key)
+                if earlier is not None:
+                    return self._replay(earlier, name, digest, idempotency_key)
+                record = uow.get(IdempotencyRecord, record_id)
             result = handler(uow, ctx, command)
             if record is not None:
                 record.record(ctx, name, digest, result)
@@ -129,6 +134,16 @@ class GridGovernance(Application):
             position = recordings[-1].notification.id if recordings else self.head()
             return Outcome(position=position, result=result)
         raise errors.ConcurrencyConflict(f"{name} kept conflicting with other writers; try again")
+
+    @staticmethod
+    def _earlier_record(uow: UnitOfWork, actor: Actor, key: str) -> IdempotencyRecord | None:
+        """This caller's record of the key, if any: the per-caller one, or one kept
+        before keys were per caller, when the same caller wrote it."""
+        record = uow.get(IdempotencyRecord, IdempotencyRecord.id_for(actor, key))
+        if record.exists:
+            return record
+        legacy = uow.get(IdempotencyRecord, IdempotencyRecord.legacy_id_for(key))
+        return legacy if legacy.exists and legacy.actor == actor else None
 
     def _replay(self, record: IdempotencyRecord, name: str, digest: str, key: str) -> Outcome:
         if record.command != name or record.payload_sha256 != digest:

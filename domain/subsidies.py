@@ -17,7 +17,7 @@ from domain import errors
 from domain.aggregate import Aggregate, Context
 from domain.events import Event
 from domain.ids import derived_id
-from domain.money import Fen
+from domain.money import Fen, add
 
 
 class AwardKind(StrEnum):
@@ -59,8 +59,21 @@ class SubsidyReversed(Event):
 
 
 class PayoutSettled(Event):
+    # v1 named no district: it settled the month's first district's money, and is read so.
+    schema_version = 2
+
     batch_id: str
     fen: StrictInt = Field(gt=0)
+    district: str | None = None
+
+
+class AwardReinstated(Event):
+    """An upheld appeal paid a reversed award again (as a remedy, in `remedy_period`):
+    kept on the award's own account, so it happens once and its chain shows it."""
+
+    piece_id: UUID
+    appeal_id: UUID
+    remedy_period: str
 
 
 @dataclass
@@ -71,6 +84,21 @@ class Award:
     day: str
     fen: Fen
     reversed: bool = False
+    reinstated_by: UUID | None = None
+
+
+@dataclass
+class Tally:
+    """One district's money in a rider's month."""
+
+    awarded: Fen = 0
+    withheld: Fen = 0
+    reversed: Fen = 0
+    paid: Fen = 0
+
+    @property
+    def payable(self) -> Fen:
+        return self.awarded - self.reversed - self.paid
 
 
 @dataclass(frozen=True)
@@ -99,14 +127,19 @@ class SubsidyAccount(Aggregate):
         super().__init__(id)
         self.awards: dict[UUID, Award] = {}
         self.batches: set[str] = set()
-        self.awarded: Fen = 0
-        self.withheld: Fen = 0
-        self.reversed: Fen = 0
-        self.paid: Fen = 0
+        # Money belongs to the district of its piece: each district's slice of the month.
+        self.districts: dict[str, Tally] = {}
 
     @property
     def balance(self) -> Fen:
-        return self.awarded - self.reversed - self.paid
+        return sum(tally.payable for tally in self.districts.values())
+
+    @property
+    def awarded(self) -> Fen:
+        return sum(tally.awarded for tally in self.districts.values())
+
+    def payable_in(self, district: str) -> Fen:
+        return self.districts[district].payable if district in self.districts else 0
 
     def piece_total(self, day: str | None = None) -> Fen:
         """What pieces were awarded (gross: a reversal does not free cap room)."""
@@ -119,6 +152,7 @@ class SubsidyAccount(Aggregate):
         self._require_new_piece(piece_id)
         split = split_award(rate_fen, day_room=cap_day - self.piece_total(day),
                             month_room=cap_month - self.piece_total(), budget_room=budget_room)
+        add(self.awarded, split.awarded, what="the month's awards")
         self._trigger(ctx, SubsidyAwarded, rider_id=rider_id, district=district, period=period, day=day,
                       piece_id=piece_id, rate_code=rate_code, rate_version=rate_version, rate_fen=rate_fen,
                       fen=split.awarded)
@@ -130,6 +164,7 @@ class SubsidyAccount(Aggregate):
     def award_remedy(self, ctx: Context, *, rider_id: UUID, district: str, period: str, day: str,
                      appeal_id: UUID, amount: Fen) -> None:
         self._require_new_piece(appeal_id)
+        add(self.awarded, amount, what="the month's awards")
         self._trigger(ctx, SubsidyAwarded, rider_id=rider_id, district=district, period=period, day=day,
                       piece_id=appeal_id, kind=AwardKind.REMEDY, rate_fen=amount, fen=amount, appeal_id=appeal_id)
 
@@ -149,28 +184,54 @@ class SubsidyAccount(Aggregate):
         self._trigger(ctx, SubsidyReversed, piece_id=piece_id, fen=award.fen, reason=reason)
         return award
 
-    def settle(self, ctx: Context, batch_id: str, amount: Fen) -> None:
+    def reinstate(self, ctx: Context, piece_id: UUID, appeal_id: UUID, remedy_period: str) -> Award:
+        """Mark a reversed award as paid again by `appeal_id`; once only."""
+        award = self.award_for(piece_id)
+        if not award.reversed:
+            raise errors.AwardNotReversed(f"the award for piece {piece_id} was never reversed; "
+                                          "there is nothing to reinstate", piece_id=str(piece_id))
+        if award.reinstated_by is not None:
+            raise errors.AwardAlreadyReinstated(f"the award for piece {piece_id} was already reinstated by "
+                                                f"appeal {award.reinstated_by}", piece_id=str(piece_id),
+                                                appeal_id=str(award.reinstated_by))
+        self._trigger(ctx, AwardReinstated, piece_id=piece_id, appeal_id=appeal_id, remedy_period=remedy_period)
+        return award
+
+    def settle(self, ctx: Context, batch_id: str, district: str, amount: Fen) -> None:
         if batch_id in self.batches:
             raise errors.BatchAlreadySettled(f"payout batch {batch_id} was already settled", batch_id=batch_id)
-        if amount > self.balance:
-            raise errors.InsufficientBalance(f"payout of {amount} fen exceeds the balance of {self.balance} fen",
-                                             balance=self.balance, requested=amount)
-        self._trigger(ctx, PayoutSettled, batch_id=batch_id, fen=amount)
+        payable = self.payable_in(district)
+        if amount > payable:
+            raise errors.InsufficientBalance(f"payout of {amount} fen exceeds the {payable} fen payable in "
+                                             f"{district}", balance=payable, requested=amount, district=district)
+        self._trigger(ctx, PayoutSettled, batch_id=batch_id, fen=amount, district=district)
 
     def _require_new_piece(self, piece_id: UUID) -> None:
         if piece_id in self.awards:
             raise errors.PieceAlreadyAwarded(f"piece {piece_id} was already awarded", piece_id=str(piece_id))
 
+    def _tally(self, district: str) -> Tally:
+        return self.districts.setdefault(district, Tally())
+
     def _when(self, event: Event) -> None:
         match event:
             case SubsidyAwarded():
                 self.awards[event.piece_id] = Award(event.piece_id, event.kind, event.district, event.day, event.fen)
-                self.awarded += event.fen
+                self._tally(event.district).awarded += event.fen
             case SubsidyCapped():
-                self.withheld += event.withheld_fen
+                self._tally(self.awards[event.piece_id].district).withheld += event.withheld_fen
             case SubsidyReversed():
-                self.awards[event.piece_id].reversed = True
-                self.reversed += event.fen
+                award = self.awards[event.piece_id]
+                award.reversed = True
+                self._tally(award.district).reversed += event.fen
+            case AwardReinstated():
+                self.awards[event.piece_id].reinstated_by = event.appeal_id
             case PayoutSettled():
                 self.batches.add(event.batch_id)
-                self.paid += event.fen
+                self._tally(event.district or first_district(self)).paid += event.fen
+
+
+def first_district(account: SubsidyAccount) -> str:
+    """Where a v1 payout (no district named) is counted: the month's first district,
+    as every reader showed it then. An account's first event is always an award."""
+    return next(iter(account.awards.values())).district

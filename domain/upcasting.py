@@ -40,3 +40,10 @@ def _clue_location_nested(state: State) -> State:
     state["location"] = {"lat": state.pop("lat"), "lon": state.pop("lon")}
     state.setdefault("duplicate_candidates", [])
     return state
+
+
+@upcaster("PayoutSettled", 1)
+def _payout_names_no_district(state: State) -> State:
+    """v1 settled a rider's month as one sum; v2 names the district it pays for.
+    None: the month's first district, as v1 was read (domain.subsidies.first_district)."""
+    return {**state, "district": None}

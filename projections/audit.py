@@ -16,7 +16,7 @@ import orjson
 from domain.appeals import AppealAssigned, AppealDecided, AppealFiled, AppealNoted
 from domain.clues import ClueAccepted, ClueClosed, ClueMarkedDuplicate, ClueRejected, ClueReported, DuplicateLinked
 from domain.rates import RateScheduleIssued
-from domain.subsidies import PayoutSettled, SubsidyAwarded, SubsidyCapped, SubsidyReversed
+from domain.subsidies import AwardReinstated, PayoutSettled, SubsidyAwarded, SubsidyCapped, SubsidyReversed
 from domain.tasks import (ClaimReleased, CompletionRejected, CompletionVerified, TaskCancelled, TaskClaimed,
                           TaskCompleted, TaskPublished)
 from projections.base import Projection, detail
@@ -27,14 +27,15 @@ from projections.store import ReadStore
 CLUE_EVENTS = (ClueReported, ClueMarkedDuplicate, DuplicateLinked, ClueAccepted, ClueRejected, ClueClosed)
 TASK_EVENTS = (TaskPublished, TaskClaimed, ClaimReleased, TaskCompleted, CompletionVerified, CompletionRejected,
                TaskCancelled)
-LEDGER_EVENTS = (SubsidyAwarded, SubsidyCapped, SubsidyReversed, PayoutSettled)
+LEDGER_EVENTS = (SubsidyAwarded, SubsidyCapped, SubsidyReversed, AwardReinstated, PayoutSettled)
 APPEAL_EVENTS = (AppealFiled, AppealAssigned, AppealNoted, AppealDecided)
 
 
 TEXT, NULLABLE = "TEXT NOT NULL", "TEXT"
 PIECE_ROWS = "subject_id <> stream_id"
-PIECE_EVENTS = {"SubsidyAwarded", "SubsidyCapped", "SubsidyReversed"}
-PIECE_STEPS = {"SubsidyCapped", "SubsidyReversed"}  # name a piece of their account, not a district
+PIECE_EVENTS = {"SubsidyAwarded", "SubsidyCapped", "SubsidyReversed", "AwardReinstated"}
+# Name a piece of their account, not a district.
+PIECE_STEPS = {"SubsidyCapped", "SubsidyReversed", "AwardReinstated"}
 
 
 class Audit(Projection):
@@ -130,8 +131,10 @@ def award_chain(store: ReadStore, piece_id: str, districts: set[str] | None = No
     steps = _steps(store.read(f"SELECT {cols} FROM {a.t['steps']} WHERE stream_id IN ({marks}) "
                               f"OR (subject_id = ? AND {PIECE_ROWS}) ORDER BY at, stream_id, version",
                               (*subjects, piece_id)))
+    # Payouts of the award's district in its month (a payout settles one district's money).
     payouts = _steps(store.read(f"SELECT {cols} FROM {a.t['steps']} WHERE stream_id = ? AND kind = 'PayoutSettled' "
-                                "AND at >= ? ORDER BY at, version", (award["stream_id"], award["at"])))
+                                "AND district = ? AND at >= ? ORDER BY at, version",
+                                (award["stream_id"], award["district"], award["at"])))
     return {"piece_id": piece_id, "clue_id": clue_id, "district": award["district"],
             "rate_version": award["detail"].get("rate_version"), "steps": steps, "payouts": payouts}
 

@@ -17,83 +17,105 @@ from projections.store import ReadStore
 TEXT, NULLABLE, FEN = "TEXT NOT NULL", "TEXT", "BIGINT NOT NULL"
 LEDGER_KIND = {"SubsidyAwarded": ("award", 1), "SubsidyReversed": ("reversal", -1), "PayoutSettled": ("payout", -1)}
 BUDGET_COLUMN = {"BudgetAllocated": "allocated", "BudgetCommitted": "committed", "BudgetReleased": "released"}
+SLICE_COLUMN = {"SubsidyAwarded": ("awarded", "fen"), "SubsidyCapped": ("withheld", "withheld_fen"),
+                "SubsidyReversed": ("reversed", "fen"), "PayoutSettled": ("paid", "fen")}
+# Events about a piece of the month, which belong to that piece's district.
+OF_A_PIECE = {"SubsidyCapped", "SubsidyReversed"}
 
 
 class Balances(Projection):
+    """Money belongs to the district of its piece: a rider's month is one account
+    (one stream), kept here as one row per district it holds money of."""
+
     name = "balances"
     weight = 0.25
     by_stream = True  # an account's, a budget's rows, each by its own stream's events
     handles = (SubsidyAwarded, SubsidyCapped, SubsidyReversed, PayoutSettled, BudgetAllocated, BudgetCommitted,
                BudgetReleased)
     tables = {
-        "accounts": Table({"account_id": TEXT, "rider_id": TEXT, "district": TEXT, "period": TEXT, "awarded": FEN,
-                           "withheld": FEN, "reversed": FEN, "paid": FEN}, key=("account_id",)),
+        # A rider's month: who and when, and where a payout that named no district (v1) went.
+        "months": Table({"account_id": TEXT, "rider_id": TEXT, "period": TEXT, "first_district": TEXT},
+                        key=("account_id",)),
+        # The month's slice in one district.
+        "slices": Table({"account_id": TEXT, "district": TEXT, "rider_id": TEXT, "period": TEXT, "awarded": FEN,
+                         "withheld": FEN, "reversed": FEN, "paid": FEN}, key=("account_id", "district")),
         "budgets": Table({"budget_id": TEXT, "district": TEXT, "period": TEXT, "allocated": FEN, "committed": FEN,
                           "released": FEN}, key=("budget_id",)),
         # One row per movement of a balance: what "the balance at instant T" sums.
         "ledger": Table({"stream_id": TEXT, "version": "BIGINT NOT NULL", "rider_id": TEXT, "district": TEXT,
                          "period": TEXT, "at": TEXT, "kind": TEXT, "piece_id": NULLABLE, "delta": FEN},
                         key=("stream_id", "version"), append_only=True),
-        # An account is the rider's month in every district: each award's own district,
-        # for the ledger row of its reversal.
+        # Each award's own district, for its cap and its reversal.
         "pieces": Table({"account_id": TEXT, "piece_id": TEXT, "district": TEXT}, key=("account_id", "piece_id")),
     }
-    indexes = {"accounts": ("rider_id", "district, period"), "ledger": ("rider_id, at",)}
+    indexes = {"slices": ("rider_id", "district, period"), "ledger": ("rider_id, at",)}
+
+    def district_of(self, rows: Rows, fact: Fact) -> tuple[str, dict[str, Any] | None]:
+        """The district a subsidy event's money belongs to, and the month's row."""
+        d = fact.data
+        month = None if fact.version == 1 else rows.get("months", fact.stream)
+        if fact.type == "SubsidyAwarded":
+            return d["district"], month
+        if fact.type in OF_A_PIECE:
+            piece = rows.get("pieces", fact.stream, d["piece_id"])
+            return (piece["district"] if piece else month["first_district"]), month
+        return d.get("district") or month["first_district"], month
 
     def touches(self, fact: Fact) -> list[tuple[str, tuple[Any, ...]]]:
-        if fact.type == "SubsidyReversed":
-            return [("accounts", (fact.stream,)), ("pieces", (fact.stream, fact.data["piece_id"]))]
-        return [("budgets" if fact.type in BUDGET_COLUMN else "accounts", (fact.stream,))]
+        if fact.type in BUDGET_COLUMN:
+            return [("budgets", (fact.stream,))]
+        # Which slice a cap, reversal or payout touches is known only from these two.
+        keys: list[tuple[str, tuple[Any, ...]]] = [("months", (fact.stream,))]
+        if fact.type in OF_A_PIECE:
+            keys.append(("pieces", (fact.stream, fact.data["piece_id"])))
+        if fact.type == "SubsidyAwarded" or fact.data.get("district"):
+            keys.append(("slices", (fact.stream, fact.data["district"])))
+        return keys
 
     def apply(self, rows: Rows, fact: Fact) -> None:
-        d, key = fact.data, (fact.stream,)
+        d = fact.data
         if fact.type in BUDGET_COLUMN:
-            budget = rows.get("budgets", *key) or {"budget_id": fact.stream, "district": d["district"],
-                                                    "period": d["period"], "allocated": 0, "committed": 0,
-                                                    "released": 0}
+            budget = rows.get("budgets", fact.stream) or {"budget_id": fact.stream, "district": d["district"],
+                                                          "period": d["period"], "allocated": 0, "committed": 0,
+                                                          "released": 0}
             column = BUDGET_COLUMN[fact.type]
             rows.put("budgets", {**budget, column: budget[column] + d["fen"]})
             return
-        account = rows.get("accounts", *key)
-        match fact.type:
-            case "SubsidyAwarded":
-                account = account or {"account_id": fact.stream, "rider_id": d["rider_id"], "district": d["district"],
-                                      "period": d["period"], "awarded": 0, "withheld": 0, "reversed": 0, "paid": 0}
-                account = {**account, "awarded": account["awarded"] + d["fen"]}
-            case "SubsidyCapped":
-                account = {**account, "withheld": account["withheld"] + d["withheld_fen"]}
-            case "SubsidyReversed":
-                account = {**account, "reversed": account["reversed"] + d["fen"]}
-            case "PayoutSettled":
-                account = {**account, "paid": account["paid"] + d["fen"]}
-        rows.put("accounts", account)
-        district = account["district"]  # a payout settles the whole month: the account's first district
+        district, month = self.district_of(rows, fact)
+        if month is None:  # an account's first event is always an award
+            month = {"account_id": fact.stream, "rider_id": d["rider_id"], "period": d["period"],
+                     "first_district": district}
+            rows.put("months", month)
         if fact.type == "SubsidyAwarded":
-            district = d["district"]
             rows.put("pieces", {"account_id": fact.stream, "piece_id": d["piece_id"], "district": district})
-        elif fact.type == "SubsidyReversed":
-            award = rows.get("pieces", fact.stream, d["piece_id"])
-            district = award["district"] if award else district
+        column, field = SLICE_COLUMN[fact.type]
+        piece = rows.get("slices", fact.stream, district) or {
+            "account_id": fact.stream, "district": district, "rider_id": month["rider_id"],
+            "period": month["period"], "awarded": 0, "withheld": 0, "reversed": 0, "paid": 0}
+        rows.put("slices", {**piece, column: piece[column] + d[field]})
         if fact.type in LEDGER_KIND:
-            # An account's first event is always an award, so rider and month are known.
             kind, sign = LEDGER_KIND[fact.type]
-            rows.add("ledger", {"stream_id": fact.stream, "version": fact.version, "rider_id": account["rider_id"],
-                                "district": district, "period": account["period"], "at": fact.at,
-                                "kind": kind, "piece_id": d.get("piece_id"), "delta": sign * d["fen"]})
+            rows.add("ledger", {"stream_id": fact.stream, "version": fact.version, "rider_id": month["rider_id"],
+                                "district": district, "period": month["period"], "at": fact.at,
+                                "kind": kind, "piece_id": d.get("piece_id"), "delta": sign * d[field]})
 
 
 # --- queries -------------------------------------------------------------------------
 
-ACCOUNT_COLUMNS = ("account_id", "rider_id", "district", "period", "awarded", "withheld", "reversed", "paid")
+SLICE_COLUMNS = ("account_id", "rider_id", "district", "period", "awarded", "withheld", "reversed", "paid")
+AMOUNTS = ("awarded", "withheld", "reversed", "paid", "payable")
 
 
-def rider_balances(store: ReadStore, rider_id: str) -> dict[str, Any]:
-    rows = store.read(f"SELECT {', '.join(ACCOUNT_COLUMNS)} FROM {Balances().t['accounts']} WHERE rider_id = ? "
-                      "ORDER BY period, account_id", (rider_id,))
-    months = [dict(zip(ACCOUNT_COLUMNS, row)) for row in rows]
+def rider_balances(store: ReadStore, rider_id: str, districts: set[str] | None = None) -> dict[str, Any]:
+    """A rider's months, each split by district (`months`: one row per month and
+    district), and their sum. `districts`: only those slices (a district's viewer)."""
+    rows = store.read(f"SELECT {', '.join(SLICE_COLUMNS)} FROM {Balances().t['slices']} WHERE rider_id = ? "
+                      "ORDER BY period, district", (rider_id,))
+    months = [dict(zip(SLICE_COLUMNS, row)) for row in rows]
+    months = [m for m in months if districts is None or m["district"] in districts]
     for month in months:
         month["payable"] = month["awarded"] - month["reversed"] - month["paid"]
-    total = {k: sum(m[k] for m in months) for k in ("awarded", "withheld", "reversed", "paid", "payable")}
+    total = {k: sum(m[k] for m in months) for k in AMOUNTS}
     return {"rider_id": rider_id, "months": months, "total": total}
 
 

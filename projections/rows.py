@@ -68,10 +68,13 @@ class Rows:
         # Keys looked up and not there: a row put under one of them is a new row.
         self.absent: dict[str, set[Key]] = {t: set() for t in tables}
         self._undo: list[tuple[str, Key, Row | None, bool]] | None = None
+        # Where rows were loaded from, for a row whose key only another row tells.
+        self._source: tuple[Tx, str] | None = None
 
     # --- loading ---------------------------------------------------------------------
     def prefetch(self, tx: Tx, wanted: Iterable[tuple[str, Key]], dialect: str = "sqlite") -> None:
         """Load the rows under `wanted` keys."""
+        self._source = (tx, dialect)
         by_table: dict[str, set[Key]] = {}
         for table, key in wanted:
             if key not in self.loaded[table]:
@@ -107,12 +110,17 @@ class Rows:
 
     # --- what projections call -----------------------------------------------------
     def get(self, table: str, *key: Any) -> Row | None:
+        """A row `touches()` declared; or, one query each, a row whose key only
+        another row tells (the district of a piece's award): a rare event's cost."""
         try:
             return self.loaded[table][key]
         except KeyError:
             if self.new:
                 return None
-            raise KeyError(f"{table} {key} was not declared in touches()") from None
+            if self._source is None:
+                raise KeyError(f"{table} {key} was not declared in touches()") from None
+        self.prefetch(self._source[0], [(table, key)], self._source[1])
+        return self.loaded[table][key]
 
     def put(self, table: str, row: Row) -> None:
         key = self.tables[table].key_of(row)

@@ -137,7 +137,7 @@ def tour_of_every_event_type(world: World) -> None:
     cancelled = world.task(grid)
     world.do(c.CancelTask(task_id=cancelled, reason="resolved by the fire brigade"), world.officer)
     world.do(c.ReverseAward(rider_id=rider, period=world.period, piece_id=task, reason="wrong address"), world.admin)
-    world.do(c.SettlePayout(rider_id=rider, period=world.period, batch_id="tour-1", fen=100), world.admin)
+    world.do(c.SettlePayout(rider_id=rider, period=world.period, district=world.district, batch_id="tour-1", fen=100), world.admin)
     world.do(c.RedeemPoints(rider_id=rider, item="社区食堂工作餐", partner="canteen", points=5), rider_actor(rider))
     world.do(c.ExpirePoints(rider_id=rider, points=1, reason="year end"), world.admin)
     appeal = UUID(world.do(c.FileAppeal(rider_id=rider, district=world.district, text="the address was right",

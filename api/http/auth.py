@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 import time
+from uuid import UUID
 from dataclasses import dataclass, field
 
 import jwt
 
+from domain.errors import OutOfScope
 from domain.events import Actor, Role
+from domain.scope import EVERYWHERE, Scope
+
+# The engine's own role: no token carries it.
+TOKEN_ROLES = frozenset(Role) - {Role.SYSTEM}
 
 ISSUER = "gridgov"
 
 
 class Unauthenticated(Exception):
     """No token, or one that is not ours, or expired: 401."""
-
-
-class OutOfScope(Exception):
-    """A valid token asking for something outside its role or districts: 403."""
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,14 @@ class Principal:
     @property
     def actor(self) -> Actor:
         return Actor(id=self.sub, role=self.role)
+
+    @property
+    def scope(self) -> Scope:
+        """How far the token reaches in commands. A rider is held to itself by the
+        domain instead; an officer to its grids, an admin to its districts."""
+        if self.role is Role.RIDER:
+            return EVERYWHERE
+        return Scope(districts=self.districts, grids=self.grids if self.role is Role.GRID_OFFICER else None)
 
     def require_district(self, district: str) -> None:
         if district not in self.districts:
@@ -44,12 +54,37 @@ def mint(secret: str, sub: str, role: Role, districts: list[str] = (), grids: li
 
 
 def decode(secret: str, header: str | None) -> Principal:
+    """The caller, or Unauthenticated (401) for anything but a well-formed token of ours:
+    claims of the wrong type are refused here, so nothing after may trip over them."""
     if not header or not header.lower().startswith("bearer "):
         raise Unauthenticated("send Authorization: Bearer <token>")
     try:
         claims = jwt.decode(header[7:].strip(), secret, algorithms=["HS256"], issuer=ISSUER,
                             options={"require": ["sub", "exp", "iss"]})
-        return Principal(sub=str(claims["sub"]), role=Role(claims["role"]),
-                         districts=frozenset(claims.get("districts") or ()), grids=frozenset(claims.get("grids") or ()))
-    except (jwt.PyJWTError, KeyError, ValueError) as e:
+    except jwt.PyJWTError as e:
         raise Unauthenticated(f"invalid token: {e}") from None
+    sub, role = claims.get("sub"), claims.get("role")
+    if not isinstance(sub, str) or not sub or len(sub) > 200:
+        raise Unauthenticated("invalid token: `sub` must be a non-empty string")
+    if role not in {r.value for r in TOKEN_ROLES}:
+        raise Unauthenticated(f"invalid token: `role` must be one of {', '.join(sorted(TOKEN_ROLES))}")
+    if role == Role.RIDER.value and not _is_uuid(sub):
+        raise Unauthenticated("invalid token: a rider token's `sub` is the rider's id, a UUID")
+    return Principal(sub=sub, role=Role(role), districts=_names(claims, "districts"), grids=_names(claims, "grids"))
+
+
+def _names(claims: dict[str, object], claim: str) -> frozenset[str]:
+    value = claims.get(claim, [])
+    if value is None:
+        return frozenset()
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise Unauthenticated(f"invalid token: `{claim}` must be a list of strings")
+    return frozenset(value)
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        UUID(text)
+    except ValueError:
+        return False
+    return True

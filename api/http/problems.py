@@ -3,17 +3,22 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.http.auth import OutOfScope, Unauthenticated
+from api.http.auth import Unauthenticated
 from domain import errors
 
+log = logging.getLogger("gridgov.http")
 TYPE_BASE = "urn:gridgov:problem:"
+MAX_BODY = 64 * 1024  # the largest command (a report with 20 evidence hashes and 2,000 characters) is ~6 KiB
 STATUS = {errors.NotFound: 404, errors.Conflict: 409, errors.Invalid: 422, errors.Forbidden: 403}
 
 
@@ -34,8 +39,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, e: RequestValidationError) -> JSONResponse:
         issues = [{"where": ".".join(map(str, err["loc"])), "problem": err["msg"]} for err in e.errors()]
-        return problem(422, "invalid-request", "Invalid request", "; ".join(f"{i['where']}: {i['problem']}"
-                                                                            for i in issues), issues=issues)
+        code, title = (("amount-too-large", "Amount too large") if any(err["type"] == "amount_too_large"
+                                                                       for err in e.errors())
+                       else ("invalid-request", "Invalid request"))
+        return problem(422, code, title, "; ".join(f"{i['where']}: {i['problem']}" for i in issues), issues=issues)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, e: StarletteHTTPException) -> JSONResponse:
@@ -46,6 +53,64 @@ def install(app: FastAPI) -> None:
     async def unauthenticated(_: Request, e: Unauthenticated) -> JSONResponse:
         return problem(401, "unauthenticated", "Unauthenticated", str(e))
 
-    @app.exception_handler(OutOfScope)
-    async def out_of_scope(_: Request, e: OutOfScope) -> JSONResponse:
-        return problem(403, "out-of-scope", "Outside this token's scope", str(e))
+
+class BodyTooLarge(Exception):
+    pass
+
+
+class Guard:
+    """The outermost layer of the app: a request body over MAX_BODY is a 413, and
+    an exception nothing else answered is a 500 in problem+json, logged here and
+    not raised on, so the server keeps the connection (it reset the next request
+    on it before)."""
+
+    def __init__(self, app: ASGIApp, max_body: int = MAX_BODY) -> None:
+        self.app = app
+        self.max_body = max_body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        if "\x00" in scope["path"] or b"%00" in scope["query_string"]:
+            # No store keeps a NUL in text (PostgreSQL refuses it): refused for every route at once.
+            return await self._answer(send, 422, "invalid-request", "Invalid request",
+                                      "a NUL character is not allowed in a path or a query")
+        length = dict(scope["headers"]).get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.max_body):
+            return await self._answer(send, 413, "body-too-large", "Request body too large",
+                                      f"a request body may hold at most {self.max_body} bytes")
+        started = False
+        received = 0
+
+        async def limited() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.max_body:
+                raise BodyTooLarge()
+            return message
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, limited, watched)
+        except BodyTooLarge:
+            if not started:
+                await self._answer(send, 413, "body-too-large", "Request body too large",
+                                   f"a request body may hold at most {self.max_body} bytes")
+        except Exception as e:
+            log.exception("unanswered error in %s %s", scope.get("method"), scope.get("path"))
+            if not started:
+                await self._answer(send, 500, "internal-error", "Internal error",
+                                   f"the server failed on this request ({type(e).__name__}); the error is logged")
+
+    @staticmethod
+    async def _answer(send: Send, status: int, code: str, title: str, detail: str) -> None:
+        body = orjson.dumps({"type": TYPE_BASE + code, "title": title, "status": status, "detail": detail})
+        await send({"type": "http.response.start", "status": status,
+                    "headers": [(b"content-type", b"application/problem+json"),
+                                (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})

@@ -46,7 +46,7 @@ STREAM_TYPES = ("GridRegistered", "RiderRegistered")  # streams that are themsel
 
 
 RIDER_FIELDS = ("rider_id", "reporter_id")
-PIECE_NAMED = ("PointsEarned", "SubsidyCapped", "SubsidyReversed")
+PIECE_NAMED = ("PointsEarned", "SubsidyCapped", "SubsidyReversed", "AwardReinstated")
 
 
 def riders_named(fact: Fact) -> set[str]:

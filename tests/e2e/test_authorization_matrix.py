@@ -48,7 +48,7 @@ COMMANDS: dict[str, tuple[tuple[Role, ...], bool, Body]] = {
                                                        "rates": {"x": {"fen": 1}}, "cap_day_fen": 1,
                                                        "cap_month_fen": 1}),
     "allocate-budget": ((ADMIN,), True, lambda s: {"district": "温江", "period": "2026-11", "fen": 1}),
-    "settle-payout": ((ADMIN,), True, lambda s: {"rider_id": s["rider_id"], "period": "2026-11",
+    "settle-payout": ((ADMIN,), True, lambda s: {"rider_id": s["rider_id"], "period": "2026-11", "district": "温江",
                                                   "batch_id": str(uuid.uuid4()), "fen": 1}),
     "redeem-points": ((ADMIN, RIDER), True, lambda s: {"rider_id": s["me"], "item": "i", "partner": "p",
                                                         "points": 1}),

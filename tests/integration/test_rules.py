@@ -240,10 +240,10 @@ def test_a_later_rate_schedule_applies_from_its_effective_date(world: World) -> 
 def test_payouts_and_points_never_go_below_zero(world: World) -> None:
     grid, rider = world.scene()
     world.piece(grid, rider)
-    settle = c.SettlePayout(rider_id=rider, period=world.period, batch_id="2026-11-A", fen=500)
+    settle = c.SettlePayout(rider_id=rider, period=world.period, district=world.district, batch_id="2026-11-A", fen=500)
     world.do(settle, world.admin)
     nothing_written(world, lambda: world.do(settle, world.admin), errors.BatchAlreadySettled)
-    nothing_written(world, lambda: world.do(c.SettlePayout(rider_id=rider, period=world.period, batch_id="B", fen=1),
+    nothing_written(world, lambda: world.do(c.SettlePayout(rider_id=rider, period=world.period, district=world.district, batch_id="B", fen=1),
                                             world.admin), errors.InsufficientBalance)
     redeem = c.RedeemPoints(rider_id=rider, item="车辆配件更换", partner="partner-1", points=5)
     world.do(redeem, rider_actor(rider))
