@@ -266,10 +266,11 @@ class Demo:
 
     def appeal_story(self, month: str) -> None:
         """An award reversed on a hasty audit, appealed, and upheld with its reinstatement."""
-        if not self.verified:
+        this_month = [(task, rider) for task, rider in self.verified if task in self.account(rider, month).awards]
+        if not this_month:
             self.appeal = "none"
             return
-        task, rider = self.verified[len(self.verified) // 2]
+        task, rider = this_month[len(this_month) // 2]
         district = self.grid_of_task(task).district
         admin = self.admins[district]
         self.do(c.ReverseAward(rider_id=rider, period=month, piece_id=task, reason="现场照片与地址不符"), admin)

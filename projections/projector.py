@@ -55,9 +55,48 @@ def create_dead_letters(tx: Tx) -> None:
 
 def dead_letter(tx: Tx, projection: str, source: str, position: int, stream_id: str | None, version: int | None,
                 event_type: str | None, error: str) -> None:
-    tx.execute(f"INSERT INTO {DEAD_LETTERS} VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+    # A letter met again (a rebuild, a redelivery) is stamped anew, so a rebuild can
+    # tell the letters it met from those the events it re-applied no longer earn.
+    tx.execute(f"INSERT INTO {DEAD_LETTERS} VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (projection, source, position) "
+               "DO UPDATE SET error = excluded.error, at = excluded.at",
                (projection, source, position, stream_id, version, event_type, error[-4000:],
                 datetime.now(timezone.utc).isoformat()))
+
+
+def clear_dead_letters(tx: Tx, projections: Sequence[str], before: str) -> None:
+    """Drop the letters of `projections` last met before `before` (a rebuild's start)."""
+    tx.execute(f"DELETE FROM {DEAD_LETTERS} WHERE at < ? AND projection IN ({', '.join('?' * len(projections))})",
+               (before, *projections))
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    projection: str
+    source: str
+    position: int
+    stream_id: str | None
+    version: int | None
+    event_type: str | None
+    error: str
+
+
+def dead_letters(store: ReadStore, projections: Sequence[str] | None = None,
+                 limit: int = 20) -> tuple[dict[str, int], list[DeadLetter]]:
+    """How many events each read model could not apply ("*": could not even be
+    read from the log), and the first `limit` of them, oldest position first."""
+    try:
+        counts = dict(store.read(f"SELECT projection, COUNT(*) FROM {DEAD_LETTERS} GROUP BY projection"))
+    except Exception:  # the table is made with the first read model; none yet, no letters
+        return {}, []
+    if projections is not None:
+        counts = {name: n for name, n in counts.items() if name in projections or name == "*"}
+    if not counts:
+        return {}, []
+    names = sorted(counts)
+    rows = store.read(f"SELECT projection, source, position, stream_id, version, event_type, error FROM "
+                      f"{DEAD_LETTERS} WHERE projection IN ({', '.join('?' * len(names))}) "
+                      "ORDER BY position, projection LIMIT ?", (*names, limit))
+    return {name: int(n) for name, n in counts.items()}, [DeadLetter(*row) for row in rows]
 
 
 class Projector:

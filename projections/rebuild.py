@@ -10,13 +10,14 @@ goes on from the positions that came in with it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any, Callable, Iterator, Sequence
 
 from projections.base import Projection
 from projections.feed import LOG, LogFeed
 from projections.parallel import (Filled, few_collections, fill_in_parallel, groups_of, summary,
                                   workers_wanted)
-from projections.projector import Applied, Projector
+from projections.projector import Applied, Projector, clear_dead_letters
 from projections.store import ReadStore, Tx
 
 Progress = Callable[[int, int], None]  # (position, head)
@@ -35,6 +36,7 @@ class RebuildReport:
 
 def rebuild(app: Any, store: ReadStore, classes: Sequence[type[Projection]],
             progress: Progress | None = None) -> RebuildReport:
+    started = datetime.now(timezone.utc).isoformat()
     live = [cls() for cls in classes]
     shadows = [cls(prefix="shadow_") for cls in classes]
     Projector(store, live).create_tables()
@@ -54,6 +56,8 @@ def rebuild(app: Any, store: ReadStore, classes: Sequence[type[Projection]],
             old.drop(tx)
             for table in new.t:
                 tx.execute(f"ALTER TABLE {new.t[table]} RENAME TO {old.t[table]}")
+        # The old copy's dead letters go with it; the new copy's own (met again) stay.
+        clear_dead_letters(tx, [cls.name for cls in classes], started)
         position = min(feed.projector.position_in(tx, p) for p in live)
     return RebuildReport([cls.name for cls in classes], filled.applied + caught_up.applied, position,
                          filled.dead + summary(caught_up))

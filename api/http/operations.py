@@ -18,7 +18,7 @@ from projections.base import Projection
 from projections.catalog import PROJECTIONS
 from projections.facts import topic_type
 from projections.feed import LOG
-from projections.projector import DEAD_LETTERS
+from projections.projector import dead_letters
 from projections.store import ReadStore
 
 MAX_WAIT_S = 10.0
@@ -37,7 +37,8 @@ class Metrics:
                                   registry=self.registry)
         self.lag = Gauge("gridgov_projection_lag_events", "events (or Kafka records) not yet in a read model",
                          ["projection"], registry=self.registry)
-        self.dead = Gauge("gridgov_dead_letters", "events a read model could not apply", registry=self.registry)
+        self.dead = Gauge("gridgov_dead_letters", "events a read model could not apply (\"*\": not even read)",
+                          ["projection"], registry=self.registry)
 
 
 def positions(store: ReadStore) -> dict[str, int]:
@@ -133,11 +134,17 @@ def install(app: FastAPI, governance: GridGovernance, store: ReadStore, metrics:
         try:
             head = governance.head()
             lag = lags(governance, store, kafka)
+            dead, _ = dead_letters(store)
         except Exception as e:
             return problem(503, "not-ready", "Not ready",
                            f"a store or the broker is unreachable: {type(e).__name__}: {e}")
-        return JSONResponse({"status": "ready", "head": head, "fed_by": "kafka" if kafka else "log",
-                             "projection_lag": lag})
+        state = {"head": head, "fed_by": "kafka" if kafka else "log", "projection_lag": lag, "dead_letters": dead}
+        if dead:
+            # A read model that skipped events answers wrongly, however fresh it is.
+            return problem(503, "not-ready", "Not ready",
+                           f"{sum(dead.values())} event(s) could not be applied to a read model; "
+                           "see `gridgov projections verify all`", **state)
+        return JSONResponse({"status": "ready", **state})
 
     @router.get("/metrics")
     def prometheus() -> Response:
@@ -146,10 +153,9 @@ def install(app: FastAPI, governance: GridGovernance, store: ReadStore, metrics:
                 metrics.lag.labels(name).set(lag)
         except Exception:
             pass  # /readyz says why; the other metrics still count
-        try:
-            metrics.dead.set(store.read(f"SELECT COUNT(*) FROM {DEAD_LETTERS}")[0][0])
-        except Exception:
-            metrics.dead.set(0)
+        counts, _ = dead_letters(store)
+        for name in [*PROJECTIONS, *counts]:
+            metrics.dead.labels(name).set(counts.get(name, 0))
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     app.include_router(router)

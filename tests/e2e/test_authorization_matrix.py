@@ -27,7 +27,8 @@ COMMANDS: dict[str, tuple[tuple[Role, ...], bool, Body]] = {
     "register-grid": ((ADMIN,), True, lambda s: {"district": "温江", "street": "s", "community": "c", "name": "n"}),
     "assign-officer": ((ADMIN,), True, lambda s: {"grid_id": s["grid"], "officer_id": "officer-2"}),
     "remove-officer": ((ADMIN,), True, lambda s: {"grid_id": s["grid"], "officer_id": "officer-9"}),
-    "register-rider": ((ADMIN, RIDER), True, lambda s: {"rider_id": s["me"], "platform": "p", "station": "s",
+    # A new rider is in no district until it joins a grid: any admin may register one.
+    "register-rider": ((ADMIN, RIDER), False, lambda s: {"rider_id": s["me"], "platform": "p", "station": "s",
                                                          "name": "n", "phone": "13800000009"}),
     "join-grid": ((ADMIN, RIDER), True, lambda s: {"rider_id": s["me"], "grid_id": s["grid"]}),
     "certify-supervisor": ((ADMIN,), True, lambda s: {"rider_id": s["rider_id"], "certificate": "c-1"}),

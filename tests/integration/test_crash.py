@@ -128,7 +128,7 @@ class Pipeline:
             awarded = sum(e.fen for e in events if type(e).__name__ == "SubsidyAwarded")
             reversed_ = sum(e.fen for e in events if type(e).__name__ == "SubsidyReversed")
             paid = sum(e.fen for e in events if type(e).__name__ == "PayoutSettled")
-            totals = store.read("SELECT SUM(awarded), SUM(reversed), SUM(paid) FROM balances_accounts")[0]
+            totals = store.read("SELECT SUM(awarded), SUM(reversed), SUM(paid) FROM balances_slices")[0]
             assert tuple(totals) == (awarded, reversed_, paid), "subsidy totals differ from the store's"
             assert awarded > 0
         finally:

@@ -485,10 +485,10 @@ def test_verify_finds_a_tampered_row(store: ReadStore) -> None:
     feed_for(app, store, [cls() for cls in PROJECTIONS.values()]).catch_up()
     assert verify(app, store, named("all")) == []
     with store.transaction() as tx:
-        tx.execute("UPDATE balances_accounts SET awarded = awarded + 1 WHERE account_id = "
-                   "(SELECT MIN(account_id) FROM balances_accounts)")
+        tx.execute("UPDATE balances_slices SET awarded = awarded + 1 WHERE account_id = "
+                   "(SELECT MIN(account_id) FROM balances_slices)")
     differences = verify(app, store, named("balances"))
-    assert [(d.projection, d.table) for d in differences] == [("balances", "accounts")]
+    assert [(d.projection, d.table) for d in differences] == [("balances", "slices")]
     assert differences[0].live[4] == differences[0].fresh[4] + 1
 
 
