@@ -66,7 +66,7 @@ def decode(secret: str, header: str | None) -> Principal:
     sub, role = claims.get("sub"), claims.get("role")
     if not isinstance(sub, str) or not sub or len(sub) > 200:
         raise Unauthenticated("invalid token: `sub` must be a non-empty string")
-    if role not in {r.value for r in TOKEN_ROLES}:
+    if not isinstance(role, str) or role not in {r.value for r in TOKEN_ROLES}:
         raise Unauthenticated(f"invalid token: `role` must be one of {', '.join(sorted(TOKEN_ROLES))}")
     if role == Role.RIDER.value and not _is_uuid(sub):
         raise Unauthenticated("invalid token: a rider token's `sub` is the rider's id, a UUID")

@@ -29,7 +29,23 @@ _store = SQLiteStore(str(_folder / "readmodels.sqlite"))
 Follower(feed_for(_governance, _store, [cls() for cls in PROJECTIONS.values()]), interval=0.02).start()
 APP = create_app(_governance, _store, SECRET)
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
-TOKENS = [mint(SECRET, "admin-温江", Role.DISTRICT_ADMIN, ["温江"]), mint(SECRET, "auditor-温江", Role.AUDITOR, ["温江"])]
+RIDER = "4f6c1a4e-5d8a-4a57-9b1c-2c1d8e9f0a11"
+
+
+def _forged(**claims: object) -> str:
+    """A token signed with our secret whose claims have the wrong shape: must be a 401, never a 500."""
+    import jwt
+
+    from api.http.auth import ISSUER
+    return jwt.encode({"iss": ISSUER, "sub": "admin-温江", "role": "district_admin", "exp": 2**40, **claims},
+                      SECRET, algorithm="HS256")
+
+
+# Every role, and claims of the wrong type.
+TOKENS = [mint(SECRET, "admin-温江", Role.DISTRICT_ADMIN, ["温江"]), mint(SECRET, "auditor-温江", Role.AUDITOR, ["温江"]),
+          mint(SECRET, "officer-1", Role.GRID_OFFICER, ["温江"], ["a-grid"]), mint(SECRET, RIDER, Role.RIDER),
+          mint(SECRET, "svc", Role.SERVICE, ["温江", "锦江"]),
+          _forged(districts=1), _forged(grids=[["x"]]), _forged(role="system"), _forged(role="rider", sub="x")]
 
 
 @schema.parametrize()
