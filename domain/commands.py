@@ -18,7 +18,7 @@ from pydantic_core import PydanticCustomError
 from domain.appeals import Outcome, Remedy, Subject
 from domain.clues import Category, Location
 from domain.errors import AmountTooLarge, InvalidInput
-from domain.money import MAX_AMOUNT, Amount, PositiveAmount
+from domain.money import Amount, PositiveAmount, bounded
 from domain.rates import Rate
 from domain.tasks import ReleaseReason
 
@@ -61,14 +61,13 @@ AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
 def _rates_bounded(rates: dict[str, Rate]) -> dict[str, Rate]:
     # Rate is also the stored event's shape, which must keep loading whatever
     # it once held; so the bound is the command's.
-    if any(max(rate.fen, rate.points) > MAX_AMOUNT for rate in rates.values()):
-        raise PydanticCustomError("amount_too_large", "at most {max} in one command", {"max": MAX_AMOUNT})
+    for rate in rates.values():
+        bounded(max(rate.fen, rate.points))
     return rates
 
 
 def _remedy_bounded(remedy: Remedy) -> Remedy:
-    if remedy.fen > MAX_AMOUNT:
-        raise PydanticCustomError("amount_too_large", "at most {max} in one command", {"max": MAX_AMOUNT})
+    bounded(remedy.fen)
     return remedy
 
 

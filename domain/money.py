@@ -21,7 +21,8 @@ MAX_AMOUNT: Fen = 10**12
 MAX_TOTAL: Fen = 2**63 - 1
 
 
-def _bounded(value: int) -> int:
+def bounded(value: int) -> int:
+    """A pydantic check: `value` unless it is more than one command may move."""
     if value > MAX_AMOUNT:
         raise PydanticCustomError("amount_too_large", "at most {max} in one command", {"max": MAX_AMOUNT})
     return value
@@ -29,8 +30,8 @@ def _bounded(value: int) -> int:
 
 _LIMIT = {"maximum": MAX_AMOUNT}
 # Fen or points in a command: whole, non-negative (or positive), at most MAX_AMOUNT.
-Amount = Annotated[StrictInt, Field(ge=0, json_schema_extra=_LIMIT), AfterValidator(_bounded)]
-PositiveAmount = Annotated[StrictInt, Field(gt=0, json_schema_extra=_LIMIT), AfterValidator(_bounded)]
+Amount = Annotated[StrictInt, Field(ge=0, json_schema_extra=_LIMIT), AfterValidator(bounded)]
+PositiveAmount = Annotated[StrictInt, Field(gt=0, json_schema_extra=_LIMIT), AfterValidator(bounded)]
 
 
 def add(total: int, amount: int, *, what: str) -> int:

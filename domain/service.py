@@ -119,7 +119,8 @@ class GridGovernance(Application):
                           correlation_id=correlation_id or command_id, scope=scope)
             uow = UnitOfWork(self)
             record = None
-            if idempotency_key is not None and record_id is not None:
+            if record_id is not None:
+                assert idempotency_key is not None
                 earlier = self._earlier_record(uow, actor, idempotency_key)
                 if earlier is not None:
                     return self._replay(earlier, name, digest, idempotency_key)
