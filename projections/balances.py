@@ -6,10 +6,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from domain.rates import BudgetAllocated, BudgetCommitted, BudgetReleased
+import orjson
+
+from domain.rates import BudgetAllocated, BudgetCommitted, BudgetReleased, RateScheduleIssued
 from domain.subsidies import PayoutSettled, SubsidyAwarded, SubsidyCapped, SubsidyReversed
 from projections.base import Projection
-from projections.facts import Fact, ts
+from projections.facts import Fact, ts, ts_text
 from projections.rows import Rows, Table
 from projections.store import ReadStore
 
@@ -31,7 +33,7 @@ class Balances(Projection):
     weight = 0.25
     by_stream = True  # an account's, a budget's rows, each by its own stream's events
     handles = (SubsidyAwarded, SubsidyCapped, SubsidyReversed, PayoutSettled, BudgetAllocated, BudgetCommitted,
-               BudgetReleased)
+               BudgetReleased, RateScheduleIssued)
     tables = {
         # A rider's month: who and when, and where a payout that named no district (v1) went.
         "months": Table({"account_id": TEXT, "rider_id": TEXT, "period": TEXT, "first_district": TEXT},
@@ -45,6 +47,10 @@ class Balances(Projection):
         "ledger": Table({"stream_id": TEXT, "version": "BIGINT NOT NULL", "rider_id": TEXT, "district": TEXT,
                          "period": TEXT, "at": TEXT, "kind": TEXT, "piece_id": NULLABLE, "delta": FEN},
                         key=("stream_id", "version"), append_only=True),
+        # A district's rate schedules, every version (what a piece pays comes from here).
+        "schedules": Table({"district": TEXT, "version": "BIGINT NOT NULL", "effective_from": TEXT, "rates": TEXT,
+                            "cap_day_fen": FEN, "cap_month_fen": FEN, "issued_at": TEXT, "issued_by": TEXT},
+                           key=("district", "version"), append_only=True),
         # Each award's own district, for its cap and its reversal.
         "pieces": Table({"account_id": TEXT, "piece_id": TEXT, "district": TEXT}, key=("account_id", "piece_id")),
     }
@@ -62,6 +68,8 @@ class Balances(Projection):
         return d.get("district") or month["first_district"], month
 
     def touches(self, fact: Fact) -> list[tuple[str, tuple[Any, ...]]]:
+        if fact.type == "RateScheduleIssued":
+            return []
         if fact.type in BUDGET_COLUMN:
             return [("budgets", (fact.stream,))]
         # Which slice a cap, reversal or payout touches is known only from these two.
@@ -74,6 +82,13 @@ class Balances(Projection):
 
     def apply(self, rows: Rows, fact: Fact) -> None:
         d = fact.data
+        if fact.type == "RateScheduleIssued":
+            rows.add("schedules", {"district": d["district"], "version": d["version"],
+                                   "effective_from": ts_text(d["effective_from"]),
+                                   "rates": orjson.dumps(d["rates"], option=orjson.OPT_SORT_KEYS).decode(),
+                                   "cap_day_fen": d["cap_day_fen"], "cap_month_fen": d["cap_month_fen"],
+                                   "issued_at": fact.at, "issued_by": d["meta"]["actor"]["id"]})
+            return
         if fact.type in BUDGET_COLUMN:
             budget = rows.get("budgets", fact.stream) or {"budget_id": fact.stream, "district": d["district"],
                                                           "period": d["period"], "allocated": 0, "committed": 0,
@@ -132,3 +147,12 @@ def balance_as_of(store: ReadStore, rider_id: str, instant: datetime) -> int:
     row = store.read(f"SELECT COALESCE(SUM(delta), 0) FROM {Balances().t['ledger']} WHERE rider_id = ? AND at <= ?",
                      (rider_id, ts(instant)))
     return int(row[0][0])
+
+
+def rate_schedules(store: ReadStore, district: str) -> list[dict[str, Any]]:
+    """Every version of a district's rate schedule, newest first."""
+    rows = store.read(f"SELECT district, version, effective_from, rates, cap_day_fen, cap_month_fen, issued_at, "
+                      f"issued_by FROM {Balances().t['schedules']} WHERE district = ? ORDER BY version DESC",
+                      (district,))
+    return [{"district": d, "version": v, "effective_from": e, "rates": orjson.loads(r), "cap_day_fen": cd,
+             "cap_month_fen": cm, "issued_at": at, "issued_by": by} for d, v, e, r, cd, cm, at, by in rows]

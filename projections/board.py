@@ -31,7 +31,7 @@ class Board(Projection):
                         "expires_at": NULLABLE, "published_at": TEXT, "completed_at": NULLABLE,
                         "updated_at": TEXT}, key=("task_id",)),
     }
-    indexes = {"tasks": ("district, status", "grid_id, status")}
+    indexes = {"tasks": ("district, status", "grid_id, status", "claimant")}
 
     def touches(self, fact: Fact) -> list[tuple[str, tuple[Any, ...]]]:
         table = "grids" if fact.type.startswith("Grid") else "tasks"
@@ -114,3 +114,20 @@ def board(store: ReadStore, query: BoardQuery, now: datetime) -> dict[str, Any]:
         task["age_s"] = int((now - datetime.fromisoformat(task["published_at"])).total_seconds())
     return {"tasks": tasks, "counts": {status: count for status, count in counts},
             "next": tasks[-1]["task_id"] if len(tasks) == query.limit else None}
+
+
+def rider_tasks(store: ReadStore, rider_id: str, now: datetime, districts: set[str] | None = None,
+                grids: set[str] | None = None) -> dict[str, Any]:
+    """The tasks a rider holds or did (its claim lapsed: no longer its), within `districts`/`grids` when named."""
+    t = Board().t
+    where, params = ["claimant = ?"], [rider_id]
+    for column, allowed in (("district", districts), ("grid_id", grids)):
+        if allowed is not None:
+            where.append(f"{column} IN ({', '.join('?' * len(allowed)) or 'NULL'})")
+            params += sorted(allowed)
+    rows = store.read(f"SELECT task_id, grid_id, district, kind, rate_code, source_clue_id, {EFFECTIVE_STATUS}, "
+                      f"expires_at, published_at, completed_at FROM {t['tasks']} WHERE {' AND '.join(where)} "
+                      "ORDER BY published_at, task_id", (ts(now), *params))
+    tasks = [dict(zip(("task_id", "grid_id", "district", "kind", "rate_code", "source_clue_id", "status",
+                       "expires_at", "published_at", "completed_at"), row)) for row in rows]
+    return {"rider_id": rider_id, "tasks": [task for task in tasks if task["status"] != "open"]}

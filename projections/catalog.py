@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from projections.appeals import Appeals
 from projections.audit import Audit
 from projections.balances import Balances
 from projections.base import Projection
 from projections.board import Board
+from projections.clues import Clues
 from projections.points import Points
+from projections.riders import Riders
 from projections.stats import Stats
 
-PROJECTIONS: dict[str, type[Projection]] = {cls.name: cls for cls in (Board, Balances, Points, Audit, Stats)}
+PROJECTIONS: dict[str, type[Projection]] = {cls.name: cls for cls in (Board, Balances, Points, Audit, Stats,
+                                                                            Clues, Appeals, Riders)}
 
 
 def named(name: str) -> list[type[Projection]]:

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, FastAPI, Header, Query
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
-from api.http import dashboard, operations, problems, subscription
+from api.http import casework, dashboard, operations, problems, subscription
 from api.http.auth import Principal, decode
 from consumers.lag import KafkaLag
 from domain import commands as c
@@ -33,8 +33,7 @@ from projections.stats import statistics_for
 from projections.store import ReadStore
 
 
-POSITION = Query(None, ge=0, description="read-your-writes: wait until this command's (its `position`) events are in")
-WAIT = Query(2000, ge=0, le=10_000, description="how long to wait for `position`, in ms")
+POSITION, WAIT = operations.POSITION, operations.WAIT
 
 
 class CommandAccepted(BaseModel):
@@ -88,6 +87,7 @@ def create_app(governance: GridGovernance, store: ReadStore, secret: str, kafka:
                                summary=(command_type.__doc__ or command_type.__name__).strip().splitlines()[0])
     app.include_router(commands)
     app.include_router(query_routes(governance, store, principal))
+    app.include_router(casework.routes(governance, store, principal))
     app.include_router(subscription.routes(governance, principal))
     dashboard.install(app)
     app.add_middleware(problems.Guard)  # last: the outermost layer

@@ -5,7 +5,7 @@ import asyncio
 import time
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -22,6 +22,8 @@ from projections.projector import dead_letters
 from projections.store import ReadStore
 
 MAX_WAIT_S = 10.0
+POSITION = Query(None, ge=0, description="read-your-writes: wait until this command's (its `position`) events are in")
+WAIT = Query(2000, ge=0, le=10_000, description="how long to wait for `position`, in ms")
 
 
 class ReadModelBehind(DomainError):

@@ -77,10 +77,19 @@ QUERIES: dict[str, tuple[tuple[Role, ...], bool, Callable[[dict[str, Any]], tupl
     "history": ((ADMIN, AUDITOR, SERVICE), True, lambda s: (f"/v1/districts/{s['district']}/history", {})),
     "chain": ((ADMIN, OFFICER, AUDITOR, SERVICE), True, lambda s: (f"/v1/awards/{s['task']}/chain", {})),
     "events": (ALL, True, lambda s: ("/v1/events/stream", {"follow": "false"})),
+    "clue": (ALL, True, lambda s: (f"/v1/clues/{s['clue']}", {})),
+    "grid-clues": ((ADMIN, OFFICER, AUDITOR, SERVICE), True, lambda s: (f"/v1/grids/{s['grid']}/clues", {})),
+    "rider-clues": (ALL, False, lambda s: (f"/v1/riders/{s['me']}/clues", {})),
+    "appeal": ((ADMIN, RIDER, AUDITOR, SERVICE), True, lambda s: (f"/v1/appeals/{s['appeal']}", {})),
+    "district-appeals": ((ADMIN, AUDITOR, SERVICE), True, lambda s: (f"/v1/districts/{s['district']}/appeals", {})),
+    "rider-appeals": ((ADMIN, RIDER, AUDITOR, SERVICE), False, lambda s: (f"/v1/riders/{s['me']}/appeals", {})),
+    "rate-schedules": (ALL, True, lambda s: (f"/v1/districts/{s['district']}/rate-schedules", {})),
+    "rider": (ALL, True, lambda s: (f"/v1/riders/{s['me']}", {})),
+    "rider-tasks": (ALL, False, lambda s: (f"/v1/riders/{s['me']}/tasks", {})),
 }
 # Outside its scope, these answer as if there were nothing there (404, or an empty
 # stream) rather than 403: a token outside a district sees nothing of it.
-HIDDEN = {"chain", "events"}
+HIDDEN = {"chain", "events", "clue", "grid-clues", "appeal", "rider"}
 
 
 @pytest.fixture
@@ -117,7 +126,8 @@ def test_the_table_covers_every_command_route() -> None:
 
 
 def test_the_table_covers_every_query_route(api: Api) -> None:  # noqa: F811
-    names = {"me": "{rider_id}", "district": "{district}", "task": "{piece_id}"}
+    names = {"me": "{rider_id}", "district": "{district}", "task": "{piece_id}", "clue": "{clue_id}",
+             "grid": "{grid_id}", "appeal": "{appeal_id}"}
     tabled = {build(names)[0] for _, _, build in QUERIES.values()}
     paths = api.client.get("/openapi.json").json()["paths"]
     assert tabled == {path for path, methods in paths.items() if "get" in methods and path.startswith("/v1/")}
@@ -134,8 +144,8 @@ def test_authorization(api: Api, scene: dict[str, Any], kind: str, route: str, r
     table = COMMANDS if kind == "command" else QUERIES
     roles, scoped, build = table[route]
     headers, me = token(api, scene, role, inside)
-    # The board and the statistics are public to riders, whoever they are.
-    public = role is RIDER and route in ("board", "stats")
+    # The board, the statistics and the rates are public to riders, whoever they are.
+    public = role is RIDER and route in ("board", "stats", "rate-schedules")
     # A rider "outside" acts for another rider: refused wherever identity matters.
     unscoped = not scoped and role is not RIDER
     expected = OK if role in roles and (inside or unscoped or public) else DENIED

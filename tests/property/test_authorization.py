@@ -128,19 +128,23 @@ def entitled(who: Who, kind: str, place: Place) -> bool:
     return False
 
 
-def districts_in(answer: Any) -> set[str]:
-    """Every `district` named anywhere in a JSON answer."""
+def named_in(answer: Any, keys: tuple[str, ...] = ("district",)) -> set[str]:
+    """Every value of `keys` named anywhere in a JSON answer."""
     found: set[str] = set()
     if isinstance(answer, dict):
         for key, value in answer.items():
-            if key == "district" and isinstance(value, str):
+            if key in keys and isinstance(value, str):
                 found.add(value)
             else:
-                found |= districts_in(value)
+                found |= named_in(value, keys)
     elif isinstance(answer, list):
         for item in answer:
-            found |= districts_in(item)
+            found |= named_in(item, keys)
     return found
+
+
+PUBLIC_TO_RIDERS = ("/v1/board", "/v1/stats", "/rate-schedules")
+RIDER_KEYS = ("rider_id", "reporter_id", "claimant")
 
 
 class Authorization(RuleBasedStateMachine):
@@ -282,11 +286,14 @@ class Authorization(RuleBasedStateMachine):
         self.feed.catch_up()
         response = self.client.get(path, params=params, headers=who.headers)
         assert response.status_code < 500, response.text
-        if response.status_code != 200 or who.role is Role.RIDER:
-            return  # a rider reads the public board and its own data, which its routes check
-        if path.endswith("/stream"):
+        if response.status_code != 200 or path.endswith("/stream"):
             return  # the event stream is checked by its own scope tests
-        seen = districts_in(response.json())
+        if who.role is Role.RIDER:
+            if not any(part in path for part in PUBLIC_TO_RIDERS):
+                riders = named_in(response.json(), RIDER_KEYS)
+                assert riders <= {who.sub}, f"rider {who.sub} saw riders {riders - {who.sub}} at {path}"
+            return
+        seen = named_in(response.json())
         assert seen <= set(who.districts), f"{who.role.value} {who.sub} saw {seen - set(who.districts)} at {path}"
 
     @invariant()
@@ -346,6 +353,15 @@ QUERIES: list[Callable[[Authorization, st.DataObject], tuple[str, dict[str, Any]
     lambda m, d: (f"/v1/riders/{rider(m, d)}/balances", {}),
     lambda m, d: (f"/v1/districts/{d.draw(district)}/history", {}),
     lambda m, d: (f"/v1/awards/{award(m, d)[1]}/chain", {}),
+    lambda m, d: (f"/v1/clues/{pick('clue')(m, d)}", {}),
+    lambda m, d: (f"/v1/grids/{pick('grid')(m, d)}/clues", {"status": d.draw(st.sampled_from(["reported", "accepted"]))}),
+    lambda m, d: (f"/v1/riders/{rider(m, d)}/clues", {}),
+    lambda m, d: (f"/v1/appeals/{pick('appeal')(m, d)}", {}),
+    lambda m, d: (f"/v1/districts/{d.draw(district)}/appeals", {}),
+    lambda m, d: (f"/v1/riders/{rider(m, d)}/appeals", {}),
+    lambda m, d: (f"/v1/districts/{d.draw(district)}/rate-schedules", {}),
+    lambda m, d: (f"/v1/riders/{rider(m, d)}", {}),
+    lambda m, d: (f"/v1/riders/{rider(m, d)}/tasks", {}),
 ]
 
 

@@ -1,0 +1,87 @@
+"""Appeals (申诉) as the district handles them: one row per appeal with its
+subject, status, assignee, notes and decision."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from domain.appeals import AppealAssigned, AppealDecided, AppealFiled, AppealNoted
+from projections.base import Projection
+from projections.facts import Fact
+from projections.rows import Rows, Table
+from projections.store import ReadStore
+
+TEXT, NULLABLE = "TEXT NOT NULL", "TEXT"
+COLUMNS = {"appeal_id": TEXT, "rider_id": TEXT, "district": TEXT, "subject": TEXT, "text": TEXT, "status": TEXT,
+           "assignee": NULLABLE, "notes": "BIGINT NOT NULL", "outcome": NULLABLE, "remedy": NULLABLE,
+           "reason": NULLABLE, "filed_at": TEXT, "decided_at": NULLABLE, "updated_at": TEXT}
+STATUSES = ("filed", "assigned", "decided")
+
+
+class Appeals(Projection):
+    name = "appeals"
+    weight = 0.05
+    by_stream = True  # an appeal's row by its own events
+    handles = (AppealFiled, AppealAssigned, AppealNoted, AppealDecided)
+    tables = {"appeals": Table(COLUMNS, key=("appeal_id",))}
+    indexes = {"appeals": ("district, status", "rider_id")}
+
+    def touches(self, fact: Fact) -> list[tuple[str, tuple[Any, ...]]]:
+        return [] if fact.type == "AppealFiled" else [("appeals", (fact.stream,))]
+
+    def apply(self, rows: Rows, fact: Fact) -> None:
+        d, key, at = fact.data, (fact.stream,), fact.at
+        match fact.type:
+            case "AppealFiled":
+                rows.put("appeals", {
+                    "appeal_id": fact.stream, "rider_id": d["rider_id"], "district": d["district"],
+                    "subject": orjson.dumps(d["subject"]).decode(), "text": d["text"], "status": "filed",
+                    "assignee": None, "notes": 0, "outcome": None, "remedy": None, "reason": None,
+                    "filed_at": at, "decided_at": None, "updated_at": at})
+            case "AppealAssigned":
+                rows.update("appeals", key, status="assigned", assignee=d["assignee_id"], updated_at=at)
+            case "AppealNoted":
+                appeal = rows.get("appeals", *key)
+                assert appeal is not None
+                rows.update("appeals", key, notes=appeal["notes"] + 1, updated_at=at)
+            case "AppealDecided":
+                rows.update("appeals", key, status="decided", outcome=d["outcome"],
+                            remedy=orjson.dumps(d["remedy"]).decode(), reason=d["reason"], decided_at=at,
+                            updated_at=at)
+
+
+# --- queries -------------------------------------------------------------------------
+
+def _appeals(rows: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
+    appeals = [dict(zip(COLUMNS, row)) for row in rows]
+    for appeal in appeals:
+        appeal["subject"] = orjson.loads(appeal["subject"])
+        appeal["remedy"] = orjson.loads(appeal["remedy"]) if appeal["remedy"] else None
+    return appeals
+
+
+def appeal(store: ReadStore, appeal_id: str) -> dict[str, Any] | None:
+    found = _appeals(store.read(f"SELECT {', '.join(COLUMNS)} FROM {Appeals().t['appeals']} WHERE appeal_id = ?",
+                                (appeal_id,)))
+    return found[0] if found else None
+
+
+def appeals_where(store: ReadStore, *, district: str | None = None, rider_id: str | None = None,
+                  status: str | None = None, districts: set[str] | None = None, after: str | None = None,
+                  limit: int = 100) -> dict[str, Any]:
+    where, params = ["1 = 1"], []
+    for column, value in (("district", district), ("rider_id", rider_id), ("status", status)):
+        if value is not None:
+            where.append(f"{column} = ?")
+            params.append(value)
+    if districts is not None:
+        where.append(f"district IN ({', '.join('?' * len(districts)) or 'NULL'})")
+        params += sorted(districts)
+    if after is not None:
+        where.append("appeal_id > ?")
+        params.append(after)
+    found = _appeals(store.read(f"SELECT {', '.join(COLUMNS)} FROM {Appeals().t['appeals']} "
+                                f"WHERE {' AND '.join(where)} ORDER BY appeal_id LIMIT ?", (*params, limit)))
+    return {"appeals": found, "next": found[-1]["appeal_id"] if len(found) == limit else None}

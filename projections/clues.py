@@ -1,0 +1,100 @@
+"""Clues as officers triage them and riders follow them: one row per clue, with
+its status, the duplicates it was offered, and the links made to and from it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from domain.clues import (ClueAccepted, ClueClosed, ClueMarkedDuplicate, ClueRejected, ClueReported,
+                          DuplicateLinked)
+from projections.base import Projection
+from projections.facts import Fact
+from projections.rows import Rows, Table
+from projections.store import ReadStore
+
+TEXT, NULLABLE = "TEXT NOT NULL", "TEXT"
+COLUMNS = {"clue_id": TEXT, "district": TEXT, "grid_id": TEXT, "reporter_id": TEXT, "category": TEXT, "text": TEXT,
+           "location": TEXT, "evidence_hashes": TEXT, "candidates": TEXT, "status": TEXT,
+           "duplicate_of": NULLABLE, "duplicates": TEXT, "task_id": NULLABLE, "reason": NULLABLE,
+           "reported_at": TEXT, "updated_at": TEXT}
+JSON_COLUMNS = ("location", "evidence_hashes", "candidates", "duplicates")
+
+
+class Clues(Projection):
+    name = "clues"
+    weight = 0.2
+    by_stream = True  # a clue's row by its own events (the original's end of a link is on its own stream)
+    handles = (ClueReported, ClueMarkedDuplicate, DuplicateLinked, ClueAccepted, ClueRejected, ClueClosed)
+    tables = {"clues": Table(COLUMNS, key=("clue_id",))}
+    indexes = {"clues": ("grid_id, status", "district, status", "reporter_id")}
+
+    def touches(self, fact: Fact) -> list[tuple[str, tuple[Any, ...]]]:
+        return [] if fact.type == "ClueReported" else [("clues", (fact.stream,))]
+
+    def apply(self, rows: Rows, fact: Fact) -> None:
+        d, key, at = fact.data, (fact.stream,), fact.at
+        match fact.type:
+            case "ClueReported":
+                rows.put("clues", {
+                    "clue_id": fact.stream, "district": d["district"], "grid_id": d["grid_id"],
+                    "reporter_id": d["reporter_id"], "category": d["category"], "text": d["text"],
+                    "location": _json(d["location"]), "evidence_hashes": _json(d.get("evidence_hashes", [])),
+                    "candidates": _json(d.get("duplicate_candidates", [])), "status": "reported",
+                    "duplicate_of": None, "duplicates": "[]", "task_id": None, "reason": None,
+                    "reported_at": at, "updated_at": at})
+            case "ClueMarkedDuplicate":
+                rows.update("clues", key, status="duplicate", duplicate_of=d["of_clue_id"], updated_at=at)
+            case "DuplicateLinked":
+                clue = rows.get("clues", *key)
+                assert clue is not None
+                rows.update("clues", key, duplicates=_json([*orjson.loads(clue["duplicates"]), d["duplicate_id"]]),
+                            updated_at=at)
+            case "ClueAccepted":
+                rows.update("clues", key, status="accepted", task_id=d["task_id"], updated_at=at)
+            case "ClueRejected":
+                rows.update("clues", key, status="rejected", reason=d["reason"], updated_at=at)
+            case "ClueClosed":
+                rows.update("clues", key, status="closed", reason=d["reason"], updated_at=at)
+
+
+def _json(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+# --- queries -------------------------------------------------------------------------
+
+def _clues(rows: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
+    clues = [dict(zip(COLUMNS, row)) for row in rows]
+    for clue in clues:
+        for column in JSON_COLUMNS:
+            clue[column] = orjson.loads(clue[column])
+    return clues
+
+
+def clue(store: ReadStore, clue_id: str) -> dict[str, Any] | None:
+    found = _clues(store.read(f"SELECT {', '.join(COLUMNS)} FROM {Clues().t['clues']} WHERE clue_id = ?",
+                              (clue_id,)))
+    return found[0] if found else None
+
+
+def clues_where(store: ReadStore, *, grid_id: str | None = None, reporter_id: str | None = None,
+                status: str | None = None, districts: set[str] | None = None, grids: set[str] | None = None,
+                after: str | None = None, limit: int = 100) -> dict[str, Any]:
+    """A page of clues, oldest first by id order of reporting time, within `districts`/`grids` when named."""
+    where, params = ["1 = 1"], []
+    for column, value in (("grid_id", grid_id), ("reporter_id", reporter_id), ("status", status)):
+        if value is not None:
+            where.append(f"{column} = ?")
+            params.append(value)
+    for column, allowed in (("district", districts), ("grid_id", grids)):
+        if allowed is not None:
+            where.append(f"{column} IN ({', '.join('?' * len(allowed)) or 'NULL'})")
+            params += sorted(allowed)
+    if after is not None:
+        where.append("clue_id > ?")
+        params.append(after)
+    found = _clues(store.read(f"SELECT {', '.join(COLUMNS)} FROM {Clues().t['clues']} WHERE {' AND '.join(where)} "
+                              "ORDER BY clue_id LIMIT ?", (*params, limit)))
+    return {"clues": found, "next": found[-1]["clue_id"] if len(found) == limit else None}
