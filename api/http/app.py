@@ -149,10 +149,13 @@ def query_routes(governance: GridGovernance, store: ReadStore, principal: Callab
         return await run_in_threadpool(rider_balances, store, str(rider_id), districts)
 
     @router.get("/riders/{rider_id}/balance-at")
-    def get_balance_at(rider_id: UUID, at: c.AwareDatetime, who: Principal = Depends(principal)) -> dict[str, Any]:
+    async def get_balance_at(rider_id: UUID, at: c.AwareDatetime, position: int | None = POSITION,
+                             wait_ms: int = WAIT, who: Principal = Depends(principal)) -> dict[str, Any]:
         if own_rider(who, rider_id) is not None and who.role is not Role.RIDER:
             raise OutOfScope("a balance across districts is for the rider itself")
-        return {"rider_id": str(rider_id), "at": at.isoformat(), "balance_fen": balance_as_of(store, str(rider_id), at)}
+        await operations.wait_for(governance, store, "balances", position, wait_ms)
+        balance = await run_in_threadpool(balance_as_of, store, str(rider_id), at)
+        return {"rider_id": str(rider_id), "at": at.isoformat(), "balance_fen": balance}
 
     @router.get("/riders/{rider_id}/points")
     async def get_points(rider_id: UUID, position: int | None = POSITION, wait_ms: int = WAIT,
@@ -164,35 +167,44 @@ def query_routes(governance: GridGovernance, store: ReadStore, principal: Callab
         return await run_in_threadpool(rider_points, store, str(rider_id))
 
     @router.get("/districts/{district}/budgets")
-    def get_budgets(district: str, period: str | None = None, who: Principal = Depends(principal)
-                    ) -> list[dict[str, Any]]:
+    async def get_budgets(district: str, period: str | None = None, position: int | None = POSITION,
+                          wait_ms: int = WAIT, who: Principal = Depends(principal)) -> list[dict[str, Any]]:
         who.require_district(district)
-        return district_budgets(store, district, period)
+        await operations.wait_for(governance, store, "balances", position, wait_ms)
+        return await run_in_threadpool(district_budgets, store, district, period)
 
     @router.get("/districts/{district}/history")
-    def get_history(district: str,
-                    after: str | None = Query(None, max_length=400, description="the `next` of the page before"),
-                    limit: int = Query(100, ge=1, le=1000), who: Principal = Depends(principal)) -> dict[str, Any]:
+    async def get_history(district: str,
+                          after: str | None = Query(None, max_length=400, description="the `next` of the page before"),
+                          limit: int = Query(100, ge=1, le=1000), position: int | None = POSITION,
+                          wait_ms: int = WAIT, who: Principal = Depends(principal)) -> dict[str, Any]:
         """Every audited step in a district, oldest first: the political-legal committee's export."""
         if who.role in (Role.RIDER, Role.GRID_OFFICER):
             raise OutOfScope("a district's history is for its admins, auditors and services")
         who.require_district(district)
-        steps = district_history(store, district, cursor_of(after), limit)
+        key = cursor_of(after)
+        await operations.wait_for(governance, store, "audit", position, wait_ms)
+        steps = await run_in_threadpool(district_history, store, district, key, limit)
         last = steps[-1] if len(steps) == limit else None
         return {"district": district, "steps": steps,
                 "next": cursor((last["at"], last["stream_id"], last["version"])) if last else None}
 
     @router.get("/awards/{piece_id}/chain")
-    def get_chain(piece_id: UUID, who: Principal = Depends(principal)) -> dict[str, Any]:
+    async def get_chain(piece_id: UUID, position: int | None = POSITION, wait_ms: int = WAIT,
+                        who: Principal = Depends(principal)) -> dict[str, Any]:
         if who.role is Role.RIDER:
             raise OutOfScope("the audit trail is for officers, admins and auditors")
-        chain = award_chain(store, str(piece_id), set(who.districts))
+        await operations.wait_for(governance, store, "audit", position, wait_ms)
+        chain = await run_in_threadpool(award_chain, store, str(piece_id), set(who.districts))
         if chain is None:
             raise AwardNotFound(f"no award for piece {piece_id} in this token's districts", piece_id=str(piece_id))
         return chain
 
     @router.get("/stats")
-    def get_stats(district: str | None = None, who: Principal = Depends(principal)) -> dict[str, Any]:
-        return statistics_for(store, scoped_district(who, district))
+    async def get_stats(district: str | None = None, position: int | None = POSITION, wait_ms: int = WAIT,
+                        who: Principal = Depends(principal)) -> dict[str, Any]:
+        scoped = scoped_district(who, district)
+        await operations.wait_for(governance, store, "stats", position, wait_ms)
+        return await run_in_threadpool(statistics_for, store, scoped)
 
     return router

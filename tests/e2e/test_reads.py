@@ -124,3 +124,11 @@ def test_a_riders_tasks(api: Api) -> None:
     tasks = read(api, f"/v1/riders/{s['rider_id']}/tasks", s["officer"], verified["position"])["tasks"]
     assert [(t["task_id"], t["status"]) for t in tasks] == [(task, "verified")]
     assert read(api, f"/v1/riders/{s['rider_id']}/tasks", s["stranger"], verified["position"])["tasks"] == []
+
+
+def test_every_query_route_offers_read_your_writes(api: Api) -> None:
+    paths = api.client.get("/openapi.json").json()["paths"]
+    lacking = [path for path, methods in paths.items() if path.startswith("/v1/") and "get" in methods
+               and path != "/v1/events/stream"  # the stream reads the event store: never behind
+               and not {"position", "wait_ms"} <= {p["name"] for p in methods["get"].get("parameters", [])}]
+    assert lacking == []
