@@ -29,6 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import CACHE, POSTGRES, PeakSampler, dsn, new_schema, rss_mib  # noqa: E402
+from projections.catalog import PROJECTIONS  # noqa: E402
 
 PG_TABLE = "gridgov_events"  # the library names it after the application
 SQLITE_TABLE = "stored_events"
@@ -190,7 +191,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
     log = ensure_log(args.events, args.seed)
-    print(f"bench/rebuild.py: all five read models from a log of {args.events:,}+ demo events, "
+    print(f"bench/rebuild.py: all {len(PROJECTIONS)} read models from a log of {args.events:,}+ demo events, "
           f"{args.rounds} rounds, medians, {os.cpu_count()} cores\n")
     print("| backend | events | bare read ev/s | read + decode ev/s | rebuild ev/s | rebuild / bare read | "
           "rebuild / read + decode | peak MiB bare / rebuild | RSS MiB at 25/50/75/100% of rebuild |")

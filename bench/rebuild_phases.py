@@ -3,12 +3,12 @@
     python bench/rebuild_phases.py [--events 1000000] [--postgres]
 
 On the same demo log as bench/rebuild.py:
-  alone     all five read models filled in one process, then one helper's work
-            (share 2 of 2 of the streams, of all five) alone on the machine, each
+  alone     every read model filled in one process, then one helper's work
+            (share 2 of 2 of the streams, of all of them) alone on the machine, each
             into a file of its own as a helper fills the rebuild's (no checkpoints
             but the one when it closes, being the file's last connection): seconds,
             and µs per event folded;
-  timeline  the parallel rebuild of all five: when each helper finished, how long
+  timeline  the parallel rebuild of all of them: when each helper finished, how long
             the parent then spent indexing, and the total; with --postgres, the
             same with the log and the read models in PostgreSQL.
 """
@@ -49,7 +49,7 @@ def alone(app: GridGovernance, folder: str) -> None:
         seconds = time.perf_counter() - started
         kind, folded, *_ = said[-1]
         assert kind == "done", said[-1]
-        what = "all five, whole" if parts == 1 else f"share {part + 1} of {parts} of all five (one helper's work)"
+        what = "all, whole" if parts == 1 else f"share {part + 1} of {parts} of all of them (one helper's work)"
         print(f"| {what} | {folded:,} | {seconds:.1f} | {seconds / folded * 1e6:.0f} |")
 
 
@@ -71,7 +71,7 @@ def postgres_timeline(log: str, events: int, seed: int) -> None:
     app = GridGovernance(env=event_env("postgres", log, ensure_postgres_log(log, events, seed)))
     schema, drop = new_schema("bench_rm")
     try:
-        print("\ntimeline of a parallel rebuild of all five, PostgreSQL:")
+        print("\ntimeline of a parallel rebuild of all of them, PostgreSQL:")
         timeline(app, open_store({**POSTGRES, "READMODEL_STORE": "postgres", "READMODEL_SCHEMA": schema}))
     finally:
         drop()
@@ -89,7 +89,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         print(f"bench/rebuild_phases.py: SQLite, {app.head():,} events, {os.cpu_count()} cores\n")
         alone(app, folder)
-        print("\ntimeline of a parallel rebuild of all five:")
+        print("\ntimeline of a parallel rebuild of all of them:")
         timeline(app, SQLiteStore(os.path.join(folder, "all.sqlite")))
     app.close()
     if args.postgres:
