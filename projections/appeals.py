@@ -10,6 +10,7 @@ import orjson
 from domain.appeals import AppealAssigned, AppealDecided, AppealFiled, AppealNoted
 from projections.base import Projection
 from projections.facts import Fact
+from projections.filters import conditions
 from projections.rows import Rows, Table
 from projections.store import ReadStore
 
@@ -71,17 +72,9 @@ def appeal(store: ReadStore, appeal_id: str) -> dict[str, Any] | None:
 def appeals_where(store: ReadStore, *, district: str | None = None, rider_id: str | None = None,
                   status: str | None = None, districts: set[str] | None = None, after: str | None = None,
                   limit: int = 100) -> dict[str, Any]:
-    where, params = ["1 = 1"], []
-    for column, value in (("district", district), ("rider_id", rider_id), ("status", status)):
-        if value is not None:
-            where.append(f"{column} = ?")
-            params.append(value)
-    if districts is not None:
-        where.append(f"district IN ({', '.join('?' * len(districts)) or 'NULL'})")
-        params += sorted(districts)
+    sql, params = conditions({"district": district, "rider_id": rider_id, "status": status}, {"district": districts})
     if after is not None:
-        where.append("appeal_id > ?")
-        params.append(after)
+        sql, params = sql + " AND appeal_id > ?", [*params, after]
     found = _appeals(store.read(f"SELECT {', '.join(COLUMNS)} FROM {Appeals().t['appeals']} "
-                                f"WHERE {' AND '.join(where)} ORDER BY appeal_id LIMIT ?", (*params, limit)))
+                                f"WHERE {sql} ORDER BY appeal_id LIMIT ?", (*params, limit)))
     return {"appeals": found, "next": found[-1]["appeal_id"] if len(found) == limit else None}

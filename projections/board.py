@@ -11,6 +11,7 @@ from domain.tasks import (ClaimReleased, CompletionRejected, CompletionVerified,
                           TaskCompleted, TaskPublished)
 from projections.base import Projection
 from projections.facts import Fact, ts, ts_text
+from projections.filters import conditions
 from projections.rows import Rows, Table
 from projections.store import ReadStore
 
@@ -120,13 +121,9 @@ def rider_tasks(store: ReadStore, rider_id: str, now: datetime, districts: set[s
                 grids: set[str] | None = None) -> dict[str, Any]:
     """The tasks a rider holds or did (its claim lapsed: no longer its), within `districts`/`grids` when named."""
     t = Board().t
-    where, params = ["claimant = ?"], [rider_id]
-    for column, allowed in (("district", districts), ("grid_id", grids)):
-        if allowed is not None:
-            where.append(f"{column} IN ({', '.join('?' * len(allowed)) or 'NULL'})")
-            params += sorted(allowed)
+    sql, params = conditions({"claimant": rider_id}, {"district": districts, "grid_id": grids})
     rows = store.read(f"SELECT task_id, grid_id, district, kind, rate_code, source_clue_id, {EFFECTIVE_STATUS}, "
-                      f"expires_at, published_at, completed_at FROM {t['tasks']} WHERE {' AND '.join(where)} "
+                      f"expires_at, published_at, completed_at FROM {t['tasks']} WHERE {sql} "
                       "ORDER BY published_at, task_id", (ts(now), *params))
     tasks = [dict(zip(("task_id", "grid_id", "district", "kind", "rate_code", "source_clue_id", "status",
                        "expires_at", "published_at", "completed_at"), row)) for row in rows]

@@ -11,6 +11,7 @@ from domain.clues import (ClueAccepted, ClueClosed, ClueMarkedDuplicate, ClueRej
                           DuplicateLinked)
 from projections.base import Projection
 from projections.facts import Fact
+from projections.filters import conditions
 from projections.rows import Rows, Table
 from projections.store import ReadStore
 
@@ -83,18 +84,10 @@ def clues_where(store: ReadStore, *, grid_id: str | None = None, reporter_id: st
                 status: str | None = None, districts: set[str] | None = None, grids: set[str] | None = None,
                 after: str | None = None, limit: int = 100) -> dict[str, Any]:
     """A page of clues, oldest first by id order of reporting time, within `districts`/`grids` when named."""
-    where, params = ["1 = 1"], []
-    for column, value in (("grid_id", grid_id), ("reporter_id", reporter_id), ("status", status)):
-        if value is not None:
-            where.append(f"{column} = ?")
-            params.append(value)
-    for column, allowed in (("district", districts), ("grid_id", grids)):
-        if allowed is not None:
-            where.append(f"{column} IN ({', '.join('?' * len(allowed)) or 'NULL'})")
-            params += sorted(allowed)
+    sql, params = conditions({"grid_id": grid_id, "reporter_id": reporter_id, "status": status},
+                        {"district": districts, "grid_id": grids})
     if after is not None:
-        where.append("clue_id > ?")
-        params.append(after)
-    found = _clues(store.read(f"SELECT {', '.join(COLUMNS)} FROM {Clues().t['clues']} WHERE {' AND '.join(where)} "
+        sql, params = sql + " AND clue_id > ?", [*params, after]
+    found = _clues(store.read(f"SELECT {', '.join(COLUMNS)} FROM {Clues().t['clues']} WHERE {sql} "
                               "ORDER BY clue_id LIMIT ?", (*params, limit)))
     return {"clues": found, "next": found[-1]["clue_id"] if len(found) == limit else None}
