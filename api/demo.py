@@ -12,15 +12,14 @@ from datetime import datetime, timedelta
 from typing import Callable
 from uuid import UUID
 
-from eventsourcing.utils import get_topic
 
 from domain import commands as c
 from domain import errors
-from domain.appeals import Outcome as Decision
+from domain.appeals import Verdict
 from domain.appeals import Remedy, RemedyKind, Subject, SubjectKind
 from domain.clock import CHINA, ManualClock, local_day, local_month
 from domain.clues import Category, Location
-from domain.events import Actor, Role
+from domain.events import Actor, Role, topics_of
 from domain.rates import Rate
 from domain.service import GridGovernance
 from domain.subsidies import SubsidyAccount
@@ -281,7 +280,7 @@ class Demo:
         appeal = UUID(result["appeal_id"])
         self.do(c.AssignAppeal(appeal_id=appeal, assignee_id=f"industry-party-committee-{district}"), admin)
         self.do(c.NoteAppeal(appeal_id=appeal, text="已与骑手沟通, 调取定位记录"), admin)
-        decided = self.do(c.DecideAppeal(appeal_id=appeal, outcome=Decision.UPHELD, reason="定位记录证实地址无误",
+        decided = self.do(c.DecideAppeal(appeal_id=appeal, outcome=Verdict.UPHELD, reason="定位记录证实地址无误",
                                          remedy=Remedy(kind=RemedyKind.REINSTATE_AWARD)), admin)
         self.appeal = f"upheld, {decided['remedy_fen'] if decided else 0} fen reinstated to rider {rider}"
 
@@ -312,11 +311,10 @@ class Demo:
                        top_balances=balances[:5], appeal=self.appeal)
 
     def all_task_ids(self) -> set[UUID]:
-        topic = get_topic(TaskPublished)
         ids: set[UUID] = set()
         start = 0
         while True:
-            page = self.app.recorder.select_notifications(start=start, limit=1000, topics=[topic],
+            page = self.app.recorder.select_notifications(start=start, limit=1000, topics=topics_of([TaskPublished]),
                                                           inclusive_of_start=False)
             ids.update(n.originator_id for n in page)
             if len(page) < 1000:

@@ -45,7 +45,8 @@ from domain import commands as c  # noqa: E402
 from domain.events import Actor, Role  # noqa: E402
 from domain.service import GridGovernance  # noqa: E402
 from projections.board import Board  # noqa: E402
-from projections.facts import from_stored, topic_type  # noqa: E402
+from domain.events import type_of_topic
+from projections.facts import from_stored  # noqa: E402
 from projections.sqlite import SQLiteStore  # noqa: E402
 
 BOOTSTRAP = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
@@ -74,7 +75,7 @@ def relay_rows(log: str) -> tuple[float, float, int]:
     # The same bytes, prepared beforehand, through a bare producer with the same settings.
     messages = []
     for n in app.recorder.select_notifications(start=1, limit=10**7):
-        if topic_type(n.topic) in NOT_PUBLISHED:
+        if type_of_topic(n.topic) in NOT_PUBLISHED:
             continue
         fact = from_stored(n)
         m = to_message(fact, n.id)

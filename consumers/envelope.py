@@ -57,11 +57,11 @@ class PoisonMessage(ValueError):
 
 
 def aggregate_of(event_type: str) -> str:
-    """`TaskClaimed` -> `tasks`: the module its aggregate lives in."""
+    """`TaskClaimed` -> `tasks`: the aggregate it declares, which names its topic."""
     cls = EVENT_TYPES.get(event_type)
     if cls is None:
         raise PoisonMessage(f"unknown event type {event_type!r}")
-    return cls.__module__.rpartition(".")[2]
+    return cls.aggregate
 
 
 def topic_for(event_type: str, prefix: str = "gridgov") -> str:

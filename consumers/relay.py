@@ -26,7 +26,8 @@ from kafka.errors import KafkaTimeoutError
 from consumers.envelope import to_message, topic_for
 from consumers.settings import KafkaSettings
 from consumers.topics import NOT_PUBLISHED, ensure_topics
-from projections.facts import from_stored, topic_type
+from domain.events import type_of_topic
+from projections.facts import from_stored
 
 log = logging.getLogger(__name__)
 TRACKING_NAME = "kafka-relay"
@@ -102,7 +103,7 @@ class Relay:
         """Send a page and wait until Kafka has acknowledged every record of it."""
         futures = []
         for n in notifications:
-            if topic_type(n.topic) in NOT_PUBLISHED:
+            if type_of_topic(n.topic) in NOT_PUBLISHED:
                 self.stats.skipped += 1
                 continue
             try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Iterable, Self, TypeVar
+from typing import Any, ClassVar, Iterable, Self, TypeVar
 from uuid import UUID
 
 from domain.events import Actor, Event, Meta
@@ -35,6 +35,14 @@ class Context:
 
 
 class Aggregate:
+    # The base of this aggregate's events: a stream holds events of one aggregate only.
+    events: ClassVar[type[Event]] = Event
+
+    def __init_subclass__(cls, events: type[Event] | None = None, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if events is not None:
+            cls.events = events
+
     def __init__(self, id: UUID) -> None:
         self.id = id
         self.version = 0
@@ -72,9 +80,8 @@ class Aggregate:
         """The projector the library's Repository folds stored events with."""
         for event in events:
             if aggregate is None:
-                if type(event).__module__ != cls.__module__:
-                    # Events live beside their aggregate; anything else is another kind of stream.
-                    raise WrongStream(f"{event.originator_id} is a stream of {type(event).__module__}, "
+                if not isinstance(event, cls.events):
+                    raise WrongStream(f"{event.originator_id} is a stream of {type(event).aggregate}, "
                                       f"not of {cls.__name__}")
                 aggregate = cls(event.originator_id)
             aggregate.apply(event)

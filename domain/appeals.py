@@ -29,7 +29,7 @@ class Subject(Frozen):
     period: str | None = None
 
 
-class Outcome(StrEnum):
+class Verdict(StrEnum):
     UPHELD = "upheld"
     DISMISSED = "dismissed"
 
@@ -45,35 +45,39 @@ class Remedy(Frozen):
     fen: StrictInt = Field(ge=0, default=0)
 
 
-class AppealFiled(Event):
+class AppealEvent(Event):
+    aggregate = "appeals"
+
+
+class AppealFiled(AppealEvent):
     rider_id: UUID
     district: str
     subject: Subject
     text: str
 
 
-class AppealAssigned(Event):
+class AppealAssigned(AppealEvent):
     assignee_id: str
 
 
-class AppealNoted(Event):
+class AppealNoted(AppealEvent):
     text: str
 
 
-class AppealDecided(Event):
-    outcome: Outcome
+class AppealDecided(AppealEvent):
+    outcome: Verdict
     remedy: Remedy
     reason: str
 
 
-class Appeal(Aggregate):
+class Appeal(Aggregate, events=AppealEvent):
     def __init__(self, id: UUID) -> None:
         super().__init__(id)
         self.rider_id: UUID | None = None
         self.district = ""
         self.subject: Subject | None = None
         self.assignee: str | None = None
-        self.outcome: Outcome | None = None
+        self.outcome: Verdict | None = None
 
     def file(self, ctx: Context, rider_id: UUID, district: str, subject: Subject, text: str) -> None:
         if not text.strip():
@@ -91,9 +95,9 @@ class Appeal(Aggregate):
             raise errors.InvalidInput("an empty note says nothing")
         self._trigger(ctx, AppealNoted, text=text)
 
-    def decide(self, ctx: Context, outcome: Outcome, remedy: Remedy, reason: str) -> None:
+    def decide(self, ctx: Context, outcome: Verdict, remedy: Remedy, reason: str) -> None:
         self._require_open()
-        if outcome is Outcome.DISMISSED and remedy.kind is not RemedyKind.NONE:
+        if outcome is Verdict.DISMISSED and remedy.kind is not RemedyKind.NONE:
             raise errors.InvalidInput("a dismissed appeal has no remedy")
         if remedy.kind is RemedyKind.REINSTATE_AWARD and (self.subject is None or self.subject.kind is not SubjectKind.AWARD):
             raise errors.InvalidInput("only an appeal about an award can reinstate one")

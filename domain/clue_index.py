@@ -15,12 +15,12 @@ from datetime import datetime
 from uuid import UUID
 
 from eventsourcing.persistence import ApplicationRecorder, Mapper
-from eventsourcing.utils import get_topic
 
 from domain.clues import (EARTH_RADIUS_M, Category, ClueClosed, ClueMarkedDuplicate, ClueRejected, ClueReported,
                           DuplicatePolicy, Location, OpenClue, likely_duplicates)
+from domain.events import topics_of
 
-TOPICS = [get_topic(cls) for cls in (ClueReported, ClueMarkedDuplicate, ClueRejected, ClueClosed)]
+TOPICS = topics_of((ClueReported, ClueMarkedDuplicate, ClueRejected, ClueClosed))
 PAGE = 500
 
 

@@ -40,7 +40,11 @@ class ClueStatus(StrEnum):
     CLOSED = "closed"
 
 
-class ClueReported(Event):
+class ClueEvent(Event):
+    aggregate = "clues"
+
+
+class ClueReported(ClueEvent):
     # v1 stored `lat` and `lon` as top-level fields and had no duplicate candidates.
     schema_version = 2
 
@@ -54,29 +58,29 @@ class ClueReported(Event):
     duplicate_candidates: tuple[UUID, ...] = ()
 
 
-class ClueMarkedDuplicate(Event):
+class ClueMarkedDuplicate(ClueEvent):
     of_clue_id: UUID
 
 
-class DuplicateLinked(Event):
+class DuplicateLinked(ClueEvent):
     """The other end of a duplicate link, on the original clue."""
 
     duplicate_id: UUID
 
 
-class ClueAccepted(Event):
+class ClueAccepted(ClueEvent):
     task_id: UUID
 
 
-class ClueRejected(Event):
+class ClueRejected(ClueEvent):
     reason: str
 
 
-class ClueClosed(Event):
+class ClueClosed(ClueEvent):
     reason: str
 
 
-class Clue(Aggregate):
+class Clue(Aggregate, events=ClueEvent):
     def __init__(self, id: UUID) -> None:
         super().__init__(id)
         self.grid_id: UUID | None = None

@@ -15,7 +15,7 @@ from uuid import UUID
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, ValidationError
 from pydantic_core import PydanticCustomError
 
-from domain.appeals import Outcome, Remedy, Subject
+from domain.appeals import Remedy, Subject, Verdict
 from domain.clues import Category, Location
 from domain.errors import AmountTooLarge, InvalidInput
 from domain.money import Amount, PositiveAmount, bounded
@@ -283,6 +283,6 @@ class NoteAppeal(Command):
 
 class DecideAppeal(Command):
     appeal_id: UUID
-    outcome: Outcome
+    outcome: Verdict
     remedy: Annotated[Remedy, AfterValidator(_remedy_bounded)] = Remedy()
     reason: Text

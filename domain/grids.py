@@ -9,26 +9,30 @@ from domain.aggregate import Aggregate, Context
 from domain.events import Event
 
 
-class GridRegistered(Event):
+class GridEvent(Event):
+    aggregate = "grids"
+
+
+class GridRegistered(GridEvent):
     district: str
     street: str
     community: str
     name: str
 
 
-class OfficerAssigned(Event):
+class OfficerAssigned(GridEvent):
     officer_id: str
 
 
-class OfficerRemoved(Event):
+class OfficerRemoved(GridEvent):
     officer_id: str
 
 
-class GridRetired(Event):
+class GridRetired(GridEvent):
     reason: str
 
 
-class Grid(Aggregate):
+class Grid(Aggregate, events=GridEvent):
     def __init__(self, id: UUID) -> None:
         super().__init__(id)
         self.district = ""
@@ -56,7 +60,7 @@ class Grid(Aggregate):
 
     def require_active(self) -> None:
         if self.retired:
-            raise errors.GridRetired(f"grid {self.name} ({self.id}) is retired", grid_id=str(self.id))
+            raise errors.GridIsRetired(f"grid {self.name} ({self.id}) is retired", grid_id=str(self.id))
 
     def is_officer(self, officer_id: str) -> bool:
         return officer_id in self.officers

@@ -18,14 +18,15 @@ from uuid import UUID
 from domain import commands as c
 from domain import errors
 from domain.aggregate import Context
-from domain.appeals import Appeal, Outcome, RemedyKind, Subject, SubjectKind
+from domain.appeals import Appeal, RemedyKind, Subject, SubjectKind, Verdict
 from domain.clock import local_day, local_month
 from domain.clues import Clue
 from domain.events import Role
 from domain.grids import Grid
 from domain.personal import seal
 from domain.points import PointsAccount
-from domain.rates import Budget, RateSchedule
+from domain.budgets import Budget
+from domain.rates import RateSchedule
 from domain.riders import Rider
 from domain.subsidies import Award, SubsidyAccount
 from domain.tasks import GridTask, ReleaseReason
@@ -500,7 +501,7 @@ def decide_appeal(uow: UnitOfWork, ctx: Context, cmd: c.DecideAppeal) -> Result:
     require_role(ctx, Role.DISTRICT_ADMIN)
     appeal = _appeal(uow, ctx, cmd.appeal_id)
     appeal.decide(ctx, cmd.outcome, cmd.remedy, cmd.reason)
-    if cmd.outcome is not Outcome.UPHELD or cmd.remedy.kind is RemedyKind.NONE:
+    if cmd.outcome is not Verdict.UPHELD or cmd.remedy.kind is RemedyKind.NONE:
         return {"remedy_fen": 0}
     assert appeal.rider_id is not None and appeal.subject is not None
     period, day = local_month(ctx.now), local_day(ctx.now)

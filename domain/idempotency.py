@@ -20,13 +20,17 @@ from domain.events import Actor, Event
 from domain.ids import derived_id
 
 
-class CommandRecorded(Event):
+class IdempotencyEvent(Event):
+    aggregate = "idempotency"
+
+
+class CommandRecorded(IdempotencyEvent):
     command: str
     payload_sha256: str
     result: dict[str, Any]
 
 
-class IdempotencyRecord(Aggregate):
+class IdempotencyRecord(Aggregate, events=IdempotencyEvent):
     @staticmethod
     def id_for(actor: Actor, key: str) -> UUID:
         # JSON, not a joined string: no caller id and key can be cut to look like another's.

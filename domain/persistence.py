@@ -6,6 +6,8 @@ bare orjson transcoder that would give back strings. So, as in the library's
 example `aggregate7`, the mapper here dumps pydantic events in JSON mode and
 validates them back against their declared field types. The schema version is
 stored as `_v` (absent means 1) and lifted by upcasting.py on the way out.
+An event is stored under its declared name (`gridgov.TaskClaimed`), and read
+under that or the module path older history carries (domain.events).
 """
 
 from __future__ import annotations
@@ -14,9 +16,8 @@ from typing import Any
 
 import orjson
 from eventsourcing.persistence import Mapper, MapperDeserialisationError, StoredEvent, Transcoder
-from eventsourcing.utils import get_topic, resolve_topic
 
-from domain.events import Event
+from domain.events import Event, event_class, stored_name
 from domain.upcasting import upcast
 
 VERSION_KEY = "_v"
@@ -43,11 +44,11 @@ class PydanticMapper(Mapper):
         if self.cipher:
             data = self.cipher.encrypt(data)
         return StoredEvent(originator_id=event.originator_id, originator_version=event.originator_version,
-                           topic=get_topic(type(event)), state=data)
+                           topic=stored_name(type(event)), state=data)
 
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
-        cls: type[Event] = resolve_topic(stored_event.topic)
         try:
+            cls = event_class(stored_event.topic)
             state = self.decode_state(stored_event.state)
             state = upcast(cls.__name__, state, state.pop(VERSION_KEY, 1), cls.schema_version)
             return cls.model_validate(

@@ -13,26 +13,30 @@ from domain.ids import derived_id
 from domain.money import add
 
 
-class PointsEarned(Event):
+class PointsEvent(Event):
+    aggregate = "points"
+
+
+class PointsEarned(PointsEvent):
     rider_id: UUID
     piece_id: UUID
     points: StrictInt = Field(gt=0)
 
 
-class PointsRedeemed(Event):
+class PointsRedeemed(PointsEvent):
     rider_id: UUID
     item: str
     partner: str
     points: StrictInt = Field(gt=0)
 
 
-class PointsExpired(Event):
+class PointsExpired(PointsEvent):
     rider_id: UUID
     points: StrictInt = Field(gt=0)
     reason: str
 
 
-class PointsAccount(Aggregate):
+class PointsAccount(Aggregate, events=PointsEvent):
     @staticmethod
     def id_for(rider_id: UUID) -> UUID:
         return derived_id("points", rider_id)

@@ -1,4 +1,4 @@
-"""District rate schedules (what a verified piece pays) and budgets (what a district may spend)."""
+"""District rate schedules: what a verified piece pays, versioned (a change is a new version)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from domain import errors
 from domain.aggregate import Aggregate, Context
 from domain.events import Event, Frozen
 from domain.ids import derived_id
-from domain.money import Fen, add
+from domain.money import Fen
 
 
 class Rate(Frozen):
@@ -19,7 +19,11 @@ class Rate(Frozen):
     points: StrictInt = Field(ge=0, default=0)
 
 
-class RateScheduleIssued(Event):
+class RateEvent(Event):
+    aggregate = "rates"
+
+
+class RateScheduleIssued(RateEvent):
     district: str
     version: int
     effective_from: datetime
@@ -28,7 +32,7 @@ class RateScheduleIssued(Event):
     cap_month_fen: StrictInt = Field(ge=0)
 
 
-class RateSchedule(Aggregate):
+class RateSchedule(Aggregate, events=RateEvent):
     """One per district; each issue is a new version, none is edited."""
 
     @staticmethod
@@ -65,69 +69,3 @@ class RateSchedule(Aggregate):
         match event:
             case RateScheduleIssued():
                 self.versions.append(event)
-
-
-class BudgetAllocated(Event):
-    district: str
-    period: str
-    fen: StrictInt = Field(gt=0)
-
-
-class BudgetCommitted(Event):
-    district: str
-    period: str
-    piece_id: UUID
-    rider_id: UUID
-    fen: StrictInt = Field(ge=0)
-    # Remedies of upheld appeals are owed whatever is left, and may overcommit.
-    remedy: bool = False
-
-
-class BudgetReleased(Event):
-    district: str
-    period: str
-    piece_id: UUID
-    fen: StrictInt = Field(ge=0)
-
-
-class Budget(Aggregate):
-    """One per district and month. Kept apart from the rate schedule so that awards
-    in one month do not contend with schedule changes or with other months."""
-
-    @staticmethod
-    def id_for(district: str, period: str) -> UUID:
-        return derived_id("budget", district, period)
-
-    def __init__(self, id: UUID) -> None:
-        super().__init__(id)
-        self.district = ""
-        self.period = ""
-        self.allocated: Fen = 0
-        self.committed: Fen = 0
-        self.released: Fen = 0
-
-    @property
-    def remaining(self) -> Fen:
-        return self.allocated - self.committed + self.released
-
-    def allocate(self, ctx: Context, district: str, period: str, amount: Fen) -> None:
-        add(self.allocated, amount, what=f"the budget of {district} for {period}")
-        self._trigger(ctx, BudgetAllocated, district=district, period=period, fen=amount)
-
-    def commit(self, ctx: Context, district: str, period: str, piece_id: UUID, rider_id: UUID, amount: Fen,
-               remedy: bool = False) -> None:
-        add(self.committed, amount, what=f"what {district} committed for {period}")
-        self._trigger(ctx, BudgetCommitted, district=district, period=period, piece_id=piece_id, rider_id=rider_id,
-                      fen=amount, remedy=remedy)
-
-    def release(self, ctx: Context, district: str, period: str, piece_id: UUID, amount: Fen) -> None:
-        self._trigger(ctx, BudgetReleased, district=district, period=period, piece_id=piece_id, fen=amount)
-
-    def _when(self, event: Event) -> None:
-        match event:
-            case BudgetAllocated():
-                self.allocated += event.fen
-            case BudgetCommitted():
-                self.committed += event.fen
-            case BudgetReleased():
-                self.released += event.fen

@@ -10,7 +10,11 @@ from domain.events import Event
 from domain.grids import Grid
 
 
-class RiderRegistered(Event):
+class RiderEvent(Event):
+    aggregate = "riders"
+
+
+class RiderRegistered(RiderEvent):
     platform: str
     station: str
     # Name and phone, sealed with the rider's own key (crypto-shredding: erasing
@@ -18,32 +22,32 @@ class RiderRegistered(Event):
     personal_sealed: str
 
 
-class RiderJoinedGrid(Event):
+class RiderJoinedGrid(RiderEvent):
     grid_id: UUID
     district: str
 
 
-class RiderLeftGrid(Event):
+class RiderLeftGrid(RiderEvent):
     grid_id: UUID
 
 
-class SupervisorCertified(Event):
+class SupervisorCertified(RiderEvent):
     certificate: str
 
 
-class RiderSuspended(Event):
+class RiderSuspended(RiderEvent):
     reason: str
 
 
-class RiderReinstated(Event):
+class RiderReinstated(RiderEvent):
     reason: str
 
 
-class PersonalDataErased(Event):
+class PersonalDataErased(RiderEvent):
     reason: str
 
 
-class Rider(Aggregate):
+class Rider(Aggregate, events=RiderEvent):
     def __init__(self, id: UUID) -> None:
         super().__init__(id)
         self.platform = ""
@@ -89,7 +93,7 @@ class Rider(Aggregate):
 
     def require_active(self) -> None:
         if self.suspended:
-            raise errors.RiderSuspended(f"rider {self.id} is suspended", rider_id=str(self.id))
+            raise errors.RiderIsSuspended(f"rider {self.id} is suspended", rider_id=str(self.id))
 
     def require_member(self, grid_id: UUID) -> None:
         if grid_id not in self.grids:

@@ -31,7 +31,11 @@ class Limit(StrEnum):
     BUDGET = "budget"
 
 
-class SubsidyAwarded(Event):
+class SubsidyEvent(Event):
+    aggregate = "subsidies"
+
+
+class SubsidyAwarded(SubsidyEvent):
     rider_id: UUID
     district: str
     period: str
@@ -46,19 +50,19 @@ class SubsidyAwarded(Event):
     appeal_id: UUID | None = None
 
 
-class SubsidyCapped(Event):
+class SubsidyCapped(SubsidyEvent):
     piece_id: UUID
     withheld_fen: StrictInt = Field(gt=0)
     limit: Limit
 
 
-class SubsidyReversed(Event):
+class SubsidyReversed(SubsidyEvent):
     piece_id: UUID
     fen: StrictInt = Field(ge=0)
     reason: str
 
 
-class PayoutSettled(Event):
+class PayoutSettled(SubsidyEvent):
     # v1 named no district: it settled the month's first district's money, and is read so.
     schema_version = 2
 
@@ -67,7 +71,7 @@ class PayoutSettled(Event):
     district: str | None = None
 
 
-class AwardReinstated(Event):
+class AwardReinstated(SubsidyEvent):
     """An upheld appeal paid a reversed award again (as a remedy, in `remedy_period`):
     kept on the award's own account, so it happens once and its chain shows it."""
 
@@ -118,7 +122,7 @@ def split_award(rate_fen: Fen, *, day_room: Fen, month_room: Fen, budget_room: F
     return Split(room, rate_fen - room, limit)
 
 
-class SubsidyAccount(Aggregate):
+class SubsidyAccount(Aggregate, events=SubsidyEvent):
     @staticmethod
     def id_for(rider_id: UUID, period: str) -> UUID:
         return derived_id("subsidy", rider_id, period)

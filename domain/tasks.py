@@ -28,7 +28,11 @@ class ReleaseReason(StrEnum):
     REASSIGNED = "reassigned"
 
 
-class TaskPublished(Event):
+class TaskEvent(Event):
+    aggregate = "tasks"
+
+
+class TaskPublished(TaskEvent):
     grid_id: UUID
     district: str
     kind: str
@@ -38,38 +42,38 @@ class TaskPublished(Event):
     due: datetime | None = None
 
 
-class TaskClaimed(Event):
+class TaskClaimed(TaskEvent):
     rider_id: UUID
     expires_at: datetime
 
 
-class ClaimReleased(Event):
+class ClaimReleased(TaskEvent):
     rider_id: UUID
     reason: ReleaseReason
 
 
-class TaskCompleted(Event):
+class TaskCompleted(TaskEvent):
     rider_id: UUID
     evidence_hashes: tuple[str, ...] = ()
     note: str = ""
 
 
-class CompletionVerified(Event):
+class CompletionVerified(TaskEvent):
     rider_id: UUID
 
 
-class CompletionRejected(Event):
+class CompletionRejected(TaskEvent):
     rider_id: UUID
     reason: str
     # The claimant keeps the task and may resubmit until then.
     expires_at: datetime
 
 
-class TaskCancelled(Event):
+class TaskCancelled(TaskEvent):
     reason: str
 
 
-class GridTask(Aggregate):
+class GridTask(Aggregate, events=TaskEvent):
     def __init__(self, id: UUID) -> None:
         super().__init__(id)
         self.grid_id: UUID | None = None

@@ -8,7 +8,8 @@ from typing import Any
 
 import orjson
 
-from domain.rates import BudgetAllocated, BudgetCommitted, BudgetReleased, RateScheduleIssued
+from domain.budgets import BudgetAllocated, BudgetCommitted, BudgetReleased
+from domain.rates import RateScheduleIssued
 from domain.subsidies import PayoutSettled, SubsidyAwarded, SubsidyCapped, SubsidyReversed
 from projections.base import Projection
 from projections.facts import Fact, ts, ts_text

@@ -18,9 +18,7 @@ import zlib
 from functools import cached_property
 from typing import Any, ClassVar, Iterable
 
-from eventsourcing.utils import get_topic
-
-from domain.events import Event
+from domain.events import Event, topics_of
 from projections.facts import Fact
 from projections.rows import Rows, Table
 from projections.store import Tx
@@ -62,7 +60,7 @@ class Projection:
 
     @cached_property
     def topics(self) -> list[str]:
-        return [get_topic(cls) for cls in self.handles]
+        return topics_of(self.handles)
 
     def owns(self, stream: str) -> bool:
         """Whether this copy folds `stream`'s events: all of them, unless it fills one

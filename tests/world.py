@@ -109,7 +109,7 @@ class World:
 def tour_of_every_event_type(world: World) -> None:
     """One story that makes every event type of the catalogue at least once
     (the sample freezer and the catalogue tests rely on it)."""
-    from domain.appeals import Outcome as Decision
+    from domain.appeals import Verdict
     from domain.appeals import Remedy, RemedyKind, Subject, SubjectKind
 
     grid, rider = world.scene()
@@ -145,7 +145,7 @@ def tour_of_every_event_type(world: World) -> None:
                            rider_actor(rider)).result["appeal_id"])
     world.do(c.AssignAppeal(appeal_id=appeal, assignee_id="committee-1"), world.admin)
     world.do(c.NoteAppeal(appeal_id=appeal, text="checked the map"), world.admin)
-    world.do(c.DecideAppeal(appeal_id=appeal, outcome=Decision.UPHELD, reason="address confirmed",
+    world.do(c.DecideAppeal(appeal_id=appeal, outcome=Verdict.UPHELD, reason="address confirmed",
                             remedy=Remedy(kind=RemedyKind.REINSTATE_AWARD)), world.admin)
     world.do(c.LeaveGrid(rider_id=other, grid_id=grid), rider_actor(other))
     world.do(c.SuspendRider(rider_id=other, reason="complaint"), world.admin)

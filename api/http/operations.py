@@ -16,7 +16,7 @@ from domain.errors import DomainError, InvalidInput
 from domain.service import GridGovernance
 from projections.base import Projection
 from projections.catalog import PROJECTIONS
-from projections.facts import topic_type
+from domain.events import type_of_topic
 from projections.feed import LOG
 from projections.projector import dead_letters
 from projections.store import ReadStore
@@ -94,7 +94,7 @@ async def wait_for(governance: GridGovernance, store: ReadStore, projection: str
 
 def written_with(governance: GridGovernance, position: int) -> list[tuple[str, int, str]]:
     """(stream, version, type) of the events the command that answered `position` stored."""
-    return [(str(n.originator_id), n.originator_version, topic_type(n.topic))
+    return [(str(n.originator_id), n.originator_version, type_of_topic(n.topic))
             for n in governance.transaction_at(position)]
 
 

@@ -27,7 +27,6 @@ from typing import Callable
 from dataclasses import dataclass, field
 from uuid import UUID
 
-from eventsourcing.utils import get_topic
 from fastapi import APIRouter, Depends, Header, Query
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from starlette.concurrency import run_in_threadpool
@@ -36,7 +35,7 @@ from api.http.auth import Principal
 from consumers.envelope import to_json
 from consumers.topics import NOT_PUBLISHED
 from domain.errors import InvalidInput
-from domain.events import EVENT_TYPES, Role
+from domain.events import EVENT_TYPES, Role, topics_of
 from domain.service import GridGovernance
 from projections.facts import Fact, from_stored
 
@@ -160,7 +159,7 @@ class Reader:
         self.sub = sub
         self.scopes = Scopes(app)
         self.position = sub.after
-        self.topics = sorted(get_topic(EVENT_TYPES[name]) for name in EVENT_TYPES if name not in NOT_PUBLISHED)
+        self.topics = topics_of(cls for name, cls in EVENT_TYPES.items() if name not in NOT_PUBLISHED)
 
     def page(self) -> tuple[list[tuple[int, str, bytes]], bool]:
         """The next visible events as (position, type, CloudEvent JSON), and

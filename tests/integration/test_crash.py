@@ -104,7 +104,7 @@ class Pipeline:
         return "\n".join(tails)
 
     def _consumer_done(self, store: SQLiteStore, consumer: KafkaConsumer, projection) -> bool:  # type: ignore[no-untyped-def]
-        topics = sorted({f"{self.settings.prefix}.{cls.__module__.rpartition('.')[2]}.v1"
+        topics = sorted({f"{self.settings.prefix}.{cls.aggregate}.v1"
                          for cls in projection.handles})
         partitions = [TopicPartition(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t) or ())]
         if not partitions:

@@ -9,7 +9,7 @@ import pytest
 
 from domain import commands as c
 from domain import errors
-from domain.appeals import Outcome, Remedy, RemedyKind, Subject, SubjectKind
+from domain.appeals import Remedy, RemedyKind, Subject, SubjectKind, Verdict
 from domain.clues import Category, Location
 from domain.events import Actor, Role
 from domain.rates import Rate
@@ -98,7 +98,7 @@ class TestBadInputWritesNothing:
         grid, rider = world.scene()
         task = world.task(grid)
         world.do(c.SuspendRider(rider_id=rider, reason="investigation"), world.admin)
-        nothing_written(world, lambda: world.claim(task, rider), errors.RiderSuspended)
+        nothing_written(world, lambda: world.claim(task, rider), errors.RiderIsSuspended)
         world.do(c.ReinstateRider(rider_id=rider, reason="cleared"), world.admin)
         world.claim(task, rider)
 
@@ -260,7 +260,7 @@ def test_an_upheld_appeal_reinstates_a_reversed_award_with_new_events(world: Wor
     world.do(c.AssignAppeal(appeal_id=appeal, assignee_id="party-committee-1"), world.admin)
     world.do(c.NoteAppeal(appeal_id=appeal, text="counselling given"),
              Actor(id="party-committee-1", role=Role.GRID_OFFICER))
-    decided = world.do(c.DecideAppeal(appeal_id=appeal, outcome=Outcome.UPHELD, reason="evidence was clear",
+    decided = world.do(c.DecideAppeal(appeal_id=appeal, outcome=Verdict.UPHELD, reason="evidence was clear",
                                       remedy=Remedy(kind=RemedyKind.REINSTATE_AWARD)), world.admin)
     assert decided.result["remedy_fen"] == 500
     ledger = [e for e in world.events() if isinstance(e, (SubsidyAwarded, SubsidyReversed))]
@@ -269,7 +269,7 @@ def test_an_upheld_appeal_reinstates_a_reversed_award_with_new_events(world: Wor
     assert ledger[-1].appeal_id == appeal and ledger[-1].kind.value == "remedy"
     account = world.app.repository.get(SubsidyAccount.id_for(rider, world.period), projector_func=SubsidyAccount.project)
     assert account.balance == 500
-    nothing_written(world, lambda: world.do(c.DecideAppeal(appeal_id=appeal, outcome=Outcome.DISMISSED, reason="x"),
+    nothing_written(world, lambda: world.do(c.DecideAppeal(appeal_id=appeal, outcome=Verdict.DISMISSED, reason="x"),
                                             world.admin), errors.AppealAlreadyDecided)
 
 

@@ -18,9 +18,10 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 
 from domain import commands as c
 from domain import errors
-from domain.appeals import Outcome, Remedy, RemedyKind, Subject, SubjectKind
+from domain.appeals import Remedy, RemedyKind, Subject, SubjectKind, Verdict
 from domain.points import PointsEarned, PointsExpired, PointsRedeemed
-from domain.rates import BudgetAllocated, BudgetCommitted, BudgetReleased, Rate
+from domain.budgets import BudgetAllocated, BudgetCommitted, BudgetReleased
+from domain.rates import Rate
 from domain.scope import Scope
 from domain.subsidies import (AwardKind, AwardReinstated, PayoutSettled, SubsidyAccount, SubsidyAwarded,
                               SubsidyCapped, SubsidyReversed)
@@ -124,7 +125,7 @@ class SubsidyLedger(RuleBasedStateMachine):
         world, scope = self.admin_of(district if own else next(d for d in DISTRICTS if d != district))
         head = self.app.head()
         try:
-            world.do(c.DecideAppeal(appeal_id=appeal, outcome=Outcome.UPHELD, remedy=remedy, reason="upheld"),
+            world.do(c.DecideAppeal(appeal_id=appeal, outcome=Verdict.UPHELD, remedy=remedy, reason="upheld"),
                      world.admin, scope=scope)
         except errors.DomainError:
             assert self.app.head() == head, "a refused command wrote events"
@@ -142,7 +143,7 @@ class SubsidyLedger(RuleBasedStateMachine):
                                             subject=Subject(kind=SubjectKind.AWARD, ref=str(piece), period=period)),
                                rider_actor(rider)).result["appeal_id"])
         self.refused_cleanly(lambda: world.do(
-            c.DecideAppeal(appeal_id=appeal, outcome=Outcome.UPHELD, remedy=Remedy(kind=RemedyKind.REINSTATE_AWARD),
+            c.DecideAppeal(appeal_id=appeal, outcome=Verdict.UPHELD, remedy=Remedy(kind=RemedyKind.REINSTATE_AWARD),
                            reason="upheld again"), world.admin, scope=scope))
 
     @rule(pick=st.integers(0, 2), points=st.integers(1, 30))

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 from hypothesis import given
 from hypothesis import strategies as st
 
+from domain.clock import CHINA
 from projections.facts import china_day, ts_text
 
-CHINA = timezone(timedelta(hours=8))
 instants = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(timezone.utc))
 
 
