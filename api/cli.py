@@ -350,8 +350,10 @@ def _demo_tokens(application, secret: str) -> dict[str, str]:  # type: ignore[no
     from domain.riders import RiderJoinedGrid
 
     grid = officer = rider = None
-    for n in application.recorder.select_notifications(start=1, limit=5000):
-        event = application.mapper.to_domain_event(n)
+    from eventlog import stored_event
+
+    for row in application.eventlog.page(0, 5000):
+        event = application.mapper.to_domain_event(stored_event(row))
         if isinstance(event, GridRegistered) and event.district == "温江" and grid is None:
             grid = event.originator_id
         elif isinstance(event, OfficerAssigned) and event.originator_id == grid and officer is None:

@@ -312,14 +312,11 @@ class Demo:
 
     def all_task_ids(self) -> set[UUID]:
         ids: set[UUID] = set()
-        start = 0
-        while True:
-            page = self.app.recorder.select_notifications(start=start, limit=1000, topics=topics_of([TaskPublished]),
-                                                          inclusive_of_start=False)
-            ids.update(n.originator_id for n in page)
-            if len(page) < 1000:
-                return ids
-            start = page[-1].id
+        after = 0
+        while page := self.app.eventlog.page(after, 1000, topics_of([TaskPublished])):
+            ids.update(UUID(stream) for _, stream, *_ in page)
+            after = page[-1][0]
+        return ids
 
 
 def as_rider(rider: UUID) -> Actor:

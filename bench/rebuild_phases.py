@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.rebuild import ensure_log, event_env  # noqa: E402
 from domain.service import GridGovernance  # noqa: E402
 from projections.catalog import named  # noqa: E402
-from projections.parallel import Share, fill_shares  # noqa: E402
+from projections.parallel import FillJob, fill_shares  # noqa: E402
 from projections.rebuild import REBUILD_PAGE, rebuild  # noqa: E402
 from projections.sqlite import SQLiteStore  # noqa: E402
 from projections.store import ReadStore  # noqa: E402
@@ -41,7 +41,7 @@ def alone(app: GridGovernance, folder: str) -> None:
     print("|---|---:|---:|---:|")
     for part, parts in ((0, 1), (1, 2)):
         path = os.path.join(folder, f"alone-{part}-{parts}.sqlite")
-        shares = [Share(cls, part, parts) for cls in named("all")]
+        shares = [FillJob(cls, part, parts) for cls in named("all")]
         said: list[tuple[object, ...]] = []
         started = time.perf_counter()
         fill_shares(type(app), app.env, partial(SQLiteStore, path, helper=True), shares, app.head(), REBUILD_PAGE,

@@ -26,8 +26,9 @@ from kafka.errors import KafkaTimeoutError
 from consumers.envelope import to_message, topic_for
 from consumers.settings import KafkaSettings
 from consumers.topics import NOT_PUBLISHED, ensure_topics
+from eventlog import Raw
 from domain.events import type_of_topic
-from projections.facts import from_stored
+from projections.facts import from_raw
 
 log = logging.getLogger(__name__)
 TRACKING_NAME = "kafka-relay"
@@ -85,33 +86,33 @@ class Relay:
         """Publish one page after `position`; with `record`, move the tracked
         position there once Kafka has acknowledged all of it. Without, it is a
         replay (subscribers drop what they have by CloudEvent id or stream version)."""
-        notifications = self.app.recorder.select_notifications(start=position, limit=self.page,
-                                                               inclusive_of_start=False)
-        if not notifications:
+        rows = self.app.eventlog.page(position, self.page)
+        if not rows:
             return 0
         try:
-            published = self._publish(notifications)
+            published = self._publish(rows)
         except Exception:
             self._renew_producer()
             raise
         if record:
-            self.tracking.insert_tracking(Tracking(TRACKING_NAME, notifications[-1].id))
+            self.tracking.insert_tracking(Tracking(TRACKING_NAME, rows[-1][0]))
         self.stats.published += published
-        return len(notifications)
+        return len(rows)
 
-    def _publish(self, notifications) -> int:  # type: ignore[no-untyped-def]
+    def _publish(self, rows: list[Raw]) -> int:
         """Send a page and wait until Kafka has acknowledged every record of it."""
         futures = []
-        for n in notifications:
-            if type_of_topic(n.topic) in NOT_PUBLISHED:
+        for row in rows:
+            position, stream, version, topic, state = row
+            if type_of_topic(topic) in NOT_PUBLISHED:
                 self.stats.skipped += 1
                 continue
             try:
-                fact = from_stored(n, self.app.mapper.decode_state)
-                message = to_message(fact, n.id)
+                fact = from_raw(topic, stream, version, state, self.app.mapper.decode_state)
+                message = to_message(fact, position)
                 topic = topic_for(fact.type, self.settings.prefix)
             except Exception as e:  # unreadable in the store itself: tell the DLQ, do not stop the city
-                futures.append(self._dead(n, e))
+                futures.append(self._dead(row, e))
                 continue
             futures.append(self.producer.send(topic, key=message.key.encode(), value=message.value,
                                               headers=list(message.headers.items())))
@@ -126,14 +127,13 @@ class Relay:
         abandon(self.producer)
         self.producer = producer_for(self.settings)
 
-    def _dead(self, notification, error: Exception):  # type: ignore[no-untyped-def]
+    def _dead(self, row: Raw, error: Exception):  # type: ignore[no-untyped-def]
+        position, stream, _, topic, state = row
         self.stats.dead += 1
-        log.error("relay: event at position %s cannot be read: %s", notification.id, error)
-        return self.producer.send(self.settings.dlq_topic, key=str(notification.originator_id).encode(),
-                                  value=bytes(notification.state), headers=[
-                                      ("dlq_reason", f"{type(error).__name__}: {error}".encode()[:1000]),
-                                      ("dlq_source", b"relay"), ("dlq_position", str(notification.id).encode()),
-                                      ("dlq_topic", notification.topic.encode())])
+        log.error("relay: event at position %s cannot be read: %s", position, error)
+        return self.producer.send(self.settings.dlq_topic, key=stream.encode(), value=bytes(state), headers=[
+            ("dlq_reason", f"{type(error).__name__}: {error}".encode()[:1000]),
+            ("dlq_source", b"relay"), ("dlq_position", str(position).encode()), ("dlq_topic", topic.encode())])
 
     def run(self, stop: threading.Event, idle: float = 0.05, report_every: float = 5.0) -> None:
         last_report = time.monotonic()

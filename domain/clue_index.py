@@ -14,11 +14,12 @@ from collections.abc import Iterator
 from datetime import datetime
 from uuid import UUID
 
-from eventsourcing.persistence import ApplicationRecorder, Mapper
+from eventsourcing.persistence import Mapper
 
 from domain.clues import (EARTH_RADIUS_M, Category, ClueClosed, ClueMarkedDuplicate, ClueRejected, ClueReported,
                           DuplicatePolicy, Location, OpenClue, likely_duplicates)
 from domain.events import topics_of
+from eventlog import EventLog, stored_event
 
 TOPICS = topics_of((ClueReported, ClueMarkedDuplicate, ClueRejected, ClueClosed))
 PAGE = 500
@@ -74,8 +75,8 @@ class Cells:
 
 
 class OpenClueIndex:
-    def __init__(self, recorder: ApplicationRecorder, mapper: Mapper, policy: DuplicatePolicy) -> None:
-        self.recorder = recorder
+    def __init__(self, log: EventLog, mapper: Mapper, policy: DuplicatePolicy) -> None:
+        self.log = log
         self.mapper = mapper
         self.policy = policy
         self.position = 0
@@ -97,11 +98,10 @@ class OpenClueIndex:
 
     def _catch_up(self) -> None:
         while True:
-            page = self.recorder.select_notifications(start=self.position, limit=PAGE, topics=TOPICS,
-                                                      inclusive_of_start=False)
-            for notification in page:
-                self._apply(self.mapper.to_domain_event(notification))
-                self.position = notification.id
+            page = self.log.page(self.position, PAGE, TOPICS)
+            for row in page:
+                self._apply(self.mapper.to_domain_event(stored_event(row)))
+                self.position = row[0]
             if len(page) < PAGE:
                 return
 

@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.application import Application
-from eventsourcing.persistence import IntegrityError, Notification
+from eventsourcing.persistence import IntegrityError
 from eventsourcing.utils import get_topic
 
 from domain import errors
@@ -36,10 +36,11 @@ from domain.handlers import HANDLERS
 from domain.idempotency import IdempotencyRecord
 from domain.ids import IdFactory, derived_id, random_ids
 from domain.persistence import OrjsonTranscoder, PydanticMapper
-from domain.personal import KeyStore, unseal
+from domain.personal import unseal
 from domain.riders import Rider
 from domain.scope import EVERYWHERE, Scope
 from domain.unit_of_work import UnitOfWork
+from eventlog import Raw, open_log, stored_event
 
 MAX_ATTEMPTS = 10
 TRANSACTION_WINDOW = 64  # more events than any one command stores
@@ -78,12 +79,13 @@ class GridGovernance(Application):
         super().__init__(env)
         self.clock: Clock = clock or SystemClock()
         self.ids: IdFactory = ids or random_ids
-        self.keys = KeyStore(self.recorder.datastore)  # type: ignore[attr-defined]
+        self.eventlog = open_log(self.recorder)
+        self.keys = self.eventlog.keys()
         self.duplicate_policy = DuplicatePolicy(
             radius_m=float(self.env.get("DUPLICATE_RADIUS_M", "250")),
             window=timedelta(hours=float(self.env.get("DUPLICATE_WINDOW_H", "72"))),
         )
-        self.open_clues = OpenClueIndex(self.recorder, self.mapper, self.duplicate_policy)
+        self.open_clues = OpenClueIndex(self.eventlog, self.mapper, self.duplicate_policy)
         # SQLite takes one writer at a time; threads that race for its lock back off
         # in sleeps of growing length, so in-process they queue here instead.
         sqlite = "sqlite" in (self.env.get("PERSISTENCE_MODULE") or "")
@@ -157,18 +159,17 @@ class GridGovernance(Application):
         """The position the first answer gave: the end of the transaction that
         stored the idempotency record. Read-your-writes waits on it, so a retry
         must not hand out the head, which may be someone else's command."""
-        start = self._position_of(record_id, 1)
-        return self.transaction_at(start)[-1].id if start is not None else self.head()
+        start = self.eventlog.position_of(record_id, 1)
+        return self.transaction_at(start)[-1][0] if start is not None else self.head()
 
-    def transaction_at(self, position: int) -> list[Notification]:
-        """The notifications stored with the one at `position`, by the same command:
+    def transaction_at(self, position: int) -> list[Raw]:
+        """The log rows stored with the one at `position`, by the same command:
         one transaction, so they sit together in the log and share a correlation id."""
-        window = self.recorder.select_notifications(start=max(position - TRANSACTION_WINDOW + 1, 1),
-                                                    limit=2 * TRANSACTION_WINDOW - 1)
-        at = next((i for i, n in enumerate(window) if n.id == position), None)
+        window = self.eventlog.page(max(position - TRANSACTION_WINDOW, 0), 2 * TRANSACTION_WINDOW - 1)
+        at = next((i for i, row in enumerate(window) if row[0] == position), None)
         if at is None:
             return []
-        correlations = [self.mapper.to_domain_event(n).meta.correlation_id for n in window]
+        correlations = [self.mapper.to_domain_event(stored_event(row)).meta.correlation_id for row in window]
         first = last = at
         while first > 0 and correlations[first - 1] == correlations[at]:
             first -= 1
@@ -176,27 +177,10 @@ class GridGovernance(Application):
             last += 1
         return window[first:last + 1]
 
-    def _position_of(self, stream: UUID, version: int) -> int | None:
-        datastore = self.recorder.datastore  # type: ignore[attr-defined]
-        table = self.recorder.events_table_name  # type: ignore[attr-defined]
-        if getattr(datastore, "schema", None) is not None:  # PostgreSQL
-            sql = (f'SELECT notification_id FROM "{datastore.schema}"."{table}" '
-                   "WHERE originator_id = %s AND originator_version = %s")
-            params: tuple[object, ...] = (stream, version)
-        else:  # SQLite keeps a UUID as its 32 hex digits
-            sql = f"SELECT rowid FROM {table} WHERE originator_id = ? AND originator_version = ?"
-            params = (stream.hex if datastore.originator_id_type == "uuid" else str(stream), version)
-        with datastore.transaction(commit=False) as cursor:
-            cursor.execute(sql, params)
-            row = cursor.fetchone()
-        if row is None:
-            return None
-        return int(row["notification_id"] if isinstance(row, dict) else row[0])
-
     # --- small queries the domain itself can answer ----------------------------------
 
     def head(self) -> int:
-        return self.recorder.max_notification_id() or 0
+        return self.eventlog.head()
 
     def personal_data(self, rider_id: UUID) -> dict[str, str] | None:
         """A rider's name and phone, or None once erased."""

@@ -14,11 +14,11 @@ Both are written in the same transaction as the change they describe.
 from __future__ import annotations
 
 import uuid
-import zlib
 from functools import cached_property
 from typing import Any, ClassVar, Iterable
 
 from domain.events import Event, topics_of
+from eventlog import share_of
 from projections.facts import Fact
 from projections.rows import Rows, Table
 from projections.store import Tx
@@ -118,18 +118,6 @@ class Projection:
 
     def apply(self, rows: Rows, fact: Fact) -> None:
         raise NotImplementedError
-
-
-def share_of(stream: str, parts: int) -> int:
-    """Which of `parts` shares a stream belongs to, the same in every process: a
-    range of the first byte of its id, which for a UUID the log reader can ask
-    for in SQL as well, in key order (projections.logread: `share_range`); a
-    crc32 of the id if it does not start with two hex digits."""
-    try:
-        byte = int(stream[:2], 16)
-    except ValueError:
-        byte = -1  # not hex ("-1" parses, but is no byte either)
-    return byte * parts // 256 if 0 <= byte < 256 else zlib.crc32(stream.encode()) % parts
 
 
 def detail(data: dict[str, Any]) -> dict[str, Any]:

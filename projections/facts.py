@@ -51,7 +51,7 @@ def from_stored(stored: StoredEvent, decode: Any = orjson.loads) -> Fact:
 
 
 def from_raw(topic: str, stream: str, version: int, state: bytes, decode: Any = orjson.loads) -> Fact:
-    """The same from a log row's columns (projections.logread), without a StoredEvent."""
+    """The same from a log row's columns (eventlog), without a StoredEvent."""
     kind, current = _topic(topic)
     data = decode(state)
     schema_version = data.pop("_v", 1)

@@ -10,12 +10,11 @@ import uuid
 from typing import Any, Callable, Sequence
 
 import orjson
-from eventsourcing.persistence import ApplicationRecorder, Mapper
+from eventsourcing.persistence import Mapper
 
 from domain.persistence import OrjsonTranscoder
-from projections.base import share_of
+from eventlog import EVERY, EventLog, Raw, first_cursor, share_of, share_range
 from projections.facts import from_raw
-from projections.logread import EVERY, Raw, first_cursor, read_page, read_streams, reads_streams, share_range
 from projections.projector import Applied, Delivery, Projector, dead_letter
 
 LOG = "log"
@@ -23,8 +22,8 @@ log = logging.getLogger(__name__)
 
 
 class LogFeed:
-    def __init__(self, recorder: ApplicationRecorder, mapper: Mapper, projector: Projector, page: int = 1000) -> None:
-        self.recorder = recorder
+    def __init__(self, log: EventLog, mapper: Mapper, projector: Projector, page: int = 1000) -> None:
+        self.log = log
         self.mapper = mapper
         self.projector = projector
         self.page = page
@@ -35,7 +34,7 @@ class LogFeed:
         # when it fills the same share of every projection, it does not even read them.
         shares = {(p.part, p.parts) for p in projector.projections}
         self.share = shares.pop() if len(shares) == 1 else EVERY
-        self.asks_for_share = reads_streams(recorder)  # else the pages hold every stream
+        self.asks_for_share = log.reads_streams  # else the pages hold every stream
         self.whole_topics = {topic for p in projector.projections if p.parts == 1 for topic in p.topics}
         self.shared: dict[str, list[Any]] = {}
         for p in projector.projections:
@@ -48,7 +47,7 @@ class LogFeed:
         return min(self.projector.positions(LOG).values(), default=0)
 
     def head(self) -> int:
-        return self.recorder.max_notification_id() or 0
+        return self.log.head()
 
     def catch_up(self, stop: int | None = None, progress: Callable[[int], None] | None = None,
                  after: int | None = None) -> Applied:
@@ -79,7 +78,7 @@ class LogFeed:
         low, high = (bound.int for bound in share_range(self.share))
         after = first_cursor(self.share)
         while True:
-            page = read_streams(self.recorder, after, stop, self.topics, self.page, self.share)
+            page = self.log.streams_page(after, stop, self.topics, self.page, self.share)
             if not page:
                 break
             if len(page) == self.page:
@@ -97,7 +96,7 @@ class LogFeed:
 
     def read(self, after: int, stop: int) -> tuple[list[Delivery], int]:
         """One page of the log after `after`, decoded; returns it and where it ended."""
-        page = read_page(self.recorder, after, stop, self.topics, self.page, self.share)
+        page = self.log.page(after, self.page, self.topics, stop, self.share)
         if not page:
             return [], stop
         end = page[-1][0] if len(page) == self.page else stop
@@ -168,4 +167,4 @@ class Follower:
 def feed_for(app, store, projections: Sequence) -> LogFeed:  # type: ignore[no-untyped-def]
     projector = Projector(store, projections)
     projector.create_tables()
-    return LogFeed(app.recorder, app.mapper, projector)
+    return LogFeed(app.eventlog, app.mapper, projector)

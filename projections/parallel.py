@@ -62,7 +62,7 @@ def workers_wanted(classes: Sequence[type[Projection]]) -> int:
 
 
 @dataclass(frozen=True)
-class Share:
+class FillJob:
     """What one helper fills of a projection: all of it, or (`by_stream`) the
     streams of part `part` of `parts`."""
     cls: type[Projection]
@@ -77,18 +77,18 @@ class Share:
         return self.cls(prefix="shadow_", share=(self.part, self.parts))
 
 
-def groups_of(classes: Sequence[type[Projection]], workers: int) -> list[list[Share]]:
+def groups_of(classes: Sequence[type[Projection]], workers: int) -> list[list[FillJob]]:
     """Helper i fills share i of every projection written stream by stream: the
     same streams for all of them, so it reads only those streams' events
     (projections.logread). A projection that is not split goes whole to the
     helper with least to do so far, heaviest first, by its measured `weight`."""
     if workers == 1:
-        return [[Share(cls) for cls in sorted(classes, key=lambda c: -c.weight)]]
-    groups = [[Share(cls, part, workers) for cls in classes if cls.by_stream] for part in range(workers)]
+        return [[FillJob(cls) for cls in sorted(classes, key=lambda c: -c.weight)]]
+    groups = [[FillJob(cls, part, workers) for cls in classes if cls.by_stream] for part in range(workers)]
     loads = [sum(share.weight for share in group) for group in groups]
     for cls in sorted((c for c in classes if not c.by_stream), key=lambda c: -c.weight):
         lightest = loads.index(min(loads))
-        groups[lightest].append(Share(cls))
+        groups[lightest].append(FillJob(cls))
         loads[lightest] += cls.weight
     return [g for g in groups if g]
 
@@ -104,7 +104,7 @@ def event_store_env(app: Any) -> dict[str, str] | None:
     return {k: v for k, v in app.env.items() if os.environ.get(k) != v}
 
 
-def fill_in_parallel(app: Any, store: ReadStore, groups: list[list[Share]], stop: int, page: int,
+def fill_in_parallel(app: Any, store: ReadStore, groups: list[list[FillJob]], stop: int, page: int,
                      progress: Callable[[int], None] | None = None) -> Filled | None:
     """Fill each group's shadow copies in a process of its own, up to `stop`, and
     index them; the shadow tables must exist (empty, unindexed) in `store`. None,
@@ -169,7 +169,7 @@ def few_collections() -> Iterator[None]:
         gc.unfreeze()
 
 
-def _importable(groups: list[list[Share]]) -> bool:
+def _importable(groups: list[list[FillJob]]) -> bool:
     try:
         pickle.dumps(groups)
         return True
@@ -224,7 +224,7 @@ def _gather(reports: queue.Queue, helpers: int, progress: Callable[[int], None] 
     return filled
 
 
-def fill_shares(app_class: type, env: dict[str, str], opener: Opener, shares: list[Share], stop: int,
+def fill_shares(app_class: type, env: dict[str, str], opener: Opener, shares: list[FillJob], stop: int,
                 page: int, say: Callable[..., None]) -> None:
     """What a helper process does (benchmarks and tests call it in-process): fill
     this group's shadow copies from the start of the log up to `stop`, saying
@@ -239,7 +239,7 @@ def fill_shares(app_class: type, env: dict[str, str], opener: Opener, shares: li
         create_dead_letters(tx)
         for shadow in shadows:
             shadow.create(tx, indexes=False)
-    feed = LogFeed(app.recorder, app.mapper, Projector(store, shadows, fresh=True), page=page)
+    feed = LogFeed(app.eventlog, app.mapper, Projector(store, shadows, fresh=True), page=page)
     with few_collections():
         total = feed.fill(stop, progress=lambda position: say("progress", position))
     store.close()

@@ -45,7 +45,7 @@ def rebuild(app: Any, store: ReadStore, classes: Sequence[type[Projection]],
         for shadow in shadows:
             shadow.drop(tx)
             shadow.create(tx, indexes=False)
-    feed = LogFeed(app.recorder, app.mapper, Projector(store, shadows, fresh=True), page=REBUILD_PAGE)
+    feed = LogFeed(app.eventlog, app.mapper, Projector(store, shadows, fresh=True), page=REBUILD_PAGE)
     stop = feed.head()
     filled = _fill(app, store, classes, feed, stop, (lambda pos: progress(pos, feed.head())) if progress else None)
     with store.transaction() as tx:
@@ -124,7 +124,7 @@ def verify(app: Any, store: ReadStore, classes: Sequence[type[Projection]], limi
             copy.drop(tx)
             copy.create(tx)
     projector = Projector(store, fresh, fresh=True)
-    feed = LogFeed(app.recorder, app.mapper, projector)
+    feed = LogFeed(app.eventlog, app.mapper, projector)
     position, stop = 0, feed.head()
     while position < stop:
         deliveries, position = feed.read(position, stop)

@@ -63,8 +63,10 @@ def sqlite_file(tmp_path) -> dict[str, str]:  # type: ignore[no-untyped-def]
     return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(tmp_path / "events.sqlite")}
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
 def backend(request) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    if request.param == "memory":
+        return {"PERSISTENCE_MODULE": "eventsourcing.popo"}
     if request.param == "sqlite":
         return request.getfixturevalue("sqlite_file")
     request.applymarker(pytest.mark.postgres)

@@ -94,8 +94,8 @@ async def wait_for(governance: GridGovernance, store: ReadStore, projection: str
 
 def written_with(governance: GridGovernance, position: int) -> list[tuple[str, int, str]]:
     """(stream, version, type) of the events the command that answered `position` stored."""
-    return [(str(n.originator_id), n.originator_version, type_of_topic(n.topic))
-            for n in governance.transaction_at(position)]
+    return [(stream, version, type_of_topic(topic))
+            for _, stream, version, topic, _ in governance.transaction_at(position)]
 
 
 def applied(store: ReadStore, projection: Projection, events: list[tuple[str, int]]) -> bool:

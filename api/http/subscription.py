@@ -37,7 +37,7 @@ from consumers.topics import NOT_PUBLISHED
 from domain.errors import InvalidInput
 from domain.events import EVENT_TYPES, Role, topics_of
 from domain.service import GridGovernance
-from projections.facts import Fact, from_stored
+from projections.facts import Fact, from_raw, from_stored
 
 PAGE = 500
 POLL_S = 0.25
@@ -120,7 +120,7 @@ class Scopes:
         scope = Scope()
         if through is not None and through < 1:
             return scope
-        for stored in self.app.recorder.select_events(UUID(stream), lte=through):
+        for stored in self.app.eventlog.stream(UUID(stream), through):
             scope.add(from_stored(stored, self.app.mapper.decode_state))
         return scope
 
@@ -164,16 +164,15 @@ class Reader:
     def page(self) -> tuple[list[tuple[int, str, bytes]], bool]:
         """The next visible events as (position, type, CloudEvent JSON), and
         whether the log had more than one page to give."""
-        notifications = self.app.recorder.select_notifications(start=self.position, limit=PAGE, topics=self.topics,
-                                                               inclusive_of_start=False)
+        rows = self.app.eventlog.page(self.position, PAGE, self.topics)
         out = []
-        for notification in notifications:
-            self.position = notification.id
-            fact = from_stored(notification, self.app.mapper.decode_state)
+        for position, stream, version, topic, state in rows:
+            self.position = position
+            fact = from_raw(topic, stream, version, state, self.app.mapper.decode_state)
             # Scope every event, even unwanted types, so each stream's scope stays whole.
             if self.scopes.of(fact).visible_to(self.sub.who, fact) and fact.type in self.sub.types:
-                out.append((notification.id, fact.type, to_json(fact, notification.id)))
-        return out, len(notifications) == PAGE
+                out.append((position, fact.type, to_json(fact, position)))
+        return out, len(rows) == PAGE
 
 
 async def events(app: GridGovernance, sub: Subscription) -> AsyncIterator[tuple[int, str, bytes]]:

@@ -21,6 +21,7 @@ import pytest
 from kafka import KafkaConsumer, TopicPartition
 
 from consumers.settings import KafkaSettings
+from domain.events import type_of_topic
 from domain.service import GridGovernance
 from projections.balances import Balances
 from projections.board import Board
@@ -124,7 +125,7 @@ class Pipeline:
             assert verify(app, store, [Balances, Board]) == []
             notifications = app.recorder.select_notifications(start=1, limit=10**7)
             events = [app.mapper.to_domain_event(n) for n in notifications
-                      if n.topic.rpartition(":")[2] in ("SubsidyAwarded", "SubsidyReversed", "PayoutSettled")]
+                      if type_of_topic(n.topic) in ("SubsidyAwarded", "SubsidyReversed", "PayoutSettled")]
             awarded = sum(e.fen for e in events if type(e).__name__ == "SubsidyAwarded")
             reversed_ = sum(e.fen for e in events if type(e).__name__ == "SubsidyReversed")
             paid = sum(e.fen for e in events if type(e).__name__ == "PayoutSettled")

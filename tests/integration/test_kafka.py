@@ -19,7 +19,7 @@ from consumers.runner import ConsumerRunner, source_of
 from consumers.settings import KafkaSettings
 from consumers.topics import NOT_PUBLISHED, event_topics
 from domain.clock import ManualClock
-from domain.events import EVENT_TYPES
+from domain.events import EVENT_TYPES, type_of_topic
 from domain.service import GridGovernance
 from projections.catalog import PROJECTIONS, named
 from projections.rebuild import verify
@@ -69,7 +69,7 @@ def all_records(settings: KafkaSettings, topics: list[str]) -> list:  # type: ig
 
 def published_events(app: GridGovernance) -> list:  # type: ignore[type-arg]
     notifications = app.recorder.select_notifications(start=1, limit=10**6)
-    return [n for n in notifications if n.topic.rpartition(":")[2] not in NOT_PUBLISHED]
+    return [n for n in notifications if type_of_topic(n.topic) not in NOT_PUBLISHED]
 
 
 def test_an_outside_client_reads_cloudevents(app: GridGovernance, settings: KafkaSettings) -> None:

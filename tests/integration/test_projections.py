@@ -359,12 +359,12 @@ def test_a_helper_fills_its_share_from_the_start_whatever_another_share_has_reac
     """The shares of a projection fill the same shadow tables, positions included: a
     helper that starts after another has committed a page must still read the log
     from its start, not from where that other share has got to."""
-    from projections.base import share_of
-    from projections.parallel import Share, fill_shares
+    from eventlog import share_of
+    from projections.parallel import FillJob, fill_shares
 
     app, events = history(SEEDS[0])
     stop = app.head()
-    shares = [Share(cls, 1, 2) for cls in named("all")]
+    shares = [FillJob(cls, 1, 2) for cls in named("all")]
     opener = store.for_helper()
     assert opener is not None
     other = opener()  # the other share, done already: the log read to its end
@@ -391,7 +391,7 @@ def test_a_fill_in_stream_order_makes_what_the_log_in_order_makes_wherever_pages
     app, _ = history(SEEDS[0])
     projector = Projector(store, [cls() for cls in PROJECTIONS.values()], fresh=True)
     projector.create_tables()
-    feed = LogFeed(app.recorder, app.mapper, projector, page=page)
+    feed = LogFeed(app.eventlog, app.mapper, projector, page=page)
     reported: list[int] = []
     feed.fill(app.head(), progress=reported.append)
     assert dump(store) == projected_in_order(SEEDS[0])
@@ -432,7 +432,7 @@ def test_a_fill_the_database_refuses_part_of_makes_what_the_log_in_order_makes(s
         for target, fill in ((reference, False), (store, True)):
             projector = Projector(target, [refusing()], fresh=True)
             projector.create_tables()
-            feed = LogFeed(app.recorder, app.mapper, projector, page=500)
+            feed = LogFeed(app.eventlog, app.mapper, projector, page=500)
             applied = feed.fill(app.head()) if fill else feed.catch_up(app.head(), after=0)
             assert len(applied.dead) == redemptions > 0
             assert all("a pending transaction" not in error for _, _, error in applied.dead)

@@ -8,10 +8,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from projections.audit import Audit
-from projections.base import share_of
+from eventlog import share_of
 from projections.catalog import named
-from projections.logread import share_range
-from projections.parallel import Share, groups_of, workers_wanted
+from eventlog import share_range
+from projections.parallel import FillJob, groups_of, workers_wanted
 from projections.points import Points
 from projections.stats import Stats
 
@@ -29,9 +29,9 @@ def test_helper_i_fills_share_i_of_every_projection() -> None:
 
 def test_a_projection_that_cannot_be_split_goes_whole_to_the_helper_with_least_to_do() -> None:
     groups = groups_of([Audit, Stats, Tally], 2)
-    assert [Share(Audit, 0, 2), Share(Stats, 0, 2)] == [s for s in groups[0] if s.cls is not Tally]
-    assert [Share(Audit, 1, 2), Share(Stats, 1, 2)] == [s for s in groups[1] if s.cls is not Tally]
-    assert sum(Share(Tally) in group for group in groups) == 1
+    assert [FillJob(Audit, 0, 2), FillJob(Stats, 0, 2)] == [s for s in groups[0] if s.cls is not Tally]
+    assert [FillJob(Audit, 1, 2), FillJob(Stats, 1, 2)] == [s for s in groups[1] if s.cls is not Tally]
+    assert sum(FillJob(Tally) in group for group in groups) == 1
 
 
 def test_helpers_are_one_per_core_but_no_more_than_whole_projections_to_hand_out(monkeypatch) -> None:

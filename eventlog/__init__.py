@@ -1,0 +1,44 @@
+"""Reading the event store's log, and the rider key store beside it: one
+interface (base.py), one module per backend (popo.py, sqlite.py, postgres.py),
+chosen by the same setting that chooses the library's recorder
+(PERSISTENCE_MODULE), as the library picks its own factory.
+
+    log = open_log(app.recorder)
+    log.head()                                  # the last position
+    log.page(after=0, limit=500, topics=...)    # rows in log order, as plain tuples
+    log.position_of(stream_id, version)         # where an event sits
+    log.keys()                                  # the per-rider key store (domain.personal)
+
+Everything that polls the log (the projections' feed, the relay, the event
+stream, the open-clue index, the demo, the CLI) reads it through this.
+"""
+
+from __future__ import annotations
+
+from eventsourcing.persistence import ApplicationRecorder
+
+from eventlog.base import EVERY, Cursor, EventLog, Raw, Share, first_cursor, share_of, share_range, stored_event
+
+__all__ = ["EVERY", "Cursor", "EventLog", "Raw", "Share", "first_cursor", "open_log", "share_of", "share_range", "stored_event"]
+
+
+def open_log(recorder: ApplicationRecorder) -> EventLog:
+    """The adapter for the recorder the library made from PERSISTENCE_MODULE."""
+    from eventsourcing.popo import POPOApplicationRecorder
+    from eventsourcing.postgres import PostgresApplicationRecorder
+    from eventsourcing.sqlite import SQLiteApplicationRecorder
+
+    if isinstance(recorder, SQLiteApplicationRecorder):
+        from eventlog.sqlite import SQLiteLog
+
+        return SQLiteLog(recorder)
+    if isinstance(recorder, PostgresApplicationRecorder):
+        from eventlog.postgres import PostgresLog
+
+        return PostgresLog(recorder)
+    if isinstance(recorder, POPOApplicationRecorder):
+        from eventlog.popo import POPOLog
+
+        return POPOLog(recorder)
+    raise ValueError(f"no event-log adapter for {type(recorder).__name__}; "
+                     "PERSISTENCE_MODULE must be eventsourcing.sqlite, eventsourcing.postgres or eventsourcing.popo")
