@@ -60,8 +60,8 @@ def demo(seed: int = typer.Option(7, help="same seed, same story, same summary")
 def _project_in_process(application) -> None:  # type: ignore[no-untyped-def]
     """Embedded mode: the read models are fed from the log in this process."""
     from projections.catalog import PROJECTIONS
-    from projections.feed import feed_for
-    from projections.store import open_store
+    from projections.engine.feed import feed_for
+    from projections.stores import open_store
 
     store = open_store()
     started = time.perf_counter()
@@ -108,8 +108,8 @@ app.add_typer(projections, name="projections")
 def projections_rebuild(name: str = typer.Argument(..., help="a projection name, or all")) -> None:
     """Rebuild into a shadow copy while events keep arriving, then swap it in atomically."""
     from projections.catalog import named
-    from projections.rebuild import rebuild
-    from projections.store import open_store
+    from projections.engine.rebuild import rebuild
+    from projections.stores import open_store
 
     classes = _named(named, name)
     application, store = _app(), open_store()
@@ -138,9 +138,9 @@ def projections_verify(name: str = typer.Argument(..., help="a projection name, 
     """Compare read models with a fresh fold of the event store, and list the events
     they could not apply (dead letters); exit 1 on any difference or dead letter."""
     from projections.catalog import named
-    from projections.projector import dead_letters
-    from projections.rebuild import verify
-    from projections.store import open_store
+    from projections.engine.projector import dead_letters
+    from projections.engine.rebuild import verify
+    from projections.stores import open_store
 
     classes = _named(named, name)
     application, store = _app(), open_store()
@@ -231,7 +231,7 @@ def consume(name: str = typer.Argument(..., help="the projection this consumer g
     """Run one projection's consumer group until SIGTERM/SIGINT."""
     from consumers.runner import ConsumerRunner
     from projections.catalog import named
-    from projections.store import open_store
+    from projections.stores import open_store
 
     if name == "all":
         err.print("[red]one consumer group per projection: name one of board, balances, points, audit, stats[/]")
@@ -293,8 +293,8 @@ def serve(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8000),
     from consumers.lag import KafkaLag
     from consumers.settings import KafkaSettings
     from projections.catalog import PROJECTIONS
-    from projections.feed import Follower, feed_for
-    from projections.store import open_store
+    from projections.engine.feed import Follower, feed_for
+    from projections.stores import open_store
 
     secret = os.environ.get("GRIDGOV_JWT_SECRET", "")
     if not secret and not demo:

@@ -69,8 +69,8 @@ def gridgov_app(kind: str, folder: Path):  # type: ignore[no-untyped-def]
     from domain.events import Actor, Role
     from domain.service import GridGovernance
     from projections.catalog import PROJECTIONS
-    from projections.feed import Follower, feed_for
-    from projections.store import open_store
+    from projections.engine.feed import Follower, feed_for
+    from projections.stores import open_store
 
     if kind == "sqlite":
         env = {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(folder / "events.sqlite"),

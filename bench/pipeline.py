@@ -47,7 +47,7 @@ from domain.service import GridGovernance  # noqa: E402
 from projections.board import Board  # noqa: E402
 from domain.events import type_of_topic
 from projections.facts import from_stored  # noqa: E402
-from projections.sqlite import SQLiteStore  # noqa: E402
+from projections.stores.sqlite import SQLiteStore  # noqa: E402
 
 BOOTSTRAP = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
 

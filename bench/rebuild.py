@@ -142,8 +142,8 @@ def read_log(env: dict[str, str], decode: bool, out: mp.Queue) -> None:
 def rebuild_all(env: dict[str, str], backend: str, out: mp.Queue) -> None:
     from domain.service import GridGovernance
     from projections.catalog import named
-    from projections.rebuild import rebuild
-    from projections.store import open_store
+    from projections.engine.rebuild import rebuild
+    from projections.stores import open_store
 
     app = GridGovernance(env=env)
     cleanup = None

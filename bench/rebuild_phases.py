@@ -29,10 +29,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.rebuild import ensure_log, event_env  # noqa: E402
 from domain.service import GridGovernance  # noqa: E402
 from projections.catalog import named  # noqa: E402
-from projections.parallel import FillJob, fill_shares  # noqa: E402
-from projections.rebuild import REBUILD_PAGE, rebuild  # noqa: E402
-from projections.sqlite import SQLiteStore  # noqa: E402
-from projections.store import ReadStore  # noqa: E402
+from projections.engine.parallel import FillJob, fill_shares  # noqa: E402
+from projections.engine.rebuild import REBUILD_PAGE, rebuild  # noqa: E402
+from projections.stores.sqlite import SQLiteStore  # noqa: E402
+from projections.stores import ReadStore  # noqa: E402
 
 
 def alone(app: GridGovernance, folder: str) -> None:
@@ -55,7 +55,7 @@ def alone(app: GridGovernance, folder: str) -> None:
 
 def timeline(app: GridGovernance, store: ReadStore) -> None:
     logging.basicConfig(level=logging.WARNING, format="  %(message)s", stream=sys.stdout)
-    logging.getLogger("projections.parallel").setLevel(logging.INFO)
+    logging.getLogger("projections.engine.parallel").setLevel(logging.INFO)
     started = time.perf_counter()
     report = rebuild(app, store, named("all"))
     print(f"  total {time.perf_counter() - started:.1f} s, {report.events:,} events folded "
@@ -66,7 +66,7 @@ def timeline(app: GridGovernance, store: ReadStore) -> None:
 def postgres_timeline(log: str, events: int, seed: int) -> None:
     from bench.common import POSTGRES, new_schema
     from bench.rebuild import ensure_postgres_log
-    from projections.store import open_store
+    from projections.stores import open_store
 
     app = GridGovernance(env=event_env("postgres", log, ensure_postgres_log(log, events, seed)))
     schema, drop = new_schema("bench_rm")

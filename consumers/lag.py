@@ -11,7 +11,7 @@ from consumers.runner import source_of
 from consumers.settings import KafkaSettings
 from consumers.topics import projection_topics
 from projections.base import Projection
-from projections.store import ReadStore
+from projections.stores import ReadStore
 
 
 class KafkaLag:

@@ -26,8 +26,8 @@ from consumers.envelope import PoisonMessage, from_message
 from consumers.settings import KafkaSettings
 from consumers.topics import ensure_topics, projection_topics
 from projections.base import Projection
-from projections.projector import Delivery, Projector
-from projections.store import ReadStore
+from projections.engine.projector import Delivery, Projector
+from projections.stores import ReadStore
 
 log = logging.getLogger(__name__)
 

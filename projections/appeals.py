@@ -12,7 +12,7 @@ from projections.base import Projection
 from projections.facts import Fact
 from projections.filters import conditions
 from projections.rows import Rows, Table
-from projections.store import ReadStore
+from projections.stores import ReadStore
 
 TEXT, NULLABLE = "TEXT NOT NULL", "TEXT"
 COLUMNS = {"appeal_id": TEXT, "rider_id": TEXT, "district": TEXT, "subject": TEXT, "text": TEXT, "status": TEXT,

@@ -22,7 +22,7 @@ from domain.tasks import (ClaimReleased, CompletionRejected, CompletionVerified,
 from projections.base import Projection, detail
 from projections.facts import Fact
 from projections.rows import Rows, Table
-from projections.store import ReadStore
+from projections.stores import ReadStore
 
 CLUE_EVENTS = (ClueReported, ClueMarkedDuplicate, DuplicateLinked, ClueAccepted, ClueRejected, ClueClosed)
 TASK_EVENTS = (TaskPublished, TaskClaimed, ClaimReleased, TaskCompleted, CompletionVerified, CompletionRejected,

@@ -14,7 +14,7 @@ from domain.subsidies import PayoutSettled, SubsidyAwarded, SubsidyCapped, Subsi
 from projections.base import Projection
 from projections.facts import Fact, ts, ts_text
 from projections.rows import Rows, Table
-from projections.store import ReadStore
+from projections.stores import ReadStore
 
 
 TEXT, NULLABLE, FEN = "TEXT NOT NULL", "TEXT", "BIGINT NOT NULL"

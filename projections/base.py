@@ -21,7 +21,7 @@ from domain.events import Event, topics_of
 from eventlog import share_of
 from projections.facts import Fact
 from projections.rows import Rows, Table
-from projections.store import Tx
+from projections.stores import Tx
 
 TRACKING = {
     "streams": "stream_id TEXT PRIMARY KEY, version BIGINT NOT NULL",

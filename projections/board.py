@@ -13,7 +13,7 @@ from projections.base import Projection
 from projections.facts import Fact, ts, ts_text
 from projections.filters import conditions
 from projections.rows import Rows, Table
-from projections.store import ReadStore
+from projections.stores import ReadStore
 
 TEXT, NULLABLE, INT = "TEXT NOT NULL", "TEXT", "INTEGER NOT NULL"
 

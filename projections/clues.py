@@ -13,7 +13,7 @@ from projections.base import Projection
 from projections.facts import Fact
 from projections.filters import conditions
 from projections.rows import Rows, Table
-from projections.store import ReadStore
+from projections.stores import ReadStore
 
 TEXT, NULLABLE = "TEXT NOT NULL", "TEXT"
 COLUMNS = {"clue_id": TEXT, "district": TEXT, "grid_id": TEXT, "reporter_id": TEXT, "category": TEXT, "text": TEXT,

@@ -8,7 +8,7 @@ from domain.points import PointsEarned, PointsExpired, PointsRedeemed
 from projections.base import Projection
 from projections.facts import Fact
 from projections.rows import Rows, Table
-from projections.store import ReadStore
+from projections.stores import ReadStore
 
 
 TEXT, NULLABLE, COUNT = "TEXT NOT NULL", "TEXT", "BIGINT NOT NULL"

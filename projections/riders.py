@@ -13,7 +13,7 @@ from domain.riders import (PersonalDataErased, RiderJoinedGrid, RiderLeftGrid, R
 from projections.base import Projection
 from projections.facts import Fact
 from projections.rows import Rows, Table
-from projections.store import ReadStore
+from projections.stores import ReadStore
 
 TEXT, NULLABLE, FLAG = "TEXT NOT NULL", "TEXT", "INTEGER NOT NULL"
 COLUMNS = {"rider_id": TEXT, "platform": TEXT, "station": TEXT, "grids": TEXT, "districts": TEXT,

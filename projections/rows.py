@@ -13,7 +13,7 @@ from functools import cached_property
 from operator import itemgetter
 from typing import Any, Callable, Iterable
 
-from projections.store import Tx
+from projections.stores import Tx
 
 IN_CHUNK = 400  # parameters per IN (…) list, well under SQLite's limit
 Key = tuple[Any, ...]

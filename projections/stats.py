@@ -13,7 +13,7 @@ from domain.tasks import CompletionVerified, TaskClaimed, TaskPublished
 from projections.base import Projection
 from projections.facts import Fact, china_day
 from projections.rows import Rows, Table
-from projections.store import ReadStore
+from projections.stores import ReadStore
 
 
 TEXT, NULLABLE, FLAG = "TEXT NOT NULL", "TEXT", "INTEGER NOT NULL"

@@ -17,9 +17,9 @@ from domain.ids import SeededIds
 from domain.service import GridGovernance
 from projections.base import Projection
 from projections.catalog import PROJECTIONS
-from projections.postgres import PostgresStore
-from projections.sqlite import SQLiteStore
-from projections.store import ReadStore
+from projections.stores.postgres import PostgresStore
+from projections.stores.sqlite import SQLiteStore
+from projections.stores import ReadStore
 from tests.conftest import _dsn, postgres_settings
 
 

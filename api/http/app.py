@@ -28,9 +28,9 @@ from projections.balances import balance_as_of, district_budgets, rider_balances
 from projections.board import BoardQuery, board
 from projections.catalog import PROJECTIONS
 from projections.points import rider_points
-from projections.projector import Projector
+from projections.engine.projector import Projector
 from projections.stats import statistics_for
-from projections.store import ReadStore
+from projections.stores import ReadStore
 
 
 POSITION, WAIT = operations.POSITION, operations.WAIT

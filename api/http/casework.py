@@ -24,7 +24,7 @@ from projections.balances import rate_schedules
 from projections.board import Board, rider_tasks
 from projections.clues import clue, clues_where
 from projections.riders import rider_profile
-from projections.store import ReadStore
+from projections.stores import ReadStore
 
 POSITION = operations.POSITION
 WAIT = operations.WAIT

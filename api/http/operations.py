@@ -17,9 +17,9 @@ from domain.service import GridGovernance
 from projections.base import Projection
 from projections.catalog import PROJECTIONS
 from domain.events import type_of_topic
-from projections.feed import LOG
-from projections.projector import dead_letters
-from projections.store import ReadStore
+from projections.engine.feed import LOG
+from projections.engine.projector import dead_letters
+from projections.stores import ReadStore
 
 MAX_WAIT_S = 10.0
 POSITION = Query(None, ge=0, description="read-your-writes: wait until this command's (its `position`) events are in")

@@ -16,8 +16,8 @@ from api.http.app import create_app
 from domain.clock import ManualClock
 from domain.service import GridGovernance
 from projections.catalog import PROJECTIONS
-from projections.feed import Follower, feed_for
-from projections.sqlite import SQLiteStore
+from projections.engine.feed import Follower, feed_for
+from projections.stores.sqlite import SQLiteStore
 from tests.e2e.test_http import SECRET, START, Api
 
 

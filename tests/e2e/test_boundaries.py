@@ -145,7 +145,7 @@ def test_money_beyond_the_bound_is_refused_before_it_is_stored(api: Api, fen: in
 
 
 def test_dead_letters_make_readyz_not_ready_and_are_counted_per_read_model(api: Api) -> None:
-    from projections.projector import dead_letter
+    from projections.engine.projector import dead_letter
 
     assert api.client.get("/readyz").status_code == 200
     with api.feed.projector.store.transaction() as tx:

@@ -18,8 +18,8 @@ from domain.clock import ManualClock
 from domain.events import Role
 from domain.service import GridGovernance
 from projections.catalog import PROJECTIONS
-from projections.feed import LogFeed, feed_for
-from projections.sqlite import SQLiteStore
+from projections.engine.feed import LogFeed, feed_for
+from projections.stores.sqlite import SQLiteStore
 from tests.conftest import START
 
 SECRET = "test-secret-of-at-least-thirty-two-bytes"

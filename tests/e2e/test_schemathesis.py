@@ -16,8 +16,8 @@ from domain.clock import ManualClock
 from domain.events import Role
 from domain.service import GridGovernance
 from projections.catalog import PROJECTIONS
-from projections.feed import Follower, feed_for
-from projections.sqlite import SQLiteStore
+from projections.engine.feed import Follower, feed_for
+from projections.stores.sqlite import SQLiteStore
 from tests.conftest import START
 
 SECRET = "schemathesis-secret-of-at-least-32-bytes"

@@ -25,8 +25,8 @@ from domain.events import type_of_topic
 from domain.service import GridGovernance
 from projections.balances import Balances
 from projections.board import Board
-from projections.rebuild import verify
-from projections.sqlite import SQLiteStore
+from projections.engine.rebuild import verify
+from projections.stores.sqlite import SQLiteStore
 from tests.kafka_support import require_kafka
 
 ROOT = Path(__file__).resolve().parents[2]

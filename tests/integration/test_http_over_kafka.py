@@ -23,7 +23,7 @@ from domain.clock import ManualClock
 from domain.events import Role
 from domain.service import GridGovernance
 from projections.catalog import PROJECTIONS
-from projections.postgres import PostgresStore
+from projections.stores.postgres import PostgresStore
 from tests.conftest import START
 from tests.kafka_support import require_kafka
 

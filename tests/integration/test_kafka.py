@@ -22,8 +22,8 @@ from domain.clock import ManualClock
 from domain.events import EVENT_TYPES, type_of_topic
 from domain.service import GridGovernance
 from projections.catalog import PROJECTIONS, named
-from projections.rebuild import verify
-from projections.sqlite import SQLiteStore
+from projections.engine.rebuild import verify
+from projections.stores.sqlite import SQLiteStore
 from tests.conftest import START
 from tests.kafka_support import require_kafka
 from tests.world import World, tour_of_every_event_type

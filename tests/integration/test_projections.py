@@ -24,14 +24,14 @@ from projections.board import Board
 from projections.balances import balance_as_of, district_budgets, rider_balances
 from projections.board import BoardQuery, board
 from projections.catalog import PROJECTIONS, named
-from projections.feed import LogFeed, feed_for
+from projections.engine.feed import LogFeed, feed_for
 from projections.audit import award_chain
 from projections.points import Points, rider_points
 from projections.facts import from_event
-from projections.projector import Delivery, Projector
-from projections.rebuild import rebuild, verify
+from projections.engine.projector import Delivery, Projector
+from projections.engine.rebuild import rebuild, verify
 from projections.stats import statistics_for
-from projections.store import ReadStore
+from projections.stores import ReadStore
 from tests.backends import require_postgres
 from tests.conftest import START
 from tests.histories import dump, history, new_store
@@ -263,7 +263,7 @@ class Rejecting(Board):
 
 def test_a_rebuild_split_across_processes_makes_the_same_read_models_as_one_process(
         store: ReadStore, monkeypatch: pytest.MonkeyPatch) -> None:
-    import projections.rebuild as rebuilding
+    import projections.engine.rebuild as rebuilding
 
     app, events = history(SEEDS[0])
     classes = [Rejecting, *named("all")[1:]]  # the board that cannot apply rejections, and the rest
@@ -304,7 +304,7 @@ class Slow(Board):
 
 KILLED_REBUILD = """
 import pickle, sys
-import projections.rebuild as rebuilding
+import projections.engine.rebuild as rebuilding
 from tests.integration.test_projections import Slow
 
 rebuilding.REBUILD_PAGE = 40  # under a second a page, with Slow
@@ -325,8 +325,8 @@ def test_a_rebuild_killed_mid_fill_leaves_no_helper_writing_and_the_next_rebuild
     import sys
     from functools import partial
 
-    from projections.postgres import PostgresStore
-    from projections.sqlite import SQLiteStore
+    from projections.stores.postgres import PostgresStore
+    from projections.stores.sqlite import SQLiteStore
 
     app, _ = history(SEEDS[0])
     feed_for(app, store, [Board()]).catch_up()
@@ -360,7 +360,7 @@ def test_a_helper_fills_its_share_from_the_start_whatever_another_share_has_reac
     helper that starts after another has committed a page must still read the log
     from its start, not from where that other share has got to."""
     from eventlog import share_of
-    from projections.parallel import FillJob, fill_shares
+    from projections.engine.parallel import FillJob, fill_shares
 
     app, events = history(SEEDS[0])
     stop = app.head()
@@ -455,7 +455,7 @@ def test_a_partition_read_to_offset_zero_is_tracked(store: ReadStore) -> None:
 def test_a_reader_does_not_wait_for_a_writer_holding_its_transaction(tmp_path) -> None:  # type: ignore[no-untyped-def]
     # Rebuild helpers write into the same SQLite file as readers read; a reader that
     # took the write lock would wait for each of their batches (or time out).
-    from projections.sqlite import SQLiteStore
+    from projections.stores.sqlite import SQLiteStore
 
     store = SQLiteStore(str(tmp_path / "rm.sqlite"))
     with store.transaction() as tx:
@@ -493,7 +493,7 @@ def test_verify_finds_a_tampered_row(store: ReadStore) -> None:
 
 
 def test_the_embedded_follower_keeps_read_models_caught_up(store: ReadStore, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from projections.feed import Follower
+    from projections.engine.feed import Follower
 
     clock = ManualClock(START)
     app = GridGovernance(env={"PERSISTENCE_MODULE": "eventsourcing.sqlite",
@@ -574,7 +574,7 @@ def test_processes_starting_at_once_on_an_empty_postgresql_all_get_their_tables(
 
     import psycopg
 
-    from projections.postgres import PostgresStore
+    from projections.stores.postgres import PostgresStore
     from tests.conftest import _dsn, postgres_settings
 
     require_postgres()

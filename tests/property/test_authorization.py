@@ -32,8 +32,8 @@ from domain.clock import ManualClock
 from domain.events import Event, Role
 from domain.service import GridGovernance
 from projections.catalog import PROJECTIONS
-from projections.feed import feed_for
-from projections.sqlite import SQLiteStore
+from projections.engine.feed import feed_for
+from projections.stores.sqlite import SQLiteStore
 from tests.conftest import START
 
 SECRET = "property-secret-of-at-least-thirty-two-bytes"

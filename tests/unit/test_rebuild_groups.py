@@ -11,7 +11,7 @@ from projections.audit import Audit
 from eventlog import share_of
 from projections.catalog import named
 from eventlog import share_range
-from projections.parallel import FillJob, groups_of, workers_wanted
+from projections.engine.parallel import FillJob, groups_of, workers_wanted
 from projections.points import Points
 from projections.stats import Stats
 

@@ -10,7 +10,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 import psycopg
 from psycopg_pool import ConnectionPool
 
-from projections.store import ReadStore, Tx
+from projections.stores import ReadStore, Tx
 
 
 @lru_cache(maxsize=1024)

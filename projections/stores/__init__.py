@@ -69,11 +69,11 @@ def open_store(env: Mapping[str, str] | None = None) -> ReadStore:
     env = dict(os.environ if env is None else env)
     backend = env.get("READMODEL_STORE") or ("postgres" if "postgres" in env.get("PERSISTENCE_MODULE", "") else "sqlite")
     if backend == "sqlite":
-        from projections.sqlite import SQLiteStore
+        from projections.stores.sqlite import SQLiteStore
 
         return SQLiteStore(env.get("READMODEL_SQLITE_DBNAME", "var/readmodels.sqlite"))
     if backend == "postgres":
-        from projections.postgres import PostgresStore
+        from projections.stores.postgres import PostgresStore
 
         return PostgresStore.from_env(env)
     raise ValueError(f"READMODEL_STORE must be sqlite or postgres, not {backend!r}")

@@ -14,11 +14,11 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Iterator, Sequence
 
 from projections.base import Projection
-from projections.feed import LOG, LogFeed
-from projections.parallel import (Filled, few_collections, fill_in_parallel, groups_of, summary,
+from projections.engine.feed import LOG, LogFeed
+from projections.engine.parallel import (Filled, few_collections, fill_in_parallel, groups_of, summary,
                                   workers_wanted)
-from projections.projector import Applied, Projector, clear_dead_letters
-from projections.store import ReadStore, Tx
+from projections.engine.projector import Applied, Projector, clear_dead_letters
+from projections.stores import ReadStore, Tx
 
 Progress = Callable[[int, int], None]  # (position, head)
 # Events per transaction while filling a shadow copy. Each SQLite commit may

@@ -34,9 +34,9 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Sequence
 
 from projections.base import Projection
-from projections.feed import LogFeed
-from projections.projector import Applied, Projector, create_dead_letters
-from projections.store import ReadStore
+from projections.engine.feed import LogFeed
+from projections.engine.projector import Applied, Projector, create_dead_letters
+from projections.stores import ReadStore
 
 Opener = Callable[[], ReadStore]
 CHECKPOINT_EVERY = 1.0  # seconds
@@ -182,7 +182,7 @@ def _start(index: int, job: tuple[Any, ...], reports: queue.Queue) -> subprocess
     import the caller's main script again), given its job on stdin; a thread
     passes on what it says on stdout, then ("exited",) when it closes."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(path for path in sys.path if path), PARENT: str(os.getpid())}
-    helper = subprocess.Popen([sys.executable, "-m", "projections.parallel"], stdin=subprocess.PIPE,
+    helper = subprocess.Popen([sys.executable, "-m", "projections.engine.parallel"], stdin=subprocess.PIPE,
                               stdout=subprocess.PIPE, env=env)
     assert helper.stdin is not None and helper.stdout is not None
     pickle.dump(job, helper.stdin)

@@ -22,7 +22,7 @@ from typing import Any, Iterable, NamedTuple, Sequence
 from projections.base import Projection
 from projections.facts import Fact
 from projections.rows import IN_CHUNK, write_rows
-from projections.store import ReadStore, Tx
+from projections.stores import ReadStore, Tx
 
 DEAD_LETTERS = "projection_dead_letters"
 log = logging.getLogger(__name__)

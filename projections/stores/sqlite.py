@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from functools import partial
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
-from projections.store import ReadStore
+from projections.stores import ReadStore
 
 
 class SQLiteTx:
@@ -99,7 +99,7 @@ class SQLiteStore(ReadStore):
 
     # --- rebuild helpers -------------------------------------------------------------------
     # Several processes fill shadow tables in this file at once. Each folds a batch
-    # before it takes the write lock (projections.projector: a batch of new streams),
+    # before it takes the write lock (projections.engine.projector: a batch of new streams),
     # so they take turns only for the writes.
 
     def for_helper(self) -> Callable[[], ReadStore] | None:

@@ -15,7 +15,7 @@ from eventsourcing.persistence import Mapper
 from domain.persistence import OrjsonTranscoder
 from eventlog import EVERY, EventLog, Raw, first_cursor, share_of, share_range
 from projections.facts import from_raw
-from projections.projector import Applied, Delivery, Projector, dead_letter
+from projections.engine.projector import Applied, Delivery, Projector, dead_letter
 
 LOG = "log"
 log = logging.getLogger(__name__)
