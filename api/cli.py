@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
-import os
 import signal
 import sys
 import threading
 import time
+from functools import lru_cache
 from pathlib import Path
 
 import typer
@@ -29,15 +29,15 @@ def demo(seed: int = typer.Option(7, help="same seed, same story, same summary")
          days: int = typer.Option(1, min=1, help="how many days to simulate"),
          reset: bool = typer.Option(False, help="delete the embedded SQLite store first (never PostgreSQL)")) -> None:
     """Simulate one day in six Chengdu districts on the configured store and summarise it."""
-    from api.demo import DAY_START, Demo
     from domain.clock import ManualClock
     from domain.ids import SeededIds
-    from domain.service import GridGovernance
+    from gridgov.bootstrap import application as build
+    from gridgov.demo import DAY_START, Demo
 
     if reset:
         _reset_embedded_store()
     clock = ManualClock(DAY_START)
-    application = GridGovernance(clock=clock, ids=SeededIds(seed))
+    application = build(_settings(), clock=clock, ids=SeededIds(seed))
     if application.head():
         err.print(f"[red]The store already holds {application.head()} events.[/] The demo tells its story on an empty "
                   "store; run [bold]gridgov demo --reset[/] to start the embedded store afresh.")
@@ -50,7 +50,7 @@ def demo(seed: int = typer.Option(7, help="same seed, same story, same summary")
                        progress=lambda done, total: progress.update(bar, completed=done, total=total)).run(days)
     elapsed = time.perf_counter() - started
     _print_summary(summary, application)
-    if not os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
+    if _settings().embedded:
         _project_in_process(application)  # with Kafka, the consumers do it
     err.print(f"{summary.commands} commands in {elapsed:.1f} s ({summary.commands / elapsed:.0f}/s) on "
               f"{application.env.get('PERSISTENCE_MODULE')}")
@@ -59,24 +59,21 @@ def demo(seed: int = typer.Option(7, help="same seed, same story, same summary")
 
 def _project_in_process(application) -> None:  # type: ignore[no-untyped-def]
     """Embedded mode: the read models are fed from the log in this process."""
-    from projections.catalog import PROJECTIONS
-    from projections.engine.feed import feed_for
-    from projections.stores import open_store
+    from gridgov.bootstrap import log_feed, read_store
 
-    store = open_store()
+    store = read_store(_settings())
     started = time.perf_counter()
-    applied = feed_for(application, store, [cls() for cls in PROJECTIONS.values()]).catch_up().applied
+    applied = log_feed(application, store).catch_up().applied
     err.print(f"read models: {applied:,} event applications in {time.perf_counter() - started:.1f} s")
     store.close()
 
 
 def _reset_embedded_store() -> None:
-    module = os.environ.get("PERSISTENCE_MODULE", "eventsourcing.sqlite")
-    if "sqlite" not in module:
+    settings = _settings()
+    if settings.PERSISTENCE_MODULE != "eventsourcing.sqlite":
         err.print("[red]--reset only deletes the embedded SQLite store.[/] Empty PostgreSQL yourself if you mean it.")
         raise typer.Exit(2)
-    for db in (Path(os.environ.get("SQLITE_DBNAME", "var/gridgov.sqlite")),
-               Path(os.environ.get("READMODEL_SQLITE_DBNAME", "var/readmodels.sqlite"))):
+    for db in (Path(settings.SQLITE_DBNAME), Path(settings.READMODEL_SQLITE_DBNAME)):
         for path in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
             path.unlink(missing_ok=True)
 
@@ -109,10 +106,9 @@ def projections_rebuild(name: str = typer.Argument(..., help="a projection name,
     """Rebuild into a shadow copy while events keep arriving, then swap it in atomically."""
     from projections.catalog import named
     from projections.engine.rebuild import rebuild
-    from projections.stores import open_store
 
     classes = _named(named, name)
-    application, store = _app(), open_store()
+    application, store = _app_and_store()
     started = time.perf_counter()
     with Progress(TextColumn(f"rebuilding {name}"), BarColumn(), TextColumn("{task.completed:,.0f}/{task.total:,.0f}"),
                   TextColumn("[cyan]{task.fields[rate]}"), TimeElapsedColumn(), TimeRemainingColumn(),
@@ -123,7 +119,7 @@ def projections_rebuild(name: str = typer.Argument(..., help="a projection name,
             elapsed = time.perf_counter() - started
             progress.update(bar, completed=position, total=max(head, 1), rate=f"{position / elapsed:,.0f} ev/s")
 
-        report = rebuild(application, store, classes, progress=show)
+        report = rebuild(application, store, classes, progress=show, workers=_settings().REBUILD_WORKERS)
     elapsed = time.perf_counter() - started
     out.print(f"rebuilt {', '.join(report.names)}: {report.events:,} events applied in {elapsed:.1f} s, "
               f"live from position {report.position:,}")
@@ -140,10 +136,9 @@ def projections_verify(name: str = typer.Argument(..., help="a projection name, 
     from projections.catalog import named
     from projections.engine.projector import dead_letters
     from projections.engine.rebuild import verify
-    from projections.stores import open_store
 
     classes = _named(named, name)
-    application, store = _app(), open_store()
+    application, store = _app_and_store()
     differences = verify(application, store, classes)
     for d in differences:
         out.print(f"[red]{d.projection}.{d.table}[/] key {d.key}: live {d.live} != fresh {d.fresh}")
@@ -174,17 +169,33 @@ def _named(named, name: str) -> list:  # type: ignore[no-untyped-def]
         raise typer.Exit(2) from None
 
 
-def _app():  # type: ignore[no-untyped-def]
-    from domain.service import GridGovernance
+@lru_cache(maxsize=1)
+def _settings():  # type: ignore[no-untyped-def]
+    """Read once; a bad value stops the command in main() with one line."""
+    from gridgov.settings import load_settings
 
-    return GridGovernance()
+    return load_settings()
+
+
+def _app():  # type: ignore[no-untyped-def]
+    from gridgov.bootstrap import application
+
+    return application(_settings())
+
+
+def _app_and_store():  # type: ignore[no-untyped-def]
+    from gridgov.bootstrap import bootstrap
+
+    engine = bootstrap(_settings(), feed=False)
+    return engine.app, engine.store
 
 
 def _kafka_settings():  # type: ignore[no-untyped-def]
-    from consumers.settings import KafkaNotConfigured, KafkaSettings
+    from consumers.settings import KafkaNotConfigured
+    from gridgov.bootstrap import kafka_settings
 
     try:
-        return KafkaSettings.from_env()
+        return kafka_settings(_settings())
     except KafkaNotConfigured as e:
         err.print(f"[red]{e}[/]")
         raise typer.Exit(2) from None
@@ -230,8 +241,8 @@ def consume(name: str = typer.Argument(..., help="the projection this consumer g
                                                     "offsets there first")) -> None:
     """Run one projection's consumer group until SIGTERM/SIGINT."""
     from consumers.runner import ConsumerRunner
+    from gridgov.bootstrap import read_store
     from projections.catalog import named
-    from projections.stores import open_store
 
     if name == "all":
         err.print("[red]one consumer group per projection: name one of board, balances, points, audit, stats[/]")
@@ -239,7 +250,7 @@ def consume(name: str = typer.Argument(..., help="the projection this consumer g
     [cls] = _named(named, name)
     settings = _kafka_settings()
     _log_to_stderr()
-    store = open_store()
+    store = read_store(_settings())
     runner = ConsumerRunner(cls(), store, settings)
     if reset_to:
         try:
@@ -265,7 +276,7 @@ def token(role: str = typer.Option(..., help="rider, grid_officer, district_admi
     from api.http.auth import mint
     from domain.events import Role
 
-    secret = os.environ.get("GRIDGOV_JWT_SECRET", "")
+    secret = _settings().GRIDGOV_JWT_SECRET
     if not secret:
         err.print("[red]GRIDGOV_JWT_SECRET is not set: there is nothing to sign the token with.[/]")
         raise typer.Exit(2)
@@ -289,52 +300,38 @@ def serve(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8000),
 
     import uvicorn
 
-    from api.http.app import create_app
-    from consumers.lag import KafkaLag
-    from consumers.settings import KafkaSettings
-    from projections.catalog import PROJECTIONS
-    from projections.engine.feed import Follower, feed_for
-    from projections.stores import open_store
+    from gridgov.bootstrap import bootstrap
 
-    secret = os.environ.get("GRIDGOV_JWT_SECRET", "")
+    settings = _settings()
+    secret = settings.GRIDGOV_JWT_SECRET
     if not secret and not demo:
         err.print("[red]GRIDGOV_JWT_SECRET is not set.[/] Refusing to serve without a signing secret; set it, "
                   "or run [bold]gridgov serve --demo[/] for a throw-away one.")
         raise typer.Exit(2)
     secret = secret or secrets.token_urlsafe(32)
     _log_to_stderr()
-    application, store = _app(), open_store()
-    if demo and not application.head():
+    engine = bootstrap(settings)  # `gridgov relay` and `gridgov consume` feed the read models, with Kafka
+    if demo and not engine.app.head():
         _load_demo_day()
-    tokens = _demo_tokens(application, secret) if demo else {}
-    follower = kafka = None
-    if os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
-        kafka = KafkaLag(KafkaSettings.from_env())  # `gridgov relay` and `gridgov consume` feed the read models
-    else:
-        follower = Follower(feed_for(application, store, [cls() for cls in PROJECTIONS.values()])).start()
+    tokens = _demo_tokens(engine.app, secret) if demo else {}
     out.print(f"serving on http://{host}:{port}/docs (OpenAPI at /openapi.json)")
     if "auditor" in tokens:
         out.print(f"dashboard: http://{host}:{port}/dashboard#token={tokens['auditor']}")
     try:
-        uvicorn.run(create_app(application, store, secret, kafka), host=host, port=port, log_level="warning")
+        uvicorn.run(engine.follow().http(secret), host=host, port=port, log_level="warning")
     finally:
-        if follower:
-            follower.stop()
-        if kafka:
-            kafka.close()
-        store.close()
-        application.close()
+        engine.close()
 
 
 def _load_demo_day() -> None:
     """An empty store gets the demo's day first (seed 7), so there is something to see."""
-    from api.demo import DAY_START, Demo
     from domain.clock import ManualClock
     from domain.ids import SeededIds
-    from domain.service import GridGovernance
+    from gridgov.bootstrap import application
+    from gridgov.demo import DAY_START, Demo
 
     clock = ManualClock(DAY_START)
-    loader = GridGovernance(clock=clock, ids=SeededIds(7))
+    loader = application(_settings(), clock=clock, ids=SeededIds(7))
     err.print("empty store: loading the demo's day in Chengdu (gridgov demo --seed 7) …")
     summary = Demo(loader, clock, 7).run()
     err.print(f"loaded {summary.events:,} events")
@@ -382,8 +379,13 @@ def version() -> None:
 
 
 def main() -> None:
+    from gridgov.settings import SettingsError
+
     try:
         app()
+    except SettingsError as e:
+        print(f"gridgov: bad setting: {e}", file=sys.stderr)  # one line, unwrapped
+        sys.exit(2)
     except KeyboardInterrupt:
         sys.exit(130)
 

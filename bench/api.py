@@ -62,22 +62,20 @@ def bare_app():  # type: ignore[no-untyped-def]
 
 def gridgov_app(kind: str, folder: Path):  # type: ignore[no-untyped-def]
     """The real app on a store with a grid, rates, a budget and RIDERS riders; their tokens go to tokens.json."""
-    from api.http.app import create_app
     from api.http.auth import mint
     from domain import commands as c
     from domain.clock import local_month
     from domain.events import Actor, Role
-    from domain.service import GridGovernance
-    from projections.catalog import PROJECTIONS
-    from projections.engine.feed import Follower, feed_for
-    from projections.stores import open_store
+    from gridgov.bootstrap import bootstrap
+    from gridgov.settings import load_settings
 
     if kind == "sqlite":
         env = {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(folder / "events.sqlite"),
                "READMODEL_SQLITE_DBNAME": str(folder / "readmodels.sqlite")}
     else:
         env = {**json.loads(os.environ["BENCH_POSTGRES"]), "PERSISTENCE_MODULE": "eventsourcing.postgres"}
-    app, store = GridGovernance(env=env), open_store(env)
+    engine = bootstrap(load_settings(env), feed=kind == "sqlite")  # PostgreSQL: no one feeds the read models
+    app = engine.app
     admin = Actor(id="admin", role=Role.DISTRICT_ADMIN)
     grid = app.execute(c.RegisterGrid(district="温江", street="s", community="c", name="g"), admin).result["grid_id"]
     app.execute(c.IssueRateSchedule(district="温江", effective_from="2026-01-01T00:00:00+08:00",
@@ -94,9 +92,7 @@ def gridgov_app(kind: str, folder: Path):  # type: ignore[no-untyped-def]
         app.execute(c.JoinGrid(rider_id=rider_id, grid_id=grid), rider)
         riders.append({"rider_id": rider_id, "token": mint(secret, rider_id, Role.RIDER)})
     (folder / "tokens.json").write_text(json.dumps({"grid": grid, "riders": riders}))
-    if kind == "sqlite":
-        Follower(feed_for(app, store, [cls() for cls in PROJECTIONS.values()])).start()
-    return create_app(app, store, secret)
+    return engine.follow().http(secret)
 
 
 def serve(kind: str, port: int, folder: Path) -> None:

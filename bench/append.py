@@ -33,6 +33,8 @@ from domain import commands as c  # noqa: E402
 from domain.clock import ManualClock  # noqa: E402
 from domain.events import Actor, Role  # noqa: E402
 from domain.service import GridGovernance  # noqa: E402
+from gridgov.bootstrap import application  # noqa: E402
+from gridgov.settings import load_settings  # noqa: E402
 from tests.world import World, rider_actor  # noqa: E402
 
 ADMIN = Actor(id="admin-bench", role=Role.DISTRICT_ADMIN)
@@ -110,7 +112,7 @@ def measure(backend: str, n: int, rounds: int) -> dict[str, list[float]]:
             try:
                 if name.startswith("ours"):
                     clock = ManualClock(datetime(2026, 11, 2, 1, tzinfo=timezone.utc))
-                    app = GridGovernance(env=env, clock=clock)
+                    app = application(load_settings(env), clock=clock)
                     value = ours_create(app, n) if name == "ours_create" else ours_update(app, clock, n)
                 else:
                     app = BareApp(env=env)

@@ -43,7 +43,8 @@ from consumers.settings import KafkaSettings  # noqa: E402
 from consumers.topics import NOT_PUBLISHED  # noqa: E402
 from domain import commands as c  # noqa: E402
 from domain.events import Actor, Role  # noqa: E402
-from domain.service import GridGovernance  # noqa: E402
+from gridgov.bootstrap import application  # noqa: E402
+from gridgov.settings import load_settings  # noqa: E402
 from projections.board import Board  # noqa: E402
 from domain.events import type_of_topic
 from projections.facts import from_stored  # noqa: E402
@@ -64,7 +65,7 @@ def copy_of(path: str) -> str:
 
 def relay_rows(log: str) -> tuple[float, float, int]:
     """Relay events/s, bare producer msgs/s, events."""
-    app = GridGovernance(env={"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": copy_of(log)})
+    app = application(load_settings({"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": copy_of(log)}))
     s = settings()
     relay = Relay(app, s, page=2000)
     started = time.perf_counter()
@@ -93,7 +94,7 @@ def relay_rows(log: str) -> tuple[float, float, int]:
 
 def consume_rows(log: str) -> tuple[float, float, int]:
     """Board projection events/s from Kafka, bare consumer records/s, records."""
-    app = GridGovernance(env={"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": copy_of(log)})
+    app = application(load_settings({"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": copy_of(log)}))
     s = settings()
     relay = Relay(app, s, page=2000)
     while relay.publish_once():
@@ -132,7 +133,7 @@ def end_to_end(rate: int, seconds: int) -> tuple[float, float, float, int]:
            "SQLITE_DBNAME": f"{folder}/events.sqlite", "READMODEL_SQLITE_DBNAME": f"{folder}/rm.sqlite",
            "KAFKA_BOOTSTRAP_SERVERS": s.bootstrap, "KAFKA_TOPIC_PREFIX": s.prefix}
     env.pop("PERSISTENCE_MODULE", None)
-    app = GridGovernance(env={"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": env["SQLITE_DBNAME"]})
+    app = application(load_settings({"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": env["SQLITE_DBNAME"]}))
     admin = Actor(id="admin", role=Role.DISTRICT_ADMIN)
     grid = app.execute(c.RegisterGrid(district="温江", street="s", community="c", name="g"), admin).result["grid_id"]
     app.execute(c.AssignOfficer(grid_id=grid, officer_id="o"), admin)

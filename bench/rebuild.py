@@ -41,14 +41,15 @@ def ensure_log(events: int, seed: int) -> str:
     if os.path.exists(path):
         return path
     os.makedirs(CACHE, exist_ok=True)
-    from api.demo import DAY_START, TICKS, Demo
+    from gridgov.demo import DAY_START, TICKS, Demo
     from domain.clock import ManualClock
     from domain.ids import SeededIds
-    from domain.service import GridGovernance
+    from gridgov.bootstrap import application
+    from gridgov.settings import load_settings
 
     memory = f"file:benchlog{os.getpid()}?mode=memory&cache=shared"
     clock = ManualClock(DAY_START)
-    app = GridGovernance(env={"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": memory},
+    app = application(load_settings({"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": memory}),
                          clock=clock, ids=SeededIds(seed))
     keep = sqlite3.connect(memory, uri=True)  # holds the shared in-memory database open
     started = time.perf_counter()
@@ -87,7 +88,8 @@ def ensure_postgres_log(sqlite_path: str, events: int, seed: int) -> str:
     """The same log in PostgreSQL, in a schema kept for later runs."""
     import psycopg
 
-    from domain.service import GridGovernance
+    from gridgov.bootstrap import application
+    from gridgov.settings import load_settings
 
     schema = f"bench_log_{events}_{seed}"
     with psycopg.connect(dsn(), autocommit=True) as conn:
@@ -97,7 +99,7 @@ def ensure_postgres_log(sqlite_path: str, events: int, seed: int) -> str:
             return schema
         conn.execute(f"DROP SCHEMA IF EXISTS {schema}_loading CASCADE")
         conn.execute(f"CREATE SCHEMA {schema}_loading")
-    GridGovernance(env={**POSTGRES, "POSTGRES_SCHEMA": f"{schema}_loading"}).close()  # creates the tables
+    application(load_settings({**POSTGRES, "POSTGRES_SCHEMA": f"{schema}_loading"})).close()  # creates the tables
     source = sqlite3.connect(sqlite_path)
     with psycopg.connect(dsn()) as conn, conn.cursor() as cur:
         with cur.copy(f"COPY {schema}_loading.{PG_TABLE} (originator_id, originator_version, topic, state) "
@@ -121,9 +123,10 @@ def event_env(backend: str, sqlite_path: str, pg_schema: str | None) -> dict[str
 def read_log(env: dict[str, str], decode: bool, out: mp.Queue) -> None:
     """Page through the notification log; with `decode`, turn each into a domain
     event with the application's mapper too."""
-    from domain.service import GridGovernance
+    from gridgov.bootstrap import application
+    from gridgov.settings import load_settings
 
-    app = GridGovernance(env=env)
+    app = application(load_settings(env))
     sampler = PeakSampler()
     started = time.perf_counter()
     position, count = 0, 0
@@ -140,20 +143,21 @@ def read_log(env: dict[str, str], decode: bool, out: mp.Queue) -> None:
 
 
 def rebuild_all(env: dict[str, str], backend: str, out: mp.Queue) -> None:
-    from domain.service import GridGovernance
+    from gridgov.bootstrap import application
+    from gridgov.settings import load_settings
     from projections.catalog import named
     from projections.engine.rebuild import rebuild
-    from projections.stores import open_store
+    from gridgov.bootstrap import read_store
 
-    app = GridGovernance(env=env)
+    app = application(load_settings(env))
     cleanup = None
     if backend == "sqlite":
         folder = tempfile.mkdtemp(prefix="gridgov-rebuild-")
-        store = open_store({"READMODEL_STORE": "sqlite", "READMODEL_SQLITE_DBNAME": f"{folder}/rm.sqlite"})
+        store = read_store(load_settings({"READMODEL_STORE": "sqlite", "READMODEL_SQLITE_DBNAME": f"{folder}/rm.sqlite"}))
         cleanup = partial(shutil.rmtree, folder)  # half a GiB a round at a million events
     else:
         schema, cleanup = new_schema("bench_rm")
-        store = open_store({**POSTGRES, "READMODEL_STORE": "postgres", "READMODEL_SCHEMA": schema})
+        store = read_store(load_settings({**POSTGRES, "READMODEL_STORE": "postgres", "READMODEL_SCHEMA": schema}))
     head = app.head()
     samples: list[tuple[int, float]] = []
 

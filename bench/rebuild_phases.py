@@ -28,6 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.rebuild import ensure_log, event_env  # noqa: E402
 from domain.service import GridGovernance  # noqa: E402
+from gridgov.bootstrap import application  # noqa: E402
+from gridgov.settings import load_settings  # noqa: E402
 from projections.catalog import named  # noqa: E402
 from projections.engine.parallel import FillJob, fill_shares  # noqa: E402
 from projections.engine.rebuild import REBUILD_PAGE, rebuild  # noqa: E402
@@ -66,13 +68,13 @@ def timeline(app: GridGovernance, store: ReadStore) -> None:
 def postgres_timeline(log: str, events: int, seed: int) -> None:
     from bench.common import POSTGRES, new_schema
     from bench.rebuild import ensure_postgres_log
-    from projections.stores import open_store
+    from gridgov.bootstrap import read_store
 
-    app = GridGovernance(env=event_env("postgres", log, ensure_postgres_log(log, events, seed)))
+    app = application(load_settings(event_env("postgres", log, ensure_postgres_log(log, events, seed))))
     schema, drop = new_schema("bench_rm")
     try:
         print("\ntimeline of a parallel rebuild of all of them, PostgreSQL:")
-        timeline(app, open_store({**POSTGRES, "READMODEL_STORE": "postgres", "READMODEL_SCHEMA": schema}))
+        timeline(app, read_store(load_settings({**POSTGRES, "READMODEL_STORE": "postgres", "READMODEL_SCHEMA": schema})))
     finally:
         drop()
         app.close()
@@ -85,7 +87,7 @@ def main() -> None:
     parser.add_argument("--postgres", action="store_true", help="also the timeline on PostgreSQL")
     args = parser.parse_args()
     log = ensure_log(args.events, args.seed)
-    app = GridGovernance(env=event_env("sqlite", log, None))
+    app = application(load_settings(event_env("sqlite", log, None)))
     with tempfile.TemporaryDirectory() as folder:
         print(f"bench/rebuild_phases.py: SQLite, {app.head():,} events, {os.cpu_count()} cores\n")
         alone(app, folder)

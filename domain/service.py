@@ -1,6 +1,6 @@
 """The application service: one method, `execute`, for every command of DESIGN §4.
 
-    app = GridGovernance()                      # SQLite under var/ unless told otherwise
+    app = gridgov.bootstrap.application(settings)   # or GridGovernance(env=…): the library's settings
     outcome = app.execute(ClaimTask(task_id=t, rider_id=r), Actor(id=str(r), role=Role.RIDER))
     outcome.position                            # where the command's events sit in the log
 
@@ -17,7 +17,6 @@ import os
 import threading
 from contextlib import nullcontext
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any, ClassVar
 from uuid import UUID
 
@@ -59,32 +58,22 @@ class Outcome:
 
 class GridGovernance(Application):
     name = "gridgov"
+    # How events become bytes. Everything else the library reads (which store, its
+    # pool, the aggregate cache) comes from gridgov.settings, through the constructor;
+    # constructed bare, the library's defaults apply (an in-memory store).
     env: ClassVar[dict[str, str]] = {
         "TRANSCODER_TOPIC": get_topic(OrjsonTranscoder),
         "MAPPER_TOPIC": get_topic(PydanticMapper),
-        # Embedded default: a SQLite file; PERSISTENCE_MODULE=eventsourcing.postgres switches.
-        "PERSISTENCE_MODULE": "eventsourcing.sqlite",
-        "SQLITE_DBNAME": "var/gridgov.sqlite",
-        "SQLITE_LOCK_TIMEOUT": "10",
-        "POSTGRES_POOL_SIZE": "8",
-        "POSTGRES_MAX_OVERFLOW": "16",
-        "POSTGRES_LOCK_TIMEOUT": "5",
-        # Long-lived streams (a rider's points) are read once, then only their new
-        # events: the cache fast-forwards from the store, so it is safe across processes.
-        "AGGREGATE_CACHE_MAXSIZE": "10000",
     }
 
     def __init__(self, env: dict[str, str] | None = None, *, clock: Clock | None = None,
-                 ids: IdFactory | None = None) -> None:
+                 ids: IdFactory | None = None, duplicate_policy: DuplicatePolicy | None = None) -> None:
         super().__init__(env)
         self.clock: Clock = clock or SystemClock()
         self.ids: IdFactory = ids or random_ids
         self.eventlog = open_log(self.recorder)
         self.keys = self.eventlog.keys()
-        self.duplicate_policy = DuplicatePolicy(
-            radius_m=float(self.env.get("DUPLICATE_RADIUS_M", "250")),
-            window=timedelta(hours=float(self.env.get("DUPLICATE_WINDOW_H", "72"))),
-        )
+        self.duplicate_policy = duplicate_policy or DuplicatePolicy()
         self.open_clues = OpenClueIndex(self.eventlog, self.mapper, self.duplicate_policy)
         # SQLite takes one writer at a time; threads that race for its lock back off
         # in sleeps of growing length, so in-process they queue here instead.

@@ -16,6 +16,11 @@ PROJECTIONS: dict[str, type[Projection]] = {cls.name: cls for cls in (Board, Bal
                                                                             Clues, Appeals, Riders)}
 
 
+def instances(name: str = "all") -> list[Projection]:
+    """Fresh instances of the read models `name` names (`all`, or one)."""
+    return [cls() for cls in named(name)]
+
+
 def named(name: str) -> list[type[Projection]]:
     """`all`, or one name; an unknown name says which ones exist."""
     if name == "all":

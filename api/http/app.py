@@ -26,7 +26,7 @@ from domain.service import GridGovernance
 from projections.audit import award_chain, district_history
 from projections.balances import balance_as_of, district_budgets, rider_balances
 from projections.board import BoardQuery, board
-from projections.catalog import PROJECTIONS
+from projections.catalog import instances
 from projections.points import rider_points
 from projections.engine.projector import Projector
 from projections.stats import statistics_for
@@ -71,7 +71,7 @@ def create_app(governance: GridGovernance, store: ReadStore, secret: str, kafka:
                   description="Event-sourced grid governance: commands append events; queries read projections.")
     # The queries read these tables: made here (empty), so a server started before
     # its consumers answers "behind", not a 500.
-    Projector(store, [cls() for cls in PROJECTIONS.values()]).create_tables()
+    Projector(store, instances()).create_tables()
     problems.install(app)
     metrics = operations.Metrics()
     operations.install(app, governance, store, metrics, kafka)

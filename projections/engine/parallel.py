@@ -51,11 +51,11 @@ class Filled:
     dead: list[tuple[str, int, str]] = field(default_factory=list)  # (projection, position, error)
 
 
-def workers_wanted(classes: Sequence[type[Projection]]) -> int:
-    """REBUILD_WORKERS, or one per usable core; never more than there are
-    projections to share out, unless one splits by stream."""
+def workers_wanted(classes: Sequence[type[Projection]], asked: int | None = None) -> int:
+    """As many as `asked` (REBUILD_WORKERS), or one per usable core; never more than
+    there are projections to share out, unless one splits by stream."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    wanted = int(os.environ.get("REBUILD_WORKERS") or cores)
+    wanted = asked or cores
     if not any(cls.by_stream for cls in classes):
         wanted = min(wanted, len(classes))
     return max(1, wanted)

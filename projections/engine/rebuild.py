@@ -35,7 +35,8 @@ class RebuildReport:
 
 
 def rebuild(app: Any, store: ReadStore, classes: Sequence[type[Projection]],
-            progress: Progress | None = None) -> RebuildReport:
+            progress: Progress | None = None, workers: int | None = None) -> RebuildReport:
+    """`workers`: helper processes to fill in (REBUILD_WORKERS); default one per core."""
     started = datetime.now(timezone.utc).isoformat()
     live = [cls() for cls in classes]
     shadows = [cls(prefix="shadow_") for cls in classes]
@@ -47,7 +48,8 @@ def rebuild(app: Any, store: ReadStore, classes: Sequence[type[Projection]],
             shadow.create(tx, indexes=False)
     feed = LogFeed(app.eventlog, app.mapper, Projector(store, shadows, fresh=True), page=REBUILD_PAGE)
     stop = feed.head()
-    filled = _fill(app, store, classes, feed, stop, (lambda pos: progress(pos, feed.head())) if progress else None)
+    filled = _fill(app, store, classes, feed, stop, (lambda pos: progress(pos, feed.head())) if progress else None,
+                   workers)
     with store.transaction() as tx:
         _lock(store, tx, live)
         # Whatever arrived while we were filling the shadow, applied under the lock.
@@ -64,11 +66,11 @@ def rebuild(app: Any, store: ReadStore, classes: Sequence[type[Projection]],
 
 
 def _fill(app: Any, store: ReadStore, classes: Sequence[type[Projection]], feed: LogFeed, stop: int,
-          progress: Callable[[int], None] | None) -> Filled:
+          progress: Callable[[int], None] | None, workers: int | None) -> Filled:
     """The shadow copies, up to `stop`, then indexed (cheaper than indexing as
     they fill): split among helper processes when there are cores and
     projections to share out (and they can open the stores), else here."""
-    groups = groups_of(classes, workers_wanted(classes))
+    groups = groups_of(classes, workers_wanted(classes, workers))
     if len(groups) > 1:
         filled = fill_in_parallel(app, store, groups, stop, REBUILD_PAGE, progress)
         if filled is not None:

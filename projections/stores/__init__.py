@@ -1,5 +1,5 @@
 """Where read models live: one interface, one module per backend (sqlite.py,
-postgres.py), picked by settings in `open_store`.
+postgres.py), picked by the settings in gridgov.bootstrap.read_store.
 
 SQL is written once, with `?` placeholders and the subset both databases speak
 (INSERT … ON CONFLICT … DO UPDATE, TEXT timestamps in UTC ISO-8601, BIGINT fen).
@@ -7,10 +7,9 @@ SQL is written once, with `?` placeholders and the subset both databases speak
 
 from __future__ import annotations
 
-import os
 from abc import ABC, abstractmethod
 from contextlib import AbstractContextManager
-from typing import Any, Callable, Iterable, Mapping, Protocol, Sequence
+from typing import Any, Callable, Iterable, Protocol, Sequence
 
 
 class Tx(Protocol):
@@ -60,20 +59,3 @@ class ReadStore(ABC):
     def read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         with self.transaction() as tx:
             return tx.fetchall(sql, params)
-
-
-def open_store(env: Mapping[str, str] | None = None) -> ReadStore:
-    """The read-model store the settings ask for. With nothing set it is a SQLite
-    file beside the embedded event store; with PERSISTENCE_MODULE=eventsourcing.postgres
-    it is the same PostgreSQL database, in schema READMODEL_SCHEMA."""
-    env = dict(os.environ if env is None else env)
-    backend = env.get("READMODEL_STORE") or ("postgres" if "postgres" in env.get("PERSISTENCE_MODULE", "") else "sqlite")
-    if backend == "sqlite":
-        from projections.stores.sqlite import SQLiteStore
-
-        return SQLiteStore(env.get("READMODEL_SQLITE_DBNAME", "var/readmodels.sqlite"))
-    if backend == "postgres":
-        from projections.stores.postgres import PostgresStore
-
-        return PostgresStore.from_env(env)
-    raise ValueError(f"READMODEL_STORE must be sqlite or postgres, not {backend!r}")

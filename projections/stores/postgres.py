@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from contextlib import contextmanager
 from functools import lru_cache, partial
-from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import psycopg
 from psycopg_pool import ConnectionPool
@@ -72,14 +72,6 @@ class PostgresStore(ReadStore):
             conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
         self.pool = ConnectionPool(conninfo, min_size=1, max_size=pool_size, open=True,
                                    kwargs={"options": f"-c search_path={schema}"})
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> PostgresStore:
-        conninfo = psycopg.conninfo.make_conninfo(
-            host=env.get("POSTGRES_HOST", "127.0.0.1"), port=env.get("POSTGRES_PORT", "5432"),
-            dbname=env.get("POSTGRES_DBNAME", "gridgov"), user=env.get("POSTGRES_USER", "gridgov"),
-            password=env.get("POSTGRES_PASSWORD", ""), connect_timeout=env.get("POSTGRES_CONNECT_TIMEOUT", "5"))
-        return cls(conninfo, env.get("READMODEL_SCHEMA", "readmodels"))
 
     def lock_tables(self, tx: Tx) -> None:
         tx.execute(DDL_LOCK, (self.schema,))

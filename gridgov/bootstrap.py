@@ -1,0 +1,121 @@
+"""The composition root: the one place the engine's parts are put together.
+
+    engine = bootstrap()                        # settings from the environment
+    engine.app.execute(command, actor)          # the application service
+    engine.store                                # the read models
+    engine.follow()                             # embedded: feed them in-process
+    engine.close()
+
+`serve`, `demo`, `consume`, `relay`, the tests and the benchmarks all start here,
+so a part is built one way only, from one `Settings`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from consumers.settings import KafkaSettings
+from domain.clock import Clock
+from domain.clues import DuplicatePolicy
+from domain.ids import IdFactory
+from domain.service import GridGovernance
+from gridgov.settings import Settings, load_settings
+from projections.base import Projection
+from projections.catalog import instances
+from projections.engine.feed import Follower, LogFeed
+from projections.engine.projector import Projector
+from projections.stores import ReadStore
+
+
+def application(settings: Settings, *, clock: Clock | None = None, ids: IdFactory | None = None) -> GridGovernance:
+    from datetime import timedelta
+
+    policy = DuplicatePolicy(radius_m=settings.DUPLICATE_RADIUS_M,
+                             window=timedelta(hours=settings.DUPLICATE_WINDOW_H))
+    return GridGovernance(env=settings.library_env(), clock=clock, ids=ids, duplicate_policy=policy)
+
+
+def read_store(settings: Settings) -> ReadStore:
+    """With nothing set, a SQLite file beside the embedded event store; with
+    PERSISTENCE_MODULE=eventsourcing.postgres, the same PostgreSQL database, in
+    schema READMODEL_SCHEMA."""
+    if settings.readmodel_store == "postgres":
+        from projections.stores.postgres import PostgresStore
+
+        return PostgresStore(settings.postgres_conninfo(), settings.READMODEL_SCHEMA)
+    from projections.stores.sqlite import SQLiteStore
+
+    return SQLiteStore(settings.READMODEL_SQLITE_DBNAME)
+
+
+def kafka_settings(settings: Settings) -> KafkaSettings:
+    """Raises KafkaNotConfigured without KAFKA_BOOTSTRAP_SERVERS."""
+    from consumers.settings import KafkaNotConfigured
+
+    if settings.embedded:
+        raise KafkaNotConfigured("KAFKA_BOOTSTRAP_SERVERS is not set. Without Kafka the projections are fed "
+                                 "in-process from the event store (gridgov demo, gridgov serve).")
+    return KafkaSettings(bootstrap=settings.KAFKA_BOOTSTRAP_SERVERS.strip(), prefix=settings.KAFKA_TOPIC_PREFIX,
+                         partitions=settings.KAFKA_PARTITIONS, replication=settings.KAFKA_REPLICATION,
+                         delivery_timeout_ms=settings.KAFKA_DELIVERY_TIMEOUT_MS)
+
+
+def log_feed(app: GridGovernance, store: ReadStore, models: list[Projection] | None = None) -> LogFeed:
+    """The embedded feed: read models fed straight from the event store's log; their tables made."""
+    projector = Projector(store, instances() if models is None else models)
+    projector.create_tables()
+    return LogFeed(app.eventlog, app.mapper, projector)
+
+
+@dataclass
+class Engine:
+    settings: Settings
+    app: GridGovernance
+    store: ReadStore
+    # How the read models are fed: in-process from the log (embedded), or by the
+    # Kafka consumers, whose lag is then what /readyz reports.
+    feed: LogFeed | None = None
+    kafka: Any = None  # consumers.lag.KafkaLag
+    _follower: Follower | None = field(default=None, repr=False)
+
+    def follow(self, interval: float = 0.05) -> Engine:
+        """Embedded mode: keep the read models caught up in a background thread."""
+        if self.feed is not None and self._follower is None:
+            self._follower = Follower(self.feed, interval).start()
+        return self
+
+    def http(self, secret: str) -> Any:
+        from api.http.app import create_app
+
+        return create_app(self.app, self.store, secret, self.kafka)
+
+    def close(self) -> None:
+        if self._follower is not None:
+            self._follower.stop()
+        if self.kafka is not None:
+            self.kafka.close()
+        self.store.close()
+        self.app.close()
+
+
+def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None, ids: IdFactory | None = None,
+              feed: bool = True) -> Engine:
+    """The application, the read-model store and (with `feed`) how the read models
+    are fed: the Kafka consumers' lag when KAFKA_BOOTSTRAP_SERVERS is set, else a
+    feed from the log, which `Engine.follow` runs in-process."""
+    settings = load_settings() if settings is None else settings
+    app = application(settings, clock=clock, ids=ids)
+    try:
+        store = read_store(settings)
+    except Exception:
+        app.close()
+        raise
+    engine = Engine(settings, app, store)
+    if feed and settings.embedded:
+        engine.feed = log_feed(app, store)
+    elif feed:
+        from consumers.lag import KafkaLag
+
+        engine.kafka = KafkaLag(kafka_settings(settings))
+    return engine

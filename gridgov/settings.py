@@ -1,0 +1,131 @@
+"""Every environment variable the engine reads: one name, one default, one line.
+
+    settings = load_settings()      # os.environ, read once; SettingsError names a bad value
+    settings.library_env()          # what the eventsourcing library reads, as strings
+
+A wrong value fails at start with one line naming the variable and what it
+wants (`POSTGRES_PORT='abc': must be an integer`), not a traceback later. The
+README's settings table and docker-compose.yml are checked against this class
+(tests/unit/test_settings_catalog.py), so no setting goes undocumented.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Literal, Mapping
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from domain.clues import DuplicatePolicy
+
+_POLICY = DuplicatePolicy()
+# The variables the eventsourcing library reads itself (Application.env).
+LIBRARY = ("PERSISTENCE_MODULE", "SQLITE_DBNAME", "SQLITE_LOCK_TIMEOUT", "POSTGRES_HOST", "POSTGRES_PORT",
+           "POSTGRES_DBNAME", "POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_SCHEMA", "POSTGRES_CONNECT_TIMEOUT",
+           "POSTGRES_POOL_SIZE", "POSTGRES_MAX_OVERFLOW", "POSTGRES_LOCK_TIMEOUT", "AGGREGATE_CACHE_MAXSIZE",
+           "COMPRESSOR_TOPIC", "CIPHER_TOPIC", "CIPHER_KEY")
+# Read by scripts and tests, not by the engine; documented with the rest.
+OUTSIDE_THE_ENGINE: dict[str, tuple[str, str]] = {
+    "GRIDGOV_CACHE": ("~/.cache/gridgov", "where scripts keep downloads and bench logs (outside the repo)"),
+    "PGDATA_DIR": ("/var/tmp/gridgov-pgdata", "the private PostgreSQL cluster of scripts/postgres.sh"),
+    "CI": ("", "when set, tests fail instead of skipping if PostgreSQL or Kafka is unreachable"),
+}
+
+
+class SettingsError(ValueError):
+    """One line per bad variable: its name, its value, what it wants."""
+
+
+class Settings(BaseModel):
+    """Field names are the variables' names. A plain model, read by `load_settings`
+    from the mapping it is given and nothing else, so a test's settings are its own."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # event store (read by the eventsourcing library)
+    PERSISTENCE_MODULE: Literal["eventsourcing.sqlite", "eventsourcing.postgres", "eventsourcing.popo"] = Field(
+        "eventsourcing.sqlite", description="event store backend: eventsourcing.sqlite, eventsourcing.postgres, "
+                                            "or eventsourcing.popo (in memory, gone at exit)")
+    SQLITE_DBNAME: str = Field("var/gridgov.sqlite", description="SQLite file of the embedded event store")
+    SQLITE_LOCK_TIMEOUT: int = Field(10, ge=0, description="seconds a SQLite writer waits for the lock")
+    POSTGRES_HOST: str = Field("127.0.0.1", description="PostgreSQL host")
+    POSTGRES_PORT: int = Field(5432, ge=1, le=65535, description="PostgreSQL port")
+    POSTGRES_DBNAME: str = Field("gridgov", description="PostgreSQL database")
+    POSTGRES_USER: str = Field("gridgov", description="PostgreSQL role")
+    POSTGRES_PASSWORD: str = Field("", description="PostgreSQL password")
+    POSTGRES_SCHEMA: str = Field("public", description="schema of the event store's tables")
+    POSTGRES_CONNECT_TIMEOUT: int = Field(5, ge=1, description="seconds to wait for a PostgreSQL connection")
+    POSTGRES_POOL_SIZE: int = Field(8, ge=1, description="connections kept open")
+    POSTGRES_MAX_OVERFLOW: int = Field(16, ge=0, description="connections opened beyond the pool under load")
+    POSTGRES_LOCK_TIMEOUT: int = Field(5, ge=0, description="seconds an append waits for the table lock")
+    AGGREGATE_CACHE_MAXSIZE: int = Field(10_000, ge=0, description="aggregates kept in memory, fast-forwarded "
+                                                                   "from the store on use")
+    COMPRESSOR_TOPIC: str = Field("", description="the library's compression of stored events")
+    CIPHER_TOPIC: str = Field("", description="the library's encryption of stored events")
+    CIPHER_KEY: str = Field("", description="key for CIPHER_TOPIC")
+    # domain
+    DUPLICATE_RADIUS_M: float = Field(_POLICY.radius_m, gt=0, description="radius for likely-duplicate clues")
+    DUPLICATE_WINDOW_H: float = Field(_POLICY.window.total_seconds() / 3600, gt=0,
+                                      description="how far back a clue can be a likely duplicate")
+    # read models
+    READMODEL_STORE: Literal["sqlite", "postgres"] | None = Field(
+        None, description="sqlite or postgres; default follows PERSISTENCE_MODULE")
+    READMODEL_SQLITE_DBNAME: str = Field("var/readmodels.sqlite", description="SQLite file of the embedded read models")
+    READMODEL_SCHEMA: str = Field("readmodels", pattern=r"^[a-z_][a-z0-9_]*$",
+                                  description="PostgreSQL schema of the read models")
+    REBUILD_WORKERS: int | None = Field(None, ge=1, description="processes a rebuild fills projections in; default "
+                                                                "one per core, 1 = in-process")
+    # Kafka
+    KAFKA_BOOTSTRAP_SERVERS: str = Field("", description="Kafka brokers; unset = projections fed in-process "
+                                                         "(embedded mode)")
+    KAFKA_TOPIC_PREFIX: str = Field("gridgov", description="topics are <prefix>.<aggregate>.v1 and <prefix>.dlq.v1")
+    KAFKA_PARTITIONS: int = Field(3, ge=1, description="partitions of topics the relay creates")
+    KAFKA_REPLICATION: int = Field(1, ge=1, description="replication factor of topics the relay creates")
+    KAFKA_DELIVERY_TIMEOUT_MS: int = Field(60_000, ge=1000, description="how long the relay waits for the brokers "
+                                           "to take a page before it drops its producer, starts a fresh one and "
+                                           "re-sends the page")
+    # HTTP API
+    GRIDGOV_JWT_SECRET: str = Field("", description="HS256 secret for bearer tokens; gridgov serve refuses to start "
+                                                    "without it (but --demo)")
+
+    @property
+    def readmodel_store(self) -> str:
+        return self.READMODEL_STORE or ("postgres" if self.PERSISTENCE_MODULE == "eventsourcing.postgres"
+                                        else "sqlite")
+
+    @property
+    def embedded(self) -> bool:
+        """No Kafka: the read models are fed in-process from the log."""
+        return not self.KAFKA_BOOTSTRAP_SERVERS.strip()
+
+    def library_env(self) -> dict[str, str]:
+        """What the library's Application reads, as the strings it parses."""
+        return {name: str(getattr(self, name)) for name in LIBRARY}
+
+    def postgres_conninfo(self) -> str:
+        import psycopg
+
+        return psycopg.conninfo.make_conninfo(
+            host=self.POSTGRES_HOST, port=self.POSTGRES_PORT, dbname=self.POSTGRES_DBNAME, user=self.POSTGRES_USER,
+            password=self.POSTGRES_PASSWORD, connect_timeout=self.POSTGRES_CONNECT_TIMEOUT)
+
+    def as_env(self) -> dict[str, str]:
+        """Every setting that has a value, as environment strings (for a child process)."""
+        return {name: str(value) for name, value in self.model_dump().items() if value is not None}
+
+
+def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+    """The settings of `env` (default: the process environment) and `overrides`;
+    only the variables named here are read from `env`."""
+    source = os.environ if env is None else env
+    given = {name: value for name in Settings.model_fields if (value := source.get(name)) not in (None, "")}
+    try:
+        return Settings.model_validate({**given, **overrides})
+    except ValidationError as e:
+        raise SettingsError("; ".join(_line(error, {**given, **overrides}) for error in e.errors())) from None
+
+
+def _line(error: Any, given: Mapping[str, Any]) -> str:
+    name = str(error["loc"][0]) if error["loc"] else "?"
+    wants = Settings.model_fields[name].description if name in Settings.model_fields else ""
+    return f"{name}={given.get(name)!r}: {error['msg']}" + (f" ({wants})" if wants else "")
