@@ -129,3 +129,15 @@ def _line(error: Any, given: Mapping[str, Any]) -> str:
     name = str(error["loc"][0]) if error["loc"] else "?"
     wants = Settings.model_fields[name].description if name in Settings.model_fields else ""
     return f"{name}={given.get(name)!r}: {error['msg']}" + (f" ({wants})" if wants else "")
+
+
+def settings_table() -> str:
+    """The README's settings table, made from this module (a test keeps them equal):
+    python -c 'from gridgov.settings import settings_table; print(settings_table())'"""
+    rows = ["| variable | default | meaning |", "|---|---|---|"]
+    for name, spec in Settings.model_fields.items():
+        default = "" if spec.default is None else str(spec.default)
+        rows.append(f"| `{name}` | {f'`{default}`' if default else '—'} | {spec.description} |")
+    for name, (default, meaning) in OUTSIDE_THE_ENGINE.items():
+        rows.append(f"| `{name}` | {f'`{default}`' if default else '—'} | {meaning} |")
+    return "\n".join(rows)
