@@ -15,7 +15,9 @@ from __future__ import annotations
 import uuid
 import zlib
 from abc import ABC, abstractmethod
-from typing import Sequence
+from typing import Any, Sequence
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from eventsourcing.persistence import ApplicationRecorder, StoredEvent
 
@@ -62,6 +64,38 @@ class EventLog(ABC):
 
     @abstractmethod
     def keys(self) -> KeyStore: ...
+
+
+class TableKeyStore(KeyStore):
+    """Rider keys in a table beside the event store's, through the library's
+    datastore (so both share its connections). `param` is the driver's placeholder."""
+
+    def __init__(self, datastore: Any, table: str, blob: str, param: str) -> None:
+        self.datastore = datastore
+        self.table = table
+        self.p = param
+        with self.datastore.transaction(commit=True) as cursor:
+            cursor.execute(f"CREATE TABLE IF NOT EXISTS {table} (rider_id text PRIMARY KEY, key {blob} NOT NULL)")
+
+    def get_or_create(self, rider_id: uuid.UUID) -> bytes:
+        with self.datastore.transaction(commit=True) as cursor:
+            cursor.execute(f"INSERT INTO {self.table} (rider_id, key) VALUES ({self.p}, {self.p}) "
+                           "ON CONFLICT DO NOTHING", (str(rider_id), AESGCM.generate_key(bit_length=256)))
+        key = self.get(rider_id)
+        assert key is not None
+        return key
+
+    def get(self, rider_id: uuid.UUID) -> bytes | None:
+        with self.datastore.transaction(commit=False) as cursor:
+            cursor.execute(f"SELECT key FROM {self.table} WHERE rider_id = {self.p}", (str(rider_id),))
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        return bytes(row["key"] if isinstance(row, dict) else row[0])
+
+    def delete(self, rider_id: uuid.UUID) -> None:
+        with self.datastore.transaction(commit=True) as cursor:
+            cursor.execute(f"DELETE FROM {self.table} WHERE rider_id = {self.p}", (str(rider_id),))
 
 
 def stored_event(row: Raw) -> StoredEvent:

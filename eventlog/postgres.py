@@ -9,12 +9,10 @@ from __future__ import annotations
 import uuid
 from typing import Any, Sequence
 
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg.rows import tuple_row
 
-from domain.personal import KeyStore
-from eventlog.base import EVERY, Cursor, EventLog, Raw, Share, bounds
+from eventlog.base import EVERY, Cursor, EventLog, Raw, Share, TableKeyStore, bounds
 
 
 class PostgresLog(EventLog):
@@ -25,7 +23,7 @@ class PostgresLog(EventLog):
         super().__init__(recorder)
         self.datastore = recorder.datastore
         self.table = f'"{self.datastore.schema}"."{recorder.events_table_name}"'
-        self._keys: PostgresKeyStore | None = None
+        self._keys: TableKeyStore | None = None
 
     def page(self, after: int, limit: int, topics: Sequence[str] = (), stop: int | None = None,
              share: Share = EVERY) -> list[Raw]:
@@ -45,9 +43,9 @@ class PostgresLog(EventLog):
             row = cursor.fetchone()
         return None if row is None else int(row[0])
 
-    def keys(self) -> PostgresKeyStore:
+    def keys(self) -> TableKeyStore:
         if self._keys is None:
-            self._keys = PostgresKeyStore(self.datastore)
+            self._keys = TableKeyStore(self.datastore, f'"{self.datastore.schema}".rider_keys', "bytea", "%s")
         return self._keys
 
     def _select(self, after_sql: str, after: tuple[Any, ...], order: str, stop: int | None,
@@ -69,32 +67,3 @@ class PostgresLog(EventLog):
             cursor.execute(sql, (*params, limit), prepare=True, binary=True)
             return cursor.fetchall()
 
-
-class PostgresKeyStore(KeyStore):
-    """Rider keys in a table of the event store's own schema."""
-
-    def __init__(self, datastore: Any) -> None:
-        self.datastore = datastore
-        self.table = f'"{datastore.schema}".rider_keys'
-        with self.datastore.transaction(commit=True) as cursor:
-            cursor.execute(f"CREATE TABLE IF NOT EXISTS {self.table} (rider_id text PRIMARY KEY, key bytea NOT NULL)")
-
-    def get_or_create(self, rider_id: uuid.UUID) -> bytes:
-        with self.datastore.transaction(commit=True) as cursor:
-            cursor.execute(f"INSERT INTO {self.table} (rider_id, key) VALUES (%s, %s) ON CONFLICT DO NOTHING",
-                           (str(rider_id), AESGCM.generate_key(bit_length=256)))
-        key = self.get(rider_id)
-        assert key is not None
-        return key
-
-    def get(self, rider_id: uuid.UUID) -> bytes | None:
-        with self.datastore.transaction(commit=False) as cursor:
-            cursor.execute(f"SELECT key FROM {self.table} WHERE rider_id = %s", (str(rider_id),))
-            row = cursor.fetchone()
-        if row is None:
-            return None
-        return bytes(row["key"] if isinstance(row, dict) else row[0])
-
-    def delete(self, rider_id: uuid.UUID) -> None:
-        with self.datastore.transaction(commit=True) as cursor:
-            cursor.execute(f"DELETE FROM {self.table} WHERE rider_id = %s", (str(rider_id),))

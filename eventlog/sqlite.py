@@ -9,11 +9,9 @@ from __future__ import annotations
 import uuid
 from typing import Any, Sequence
 
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 
-from domain.personal import KeyStore
-from eventlog.base import EVERY, Cursor, EventLog, Raw, Share, bounds
+from eventlog.base import EVERY, Cursor, EventLog, Raw, Share, TableKeyStore, bounds
 
 
 class SQLiteLog(EventLog):
@@ -25,7 +23,7 @@ class SQLiteLog(EventLog):
         self.table = recorder.events_table_name
         self.uuids = self.datastore.originator_id_type == "uuid"
         self.reads_streams = self.uuids
-        self._keys: SQLiteKeyStore | None = None
+        self._keys: TableKeyStore | None = None
 
     def page(self, after: int, limit: int, topics: Sequence[str] = (), stop: int | None = None,
              share: Share = EVERY) -> list[Raw]:
@@ -46,9 +44,9 @@ class SQLiteLog(EventLog):
             row = cursor.fetchone()
         return None if row is None else int(row[0])
 
-    def keys(self) -> SQLiteKeyStore:
+    def keys(self) -> TableKeyStore:
         if self._keys is None:
-            self._keys = SQLiteKeyStore(self.datastore)
+            self._keys = TableKeyStore(self.datastore, "rider_keys", "blob", "?")
         return self._keys
 
     def _select(self, after_sql: str, after: tuple[Any, ...], order: str, stop: int | None,
@@ -80,29 +78,3 @@ class SQLiteLog(EventLog):
                 for h in {r[1] for r in rows}}
         return [(position, text[h], version, topic, state) for position, h, version, topic, state in rows]
 
-
-class SQLiteKeyStore(KeyStore):
-    """Rider keys in a table of the event store's own file."""
-
-    def __init__(self, datastore: Any) -> None:
-        self.datastore = datastore
-        with self.datastore.transaction(commit=True) as cursor:
-            cursor.execute("CREATE TABLE IF NOT EXISTS rider_keys (rider_id text PRIMARY KEY, key blob NOT NULL)")
-
-    def get_or_create(self, rider_id: uuid.UUID) -> bytes:
-        with self.datastore.transaction(commit=True) as cursor:
-            cursor.execute("INSERT INTO rider_keys (rider_id, key) VALUES (?, ?) ON CONFLICT DO NOTHING",
-                           (str(rider_id), AESGCM.generate_key(bit_length=256)))
-        key = self.get(rider_id)
-        assert key is not None
-        return key
-
-    def get(self, rider_id: uuid.UUID) -> bytes | None:
-        with self.datastore.transaction(commit=False) as cursor:
-            cursor.execute("SELECT key FROM rider_keys WHERE rider_id = ?", (str(rider_id),))
-            row = cursor.fetchone()
-        return None if row is None else bytes(row[0])
-
-    def delete(self, rider_id: uuid.UUID) -> None:
-        with self.datastore.transaction(commit=True) as cursor:
-            cursor.execute("DELETE FROM rider_keys WHERE rider_id = ?", (str(rider_id),))
