@@ -6,5 +6,7 @@ COPY domain domain
 COPY projections projections
 COPY consumers consumers
 COPY api api
+COPY eventlog eventlog
+COPY gridgov gridgov
 RUN pip install --no-cache-dir .
 ENTRYPOINT ["gridgov"]
