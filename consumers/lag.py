@@ -11,6 +11,7 @@ from consumers.runner import source_of
 from consumers.settings import KafkaSettings
 from consumers.topics import projection_topics
 from projections.base import Projection
+from projections.engine import tracking
 from projections.stores import ReadStore
 
 
@@ -24,8 +25,7 @@ class KafkaLag:
         """Records in the projection's topics not yet in its read model; raises if the broker is unreachable."""
         with self._lock:
             ends = self._end_offsets(projection_topics(projection, self.settings.prefix))
-        rows = store.read(projection.sql("SELECT source, position FROM {positions}"))
-        stored = {source: int(position) for source, position in rows}
+        stored = tracking.positions(store, projection)
         return sum(max(end - stored.get(source, -1) - 1, 0) for source, end in ends.items())
 
     def _end_offsets(self, topics: list[str]) -> dict[str, int]:

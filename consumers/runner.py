@@ -26,6 +26,7 @@ from consumers.envelope import PoisonMessage, from_message
 from consumers.settings import KafkaSettings
 from consumers.topics import ensure_topics, projection_topics
 from projections.base import Projection
+from projections.engine import tracking
 from projections.engine.projector import Delivery, Projector
 from projections.stores import ReadStore
 
@@ -86,8 +87,7 @@ class ConsumerRunner:
 
     def stored_offsets(self) -> dict[str, int]:
         with self.projector.store.transaction() as tx:
-            rows = tx.fetchall(self.projection.sql("SELECT source, position FROM {positions}"))
-        return {source: int(position) for source, position in rows}
+            return tracking.positions_in(tx, self.projection)
 
     def seek_to_stored(self, partitions) -> None:  # type: ignore[no-untyped-def]
         stored = self.stored_offsets()
@@ -161,9 +161,8 @@ class ConsumerRunner:
             ends = self.consumer.end_offsets(partitions)
             offsets = {tp: (found[tp].offset if found.get(tp) else ends[tp]) - 1 for tp in partitions}
         with self.projector.store.transaction() as tx:
-            tx.execute(self.projection.sql("DELETE FROM {positions}"))
-            tx.executemany(self.projection.sql("INSERT INTO {positions} VALUES (?, ?)"),
-                           [(source_of(tp.topic, tp.partition), offset) for tp, offset in offsets.items()])
+            tracking.replace_positions(tx, self.projection, {source_of(tp.topic, tp.partition): offset
+                                                             for tp, offset in offsets.items()})
 
     def close(self) -> None:
         self.consumer.close(autocommit=False)  # leaves the group at once, no session-timeout wait

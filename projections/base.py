@@ -2,13 +2,8 @@
 
 Each projection owns a set of tables named `<prefix><name>_<table>`. The live
 copy has no prefix; a rebuild fills `shadow_…` and swaps it in; a verify fills
-`verify_…` and compares. Two tracking tables travel with every copy:
-
-  <name>_streams    stream id -> last version applied (drops redelivered events)
-  <name>_positions  source -> last position read (the log's notification id, or
-                    a Kafka topic/partition's offset), for resuming
-
-Both are written in the same transaction as the change they describe.
+`verify_…` and compares. The two tracking tables of projections/engine/tracking.py
+travel with every copy.
 """
 
 from __future__ import annotations
@@ -19,18 +14,10 @@ from typing import Any, ClassVar, Iterable
 
 from domain.events import Event, topics_of
 from eventlog import share_of
+from projections.engine import tracking
 from projections.facts import Fact
 from projections.rows import Rows, Table
 from projections.stores import Tx
-
-TRACKING = {
-    "streams": "stream_id TEXT PRIMARY KEY, version BIGINT NOT NULL",
-    "positions": "source TEXT PRIMARY KEY, position BIGINT NOT NULL",
-}
-# A key and a number: in SQLite, one B-tree rather than a table and its key's
-# index; each batch upserts a row per stream it touched (3% of a rebuild, measured).
-TRACKING_SQLITE_SUFFIX = " WITHOUT ROWID"
-
 
 class Projection:
     """Subclasses declare their tables and the events they fold, say which rows
@@ -52,7 +39,7 @@ class Projection:
     def __init__(self, prefix: str = "", share: tuple[int, int] = (0, 1)) -> None:
         self.prefix = prefix
         self.part, self.parts = share
-        self.t = {table: f"{prefix}{self.name}_{table}" for table in [*self.tables, *TRACKING]}
+        self.t = {table: f"{prefix}{self.name}_{table}" for table in [*self.tables, *tracking.TABLES]}
 
     @cached_property
     def types(self) -> frozenset[str]:
@@ -77,9 +64,7 @@ class Projection:
     def create(self, tx: Tx, indexes: bool = True) -> None:
         for table, spec in self.tables.items():
             tx.execute(spec.ddl(self.t[table]))
-        suffix = TRACKING_SQLITE_SUFFIX if tx.dialect == "sqlite" else ""
-        for table, columns in TRACKING.items():
-            tx.execute(f"CREATE TABLE IF NOT EXISTS {self.t[table]} ({columns}){suffix}")
+        tracking.create(tx, self)
         if indexes:
             self.create_indexes(tx)
 

@@ -15,7 +15,6 @@ from typing import Any, Callable, Iterable
 
 from projections.stores import Tx
 
-IN_CHUNK = 400  # parameters per IN (…) list, well under SQLite's limit
 Key = tuple[Any, ...]
 Row = dict[str, Any]
 
@@ -69,12 +68,12 @@ class Rows:
         self.absent: dict[str, set[Key]] = {t: set() for t in tables}
         self._undo: list[tuple[str, Key, Row | None, bool]] | None = None
         # Where rows were loaded from, for a row whose key only another row tells.
-        self._source: tuple[Tx, str] | None = None
+        self._source: Tx | None = None
 
     # --- loading ---------------------------------------------------------------------
-    def prefetch(self, tx: Tx, wanted: Iterable[tuple[str, Key]], dialect: str = "sqlite") -> None:
+    def prefetch(self, tx: Tx, wanted: Iterable[tuple[str, Key]]) -> None:
         """Load the rows under `wanted` keys."""
-        self._source = (tx, dialect)
+        self._source = tx
         by_table: dict[str, set[Key]] = {}
         for table, key in wanted:
             if key not in self.loaded[table]:
@@ -86,21 +85,14 @@ class Rows:
                 loaded[key] = None
             keys_list = sorted(keys, key=str)
             columns = list(spec.columns)
-            select = f"SELECT {', '.join(columns)} FROM {self.names[table]} WHERE "
             if len(spec.key) == 1:
                 column = spec.key[0]
-                if dialect == "postgres":
-                    # One round trip for the whole batch: the keys as one binary array.
-                    chunks = [(f"{column} = ANY(?::{spec.columns[column].split()[0].lower()}[])",
-                               [[k[0] for k in keys_list]])]
-                else:
-                    chunks = [(f"{column} IN ({', '.join('?' * len(chunk))})", [k[0] for k in chunk])
-                              for chunk in (keys_list[i:i + IN_CHUNK] for i in range(0, len(keys_list), IN_CHUNK))]
-                for where, params in chunks:
-                    for values in tx.fetchall(select + where, params):
-                        row = dict(zip(columns, values))
-                        loaded[spec.key_of(row)] = row
+                for values in tx.select_by_keys(self.names[table], columns, column, spec.columns[column],
+                                                [k[0] for k in keys_list]):
+                    row = dict(zip(columns, values))
+                    loaded[spec.key_of(row)] = row
             else:
+                select = f"SELECT {', '.join(columns)} FROM {self.names[table]} WHERE "
                 where = " AND ".join(f"{c} = ?" for c in spec.key)
                 for key in keys_list:
                     values = tx.fetchone(select + where, key)
@@ -119,7 +111,7 @@ class Rows:
                 return None
             if self._source is None:
                 raise KeyError(f"{table} {key} was not declared in touches()") from None
-        self.prefetch(self._source[0], [(table, key)], self._source[1])
+        self.prefetch(self._source, [(table, key)])
         return self.loaded[table][key]
 
     def put(self, table: str, row: Row) -> None:
@@ -160,50 +152,29 @@ class Rows:
         self._undo = None
 
     # --- writing back ----------------------------------------------------------------
-    def flush(self, tx: Tx, dialect: str = "sqlite", fresh: bool = False) -> None:
-        """One statement per table: executemany in SQLite (in-process, cheap per row);
-        in PostgreSQL one INSERT … SELECT FROM unnest(arrays), a single round trip
-        with a query text that never changes, so it is parsed and planned once.
-        Filling a fresh copy that no one else writes, PostgreSQL gets the rows
-        known to be new by binary COPY, cheaper still on both ends.
+    def flush(self, tx: Tx, into_empty: bool = False) -> None:
+        """One statement per table (`upsert_many`, `insert_new`: the store picks the
+        cheapest form). Filling a copy that no one else writes (`into_empty`), the
+        rows known to be new are appended (`append_many`: PostgreSQL's binary COPY).
         Rows go in key order: each index page is then visited once per batch, not
         once per row (random stream ids otherwise scatter them across the index)."""
-        bulk = fresh and dialect == "postgres"
         for table, spec in self.tables.items():
             name, loaded = self.names[table], self.loaded[table]
             changed = sorted(key for key in self.dirty[table] if loaded[key] is not None)
-            if bulk and self.new:
-                tx.copy(name, spec.columns, [spec.values_of(loaded[key]) for key in changed])
+            if into_empty and self.new:
+                tx.append_many(name, spec.columns, [spec.values_of(loaded[key]) for key in changed])
                 changed = []
-            elif bulk:
+            elif into_empty:
                 absent = self.absent[table]
-                tx.copy(name, spec.columns, [spec.values_of(loaded[key]) for key in changed if key in absent])
+                tx.append_many(name, spec.columns, [spec.values_of(loaded[key]) for key in changed if key in absent])
                 changed = [key for key in changed if key not in absent]
             if changed:
-                columns = list(spec.columns)
-                updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in spec.key)
-                write_rows(tx, dialect, name, spec.columns, [spec.values_of(loaded[key]) for key in changed],
-                           f"ON CONFLICT ({', '.join(spec.key)}) DO UPDATE SET {updates}")
+                tx.upsert_many(name, spec.columns, [spec.values_of(loaded[key]) for key in changed], spec.key)
             if self.added[table]:
                 added = list(map(spec.values_of, self.added[table]))
-                if not (fresh and spec.append_only):  # a fresh append-only table has no index yet
+                if not (into_empty and spec.append_only):  # a fresh append-only table has no index yet
                     added.sort(key=spec.key_of_values)
-                if bulk:
-                    tx.copy(name, spec.columns, added)
+                if into_empty:
+                    tx.append_many(name, spec.columns, added)
                 else:
-                    write_rows(tx, dialect, name, spec.columns, added, "ON CONFLICT DO NOTHING")
-
-
-def write_rows(tx: Tx, dialect: str, name: str, columns: dict[str, str], values: list[tuple[Any, ...]],
-               conflict: str) -> None:
-    """Insert (or upsert) many rows in one go. PostgreSQL gets one array per
-    column (`?::type[]`, sent in binary), unnested server-side."""
-    if not values:
-        return
-    if dialect == "postgres":
-        arrays = ", ".join(f"?::{sql_type.split()[0].lower()}[]" for sql_type in columns.values())
-        tx.execute(f"INSERT INTO {name} ({', '.join(columns)}) SELECT * FROM unnest({arrays}) {conflict}",
-                   [list(column) for column in zip(*values)])
-    else:
-        tx.executemany(f"INSERT INTO {name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) "
-                       f"{conflict}", values)
+                    tx.insert_new(name, spec.columns, added)

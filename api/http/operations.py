@@ -14,10 +14,9 @@ from api.http.problems import problem
 from consumers.lag import KafkaLag
 from domain.errors import DomainError, InvalidInput
 from domain.service import GridGovernance
-from projections.base import Projection
 from projections.catalog import PROJECTIONS
 from domain.events import type_of_topic
-from projections.engine.feed import LOG
+from projections.engine import tracking
 from projections.engine.projector import dead_letters
 from projections.stores import ReadStore
 
@@ -45,15 +44,7 @@ class Metrics:
 
 def positions(store: ReadStore) -> dict[str, int]:
     """Each read model's position in the log (0 when it is fed from Kafka only)."""
-    return {name: position_of(store, cls()) for name, cls in PROJECTIONS.items()}
-
-
-def position_of(store: ReadStore, projection: Projection) -> int:
-    try:
-        rows = store.read(projection.sql("SELECT position FROM {positions} WHERE source = ?"), (LOG,))
-    except Exception:  # not created yet
-        rows = []
-    return int(rows[0][0]) if rows else 0
+    return {name: tracking.log_position(store, cls()) for name, cls in PROJECTIONS.items()}
 
 
 async def wait_for(governance: GridGovernance, store: ReadStore, projection: str, position: int | None,
@@ -78,13 +69,13 @@ async def wait_for(governance: GridGovernance, store: ReadStore, projection: str
     own: list[tuple[str, int]] | None = None
     deadline = time.monotonic() + min(wait_ms / 1000, MAX_WAIT_S)
     while True:
-        reached = await run_in_threadpool(position_of, store, model)
+        reached = await run_in_threadpool(tracking.log_position, store, model)
         if reached >= position:
             return
         if own is None:
             own = [(stream, version) for stream, version, kind in
                    await run_in_threadpool(written_with, governance, position) if kind in model.types]
-        if await run_in_threadpool(applied, store, model, own):
+        if await run_in_threadpool(tracking.applied, store, model, own):
             return
         if time.monotonic() >= deadline:
             raise ReadModelBehind(f"the {projection} read model does not have position {position} yet",
@@ -96,16 +87,6 @@ def written_with(governance: GridGovernance, position: int) -> list[tuple[str, i
     """(stream, version, type) of the events the command that answered `position` stored."""
     return [(stream, version, type_of_topic(topic))
             for _, stream, version, topic, _ in governance.transaction_at(position)]
-
-
-def applied(store: ReadStore, projection: Projection, events: list[tuple[str, int]]) -> bool:
-    if not events:
-        return True
-    streams = sorted({stream for stream, _ in events})
-    rows = store.read(projection.sql(f"SELECT stream_id, version FROM {{streams}} WHERE stream_id IN "
-                                     f"({', '.join('?' * len(streams))})"), streams)
-    versions = {stream: int(version) for stream, version in rows}
-    return all(versions.get(stream, 0) >= version for stream, version in events)
 
 
 def lags(governance: GridGovernance, store: ReadStore, kafka: KafkaLag | None) -> dict[str, int]:

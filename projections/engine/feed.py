@@ -16,8 +16,8 @@ from domain.persistence import OrjsonTranscoder
 from eventlog import EVERY, EventLog, Raw, first_cursor, share_of, share_range
 from projections.facts import from_raw
 from projections.engine.projector import Applied, Delivery, Projector, dead_letter
+from projections.engine.tracking import LOG
 
-LOG = "log"
 log = logging.getLogger(__name__)
 
 

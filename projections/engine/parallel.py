@@ -35,7 +35,7 @@ from typing import Any, Callable, Iterator, Sequence
 
 from projections.base import Projection
 from projections.engine.feed import LogFeed
-from projections.engine.projector import Applied, Projector, create_dead_letters
+from projections.engine.projector import Applied, Filler, create_dead_letters
 from projections.stores import ReadStore
 
 Opener = Callable[[], ReadStore]
@@ -239,7 +239,7 @@ def fill_shares(app_class: type, env: dict[str, str], opener: Opener, shares: li
         create_dead_letters(tx)
         for shadow in shadows:
             shadow.create(tx, indexes=False)
-    feed = LogFeed(app.eventlog, app.mapper, Projector(store, shadows, fresh=True), page=page)
+    feed = LogFeed(app.eventlog, app.mapper, Filler(store, shadows), page=page)
     with few_collections():
         total = feed.fill(stop, progress=lambda position: say("progress", position))
     store.close()

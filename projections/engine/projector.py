@@ -9,6 +9,11 @@ same read model.
 
 An event that a projection cannot apply is dead-lettered with its position, and
 the rest of the batch goes on without it.
+
+`Projector` is the live path (the embedded follower, the Kafka consumers).
+`Filler` fills empty copies from the ordered log (a rebuild, a verify): nothing
+can have been seen before, so it looks nothing up, and folds a batch of streams
+new to the copy before it takes the write lock.
 """
 
 from __future__ import annotations
@@ -20,13 +25,12 @@ from datetime import datetime, timezone
 from typing import Any, Iterable, NamedTuple, Sequence
 
 from projections.base import Projection
+from projections.engine import tracking
 from projections.facts import Fact
-from projections.rows import IN_CHUNK, write_rows
 from projections.stores import ReadStore, Tx
 
 DEAD_LETTERS = "projection_dead_letters"
 log = logging.getLogger(__name__)
-STREAM_COLUMNS = {"stream_id": "TEXT", "version": "BIGINT"}
 
 
 class Delivery(NamedTuple):
@@ -100,18 +104,15 @@ def dead_letters(store: ReadStore, projections: Sequence[str] | None = None,
 
 
 class Projector:
-    def __init__(self, store: ReadStore, projections: Sequence[Projection], *, fresh: bool = False) -> None:
+    def __init__(self, store: ReadStore, projections: Sequence[Projection]) -> None:
         self.store = store
         self.projections = list(projections)
-        # Filling an empty copy from the ordered log: no event can be a duplicate,
-        # so skip looking up stream versions (the rebuild's hot path).
-        self.fresh = fresh
 
     def create_tables(self) -> None:
         with self.store.transaction() as tx:
             self.store.lock_tables(tx)
             create_dead_letters(tx)
-            existing = self._tables(tx)
+            existing = tx.table_names()
             for projection in self.projections:
                 if projection.t["positions"] not in existing:
                     projection.create(tx)
@@ -123,34 +124,15 @@ class Projector:
                     log.warning("%s: %s new in this version, made empty; run `gridgov projections rebuild %s` "
                                 "to fill it from the log", projection.name, ", ".join(missing), projection.name)
 
-    def _tables(self, tx: Tx) -> set[str]:
-        if self.store.dialect == "sqlite":
-            return {r[0] for r in tx.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        return {r[0] for r in tx.fetchall("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")}
-
-    def apply(self, deliveries: Sequence[Delivery], read_to: Iterable[tuple[str, int]] = (), *,
-              new_streams: bool = False) -> Applied:
-        if new_streams and self.fresh:
-            # Nothing to look up and nothing seen before: fold the batch first, then
-            # write it, so the write lock is held only while writing (the helpers of
-            # a SQLite rebuild share one file, and take turns).
-            pending = Pending(self.store.dialect)
-            try:
-                result = self.apply_in(pending, deliveries, read_to, new_streams=True)
-                with self.store.transaction() as tx:
-                    pending.replay(tx)
-                return result
-            except Exception:  # refused by the database, or a batch to refold: in a transaction
-                log.info("a batch of new streams did not go through as a whole; folding it again to find why")
+    def apply(self, deliveries: Sequence[Delivery], read_to: Iterable[tuple[str, int]] = ()) -> Applied:
         with self.store.transaction() as tx:
-            return self.apply_in(tx, deliveries, read_to, new_streams=new_streams)
+            return self.apply_in(tx, deliveries, read_to)
 
     def apply_in(self, tx: Tx, deliveries: Sequence[Delivery], read_to: Iterable[tuple[str, int]] = (), *,
                  new_streams: bool = False) -> Applied:
         """Apply a batch; `read_to` says how far sources were read to get it, which
         may be past its last delivery (the rest was of no interest, or poison).
-        `new_streams`: no earlier batch had events of these streams, so (projections
-        being `by_stream`) no row they touch exists yet, and none is looked up."""
+        `new_streams` (a Filler's): no earlier batch had events of these streams."""
         result = Applied()
         furthest: dict[str, int] = {}
         for source, position in [*read_to, *((d.source, d.position) for d in deliveries)]:
@@ -171,16 +153,12 @@ class Projector:
         # Last, just before the commit: in PostgreSQL the shares of a rebuild write the
         # same positions rows, and each holds their lock until it commits.
         for projection in self.projections:
-            self.track_positions(tx, projection, furthest.items())
+            tracking.record_positions(tx, projection, furthest.items())
         return result
 
-    def positions(self, source: str = "log") -> dict[str, int]:
+    def positions(self, source: str = tracking.LOG) -> dict[str, int]:
         with self.store.transaction() as tx:
-            return {p.name: self.position_in(tx, p, source) for p in self.projections}
-
-    def position_in(self, tx: Tx, projection: Projection, source: str = "log") -> int:
-        row = tx.fetchone(projection.sql("SELECT position FROM {positions} WHERE source = ?"), (source,))
-        return int(row[0]) if row else 0
+            return {p.name: tracking.position_in(tx, p, source) for p in self.projections}
 
     # --- inside one transaction -----------------------------------------------------------
 
@@ -190,18 +168,7 @@ class Projector:
         result = Applied()
         if not deliveries:
             return result
-        if self.fresh:  # the log, read once into an empty copy: nothing was seen before
-            new = list(deliveries)
-        else:
-            new = []
-            seen = self._versions(tx, projection, {d.fact.stream for d in deliveries})
-            for delivery in deliveries:
-                fact = delivery.fact
-                if fact.version <= seen.get(fact.stream, 0):
-                    result.duplicates += 1
-                else:
-                    seen[fact.stream] = fact.version
-                    new.append(delivery)
+        new = self.unseen(tx, projection, deliveries, result)
         tx.execute("SAVEPOINT batch")
         try:
             result.add(self._fold_new(tx, projection, new, new_streams))
@@ -221,8 +188,23 @@ class Projector:
                     tx.execute("ROLLBACK TO SAVEPOINT one")
                     tx.execute("RELEASE SAVEPOINT one")
                     result.dead.append(self._dead(tx, projection, delivery, e))
-        self._track_versions(tx, projection, {d.fact.stream: d.fact.version for d in new}, new_streams)
+        tracking.record_versions(tx, projection, {d.fact.stream: d.fact.version for d in new},
+                                 first_time=new_streams)
         return result
+
+    def unseen(self, tx: Tx, projection: Projection, deliveries: Sequence[Delivery],
+               result: Applied) -> list[Delivery]:
+        """The deliveries past the version each stream is applied to; counts the rest."""
+        new = []
+        seen = tracking.versions(tx, projection, {d.fact.stream for d in deliveries})
+        for delivery in deliveries:
+            fact = delivery.fact
+            if fact.version <= seen.get(fact.stream, 0):
+                result.duplicates += 1
+            else:
+                seen[fact.stream] = fact.version
+                new.append(delivery)
+        return new
 
     def _fold_new(self, tx: Tx, projection: Projection, deliveries: Sequence[Delivery],
                   new_streams: bool = False) -> Applied:
@@ -238,7 +220,7 @@ class Projector:
                     foldable.append(delivery)
                 except Exception as e:
                     result.dead.append(self._dead(tx, projection, delivery, e))
-            rows.prefetch(tx, wanted, self.store.dialect)
+            rows.prefetch(tx, wanted)
         for delivery in foldable:
             rows.begin()
             try:
@@ -247,8 +229,11 @@ class Projector:
             except Exception as e:
                 rows.undo()
                 result.dead.append(self._dead(tx, projection, delivery, e))
-        rows.flush(tx, self.store.dialect, fresh=self.fresh)
+        rows.flush(tx, into_empty=self.into_empty)
         return result
+
+    # The copies this projector writes are empty but for what it wrote itself.
+    into_empty = False
 
     def _dead(self, tx: Tx, projection: Projection, delivery: Delivery, e: Exception) -> tuple[str, Delivery, str]:
         error = f"{type(e).__name__}: {e}\n{traceback.format_exc(limit=4)}"
@@ -257,42 +242,40 @@ class Projector:
                     error)
         return projection.name, delivery, error
 
-    def _versions(self, tx: Tx, projection: Projection, streams: Iterable[str]) -> dict[str, int]:
-        streams = list(streams)
-        versions: dict[str, int] = {}
-        for i in range(0, len(streams), IN_CHUNK):
-            chunk = streams[i:i + IN_CHUNK]
-            rows = tx.fetchall(projection.sql(f"SELECT stream_id, version FROM {{streams}} WHERE stream_id IN "
-                                              f"({', '.join('?' * len(chunk))})"), chunk)
-            versions.update((stream, int(version)) for stream, version in rows)
-        return versions
 
-    def _track_versions(self, tx: Tx, projection: Projection, versions: dict[str, int],
-                        new_streams: bool = False) -> None:
-        if new_streams and self.fresh and self.store.dialect == "postgres":
-            tx.copy(projection.t["streams"], STREAM_COLUMNS, list(versions.items()))  # none is there yet
-            return
-        write_rows(tx, self.store.dialect, projection.t["streams"], STREAM_COLUMNS, list(versions.items()),
-                   "ON CONFLICT (stream_id) DO UPDATE SET version = excluded.version")
+class Filler(Projector):
+    """Fills empty copies from the log, read once in order: no event can be a
+    duplicate, so no stream version is looked up (the rebuild's hot path); and a
+    batch of streams new to the copy (`new_streams`: the feed read the log in stream
+    order) is folded before the write lock is taken, then written — the helpers of
+    a SQLite rebuild share one file, and take turns only for the writes."""
 
-    def track_positions(self, tx: Tx, projection: Projection, marks: Iterable[tuple[str, int]]) -> None:
-        furthest: dict[str, int] = {}
-        for source, position in marks:
-            furthest[source] = max(furthest.get(source, 0), position)
-        if furthest:
-            # A position never goes back, whatever order batches commit in.
-            tx.executemany(projection.sql(
-                "INSERT INTO {positions} VALUES (?, ?) ON CONFLICT (source) DO UPDATE SET position = "
-                "CASE WHEN excluded.position > {positions}.position THEN excluded.position "
-                "ELSE {positions}.position END"), list(furthest.items()))
+    into_empty = True
+
+    def apply(self, deliveries: Sequence[Delivery], read_to: Iterable[tuple[str, int]] = (), *,
+              new_streams: bool = False) -> Applied:
+        if new_streams:
+            pending = Pending()
+            try:
+                result = self.apply_in(pending, deliveries, read_to, new_streams=True)
+                with self.store.transaction() as tx:
+                    pending.replay(tx)
+                return result
+            except Exception:  # refused by the database, or a batch to refold: in a transaction
+                log.info("a batch of new streams did not go through as a whole; folding it again to find why")
+        with self.store.transaction() as tx:
+            return self.apply_in(tx, deliveries, read_to, new_streams=new_streams)
+
+    def unseen(self, tx: Tx, projection: Projection, deliveries: Sequence[Delivery],
+               result: Applied) -> list[Delivery]:
+        return list(deliveries)
 
 
 class Pending:
     """A transaction's writes, kept to be made later (`replay`): for folding a batch
     that reads nothing from the database before taking its write lock."""
 
-    def __init__(self, dialect: str) -> None:
-        self.dialect = dialect
+    def __init__(self) -> None:
         self.writes: list[tuple[str, tuple[Any, ...]]] = []
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
@@ -303,14 +286,15 @@ class Pending:
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         self.writes.append(("executemany", (sql, list(rows))))
 
-    def copy(self, table: str, columns: dict[str, str], rows: Sequence[Sequence[Any]]) -> None:
-        self.writes.append(("copy", (table, columns, rows)))
+    def upsert_many(self, table: str, columns: dict[str, str], rows: Sequence[Sequence[Any]],
+                    key: Sequence[str]) -> None:
+        self.writes.append(("upsert_many", (table, columns, rows, key)))
 
-    def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        raise RuntimeError("a pending transaction cannot read")
+    def insert_new(self, table: str, columns: dict[str, str], rows: Sequence[Sequence[Any]]) -> None:
+        self.writes.append(("insert_new", (table, columns, rows)))
 
-    def fetchone(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
-        raise RuntimeError("a pending transaction cannot read")
+    def append_many(self, table: str, columns: dict[str, str], rows: Sequence[Sequence[Any]]) -> None:
+        self.writes.append(("append_many", (table, columns, rows)))
 
     def replay(self, tx: Tx) -> None:
         for method, args in self.writes:

@@ -14,10 +14,12 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Iterator, Sequence
 
 from projections.base import Projection
-from projections.engine.feed import LOG, LogFeed
+from projections.engine import tracking
+from projections.engine.feed import LogFeed
+from projections.engine.tracking import LOG
 from projections.engine.parallel import (Filled, few_collections, fill_in_parallel, groups_of, summary,
                                   workers_wanted)
-from projections.engine.projector import Applied, Projector, clear_dead_letters
+from projections.engine.projector import Applied, Filler, Projector, clear_dead_letters
 from projections.stores import ReadStore, Tx
 
 Progress = Callable[[int, int], None]  # (position, head)
@@ -46,21 +48,23 @@ def rebuild(app: Any, store: ReadStore, classes: Sequence[type[Projection]],
         for shadow in shadows:
             shadow.drop(tx)
             shadow.create(tx, indexes=False)
-    feed = LogFeed(app.eventlog, app.mapper, Projector(store, shadows, fresh=True), page=REBUILD_PAGE)
+    feed = LogFeed(app.eventlog, app.mapper, Filler(store, shadows), page=REBUILD_PAGE)
     stop = feed.head()
     filled = _fill(app, store, classes, feed, stop, (lambda pos: progress(pos, feed.head())) if progress else None,
                    workers)
     with store.transaction() as tx:
-        _lock(store, tx, live)
-        # Whatever arrived while we were filling the shadow, applied under the lock.
-        caught_up = _catch_up_in(tx, feed)
+        # Keep the live feed out until the swap commits.
+        tx.lock([p.t[t] for p in live for t in p.t])
+        # Whatever arrived while we were filling the shadow, applied under the lock,
+        # on the live path: the shadow's rows are there now to be looked up.
+        caught_up = _catch_up_in(tx, LogFeed(app.eventlog, app.mapper, Projector(store, shadows)))
         for old, new in zip(live, shadows):
             old.drop(tx)
             for table in new.t:
                 tx.execute(f"ALTER TABLE {new.t[table]} RENAME TO {old.t[table]}")
         # The old copy's dead letters go with it; the new copy's own (met again) stay.
         clear_dead_letters(tx, [cls.name for cls in classes], started)
-        position = min(feed.projector.position_in(tx, p) for p in live)
+        position = min(tracking.position_in(tx, p) for p in live)
     return RebuildReport([cls.name for cls in classes], filled.applied + caught_up.applied, position,
                          filled.dead + summary(caught_up))
 
@@ -83,17 +87,9 @@ def _fill(app: Any, store: ReadStore, classes: Sequence[type[Projection]], feed:
     return Filled(total.applied, summary(total))
 
 
-def _lock(store: ReadStore, tx: Tx, live: Sequence[Projection]) -> None:
-    """Keep the live feed out until the swap commits. SQLite's write transaction
-    already excludes every other writer; PostgreSQL locks the live tables."""
-    if store.dialect == "postgres":
-        tx.execute("LOCK TABLE " + ", ".join(p.t[t] for p in live for t in p.t) + " IN ACCESS EXCLUSIVE MODE")
-
-
 def _catch_up_in(tx: Tx, feed: LogFeed) -> Applied:
     total = Applied()
-    feed.projector.fresh = False
-    position = min(feed.projector.position_in(tx, p, LOG) for p in feed.projector.projections)
+    position = min(tracking.position_in(tx, p, LOG) for p in feed.projector.projections)
     stop = feed.head()
     while position < stop:
         deliveries, position = feed.read(position, stop)
@@ -121,11 +117,11 @@ def verify(app: Any, store: ReadStore, classes: Sequence[type[Projection]], limi
     Projector(store, live).create_tables()
     with store.transaction() as tx:
         store.lock_tables(tx)
-        upto = {p.name: dict(tx.fetchall(p.sql("SELECT stream_id, version FROM {streams}"))) for p in live}
+        upto = {p.name: tracking.all_versions(tx, p) for p in live}
         for copy in fresh:
             copy.drop(tx)
             copy.create(tx)
-    projector = Projector(store, fresh, fresh=True)
+    projector = Filler(store, fresh)
     feed = LogFeed(app.eventlog, app.mapper, projector)
     position, stop = 0, feed.head()
     while position < stop:
@@ -151,9 +147,8 @@ def _compare(store: ReadStore, live: Projection, fresh: Projection, table: str, 
              limit: int) -> list[Difference]:
     columns = list(key)
     width = len(columns)
-    if store.dialect == "postgres":  # byte order, as Python compares the keys, whatever the database locale
-        columns = [c if c == "version" else f'{c} COLLATE "C"' for c in columns]
-    order = "ORDER BY " + ", ".join(columns)
+    # Text in byte order, as Python compares the keys.
+    order = "ORDER BY " + ", ".join(c if c == "version" else store.byte_order(c) for c in columns)
     a = iter(store.read(f"SELECT * FROM {live.t[table]} {order}"))
     b = iter(store.read(f"SELECT * FROM {fresh.t[table]} {order}"))
     out: list[Difference] = []

@@ -12,10 +12,17 @@ from contextlib import AbstractContextManager
 from typing import Any, Callable, Iterable, Protocol, Sequence
 
 
-class Tx(Protocol):
-    """One read-model transaction."""
+IN_CHUNK = 400  # keys per `IN (…)` list, well under SQLite's limit of bound parameters
 
-    dialect: str  # "sqlite" or "postgres"
+
+class Tx(Protocol):
+    """One read-model transaction. Besides plain SQL (`?` placeholders), the
+    operations whose best form differs between the databases, so that no caller
+    asks which one it has."""
+
+    dialect: str  # "sqlite" or "postgres": for the stores' own use
+    # Appended to CREATE TABLE of a key-and-number table (SQLite: one B-tree, no rowid).
+    compact_table: str
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any: ...
 
@@ -25,8 +32,25 @@ class Tx(Protocol):
 
     def fetchone(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None: ...
 
-    def copy(self, table: str, columns: dict[str, str], rows: Sequence[Sequence[Any]]) -> None:
-        """Append rows in bulk, no conflicts possible (PostgreSQL's COPY only)."""
+    def upsert_many(self, table: str, columns: dict[str, str], rows: Sequence[Sequence[Any]],
+                    key: Sequence[str]) -> None:
+        """Insert rows, or update every other column of the row with the same `key`."""
+
+    def insert_new(self, table: str, columns: dict[str, str], rows: Sequence[Sequence[Any]]) -> None:
+        """Insert rows; a row whose key is taken is dropped."""
+
+    def append_many(self, table: str, columns: dict[str, str], rows: Sequence[Sequence[Any]]) -> None:
+        """Insert rows known to be new to a table no one else writes (a copy being
+        filled): the cheapest way in (PostgreSQL's binary COPY)."""
+
+    def select_by_keys(self, table: str, columns: Sequence[str], key: str, key_type: str,
+                       keys: Sequence[Any]) -> list[tuple[Any, ...]]:
+        """The rows whose one-column `key` is among `keys`, in as few round trips as the database allows."""
+
+    def lock(self, tables: Sequence[str]) -> None:
+        """Keep other writers (and readers, in PostgreSQL) off these tables until commit."""
+
+    def table_names(self) -> set[str]: ...
 
 
 class ReadStore(ABC):
@@ -47,6 +71,11 @@ class ReadStore(ABC):
         """Keep other processes from making or changing tables until `tx` commits
         (SQLite's write transaction already does)."""
 
+    def byte_order(self, column: str) -> str:
+        """`column` in ORDER BY so that text sorts by its bytes, as Python compares it
+        (SQLite's own way; PostgreSQL's follows the database's locale)."""
+        return column
+
     def for_helper(self) -> Callable[[], ReadStore] | None:
         """How a rebuild helper process opens this same store, to fill its share of
         the shadow tables beside other helpers; None if no other process can open it
@@ -59,3 +88,13 @@ class ReadStore(ABC):
     def read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         with self.transaction() as tx:
             return tx.fetchall(sql, params)
+
+
+def insert_sql(table: str, columns: dict[str, str], conflict: str = "") -> str:
+    return (f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+            + (f" {conflict}" if conflict else ""))
+
+
+def upsert_clause(columns: dict[str, str], key: Sequence[str]) -> str:
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in key)
+    return f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}" if updates else "ON CONFLICT DO NOTHING"

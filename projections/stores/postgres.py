@@ -10,7 +10,7 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 import psycopg
 from psycopg_pool import ConnectionPool
 
-from projections.stores import ReadStore, Tx
+from projections.stores import ReadStore, Tx, upsert_clause
 
 
 @lru_cache(maxsize=1024)
@@ -19,6 +19,11 @@ def _pg(sql: str) -> str:
     # An array parameter (`?::text[]`) goes in binary: no quoting and escaping of
     # every element on the client.
     return sql.replace("%", "%%").replace("?::", "%b::").replace("?", "%s")
+
+
+def _type(sql_type: str) -> str:
+    """`BIGINT NOT NULL` -> `bigint`: the type an array or a COPY column is sent as."""
+    return sql_type.split()[0].lower()
 
 
 # The API and every consumer make the schema and the read-model tables they need
@@ -30,9 +35,43 @@ DDL_LOCK = "SELECT pg_advisory_xact_lock(hashtext('gridgov read models ' || ?))"
 
 class PostgresTx:
     dialect = "postgres"
+    compact_table = ""
 
     def __init__(self, conn: psycopg.Connection) -> None:
         self.conn = conn
+
+    def upsert_many(self, table: str, columns: dict[str, str], rows: Sequence[Sequence[Any]],
+                    key: Sequence[str]) -> None:
+        self._unnest(table, columns, rows, upsert_clause(columns, key))
+
+    def insert_new(self, table: str, columns: dict[str, str], rows: Sequence[Sequence[Any]]) -> None:
+        self._unnest(table, columns, rows, "ON CONFLICT DO NOTHING")
+
+    def append_many(self, table: str, columns: dict[str, str], rows: Sequence[Sequence[Any]]) -> None:
+        self.copy(table, columns, rows)
+
+    def _unnest(self, table: str, columns: dict[str, str], rows: Sequence[Sequence[Any]], conflict: str) -> None:
+        """Many rows in one statement: one array per column (`?::type[]`, sent in
+        binary), unnested server-side; a query text that never changes, so it is
+        parsed and planned once."""
+        if not rows:
+            return
+        arrays = ", ".join(f"?::{_type(sql_type)}[]" for sql_type in columns.values())
+        self.execute(f"INSERT INTO {table} ({', '.join(columns)}) SELECT * FROM unnest({arrays}) {conflict}",
+                     [list(column) for column in zip(*rows)])
+
+    def select_by_keys(self, table: str, columns: Sequence[str], key: str, key_type: str,
+                       keys: Sequence[Any]) -> list[tuple[Any, ...]]:
+        # One round trip for the whole batch: the keys as one binary array.
+        return self.fetchall(f"SELECT {', '.join(columns)} FROM {table} WHERE {key} = ANY(?::{_type(key_type)}[])",
+                             [list(keys)])
+
+    def lock(self, tables: Sequence[str]) -> None:
+        if tables:
+            self.execute("LOCK TABLE " + ", ".join(tables) + " IN ACCESS EXCLUSIVE MODE")
+
+    def table_names(self) -> set[str]:
+        return {r[0] for r in self.fetchall("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")}
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
         return self.conn.execute(_pg(sql), params, prepare=True)
@@ -50,7 +89,7 @@ class PostgresTx:
             return
         with self.conn.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)") \
                 as copy:
-            copy.set_types([sql_type.split()[0].lower() for sql_type in columns.values()])
+            copy.set_types([_type(sql_type) for sql_type in columns.values()])
             for row in rows:
                 copy.write_row(row)
 
@@ -72,6 +111,9 @@ class PostgresStore(ReadStore):
             conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
         self.pool = ConnectionPool(conninfo, min_size=1, max_size=pool_size, open=True,
                                    kwargs={"options": f"-c search_path={schema}"})
+
+    def byte_order(self, column: str) -> str:
+        return f'{column} COLLATE "C"'
 
     def lock_tables(self, tx: Tx) -> None:
         tx.execute(DDL_LOCK, (self.schema,))

@@ -9,14 +9,43 @@ from contextlib import contextmanager
 from functools import partial
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
-from projections.stores import ReadStore
+from projections.stores import IN_CHUNK, ReadStore, insert_sql, upsert_clause
 
 
 class SQLiteTx:
     dialect = "sqlite"
+    compact_table = " WITHOUT ROWID"
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
+
+    def upsert_many(self, table: str, columns: dict[str, str], rows: Sequence[Sequence[Any]],
+                    key: Sequence[str]) -> None:
+        if rows:
+            self.conn.executemany(insert_sql(table, columns, upsert_clause(columns, key)), rows)
+
+    def insert_new(self, table: str, columns: dict[str, str], rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            self.conn.executemany(insert_sql(table, columns, "ON CONFLICT DO NOTHING"), rows)
+
+    def append_many(self, table: str, columns: dict[str, str], rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            self.conn.executemany(insert_sql(table, columns), rows)
+
+    def select_by_keys(self, table: str, columns: Sequence[str], key: str, key_type: str,
+                       keys: Sequence[Any]) -> list[tuple[Any, ...]]:
+        select = f"SELECT {', '.join(columns)} FROM {table} WHERE {key} IN "
+        found: list[tuple[Any, ...]] = []
+        for i in range(0, len(keys), IN_CHUNK):
+            chunk = keys[i:i + IN_CHUNK]
+            found += self.conn.execute(select + f"({', '.join('?' * len(chunk))})", chunk).fetchall()
+        return found
+
+    def lock(self, tables: Sequence[str]) -> None:
+        pass  # the write transaction (BEGIN IMMEDIATE) already keeps every other writer out
+
+    def table_names(self) -> set[str]:
+        return {r[0] for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
         return self.conn.execute(sql, params)
@@ -114,7 +143,7 @@ class SQLiteStore(ReadStore):
 
     def tables(self) -> set[str]:
         with self.transaction() as tx:
-            return {r[0] for r in tx.fetchall("SELECT name FROM sqlite_master WHERE type='table'")}
+            return tx.table_names()
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
