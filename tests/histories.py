@@ -10,7 +10,7 @@ from typing import Any, Callable
 
 import psycopg
 
-from api.demo import DAY_START, Demo
+from gridgov.demo import DAY_START, Demo
 from domain.clock import ManualClock
 from domain.events import Event
 from domain.ids import SeededIds

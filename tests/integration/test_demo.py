@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from api.cli import app as cli
-from api.demo import DAY_START, Demo
+from gridgov.demo import DAY_START, Demo
 from domain.clock import ManualClock
 from domain.ids import SeededIds
 from domain.service import GridGovernance

@@ -22,6 +22,8 @@ from consumers.settings import KafkaSettings
 from domain.clock import ManualClock
 from domain.events import Role
 from domain.service import GridGovernance
+from gridgov.bootstrap import read_store
+from gridgov.settings import load_settings
 from projections.catalog import PROJECTIONS
 from projections.stores.postgres import PostgresStore
 from tests.conftest import START
@@ -63,7 +65,7 @@ def production(postgres_schema: dict[str, str]) -> Iterator[tuple[TestClient, Pi
     settings = require_kafka()
     env = {**postgres_schema, "PERSISTENCE_MODULE": "eventsourcing.postgres", "READMODEL_SCHEMA": postgres_schema["POSTGRES_SCHEMA"]}
     app = GridGovernance(env=env, clock=ManualClock(START))
-    store = PostgresStore.from_env(env)
+    store = read_store(load_settings(env))
     lag = KafkaLag(settings)
     pipeline = Pipeline(app, store, settings)
     with TestClient(create_app(app, store, SECRET, lag), raise_server_exceptions=False) as client:
