@@ -1,4 +1,9 @@
-"""The `gridgov` command line."""
+"""The `gridgov` command line.
+
+One module, longer than most (~360 lines) on purpose: every command with its
+options and messages, in the order `gridgov --help` lists them. Each builds what
+it needs through gridgov.bootstrap; the demo's conveniences are in gridgov/try_it.py.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,6 @@ import sys
 import threading
 import time
 from functools import lru_cache
-from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -69,13 +73,14 @@ def _project_in_process(application) -> None:  # type: ignore[no-untyped-def]
 
 
 def _reset_embedded_store() -> None:
-    settings = _settings()
-    if settings.PERSISTENCE_MODULE != "eventsourcing.sqlite":
+    from gridgov.try_it import embedded_files
+
+    files = embedded_files(_settings())
+    if not files:
         err.print("[red]--reset only deletes the embedded SQLite store.[/] Empty PostgreSQL yourself if you mean it.")
         raise typer.Exit(2)
-    for db in (Path(settings.SQLITE_DBNAME), Path(settings.READMODEL_SQLITE_DBNAME)):
-        for path in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
-            path.unlink(missing_ok=True)
+    for path in files:
+        path.unlink(missing_ok=True)
 
 
 def _print_summary(summary, application) -> None:  # type: ignore[no-untyped-def]
@@ -311,9 +316,7 @@ def serve(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8000),
     secret = secret or secrets.token_urlsafe(32)
     _log_to_stderr()
     engine = bootstrap(settings)  # `gridgov relay` and `gridgov consume` feed the read models, with Kafka
-    if demo and not engine.app.head():
-        _load_demo_day()
-    tokens = _demo_tokens(engine.app, secret) if demo else {}
+    tokens = _try_it(engine, secret) if demo else {}
     out.print(f"serving on http://{host}:{port}/docs (OpenAPI at /openapi.json)")
     if "auditor" in tokens:
         out.print(f"dashboard: http://{host}:{port}/dashboard#token={tokens['auditor']}")
@@ -323,47 +326,14 @@ def serve(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8000),
         engine.close()
 
 
-def _load_demo_day() -> None:
-    """An empty store gets the demo's day first (seed 7), so there is something to see."""
-    from domain.clock import ManualClock
-    from domain.ids import SeededIds
-    from gridgov.bootstrap import application
-    from gridgov.demo import DAY_START, Demo
+def _try_it(engine, secret: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """serve --demo: the demo's day first if the store is empty, and a token per role."""
+    from gridgov.try_it import demo_tokens, load_demo_day
 
-    clock = ManualClock(DAY_START)
-    loader = application(_settings(), clock=clock, ids=SeededIds(7))
-    err.print("empty store: loading the demo's day in Chengdu (gridgov demo --seed 7) …")
-    summary = Demo(loader, clock, 7).run()
-    err.print(f"loaded {summary.events:,} events")
-    loader.close()
-
-
-def _demo_tokens(application, secret: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    """A token for each role, for people trying the API: an admin, an officer of
-    a real grid, an auditor and a service of 温江, and a rider of the demo."""
-    from api.http.auth import mint
-    from domain.events import Role
-    from domain.grids import GridRegistered, OfficerAssigned
-    from domain.riders import RiderJoinedGrid
-
-    grid = officer = rider = None
-    from eventlog import stored_event
-
-    for row in application.eventlog.page(0, 5000):
-        event = application.mapper.to_domain_event(stored_event(row))
-        if isinstance(event, GridRegistered) and event.district == "温江" and grid is None:
-            grid = event.originator_id
-        elif isinstance(event, OfficerAssigned) and event.originator_id == grid and officer is None:
-            officer = event.officer_id
-        elif isinstance(event, RiderJoinedGrid) and event.district == "温江" and rider is None:
-            rider = event.originator_id
-    tokens = {"district_admin": mint(secret, "admin-温江", Role.DISTRICT_ADMIN, ["温江"]),
-              "auditor": mint(secret, "auditor-温江", Role.AUDITOR, ["温江"]),
-              "service": mint(secret, "service-dashboard", Role.SERVICE, ["温江"])}
-    if grid and officer:
-        tokens["grid_officer"] = mint(secret, officer, Role.GRID_OFFICER, ["温江"], [str(grid)])
-    if rider:
-        tokens["rider"] = mint(secret, str(rider), Role.RIDER)
+    if not engine.app.head():
+        err.print("empty store: loading the demo's day in Chengdu (gridgov demo --seed 7) …")
+        err.print(f"loaded {load_demo_day(engine.settings).events:,} events")
+    tokens = demo_tokens(engine.app, secret)
     out.print("demo tokens (send as Authorization: Bearer <token>):")
     for role, value in tokens.items():
         out.print(f"  {role:15} {value}")

@@ -1,5 +1,9 @@
 """One function per command: load what it touches, apply the rules, say what it made.
 
+One module, the longest of the domain (~520 lines), on purpose: who may give which
+command is decided here and only here, so a reviewer reads every authorization
+rule in one file.
+
 Handlers only decide; `GridGovernance.execute` saves, retries on a lost race and
 keeps idempotency keys. Who may give a command is decided here, and only here,
 after the aggregates are loaded: the role (`require_role`), a rider acting as

@@ -58,8 +58,8 @@ class Projection:
         """SQL with `{table}` names filled in for this copy."""
         return text.format(**self.t)
 
-    def rows(self, new: bool = False) -> Rows:
-        return Rows(self.tables, self.t, new)
+    def rows(self, new_streams: bool = False) -> Rows:
+        return Rows(self.tables, self.t, new_streams)
 
     def create(self, tx: Tx, indexes: bool = True) -> None:
         for table, spec in self.tables.items():

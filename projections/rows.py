@@ -55,12 +55,12 @@ class Table:
 
 
 class Rows:
-    def __init__(self, tables: dict[str, Table], names: dict[str, str], new: bool = False) -> None:
+    def __init__(self, tables: dict[str, Table], names: dict[str, str], new_streams: bool = False) -> None:
         self.tables = tables
         self.names = names
         # The batch's streams are new to the copy, so are all their rows: nothing is
         # looked up, and a row is there only once this batch has put it.
-        self.new = new
+        self.new_streams = new_streams
         self.loaded: dict[str, dict[Key, Row | None]] = {t: {} for t in tables}
         self.dirty: dict[str, set[Key]] = {t: set() for t in tables}
         self.added: dict[str, list[Row]] = {t: [] for t in tables}
@@ -107,7 +107,7 @@ class Rows:
         try:
             return self.loaded[table][key]
         except KeyError:
-            if self.new:
+            if self.new_streams:
                 return None
             if self._source is None:
                 raise KeyError(f"{table} {key} was not declared in touches()") from None
@@ -161,7 +161,7 @@ class Rows:
         for table, spec in self.tables.items():
             name, loaded = self.names[table], self.loaded[table]
             changed = sorted(key for key in self.dirty[table] if loaded[key] is not None)
-            if into_empty and self.new:
+            if into_empty and self.new_streams:
                 tx.append_many(name, spec.columns, [spec.values_of(loaded[key]) for key in changed])
                 changed = []
             elif into_empty:

@@ -209,7 +209,7 @@ class Projector:
     def _fold_new(self, tx: Tx, projection: Projection, deliveries: Sequence[Delivery],
                   new_streams: bool = False) -> Applied:
         result = Applied()
-        rows = projection.rows(new=new_streams)
+        rows = projection.rows(new_streams)
         foldable: Sequence[Delivery] = deliveries
         if not new_streams:  # else there is nothing to look up
             wanted = []
