@@ -28,7 +28,7 @@ from projections.engine.feed import LogFeed, feed_for
 from projections.audit import award_chain
 from projections.points import Points, rider_points
 from projections.facts import from_event
-from projections.engine.projector import Delivery, Projector
+from projections.engine.projector import Delivery, Filler, Projector
 from projections.engine.rebuild import rebuild, verify
 from projections.stats import statistics_for
 from projections.stores import ReadStore
@@ -389,7 +389,7 @@ def test_a_fill_in_stream_order_makes_what_the_log_in_order_makes_wherever_pages
     on in the next one, whose rows are then looked up (the demo's month accounts
     run to dozens of events)."""
     app, _ = history(SEEDS[0])
-    projector = Projector(store, [cls() for cls in PROJECTIONS.values()], fresh=True)
+    projector = Filler(store, [cls() for cls in PROJECTIONS.values()])
     projector.create_tables()
     feed = LogFeed(app.eventlog, app.mapper, projector, page=page)
     reported: list[int] = []
@@ -430,7 +430,7 @@ def test_a_fill_the_database_refuses_part_of_makes_what_the_log_in_order_makes(s
     reference, cleanup = new_store("sqlite")
     try:
         for target, fill in ((reference, False), (store, True)):
-            projector = Projector(target, [refusing()], fresh=True)
+            projector = Filler(target, [refusing()])
             projector.create_tables()
             feed = LogFeed(app.eventlog, app.mapper, projector, page=500)
             applied = feed.fill(app.head()) if fill else feed.catch_up(app.head(), after=0)
