@@ -13,6 +13,7 @@ so a part is built one way only, from one `Settings`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from consumers.settings import KafkaSettings
@@ -29,11 +30,11 @@ from projections.stores import ReadStore
 
 
 def application(settings: Settings, *, clock: Clock | None = None, ids: IdFactory | None = None) -> GridGovernance:
-    from datetime import timedelta
+    return GridGovernance(env=settings.library_env(), clock=clock, ids=ids, duplicate_policy=duplicate_policy(settings))
 
-    policy = DuplicatePolicy(radius_m=settings.DUPLICATE_RADIUS_M,
-                             window=timedelta(hours=settings.DUPLICATE_WINDOW_H))
-    return GridGovernance(env=settings.library_env(), clock=clock, ids=ids, duplicate_policy=policy)
+
+def duplicate_policy(settings: Settings) -> DuplicatePolicy:
+    return DuplicatePolicy(radius_m=settings.DUPLICATE_RADIUS_M, window=timedelta(hours=settings.DUPLICATE_WINDOW_H))
 
 
 def read_store(settings: Settings) -> ReadStore:

@@ -53,7 +53,8 @@ class Settings(BaseModel):
     POSTGRES_DBNAME: str = Field("gridgov", description="PostgreSQL database")
     POSTGRES_USER: str = Field("gridgov", description="PostgreSQL role")
     POSTGRES_PASSWORD: str = Field("", description="PostgreSQL password")
-    POSTGRES_SCHEMA: str = Field("public", description="schema of the event store's tables")
+    POSTGRES_SCHEMA: str = Field("public", pattern=r"^[a-z_][a-z0-9_]{0,62}$",
+                                 description="schema of the event store's tables")
     POSTGRES_CONNECT_TIMEOUT: int = Field(5, ge=1, description="seconds to wait for a PostgreSQL connection")
     POSTGRES_POOL_SIZE: int = Field(8, ge=1, description="connections kept open")
     POSTGRES_MAX_OVERFLOW: int = Field(16, ge=0, description="connections opened beyond the pool under load")
@@ -64,21 +65,24 @@ class Settings(BaseModel):
     CIPHER_TOPIC: str = Field("", description="the library's encryption of stored events")
     CIPHER_KEY: str = Field("", description="key for CIPHER_TOPIC")
     # domain
-    DUPLICATE_RADIUS_M: float = Field(_POLICY.radius_m, gt=0, description="radius for likely-duplicate clues")
-    DUPLICATE_WINDOW_H: float = Field(_POLICY.window.total_seconds() / 3600, gt=0,
-                                      description="how far back a clue can be a likely duplicate")
+    DUPLICATE_RADIUS_M: float = Field(_POLICY.radius_m, ge=1, le=100_000, allow_inf_nan=False,
+                                      description="radius for likely-duplicate clues, in metres (1 m to 100 km)")
+    DUPLICATE_WINDOW_H: float = Field(_POLICY.window.total_seconds() / 3600, ge=1 / 60, le=24 * 366,
+                                      allow_inf_nan=False,
+                                      description="how far back a clue can be a likely duplicate, in hours (a "
+                                                  "minute to a year)")
     # read models
     READMODEL_STORE: Literal["sqlite", "postgres"] | None = Field(
         None, description="sqlite or postgres; default follows PERSISTENCE_MODULE")
     READMODEL_SQLITE_DBNAME: str = Field("var/readmodels.sqlite", description="SQLite file of the embedded read models")
-    READMODEL_SCHEMA: str = Field("readmodels", pattern=r"^[a-z_][a-z0-9_]*$",
+    READMODEL_SCHEMA: str = Field("readmodels", pattern=r"^[a-z_][a-z0-9_]{0,62}$",
                                   description="PostgreSQL schema of the read models")
     REBUILD_WORKERS: int | None = Field(None, ge=1, description="processes a rebuild fills projections in; default "
                                                                 "one per core, 1 = in-process")
     # Kafka
     KAFKA_BOOTSTRAP_SERVERS: str = Field("", description="Kafka brokers; unset = projections fed in-process "
                                                          "(embedded mode)")
-    KAFKA_TOPIC_PREFIX: str = Field("gridgov", description="topics are <prefix>.<aggregate>.v1 and <prefix>.dlq.v1")
+    KAFKA_TOPIC_PREFIX: str = Field("gridgov", pattern=r"^[A-Za-z0-9_-][A-Za-z0-9._-]{0,199}$", description="topics are <prefix>.<aggregate>.v1 and <prefix>.dlq.v1")
     KAFKA_PARTITIONS: int = Field(3, ge=1, description="partitions of topics the relay creates")
     KAFKA_REPLICATION: int = Field(1, ge=1, description="replication factor of topics the relay creates")
     KAFKA_DELIVERY_TIMEOUT_MS: int = Field(60_000, ge=1000, description="how long the relay waits for the brokers "
