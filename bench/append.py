@@ -35,7 +35,7 @@ from domain.events import Actor, Role  # noqa: E402
 from domain.service import GridGovernance  # noqa: E402
 from gridgov.bootstrap import application  # noqa: E402
 from gridgov.settings import load_settings  # noqa: E402
-from tests.world import World, rider_actor  # noqa: E402
+from tests.fixtures.world import World, rider_actor  # noqa: E402
 
 ADMIN = Actor(id="admin-bench", role=Role.DISTRICT_ADMIN)
 

@@ -8,7 +8,7 @@ from typing import Callable
 
 import psycopg
 
-from tests.conftest import postgres_settings
+from tests.fixtures.stores import postgres_settings
 
 POSTGRES = postgres_settings()  # the same server and defaults as the tests
 CACHE = os.path.join(os.environ.get("GRIDGOV_CACHE", os.path.expanduser("~/.cache/gridgov")), "bench")

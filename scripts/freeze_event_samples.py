@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT))
 from domain.clock import CHINA, ManualClock  # noqa: E402
 from domain.ids import SeededIds  # noqa: E402
 from domain.service import GridGovernance  # noqa: E402
-from tests.world import World, tour_of_every_event_type  # noqa: E402
+from tests.fixtures.world import World, tour_of_every_event_type  # noqa: E402
 
 SAMPLES = ROOT / "tests" / "samples"
 

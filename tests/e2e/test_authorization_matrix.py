@@ -14,7 +14,7 @@ from typing import Any, Callable
 import pytest
 
 from domain.events import Role
-from tests.e2e.test_http import Api, api, story  # noqa: F401  (the fixture)
+from tests.fixtures.http import Api, story
 
 ADMIN, OFFICER, RIDER, AUDITOR, SERVICE = (Role.DISTRICT_ADMIN, Role.GRID_OFFICER, Role.RIDER, Role.AUDITOR,
                                            Role.SERVICE)

@@ -14,7 +14,7 @@ import pytest
 
 from api.http.auth import ISSUER
 from domain.events import Role
-from tests.e2e.test_http import SECRET, Api, api, is_problem  # noqa: F401  (the fixture)
+from tests.fixtures.http import SECRET, Api, is_problem
 
 PERIOD = "2026-11"
 SPOT = {"lat": 30.6826, "lon": 103.8560}  # a street corner in 温江

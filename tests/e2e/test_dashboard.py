@@ -11,8 +11,7 @@ from collections.abc import Iterator
 import pytest
 
 from domain.events import Role
-from tests.e2e.live import server  # noqa: F401  (a fixture)
-from tests.e2e.test_http import Api, story
+from tests.fixtures.http import Api, story
 
 CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 

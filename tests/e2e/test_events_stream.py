@@ -12,8 +12,7 @@ import orjson
 import pytest
 
 from domain.events import Role
-from tests.e2e.live import server  # noqa: F401  (a fixture)
-from tests.e2e.test_http import Api, api, is_problem, second_rider_and_task, story  # noqa: F401  (a fixture)
+from tests.fixtures.http import Api, is_problem, second_rider_and_task, story
 
 
 def parse(text: str) -> list[dict[str, Any]]:

@@ -4,66 +4,13 @@ and the mission's story told through HTTP alone."""
 from __future__ import annotations
 
 import time
-
 import uuid
-from pathlib import Path
-from typing import Any, Iterator
 
-import pytest
-from fastapi.testclient import TestClient
-
-from api.http.app import create_app
 from api.http.auth import mint
-from domain.clock import ManualClock
 from domain.events import Role
-from domain.service import GridGovernance
-from projections.catalog import PROJECTIONS
-from projections.engine.feed import LogFeed, feed_for
-from projections.stores.sqlite import SQLiteStore
-from tests.conftest import START
+from tests.fixtures.http import Api, is_problem, second_rider_and_task, story
 
-SECRET = "test-secret-of-at-least-thirty-two-bytes"
-
-
-class Api:
-    def __init__(self, client: TestClient, feed: LogFeed, clock: ManualClock) -> None:
-        self.client = client
-        self.feed = feed
-        self.clock = clock
-
-    def token(self, role: Role, sub: str, districts: list[str] = ["温江"], grids: list[str] = ()) -> dict[str, str]:  # noqa: B006
-        return {"Authorization": f"Bearer {mint(SECRET, sub, role, districts, list(grids))}"}
-
-    def command(self, name: str, body: dict[str, Any], headers: dict[str, str], status: int = 200,
-                **extra_headers: str) -> dict[str, Any]:
-        response = self.client.post(f"/v1/commands/{name}", json=body, headers={**headers, **extra_headers})
-        self.clock.advance(1)  # a second between steps, so the audit trail's order is the story's
-        assert response.status_code == status, response.text
-        return response.json()
-
-    def query(self, path: str, headers: dict[str, str], status: int = 200, **params: Any) -> Any:
-        self.feed.catch_up()
-        response = self.client.get(path, headers=headers, params=params)
-        assert response.status_code == status, response.text
-        return response.json()
-
-
-@pytest.fixture
-def api(tmp_path: Path) -> Iterator[Api]:
-    clock = ManualClock(START)
-    governance = GridGovernance(env={"PERSISTENCE_MODULE": "eventsourcing.sqlite",
-                                     "SQLITE_DBNAME": str(tmp_path / "events.sqlite")}, clock=clock)
-    store = SQLiteStore(str(tmp_path / "readmodels.sqlite"))
-    feed = feed_for(governance, store, [cls() for cls in PROJECTIONS.values()])
-    with TestClient(create_app(governance, store, SECRET), raise_server_exceptions=False) as client:
-        yield Api(client, feed, clock)
-    store.close()
-    governance.close()
-
-
-def is_problem(response_json: dict[str, Any], code: str, status: int) -> None:
-    assert response_json["type"] == f"urn:gridgov:problem:{code}"
-    assert response_json["status"] == status and response_json["detail"]
+# The `api` fixture is tests/fixtures/http.py's, through tests/conftest.py.
 
 
 def test_no_token_is_a_401_problem(api: Api) -> None:
@@ -83,33 +30,6 @@ def test_bad_input_is_a_422_problem_and_writes_nothing(api: Api) -> None:
         is_problem(body, "invalid-input", 422)
         assert "fen" in body["detail"]
     assert api.feed.head() == head
-
-
-def story(api: Api) -> dict[str, Any]:
-    admin = api.token(Role.DISTRICT_ADMIN, "admin-温江")
-    grid = api.command("register-grid", {"district": "温江", "street": "柳城街道", "community": "光华社区",
-                                         "name": "柳城-1"}, admin)["result"]["grid_id"]
-    api.command("assign-officer", {"grid_id": grid, "officer_id": "officer-1"}, admin)
-    api.command("issue-rate-schedule", {"district": "温江", "effective_from": "2026-11-01T00:00:00+08:00",
-                                        "rates": {"fire-lane": {"fen": 800, "points": 8}},
-                                        "cap_day_fen": 5000, "cap_month_fen": 50000}, admin)
-    api.command("allocate-budget", {"district": "温江", "period": "2026-11", "fen": 100000}, admin)
-    rider_id = str(uuid.uuid4())
-    rider = api.token(Role.RIDER, rider_id, [])
-    api.command("register-rider", {"rider_id": rider_id, "platform": "meituan", "station": "温江站",
-                                   "name": "张三", "phone": "13800000000"}, rider)
-    api.command("join-grid", {"rider_id": rider_id, "grid_id": grid}, rider)
-    clue = api.command("report-clue", {"rider_id": rider_id, "grid_id": grid, "category": "blocked_fire_lane",
-                                       "text": "消防通道被堵", "location": {"lat": 30.68, "lon": 103.85}},
-                       rider)["result"]["clue_id"]
-    officer = api.token(Role.GRID_OFFICER, "officer-1", grids=[grid])
-    task = api.command("accept-clue", {"clue_id": clue, "kind": "fire-lane", "rate_code": "fire-lane"},
-                       officer)["result"]["task_id"]
-    api.command("claim-task", {"task_id": task, "rider_id": rider_id}, rider)
-    api.command("complete-task", {"task_id": task, "rider_id": rider_id, "note": "已清理"}, rider)
-    verified = api.command("verify-completion", {"task_id": task}, officer)
-    return {"admin": admin, "rider": rider, "rider_id": rider_id, "officer": officer, "grid": grid, "task": task,
-            "verified": verified}
 
 
 def test_the_mission_through_http_alone(api: Api) -> None:
@@ -166,18 +86,6 @@ def test_idempotency_key_replays_and_refuses_another_body(api: Api) -> None:
     assert api.feed.head() == head
     is_problem(api.command("register-grid", {**body, "name": "h"}, admin, 422, **{"Idempotency-Key": "k-1"}),
                "idempotency-key-reused", 422)
-
-
-def second_rider_and_task(api: Api, s: dict[str, Any]) -> tuple[str, dict[str, str], str]:
-    """Another rider in the story's grid, and a new open task there: (rider id, its headers, task id)."""
-    second_id = str(uuid.uuid4())
-    second = api.token(Role.RIDER, second_id, [])
-    api.command("register-rider", {"rider_id": second_id, "platform": "eleme", "station": "温江站", "name": "李四",
-                                   "phone": "13900000000"}, second)
-    api.command("join-grid", {"rider_id": second_id, "grid_id": s["grid"]}, second)
-    task = api.command("publish-task", {"grid_id": s["grid"], "kind": "patrol", "rate_code": "fire-lane"},
-                       s["officer"])["result"]["task_id"]
-    return second_id, second, task
 
 
 def test_two_clients_claim_one_task_one_wins(api: Api) -> None:

@@ -8,7 +8,7 @@ import uuid
 from typing import Any
 
 from domain.events import Role
-from tests.e2e.test_http import Api, api, is_problem  # noqa: F401  (the fixture)
+from tests.fixtures.http import Api, is_problem
 
 SPOT = {"lat": 30.6826, "lon": 103.8560}
 

@@ -18,7 +18,7 @@ from domain.service import GridGovernance
 from projections.catalog import PROJECTIONS
 from projections.engine.feed import Follower, feed_for
 from projections.stores.sqlite import SQLiteStore
-from tests.conftest import START
+from tests.fixtures.world import START
 
 SECRET = "schemathesis-secret-of-at-least-32-bytes"
 _folder = Path(__import__("tempfile").mkdtemp(prefix="gridgov-fuzz-"))

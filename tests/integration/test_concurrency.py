@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from domain import errors
 from domain.tasks import TaskClaimed
-from tests.world import World
+from tests.fixtures.world import World
 
 RIDERS = 16
 

@@ -27,7 +27,7 @@ from projections.balances import Balances
 from projections.board import Board
 from projections.engine.rebuild import verify
 from projections.stores.sqlite import SQLiteStore
-from tests.kafka_support import require_kafka
+from tests.fixtures.kafka import require_kafka
 
 ROOT = Path(__file__).resolve().parents[2]
 CONSUMED = ("balances", "board")

@@ -12,7 +12,7 @@ from gridgov.demo import DAY_START, Demo
 from domain.clock import ManualClock
 from domain.ids import SeededIds
 from domain.service import GridGovernance
-from tests.backends import fresh_store
+from tests.fixtures.stores import fresh_store
 
 
 def run_demo(env: dict[str, str], seed: int):  # type: ignore[no-untyped-def]
@@ -27,7 +27,7 @@ def run_demo(env: dict[str, str], seed: int):  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def test_same_seed_same_story(backend: str) -> None:
     if backend == "postgres":
-        from tests.backends import require_postgres
+        from tests.fixtures.stores import require_postgres
 
         require_postgres()
     summaries = []

@@ -26,8 +26,8 @@ from gridgov.bootstrap import read_store
 from gridgov.settings import load_settings
 from projections.catalog import PROJECTIONS
 from projections.stores.postgres import PostgresStore
-from tests.conftest import START
-from tests.kafka_support import require_kafka
+from tests.fixtures.kafka import require_kafka
+from tests.fixtures.world import START
 
 SECRET = "kafka-mode-secret-of-at-least-32-bytes!"
 

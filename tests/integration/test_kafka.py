@@ -24,9 +24,8 @@ from domain.service import GridGovernance
 from projections.catalog import PROJECTIONS, named
 from projections.engine.rebuild import verify
 from projections.stores.sqlite import SQLiteStore
-from tests.conftest import START
-from tests.kafka_support import require_kafka
-from tests.world import World, tour_of_every_event_type
+from tests.fixtures.kafka import require_kafka
+from tests.fixtures.world import START, World, tour_of_every_event_type
 
 
 @pytest.fixture

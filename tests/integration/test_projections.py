@@ -32,12 +32,10 @@ from projections.engine.projector import Delivery, Filler, Projector
 from projections.engine.rebuild import rebuild, verify
 from projections.stats import statistics_for
 from projections.stores import ReadStore
-from tests.backends import require_postgres
-from tests.conftest import START
-from tests.histories import dump, history, new_store
-from tests.world import World, rider_actor
-
-SEEDS = [3, 5]
+from tests.fixtures.histories import SEEDS, dump, history, projected_in_order, reference
+from tests.fixtures.projections import Rejecting, Slow, Unflushable, Unwritable
+from tests.fixtures.stores import new_store, require_postgres
+from tests.fixtures.world import START, World, rider_actor
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -47,26 +45,6 @@ def store(request) -> Iterator[ReadStore]:  # type: ignore[no-untyped-def]
     read_store, cleanup = new_store(request.param)
     yield read_store
     cleanup()
-
-
-def projected_in_order(seed: int) -> dict:
-    """The reference: the whole log applied once, in order, from the embedded feed."""
-    app, _ = history(seed)
-    read_store, cleanup = new_store("sqlite")
-    try:
-        feed_for(app, read_store, [cls() for cls in PROJECTIONS.values()]).catch_up()
-        return dump(read_store)
-    finally:
-        cleanup()
-
-
-REFERENCE: dict[int, dict] = {}
-
-
-def reference(seed: int) -> dict:
-    if seed not in REFERENCE:
-        REFERENCE[seed] = projected_in_order(seed)
-    return REFERENCE[seed]
 
 
 def kafka_like(events, rng: random.Random, partitions: int = 3) -> list[Delivery]:
@@ -252,15 +230,6 @@ def test_an_event_that_cannot_be_applied_is_dead_lettered_and_the_rebuild_goes_o
     assert report.events > 1000
 
 
-class Rejecting(Board):
-    """Cannot apply any rejection: at module level, so rebuild helper processes can import it."""
-
-    def apply(self, rows, fact):  # type: ignore[no-untyped-def]
-        if fact.type == "CompletionRejected":
-            raise ValueError("cannot apply a rejection")
-        super().apply(rows, fact)
-
-
 def test_a_rebuild_split_across_processes_makes_the_same_read_models_as_one_process(
         store: ReadStore, monkeypatch: pytest.MonkeyPatch) -> None:
     import projections.engine.rebuild as rebuilding
@@ -294,18 +263,10 @@ def test_a_rebuild_split_across_processes_makes_the_same_read_models_as_one_proc
     assert verify(app, store, named("all")[1:]) == []
 
 
-class Slow(Board):
-    """A board whose fold takes long enough to kill its rebuild in the middle of a page."""
-
-    def apply(self, rows, fact):  # type: ignore[no-untyped-def]
-        time.sleep(0.02)
-        super().apply(rows, fact)
-
-
 KILLED_REBUILD = """
 import pickle, sys
 import projections.engine.rebuild as rebuilding
-from tests.integration.test_projections import Slow
+from tests.fixtures.projections import Slow
 
 rebuilding.REBUILD_PAGE = 40  # under a second a page, with Slow
 app_class, env, opener = pickle.load(sys.stdin.buffer)
@@ -396,26 +357,6 @@ def test_a_fill_in_stream_order_makes_what_the_log_in_order_makes_wherever_pages
     feed.fill(app.head(), progress=reported.append)
     assert dump(store) == projected_in_order(SEEDS[0])
     assert reported == sorted(reported) and reported[-1] == app.head()
-
-
-class Unwritable(Points):
-    """Adds a history row the database refuses (a redemption of no kind), so a batch with a
-    redemption is folded again one event at a time. At module level, for helpers."""
-
-    def apply(self, rows, fact):  # type: ignore[no-untyped-def]
-        super().apply(rows, fact)
-        if fact.type == "PointsRedeemed":
-            rows.added["history"][-1]["kind"] = None
-
-
-class Unflushable(Points):
-    """Adds a history row without a column, which fails the whole batch's write in
-    Python, before the database sees it."""
-
-    def apply(self, rows, fact):  # type: ignore[no-untyped-def]
-        super().apply(rows, fact)
-        if fact.type == "PointsRedeemed":
-            del rows.added["history"][-1]["kind"]
 
 
 @pytest.mark.parametrize("refusing", [Unwritable, Unflushable])
@@ -575,7 +516,7 @@ def test_processes_starting_at_once_on_an_empty_postgresql_all_get_their_tables(
     import psycopg
 
     from projections.stores.postgres import PostgresStore
-    from tests.conftest import _dsn, postgres_settings
+    from tests.fixtures.stores import _dsn, postgres_settings
 
     require_postgres()
     settings = postgres_settings()

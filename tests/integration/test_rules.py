@@ -15,7 +15,7 @@ from domain.events import Actor, Role
 from domain.rates import Rate
 from domain.subsidies import SubsidyAccount, SubsidyAwarded, SubsidyCapped, SubsidyReversed
 from domain.tasks import ClaimReleased, ReleaseReason, TaskClaimed
-from tests.world import WENJIANG_CENTRE, World, rider_actor
+from tests.fixtures.world import WENJIANG_CENTRE, World, rider_actor
 
 
 def nothing_written(world: World, action, error: type[errors.DomainError]) -> errors.DomainError:  # type: ignore[no-untyped-def]

@@ -34,7 +34,7 @@ from domain.service import GridGovernance
 from projections.catalog import PROJECTIONS
 from projections.engine.feed import feed_for
 from projections.stores.sqlite import SQLiteStore
-from tests.conftest import START
+from tests.fixtures.world import START
 
 SECRET = "property-secret-of-at-least-thirty-two-bytes"
 DISTRICTS = ("温江", "锦江", "双流")

@@ -25,8 +25,8 @@ from domain.rates import Rate
 from domain.scope import Scope
 from domain.subsidies import (AwardKind, AwardReinstated, PayoutSettled, SubsidyAccount, SubsidyAwarded,
                               SubsidyCapped, SubsidyReversed)
-from tests.backends import fresh_app, run_machine
-from tests.world import World, rider_actor
+from tests.fixtures.apps import fresh_app, run_machine
+from tests.fixtures.world import World, rider_actor
 
 RATES = {"patrol": Rate(fen=500, points=5), "fire": Rate(fen=1_200, points=12)}
 CAP_DAY, CAP_MONTH = 2_000, 6_000

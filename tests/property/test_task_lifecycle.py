@@ -17,8 +17,8 @@ from domain import commands as c
 from domain import errors
 from domain.subsidies import SubsidyAwarded
 from domain.tasks import GridTask, TaskClaimed, TaskStatus
-from tests.backends import fresh_app, run_machine
-from tests.world import rider_actor
+from tests.fixtures.apps import fresh_app, run_machine
+from tests.fixtures.world import rider_actor
 
 TTLS = [60, 600, 3600]
 
