@@ -1,0 +1,262 @@
+"""The event-log adapter's contract (eventlog.EventLog), one suite run on every
+backend: the library's in-memory recorder, a SQLite file, a fresh PostgreSQL schema.
+
+As the eventsourcing library tests its recorders: `EventLogContract` holds the tests
+and an abstract `construct_env`; each backend is a subclass that says how its event
+store is made. The base class is not collected (no Test prefix); the subclasses are.
+"""
+
+from __future__ import annotations
+
+import uuid
+from abc import ABC, abstractmethod
+from typing import Iterator
+
+import pytest
+
+from domain.clock import ManualClock
+from domain.service import GridGovernance
+from eventlog import EVERY, EventLog, Raw, first_cursor, open_log, share_of, stored_event
+from eventlog.popo import POPOLog
+from eventlog.postgres import PostgresLog
+from eventlog.sqlite import SQLiteLog
+from tests.fixtures.world import START, World
+
+PIECES = 4  # a scene and four paid pieces: a few dozen events in a dozen streams, some of them long
+
+
+class EventLogContract(ABC):
+    """What every backend's log adapter must do. A subclass says how its store is made."""
+
+    # The adapter class `open_log` picks for this backend's recorder.
+    log_class: type[EventLog]
+    # Whether the backend reads the log in (stream id, version) order.
+    reads_streams: bool
+
+    @abstractmethod
+    def construct_env(self, request: pytest.FixtureRequest) -> dict[str, str]:
+        """The library's settings for a fresh, empty event store of this backend."""
+
+    # --- fixtures -------------------------------------------------------------------------
+
+    @pytest.fixture
+    def app(self, request: pytest.FixtureRequest) -> Iterator[GridGovernance]:
+        """An application on a fresh store, with a story written through it."""
+        clock = ManualClock(START)
+        application = GridGovernance(env=self.construct_env(request), clock=clock)
+        world = World(application, clock)
+        grid, rider = world.scene()
+        for _ in range(PIECES):
+            world.piece(grid, rider)
+            clock.advance(60)
+        world.report(rider, grid)
+        try:
+            yield application
+        finally:
+            application.close()
+
+    @pytest.fixture
+    def log(self, app: GridGovernance) -> EventLog:
+        return app.eventlog
+
+    @pytest.fixture
+    def rows(self, log: EventLog) -> list[Raw]:
+        """The whole log, in one page."""
+        return log.page(after=0, limit=10**6)
+
+    # --- the adapter ----------------------------------------------------------------------
+
+    def test_open_log_picks_the_adapter_of_the_recorder(self, app: GridGovernance) -> None:
+        assert type(app.eventlog) is self.log_class
+        again = open_log(app.recorder)
+        assert type(again) is self.log_class
+        assert again.head() == app.eventlog.head()
+
+    def test_rows_are_plain_tuples_the_mapper_takes(self, app: GridGovernance, rows: list[Raw]) -> None:
+        assert len(rows) > 20
+        for position, stream, version, topic, state in rows:
+            assert type(position) is int and type(version) is int
+            assert isinstance(stream, str) and stream == str(uuid.UUID(stream))  # hyphenated, lower case
+            assert isinstance(topic, str) and topic
+            assert isinstance(state, bytes)
+        events = [app.mapper.to_domain_event(stored_event(row)) for row in rows]
+        assert [(str(e.originator_id), e.originator_version) for e in events] == [(r[1], r[2]) for r in rows]
+        notifications = app.recorder.select_notifications(start=1, limit=10**6)
+        assert [(n.id, str(n.originator_id), n.originator_version, n.topic) for n in notifications] == \
+            [r[:4] for r in rows]
+
+    # --- head and page --------------------------------------------------------------------
+
+    def test_head_is_the_last_position(self, log: EventLog, rows: list[Raw]) -> None:
+        assert log.head() == rows[-1][0]
+        assert log.page(after=log.head(), limit=10) == []
+
+    def test_head_of_an_empty_log_is_zero(self, request: pytest.FixtureRequest) -> None:
+        application = GridGovernance(env=self.construct_env(request), clock=ManualClock(START))
+        try:
+            assert application.eventlog.head() == 0
+            assert application.eventlog.page(after=0, limit=10) == []
+        finally:
+            application.close()
+
+    def test_a_page_is_in_log_order(self, rows: list[Raw]) -> None:
+        positions = [r[0] for r in rows]
+        assert positions == sorted(positions) and len(set(positions)) == len(positions)
+
+    def test_a_page_holds_at_most_limit_rows_after_after(self, log: EventLog, rows: list[Raw]) -> None:
+        assert log.page(after=0, limit=3) == rows[:3]
+        assert log.page(after=rows[2][0], limit=3) == rows[3:6]
+        assert log.page(after=rows[-2][0], limit=3) == rows[-1:]
+        assert len(log.page(after=0, limit=1)) == 1
+
+    def test_paging_through_reads_every_row_once(self, log: EventLog, rows: list[Raw]) -> None:
+        read: list[Raw] = []
+        after = 0
+        while page := log.page(after=after, limit=4):
+            assert len(page) <= 4
+            read += page
+            after = page[-1][0]
+        assert read == rows
+
+    def test_a_page_stops_at_stop(self, log: EventLog, rows: list[Raw]) -> None:
+        assert log.page(after=0, limit=100, stop=rows[5][0]) == rows[:6]
+        assert log.page(after=rows[1][0], limit=100, stop=rows[4][0]) == rows[2:5]
+        assert log.page(after=rows[1][0], limit=2, stop=rows[4][0]) == rows[2:4]
+        assert log.page(after=rows[4][0], limit=100, stop=rows[4][0]) == []
+
+    def test_a_page_of_topics_holds_only_those_in_log_order(self, log: EventLog, rows: list[Raw]) -> None:
+        topics = sorted({r[3] for r in rows})
+        assert len(topics) > 3
+        for chosen in ([topics[0]], topics[1:3]):
+            wanted = [r for r in rows if r[3] in chosen]
+            assert wanted and log.page(after=0, limit=10**6, topics=chosen) == wanted
+            assert log.page(after=wanted[0][0], limit=1, topics=chosen) == wanted[1:2]
+        assert log.page(after=0, limit=10**6, topics=["gridgov.NoSuchEvent"]) == []
+
+    def test_a_page_of_a_share_holds_every_row_of_that_share(self, log: EventLog, rows: list[Raw]) -> None:
+        # A backend may return other streams too (the caller checks); none of the share's may be missing.
+        for part in range(2):
+            page = log.page(after=0, limit=10**6, share=(part, 2))
+            assert [r for r in page if share_of(r[1], 2) == part] == [r for r in rows if share_of(r[1], 2) == part]
+        assert log.page(after=0, limit=10**6, share=EVERY) == rows
+
+    # --- positions and streams ------------------------------------------------------------
+
+    def test_position_of_an_event_is_its_position_in_the_pages(self, log: EventLog, rows: list[Raw]) -> None:
+        for position, stream, version, _, _ in rows:
+            assert log.position_of(uuid.UUID(stream), version) == position
+
+    def test_position_of_a_missing_event_is_none(self, log: EventLog, rows: list[Raw]) -> None:
+        assert log.position_of(uuid.uuid4(), 1) is None
+        _, stream, _, _, _ = rows[0]
+        last = max(r[2] for r in rows if r[1] == stream)
+        assert log.position_of(uuid.UUID(stream), last + 1) is None
+
+    def test_a_stream_is_its_events_in_version_order(self, log: EventLog, rows: list[Raw]) -> None:
+        streams = {r[1] for r in rows}
+        assert any(sum(r[1] == s for r in rows) > 3 for s in streams), "no long stream: the test proves little"
+        for stream in streams:
+            mine = [r for r in rows if r[1] == stream]
+            events = log.stream(uuid.UUID(stream))
+            assert [(e.originator_version, e.topic, bytes(e.state)) for e in events] == \
+                [(r[2], r[3], r[4]) for r in mine]
+            through = mine[len(mine) // 2][2]
+            assert [e.originator_version for e in log.stream(uuid.UUID(stream), through=through)] == \
+                [r[2] for r in mine if r[2] <= through]
+        assert list(log.stream(uuid.uuid4())) == []
+
+    # --- stream order -----------------------------------------------------------------------
+
+    def test_reads_streams_says_what_the_backend_can(self, log: EventLog) -> None:
+        assert log.reads_streams is self.reads_streams
+
+    def _in_stream_order(self, log: EventLog, stop: int, limit: int, share: tuple[int, int] = EVERY,
+                         topics: tuple[str, ...] = ()) -> list[Raw]:
+        read: list[Raw] = []
+        after = first_cursor(share)
+        while page := log.streams_page(after, stop, topics, limit, share):
+            assert len(page) <= limit
+            read += page
+            after = (page[-1][1], page[-1][2])
+        return read
+
+    def test_stream_order_pages_cover_each_stream_in_version_order(self, log: EventLog, rows: list[Raw]) -> None:
+        if not self.reads_streams:
+            with pytest.raises(NotImplementedError):
+                log.streams_page(first_cursor(EVERY), log.head(), (), 10)
+            return
+        by_stream = sorted(rows, key=lambda r: (uuid.UUID(r[1]).int, r[2]))
+        for limit in (1, 3, 10**6):
+            assert self._in_stream_order(log, log.head(), limit) == by_stream
+
+    def test_stream_order_pages_stop_at_stop_and_keep_to_topics(self, log: EventLog, rows: list[Raw]) -> None:
+        if not self.reads_streams:
+            pytest.skip("this backend does not read the log in stream order")
+        stop = rows[len(rows) // 2][0]
+        assert self._in_stream_order(log, stop, 5) == \
+            sorted((r for r in rows if r[0] <= stop), key=lambda r: (uuid.UUID(r[1]).int, r[2]))
+        topics = tuple(sorted({r[3] for r in rows})[:2])
+        assert self._in_stream_order(log, log.head(), 5, topics=topics) == \
+            sorted((r for r in rows if r[3] in topics), key=lambda r: (uuid.UUID(r[1]).int, r[2]))
+
+    def test_stream_order_pages_of_the_shares_make_the_whole(self, log: EventLog, rows: list[Raw]) -> None:
+        if not self.reads_streams:
+            pytest.skip("this backend does not read the log in stream order")
+        parts = [self._in_stream_order(log, log.head(), 3, share=(part, 2)) for part in range(2)]
+        for part, read in enumerate(parts):
+            assert read and all(share_of(r[1], 2) == part for r in read)
+            assert read == sorted(read, key=lambda r: (uuid.UUID(r[1]).int, r[2]))
+        assert sorted(parts[0] + parts[1]) == sorted(rows)
+
+    # --- the key store ----------------------------------------------------------------------
+
+    def test_a_key_is_made_once_and_kept(self, log: EventLog) -> None:
+        keys = log.keys()
+        rider = uuid.uuid4()
+        assert keys.get(rider) is None
+        key = keys.get_or_create(rider)
+        assert isinstance(key, bytes) and len(key) == 32
+        assert keys.get_or_create(rider) == key  # idempotent
+        assert keys.get(rider) == key
+        assert log.keys().get(rider) == key
+        other = keys.get_or_create(uuid.uuid4())
+        assert other != key
+
+    def test_a_deleted_key_is_gone_and_only_that_one(self, log: EventLog) -> None:
+        keys = log.keys()
+        rider, other = uuid.uuid4(), uuid.uuid4()
+        key = keys.get_or_create(rider)
+        kept = keys.get_or_create(other)
+        keys.delete(rider)
+        assert keys.get(rider) is None
+        assert keys.get(other) == kept
+        keys.delete(rider)  # deleting again is no error
+        assert keys.get_or_create(rider) != key  # a new key, not the erased one
+
+
+class TestMemoryEventLog(EventLogContract):
+    log_class = POPOLog
+    reads_streams = False
+
+    def construct_env(self, request: pytest.FixtureRequest) -> dict[str, str]:
+        return {"PERSISTENCE_MODULE": "eventsourcing.popo"}
+
+
+class TestSQLiteEventLog(EventLogContract):
+    log_class = SQLiteLog
+    reads_streams = True
+
+    def construct_env(self, request: pytest.FixtureRequest) -> dict[str, str]:
+        tmp_path = request.getfixturevalue("tmp_path")
+        return {"PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                "SQLITE_DBNAME": str(tmp_path / f"{uuid.uuid4().hex}.sqlite")}
+
+
+@pytest.mark.postgres
+class TestPostgresEventLog(EventLogContract):
+    log_class = PostgresLog
+    reads_streams = True
+
+    def construct_env(self, request: pytest.FixtureRequest) -> dict[str, str]:
+        # A fresh schema, dropped after the test: skipped locally without PostgreSQL, failing in CI.
+        return request.getfixturevalue("postgres_schema")
