@@ -12,7 +12,6 @@ import signal
 import sys
 import threading
 import time
-from functools import lru_cache
 
 import typer
 from rich.console import Console
@@ -174,9 +173,10 @@ def _named(named, name: str) -> list:  # type: ignore[no-untyped-def]
         raise typer.Exit(2) from None
 
 
-@lru_cache(maxsize=1)
 def _settings():  # type: ignore[no-untyped-def]
-    """Read once; a bad value stops the command in main() with one line."""
+    """The environment's settings as the command starts (cheap to read; tests run
+    several commands in one process, each with its own); a bad value stops the
+    command in main() with one line."""
     from gridgov.settings import load_settings
 
     return load_settings()

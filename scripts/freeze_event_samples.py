@@ -4,7 +4,7 @@
 
 Samples are history: an existing file is never overwritten. Run this when an
 event type is added or its schema_version bumped (with an upcaster), commit the
-new file, and tests/unit/test_event_samples.py keeps it readable forever.
+new file, and tests/unit/test_persistence.py keeps it readable forever.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ sys.path.insert(0, str(ROOT))
 
 from domain.clock import CHINA, ManualClock  # noqa: E402
 from domain.ids import SeededIds  # noqa: E402
-from domain.service import GridGovernance  # noqa: E402
+from gridgov import bootstrap  # noqa: E402
+from gridgov.settings import load_settings  # noqa: E402
 from tests.fixtures.world import World, tour_of_every_event_type  # noqa: E402
 
 SAMPLES = ROOT / "tests" / "samples"
@@ -28,7 +29,7 @@ SAMPLES = ROOT / "tests" / "samples"
 
 def main() -> None:
     clock = ManualClock(datetime(2026, 11, 2, 9, 0, tzinfo=CHINA))
-    app = GridGovernance(env={"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": ":memory:"},
+    app = bootstrap.application(load_settings({"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": ":memory:"}),
                          clock=clock, ids=SeededIds(7))
     tour_of_every_event_type(World(app, clock))
     written = 0

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
-from typing import Any, Callable, Sequence
+from typing import Any, Callable
 
 import orjson
 from eventsourcing.persistence import Mapper
@@ -163,8 +163,3 @@ class Follower:
                 log.exception("projection follower: catch-up failed; retrying")
             self._stop.wait(self.interval)
 
-
-def feed_for(app, store, projections: Sequence) -> LogFeed:  # type: ignore[no-untyped-def]
-    projector = Projector(store, projections)
-    projector.create_tables()
-    return LogFeed(app.eventlog, app.mapper, projector)

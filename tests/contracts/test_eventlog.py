@@ -14,6 +14,8 @@ from typing import Iterator
 
 import pytest
 
+from gridgov import bootstrap
+from gridgov.settings import load_settings
 from domain.clock import ManualClock
 from domain.service import GridGovernance
 from eventlog import EVERY, EventLog, Raw, first_cursor, open_log, share_of, stored_event
@@ -43,7 +45,7 @@ class EventLogContract(ABC):
     def app(self, request: pytest.FixtureRequest) -> Iterator[GridGovernance]:
         """An application on a fresh store, with a story written through it."""
         clock = ManualClock(START)
-        application = GridGovernance(env=self.construct_env(request), clock=clock)
+        application = bootstrap.application(load_settings(self.construct_env(request)), clock=clock)
         world = World(application, clock)
         grid, rider = world.scene()
         for _ in range(PIECES):
@@ -92,7 +94,7 @@ class EventLogContract(ABC):
         assert log.page(after=log.head(), limit=10) == []
 
     def test_head_of_an_empty_log_is_zero(self, request: pytest.FixtureRequest) -> None:
-        application = GridGovernance(env=self.construct_env(request), clock=ManualClock(START))
+        application = bootstrap.application(load_settings(self.construct_env(request)), clock=ManualClock(START))
         try:
             assert application.eventlog.head() == 0
             assert application.eventlog.page(after=0, limit=10) == []

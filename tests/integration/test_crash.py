@@ -21,6 +21,8 @@ import pytest
 from kafka import KafkaConsumer, TopicPartition
 
 from consumers.settings import KafkaSettings
+from gridgov import bootstrap
+from gridgov.settings import load_settings
 from domain.events import type_of_topic
 from domain.service import GridGovernance
 from projections.balances import Balances
@@ -74,7 +76,7 @@ class Pipeline:
                 raise AssertionError(f"{name} did not stop on SIGTERM")
 
     def app(self) -> GridGovernance:
-        return GridGovernance(env={"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": self.env["SQLITE_DBNAME"]})
+        return bootstrap.application(load_settings({"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": self.env["SQLITE_DBNAME"]}))
 
     def wait_until_caught_up(self, deadline_s: float = 180) -> None:
         app = self.app()

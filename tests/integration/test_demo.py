@@ -9,15 +9,16 @@ from typer.testing import CliRunner
 
 from api.cli import app as cli
 from gridgov.demo import DAY_START, Demo
+from gridgov import bootstrap
+from gridgov.settings import load_settings
 from domain.clock import ManualClock
 from domain.ids import SeededIds
-from domain.service import GridGovernance
 from tests.fixtures.stores import fresh_store
 
 
 def run_demo(env: dict[str, str], seed: int):  # type: ignore[no-untyped-def]
     clock = ManualClock(DAY_START)
-    application = GridGovernance(env=env, clock=clock, ids=SeededIds(seed))
+    application = bootstrap.application(load_settings(env), clock=clock, ids=SeededIds(seed))
     try:
         return Demo(application, clock, seed, riders=36).run()
     finally:
@@ -71,8 +72,8 @@ def test_a_run_across_the_end_of_a_month_allocates_the_new_budget_and_goes_on(tm
 
     start = datetime(2026, 11, 30, 7, 0, tzinfo=CHINA)
     clock = ManualClock(start)
-    application = GridGovernance(env={"PERSISTENCE_MODULE": "eventsourcing.sqlite",
-                                      "SQLITE_DBNAME": str(tmp_path / "e.sqlite")}, clock=clock, ids=SeededIds(5))
+    application = bootstrap.application(load_settings({"PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                                      "SQLITE_DBNAME": str(tmp_path / "e.sqlite")}), clock=clock, ids=SeededIds(5))
     try:
         summary = Demo(application, clock, 5, riders=24, start=start).run(days=2)
     finally:

@@ -19,11 +19,12 @@ from consumers.lag import KafkaLag
 from consumers.relay import Relay
 from consumers.runner import ConsumerRunner
 from consumers.settings import KafkaSettings
+from gridgov import bootstrap
+from gridgov.settings import load_settings
 from domain.clock import ManualClock
 from domain.events import Role
 from domain.service import GridGovernance
 from gridgov.bootstrap import read_store
-from gridgov.settings import load_settings
 from projections.catalog import PROJECTIONS
 from projections.stores.postgres import PostgresStore
 from tests.fixtures.kafka import require_kafka
@@ -64,7 +65,7 @@ class Pipeline:
 def production(postgres_schema: dict[str, str]) -> Iterator[tuple[TestClient, Pipeline]]:
     settings = require_kafka()
     env = {**postgres_schema, "PERSISTENCE_MODULE": "eventsourcing.postgres", "READMODEL_SCHEMA": postgres_schema["POSTGRES_SCHEMA"]}
-    app = GridGovernance(env=env, clock=ManualClock(START))
+    app = bootstrap.application(load_settings(env), clock=ManualClock(START))
     store = read_store(load_settings(env))
     lag = KafkaLag(settings)
     pipeline = Pipeline(app, store, settings)

@@ -18,6 +18,8 @@ from consumers.relay import Relay
 from consumers.runner import ConsumerRunner, source_of
 from consumers.settings import KafkaSettings
 from consumers.topics import NOT_PUBLISHED, event_topics
+from gridgov import bootstrap
+from gridgov.settings import load_settings
 from domain.clock import ManualClock
 from domain.events import EVENT_TYPES, type_of_topic
 from domain.service import GridGovernance
@@ -36,8 +38,8 @@ def settings() -> KafkaSettings:
 @pytest.fixture
 def app(tmp_path: Path):  # type: ignore[no-untyped-def]
     clock = ManualClock(START)
-    application = GridGovernance(env={"PERSISTENCE_MODULE": "eventsourcing.sqlite",
-                                       "SQLITE_DBNAME": str(tmp_path / "events.sqlite")}, clock=clock)
+    application = bootstrap.application(load_settings({"PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                                       "SQLITE_DBNAME": str(tmp_path / "events.sqlite")}), clock=clock)
     world = World(application, clock)
     tour_of_every_event_type(world)
     grid, rider = world.scene()

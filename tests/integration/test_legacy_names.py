@@ -8,6 +8,8 @@ from __future__ import annotations
 import psycopg
 import pytest
 
+from gridgov import bootstrap
+from gridgov.settings import load_settings
 from domain import commands as c
 from domain.clock import ManualClock
 from domain.events import EVENT_TYPES, legacy_topic
@@ -37,7 +39,7 @@ def rewrite_topics_as_before(app: GridGovernance, env: dict[str, str]) -> int:
 def test_history_stored_under_module_paths_reads_as_under_names(request, kind: str) -> None:  # type: ignore[no-untyped-def]
     env = request.getfixturevalue("sqlite_file" if kind == "sqlite" else "postgres_schema")
     clock = ManualClock(START)
-    app = GridGovernance(env=env, clock=clock)
+    app = bootstrap.application(load_settings(env), clock=clock)
     world = World(app, clock)
     tour_of_every_event_type(world)
     grid, rider = world.scene()
@@ -50,7 +52,7 @@ def test_history_stored_under_module_paths_reads_as_under_names(request, kind: s
         expected = dump(names_store)
         app.close()
 
-        legacy = GridGovernance(env=env, clock=clock)
+        legacy = bootstrap.application(load_settings(env), clock=clock)
         rewritten = rewrite_topics_as_before(legacy, env)
         assert rewritten == head, "every stored event now carries its legacy topic"
 

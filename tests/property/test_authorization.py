@@ -28,11 +28,11 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_stat
 
 from api.http.app import create_app
 from api.http.auth import mint
+from gridgov import bootstrap
+from gridgov.settings import load_settings
 from domain.clock import ManualClock
 from domain.events import Event, Role
-from domain.service import GridGovernance
-from projections.catalog import PROJECTIONS
-from projections.engine.feed import feed_for
+from gridgov.bootstrap import log_feed
 from projections.stores.sqlite import SQLiteStore
 from tests.fixtures.world import START
 
@@ -152,10 +152,10 @@ class Authorization(RuleBasedStateMachine):
         super().__init__()
         self.folder = tempfile.TemporaryDirectory()
         self.clock = ManualClock(START)
-        self.app = GridGovernance(env={"PERSISTENCE_MODULE": "eventsourcing.sqlite",
-                                       "SQLITE_DBNAME": f"{self.folder.name}/events.sqlite"}, clock=self.clock)
+        self.app = bootstrap.application(load_settings({"PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                                       "SQLITE_DBNAME": f"{self.folder.name}/events.sqlite"}), clock=self.clock)
         self.store = SQLiteStore(f"{self.folder.name}/readmodels.sqlite")
-        self.feed = feed_for(self.app, self.store, [cls() for cls in PROJECTIONS.values()])
+        self.feed = log_feed(self.app, self.store)
         self.client = TestClient(create_app(self.app, self.store, SECRET), raise_server_exceptions=False)
         self.oracle = Oracle()
         self.read_to = 0

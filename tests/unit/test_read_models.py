@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from gridgov import bootstrap
+from gridgov.settings import load_settings
 from domain.clock import ManualClock
 from domain.service import GridGovernance
 from gridgov.bootstrap import log_feed
@@ -21,7 +23,7 @@ from tests.fixtures.world import START, World, tour_of_every_event_type
 @pytest.fixture(scope="module")
 def story() -> tuple[GridGovernance, list[Fact]]:
     clock = ManualClock(START)
-    app = GridGovernance(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}, clock=clock)
+    app = bootstrap.application(load_settings({"PERSISTENCE_MODULE": "eventsourcing.popo"}), clock=clock)
     tour_of_every_event_type(World(app, clock))
     facts = [from_raw(topic, stream, version, state) for _, stream, version, topic, state in app.eventlog.page(0, 10**6)]
     return app, facts

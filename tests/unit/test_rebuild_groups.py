@@ -34,10 +34,9 @@ def test_a_projection_that_cannot_be_split_goes_whole_to_the_helper_with_least_t
     assert sum(FillJob(Tally) in group for group in groups) == 1
 
 
-def test_helpers_are_one_per_core_but_no_more_than_whole_projections_to_hand_out(monkeypatch) -> None:
-    monkeypatch.setenv("REBUILD_WORKERS", "4")
-    assert workers_wanted([Audit]) == 4  # split by stream: as many helpers as asked for
-    assert workers_wanted([Tally]) == 1  # one projection that cannot be split: no one to share with
+def test_helpers_are_one_per_core_but_no_more_than_whole_projections_to_hand_out() -> None:
+    assert workers_wanted([Audit], 4) == 4  # split by stream: as many helpers as asked for (REBUILD_WORKERS)
+    assert workers_wanted([Tally], 4) == 1  # one projection that cannot be split: no one to share with
 
 
 def test_one_worker_fills_everything_whole() -> None:

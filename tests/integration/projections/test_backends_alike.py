@@ -8,8 +8,7 @@ from domain.subsidies import SubsidyAwarded
 from projections.audit import award_chain
 from projections.balances import balance_as_of, district_budgets, rider_balances
 from projections.board import BoardQuery, board
-from projections.catalog import PROJECTIONS
-from projections.engine.feed import feed_for
+from gridgov.bootstrap import log_feed
 from projections.points import rider_points
 from projections.stats import statistics_for
 from tests.fixtures.histories import SEEDS, dump, history
@@ -22,7 +21,7 @@ def test_sqlite_and_postgres_read_models_answer_alike() -> None:
     stores = [new_store("sqlite"), new_store("postgres")]
     try:
         for read_store, _ in stores:
-            feed_for(app, read_store, [cls() for cls in PROJECTIONS.values()]).catch_up()
+            log_feed(app, read_store).catch_up()
         (lite, _), (pg, _) = stores
         assert dump(lite) == dump(pg)
         now = app.clock.now()

@@ -3,6 +3,8 @@ interleaving of streams, redeliveries), and the positions a partition's consumer
 
 from __future__ import annotations
 
+from projections.catalog import instances
+
 import random
 from collections import defaultdict
 
@@ -10,7 +12,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from projections.board import Board
-from projections.catalog import PROJECTIONS
 from projections.engine.projector import Delivery, Projector
 from projections.facts import from_event
 from projections.stores import ReadStore
@@ -51,7 +52,7 @@ def test_any_kafka_order_with_redeliveries_gives_the_same_read_models(seed: int,
     deliveries = kafka_like(events, random.Random(order))
     read_store, cleanup = new_store("sqlite")
     try:
-        projector = Projector(read_store, [cls() for cls in PROJECTIONS.values()])
+        projector = Projector(read_store, instances())
         projector.create_tables()
         for i in range(0, len(deliveries), batch):
             result = projector.apply(deliveries[i:i + batch])

@@ -6,11 +6,12 @@ from __future__ import annotations
 import threading
 import time
 
+from gridgov import bootstrap
+from gridgov.settings import load_settings
 from domain.clock import ManualClock
-from domain.service import GridGovernance
 from projections.board import BoardQuery, board
-from projections.catalog import PROJECTIONS, named
-from projections.engine.feed import feed_for
+from projections.catalog import named
+from gridgov.bootstrap import log_feed
 from projections.engine.rebuild import verify
 from projections.stores import ReadStore
 from tests.fixtures.world import START, World
@@ -20,10 +21,10 @@ def test_the_embedded_follower_keeps_read_models_caught_up(store: ReadStore, tmp
     from projections.engine.feed import Follower
 
     clock = ManualClock(START)
-    app = GridGovernance(env={"PERSISTENCE_MODULE": "eventsourcing.sqlite",
-                              "SQLITE_DBNAME": str(tmp_path / "events.sqlite")}, clock=clock)
+    app = bootstrap.application(load_settings({"PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                              "SQLITE_DBNAME": str(tmp_path / "events.sqlite")}), clock=clock)
     world = World(app, clock)
-    follower = Follower(feed_for(app, store, [cls() for cls in PROJECTIONS.values()]), interval=0.01).start()
+    follower = Follower(log_feed(app, store), interval=0.01).start()
     try:
         grid, rider = world.scene()
         tasks = [world.piece(grid, rider)[0] for _ in range(5)]

@@ -3,13 +3,16 @@ a share filled from the log's start, in stream order wherever pages end."""
 
 from __future__ import annotations
 
+from projections.catalog import instances
+
 import time
 
 import pytest
 
 from projections.board import Board
-from projections.catalog import PROJECTIONS, named
-from projections.engine.feed import LogFeed, feed_for
+from projections.catalog import named
+from gridgov.bootstrap import log_feed
+from projections.engine.feed import LogFeed
 from projections.engine.projector import Filler
 from projections.engine.rebuild import rebuild, verify
 from projections.stores import ReadStore
@@ -23,8 +26,7 @@ def test_a_rebuild_split_across_processes_makes_the_same_read_models_as_one_proc
 
     app, events = history(SEEDS[0])
     classes = [Rejecting, *named("all")[1:]]  # the board that cannot apply rejections, and the rest
-    monkeypatch.setenv("REBUILD_WORKERS", "1")
-    alone = rebuild(app, store, classes)
+    alone = rebuild(app, store, classes, workers=1)
     in_one = dump(store)
     letters = store.read("SELECT projection, position, stream_id, version FROM projection_dead_letters")
     with store.transaction() as tx:
@@ -38,8 +40,7 @@ def test_a_rebuild_split_across_processes_makes_the_same_read_models_as_one_proc
         return helped[-1]
 
     monkeypatch.setattr(rebuilding, "fill_in_parallel", spy)
-    monkeypatch.setenv("REBUILD_WORKERS", "2")
-    split = rebuild(app, store, classes)
+    split = rebuild(app, store, classes, workers=2)
     assert helped and helped[0] is not None, "the rebuild did not use helper processes"
     assert dump(store) == in_one
     assert sorted(split.dead) == sorted(alone.dead) and len(alone.dead) == len(
@@ -57,7 +58,8 @@ from tests.fixtures.projections import Slow
 
 rebuilding.REBUILD_PAGE = 40  # under a second a page, with Slow
 app_class, env, opener = pickle.load(sys.stdin.buffer)
-rebuilding.rebuild(app_class(env=env), opener(), [Slow], progress=lambda position, head: print(position, flush=True))
+rebuilding.rebuild(app_class(env=env), opener(), [Slow], progress=lambda position, head: print(position, flush=True),
+                   workers=2)
 """
 
 
@@ -66,7 +68,6 @@ def test_a_rebuild_killed_mid_fill_leaves_no_helper_writing_and_the_next_rebuild
     """SIGKILL the rebuilding process while its helpers fill: the helpers stop at once
     (a helper left running would write its next page into the shadow tables, which a
     new rebuild makes again), the live copy is untouched, and a rebuild then is right."""
-    import os
     import pickle
     import signal
     import subprocess
@@ -77,12 +78,12 @@ def test_a_rebuild_killed_mid_fill_leaves_no_helper_writing_and_the_next_rebuild
     from projections.stores.sqlite import SQLiteStore
 
     app, _ = history(SEEDS[0])
-    feed_for(app, store, [Board()]).catch_up()
+    log_feed(app, store, [Board()]).catch_up()
     live = dump(store, [Board()])
     opener = partial(SQLiteStore, store.path) if isinstance(store, SQLiteStore) else \
         partial(PostgresStore, store.conninfo, store.schema)
     rebuilding = subprocess.Popen([sys.executable, "-c", KILLED_REBUILD], stdin=subprocess.PIPE,
-                                  stdout=subprocess.PIPE, env={**os.environ, "REBUILD_WORKERS": "2"})
+                                  stdout=subprocess.PIPE)
     assert rebuilding.stdin is not None and rebuilding.stdout is not None
     pickle.dump((type(app), app.env, opener), rebuilding.stdin)
     rebuilding.stdin.close()
@@ -137,7 +138,7 @@ def test_a_fill_in_stream_order_makes_what_the_log_in_order_makes_wherever_pages
     on in the next one, whose rows are then looked up (the demo's month accounts
     run to dozens of events)."""
     app, _ = history(SEEDS[0])
-    projector = Filler(store, [cls() for cls in PROJECTIONS.values()])
+    projector = Filler(store, instances())
     projector.create_tables()
     feed = LogFeed(app.eventlog, app.mapper, projector, page=page)
     reported: list[int] = []

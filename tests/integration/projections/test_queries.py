@@ -9,13 +9,14 @@ import orjson
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from gridgov import bootstrap
+from gridgov.settings import load_settings
 from domain.clock import ManualClock
-from domain.service import GridGovernance
 from domain.subsidies import PayoutSettled, SubsidyAwarded, SubsidyReversed
 from projections.audit import award_chain
 from projections.balances import balance_as_of
-from projections.catalog import PROJECTIONS, named
-from projections.engine.feed import feed_for
+from projections.catalog import named
+from gridgov.bootstrap import log_feed
 from projections.engine.rebuild import verify
 from projections.stores import ReadStore
 from tests.fixtures.histories import SEEDS, history
@@ -27,7 +28,7 @@ def test_an_award_chain_is_every_step_of_its_clue_task_appeal_and_piece(store: R
     # The query goes by two indexes (the steps' key, and pieces by subject); the
     # reference is a scan of every step, by what each step is about.
     app, events = history(SEEDS[0])
-    feed_for(app, store, [cls() for cls in PROJECTIONS.values()]).catch_up()
+    log_feed(app, store).catch_up()
     columns = ("stream_id", "version", "subject_id", "kind", "district", "actor_id", "actor_role", "at",
                "correlation_id", "detail")
     steps = [dict(zip(columns, row)) for row in store.read(f"SELECT {', '.join(columns)} FROM audit_steps")]
@@ -68,7 +69,7 @@ def _projected_store(seed: int) -> ReadStore:
     if seed not in _STORES:
         app, _ = history(seed)
         read_store, _ = new_store("sqlite")
-        feed_for(app, read_store, [cls() for cls in PROJECTIONS.values()]).catch_up()
+        log_feed(app, read_store).catch_up()
         _STORES[seed] = read_store
     return _STORES[seed]
 
@@ -81,7 +82,7 @@ def test_a_month_earned_in_two_districts_audits_each_step_in_its_own_district(st
     from projections.audit import district_history
 
     clock = ManualClock(START)
-    app = GridGovernance(env={"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": ":memory:"},
+    app = bootstrap.application(load_settings({"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": ":memory:"}),
                          clock=clock)
     jinjiang, wenjiang = World(app, clock, "锦江"), World(app, clock, "温江")
     home, rider = jinjiang.scene()
@@ -93,7 +94,7 @@ def test_a_month_earned_in_two_districts_audits_each_step_in_its_own_district(st
     piece, _ = wenjiang.piece(away, rider)
     wenjiang.do(c.ReverseAward(rider_id=rider, period=wenjiang.period, piece_id=piece, reason="photo unclear"),
                 wenjiang.admin)
-    feed_for(app, store, [cls() for cls in PROJECTIONS.values()]).catch_up()
+    log_feed(app, store).catch_up()
 
     def money_steps(district: str) -> list[tuple[str, str]]:
         return [(s["kind"], s["subject_id"]) for s in district_history(store, district, limit=1000)

@@ -6,11 +6,12 @@ from __future__ import annotations
 import tempfile
 import threading
 
+from gridgov import bootstrap
+from gridgov.settings import load_settings
 from domain.clock import ManualClock
-from domain.service import GridGovernance
 from projections.board import BoardQuery, board
-from projections.catalog import PROJECTIONS, named
-from projections.engine.feed import feed_for
+from projections.catalog import named
+from gridgov.bootstrap import log_feed
 from projections.engine.rebuild import rebuild, verify
 from projections.stores import ReadStore
 from tests.fixtures.histories import SEEDS, history
@@ -22,13 +23,13 @@ def test_a_read_model_is_rebuilt_behind_the_readers_backs(store: ReadStore) -> N
     afterwards the live feed goes on from the swapped-in positions."""
     folder = tempfile.mkdtemp()
     clock = ManualClock(START)
-    app = GridGovernance(env={"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": f"{folder}/e.sqlite"},
+    app = bootstrap.application(load_settings({"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": f"{folder}/e.sqlite"}),
                          clock=clock)
     world = World(app, clock)
     grid, rider = world.scene()
     for _ in range(150):
         world.piece(grid, rider)
-    feed = feed_for(app, store, [cls() for cls in PROJECTIONS.values()])
+    feed = log_feed(app, store)
     feed.catch_up()
     head_before = app.head()
     writing, reading = threading.Event(), threading.Event()
@@ -64,7 +65,7 @@ def test_a_read_model_is_rebuilt_behind_the_readers_backs(store: ReadStore) -> N
 
 def test_verify_finds_a_tampered_row(store: ReadStore) -> None:
     app, events = history(SEEDS[1])
-    feed_for(app, store, [cls() for cls in PROJECTIONS.values()]).catch_up()
+    log_feed(app, store).catch_up()
     assert verify(app, store, named("all")) == []
     with store.transaction() as tx:
         tx.execute("UPDATE balances_slices SET awarded = awarded + 1 WHERE account_id = "

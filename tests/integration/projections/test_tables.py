@@ -3,12 +3,14 @@ operator told to rebuild; processes starting at once on an empty PostgreSQL all 
 
 from __future__ import annotations
 
+from projections.catalog import instances
+
 import threading
 
 import pytest
 
-from projections.catalog import PROJECTIONS, named
-from projections.engine.feed import feed_for
+from projections.catalog import named
+from gridgov.bootstrap import log_feed
 from projections.engine.projector import Projector
 from projections.engine.rebuild import rebuild, verify
 from projections.stores import ReadStore
@@ -19,11 +21,11 @@ from tests.fixtures.stores import require_postgres
 def test_a_table_added_by_a_new_version_is_made_and_the_operator_told_to_rebuild(
         store: ReadStore, caplog: pytest.LogCaptureFixture) -> None:
     app, _ = history(SEEDS[0])
-    feed_for(app, store, [cls() for cls in PROJECTIONS.values()])  # makes the tables
+    log_feed(app, store)  # makes the tables
     with store.transaction() as tx:  # the audit trail as an earlier version made it: no pieces table
         tx.execute("DROP TABLE audit_pieces")
     with caplog.at_level("WARNING"):
-        feed = feed_for(app, store, [cls() for cls in PROJECTIONS.values()])
+        feed = log_feed(app, store)
     assert "audit_pieces new in this version" in caplog.text and "projections rebuild audit" in caplog.text
     feed.catch_up()
     assert store.read("SELECT COUNT(*) FROM projection_dead_letters")[0][0] == 0
@@ -54,7 +56,7 @@ def test_processes_starting_at_once_on_an_empty_postgresql_all_get_their_tables(
         try:
             store = PostgresStore(_dsn(settings), schema, pool_size=1)
             try:
-                Projector(store, [cls() for cls in PROJECTIONS.values()]).create_tables()
+                Projector(store, instances()).create_tables()
             finally:
                 store.close()
         except BaseException as e:  # noqa: BLE001 - collected, asserted below
