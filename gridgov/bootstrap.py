@@ -78,12 +78,12 @@ class Engine:
     # Kafka consumers, whose lag is then what /readyz reports.
     feed: LogFeed | None = None
     kafka: Any = None  # consumers.lag.KafkaLag
-    _follower: Follower | None = field(default=None, repr=False)
+    follower: Follower | None = field(default=None, repr=False)
 
     def follow(self, interval: float = 0.05) -> Engine:
         """Embedded mode: keep the read models caught up in a background thread."""
-        if self.feed is not None and self._follower is None:
-            self._follower = Follower(self.feed, interval).start()
+        if self.feed is not None and self.follower is None:
+            self.follower = Follower(self.feed, interval).start()
         return self
 
     def http(self, secret: str) -> Any:
@@ -92,8 +92,8 @@ class Engine:
         return create_app(self.app, self.store, secret, self.kafka)
 
     def close(self) -> None:
-        if self._follower is not None:
-            self._follower.stop()
+        if self.follower is not None:
+            self.follower.stop()
         if self.kafka is not None:
             self.kafka.close()
         self.store.close()

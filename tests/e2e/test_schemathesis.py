@@ -10,25 +10,19 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 
-from api.http.app import create_app
 from api.http.auth import mint
 from gridgov import bootstrap
 from gridgov.settings import load_settings
 from domain.clock import ManualClock
 from domain.events import Role
-from gridgov.bootstrap import log_feed
-from projections.engine.feed import Follower
-from projections.stores.sqlite import SQLiteStore
 from tests.fixtures.world import START
 
 SECRET = "schemathesis-secret-of-at-least-32-bytes"
 _folder = Path(__import__("tempfile").mkdtemp(prefix="gridgov-fuzz-"))
 _clock = ManualClock(START)
-_governance = bootstrap.application(load_settings({"PERSISTENCE_MODULE": "eventsourcing.sqlite",
-                                  "SQLITE_DBNAME": str(_folder / "events.sqlite")}), clock=_clock)
-_store = SQLiteStore(str(_folder / "readmodels.sqlite"))
-Follower(log_feed(_governance, _store), interval=0.02).start()
-APP = create_app(_governance, _store, SECRET)
+_engine = bootstrap.bootstrap(load_settings({"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(_folder / "events.sqlite"),
+                                         "READMODEL_SQLITE_DBNAME": str(_folder / "readmodels.sqlite")}), clock=_clock)
+APP = _engine.follow(interval=0.02).http(SECRET)
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
 RIDER = "4f6c1a4e-5d8a-4a57-9b1c-2c1d8e9f0a11"
 

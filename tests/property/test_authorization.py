@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import tempfile
 import uuid
+from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Any, Callable
 from uuid import UUID
@@ -26,14 +27,11 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
-from api.http.app import create_app
 from api.http.auth import mint
 from gridgov import bootstrap
 from gridgov.settings import load_settings
 from domain.clock import ManualClock
 from domain.events import Event, Role
-from gridgov.bootstrap import log_feed
-from projections.stores.sqlite import SQLiteStore
 from tests.fixtures.world import START
 
 SECRET = "property-secret-of-at-least-thirty-two-bytes"
@@ -152,11 +150,10 @@ class Authorization(RuleBasedStateMachine):
         super().__init__()
         self.folder = tempfile.TemporaryDirectory()
         self.clock = ManualClock(START)
-        self.app = bootstrap.application(load_settings({"PERSISTENCE_MODULE": "eventsourcing.sqlite",
-                                       "SQLITE_DBNAME": f"{self.folder.name}/events.sqlite"}), clock=self.clock)
-        self.store = SQLiteStore(f"{self.folder.name}/readmodels.sqlite")
-        self.feed = log_feed(self.app, self.store)
-        self.client = TestClient(create_app(self.app, self.store, SECRET), raise_server_exceptions=False)
+        self.engine = bootstrap.bootstrap(load_settings({"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(Path(self.folder.name) / "events.sqlite"),
+                                         "READMODEL_SQLITE_DBNAME": str(Path(self.folder.name) / "readmodels.sqlite")}), clock=self.clock)
+        self.app, self.store, self.feed = self.engine.app, self.engine.store, self.engine.feed
+        self.client = TestClient(self.engine.http(SECRET), raise_server_exceptions=False)
         self.oracle = Oracle()
         self.read_to = 0
         self.ids: dict[str, list[tuple[str, str]]] = {k: [] for k in ("grid", "clue", "task", "award", "appeal")}
@@ -169,8 +166,7 @@ class Authorization(RuleBasedStateMachine):
 
     def teardown(self) -> None:
         self.client.close()
-        self.store.close()
-        self.app.close()
+        self.engine.close()
         self.folder.cleanup()
 
     # --- the world -------------------------------------------------------------------
