@@ -1,4 +1,4 @@
-"""The application service: one method, `execute`, for every command of DESIGN §4.
+"""The application service: one method, `execute`, for every command of docs/design.md §4.
 
     app = gridgov.bootstrap.application(settings)   # or GridGovernance(env=…): the library's settings
     outcome = app.execute(ClaimTask(task_id=t, rider_id=r), Actor(id=str(r), role=Role.RIDER))

@@ -8,7 +8,7 @@ exactly after the last event it got. The stream reads the store, not a read
 model, so it is never behind a projection and works the same embedded or with
 Kafka + PostgreSQL.
 
-Who sees what (DESIGN §5): a stream belongs to the districts and grids its
+Who sees what (docs/design.md §5): a stream belongs to the districts and grids its
 events name, as of each event (a rider who joins a second district later does
 not make their earlier history visible there), and to the rider its first
 event is about (the rider's own stream, its accounts, its clues, its appeals).

@@ -1,4 +1,4 @@
-"""The rules of DESIGN §4 as stories, run on SQLite and on PostgreSQL."""
+"""The rules of docs/design.md §4 as stories, run in memory, on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 

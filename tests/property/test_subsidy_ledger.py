@@ -1,5 +1,5 @@
 """The subsidy ledger and points, checked from the stored events after every step
-(DESIGN §4, §5), over riders who work in two districts in the same month:
+(docs/design.md §4, §5), over riders who work in two districts in the same month:
 balance = awarded − reversed − paid, in total and per district; a payout settles
 one district's money and never more than it owes; caps and budget respected,
 with what they withheld recorded; a piece paid once; a reversed award

@@ -1,4 +1,4 @@
-"""The task lifecycle against a model, checked after every step (DESIGN §4):
+"""The task lifecycle against a model, checked after every step (docs/design.md §4):
 at most one live claim; only a member who is not suspended claims; a claim
 expires after its TTL; only the claimant completes; a verified piece is paid
 once; a refused command writes nothing."""
