@@ -35,7 +35,7 @@ from domain.handlers import HANDLERS
 from domain.idempotency import IdempotencyRecord
 from domain.ids import IdFactory, derived_id, random_ids
 from domain.persistence import OrjsonTranscoder, PydanticMapper
-from domain.personal import unseal
+from domain.personal import KeyStore, unseal
 from domain.riders import Rider
 from domain.scope import EVERYWHERE, Scope
 from domain.unit_of_work import UnitOfWork
@@ -72,7 +72,6 @@ class GridGovernance(Application):
         self.clock: Clock = clock or SystemClock()
         self.ids: IdFactory = ids or random_ids
         self.eventlog = open_log(self.recorder)
-        self.keys = self.eventlog.keys()
         self.duplicate_policy = duplicate_policy or DuplicatePolicy()
         self.open_clues = OpenClueIndex(self.eventlog, self.mapper, self.duplicate_policy)
         # SQLite takes one writer at a time; threads that race for its lock back off
@@ -165,6 +164,12 @@ class GridGovernance(Application):
         while last + 1 < len(window) and correlations[last + 1] == correlations[at]:
             last += 1
         return window[first:last + 1]
+
+    @property
+    def keys(self) -> KeyStore:
+        """Rider keys; their table is made on first use, so processes that never
+        touch personal data (rebuild helpers, consumers) make no DDL at start."""
+        return self.eventlog.keys()
 
     # --- small queries the domain itself can answer ----------------------------------
 

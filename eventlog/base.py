@@ -12,6 +12,7 @@ rebuild helper can read only the streams it fills (projections.engine.parallel).
 
 from __future__ import annotations
 
+import threading
 import uuid
 import zlib
 from abc import ABC, abstractmethod
@@ -35,6 +36,8 @@ class EventLog(ABC):
 
     def __init__(self, recorder: ApplicationRecorder) -> None:
         self.recorder = recorder
+        self._keys: KeyStore | None = None
+        self._keys_lock = threading.Lock()
 
     def head(self) -> int:
         return self.recorder.max_notification_id() or 0
@@ -62,8 +65,15 @@ class EventLog(ABC):
     def position_of(self, stream: uuid.UUID, version: int) -> int | None:
         """The log position of a stream's event, or None if there is none."""
 
+    def keys(self) -> KeyStore:
+        """The rider key store, made (its table too) on first use, once."""
+        with self._keys_lock:
+            if self._keys is None:
+                self._keys = self.make_key_store()
+            return self._keys
+
     @abstractmethod
-    def keys(self) -> KeyStore: ...
+    def make_key_store(self) -> KeyStore: ...
 
 
 class TableKeyStore(KeyStore):

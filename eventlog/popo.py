@@ -17,9 +17,6 @@ from eventlog.base import EventLog
 class POPOLog(EventLog):
     recorder: POPOApplicationRecorder
 
-    def __init__(self, recorder: POPOApplicationRecorder) -> None:
-        super().__init__(recorder)
-        self._keys = MemoryKeyStore()
 
     def position_of(self, stream: uuid.UUID, version: int) -> int | None:
         # The recorder's own index of (stream, version) -> place in its list, which
@@ -28,8 +25,8 @@ class POPOLog(EventLog):
             index = self.recorder._stored_events_index.get(str(stream), {}).get(version)
         return None if index is None else index + 1
 
-    def keys(self) -> MemoryKeyStore:
-        return self._keys
+    def make_key_store(self) -> MemoryKeyStore:
+        return MemoryKeyStore()
 
 
 class MemoryKeyStore(KeyStore):

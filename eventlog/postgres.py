@@ -23,7 +23,6 @@ class PostgresLog(EventLog):
         super().__init__(recorder)
         self.datastore = recorder.datastore
         self.table = f'"{self.datastore.schema}"."{recorder.events_table_name}"'
-        self._keys: TableKeyStore | None = None
 
     def page(self, after: int, limit: int, topics: Sequence[str] = (), stop: int | None = None,
              share: Share = EVERY) -> list[Raw]:
@@ -43,10 +42,8 @@ class PostgresLog(EventLog):
             row = cursor.fetchone()
         return None if row is None else int(row[0])
 
-    def keys(self) -> TableKeyStore:
-        if self._keys is None:
-            self._keys = TableKeyStore(self.datastore, f'"{self.datastore.schema}".rider_keys', "bytea", "%s")
-        return self._keys
+    def make_key_store(self) -> TableKeyStore:
+        return TableKeyStore(self.datastore, f'"{self.datastore.schema}".rider_keys', "bytea", "%s")
 
     def _select(self, after_sql: str, after: tuple[Any, ...], order: str, stop: int | None,
                 topics: Sequence[str], limit: int, share: Share, from_low: bool) -> list[Raw]:

@@ -23,7 +23,6 @@ class SQLiteLog(EventLog):
         self.table = recorder.events_table_name
         self.uuids = self.datastore.originator_id_type == "uuid"
         self.reads_streams = self.uuids
-        self._keys: TableKeyStore | None = None
 
     def page(self, after: int, limit: int, topics: Sequence[str] = (), stop: int | None = None,
              share: Share = EVERY) -> list[Raw]:
@@ -44,10 +43,8 @@ class SQLiteLog(EventLog):
             row = cursor.fetchone()
         return None if row is None else int(row[0])
 
-    def keys(self) -> TableKeyStore:
-        if self._keys is None:
-            self._keys = TableKeyStore(self.datastore, "rider_keys", "blob", "?")
-        return self._keys
+    def make_key_store(self) -> TableKeyStore:
+        return TableKeyStore(self.datastore, "rider_keys", "blob", "?")
 
     def _select(self, after_sql: str, after: tuple[Any, ...], order: str, stop: int | None,
                 topics: Sequence[str], limit: int, share: Share, from_low: bool) -> list[Raw]:

@@ -229,7 +229,10 @@ def fill_shares(app_class: type, env: dict[str, str], opener: Opener, shares: li
     """What a helper process does (benchmarks and tests call it in-process): fill
     this group's shadow copies from the start of the log up to `stop`, saying
     ("progress", position) as it goes and ("done", applied, dead letters) at the end."""
-    app = app_class(env=env)
+    # The parent made the event store's tables: helpers starting together would
+    # otherwise race each other's CREATE … IF NOT EXISTS in PostgreSQL's catalogue
+    # ("tuple concurrently updated", seen in bench/rebuild.py).
+    app = app_class(env={**env, "CREATE_TABLE": "no"})
     store = opener()
     shadows = [share.shadow() for share in shares]
     # The parent's store, whose shadow tables it made empty just now and which other
