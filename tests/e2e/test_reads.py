@@ -4,29 +4,16 @@ read-your-writes (`?position=`) and each scoped."""
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from domain.events import Role
-from tests.fixtures.http import Api, is_problem
+from tests.fixtures.http import Api, district, is_problem
 
 SPOT = {"lat": 30.6826, "lon": 103.8560}
 
 
 def scene(api: Api) -> dict[str, Any]:
-    admin = api.token(Role.DISTRICT_ADMIN, "admin-温江")
-    grid = api.command("register-grid", {"district": "温江", "street": "柳城街道", "community": "光华社区",
-                                         "name": "柳城-1"}, admin)["result"]["grid_id"]
-    api.command("assign-officer", {"grid_id": grid, "officer_id": "officer-1"}, admin)
-    api.command("issue-rate-schedule", {"district": "温江", "effective_from": "2026-11-01T00:00:00+08:00",
-                                        "rates": {"patrol": {"fen": 500, "points": 5}},
-                                        "cap_day_fen": 5000, "cap_month_fen": 50000}, admin)
-    api.command("allocate-budget", {"district": "温江", "period": "2026-11", "fen": 100_000}, admin)
-    rider_id = str(uuid.uuid4())
-    rider = api.token(Role.RIDER, rider_id, [])
-    api.command("register-rider", {"rider_id": rider_id, "platform": "meituan", "station": "温江站", "name": "王五",
-                                   "phone": "13800000002"}, rider)
-    api.command("join-grid", {"rider_id": rider_id, "grid_id": grid}, rider)
+    admin, grid, rider_id, rider = district(api, "patrol", 500, 100_000, "王五", "13800000002")
     return {"admin": admin, "grid": grid, "rider_id": rider_id, "rider": rider,
             "officer": api.token(Role.GRID_OFFICER, "officer-1", grids=[grid]),
             "auditor": api.token(Role.AUDITOR, "auditor-温江"),
