@@ -8,5 +8,6 @@ COPY consumers consumers
 COPY api api
 COPY eventlog eventlog
 COPY gridgov gridgov
+COPY transparency transparency
 RUN pip install --no-cache-dir .
 ENTRYPOINT ["gridgov"]

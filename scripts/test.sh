@@ -13,6 +13,8 @@ missing=()
 command -v kcat >/dev/null || missing+=(kcat)
 command -v chromium >/dev/null || missing+=(chromium)
 command -v chromedriver >/dev/null || missing+=(chromium-driver)
+# Go, to build the outside verifier of the transparency log (transparency/verifier).
+command -v go >/dev/null || missing+=(golang-go)
 if ((${#missing[@]})); then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi

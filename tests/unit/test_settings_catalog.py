@@ -14,7 +14,7 @@ from api.cli import app as cli
 from gridgov.settings import OUTSIDE_THE_ENGINE, Settings, settings_table
 
 ROOT = Path(__file__).resolve().parents[2]
-CODE = [p for folder in ("domain", "eventlog", "projections", "consumers", "api", "gridgov")
+CODE = [p for folder in ("domain", "eventlog", "projections", "consumers", "api", "gridgov", "transparency")
         for p in (ROOT / folder).rglob("*.py")]
 SETTINGS = {*Settings.model_fields, *OUTSIDE_THE_ENGINE}
 

@@ -1,0 +1,5 @@
+module gridgov/transparency/verifier
+
+go 1.19
+
+require github.com/transparency-dev/merkle v0.0.2
