@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Iterable, Mapping
 
-from projections.stores import ReadStore, Tx
+from projections.stores import IN_CHUNK, ReadStore, Tx
 
 if TYPE_CHECKING:
     from projections.base import Projection
@@ -62,8 +62,15 @@ def applied(store: ReadStore, projection: Projection, events: list[tuple[str, in
     """Whether every (stream, version) of `events` is in the read model."""
     if not events:
         return True
-    with store.transaction() as tx:
-        have = versions(tx, projection, {stream for stream, _ in events})
+    # Outside any write transaction: read-your-writes polls this while writers work
+    # (SQLite's write transaction would take the lock on every look).
+    streams = sorted({stream for stream, _ in events})
+    have: dict[str, int] = {}
+    for i in range(0, len(streams), IN_CHUNK):
+        chunk = streams[i:i + IN_CHUNK]
+        rows = store.read(projection.sql(f"SELECT stream_id, version FROM {{streams}} WHERE stream_id IN "
+                                         f"({', '.join('?' * len(chunk))})"), chunk)
+        have.update((stream, int(version)) for stream, version in rows)
     return all(have.get(stream, 0) >= version for stream, version in events)
 
 

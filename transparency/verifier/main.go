@@ -60,19 +60,17 @@ func check(r request) error {
 	h := rfc6962.DefaultHasher
 	switch r.Kind {
 	case "inclusion":
-		leaf, err1 := hex.DecodeString(r.Leaf)
-		root, err2 := hex.DecodeString(r.Root)
-		if err1 != nil || err2 != nil {
-			return fmt.Errorf("bad hex")
+		hashes, err := decodeAll([]string{r.Leaf, r.Root})
+		if err != nil {
+			return err
 		}
-		return proof.VerifyInclusion(h, r.Index, r.Size, leaf, path, root)
+		return proof.VerifyInclusion(h, r.Index, r.Size, hashes[0], path, hashes[1])
 	case "consistency":
-		oldRoot, err1 := hex.DecodeString(r.OldRoot)
-		newRoot, err2 := hex.DecodeString(r.NewRoot)
-		if err1 != nil || err2 != nil {
-			return fmt.Errorf("bad hex")
+		hashes, err := decodeAll([]string{r.OldRoot, r.NewRoot})
+		if err != nil {
+			return err
 		}
-		return proof.VerifyConsistency(h, r.Old, r.New, path, oldRoot, newRoot)
+		return proof.VerifyConsistency(h, r.Old, r.New, path, hashes[0], hashes[1])
 	}
 	return fmt.Errorf("unknown kind %q", r.Kind)
 }
