@@ -78,10 +78,14 @@ class Tree:
 
     # --- RFC 9162 §2.1.1–2.1.4, over leaves start … end − 1 ---------------------------------
 
+    def node(self, level: int, index: int) -> bytes:
+        """The hash of complete subtree `index` of height `level` (leaves index·2^level onwards)."""
+        return self.levels[level][index]
+
     def _hash(self, start: int, end: int) -> bytes:
         n = end - start
         if n & (n - 1) == 0 and start % n == 0:  # a complete subtree, kept
-            return self.levels[n.bit_length() - 1][start // n]
+            return self.node(n.bit_length() - 1, start // n)
         k = split(n)
         return node_hash(self._hash(start, start + k), self._hash(start + k, end))
 
@@ -163,3 +167,53 @@ def verify_consistency(old: int, new: int, old_root: bytes, new_root: bytes, pro
         fn >>= 1
         sn >>= 1
     return fr == old_root and sr == new_root and sn == 0
+
+
+# --- a growing tree's right edge ----------------------------------------------------------
+# A tree of n leaves ends with one complete subtree per set bit of n, largest first:
+# its "right edge" (a compact range). The sequencer and `audit verify` grow a tree by
+# its edge alone, in constant memory, and learn each subtree the moment it completes.
+
+Edge = list[tuple[int, bytes]]  # (height, hash) of each complete subtree, left to right
+
+
+def extend(edge: Edge, size: int, leaves: Sequence[bytes], roots_at: frozenset[int] = frozenset(),
+           ) -> tuple[Edge, int, list[tuple[tuple[int, int], bytes]], dict[int, bytes]]:
+    """Append leaf hashes to a tree of `size` leaves known by its edge. Returns the new
+    edge and size, every subtree completed on the way as ((height, index), hash), the
+    leaves' own included, and the root at each size of `roots_at` passed on the way."""
+    edge = list(edge)
+    made: list[tuple[tuple[int, int], bytes]] = []
+    roots: dict[int, bytes] = {}
+    for leaf in leaves:
+        edge.append((0, leaf))
+        size += 1
+        made.append(((0, size - 1), leaf))
+        while len(edge) > 1 and edge[-1][0] == edge[-2][0]:
+            (height, right), (_, left) = edge.pop(), edge.pop()
+            parent = node_hash(left, right)
+            edge.append((height + 1, parent))
+            made.append(((height + 1, (size >> (height + 1)) - 1), parent))
+        if size in roots_at:
+            roots[size] = edge_root(edge)
+    return edge, size, made, roots
+
+
+def edge_root(edge: Edge) -> bytes:
+    """The root of the tree whose right edge this is (RFC 9162's MTH)."""
+    if not edge:
+        return EMPTY_ROOT
+    root = edge[-1][1]
+    for _, left in reversed(edge[:-1]):
+        root = node_hash(left, root)
+    return root
+
+
+def right_edge(size: int) -> list[tuple[int, int]]:
+    """Which complete subtrees (height, index) a tree of `size` leaves ends with, left to right."""
+    edge, start = [], 0
+    for height in reversed(range(size.bit_length())):
+        if size >> height & 1:
+            edge.append((height, start >> height))
+            start += 1 << height
+    return edge

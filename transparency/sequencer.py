@@ -1,0 +1,121 @@
+"""The sequencer: puts every stored event into the tree, in log order, durably.
+
+It reads the log after the position of the tree's last leaf, hashes the rows
+(transparency.leaves) and writes the leaves with the subtrees they complete in
+one transaction of the tree store. It keeps only the tree's right edge in memory
+(a "compact range": one complete subtree per set bit of the size), which it
+reads back from the store when it starts, so a sequencer killed at any moment
+resumes where the last committed batch ended: no gap, no leaf twice. If another
+sequencer wrote first (`Moved`), it reloads and goes on from there.
+
+A gap in the log's positions (PostgreSQL spends a sequence number on a rolled
+back insert) is no gap in the tree: leaves are numbered by count, and each
+leaf says which position it is.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any, Callable
+
+import orjson
+
+from eventlog import EventLog
+from transparency.leaves import leaf_data
+from transparency.merkle import extend, leaf_hash, right_edge
+from transparency.store import Moved, TreeStore
+
+log = logging.getLogger(__name__)
+
+
+class Sequencer:
+    def __init__(self, eventlog: EventLog, tree: TreeStore, decode: Callable[[bytes], Any] = orjson.loads,
+                 batch: int = 5000) -> None:
+        self.eventlog = eventlog
+        self.tree = tree
+        self.decode = decode
+        self.batch = batch
+        self.load()
+
+    def load(self) -> None:
+        """Read the tree's size, last position and right edge back from the store."""
+        self.size, self.position = self.tree.tip()
+        edge = right_edge(self.size)
+        found = self.tree.nodes(edge)
+        missing = [node for node in edge if node not in found]
+        if missing:
+            raise RuntimeError(f"the stored tree of {self.size} leaves lacks its nodes {missing}: "
+                               "it was changed by hand; gridgov audit verify says where")
+        self.edge: list[tuple[int, bytes]] = [(level, found[(level, index)]) for level, index in edge]
+
+    def lag(self) -> int:
+        """Events stored but not yet in the tree (by position: a gap counts, for a moment)."""
+        return max(0, self.eventlog.head() - self.position)
+
+    def step(self) -> int:
+        """Integrate up to one batch of new events; how many."""
+        rows = self.eventlog.page(self.position, self.batch)
+        if not rows:
+            return 0
+        leaves = [(row[0], leaf_hash(leaf_data(row, self.decode))) for row in rows]
+        edge, size, made, _ = extend(self.edge, self.size, [hash_ for _, hash_ in leaves])
+        nodes = [(node, hash_) for node, hash_ in made if node[0] > 0]
+        try:
+            self.tree.append(self.size, leaves, nodes)
+        except Moved:
+            log.info("sequencer: another writer extended the tree; reloading")
+            self.load()
+            return 0
+        self.edge, self.size, self.position = edge, size, leaves[-1][0]
+        return len(leaves)
+
+    def catch_up(self, progress: Callable[[int], None] | None = None) -> int:
+        total = 0
+        while n := self.step():
+            total += n
+            if progress:
+                progress(self.size)
+        return total
+
+
+class SequencerThread:
+    """Runs a sequencer in the background (the embedded server, `gridgov audit sequence`),
+    and after each round `after_round` (the checkpointer)."""
+
+    def __init__(self, sequencer: Sequencer, interval: float = 0.2,
+                 after_round: Callable[[], None] | None = None) -> None:
+        self.sequencer = sequencer
+        self.interval = interval
+        self.after_round = after_round
+        self.rounds = 0
+        self.failures = 0
+        self.last_round = time.monotonic()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="tlog-sequencer", daemon=True)
+
+    def start(self) -> SequencerThread:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.sequencer.catch_up()
+                if self.after_round:
+                    self.after_round()
+                self.rounds += 1
+                self.last_round = time.monotonic()
+            except Exception:  # a restarted database, a lock timeout: the next round resumes
+                self.failures += 1
+                log.exception("sequencer: round failed; retrying")
+                try:
+                    self.sequencer.load()
+                except Exception:
+                    pass
+            self._stop.wait(self.interval)

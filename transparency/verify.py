@@ -1,0 +1,153 @@
+"""`gridgov audit verify`: recompute the whole tree from the stored rows alone
+and hold it against what the store keeps and what was signed.
+
+One pass over the log, a page at a time, in constant memory (the tree grows by
+its right edge, merkle.extend). For each page it compares:
+- each recomputed leaf with the stored leaf of the same index (which position,
+  which hash): the first difference is the first bad position;
+- each complete subtree recomputed with the stored one (the nodes proofs are
+  made of);
+and, at the end, the root at each kept checkpoint's size with the signed root,
+and with the checkpoint an auditor kept (`kept`), whose signature it checks first.
+
+The store can be ahead of the tree (events the sequencer has not reached): that
+is lag, not damage, and is reported as such.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import orjson
+
+from eventlog import EventLog, Raw
+from transparency.checkpoints import BadNote, Checkpoint, Verifier
+from transparency.leaves import leaf_data
+from transparency.merkle import Edge, extend, leaf_hash
+from transparency.store import TreeStore
+
+PAGE = 5000
+
+
+@dataclass
+class Report:
+    events: int = 0  # stored events read
+    tree_size: int = 0  # leaves in the stored tree
+    checkpoints: int = 0  # kept checkpoints checked
+    first_bad: int | None = None  # the first log position where rows and tree part
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def clean(self) -> bool:
+        return not self.problems
+
+    @property
+    def unsequenced(self) -> int:
+        return max(0, self.events - self.tree_size)
+
+    def bad(self, position: int | None, what: str) -> None:
+        if position is not None and self.first_bad is None:
+            self.first_bad = position
+        self.problems.append(what)
+
+
+def verify(eventlog: EventLog, tree: TreeStore, decode: Callable[[bytes], Any] = orjson.loads,
+           verifier: Verifier | None = None, kept: str | None = None, origin: str | None = None,
+           progress: Callable[[int], None] | None = None) -> Report:
+    """Raises BadNote if the kept checkpoint does not parse or its signature fails."""
+    kept_checkpoint = _open_kept(kept, verifier, origin)
+    size, _ = tree.tip()
+    stored = tree.checkpoints()
+    marks = frozenset({c.size for c in stored} | ({kept_checkpoint.size} if kept_checkpoint else set()))
+    report = Report(tree_size=size)
+    edge: Edge = []
+    roots: dict[int, bytes] = {}
+    after, last = 0, 0
+    while True:
+        rows = eventlog.page(after, PAGE)
+        if not rows:
+            break
+        start = report.events
+        hashes = [leaf_hash(leaf_data(row, decode)) for row in rows]
+        edge, report.events, made, got = extend(edge, report.events, hashes, marks)
+        roots.update(got)
+        if report.first_bad is None and start < size:
+            _compare(tree, rows, hashes, made, start, size, report)
+        after = last = rows[-1][0]
+        if progress:
+            progress(after)
+    if report.events < size and report.first_bad is None:
+        [missing] = tree.leaves(report.events, report.events + 1)
+        report.bad(missing.position, f"the tree has {size:,} leaves but the log only {report.events:,} events: "
+                                     f"position {missing.position} onwards (after {last}) is gone")
+    for checkpoint in stored:
+        _check_stored(checkpoint, roots, verifier, origin, report)
+    if kept_checkpoint is not None:
+        _check_kept(kept_checkpoint, roots, report)
+    return report
+
+
+def _open_kept(kept: str | None, verifier: Verifier | None, origin: str | None) -> Checkpoint | None:
+    if kept is None:
+        return None
+    if verifier is None:
+        raise BadNote("a kept checkpoint needs a verifier key to check its signature")
+    return verifier.open(kept, origin)
+
+
+def _compare(tree: TreeStore, rows: list[Raw], hashes: list[bytes], made: list[tuple[tuple[int, int], bytes]],
+             start: int, size: int, report: Report) -> None:
+    """This page's recomputed leaves and subtrees against the stored ones."""
+    stored = tree.leaves(start, min(start + len(rows), size))
+    for leaf, row, hash_ in zip(stored, rows, hashes):
+        if leaf.position != row[0]:
+            position = min(leaf.position, row[0])
+            report.bad(position, f"position {position}: the tree's leaf {leaf.index} is the event at position "
+                                 f"{leaf.position}, the log has position {row[0]} there (a row deleted or inserted)")
+            return
+        if leaf.hash != hash_:
+            report.bad(row[0], f"position {row[0]}: the stored event (stream {row[1]}, version {row[2]}) "
+                               f"is not the one the tree holds at leaf {leaf.index}")
+            return
+    by_height: dict[int, dict[int, bytes]] = {}
+    for (height, index), hash_ in made:
+        if height and (index + 1) << height <= size:
+            by_height.setdefault(height, {})[index] = hash_
+    for height, recomputed in sorted(by_height.items()):
+        kept = tree.level(height, min(recomputed), max(recomputed) + 1)
+        for index, hash_ in sorted(recomputed.items()):
+            if kept.get(index) != hash_:
+                first = tree.leaves(index << height, (index << height) + 1)
+                position = first[0].position if first else None
+                report.bad(position, f"the stored subtree of height {height} at index {index} (from position "
+                                     f"{position}) is not the hash of its leaves: the tree was changed by hand")
+                return
+
+
+def _check_stored(checkpoint: Any, roots: dict[int, bytes], verifier: Verifier | None, origin: str | None,
+                  report: Report) -> None:
+    report.checkpoints += 1
+    if verifier is not None:
+        try:
+            signed = verifier.open(checkpoint.note, origin)
+        except BadNote as e:
+            report.bad(None, f"the checkpoint of {checkpoint.size:,} leaves: {e}")
+            return
+        if (signed.size, signed.root) != (checkpoint.size, checkpoint.root):
+            report.bad(None, f"the checkpoint of {checkpoint.size:,} leaves: its row and its signed note disagree")
+            return
+    if checkpoint.size > report.events:
+        report.bad(None, f"the checkpoint of {checkpoint.size:,} leaves is longer than the log ({report.events:,})")
+    elif roots.get(checkpoint.size, checkpoint.root) != checkpoint.root:
+        report.bad(None, f"the log's first {checkpoint.size:,} events do not have the root signed "
+                         f"at that size on {checkpoint.made_at}")
+
+
+def _check_kept(kept: Checkpoint, roots: dict[int, bytes], report: Report) -> None:
+    if kept.size > report.events:
+        report.bad(None, f"the kept checkpoint has {kept.size:,} leaves; the log has only {report.events:,} events: "
+                         "events it covered are gone")
+    elif kept.size and roots.get(kept.size) != kept.root:
+        report.bad(None, f"the log does not extend the kept checkpoint: its first {kept.size:,} events "
+                         "were rewritten after the checkpoint was signed")
