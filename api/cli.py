@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
+from api.audit_cli import audit
 from domain.money import yuan
 
 app = typer.Typer(help="Event-sourced grid governance: riders as mobile sentinels of Chengdu's micro-grids.",
@@ -103,6 +104,7 @@ def _print_summary(summary, application) -> None:  # type: ignore[no-untyped-def
 projections = typer.Typer(help="Read models: rebuild them from the event store, verify them against it.",
                           no_args_is_help=True)
 app.add_typer(projections, name="projections")
+app.add_typer(audit, name="audit")
 
 
 @projections.command("rebuild")

@@ -21,3 +21,8 @@ class KafkaSettings:
     @property
     def dlq_topic(self) -> str:
         return f"{self.prefix}.dlq.v1"
+
+    @property
+    def checkpoints_topic(self) -> str:
+        """Where `gridgov audit sequence` publishes the transparency log's signed checkpoints."""
+        return f"{self.prefix}.checkpoints.v1"

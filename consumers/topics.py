@@ -27,7 +27,7 @@ def ensure_topics(settings: KafkaSettings) -> None:
     admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap, client_id="gridgov-admin")
     try:
         existing = set(admin.list_topics())
-        wanted = [*event_topics(settings), settings.dlq_topic]
+        wanted = [*event_topics(settings), settings.dlq_topic, settings.checkpoints_topic]
         missing = [NewTopic(name=t, num_partitions=settings.partitions, replication_factor=settings.replication)
                    for t in wanted if t not in existing]
         if missing:

@@ -3,7 +3,8 @@
     engine = bootstrap()                        # settings from the environment
     engine.app.execute(command, actor)          # the application service
     engine.store                                # the read models
-    engine.follow()                             # embedded: feed them in-process
+    engine.tlog                                 # the transparency log over the event store
+    engine.follow()                             # embedded: feed them, and the tree, in-process
     engine.close()
 
 `serve`, `demo`, `consume`, `relay`, the tests and the benchmarks all start here,
@@ -21,12 +22,14 @@ from domain.clock import Clock
 from domain.clues import DuplicatePolicy
 from domain.ids import IdFactory
 from domain.service import GridGovernance
-from gridgov.settings import Settings, load_settings
+from gridgov.settings import Settings, SettingsError, load_settings
 from projections.base import Projection
 from projections.catalog import instances
 from projections.engine.feed import Follower, LogFeed
 from projections.engine.projector import Projector
 from projections.stores import ReadStore
+from transparency.log import TransparencyLog
+from transparency.sequencer import Checkpointer, SequencerThread
 
 
 def application(settings: Settings, *, clock: Clock | None = None, ids: IdFactory | None = None) -> GridGovernance:
@@ -48,6 +51,21 @@ def read_store(settings: Settings) -> ReadStore:
     from projections.stores.sqlite import SQLiteStore
 
     return SQLiteStore(settings.READMODEL_SQLITE_DBNAME)
+
+
+def transparency_log(settings: Settings, app: GridGovernance) -> TransparencyLog:
+    """The tree beside the event store, signing with AUDIT_KEY_FILE if set."""
+    from transparency.checkpoints import BadKey, Signer
+    from transparency.store import open_tree_store
+
+    signer = None
+    if settings.AUDIT_KEY_FILE:
+        try:
+            signer = Signer.from_file(settings.AUDIT_KEY_FILE)
+        except BadKey as e:
+            raise SettingsError(f"AUDIT_KEY_FILE={settings.AUDIT_KEY_FILE!r}: {e}") from None
+    return TransparencyLog(app.eventlog, open_tree_store(app.eventlog), settings.AUDIT_ORIGIN, signer,
+                           app.mapper.decode_state)
 
 
 def kafka_settings(settings: Settings) -> KafkaSettings:
@@ -79,21 +97,35 @@ class Engine:
     feed: LogFeed | None = None
     kafka: Any = None  # consumers.lag.KafkaLag
     follower: Follower | None = field(default=None, repr=False)
+    tlog: TransparencyLog | None = None
+    sequencing: SequencerThread | None = field(default=None, repr=False)
 
     def follow(self, interval: float = 0.05) -> Engine:
-        """Embedded mode: keep the read models caught up in a background thread."""
+        """Embedded mode: keep the read models and the transparency log caught up in
+        background threads. (With Kafka, `gridgov audit sequence` keeps the log.)"""
         if self.feed is not None and self.follower is None:
             self.follower = Follower(self.feed, interval).start()
+        if self.feed is not None and self.tlog is not None and self.sequencing is None:
+            self.sequencing = self.sequence()
         return self
+
+    def sequence(self, publish: Any = None) -> SequencerThread:
+        """The sequencer in a background thread, signing a checkpoint every
+        AUDIT_CHECKPOINT_INTERVAL_S when the tree has grown (and `publish`ing it)."""
+        assert self.tlog is not None
+        checkpointer = Checkpointer(self.tlog, self.settings.AUDIT_CHECKPOINT_INTERVAL_S, publish)
+        return SequencerThread(self.tlog.sequencer(), after_round=checkpointer).start()
 
     def http(self, secret: str) -> Any:
         from api.http.app import create_app
 
-        return create_app(self.app, self.store, secret, self.kafka)
+        return create_app(self.app, self.store, secret, self.kafka, self.tlog)
 
     def close(self) -> None:
         if self.follower is not None:
             self.follower.stop()
+        if self.sequencing is not None:
+            self.sequencing.stop()
         if self.kafka is not None:
             self.kafka.close()
         self.store.close()
@@ -112,7 +144,12 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None, i
     except Exception:
         app.close()
         raise
-    engine = Engine(settings, app, store)
+    try:
+        engine = Engine(settings, app, store, tlog=transparency_log(settings, app))
+    except Exception:
+        store.close()
+        app.close()
+        raise
     if feed and settings.embedded:
         engine.feed = log_feed(app, store)
     elif feed:

@@ -88,6 +88,14 @@ class Settings(BaseModel):
     KAFKA_DELIVERY_TIMEOUT_MS: int = Field(60_000, ge=1000, description="how long the relay waits for the brokers "
                                            "to take a page before it drops its producer, starts a fresh one and "
                                            "re-sends the page")
+    # transparency log (docs/audit.md)
+    AUDIT_KEY_FILE: str = Field("", description="the checkpoint signing key (gridgov audit keygen makes one); "
+                                                "unset = the tree is kept but no checkpoints are signed")
+    AUDIT_ORIGIN: str = Field("gridgov.local/events", pattern=r"^[^\s+]{1,200}$",
+                              description="the log's name, first line of every checkpoint")
+    AUDIT_CHECKPOINT_INTERVAL_S: float = Field(60, ge=1, le=86_400, allow_inf_nan=False,
+                                               description="seconds between checkpoints the sequencer signs "
+                                                           "(when the tree has grown)")
     # HTTP API
     GRIDGOV_JWT_SECRET: str = Field("", description="HS256 secret for bearer tokens; gridgov serve refuses to start "
                                                     "without it (but --demo)")

@@ -9,7 +9,8 @@ can recompute from the stored row alone (docs/audit.md):
 - stream id: the UUID, lower-case with hyphens; version: decimal;
 - event type: its declared name, `gridgov.<Name>` (a legacy module-path topic is
   read as its name, so a store written before names were declared hashes the same);
-- recorded at: the event's `timestamp` as stored in its payload (UTC, ISO 8601);
+- recorded at: the event's `timestamp` as stored in its payload (UTC, ISO 8601),
+  empty if the payload does not decode (a damaged row still has a leaf);
 - payload: the stored state bytes, exactly as the store holds them.
 
 The leaves are hashed in log order (transparency/merkle.py), so the tree's size
@@ -35,9 +36,19 @@ def leaf_data(row: Raw, decode: Callable[[bytes], Any] = orjson.loads) -> bytes:
     when it compresses or encrypts), to read the recorded time from."""
     position, stream, version, topic, state = row
     state = bytes(state)
-    recorded = str(decode(state).get("timestamp", ""))
+    recorded = recorded_at(state, decode)
     head = f"{position}\n{stream}\n{version}\n{PREFIX}{type_of_topic(topic)}\n{recorded}\n{len(state)}\n"
     return MAGIC + head.encode() + state
+
+
+def recorded_at(state: bytes, decode: Callable[[bytes], Any]) -> str:
+    """The payload's `timestamp`; empty when the bytes do not decode to an object with
+    one. A damaged payload must still make a leaf (a different one), not stop a verify."""
+    try:
+        payload = decode(state)
+    except Exception:
+        return ""
+    return str(payload.get("timestamp", "")) if isinstance(payload, dict) else ""
 
 
 def leaf_hashes(log: EventLog, after: int = 0, stop: int | None = None,

@@ -119,3 +119,24 @@ class SequencerThread:
                 except Exception:
                     pass
             self._stop.wait(self.interval)
+
+
+class Checkpointer:
+    """After a sequencer's round: sign a checkpoint when `interval` seconds have
+    passed since the last and the tree has grown, and `publish` its note."""
+
+    def __init__(self, tlog: Any, interval: float, publish: Callable[[str], None] | None = None) -> None:
+        self.tlog = tlog  # transparency.log.TransparencyLog
+        self.interval = interval
+        self.publish = publish
+        self.last = float("-inf")
+
+    def __call__(self) -> None:
+        if self.tlog.signer is None or time.monotonic() - self.last < self.interval:
+            return
+        latest = self.tlog.tree.checkpoint()
+        if latest is None or latest.size < self.tlog.size():
+            made = self.tlog.checkpoint()
+            if self.publish:
+                self.publish(made.note)
+        self.last = time.monotonic()

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, FastAPI, Header, Query
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
-from api.http import casework, dashboard, operations, problems, subscription
+from api.http import audit, casework, dashboard, operations, problems, subscription
 from api.http.auth import Principal, decode
 from consumers.lag import KafkaLag
 from domain import commands as c
@@ -31,6 +31,7 @@ from projections.points import rider_points
 from projections.engine.projector import Projector
 from projections.stats import statistics_for
 from projections.stores import ReadStore
+from transparency.log import TransparencyLog
 
 
 POSITION, WAIT = operations.POSITION, operations.WAIT
@@ -65,8 +66,10 @@ def kebab(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "-", name).lower()
 
 
-def create_app(governance: GridGovernance, store: ReadStore, secret: str, kafka: KafkaLag | None = None) -> FastAPI:
-    """`kafka`: set when consumers feed the read models from Kafka (for lag in /readyz and /metrics)."""
+def create_app(governance: GridGovernance, store: ReadStore, secret: str, kafka: KafkaLag | None = None,
+               tlog: TransparencyLog | None = None) -> FastAPI:
+    """`kafka`: set when consumers feed the read models from Kafka (for lag in /readyz and /metrics);
+    `tlog`: the transparency log, whose checkpoints and proofs are then served."""
     app = FastAPI(title="gridgov", version="1.0.0",
                   description="Event-sourced grid governance: commands append events; queries read projections.")
     # The queries read these tables: made here (empty), so a server started before
@@ -74,7 +77,7 @@ def create_app(governance: GridGovernance, store: ReadStore, secret: str, kafka:
     Projector(store, instances()).create_tables()
     problems.install(app)
     metrics = operations.Metrics()
-    operations.install(app, governance, store, metrics, kafka)
+    operations.install(app, governance, store, metrics, kafka, tlog)
 
     def principal(authorization: str | None = Header(None)) -> Principal:
         return decode(secret, authorization)
@@ -89,6 +92,8 @@ def create_app(governance: GridGovernance, store: ReadStore, secret: str, kafka:
     app.include_router(query_routes(governance, store, principal))
     app.include_router(casework.routes(governance, store, principal))
     app.include_router(subscription.routes(governance, principal))
+    if tlog is not None:
+        audit.install(app, tlog, principal)
     dashboard.install(app)
     app.add_middleware(problems.Guard)  # last: the outermost layer
     return app

@@ -19,6 +19,7 @@ from domain.events import type_of_topic
 from projections.engine import tracking
 from projections.engine.projector import dead_letters
 from projections.stores import ReadStore
+from transparency.log import TransparencyLog
 
 MAX_WAIT_S = 10.0
 POSITION = Query(None, ge=0, description="read-your-writes: wait until this command's (its `position`) events are in")
@@ -38,6 +39,9 @@ class Metrics:
                                   registry=self.registry)
         self.lag = Gauge("gridgov_projection_lag_events", "events (or Kafka records) not yet in a read model",
                          ["projection"], registry=self.registry)
+        self.tlog_lag = Gauge("gridgov_tlog_lag_events", "stored events not yet in the transparency log's tree",
+                              registry=self.registry)
+        self.tlog_size = Gauge("gridgov_tlog_leaves", "leaves in the transparency log's tree", registry=self.registry)
         self.dead = Gauge("gridgov_dead_letters", "events a read model could not apply (\"*\": not even read)",
                           ["projection"], registry=self.registry)
 
@@ -98,7 +102,7 @@ def lags(governance: GridGovernance, store: ReadStore, kafka: KafkaLag | None) -
 
 
 def install(app: FastAPI, governance: GridGovernance, store: ReadStore, metrics: Metrics,
-            kafka: KafkaLag | None = None) -> None:
+            kafka: KafkaLag | None = None, tlog: TransparencyLog | None = None) -> None:
     router = APIRouter(tags=["operations"])
 
     @app.middleware("http")
@@ -118,10 +122,12 @@ def install(app: FastAPI, governance: GridGovernance, store: ReadStore, metrics:
             head = governance.head()
             lag = lags(governance, store, kafka)
             dead, _ = dead_letters(store)
+            tlog_lag = tlog.lag() if tlog is not None else None
         except Exception as e:
             return problem(503, "not-ready", "Not ready",
                            f"a store or the broker is unreachable: {type(e).__name__}: {e}")
-        state = {"head": head, "fed_by": "kafka" if kafka else "log", "projection_lag": lag, "dead_letters": dead}
+        state = {"head": head, "fed_by": "kafka" if kafka else "log", "projection_lag": lag, "dead_letters": dead,
+                 "transparency_lag": tlog_lag}
         if dead:
             # A read model that skipped events answers wrongly, however fresh it is.
             return problem(503, "not-ready", "Not ready",
@@ -134,6 +140,10 @@ def install(app: FastAPI, governance: GridGovernance, store: ReadStore, metrics:
         try:
             for name, lag in lags(governance, store, kafka).items():
                 metrics.lag.labels(name).set(lag)
+            if tlog is not None:
+                size, position = tlog.tree.tip()
+                metrics.tlog_size.set(size)
+                metrics.tlog_lag.set(max(0, governance.head() - position))
         except Exception:
             pass  # /readyz says why; the other metrics still count
         counts, _ = dead_letters(store)

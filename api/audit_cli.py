@@ -1,0 +1,247 @@
+"""`gridgov audit …`: the transparency log from the command line (docs/audit.md).
+
+    gridgov audit keygen --out FILE       a signing key; prints its verifier key
+    gridgov audit sequence [--once]       keep the tree caught up, signing checkpoints
+    gridgov audit checkpoint              sign the tree now; prints the note (keep it)
+    gridgov audit prove inclusion …       that an event is in a checkpoint
+    gridgov audit prove consistency …     that a checkpoint extends an earlier one
+    gridgov audit verify [--checkpoint F] recompute the tree from the rows; exit 0, 1 or 2
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import orjson
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+audit = typer.Typer(help="The transparency log: signed checkpoints, proofs, verification (docs/audit.md).",
+                    no_args_is_help=True)
+prove = typer.Typer(help="Proofs against signed checkpoints, as JSON.", no_args_is_help=True)
+audit.add_typer(prove, name="prove")
+out = Console(soft_wrap=True)
+err = Console(stderr=True)
+
+# `gridgov audit verify` exit codes (docs/audit.md)
+CLEAN, TAMPERED, BAD_INPUT = 0, 1, 2
+
+
+def _engine() -> Any:
+    from gridgov.bootstrap import bootstrap
+    from gridgov.settings import load_settings
+
+    return bootstrap(load_settings(), feed=False)
+
+
+def _fail(message: str, code: int = BAD_INPUT) -> typer.Exit:
+    err.print(f"[red]{message}[/]")
+    return typer.Exit(code)
+
+
+def _progress(label: str) -> Progress:
+    return Progress(TextColumn(label), BarColumn(), TextColumn("{task.completed:,.0f}/{task.total:,.0f}"),
+                    TextColumn("[cyan]{task.fields[rate]}"), TimeElapsedColumn(), TimeRemainingColumn(),
+                    console=err, transient=True)
+
+
+def _catch_up(engine: Any) -> int:
+    """Bring the tree up to the log's head, with a progress bar."""
+    sequencer = engine.tlog.sequencer()
+    head, started = max(engine.app.head(), 1), time.perf_counter()
+    with _progress("sequencing") as progress:
+        bar = progress.add_task("sequence", total=head, completed=sequencer.position, rate="")
+
+        def show(_: int) -> None:
+            done = sequencer.position
+            progress.update(bar, completed=done, rate=f"{done / (time.perf_counter() - started):,.0f} ev/s")
+
+        return sequencer.catch_up(show)
+
+
+@audit.command()
+def keygen(path: Path = typer.Option(..., "--out", help="where to write the signing key (not overwritten)"),
+           name: str = typer.Option(None, help="the key's name (default: AUDIT_ORIGIN)")) -> None:
+    """Make an Ed25519 checkpoint signing key; print its verifier key for auditors."""
+    from gridgov.settings import load_settings
+    from transparency.checkpoints import BadKey, Signer
+
+    if path.exists():
+        raise _fail(f"{path} exists; a signing key is never overwritten")
+    try:
+        signer = Signer.generate(name or load_settings().AUDIT_ORIGIN)
+    except BadKey as e:
+        raise _fail(str(e)) from None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(signer.text() + "\n")
+    err.print(f"signing key written to {path} (keep it secret; set AUDIT_KEY_FILE={path}). Verifier key:")
+    out.print(signer.verifier().text())
+
+
+@audit.command("key")
+def verifier_key() -> None:
+    """Print the verifier key of AUDIT_KEY_FILE, to give to auditors."""
+    engine = _engine()
+    try:
+        if engine.tlog.verifier is None:
+            raise _fail("AUDIT_KEY_FILE is not set")
+        out.print(engine.tlog.verifier.text())
+    finally:
+        engine.close()
+
+
+@audit.command()
+def sequence(once: bool = typer.Option(False, help="catch up (and sign a checkpoint), then exit")) -> None:
+    """Keep the transparency log's tree caught up with the event store until
+    SIGTERM/SIGINT, signing a checkpoint every AUDIT_CHECKPOINT_INTERVAL_S;
+    with Kafka configured, each is published on <prefix>.checkpoints.v1."""
+    import signal
+
+    engine = _engine()
+    try:
+        if once:
+            added = _catch_up(engine)
+            note = engine.tlog.checkpoint().note if engine.tlog.signer else None
+            err.print(f"sequenced {added:,} events; the tree has {engine.tlog.size():,} leaves")
+            if note:
+                out.print(note, end="")
+            return
+        publish = None
+        if not engine.settings.embedded:
+            from consumers.checkpoints import CheckpointPublisher
+            from gridgov.bootstrap import kafka_settings
+
+            publish = CheckpointPublisher(kafka_settings(engine.settings), engine.settings.AUDIT_ORIGIN)
+        stop = threading.Event()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: stop.set())
+        err.print(f"sequencer: the tree has {engine.tlog.size():,} leaves, {engine.tlog.lag():,} events to add")
+        engine.sequencing = engine.sequence(publish)
+        while not stop.wait(5.0):
+            pass
+        err.print(f"sequencer: stopped; the tree has {engine.tlog.size():,} leaves")
+    finally:
+        engine.close()
+
+
+@audit.command()
+def checkpoint() -> None:
+    """Bring the tree up to date and sign a checkpoint of it now; print the signed
+    note (an auditor keeps it, and later passes it to `verify --checkpoint`)."""
+    from transparency.log import AuditError
+
+    engine = _engine()
+    try:
+        _catch_up(engine)
+        out.print(engine.tlog.checkpoint().note, end="")
+    except AuditError as e:
+        raise _fail(str(e)) from None
+    finally:
+        engine.close()
+
+
+@prove.command("inclusion")
+def prove_inclusion(position: int = typer.Option(None, min=1, help="the event's log position"),
+                    stream: str = typer.Option(None, help="or its stream id …"),
+                    version: int = typer.Option(None, min=1, help="… and version"),
+                    size: int = typer.Option(None, min=1, help="a kept checkpoint's size (default: the latest)")) -> None:
+    """That an event is in a signed checkpoint: its leaf and inclusion proof (JSON)."""
+    from transparency.log import AuditError
+
+    if (position is None) == (stream is None or version is None):
+        raise _fail("name the event by --position, or by --stream and --version")
+    engine = _engine()
+    try:
+        at = position if position is not None else engine.tlog.position(_uuid(stream), version)
+        sys.stdout.write(orjson.dumps(engine.tlog.inclusion(at, size).as_json(), option=orjson.OPT_INDENT_2).decode()
+                         + "\n")
+    except AuditError as e:
+        raise _fail(str(e)) from None
+    finally:
+        engine.close()
+
+
+@prove.command("consistency")
+def prove_consistency(old: int = typer.Option(..., min=1, help="the earlier checkpoint's size"),
+                      new: int = typer.Option(None, min=1, help="the later one's (default: the latest)")) -> None:
+    """That a later checkpoint extends an earlier one: the consistency proof (JSON)."""
+    from transparency.log import AuditError
+
+    engine = _engine()
+    try:
+        sys.stdout.write(orjson.dumps(engine.tlog.consistency(old, new).as_json(), option=orjson.OPT_INDENT_2).decode()
+                         + "\n")
+    except AuditError as e:
+        raise _fail(str(e)) from None
+    finally:
+        engine.close()
+
+
+@audit.command("verify")
+def verify_command(checkpoint: Path = typer.Option(None, "--checkpoint", help="a signed checkpoint you kept: "
+                                                   "prove the log still extends it"),
+                   key: str = typer.Option(None, help="the verifier key to check signatures with "
+                                                      "(default: that of AUDIT_KEY_FILE)")) -> None:
+    """Recompute the tree from the stored rows and hold it against the stored tree,
+    the signed checkpoints and a kept checkpoint. Exit 0: clean; 1: the log or the
+    tree was altered (the first bad position is printed); 2: bad input."""
+    from transparency.checkpoints import BadKey, BadNote, Verifier
+    from transparency.verify import verify
+
+    kept = None
+    if checkpoint is not None:
+        try:
+            kept = checkpoint.read_text()
+        except (OSError, UnicodeDecodeError) as e:
+            raise _fail(f"cannot read the kept checkpoint {checkpoint}: {e}") from None
+    engine = _engine()
+    try:
+        try:
+            verifier = Verifier.parse(key) if key else engine.tlog.verifier
+        except BadKey as e:
+            raise _fail(f"--key: {e}") from None
+        head, started = max(engine.app.head(), 1), time.perf_counter()
+        with _progress("verifying") as progress:
+            bar = progress.add_task("verify", total=head, rate="")
+
+            def show(position: int) -> None:
+                progress.update(bar, completed=position,
+                                rate=f"{position / (time.perf_counter() - started):,.0f} ev/s")
+
+            try:
+                report = verify(engine.app.eventlog, engine.tlog.tree, engine.tlog.decode, verifier, kept,
+                                engine.settings.AUDIT_ORIGIN, show)
+            except BadNote as e:
+                raise _fail(f"the kept checkpoint: {e}") from None
+    finally:
+        engine.close()
+    elapsed = time.perf_counter() - started
+    for problem in report.problems:
+        out.print(f"[red]{problem}[/]")
+    summary = (f"{report.events:,} events, {report.tree_size:,} leaves, {report.checkpoints} checkpoint(s)"
+               + (", and the kept one" if kept else "") + f" checked in {elapsed:.1f} s")
+    if report.unsequenced:
+        summary += f"; {report.unsequenced:,} newest events not yet in the tree"
+    if report.clean:
+        out.print(f"clean: {summary}")
+        raise typer.Exit(CLEAN)
+    if report.first_bad is not None:
+        out.print(f"first bad position: {report.first_bad}")
+    out.print(f"[red]NOT clean[/]: {summary}")
+    raise typer.Exit(TAMPERED)
+
+
+def _uuid(text: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        raise _fail(f"--stream {text!r} is not a UUID") from None
