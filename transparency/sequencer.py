@@ -55,25 +55,31 @@ class Sequencer:
         return max(0, self.eventlog.head() - self.position)
 
     def step(self) -> int:
-        """Integrate up to one batch of new events; how many."""
+        """Integrate up to one batch of new events; how many (0: the tree is caught up).
+        If another sequencer extended the tree meanwhile, go on from where it is."""
+        while True:
+            try:
+                return self._step()
+            except Moved:
+                log.info("sequencer: another writer extended the tree; going on from its end")
+                self.load()
+
+    def _step(self) -> int:
         rows = self.eventlog.page(self.position, self.batch)
         if not rows:
             return 0
         leaves = [(row[0], leaf_hash(leaf_data(row, self.decode))) for row in rows]
         edge, size, made, _ = extend(self.edge, self.size, [hash_ for _, hash_ in leaves])
         nodes = [(node, hash_) for node, hash_ in made if node[0] > 0]
-        try:
-            self.tree.append(self.size, leaves, nodes)
-        except Moved:
-            log.info("sequencer: another writer extended the tree; reloading")
-            self.load()
-            return 0
+        self.tree.append(self.size, leaves, nodes)
         self.edge, self.size, self.position = edge, size, leaves[-1][0]
         return len(leaves)
 
-    def catch_up(self, progress: Callable[[int], None] | None = None) -> int:
+    def catch_up(self, progress: Callable[[int], None] | None = None,
+                 stop: threading.Event | None = None) -> int:
+        """Integrate everything there is (until `stop` is set, between batches)."""
         total = 0
-        while n := self.step():
+        while not (stop and stop.is_set()) and (n := self.step()):
             total += n
             if progress:
                 progress(self.size)
@@ -106,7 +112,7 @@ class SequencerThread:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                self.sequencer.catch_up()
+                self.sequencer.catch_up(stop=self._stop)
                 if self.after_round:
                     self.after_round()
                 self.rounds += 1

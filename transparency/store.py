@@ -187,20 +187,21 @@ class SQLTreeStore(TreeStore):
         p = self.d.param
         try:
             with self.datastore.transaction(commit=True) as cursor:
-                # The check and the writes are one transaction, and a second writer of
-                # the same index trips the primary key: either way nothing is written.
-                cursor.execute(f"SELECT count(*) AS n FROM {self.t_leaves} WHERE idx >= {p}", (size,))
-                if cursor.fetchone()["n"]:
-                    raise Moved(f"the tree already has leaf {size}")
-                if size:
-                    cursor.execute(f"SELECT count(*) AS n FROM {self.t_leaves} WHERE idx = {p}", (size - 1,))
-                    if not cursor.fetchone()["n"]:
-                        raise Moved(f"the tree has fewer than {size} leaves")
+                # Write first, check after, in one transaction. Writing first takes the
+                # write lock at once, waiting the lock timeout for it: on SQLite a read
+                # first would begin a snapshot that another process's commit makes stale,
+                # and the insert would then fail at once ("database is locked"). A writer
+                # behind the tree trips the primary key; one ahead of it finds no leaf
+                # before its first. Either way nothing is written.
                 cursor.executemany(f"INSERT INTO {self.t_leaves} (idx, position) VALUES ({p}, {p})",
                                    [(size + i, position) for i, (position, _) in enumerate(leaves)])
                 cursor.executemany(f"INSERT INTO {self.t_nodes} (key, hash) VALUES ({p}, {p})",
                                    [(key_of((0, size + i)), hash_) for i, (_, hash_) in enumerate(leaves)]
                                    + [(key_of(node), hash_) for node, hash_ in nodes])
+                if size:
+                    cursor.execute(f"SELECT count(*) AS n FROM {self.t_leaves} WHERE idx = {p}", (size - 1,))
+                    if not cursor.fetchone()["n"]:
+                        raise Moved(f"the tree has fewer than {size} leaves")
         except IntegrityError as e:
             raise Moved(str(e)) from e
 
