@@ -1,0 +1,162 @@
+"""Tampering with the event store by direct SQL, on SQLite and PostgreSQL, and what
+`verify` says: each kind of change is reported at the position it was made; and a
+checkpoint an auditor kept catches a history rewritten with its tree recomputed
+(and re-signed) to match, which nothing kept on the server can."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, Callable, Iterator
+
+import pytest
+
+from domain.clock import ManualClock
+from domain.service import GridGovernance
+from gridgov import bootstrap
+from gridgov.settings import load_settings
+from tests.fixtures.world import START, World, tour_of_every_event_type
+from transparency.checkpoints import Signer
+from transparency.log import TransparencyLog
+from transparency.store import open_tree_store
+from transparency.verify import Report, verify
+
+ORIGIN = "gridgov.test/tamper"
+SIGNER = Signer.generate(ORIGIN)
+
+
+class Store:
+    """One backend's event table, for direct SQL: `{t}` its name, `{pos}` its position column."""
+
+    def __init__(self, app: GridGovernance, kind: str, env: dict[str, str]) -> None:
+        self.app, self.kind = app, kind
+        self.t = "stored_events" if kind == "sqlite" else f'"{env["POSTGRES_SCHEMA"]}".gridgov_events'
+        self.pos = "rowid" if kind == "sqlite" else "notification_id"
+        self.prefix = "" if kind == "sqlite" else f'"{env["POSTGRES_SCHEMA"]}".'
+
+    def sql(self, statement: str, params: tuple[Any, ...] = ()) -> None:
+        statement = statement.format(t=self.t, pos=self.pos, prefix=self.prefix)
+        if self.kind == "postgres":
+            statement = statement.replace("?", "%s")
+        with self.app.recorder.datastore.transaction(commit=True) as cursor:
+            cursor.execute(statement, params)
+
+    def move(self, source: int, target: int) -> None:
+        self.sql("UPDATE {t} SET {pos} = ? WHERE {pos} = ?", (target, source))
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store(request: pytest.FixtureRequest) -> Iterator[Store]:
+    if request.param == "postgres":
+        request.applymarker(pytest.mark.postgres)
+    env = request.getfixturevalue("sqlite_file" if request.param == "sqlite" else "postgres_schema")
+    clock = ManualClock(START)
+    app = bootstrap.application(load_settings(env), clock=clock)
+    world = World(app, clock)
+    tour_of_every_event_type(world)
+    tlog = tree_of(app)
+    tlog.sequencer().catch_up()
+    tlog.checkpoint()
+    try:
+        yield Store(app, request.param, env)
+    finally:
+        app.close()
+
+
+def tree_of(app: GridGovernance) -> TransparencyLog:
+    return TransparencyLog(app.eventlog, open_tree_store(app.eventlog), ORIGIN, SIGNER, app.mapper.decode_state)
+
+
+def check(store: Store, kept: str | None = None) -> Report:
+    tlog = tree_of(store.app)
+    return verify(store.app.eventlog, tlog.tree, store.app.mapper.decode_state, SIGNER.verifier(), kept, ORIGIN)
+
+
+def flip_a_byte(store: Store, at: int) -> None:
+    store.sql("UPDATE {t} SET state = ? WHERE {pos} = ?", (_flipped(store, at), at))
+
+
+def _flipped(store: Store, at: int) -> bytes:
+    [row] = store.app.eventlog.page(at - 1, 1)
+    state = bytearray(row[4])
+    state[len(state) // 2] ^= 0x01
+    return bytes(state)
+
+
+def delete_a_row(store: Store, at: int) -> None:
+    store.sql("DELETE FROM {t} WHERE {pos} = ?", (at,))
+
+
+def swap_two_rows(store: Store, at: int) -> None:
+    store.move(at, -1)
+    store.move(at + 3, at)
+    store.move(-1, at + 3)
+
+
+def insert_a_forged_row(store: Store, at: int) -> None:
+    """A forged event slipped into the middle of history: the rows after it moved up one."""
+    [row] = store.app.eventlog.page(at - 1, 1)
+    head = store.app.eventlog.head()
+    for position in range(head, at - 1, -1):
+        store.move(position, position + 1)
+    stream = uuid.uuid4()
+    store.sql("INSERT INTO {t} ({pos}, originator_id, originator_version, topic, state) VALUES (?, ?, ?, ?, ?)",
+              (at, stream.hex if store.kind == "sqlite" else stream, 1, row[3], bytes(row[4])))
+
+
+def change_a_version(store: Store, at: int) -> None:
+    store.sql("UPDATE {t} SET originator_version = originator_version + 1000 WHERE {pos} = ?", (at,))
+
+
+TAMPERINGS: dict[str, Callable[[Store, int], None]] = {
+    "a flipped byte in a payload": flip_a_byte, "a deleted row": delete_a_row, "two rows swapped": swap_two_rows,
+    "a forged row inserted": insert_a_forged_row, "a version changed": change_a_version}
+
+
+def test_an_untouched_store_is_clean(store: Store) -> None:
+    report = check(store)
+    assert report.clean and report.first_bad is None
+    assert report.events == report.tree_size == store.app.eventlog.head() and report.checkpoints == 1
+
+
+@pytest.mark.parametrize("tampering", TAMPERINGS)
+def test_each_tampering_is_reported_at_its_position(store: Store, tampering: str) -> None:
+    at = store.app.eventlog.head() // 2
+    TAMPERINGS[tampering](store, at)
+    report = check(store)
+    assert not report.clean
+    assert report.first_bad == at, report.problems
+    assert any("root signed" in p or "longer than the log" in p for p in report.problems)  # and the checkpoint
+
+
+def test_a_changed_tree_node_is_reported(store: Store) -> None:
+    store.sql("UPDATE {prefix}tlog_nodes SET hash = ? WHERE key = (SELECT min(key) FROM {prefix}tlog_nodes "
+              "WHERE key >= ?)", (bytes(32), 3 << 48))  # the first complete subtree of 8 leaves
+    report = check(store)
+    assert not report.clean
+    assert any("subtree of height 3 at index 0" in p for p in report.problems), report.problems
+
+
+def test_a_kept_checkpoint_catches_a_history_rewritten_with_its_tree(store: Store) -> None:
+    kept = tree_of(store.app).latest().note
+    at = store.app.eventlog.head() // 3
+    flip_a_byte(store, at)
+    # The rewriter recomputes the whole tree from the rewritten rows and re-signs it
+    # (it has the server's key): the store alone now looks clean.
+    for table in ("tlog_nodes", "tlog_leaves", "tlog_checkpoints"):
+        store.sql(f"DELETE FROM {{prefix}}{table}")
+    rewritten = tree_of(store.app)
+    rewritten.sequencer().catch_up()
+    rewritten.checkpoint()
+    assert check(store).clean
+    report = check(store, kept=kept)
+    assert not report.clean
+    assert any("does not extend the kept checkpoint" in p for p in report.problems), report.problems
+
+
+def test_events_written_after_the_tree_are_lag_not_damage(store: Store) -> None:
+    clock = ManualClock(START)
+    world = World(store.app, clock)
+    grid, rider = world.scene()
+    world.piece(grid, rider)
+    report = check(store)
+    assert report.clean and report.unsequenced == store.app.eventlog.head() - report.tree_size > 0
