@@ -103,9 +103,7 @@ class TransparencyLog:
 
     def checkpoint(self) -> StoredCheckpoint:
         """Sign the tree as it is now and keep it; the latest checkpoint if the tree has not grown."""
-        if self.signer is None:
-            raise NoSigningKey("checkpoints are off: set AUDIT_KEY_FILE to a signing key "
-                               "(gridgov audit keygen makes one)")
+        self._require_signer()
         with self._signing:
             size = self.size()
             latest = self.tree.checkpoint()
@@ -120,8 +118,14 @@ class TransparencyLog:
     def latest(self) -> StoredCheckpoint:
         latest = self.tree.checkpoint()
         if latest is None:
+            self._require_signer()
             raise NoSuchCheckpoint("no checkpoint has been made yet")
         return latest
+
+    def _require_signer(self) -> None:
+        if self.signer is None:
+            raise NoSigningKey("checkpoints are off on this server: set AUDIT_KEY_FILE to a signing key "
+                               "(gridgov audit keygen makes one)")
 
     def at(self, size: int) -> StoredCheckpoint:
         kept = self.tree.checkpoint(size)

@@ -17,7 +17,8 @@ from domain.errors import InvalidInput
 from transparency.log import AuditError, NoSigningKey, NoSuchCheckpoint, NotInLog, NotYetInTree, TransparencyLog
 from transparency.store import StoredCheckpoint
 
-STATUS = {NotInLog: 404, NoSuchCheckpoint: 404, NotYetInTree: 409, NoSigningKey: 503}
+# No signing key: no checkpoint to show or prove against, as for a size never signed.
+STATUS = {NotInLog: 404, NoSuchCheckpoint: 404, NotYetInTree: 409, NoSigningKey: 404}
 SIZE = Query(None, ge=1, le=2**62, description="the tree size of a kept checkpoint (default: the latest)")
 
 

@@ -86,7 +86,13 @@ QUERIES: dict[str, tuple[tuple[Role, ...], bool, Callable[[dict[str, Any]], tupl
     "rate-schedules": (ALL, True, lambda s: (f"/v1/districts/{s['district']}/rate-schedules", {})),
     "rider": (ALL, True, lambda s: (f"/v1/riders/{s['me']}", {})),
     "rider-tasks": (ALL, False, lambda s: (f"/v1/riders/{s['me']}/tasks", {})),
+    # The transparency log: hashes, positions and signatures, no event's content: any token.
+    "checkpoint": (ALL, False, lambda s: ("/v1/audit/checkpoint", {})),
+    "checkpoint-at": (ALL, False, lambda s: ("/v1/audit/checkpoints/1", {})),
+    "inclusion": (ALL, False, lambda s: ("/v1/audit/proofs/inclusion", {"position": 1})),
+    "consistency": (ALL, False, lambda s: ("/v1/audit/proofs/consistency", {"old": 1})),
 }
+TRANSPARENCY = {"checkpoint", "checkpoint-at", "inclusion", "consistency"}
 # Outside its scope, these answer as if there were nothing there (404, or an empty
 # stream) rather than 403: a token outside a district sees nothing of it.
 HIDDEN = {"chain", "events", "clue", "grid-clues", "appeal", "rider"}
@@ -128,7 +134,8 @@ def test_the_table_covers_every_command_route() -> None:
 def test_the_table_covers_every_query_route(api: Api) -> None:  # noqa: F811
     names = {"me": "{rider_id}", "district": "{district}", "task": "{piece_id}", "clue": "{clue_id}",
              "grid": "{grid_id}", "appeal": "{appeal_id}"}
-    tabled = {build(names)[0] for _, _, build in QUERIES.values()}
+    tabled = {build(names)[0] for _, _, build in QUERIES.values()} - {"/v1/audit/checkpoints/1"} | {
+        "/v1/audit/checkpoints/{size}"}
     paths = api.client.get("/openapi.json").json()["paths"]
     assert tabled == {path for path, methods in paths.items() if "get" in methods and path.startswith("/v1/")}
 
@@ -145,7 +152,8 @@ def test_authorization(api: Api, scene: dict[str, Any], kind: str, route: str, r
     roles, scoped, build = table[route]
     headers, me = token(api, scene, role, inside)
     # The board, the statistics and the rates are public to riders, whoever they are.
-    public = role is RIDER and route in ("board", "stats", "rate-schedules")
+    # The transparency log is public to every token.
+    public = (role is RIDER and route in ("board", "stats", "rate-schedules")) or route in TRANSPARENCY
     # A rider "outside" acts for another rider: refused wherever identity matters.
     unscoped = not scoped and role is not RIDER
     expected = OK if role in roles and (inside or unscoped or public) else DENIED

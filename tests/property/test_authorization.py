@@ -31,6 +31,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_stat
 
 from api.http.auth import mint
 from gridgov import bootstrap
+from transparency.checkpoints import Signer
 from gridgov.settings import load_settings
 from domain.clock import ManualClock
 from domain.events import Event, Role
@@ -152,8 +153,11 @@ class Authorization(RuleBasedStateMachine):
         super().__init__()
         self.folder = tempfile.TemporaryDirectory()
         self.clock = ManualClock(START)
+        key = Path(self.folder.name) / "audit.key"
+        key.write_text(Signer.generate("gridgov.test/authorization").text())
         self.engine = bootstrap.bootstrap(load_settings({"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(Path(self.folder.name) / "events.sqlite"),
-                                         "READMODEL_SQLITE_DBNAME": str(Path(self.folder.name) / "readmodels.sqlite")}), clock=self.clock)
+                                         "READMODEL_SQLITE_DBNAME": str(Path(self.folder.name) / "readmodels.sqlite"),
+                                         "AUDIT_KEY_FILE": str(key)}), clock=self.clock)
         self.app, self.store, self.feed = self.engine.app, self.engine.store, self.engine.feed
         self.client = TestClient(self.engine.http(SECRET), raise_server_exceptions=False)
         self.oracle = Oracle()
@@ -282,6 +286,7 @@ class Authorization(RuleBasedStateMachine):
         who = data.draw(st.sampled_from(self.principals), label="who")
         path, params = data.draw(st.sampled_from(QUERIES), label="query")(self, data)
         self.feed.catch_up()
+        self.engine.tlog.sequencer().catch_up()
         response = self.client.get(path, params=params, headers=who.headers)
         assert response.status_code < 500, response.text
         if response.status_code != 200 or path.endswith("/stream"):
@@ -360,6 +365,11 @@ QUERIES: list[Callable[[Authorization, st.DataObject], tuple[str, dict[str, Any]
     lambda m, d: (f"/v1/districts/{d.draw(district)}/rate-schedules", {}),
     lambda m, d: (f"/v1/riders/{rider(m, d)}", {}),
     lambda m, d: (f"/v1/riders/{rider(m, d)}/tasks", {}),
+    # The transparency log: hashes and signatures, for any token; nothing of a district or a rider.
+    lambda m, d: ("/v1/audit/checkpoint", {}),
+    lambda m, d: (f"/v1/audit/checkpoints/{d.draw(st.integers(1, 300))}", {}),
+    lambda m, d: ("/v1/audit/proofs/inclusion", {"position": d.draw(st.integers(1, 300))}),
+    lambda m, d: ("/v1/audit/proofs/consistency", {"old": d.draw(st.integers(1, 300))}),
 ]
 
 
