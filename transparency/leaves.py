@@ -19,6 +19,7 @@ is the log's length and leaf i is the event at position i + 1 of a gap-free log.
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any, Callable, Iterator
 
 import orjson
@@ -49,6 +50,24 @@ def recorded_at(state: bytes, decode: Callable[[bytes], Any]) -> str:
     except Exception:
         return ""
     return str(payload.get("timestamp", "")) if isinstance(payload, dict) else ""
+
+
+def hash_rows(rows: list[Raw], decode: Callable[[bytes], Any] = orjson.loads) -> list[bytes]:
+    """The leaf hashes of a page of rows: `leaf_hash(leaf_data(row))` for each, with the
+    calls a million rows would notice folded in (the sequencer and verify use this)."""
+    sha256, prefix, names = hashlib.sha256, b"\x00" + MAGIC, {}
+    hashes = []
+    for position, stream, version, topic, state in rows:
+        state = bytes(state)
+        try:
+            payload = decode(state)
+            recorded = str(payload.get("timestamp", "")) if isinstance(payload, dict) else ""
+        except Exception:
+            recorded = ""
+        name = names.get(topic) or names.setdefault(topic, PREFIX + type_of_topic(topic))
+        head = f"{position}\n{stream}\n{version}\n{name}\n{recorded}\n{len(state)}\n".encode()
+        hashes.append(sha256(prefix + head + state).digest())
+    return hashes
 
 
 def leaf_hashes(log: EventLog, after: int = 0, stop: int | None = None,

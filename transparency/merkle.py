@@ -12,6 +12,7 @@ tree: an outside verifier (transparency/verifier, Go) must agree with them.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 from typing import Sequence
 
@@ -178,25 +179,56 @@ Edge = list[tuple[int, bytes]]  # (height, hash) of each complete subtree, left 
 
 
 def extend(edge: Edge, size: int, leaves: Sequence[bytes], roots_at: frozenset[int] = frozenset(),
-           ) -> tuple[Edge, int, list[tuple[tuple[int, int], bytes]], dict[int, bytes]]:
+           lowest: int = 0) -> tuple[Edge, int, list[tuple[tuple[int, int], bytes]], dict[int, bytes]]:
     """Append leaf hashes to a tree of `size` leaves known by its edge. Returns the new
-    edge and size, every subtree completed on the way as ((height, index), hash), the
-    leaves' own included, and the root at each size of `roots_at` passed on the way."""
+    edge and size, every subtree of height `lowest` or more completed on the way as
+    ((height, index), hash) (height 0: the leaves themselves), and the root at each size
+    of `roots_at` passed on the way.
+
+    Leaves that fill an aligned block of up to BLOCK are hashed a level at a time (a
+    list per level, not a stack per leaf): the same nodes, three times as fast."""
     edge = list(edge)
     made: list[tuple[tuple[int, int], bytes]] = []
     roots: dict[int, bytes] = {}
-    for leaf in leaves:
-        edge.append((0, leaf))
-        size += 1
-        made.append(((0, size - 1), leaf))
+    done, total = 0, len(leaves)
+    marks = sorted(mark for mark in roots_at if size < mark <= size + total)
+    while done < total:
+        height = _block_height(size, total - done, marks)
+        block = list(leaves[done:done + (1 << height)])
+        for h in range(height + 1):
+            if h:
+                block = [_node(b"\x01" + left + right).digest() for left, right in zip(block[0::2], block[1::2])]
+            if h >= lowest:
+                first = size >> h
+                made.extend(((h, first + i), hash_) for i, hash_ in enumerate(block))
+        edge.append((height, block[0]))
+        done += 1 << height
+        size += 1 << height
         while len(edge) > 1 and edge[-1][0] == edge[-2][0]:
-            (height, right), (_, left) = edge.pop(), edge.pop()
+            (h, right), (_, left) = edge.pop(), edge.pop()
             parent = node_hash(left, right)
-            edge.append((height + 1, parent))
-            made.append(((height + 1, (size >> (height + 1)) - 1), parent))
+            edge.append((h + 1, parent))
+            if h + 1 >= lowest:
+                made.append(((h + 1, (size >> (h + 1)) - 1), parent))
         if size in roots_at:
             roots[size] = edge_root(edge)
     return edge, size, made, roots
+
+
+BLOCK_HEIGHT = 8  # blocks of 256 leaves
+_node = hashlib.sha256
+
+
+def _block_height(size: int, left: int, marks: list[int]) -> int:
+    """The largest aligned block of leaves to hash at once from `size`: no larger
+    than what is left, and not past a size whose root is wanted (`marks`, sorted)."""
+    after = bisect.bisect_right(marks, size)
+    next_mark = marks[after] if after < len(marks) else None
+    height = 0
+    while (height < BLOCK_HEIGHT and size % (2 << height) == 0 and (2 << height) <= left
+           and (next_mark is None or next_mark >= size + (2 << height))):
+        height += 1
+    return height
 
 
 def edge_root(edge: Edge) -> bytes:

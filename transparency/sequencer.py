@@ -23,8 +23,8 @@ from typing import Any, Callable
 import orjson
 
 from eventlog import EventLog
-from transparency.leaves import leaf_data
-from transparency.merkle import extend, leaf_hash, right_edge
+from transparency.leaves import hash_rows
+from transparency.merkle import extend, right_edge
 from transparency.store import Moved, TreeStore
 
 log = logging.getLogger(__name__)
@@ -68,7 +68,7 @@ class Sequencer:
         rows = self.eventlog.page(self.position, self.batch)
         if not rows:
             return 0
-        leaves = [(row[0], leaf_hash(leaf_data(row, self.decode))) for row in rows]
+        leaves = list(zip([row[0] for row in rows], hash_rows(rows, self.decode)))
         edge, size, made, _ = extend(self.edge, self.size, [hash_ for _, hash_ in leaves])
         nodes = [(node, hash_) for node, hash_ in made if node[0] > 0]
         self.tree.append(self.size, leaves, nodes)

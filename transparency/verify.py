@@ -16,6 +16,7 @@ is lag, not damage, and is reported as such.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -23,11 +24,12 @@ import orjson
 
 from eventlog import EventLog, Raw
 from transparency.checkpoints import BadNote, Checkpoint, Verifier
-from transparency.leaves import leaf_data
-from transparency.merkle import Edge, extend, leaf_hash
+from transparency.leaves import hash_rows
+from transparency.merkle import BLOCK_HEIGHT, Edge, extend
 from transparency.store import TreeStore
 
 PAGE = 5000
+CHUNK = BLOCK_HEIGHT  # compare the stored subtrees of 256 leaves, not each leaf
 
 
 @dataclass
@@ -54,26 +56,36 @@ class Report:
 
 def verify(eventlog: EventLog, tree: TreeStore, decode: Callable[[bytes], Any] = orjson.loads,
            verifier: Verifier | None = None, kept: str | None = None, origin: str | None = None,
-           progress: Callable[[int], None] | None = None) -> Report:
-    """Raises BadNote if the kept checkpoint does not parse or its signature fails."""
+           progress: Callable[[int], None] | None = None, deep: bool = False) -> Report:
+    """Compares the stored tree's subtrees of CHUNK leaves with the recomputed ones,
+    and looks at single leaves only in a chunk that differs (or with `deep`: every
+    stored leaf and subtree, which reads the tree twice over). Raises BadNote if the
+    kept checkpoint does not parse or its signature fails."""
     kept_checkpoint = _open_kept(kept, verifier, origin)
     size, _ = tree.tip()
     stored = tree.checkpoints()
-    marks = frozenset({c.size for c in stored} | ({kept_checkpoint.size} if kept_checkpoint else set()))
+    marks = sorted({c.size for c in stored} | ({kept_checkpoint.size} if kept_checkpoint else set()))
     report = Report(tree_size=size)
     edge: Edge = []
     roots: dict[int, bytes] = {}
     after, last = 0, 0
+    window = Window()
     while True:
         rows = eventlog.page(after, PAGE)
         if not rows:
             break
         start = report.events
-        hashes = [leaf_hash(leaf_data(row, decode)) for row in rows]
-        edge, report.events, made, got = extend(edge, report.events, hashes, marks)
+        hashes = hash_rows(rows, decode)
+        wanted = frozenset(marks[bisect.bisect_right(marks, start):bisect.bisect_right(marks, start + len(rows))])
+        edge, report.events, made, got = extend(edge, start, hashes, wanted, 0 if deep else CHUNK)
         roots.update(got)
+        window.add(start, rows, hashes)
         if report.first_bad is None and start < size:
-            _compare(tree, rows, hashes, made, start, size, report)
+            if deep:
+                _compare_everything(tree, rows, hashes, made, start, size, report)
+            else:
+                _compare_chunks(tree, window, made, start, size, report)
+        window.keep_from((report.events >> CHUNK) << CHUNK)
         after = last = rows[-1][0]
         if progress:
             progress(after)
@@ -88,6 +100,27 @@ def verify(eventlog: EventLog, tree: TreeStore, decode: Callable[[bytes], Any] =
     return report
 
 
+class Window:
+    """The rows and leaf hashes of the chunk the log's reading is in (it may have begun
+    in an earlier page), so a chunk that differs can be looked at leaf by leaf."""
+
+    def __init__(self) -> None:
+        self.start, self.rows, self.hashes = 0, [], []  # type: tuple[int, list[Raw], list[bytes]]
+
+    def add(self, start: int, rows: list[Raw], hashes: list[bytes]) -> None:
+        if not self.rows:
+            self.start = start
+        self.rows, self.hashes = self.rows + rows, self.hashes + hashes
+
+    def keep_from(self, index: int) -> None:
+        cut = max(0, index - self.start)
+        self.rows, self.hashes, self.start = self.rows[cut:], self.hashes[cut:], self.start + cut
+
+    def between(self, first: int, end: int) -> tuple[list[Raw], list[bytes]]:
+        a, b = first - self.start, end - self.start
+        return self.rows[a:b], self.hashes[a:b]
+
+
 def _open_kept(kept: str | None, verifier: Verifier | None, origin: str | None) -> Checkpoint | None:
     if kept is None:
         return None
@@ -96,10 +129,52 @@ def _open_kept(kept: str | None, verifier: Verifier | None, origin: str | None) 
     return verifier.open(kept, origin)
 
 
-def _compare(tree: TreeStore, rows: list[Raw], hashes: list[bytes], made: list[tuple[tuple[int, int], bytes]],
-             start: int, size: int, report: Report) -> None:
-    """This page's recomputed leaves and subtrees against the stored ones."""
-    stored = tree.leaves(start, min(start + len(rows), size))
+def _compare_chunks(tree: TreeStore, window: Window, made: list[tuple[tuple[int, int], bytes]], start: int,
+                    size: int, report: Report) -> None:
+    """This page's complete chunks against the stored ones; single leaves only where
+    a chunk differs, and in the tree's last, incomplete chunk."""
+    by_height: dict[int, dict[int, bytes]] = {}
+    for (height, index), hash_ in made:  # (heights CHUNK and up: what proofs above a chunk are made of)
+        if (index + 1) << height <= size:
+            by_height.setdefault(height, {})[index] = hash_
+    for height, recomputed in sorted(by_height.items()):
+        kept = tree.level(height, min(recomputed), max(recomputed) + 1)
+        for index in sorted(recomputed):
+            if kept.get(index) != recomputed[index]:
+                if height == CHUNK:
+                    first = index << CHUNK
+                    _compare_leaves(tree, *window.between(first, first + (1 << CHUNK)), first, size, report)
+                if report.first_bad is None:
+                    _bad_node(tree, height, index, report)
+                return
+    tail = (size >> CHUNK) << CHUNK  # the tree's last chunk, incomplete: no stored node to hold it against
+    end = min(size, window.start + len(window.rows))
+    if tail < end and start < end:
+        first = max(tail, start)
+        _compare_leaves(tree, *window.between(first, end), first, size, report)
+
+
+def _compare_everything(tree: TreeStore, rows: list[Raw], hashes: list[bytes],
+                        made: list[tuple[tuple[int, int], bytes]], start: int, size: int, report: Report) -> None:
+    """This page's recomputed leaves and every subtree they complete against the stored ones."""
+    _compare_leaves(tree, rows, hashes, start, size, report)
+    if report.first_bad is not None:
+        return
+    by_height: dict[int, dict[int, bytes]] = {}
+    for (height, index), hash_ in made:
+        if height and (index + 1) << height <= size:
+            by_height.setdefault(height, {})[index] = hash_
+    for height, recomputed in sorted(by_height.items()):
+        kept = tree.level(height, min(recomputed), max(recomputed) + 1)
+        for index, hash_ in sorted(recomputed.items()):
+            if kept.get(index) != hash_:
+                _bad_node(tree, height, index, report)
+                return
+
+
+def _compare_leaves(tree: TreeStore, rows: list[Raw], hashes: list[bytes], first: int, size: int,
+                    report: Report) -> None:
+    stored = tree.leaves(first, min(first + len(rows), size))
     for leaf, row, hash_ in zip(stored, rows, hashes):
         if leaf.position != row[0]:
             position = min(leaf.position, row[0])
@@ -110,19 +185,13 @@ def _compare(tree: TreeStore, rows: list[Raw], hashes: list[bytes], made: list[t
             report.bad(row[0], f"position {row[0]}: the stored event (stream {row[1]}, version {row[2]}) "
                                f"is not the one the tree holds at leaf {leaf.index}")
             return
-    by_height: dict[int, dict[int, bytes]] = {}
-    for (height, index), hash_ in made:
-        if height and (index + 1) << height <= size:
-            by_height.setdefault(height, {})[index] = hash_
-    for height, recomputed in sorted(by_height.items()):
-        kept = tree.level(height, min(recomputed), max(recomputed) + 1)
-        for index, hash_ in sorted(recomputed.items()):
-            if kept.get(index) != hash_:
-                first = tree.leaves(index << height, (index << height) + 1)
-                position = first[0].position if first else None
-                report.bad(position, f"the stored subtree of height {height} at index {index} (from position "
-                                     f"{position}) is not the hash of its leaves: the tree was changed by hand")
-                return
+
+
+def _bad_node(tree: TreeStore, height: int, index: int, report: Report) -> None:
+    first = tree.leaves(index << height, (index << height) + 1)
+    position = first[0].position if first else None
+    report.bad(position, f"the stored subtree of height {height} at index {index} (from position {position}) "
+                         "is not the hash of its leaves: the tree was changed by hand")
 
 
 def _check_stored(checkpoint: Any, roots: dict[int, bytes], verifier: Verifier | None, origin: str | None,

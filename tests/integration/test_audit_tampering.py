@@ -53,6 +53,10 @@ def store(request: pytest.FixtureRequest) -> Iterator[Store]:
     app = bootstrap.application(load_settings(env), clock=clock)
     world = World(app, clock)
     tour_of_every_event_type(world)
+    grid, rider = world.scene()
+    while app.eventlog.head() < 3 * 256 + 40:  # complete chunks (verify compares 256 leaves at once) and a tail
+        world.piece(grid, rider)
+        clock.advance(60)
     tlog = tree_of(app)
     tlog.sequencer().catch_up()
     tlog.checkpoint()
@@ -66,9 +70,10 @@ def tree_of(app: GridGovernance) -> TransparencyLog:
     return TransparencyLog(app.eventlog, open_tree_store(app.eventlog), ORIGIN, SIGNER, app.mapper.decode_state)
 
 
-def check(store: Store, kept: str | None = None) -> Report:
+def check(store: Store, kept: str | None = None, deep: bool = False) -> Report:
     tlog = tree_of(store.app)
-    return verify(store.app.eventlog, tlog.tree, store.app.mapper.decode_state, SIGNER.verifier(), kept, ORIGIN)
+    return verify(store.app.eventlog, tlog.tree, store.app.mapper.decode_state, SIGNER.verifier(), kept, ORIGIN,
+                  deep=deep)
 
 
 def flip_a_byte(store: Store, at: int) -> None:
@@ -118,22 +123,27 @@ def test_an_untouched_store_is_clean(store: Store) -> None:
     assert report.events == report.tree_size == store.app.eventlog.head() and report.checkpoints == 1
 
 
+@pytest.mark.parametrize("where,deep", [("in a complete chunk", False), ("in the last, incomplete chunk", False),
+                                        ("in a complete chunk", True)], ids=["chunk", "tail", "deep"])
 @pytest.mark.parametrize("tampering", TAMPERINGS)
-def test_each_tampering_is_reported_at_its_position(store: Store, tampering: str) -> None:
-    at = store.app.eventlog.head() // 2
+def test_each_tampering_is_reported_at_its_position(store: Store, tampering: str, where: str, deep: bool) -> None:
+    head = store.app.eventlog.head()
+    at = head // 2 if where == "in a complete chunk" else head - 10
     TAMPERINGS[tampering](store, at)
-    report = check(store)
+    report = check(store, deep=deep)
     assert not report.clean
     assert report.first_bad == at, report.problems
     assert any("root signed" in p or "longer than the log" in p for p in report.problems)  # and the checkpoint
 
 
-def test_a_changed_tree_node_is_reported(store: Store) -> None:
-    store.sql("UPDATE {prefix}tlog_nodes SET hash = ? WHERE key = (SELECT min(key) FROM {prefix}tlog_nodes "
-              "WHERE key >= ?)", (bytes(32), 3 << 48))  # the first complete subtree of 8 leaves
-    report = check(store)
+@pytest.mark.parametrize("height,deep", [(3, True), (8, False), (8, True), (9, False)])
+def test_a_changed_tree_node_is_reported(store: Store, height: int, deep: bool) -> None:
+    """Any stored subtree with `deep`; by chunks, those of 256 leaves and up (what
+    proofs above a chunk are made of), and leaves and nodes under a chunk that differs."""
+    store.sql("UPDATE {prefix}tlog_nodes SET hash = ? WHERE key = ?", (bytes(32), height << 48))  # the first subtree of that height
+    report = check(store, deep=deep)
     assert not report.clean
-    assert any("subtree of height 3 at index 0" in p for p in report.problems), report.problems
+    assert any(f"subtree of height {height} at index 0 " in p for p in report.problems), report.problems
 
 
 def test_a_kept_checkpoint_catches_a_history_rewritten_with_its_tree(store: Store) -> None:

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import hashlib
 
-from hypothesis import assume, given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from transparency.merkle import (EMPTY_ROOT, Tree, leaf_hash, node_hash, split, verify_consistency,
+from transparency.merkle import (EMPTY_ROOT, Tree, edge_root, extend, leaf_hash, node_hash, right_edge, split,
+                                 verify_consistency,
                                  verify_inclusion)
 
 logs = st.lists(st.binary(max_size=8), min_size=1, max_size=70)
@@ -90,3 +91,22 @@ def test_sizes_out_of_range_are_refused() -> None:
         raise AssertionError("an impossible size was answered")
     assert not verify_inclusion(2, 2, leaf_hash(b"a"), [], tree.root())
     assert not verify_consistency(2, 1, tree.root(2), tree.root(1), [])
+
+
+@settings(max_examples=200, deadline=None)
+@given(sizes=st.lists(st.integers(0, 300), min_size=1, max_size=6), marks=st.sets(st.integers(1, 1800), max_size=8),
+       lowest=st.integers(0, 9))
+def test_growing_by_the_edge_makes_the_trees_own_nodes_and_roots(sizes, marks, lowest) -> None:  # type: ignore[no-untyped-def]
+    """merkle.extend, however the leaves come (batches of any size, blocks or one by
+    one, roots wanted mid-block), gives RFC 9162's nodes and roots."""
+    leaves = [leaf_hash(i.to_bytes(4, "big")) for i in range(sum(sizes))]
+    tree = Tree(leaves)
+    edge, size, roots, made = [], 0, {}, {}
+    for count in sizes:
+        edge, size, nodes, got = extend(edge, size, leaves[size:size + count], frozenset(marks), lowest)
+        roots.update(got)
+        made.update(nodes)
+    assert size == len(leaves) and edge_root(edge) == tree.root()
+    assert roots == {mark: tree.root(mark) for mark in marks if mark <= size}
+    assert made == {(h, i): node for h, level in enumerate(tree.levels) if h >= lowest for i, node in enumerate(level)}
+    assert [n for n, _ in edge] == [h for h, _ in right_edge(size)]

@@ -1,0 +1,210 @@
+"""The transparency log at city scale, beside the parts underneath, in one run:
+
+    python bench/audit.py [--events 1000000] [--commands 1500] [--rounds 3] [--proofs 2000]
+
+- sequence: the sequencer building the tree of the whole log (a first start on an old store);
+- verify: `audit verify` over the same log, beside a bare read of it through the same
+  adapter (target: verify ≥ 0.5 of the bare read);
+- commands: claim-task commands/s on SQLite with the sequencer running beside, every
+  50 ms, against without it (target ≥ 0.9);
+- proofs: inclusion-proof latency through HTTP (a uvicorn server, one client, random
+  positions) at the log's size, beside /healthz on the same server (target p99 < 10 ms).
+
+The log is the demo's city (bench/rebuild.py makes it once, in GRIDGOV_CACHE/bench);
+each measurement works on a copy. Medians of the rounds; ratios are in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import httpx  # noqa: E402
+
+from bench.append import ours_update, store_env  # noqa: E402
+from bench.rebuild import ensure_log  # noqa: E402
+from domain.clock import ManualClock  # noqa: E402
+from gridgov.bootstrap import application  # noqa: E402
+from gridgov.settings import load_settings  # noqa: E402
+from transparency.checkpoints import Signer  # noqa: E402
+from transparency.log import TransparencyLog  # noqa: E402
+from transparency.sequencer import Sequencer, SequencerThread  # noqa: E402
+from transparency.store import open_tree_store  # noqa: E402
+from transparency.verify import verify  # noqa: E402
+
+ORIGIN = "gridgov.bench/audit"
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def env_of(path: str) -> dict[str, str]:
+    return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": path, "CREATE_TABLE": "n"}
+
+
+def bare_read(path: str) -> float:
+    app = application(load_settings(env_of(path)))
+    started, after, count = time.perf_counter(), 0, 0
+    while page := app.eventlog.page(after, 5000):
+        count += len(page)
+        after = page[-1][0]
+    app.close()
+    return count / (time.perf_counter() - started)
+
+
+def sequence(path: str, key: Signer) -> tuple[float, int]:
+    app = application(load_settings(env_of(path)))
+    tlog = TransparencyLog(app.eventlog, open_tree_store(app.eventlog), ORIGIN, key, app.mapper.decode_state)
+    started = time.perf_counter()
+    added = Sequencer(app.eventlog, tlog.tree, tlog.decode).catch_up()
+    seconds = time.perf_counter() - started
+    tlog.checkpoint()
+    app.close()
+    return added / seconds, added
+
+
+def verify_rate(path: str, key: Signer) -> float:
+    app = application(load_settings(env_of(path)))
+    started = time.perf_counter()
+    report = verify(app.eventlog, open_tree_store(app.eventlog), app.mapper.decode_state, key.verifier(),
+                    origin=ORIGIN)
+    seconds = time.perf_counter() - started
+    app.close()
+    assert report.clean, report.problems
+    return report.events / seconds
+
+
+def command_rate(n: int, with_sequencer: bool) -> float:
+    env, cleanup = store_env("sqlite")
+    clock = ManualClock(datetime(2026, 11, 2, 1, tzinfo=timezone.utc))
+    app = application(load_settings(env), clock=clock)
+    beside = None
+    if with_sequencer:
+        tree = open_tree_store(app.eventlog)
+        beside = SequencerThread(Sequencer(app.eventlog, tree, app.mapper.decode_state), interval=0.05).start()
+    try:
+        return ours_update(app, clock, n)
+    finally:
+        if beside is not None:
+            beside.stop()
+        app.close()
+        cleanup()
+
+
+SERVER = """
+import sys, uvicorn
+from gridgov.bootstrap import bootstrap
+from gridgov.settings import load_settings
+engine = bootstrap(load_settings(), feed=False)
+uvicorn.run(engine.http(sys.argv[2]), host="127.0.0.1", port=int(sys.argv[1]), log_level="warning")
+"""
+
+
+def proof_latency(path: str, key_file: str, size: int, n: int) -> dict[str, list[float]]:
+    from api.http.auth import mint
+    from domain.events import Role
+
+    secret = "bench-secret-of-at-least-thirty-two-bytes"
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    folder = tempfile.mkdtemp(prefix="gridgov-bench-")
+    env = {**os.environ, **env_of(path), "AUDIT_KEY_FILE": key_file, "AUDIT_ORIGIN": ORIGIN,
+           "READMODEL_SQLITE_DBNAME": f"{folder}/readmodels.sqlite"}
+    server = subprocess.Popen([sys.executable, "-c", SERVER, str(port), secret], cwd=ROOT, env=env)
+    headers = {"Authorization": f"Bearer {mint(secret, 'auditor-bench', Role.AUDITOR, ['温江'])}"}
+    timings: dict[str, list[float]] = {"proof": [], "healthz": []}
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=headers, timeout=30) as client:
+            deadline = time.monotonic() + 120
+            while True:
+                try:
+                    if client.get("/healthz").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise RuntimeError("the server did not start")
+                time.sleep(0.2)
+            rng = random.Random(7)
+            for i in range(n + 50):
+                for name, call in (("proof", lambda: client.get("/v1/audit/proofs/inclusion",
+                                                                 params={"position": rng.randint(1, size)})),
+                                   ("healthz", lambda: client.get("/healthz"))):
+                    started = time.perf_counter()
+                    response = call()
+                    elapsed = (time.perf_counter() - started) * 1000
+                    assert response.status_code == 200, response.text
+                    if i >= 50:  # warm-up: connections, statement caches
+                        timings[name].append(elapsed)
+    finally:
+        server.terminate()
+        server.wait(30)
+        shutil.rmtree(folder, ignore_errors=True)
+    return timings
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--commands", type=int, default=1500)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--proofs", type=int, default=2000)
+    args = parser.parse_args()
+
+    log = ensure_log(args.events, args.seed)
+    folder = tempfile.mkdtemp(prefix="gridgov-bench-audit-")
+    copy = os.path.join(folder, "events.sqlite")
+    shutil.copy(log, copy)
+    key = Signer.generate(ORIGIN)
+    key_file = os.path.join(folder, "audit.key")
+    Path(key_file).write_text(key.text())
+    try:
+        print(f"log: {log}", file=sys.stderr)
+        sequenced, events = sequence(copy, key)
+        reads, verifies = [], []
+        for _ in range(args.rounds):
+            reads.append(bare_read(copy))
+            verifies.append(verify_rate(copy, key))
+        plain, beside = [], []
+        for _ in range(args.rounds):  # alternate: drift hits both alike
+            plain.append(command_rate(args.commands, False))
+            beside.append(command_rate(args.commands, True))
+        timings = proof_latency(copy, key_file, events, args.proofs)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+    read, ver = statistics.median(reads), statistics.median(verifies)
+    bare_cmd, seq_cmd = statistics.median(plain), statistics.median(beside)
+    proof, health = timings["proof"], timings["healthz"]
+    print(f"\n{events:,} events; {args.rounds} rounds, medians; {datetime.now(timezone.utc):%Y-%m-%d}\n")
+    print("| measure | gridgov | beside | ratio | target |")
+    print("|---|---:|---:|---:|---|")
+    print(f"| sequence the whole log (first start) | {sequenced:,.0f} ev/s | bare read {read:,.0f} ev/s | "
+          f"{sequenced / read:.2f} | — |")
+    print(f"| audit verify | {ver:,.0f} ev/s | bare read {read:,.0f} ev/s | {ver / read:.2f} | ≥ 0.5 |")
+    print(f"| claim-task commands, sequencer running | {seq_cmd:,.0f} /s | without {bare_cmd:,.0f} /s | "
+          f"{seq_cmd / bare_cmd:.2f} | ≥ 0.9 |")
+    print(f"| inclusion proof over HTTP, p50 / p99 | {pct(proof, .5):.1f} / {pct(proof, .99):.1f} ms | /healthz "
+          f"{pct(health, .5):.1f} / {pct(health, .99):.1f} ms | — | p99 < 10 ms |")
+
+
+if __name__ == "__main__":
+    main()
