@@ -190,7 +190,9 @@ def prove_consistency(old: int = typer.Option(..., min=1, help="the earlier chec
 def verify_command(checkpoint: Path = typer.Option(None, "--checkpoint", help="a signed checkpoint you kept: "
                                                    "prove the log still extends it"),
                    key: str = typer.Option(None, help="the verifier key to check signatures with "
-                                                      "(default: that of AUDIT_KEY_FILE)")) -> None:
+                                                      "(default: that of AUDIT_KEY_FILE)"),
+                   deep: bool = typer.Option(False, help="also every stored leaf and subtree below 256 leaves "
+                                                         "(reads the tree too; slower)")) -> None:
     """Recompute the tree from the stored rows and hold it against the stored tree,
     the signed checkpoints and a kept checkpoint. Exit 0: clean; 1: the log or the
     tree was altered (the first bad position is printed); 2: bad input."""
@@ -219,7 +221,7 @@ def verify_command(checkpoint: Path = typer.Option(None, "--checkpoint", help="a
 
             try:
                 report = verify(engine.app.eventlog, engine.tlog.tree, engine.tlog.decode, verifier, kept,
-                                engine.settings.AUDIT_ORIGIN, show)
+                                engine.settings.AUDIT_ORIGIN, show, deep)
             except BadNote as e:
                 raise _fail(f"the kept checkpoint: {e}") from None
     finally:
