@@ -117,5 +117,8 @@ def test_every_query_route_offers_read_your_writes(api: Api) -> None:
     paths = api.client.get("/openapi.json").json()["paths"]
     lacking = [path for path, methods in paths.items() if path.startswith("/v1/") and "get" in methods
                and path != "/v1/events/stream"  # the stream reads the event store: never behind
+               # the transparency log is in the event store's database; an event the
+               # sequencer has not reached yet is a 409 not-yet-in-tree, not a wait
+               and not path.startswith("/v1/audit/")
                and not {"position", "wait_ms"} <= {p["name"] for p in methods["get"].get("parameters", [])}]
     assert lacking == []
