@@ -159,6 +159,21 @@ class TransparencyLog:
         [leaf] = self.tree.leaves(index, index + 1)
         return Inclusion(position, index, leaf.hash, tree.inclusion_proof(index), checkpoint)
 
+    def place(self, steps: list[dict[str, Any]], size: int | None = None) -> StoredCheckpoint | None:
+        """Add to each step (a dict with `stream_id` and `version`) its log `position` and
+        `leaf_index` (None while the sequencer has not reached it); with `size`, also its
+        inclusion `proof` in the checkpoint of that size, which is returned."""
+        checkpoint = self.at(size) if size is not None else None
+        tree = StoredTree(self.tree, checkpoint.size) if checkpoint else None
+        for step in steps:
+            position = self.eventlog.position_of(uuid.UUID(str(step["stream_id"])), int(step["version"]))
+            index = self.tree.index_of(position) if position is not None else None
+            step["position"], step["leaf_index"] = position, index
+            if tree is not None:
+                inside = index is not None and index < tree.size
+                step["proof"] = [h.hex() for h in tree.inclusion_proof(index)] if inside else None
+        return checkpoint
+
     def consistency(self, old: int, new: int | None = None) -> Consistency:
         """That the checkpoint of `new` leaves (default: the latest) extends that of `old`."""
         newer = self.latest() if new is None else self.at(new)

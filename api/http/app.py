@@ -89,7 +89,7 @@ def create_app(governance: GridGovernance, store: ReadStore, secret: str, kafka:
                                methods=["POST"], response_model=CommandAccepted, name=command_type.__name__,
                                summary=(command_type.__doc__ or command_type.__name__).strip().splitlines()[0])
     app.include_router(commands)
-    app.include_router(query_routes(governance, store, principal))
+    app.include_router(query_routes(governance, store, principal, tlog))
     app.include_router(casework.routes(governance, store, principal))
     app.include_router(subscription.routes(governance, principal))
     if tlog is not None:
@@ -114,7 +114,8 @@ def command_route(governance: GridGovernance, command_type: type[c.Command], pri
     return run
 
 
-def query_routes(governance: GridGovernance, store: ReadStore, principal: Callable[..., Principal]) -> APIRouter:
+def query_routes(governance: GridGovernance, store: ReadStore, principal: Callable[..., Principal],
+                 tlog: TransparencyLog | None = None) -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["queries"])
 
     def scoped_district(who: Principal, district: str | None) -> str | None:
@@ -196,13 +197,23 @@ def query_routes(governance: GridGovernance, store: ReadStore, principal: Callab
 
     @router.get("/awards/{piece_id}/chain")
     async def get_chain(piece_id: UUID, position: int | None = POSITION, wait_ms: int = WAIT,
+                        checkpoint: int | None = Query(None, ge=1, le=2**62, description=(
+                            "a checkpoint's tree size: each step then carries its inclusion proof in it")),
                         who: Principal = Depends(principal)) -> dict[str, Any]:
+        """An award's whole chain, each step with its log position and leaf index in the
+        transparency log (and, with `checkpoint`, its inclusion proof there)."""
         if who.role is Role.RIDER:
             raise OutOfScope("the audit trail is for officers, admins and auditors")
         await operations.wait_for(governance, store, "audit", position, wait_ms)
         chain = await run_in_threadpool(award_chain, store, str(piece_id), set(who.districts))
         if chain is None:
             raise AwardNotFound(f"no award for piece {piece_id} in this token's districts", piece_id=str(piece_id))
+        if tlog is not None:
+            kept = await run_in_threadpool(tlog.place, [*chain["steps"], *chain["payouts"]], checkpoint)
+            if kept is not None:
+                chain["checkpoint"] = {"size": kept.size, "root": kept.root.hex(), "note": kept.note}
+        elif checkpoint is not None:
+            raise InvalidInput("this server keeps no transparency log to prove steps in")
         return chain
 
     @router.get("/stats")

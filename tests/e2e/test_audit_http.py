@@ -133,3 +133,31 @@ def test_without_a_signing_key_there_are_no_checkpoints(api: Api) -> None:
     assert response.status_code == 404
     is_problem(response.json(), "checkpoints-off", 404)
     assert "AUDIT_KEY_FILE" in response.json()["detail"]
+
+
+def test_each_step_of_an_award_chain_is_proven_in_a_checkpoint(audited) -> None:  # type: ignore[no-untyped-def]
+    """The auditor recomputes each step's leaf from the stored row itself and checks
+    the step's proof against the signed root: the chain they are shown is in the log."""
+    from transparency.leaves import leaf_data
+    from transparency.merkle import leaf_hash
+
+    api, engine = audited
+    auditor = api.token(Role.AUDITOR, "auditor-温江")
+    s = story(api)
+    plain = api.query(f"/v1/awards/{s['task']}/chain", auditor)
+    assert all(step["leaf_index"] is None for step in plain["steps"])  # stored, not yet in the tree
+    engine.tlog.sequencer().catch_up()
+    size = engine.tlog.checkpoint().size
+    chain = api.query(f"/v1/awards/{s['task']}/chain", auditor, checkpoint=size)
+    root = bytes.fromhex(chain["checkpoint"]["root"])
+    assert Verifier.parse(api.query("/v1/audit/checkpoint", auditor)["verifier_key"]).open(
+        chain["checkpoint"]["note"]).root == root
+    steps = chain["steps"] + chain["payouts"]
+    assert {step["kind"] for step in steps} >= {"TaskClaimed", "SubsidyAwarded"}
+    for step in steps:
+        [row] = engine.app.eventlog.page(step["position"] - 1, 1)
+        assert (row[1], row[2]) == (step["stream_id"], step["version"])
+        assert verify_inclusion(step["leaf_index"], size, leaf_hash(leaf_data(row)),
+                                [bytes.fromhex(h) for h in step["proof"]], root)
+    is_problem(api.query(f"/v1/awards/{s['task']}/chain", auditor, status=404, checkpoint=size + 1000),
+               "no-such-checkpoint", 404)
