@@ -39,6 +39,7 @@ from bench.rebuild import ensure_log  # noqa: E402
 from domain.clock import ManualClock  # noqa: E402
 from gridgov.bootstrap import application  # noqa: E402
 from gridgov.settings import load_settings  # noqa: E402
+from projections.engine.feed import plain_decoder  # noqa: E402
 from transparency.checkpoints import Signer  # noqa: E402
 from transparency.log import TransparencyLog  # noqa: E402
 from transparency.sequencer import Sequencer, SequencerThread  # noqa: E402
@@ -65,7 +66,7 @@ def bare_read(path: str) -> float:
 
 def sequence(path: str, key: Signer) -> tuple[float, int]:
     app = application(load_settings(env_of(path)))
-    tlog = TransparencyLog(app.eventlog, open_tree_store(app.eventlog), ORIGIN, key, app.mapper.decode_state)
+    tlog = TransparencyLog(app.eventlog, open_tree_store(app.eventlog), ORIGIN, key, plain_decoder(app.mapper))
     started = time.perf_counter()
     added = Sequencer(app.eventlog, tlog.tree, tlog.decode).catch_up()
     seconds = time.perf_counter() - started
@@ -77,7 +78,7 @@ def sequence(path: str, key: Signer) -> tuple[float, int]:
 def verify_rate(path: str, key: Signer) -> float:
     app = application(load_settings(env_of(path)))
     started = time.perf_counter()
-    report = verify(app.eventlog, open_tree_store(app.eventlog), app.mapper.decode_state, key.verifier(),
+    report = verify(app.eventlog, open_tree_store(app.eventlog), plain_decoder(app.mapper), key.verifier(),
                     origin=ORIGIN)
     seconds = time.perf_counter() - started
     app.close()
@@ -92,7 +93,7 @@ def command_rate(n: int, with_sequencer: bool) -> float:
     beside = None
     if with_sequencer:
         tree = open_tree_store(app.eventlog)
-        beside = SequencerThread(Sequencer(app.eventlog, tree, app.mapper.decode_state)).start()
+        beside = SequencerThread(Sequencer(app.eventlog, tree, plain_decoder(app.mapper))).start()
     try:
         return ours_update(app, clock, n)
     finally:

@@ -25,7 +25,7 @@ from domain.service import GridGovernance
 from gridgov.settings import Settings, SettingsError, load_settings
 from projections.base import Projection
 from projections.catalog import instances
-from projections.engine.feed import Follower, LogFeed
+from projections.engine.feed import Follower, LogFeed, plain_decoder
 from projections.engine.projector import Projector
 from projections.stores import ReadStore
 from transparency.log import TransparencyLog
@@ -64,8 +64,9 @@ def transparency_log(settings: Settings, app: GridGovernance) -> TransparencyLog
             signer = Signer.from_file(settings.AUDIT_KEY_FILE)
         except BadKey as e:
             raise SettingsError(f"AUDIT_KEY_FILE={settings.AUDIT_KEY_FILE!r}: {e}") from None
+    # orjson itself when the store neither encrypts nor compresses: a verify of millions notices.
     return TransparencyLog(app.eventlog, open_tree_store(app.eventlog), settings.AUDIT_ORIGIN, signer,
-                           app.mapper.decode_state)
+                           plain_decoder(app.mapper))
 
 
 def kafka_settings(settings: Settings) -> KafkaSettings:

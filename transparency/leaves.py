@@ -56,17 +56,20 @@ def hash_rows(rows: list[Raw], decode: Callable[[bytes], Any] = orjson.loads) ->
     """The leaf hashes of a page of rows: `leaf_hash(leaf_data(row))` for each, with the
     calls a million rows would notice folded in (the sequencer and verify use this)."""
     sha256, prefix, names = hashlib.sha256, b"\x00" + MAGIC, {}
-    hashes = []
+    hashes: list[bytes] = []
+    keep = hashes.append
     for position, stream, version, topic, state in rows:
-        state = bytes(state)
+        if state.__class__ is not bytes:
+            state = bytes(state)
         try:
-            payload = decode(state)
-            recorded = str(payload.get("timestamp", "")) if isinstance(payload, dict) else ""
+            recorded = decode(state).get("timestamp", "")  # not an object: no .get
         except Exception:
             recorded = ""
+        if recorded.__class__ is not str:
+            recorded = str(recorded)
         name = names.get(topic) or names.setdefault(topic, PREFIX + type_of_topic(topic))
-        head = f"{position}\n{stream}\n{version}\n{name}\n{recorded}\n{len(state)}\n".encode()
-        hashes.append(sha256(prefix + head + state).digest())
+        keep(sha256(prefix + f"{position}\n{stream}\n{version}\n{name}\n{recorded}\n{len(state)}\n".encode()
+                    + state).digest())
     return hashes
 
 
