@@ -129,20 +129,26 @@ class SequencerThread:
 
 class Checkpointer:
     """After a sequencer's round: sign a checkpoint when `interval` seconds have
-    passed since the last and the tree has grown, and `publish` its note."""
+    passed since the last and the tree has grown, and `publish` every kept
+    checkpoint not yet published (one whose publishing failed goes out next round)."""
 
     def __init__(self, tlog: Any, interval: float, publish: Callable[[str], None] | None = None) -> None:
         self.tlog = tlog  # transparency.log.TransparencyLog
         self.interval = interval
         self.publish = publish
         self.last = float("-inf")
+        self.published = 0  # the largest tree size published
 
     def __call__(self) -> None:
-        if self.tlog.signer is None or time.monotonic() - self.last < self.interval:
+        if self.tlog.signer is None:
             return
-        latest = self.tlog.tree.checkpoint()
-        if latest is None or latest.size < self.tlog.size():
-            made = self.tlog.checkpoint()
-            if self.publish:
-                self.publish(made.note)
-        self.last = time.monotonic()
+        if time.monotonic() - self.last >= self.interval:
+            latest = self.tlog.tree.checkpoint()
+            if latest is None or latest.size < self.tlog.size():
+                self.tlog.checkpoint()
+            self.last = time.monotonic()
+        if self.publish:
+            for kept in self.tlog.tree.checkpoints():
+                if kept.size > self.published:
+                    self.publish(kept.note)  # raises if the broker is away: the next round tries again
+                    self.published = kept.size
