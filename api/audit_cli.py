@@ -155,31 +155,26 @@ def prove_inclusion(position: int = typer.Option(None, min=1, help="the event's 
                     version: int = typer.Option(None, min=1, help="… and version"),
                     size: int = typer.Option(None, min=1, help="a kept checkpoint's size (default: the latest)")) -> None:
     """That an event is in a signed checkpoint: its leaf and inclusion proof (JSON)."""
-    from transparency.log import AuditError
-
     if (position is None) == (stream is None or version is None):
         raise _fail("name the event by --position, or by --stream and --version")
-    engine = _engine()
-    try:
-        at = position if position is not None else engine.tlog.position(_uuid(stream), version)
-        sys.stdout.write(orjson.dumps(engine.tlog.inclusion(at, size).as_json(), option=orjson.OPT_INDENT_2).decode()
-                         + "\n")
-    except AuditError as e:
-        raise _fail(str(e)) from None
-    finally:
-        engine.close()
+    _print_proof(lambda tlog: tlog.inclusion(
+        position if position is not None else tlog.position(_uuid(stream), version), size))
 
 
 @prove.command("consistency")
 def prove_consistency(old: int = typer.Option(..., min=1, help="the earlier checkpoint's size"),
                       new: int = typer.Option(None, min=1, help="the later one's (default: the latest)")) -> None:
     """That a later checkpoint extends an earlier one: the consistency proof (JSON)."""
+    _print_proof(lambda tlog: tlog.consistency(old, new))
+
+
+def _print_proof(prove: Any) -> None:
+    """A proof from the engine's transparency log, as JSON on stdout; its refusal on stderr, exit 2."""
     from transparency.log import AuditError
 
     engine = _engine()
     try:
-        sys.stdout.write(orjson.dumps(engine.tlog.consistency(old, new).as_json(), option=orjson.OPT_INDENT_2).decode()
-                         + "\n")
+        sys.stdout.write(orjson.dumps(prove(engine.tlog).as_json(), option=orjson.OPT_INDENT_2).decode() + "\n")
     except AuditError as e:
         raise _fail(str(e)) from None
     finally:

@@ -59,6 +59,18 @@ def _check_name(name: str) -> None:
         raise BadKey(f"a key name must be non-empty, without '+' or spaces: {name!r}")
 
 
+def _key_bytes(name: str, encoded: str, which: str) -> bytes:
+    """The 32 key bytes of a key's last part, base64(0x01 ‖ key), with its name checked."""
+    _check_name(name)
+    try:
+        raw = base64.b64decode(encoded, validate=True)
+    except ValueError:
+        raise BadKey(f"the {which} key's last part is not base64") from None
+    if len(raw) != 33 or raw[:1] != ED25519:
+        raise BadKey(f"the {which} key is not an Ed25519 key")
+    return raw[1:]
+
+
 @dataclass(frozen=True)
 class Signer:
     name: str
@@ -75,14 +87,7 @@ class Signer:
         if len(parts) != 5 or parts[:2] != ["PRIVATE", "KEY"]:
             raise BadKey("a signer key reads PRIVATE+KEY+<name>+<id>+<base64 key>")
         name, hex_id, encoded = parts[2:]
-        _check_name(name)
-        try:
-            raw = base64.b64decode(encoded, validate=True)
-        except ValueError:
-            raise BadKey("the signer key's last part is not base64") from None
-        if len(raw) != 33 or raw[:1] != ED25519:
-            raise BadKey("the signer key is not an Ed25519 key")
-        signer = cls(name, Ed25519PrivateKey.from_private_bytes(raw[1:]))
+        signer = cls(name, Ed25519PrivateKey.from_private_bytes(_key_bytes(name, encoded, "signer")))
         if key_id(name, _raw(signer.key.public_key())).hex() != hex_id:
             raise BadKey("the signer key's id does not match its key")
         return signer
@@ -123,16 +128,10 @@ class Verifier:
         if len(parts) != 3:
             raise BadKey("a verifier key reads <name>+<id>+<base64 key>")
         name, hex_id, encoded = parts
-        _check_name(name)
-        try:
-            raw = base64.b64decode(encoded, validate=True)
-        except ValueError:
-            raise BadKey("the verifier key's last part is not base64") from None
-        if len(raw) != 33 or raw[:1] != ED25519:
-            raise BadKey("the verifier key is not an Ed25519 key")
-        if key_id(name, raw[1:]).hex() != hex_id:
+        public = _key_bytes(name, encoded, "verifier")
+        if key_id(name, public).hex() != hex_id:
             raise BadKey("the verifier key's id does not match its key")
-        return cls(name, raw[1:])
+        return cls(name, public)
 
     def text(self) -> str:
         return f"{self.name}+{key_id(self.name, self.public).hex()}+{base64.b64encode(ED25519 + self.public).decode()}"

@@ -23,6 +23,7 @@ from typing import Any, Callable
 import orjson
 
 from eventlog import EventLog
+from eventlog.polling import Polling
 from transparency.leaves import hash_rows
 from transparency.merkle import extend, right_edge
 from transparency.store import Moved, TreeStore
@@ -86,45 +87,21 @@ class Sequencer:
         return total
 
 
-class SequencerThread:
+class SequencerThread(Polling):
     """Runs a sequencer in the background (the embedded server, `gridgov audit sequence`),
-    and after each round `after_round` (the checkpointer)."""
+    and after each round `after_round` (the checkpointer); after a failed round it
+    reads the tree back from the store."""
 
     def __init__(self, sequencer: Sequencer, interval: float = 0.2,
                  after_round: Callable[[], None] | None = None) -> None:
         self.sequencer = sequencer
-        self.interval = interval
         self.after_round = after_round
-        self.rounds = 0
-        self.failures = 0
-        self.last_round = time.monotonic()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="tlog-sequencer", daemon=True)
+        super().__init__("tlog-sequencer", self._round, interval, after_failure=sequencer.load)
 
-    def start(self) -> SequencerThread:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=10)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.sequencer.catch_up(stop=self._stop)
-                if self.after_round:
-                    self.after_round()
-                self.rounds += 1
-                self.last_round = time.monotonic()
-            except Exception:  # a restarted database, a lock timeout: the next round resumes
-                self.failures += 1
-                log.exception("sequencer: round failed; retrying")
-                try:
-                    self.sequencer.load()
-                except Exception:
-                    pass
-            self._stop.wait(self.interval)
+    def _round(self, stop: threading.Event) -> None:
+        self.sequencer.catch_up(stop=stop)
+        if self.after_round:
+            self.after_round()
 
 
 class Checkpointer:

@@ -5,7 +5,6 @@ implemented for SQLite). Same projection code as the Kafka consumers."""
 from __future__ import annotations
 
 import logging
-import threading
 import uuid
 from typing import Any, Callable
 
@@ -14,6 +13,7 @@ from eventsourcing.persistence import Mapper
 
 from domain.persistence import OrjsonTranscoder
 from eventlog import EVERY, EventLog, Raw, first_cursor, share_of, share_range
+from eventlog.polling import Polling
 from projections.facts import from_raw
 from projections.engine.projector import Applied, Delivery, Projector, dead_letter
 from projections.engine.tracking import LOG
@@ -138,28 +138,9 @@ def plain_decoder(mapper: Mapper) -> Callable[[bytes], Any]:
     return mapper.decode_state
 
 
-class Follower:
+class Follower(Polling):
     """Keeps projections caught up in a background thread (the embedded server)."""
 
     def __init__(self, feed: LogFeed, interval: float = 0.05) -> None:
         self.feed = feed
-        self.interval = interval
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="projection-follower", daemon=True)
-
-    def start(self) -> Follower:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=10)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.feed.catch_up()
-            except Exception:  # a swap by a rebuild, a restarted database: try again
-                log.exception("projection follower: catch-up failed; retrying")
-            self._stop.wait(self.interval)
-
+        super().__init__("projection-follower", lambda stop: feed.catch_up(), interval)
