@@ -51,10 +51,6 @@ class Sequencer:
                                "it was changed by hand; gridgov audit verify says where")
         self.edge: list[tuple[int, bytes]] = [(level, found[(level, index)]) for level, index in edge]
 
-    def lag(self) -> int:
-        """Events stored but not yet in the tree (by position: a gap counts, for a moment)."""
-        return max(0, self.eventlog.head() - self.position)
-
     def step(self) -> int:
         """Integrate up to one batch of new events; how many (0: the tree is caught up).
         If another sequencer extended the tree meanwhile, go on from where it is."""
