@@ -25,6 +25,7 @@ from eventsourcing.persistence import IntegrityError
 from eventsourcing.utils import get_topic
 
 from domain import errors
+from domain.access import AccessRecord
 from domain.aggregate import Context
 from domain.clock import Clock, SystemClock
 from domain.clue_index import OpenClueIndex
@@ -164,6 +165,18 @@ class GridGovernance(Application):
         while last + 1 < len(window) and correlations[last + 1] == correlations[at]:
             last += 1
         return window[first:last + 1]
+
+    def record_access(self, actor: Actor, what: str, parameters: dict[str, str], districts: list[str],
+                      status: int, checkpoint: tuple[int, str] | None = None) -> int:
+        """Keep an auditor's query or export in the log (domain/access.py); its position.
+        Not a command: nobody asks for it, the engine records what was asked of it."""
+        access_id = self.ids()
+        ctx = Context(actor=actor, now=self.clock.now(), command_id=access_id, correlation_id=access_id)
+        record = AccessRecord(access_id)
+        size, root = checkpoint if checkpoint is not None else (None, None)
+        record.record(ctx, what, parameters, districts, status, checkpoint_size=size, checkpoint_root=root)
+        with self._writers:
+            return self.save(record)[-1].notification.id
 
     @property
     def keys(self) -> KeyStore:

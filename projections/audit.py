@@ -108,35 +108,78 @@ def _steps(rows: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
     return steps
 
 
+CHUNK = 500  # ids per `IN` list: well inside both databases' limits on parameters
+
+
 def award_chain(store: ReadStore, piece_id: str, districts: set[str] | None = None) -> dict[str, Any] | None:
     """clue → task → claim → completion → verification → award → payout or reversal,
     each step with actor, role and time; None if the piece is unknown (or outside
     `districts`, for an auditor scoped to some)."""
+    return award_chains(store, [piece_id], districts).get(piece_id)
+
+
+def award_chains(store: ReadStore, piece_ids: list[str], districts: set[str] | None = None) -> dict[str, Any]:
+    """`award_chain` of many pieces at once, in a few queries per CHUNK of them."""
+    chains: dict[str, Any] = {}
+    for start in range(0, len(piece_ids), CHUNK):
+        chains.update(_chains(store, piece_ids[start:start + CHUNK], districts))
+    return chains
+
+
+def _chains(store: ReadStore, pieces: list[str], districts: set[str] | None) -> dict[str, Any]:
     a = Audit()
     cols = ", ".join(STEP_COLUMNS)
-    awards = _steps(store.read(f"SELECT {cols} FROM {a.t['steps']} WHERE subject_id = ? AND {PIECE_ROWS} "
-                               "AND kind = 'SubsidyAwarded'", (piece_id,)))
+
+    def steps_where(condition: str, ids: Any) -> list[dict[str, Any]]:
+        ids = sorted(set(ids))
+        if not ids:
+            return []
+        return _steps(store.read(f"SELECT {cols} FROM {a.t['steps']} WHERE "
+                                 + condition.format(ids=", ".join("?" * len(ids))), ids))
+
+    awards = {s["subject_id"]: s for s in steps_where(f"subject_id IN ({{ids}}) AND {PIECE_ROWS} "
+                                                      "AND kind = 'SubsidyAwarded'", pieces)
+              if districts is None or s["district"] in districts}
     if not awards:
-        return None
-    award = awards[0]
-    if districts is not None and award["district"] not in districts:
-        return None
-    link = store.read(f"SELECT clue_id FROM {a.t['links']} WHERE task_id = ?", (piece_id,))
-    clue_id = link[0][0] if link else None
-    appeal_id = award["detail"].get("appeal_id")
-    subjects = [s for s in (piece_id, clue_id, appeal_id) if s]
-    marks = ", ".join("?" * len(subjects))
+        return {}
+    marks = ", ".join("?" * len(awards))
+    links = dict(store.read(f"SELECT task_id, clue_id FROM {a.t['links']} WHERE task_id IN ({marks})",
+                            sorted(awards)))
+    # A remedy's piece is its appeal: each stream once.
+    subjects = {piece: list(dict.fromkeys(s for s in (piece, links.get(piece), award["detail"].get("appeal_id"))
+                                          if s))
+                for piece, award in awards.items()}
     # The steps of the task's, the clue's and the appeal's own streams, and of the piece
     # in its account: by the key's index and the pieces' one.
-    steps = _steps(store.read(f"SELECT {cols} FROM {a.t['steps']} WHERE stream_id IN ({marks}) "
-                              f"OR (subject_id = ? AND {PIECE_ROWS}) ORDER BY at, stream_id, version",
-                              (*subjects, piece_id)))
+    own = _grouped(steps_where("stream_id IN ({ids})", (s for ids in subjects.values() for s in ids)), "stream_id")
+    in_account = _grouped(steps_where(f"subject_id IN ({{ids}}) AND {PIECE_ROWS}", awards), "subject_id")
     # Payouts of the award's district in its month (a payout settles one district's money).
-    payouts = _steps(store.read(f"SELECT {cols} FROM {a.t['steps']} WHERE stream_id = ? AND kind = 'PayoutSettled' "
-                                "AND district = ? AND at >= ? ORDER BY at, version",
-                                (award["stream_id"], award["district"], award["at"])))
-    return {"piece_id": piece_id, "clue_id": clue_id, "district": award["district"],
-            "rate_version": award["detail"].get("rate_version"), "steps": steps, "payouts": payouts}
+    payouts = _grouped(steps_where("stream_id IN ({ids}) AND kind = 'PayoutSettled'",
+                                   (award["stream_id"] for award in awards.values())), "stream_id")
+    chains = {}
+    for piece, award in awards.items():
+        steps = [s for subject in subjects[piece] for s in own.get(subject, ())] + in_account.get(piece, [])
+        paid = [p for p in payouts.get(award["stream_id"], ())
+                if p["district"] == award["district"] and p["at"] >= award["at"]]
+        chains[piece] = {"piece_id": piece, "clue_id": links.get(piece), "district": award["district"],
+                         "rate_version": award["detail"].get("rate_version"),
+                         "steps": sorted(steps, key=lambda s: (s["at"], s["stream_id"], s["version"])),
+                         "payouts": sorted(paid, key=lambda s: (s["at"], s["version"]))}
+    return chains
+
+
+def _grouped(steps: list[dict[str, Any]], by: str) -> dict[str, list[dict[str, Any]]]:
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for step in steps:
+        groups.setdefault(step[by], []).append(step)
+    return groups
+
+
+def district_awards(store: ReadStore, district: str, since: str, until: str) -> list[str]:
+    """The pieces awarded in `district` from UTC text `since` to before `until`, oldest first."""
+    return [piece for (piece,) in store.read(
+        f"SELECT subject_id FROM {Audit().t['steps']} WHERE district = ? AND at >= ? AND at < ? "
+        f"AND kind = 'SubsidyAwarded' AND {PIECE_ROWS} ORDER BY at, stream_id, version", (district, since, until))]
 
 
 def district_history(store: ReadStore, district: str, after: tuple[str, str, int] | None = None,

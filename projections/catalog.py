@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from projections.access import AccessLog
 from projections.appeals import Appeals
 from projections.audit import Audit
 from projections.balances import Balances
@@ -13,7 +14,7 @@ from projections.riders import Riders
 from projections.stats import Stats
 
 PROJECTIONS: dict[str, type[Projection]] = {cls.name: cls for cls in (Board, Balances, Points, Audit, Stats,
-                                                                            Clues, Appeals, Riders)}
+                                                                            Clues, Appeals, Riders, AccessLog)}
 
 
 def instances(name: str = "all") -> list[Projection]:
