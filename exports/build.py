@@ -12,7 +12,6 @@ row. The rows are read models; the checkpoint is what lets an auditor prove them
 from __future__ import annotations
 
 import re
-import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -109,17 +108,19 @@ class Export:
 
 
 def build(store: ReadStore, tlog: TransparencyLog, district: str, months: Months, taken_by: str,
-          wait_for_tree: Callable[[int], None] | None = None, progress: Progress | None = None) -> Export:
-    """`wait_for_tree(position)` returns once the tree holds the log up to `position`
-    (default: `in_tree` for 30 s); `progress(done, total)` as awards are read."""
+          progress: Progress | None = None) -> Export:
+    """`progress(done, total)` as awards are read. Rows the sequencer has not reached
+    yet are sequenced here (`TransparencyLog.sequence_to`)."""
     pieces = district_awards(store, district, *months.utc_bounds())
     chains: dict[str, Any] = {}
+    if progress:
+        progress(0, len(pieces))
     for start in range(0, len(pieces), CHUNK):
         chains.update(award_chains(store, pieces[start:start + CHUNK]))
         if progress:
             progress(len(chains), len(pieces))
     steps, payouts = _rows([chains[p] for p in pieces])
-    _place(tlog, [*steps, *payouts], wait_for_tree or (lambda position: in_tree(tlog, position)))
+    _place(tlog, [*steps, *payouts])
     export = Export(district, months, ts(datetime.now(timezone.utc)), taken_by, _checkpoint(tlog), steps, payouts)
     _add_totals(export)
     export.differences = _differences(export, _slices(store, district, months))
@@ -157,28 +158,18 @@ def _rows(chains: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict
     return steps, payouts
 
 
-def _place(tlog: TransparencyLog, rows: list[dict[str, Any]], wait_for_tree: Callable[[int], None]) -> None:
+def _place(tlog: TransparencyLog, rows: list[dict[str, Any]]) -> None:
     """Each row's log position and leaf index: all of them in the tree, so that one
     checkpoint made after holds them all."""
     tlog.place(rows)
     waiting = [row for row in rows if row["leaf_index"] is None and row["position"] is not None]
     if waiting:
-        wait_for_tree(max(row["position"] for row in waiting))
+        tlog.sequence_to(max(row["position"] for row in waiting))
         tlog.place(waiting)
     lost = [row for row in rows if row["leaf_index"] is None]
     if lost:
         raise NotYetInTree(f"{len(lost)} steps are not in the transparency log (the first: stream "
                            f"{lost[0]['stream_id']}, version {lost[0]['version']})")
-
-
-def in_tree(tlog: TransparencyLog, position: int, timeout_s: float = 30.0) -> None:
-    """Wait, on the sequencer's progress, until the tree holds the log up to `position`."""
-    deadline = time.monotonic() + timeout_s
-    while tlog.tree.tip()[1] < position:
-        if time.monotonic() > deadline:
-            raise NotYetInTree(f"the transparency log is {tlog.lag()} events behind the log and did not "
-                               f"reach position {position} in {timeout_s:.0f} s; is its sequencer running?")
-        time.sleep(0.05)
 
 
 def _checkpoint(tlog: TransparencyLog) -> Checkpoint:

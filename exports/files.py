@@ -19,7 +19,7 @@ import orjson
 from openpyxl import Workbook
 
 from domain.clock import CHINA
-from exports.build import Export
+from exports.build import Export, Months
 
 Lang = Literal["zh", "en"]
 Format = Literal["xlsx", "csv"]
@@ -74,10 +74,9 @@ TABLES: dict[str, tuple[str, str, tuple[str, ...]]] = {
 }
 
 
-def filename(export: Export, fmt: Format) -> str:
-    months = export.months
+def filename(district: str, months: Months, fmt: Format) -> str:
     span = months.first if months.first == months.last else f"{months.first}_{months.last}"
-    return f"gridgov-audit-{export.district}-{span}.{'xlsx' if fmt == 'xlsx' else 'zip'}"
+    return f"gridgov-audit-{district}-{span}.{'xlsx' if fmt == 'xlsx' else 'zip'}"
 
 
 def write(export: Export, fmt: Format, lang: Lang = "zh") -> bytes:

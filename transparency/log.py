@@ -90,6 +90,15 @@ class TransparencyLog:
             self._sequencer = Sequencer(self.eventlog, self.tree, self.decode)
         return self._sequencer
 
+    def sequence_to(self, position: int) -> None:
+        """Make the tree hold the log up to `position` now, by a sequencer of this
+        call's own: a Sequencer is one thread's, and the background one may be
+        running. Two writers are safe: the store refuses the second (`Moved`)."""
+        if self.tree.tip()[1] < position:
+            Sequencer(self.eventlog, self.tree, self.decode).catch_up()
+        if self.tree.tip()[1] < position:
+            raise NotYetInTree(f"the tree did not reach log position {position}")
+
     @property
     def verifier(self) -> Verifier | None:
         return None if self.signer is None else self.signer.verifier()

@@ -5,17 +5,16 @@ The command routes are made from the command models themselves, so the OpenAPI
 document has each one's exact body schema.
 """
 
-import base64
 import re
 from typing import Any, Callable
 from uuid import UUID
 
-import orjson
-from fastapi import APIRouter, Depends, FastAPI, Header, Query
+from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
-from api.http import audit, casework, dashboard, operations, problems, subscription
+from api.http import audit, auditors, casework, dashboard, operations, problems, subscription
+from api.http.paging import cursor, cursor_of
 from api.http.auth import Principal, decode
 from consumers.lag import KafkaLag
 from domain import commands as c
@@ -43,25 +42,6 @@ class CommandAccepted(BaseModel):
     replayed: bool
 
 
-def cursor(key: tuple[Any, ...]) -> str:
-    """An opaque, stable page cursor: the sort key of the last row of a page."""
-    return base64.urlsafe_b64encode(orjson.dumps(key)).decode().rstrip("=")
-
-
-def cursor_of(text: str | None) -> tuple[Any, ...] | None:
-    if text is None:
-        return None
-    try:
-        key = orjson.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
-        at, stream, version = key
-        if (isinstance(at, str) and isinstance(stream, str) and type(version) is int and 0 < version < 2**63
-                and len(at) <= 40 and len(stream) <= 40):
-            return at, stream, version
-    except (ValueError, TypeError, orjson.JSONDecodeError):
-        pass
-    raise InvalidInput("`after` is not a cursor this API gave out; pass a page's `next` as it is", after=text)
-
-
 def kebab(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "-", name).lower()
 
@@ -79,8 +59,10 @@ def create_app(governance: GridGovernance, store: ReadStore, secret: str, kafka:
     metrics = operations.Metrics()
     operations.install(app, governance, store, metrics, kafka, tlog)
 
-    def principal(authorization: str | None = Header(None)) -> Principal:
-        return decode(secret, authorization)
+    def principal(request: Request, authorization: str | None = Header(None)) -> Principal:
+        who = decode(secret, authorization)
+        request.state.principal = who  # an auditor's request is recorded on its way out (auditors.py)
+        return who
 
     commands = APIRouter(prefix="/v1/commands", tags=["commands"])
     for command_type in HANDLERS:
@@ -94,6 +76,7 @@ def create_app(governance: GridGovernance, store: ReadStore, secret: str, kafka:
     app.include_router(subscription.routes(governance, principal))
     if tlog is not None:
         audit.install(app, tlog, principal)
+    auditors.install(app, governance, store, tlog, principal)
     dashboard.install(app)
     app.add_middleware(problems.Guard)  # last: the outermost layer
     return app
@@ -196,7 +179,7 @@ def query_routes(governance: GridGovernance, store: ReadStore, principal: Callab
                 "next": cursor((last["at"], last["stream_id"], last["version"])) if last else None}
 
     @router.get("/awards/{piece_id}/chain")
-    async def get_chain(piece_id: UUID, position: int | None = POSITION, wait_ms: int = WAIT,
+    async def get_chain(request: Request, piece_id: UUID, position: int | None = POSITION, wait_ms: int = WAIT,
                         checkpoint: int | None = Query(None, ge=1, le=2**62, description=(
                             "a checkpoint's tree size: each step then carries its inclusion proof in it")),
                         who: Principal = Depends(principal)) -> dict[str, Any]:
@@ -208,9 +191,11 @@ def query_routes(governance: GridGovernance, store: ReadStore, principal: Callab
         chain = await run_in_threadpool(award_chain, store, str(piece_id), set(who.districts))
         if chain is None:
             raise AwardNotFound(f"no award for piece {piece_id} in this token's districts", piece_id=str(piece_id))
+        request.state.access_districts = [chain["district"]]
         if tlog is not None:
             kept = await run_in_threadpool(tlog.place, [*chain["steps"], *chain["payouts"]], checkpoint)
             if kept is not None:
+                request.state.checkpoint = (kept.size, kept.root.hex())
                 chain["checkpoint"] = {"size": kept.size, "root": kept.root.hex(), "note": kept.note}
         elif checkpoint is not None:
             raise InvalidInput("this server keeps no transparency log to prove steps in")

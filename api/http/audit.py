@@ -50,7 +50,7 @@ def routes(tlog: TransparencyLog, principal: Callable[..., Principal]) -> APIRou
         return shown(await run_in_threadpool(tlog.at, size))
 
     @router.get("/proofs/inclusion")
-    async def inclusion(position: int | None = Query(None, ge=1, le=2**62, description="the event's log position"),
+    async def inclusion(request: Request, position: int | None = Query(None, ge=1, le=2**62, description="the event's log position"),
                         stream_id: UUID | None = Query(None, description="or its stream …"),
                         version: int | None = Query(None, ge=1, le=2**62, description="… and version"),
                         size: int | None = SIZE, who: Principal = Depends(principal)) -> dict[str, Any]:
@@ -62,7 +62,9 @@ def routes(tlog: TransparencyLog, principal: Callable[..., Principal]) -> APIRou
             at = position if position is not None else tlog.position(stream_id, version)  # type: ignore[arg-type]
             return tlog.inclusion(at, size).as_json()
 
-        return await run_in_threadpool(prove)
+        proof = await run_in_threadpool(prove)
+        request.state.checkpoint = (proof["tree_size"], proof["root"])  # for the access log
+        return proof
 
     @router.get("/proofs/consistency")
     async def consistency(old: int = Query(..., ge=1, le=2**62, description="the earlier checkpoint's size"),

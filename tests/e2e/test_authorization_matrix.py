@@ -86,6 +86,9 @@ QUERIES: dict[str, tuple[tuple[Role, ...], bool, Callable[[dict[str, Any]], tupl
     "rate-schedules": (ALL, True, lambda s: (f"/v1/districts/{s['district']}/rate-schedules", {})),
     "rider": (ALL, True, lambda s: (f"/v1/riders/{s['me']}", {})),
     "rider-tasks": (ALL, False, lambda s: (f"/v1/riders/{s['me']}/tasks", {})),
+    # What a district's auditors take away, and who looked: its auditors only.
+    "audit-export": ((AUDITOR,), True, lambda s: (f"/v1/districts/{s['district']}/audit-export", {"from": "2026-11"})),
+    "accesses": ((AUDITOR,), True, lambda s: (f"/v1/districts/{s['district']}/accesses", {})),
     # The transparency log: hashes, positions and signatures, no event's content: any token.
     "checkpoint": (ALL, False, lambda s: ("/v1/audit/checkpoint", {})),
     "checkpoint-at": (ALL, False, lambda s: ("/v1/audit/checkpoints/1", {})),
