@@ -121,6 +121,9 @@ def build(store: ReadStore, tlog: TransparencyLog, district: str, months: Months
             progress(len(chains), len(pieces))
     steps, payouts = _rows([chains[p] for p in pieces])
     _place(tlog, [*steps, *payouts])
+    # Within an award's chain, log order: steps of one instant (one command's) as they happened.
+    order = {piece: i for i, piece in enumerate(pieces)}
+    steps.sort(key=lambda row: (order[row["piece_id"]], row["position"]))
     export = Export(district, months, ts(datetime.now(timezone.utc)), taken_by, _checkpoint(tlog), steps, payouts)
     _add_totals(export)
     export.differences = _differences(export, _slices(store, district, months))
