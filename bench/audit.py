@@ -8,7 +8,12 @@
 - commands: claim-task commands/s on SQLite with the sequencer running beside, as the
   embedded server runs it (a round every 0.2 s), against without it (target ≥ 0.9);
 - proofs: inclusion-proof latency through HTTP (a uvicorn server, one client, random
-  positions) at the log's size, beside /healthz on the same server (target p99 < 10 ms).
+  positions) at the log's size, beside /healthz on the same server (target p99 < 10 ms);
+  asked by an auditor (each request then also appends its access to the log) and by a
+  service token (nothing recorded);
+- export: one district's export of every month of the log (chains, positions, the
+  checkpoint, the check against balances) and its XLSX, in chain rows/s, beside a bare
+  SELECT of the same district's audit steps from the same read-model store.
 
 The log is the demo's city (bench/rebuild.py makes it once, in GRIDGOV_CACHE/bench);
 each measurement works on a copy. Medians of the rounds; ratios are in the same run.
@@ -124,10 +129,11 @@ def proof_latency(path: str, key_file: str, size: int, n: int) -> dict[str, list
     env = {**os.environ, **env_of(path), "AUDIT_KEY_FILE": key_file, "AUDIT_ORIGIN": ORIGIN,
            "READMODEL_SQLITE_DBNAME": f"{folder}/readmodels.sqlite"}
     server = subprocess.Popen([sys.executable, "-c", SERVER, str(port), secret], cwd=ROOT, env=env)
-    headers = {"Authorization": f"Bearer {mint(secret, 'auditor-bench', Role.AUDITOR, ['温江'])}"}
-    timings: dict[str, list[float]] = {"proof": [], "healthz": []}
+    auditor = {"Authorization": f"Bearer {mint(secret, 'auditor-bench', Role.AUDITOR, ['温江'])}"}
+    service = {"Authorization": f"Bearer {mint(secret, 'service-bench', Role.SERVICE, ['温江'])}"}
+    timings: dict[str, list[float]] = {"proof": [], "proof-service": [], "healthz": []}
     try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=headers, timeout=30) as client:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=auditor, timeout=30) as client:
             deadline = time.monotonic() + 120
             while True:
                 try:
@@ -140,8 +146,11 @@ def proof_latency(path: str, key_file: str, size: int, n: int) -> dict[str, list
                 time.sleep(0.2)
             rng = random.Random(7)
             for i in range(n + 50):
+                at = rng.randint(1, size)
                 for name, call in (("proof", lambda: client.get("/v1/audit/proofs/inclusion",
-                                                                 params={"position": rng.randint(1, size)})),
+                                                                 params={"position": at})),
+                                   ("proof-service", lambda: client.get("/v1/audit/proofs/inclusion",
+                                                                         params={"position": at}, headers=service)),
                                    ("healthz", lambda: client.get("/healthz"))):
                     started = time.perf_counter()
                     response = call()
@@ -154,6 +163,41 @@ def proof_latency(path: str, key_file: str, size: int, n: int) -> dict[str, list
         server.wait(30)
         shutil.rmtree(folder, ignore_errors=True)
     return timings
+
+
+def export_rate(path: str, key: Signer, folder: str) -> dict[str, float]:
+    from exports.build import Months, build
+    from exports.files import write
+    from gridgov.bootstrap import log_feed, read_store
+    from projections.audit import Audit
+    from projections.facts import china_day
+
+    settings = load_settings({**env_of(path), "READMODEL_SQLITE_DBNAME": f"{folder}/readmodels.sqlite"})
+    app, store = application(settings), read_store(settings)
+    try:
+        started = time.perf_counter()
+        log_feed(app, store).catch_up()
+        print(f"read models of the log: {time.perf_counter() - started:.0f} s", file=sys.stderr)
+        tlog = TransparencyLog(app.eventlog, open_tree_store(app.eventlog), ORIGIN, key, plain_decoder(app.mapper))
+        earliest, latest = store.read(f"SELECT MIN(at), MAX(at) FROM {Audit().t['steps']} WHERE district = '温江'")[0]
+        months = Months.parse(china_day(earliest)[:7], china_day(latest)[:7])
+        started = time.perf_counter()
+        rows = store.read(f"SELECT * FROM {Audit().t['steps']} WHERE district = '温江' AND at >= ? AND at < ?",
+                          months.utc_bounds())
+        bare = len(rows) / (time.perf_counter() - started)
+        started = time.perf_counter()
+        export = build(store, tlog, "温江", months, "bench")
+        built = time.perf_counter() - started
+        started = time.perf_counter()
+        body = write(export, "xlsx")
+        written = time.perf_counter() - started
+        assert export.reconciled, export.differences[:3]
+        return {"rows": len(export.steps), "awards": export.awards, "build": len(export.steps) / built,
+                "with_xlsx": len(export.steps) / (built + written), "bare": bare, "mib": len(body) / 2**20,
+                "seconds": built + written}
+    finally:
+        store.close()
+        app.close()
 
 
 def pct(values: list[float], q: float) -> float:
@@ -189,12 +233,13 @@ def main() -> None:
             plain.append(command_rate(args.commands, False))
             beside.append(command_rate(args.commands, True))
         timings = proof_latency(copy, key_file, events, args.proofs)
+        exported = export_rate(copy, key, folder)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
     read, ver = statistics.median(reads), statistics.median(verifies)
     bare_cmd, seq_cmd = statistics.median(plain), statistics.median(beside)
-    proof, health = timings["proof"], timings["healthz"]
+    proof, service, health = timings["proof"], timings["proof-service"], timings["healthz"]
     print(f"\n{events:,} events; {args.rounds} rounds, medians; {datetime.now(timezone.utc):%Y-%m-%d}\n")
     print("| measure | gridgov | beside | ratio | target |")
     print("|---|---:|---:|---:|---|")
@@ -205,6 +250,14 @@ def main() -> None:
           f"{seq_cmd / bare_cmd:.2f} | ≥ 0.9 |")
     print(f"| inclusion proof over HTTP, p50 / p99 | {pct(proof, .5):.1f} / {pct(proof, .99):.1f} ms | /healthz "
           f"{pct(health, .5):.1f} / {pct(health, .99):.1f} ms | — | p99 < 10 ms |")
+    print(f"| the same, by a service token (no access recorded) | {pct(service, .5):.1f} / {pct(service, .99):.1f} ms "
+          f"| /healthz {pct(health, .5):.1f} / {pct(health, .99):.1f} ms | — | — |")
+    print(f"| export of 温江, all months ({exported['awards']:,.0f} awards, {exported['rows']:,.0f} chain rows) | "
+          f"{exported['build']:,.0f} rows/s | bare SELECT {exported['bare']:,.0f} rows/s | "
+          f"{exported['build'] / exported['bare']:.2f} | — |")
+    print(f"| the same with its XLSX ({exported['mib']:.1f} MiB, {exported['seconds']:.1f} s) | "
+          f"{exported['with_xlsx']:,.0f} rows/s | bare SELECT {exported['bare']:,.0f} rows/s | "
+          f"{exported['with_xlsx'] / exported['bare']:.2f} | — |")
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ from projections.stores import ReadStore
 from transparency.log import NotYetInTree, TransparencyLog
 from transparency.proofs import StoredTree
 
-MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
+MONTH = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")  # ASCII digits: \d takes ２０２６ too
 MOST_MONTHS = 24  # a two-year span; longer ones are several exports
 AMOUNTS = ("awarded_fen", "withheld_fen", "reversed_fen", "paid_fen")
 # Which step of a piece moves money, and which amount of its event that is.

@@ -1,4 +1,4 @@
-"""An export as files an auditor opens: one XLSX workbook (openpyxl), or a ZIP of
+"""An export as files an auditor opens: one XLSX workbook (XlsxWriter), or a ZIP of
 CSV files (UTF-8 with a byte-order mark, which Excel needs to read Chinese) with
 the signed checkpoint beside them as `checkpoint.txt`, exactly as signed, so
 that `gridgov audit verify --checkpoint checkpoint.txt` takes it as it is.
@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any, Iterator, Literal
 
 import orjson
-from openpyxl import Workbook
+import xlsxwriter
 
 from domain.clock import CHINA
 from exports.build import Export, Months
@@ -26,6 +26,7 @@ Format = Literal["xlsx", "csv"]
 MEDIA_TYPE = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
               "csv": "application/zip"}
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # column: (中文, English)
 HEADERS = {
     "piece_id": ("计件编号", "piece"), "rider_id": ("骑手编号", "rider"), "grid_id": ("网格编号", "grid"),
@@ -84,18 +85,22 @@ def write(export: Export, fmt: Format, lang: Lang = "zh") -> bytes:
 
 
 def xlsx(export: Export, lang: Lang = "zh") -> bytes:
-    # Write-only: rows stream to the file instead of building a tree of cells.
-    book = Workbook(write_only=True)
-    summary = book.create_sheet(_say(("说明", "summary"), lang))
-    for row in _summary(export, lang):
-        summary.append(row)
-    for name, (zh, en, columns) in TABLES.items():
-        sheet = book.create_sheet(_say((zh, en), lang))
-        sheet.append([_say(HEADERS[c], lang) for c in columns])
-        for row in _table(export, name, lang):
-            sheet.append(row)
     out = io.BytesIO()
-    book.save(out)
+    # constant_memory: each row goes to the file as it is written, not kept as cells.
+    book = xlsxwriter.Workbook(out, {"constant_memory": True, "in_memory": False, "strings_to_numbers": False,
+                                     "strings_to_formulas": False, "strings_to_urls": False})
+    summary = book.add_worksheet(_say(("说明", "summary"), lang))
+    summary.set_column(0, 0, 24)
+    summary.set_column(1, 1, 100)
+    for r, row in enumerate(_summary(export, lang)):
+        summary.write_row(r, 0, row)
+    for name, (zh, en, columns) in TABLES.items():
+        sheet = book.add_worksheet(_say((zh, en), lang))
+        sheet.write_row(0, 0, [_say(HEADERS[c], lang) for c in columns])
+        sheet.freeze_panes(1, 0)
+        for r, row in enumerate(_table(export, name, lang), start=1):
+            sheet.write_row(r, 0, row)
+    book.close()
     return out.getvalue()
 
 
@@ -115,8 +120,16 @@ def _csv(rows: Any) -> str:
     text = io.StringIO()
     writer = csv.writer(text)
     text.write("\ufeff")
-    writer.writerows(rows)
+    writer.writerows([_inert(cell) for cell in row] for row in rows)
     return text.getvalue()
+
+
+def _inert(cell: Any) -> Any:
+    """Text a spreadsheet would run as a formula (a batch named `=HYPERLINK(…)`) is
+    kept as text by a leading apostrophe (OWASP's advice on CSV injection)."""
+    if isinstance(cell, str) and cell[:1] in FORMULA_STARTS:
+        return "'" + cell
+    return cell
 
 
 def _table(export: Export, name: str, lang: Lang) -> Iterator[list[Any]]:
