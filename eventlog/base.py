@@ -16,7 +16,7 @@ import threading
 import uuid
 import zlib
 from abc import ABC, abstractmethod
-from typing import Any, Sequence
+from typing import Any, Iterable, Sequence
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
@@ -64,6 +64,15 @@ class EventLog(ABC):
     @abstractmethod
     def position_of(self, stream: uuid.UUID, version: int) -> int | None:
         """The log position of a stream's event, or None if there is none."""
+
+    def positions_of(self, events: Iterable[tuple[uuid.UUID, int]]) -> dict[tuple[uuid.UUID, int], int]:
+        """`position_of` of many events (an export's thousands): those that exist."""
+        found = {}
+        for stream, version in set(events):
+            position = self.position_of(stream, version)
+            if position is not None:
+                found[(stream, version)] = position
+        return found
 
     def keys(self) -> KeyStore:
         """The rider key store, made (its table too) on first use, once."""

@@ -7,7 +7,7 @@ readers page through millions of rows (a rebuild).
 from __future__ import annotations
 
 import uuid
-from typing import Any, Sequence
+from typing import Any, Iterable, Sequence
 
 from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg.rows import tuple_row
@@ -41,6 +41,18 @@ class PostgresLog(EventLog):
                            "WHERE originator_id = %s AND originator_version = %s", (stream, version))
             row = cursor.fetchone()
         return None if row is None else int(row[0])
+
+    def positions_of(self, events: Iterable[tuple[uuid.UUID, int]]) -> dict[tuple[uuid.UUID, int], int]:
+        wanted = sorted(set(events))
+        if not wanted:
+            return {}
+        # The pairs as two arrays, unnested side by side: one query, by the (stream, version) key.
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as cursor:
+            cursor.execute(f"SELECT e.originator_id, e.originator_version, e.notification_id FROM {self.table} e "
+                           "JOIN unnest(%s::uuid[], %s::bigint[]) AS w(id, version) "
+                           "ON e.originator_id = w.id AND e.originator_version = w.version",
+                           ([stream for stream, _ in wanted], [version for _, version in wanted]))
+            return {(stream, int(version)): int(position) for stream, version, position in cursor.fetchall()}
 
     def make_key_store(self) -> TableKeyStore:
         return TableKeyStore(self.datastore, f'"{self.datastore.schema}".rider_keys', "bytea", "%s")

@@ -7,11 +7,14 @@ the UUID does) when its ids are UUIDs, and a row's position is its rowid.
 from __future__ import annotations
 
 import uuid
-from typing import Any, Sequence
+from typing import Any, Iterable, Sequence
 
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 
 from eventlog.base import EVERY, Cursor, EventLog, Raw, Share, TableKeyStore, bounds
+
+
+CHUNK = 500  # ids per `IN` list: SQLite allows 999 parameters by default
 
 
 class SQLiteLog(EventLog):
@@ -42,6 +45,23 @@ class SQLiteLog(EventLog):
                            (stream.hex if self.uuids else str(stream), version))
             row = cursor.fetchone()
         return None if row is None else int(row[0])
+
+    def positions_of(self, events: Iterable[tuple[uuid.UUID, int]]) -> dict[tuple[uuid.UUID, int], int]:
+        wanted = set(events)
+        found = {}
+        streams = {stream.hex if self.uuids else str(stream): stream for stream, _ in wanted}
+        ids = sorted(streams)
+        with self.datastore.transaction(commit=False) as cursor:
+            for start in range(0, len(ids), CHUNK):
+                chunk = ids[start:start + CHUNK]
+                # A stream's rows by the (stream, version) key; those not asked for are left.
+                cursor.execute(f"SELECT originator_id, originator_version, rowid FROM {self.table} "
+                               f"WHERE originator_id IN ({', '.join('?' * len(chunk))})", chunk)
+                for stream, version, position in cursor.fetchall():
+                    key = (streams[stream], int(version))
+                    if key in wanted:
+                        found[key] = int(position)
+        return found
 
     def make_key_store(self) -> TableKeyStore:
         return TableKeyStore(self.datastore, "rider_keys", "blob", "?")

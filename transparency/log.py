@@ -174,9 +174,12 @@ class TransparencyLog:
         inclusion `proof` in the checkpoint of that size, which is returned."""
         checkpoint = self.at(size) if size is not None else None
         tree = StoredTree(self.tree, checkpoint.size) if checkpoint else None
-        for step in steps:
-            position = self.eventlog.position_of(uuid.UUID(str(step["stream_id"])), int(step["version"]))
-            index = self.tree.index_of(position) if position is not None else None
+        keys = [(uuid.UUID(str(step["stream_id"])), int(step["version"])) for step in steps]
+        positions = self.eventlog.positions_of(keys)
+        indexes = self.tree.indexes_of(positions.values())
+        for step, key in zip(steps, keys):
+            position = positions.get(key)
+            index = indexes.get(position) if position is not None else None
             step["position"], step["leaf_index"] = position, index
             if tree is not None:
                 inside = index is not None and index < tree.size

@@ -83,6 +83,15 @@ class TreeStore(ABC):
     def index_of(self, position: int) -> int | None:
         """The leaf of the stored event at `position`, if it is in the tree yet."""
 
+    def indexes_of(self, positions: Iterable[int]) -> dict[int, int]:
+        """`index_of` of many positions: those in the tree yet."""
+        found = {}
+        for position in set(positions):
+            index = self.index_of(position)
+            if index is not None:
+                found[position] = index
+        return found
+
     @abstractmethod
     def save_checkpoint(self, checkpoint: StoredCheckpoint) -> None:
         """Keep a checkpoint; one per size (a second of the same size is ignored)."""
@@ -231,6 +240,16 @@ class SQLTreeStore(TreeStore):
     def index_of(self, position: int) -> int | None:
         row = self._one(f"SELECT idx FROM {self.t_leaves} WHERE position = {self.d.param}", (position,))
         return None if row is None else int(row["idx"])
+
+    def indexes_of(self, positions: Iterable[int]) -> dict[int, int]:
+        wanted = sorted(set(positions))
+        found: dict[int, int] = {}
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start:start + 500]
+            rows = self._all(f"SELECT position, idx FROM {self.t_leaves} "
+                             f"WHERE position IN ({', '.join([self.d.param] * len(chunk))})", chunk)
+            found.update((int(row["position"]), int(row["idx"])) for row in rows)
+        return found
 
     def save_checkpoint(self, checkpoint: StoredCheckpoint) -> None:
         p = self.d.param

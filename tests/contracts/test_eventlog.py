@@ -154,6 +154,12 @@ class EventLogContract(ABC):
         last = max(r[2] for r in rows if r[1] == stream)
         assert log.position_of(uuid.UUID(stream), last + 1) is None
 
+    def test_positions_of_many_events_at_once_are_each_ones(self, log: EventLog, rows: list[Raw]) -> None:
+        missing = [(uuid.uuid4(), 1), (uuid.UUID(rows[0][1]), 10**6)]
+        asked = [(uuid.UUID(stream), version) for _, stream, version, _, _ in rows] + missing
+        assert log.positions_of(asked + asked[:5]) == {(uuid.UUID(r[1]), r[2]): r[0] for r in rows}
+        assert log.positions_of([]) == {}
+
     def test_a_stream_is_its_events_in_version_order(self, log: EventLog, rows: list[Raw]) -> None:
         streams = {r[1] for r in rows}
         assert any(sum(r[1] == s for r in rows) > 3 for s in streams), "no long stream: the test proves little"

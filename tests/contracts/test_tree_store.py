@@ -57,6 +57,7 @@ class TreeStoreContract(ABC):
         assert store.level(0, 1, 3) == {1: h(2), 2: h(5)}
         assert store.level(1, 0, 5) == {0: h(100)}
         assert [store.index_of(p) for p in (1, 2, 3, 5)] == [0, 1, None, 2]
+        assert store.indexes_of([5, 1, 3, 2, 5]) == {1: 0, 2: 1, 5: 2}
 
     def test_an_append_from_the_wrong_size_writes_nothing(self, store: TreeStore) -> None:
         store.append(0, [(1, h(1)), (2, h(2))], [((1, 0), h(100))])
