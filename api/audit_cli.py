@@ -194,6 +194,7 @@ def verify_command(checkpoint: Path = typer.Option(None, "--checkpoint", help="a
     """Recompute the tree from the stored rows and hold it against the stored tree,
     the signed checkpoints and a kept checkpoint. Exit 0: clean; 1: the log or the
     tree was altered (the first bad position is printed); 2: bad input."""
+    from gridgov.bootstrap import log_hasher
     from transparency.checkpoints import BadKey, BadNote, Verifier
     from transparency.verify import verify
 
@@ -219,7 +220,7 @@ def verify_command(checkpoint: Path = typer.Option(None, "--checkpoint", help="a
 
             try:
                 report = verify(engine.app.eventlog, engine.tlog.tree, engine.tlog.decode, verifier, kept,
-                                engine.settings.AUDIT_ORIGIN, show, deep)
+                                engine.settings.AUDIT_ORIGIN, show, deep, log_hasher(engine.settings))
             except BadNote as e:
                 raise _fail(f"the kept checkpoint: {e}") from None
     finally:

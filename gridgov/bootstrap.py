@@ -69,6 +69,37 @@ def transparency_log(settings: Settings, app: GridGovernance) -> TransparencyLog
                            plain_decoder(app.mapper))
 
 
+def log_hasher(settings: Settings, env: dict[str, str] | None = None) -> Any:
+    """A `verify` helper (transparency.verify.Helper): hashes part of the log in a
+    process of its own, which opens the event store again from `env` (None: this
+    environment). None where another process cannot open it (a store in memory)."""
+    module, db = settings.PERSISTENCE_MODULE or "", settings.SQLITE_DBNAME or ""
+    if "postgres" not in module and ("sqlite" not in module or ":memory:" in db or "mode=memory" in db):
+        return None
+
+    def start(after: int, stop: int) -> Any:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        # spawn: a fresh interpreter, not a fork of this one's connections and threads.
+        pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+        future = pool.submit(_hash_range, env, after, stop)
+        future.add_done_callback(lambda _: pool.shutdown(wait=False))
+        return future
+
+    return start
+
+
+def _hash_range(env: dict[str, str] | None, after: int, stop: int) -> Any:
+    from transparency.verify import hash_range
+
+    app = application(load_settings(env))
+    try:
+        return hash_range(app.eventlog, plain_decoder(app.mapper), after, stop)
+    finally:
+        app.close()
+
+
 def kafka_settings(settings: Settings) -> KafkaSettings:
     """Raises KafkaNotConfigured without KAFKA_BOOTSTRAP_SERVERS."""
     from consumers.settings import KafkaNotConfigured

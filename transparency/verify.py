@@ -12,17 +12,23 @@ and with the checkpoint an auditor kept (`kept`), whose signature it checks firs
 
 The store can be ahead of the tree (events the sequencer has not reached): that
 is lag, not damage, and is reported as such.
+
+Reading and hashing the rows is most of the time, and it is Python: with a
+`helper` (another process, `gridgov.bootstrap.log_hasher`), the later half of
+the log is read and hashed there while this process does the first half; the
+tree is then grown over both halves in order, exactly as in one pass.
 """
 
 from __future__ import annotations
 
 import bisect
+from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Iterator, Sequence
 
 import orjson
 
-from eventlog import EventLog, Raw
+from eventlog import EventLog
 from transparency.checkpoints import BadNote, Checkpoint, Verifier
 from transparency.leaves import hash_rows
 from transparency.merkle import BLOCK_HEIGHT, Edge, extend
@@ -30,6 +36,11 @@ from transparency.store import TreeStore
 
 PAGE = 5000
 CHUNK = BLOCK_HEIGHT  # compare the stored subtrees of 256 leaves, not each leaf
+SPLIT_AT_LEAST = 100_000  # a smaller log is read faster than a helper process starts
+# What is compared of a row: its position, stream and version (log rows have more).
+Row = Sequence[Any]
+# Reads and hashes the rows after position `after` up to `stop` elsewhere: (rows, leaf hashes).
+Helper = Callable[[int, int], "Future[tuple[list[tuple[int, str, int]], list[bytes]]]"]
 
 
 @dataclass
@@ -56,7 +67,8 @@ class Report:
 
 def verify(eventlog: EventLog, tree: TreeStore, decode: Callable[[bytes], Any] = orjson.loads,
            verifier: Verifier | None = None, kept: str | None = None, origin: str | None = None,
-           progress: Callable[[int], None] | None = None, deep: bool = False) -> Report:
+           progress: Callable[[int], None] | None = None, deep: bool = False, helper: Helper | None = None,
+           split_at_least: int = SPLIT_AT_LEAST) -> Report:
     """Compares the stored tree's subtrees of CHUNK leaves with the recomputed ones,
     and looks at single leaves only in a chunk that differs (or with `deep`: every
     stored leaf and subtree, which reads the tree twice over). Raises BadNote if the
@@ -68,14 +80,10 @@ def verify(eventlog: EventLog, tree: TreeStore, decode: Callable[[bytes], Any] =
     report = Report(tree_size=size)
     edge: Edge = []
     roots: dict[int, bytes] = {}
-    after, last = 0, 0
+    last = 0
     window = Window()
-    while True:
-        rows = eventlog.page(after, PAGE)
-        if not rows:
-            break
+    for rows, hashes in _hashed(eventlog, decode, helper, split_at_least):
         start = report.events
-        hashes = hash_rows(rows, decode)
         wanted = frozenset(marks[bisect.bisect_right(marks, start):bisect.bisect_right(marks, start + len(rows))])
         edge, report.events, made, got = extend(edge, start, hashes, wanted, 0 if deep else CHUNK)
         roots.update(got)
@@ -86,9 +94,9 @@ def verify(eventlog: EventLog, tree: TreeStore, decode: Callable[[bytes], Any] =
             else:
                 _compare_chunks(tree, window, made, start, size, report)
         window.keep_from((report.events >> CHUNK) << CHUNK)
-        after = last = rows[-1][0]
+        last = rows[-1][0]
         if progress:
-            progress(after)
+            progress(last)
     if report.events < size and report.first_bad is None:
         [missing] = tree.leaves(report.events, report.events + 1)
         report.bad(missing.position, f"the tree has {size:,} leaves but the log only {report.events:,} events: "
@@ -100,14 +108,50 @@ def verify(eventlog: EventLog, tree: TreeStore, decode: Callable[[bytes], Any] =
     return report
 
 
+def _hashed(eventlog: EventLog, decode: Callable[[bytes], Any], helper: Helper | None,
+            split_at_least: int) -> Iterator[tuple[list[Row], list[bytes]]]:
+    """The log's rows and their leaf hashes, a page at a time, in log order."""
+    head = eventlog.head()
+    split = head // 2 if helper is not None and head >= split_at_least else head
+    later = helper(split, head) if split < head else None
+    after = yield from _read(eventlog, decode, 0, split)
+    if later is not None:
+        rows, hashes = later.result()
+        for start in range(0, len(rows), PAGE):
+            yield rows[start:start + PAGE], hashes[start:start + PAGE]
+        after = head
+    yield from _read(eventlog, decode, after, None)  # what was written meanwhile
+
+
+def _read(eventlog: EventLog, decode: Callable[[bytes], Any], after: int,
+          stop: int | None) -> Iterator[tuple[list[Row], list[bytes]]]:
+    """Rows after `after` up to `stop` (None: the end); returns the last position read."""
+    while (stop is None or after < stop) and (rows := eventlog.page(after, PAGE, stop=stop)):
+        yield rows, hash_rows(rows, decode)
+        after = rows[-1][0]
+    return after
+
+
+def hash_range(eventlog: EventLog, decode: Callable[[bytes], Any], after: int,
+               stop: int) -> tuple[list[tuple[int, str, int]], list[bytes]]:
+    """A helper's work: the rows after `after` up to `stop`, as (position, stream,
+    version), and their leaf hashes."""
+    rows: list[tuple[int, str, int]] = []
+    hashes: list[bytes] = []
+    for page, hashed in _read(eventlog, decode, after, stop):
+        rows += [(row[0], row[1], row[2]) for row in page]
+        hashes += hashed
+    return rows, hashes
+
+
 class Window:
     """The rows and leaf hashes of the chunk the log's reading is in (it may have begun
     in an earlier page), so a chunk that differs can be looked at leaf by leaf."""
 
     def __init__(self) -> None:
-        self.start, self.rows, self.hashes = 0, [], []  # type: tuple[int, list[Raw], list[bytes]]
+        self.start, self.rows, self.hashes = 0, [], []  # type: tuple[int, list[Row], list[bytes]]
 
-    def add(self, start: int, rows: list[Raw], hashes: list[bytes]) -> None:
+    def add(self, start: int, rows: list[Row], hashes: list[bytes]) -> None:
         if not self.rows:
             self.start = start
         self.rows, self.hashes = self.rows + rows, self.hashes + hashes
@@ -116,7 +160,7 @@ class Window:
         cut = max(0, index - self.start)
         self.rows, self.hashes, self.start = self.rows[cut:], self.hashes[cut:], self.start + cut
 
-    def between(self, first: int, end: int) -> tuple[list[Raw], list[bytes]]:
+    def between(self, first: int, end: int) -> tuple[list[Row], list[bytes]]:
         a, b = first - self.start, end - self.start
         return self.rows[a:b], self.hashes[a:b]
 
@@ -154,7 +198,7 @@ def _compare_chunks(tree: TreeStore, window: Window, made: list[tuple[tuple[int,
         _compare_leaves(tree, *window.between(first, end), first, size, report)
 
 
-def _compare_everything(tree: TreeStore, rows: list[Raw], hashes: list[bytes],
+def _compare_everything(tree: TreeStore, rows: list[Row], hashes: list[bytes],
                         made: list[tuple[tuple[int, int], bytes]], start: int, size: int, report: Report) -> None:
     """This page's recomputed leaves and every subtree they complete against the stored ones."""
     _compare_leaves(tree, rows, hashes, start, size, report)
@@ -172,7 +216,7 @@ def _compare_everything(tree: TreeStore, rows: list[Raw], hashes: list[bytes],
                 return
 
 
-def _compare_leaves(tree: TreeStore, rows: list[Raw], hashes: list[bytes], first: int, size: int,
+def _compare_leaves(tree: TreeStore, rows: list[Row], hashes: list[bytes], first: int, size: int,
                     report: Report) -> None:
     stored = tree.leaves(first, min(first + len(rows), size))
     for leaf, row, hash_ in zip(stored, rows, hashes):

@@ -2,7 +2,7 @@
 
 - `GET /v1/districts/{district}/audit-export` — the district's awards of some
   months with their chains and totals, tied to a checkpoint, as XLSX or a ZIP of CSVs;
-- `GET /v1/districts/{district}/accesses` — the access log: every request an
+- `GET /v1/districts/{district}/accesses` — the access log: every query an
   auditor made, each one an event in the log (domain/access.py);
 - the layer that records those accesses, after each auditor's request is answered
   and before the answer leaves: an access that could not be recorded is not served.
@@ -41,7 +41,8 @@ def install(app: FastAPI, governance: GridGovernance, store: ReadStore, tlog: Tr
     async def record_access(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         response = await call_next(request)
         who: Principal | None = getattr(request.state, "principal", None)
-        if who is None or who.role is not Role.AUDITOR:
+        # Queries only: a command an auditor tries is refused, and a refusal writes nothing.
+        if who is None or who.role is not Role.AUDITOR or request.method not in ("GET", "HEAD"):
             return response
         try:
             await run_in_threadpool(_record, governance, tlog, request, who, response.status_code)

@@ -6,6 +6,7 @@ checkpoint an auditor kept catches a history rewritten with its tree recomputed
 from __future__ import annotations
 
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Iterator
 
 import pytest
@@ -18,7 +19,7 @@ from tests.fixtures.world import START, World, tour_of_every_event_type
 from transparency.checkpoints import Signer
 from transparency.log import TransparencyLog
 from transparency.store import open_tree_store
-from transparency.verify import Report, verify
+from transparency.verify import Helper, Report, hash_range, verify
 
 ORIGIN = "gridgov.test/tamper"
 SIGNER = Signer.generate(ORIGIN)
@@ -28,7 +29,7 @@ class Store:
     """One backend's event table, for direct SQL: `{t}` its name, `{pos}` its position column."""
 
     def __init__(self, app: GridGovernance, kind: str, env: dict[str, str]) -> None:
-        self.app, self.kind = app, kind
+        self.app, self.kind, self.env = app, kind, env
         self.t = "stored_events" if kind == "sqlite" else f'"{env["POSTGRES_SCHEMA"]}".gridgov_events'
         self.pos = "rowid" if kind == "sqlite" else "notification_id"
         self.prefix = "" if kind == "sqlite" else f'"{env["POSTGRES_SCHEMA"]}".'
@@ -70,10 +71,17 @@ def tree_of(app: GridGovernance) -> TransparencyLog:
     return TransparencyLog(app.eventlog, open_tree_store(app.eventlog), ORIGIN, SIGNER, app.mapper.decode_state)
 
 
-def check(store: Store, kept: str | None = None, deep: bool = False) -> Report:
+def check(store: Store, kept: str | None = None, deep: bool = False, helper: Helper | None = None) -> Report:
+    """`helper`: the later half of the log read and hashed by it (split at any size)."""
     tlog = tree_of(store.app)
     return verify(store.app.eventlog, tlog.tree, store.app.mapper.decode_state, SIGNER.verifier(), kept, ORIGIN,
-                  deep=deep)
+                  deep=deep, helper=helper, split_at_least=1)
+
+
+def in_a_thread(store: Store) -> Helper:
+    """The split of verify without a second process: the same work, beside this thread."""
+    pool = ThreadPoolExecutor(1)
+    return lambda after, stop: pool.submit(hash_range, store.app.eventlog, store.app.mapper.decode_state, after, stop)
 
 
 def flip_a_byte(store: Store, at: int) -> None:
@@ -134,6 +142,33 @@ def test_each_tampering_is_reported_at_its_position(store: Store, tampering: str
     assert not report.clean
     assert report.first_bad == at, report.problems
     assert any("root signed" in p or "longer than the log" in p for p in report.problems)  # and the checkpoint
+
+
+@pytest.mark.parametrize("where", ["at the split", "in the later half's last chunk"])
+@pytest.mark.parametrize("tampering", TAMPERINGS)
+def test_a_split_verify_reports_the_same_positions(store: Store, tampering: str, where: str) -> None:
+    """Verify with the log's later half hashed elsewhere: the split falls at head // 2,
+    so the first case changes the last row of the first half."""
+    head = store.app.eventlog.head()
+    at = head // 2 if where == "at the split" else head - 10
+    TAMPERINGS[tampering](store, at)
+    report = check(store, helper=in_a_thread(store))
+    assert report.first_bad == at, report.problems
+    assert report.problems == check(store).problems
+
+
+def test_a_helper_process_verifies_the_same_log(store: Store) -> None:
+    """The helper verify uses from the command line: a process of its own, which
+    opens the store again from its settings."""
+    from gridgov.bootstrap import log_hasher
+
+    helper = log_hasher(load_settings(store.env), store.env)
+    assert helper is not None
+    clean = check(store, helper=helper)
+    assert clean.clean and clean.events == store.app.eventlog.head()
+    at = store.app.eventlog.head() * 3 // 4
+    flip_a_byte(store, at)
+    assert check(store, helper=helper).first_bad == at
 
 
 @pytest.mark.parametrize("height,deep", [(3, True), (8, False), (8, True), (9, False)])

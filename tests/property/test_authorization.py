@@ -33,6 +33,7 @@ from api.http.auth import mint
 from gridgov import bootstrap
 from transparency.checkpoints import Signer
 from gridgov.settings import load_settings
+from domain.access import AuditAccessed
 from domain.clock import ManualClock
 from domain.events import Event, Role
 from tests.fixtures.world import START
@@ -289,6 +290,7 @@ class Authorization(RuleBasedStateMachine):
         self.engine.tlog.sequencer().catch_up()
         response = self.client.get(path, params=params, headers=who.headers)
         assert response.status_code < 500, response.text
+        self.read_to = self.accesses_recorded(who, path)
         if response.status_code != 200 or path.endswith("/stream"):
             return  # the event stream is checked by its own scope tests
         if who.role is Role.RIDER:
@@ -298,6 +300,19 @@ class Authorization(RuleBasedStateMachine):
             return
         seen = named_in(response.json())
         assert seen <= set(who.districts), f"{who.role.value} {who.sub} saw {seen - set(who.districts)} at {path}"
+
+    def accesses_recorded(self, who: Who, path: str) -> int:
+        """An auditor's query writes its access, of its own districts, and nothing else;
+        anyone else's query writes nothing."""
+        new = [self.app.mapper.to_domain_event(n)
+               for n in self.app.recorder.select_notifications(start=self.read_to + 1, limit=10)]
+        if who.role is not Role.AUDITOR:
+            assert not new, f"a query of {who.role.value} wrote {new}"
+            return self.read_to
+        [access] = new
+        assert isinstance(access, AuditAccessed) and access.meta.actor.id == who.sub, access
+        assert set(access.districts) <= set(who.districts), f"{who.sub}'s access to {path} names {access.districts}"
+        return self.app.head()
 
     @invariant()
     def nothing_unread(self) -> None:
@@ -365,6 +380,7 @@ QUERIES: list[Callable[[Authorization, st.DataObject], tuple[str, dict[str, Any]
     lambda m, d: (f"/v1/districts/{d.draw(district)}/rate-schedules", {}),
     lambda m, d: (f"/v1/riders/{rider(m, d)}", {}),
     lambda m, d: (f"/v1/riders/{rider(m, d)}/tasks", {}),
+    lambda m, d: (f"/v1/districts/{d.draw(district)}/accesses", {}),
     # The transparency log: hashes and signatures, for any token; nothing of a district or a rider.
     lambda m, d: ("/v1/audit/checkpoint", {}),
     lambda m, d: (f"/v1/audit/checkpoints/{d.draw(st.integers(1, 300))}", {}),
