@@ -4,6 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+bash scripts/venv.sh test  # the tests run in .venv, as README command one runs the engine
+export PATH="$PWD/.venv/bin:$PATH"  # `gridgov` and `python3` are the venv's
+
 bash scripts/postgres.sh start
 eval "$(bash scripts/postgres.sh env)"
 bash scripts/kafka.sh start
@@ -21,4 +24,4 @@ fi
 unset PERSISTENCE_MODULE  # the suite picks a backend per test; the default stays the embedded one
 
 # pytest exits 5 when it collected nothing: that is a failure here too.
-exec python3 -m pytest "$@"
+exec .venv/bin/python -m pytest "$@"

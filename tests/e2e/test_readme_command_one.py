@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -13,6 +14,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 
 def test_serve_demo_prints_working_tokens_and_the_dashboard(tmp_path: Path) -> None:
@@ -53,3 +55,61 @@ def test_serve_demo_prints_working_tokens_and_the_dashboard(tmp_path: Path) -> N
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+DEBIAN_PYTHON = Path("/usr/bin/python3")
+
+
+def readme_command_one() -> str:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    return re.search(r"Run it .*?```bash\n(.+?)\n```", readme, re.S).group(1).strip()  # type: ignore[union-attr]
+
+
+@pytest.mark.skipif(not DEBIAN_PYTHON.exists(), reason="no /usr/bin/python3 (not a Debian machine)")
+def test_readme_command_one_runs_on_a_fresh_clone_under_debians_own_python(tmp_path: Path) -> None:
+    """The command as the README gives it, in a fresh clone, with /usr/bin first on PATH:
+    Debian's Python, which refuses `pip install` outside a virtual environment (PEP 668).
+    Only `--port` is added, so that the test needs no fixed port."""
+    command = readme_command_one()
+    assert command.endswith("gridgov serve --demo"), command
+    root = Path(__file__).resolve().parents[2]
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(root), str(clone)], check=True)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("POSTGRES_", "KAFKA_", "READMODEL_", "PERSISTENCE_", "GRIDGOV_JWT", "SQLITE_",
+                                "VIRTUAL_ENV", "PYTHON"))}
+    env["PATH"] = "/usr/bin:/bin:" + env.get("PATH", "")
+    server = subprocess.Popen(["bash", "-c", f"{command} --port {port}"], cwd=clone, env=env, text=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        printed = ""
+        deadline = time.monotonic() + 900  # a virtual environment and the engine's packages first
+        while "dashboard:" not in printed:
+            line = server.stdout.readline()  # type: ignore[union-attr]
+            assert line or server.poll() is None, printed
+            printed += line
+            assert time.monotonic() < deadline, printed
+        venv_python = (clone / ".venv" / "bin" / "python").resolve()
+        assert venv_python.is_relative_to(Path("/usr")) or "3.11.2" in subprocess.run(
+            [str(clone / ".venv" / "bin" / "python"), "--version"], capture_output=True, text=True).stdout
+        auditor = re.search(r"auditor\s+(\S+)", printed).group(1)  # type: ignore[union-attr]
+        while True:
+            try:
+                stats = httpx.get(f"http://127.0.0.1:{port}/v1/stats", headers={"Authorization": f"Bearer {auditor}"},
+                                  timeout=5)
+                if stats.status_code == 200 and stats.json()["clues"] > 0:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline and server.poll() is None, printed
+            time.sleep(0.5)
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait(timeout=30)
