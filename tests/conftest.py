@@ -4,6 +4,8 @@
     apps.py     clock, app (once per backend), world
     http.py     api (the HTTP API through a TestClient)
     live.py     server (the HTTP API under uvicorn, read models following the log)
+    cli.py      embedded (a demo day on SQLite files, for the command line)
+    browser.py  browser (headless Chromium through selenium), chromium(*flags)
 
 PostgreSQL comes from scripts/postgres.sh (or POSTGRES_* settings); each test gets
 a schema of its own, dropped afterwards. Locally a missing server skips those runs;
@@ -17,4 +19,6 @@ pytest_plugins = [
     "tests.fixtures.apps",
     "tests.fixtures.http",
     "tests.fixtures.live",
+    "tests.fixtures.cli",
+    "tests.fixtures.browser",
 ]

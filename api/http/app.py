@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
-from api.http import audit, auditors, casework, dashboard, operations, problems, subscription
+from api.http import audit, auditors, casework, dashboard, docs, operations, problems, subscription
 from api.http.paging import cursor, cursor_of
 from api.http.auth import Principal, decode
 from consumers.lag import KafkaLag
@@ -50,7 +50,8 @@ def create_app(governance: GridGovernance, store: ReadStore, secret: str, kafka:
                tlog: TransparencyLog | None = None) -> FastAPI:
     """`kafka`: set when consumers feed the read models from Kafka (for lag in /readyz and /metrics);
     `tlog`: the transparency log, whose checkpoints and proofs are then served."""
-    app = FastAPI(title="gridgov", version="1.0.0",
+    # /docs is served from this package (docs.py); ReDoc would load from a CDN, so there is none.
+    app = FastAPI(title="gridgov", version="1.0.0", docs_url=None, redoc_url=None,
                   description="Event-sourced grid governance: commands append events; queries read projections.")
     # The queries read these tables: made here (empty), so a server started before
     # its consumers answers "behind", not a 500.
@@ -78,6 +79,7 @@ def create_app(governance: GridGovernance, store: ReadStore, secret: str, kafka:
         audit.install(app, tlog, principal)
     auditors.install(app, governance, store, tlog, principal)
     dashboard.install(app)
+    docs.install(app)
     app.add_middleware(problems.Guard)  # last: the outermost layer
     return app
 

@@ -5,34 +5,13 @@ person can make asking, each a problem+json, never a 500."""
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any, Iterator
 
 import pytest
-from fastapi.testclient import TestClient
 
-from domain.clock import ManualClock
 from domain.events import Role
-from gridgov import bootstrap
-from gridgov.settings import load_settings
-from tests.fixtures.http import SECRET, Api, is_problem, story
-from tests.fixtures.world import START
-from transparency.checkpoints import Signer, Verifier
+from tests.fixtures.http import Api, is_problem, story
+from transparency.checkpoints import Verifier
 from transparency.merkle import verify_consistency, verify_inclusion
-
-
-@pytest.fixture
-def audited(tmp_path: Path) -> Iterator[tuple[Api, Any]]:
-    key = tmp_path / "audit.key"
-    key.write_text(Signer.generate("gridgov.test/http").text())
-    engine = bootstrap.bootstrap(load_settings({
-        "PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(tmp_path / "events.sqlite"),
-        "READMODEL_SQLITE_DBNAME": str(tmp_path / "readmodels.sqlite"), "AUDIT_KEY_FILE": str(key),
-        "AUDIT_ORIGIN": "gridgov.test/http"}), clock=ManualClock(START))
-    assert engine.feed is not None and engine.tlog is not None
-    with TestClient(engine.http(SECRET), raise_server_exceptions=False) as client:
-        yield Api(client, engine.feed, engine.app.clock), engine
-    engine.close()
 
 
 def test_an_auditor_checks_a_checkpoint_and_proofs_with_nothing_but_the_verifier_key(audited) -> None:  # type: ignore[no-untyped-def]

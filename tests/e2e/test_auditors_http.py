@@ -13,7 +13,6 @@ from urllib.parse import unquote
 from openpyxl import load_workbook
 
 from domain.events import Role
-from tests.e2e.test_audit_http import audited  # noqa: F401  (the fixture: a server that signs checkpoints)
 from tests.fixtures.http import is_problem, story
 from transparency.checkpoints import Verifier
 from transparency.merkle import verify_inclusion
@@ -24,7 +23,7 @@ def exported(api: Any, auditor: dict[str, str], **params: Any) -> Any:
     return api.client.get("/v1/districts/温江/audit-export", headers=auditor, params=params)
 
 
-def test_an_auditor_downloads_an_export_and_proves_its_rows(audited) -> None:  # noqa: F811
+def test_an_auditor_downloads_an_export_and_proves_its_rows(audited) -> None:
     api, engine = audited
     auditor = api.token(Role.AUDITOR, "auditor-温江")
     s = story(api)
@@ -54,7 +53,7 @@ def test_an_auditor_downloads_an_export_and_proves_its_rows(audited) -> None:  #
                                 [bytes.fromhex(h) for h in proof["proof"]], signed.root)
 
 
-def test_the_csv_export_is_english_on_request_and_carries_the_checkpoint_as_signed(audited) -> None:  # noqa: F811
+def test_the_csv_export_is_english_on_request_and_carries_the_checkpoint_as_signed(audited) -> None:
     api, engine = audited
     auditor = api.token(Role.AUDITOR, "auditor-温江")
     story(api)
@@ -67,7 +66,7 @@ def test_the_csv_export_is_english_on_request_and_carries_the_checkpoint_as_sign
     assert note == engine.tlog.at(int(response.headers["x-checkpoint-size"])).note
 
 
-def test_bad_export_requests_are_problems_not_files(audited) -> None:  # noqa: F811
+def test_bad_export_requests_are_problems_not_files(audited) -> None:
     api, _ = audited
     auditor = api.token(Role.AUDITOR, "auditor-温江")
     for params, status, code in [({"from": "2026-13"}, 422, "invalid-input"),
@@ -83,7 +82,7 @@ def test_bad_export_requests_are_problems_not_files(audited) -> None:  # noqa: F
     is_problem(exported(api, admin, **{"from": "2026-11"}).json(), "out-of-scope", 403)
 
 
-def test_every_auditor_request_is_an_access_in_the_log_seen_by_its_district_only(audited) -> None:  # noqa: F811
+def test_every_auditor_request_is_an_access_in_the_log_seen_by_its_district_only(audited) -> None:
     api, engine = audited
     auditor = api.token(Role.AUDITOR, "auditor-温江")
     other = api.token(Role.AUDITOR, "auditor-锦江", districts=["锦江"])
@@ -114,7 +113,7 @@ def test_every_auditor_request_is_an_access_in_the_log_seen_by_its_district_only
     api.query("/v1/districts/温江/accesses", other, status=403)
 
 
-def test_an_access_that_cannot_be_recorded_is_not_served(audited, monkeypatch) -> None:  # noqa: F811
+def test_an_access_that_cannot_be_recorded_is_not_served(audited, monkeypatch) -> None:
     api, engine = audited
     auditor = api.token(Role.AUDITOR, "auditor-温江")
     s = story(api)

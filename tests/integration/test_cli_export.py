@@ -13,10 +13,9 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from api.cli import app as cli
-from tests.integration.test_cli_projections import embedded  # noqa: F401  (the fixture: a demo day, embedded)
 
 
-def test_an_export_is_written_reconciled_and_leaves_an_access(embedded: Path, tmp_path: Path) -> None:  # noqa: F811
+def test_an_export_is_written_reconciled_and_leaves_an_access(embedded: Path, tmp_path: Path) -> None:
     runner = CliRunner()
     target = tmp_path / "温江.xlsx"
     result = runner.invoke(cli, ["audit", "export", "--district", "温江", "--from", "2026-11", "--out", str(target),
@@ -36,7 +35,7 @@ def test_an_export_is_written_reconciled_and_leaves_an_access(embedded: Path, tm
     assert access["checkpoint_size"] == summary["检查点树大小"]
 
 
-def test_a_changed_balance_makes_the_export_say_where(embedded: Path, tmp_path: Path) -> None:  # noqa: F811
+def test_a_changed_balance_makes_the_export_say_where(embedded: Path, tmp_path: Path) -> None:
     with sqlite3.connect(embedded) as conn:
         rider, = conn.execute("SELECT rider_id FROM balances_slices WHERE district = '温江' AND awarded > 0 "
                               "LIMIT 1").fetchone()
@@ -53,7 +52,7 @@ def test_a_changed_balance_makes_the_export_say_where(embedded: Path, tmp_path: 
     assert differences[1].split(",")[:3] == [rider, "2026-11", "奖励（分）"]
 
 
-def test_bad_input_is_exit_2(embedded: Path, tmp_path: Path) -> None:  # noqa: F811
+def test_bad_input_is_exit_2(embedded: Path, tmp_path: Path) -> None:
     runner = CliRunner()
     for args in (["--from", "2026-13"], ["--from", "2026-11", "--to", "2026-01"], ["--from", "2026-11", "--format",
                                                                                     "pdf"]):

@@ -5,22 +5,9 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
 from api.cli import app as cli
-
-
-@pytest.fixture
-def embedded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.delenv("PERSISTENCE_MODULE", raising=False)
-    monkeypatch.delenv("KAFKA_BOOTSTRAP_SERVERS", raising=False)
-    monkeypatch.delenv("READMODEL_STORE", raising=False)
-    monkeypatch.setenv("SQLITE_DBNAME", str(tmp_path / "events.sqlite"))
-    monkeypatch.setenv("READMODEL_SQLITE_DBNAME", str(tmp_path / "readmodels.sqlite"))
-    result = CliRunner().invoke(cli, ["demo", "--riders", "12", "--seed", "4"])
-    assert result.exit_code == 0, result.output
-    return tmp_path / "readmodels.sqlite"
 
 
 def test_verify_rebuild_verify(embedded: Path) -> None:

@@ -24,7 +24,7 @@ from projections.balances import rider_balances
 from tests.fixtures.apps import run_machine
 from tests.fixtures.stores import new_store
 from tests.fixtures.world import tour_of_every_event_type
-from tests.property.test_subsidy_ledger import DISTRICTS, SubsidyLedger
+from tests.fixtures.ledger import DISTRICTS, SubsidyLedger
 from transparency.checkpoints import Signer
 from transparency.log import TransparencyLog
 from transparency.store import open_tree_store

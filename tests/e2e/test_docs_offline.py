@@ -1,0 +1,40 @@
+"""`/docs` with the outside network cut: Swagger UI comes from the app itself, so
+the page renders every operation, and nothing it loads leaves the server."""
+
+from __future__ import annotations
+
+import re
+
+from tests.fixtures.browser import chromium
+from tests.fixtures.http import Api
+
+# Every request that is not to the server itself (loopback is never proxied) goes
+# to a proxy that is not there.
+NO_NETWORK = ("--proxy-server=http://127.0.0.1:9",)
+
+
+def test_the_docs_page_names_only_its_own_assets(api: Api) -> None:
+    page = api.client.get("/docs")
+    assert page.status_code == 200
+    assets = re.findall(r'(?:href|src)="([^"]+)"', page.text)
+    assert assets and all(a.startswith("/static/swagger-ui/") for a in assets), assets
+    assert "http" not in page.text.replace("https://swagger.io", "")
+    for asset in assets:
+        assert api.client.get(asset).status_code == 200, asset
+    assert api.client.get("/redoc").status_code == 404  # ReDoc would come from a CDN: there is none
+
+
+def test_the_docs_render_every_operation_without_the_network(server: tuple[str, Api]) -> None:
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    base, api = server
+    operations = sum(len(path) for path in api.client.get("/openapi.json").json()["paths"].values())
+    with chromium(*NO_NETWORK) as browser:
+        browser.get(f"{base}/docs")
+        WebDriverWait(browser, 30).until(
+            lambda d: d.execute_script("return document.querySelectorAll('.opblock').length") == operations)
+        assert "gridgov" in browser.find_element("css selector", ".info .title").text
+        loaded = browser.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
+        assert loaded and all(url.startswith(base) for url in loaded), loaded
+        errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+        assert not errors, errors
