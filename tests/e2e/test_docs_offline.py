@@ -1,5 +1,7 @@
 """`/docs` with the outside network cut: Swagger UI comes from the app itself, so
-the page renders every operation, and nothing it loads leaves the server."""
+the page renders every operation, and nothing it loads leaves the server; and
+`/openapi.json` is a valid document of the version it declares, with the bearer
+token as the security of every /v1 operation (the page's Authorize button)."""
 
 from __future__ import annotations
 
@@ -22,6 +24,16 @@ def test_the_docs_page_names_only_its_own_assets(api: Api) -> None:
     for asset in assets:
         assert api.client.get(asset).status_code == 200, asset
     assert api.client.get("/redoc").status_code == 404  # ReDoc would come from a CDN: there is none
+
+
+def test_the_openapi_document_is_valid_and_asks_for_the_bearer_token(api: Api) -> None:
+    from openapi_spec_validator import validate
+
+    spec = api.client.get("/openapi.json").json()
+    validate(spec)  # raises on any violation of the declared version's schema
+    assert spec["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+    operations = [(path, op) for path, ops in spec["paths"].items() for op in ops.values()]
+    assert all(op["security"] == [{"bearer": []}] for path, op in operations if path.startswith("/v1/"))
 
 
 def test_the_docs_render_every_operation_without_the_network(server: tuple[str, Api]) -> None:
