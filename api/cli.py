@@ -317,15 +317,35 @@ def serve(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8000),
         raise typer.Exit(2)
     secret = secret or secrets.token_urlsafe(32)
     _log_to_stderr()
+    listening = _listen(host, port)  # first: a taken port is one line, before any work
+    port = listening.getsockname()[1]
     engine = bootstrap(settings)  # `gridgov relay` and `gridgov consume` feed the read models, with Kafka
     tokens = _try_it(engine, secret) if demo else {}
     out.print(f"serving on http://{host}:{port}/docs (OpenAPI at /openapi.json)")
     if "auditor" in tokens:
         out.print(f"dashboard: http://{host}:{port}/dashboard#token={tokens['auditor']}")
     try:
-        uvicorn.run(engine.follow().http(secret), host=host, port=port, log_level="warning")
+        uvicorn.Server(uvicorn.Config(engine.follow().http(secret), log_level="warning")).run(sockets=[listening])
     finally:
         engine.close()
+
+
+def _listen(host: str, port: int):  # type: ignore[no-untyped-def]
+    """The server's socket, bound and listening (connections wait in its queue until
+    the app is up), or one clear line and exit 2."""
+    import socket
+
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+        sock.listen(2048)
+    except OSError as e:
+        sock.close()
+        err.print(f"[red]cannot listen on {host}:{port}: {e.strerror or e}[/] (another server there? choose "
+                  "another --port)")
+        raise typer.Exit(2) from None
+    return sock
 
 
 def _try_it(engine, secret: str) -> dict[str, str]:  # type: ignore[no-untyped-def]

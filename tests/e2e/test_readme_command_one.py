@@ -113,3 +113,20 @@ def test_readme_command_one_runs_on_a_fresh_clone_under_debians_own_python(tmp_p
         except subprocess.TimeoutExpired:
             os.killpg(server.pid, signal.SIGKILL)
             server.wait(timeout=30)
+
+
+def test_a_taken_port_is_one_clear_line_before_any_work(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("POSTGRES_", "KAFKA_", "PERSISTENCE_"))}
+        env.update(SQLITE_DBNAME=str(tmp_path / "events.sqlite"), READMODEL_SQLITE_DBNAME=str(tmp_path / "rm.sqlite"))
+        result = subprocess.run([sys.executable, "-m", "api.cli", "serve", "--demo", "--port", str(port)], env=env,
+                                capture_output=True, text=True, timeout=120,
+                                cwd=Path(__file__).resolve().parents[2])
+    assert result.returncode == 2, result.stderr
+    assert "serving on" not in result.stdout and "demo tokens" not in result.stdout  # said nothing it could not do
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) <= 2 and f"cannot listen on 127.0.0.1:{port}" in " ".join(lines), result.stderr
+    assert "Traceback" not in result.stderr and not (tmp_path / "events.sqlite").exists()
