@@ -20,6 +20,9 @@ from rich.table import Table
 
 from api.audit_cli import audit
 from domain.money import yuan
+from projections.catalog import PROJECTIONS
+
+NAMES = ", ".join(PROJECTIONS)  # listed in --help, so nobody has to guess them
 
 app = typer.Typer(help="Event-sourced grid governance: riders as mobile sentinels of Chengdu's micro-grids.",
                   no_args_is_help=True, add_completion=False)
@@ -108,7 +111,7 @@ app.add_typer(audit, name="audit")
 
 
 @projections.command("rebuild")
-def projections_rebuild(name: str = typer.Argument(..., help="a projection name, or all")) -> None:
+def projections_rebuild(name: str = typer.Argument(..., help=f"all, or one of: {NAMES}")) -> None:
     """Rebuild into a shadow copy while events keep arriving, then swap it in atomically."""
     from projections.catalog import named
     from projections.engine.rebuild import rebuild
@@ -136,7 +139,7 @@ def projections_rebuild(name: str = typer.Argument(..., help="a projection name,
 
 
 @projections.command("verify")
-def projections_verify(name: str = typer.Argument(..., help="a projection name, or all")) -> None:
+def projections_verify(name: str = typer.Argument(..., help=f"all, or one of: {NAMES}")) -> None:
     """Compare read models with a fresh fold of the event store, and list the events
     they could not apply (dead letters); exit 1 on any difference or dead letter."""
     from projections.catalog import named
@@ -243,7 +246,7 @@ def relay(once: bool = typer.Option(False, help="publish what is there, then exi
 
 
 @app.command()
-def consume(name: str = typer.Argument(..., help="the projection this consumer group maintains"),
+def consume(name: str = typer.Argument(..., help=f"the projection this consumer group maintains: one of {NAMES}"),
             reset_to: str = typer.Option(None, help="earliest, latest, or an ISO-8601 time: move the stored "
                                                     "offsets there first")) -> None:
     """Run one projection's consumer group until SIGTERM/SIGINT."""

@@ -43,3 +43,12 @@ def test_dead_letters_fail_verify_until_a_rebuild_applies_their_events(embedded:
     # A rebuild re-applies every event: letters it does not meet again go with the old copy.
     assert runner.invoke(cli, ["projections", "rebuild", "balances"]).exit_code == 0
     assert runner.invoke(cli, ["projections", "verify", "all"]).exit_code == 0
+
+
+def test_help_lists_the_projections_to_choose_from() -> None:
+    from projections.catalog import PROJECTIONS
+
+    runner = CliRunner()
+    for command in (["consume", "--help"], ["projections", "rebuild", "--help"], ["projections", "verify", "--help"]):
+        shown = " ".join(runner.invoke(cli, command, terminal_width=200).stdout.split())
+        assert all(name in shown for name in PROJECTIONS), (command, shown)
