@@ -383,6 +383,19 @@ def main() -> None:
         sys.exit(2)
     except KeyboardInterrupt:
         sys.exit(130)
+    except Exception as e:
+        if not _kafka_unreachable(e):
+            raise
+        servers = _settings().KAFKA_BOOTSTRAP_SERVERS
+        print(f"gridgov: cannot reach Kafka at {servers} ({e}); is the broker running? "
+              "(bash scripts/kafka.sh start)", file=sys.stderr)
+        sys.exit(1)
+
+
+def _kafka_unreachable(e: Exception) -> bool:
+    from kafka.errors import KafkaConnectionError, KafkaTimeoutError
+
+    return isinstance(e, (KafkaConnectionError, KafkaTimeoutError))
 
 
 if __name__ == "__main__":

@@ -52,3 +52,21 @@ def test_help_lists_the_projections_to_choose_from() -> None:
     for command in (["consume", "--help"], ["projections", "rebuild", "--help"], ["projections", "verify", "--help"]):
         shown = " ".join(runner.invoke(cli, command, terminal_width=200).stdout.split())
         assert all(name in shown for name in PROJECTIONS), (command, shown)
+
+
+def test_an_unreachable_kafka_ends_in_one_clear_line_not_a_traceback(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    with __import__("socket").socket() as closed:  # a port nothing listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("POSTGRES_", "KAFKA_", "PERSISTENCE_"))}
+    env.update(KAFKA_BOOTSTRAP_SERVERS=f"127.0.0.1:{port}", SQLITE_DBNAME=str(tmp_path / "events.sqlite"))
+    result = subprocess.run([sys.executable, "-m", "api.cli", "relay"], env=env, capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"gridgov: cannot reach Kafka at 127.0.0.1:{port}") and "kafka.sh start" in last
