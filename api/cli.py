@@ -23,6 +23,7 @@ from domain.money import yuan
 from projections.catalog import PROJECTIONS
 
 NAMES = ", ".join(PROJECTIONS)  # listed in --help, so nobody has to guess them
+GRACE_S = 3  # what open requests get to finish after SIGTERM
 
 app = typer.Typer(help="Event-sourced grid governance: riders as mobile sentinels of Chengdu's micro-grids.",
                   no_args_is_help=True, add_completion=False)
@@ -328,7 +329,10 @@ def serve(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8000),
     if "auditor" in tokens:
         out.print(f"dashboard: http://{host}:{port}/dashboard#token={tokens['auditor']}")
     try:
-        uvicorn.Server(uvicorn.Config(engine.follow().http(secret), log_level="warning")).run(sockets=[listening])
+        # Event-stream clients never hang up by themselves: after SIGTERM they get a few
+        # seconds, then their streams are cut, so a stop is a stop.
+        uvicorn.Server(uvicorn.Config(engine.follow().http(secret), log_level="warning",
+                                      timeout_graceful_shutdown=GRACE_S)).run(sockets=[listening])
     finally:
         engine.close()
 
