@@ -92,9 +92,8 @@ def test_readme_command_one_runs_on_a_fresh_clone_under_debians_own_python(tmp_p
             assert line or server.poll() is None, printed
             printed += line
             assert time.monotonic() < deadline, printed
-        venv_python = (clone / ".venv" / "bin" / "python").resolve()
-        assert venv_python.is_relative_to(Path("/usr")) or "3.11.2" in subprocess.run(
-            [str(clone / ".venv" / "bin" / "python"), "--version"], capture_output=True, text=True).stdout
+        # The environment was made from Debian's interpreter, not another python3 on PATH.
+        assert (clone / ".venv" / "bin" / "python").resolve().is_relative_to(Path("/usr"))
         auditor = re.search(r"auditor\s+(\S+)", printed).group(1)  # type: ignore[union-attr]
         while True:
             try:
