@@ -24,9 +24,9 @@ SIZE = Query(None, ge=1, le=2**62, description="the tree size of a kept checkpoi
 
 def install(app: FastAPI, tlog: TransparencyLog, principal: Callable[..., Principal]) -> None:
     @app.exception_handler(AuditError)
-    async def audit_error(_: Request, e: AuditError) -> JSONResponse:
+    async def audit_error(request: Request, e: AuditError) -> JSONResponse:
         status = next((s for family, s in STATUS.items() if isinstance(e, family)), 422)
-        return problem(status, e.code, type(e).__name__, str(e))
+        return problem(status, e.code, type(e).__name__, str(e), request)
 
     app.include_router(routes(tlog, principal))
 

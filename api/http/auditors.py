@@ -49,7 +49,7 @@ def install(app: FastAPI, governance: GridGovernance, store: ReadStore, tlog: Tr
         except Exception as e:  # an access that leaves no trace is not given
             return problem(503, "access-not-recorded", "Access not recorded",
                            f"this request could not be written to the access log ({type(e).__name__}); "
-                           "nothing was served; try again")
+                           "nothing was served; try again", request)
         return response
 
 

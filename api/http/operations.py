@@ -117,7 +117,7 @@ def install(app: FastAPI, governance: GridGovernance, store: ReadStore, metrics:
         return {"status": "ok"}
 
     @router.get("/readyz")
-    def readyz() -> Response:
+    def readyz(request: Request) -> Response:
         try:
             head = governance.head()
             lag = lags(governance, store, kafka)
@@ -125,14 +125,14 @@ def install(app: FastAPI, governance: GridGovernance, store: ReadStore, metrics:
             tlog_lag = tlog.lag() if tlog is not None else None
         except Exception as e:
             return problem(503, "not-ready", "Not ready",
-                           f"a store or the broker is unreachable: {type(e).__name__}: {e}")
+                           f"a store or the broker is unreachable: {type(e).__name__}: {e}", request)
         state = {"head": head, "fed_by": "kafka" if kafka else "log", "projection_lag": lag, "dead_letters": dead,
                  "transparency_lag": tlog_lag}
         if dead:
             # A read model that skipped events answers wrongly, however fresh it is.
             return problem(503, "not-ready", "Not ready",
                            f"{sum(dead.values())} event(s) could not be applied to a read model; "
-                           "see `gridgov projections verify all`", **state)
+                           "see `gridgov projections verify all`", request, **state)
         return JSONResponse({"status": "ready", **state})
 
     @router.get("/metrics")

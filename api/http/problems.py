@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.http.auth import Unauthenticated
+from api.http.language import Language, chosen, words
 from domain import errors
 
 log = logging.getLogger("gridgov.http")
@@ -22,36 +23,45 @@ MAX_BODY = 64 * 1024  # the largest command (a report with 20 evidence hashes an
 STATUS = {errors.NotFound: 404, errors.Conflict: 409, errors.Invalid: 422, errors.Forbidden: 403}
 
 
-def problem(status: int, code: str, title: str, detail: str, **extra: Any) -> JSONResponse:
+def problem(status: int, code: str, title: str, detail: str, request: Request | None = None,
+            **extra: Any) -> JSONResponse:
+    """A problem response, its title and detail in the language the request asks for."""
+    title, detail = words(code, language_of(request), title, detail)
     return JSONResponse({"type": TYPE_BASE + code, "title": title, "status": status, "detail": detail, **extra},
                         status_code=status, media_type="application/problem+json",
-                        headers={"WWW-Authenticate": "Bearer"} if status == 401 else None)
+                        headers={"WWW-Authenticate": "Bearer", "Vary": "Accept-Language"} if status == 401
+                        else {"Vary": "Accept-Language"})
+
+
+def language_of(request: Request | None) -> Language:
+    return chosen(request.headers.get("accept-language") if request is not None else None)
 
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(errors.DomainError)
-    async def domain_error(_: Request, e: errors.DomainError) -> JSONResponse:
+    async def domain_error(request: Request, e: errors.DomainError) -> JSONResponse:
         # Not a family of its own: a read model that is behind (read-your-writes timed out).
         status = next((s for family, s in STATUS.items() if isinstance(e, family)), 503)
         facts = {k: v for k, v in e.facts.items() if k != "errors"}
-        return problem(status, e.code, type(e).__name__, e.message, **({"facts": facts} if facts else {}))
+        return problem(status, e.code, type(e).__name__, e.message, request, **({"facts": facts} if facts else {}))
 
     @app.exception_handler(RequestValidationError)
-    async def invalid_request(_: Request, e: RequestValidationError) -> JSONResponse:
+    async def invalid_request(request: Request, e: RequestValidationError) -> JSONResponse:
         issues = [{"where": ".".join(map(str, err["loc"])), "problem": err["msg"]} for err in e.errors()]
         code, title = (("amount-too-large", "Amount too large") if any(err["type"] == "amount_too_large"
                                                                        for err in e.errors())
                        else ("invalid-request", "Invalid request"))
-        return problem(422, code, title, "; ".join(f"{i['where']}: {i['problem']}" for i in issues), issues=issues)
+        return problem(422, code, title, "; ".join(f"{i['where']}: {i['problem']}" for i in issues), request,
+                       issues=issues)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, e: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, e: StarletteHTTPException) -> JSONResponse:
         code = {404: "no-such-route", 405: "method-not-allowed"}.get(e.status_code, "http-error")
-        return problem(e.status_code, code, str(e.detail), str(e.detail))
+        return problem(e.status_code, code, str(e.detail), str(e.detail), request)
 
     @app.exception_handler(Unauthenticated)
-    async def unauthenticated(_: Request, e: Unauthenticated) -> JSONResponse:
-        return problem(401, "unauthenticated", "Unauthenticated", str(e))
+    async def unauthenticated(request: Request, e: Unauthenticated) -> JSONResponse:
+        return problem(401, "unauthenticated", "Unauthenticated", str(e), request)
 
 
 class BodyTooLarge(Exception):
@@ -73,11 +83,11 @@ class Guard:
             return await self.app(scope, receive, send)
         if "\x00" in scope["path"] or b"%00" in scope["query_string"]:
             # No store keeps a NUL in text (PostgreSQL refuses it): refused for every route at once.
-            return await self._answer(send, 422, "invalid-request", "Invalid request",
+            return await self._answer(scope, send, 422, "invalid-request", "Invalid request",
                                       "a NUL character is not allowed in a path or a query")
         length = dict(scope["headers"]).get(b"content-length")
         if length is not None and (not length.isdigit() or int(length) > self.max_body):
-            return await self._answer(send, 413, "body-too-large", "Request body too large",
+            return await self._answer(scope, send, 413, "body-too-large", "Request body too large",
                                       f"a request body may hold at most {self.max_body} bytes")
         started = False
         received = 0
@@ -99,18 +109,21 @@ class Guard:
             await self.app(scope, limited, watched)
         except BodyTooLarge:
             if not started:
-                await self._answer(send, 413, "body-too-large", "Request body too large",
+                await self._answer(scope, send, 413, "body-too-large", "Request body too large",
                                    f"a request body may hold at most {self.max_body} bytes")
         except Exception as e:
             log.exception("unanswered error in %s %s", scope.get("method"), scope.get("path"))
             if not started:
-                await self._answer(send, 500, "internal-error", "Internal error",
+                await self._answer(scope, send, 500, "internal-error", "Internal error",
                                    f"the server failed on this request ({type(e).__name__}); the error is logged")
 
     @staticmethod
-    async def _answer(send: Send, status: int, code: str, title: str, detail: str) -> None:
+    async def _answer(scope: Scope, send: Send, status: int, code: str, title: str, detail: str) -> None:
+        header = dict(scope["headers"]).get(b"accept-language", b"").decode("latin-1")
+        title, detail = words(code, chosen(header), title, detail)
         body = orjson.dumps({"type": TYPE_BASE + code, "title": title, "status": status, "detail": detail})
         await send({"type": "http.response.start", "status": status,
                     "headers": [(b"content-type", b"application/problem+json"),
-                                (b"content-length", str(len(body)).encode())]})
+                                (b"content-length", str(len(body)).encode()),
+                                (b"vary", b"Accept-Language")]})
         await send({"type": "http.response.body", "body": body})

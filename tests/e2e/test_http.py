@@ -172,3 +172,15 @@ def test_district_history_pages_with_stable_cursors(api: Api) -> None:
     assert len(pages) == len(api.query("/v1/districts/温江/history", auditor, limit=1000)["steps"])
     is_problem(api.query("/v1/districts/温江/history", auditor, 422, after="not-a-cursor"), "invalid-input", 422)
     is_problem(api.query("/v1/districts/锦江/history", auditor, 403), "out-of-scope", 403)
+
+
+def test_a_refusal_is_worded_in_the_language_asked_for(api: Api) -> None:
+    s = story(api)
+    for language, title in (("zh-CN,zh;q=0.9,en;q=0.8", "任务不在待核验状态"),
+                            ("en-US,en;q=0.9", "Task not awaiting verification")):
+        response = api.client.post("/v1/commands/verify-completion", json={"task_id": s["task"]},
+                                   headers={**s["officer"], "Accept-Language": language})
+        assert response.status_code == 409 and response.headers["content-type"] == "application/problem+json"
+        body = response.json()
+        assert body["type"] == "urn:gridgov:problem:task-not-awaiting-verification" and body["title"] == title
+        assert "Accept-Language" in response.headers["vary"]

@@ -4,6 +4,7 @@ match their declared schemas."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 
 from api.http.auth import mint
+from api.http.language import TEXTS
 from gridgov import bootstrap
 from gridgov.settings import load_settings
 from domain.clock import ManualClock
@@ -24,6 +26,7 @@ _engine = bootstrap.bootstrap(load_settings({"PERSISTENCE_MODULE": "eventsourcin
                                          "READMODEL_SQLITE_DBNAME": str(_folder / "readmodels.sqlite")}), clock=_clock)
 APP = _engine.follow(interval=0.02).http(SECRET)
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
+CJK = re.compile("[\u4e00-\u9fff]")
 RIDER = "4f6c1a4e-5d8a-4a57-9b1c-2c1d8e9f0a11"
 
 
@@ -49,8 +52,9 @@ TOKENS = [mint(SECRET, "admin-温江", Role.DISTRICT_ADMIN, ["温江"]), mint(SE
 def test_the_api_never_answers_5xx(case) -> None:  # type: ignore[no-untyped-def]
     if case.path == "/v1/events/stream":
         case.query = {**(case.query or {}), "follow": "false"}  # a followed stream never ends
-    for token in TOKENS:
-        response = case.call(headers={"Authorization": f"Bearer {token}"})
+    for i, token in enumerate(TOKENS):
+        language = ("zh-CN,zh;q=0.9", "en")[i % 2]
+        response = case.call(headers={"Authorization": f"Bearer {token}", "Accept-Language": language})
         # The one 5xx the API means: a read model not yet at a position asked for (retry).
         behind = response.status_code == 503 and "read-model-behind" in response.text
         assert response.status_code < 500 or behind, \
@@ -59,5 +63,10 @@ def test_the_api_never_answers_5xx(case) -> None:  # type: ignore[no-untyped-def
             content_type = response.headers["content-type"]
             content_type = content_type[0] if isinstance(content_type, list) else content_type
             assert content_type == "application/problem+json", response.text[:300]
+            # Every problem the API gives has its words in both languages (api/http/language.py).
+            code = response.json()["type"].removeprefix("urn:gridgov:problem:")
+            assert code in TEXTS, f"no words for problem {code!r}"
+            if language.startswith("zh"):
+                assert CJK.search(response.json()["title"]), response.text[:300]
         else:
             case.validate_response(response, checks=[schemathesis.checks.response_schema_conformance])

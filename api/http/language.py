@@ -1,0 +1,111 @@
+"""The words of a problem in the caller's language: `Accept-Language` picks zh-CN
+or English (RFC 9110 §12.5.4 quality values; no header or no match: English, the
+language programs are written against). The problem `type` never changes with it.
+
+Each code has an English title, a Chinese title and a Chinese detail. The English
+detail is the domain's own message, which names the things involved; the Chinese
+detail says the same in the words a grid officer or rider uses, and the facts
+beside it (`facts`) carry the specifics.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+Language = Literal["zh", "en"]
+
+# code: (English title, Chinese title, Chinese detail)
+TEXTS: dict[str, tuple[str, str, str]] = {
+    # the four families, for an error that declares no code of its own
+    "domain-error": ("Refused", "操作被拒绝", "该操作不符合规则，未被执行。"),
+    "not-found": ("Not found", "未找到", "要找的对象不存在。"),
+    "conflict": ("Conflict", "状态冲突", "对象当前的状态不允许此操作。"),
+    "invalid": ("Invalid", "输入无效", "输入不符合要求。"),
+    "forbidden": ("Forbidden", "无权操作", "当前身份不能执行此操作。"),
+    # domain refusals (domain/errors.py)
+    "grid-not-found": ("Grid not found", "网格不存在", "找不到该网格，请检查网格编号。"),
+    "rider-not-found": ("Rider not found", "骑手不存在", "找不到该骑手，请检查骑手编号。"),
+    "clue-not-found": ("Clue not found", "线索不存在", "找不到该线索，或它不在您的管辖范围内。"),
+    "task-not-found": ("Task not found", "任务不存在", "找不到该任务，请检查任务编号。"),
+    "appeal-not-found": ("Appeal not found", "申诉不存在", "找不到该申诉，或它不在您的管辖范围内。"),
+    "award-not-found": ("Award not found", "补贴记录不存在", "找不到该件补贴，或它不在您的管辖范围内。"),
+    "no-rate-in-effect": ("No rate in effect", "没有生效的计件单价", "该区当时没有生效的计件单价表，请先发布单价表。"),
+    "task-already-claimed": ("Task already claimed", "任务已被认领", "该任务已被其他骑手认领。"),
+    "task-not-open": ("Task not open", "任务不可认领", "该任务当前不是待认领状态。"),
+    "task-not-awaiting-verification": ("Task not awaiting verification", "任务不在待核验状态",
+                                       "只有已提交完成、等待核验的任务才能核验或驳回。"),
+    "clue-already-triaged": ("Clue already triaged", "线索已处理", "该线索已被受理、驳回或标为重复。"),
+    "grid-retired": ("Grid retired", "网格已撤销", "该网格已撤销，不能再在其中操作。"),
+    "rider-suspended": ("Rider suspended", "骑手已被暂停", "该骑手已被暂停，暂不能上报、认领或领取补贴。"),
+    "already-registered": ("Already registered", "已登记", "该对象已经登记过。"),
+    "already-member": ("Already a member", "已在网格中", "该骑手已加入这个网格。"),
+    "award-already-reversed": ("Award already reversed", "补贴已冲销", "这件补贴已经冲销过。"),
+    "award-already-reinstated": ("Award already reinstated", "补贴已恢复", "这件补贴已经恢复过。"),
+    "award-not-reversed": ("Award not reversed", "补贴未冲销", "这件补贴没有被冲销，无需恢复。"),
+    "piece-already-awarded": ("Piece already awarded", "该件已发放补贴", "同一件工作只发放一次补贴。"),
+    "batch-already-settled": ("Batch already settled", "批次已结算", "该结算批次已经处理过。"),
+    "insufficient-balance": ("Insufficient balance", "余额不足", "补贴余额不足以支付这笔金额。"),
+    "insufficient-points": ("Insufficient points", "积分不足", "可用积分不足以兑换。"),
+    "appeal-already-decided": ("Appeal already decided", "申诉已裁决", "该申诉已有裁决结果。"),
+    "personal-data-already-erased": ("Personal data already erased", "个人信息已删除", "该骑手的个人信息已经删除。"),
+    "concurrency-conflict": ("Concurrency conflict", "并发冲突", "同一对象正被他人同时修改，请稍后重试。"),
+    "idempotency-key-reused": ("Idempotency key reused", "幂等键被重复使用",
+                               "同一个幂等键已用于另一条不同的指令；新指令请用新的键。"),
+    "invalid-amount": ("Invalid amount", "金额无效", "金额必须是正整数（单位：分）。"),
+    "invalid-input": ("Invalid input", "输入无效", "输入不符合要求，请检查后重试。"),
+    "unknown-rate-code": ("Unknown rate code", "未知的计件类别", "单价表中没有这个计件类别。"),
+    "claim-expired": ("Claim expired", "认领已过期", "认领时限已过，任务已重新开放。"),
+    "amount-too-large": ("Amount too large", "金额过大", "金额或累计金额超出账本可记录的范围。"),
+    "not-a-member": ("Not a member", "不是网格成员", "骑手需先加入该网格。"),
+    "not-the-claimant": ("Not the claimant", "不是认领人", "只有认领该任务的骑手才能这样做。"),
+    "not-an-officer-of-grid": ("Not an officer of this grid", "不是该网格的网格员", "只有该网格的网格员才能这样做。"),
+    "not-allowed": ("Not allowed", "无权操作", "当前身份不能执行此操作。"),
+    "out-of-scope": ("Out of scope", "超出管辖范围", "当前令牌不覆盖该区或该网格。"),
+    "read-model-behind": ("Read model behind", "数据尚未更新", "读取的数据还没有追上刚写入的变化，请稍后再试。"),
+    # the transparency log (transparency/log.py)
+    "audit-error": ("Audit log error", "审计日志错误", "审计日志无法回答这个请求。"),
+    "not-in-log": ("Not in the log", "不在日志中", "审计日志中没有这个位置的事件。"),
+    "not-yet-in-tree": ("Not yet in the tree", "尚未入树", "该事件还没有写入透明日志树，请稍后再试。"),
+    "no-such-checkpoint": ("No such checkpoint", "检查点不存在", "没有这个大小的已签名检查点。"),
+    "checkpoints-off": ("Checkpoints off", "未启用检查点", "本服务没有配置签名密钥，不签发检查点。"),
+    # HTTP itself (problems.py, operations.py, auditors.py)
+    "invalid-request": ("Invalid request", "请求无效", "请求的参数或内容不符合要求。"),
+    "unauthenticated": ("Unauthenticated", "未登录或令牌无效", "请提供有效的访问令牌（令牌可能已过期）。"),
+    "no-such-route": ("Not found", "地址不存在", "没有这个接口地址。"),
+    "method-not-allowed": ("Method not allowed", "方法不允许", "该地址不支持这种请求方法。"),
+    "http-error": ("HTTP error", "请求错误", "请求无法处理。"),
+    "body-too-large": ("Request body too large", "请求内容过大", "请求内容超过了允许的大小。"),
+    "internal-error": ("Internal error", "服务器内部错误", "服务器处理请求时出错，错误已记录。"),
+    "not-ready": ("Not ready", "服务尚未就绪", "服务还在追赶数据，请稍后再试。"),
+    "access-not-recorded": ("Access not recorded", "访问未能记录", "审计访问必须先记录才能查看，记录失败，请稍后再试。"),
+}
+
+
+def chosen(accept_language: str | None) -> Language:
+    """The language to answer in: the highest-quality of zh/en the header names."""
+    best: tuple[float, Language] = (0.0, "en")
+    for part in (accept_language or "").split(","):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        for param in params.split(";"):
+            name, _, value = param.strip().partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        primary = tag.strip().lower().split("-")[0]
+        if primary in ("zh", "en") and 0 < quality <= 1 and quality > best[0]:
+            best = (quality, primary)  # type: ignore[assignment]
+    return best[1]
+
+
+def words(code: str, language: Language, title: str, detail: str) -> tuple[str, str]:
+    """The title and detail to show: the Chinese pair for zh, else the English title
+    and the caller's own detail. An unknown code keeps what it was given."""
+    known = TEXTS.get(code)
+    if known is None:
+        return title, detail
+    if language == "zh":
+        return known[1], known[2]
+    return known[0], detail
