@@ -12,7 +12,7 @@ from domain.budgets import BudgetAllocated, BudgetCommitted, BudgetReleased
 from domain.rates import RateScheduleIssued
 from domain.subsidies import PayoutSettled, SubsidyAwarded, SubsidyCapped, SubsidyReversed
 from projections.base import Projection
-from projections.facts import Fact, ts, ts_text
+from projections.facts import Fact, china_day, ts, ts_text
 from projections.rows import Rows, Table
 from projections.stores import ReadStore
 
@@ -157,3 +157,19 @@ def rate_schedules(store: ReadStore, district: str) -> list[dict[str, Any]]:
                       (district,))
     return [{"district": d, "version": v, "effective_from": e, "rates": orjson.loads(r), "cap_day_fen": cd,
              "cap_month_fen": cm, "issued_at": at, "issued_by": by} for d, v, e, r, cd, cm, at, by in rows]
+
+
+def subsidy_per_day(store: ReadStore, district: str, period: str) -> dict[str, Any]:
+    """A district's month day by day in China time: subsidy awarded and reversed (fen),
+    beside the month's budget — what the dashboards chart."""
+    rows = store.read(f"SELECT at, kind, delta FROM {Balances().t['ledger']} "
+                      "WHERE district = ? AND period = ? AND kind IN ('award', 'reversal')", (district, period))
+    days: dict[str, dict[str, int]] = {}
+    for at, kind, delta in rows:
+        day = days.setdefault(china_day(at), {"awarded_fen": 0, "reversed_fen": 0})
+        day["awarded_fen" if kind == "award" else "reversed_fen"] += abs(int(delta))
+    budget = district_budgets(store, district, period)
+    return {"district": district, "period": period,
+            "budget": budget[0] if budget else {"district": district, "period": period, "allocated": 0,
+                                                "committed": 0, "remaining": 0},
+            "days": [{"day": day, **amounts} for day, amounts in sorted(days.items())]}

@@ -128,3 +128,22 @@ def rider_tasks(store: ReadStore, rider_id: str, now: datetime, districts: set[s
     tasks = [dict(zip(("task_id", "grid_id", "district", "kind", "rate_code", "source_clue_id", "status",
                        "expires_at", "published_at", "completed_at"), row)) for row in rows]
     return {"rider_id": rider_id, "tasks": [task for task in tasks if task["status"] != "open"]}
+
+
+def district_grids(store: ReadStore, district: str, grids: set[str] | None = None) -> list[dict[str, Any]]:
+    """A district's grids by name (only `grids` when named: an officer's own)."""
+    sql, params = conditions({"district": district}, {"grid_id": grids})
+    rows = store.read(f"SELECT grid_id, district, street, community, name, retired FROM {Board().t['grids']} "
+                      f"WHERE {sql} ORDER BY street, community, name", params)
+    return [{"grid_id": g, "district": d, "street": s, "community": c, "name": n, "retired": bool(r)}
+            for g, d, s, c, n, r in rows]
+
+
+def open_tasks(store: ReadStore, grids: set[str], now: datetime, limit: int = 500) -> list[dict[str, Any]]:
+    """The tasks open in `grids` now (a lapsed claim is open again), newest first."""
+    sql, params = conditions({}, {"grid_id": grids})
+    rows = store.read(f"SELECT task_id, grid_id, district, kind, rate_code, source_clue_id, published_at "
+                      f"FROM {Board().t['tasks']} WHERE {sql} AND {EFFECTIVE_STATUS} = 'open' "
+                      "ORDER BY published_at DESC LIMIT ?", (*params, ts(now), limit))
+    return [dict(zip(("task_id", "grid_id", "district", "kind", "rate_code", "source_clue_id", "published_at"), row))
+            for row in rows]

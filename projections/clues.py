@@ -91,3 +91,31 @@ def clues_where(store: ReadStore, *, grid_id: str | None = None, reporter_id: st
     found = _clues(store.read(f"SELECT {', '.join(COLUMNS)} FROM {Clues().t['clues']} WHERE {sql} "
                               "ORDER BY clue_id LIMIT ?", (*params, limit)))
     return {"clues": found, "next": found[-1]["clue_id"] if len(found) == limit else None}
+
+
+def clue_points(store: ReadStore, district: str, grids: set[str] | None = None, since: str | None = None,
+                limit: int = 5000) -> list[dict[str, Any]]:
+    """Where a district's clues were reported (newest first, from `since`, a UTC time):
+    what the clue map draws. Only `grids` when named."""
+    sql, params = conditions({"district": district}, {"grid_id": grids})
+    if since is not None:
+        sql, params = sql + " AND reported_at >= ?", [*params, since]
+    rows = store.read(f"SELECT clue_id, grid_id, category, status, location, reported_at FROM "
+                      f"{Clues().t['clues']} WHERE {sql} ORDER BY reported_at DESC LIMIT ?", (*params, limit))
+    points = []
+    for clue_id, grid_id, category, status, location, reported_at in rows:
+        where = orjson.loads(location)
+        points.append({"clue_id": clue_id, "grid_id": grid_id, "category": category, "status": status,
+                       "lat": where["lat"], "lon": where["lon"], "reported_at": reported_at})
+    return points
+
+
+def locations(store: ReadStore, clue_ids: list[str]) -> dict[str, dict[str, float]]:
+    """Where each of these clues was reported, by clue id (a task takes its place from its clue)."""
+    found: dict[str, dict[str, float]] = {}
+    for start in range(0, len(clue_ids), 500):
+        chunk = clue_ids[start:start + 500]
+        rows = store.read(f"SELECT clue_id, location FROM {Clues().t['clues']} "
+                          f"WHERE clue_id IN ({', '.join('?' * len(chunk))})", chunk)
+        found.update({clue_id: orjson.loads(location) for clue_id, location in rows})
+    return found

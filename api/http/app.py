@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
-from api.http import audit, auditors, casework, dashboard, docs, operations, problems, subscription
+from api.http import audit, auditors, casework, dashboard, docs, operations, overview, problems, subscription
 from api.http.paging import cursor, cursor_of
 from api.http.auth import Principal, decode
 from consumers.lag import KafkaLag
@@ -74,6 +74,7 @@ def create_app(governance: GridGovernance, store: ReadStore, secret: str, kafka:
     app.include_router(commands)
     app.include_router(query_routes(governance, store, principal, tlog))
     app.include_router(casework.routes(governance, store, principal))
+    app.include_router(overview.routes(governance, store, principal))
     app.include_router(subscription.routes(governance, principal))
     if tlog is not None:
         audit.install(app, tlog, principal)

@@ -86,6 +86,12 @@ QUERIES: dict[str, tuple[tuple[Role, ...], bool, Callable[[dict[str, Any]], tupl
     "rate-schedules": (ALL, True, lambda s: (f"/v1/districts/{s['district']}/rate-schedules", {})),
     "rider": (ALL, True, lambda s: (f"/v1/riders/{s['me']}", {})),
     "rider-tasks": (ALL, False, lambda s: (f"/v1/riders/{s['me']}/tasks", {})),
+    # What the pages draw (api/http/overview.py).
+    "grids": ((ADMIN, OFFICER, AUDITOR, SERVICE), True, lambda s: (f"/v1/districts/{s['district']}/grids", {})),
+    "clue-map": ((ADMIN, OFFICER, AUDITOR, SERVICE), True, lambda s: (f"/v1/districts/{s['district']}/clue-map", {})),
+    "subsidy-per-day": ((ADMIN, AUDITOR, SERVICE), True,
+                        lambda s: (f"/v1/districts/{s['district']}/subsidy-per-day", {})),
+    "open-tasks": ((RIDER,), True, lambda s: (f"/v1/riders/{s['me']}/open-tasks", {"near": "30.6,103.8"})),
     # What a district's auditors take away, and who looked: its auditors only.
     "audit-export": ((AUDITOR,), True, lambda s: (f"/v1/districts/{s['district']}/audit-export", {"from": "2026-11"})),
     "accesses": ((AUDITOR,), True, lambda s: (f"/v1/districts/{s['district']}/accesses", {})),

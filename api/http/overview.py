@@ -1,0 +1,107 @@
+"""What the pages look at beside the lists: a district's grids, where its clues
+were reported (the clue map), the open tasks nearest a rider, and subsidy paid
+day by day against the month's budget (the charts)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any, Callable
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.concurrency import run_in_threadpool
+
+from api.http import operations
+from api.http.auth import Principal
+from domain import errors
+from domain.clock import local_month
+from domain.clues import Location, distance_m
+from domain.commands import Period
+from domain.events import Role
+from domain.service import GridGovernance
+from projections.balances import subsidy_per_day
+from projections.board import district_grids, open_tasks
+from projections.clues import clue_points, locations
+from projections.facts import ts
+from projections.riders import rider_profile
+from projections.stores import ReadStore
+
+POSITION, WAIT = operations.POSITION, operations.WAIT
+NEAR = Query(None, pattern=r"^-?\d{1,2}(\.\d+)?,-?\d{1,3}(\.\d+)?$",
+             description="`lat,lon` of where the rider is: nearest first (tasks without a place last)")
+
+
+def routes(governance: GridGovernance, store: ReadStore, principal: Callable[..., Principal]) -> APIRouter:
+    router = APIRouter(prefix="/v1", tags=["queries"])
+
+    def officer_grids(who: Principal, district: str) -> set[str] | None:
+        """The grids of `district` the caller may see: an officer's own, everyone else all."""
+        if who.role is Role.RIDER:
+            raise errors.OutOfScope("a district's overview is for its officers, admins, auditors and services")
+        who.require_district(district)
+        return set(who.grids) if who.role is Role.GRID_OFFICER else None
+
+    @router.get("/districts/{district}/grids")
+    async def get_grids(district: str, position: int | None = POSITION, wait_ms: int = WAIT,
+                        who: Principal = Depends(principal)) -> list[dict[str, Any]]:
+        """A district's grids by street and community (an officer's own grids only)."""
+        grids = officer_grids(who, district)
+        await operations.wait_for(governance, store, "board", position, wait_ms)
+        return await run_in_threadpool(district_grids, store, district, grids)
+
+    @router.get("/districts/{district}/clue-map")
+    async def get_clue_map(district: str, days: int = Query(30, ge=1, le=366, description="how many days back"),
+                           limit: int = Query(5000, ge=1, le=20000), position: int | None = POSITION,
+                           wait_ms: int = WAIT, who: Principal = Depends(principal)) -> dict[str, Any]:
+        """Where the district's clues of the last `days` were reported, by category and status,
+        newest first: the points of the clue map (no map tiles: the page draws them itself)."""
+        grids = officer_grids(who, district)
+        since = ts(governance.clock.now() - timedelta(days=days))
+        await operations.wait_for(governance, store, "clues", position, wait_ms)
+        points = await run_in_threadpool(lambda: clue_points(store, district, grids, since, limit))
+        return {"district": district, "since": since, "points": points}
+
+    @router.get("/districts/{district}/subsidy-per-day")
+    async def get_subsidy_per_day(district: str, period: Period | None = Query(
+                                      None, description="YYYY-MM (default: this month in China)"),
+                                  position: int | None = POSITION, wait_ms: int = WAIT,
+                                  who: Principal = Depends(principal)) -> dict[str, Any]:
+        """Subsidy awarded and reversed per day (China time) of a month, in fen, beside its budget."""
+        if who.role in (Role.RIDER, Role.GRID_OFFICER):
+            raise errors.OutOfScope("a district's money is for its admins, auditors and services")
+        who.require_district(district)
+        await operations.wait_for(governance, store, "balances", position, wait_ms)
+        return await run_in_threadpool(subsidy_per_day, store, district, period or local_month(governance.clock.now()))
+
+    @router.get("/riders/{rider_id}/open-tasks")
+    async def get_open_tasks(rider_id: UUID, near: str | None = NEAR, position: int | None = POSITION,
+                             wait_ms: int = WAIT, who: Principal = Depends(principal)) -> dict[str, Any]:
+        """The tasks open in a rider's grids, each with the place of the clue it came from
+        (none for a task published without one) and, given `near`, its distance in metres."""
+        if who.role is not Role.RIDER or who.sub != str(rider_id):
+            raise errors.OutOfScope("a rider's open tasks are for the rider itself")
+        here = _location(near)
+        await operations.wait_for(governance, store, "board", position, wait_ms)
+        profile = await run_in_threadpool(rider_profile, store, str(rider_id))
+        grids = set(profile["grids"]) if profile else set()
+        tasks = await run_in_threadpool(open_tasks, store, grids, governance.clock.now())
+        places = await run_in_threadpool(locations, store, [t["source_clue_id"] for t in tasks if t["source_clue_id"]])
+        for task in tasks:
+            task["location"] = places.get(task["source_clue_id"] or "")
+            task["distance_m"] = (round(distance_m(here, Location(**task["location"])))
+                                  if here is not None and task["location"] else None)
+        if here is not None:
+            tasks.sort(key=lambda t: (t["distance_m"] is None, t["distance_m"] or 0))
+        return {"rider_id": str(rider_id), "tasks": tasks}
+
+    return router
+
+
+def _location(near: str | None) -> Location | None:
+    if near is None:
+        return None
+    lat, lon = (float(part) for part in near.split(","))
+    try:
+        return Location(lat=lat, lon=lon)
+    except ValueError:
+        raise errors.InvalidInput("`near` is `lat,lon` within ±90 and ±180 degrees", near=near) from None
