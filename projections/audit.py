@@ -9,6 +9,7 @@ in (Kafka keeps each stream's order, nothing more).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -20,6 +21,8 @@ from domain.subsidies import AwardReinstated, PayoutSettled, SubsidyAwarded, Sub
 from domain.tasks import (ClaimReleased, CompletionRejected, CompletionVerified, TaskCancelled, TaskClaimed,
                           TaskCompleted, TaskPublished)
 from projections.base import Projection, detail
+from projections.board import Board
+from projections.clues import Clues
 from projections.facts import Fact
 from projections.rows import Rows, Table
 from projections.stores import ReadStore
@@ -29,6 +32,9 @@ TASK_EVENTS = (TaskPublished, TaskClaimed, ClaimReleased, TaskCompleted, Complet
                TaskCancelled)
 LEDGER_EVENTS = (SubsidyAwarded, SubsidyCapped, SubsidyReversed, AwardReinstated, PayoutSettled)
 APPEAL_EVENTS = (AppealFiled, AppealAssigned, AppealNoted, AppealDecided)
+# The kinds of step the trail keeps (what a history may be narrowed to).
+AUDITED = frozenset(cls.__name__ for cls in (*CLUE_EVENTS, *TASK_EVENTS, *LEDGER_EVENTS, *APPEAL_EVENTS,
+                                             RateScheduleIssued))
 
 
 TEXT, NULLABLE = "TEXT NOT NULL", "TEXT"
@@ -182,13 +188,41 @@ def district_awards(store: ReadStore, district: str, since: str, until: str) -> 
         f"AND kind = 'SubsidyAwarded' AND {PIECE_ROWS} ORDER BY at, stream_id, version", (district, since, until))]
 
 
+@dataclass(frozen=True)
+class HistoryFilter:
+    """Which of a district's steps an auditor asks for; every field narrows."""
+
+    kinds: tuple[str, ...] = ()  # event types
+    rider: str | None = None  # a rider's id: the steps it took and the steps about it
+    grid: str | None = None  # the steps of the grid's clues and tasks, and of their awards
+    since: str | None = None  # UTC text, inclusive
+    until: str | None = None  # UTC text, exclusive
+
+
 def district_history(store: ReadStore, district: str, after: tuple[str, str, int] | None = None,
-                     limit: int = 100) -> list[dict[str, Any]]:
-    """Every step in a district, oldest first, paged by (at, stream, version)."""
+                     limit: int = 100, only: HistoryFilter = HistoryFilter()) -> list[dict[str, Any]]:
+    """Every step in a district (those `only` names), oldest first, paged by (at, stream, version)."""
     a = Audit()
     sql = f"SELECT {', '.join(STEP_COLUMNS)} FROM {a.t['steps']} WHERE district = ?"
     params: list[Any] = [district]
     if after is not None:
         sql += " AND (at > ? OR (at = ? AND (stream_id > ? OR (stream_id = ? AND version > ?))))"
         params += [after[0], after[0], after[1], after[1], after[2]]
+    if only.kinds:
+        sql += f" AND kind IN ({', '.join('?' * len(only.kinds))})"
+        params += only.kinds
+    if only.since is not None:
+        sql, params = sql + " AND at >= ?", [*params, only.since]
+    if only.until is not None:
+        sql, params = sql + " AND at < ?", [*params, only.until]
+    if only.rider is not None:
+        # The rider acted, or is named in what was done (detail is JSON with sorted keys and no spaces).
+        sql += " AND (actor_id = ? OR detail LIKE ? OR detail LIKE ?)"
+        params += [only.rider, f'%"rider_id":"{only.rider}"%', f'%"reporter_id":"{only.rider}"%']
+    if only.grid is not None:
+        # A grid's things are its clues and tasks; an award's subject is its task. The board
+        # and clue read models say which are the grid's (they may trail this one a little).
+        sql += (f" AND (subject_id IN (SELECT task_id FROM {Board().t['tasks']} WHERE grid_id = ?)"
+                f" OR subject_id IN (SELECT clue_id FROM {Clues().t['clues']} WHERE grid_id = ?))")
+        params += [only.grid, only.grid]
     return _steps(store.read(sql + " ORDER BY at, stream_id, version LIMIT ?", (*params, limit)))

@@ -6,7 +6,8 @@ document has each one's exact body schema.
 """
 
 import re
-from typing import Any, Callable
+from datetime import date, datetime, time, timedelta
+from typing import Any, Callable, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
@@ -19,13 +20,15 @@ from api.http.auth import Principal, decode
 from consumers.lag import KafkaLag
 from domain import commands as c
 from domain.errors import AwardNotFound, InvalidInput, OutOfScope
+from domain.clock import CHINA
 from domain.events import Role
 from domain.handlers import HANDLERS
 from domain.service import GridGovernance
-from projections.audit import award_chain, district_history
+from projections.audit import AUDITED, HistoryFilter, award_chain, district_history
 from projections.balances import balance_as_of, district_budgets, rider_balances
 from projections.board import BoardQuery, board
 from projections.catalog import instances
+from projections.facts import ts
 from projections.points import rider_points
 from projections.engine.projector import Projector
 from projections.stats import statistics_for
@@ -34,6 +37,12 @@ from transparency.log import TransparencyLog
 
 
 POSITION, WAIT = operations.POSITION, operations.WAIT
+StepKind = Literal[tuple(sorted(AUDITED))]  # type: ignore[valid-type]
+
+
+def china_midnight(day: date) -> str:
+    """The UTC instant a day in China begins, as the read models write time."""
+    return ts(datetime.combine(day, time(0), tzinfo=CHINA))
 
 
 class CommandAccepted(BaseModel):
@@ -168,15 +177,27 @@ def query_routes(governance: GridGovernance, store: ReadStore, principal: Callab
     @router.get("/districts/{district}/history")
     async def get_history(district: str,
                           after: str | None = Query(None, max_length=400, description="the `next` of the page before"),
-                          limit: int = Query(100, ge=1, le=1000), position: int | None = POSITION,
-                          wait_ms: int = WAIT, who: Principal = Depends(principal)) -> dict[str, Any]:
-        """Every audited step in a district, oldest first: the political-legal committee's export."""
+                          limit: int = Query(100, ge=1, le=1000),
+                          kind: list[StepKind] = Query([], description="only steps of these event types"),  # type: ignore[valid-type]
+                          rider: UUID | None = Query(None, description="only what this rider did or is named in"),
+                          grid: UUID | None = Query(None, description="only the steps of this grid's clues and tasks"),
+                          since: date | None = Query(None, alias="from", description="first day (China), YYYY-MM-DD"),
+                          until: date | None = Query(None, alias="to", description="last day (China), YYYY-MM-DD"),
+                          position: int | None = POSITION, wait_ms: int = WAIT,
+                          who: Principal = Depends(principal)) -> dict[str, Any]:
+        """Every audited step in a district, oldest first, narrowed by kind, rider, grid and
+        days: the political-legal committee's view of its history."""
         if who.role in (Role.RIDER, Role.GRID_OFFICER):
             raise OutOfScope("a district's history is for its admins, auditors and services")
         who.require_district(district)
+        if since is not None and until is not None and until < since:
+            raise InvalidInput("`to` is before `from`", **{"from": since.isoformat(), "to": until.isoformat()})
+        only = HistoryFilter(kinds=tuple(kind), rider=str(rider) if rider else None, grid=str(grid) if grid else None,
+                             since=china_midnight(since) if since else None,
+                             until=china_midnight(until + timedelta(days=1)) if until else None)
         key = cursor_of(after)
         await operations.wait_for(governance, store, "audit", position, wait_ms)
-        steps = await run_in_threadpool(district_history, store, district, key, limit)
+        steps = await run_in_threadpool(district_history, store, district, key, limit, only)
         last = steps[-1] if len(steps) == limit else None
         return {"district": district, "steps": steps,
                 "next": cursor((last["at"], last["stream_id"], last["version"])) if last else None}
