@@ -24,7 +24,7 @@ import re
 from collections import OrderedDict
 from collections.abc import AsyncIterator
 from typing import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Query
@@ -203,7 +203,13 @@ def routes(app: GridGovernance, principal: Callable[..., Principal]) -> APIRoute
                   limit: int | None = Query(None, ge=1, description="close after this many events"),
                   last_event_id: str | None = Header(None, max_length=40,
                                                      description="resume after this event (overrides `after`)"),
+                  district: str | None = Query(None, max_length=100, description=(
+                      "only this one of the token's districts (a page shows one district at a time)")),
                   who: Principal = Depends(principal)) -> Subscription:
+        if district is not None:
+            # Narrow the token to the district: the stream then sees what a token of it alone would.
+            who.require_district(district)
+            who = replace(who, districts=frozenset({district}))
         return subscription(who, after, last_event_id, types, follow, limit, app.head())
 
     @router.get("/events/stream", response_class=EventSourceResponse,

@@ -213,3 +213,17 @@ def test_an_event_that_names_its_district_belongs_there_alone(api: Api) -> None:
     assert not [f for f in jinjiang if f["data"]["data"].get("district") == "温江"]
     # The 温江 officer sees nothing of the 锦江 grid, though the rider is in both.
     assert grid not in str([f["data"]["data"] for f in read(api, s["officer"])])
+
+
+def test_a_two_district_token_may_follow_one_district_alone(api: Api) -> None:
+    story(api)
+    admin = api.token(Role.DISTRICT_ADMIN, "admin-锦江", ["锦江"])
+    api.command("register-grid", {"district": "锦江", "street": "s", "community": "c", "name": "锦江-1"}, admin)
+    both = api.token(Role.AUDITOR, "auditor-both", ["温江", "锦江"])
+    whole = read(api, both)
+    wenjiang, jinjiang = read(api, both, district="温江"), read(api, both, district="锦江")
+    assert {f["id"] for f in wenjiang} == {f["id"] for f in read(api, api.token(Role.AUDITOR, "a", ["温江"]))}
+    assert [f["event"] for f in jinjiang] == ["GridRegistered"]
+    assert sorted(f["id"] for f in wenjiang + jinjiang) == [f["id"] for f in whole]
+    response = api.client.get("/v1/events/stream", params={"follow": "false", "district": "郫都"}, headers=both)
+    is_problem(response.json(), "out-of-scope", 403)
