@@ -326,8 +326,10 @@ def serve(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8000),
     engine = bootstrap(settings)  # `gridgov relay` and `gridgov consume` feed the read models, with Kafka
     tokens = _try_it(engine, secret) if demo else {}
     out.print(f"serving on http://{host}:{port}/docs (OpenAPI at /openapi.json)")
-    if "auditor" in tokens:
-        out.print(f"dashboard: http://{host}:{port}/dashboard#token={tokens['auditor']}")
+    for role, page in (("grid_officer", "workbench"), ("district_admin", "workbench"), ("rider", "rider"),
+                       ("auditor", "audit")):
+        if role in tokens:  # a link per role, its token in the fragment (never sent in a request line)
+            out.print(f"{role} page: http://{host}:{port}/{page}#token={tokens[role]}", soft_wrap=True)
     try:
         # Event-stream clients never hang up by themselves: after SIGTERM they get a few
         # seconds, then their streams are cut, so a stop is a stop.

@@ -159,6 +159,12 @@ def rate_schedules(store: ReadStore, district: str) -> list[dict[str, Any]]:
              "cap_month_fen": cm, "issued_at": at, "issued_by": by} for d, v, e, r, cd, cm, at, by in rows]
 
 
+def latest_budget_period(store: ReadStore, district: str) -> str | None:
+    """The last month a district has a budget for: what its charts show by default."""
+    row = store.read(f"SELECT MAX(period) FROM {Balances().t['budgets']} WHERE district = ?", (district,))
+    return row[0][0] if row else None
+
+
 def subsidy_per_day(store: ReadStore, district: str, period: str) -> dict[str, Any]:
     """A district's month day by day in China time: subsidy awarded and reversed (fen),
     beside the month's budget — what the dashboards chart."""

@@ -11,11 +11,12 @@ bash scripts/postgres.sh start
 eval "$(bash scripts/postgres.sh env)"
 bash scripts/kafka.sh start
 # A second, independent Kafka client for the tests that read the topics as an outsider would.
-# Headless Chromium and its driver for the dashboard test.
+# Headless Chromium and its driver for the page tests, and a Chinese font for their screenshots.
 missing=()
 command -v kcat >/dev/null || missing+=(kcat)
 command -v chromium >/dev/null || missing+=(chromium)
 command -v chromedriver >/dev/null || missing+=(chromium-driver)
+[[ -e /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ]] || missing+=(fonts-wqy-zenhei)
 # Go, to build the outside verifier of the transparency log (transparency/verifier).
 command -v go >/dev/null || missing+=(golang-go)
 if ((${#missing[@]})); then

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
-from api.http import audit, auditors, casework, dashboard, docs, operations, overview, problems, subscription
+from api.http import audit, auditors, casework, docs, operations, overview, pages, problems, subscription
 from api.http.paging import cursor, cursor_of
 from api.http.auth import Principal, decode
 from consumers.lag import KafkaLag
@@ -88,7 +88,7 @@ def create_app(governance: GridGovernance, store: ReadStore, secret: str, kafka:
     if tlog is not None:
         audit.install(app, tlog, principal)
     auditors.install(app, governance, store, tlog, principal)
-    dashboard.install(app)
+    pages.install(app)
     docs.install(app)
     app.add_middleware(problems.Guard)  # last: the outermost layer
     return app

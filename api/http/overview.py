@@ -19,7 +19,7 @@ from domain.clues import Location, distance_m
 from domain.commands import Period
 from domain.events import Role
 from domain.service import GridGovernance
-from projections.balances import subsidy_per_day
+from projections.balances import latest_budget_period, subsidy_per_day
 from projections.board import district_grids, open_tasks
 from projections.clues import clue_points, locations
 from projections.facts import ts
@@ -44,8 +44,9 @@ def routes(governance: GridGovernance, store: ReadStore, principal: Callable[...
     @router.get("/districts/{district}/grids")
     async def get_grids(district: str, position: int | None = POSITION, wait_ms: int = WAIT,
                         who: Principal = Depends(principal)) -> list[dict[str, Any]]:
-        """A district's grids by street and community (an officer's own grids only)."""
-        grids = officer_grids(who, district)
+        """A district's grids by street and community (an officer's own grids only). Public to
+        riders, as the board is: a rider picks the grid a clue is in by its name."""
+        grids = None if who.role is Role.RIDER else officer_grids(who, district)
         await operations.wait_for(governance, store, "board", position, wait_ms)
         return await run_in_threadpool(district_grids, store, district, grids)
 
@@ -63,7 +64,8 @@ def routes(governance: GridGovernance, store: ReadStore, principal: Callable[...
 
     @router.get("/districts/{district}/subsidy-per-day")
     async def get_subsidy_per_day(district: str, period: Period | None = Query(
-                                      None, description="YYYY-MM (default: this month in China)"),
+                                      None, description="YYYY-MM (default: the last month with a budget, "
+                                                        "else this month in China)"),
                                   position: int | None = POSITION, wait_ms: int = WAIT,
                                   who: Principal = Depends(principal)) -> dict[str, Any]:
         """Subsidy awarded and reversed per day (China time) of a month, in fen, beside its budget."""
@@ -71,7 +73,10 @@ def routes(governance: GridGovernance, store: ReadStore, principal: Callable[...
             raise errors.OutOfScope("a district's money is for its admins, auditors and services")
         who.require_district(district)
         await operations.wait_for(governance, store, "balances", position, wait_ms)
-        return await run_in_threadpool(subsidy_per_day, store, district, period or local_month(governance.clock.now()))
+        if period is None:
+            period = await run_in_threadpool(latest_budget_period, store, district)
+        return await run_in_threadpool(subsidy_per_day, store, district,
+                                       period or local_month(governance.clock.now()))
 
     @router.get("/riders/{rider_id}/open-tasks")
     async def get_open_tasks(rider_id: UUID, near: str | None = NEAR, position: int | None = POSITION,

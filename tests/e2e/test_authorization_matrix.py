@@ -87,7 +87,7 @@ QUERIES: dict[str, tuple[tuple[Role, ...], bool, Callable[[dict[str, Any]], tupl
     "rider": (ALL, True, lambda s: (f"/v1/riders/{s['me']}", {})),
     "rider-tasks": (ALL, False, lambda s: (f"/v1/riders/{s['me']}/tasks", {})),
     # What the pages draw (api/http/overview.py).
-    "grids": ((ADMIN, OFFICER, AUDITOR, SERVICE), True, lambda s: (f"/v1/districts/{s['district']}/grids", {})),
+    "grids": (ALL, True, lambda s: (f"/v1/districts/{s['district']}/grids", {})),
     "clue-map": ((ADMIN, OFFICER, AUDITOR, SERVICE), True, lambda s: (f"/v1/districts/{s['district']}/clue-map", {})),
     "subsidy-per-day": ((ADMIN, AUDITOR, SERVICE), True,
                         lambda s: (f"/v1/districts/{s['district']}/subsidy-per-day", {})),
@@ -160,9 +160,9 @@ def test_authorization(api: Api, scene: dict[str, Any], kind: str, route: str, r
     table = COMMANDS if kind == "command" else QUERIES
     roles, scoped, build = table[route]
     headers, me = token(api, scene, role, inside)
-    # The board, the statistics and the rates are public to riders, whoever they are.
+    # The board, the statistics, the rates and the grids' names are public to riders, whoever they are.
     # The transparency log is public to every token.
-    public = (role is RIDER and route in ("board", "stats", "rate-schedules")) or route in TRANSPARENCY
+    public = (role is RIDER and route in ("board", "stats", "rate-schedules", "grids")) or route in TRANSPARENCY
     # A rider "outside" acts for another rider: refused wherever identity matters.
     unscoped = not scoped and role is not RIDER
     expected = OK if role in roles and (inside or unscoped or public) else DENIED

@@ -1,0 +1,342 @@
+// What every page shares: words in the chosen language, money and time as people
+// read them, the token, the API (reads, and commands with an idempotency key),
+// the result of an action in words, and the live event stream with its true state.
+"use strict";
+
+const GG = (() => {
+  const state = { lang: localStorage.getItem("gg.lang") || "zh", token: null, claims: null, district: null,
+                  position: 0, onLanguage: [], live: null };
+  const HOME_OF = { rider: "/rider", auditor: "/audit", grid_officer: "/workbench", district_admin: "/workbench",
+                    service: "/workbench" };
+
+  // --- words --------------------------------------------------------------------------
+  function t(key) {
+    return WORDS[state.lang][key] ?? WORDS.zh[key] ?? key;
+  }
+
+  function translate() {
+    document.documentElement.lang = state.lang === "zh" ? "zh-CN" : "en";
+    for (const el of document.querySelectorAll("[data-t]")) el.textContent = t(el.dataset.t);
+    for (const el of document.querySelectorAll("[data-t-placeholder]")) el.placeholder = t(el.dataset.tPlaceholder);
+    for (const el of document.querySelectorAll("[data-t-label]")) el.setAttribute("aria-label", t(el.dataset.tLabel));
+    document.title = `${t(document.body.dataset.page)} · ${t("app.name")}`;
+    for (const redraw of state.onLanguage) redraw();
+  }
+
+  function colon() {
+    return state.lang === "zh" ? "：" : ": ";
+  }
+
+  function toggleLanguage() {
+    state.lang = state.lang === "zh" ? "en" : "zh";
+    localStorage.setItem("gg.lang", state.lang);
+    translate();
+  }
+
+  // --- money and time -----------------------------------------------------------------
+  // Money is integer fen end to end: shown as ¥ with separators, typed as yuan, never a float.
+  function money(fen) {
+    const whole = BigInt(fen);
+    const sign = whole < 0n ? "-" : "";
+    const abs = whole < 0n ? -whole : whole;
+    const yuan = new Intl.NumberFormat("en-US").format(abs / 100n);
+    return `${sign}¥${yuan}.${String(abs % 100n).padStart(2, "0")}`;
+  }
+
+  function fenOf(yuanText) {
+    const match = /^\s*(\d{1,10})(?:\.(\d{1,2}))?\s*$/.exec(yuanText);
+    if (!match) return null;
+    return Number(match[1]) * 100 + Number((match[2] || "0").padEnd(2, "0"));
+  }
+
+  function time(iso) {
+    if (!iso) return "–";
+    return new Intl.DateTimeFormat(state.lang === "zh" ? "zh-CN" : "en-GB", {
+      timeZone: "Asia/Shanghai", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit",
+      minute: "2-digit", hour12: false }).format(new Date(iso));
+  }
+
+  function chinaToday() {
+    return new Intl.DateTimeFormat("en-CA", { timeZone: "Asia/Shanghai" }).format(new Date());
+  }
+
+  function distance(metres) {
+    if (metres === null || metres === undefined) return "–";
+    return metres < 1000 ? `${metres} m` : `${(metres / 1000).toFixed(1)} km`;
+  }
+
+  // --- elements -----------------------------------------------------------------------
+  // el("td", {class: "n"}, "text", child): an element with attributes and children.
+  function el(tag, attrs = {}, ...children) {
+    const node = document.createElement(tag);
+    for (const [name, value] of Object.entries(attrs)) {
+      if (value === null || value === undefined || value === false) continue;
+      if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
+      else if (name === "dataset") Object.assign(node.dataset, value);
+      else node.setAttribute(name, value === true ? "" : value);
+    }
+    for (const child of children.flat()) {
+      if (child === null || child === undefined) continue;
+      node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    }
+    return node;
+  }
+
+  // A table of rows (or the word for none) under its header row of word keys.
+  function table(id, headers, rows) {
+    const target = document.getElementById(id);
+    const head = el("tr", {}, headers.map(key => el("th", { scope: "col" }, t(key))));
+    const body = rows.length ? rows : [el("tr", {}, el("td", { colspan: headers.length, class: "empty" }, t("empty")))];
+    target.replaceChildren(el("thead", {}, head), el("tbody", {}, body));
+  }
+
+  // --- the token ----------------------------------------------------------------------
+  function claimsOf(token) {
+    try {
+      const part = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+      const bytes = Uint8Array.from(atob(part), c => c.charCodeAt(0));
+      return JSON.parse(new TextDecoder().decode(bytes));
+    } catch (e) {
+      return null;
+    }
+  }
+
+  function usable(claims) {
+    return claims && typeof claims.role === "string" && (!claims.exp || claims.exp * 1000 > Date.now());
+  }
+
+  // Back to the token form, saying why: an expired, refused or missing token.
+  function signOut(reason) {
+    sessionStorage.removeItem("gg.token");
+    state.token = state.claims = null;
+    if (state.live) state.live.abort();
+    const form = document.getElementById("token-form");
+    document.getElementById("token-message").textContent = t(reason);
+    form.hidden = false;
+    for (const node of document.querySelectorAll("[data-signed-in]")) node.hidden = true;
+    document.getElementById("token-input").focus();
+  }
+
+  function tokenFromUrl() {
+    const fromHash = new URLSearchParams(location.hash.slice(1)).get("token");
+    if (fromHash) {
+      sessionStorage.setItem("gg.token", fromHash);
+      history.replaceState(null, "", location.pathname + location.search);  // not left in the address bar
+    }
+    return sessionStorage.getItem("gg.token");
+  }
+
+  // --- the API ------------------------------------------------------------------------
+  class Problem extends Error {
+    constructor(message, body = null) {
+      super(message);
+      this.body = body;
+    }
+  }
+
+  function headers(extra = {}) {
+    return { Authorization: `Bearer ${state.token}`, "Accept-Language": state.lang === "zh" ? "zh-CN" : "en",
+             ...extra };
+  }
+
+  async function answer(response) {
+    if (response.status === 401) {
+      signOut("token.expired");
+      throw new Problem(t("token.expired"));
+    }
+    const type = response.headers.get("content-type") || "";
+    const body = type.includes("json") ? await response.json() : null;
+    if (!response.ok) throw new Problem(body ? `${body.title}${colon()}${body.detail}` : response.statusText, body);
+    return body;
+  }
+
+  function url(path, params = {}) {
+    const target = new URL(path, location.origin);
+    for (const [name, value] of Object.entries(params)) {
+      for (const one of Array.isArray(value) ? value : [value]) {
+        if (one !== null && one !== undefined && one !== "") target.searchParams.append(name, one);
+      }
+    }
+    return target;
+  }
+
+  // A read, as fresh as the last command this page sent (read-your-writes).
+  async function get(path, params = {}) {
+    const fresh = state.position ? { position: state.position, wait_ms: 3000 } : {};
+    let response;
+    try {
+      response = await fetch(url(path, { ...fresh, ...params }), { headers: headers() });
+    } catch (e) {
+      throw new Problem(t("result.network"));
+    }
+    return answer(response);
+  }
+
+  function idempotencyKey() {
+    const bytes = crypto.getRandomValues(new Uint8Array(16));  // randomUUID needs a secure context
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    const hex = [...bytes].map(b => b.toString(16).padStart(2, "0")).join("");
+    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  }
+
+  // A command through /v1/commands/…, its outcome said in words; the result, or null.
+  async function command(name, body, label) {
+    let response;
+    try {
+      response = await fetch(`/v1/commands/${name}`, {
+        method: "POST", body: JSON.stringify(body),
+        headers: headers({ "Content-Type": "application/json", "Idempotency-Key": idempotencyKey() }) });
+    } catch (e) {
+      say(`${label}${colon()}${t("result.network")}`, true);
+      return null;
+    }
+    try {
+      const accepted = await answer(response);
+      state.position = Math.max(state.position, accepted.position);
+      say(`${label}${colon()}${t(accepted.replayed ? "result.replayed" : "result.ok")}`);
+      return accepted.result;
+    } catch (e) {
+      say(`${label}${colon()}${t("result.failed")} — ${e.message}`, true);
+      return null;
+    }
+  }
+
+  function say(text, problem = false) {
+    const region = document.getElementById("result");
+    region.textContent = text;
+    region.className = problem ? "problem" : "done";
+  }
+
+  // --- live ---------------------------------------------------------------------------
+  // The event stream read with fetch (EventSource cannot send a token). The state shown
+  // is what is true: "live" only while bytes arrive (the server pings every 15 s).
+  const STALE_MS = 40000;
+
+  function connection(key) {
+    const node = document.getElementById("live");
+    node.dataset.state = key.split(".")[1];
+    node.textContent = t(key);
+  }
+
+  async function follow(onEvent) {
+    let after = null;
+    for (;;) {
+      const controller = new AbortController();
+      state.live = controller;
+      let stale = null;
+      const watch = () => { clearTimeout(stale); stale = setTimeout(() => controller.abort("stale"), STALE_MS); };
+      try {
+        if (after === null) after = (await (await fetch("/readyz")).json()).head || 0;
+        connection("live.connecting");
+        watch();
+        const response = await fetch(url("/v1/events/stream", { after, district: state.district }),
+                                     { headers: headers(), signal: controller.signal });
+        if (response.status === 401) return signOut("token.expired");
+        if (!response.ok) throw new Error(String(response.status));
+        connection("live.on");
+        const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+        let buffer = "";
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          watch();
+          buffer += value;
+          let end;
+          while ((end = buffer.indexOf("\n\n")) >= 0) {
+            const frame = parseFrame(buffer.slice(0, end));
+            buffer = buffer.slice(end + 2);
+            if (!frame) continue;
+            after = frame.id;
+            // An auditor's every read is an event: refreshing on it would read, and so on.
+            if (frame.type !== "AuditAccessed") onEvent(frame.type, frame.event);
+          }
+        }
+        throw new Error("closed");
+      } catch (e) {
+        if (!state.token) return;
+        connection(controller.signal.reason === "stale" ? "live.stale" : "live.lost");
+      } finally {
+        clearTimeout(stale);
+      }
+      await new Promise(resolve => setTimeout(resolve, 1500));
+    }
+  }
+
+  function parseFrame(text) {
+    const fields = {};
+    for (const line of text.split("\n")) {
+      if (!line || line.startsWith(":")) continue;
+      const colon = line.indexOf(":");
+      fields[line.slice(0, colon)] = line.slice(colon + 1).replace(/^ /, "");
+    }
+    if (!fields.data) return null;
+    return { id: Number(fields.id), type: fields.event, event: JSON.parse(fields.data) };
+  }
+
+  // Calls `fn` once after a burst of calls has settled: one refresh for many events.
+  function debounce(fn, ms = 250) {
+    let timer = null;
+    return () => { clearTimeout(timer); timer = setTimeout(fn, ms); };
+  }
+
+  // --- a page's start -----------------------------------------------------------------
+  // page: { roles, start(claims), event(type, cloudEvent) }. A token of another role is
+  // sent to its own page; one without a district (but a rider's) to the form.
+  function start(page) {
+    document.getElementById("lang").addEventListener("click", toggleLanguage);
+    document.getElementById("signout").addEventListener("click", () => signOut("token.none"));
+    document.getElementById("token-form").addEventListener("submit", e => {
+      e.preventDefault();
+      sessionStorage.setItem("gg.token", document.getElementById("token-input").value.trim());
+      open(page);
+    });
+    // A link with another token, opened on this page: that token's page, from the start.
+    window.addEventListener("hashchange", () => { if (location.hash.includes("token=")) location.reload(); });
+    translate();
+    open(page);
+  }
+
+  function open(page) {
+    const token = tokenFromUrl();
+    const claims = token && claimsOf(token);
+    if (!token) return signOut("token.none");
+    if (!usable(claims)) return signOut("token.expired");
+    if (!page.roles.includes(claims.role)) {
+      location.assign(HOME_OF[claims.role] || "/");
+      return;
+    }
+    const districts = claims.districts || [];
+    if (claims.role !== "rider" && !districts.length) return signOut("token.nodistrict");
+    state.token = token;
+    state.claims = claims;
+    document.getElementById("token-form").hidden = true;
+    for (const node of document.querySelectorAll("[data-signed-in]")) node.hidden = false;
+    document.getElementById("who").textContent = `${t(`role.${claims.role}`)} · ${claims.sub}`;
+    chooseDistrict(districts, page);
+    if (page.event) follow((type, event) => page.event(type, event));
+  }
+
+  function chooseDistrict(districts, page) {
+    const select = document.getElementById("district");
+    if (!districts.length) {  // a rider: of no district, its own data in all of them
+      select.closest("label").hidden = true;
+      page.start(state.claims);
+      return;
+    }
+    const remembered = sessionStorage.getItem("gg.district");
+    state.district = districts.includes(remembered) ? remembered : districts[0];
+    select.replaceChildren(...districts.map(d => el("option", { value: d, selected: d === state.district }, d)));
+    select.disabled = districts.length < 2;
+    select.onchange = () => {
+      sessionStorage.setItem("gg.district", select.value);
+      location.reload();  // a new district is a new page: its lists, its stream
+    };
+    page.start(state.claims);
+  }
+
+  return {
+    state, t, translate, money, fenOf, time, chinaToday, distance, el, table, get, command, say, debounce, start,
+    Problem, onLanguage: fn => state.onLanguage.push(fn),
+  };
+})();
