@@ -43,6 +43,10 @@ def install(app: FastAPI) -> None:
         app.add_api_route(path, _serve(html), methods=["GET"], include_in_schema=False,
                           name=f"page {path}")
 
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> RedirectResponse:
+        return RedirectResponse("/static/swagger-ui/favicon-32x32.png")
+
     @app.get("/dashboard", include_in_schema=False)
     def dashboard() -> RedirectResponse:
         return RedirectResponse("/")  # the old single dashboard: now a page per role
