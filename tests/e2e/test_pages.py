@@ -14,7 +14,7 @@ import pytest
 
 from api.http.auth import mint
 from domain.events import Role
-from tests.fixtures.browser import console_errors, screenshot
+from tests.fixtures.browser import console_errors, drawn, screenshot
 from tests.fixtures.http import SECRET, Api, story
 
 DESK, PHONE = (1366, 768), (390, 844)
@@ -298,8 +298,7 @@ def test_each_page_is_usable_at_the_other_size_too(server: tuple[str, Api], brow
     s = story(api)
     token = {"workbench": s["admin"], "rider": s["rider"], "audit": api.token(Role.AUDITOR, "auditor-温江")}[page]
     open_page(browser, base, page, bearer(token), size)
-    until(browser, lambda d: not d.execute_script(
-        "return [...document.querySelectorAll('main table')].some(t => !t.rows.length)"), "every table drawn")
+    until(browser, drawn, "every table drawn")
     assert fits(browser), f"{page} scrolls sideways at {size}"
     screenshot(browser, f"{page}-{size[0]}x{size[1]}")
     clean(browser)

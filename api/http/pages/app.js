@@ -88,6 +88,13 @@ const GG = (() => {
     const head = el("tr", {}, headers.map(key => el("th", { scope: "col" }, t(key))));
     const body = rows.length ? rows : [el("tr", {}, el("td", { colspan: headers.length, class: "empty" }, t("empty")))];
     target.replaceChildren(el("thead", {}, head), el("tbody", {}, body));
+    // A table wider than the screen scrolls in its box: a box the keyboard can reach and name.
+    const box = target.closest(".scroll");
+    if (box) {
+      box.tabIndex = 0;
+      box.setAttribute("role", "region");
+      box.setAttribute("aria-label", box.closest("section").querySelector("h2").textContent);
+    }
   }
 
   // --- the token ----------------------------------------------------------------------
