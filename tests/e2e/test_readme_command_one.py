@@ -1,5 +1,5 @@
 """README command one, as a user runs it: `gridgov serve --demo` on a bare
-machine loads the demo's day, prints tokens and the dashboard's address, and
+machine loads the demo's day, prints tokens and a page's address per role, and
 answers with them."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 
-def test_serve_demo_prints_working_tokens_and_the_dashboard(tmp_path: Path) -> None:
+def test_serve_demo_prints_working_tokens_and_the_pages(tmp_path: Path) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -30,12 +30,12 @@ def test_serve_demo_prints_working_tokens_and_the_dashboard(tmp_path: Path) -> N
     try:
         printed = ""
         deadline = time.monotonic() + 180
-        while "dashboard:" not in printed:
+        while "auditor page:" not in printed:
             line = server.stdout.readline()  # type: ignore[union-attr]
             assert line or server.poll() is None, printed
             printed += line
             assert time.monotonic() < deadline, printed
-        dashboard = re.search(r"dashboard: (http://\S+)", printed).group(1)  # type: ignore[union-attr]
+        dashboard = re.search(r"auditor page: (http://\S+)", printed).group(1)  # type: ignore[union-attr]
         auditor = re.search(r"auditor\s+(\S+)", printed).group(1)  # type: ignore[union-attr]
         base = f"http://127.0.0.1:{port}"
         while True:
@@ -45,7 +45,7 @@ def test_serve_demo_prints_working_tokens_and_the_dashboard(tmp_path: Path) -> N
             except httpx.TransportError:
                 assert time.monotonic() < deadline and server.poll() is None, printed
                 time.sleep(0.2)
-        assert page.status_code == 200 and "gridgov" in page.text
+        assert page.status_code == 200 and "网格治理" in page.text
         assert dashboard.endswith(f"#token={auditor}")
         headers = {"Authorization": f"Bearer {auditor}"}
         while not httpx.get(f"{base}/v1/board", headers=headers).json()["counts"]:  # the follower is catching up
@@ -87,7 +87,7 @@ def test_readme_command_one_runs_on_a_fresh_clone_under_debians_own_python(tmp_p
     try:
         printed = ""
         deadline = time.monotonic() + 900  # a virtual environment and the engine's packages first
-        while "dashboard:" not in printed:
+        while "auditor page:" not in printed:
             line = server.stdout.readline()  # type: ignore[union-attr]
             assert line or server.poll() is None, printed
             printed += line

@@ -29,7 +29,7 @@ def test_sigterm_stops_the_server_with_followers_connected(tmp_path: Path) -> No
                               cwd=Path(__file__).resolve().parents[2])
     try:
         printed, deadline = "", time.monotonic() + 180
-        while "dashboard:" not in printed:
+        while "auditor page:" not in printed:
             line = server.stdout.readline()  # type: ignore[union-attr]
             assert (line or server.poll() is None) and time.monotonic() < deadline, printed
             printed += line

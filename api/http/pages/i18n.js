@@ -1,5 +1,5 @@
 // The words of the pages, Chinese first. A key missing from one language is a
-// defect: tests/e2e/test_pages_words.py checks both have the same keys.
+// defect: tests/unit/test_page_words.py checks both have the same keys.
 "use strict";
 
 const WORDS = {
