@@ -202,7 +202,9 @@ def _start(index: int, job: tuple[Any, ...], reports: queue.Queue) -> subprocess
 def _gather(reports: queue.Queue, helpers: int, progress: Callable[[int], None] | None,  # type: ignore[type-arg]
             finished: Callable[[int], None]) -> Filled:
     """Wait for every helper, handing each to `finished` as it is done; pass on
-    the slowest one's position; fail if one does."""
+    how far they are together (the mean of their positions, which moves whenever
+    any of them does: the slowest one's would stand still while it reads its first
+    page); fail if one does."""
     filled = Filled()
     positions = [0] * helpers
     running = set(range(helpers))
@@ -211,7 +213,7 @@ def _gather(reports: queue.Queue, helpers: int, progress: Callable[[int], None] 
         if kind == "progress":
             positions[index] = payload[0]
             if progress:
-                progress(min(positions))
+                progress(sum(positions) // helpers)
         elif kind == "done":
             running.discard(index)
             filled.applied += payload[0]
