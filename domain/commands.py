@@ -85,6 +85,8 @@ class Command(BaseModel):
 
 # Grids -------------------------------------------------------------------------
 class RegisterGrid(Command):
+    """Register a grid (网格) of a district by street, community and name. Who: the district's admins."""
+
     district: Name
     street: Name
     community: Name
@@ -92,22 +94,31 @@ class RegisterGrid(Command):
 
 
 class AssignOfficer(Command):
+    """Make someone an officer of a grid: they triage its clues and verify its tasks. Who: the district's admins."""
+
     grid_id: UUID
     officer_id: Name
 
 
 class RemoveOfficer(Command):
+    """End someone's work as an officer of a grid. Who: the district's admins."""
+
     grid_id: UUID
     officer_id: Name
 
 
 class RetireGrid(Command):
+    """Retire a grid: nothing new happens in it; its history stays. Who: the district's admins."""
+
     grid_id: UUID
     reason: Text
 
 
 # Riders ------------------------------------------------------------------------
 class RegisterRider(Command):
+    """Register a rider (name and phone are kept sealed, and can be erased). Who: the rider itself, or any district
+    admin."""
+
     rider_id: UUID | None = None
     platform: Name
     station: Name
@@ -116,37 +127,53 @@ class RegisterRider(Command):
 
 
 class JoinGrid(Command):
+    """A rider joins a grid (进网入格), and so its district. Who: the rider, or the district's admins."""
+
     rider_id: UUID
     grid_id: UUID
 
 
 class LeaveGrid(Command):
+    """A rider leaves a grid. Who: the rider, or the district's admins."""
+
     rider_id: UUID
     grid_id: UUID
 
 
 class CertifySupervisor(Command):
+    """Certify a rider as a supervisor. Who: the admins of a district the rider is in."""
+
     rider_id: UUID
     certificate: Name
 
 
 class SuspendRider(Command):
+    """Suspend a rider: no reports, claims or awards until reinstated. Who: the admins of a district the rider is in."""
+
     rider_id: UUID
     reason: Text
 
 
 class ReinstateRider(Command):
+    """Lift a rider's suspension. Who: the admins of a district the rider is in."""
+
     rider_id: UUID
     reason: Text
 
 
 class ErasePersonalData(Command):
+    """Erase a rider's name and phone for good (the rest of its history stays, without them). Who: the rider, or its
+    districts' admins."""
+
     rider_id: UUID
     reason: Text
 
 
 # Clues -------------------------------------------------------------------------
 class ReportClue(Command):
+    """Report a clue (线索直报) in one of the rider's grids, with where and what; likely duplicates nearby are named.
+    Who: the rider."""
+
     rider_id: UUID
     grid_id: UUID
     category: Category
@@ -156,6 +183,9 @@ class ReportClue(Command):
 
 
 class AcceptClue(Command):
+    """Accept a clue into a task of the grid, paying a rate of the district's schedule. Who: the grid's officers, the
+    district's admins."""
+
     clue_id: UUID
     kind: Name
     rate_code: Name
@@ -164,17 +194,25 @@ class AcceptClue(Command):
 
 
 class MarkDuplicate(Command):
+    """Mark a clue as repeating an earlier one (the two are linked; the repeat is closed). Who: the grid's officers,
+    the district's admins."""
+
     clue_id: UUID
     of_clue_id: UUID
 
 
 class RejectClue(Command):
+    """Reject a clue, saying why (the rider sees the reason). Who: the grid's officers, the district's admins."""
+
     clue_id: UUID
     reason: Text
 
 
 # Tasks -------------------------------------------------------------------------
 class PublishTask(Command):
+    """Publish a task on a grid's board for its riders to claim (服务认领). Who: the grid's officers, the district's
+    admins."""
+
     grid_id: UUID
     kind: Name
     rate_code: Name
@@ -183,17 +221,23 @@ class PublishTask(Command):
 
 
 class ClaimTask(Command):
+    """Claim an open task of one of the rider's grids; the claim holds for the task's claim time. Who: the rider."""
+
     task_id: UUID
     rider_id: UUID
 
 
 class ReleaseClaim(Command):
+    """Give up a claim: the task is open again. Who: the rider holding it."""
+
     task_id: UUID
     rider_id: UUID
     reason: ReleaseReason = ReleaseReason.WITHDRAWN
 
 
 class CompleteTask(Command):
+    """Say the claimed task is done, with a note and evidence; it awaits verification. Who: the rider holding it."""
+
     task_id: UUID
     rider_id: UUID
     evidence_hashes: EvidenceHashes = ()
@@ -201,25 +245,39 @@ class CompleteTask(Command):
 
 
 class VerifyCompletion(Command):
+    """Verify a completed task: the piece-rate subsidy (计件补贴) and points are awarded, within the caps and the budget.
+    Who: the grid's officers, the district's admins."""
+
     task_id: UUID
 
 
 class RejectCompletion(Command):
+    """Send a completion back to the rider, saying why; the claim holds again. Who: the grid's officers, the
+    district's admins."""
+
     task_id: UUID
     reason: Text
 
 
 class CancelTask(Command):
+    """Cancel a task that is not yet verified. Who: the grid's officers, the district's admins."""
+
     task_id: UUID
     reason: Text
 
 
 class ExpireClaim(Command):
+    """End a claim whose time is up (the engine's sweep does it too). Who: the grid's officers, the district's
+    admins."""
+
     task_id: UUID
 
 
 # Rates, budgets, subsidies, points --------------------------------------------------
 class IssueRateSchedule(Command):
+    """Issue a new version of the district's rate schedule: what each kind of piece pays, and the daily and monthly
+    caps. Who: the district's admins."""
+
     district: Name
     effective_from: AwareDatetime
     rates: Annotated[dict[Name, Rate], Field(min_length=1, max_length=MAX_RATES), AfterValidator(_rates_bounded)]
@@ -228,12 +286,17 @@ class IssueRateSchedule(Command):
 
 
 class AllocateBudget(Command):
+    """Add to a district's subsidy budget for a month. Who: the district's admins."""
+
     district: Name
     period: Period
     fen: PositiveAmount
 
 
 class ReverseAward(Command):
+    """Reverse an award (the money leaves the rider's balance; the reason is audited). Who: the admins of the award's
+    district."""
+
     rider_id: UUID
     period: Period
     piece_id: UUID
@@ -251,6 +314,8 @@ class SettlePayout(Command):
 
 
 class RedeemPoints(Command):
+    """Spend a rider's points (积分) on something a partner handed over. Who: the rider, or the district's admins."""
+
     rider_id: UUID
     item: Name
     partner: Name
@@ -258,6 +323,8 @@ class RedeemPoints(Command):
 
 
 class ExpirePoints(Command):
+    """Expire some of a rider's points. Who: the admins of a district the rider is in."""
+
     rider_id: UUID
     points: PositiveAmount
     reason: Text
@@ -265,6 +332,8 @@ class ExpirePoints(Command):
 
 # Appeals -----------------------------------------------------------------------
 class FileAppeal(Command):
+    """File an appeal with a district about a clue, a task, an award, or something outside. Who: the rider."""
+
     rider_id: UUID
     district: Name
     subject: Subject
@@ -272,16 +341,23 @@ class FileAppeal(Command):
 
 
 class AssignAppeal(Command):
+    """Give an appeal to someone to handle. Who: the district's admins."""
+
     appeal_id: UUID
     assignee_id: Name
 
 
 class NoteAppeal(Command):
+    """Add a note to an appeal's file. Who: the district's admins."""
+
     appeal_id: UUID
     text: Text
 
 
 class DecideAppeal(Command):
+    """Decide an appeal: upheld or dismissed, with a remedy (a reinstated award, or compensation from the district's
+    budget). Who: the district's admins."""
+
     appeal_id: UUID
     outcome: Verdict
     remedy: Annotated[Remedy, AfterValidator(_remedy_bounded)] = Remedy()

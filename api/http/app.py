@@ -14,7 +14,8 @@ from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
-from api.http import audit, auditors, casework, docs, operations, overview, pages, problems, subscription
+from api.http import (audit, auditors, casework, docs, operations, overview, pages, problems, shapes,
+                      subscription)
 from api.http.paging import cursor, cursor_of
 from api.http.auth import Principal, decode
 from consumers.lag import KafkaLag
@@ -61,7 +62,8 @@ def create_app(governance: GridGovernance, store: ReadStore, secret: str, kafka:
     `tlog`: the transparency log, whose checkpoints and proofs are then served."""
     # /docs is served from this package (docs.py); ReDoc would load from a CDN, so there is none.
     app = FastAPI(title="gridgov", version="1.0.0", docs_url=None, redoc_url=None,
-                  description="Event-sourced grid governance: commands append events; queries read projections.")
+                  description="Event-sourced grid governance: commands append events; queries read projections. "
+                              "Errors are problem+json; send `Accept-Language: zh-CN` for their words in Chinese.")
     # The queries read these tables: made here (empty), so a server started before
     # its consumers answers "behind", not a 500.
     Projector(store, instances()).create_tables()
@@ -79,7 +81,8 @@ def create_app(governance: GridGovernance, store: ReadStore, secret: str, kafka:
         commands.add_api_route(f"/{kebab(command_type.__name__)}",
                                command_route(governance, command_type, principal, metrics),
                                methods=["POST"], response_model=CommandAccepted, name=command_type.__name__,
-                               summary=(command_type.__doc__ or command_type.__name__).strip().splitlines()[0])
+                               summary=command_type.__name__,
+                               description=" ".join((command_type.__doc__ or "").split()))
     app.include_router(commands)
     app.include_router(query_routes(governance, store, principal, tlog))
     app.include_router(casework.routes(governance, store, principal))
@@ -131,50 +134,57 @@ def query_routes(governance: GridGovernance, store: ReadStore, principal: Callab
             return None
         return set(who.districts)
 
-    @router.get("/board")
+    @router.get("/board", response_model=shapes.Board)
     async def get_board(district: str | None = None, grid_id: str | None = None, status: str | None = None,
                   kind: str | None = None, after: str | None = None, limit: int = Query(100, ge=1, le=1000),
                   position: int | None = POSITION, wait_ms: int = WAIT, who: Principal = Depends(principal)
                   ) -> dict[str, Any]:
+        """The grid-task board of a district: its tasks by status (a lapsed claim counts as open),
+        with the counts per status; riders may read any district's."""
         query = BoardQuery(district=scoped_district(who, district), grid_id=grid_id, status=status, kind=kind,
                            after=after, limit=limit)
         await operations.wait_for(governance, store, "board", position, wait_ms)
         return await run_in_threadpool(board, store, query, governance.clock.now())
 
-    @router.get("/riders/{rider_id}/balances")
+    @router.get("/riders/{rider_id}/balances", response_model=shapes.Balances)
     async def get_balances(rider_id: UUID, position: int | None = POSITION, wait_ms: int = WAIT,
                      who: Principal = Depends(principal)) -> dict[str, Any]:
+        """A rider's subsidy per month and district (fen): awarded, withheld by a cap, reversed,
+        paid and payable, and their sum. The rider sees every district's; others their own."""
         districts = own_rider(who, rider_id)
         await operations.wait_for(governance, store, "balances", position, wait_ms)
         # A rider sees every district's slice and their sum; anyone else its districts' slices.
         return await run_in_threadpool(rider_balances, store, str(rider_id), districts)
 
-    @router.get("/riders/{rider_id}/balance-at")
+    @router.get("/riders/{rider_id}/balance-at", response_model=shapes.BalanceAt)
     async def get_balance_at(rider_id: UUID, at: c.AwareDatetime, position: int | None = POSITION,
                              wait_ms: int = WAIT, who: Principal = Depends(principal)) -> dict[str, Any]:
+        """What a rider's balance was at an instant, across districts (fen): for the rider itself."""
         if own_rider(who, rider_id) is not None and who.role is not Role.RIDER:
             raise OutOfScope("a balance across districts is for the rider itself")
         await operations.wait_for(governance, store, "balances", position, wait_ms)
         balance = await run_in_threadpool(balance_as_of, store, str(rider_id), at)
         return {"rider_id": str(rider_id), "at": at.isoformat(), "balance_fen": balance}
 
-    @router.get("/riders/{rider_id}/points")
+    @router.get("/riders/{rider_id}/points", response_model=shapes.Points)
     async def get_points(rider_id: UUID, position: int | None = POSITION, wait_ms: int = WAIT,
                    who: Principal = Depends(principal)) -> dict[str, Any]:
+        """A rider's points (积分): balance, earned, redeemed, expired, and what it redeemed."""
         if who.role is not Role.RIDER:
             raise OutOfScope("points are for the rider itself")
         own_rider(who, rider_id)
         await operations.wait_for(governance, store, "points", position, wait_ms)
         return await run_in_threadpool(rider_points, store, str(rider_id))
 
-    @router.get("/districts/{district}/budgets")
+    @router.get("/districts/{district}/budgets", response_model=list[shapes.Budget])
     async def get_budgets(district: str, period: str | None = None, position: int | None = POSITION,
                           wait_ms: int = WAIT, who: Principal = Depends(principal)) -> list[dict[str, Any]]:
+        """A district's subsidy budget per month (fen): allocated, committed by awards, remaining."""
         who.require_district(district)
         await operations.wait_for(governance, store, "balances", position, wait_ms)
         return await run_in_threadpool(district_budgets, store, district, period)
 
-    @router.get("/districts/{district}/history")
+    @router.get("/districts/{district}/history", response_model=shapes.History)
     async def get_history(district: str,
                           after: str | None = Query(None, max_length=400, description="the `next` of the page before"),
                           limit: int = Query(100, ge=1, le=1000),
@@ -202,7 +212,7 @@ def query_routes(governance: GridGovernance, store: ReadStore, principal: Callab
         return {"district": district, "steps": steps,
                 "next": cursor((last["at"], last["stream_id"], last["version"])) if last else None}
 
-    @router.get("/awards/{piece_id}/chain")
+    @router.get("/awards/{piece_id}/chain", response_model=shapes.Chain)
     async def get_chain(request: Request, piece_id: UUID, position: int | None = POSITION, wait_ms: int = WAIT,
                         checkpoint: int | None = Query(None, ge=1, le=2**62, description=(
                             "a checkpoint's tree size: each step then carries its inclusion proof in it")),
@@ -225,9 +235,11 @@ def query_routes(governance: GridGovernance, store: ReadStore, principal: Callab
             raise InvalidInput("this server keeps no transparency log to prove steps in")
         return chain
 
-    @router.get("/stats")
+    @router.get("/stats", response_model=shapes.Statistics)
     async def get_stats(district: str | None = None, position: int | None = POSITION, wait_ms: int = WAIT,
                         who: Principal = Depends(principal)) -> dict[str, Any]:
+        """A district's statistics: clues per day and category, duplicates, the median times
+        from clue to task and from claim to verification, appeals open and decided."""
         scoped = scoped_district(who, district)
         await operations.wait_for(governance, store, "stats", position, wait_ms)
         return await run_in_threadpool(statistics_for, store, scoped)

@@ -114,10 +114,13 @@ def install(app: FastAPI, governance: GridGovernance, store: ReadStore, metrics:
 
     @router.get("/healthz")
     def healthz() -> dict[str, str]:
+        """The process answers (nothing else is checked: for a liveness probe)."""
         return {"status": "ok"}
 
     @router.get("/readyz")
     def readyz(request: Request) -> Response:
+        """Ready to serve: the stores and the broker answer and no read model skipped an
+        event; with the log's head, each projection's lag and the transparency log's."""
         try:
             head = governance.head()
             lag = lags(governance, store, kafka)
@@ -137,6 +140,7 @@ def install(app: FastAPI, governance: GridGovernance, store: ReadStore, metrics:
 
     @router.get("/metrics")
     def prometheus() -> Response:
+        """Prometheus metrics: requests, command latency, projection lag, dead letters, the transparency log."""
         try:
             for name, lag in lags(governance, store, kafka).items():
                 metrics.lag.labels(name).set(lag)

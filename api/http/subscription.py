@@ -215,6 +215,8 @@ def routes(app: GridGovernance, principal: Callable[..., Principal]) -> APIRoute
     @router.get("/events/stream", response_class=EventSourceResponse,
                 summary="Server-Sent Events: the events this token may see, as CloudEvents")
     async def stream(sub: Subscription = Depends(subscribe)) -> AsyncIterator[ServerSentEvent]:
+        """The events this token may see, in log order, as CloudEvents: each frame's `id` is
+        its log position (resume with `Last-Event-ID`), its `event` the event type."""
         async for position, kind, body in events(app, sub):
             yield ServerSentEvent(raw_data=body.decode(), event=kind, id=str(position))
 

@@ -36,6 +36,26 @@ def test_the_openapi_document_is_valid_and_asks_for_the_bearer_token(api: Api) -
     assert all(op["security"] == [{"bearer": []}] for path, op in operations if path.startswith("/v1/"))
 
 
+def test_every_operation_field_and_parameter_is_described_and_every_error_is_a_problem(api: Api) -> None:
+    spec = api.client.get("/openapi.json").json()
+    undescribed = [f"{method} {path}" for path, ops in spec["paths"].items() for method, op in ops.items()
+                   if not op.get("description")]
+    parameters = [f"{path} {p['name']}" for path, ops in spec["paths"].items() for op in ops.values()
+                  for p in op.get("parameters", []) if not p.get("description")]
+    fields = [f"{name}.{field}" for name, schema in spec["components"]["schemas"].items()
+              for field, prop in schema.get("properties", {}).items() if not prop.get("description")]
+    assert (undescribed, parameters, fields) == ([], [], []), "describe them (api/http/glossary.py for fields)"
+    problem = {"$ref": "#/components/schemas/Problem"}
+    for path, ops in spec["paths"].items():
+        for method, op in ops.items():
+            if not path.startswith("/v1/"):
+                continue
+            errors = {status: r for status, r in op["responses"].items() if status[0] in "45"}
+            assert {"401", "403", "404", "422"} <= set(errors), f"{method} {path}"
+            assert all(r["content"] == {"application/problem+json": {"schema": problem}} for r in errors.values())
+    assert {"type", "title", "status", "detail"} <= set(spec["components"]["schemas"]["Problem"]["required"])
+
+
 def test_the_docs_render_every_operation_without_the_network(server: tuple[str, Api]) -> None:
     from selenium.webdriver.support.ui import WebDriverWait
 

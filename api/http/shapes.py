@@ -1,0 +1,279 @@
+"""The shapes of what the queries answer, for the OpenAPI document and the clients
+made from it. The read models build plain dicts; these only describe them (a
+field a read model adds later passes through: `extra="allow"`), and schemathesis
+checks every answer against them. Money is integer fen; times are UTC text."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Shape(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+# --- the board and a rider's tasks ------------------------------------------------------
+
+class BoardTask(Shape):
+    task_id: str
+    grid_id: str
+    district: str
+    kind: str
+    rate_code: str
+    source_clue_id: str | None = Field(description="the clue the task came from, if any")
+    status: str = Field(description="open, claimed, awaiting_verification, verified, cancelled")
+    claimant: str | None = Field(description="the rider holding the claim")
+    expires_at: str | None = Field(description="when the claim lapses")
+    published_at: str
+    age_s: int = Field(description="seconds since the task was published")
+
+
+class Board(Shape):
+    tasks: list[BoardTask]
+    counts: dict[str, int] = Field(description="tasks per status, of the whole filter (not only this page)")
+    next: str | None = Field(description="pass as `after` for the next page; null on the last")
+
+
+class RiderTask(Shape):
+    task_id: str
+    grid_id: str
+    district: str
+    kind: str
+    rate_code: str
+    source_clue_id: str | None
+    status: str
+    expires_at: str | None
+    published_at: str
+    completed_at: str | None = Field(description="when the rider said it was done")
+
+
+class RiderTasks(Shape):
+    rider_id: str
+    tasks: list[RiderTask]
+
+
+class OpenTask(Shape):
+    task_id: str
+    grid_id: str
+    district: str
+    kind: str
+    rate_code: str
+    source_clue_id: str | None
+    published_at: str
+    location: dict[str, float] | None = Field(description="where its clue was reported (lat, lon); none without one")
+    distance_m: int | None = Field(description="metres from `near`, when given and the task has a place")
+
+
+class OpenTasks(Shape):
+    rider_id: str
+    tasks: list[OpenTask]
+
+
+class Grid(Shape):
+    grid_id: str
+    district: str
+    street: str
+    community: str
+    name: str
+    retired: bool
+
+
+# --- money and points -------------------------------------------------------------------
+
+class Amounts(Shape):
+    awarded: int = Field(description="fen awarded")
+    withheld: int = Field(description="fen a cap held back")
+    reversed: int = Field(description="fen reversed")
+    paid: int = Field(description="fen paid out")
+    payable: int = Field(description="fen still to pay: awarded − reversed − paid")
+
+
+class Slice(Amounts):
+    account_id: str = Field(description="the rider's month account")
+    rider_id: str
+    district: str
+    period: str
+
+
+class Balances(Shape):
+    rider_id: str
+    months: list[Slice] = Field(description="one row per month and district")
+    total: Amounts
+
+
+class BalanceAt(Shape):
+    rider_id: str
+    at: str
+    balance_fen: int
+
+
+class PointsMove(Shape):
+    at: str
+    kind: str = Field(description="redeemed or expired")
+    points: int
+    item: str | None
+    partner: str | None
+    piece_id: str | None
+
+
+class Points(Shape):
+    rider_id: str
+    balance: int
+    earned: int
+    redeemed: int
+    expired: int
+    redemptions: list[PointsMove]
+
+
+class Budget(Shape):
+    district: str
+    period: str
+    allocated: int = Field(description="fen allocated to the month")
+    committed: int = Field(description="fen awards have taken")
+    remaining: int = Field(description="fen left")
+
+
+class SubsidyDay(Shape):
+    day: str = Field(description="YYYY-MM-DD in China")
+    awarded_fen: int
+    reversed_fen: int
+
+
+class SubsidyMonth(Shape):
+    district: str
+    period: str
+    budget: Budget
+    days: list[SubsidyDay]
+
+
+class RateSchedule(Shape):
+    district: str
+    version: int
+    effective_from: str
+    rates: dict[str, dict[str, int]] = Field(description="rate code → {fen, points}")
+    cap_day_fen: int
+    cap_month_fen: int
+    issued_at: str
+    issued_by: str
+
+
+# --- the audit trail --------------------------------------------------------------------
+
+class Step(Shape):
+    stream_id: str
+    version: int
+    subject_id: str = Field(description="what the step is about: its own stream, or an award's piece")
+    kind: str = Field(description="the event type")
+    district: str | None
+    actor_id: str
+    actor_role: str
+    at: str
+    correlation_id: str = Field(description="the command that made it")
+    detail: dict[str, Any] = Field(description="the event's fields, without personal data")
+
+
+class History(Shape):
+    district: str
+    steps: list[Step]
+    next: str | None
+
+
+class Chain(Shape):
+    piece_id: str
+    clue_id: str | None
+    district: str
+    rate_version: int | None
+    steps: list[Step] = Field(description="each with `position` and `leaf_index` in the transparency log")
+    payouts: list[Step]
+
+
+# --- clues, appeals, riders, statistics -----------------------------------------------
+
+class Clue(Shape):
+    clue_id: str
+    district: str
+    grid_id: str
+    reporter_id: str
+    category: str
+    text: str
+    location: dict[str, float]
+    evidence_hashes: list[str]
+    candidates: list[str] = Field(description="likely duplicates nearby when it was reported")
+    status: str = Field(description="reported, accepted, duplicate, rejected, closed")
+    duplicate_of: str | None
+    duplicates: list[str]
+    task_id: str | None
+    reason: str | None
+    reported_at: str
+    updated_at: str
+
+
+class Clues(Shape):
+    clues: list[Clue]
+    next: str | None
+
+
+class CluePoint(Shape):
+    clue_id: str
+    grid_id: str
+    category: str
+    status: str
+    lat: float
+    lon: float
+    reported_at: str
+
+
+class ClueMap(Shape):
+    district: str
+    since: str
+    points: list[CluePoint]
+
+
+class Appeal(Shape):
+    appeal_id: str
+    rider_id: str
+    district: str
+    subject: dict[str, Any]
+    text: str
+    status: str = Field(description="filed, assigned, decided")
+    assignee: str | None
+    notes: int = Field(description="how many notes its file has")
+    outcome: str | None
+    remedy: dict[str, Any] | None
+    reason: str | None
+    filed_at: str
+    decided_at: str | None
+    updated_at: str
+
+
+class Appeals(Shape):
+    appeals: list[Appeal]
+    next: str | None
+
+
+class Rider(Shape):
+    rider_id: str
+    platform: str
+    station: str
+    grids: list[str]
+    districts: list[str]
+    certificate: str | None
+    suspended: bool
+    erased: bool
+    registered_at: str
+    updated_at: str
+    personal: dict[str, Any] | None = Field(description="name and phone, for those who may see them")
+
+
+class Statistics(Shape):
+    clues_per_day: list[dict[str, Any]] = Field(description="{district, category, day, clues}")
+    median_clue_to_task_s: float | None
+    median_claim_to_verified_s: float | None
+    clues: int
+    duplicates: int
+    flagged_as_likely_duplicates: int
+    duplicates_rate: float
+    appeals_open: int
+    appeals_decided: int
