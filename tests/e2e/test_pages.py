@@ -97,7 +97,7 @@ def test_the_officer_triages_a_clue_into_a_task_and_verifies_the_work(server: tu
     open_page(browser, base, "workbench", bearer(s["officer"]))
     assert "网格工作台" in browser.title and browser.find_element("css selector", "html").get_attribute("lang") == "zh-CN"
 
-    click_in_row(browser, "clue-queue", "clue", clue, "线索研判")
+    click_in_row(browser, "clue-queue", "clue", clue, "研判")
     until(browser, lambda d: d.find_element("id", "clue-detail").is_displayed(), "the clue's detail")
     # The likely duplicate beside it, and both on the small map.
     until(browser, lambda d: len(d.find_elements("css selector", "#clue-side > div[data-clue]")) == 2, "side by side")

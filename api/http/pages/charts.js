@@ -51,8 +51,8 @@ const Charts = (() => {
         aria: { enabled: true },
         legend: { type: "scroll", bottom: 0 },
         grid: { left: 50, right: 20, top: 20, bottom: 50 },
-        xAxis: { type: "value", scale: true, name: GG.t("r.lon"), axisLabel: { formatter: v => v.toFixed(3) } },
-        yAxis: { type: "value", scale: true, name: GG.t("r.lat"), axisLabel: { formatter: v => v.toFixed(3) } },
+        xAxis: { type: "value", scale: true, name: GG.t("r.lon"), axisLabel: { formatter: v => v.toFixed(4) } },
+        yAxis: { type: "value", scale: true, name: GG.t("r.lat"), axisLabel: { formatter: v => v.toFixed(4) } },
         tooltip: { formatter: d => d.data.clue ? `${GG.t(`cat.${d.data.clue.category}`)} · ` +
                    `${GG.t(`st.${d.data.clue.status}`)}<br>${GG.time(d.data.clue.reported_at)}` : "" },
         series,

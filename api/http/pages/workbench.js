@@ -56,7 +56,7 @@ async function loadClues() {
     W.clues.map(clue => el("tr", { class: W.chosenClue === clue.clue_id ? "chosen" : null, dataset: { clue: clue.clue_id } },
       el("td", {}, t(`cat.${clue.category}`)), el("td", {}, clue.text), el("td", {}, gridName(clue.grid_id)),
       el("td", {}, GG.time(clue.reported_at)), el("td", { class: "n" }, clue.candidates.length),
-      el("td", {}, button("wb.triage", () => chooseClue(clue.clue_id))))));
+      el("td", {}, button("wb.open", () => chooseClue(clue.clue_id))))));
   if (W.chosenClue && !W.clues.some(c => c.clue_id === W.chosenClue)) {
     W.chosenClue = null;
     document.getElementById("clue-detail").hidden = true;
