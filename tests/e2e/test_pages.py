@@ -156,6 +156,28 @@ def test_the_admin_decides_an_appeal_with_the_budget_it_draws_on_in_view(server:
     clean(browser)
 
 
+def test_the_admin_issues_a_rate_schedule_in_yuan_and_it_is_kept_in_fen(server: tuple[str, Api], browser) -> None:  # type: ignore[no-untyped-def]  # noqa: E501
+    base, api = server
+    s = story(api)
+    open_page(browser, base, "workbench", bearer(s["admin"]))
+    until(browser, lambda d: len(d.find_elements("css selector", "#schedule-rates tr[data-rate]")) == 1,
+          "the form holds the schedule in force")
+    press(browser, "#add-rate")
+    code, amount, points = browser.find_elements("css selector", "#schedule-rates tr[data-rate]:last-child input")
+    code.send_keys("elderly-visit")
+    amount.send_keys("12.5")
+    points.clear()
+    points.send_keys("12")
+    browser.execute_script("document.getElementById('schedule-from').value = '2026-12-01T00:00'")
+    press(browser, "#schedule-form button.primary")
+    said(browser, "发布新单价表：已完成")
+    latest = api.query("/v1/districts/温江/rate-schedules", s["admin"])[0]
+    assert latest["version"] == 2 and latest["effective_from"].startswith("2026-11-30T16:00")  # China midnight
+    assert latest["rates"] == {"fire-lane": {"fen": 800, "points": 8}, "elderly-visit": {"fen": 1250, "points": 12}}
+    assert (latest["cap_day_fen"], latest["cap_month_fen"]) == (5000, 50000)
+    clean(browser)
+
+
 def test_the_rider_reports_claims_and_completes_on_a_phone(server: tuple[str, Api], browser) -> None:  # type: ignore[no-untyped-def]  # noqa: E501
     from selenium.webdriver.support.ui import Select
 

@@ -17,7 +17,7 @@ const WORDS = {
     "result.ok": "已完成", "result.replayed": "此前已完成（重复提交未再执行）", "result.failed": "未能完成",
     "result.network": "无法连接服务器，操作未发送，请稍后重试。",
     // workbench
-    "wb.triage": "线索研判", "wb.open": "研判", "wb.board": "任务看板", "wb.appeals": "申诉处理", "wb.rates": "计件单价与预算",
+    "wb.triage": "线索研判", "wb.newschedule": "发布新单价表", "wb.addrate": "添加类别", "wb.issue": "发布", "wb.remove": "删除", "wb.capday.yuan": "每日上限（元）", "wb.capmonth.yuan": "每月上限（元）", "wb.badamount": "金额须为元，最多两位小数", "wb.open": "研判", "wb.board": "任务看板", "wb.appeals": "申诉处理", "wb.rates": "计件单价与预算",
     "wb.overview": "态势", "wb.grid": "网格", "wb.allgrids": "全部网格",
     "wb.accept": "受理为任务", "wb.reject": "驳回", "wb.duplicate": "标为重复", "wb.duplicate.of": "重复于",
     "wb.reason": "理由", "wb.kind": "任务类型", "wb.rate": "计件类别", "wb.candidates": "可能重复的线索",
@@ -95,7 +95,7 @@ const WORDS = {
     "loading": "Loading…", "empty": "None", "refresh": "Refresh", "close": "Close", "send": "Submit",
     "cancel": "Cancel", "result.ok": "Done", "result.replayed": "Already done before (the repeat did nothing)",
     "result.failed": "Not done", "result.network": "The server cannot be reached; nothing was sent. Try again later.",
-    "wb.triage": "Clue triage", "wb.open": "Triage", "wb.board": "Task board", "wb.appeals": "Appeals", "wb.rates": "Rates and budget",
+    "wb.triage": "Clue triage", "wb.newschedule": "Issue a new schedule", "wb.addrate": "Add a rate", "wb.issue": "Issue", "wb.remove": "Remove", "wb.capday.yuan": "Daily cap (yuan)", "wb.capmonth.yuan": "Monthly cap (yuan)", "wb.badamount": "Amounts are yuan with at most two decimals", "wb.open": "Triage", "wb.board": "Task board", "wb.appeals": "Appeals", "wb.rates": "Rates and budget",
     "wb.overview": "Overview", "wb.grid": "Grid", "wb.allgrids": "All grids",
     "wb.accept": "Accept as task", "wb.reject": "Reject", "wb.duplicate": "Mark duplicate",
     "wb.duplicate.of": "Duplicate of", "wb.reason": "Reason", "wb.kind": "Task kind", "wb.rate": "Rate code",

@@ -44,8 +44,48 @@ async function loadRates() {
     ? `${t("wb.schedule")} ${t("wb.version")} ${latest.version} · ${t("wb.effective")} ${GG.time(latest.effective_from)}` +
       ` · ${t("wb.capday")} ${GG.money(latest.cap_day_fen)} · ${t("wb.capmonth")} ${GG.money(latest.cap_month_fen)}`
     : t("empty");
+  if (W.admin && !document.querySelector("#schedule-rates tr[data-rate]")) scheduleForm(latest);
   GG.table("rate-table", ["wb.rate", "col.amount", "col.points"], Object.entries(W.rates).map(([code, rate]) =>
     el("tr", {}, el("td", {}, code), el("td", { class: "n" }, GG.money(rate.fen)), el("td", { class: "n" }, rate.points ?? 0))));
+}
+
+// --- a new rate schedule (admins) -----------------------------------------------------
+function yuan(fen) {
+  return `${Math.trunc(fen / 100)}.${String(fen % 100).padStart(2, "0")}`;
+}
+
+function rateRow(code = "", fen = null, points = 0) {
+  const input = (key, value, extra = {}) => el("input", { "aria-label": t(key), value, ...extra });
+  const row = el("tr", { dataset: { rate: "" } },
+    el("td", {}, input("wb.rate", code, { maxlength: 200, required: true, size: 14 })),
+    el("td", {}, input("wb.amount", fen === null ? "" : yuan(fen), { inputmode: "decimal", required: true, size: 8 })),
+    el("td", {}, input("col.points", points, { inputmode: "numeric", required: true, size: 5 })),
+    el("td", {}, button("wb.remove", () => row.remove())));
+  return row;
+}
+
+function scheduleForm(latest) {
+  GG.table("schedule-rates", ["wb.rate", "wb.amount", "col.points", "col.actions"],
+           Object.entries(latest ? latest.rates : {}).map(([code, r]) => rateRow(code, r.fen, r.points ?? 0)));
+  document.getElementById("cap-day").value = latest ? yuan(latest.cap_day_fen) : "";
+  document.getElementById("cap-month").value = latest ? yuan(latest.cap_month_fen) : "";
+}
+
+// The schedule as the form holds it, or null (having said why) if an amount is not yuan.
+function scheduleOf() {
+  const rates = {};
+  for (const row of document.querySelectorAll("#schedule-rates tr[data-rate]")) {
+    const [code, amount, points] = [...row.querySelectorAll("input")].map(i => i.value.trim());
+    const fen = GG.fenOf(amount);
+    if (fen === null || !/^\d{1,9}$/.test(points)) return null;
+    rates[code] = { fen, points: Number(points) };
+  }
+  const capDay = GG.fenOf(value("cap-day"));
+  const capMonth = GG.fenOf(value("cap-month"));
+  if (capDay === null || capMonth === null) return null;
+  // The form's time is China's, whatever the browser's zone.
+  return { district: GG.state.district, effective_from: `${value("schedule-from")}:00+08:00`, rates,
+           cap_day_fen: capDay, cap_month_fen: capMonth };
 }
 
 async function loadClues() {
@@ -220,6 +260,18 @@ function wire() {
     return GG.command("decide-appeal", { appeal_id: W.chosenAppeal, outcome: value("outcome"),
                                          remedy: { kind, fen }, reason: value("decide-reason") }, t("wb.decide"));
   });
+  on("schedule-form", async () => {
+    const schedule = scheduleOf();
+    if (!schedule) return GG.say(`${t("wb.newschedule")}: ${t("wb.badamount")}`, true);
+    const done = await GG.command("issue-rate-schedule", schedule, t("wb.newschedule"));
+    if (done) await loadRates();
+    return done;
+  });
+  document.getElementById("add-rate").addEventListener("click", () => {
+    document.querySelector("#schedule-rates td.empty")?.closest("tr").remove();
+    document.querySelector("#schedule-rates tbody").append(rateRow());
+  });
+  document.getElementById("schedule-from").value = `${GG.chinaToday()}T00:00`;
   on("allocate-form", async () => {
     const fen = GG.fenOf(value("allocate-yuan"));
     if (!fen) return GG.say(`${t("wb.amount")}: ${t("result.failed")}`, true);
