@@ -104,6 +104,10 @@ async function loadPictures() {
   const [month, map] = await Promise.all([GG.get(`/v1/districts/${d()}/subsidy-per-day`),
                                           GG.get(`/v1/districts/${d()}/clue-map`, { days: 30 })]);
   Charts.subsidyPerDay("subsidy", month);
+  if (!A.exportMonthSet) {  // the export's months start at the month the picture shows
+    A.exportMonthSet = true;
+    document.getElementById("x-from").value = document.getElementById("x-to").value = month.period;
+  }
   Charts.clueMap("map", map.points, A.grids);
 }
 

@@ -92,7 +92,9 @@ const Charts = (() => {
         grid: { left: 90, right: 20, top: 20, bottom: 50 },
         tooltip: { trigger: "axis", valueFormatter: v => GG.money(v) },
         xAxis: { type: "category", data: days },
-        yAxis: { type: "value", axisLabel: { formatter: v => GG.money(v) } },
+        // Tall enough for the budget's line: the point is the money against it.
+        yAxis: { type: "value", max: v => Math.max(v.max, month.budget.allocated),
+                 axisLabel: { formatter: v => GG.money(v) } },
         series: [
           { name: GG.t("col.awarded"), type: "bar", data: month.days.map(d => d.awarded_fen),
             itemStyle: { color: "#0b57d0" } },
