@@ -163,13 +163,8 @@ GG.start({
     R.me = claims.sub;
     wire();
     GG.onLanguage(() => { refresh(); loadRates().catch(() => {}); });
-    try {
-      await loadProfile();
-      await loadRates();
-    } catch (e) {
-      GG.say(e.message, true);
-    }
-    await refresh();
+    // The lists do not need the profile: they load while it and the rates do.
+    await Promise.all([loadProfile().then(loadRates).catch(e => GG.say(e.message, true)), refresh()]);
   },
   event: (() => {
     const later = GG.debounce(refresh, 300);

@@ -299,12 +299,14 @@ GG.start({
     wire();
     showEvents();
     GG.onLanguage(() => { refresh(); loadRates().catch(() => {}); showEvents(); });
+    // The lists need the grids (an officer's queue is per grid); the rates load beside them.
+    const rates = loadRates().catch(e => GG.say(e.message, true));
     try {
-      await Promise.all([loadGrids(), loadRates()]);
+      await loadGrids();
     } catch (e) {
       GG.say(e.message, true);
     }
-    await refresh();
+    await Promise.all([rates, refresh()]);
   },
   event: (() => {
     const later = GG.debounce(refresh, 300);
