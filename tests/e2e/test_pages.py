@@ -175,6 +175,7 @@ def test_the_admin_issues_a_rate_schedule_in_yuan_and_it_is_kept_in_fen(server: 
     assert latest["version"] == 2 and latest["effective_from"].startswith("2026-11-30T16:00")  # China midnight
     assert latest["rates"] == {"fire-lane": {"fen": 800, "points": 8}, "elderly-visit": {"fen": 1250, "points": 12}}
     assert (latest["cap_day_fen"], latest["cap_month_fen"]) == (5000, 50000)
+    screenshot(browser, "admin-rate-schedule")
     clean(browser)
 
 

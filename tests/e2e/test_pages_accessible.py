@@ -41,3 +41,4 @@ def test_the_token_form_has_no_serious_violations(server: tuple[str, Api], brows
 
     WebDriverWait(browser, 20).until(lambda d: d.find_element("id", "token-form").is_displayed())
     assert not axe_violations(browser)
+    screenshot(browser, "axe-token-form")
