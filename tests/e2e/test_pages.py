@@ -250,6 +250,7 @@ def test_words_are_chinese_until_the_toggle_and_english_after(server: tuple[str,
     press(browser, "#lang")
     until(browser, lambda d: heading(d) == "Clue triage", "English after the toggle")
     assert browser.find_element("css selector", "html").get_attribute("lang") == "en"
+    assert browser.find_element("id", "live").text == "Live" and "District admin" in browser.find_element("id", "who").text
     until(browser, lambda d: "Remaining" in d.find_element("id", "budgets").text, "the tables in English")
     # A refusal, in the page's language: the task was verified already.
     browser.execute_script("GG.command('verify-completion', {task_id: arguments[0]}, 'Verify')", s["task"])

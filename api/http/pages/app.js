@@ -20,6 +20,9 @@ const GG = (() => {
     for (const el of document.querySelectorAll("[data-t-placeholder]")) el.placeholder = t(el.dataset.tPlaceholder);
     for (const el of document.querySelectorAll("[data-t-label]")) el.setAttribute("aria-label", t(el.dataset.tLabel));
     document.title = `${t(document.body.dataset.page)} · ${t("app.name")}`;
+    const live = document.getElementById("live");
+    live.textContent = t(`live.${live.dataset.state}`);
+    if (state.claims) document.getElementById("who").textContent = `${t(`role.${state.claims.role}`)} · ${state.claims.sub}`;
     for (const redraw of state.onLanguage) redraw();
   }
 
@@ -85,7 +88,7 @@ const GG = (() => {
   // A table of rows (or the word for none) under its header row of word keys.
   function table(id, headers, rows) {
     const target = document.getElementById(id);
-    const head = el("tr", {}, headers.map(key => el("th", { scope: "col" }, t(key))));
+    const head = el("tr", {}, headers.map(key => el("th", { scope: "col", "data-t": key }, t(key))));
     const body = rows.length ? rows : [el("tr", {}, el("td", { colspan: headers.length, class: "empty" }, t("empty")))];
     target.replaceChildren(el("thead", {}, head), el("tbody", {}, body));
     // A table wider than the screen scrolls in its box: a box the keyboard can reach and name.

@@ -298,7 +298,7 @@ GG.start({
     for (const node of document.querySelectorAll("[data-admin]")) node.hidden = !W.admin;
     wire();
     showEvents();
-    GG.onLanguage(() => { refresh(); loadRates().catch(() => {}); showEvents(); });
+    GG.onLanguage(() => { loadGrids().then(refresh).catch(() => {}); loadRates().catch(() => {}); showEvents(); });
     // The lists need the grids (an officer's queue is per grid); the rates load beside them.
     const rates = loadRates().catch(e => GG.say(e.message, true));
     try {
