@@ -345,8 +345,12 @@ const GG = (() => {
     page.start(state.claims);
   }
 
+  // The clue categories, in the order forms and legends show them.
+  const CATEGORIES = ["fake_meal_ready", "unsafe_food", "fire_hazard", "blocked_fire_lane", "traffic_hazard",
+                      "elderly_fall", "robbery", "other"];
+
   return {
-    state, t, translate, money, fenOf, time, chinaToday, distance, el, table, get, command, say, debounce, start,
+    CATEGORIES, state, t, translate, money, fenOf, time, chinaToday, distance, el, table, get, command, say, debounce, start,
     Problem, onLanguage: fn => state.onLanguage.push(fn),
   };
 })();

@@ -5,8 +5,7 @@
 "use strict";
 
 const Charts = (() => {
-  const CATEGORIES = ["fake_meal_ready", "unsafe_food", "fire_hazard", "blocked_fire_lane", "traffic_hazard",
-                      "elderly_fall", "robbery", "other"];
+  const CATEGORIES = GG.CATEGORIES;
   const COLORS = ["#0b57d0", "#b3261e", "#e8710a", "#9334e6", "#137333", "#c5221f", "#5f6368", "#007b83"];
   const drawn = new Map();  // element id -> [chart, redraw]
 
@@ -109,5 +108,5 @@ const Charts = (() => {
     });
   }
 
-  return { clueMap, cluesPerDay, subsidyPerDay, CATEGORIES };
+  return { clueMap, cluesPerDay, subsidyPerDay };
 })();

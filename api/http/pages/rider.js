@@ -112,7 +112,7 @@ function locate() {
 
 function wire() {
   document.getElementById("report-category").replaceChildren(
-    ...Charts_CATEGORIES.map(c => el("option", { value: c, "data-t": `cat.${c}` }, t(`cat.${c}`))));
+    ...GG.CATEGORIES.map(c => el("option", { value: c, "data-t": `cat.${c}` }, t(`cat.${c}`))));
   document.getElementById("locate").addEventListener("click", locate);
   for (const id of ["lat", "lon"]) {
     document.getElementById(id).addEventListener("change", () => { place(); loadOpenTasks().catch(() => {}); });
@@ -144,10 +144,6 @@ function wire() {
     }
   });
 }
-
-// The clue categories, in the order the form offers them.
-const Charts_CATEGORIES = ["fake_meal_ready", "unsafe_food", "fire_hazard", "blocked_fire_lane", "traffic_hazard",
-                           "elderly_fall", "robbery", "other"];
 
 async function refresh() {
   try {
