@@ -226,6 +226,58 @@ def _stop_on_signals() -> threading.Event:
 
 
 @app.command()
+def simulate(riders: int = typer.Option(75_000, min=6, help="riders in the city's grids"),
+             day: str = typer.Option("2026-06-26", help="the day simulated (YYYY-MM-DD, China time)"),
+             seed: int = typer.Option(7, help="same seed, same day"),
+             chaos: bool = typer.Option(False, help="SIGKILL and restart the relay and consumers at random "
+                                                    "moments (at least --kills), and restart the broker once"),
+             kills: int = typer.Option(12, min=1, help="with --chaos: how many workers to kill"),
+             logs: str = typer.Option("var/simulate", help="where the workers' logs go")) -> None:
+    """One day of the whole city through the real pipeline: this process writes the commands, `gridgov relay`
+    and one `gridgov consume` per read model run as processes; a report at the end (docs/scaling.md)."""
+    from datetime import date as date_, datetime
+    from pathlib import Path
+
+    from domain.clock import CHINA
+    from gridgov.simulate import simulate as run
+
+    _kafka_settings()  # says it in one line when Kafka is not configured
+    try:
+        when = datetime.combine(date_.fromisoformat(day), datetime.min.time(), CHINA).replace(hour=7)
+    except ValueError:
+        err.print(f"[red]--day takes a date as YYYY-MM-DD, not {day!r}[/]")
+        raise typer.Exit(2) from None
+    _quiet_kafka_logs()
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                  TextColumn("{task.fields[stats]}"), TimeElapsedColumn(), console=err) as progress:
+        bars: dict[str, object] = {}
+
+        def show(phase: str, done: int, total: int, stats: dict[str, str]) -> None:
+            if phase not in bars:
+                bars[phase] = progress.add_task("riders join" if phase == "setup" else "the day (5-min ticks)",
+                                                total=total, stats="")
+            progress.update(bars[phase], completed=done, total=total,  # type: ignore[arg-type]
+                            stats="  ".join(f"{k} {v}" for k, v in stats.items()))
+        try:
+            report = run(_settings(), riders, when, seed, chaos, Path(logs) / time.strftime("%Y%m%d-%H%M%S"),
+                         show, kills=kills)
+        except ValueError as e:
+            err.print(f"[red]{e}[/]")
+            raise typer.Exit(2) from None
+    table = Table(title=f"gridgov simulate: {riders:,} riders, {day}" + (", with chaos" if chaos else ""))
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    for measure, value in report.rows():
+        table.add_row(measure, value)
+    Console().print(table)
+    raise typer.Exit(0 if report.passed else 1)
+
+
+def _quiet_kafka_logs() -> None:
+    logging.getLogger("kafka").setLevel(logging.CRITICAL)  # its reconnection chatter would cover the bar
+
+
+@app.command()
 def relay(once: bool = typer.Option(False, help="publish what is there, then exit")) -> None:
     """Publish the event store's log to Kafka from the durably tracked position."""
     from consumers.relay import Relay

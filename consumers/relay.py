@@ -36,10 +36,10 @@ TRACKING_NAME = "kafka-relay"
 
 def producer_for(settings: KafkaSettings, **overrides: object) -> KafkaProducer:
     delivery = settings.delivery_timeout_ms
-    config = dict(bootstrap_servers=settings.bootstrap, acks="all", enable_idempotence=True, retries=2**31 - 1,
-                  max_in_flight_requests_per_connection=5, linger_ms=5, batch_size=256 * 1024,
-                  request_timeout_ms=min(15_000, delivery // 2), delivery_timeout_ms=delivery,
-                  max_block_ms=delivery, client_id="gridgov-relay")
+    config = settings.client("gridgov-relay", acks="all", enable_idempotence=True, retries=2**31 - 1,
+                             max_in_flight_requests_per_connection=5, linger_ms=5, batch_size=256 * 1024,
+                             request_timeout_ms=min(15_000, delivery // 2), delivery_timeout_ms=delivery,
+                             max_block_ms=delivery)
     config.update(overrides)
     return KafkaProducer(**config)
 
@@ -68,8 +68,16 @@ class Relay:
         self.page = page
         self.tracking = app.factory.tracking_recorder()
         ensure_topics(settings)
-        self.producer = producer_for(settings)
+        self._producer: KafkaProducer | None = producer_for(settings)
         self.stats = RelayStats()
+
+    @property
+    def producer(self) -> KafkaProducer:
+        """Made again on first use after a failed page (not at once: with the broker
+        away, making one waits for it, and the relay's loop should be the one waiting)."""
+        if self._producer is None:
+            self._producer = producer_for(self.settings)
+        return self._producer
 
     def position(self) -> int:
         return self.tracking.max_tracking_id(TRACKING_NAME) or 0
@@ -124,8 +132,9 @@ class Relay:
 
     def _renew_producer(self) -> None:
         log.warning("relay: a page failed; starting a fresh producer and re-sending from the tracked position")
-        abandon(self.producer)
-        self.producer = producer_for(self.settings)
+        if self._producer is not None:
+            abandon(self._producer)
+            self._producer = None
 
     def _dead(self, row: Raw, error: Exception):  # type: ignore[no-untyped-def]
         position, stream, _, topic, state = row
@@ -151,5 +160,6 @@ class Relay:
                          self.stats.published)
 
     def close(self) -> None:
-        self.producer.flush()
-        self.producer.close()
+        if self._producer is not None:
+            self._producer.flush()
+            self._producer.close()

@@ -9,6 +9,9 @@ extension-kafka#25). Kafka's own committed offsets are advisory only.
 
 A message that cannot be read goes to the dead-letter topic with the reason and
 where it came from; the runner goes on and counts it.
+
+A client that stops delivering while its topics hold more is replaced by a
+fresh one (watchdog.py); each replacement is logged and counted.
 """
 
 from __future__ import annotations
@@ -23,8 +26,10 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.consumer.subscription_state import ConsumerRebalanceListener
 
 from consumers.envelope import PoisonMessage, from_message
+from consumers.lag import KafkaLag
 from consumers.settings import KafkaSettings
-from consumers.topics import ensure_topics, projection_topics
+from consumers.topics import ensure_topics, projection_topics, source_of
+from consumers.watchdog import Watchdog, create_restarts, record_restart
 from projections.base import Projection
 from projections.engine import tracking
 from projections.engine.projector import Delivery, Projector
@@ -33,16 +38,13 @@ from projections.stores import ReadStore
 log = logging.getLogger(__name__)
 
 
-def source_of(topic: str, partition: int) -> str:
-    return f"{topic}/{partition}"
-
-
 @dataclass
 class RunnerStats:
     applied: int = 0
     duplicates: int = 0
     dead_letters: int = 0
     batches: int = 0
+    restarts: int = 0
 
 
 class SeekToStoredPositions(ConsumerRebalanceListener):
@@ -62,17 +64,26 @@ class ConsumerRunner:
         self.settings = settings
         self.projector = Projector(store, [projection])
         self.projector.create_tables()
+        with store.transaction() as tx:
+            create_restarts(tx)
         ensure_topics(settings)
         self.topics = projection_topics(projection, settings.prefix)
         self.group = f"{settings.prefix}.projection.{projection.name}"
-        self.consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap, group_id=self.group,
-                                      enable_auto_commit=False, auto_offset_reset="earliest",
-                                      max_poll_records=2000, session_timeout_ms=10_000, heartbeat_interval_ms=2_000,
-                                      metadata_max_age_ms=30_000, client_id=f"gridgov-{projection.name}")
-        self.dlq = KafkaProducer(bootstrap_servers=settings.bootstrap, acks="all", client_id="gridgov-dlq")
-        self.await_partitions()
-        self.consumer.subscribe(self.topics, listener=SeekToStoredPositions(self))
+        self.consumer = self._joined_client()
+        self.dlq = KafkaProducer(**settings.client("gridgov-dlq", acks="all"))
+        self.watchdog = Watchdog(settings.stall_after_s)
+        self.lag = KafkaLag(settings)  # a client of its own: the group's may be the one that is stuck
         self.stats = RunnerStats()
+
+    def _joined_client(self) -> KafkaConsumer:
+        consumer = KafkaConsumer(**self.settings.client(
+            f"gridgov-{self.projection.name}", group_id=self.group, enable_auto_commit=False,
+            auto_offset_reset="earliest", max_poll_records=2000, session_timeout_ms=10_000,
+            heartbeat_interval_ms=2_000, max_poll_interval_ms=60_000, metadata_max_age_ms=30_000))
+        self.consumer = consumer
+        self.await_partitions()
+        consumer.subscribe(self.topics, listener=SeekToStoredPositions(self))
+        return consumer
 
     def await_partitions(self, timeout_s: float = 30.0) -> None:
         """Wait until the broker's metadata lists every partition of our topics.
@@ -136,7 +147,8 @@ class ConsumerRunner:
         for r, reason in poison:
             log.warning("%s: %s/%s@%s dead-lettered: %s", self.group, r.topic, r.partition, r.offset, reason)
 
-    def run(self, stop: threading.Event) -> None:
+    def run(self, stop: threading.Event, check_every_s: float = 1.0) -> None:
+        next_check = time.monotonic() + check_every_s
         while not stop.is_set():
             try:
                 self.poll_once()
@@ -144,6 +156,36 @@ class ConsumerRunner:
                 log.exception("%s: batch failed; it will be read again", self.group)
                 stop.wait(1.0)
                 self.seek_to_stored(self.consumer.assignment())
+            if time.monotonic() >= next_check:
+                next_check = time.monotonic() + check_every_s
+                self.check_progress()
+
+    def check_progress(self) -> None:
+        """The watchdog's look: lag and stored offsets standing still means a new client."""
+        behind = self.watchdog.stalled(self.stored_offsets(), self._lag_or_none)
+        if behind:
+            # What the stuck client believed, for whoever reads the log to find the cause.
+            assigned = len(self.consumer.assignment())
+            self.restart_client(f"{behind:,} records behind and no offset stored for "
+                                f"{self.watchdog.stall_after_s:g} s ({assigned} partitions assigned)")
+
+    def _lag_or_none(self) -> int | None:
+        try:
+            return self.lag.of(self.projector.store, self.projection)
+        except Exception as e:  # the broker is away: its outage, not our hang
+            log.info("%s: lag unknown (%s); not a stall", self.group, e)
+            return None
+
+    def restart_client(self, reason: str) -> None:
+        log.warning("%s: watchdog: %s; replacing the Kafka client, resuming from the stored offsets",
+                    self.group, reason)
+        self.stats.restarts += 1
+        record_restart(self.projector.store, self.projection.name, reason)
+        try:
+            self.consumer.close(autocommit=False, timeout_ms=5_000)
+        except Exception as e:  # a client in a bad way may not even close cleanly; it is dropped anyway
+            log.info("%s: closing the old client: %s", self.group, e)
+        self._joined_client()
 
     def reset(self, to: str) -> None:
         """Point the read model's stored offsets at `earliest`, `latest` or an
@@ -167,3 +209,4 @@ class ConsumerRunner:
     def close(self) -> None:
         self.consumer.close(autocommit=False)  # leaves the group at once, no session-timeout wait
         self.dlq.close()
+        self.lag.close()

@@ -17,6 +17,14 @@ class KafkaSettings:
     partitions: int = 3
     replication: int = 1
     delivery_timeout_ms: int = 60_000
+    stall_after_s: float = 15.0
+
+    def client(self, client_id: str, **config: object) -> dict[str, object]:
+        """What every client we make is given. kafka-python backs off reconnecting up
+        to 30 s by default: after a broker restart the consumers sat idle for 31-43 s
+        with the broker long back. One second keeps the catch-up to seconds."""
+        return {"bootstrap_servers": self.bootstrap, "client_id": client_id, "reconnect_backoff_max_ms": 1000,
+                **config}
 
     @property
     def dlq_topic(self) -> str:

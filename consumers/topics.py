@@ -18,13 +18,18 @@ def event_topics(settings: KafkaSettings) -> list[str]:
     return sorted({f"{settings.prefix}.{aggregate_of(name)}.v1" for name in EVENT_TYPES if name not in NOT_PUBLISHED})
 
 
+def source_of(topic: str, partition: int) -> str:
+    """A partition's name as a read model's positions table keeps it."""
+    return f"{topic}/{partition}"
+
+
 def projection_topics(projection: Projection, prefix: str) -> list[str]:
     """The topics that carry the events a read model handles."""
     return sorted({topic_for(cls.__name__, prefix) for cls in projection.handles})
 
 
 def ensure_topics(settings: KafkaSettings) -> None:
-    admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap, client_id="gridgov-admin")
+    admin = KafkaAdminClient(**settings.client("gridgov-admin"))
     try:
         existing = set(admin.list_topics())
         wanted = [*event_topics(settings), settings.dlq_topic, settings.checkpoints_topic]

@@ -109,7 +109,8 @@ def kafka_settings(settings: Settings) -> KafkaSettings:
                                  "in-process from the event store (gridgov demo, gridgov serve).")
     return KafkaSettings(bootstrap=settings.KAFKA_BOOTSTRAP_SERVERS.strip(), prefix=settings.KAFKA_TOPIC_PREFIX,
                          partitions=settings.KAFKA_PARTITIONS, replication=settings.KAFKA_REPLICATION,
-                         delivery_timeout_ms=settings.KAFKA_DELIVERY_TIMEOUT_MS)
+                         delivery_timeout_ms=settings.KAFKA_DELIVERY_TIMEOUT_MS,
+                         stall_after_s=settings.KAFKA_STALL_S)
 
 
 def log_feed(app: GridGovernance, store: ReadStore, models: list[Projection] | None = None) -> LogFeed:
@@ -151,7 +152,7 @@ class Engine:
     def http(self, secret: str) -> Any:
         from api.http.app import create_app
 
-        return create_app(self.app, self.store, secret, self.kafka, self.tlog)
+        return create_app(self.app, self.store, secret, self.kafka, self.tlog, self.settings.READY_MAX_LAG)
 
     def close(self) -> None:
         if self.follower is not None:

@@ -57,9 +57,10 @@ def kebab(name: str) -> str:
 
 
 def create_app(governance: GridGovernance, store: ReadStore, secret: str, kafka: KafkaLag | None = None,
-               tlog: TransparencyLog | None = None) -> FastAPI:
+               tlog: TransparencyLog | None = None, ready_max_lag: int = 1000) -> FastAPI:
     """`kafka`: set when consumers feed the read models from Kafka (for lag in /readyz and /metrics);
-    `tlog`: the transparency log, whose checkpoints and proofs are then served."""
+    `tlog`: the transparency log, whose checkpoints and proofs are then served; `ready_max_lag`: how
+    many events behind a read model may be while /readyz still says ready."""
     # /docs is served from this package (docs.py); ReDoc would load from a CDN, so there is none.
     app = FastAPI(title="gridgov", version="1.0.0", docs_url=None, redoc_url=None,
                   description="Event-sourced grid governance: commands append events; queries read projections. "
@@ -69,7 +70,7 @@ def create_app(governance: GridGovernance, store: ReadStore, secret: str, kafka:
     Projector(store, instances()).create_tables()
     problems.install(app)
     metrics = operations.Metrics()
-    operations.install(app, governance, store, metrics, kafka, tlog)
+    operations.install(app, governance, store, metrics, kafka, tlog, ready_max_lag)
 
     def principal(request: Request, authorization: str | None = Header(None)) -> Principal:
         who = decode(secret, authorization)

@@ -12,6 +12,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, G
 
 from api.http.problems import problem
 from consumers.lag import KafkaLag
+from consumers.watchdog import restarts
 from domain.errors import DomainError, InvalidInput
 from domain.service import GridGovernance
 from projections.catalog import PROJECTIONS
@@ -42,6 +43,10 @@ class Metrics:
         self.tlog_lag = Gauge("gridgov_tlog_lag_events", "stored events not yet in the transparency log's tree",
                               registry=self.registry)
         self.tlog_size = Gauge("gridgov_tlog_leaves", "leaves in the transparency log's tree", registry=self.registry)
+        self.relay_backlog = Gauge("gridgov_relay_backlog_events", "stored events the relay has not yet published "
+                                   "to Kafka", registry=self.registry)
+        self.restarts = Gauge("gridgov_consumer_restarts", "times a consumer's watchdog replaced its stuck Kafka "
+                              "client", ["projection"], registry=self.registry)
         self.dead = Gauge("gridgov_dead_letters", "events a read model could not apply (\"*\": not even read)",
                           ["projection"], registry=self.registry)
 
@@ -101,8 +106,20 @@ def lags(governance: GridGovernance, store: ReadStore, kafka: KafkaLag | None) -
     return {name: max(head - position, 0) for name, position in positions(store).items()}
 
 
+def relay_backlog(governance: GridGovernance, kafka: KafkaLag | None) -> int | None:
+    """Stored events not yet published to Kafka (None when fed in-process: no relay)."""
+    return None if kafka is None else kafka.relay_backlog(governance)
+
+
+def too_far_behind(lag: dict[str, int], backlog: int | None, max_lag: int) -> dict[str, int]:
+    """The read models more than `max_lag` events behind: an event the relay has not
+    published is behind for every one of them."""
+    behind = {name: n + (backlog or 0) for name, n in lag.items()}
+    return {name: n for name, n in behind.items() if n > max_lag}
+
+
 def install(app: FastAPI, governance: GridGovernance, store: ReadStore, metrics: Metrics,
-            kafka: KafkaLag | None = None, tlog: TransparencyLog | None = None) -> None:
+            kafka: KafkaLag | None = None, tlog: TransparencyLog | None = None, max_lag: int = 1000) -> None:
     router = APIRouter(tags=["operations"])
 
     @app.middleware("http")
@@ -119,23 +136,29 @@ def install(app: FastAPI, governance: GridGovernance, store: ReadStore, metrics:
 
     @router.get("/readyz")
     def readyz(request: Request) -> Response:
-        """Ready to serve: the stores and the broker answer and no read model skipped an
-        event; with the log's head, each projection's lag and the transparency log's."""
+        """Ready to serve: the stores and the broker answer, no read model skipped an
+        event and none is more than READY_MAX_LAG events behind; with the log's head,
+        each projection's lag, the relay's backlog and the transparency log's lag."""
         try:
             head = governance.head()
             lag = lags(governance, store, kafka)
+            backlog = relay_backlog(governance, kafka)
             dead, _ = dead_letters(store)
             tlog_lag = tlog.lag() if tlog is not None else None
         except Exception as e:
             return problem(503, "not-ready", "Not ready",
                            f"a store or the broker is unreachable: {type(e).__name__}: {e}", request)
-        state = {"head": head, "fed_by": "kafka" if kafka else "log", "projection_lag": lag, "dead_letters": dead,
-                 "transparency_lag": tlog_lag}
+        state = {"head": head, "fed_by": "kafka" if kafka else "log", "projection_lag": lag,
+                 "relay_backlog": backlog, "max_lag": max_lag, "dead_letters": dead, "transparency_lag": tlog_lag}
         if dead:
             # A read model that skipped events answers wrongly, however fresh it is.
             return problem(503, "not-ready", "Not ready",
                            f"{sum(dead.values())} event(s) could not be applied to a read model; "
                            "see `gridgov projections verify all`", request, **state)
+        if behind := too_far_behind(lag, backlog, max_lag):
+            return problem(503, "not-ready", "Not ready",
+                           "read models behind by more than READY_MAX_LAG=" f"{max_lag} events: " +
+                           ", ".join(f"{name} {n:,}" for name, n in sorted(behind.items())), request, **state)
         return JSONResponse({"status": "ready", **state})
 
     @router.get("/metrics")
@@ -144,12 +167,16 @@ def install(app: FastAPI, governance: GridGovernance, store: ReadStore, metrics:
         try:
             for name, lag in lags(governance, store, kafka).items():
                 metrics.lag.labels(name).set(lag)
+            if (backlog := relay_backlog(governance, kafka)) is not None:
+                metrics.relay_backlog.set(backlog)
             if tlog is not None:
                 size, position = tlog.tree.tip()
                 metrics.tlog_size.set(size)
                 metrics.tlog_lag.set(max(0, governance.head() - position))
         except Exception:
             pass  # /readyz says why; the other metrics still count
+        for name, n in restarts(store).items():
+            metrics.restarts.labels(name).set(n)
         counts, _ = dead_letters(store)
         for name in [*PROJECTIONS, *counts]:
             metrics.dead.labels(name).set(counts.get(name, 0))

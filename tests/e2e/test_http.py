@@ -6,9 +6,17 @@ from __future__ import annotations
 import time
 import uuid
 
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
 from api.http.auth import mint
+from domain.clock import ManualClock
 from domain.events import Role
-from tests.fixtures.http import Api, is_problem, second_rider_and_task, story
+from gridgov import bootstrap
+from gridgov.settings import load_settings
+from tests.fixtures.http import SECRET, Api, is_problem, second_rider_and_task, story
+from tests.fixtures.world import START
 
 # The `api` fixture is tests/fixtures/http.py's, through tests/conftest.py.
 
@@ -151,6 +159,29 @@ def test_read_your_writes_health_and_metrics(api: Api) -> None:
     assert 'gridgov_projection_lag_events{projection="board"} 0.0' in metrics
     assert 'gridgov_dead_letters{projection="board"} 0.0' in metrics
     assert 'gridgov_http_requests_total{route="/v1/commands/claim-task",status="200"} 1.0' in metrics
+
+
+def test_readyz_is_not_ready_while_a_read_model_is_more_than_the_allowed_lag_behind(tmp_path: Path) -> None:
+    engine = bootstrap.bootstrap(load_settings({
+        "PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(tmp_path / "events.sqlite"),
+        "READMODEL_SQLITE_DBNAME": str(tmp_path / "readmodels.sqlite"), "READY_MAX_LAG": "3"}),
+        clock=ManualClock(START))
+    assert engine.feed is not None
+    try:
+        with TestClient(engine.http(SECRET), raise_server_exceptions=False) as client:
+            api = Api(client, engine.feed, engine.app.clock)
+            story(api)  # the feed is left behind on purpose: the story is more than 3 events
+            ready = client.get("/readyz")
+            assert ready.status_code == 503, ready.text
+            is_problem(ready.json(), "not-ready", 503)
+            assert max(ready.json()["projection_lag"].values()) > 3 and ready.json()["max_lag"] == 3
+            assert "READY_MAX_LAG=3" in ready.json()["detail"]
+            engine.feed.catch_up()
+            ready = client.get("/readyz")
+            assert ready.status_code == 200 and ready.json()["status"] == "ready", ready.text
+            assert ready.json()["relay_backlog"] is None, "no relay when fed in-process"
+    finally:
+        engine.close()
 
 
 def test_district_history_pages_with_stable_cursors(api: Api) -> None:

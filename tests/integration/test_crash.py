@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -46,9 +47,12 @@ class Pipeline:
                         KAFKA_BOOTSTRAP_SERVERS=settings.bootstrap, KAFKA_TOPIC_PREFIX=settings.prefix)
         self.logs = tmp_path
         self.procs: dict[str, subprocess.Popen] = {}  # type: ignore[type-arg]
+        self.args: dict[str, tuple[str, ...]] = {}
         self.kills = 0
 
     def start(self, name: str, *args: str) -> None:
+        """Start `gridgov <args>` as `name` (again with the same args when `args` is empty)."""
+        self.args[name] = args = args or self.args[name]
         log = open(self.logs / f"{name}.log", "ab")
         self.procs[name] = subprocess.Popen([sys.executable, "-m", "api.cli", *args], cwd=ROOT, env=self.env,
                                             stdout=log, stderr=log)
@@ -58,11 +62,12 @@ class Pipeline:
         for name in CONSUMED:
             self.start(name, "consume", name)
 
-    def kill(self, name: str) -> None:
+    def kill(self, name: str, restart: bool = True) -> None:
         self.procs[name].send_signal(signal.SIGKILL)
         self.procs[name].wait()
         self.kills += 1
-        self.start(name, *(("relay",) if name == "relay" else ("consume", name)))
+        if restart:
+            self.start(name)
 
     def stop_all(self) -> None:
         for proc in self.procs.values():
@@ -78,7 +83,7 @@ class Pipeline:
     def app(self) -> GridGovernance:
         return bootstrap.application(load_settings({"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": self.env["SQLITE_DBNAME"]}))
 
-    def wait_until_caught_up(self, deadline_s: float = 180) -> None:
+    def wait_until_caught_up(self, deadline_s: float = 180, models: tuple = (Balances, Board)) -> None:  # type: ignore[type-arg]
         app = self.app()
         store = SQLiteStore(self.env["READMODEL_SQLITE_DBNAME"])
         tracking = app.factory.tracking_recorder()
@@ -87,7 +92,7 @@ class Pipeline:
         try:
             while time.monotonic() < deadline:
                 if (tracking.max_tracking_id("kafka-relay") or 0) >= app.head() and all(
-                        self._consumer_done(store, consumer, cls()) for cls in (Balances, Board)):
+                        self._consumer_done(store, consumer, cls()) for cls in models):
                     return
                 time.sleep(1)
             raise AssertionError(f"the pipeline did not catch up; logs in {self.logs}\n{self.log_tails()}")
@@ -119,12 +124,36 @@ class Pipeline:
         return all(stored.get(f"{tp.topic}/{tp.partition}", -1) >= end - 1
                    for tp, end in consumer.end_offsets(partitions).items())
 
-    def check(self) -> None:
+    def resumed_after_s(self, models: tuple[str, ...], deadline_s: float = 180) -> float:
+        """Seconds until each of `models` stores an offset it had not stored before."""
+        store = SQLiteStore(self.env["READMODEL_SQLITE_DBNAME"])
+        start = time.monotonic()
+
+        def offsets() -> dict[str, dict[str, int]]:
+            return {name: dict(store.read(f"SELECT source, position FROM {name}_positions")) for name in models}
+        try:
+            before = offsets()
+            while any(now == before[name] for name, now in offsets().items()):
+                assert time.monotonic() - start < deadline_s, self.log_tails()
+                time.sleep(0.1)
+            return time.monotonic() - start
+        finally:
+            store.close()
+
+    def assigned(self, name: str) -> list[set[str]]:
+        """Each assignment `name` logged, as partition names."""
+        lines = (self.logs / f"{name}.log").read_text(errors="replace").splitlines()
+        return [{f"{topic}/{partition}" for topic, partition in re.findall(r"topic='([^']+)', partition=(\d+)", line)}
+                for line in lines if ": assigned [" in line]
+
+    def check(self, models: tuple = (Balances, Board), least: int = 20_000) -> None:  # type: ignore[type-arg]
         app = self.app()
         store = SQLiteStore(self.env["READMODEL_SQLITE_DBNAME"])
         try:
-            assert app.head() > 20_000
-            assert verify(app, store, [Balances, Board]) == []
+            assert app.head() > least
+            assert verify(app, store, list(models)) == []
+            if Balances not in models:
+                return
             notifications = app.recorder.select_notifications(start=1, limit=10**7)
             events = [app.mapper.to_domain_event(n) for n in notifications
                       if type_of_topic(n.topic) in ("SubsidyAwarded", "SubsidyReversed", "PayoutSettled")]
@@ -172,8 +201,37 @@ def test_a_broker_away_longer_than_the_delivery_timeout_is_survived(pipeline: Pi
     subprocess.run([*kafka, "stop"], check=True, capture_output=True, timeout=60)
     time.sleep(10)
     subprocess.run([*kafka, "start"], check=True, capture_output=True, timeout=120)
+    print(f"consumers resumed {pipeline.resumed_after_s(CONSUMED):.1f} s after the broker was back")
     pipeline.procs["writer"].wait(timeout=300)
     assert pipeline.procs["writer"].returncode == 0
     pipeline.wait_until_caught_up()
     pipeline.stop_all()
     pipeline.check()
+
+
+def test_two_instances_of_one_consumer_group_share_its_partitions_and_survive_a_kill(pipeline: Pipeline) -> None:
+    """Scale out: two `gridgov consume board` share the board group's partitions (4 per
+    topic here); one is SIGKILLed mid-stream, its partitions move to the other at the
+    rebalance, it comes back and takes a share again. The read model equals a fold."""
+    pipeline.env["KAFKA_PARTITIONS"] = "4"
+    pipeline.start("writer", "demo", "--days", "4", "--seed", "11")
+    pipeline.start("relay", "relay")
+    pipeline.start("board-a", "consume", "board")
+    pipeline.start("board-b", "consume", "board")
+    deadline = time.monotonic() + 120
+    while not (pipeline.assigned("board-a") and pipeline.assigned("board-b")
+               and pipeline.assigned("board-a")[-1] and pipeline.assigned("board-b")[-1]):
+        assert time.monotonic() < deadline, pipeline.log_tails()
+        time.sleep(0.2)
+    shared = pipeline.assigned("board-a")[-1], pipeline.assigned("board-b")[-1]
+    assert not shared[0] & shared[1], "a partition is read by one instance of a group at a time"
+    pipeline.kill("board-a", restart=False)  # mid-stream: the writer is still writing
+    assert pipeline.procs["writer"].poll() is None, "the kill was meant to land mid-stream"
+    while len(pipeline.assigned("board-b")[-1]) < len(shared[0] | shared[1]):
+        assert time.monotonic() < deadline + 120, pipeline.log_tails()
+        time.sleep(0.2)  # the group gives board-a's partitions to board-b
+    pipeline.start("board-a")
+    assert pipeline.procs["writer"].wait(timeout=600) == 0
+    pipeline.wait_until_caught_up(models=(Board,))
+    pipeline.stop_all()
+    pipeline.check(models=(Board,), least=15_000)

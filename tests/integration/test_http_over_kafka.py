@@ -145,7 +145,7 @@ def test_without_consumers_the_wait_says_behind_and_readyz_shows_the_lag(
         if ready["projection_lag"]["balances"] >= 2 or time.monotonic() > deadline:
             break
         time.sleep(0.1)
-    assert ready["fed_by"] == "kafka"
+    assert ready["fed_by"] == "kafka" and ready["relay_backlog"] is not None
     assert ready["projection_lag"]["balances"] >= 2  # at least the award and its budget commitment
     pipeline.halt()
     pipeline.start()
@@ -156,3 +156,5 @@ def test_without_consumers_the_wait_says_behind_and_readyz_shows_the_lag(
     while client.get("/readyz").json()["projection_lag"] != dict.fromkeys(PROJECTIONS, 0):
         assert time.monotonic() < deadline, client.get("/readyz").text
         time.sleep(0.1)
+    ready = client.get("/readyz")
+    assert ready.status_code == 200 and ready.json()["relay_backlog"] == 0, ready.text

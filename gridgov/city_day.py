@@ -1,0 +1,175 @@
+"""The demo's story at the size of the city: every rider of Chengdu in the grids,
+clues in proportion to the riders out on the road, with the day's shape.
+
+The demo (demo.py) is a few hundred riders and a handful of clues an hour; here
+each five-minute tick draws its clues from the number of riders and the hour
+(lunch and dinner are when riders are out), patrols come in proportion to the
+grids, and at the end of the day every rider who earned is paid out. What the
+riders, officers and admins do with each clue is the demo's own: the same
+commands, the same mistakes, decided by the same engine.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from datetime import datetime
+from typing import Callable
+from uuid import UUID
+
+from domain import commands as c
+from domain import errors
+from domain.clock import CHINA, ManualClock, local_day, local_month
+from domain.clues import Category, Location
+from domain.events import Actor, Role
+from domain.service import GridGovernance
+from gridgov.demo import CATEGORY_WEIGHTS, DISTRICTS, RATES, TICKS, Demo, GridInfo, as_rider
+
+# Clues a rider reports on an ordinary day, on average (Chengdu's riders report
+# tens of thousands a year; the simulation asks for more, to load the engine).
+CLUES_PER_RIDER_DAY = 0.06
+PATROLS_PER_GRID_DAY = 2
+# Riders on the road by hour, 07:00 to 22:00: the lunch and dinner peaks.
+HOURLY_SHAPE = (2, 3, 3, 4, 9, 10, 7, 4, 3, 4, 7, 9, 8, 5, 3, 2)
+BUDGET_FEN = 500_000_000  # a district's month: ¥5,000,000
+GRIDS_PER_STREET = 20
+
+
+class CityDay(Demo):
+    def __init__(self, app: GridGovernance, clock: ManualClock, seed: int, riders: int, day: datetime,
+                 progress: Callable[[int, int], None] | None = None,
+                 setup_progress: Callable[[int, int], None] | None = None) -> None:
+        super().__init__(app, clock, seed, riders, progress, start=day.replace(hour=7, tzinfo=CHINA))
+        self.setup_progress = setup_progress or (lambda done, total: None)
+        self.latest: tuple[float, int] | None = None  # (when, position) of the last command written
+        self.on_day_start: Callable[[], None] = lambda: None
+        self.setup_s = self.day_s = 0.0
+        self.day_events = 0
+
+    def do(self, command: c.Command, actor: Actor) -> dict | None:
+        self.commands += 1
+        try:
+            outcome = self.app.execute(command, actor)
+        except errors.DomainError:
+            self.refused += 1
+            return None
+        self.latest = (time.monotonic(), outcome.position)
+        return outcome.result
+
+    def run(self, days: int = 1):  # type: ignore[no-untyped-def]
+        """The city joins (timed as `setup_s`), then one day (`day_s`, `day_events`)."""
+        started = time.monotonic()
+        self.clock.set(self.start.replace(hour=6))
+        self.set_up_city()
+        self.setup_s = time.monotonic() - started
+        self.clock.set(self.start)
+        self.on_day_start()
+        started, head = time.monotonic(), self.app.head()
+        for tick in range(TICKS):
+            self.one_tick(tick)
+            self.clock.advance(300)
+            self.progress(tick + 1, TICKS)
+        self.end_of_day()
+        self.day_s, self.day_events = time.monotonic() - started, self.app.head() - head
+        return self.summary(1)
+
+    # --- the city ---------------------------------------------------------------------
+    def set_up_city(self) -> None:
+        month = local_month(self.start)
+        for district, (centre, streets) in DISTRICTS.items():
+            admin = self.admins[district] = Actor(id=f"admin-{district}", role=Role.DISTRICT_ADMIN)
+            self.do(c.IssueRateSchedule(district=district, effective_from=self.start.replace(day=1, hour=0),
+                                        rates=RATES, cap_day_fen=3_000, cap_month_fen=60_000), admin)
+            self.do(c.AllocateBudget(district=district, period=month, fen=BUDGET_FEN), admin)
+            for n, street in enumerate(streets):
+                for block in range(GRIDS_PER_STREET):
+                    self.register_grid(district, centre, street, n, block, admin)
+        for n in range(self.rider_count):
+            self.register_rider(n)
+            if n % 500 == 0:
+                self.setup_progress(n, self.rider_count)
+        self.setup_progress(self.rider_count, self.rider_count)
+
+    def register_grid(self, district: str, centre: Location, street: str, n: int, block: int, admin: Actor) -> None:
+        where = Location(lat=centre.lat + self.rng.uniform(-0.05, 0.05), lon=centre.lon + self.rng.uniform(-0.05, 0.05))
+        result = self.do(c.RegisterGrid(district=district, street=street, community=f"{street}第{block + 1}社区",
+                                        name=f"{district}-{n + 1}-{block + 1}"), admin)
+        assert result is not None
+        officer = Actor(id=f"officer-{district}-{n + 1}-{block + 1}", role=Role.GRID_OFFICER)
+        grid = GridInfo(UUID(result["grid_id"]), district, where, officer)
+        self.do(c.AssignOfficer(grid_id=grid.id, officer_id=officer.id), admin)
+        self.grids.append(grid)
+
+    def register_rider(self, n: int) -> None:
+        home = self.grids[n % len(self.grids)]
+        result = self.do(c.RegisterRider(platform=self.rng.choice(["meituan", "eleme"]),
+                                         station=f"{home.district}站{n % 190 + 1}", name=f"骑手{n:05d}",
+                                         phone=f"13{n:09d}"), self.admins[home.district])
+        assert result is not None
+        rider = UUID(result["rider_id"])
+        self.rider_grids[rider] = []
+        if self.do(c.JoinGrid(rider_id=rider, grid_id=home.id), as_rider(rider)) is not None:
+            self.rider_grids[rider].append(home)
+            home.riders.append(rider)
+
+    # --- the day ----------------------------------------------------------------------
+    def one_tick(self, tick: int) -> None:
+        self.report_clues(self.draw(self.per_tick(CLUES_PER_RIDER_DAY * self.rider_count, tick)))
+        self.triage()
+        for grid in self.rng.sample(self.grids, self.draw(self.per_tick(PATROLS_PER_GRID_DAY * len(self.grids),
+                                                                         tick))):
+            self.publish(grid, "patrol")
+        self.claim_open_tasks(tick)
+        self.finish_work(tick)
+        self.verify_work()
+        if tick % 24 == 23:
+            for task in list(self.claims):
+                if self.do(c.ExpireClaim(task_id=task), Actor(id="engine", role=Role.SYSTEM)) == {"released": True}:
+                    del self.claims[task]
+
+    @staticmethod
+    def per_tick(per_day: float, tick: int) -> float:
+        """The day's `per_day`, shared over the ticks by the hour's weight."""
+        hour = tick // 12
+        return per_day * HOURLY_SHAPE[hour] / sum(HOURLY_SHAPE) / 12
+
+    def draw(self, mean: float) -> int:
+        """How many this tick: Poisson around `mean` (a normal approximation when large)."""
+        if mean > 30:
+            return max(0, round(self.rng.gauss(mean, math.sqrt(mean))))
+        limit, k, p = math.exp(-mean), 0, self.rng.random()
+        while p > limit:
+            k += 1
+            p *= self.rng.random()
+        return k
+
+    def report_clues(self, count: int = 1) -> None:  # type: ignore[override]
+        riders = list(self.rider_grids)
+        for _ in range(count):
+            rider = self.rng.choice(riders)
+            if not self.rider_grids[rider]:
+                continue
+            grid = self.rider_grids[rider][0]
+            category = self.rng.choices(list(CATEGORY_WEIGHTS), weights=list(CATEGORY_WEIGHTS.values()))[0]
+            spread = 0.0005 if self.rng.random() < 0.3 else 0.02  # some see what another already reported
+            where = Location(lat=grid.centre.lat + self.rng.uniform(-spread, spread),
+                             lon=grid.centre.lon + self.rng.uniform(-spread, spread))
+            result = self.do(c.ReportClue(rider_id=rider, grid_id=grid.id, category=Category(category),
+                                          text=f"{category.value} 线索 #{self.clue_count}", location=where),
+                             as_rider(rider))
+            if result is not None:
+                self.clue_count += 1
+                self.flagged += bool(result["duplicate_candidates"])
+                self.reported.append((UUID(result["clue_id"]), grid, tuple(result["duplicate_candidates"])))
+
+    def end_of_day(self) -> None:
+        """The demo's evening; then every rider who earned is paid what each district owes."""
+        self.clock.set(self.start.replace(hour=23))
+        super().end_of_day()
+        month = local_month(self.clock.now())
+        for rider in sorted({rider for _, rider in self.verified}, key=str):
+            for district, tally in sorted(self.account(rider, month).districts.items()):
+                if tally.payable > 0:
+                    self.do(c.SettlePayout(rider_id=rider, period=month, district=district, fen=tally.payable,
+                                           batch_id=f"{local_day(self.clock.now())}-{district}-日结"),
+                            self.admins[district])

@@ -1,0 +1,378 @@
+"""`gridgov simulate`: a day of the city through the real pipeline, measured.
+
+This process writes the day's commands through the application service into the
+configured event store; `gridgov relay` and one `gridgov consume NAME` per read
+model run beside it as processes of their own, as in production. While the day
+runs, a sampler takes the latest command every quarter second and times how long
+until its events are in every read model that handles them (the projection
+lag); every process's resident memory is sampled each second. With `chaos`, the
+workers are SIGKILLed and restarted at random moments and the broker is
+restarted once. At the end, once everything is caught up, every read model must
+equal a fresh fold of the store and the subsidy totals must agree to the fen.
+
+Each run starts from nothing: topics of its own (a fresh prefix) and a fresh
+event store and read-model store (PostgreSQL schemas `sim_<run>` and
+`sim_<run>_rm`, or SQLite files beside the logs), named in the report so they can
+be served or inspected afterwards.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import random
+import resource
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Callable
+
+from consumers.lag import KafkaLag
+from consumers.watchdog import restarts
+from domain.clock import ManualClock
+from domain.events import type_of_topic
+from domain.ids import SeededIds
+from domain.service import GridGovernance
+from eventlog import stored_event
+from gridgov.bootstrap import application, kafka_settings, read_store
+from gridgov.city_day import CityDay
+from gridgov.settings import Settings
+from projections.catalog import PROJECTIONS, instances
+from projections.engine import tracking
+from projections.engine.projector import Projector
+from projections.engine.rebuild import verify
+from projections.stores import ReadStore
+
+ROOT = Path(__file__).resolve().parents[1]
+KAFKA_SCRIPT = ROOT / "scripts" / "kafka.sh"
+CONSUMED = [name for name in PROJECTIONS if name != "access"]  # no auditor reads in a simulated day
+
+
+@dataclass
+class Report:
+    riders: int
+    stores: str = ""
+    events: int = 0
+    commands: int = 0
+    refused: int = 0
+    setup_s: float = 0.0
+    day_s: float = 0.0
+    drain_s: float = 0.0
+    day_events: int = 0
+    peak_events_s: int = 0
+    lag_ms: list[float] = field(default_factory=list)
+    peak_rss_mib: dict[str, float] = field(default_factory=dict)
+    kills: int = 0
+    broker_restarts: int = 0
+    watchdog_restarts: dict[str, int] = field(default_factory=dict)
+    mismatches: list[str] = field(default_factory=list)
+    totals: tuple[int, int, int] = (0, 0, 0)
+
+    @property
+    def passed(self) -> bool:
+        return not self.mismatches
+
+    def lag(self, q: float) -> float:
+        if not self.lag_ms:
+            return float("nan")
+        ordered = sorted(self.lag_ms)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+    def rows(self) -> list[tuple[str, str]]:
+        return [
+            ("riders", f"{self.riders:,}"),
+            ("stores, topics, logs", self.stores),
+            ("events written", f"{self.events:,} ({self.day_events:,} in the day)"),
+            ("commands (refused)", f"{self.commands:,} ({self.refused:,})"),
+            ("wall time: city set up / day / drain", f"{self.setup_s:.0f} s / {self.day_s:.0f} s / {self.drain_s:.0f} s"),
+            ("events/s: sustained (day) / peak second", f"{self.day_events / max(self.day_s, 1e-9):,.0f} / "
+                                                        f"{self.peak_events_s:,}"),
+            ("projection lag p50 / p99 / max", f"{self.lag(0.5):,.0f} / {self.lag(0.99):,.0f} / "
+                                               f"{max(self.lag_ms, default=float('nan')):,.0f} ms "
+                                               f"({len(self.lag_ms):,} samples)"),
+            ("peak RSS, MiB", ", ".join(f"{k} {v:,.0f}" for k, v in sorted(self.peak_rss_mib.items()))),
+            ("chaos: kills / broker restarts", f"{self.kills} / {self.broker_restarts}"),
+            ("watchdog restarts", ", ".join(f"{k} {v}" for k, v in sorted(self.watchdog_restarts.items())) or "none"),
+            ("awarded / reversed / paid, fen", " / ".join(f"{n:,}" for n in self.totals)),
+            ("read models = a fresh fold; totals to the fen", "yes" if self.passed else "NO: " + "; ".join(
+                self.mismatches)),
+        ]
+
+
+class Workers:
+    """The relay and one consumer per read model, as processes, restartable by name."""
+
+    def __init__(self, env: dict[str, str], logs: Path) -> None:
+        self.env, self.logs = env, logs
+        self.procs: dict[str, subprocess.Popen] = {}  # type: ignore[type-arg]
+        self.args = {"relay": ["relay"], **{name: ["consume", name] for name in CONSUMED}}
+        self.peak_rss: dict[str, float] = {}
+        self.lock = threading.Lock()
+
+    def start(self, name: str) -> None:
+        log = open(self.logs / f"{name}.log", "ab")
+        self.procs[name] = subprocess.Popen([sys.executable, "-m", "api.cli", *self.args[name]], cwd=ROOT,
+                                            env=self.env, stdout=log, stderr=log)
+
+    def start_all(self) -> None:
+        for name in self.args:
+            self.start(name)
+
+    def kill(self, name: str) -> None:
+        with self.lock:
+            self.sample_rss()  # its peak so far, before it is gone
+            self.procs[name].send_signal(signal.SIGKILL)
+            self.procs[name].wait()
+            self.start(name)
+
+    def sample_rss(self) -> None:
+        for name, proc in self.procs.items():
+            rss = peak_rss_mib(proc.pid)
+            if rss:
+                self.peak_rss[name] = max(self.peak_rss.get(name, 0.0), rss)
+
+    def stop_all(self, timeout_s: float = 60) -> None:
+        self.sample_rss()
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in self.procs.values():
+            try:
+                proc.wait(timeout=timeout_s)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def peak_rss_mib(pid: int) -> float:
+    """The process's peak resident set (VmHWM), in MiB; 0 when it is gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+class LagSampler:
+    """Every `every_s`, the latest command written: the time until all its events are
+    in every read model that handles them is one sample of the projection lag."""
+
+    def __init__(self, app: GridGovernance, store: ReadStore, latest: Callable[[], tuple[float, int] | None],
+                 every_s: float = 0.25) -> None:
+        self.app, self.store, self.latest, self.every_s = app, store, latest, every_s
+        self.models = [cls() for name, cls in PROJECTIONS.items() if name in CONSUMED]
+        self.samples: list[float] = []
+        self.pending: list[tuple[float, list[tuple[object, list[tuple[str, int]]]]]] = []
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="lag-sampler", daemon=True)
+
+    def _run(self) -> None:
+        next_take, taken = 0.0, None
+        while not self.stop.is_set():
+            now = time.monotonic()
+            latest = self.latest()
+            if now >= next_take and latest is not None and latest != taken:
+                taken, next_take = latest, now + self.every_s
+                self.pending.append((latest[0], self._waits_of(latest[1])))
+            self._settle()
+            self.stop.wait(0.01)
+
+    def _waits_of(self, position: int) -> list[tuple[object, list[tuple[str, int]]]]:
+        rows = self.app.transaction_at(position)
+        events = [(stream, version, type_of_topic(topic)) for _, stream, version, topic, _ in rows]
+        return [(model, [(s, v) for s, v, kind in events if kind in model.types]) for model in self.models
+                if any(kind in model.types for _, _, kind in events)]
+
+    def _settle(self) -> None:
+        still = []
+        for written, waits in self.pending:
+            waits = [(model, events) for model, events in waits if not tracking.applied(self.store, model, events)]
+            if waits:
+                still.append((written, waits))
+            else:
+                self.samples.append((time.monotonic() - written) * 1000)
+        self.pending = still
+
+    def __enter__(self) -> LagSampler:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join(timeout=10)
+
+
+class Chaos:
+    """SIGKILL a random worker every few seconds; restart the broker once, mid-day."""
+
+    def __init__(self, workers: Workers, seed: int, kills: int, broker: bool, pace_s: tuple[float, float]) -> None:
+        self.workers, self.rng = workers, random.Random(seed)
+        self.wanted, self.broker, self.pace_s = kills, broker, pace_s
+        self.kills = self.broker_restarts = 0
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="chaos", daemon=True)
+
+    def _run(self) -> None:
+        broker_at = self.rng.randint(max(1, self.wanted // 3), max(1, self.wanted // 2)) if self.broker else -1
+        while not self.stop.wait(self.rng.uniform(*self.pace_s)):
+            if self.kills == broker_at and not self.broker_restarts:
+                restart_broker()
+                self.broker_restarts += 1
+            self.workers.kill(self.rng.choice(sorted(self.workers.args)))
+            self.kills += 1
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def finish(self) -> None:
+        self.stop.set()
+        if self.thread.is_alive():
+            self.thread.join(timeout=300)
+
+
+def restart_broker() -> None:
+    subprocess.run(["bash", str(KAFKA_SCRIPT), "stop"], check=True, capture_output=True, timeout=120)
+    time.sleep(3)  # away for a moment: the clients must notice, not just reconnect
+    subprocess.run(["bash", str(KAFKA_SCRIPT), "start"], check=True, capture_output=True, timeout=300)
+
+
+def child_env(settings: Settings, prefix: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in Settings.model_fields}
+    env.update(settings.as_env())
+    env["KAFKA_TOPIC_PREFIX"] = prefix
+    return env
+
+
+def totals_in_the_store(app: GridGovernance) -> tuple[int, int, int]:
+    """Subsidy awarded, reversed and paid, added up from the events themselves."""
+    kinds = {"SubsidyAwarded": 0, "SubsidyReversed": 1, "PayoutSettled": 2}
+    sums = [0, 0, 0]
+    after = 0
+    while page := app.eventlog.page(after, 5000):
+        for row in page:
+            kind = type_of_topic(row[3])
+            if kind in kinds:
+                sums[kinds[kind]] += app.mapper.to_domain_event(stored_event(row)).fen
+        after = page[-1][0]
+    return sums[0], sums[1], sums[2]
+
+
+def totals_in_the_read_model(store: ReadStore) -> tuple[int, int, int]:
+    awarded, reversed_, paid = store.read("SELECT SUM(awarded), SUM(reversed), SUM(paid) FROM balances_slices")[0]
+    return int(awarded or 0), int(reversed_ or 0), int(paid or 0)
+
+
+def wait_drained(app: GridGovernance, store: ReadStore, lag: KafkaLag, stall_s: float = 300) -> None:
+    """Until the relay has published everything and every read model has all of it.
+    Waits on progress: gives up only when nothing moved for `stall_s`."""
+    models = [cls() for name, cls in PROJECTIONS.items() if name in CONSUMED]
+    last, moved = None, time.monotonic()
+    while True:
+        try:
+            behind = lag.relay_backlog(app) + sum(lag.of(store, model) for model in models)
+        except Exception:  # the broker restarting: keep waiting
+            behind = None
+        if behind == 0:
+            return
+        if behind != last:
+            last, moved = behind, time.monotonic()
+        elif time.monotonic() - moved > stall_s:
+            raise RuntimeError(f"the pipeline stopped draining with {behind} records behind")
+        time.sleep(0.2)
+
+
+def fresh_stores(settings: Settings, run: str, logs: Path) -> Settings:
+    """`settings` pointed at empty stores of this run's own."""
+    if settings.PERSISTENCE_MODULE == "eventsourcing.postgres" or settings.readmodel_store == "postgres":
+        import psycopg
+
+        with psycopg.connect(settings.postgres_conninfo(), autocommit=True) as conn:
+            for schema in (run, f"{run}_rm"):
+                conn.execute(f"CREATE SCHEMA {schema}")
+    return settings.model_copy(update={"POSTGRES_SCHEMA": run, "READMODEL_SCHEMA": f"{run}_rm",
+                                       "SQLITE_DBNAME": str(logs / "events.sqlite"),
+                                       "READMODEL_SQLITE_DBNAME": str(logs / "readmodels.sqlite")})
+
+
+def simulate(settings: Settings, riders: int, day: datetime, seed: int, chaos: bool, logs: Path,
+             progress: Callable[[str, int, int, dict[str, str]], None], kills: int = 12,
+             chaos_pace_s: tuple[float, float] = (2.0, 8.0)) -> Report:
+    kafka = kafka_settings(settings)
+    run = f"sim_{uuid.uuid4().hex[:8]}"
+    prefix = run.replace("_", "")
+    logs.mkdir(parents=True, exist_ok=True)
+    settings = fresh_stores(settings, run, logs)
+    clock = ManualClock(day)
+    app = application(settings, clock=clock, ids=SeededIds(seed))
+    store = read_store(settings)
+    if app.head():
+        raise ValueError(f"the event store already holds {app.head():,} events; simulate writes a city's day into an "
+                         "empty one (point POSTGRES_SCHEMA / SQLITE_DBNAME at a new one)")
+    Projector(store, instances()).create_tables()
+    if any(store.read(model.sql("SELECT COUNT(*) FROM {streams}"))[0][0] for model in instances()):
+        raise ValueError("the read models are not empty; simulate fills fresh ones (point READMODEL_SCHEMA / "
+                         "READMODEL_SQLITE_DBNAME at a new one)")
+    lag = KafkaLag(dataclasses.replace(kafka, prefix=prefix))
+    workers = Workers(child_env(settings, prefix), logs)
+    report = Report(riders=riders, stores=f"{settings.PERSISTENCE_MODULE.split('.')[-1]}: {run}, {run}_rm; "
+                                          f"topics {prefix}.*; logs {logs}")
+    stats: dict[str, str] = {}
+    city = CityDay(app, clock, seed, riders, day,
+                   progress=lambda done, total: progress("day", done, total, stats),
+                   setup_progress=lambda done, total: progress("setup", done, total, stats))
+    per_second: list[tuple[float, int]] = []
+    workers.start_all()
+    stop_meter = threading.Event()
+
+    def meter() -> None:
+        while not stop_meter.wait(1.0):
+            per_second.append((time.monotonic(), app.head()))
+            workers.sample_rss()
+            if len(per_second) > 1:
+                stats["ev/s"] = f"{per_second[-1][1] - per_second[-2][1]:,}"
+            if sampler.samples:
+                stats["lag"] = f"{sampler.samples[-1]:,.0f} ms"
+            stats["kills"] = str(chaos_box.kills if chaos_box else 0)
+
+    sampler = LagSampler(app, store, lambda: city.latest)
+    chaos_box = Chaos(workers, seed, kills, broker=True, pace_s=chaos_pace_s) if chaos else None
+    if chaos_box:
+        city.on_day_start = chaos_box.start
+    metering = threading.Thread(target=meter, daemon=True)
+    try:
+        metering.start()
+        with sampler:
+            summary = city.run()
+            if chaos_box:
+                chaos_box.finish()
+            drain_start = time.monotonic()
+            wait_drained(app, store, lag)
+            report.drain_s = time.monotonic() - drain_start
+        report.lag_ms = sampler.samples
+    finally:
+        stop_meter.set()
+        if chaos_box:
+            chaos_box.finish()
+        workers.stop_all()
+    report.setup_s, report.day_s, report.day_events = city.setup_s, city.day_s, city.day_events
+    report.events, report.commands, report.refused = app.head(), summary.commands, summary.refused
+    report.kills = chaos_box.kills if chaos_box else 0
+    report.broker_restarts = chaos_box.broker_restarts if chaos_box else 0
+    report.peak_rss_mib = {**workers.peak_rss, "simulate": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    report.peak_events_s = max((b[1] - a[1] for a, b in zip(per_second, per_second[1:])), default=0)
+    report.watchdog_restarts = restarts(store)
+    report.mismatches = [str(m) for m in verify(app, store, [PROJECTIONS[n] for n in CONSUMED])]
+    report.totals = totals_in_the_store(app)
+    if (read := totals_in_the_read_model(store)) != report.totals:
+        report.mismatches.append(f"subsidy totals: store {report.totals}, read model {read}")
+    lag.close()
+    store.close()
+    app.close()
+    return report
