@@ -65,6 +65,7 @@ class ConsumerRunner:
         self.projector = Projector(store, [projection])
         self.projector.create_tables()
         with store.transaction() as tx:
+            store.lock_tables(tx)  # every consumer makes it at start; PostgreSQL's IF NOT EXISTS races
             create_restarts(tx)
         ensure_topics(settings)
         self.topics = projection_topics(projection, settings.prefix)

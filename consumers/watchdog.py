@@ -54,8 +54,8 @@ def create_restarts(tx: Tx) -> None:
 
 
 def record_restart(store: ReadStore, projection: str, reason: str) -> None:
+    """(The table is made by the runner at start.)"""
     with store.transaction() as tx:
-        create_restarts(tx)
         tx.execute(f"INSERT INTO {RESTARTS} VALUES (?, ?, ?)",
                    (projection, datetime.now(timezone.utc).isoformat(), reason[:1000]))
 

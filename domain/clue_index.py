@@ -10,7 +10,7 @@ from __future__ import annotations
 import heapq
 import math
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from uuid import UUID
 
@@ -74,6 +74,15 @@ class Cells:
         return [(column + k) % self.columns for k in range(-reach, reach + 1)]
 
 
+def overlay(near: list[OpenClue], pending: Sequence[object]) -> list[OpenClue]:
+    """`near` as it will be once `pending` is in the log: their reports added (the
+    caller's distance check sorts out which are near), their closings taken away."""
+    closed = {e.originator_id for e in pending if isinstance(e, (ClueMarkedDuplicate, ClueRejected, ClueClosed))}
+    reported = [OpenClue(e.originator_id, e.category, e.location, e.timestamp, e.district)
+                for e in pending if isinstance(e, ClueReported)]
+    return [clue for clue in [*near, *reported] if clue.id not in closed]
+
+
 class OpenClueIndex:
     def __init__(self, log: EventLog, mapper: Mapper, policy: DuplicatePolicy) -> None:
         self.log = log
@@ -86,12 +95,15 @@ class OpenClueIndex:
         self._lock = threading.Lock()
 
     def candidates(self, category: Category, location: Location, at: datetime,
-                   district: str | None = None) -> tuple[UUID, ...]:
-        """Likely duplicates, nearest first; of `district` only, when named."""
+                   district: str | None = None, pending: Sequence[object] = ()) -> tuple[UUID, ...]:
+        """Likely duplicates, nearest first; of `district` only, when named. `pending`:
+        clue events decided but not yet in the log (a batch's), seen as if they were."""
         with self._lock:
             self._catch_up()
             self._forget_before(at - self.policy.window)
-            near = self.cells.near(category, location)
+            near = list(self.cells.near(category, location))
+            if pending:
+                near = overlay(near, pending)
             if district is not None:
                 near = [clue for clue in near if clue.district == district]
             return likely_duplicates(category, location, at, near, self.policy)

@@ -222,8 +222,8 @@ def report_clue(uow: UnitOfWork, ctx: Context, cmd: c.ReportClue) -> Result:
     rider.require_active()
     # Only the grid's own district's clues: an officer may link a duplicate only
     # inside its district, so a candidate from over the border is no help.
-    candidates = tuple(uow.app.open_clues.candidates(cmd.category, cmd.location, ctx.now,
-                                                     district=grid.district))[:MAX_CANDIDATES]
+    candidates = tuple(uow.app.open_clues.candidates(cmd.category, cmd.location, ctx.now, district=grid.district,
+                                                     pending=uow.pending()))[:MAX_CANDIDATES]
     clue = uow.new(Clue)
     clue.report(ctx, grid_id=grid.id, district=grid.district, reporter_id=rider.id, category=cmd.category,
                 text=cmd.text, location=cmd.location, evidence_hashes=cmd.evidence_hashes,

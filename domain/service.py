@@ -27,6 +27,7 @@ from eventsourcing.utils import get_topic
 from domain import errors
 from domain.access import AccessRecord
 from domain.aggregate import Context
+from domain.batch import Batch
 from domain.clock import Clock, SystemClock
 from domain.clue_index import OpenClueIndex
 from domain.clues import DuplicatePolicy
@@ -126,6 +127,10 @@ class GridGovernance(Application):
             position = recordings[-1].notification.id if recordings else self.head()
             return Outcome(position=position, result=result)
         raise errors.ConcurrencyConflict(f"{name} kept conflicting with other writers; try again")
+
+    def batch(self) -> Batch:
+        """Group commit: many commands, one transaction (batch.py)."""
+        return Batch(self)
 
     @staticmethod
     def _earlier_record(uow: UnitOfWork, actor: Actor, key: str) -> IdempotencyRecord | None:

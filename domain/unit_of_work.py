@@ -14,6 +14,7 @@ from eventsourcing.application import AggregateNotFoundError
 
 from domain import errors
 from domain.aggregate import Aggregate, WrongStream
+from domain.events import Event
 
 if TYPE_CHECKING:
     from domain.service import GridGovernance
@@ -25,10 +26,14 @@ A = TypeVar("A", bound=Aggregate)
 class UnitOfWork:
     app: GridGovernance
     loaded: dict[UUID, Aggregate] = field(default_factory=dict)
+    # The aggregates the current command asked for, in order: a command's events are
+    # written in this order (Application.save takes them aggregate by aggregate).
+    touched: dict[UUID, None] = field(default_factory=dict)
 
     def get(self, cls: type[A], id: UUID, missing: type[errors.NotFound] | None = None) -> A:
         """Load an aggregate; raise `missing` if it has no events, or hand back a
         fresh one when `missing` is None (streams named by a key start empty)."""
+        self.touched.setdefault(id)
         if id in self.loaded:
             aggregate = self.loaded[id]
             if not isinstance(aggregate, cls):
@@ -47,7 +52,13 @@ class UnitOfWork:
         self.loaded[id] = aggregate
         return aggregate
 
+    def pending(self) -> list[Event]:
+        """The events decided here and not yet saved: a batch of commands (batch.py)
+        holds several commands' worth, which what reads the log cannot see yet."""
+        return [event for aggregate in self.loaded.values() for event in aggregate._pending]
+
     def new(self, cls: type[A], id: UUID | None = None) -> A:
         aggregate = cls(id or self.app.ids())
         self.loaded[aggregate.id] = aggregate
+        self.touched.setdefault(aggregate.id)
         return aggregate

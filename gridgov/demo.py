@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Callable
+from typing import Callable, TypeVar
 from uuid import UUID
 
 
@@ -26,6 +26,9 @@ from domain.service import GridGovernance
 from domain.subsidies import SubsidyAccount
 from domain.unit_of_work import UnitOfWork
 from domain.tasks import GridTask, TaskPublished, TaskStatus
+from domain.aggregate import Aggregate
+
+A = TypeVar("A", bound=Aggregate)
 
 DAY_START = datetime(2026, 11, 2, 7, 0, tzinfo=CHINA)
 TICK_S = 300  # five minutes
@@ -120,10 +123,17 @@ class Demo:
         """Run a command; the demo's riders make honest mistakes, the engine refuses them."""
         self.commands += 1
         try:
-            return self.app.execute(command, actor).result
+            return self.decide(command, actor)
         except errors.DomainError:
             self.refused += 1
             return None
+
+    def decide(self, command: c.Command, actor: Actor) -> dict:
+        return self.app.execute(command, actor).result
+
+    def read(self, cls: type[A], id: UUID) -> A:
+        """An aggregate as the story's commands have left it."""
+        return UnitOfWork(self.app).get(cls, id)
 
     def set_up_city(self) -> None:
         month = local_month(self.start)
@@ -287,7 +297,7 @@ class Demo:
 
     # --- looking things up ----------------------------------------------------------
     def task(self, task_id: UUID) -> GridTask:
-        return self.app.repository.get(task_id, projector_func=GridTask.project)
+        return self.read(GridTask, task_id)
 
     def grid_of_task(self, task_id: UUID) -> GridInfo:
         grid_id = self.task(task_id).grid_id
@@ -295,7 +305,7 @@ class Demo:
 
     def account(self, rider: UUID, month: str) -> SubsidyAccount:
         """The rider's account for the month (empty if nothing was awarded in it)."""
-        return UnitOfWork(self.app).get(SubsidyAccount, SubsidyAccount.id_for(rider, month))
+        return self.read(SubsidyAccount, SubsidyAccount.id_for(rider, month))
 
     def summary(self, days: int = 1) -> Summary:
         month = local_month(self.clock.now())

@@ -41,12 +41,14 @@ def test_every_compose_variable_is_a_setting() -> None:
 
 def test_only_the_settings_module_reads_the_environment() -> None:
     """Read once, in one place: a part gets its settings from gridgov.bootstrap.
-    The rebuild's helper processes pass the store's settings on to their children."""
+    The rebuild's helper processes and `gridgov simulate`'s workers pass the
+    settings on to their children (with the rest of the environment: PATH, HOME)."""
     readers = {str(path.relative_to(ROOT)) for path in CODE
                if re.search(r"os\.environ|getenv\(", path.read_text())}
-    assert readers == {"gridgov/settings.py", "projections/engine/parallel.py"}
-    helper = (ROOT / "projections/engine/parallel.py").read_text()
-    assert re.findall(r"""environ\.get\(\s*["'][A-Z]""", helper) == [], "the helpers read no setting by name"
+    assert readers == {"gridgov/settings.py", "projections/engine/parallel.py", "gridgov/simulate.py"}
+    for parent in ("projections/engine/parallel.py", "gridgov/simulate.py"):
+        text = (ROOT / parent).read_text()
+        assert re.findall(r"""environ\.get\(\s*["'][A-Z]""", text) == [], f"{parent} reads no setting by name"
 
 
 def test_the_readme_table_is_made_from_the_settings() -> None:

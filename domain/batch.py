@@ -1,0 +1,127 @@
+"""Group commit: many commands decided one after another, saved in one transaction.
+
+On PostgreSQL a command costs one transaction under the event store's table lock
+and a handful of round trips; most of a command's time is waiting on them. A
+batch decides each command exactly as `GridGovernance.execute` would, on the
+state the commands before it left (they share one unit of work, so a task a
+command claimed is claimed for the next), and writes them all with one `save`:
+one transaction, one lock, the round trips of one command.
+
+The rules hold as they do one at a time:
+  - each command is decided on current state: the batch's own unsaved events
+    included (the aggregates it loaded, and the clues it reported, which the
+    duplicate check is shown: UnitOfWork.pending);
+  - a refused command writes nothing: whatever it had decided before it was
+    refused is undone, and the commands after it see the state without it;
+  - all or nothing: if another writer appended to an aggregate the batch holds,
+    the commit raises ConcurrencyConflict and nothing of the batch is written
+    (the answers it gave are void; the caller submits again).
+Idempotency keys stay with `execute` (HTTP); a batch takes none.
+
+    with app.batch() as batch:          # commits on leaving; the positions in batch.positions
+        result = batch.execute(command, actor)
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from eventsourcing.persistence import IntegrityError
+
+from domain import errors
+from domain.aggregate import Aggregate, Context
+from domain.commands import Command
+from domain.events import Actor
+from domain.handlers import HANDLERS
+from domain.scope import EVERYWHERE, Scope
+from domain.unit_of_work import UnitOfWork
+
+if TYPE_CHECKING:
+    from domain.service import GridGovernance
+
+A = TypeVar("A", bound=Aggregate)
+
+
+class Batch:
+    def __init__(self, app: GridGovernance) -> None:
+        self.app = app
+        self.uow = UnitOfWork(app)
+        self.commands = 0
+        self.positions: list[int] = []  # after commit: each accepted command's position, in order
+        self._accepted: list[Any] = []  # their command ids
+        self._events: list[Any] = []  # their events, command by command
+
+    def execute(self, command: Command, actor: Actor, scope: Scope = EVERYWHERE) -> dict[str, Any]:
+        """Decide `command`; its result, or the DomainError that refused it (nothing kept)."""
+        handler = HANDLERS[type(command)]
+        command_id = self.app.ids()
+        ctx = Context(actor=actor, now=self.app.clock.now(), command_id=command_id, correlation_id=command_id,
+                      scope=scope)
+        marks = {id: len(aggregate._pending) for id, aggregate in self.uow.loaded.items()}
+        self.uow.touched = {}
+        try:
+            result = handler(self.uow, ctx, command)
+        except errors.DomainError:
+            self._undo(marks)
+            raise
+        # In the order `execute` would write them: aggregate by aggregate, as the command asked for them.
+        self._events += [event for id in self.uow.touched
+                         for event in self.uow.loaded[id]._pending[marks.get(id, 0):]]
+        self.commands += 1
+        self._accepted.append(command_id)
+        return result
+
+    @property
+    def size(self) -> int:
+        """Commands accepted and not yet committed."""
+        return len(self._accepted)
+
+    def get(self, cls: type[A], id: Any, missing: type[errors.NotFound] | None = None) -> A:
+        """An aggregate as the batch has it now, saved or not (for a caller deciding what to do next)."""
+        return self.uow.get(cls, id, missing)
+
+    def _undo(self, marks: dict[Any, int]) -> None:
+        """Take back what a refused command decided: each aggregate it changed is
+        loaded again and given back only the batch's earlier events."""
+        for id, aggregate in list(self.uow.loaded.items()):
+            kept = marks.get(id, 0)
+            if len(aggregate._pending) == kept:
+                continue
+            earlier = aggregate._pending[:kept]
+            stored_version = aggregate.version - len(aggregate._pending)
+            del self.uow.loaded[id]
+            if not earlier:
+                continue  # a later get loads it afresh from the store (or finds it new)
+            again = (self.app.repository.get(id, projector_func=type(aggregate).project) if stored_version
+                     else type(aggregate)(id))
+            for event in earlier:
+                again.apply(event)
+            again._pending = list(earlier)
+            self.uow.loaded[id] = again
+
+    def commit(self) -> list[int]:
+        """Write every accepted command's events in one transaction; their positions."""
+        if not self._accepted:
+            return []
+        accepted, events = self._accepted, self._events
+        self.uow, self._accepted, self._events = UnitOfWork(self.app), [], []  # a fresh start, written or not
+        try:
+            with self.app._writers:
+                recordings = self.app.save(*events)
+        except IntegrityError:
+            raise errors.ConcurrencyConflict(
+                f"another writer changed what this batch of {len(accepted)} commands decided on; nothing was "
+                "written, submit them again") from None
+        last: dict[Any, int] = {}
+        for recording in recordings:
+            last[recording.domain_event.meta.causation_id] = recording.notification.id
+        self.positions = [last.get(command_id, recordings[-1].notification.id if recordings else 0)
+                          for command_id in accepted]
+        return self.positions
+
+    def __enter__(self) -> Batch:
+        return self
+
+    def __exit__(self, exc_type: object, *rest: object) -> None:
+        if exc_type is None:
+            self.commit()
