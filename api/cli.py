@@ -29,6 +29,7 @@ app = typer.Typer(help="Event-sourced grid governance: riders as mobile sentinel
                   no_args_is_help=True, add_completion=False)
 out = Console(soft_wrap=True)
 err = Console(stderr=True)
+WAIT_FOR_KAFKA = "seconds to keep trying at start while the broker does not answer (it may be restarting)"
 
 
 @app.command()
@@ -278,14 +279,15 @@ def _quiet_kafka_logs() -> None:
 
 
 @app.command()
-def relay(once: bool = typer.Option(False, help="publish what is there, then exit")) -> None:
+def relay(once: bool = typer.Option(False, help="publish what is there, then exit"),
+          wait_for_kafka: float = typer.Option(60, min=0, help=WAIT_FOR_KAFKA)) -> None:
     """Publish the event store's log to Kafka from the durably tracked position."""
     from consumers.relay import Relay
 
     settings = _kafka_settings()
     _log_to_stderr()
     application = _app()
-    worker = Relay(application, settings)
+    worker = _once_kafka_answers("relay", settings, lambda: Relay(application, settings), wait_for_kafka)
     if once:
         while worker.publish_once():
             pass
@@ -301,7 +303,8 @@ def relay(once: bool = typer.Option(False, help="publish what is there, then exi
 @app.command()
 def consume(name: str = typer.Argument(..., help=f"the projection this consumer group maintains: one of {NAMES}"),
             reset_to: str = typer.Option(None, help="earliest, latest, or an ISO-8601 time: move the stored "
-                                                    "offsets there first")) -> None:
+                                                    "offsets there first"),
+            wait_for_kafka: float = typer.Option(60, min=0, help=WAIT_FOR_KAFKA)) -> None:
     """Run one projection's consumer group until SIGTERM/SIGINT."""
     from consumers.runner import ConsumerRunner
     from gridgov.bootstrap import read_store
@@ -314,7 +317,8 @@ def consume(name: str = typer.Argument(..., help=f"the projection this consumer 
     settings = _kafka_settings()
     _log_to_stderr()
     store = read_store(_settings())
-    runner = ConsumerRunner(cls(), store, settings)
+    runner = _once_kafka_answers(f"consume {name}", settings, lambda: ConsumerRunner(cls(), store, settings),
+                                 wait_for_kafka)
     if reset_to:
         try:
             runner.reset(reset_to)
@@ -448,6 +452,21 @@ def main() -> None:
         print(f"gridgov: cannot reach Kafka at {servers} ({e}); is the broker running? "
               "(bash scripts/kafka.sh start)", file=sys.stderr)
         sys.exit(1)
+
+
+def _once_kafka_answers(who: str, settings, make, wait_s: float = 60):  # type: ignore[no-untyped-def]
+    """`make()`, tried again for up to `wait_s` while the broker does not answer: a
+    worker (re)started while the broker restarts should wait for it, not exit."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            return make()
+        except Exception as e:
+            if not _kafka_unreachable(e) or time.monotonic() > deadline:
+                raise
+            err.print(f"{who}: Kafka at {settings.bootstrap} does not answer ({type(e).__name__}); trying again "
+                      f"for up to {wait_s:.0f} s")
+            time.sleep(2)
 
 
 def _kafka_unreachable(e: Exception) -> bool:

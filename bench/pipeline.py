@@ -111,18 +111,23 @@ def consume_rows(log: str) -> tuple[float, float, int]:
         count += runner.poll_once(timeout_ms=500)
     ours = count / (time.perf_counter() - started)
     runner.close()
+    app.close()
+    return ours, bare_consume_rate(s, partitions, total), total
+
+
+def bare_consume_rate(s: KafkaSettings, partitions: list[TopicPartition], total: int) -> float:
+    """Records/s of a bare kafka-python consumer reading `partitions` from the start, doing nothing."""
     bare = KafkaConsumer(bootstrap_servers=s.bootstrap, enable_auto_commit=False, max_poll_records=2000)
     bare.assign(partitions)
     bare.seek_to_beginning(*partitions)
-    bare.poll(timeout_ms=1000, max_records=1)
+    bare.poll(timeout_ms=1000, max_records=1)  # connected and fetching before the clock starts
     bare.seek_to_beginning(*partitions)
     count, started = 0, time.perf_counter()
     while count < total:
         count += sum(len(rs) for rs in bare.poll(timeout_ms=500).values())
-    bare_rate = count / (time.perf_counter() - started)
+    rate = count / (time.perf_counter() - started)
     bare.close()
-    app.close()
-    return ours, bare_rate, total
+    return rate
 
 
 def end_to_end(rate: int, seconds: int) -> tuple[float, float, float, int]:

@@ -29,7 +29,7 @@ def projection_topics(projection: Projection, prefix: str) -> list[str]:
 
 
 def ensure_topics(settings: KafkaSettings) -> None:
-    admin = KafkaAdminClient(**settings.client("gridgov-admin"))
+    admin = KafkaAdminClient(**settings.client("gridgov-admin", bootstrap_timeout_ms=10_000))
     try:
         existing = set(admin.list_topics())
         wanted = [*event_topics(settings), settings.dlq_topic, settings.checkpoints_topic]

@@ -40,10 +40,12 @@ GRIDS_PER_STREET = 20
 class CityDay(Demo):
     def __init__(self, app: GridGovernance, clock: ManualClock, seed: int, riders: int, day: datetime,
                  progress: Callable[[int, int], None] | None = None,
-                 setup_progress: Callable[[int, int], None] | None = None, batch_size: int = 200) -> None:
+                 setup_progress: Callable[[int, int], None] | None = None, batch_size: int = 200,
+                 grids_per_street: int = GRIDS_PER_STREET) -> None:
         super().__init__(app, clock, seed, riders, progress, start=day.replace(hour=7, tzinfo=CHINA))
         self.setup_progress = setup_progress or (lambda done, total: None)
         self.batch, self.batch_size = app.batch(), batch_size
+        self.grids_per_street = grids_per_street
         self.latest: tuple[float, int] | None = None  # (when, position) of the last command written
         self.on_day_start: Callable[[], None] = lambda: None
         self.setup_s = self.day_s = 0.0
@@ -93,7 +95,7 @@ class CityDay(Demo):
                                         rates=RATES, cap_day_fen=3_000, cap_month_fen=60_000), admin)
             self.do(c.AllocateBudget(district=district, period=month, fen=BUDGET_FEN), admin)
             for n, street in enumerate(streets):
-                for block in range(GRIDS_PER_STREET):
+                for block in range(self.grids_per_street):
                     self.register_grid(district, centre, street, n, block, admin)
         for n in range(self.rider_count):
             self.register_rider(n)

@@ -88,9 +88,10 @@ class Settings(BaseModel):
     KAFKA_DELIVERY_TIMEOUT_MS: int = Field(60_000, ge=1000, description="how long the relay waits for the brokers "
                                            "to take a page before it drops its producer, starts a fresh one and "
                                            "re-sends the page")
-    KAFKA_STALL_S: float = Field(15, ge=1, le=3600, allow_inf_nan=False,
+    KAFKA_STALL_S: float = Field(15, ge=11, le=3600, allow_inf_nan=False,
                                  description="seconds a consumer may have lag and store no offset before its "
-                                             "watchdog replaces its Kafka client (counted in /metrics)")
+                                             "watchdog replaces its Kafka client (counted in /metrics); more than "
+                                             "the 10 s session timeout, or a rejoin after a kill looks like a stall")
     READY_MAX_LAG: int = Field(1000, ge=0, description="/readyz answers 503 when a read model is more events "
                                                        "behind than this (with Kafka: its lag plus what the relay "
                                                        "has not published)")

@@ -57,6 +57,7 @@ CONSUMED = [name for name in PROJECTIONS if name != "access"]  # no auditor read
 @dataclass
 class Report:
     riders: int
+    run: str = ""  # the run's name: its PostgreSQL schemas are <run> and <run>_rm
     stores: str = ""
     events: int = 0
     commands: int = 0
@@ -223,18 +224,21 @@ class LagSampler:
 
 
 class Chaos:
-    """SIGKILL a random worker every few seconds; restart the broker once, mid-day."""
+    """SIGKILL a random worker every few seconds, from the day's start until at least
+    `wanted` kills are done and the day is over; restart the broker once on the way."""
 
     def __init__(self, workers: Workers, seed: int, kills: int, broker: bool, pace_s: tuple[float, float]) -> None:
         self.workers, self.rng = workers, random.Random(seed)
         self.wanted, self.broker, self.pace_s = kills, broker, pace_s
         self.kills = self.broker_restarts = 0
-        self.stop = threading.Event()
+        self.day_over, self.aborted = threading.Event(), threading.Event()
         self.thread = threading.Thread(target=self._run, name="chaos", daemon=True)
 
     def _run(self) -> None:
         broker_at = self.rng.randint(max(1, self.wanted // 3), max(1, self.wanted // 2)) if self.broker else -1
-        while not self.stop.wait(self.rng.uniform(*self.pace_s)):
+        while not (self.day_over.is_set() and self.kills >= self.wanted):
+            if self.aborted.wait(self.rng.uniform(*self.pace_s)):
+                return
             if self.kills == broker_at and not self.broker_restarts:
                 restart_broker()
                 self.broker_restarts += 1
@@ -244,10 +248,13 @@ class Chaos:
     def start(self) -> None:
         self.thread.start()
 
-    def finish(self) -> None:
-        self.stop.set()
+    def finish(self, abort: bool = False) -> None:
+        """The day is over: kill until `wanted` (or not, if `abort`), then stop."""
+        self.day_over.set()
+        if abort:
+            self.aborted.set()
         if self.thread.is_alive():
-            self.thread.join(timeout=300)
+            self.thread.join()
 
 
 def restart_broker() -> None:
@@ -316,7 +323,7 @@ def fresh_stores(settings: Settings, run: str, logs: Path) -> Settings:
 
 def simulate(settings: Settings, riders: int, day: datetime, seed: int, chaos: bool, logs: Path,
              progress: Callable[[str, int, int, dict[str, str]], None], kills: int = 12,
-             chaos_pace_s: tuple[float, float] = (2.0, 8.0)) -> Report:
+             chaos_pace_s: tuple[float, float] = (2.0, 8.0), grids_per_street: int = 20) -> Report:
     kafka = kafka_settings(settings)
     run = f"sim_{uuid.uuid4().hex[:8]}"
     prefix = run.replace("_", "")
@@ -334,10 +341,10 @@ def simulate(settings: Settings, riders: int, day: datetime, seed: int, chaos: b
                          "READMODEL_SQLITE_DBNAME at a new one)")
     lag = KafkaLag(dataclasses.replace(kafka, prefix=prefix))
     workers = Workers(child_env(settings, prefix), logs)
-    report = Report(riders=riders, stores=f"{settings.PERSISTENCE_MODULE.split('.')[-1]}: {run}, {run}_rm; "
+    report = Report(riders=riders, run=run, stores=f"{settings.PERSISTENCE_MODULE.split('.')[-1]}: {run}, {run}_rm; "
                                           f"topics {prefix}.*; logs {logs}")
     stats: dict[str, str] = {}
-    city = CityDay(app, clock, seed, riders, day,
+    city = CityDay(app, clock, seed, riders, day, grids_per_street=grids_per_street,
                    progress=lambda done, total: progress("day", done, total, stats),
                    setup_progress=lambda done, total: progress("setup", done, total, stats))
     per_second: list[tuple[float, int]] = []
@@ -374,7 +381,7 @@ def simulate(settings: Settings, riders: int, day: datetime, seed: int, chaos: b
         stop_meter.set()
         metering.join(timeout=30)
         if chaos_box:
-            chaos_box.finish()
+            chaos_box.finish(abort=True)
         workers.stop_all()
     report.setup_s, report.day_s, report.day_events = city.setup_s, city.day_s, city.day_events
     report.events, report.commands, report.refused = app.head(), summary.commands, summary.refused

@@ -64,9 +64,26 @@ def test_an_unreachable_kafka_ends_in_one_clear_line_not_a_traceback(tmp_path: P
         port = closed.getsockname()[1]
     env = {k: v for k, v in os.environ.items() if not k.startswith(("POSTGRES_", "KAFKA_", "PERSISTENCE_"))}
     env.update(KAFKA_BOOTSTRAP_SERVERS=f"127.0.0.1:{port}", SQLITE_DBNAME=str(tmp_path / "events.sqlite"))
-    result = subprocess.run([sys.executable, "-m", "api.cli", "relay"], env=env, capture_output=True, text=True,
+    result = subprocess.run([sys.executable, "-m", "api.cli", "relay", "--wait-for-kafka", "0"], env=env, capture_output=True, text=True,
                             timeout=300)
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith(f"gridgov: cannot reach Kafka at 127.0.0.1:{port}") and "kafka.sh start" in last
+
+
+def test_a_worker_started_while_the_broker_is_away_waits_for_it_and_says_so(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    with __import__("socket").socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("POSTGRES_", "KAFKA_", "PERSISTENCE_"))}
+    env.update(KAFKA_BOOTSTRAP_SERVERS=f"127.0.0.1:{port}", SQLITE_DBNAME=str(tmp_path / "events.sqlite"))
+    result = subprocess.run([sys.executable, "-m", "api.cli", "relay", "--wait-for-kafka", "12"], env=env,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert f"relay: Kafka at 127.0.0.1:{port} does not answer" in result.stderr, "it said it was waiting"
+    assert result.stderr.strip().splitlines()[-1].startswith("gridgov: cannot reach Kafka")
