@@ -230,6 +230,8 @@ def _stop_on_signals() -> threading.Event:
 def simulate(riders: int = typer.Option(75_000, min=6, help="riders in the city's grids"),
              day: str = typer.Option("2026-06-26", help="the day simulated (YYYY-MM-DD, China time)"),
              seed: int = typer.Option(7, help="same seed, same day"),
+             speed: float = typer.Option(None, min=1, help="the day at this many times real time (e.g. 60: the "
+                                                           "16 hours in 16 minutes); default as fast as it goes"),
              chaos: bool = typer.Option(False, help="SIGKILL and restart the relay and consumers at random "
                                                     "moments (at least --kills), and restart the broker once"),
              kills: int = typer.Option(12, min=1, help="with --chaos: how many workers to kill"),
@@ -261,7 +263,7 @@ def simulate(riders: int = typer.Option(75_000, min=6, help="riders in the city'
                             stats="  ".join(f"{k} {v}" for k, v in stats.items()))
         try:
             report = run(_settings(), riders, when, seed, chaos, Path(logs) / time.strftime("%Y%m%d-%H%M%S"),
-                         show, kills=kills)
+                         show, kills=kills, speed=speed)
         except ValueError as e:
             err.print(f"[red]{e}[/]")
             raise typer.Exit(2) from None

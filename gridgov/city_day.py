@@ -23,7 +23,7 @@ from domain.clues import Category, Location
 from domain.events import Actor, Role
 from domain.service import GridGovernance
 from domain.aggregate import Aggregate
-from gridgov.demo import CATEGORY_WEIGHTS, DISTRICTS, RATES, TICKS, Demo, GridInfo, as_rider
+from gridgov.demo import CATEGORY_WEIGHTS, DISTRICTS, RATES, TICK_S, TICKS, Demo, GridInfo, as_rider
 
 A = TypeVar("A", bound=Aggregate)
 
@@ -41,11 +41,12 @@ class CityDay(Demo):
     def __init__(self, app: GridGovernance, clock: ManualClock, seed: int, riders: int, day: datetime,
                  progress: Callable[[int, int], None] | None = None,
                  setup_progress: Callable[[int, int], None] | None = None, batch_size: int = 200,
-                 grids_per_street: int = GRIDS_PER_STREET) -> None:
+                 grids_per_street: int = GRIDS_PER_STREET, speed: float | None = None) -> None:
         super().__init__(app, clock, seed, riders, progress, start=day.replace(hour=7, tzinfo=CHINA))
         self.setup_progress = setup_progress or (lambda done, total: None)
         self.batch, self.batch_size = app.batch(), batch_size
         self.grids_per_street = grids_per_street
+        self.speed = speed  # None: as fast as it goes
         self.latest: tuple[float, int] | None = None  # (when, position) of the last command written
         self.on_day_start: Callable[[], None] = lambda: None
         self.setup_s = self.day_s = 0.0
@@ -79,7 +80,9 @@ class CityDay(Demo):
         for tick in range(TICKS):
             self.one_tick(tick)
             self.commit()
-            self.clock.advance(300)
+            self.clock.advance(TICK_S)
+            if self.speed:  # the day at `speed` times real time: a tick's commands, then wait for its end
+                time.sleep(max(0.0, started + (tick + 1) * TICK_S / self.speed - time.monotonic()))
             self.progress(tick + 1, TICKS)
         self.end_of_day()
         self.commit()

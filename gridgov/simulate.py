@@ -323,7 +323,8 @@ def fresh_stores(settings: Settings, run: str, logs: Path) -> Settings:
 
 def simulate(settings: Settings, riders: int, day: datetime, seed: int, chaos: bool, logs: Path,
              progress: Callable[[str, int, int, dict[str, str]], None], kills: int = 12,
-             chaos_pace_s: tuple[float, float] = (2.0, 8.0), grids_per_street: int = 20) -> Report:
+             chaos_pace_s: tuple[float, float] = (2.0, 8.0), grids_per_street: int = 20,
+             speed: float | None = None) -> Report:
     kafka = kafka_settings(settings)
     run = f"sim_{uuid.uuid4().hex[:8]}"
     prefix = run.replace("_", "")
@@ -344,7 +345,7 @@ def simulate(settings: Settings, riders: int, day: datetime, seed: int, chaos: b
     report = Report(riders=riders, run=run, stores=f"{settings.PERSISTENCE_MODULE.split('.')[-1]}: {run}, {run}_rm; "
                                           f"topics {prefix}.*; logs {logs}")
     stats: dict[str, str] = {}
-    city = CityDay(app, clock, seed, riders, day, grids_per_street=grids_per_street,
+    city = CityDay(app, clock, seed, riders, day, grids_per_street=grids_per_street, speed=speed,
                    progress=lambda done, total: progress("day", done, total, stats),
                    setup_progress=lambda done, total: progress("setup", done, total, stats))
     per_second: list[tuple[float, int]] = []

@@ -31,6 +31,7 @@ from projections.board import Board
 from projections.engine.rebuild import verify
 from projections.stores.sqlite import SQLiteStore
 from tests.fixtures.kafka import require_kafka
+from tests.fixtures.load import busy_machine  # noqa: F401  (a fixture)
 
 ROOT = Path(__file__).resolve().parents[2]
 CONSUMED = ("balances", "board")
@@ -190,7 +191,9 @@ def test_sigkill_of_relay_and_consumers_loses_nothing_and_counts_nothing_twice(p
     pipeline.check()
 
 
-def test_a_broker_away_longer_than_the_delivery_timeout_is_survived(pipeline: Pipeline) -> None:
+def test_a_broker_away_longer_than_the_delivery_timeout_is_survived(pipeline: Pipeline, busy_machine: None) -> None:
+    """Beside two busy processes: on a loaded machine a consumer once sat for five
+    minutes with lag after the broker came back (the watchdog's case)."""
     # Batches the relay sent into the outage expire; a relay that kept its idempotent
     # producer then hung in flush() for ever (seen in CI when the broker was slow to restart).
     pipeline.env["KAFKA_DELIVERY_TIMEOUT_MS"] = "6000"

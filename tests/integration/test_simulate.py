@@ -7,34 +7,17 @@ loaded CI machine would be."""
 
 from __future__ import annotations
 
-import multiprocessing
 from datetime import datetime
 from pathlib import Path
 
 import psycopg
-import pytest
 
 from domain.clock import CHINA
 from gridgov.settings import load_settings
 from gridgov.simulate import simulate
 from tests.fixtures.kafka import require_kafka
+from tests.fixtures.load import busy_machine  # noqa: F401  (a fixture)
 from tests.fixtures.stores import postgres_settings, require_postgres
-
-
-def spin() -> None:
-    while True:
-        pass
-
-
-@pytest.fixture
-def busy_machine():  # type: ignore[no-untyped-def]
-    hogs = [multiprocessing.Process(target=spin, daemon=True) for _ in range(2)]
-    for hog in hogs:
-        hog.start()
-    yield
-    for hog in hogs:
-        hog.terminate()
-        hog.join()
 
 
 def test_a_short_day_with_kills_and_a_broker_restart_ends_exact(tmp_path: Path, busy_machine: None) -> None:
