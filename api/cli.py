@@ -261,12 +261,8 @@ def simulate(riders: int = typer.Option(75_000, min=6, help="riders in the city'
                                                 total=total, stats="")
             progress.update(bars[phase], completed=done, total=total,  # type: ignore[arg-type]
                             stats="  ".join(f"{k} {v}" for k, v in stats.items()))
-        try:
-            report = run(_settings(), riders, when, seed, chaos, Path(logs) / time.strftime("%Y%m%d-%H%M%S"),
-                         show, kills=kills, speed=speed)
-        except ValueError as e:
-            err.print(f"[red]{e}[/]")
-            raise typer.Exit(2) from None
+        report = run(_settings(), riders, when, seed, chaos, Path(logs) / time.strftime("%Y%m%d-%H%M%S"), show,
+                     kills=kills, speed=speed)
     table = Table(title=f"gridgov simulate: {riders:,} riders, {day}" + (", with chaos" if chaos else ""))
     table.add_column("measure")
     table.add_column("value", justify="right")
