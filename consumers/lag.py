@@ -5,6 +5,7 @@ with it; for the relay, the events stored but not yet published."""
 from __future__ import annotations
 
 import threading
+from typing import Collection
 
 from kafka import KafkaConsumer, TopicPartition
 
@@ -23,12 +24,14 @@ class KafkaLag:
         self._tracking = None  # the relay's tracking recorder, made on first use
         self._lock = threading.Lock()  # one kafka-python client is not for several threads at once
 
-    def of(self, store: ReadStore, projection: Projection) -> int:
-        """Records in the projection's topics not yet in its read model; raises if the broker is unreachable."""
+    def of(self, store: ReadStore, projection: Projection, sources: Collection[str] | None = None) -> int:
+        """Records in the projection's topics (of `sources`, "topic/partition", when
+        named) not yet in its read model; raises if the broker is unreachable."""
         with self._lock:
             ends = self._end_offsets(projection_topics(projection, self.settings.prefix))
         stored = tracking.positions(store, projection)
-        return sum(max(end - stored.get(source, -1) - 1, 0) for source, end in ends.items())
+        return sum(max(end - stored.get(source, -1) - 1, 0) for source, end in ends.items()
+                   if sources is None or source in sources)
 
     def relay_backlog(self, app) -> int:  # type: ignore[no-untyped-def]
         """Events in the store the relay has not yet had acknowledged by Kafka."""

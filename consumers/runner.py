@@ -73,6 +73,7 @@ class ConsumerRunner:
         self.consumer = self._joined_client()
         self.dlq = KafkaProducer(**settings.client("gridgov-dlq", acks="all"))
         self.watchdog = Watchdog(settings.stall_after_s)
+        self.client_lost = False  # the watchdog closed a client and could not make the next one yet
         self.lag = KafkaLag(settings)  # a client of its own: the group's may be the one that is stuck
         self.stats = RunnerStats()
 
@@ -82,8 +83,12 @@ class ConsumerRunner:
             auto_offset_reset="earliest", max_poll_records=2000, session_timeout_ms=10_000,
             heartbeat_interval_ms=2_000, max_poll_interval_ms=60_000, metadata_max_age_ms=30_000))
         self.consumer = consumer
-        self.await_partitions()
-        consumer.subscribe(self.topics, listener=SeekToStoredPositions(self))
+        try:
+            self.await_partitions()
+            consumer.subscribe(self.topics, listener=SeekToStoredPositions(self))
+        except Exception:
+            consumer.close(autocommit=False, timeout_ms=1_000)
+            raise
         return consumer
 
     def await_partitions(self, timeout_s: float = 30.0) -> None:
@@ -151,28 +156,41 @@ class ConsumerRunner:
     def run(self, stop: threading.Event, check_every_s: float = 1.0) -> None:
         next_check = time.monotonic() + check_every_s
         while not stop.is_set():
+            if self.client_lost and not self._replace_client():
+                stop.wait(1.0)
+                continue
             try:
                 self.poll_once()
             except Exception:
                 log.exception("%s: batch failed; it will be read again", self.group)
                 stop.wait(1.0)
-                self.seek_to_stored(self.consumer.assignment())
+                try:
+                    self.seek_to_stored(self.consumer.assignment())
+                except Exception:  # the client itself is broken: the watchdog replaces it once it counts
+                    log.exception("%s: cannot seek to the stored offsets", self.group)
             if time.monotonic() >= next_check:
                 next_check = time.monotonic() + check_every_s
-                self.check_progress()
+                try:
+                    self.check_progress()
+                except Exception:  # the watchdog must not be what stops the worker
+                    log.exception("%s: watchdog check failed; trying again at the next look", self.group)
 
     def check_progress(self) -> None:
-        """The watchdog's look: lag and stored offsets standing still means a new client."""
-        behind = self.watchdog.stalled(self.stored_offsets(), self._lag_or_none)
+        """The watchdog's look at this instance's partitions (the group's, when it has
+        none): lag with stored offsets standing still means a new client."""
+        mine = {source_of(tp.topic, tp.partition) for tp in self.consumer.assignment()} or None
+        stored = self.stored_offsets()
+        watched = stored if mine is None else {source: stored.get(source, -1) for source in sorted(mine)}
+        behind = self.watchdog.stalled(watched, lambda: self._lag_or_none(mine))
         if behind:
             # What the stuck client believed, for whoever reads the log to find the cause.
-            assigned = len(self.consumer.assignment())
+            assigned = len(mine or ())
             self.restart_client(f"{behind:,} records behind and no offset stored for "
                                 f"{self.watchdog.stall_after_s:g} s ({assigned} partitions assigned)")
 
-    def _lag_or_none(self) -> int | None:
+    def _lag_or_none(self, sources: set[str] | None) -> int | None:
         try:
-            return self.lag.of(self.projector.store, self.projection)
+            return self.lag.of(self.projector.store, self.projection, sources)
         except Exception as e:  # the broker is away: its outage, not our hang
             log.info("%s: lag unknown (%s); not a stall", self.group, e)
             return None
@@ -186,7 +204,20 @@ class ConsumerRunner:
             self.consumer.close(autocommit=False, timeout_ms=5_000)
         except Exception as e:  # a client in a bad way may not even close cleanly; it is dropped anyway
             log.info("%s: closing the old client: %s", self.group, e)
-        self._joined_client()
+        self._replace_client()
+
+    def _replace_client(self) -> bool:
+        """A new client joined to the group; False (and tried again by `run`) while
+        one cannot be made, e.g. with the broker away."""
+        try:
+            self._joined_client()
+        except Exception as e:
+            self.client_lost = True
+            log.warning("%s: cannot make a new Kafka client yet (%s: %s); trying again", self.group,
+                        type(e).__name__, e)
+            return False
+        self.client_lost = False
+        return True
 
     def reset(self, to: str) -> None:
         """Point the read model's stored offsets at `earliest`, `latest` or an

@@ -12,6 +12,9 @@ recorded in the read store, where /metrics counts it.
 
 Standing still with no lag is idle, not hung; a lag that cannot be read (the
 broker is away) is the broker's outage, not ours: neither fires the watchdog.
+Each instance of a group watches the partitions assigned to it (all of the
+group's when it has none): a peer's progress does not hide its own stall, and a
+peer's stall does not make it replace a client that is fine.
 """
 
 from __future__ import annotations
@@ -35,17 +38,22 @@ class Watchdog:
 
     def stalled(self, positions: Mapping[str, int], lag: Callable[[], int | None]) -> int | None:
         """Look at the stored `positions`; the lag (records behind) when this is a
-        stall, else None. `lag` is asked only once the positions stood still long
-        enough. After a stall the clock starts again: the new client gets as long."""
+        stall, else None. While they stand still the lag is asked at every look, and
+        the stall time counts only while it is known and above zero: idle or unknown
+        (the broker away, or just back) starts the clock again. After a stall the
+        clock starts again too: the new client gets as long."""
         now = self.clock()
         if self._seen is None or positions != self._seen:
             self._seen, self._since = dict(positions), now
             return None
+        behind = lag()
+        if not behind:
+            self._since = now
+            return None
         if now - self._since < self.stall_after_s:
             return None
         self._since = now
-        behind = lag()
-        return behind if behind else None
+        return behind
 
 
 def create_restarts(tx: Tx) -> None:

@@ -13,9 +13,12 @@ The rules hold as they do one at a time:
     duplicate check is shown: UnitOfWork.pending);
   - a refused command writes nothing: whatever it had decided before it was
     refused is undone, and the commands after it see the state without it;
-  - all or nothing: if another writer appended to an aggregate the batch holds,
-    the commit raises ConcurrencyConflict and nothing of the batch is written
-    (the answers it gave are void; the caller submits again).
+  - all or nothing: if another writer appended to an aggregate the batch writes
+    to, the commit raises ConcurrencyConflict and nothing of the batch is written
+    (the answers it gave are void; the caller submits again). An aggregate the
+    batch only read (a rider checked to be active) is not checked at commit, as
+    with `execute`; but the window is the batch's, not one command's: keep
+    batches short where other writers change what they read.
 Idempotency keys stay with `execute` (HTTP); a batch takes none.
 
     with app.batch() as batch:          # commits on leaving; the positions in batch.positions
@@ -61,7 +64,7 @@ class Batch:
         self.uow.touched = {}
         try:
             result = handler(self.uow, ctx, command)
-        except errors.DomainError:
+        except Exception:  # refused, or the store failed mid-way: either way it leaves nothing behind
             self._undo(marks)
             raise
         # In the order `execute` would write them: aggregate by aggregate, as the command asked for them.
@@ -92,8 +95,10 @@ class Batch:
             del self.uow.loaded[id]
             if not earlier:
                 continue  # a later get loads it afresh from the store (or finds it new)
-            again = (self.app.repository.get(id, projector_func=type(aggregate).project) if stored_version
-                     else type(aggregate)(id))
+            # At the version the batch saw, not the newest: another writer's events would
+            # mix into what later commands decide on (the commit would refuse it anyway).
+            again = (self.app.repository.get(id, version=stored_version, projector_func=type(aggregate).project)
+                     if stored_version else type(aggregate)(id))
             for event in earlier:
                 again.apply(event)
             again._pending = list(earlier)

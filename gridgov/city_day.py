@@ -18,6 +18,7 @@ from typing import Callable, TypeVar
 from uuid import UUID
 
 from domain import commands as c
+from domain import errors
 from domain.clock import CHINA, ManualClock, local_day, local_month
 from domain.clues import Category, Location
 from domain.events import Actor, Role
@@ -63,7 +64,12 @@ class CityDay(Demo):
         return self.batch.get(cls, id)
 
     def commit(self) -> None:
-        positions = self.batch.commit()
+        try:
+            positions = self.batch.commit()
+        except errors.ConcurrencyConflict as e:
+            # Not a refusal to count and go on: the batch's answers are void and the story
+            # built on them. The day's store is its own; someone else is writing to it.
+            raise RuntimeError(f"another writer changed the simulated city's store: {e}") from e
         if positions:
             self.latest = (time.monotonic(), positions[-1])
 

@@ -92,9 +92,10 @@ class Settings(BaseModel):
                                  description="seconds a consumer may have lag and store no offset before its "
                                              "watchdog replaces its Kafka client (counted in /metrics); more than "
                                              "the 10 s session timeout, or a rejoin after a kill looks like a stall")
-    READY_MAX_LAG: int = Field(1000, ge=0, description="/readyz answers 503 when a read model is more events "
+    READY_MAX_LAG: int = Field(5000, ge=0, description="/readyz answers 503 when a read model is more events "
                                                        "behind than this (with Kafka: its lag plus what the relay "
-                                                       "has not published)")
+                                                       "has not published; above the relay's page of 1,000, which "
+                                                       "counts twice while it is in flight)")
     # transparency log (docs/audit.md)
     AUDIT_KEY_FILE: str = Field("", description="the checkpoint signing key (gridgov audit keygen makes one); "
                                                 "unset = the tree is kept but no checkpoints are signed")

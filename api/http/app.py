@@ -57,7 +57,7 @@ def kebab(name: str) -> str:
 
 
 def create_app(governance: GridGovernance, store: ReadStore, secret: str, kafka: KafkaLag | None = None,
-               tlog: TransparencyLog | None = None, ready_max_lag: int = 1000) -> FastAPI:
+               tlog: TransparencyLog | None = None, ready_max_lag: int = 5000) -> FastAPI:
     """`kafka`: set when consumers feed the read models from Kafka (for lag in /readyz and /metrics);
     `tlog`: the transparency log, whose checkpoints and proofs are then served; `ready_max_lag`: how
     many events behind a read model may be while /readyz still says ready."""

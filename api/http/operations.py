@@ -119,7 +119,7 @@ def too_far_behind(lag: dict[str, int], backlog: int | None, max_lag: int) -> di
 
 
 def install(app: FastAPI, governance: GridGovernance, store: ReadStore, metrics: Metrics,
-            kafka: KafkaLag | None = None, tlog: TransparencyLog | None = None, max_lag: int = 1000) -> None:
+            kafka: KafkaLag | None = None, tlog: TransparencyLog | None = None, max_lag: int = 5000) -> None:
     router = APIRouter(tags=["operations"])
 
     @app.middleware("http")

@@ -1,6 +1,6 @@
 """The consumer watchdog's rule, over any run of looks: it fires only when the
-stored offsets stood still for the whole stall time while the topics held more,
-and it always fires then, within one look."""
+stored offsets stood still for the whole stall time while the topics were known
+to hold more at every look, and it always fires then, within one look."""
 
 from __future__ import annotations
 
@@ -38,12 +38,32 @@ def test_it_fires_exactly_when_offsets_stood_still_past_the_stall_time_with_lag(
         if moved:
             assert fired is None and not asked, "progress is never a stall"
             still_since = clock.now
+            continue
+        assert asked, "standing still, the lag is asked at every look"
+        if not lag:
+            assert fired is None, "idle (no lag) or the broker away (unknown) is not a stall"
+            still_since = clock.now  # the stall time counts only while lag is known and above zero
         elif clock.now - still_since < STALL_S:
-            assert fired is None and not asked, "standing still for less than the stall time is not a stall"
+            assert fired is None, "lag for less than the stall time is not a stall"
         else:
-            assert asked, "after the stall time the lag is asked"
-            assert fired == (lag or None), "a stall is lag with no progress; idle or broker away is not"
-            still_since = clock.now  # the new client (or the idle consumer) gets a whole stall time again
+            assert fired == lag, "lag with no progress for the stall time is a stall"
+            still_since = clock.now  # the new client gets a whole stall time
+
+
+def test_a_broker_back_a_moment_ago_does_not_fire_it() -> None:
+    """Unknown lag for 29 s (the broker away), then lag: the client gets a whole
+    stall time from the broker's return, not one second."""
+    clock = Clock()
+    dog = Watchdog(STALL_S, clock=clock)
+    dog.stalled({"t/0": 3}, lambda: 5)
+    for _ in range(29):
+        clock.now += 1
+        assert dog.stalled({"t/0": 3}, lambda: None) is None
+    fired = []
+    for _ in range(12):
+        clock.now += 1
+        fired.append(dog.stalled({"t/0": 3}, lambda: 5))
+    assert fired.index(5) == 9, fired  # at 39 s: ten seconds after the last look that could not read the lag
 
 
 def test_a_consumer_stuck_with_lag_fires_once_per_stall_time() -> None:
