@@ -117,7 +117,10 @@ class Workers:
     def __init__(self, env: dict[str, str], logs: Path) -> None:
         self.env, self.logs = env, logs
         self.procs: dict[str, subprocess.Popen] = {}  # type: ignore[type-arg]
-        self.args = {"relay": ["relay"], **{name: ["consume", name] for name in CONSUMED}}
+        # Under a supervisor a worker waits out a broker restart, however long a loaded machine makes it
+        # (by hand, `--wait-for-kafka` gives up after a minute and says so).
+        wait = ["--wait-for-kafka", "600"]
+        self.args = {"relay": ["relay", *wait], **{name: ["consume", name, *wait] for name in CONSUMED}}
         self.peak_rss: dict[str, float] = {}
         self.crashes: list[str] = []  # workers that exited on their own: restarted, and said in the report
         self.lock = threading.Lock()
