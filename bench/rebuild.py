@@ -68,7 +68,7 @@ def ensure_log(events: int, seed: int) -> str:
         for tick in range(TICKS):
             demo.one_tick(tick)
             for _ in range(9):  # a city of 3,000 riders reports ten times what 300 do
-                demo.report_clues()
+                demo.report_clues(demo.clues_this_tick(tick))
             clock.advance(300)
         demo.end_of_day()
         days += 1

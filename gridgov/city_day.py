@@ -20,11 +20,11 @@ from uuid import UUID
 from domain import commands as c
 from domain import errors
 from domain.clock import CHINA, ManualClock, local_day, local_month
-from domain.clues import Category, Location
+from domain.clues import Location
 from domain.events import Actor, Role
 from domain.service import GridGovernance
 from domain.aggregate import Aggregate
-from gridgov.demo import CATEGORY_WEIGHTS, DISTRICTS, RATES, TICK_S, TICKS, Demo, GridInfo, as_rider
+from gridgov.demo import DISTRICTS, RATES, TICK_S, TICKS, Demo, GridInfo, as_rider
 
 A = TypeVar("A", bound=Aggregate)
 
@@ -134,20 +134,17 @@ class CityDay(Demo):
             self.rider_grids[rider].append(home)
             home.riders.append(rider)
 
-    # --- the day ----------------------------------------------------------------------
-    def one_tick(self, tick: int) -> None:
-        self.report_clues(self.draw(self.per_tick(CLUES_PER_RIDER_DAY * self.rider_count, tick)))
-        self.triage()
-        for grid in self.rng.sample(self.grids, self.draw(self.per_tick(PATROLS_PER_GRID_DAY * len(self.grids),
-                                                                         tick))):
-            self.publish(grid, "patrol")
-        self.claim_open_tasks(tick)
-        self.finish_work(tick)
-        self.verify_work()
-        if tick % 24 == 23:
-            for task in list(self.claims):
-                if self.do(c.ExpireClaim(task_id=task), Actor(id="engine", role=Role.SYSTEM)) == {"released": True}:
-                    del self.claims[task]
+    # --- the day: the demo's, with how many in proportion to the city ------------------
+    FAR_SPREAD = 0.02
+
+    def clues_this_tick(self, tick: int) -> int:
+        return self.draw(self.per_tick(CLUES_PER_RIDER_DAY * self.rider_count, tick))
+
+    def patrols_this_tick(self, tick: int) -> list[GridInfo]:
+        return self.rng.sample(self.grids, self.draw(self.per_tick(PATROLS_PER_GRID_DAY * len(self.grids), tick)))
+
+    def reporting_grid(self, rider: UUID) -> GridInfo:
+        return self.rider_grids[rider][0]  # a rider of the city is in one grid
 
     @staticmethod
     def per_tick(per_day: float, tick: int) -> float:
@@ -164,25 +161,6 @@ class CityDay(Demo):
             k += 1
             p *= self.rng.random()
         return k
-
-    def report_clues(self, count: int = 1) -> None:  # type: ignore[override]
-        riders = list(self.rider_grids)
-        for _ in range(count):
-            rider = self.rng.choice(riders)
-            if not self.rider_grids[rider]:
-                continue
-            grid = self.rider_grids[rider][0]
-            category = self.rng.choices(list(CATEGORY_WEIGHTS), weights=list(CATEGORY_WEIGHTS.values()))[0]
-            spread = 0.0005 if self.rng.random() < 0.3 else 0.02  # some see what another already reported
-            where = Location(lat=grid.centre.lat + self.rng.uniform(-spread, spread),
-                             lon=grid.centre.lon + self.rng.uniform(-spread, spread))
-            result = self.do(c.ReportClue(rider_id=rider, grid_id=grid.id, category=Category(category),
-                                          text=f"{category.value} 线索 #{self.clue_count}", location=where),
-                             as_rider(rider))
-            if result is not None:
-                self.clue_count += 1
-                self.flagged += bool(result["duplicate_candidates"])
-                self.reported.append((UUID(result["clue_id"]), grid, tuple(result["duplicate_candidates"])))
 
     def end_of_day(self) -> None:
         """The demo's evening; then every rider who earned is paid what each district owes."""

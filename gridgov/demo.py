@@ -169,11 +169,10 @@ class Demo:
                     grid.riders.append(rider)
 
     def one_tick(self, tick: int) -> None:
-        self.report_clues()
+        self.report_clues(self.clues_this_tick(tick))
         self.triage()
-        if tick % 12 == 0:  # every hour an officer or two put up a patrol
-            for grid in self.rng.sample(self.grids, 3):
-                self.publish(grid, "patrol")
+        for grid in self.patrols_this_tick(tick):
+            self.publish(grid, "patrol")
         self.claim_open_tasks(tick)
         self.finish_work(tick)
         self.verify_work()
@@ -182,15 +181,27 @@ class Demo:
                 if self.do(c.ExpireClaim(task_id=task), Actor(id="engine", role=Role.SYSTEM)) == {"released": True}:
                     del self.claims[task]
 
-    def report_clues(self) -> None:
-        for _ in range(self.rng.choice([1, 2, 3, 4, 5])):
-            rider = self.rng.choice(list(self.rider_grids))
+    def clues_this_tick(self, tick: int) -> int:
+        return self.rng.choice([1, 2, 3, 4, 5])
+
+    def patrols_this_tick(self, tick: int) -> list[GridInfo]:
+        return self.rng.sample(self.grids, 3) if tick % 12 == 0 else []  # every hour an officer or two
+
+    def reporting_grid(self, rider: UUID) -> GridInfo:
+        return self.rng.choice(self.rider_grids[rider])
+
+    FAR_SPREAD = 0.01  # degrees: how far from its grid's middle a clue may be
+
+    def report_clues(self, count: int) -> None:
+        riders = list(self.rider_grids)
+        for _ in range(count):
+            rider = self.rng.choice(riders)
             if not self.rider_grids[rider]:
                 continue
-            grid = self.rng.choice(self.rider_grids[rider])
+            grid = self.reporting_grid(rider)
             category = self.rng.choices(list(CATEGORY_WEIGHTS), weights=list(CATEGORY_WEIGHTS.values()))[0]
             # Some reports are of the same thing another rider already saw.
-            spread = 0.0005 if self.rng.random() < 0.3 else 0.01
+            spread = 0.0005 if self.rng.random() < 0.3 else self.FAR_SPREAD
             where = Location(lat=grid.centre.lat + self.rng.uniform(-spread, spread),
                              lon=grid.centre.lon + self.rng.uniform(-spread, spread))
             result = self.do(c.ReportClue(rider_id=rider, grid_id=grid.id, category=category,
