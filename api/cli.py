@@ -235,7 +235,10 @@ def simulate(riders: int = typer.Option(75_000, min=6, help="riders in the city'
              chaos: bool = typer.Option(False, help="SIGKILL and restart the relay and consumers at random "
                                                     "moments (at least --kills), and restart the broker once"),
              kills: int = typer.Option(12, min=1, help="with --chaos: how many workers to kill"),
-             logs: str = typer.Option("var/simulate", help="where the workers' logs go")) -> None:
+             logs: str = typer.Option("var/simulate", help="where the workers' logs go"),
+             keep_topics: bool = typer.Option(False, help="keep the run's topics (deleted at the end by default: "
+                                                          "every partition kept slows the broker's next start)")
+             ) -> None:
     """One day of the whole city through the real pipeline: this process writes the commands, `gridgov relay`
     and one `gridgov consume` per read model run as processes; a report at the end (docs/scaling.md)."""
     from datetime import date as date_, datetime
@@ -262,7 +265,7 @@ def simulate(riders: int = typer.Option(75_000, min=6, help="riders in the city'
             progress.update(bars[phase], completed=done, total=total,  # type: ignore[arg-type]
                             stats="  ".join(f"{k} {v}" for k, v in stats.items()))
         report = run(_settings(), riders, when, seed, chaos, Path(logs) / time.strftime("%Y%m%d-%H%M%S"), show,
-                     kills=kills, speed=speed)
+                     kills=kills, speed=speed, keep_topics=keep_topics)
     table = Table(title=f"gridgov simulate: {riders:,} riders, {day}" + (", with chaos" if chaos else ""))
     table.add_column("measure")
     table.add_column("value", justify="right")

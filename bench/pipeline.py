@@ -17,6 +17,8 @@ The log for the throughput rows comes from bench/rebuild.py's cache (made if mis
 from __future__ import annotations
 
 import argparse
+import atexit
+import dataclasses
 import os
 import shutil
 import signal
@@ -40,7 +42,7 @@ from consumers.envelope import to_message, topic_for  # noqa: E402
 from consumers.relay import Relay, producer_for  # noqa: E402
 from consumers.runner import ConsumerRunner  # noqa: E402
 from consumers.settings import KafkaSettings  # noqa: E402
-from consumers.topics import NOT_PUBLISHED  # noqa: E402
+from consumers.topics import NOT_PUBLISHED, delete_topics  # noqa: E402
 from domain import commands as c  # noqa: E402
 from domain.events import Actor, Role  # noqa: E402
 from gridgov.bootstrap import application  # noqa: E402
@@ -54,7 +56,12 @@ BOOTSTRAP = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
 
 
 def settings() -> KafkaSettings:
-    return KafkaSettings(bootstrap=BOOTSTRAP, prefix=f"bench{uuid.uuid4().hex[:8]}")
+    """Topics of a run's own (and "bare" ones beside them), deleted when the run ends:
+    every partition kept slows the broker's next start."""
+    s = KafkaSettings(bootstrap=BOOTSTRAP, prefix=f"bench{uuid.uuid4().hex[:8]}")
+    atexit.register(delete_topics, s)
+    atexit.register(delete_topics, dataclasses.replace(s, prefix=f"bare{s.prefix}"))
+    return s
 
 
 def copy_of(path: str) -> str:

@@ -6,6 +6,7 @@
     live.py     server (the HTTP API under uvicorn, read models following the log)
     cli.py      embedded (a demo day on SQLite files, for the command line)
     browser.py  browser (headless Chromium through selenium), chromium(*flags)
+    kafka.py    topics_of_the_test (autouse: a test's topics are deleted after it)
 
 PostgreSQL comes from scripts/postgres.sh (or POSTGRES_* settings); each test gets
 a schema of its own, dropped afterwards. Locally a missing server skips those runs;
@@ -21,4 +22,5 @@ pytest_plugins = [
     "tests.fixtures.live",
     "tests.fixtures.cli",
     "tests.fixtures.browser",
+    "tests.fixtures.kafka",
 ]

@@ -24,6 +24,7 @@ from kafka import KafkaConsumer, TopicPartition
 from consumers.settings import KafkaSettings
 from gridgov import bootstrap
 from gridgov.settings import load_settings
+from gridgov.simulate import restart_broker
 from domain.events import type_of_topic
 from domain.service import GridGovernance
 from projections.balances import Balances
@@ -200,10 +201,7 @@ def test_a_broker_away_longer_than_the_delivery_timeout_is_survived(pipeline: Pi
     pipeline.start("writer", "demo", "--days", str(DAYS), "--seed", "10")
     pipeline.start_workers()
     time.sleep(6)
-    kafka = ["bash", str(ROOT / "scripts" / "kafka.sh")]
-    subprocess.run([*kafka, "stop"], check=True, capture_output=True, timeout=60)
-    time.sleep(10)
-    subprocess.run([*kafka, "start"], check=True, capture_output=True, timeout=120)
+    restart_broker(away_s=10)
     print(f"consumers resumed {pipeline.resumed_after_s(CONSUMED):.1f} s after the broker was back")
     pipeline.procs["writer"].wait(timeout=300)
     assert pipeline.procs["writer"].returncode == 0
