@@ -16,10 +16,13 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, Va
 from pydantic_core import PydanticCustomError
 
 from domain.appeals import Remedy, Subject, Verdict
+from domain.catalogue import MAX_HOLD_MINUTES
 from domain.clues import Category, Location
 from domain.errors import AmountTooLarge, InvalidInput
 from domain.money import Amount, PositiveAmount, bounded
+from domain.partners import PartnerKind
 from domain.rates import Rate
+from domain.stations import Service
 from domain.tasks import ReleaseReason
 
 MAX_EVIDENCE = 20  # photos and files a report or a completion may point at
@@ -313,13 +316,116 @@ class SettlePayout(Command):
     fen: PositiveAmount
 
 
-class RedeemPoints(Command):
-    """Spend a rider's points (积分) on something a partner handed over. Who: the rider, or the district's admins."""
+# Stations, partners, the rewards catalogue, redemptions ---------------------------
+def _distinct(services: tuple[Service, ...]) -> tuple[Service, ...]:
+    if len(set(services)) != len(services):
+        raise ValueError("each service is named once")
+    return services
+
+
+class StationDescription(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: Name
+    address: Name
+    location: Location
+    hours: Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_visible)]
+    services: Annotated[tuple[Service, ...], AfterValidator(_distinct)] = ()
+
+
+class RegisterStation(Command):
+    """Register a rider station (骑手驿站): where riders rest, charge and eat. Who: the district's admins."""
+
+    district: Name
+    description: StationDescription
+
+
+class UpdateStation(Command):
+    """Replace an open station's description (name, address, location, hours, services). Who: the district's
+    admins."""
+
+    station_id: UUID
+    description: StationDescription
+
+
+class CloseStation(Command):
+    """Close a station: it is no longer listed. Who: the district's admins."""
+
+    station_id: UUID
+    reason: Text
+
+
+class RegisterPartner(Command):
+    """Register a partner (a shop, canteen or station) that hands rewards over; its token has role `partner` and
+    its id as `sub`. Who: the district's admins."""
+
+    district: Name
+    name: Name
+    kind: PartnerKind
+    station_id: UUID | None = None
+
+
+class ListItem(Command):
+    """Put an item in the district's rewards catalogue: its partner, price in points, stock, dates and how long a
+    redemption holds it (minutes). Who: the district's admins."""
+
+    district: Name
+    partner_id: UUID
+    name: Name
+    price_points: PositiveAmount
+    stock: Annotated[StrictInt, Field(ge=0, le=1_000_000)]
+    valid_from: AwareDatetime
+    valid_to: AwareDatetime
+    hold_minutes: Annotated[StrictInt, Field(gt=0, le=MAX_HOLD_MINUTES)] = 120
+
+
+class ReviseItem(Command):
+    """Revise an item's terms (a new version; redemptions keep the version they were priced at) and add stock.
+    Who: the district's admins."""
+
+    item_id: UUID
+    name: Name
+    price_points: PositiveAmount
+    valid_from: AwareDatetime
+    valid_to: AwareDatetime
+    hold_minutes: Annotated[StrictInt, Field(gt=0, le=MAX_HOLD_MINUTES)] = 120
+    stock_added: Annotated[StrictInt, Field(ge=0, le=1_000_000)] = 0
+
+
+class WithdrawItem(Command):
+    """Take an item out of the catalogue (holds already made stand). Who: the district's admins."""
+
+    item_id: UUID
+    reason: Text
+
+
+class RedeemItem(Command):
+    """Redeem a catalogue item: its price in points is held and one of its stock reserved until its partner
+    confirms the hand-over with the one-time code this answers with. Who: the rider, in a district it belongs to."""
 
     rider_id: UUID
-    item: Name
-    partner: Name
-    points: PositiveAmount
+    item_id: UUID
+
+
+class ConfirmRedemption(Command):
+    """The rider showed its code and got the item: the held points are spent. Who: the item's partner."""
+
+    redemption_id: UUID
+    code: Annotated[str, Field(pattern=r"^\d{6}$", description="the six digits the rider shows")]
+
+
+class RefuseRedemption(Command):
+    """The item cannot be handed over: the points and the stock come back. Who: the item's partner."""
+
+    redemption_id: UUID
+    reason: Text
+
+
+class ExpireRedemption(Command):
+    """End a hold whose time ran out: the points and the stock come back. Who: the engine's sweep, the item's
+    partner, the district's admins."""
+
+    redemption_id: UUID
 
 
 class ExpirePoints(Command):

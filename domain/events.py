@@ -32,6 +32,8 @@ class Role(StrEnum):
     DISTRICT_ADMIN = "district_admin"
     AUDITOR = "auditor"
     SERVICE = "service"
+    # A shop, canteen or station handing rewards over: confirms or refuses its own redemptions.
+    PARTNER = "partner"
     # The engine itself: claim-expiry sweeps, remedies carried out on a decision.
     SYSTEM = "system"
 
@@ -62,6 +64,8 @@ class Event(Frozen):
     changes, together with an upcaster in upcasting.py and a sample in tests/samples."""
 
     schema_version: ClassVar[int] = 1
+    # No longer written (old streams still hold it, so it stays readable and shown).
+    retired: ClassVar[bool] = False
     # Set by each aggregate's base of events; its events' Kafka topic is named for it.
     aggregate: ClassVar[str] = ""
 

@@ -30,8 +30,12 @@ from domain.grids import Grid
 from domain.personal import seal
 from domain.points import PointsAccount
 from domain.budgets import Budget
+from domain.catalogue import CatalogueItem, Terms
+from domain.partners import Partner
 from domain.rates import RateSchedule
+from domain.redemptions import Redemption, code_from
 from domain.riders import Rider
+from domain.stations import Description, Station
 from domain.subsidies import Award, SubsidyAccount
 from domain.tasks import GridTask, ReleaseReason
 
@@ -422,22 +426,155 @@ def settle_payout(uow: UnitOfWork, ctx: Context, cmd: c.SettlePayout) -> Result:
     return {"district": cmd.district, "payable_fen": account.payable_in(cmd.district)}
 
 
-@handles(c.RedeemPoints)
-def redeem_points(uow: UnitOfWork, ctx: Context, cmd: c.RedeemPoints) -> Result:
-    require_self_or(ctx, cmd.rider_id, Role.DISTRICT_ADMIN)
-    if ctx.actor.role is Role.DISTRICT_ADMIN:
-        require_admin_of_rider(ctx, uow.get(Rider, cmd.rider_id, errors.RiderNotFound))
-    points = uow.get(PointsAccount, PointsAccount.id_for(cmd.rider_id))
-    points.redeem(ctx, cmd.rider_id, cmd.item, cmd.partner, cmd.points)
-    return {"balance": points.balance}
-
-
 @handles(c.ExpirePoints)
 def expire_points(uow: UnitOfWork, ctx: Context, cmd: c.ExpirePoints) -> Result:
     require_admin_of_rider(ctx, uow.get(Rider, cmd.rider_id, errors.RiderNotFound))
     points = uow.get(PointsAccount, PointsAccount.id_for(cmd.rider_id))
     points.expire(ctx, cmd.rider_id, cmd.points, cmd.reason)
     return {"balance": points.balance}
+
+
+# --- stations, partners, the rewards catalogue, redemptions --------------------
+
+@handles(c.RegisterStation)
+def register_station(uow: UnitOfWork, ctx: Context, cmd: c.RegisterStation) -> Result:
+    require_admin_of(ctx, cmd.district, "the new station")
+    station = uow.new(Station)
+    station.register(ctx, cmd.district, Description(**cmd.description.model_dump()))
+    return {"station_id": str(station.id)}
+
+
+@handles(c.UpdateStation)
+def update_station(uow: UnitOfWork, ctx: Context, cmd: c.UpdateStation) -> Result:
+    station = uow.get(Station, cmd.station_id, errors.StationNotFound)
+    require_admin_of(ctx, station.district, f"station {station.id}")
+    station.update(ctx, Description(**cmd.description.model_dump()))
+    return {}
+
+
+@handles(c.CloseStation)
+def close_station(uow: UnitOfWork, ctx: Context, cmd: c.CloseStation) -> Result:
+    station = uow.get(Station, cmd.station_id, errors.StationNotFound)
+    require_admin_of(ctx, station.district, f"station {station.id}")
+    station.close(ctx, cmd.reason)
+    return {}
+
+
+@handles(c.RegisterPartner)
+def register_partner(uow: UnitOfWork, ctx: Context, cmd: c.RegisterPartner) -> Result:
+    require_admin_of(ctx, cmd.district, "the new partner")
+    if cmd.station_id is not None:
+        station = uow.get(Station, cmd.station_id, errors.StationNotFound)
+        if station.district != cmd.district:
+            raise errors.InvalidInput(f"station {station.id} is in {station.district}, not {cmd.district}",
+                                      station_id=str(station.id))
+    partner = uow.new(Partner)
+    partner.register(ctx, cmd.district, cmd.name, cmd.kind, cmd.station_id)
+    return {"partner_id": str(partner.id)}
+
+
+@handles(c.ListItem)
+def list_item(uow: UnitOfWork, ctx: Context, cmd: c.ListItem) -> Result:
+    require_admin_of(ctx, cmd.district, "the catalogue")
+    partner = uow.get(Partner, cmd.partner_id, errors.PartnerNotFound)
+    if partner.district != cmd.district:
+        raise errors.InvalidInput(f"partner {partner.name} is {partner.district}'s, not {cmd.district}'s",
+                                  partner_id=str(partner.id))
+    item = uow.new(CatalogueItem)
+    item.list(ctx, cmd.district, partner.id, _terms(cmd), cmd.stock)
+    return {"item_id": str(item.id), "version": 1}
+
+
+@handles(c.ReviseItem)
+def revise_item(uow: UnitOfWork, ctx: Context, cmd: c.ReviseItem) -> Result:
+    item = uow.get(CatalogueItem, cmd.item_id, errors.ItemNotFound)
+    require_admin_of(ctx, item.district, f"item {item.id}")
+    return {"version": item.revise(ctx, _terms(cmd), cmd.stock_added), "available": item.available}
+
+
+def _terms(cmd: c.ListItem | c.ReviseItem) -> Terms:
+    return Terms(name=cmd.name, price_points=cmd.price_points, valid_from=cmd.valid_from, valid_to=cmd.valid_to,
+                 hold_minutes=cmd.hold_minutes)
+
+
+@handles(c.WithdrawItem)
+def withdraw_item(uow: UnitOfWork, ctx: Context, cmd: c.WithdrawItem) -> Result:
+    item = uow.get(CatalogueItem, cmd.item_id, errors.ItemNotFound)
+    require_admin_of(ctx, item.district, f"item {item.id}")
+    item.withdraw(ctx, cmd.reason)
+    return {}
+
+
+@handles(c.RedeemItem)
+def redeem_item(uow: UnitOfWork, ctx: Context, cmd: c.RedeemItem) -> Result:
+    """Price, partner and hold come from the catalogue. The points account and the
+    item are both written: the last of an item, or of a rider's points, goes once."""
+    require_self_or(ctx, cmd.rider_id)
+    rider = uow.get(Rider, cmd.rider_id, errors.RiderNotFound)
+    rider.require_active()
+    item = uow.get(CatalogueItem, cmd.item_id, errors.ItemNotFound)
+    if item.district not in rider.districts:
+        raise errors.NotAMember(f"rider {rider.id} has never been in a grid of {item.district}",
+                                district=item.district)
+    redemption = uow.new(Redemption)
+    item.reserve(ctx, redemption.id)
+    terms = item.terms
+    points = uow.get(PointsAccount, PointsAccount.id_for(rider.id))
+    points.hold(ctx, rider.id, redemption.id, terms.price_points)
+    code = code_from(uow.secret())
+    held = redemption.hold(ctx, code, rider_id=rider.id, district=item.district, item_id=item.id,
+                           item_version=len(item.versions), item_name=terms.name, partner_id=item.partner_id,
+                           points=terms.price_points, expires_at=ctx.now + terms.hold)
+    return {"redemption_id": str(redemption.id), "code": code, "points": held.points,
+            "partner_id": str(held.partner_id), "expires_at": held.expires_at.isoformat(),
+            "available": points.available}
+
+
+def _redemption(uow: UnitOfWork, ctx: Context, redemption_id: UUID, *others: Role) -> Redemption:
+    """The partner it was handed to (or the listed roles: the district's admins, the engine)."""
+    redemption = uow.get(Redemption, redemption_id, errors.RedemptionNotFound)
+    assert redemption.held is not None
+    if ctx.actor.role is Role.PARTNER:
+        if ctx.actor.id != str(redemption.partner_id):
+            raise errors.NotThePartner(f"redemption {redemption.id} was handed to another partner",
+                                       redemption_id=str(redemption.id))
+    else:
+        require_role(ctx, *others)
+    ctx.scope.require_district(redemption.held.district, f"redemption {redemption.id}")
+    return redemption
+
+
+def _give_back(uow: UnitOfWork, ctx: Context, redemption: Redemption) -> Result:
+    assert redemption.held is not None
+    held = redemption.held
+    points = uow.get(PointsAccount, PointsAccount.id_for(held.rider_id))
+    points.release(ctx, held.rider_id, redemption.id)
+    uow.get(CatalogueItem, held.item_id, errors.ItemNotFound).give_back(ctx, redemption.id)
+    return {"points_returned": held.points}
+
+
+@handles(c.ConfirmRedemption)
+def confirm_redemption(uow: UnitOfWork, ctx: Context, cmd: c.ConfirmRedemption) -> Result:
+    redemption = _redemption(uow, ctx, cmd.redemption_id)
+    redemption.confirm(ctx, cmd.code)
+    assert redemption.held is not None
+    rider_id = redemption.held.rider_id
+    uow.get(PointsAccount, PointsAccount.id_for(rider_id)).spend(ctx, rider_id, redemption.id)
+    return {"item": redemption.held.item_name, "points_spent": redemption.held.points}
+
+
+@handles(c.RefuseRedemption)
+def refuse_redemption(uow: UnitOfWork, ctx: Context, cmd: c.RefuseRedemption) -> Result:
+    redemption = _redemption(uow, ctx, cmd.redemption_id)
+    redemption.refuse(ctx, cmd.reason)
+    return _give_back(uow, ctx, redemption)
+
+
+@handles(c.ExpireRedemption)
+def expire_redemption(uow: UnitOfWork, ctx: Context, cmd: c.ExpireRedemption) -> Result:
+    redemption = _redemption(uow, ctx, cmd.redemption_id, Role.DISTRICT_ADMIN)
+    redemption.expire(ctx)
+    return _give_back(uow, ctx, redemption)
 
 
 # --- appeals ------------------------------------------------------------------

@@ -1,4 +1,8 @@
-"""Points (积分) riders earn with verified work and redeem at partner services."""
+"""Points (积分) riders earn with verified work and redeem from a district's catalogue.
+
+available + held + spent = earned − expired (− redeemed, for the old direct
+redemptions): a hold takes points out of what is available until the partner
+confirms (spent) or refuses or the hold runs out (released)."""
 
 from __future__ import annotations
 
@@ -24,9 +28,31 @@ class PointsEarned(PointsEvent):
 
 
 class PointsRedeemed(PointsEvent):
+    """Retired: points spent on the caller's word of item, partner and price. Now a
+    redemption holds, then spends (PointsHeld, PointsSpent)."""
+
+    retired = True
     rider_id: UUID
     item: str
     partner: str
+    points: StrictInt = Field(gt=0)
+
+
+class PointsHeld(PointsEvent):
+    rider_id: UUID
+    redemption_id: UUID
+    points: StrictInt = Field(gt=0)
+
+
+class PointsSpent(PointsEvent):
+    rider_id: UUID
+    redemption_id: UUID
+    points: StrictInt = Field(gt=0)
+
+
+class PointsReleased(PointsEvent):
+    rider_id: UUID
+    redemption_id: UUID
     points: StrictInt = Field(gt=0)
 
 
@@ -43,17 +69,30 @@ class PointsAccount(Aggregate, events=PointsEvent):
 
     def __init__(self, id: UUID) -> None:
         super().__init__(id)
-        self.balance = 0
+        self.balance = 0  # earned − expired − spent − redeemed: available + held
+        self.held: dict[UUID, int] = {}  # by redemption
         self.pieces: set[UUID] = set()
+
+    @property
+    def available(self) -> int:
+        return self.balance - sum(self.held.values())
 
     def earn(self, ctx: Context, rider_id: UUID, piece_id: UUID, points: int) -> None:
         if points > 0 and piece_id not in self.pieces:
             add(self.balance, points, what="the rider's points")
             self._trigger(ctx, PointsEarned, rider_id=rider_id, piece_id=piece_id, points=points)
 
-    def redeem(self, ctx: Context, rider_id: UUID, item: str, partner: str, points: int) -> None:
+    def hold(self, ctx: Context, rider_id: UUID, redemption_id: UUID, points: int) -> None:
         self._require_enough(points)
-        self._trigger(ctx, PointsRedeemed, rider_id=rider_id, item=item, partner=partner, points=points)
+        self._trigger(ctx, PointsHeld, rider_id=rider_id, redemption_id=redemption_id, points=points)
+
+    def spend(self, ctx: Context, rider_id: UUID, redemption_id: UUID) -> None:
+        self._trigger(ctx, PointsSpent, rider_id=rider_id, redemption_id=redemption_id,
+                      points=self.held[redemption_id])
+
+    def release(self, ctx: Context, rider_id: UUID, redemption_id: UUID) -> None:
+        self._trigger(ctx, PointsReleased, rider_id=rider_id, redemption_id=redemption_id,
+                      points=self.held[redemption_id])
 
     def expire(self, ctx: Context, rider_id: UUID, points: int, reason: str) -> None:
         self._require_enough(points)
@@ -62,9 +101,10 @@ class PointsAccount(Aggregate, events=PointsEvent):
     def _require_enough(self, points: int) -> None:
         if isinstance(points, bool) or not isinstance(points, int) or points <= 0:
             raise errors.InvalidInput(f"points must be a positive whole number, got {points!r}")
-        if points > self.balance:
-            raise errors.InsufficientPoints(f"{points} points asked, {self.balance} held",
-                                            balance=self.balance, requested=points)
+        if points > self.available:
+            raise errors.InsufficientPoints(f"{points} points asked, {self.available} available",
+                                            available=self.available, held=self.balance - self.available,
+                                            requested=points)
 
     def _when(self, event: Event) -> None:
         match event:
@@ -73,3 +113,10 @@ class PointsAccount(Aggregate, events=PointsEvent):
                 self.pieces.add(event.piece_id)
             case PointsRedeemed() | PointsExpired():
                 self.balance -= event.points
+            case PointsHeld():
+                self.held[event.redemption_id] = event.points
+            case PointsSpent():
+                del self.held[event.redemption_id]
+                self.balance -= event.points
+            case PointsReleased():
+                del self.held[event.redemption_id]

@@ -106,6 +106,7 @@ class CityDay(Demo):
             for n, street in enumerate(streets):
                 for block in range(self.grids_per_street):
                     self.register_grid(district, centre, street, n, block, admin)
+        self.set_up_rewards()
         for n in range(self.rider_count):
             self.register_rider(n)
             if n % 500 == 0:

@@ -21,6 +21,9 @@ from domain.appeals import Remedy, RemedyKind, Subject, SubjectKind
 from domain.clock import CHINA, ManualClock, local_day, local_month
 from domain.clues import Category, Location
 from domain.events import Actor, Role, topics_of
+from domain.partners import PartnerKind
+from domain.points import PointsAccount
+from domain.stations import Service
 from domain.rates import Rate
 from domain.service import GridGovernance
 from domain.subsidies import SubsidyAccount
@@ -33,6 +36,7 @@ A = TypeVar("A", bound=Aggregate)
 DAY_START = datetime(2026, 11, 2, 7, 0, tzinfo=CHINA)
 TICK_S = 300  # five minutes
 TICKS = 16 * 12  # 07:00 to 23:00
+REDEEM_TICK = 12 * 12  # 19:00
 
 # district -> (centre, streets)
 DISTRICTS: dict[str, tuple[Location, tuple[str, ...]]] = {
@@ -54,7 +58,9 @@ TASK_RATE = {Category.BLOCKED_FIRE_LANE: "fire-lane", Category.FIRE_HAZARD: "fir
 CATEGORY_WEIGHTS = {Category.FAKE_MEAL_READY: 20, Category.UNSAFE_FOOD: 10, Category.FIRE_HAZARD: 12,
                     Category.BLOCKED_FIRE_LANE: 18, Category.TRAFFIC_HAZARD: 25, Category.ELDERLY_FALL: 6,
                     Category.ROBBERY: 2, Category.OTHER: 7}
-REDEEMABLE = [("车辆配件更换", "电动车配件店"), ("商超购物减免", "社区超市"), ("社区食堂工作餐", "社区食堂")]
+# Each district's catalogue: (item, partner, its kind, price in points). The canteen is at the station.
+REWARDS = [("社区食堂工作餐", "骑手驿站食堂", PartnerKind.CANTEEN, 3), ("车辆配件更换", "电动车配件店", PartnerKind.SHOP, 8),
+           ("商超购物减免", "社区超市", PartnerKind.SHOP, 5)]
 
 
 @dataclass
@@ -91,6 +97,8 @@ class Demo:
         self.progress = progress or (lambda done, total: None)
         self.grids: list[GridInfo] = []
         self.admins: dict[str, Actor] = {}
+        self.catalogue: dict[str, list[tuple[UUID, Actor]]] = {}  # by district: (item, its partner)
+        self.uncollected: list[UUID] = []  # held redemptions nobody came for
         self.rider_grids: dict[UUID, list[GridInfo]] = {}
         self.reported: list[tuple[UUID, GridInfo, tuple[str, ...]]] = []
         self.tasks: dict[UUID, GridInfo] = {}
@@ -153,6 +161,7 @@ class Demo:
                     grid = GridInfo(UUID(result["grid_id"]), district, where, officer)
                     self.do(c.AssignOfficer(grid_id=grid.id, officer_id=officer.id), admin)
                     self.grids.append(grid)
+        self.set_up_rewards()
         for n in range(self.rider_count):
             home = self.grids[n % len(self.grids)]
             admin = self.admins[home.district]
@@ -168,6 +177,58 @@ class Demo:
                     self.rider_grids[rider].append(grid)
                     grid.riders.append(rider)
 
+    def set_up_rewards(self) -> None:
+        """Each district: a rider station with a canteen, two shops, three items for points."""
+        for district, (centre, _) in DISTRICTS.items():
+            admin = self.admins[district]
+            description = c.StationDescription(name=f"{district}骑手驿站", address=f"{district}中心路1号",
+                                               location=centre, hours="07:00-22:00",
+                                               services=(Service.CHARGING, Service.WATER, Service.CANTEEN))
+            station = self.do(c.RegisterStation(district=district, description=description), admin)
+            assert station is not None
+            longer = description.model_copy(update={"hours": "06:30-23:00"})
+            self.do(c.UpdateStation(station_id=UUID(station["station_id"]), description=longer), admin)
+            self.catalogue[district] = []
+            for item, partner, kind, price in REWARDS:
+                at = UUID(station["station_id"]) if kind is PartnerKind.CANTEEN else None
+                made = self.do(c.RegisterPartner(district=district, name=partner, kind=kind, station_id=at), admin)
+                assert made is not None
+                listed = self.do(c.ListItem(district=district, partner_id=UUID(made["partner_id"]), name=item,
+                                            price_points=price, stock=500, valid_from=self.start.replace(day=1, hour=0),
+                                            valid_to=self.start.replace(day=1, hour=0) + timedelta(days=366),
+                                            hold_minutes=60), admin)
+                assert listed is not None
+                self.catalogue[district].append((UUID(listed["item_id"]),
+                                                 Actor(id=made["partner_id"], role=Role.PARTNER)))
+
+    def redeem_rewards(self) -> None:
+        """At dinner time riders who earned redeem; most collect, a shop runs out now and then, a few never come
+        (their holds are ended by the engine's sweep an hour later)."""
+        earners = sorted({rider for _, rider in self.verified}, key=str)
+        for rider in self.rng.sample(earners, min(20, len(earners))):
+            district = self.rng.choice(self.rider_grids[rider]).district
+            have = self.read(PointsAccount, PointsAccount.id_for(rider)).available
+            # Most look at their points first; now and then one asks for what it cannot afford yet.
+            offer = [(n, entry) for n, entry in enumerate(self.catalogue[district]) if REWARDS[n][3] <= have]
+            item, partner = self.rng.choice(offer)[1] if offer and self.rng.random() < 0.9 else \
+                self.rng.choice(self.catalogue[district])
+            held = self.do(c.RedeemItem(rider_id=rider, item_id=item), as_rider(rider))
+            if held is None:
+                continue  # not enough points yet
+            redemption = UUID(held["redemption_id"])
+            luck = self.rng.random()
+            if luck < 0.8:
+                self.do(c.ConfirmRedemption(redemption_id=redemption, code=held["code"]), partner)
+            elif luck < 0.9:
+                self.do(c.RefuseRedemption(redemption_id=redemption, reason="今日已售罄"), partner)
+            else:
+                self.uncollected.append(redemption)
+
+    def sweep_holds(self) -> None:
+        for redemption in self.uncollected:
+            self.do(c.ExpireRedemption(redemption_id=redemption), Actor(id="engine", role=Role.SYSTEM))
+        self.uncollected = []
+
     def one_tick(self, tick: int) -> None:
         self.report_clues(self.clues_this_tick(tick))
         self.triage()
@@ -176,6 +237,10 @@ class Demo:
         self.claim_open_tasks(tick)
         self.finish_work(tick)
         self.verify_work()
+        if tick == REDEEM_TICK:
+            self.redeem_rewards()
+        if tick == REDEEM_TICK + 13:  # past the items' hour of hold
+            self.sweep_holds()
         if tick % 24 == 23:
             for task in list(self.claims):
                 if self.do(c.ExpireClaim(task_id=task), Actor(id="engine", role=Role.SYSTEM)) == {"released": True}:
@@ -273,9 +338,6 @@ class Demo:
         self.verify_work()
         month = local_month(self.clock.now())
         earners = sorted({rider for _, rider in self.verified}, key=str)
-        for rider in self.rng.sample(earners, min(20, len(earners))):
-            item, partner = self.rng.choice(REDEEMABLE)
-            self.do(c.RedeemPoints(rider_id=rider, item=item, partner=partner, points=5), as_rider(rider))
         self.appeal_story(month)
         for rider in earners[:10]:
             # Each district settles its own slice of the month, from its own money.
