@@ -10,11 +10,12 @@ from projections.base import Projection
 from projections.board import Board
 from projections.clues import Clues
 from projections.points import Points
+from projections.rewards import Rewards
 from projections.riders import Riders
 from projections.stats import Stats
 
 PROJECTIONS: dict[str, type[Projection]] = {cls.name: cls for cls in (Board, Balances, Points, Audit, Stats,
-                                                                            Clues, Appeals, Riders, AccessLog)}
+                                                                            Clues, Appeals, Riders, Rewards, AccessLog)}
 
 
 def instances(name: str = "all") -> list[Projection]:

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
-from api.http import (audit, auditors, casework, docs, operations, overview, pages, problems, shapes,
+from api.http import (audit, auditors, casework, docs, operations, overview, pages, problems, rewards, shapes,
                       subscription)
 from api.http.paging import cursor, cursor_of
 from api.http.auth import Principal, decode
@@ -88,6 +88,7 @@ def create_app(governance: GridGovernance, store: ReadStore, secret: str, kafka:
     app.include_router(query_routes(governance, store, principal, tlog))
     app.include_router(casework.routes(governance, store, principal))
     app.include_router(overview.routes(governance, store, principal))
+    app.include_router(rewards.routes(governance, store, principal))
     app.include_router(subscription.routes(governance, principal))
     if tlog is not None:
         audit.install(app, tlog, principal)

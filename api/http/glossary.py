@@ -17,6 +17,11 @@ WORDS: dict[str, str] = {
     "officer_id": "the officer's id, the `sub` of its token",
     "assignee_id": "who handles the appeal (a person's id in the district)",
     "batch_id": "the payout batch this settlement belongs to (settled once)",
+    "station_id": "the rider station's id, as `register-station` returned it",
+    "RegisterPartner.station_id": "for a partner of kind station: the station it is, as `register-station` returned it",
+    "partner_id": "the partner's id, as `register-partner` returned it (the `sub` of its token)",
+    "item_id": "the catalogue item's id, as `list-item` returned it",
+    "redemption_id": "the redemption's id, as `redeem-item` returned it",
     # places and names
     "district": "the district's name, e.g. 温江",
     "street": "the street (街道) the grid lies in",
@@ -30,6 +35,11 @@ WORDS: dict[str, str] = {
     "location": "where it is: latitude and longitude in degrees (WGS-84)",
     "lat": "latitude in degrees, −90 to 90",
     "lon": "longitude in degrees, −180 to 180",
+    "description": "the station as riders see it: name, address, location, opening hours and services",
+    "address": "the address as posted, for people to find it",
+    "hours": "opening hours as posted, e.g. 07:00-23:00",
+    "services": "what the station offers riders, each once: charging, water, canteen, parts, rest",
+    "RegisterPartner.kind": "what the partner is: shop, canteen or station",
     # what happened
     "category": "what kind of clue: fake_meal_ready (虚假出餐), unsafe_food, fire_hazard, blocked_fire_lane, "
                 "traffic_hazard, elderly_fall, robbery, other",
@@ -53,6 +63,10 @@ WORDS: dict[str, str] = {
     "effective_from": "from when this schedule applies (with a UTC offset)",
     "item": "what the points bought",
     "partner": "who handed it over",
+    "valid_from": "from when the item can be redeemed (with a UTC offset)",
+    "valid_to": "until when the item can be redeemed, not included (with a UTC offset)",
+    "hold_minutes": "how long a redemption holds the item and the points for the rider to collect it, in minutes "
+                    "(default 120, at most 7 days)",
     # money and points (whole numbers: fen are hundredths of a yuan)
     "fen": "an amount in fen (1 yuan = 100 fen), a whole number",
     "Rate.fen": "what a piece pays, in fen",
@@ -60,6 +74,9 @@ WORDS: dict[str, str] = {
     "cap_day_fen": "the most a rider earns in a day in this district, in fen",
     "cap_month_fen": "the most a rider earns in a month in this district, in fen",
     "points": "a number of points, a whole number",
+    "price_points": "the item's price in points, a whole number",
+    "stock": "how many of the item there are to redeem",
+    "stock_added": "how many more of the item to add to its stock (default 0)",
     "period": "a month, YYYY-MM (China time)",
     # the answer to a command
     "position": "the log position of the command's last event: pass it as `?position=` to read your write",
@@ -74,7 +91,7 @@ WORDS: dict[str, str] = {
     "Problem.issues": "each invalid field: where, and what is wrong with it",
     # what the queries answer (api/http/shapes.py)
     "actor_id": "who did it: a token's `sub`, or `system` for the engine",
-    "actor_role": "in what role: rider, grid_officer, district_admin, auditor, service, system",
+    "actor_role": "in what role: rider, grid_officer, district_admin, auditor, service, partner, system",
     "stream_id": "the stream (aggregate) the event belongs to",
     "version": "the event's version in its stream, or a schedule's version",
     "rate_version": "the version of the rate schedule the award was paid under",

@@ -111,7 +111,7 @@ class BalanceAt(Shape):
 
 class PointsMove(Shape):
     at: str
-    kind: str = Field(description="redeemed or expired")
+    kind: str = Field(description="held, spent, released, expired (or redeemed, before holds)")
     points: int
     item: str | None
     partner: str | None
@@ -120,7 +120,10 @@ class PointsMove(Shape):
 
 class Points(Shape):
     rider_id: str
-    balance: int
+    balance: int = Field(description="points available: the same as `available`")
+    available: int
+    held: int
+    spent: int
     earned: int
     redeemed: int
     expired: int
@@ -277,3 +280,62 @@ class Statistics(Shape):
     duplicates_rate: float
     appeals_open: int
     appeals_decided: int
+
+
+# --- rewards ------------------------------------------------------------------------------
+class Station(Shape):
+    station_id: str
+    district: str
+    name: str
+    address: str
+    lat: float
+    lon: float
+    hours: str
+    services: list[str]
+    open: bool
+    distance_m: int = Field(description="metres from `near`")
+
+
+class CatalogueItem(Shape):
+    item_id: str
+    district: str
+    partner_id: str
+    partner_name: str
+    partner_kind: str
+    version: int = Field(description="of the item's terms; a redemption keeps the version it was priced at")
+    name: str
+    price_points: int
+    valid_from: str
+    valid_to: str
+    hold_minutes: int
+    stock: int = Field(description="ever stocked")
+    reserved: int = Field(description="held or handed over")
+    available: int = Field(description="stock − reserved")
+    withdrawn: bool
+
+
+class Redemption(Shape):
+    redemption_id: str
+    rider_id: str
+    district: str
+    item_id: str
+    item_version: int
+    item_name: str
+    partner_id: str
+    points: int
+    status: str = Field(description="held, confirmed, refused or expired")
+    held_at: str
+    expires_at: str
+    closed_at: str | None
+    month: str | None = Field(description="YYYY-MM (China) it was closed in")
+    reason: str | None
+
+
+class HandedOut(Shape):
+    partner_id: str
+    partner_name: str
+    item: str
+    confirmed: int
+    points_spent: int
+    refused: int
+    expired: int

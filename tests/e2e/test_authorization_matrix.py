@@ -1,24 +1,35 @@
 """Every route × every role × inside / outside its scope, from one table.
 
 "inside" is a token of the story's district (and grid, for an officer; for a
-rider, the rider itself); "outside" is one of another district (another grid,
-another rider). The matrix checks authorization only: an allowed call may still
-meet a domain refusal (404/409/422), but never 401 or 403; a refused one is 403.
+rider, the rider itself; for a partner, the partner the story's redemption was
+handed to); "outside" is one of another district (another grid, another rider,
+another district's partner). The matrix checks authorization only: an allowed
+call may still meet a domain refusal (404/409/422), but never 401 or 403; a
+refused one is 403.
 """
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any, Callable
 
 import pytest
 
 from domain.events import Role
-from tests.fixtures.http import Api, story
+from tests.fixtures.http import Api, is_problem, story
 
-ADMIN, OFFICER, RIDER, AUDITOR, SERVICE = (Role.DISTRICT_ADMIN, Role.GRID_OFFICER, Role.RIDER, Role.AUDITOR,
-                                           Role.SERVICE)
-ALL = (ADMIN, OFFICER, RIDER, AUDITOR, SERVICE)
+ADMIN, OFFICER, RIDER, AUDITOR, SERVICE, PARTNER = (Role.DISTRICT_ADMIN, Role.GRID_OFFICER, Role.RIDER,
+                                                    Role.AUDITOR, Role.SERVICE, Role.PARTNER)
+ALL = (ADMIN, OFFICER, RIDER, AUDITOR, SERVICE, PARTNER)
+# A partner confirms or refuses the redemptions handed to it (and ends them when their hold ran
+# out), nothing else: of the queries, only the transparency log's, which any token may read.
+ALL_BUT_PARTNERS = (ADMIN, OFFICER, RIDER, AUDITOR, SERVICE)
+STATION = {"name": "柳城骑手驿站", "address": "柳城街道1号", "location": {"lat": 30.6, "lon": 103.8},
+           "hours": "07:00-22:00", "services": ["charging", "water"]}
+# On offer through the story (which starts on 2026-11-02), held an hour once redeemed.
+ITEM = {"name": "社区食堂工作餐", "price_points": 1, "valid_from": "2026-11-01T00:00:00+08:00",
+        "valid_to": "2027-11-01T00:00:00+08:00", "hold_minutes": 60}
 OK, DENIED, NOTHING = "allowed", "denied", "sees nothing"
 
 # route -> (roles allowed, does "outside" matter, body or params from the story's ids)
@@ -51,8 +62,23 @@ COMMANDS: dict[str, tuple[tuple[Role, ...], bool, Body]] = {
     "allocate-budget": ((ADMIN,), True, lambda s: {"district": "温江", "period": "2026-11", "fen": 1}),
     "settle-payout": ((ADMIN,), True, lambda s: {"rider_id": s["rider_id"], "period": "2026-11", "district": "温江",
                                                   "batch_id": str(uuid.uuid4()), "fen": 1}),
-    "redeem-points": ((ADMIN, RIDER), True, lambda s: {"rider_id": s["me"], "item": "i", "partner": "p",
-                                                        "points": 1}),
+    # Stations, partners and the catalogue: the district's admins.
+    "register-station": ((ADMIN,), True, lambda s: {"district": "温江", "description": STATION}),
+    "update-station": ((ADMIN,), True, lambda s: {"station_id": s["station"], "description": {**STATION,
+                                                                                               "hours": "24h"}}),
+    "close-station": ((ADMIN,), True, lambda s: {"station_id": s["station"], "reason": "r"}),
+    "register-partner": ((ADMIN,), True, lambda s: {"district": "温江", "name": "n", "kind": "shop",
+                                                     "station_id": s["station"]}),
+    "list-item": ((ADMIN,), True, lambda s: {"district": "温江", "partner_id": s["partner_id"], **item_terms(s),
+                                             "stock": 1}),
+    "revise-item": ((ADMIN,), True, lambda s: {"item_id": s["item"], **ITEM, "stock_added": 1}),
+    "withdraw-item": ((ADMIN,), True, lambda s: {"item_id": s["item"], "reason": "r"}),
+    # Redemptions: the rider itself redeems; the partner it was handed to confirms or refuses;
+    # the partner or the district's admins end a hold (here still running: 409, not 403).
+    "redeem-item": ((RIDER,), True, lambda s: {"rider_id": s["me"], "item_id": s["item"]}),
+    "confirm-redemption": ((PARTNER,), True, lambda s: {"redemption_id": s["redemption"], "code": s["code"]}),
+    "refuse-redemption": ((PARTNER,), True, lambda s: {"redemption_id": s["redemption"], "reason": "r"}),
+    "expire-redemption": ((ADMIN, PARTNER), True, lambda s: {"redemption_id": s["redemption"]}),
     "file-appeal": ((RIDER,), True, lambda s: {"rider_id": s["me"], "district": "温江", "text": "t",
                                                "subject": {"kind": "outside", "ref": "x"}}),
     "assign-appeal": ((ADMIN,), True, lambda s: {"appeal_id": s["appeal"], "assignee_id": "a"}),
@@ -68,26 +94,26 @@ COMMANDS: dict[str, tuple[tuple[Role, ...], bool, Body]] = {
     "expire-points": ((ADMIN,), True, lambda s: {"rider_id": s["rider_id"], "points": 1, "reason": "r"}),
 }
 QUERIES: dict[str, tuple[tuple[Role, ...], bool, Callable[[dict[str, Any]], tuple[str, dict[str, Any]]]]] = {
-    "board": (ALL, True, lambda s: ("/v1/board", {"district": s["district"]})),
+    "board": (ALL_BUT_PARTNERS, True, lambda s: ("/v1/board", {"district": s["district"]})),
     "budgets": ((ADMIN, OFFICER, AUDITOR, SERVICE), True, lambda s: (f"/v1/districts/{s['district']}/budgets", {})),
-    "stats": (ALL, True, lambda s: ("/v1/stats", {"district": s["district"]})),
+    "stats": (ALL_BUT_PARTNERS, True, lambda s: ("/v1/stats", {"district": s["district"]})),
     "points": ((RIDER,), True, lambda s: (f"/v1/riders/{s['me']}/points", {})),
     "balances": ((RIDER, ADMIN, OFFICER, AUDITOR, SERVICE), False, lambda s: (f"/v1/riders/{s['me']}/balances", {})),
     "balance-at": ((RIDER,), True, lambda s: (f"/v1/riders/{s['me']}/balance-at", {"at": "2026-11-30T00:00:00Z"})),
     "history": ((ADMIN, AUDITOR, SERVICE), True, lambda s: (f"/v1/districts/{s['district']}/history", {})),
     "chain": ((ADMIN, OFFICER, AUDITOR, SERVICE), True, lambda s: (f"/v1/awards/{s['task']}/chain", {})),
-    "events": (ALL, True, lambda s: ("/v1/events/stream", {"follow": "false"})),
-    "clue": (ALL, True, lambda s: (f"/v1/clues/{s['clue']}", {})),
+    "events": (ALL_BUT_PARTNERS, True, lambda s: ("/v1/events/stream", {"follow": "false"})),
+    "clue": (ALL_BUT_PARTNERS, True, lambda s: (f"/v1/clues/{s['clue']}", {})),
     "grid-clues": ((ADMIN, OFFICER, AUDITOR, SERVICE), True, lambda s: (f"/v1/grids/{s['grid']}/clues", {})),
-    "rider-clues": (ALL, False, lambda s: (f"/v1/riders/{s['me']}/clues", {})),
+    "rider-clues": (ALL_BUT_PARTNERS, False, lambda s: (f"/v1/riders/{s['me']}/clues", {})),
     "appeal": ((ADMIN, RIDER, AUDITOR, SERVICE), True, lambda s: (f"/v1/appeals/{s['appeal']}", {})),
     "district-appeals": ((ADMIN, AUDITOR, SERVICE), True, lambda s: (f"/v1/districts/{s['district']}/appeals", {})),
     "rider-appeals": ((ADMIN, RIDER, AUDITOR, SERVICE), False, lambda s: (f"/v1/riders/{s['me']}/appeals", {})),
-    "rate-schedules": (ALL, True, lambda s: (f"/v1/districts/{s['district']}/rate-schedules", {})),
-    "rider": (ALL, True, lambda s: (f"/v1/riders/{s['me']}", {})),
-    "rider-tasks": (ALL, False, lambda s: (f"/v1/riders/{s['me']}/tasks", {})),
+    "rate-schedules": (ALL_BUT_PARTNERS, True, lambda s: (f"/v1/districts/{s['district']}/rate-schedules", {})),
+    "rider": (ALL_BUT_PARTNERS, True, lambda s: (f"/v1/riders/{s['me']}", {})),
+    "rider-tasks": (ALL_BUT_PARTNERS, False, lambda s: (f"/v1/riders/{s['me']}/tasks", {})),
     # What the pages draw (api/http/overview.py).
-    "grids": (ALL, True, lambda s: (f"/v1/districts/{s['district']}/grids", {})),
+    "grids": (ALL_BUT_PARTNERS, True, lambda s: (f"/v1/districts/{s['district']}/grids", {})),
     "clue-map": ((ADMIN, OFFICER, AUDITOR, SERVICE), True, lambda s: (f"/v1/districts/{s['district']}/clue-map", {})),
     "subsidy-per-day": ((ADMIN, AUDITOR, SERVICE), True,
                         lambda s: (f"/v1/districts/{s['district']}/subsidy-per-day", {})),
@@ -120,6 +146,20 @@ def scene(api: Api) -> dict[str, Any]:  # noqa: F811
     s["appeal"] = api.command("file-appeal", {"rider_id": s["rider_id"], "district": "温江", "text": "t",
                                               "subject": {"kind": "outside", "ref": "x"}}, s["rider"])["result"][
         "appeal_id"]
+    # A station, its canteen (the partner), an item of the canteen's, and the rider's redemption of
+    # it, held for the canteen: the code is what the rider shows.
+    s["station"] = api.command("register-station", {"district": "温江", "description": STATION},
+                               s["admin"])["result"]["station_id"]
+    s["partner_id"] = api.command("register-partner", {"district": "温江", "name": "社区食堂", "kind": "canteen",
+                                                       "station_id": s["station"]}, s["admin"])["result"]["partner_id"]
+    s["item"] = api.command("list-item", {"district": "温江", "partner_id": s["partner_id"], **ITEM, "stock": 5},
+                            s["admin"])["result"]["item_id"]
+    held = api.command("redeem-item", {"rider_id": s["rider_id"], "item_id": s["item"]}, s["rider"])["result"]
+    s["redemption"], s["code"] = held["redemption_id"], held["code"]
+    # Another district's partner.
+    elsewhere = api.token(ADMIN, "admin-锦江", ["锦江"])
+    s["other_partner_id"] = api.command("register-partner", {"district": "锦江", "name": "锦江小卖部", "kind": "shop"},
+                                        elsewhere)["result"]["partner_id"]
     return s
 
 
@@ -128,6 +168,8 @@ def token(api: Api, s: dict[str, Any], role: Role, inside: bool) -> tuple[dict[s
     district = "温江" if inside else "锦江"
     if role is RIDER:  # outside: another rider's token, acting for the scene's rider
         return api.token(RIDER, s["rider_id"] if inside else str(uuid.uuid4()), []), s["rider_id"]
+    if role is PARTNER:  # a partner's token: its id, its district
+        return api.token(PARTNER, s["partner_id"] if inside else s["other_partner_id"], [district]), s["rider_id"]
     grids = [s["grid"] if inside else str(uuid.uuid4())] if role is OFFICER else []
     sub = "officer-1" if role is OFFICER else f"{role.value}-x"
     return api.token(role, sub, [district], grids), s["rider_id"]
@@ -185,3 +227,53 @@ def test_authorization(api: Api, scene: dict[str, Any], kind: str, route: str, r
         assert response.status_code < 500, response.text
         if route == "events":
             assert "event: " in response.text  # the scene's own events, visible inside
+
+
+# --- what the matrix cannot say in one cell --------------------------------------------------
+
+def test_only_the_partner_it_was_handed_to_confirms_or_refuses(api: Api, scene: dict[str, Any]) -> None:  # noqa: F811
+    """Another partner of the same district is refused as not the partner, whatever it sends;
+    the redemption's own partner confirms with the code the rider was shown."""
+    s = scene
+    assert re.fullmatch(r"\d{6}", s["code"]), s["code"]
+    neighbour_id = api.command("register-partner", {"district": "温江", "name": "隔壁小卖部", "kind": "shop"},
+                               s["admin"])["result"]["partner_id"]
+    neighbour = api.token(PARTNER, neighbour_id, ["温江"])
+    for name, body in (("confirm-redemption", {"redemption_id": s["redemption"], "code": s["code"]}),
+                       ("refuse-redemption", {"redemption_id": s["redemption"], "reason": "r"}),
+                       ("expire-redemption", {"redemption_id": s["redemption"]})):
+        is_problem(api.command(name, body, neighbour, 403), "not-the-partner", 403)
+    # A token naming the partner but not its district reaches nothing of it.
+    astray = api.token(PARTNER, s["partner_id"], ["锦江"])
+    api.command("confirm-redemption", {"redemption_id": s["redemption"], "code": s["code"]}, astray, 403)
+    partner = api.token(PARTNER, s["partner_id"], ["温江"])
+    confirmed = api.command("confirm-redemption", {"redemption_id": s["redemption"], "code": s["code"]}, partner)
+    assert confirmed["result"]["points_spent"] == 1
+
+
+def test_a_hold_is_ended_only_once_it_ran_out(api: Api, scene: dict[str, Any]) -> None:  # noqa: F811
+    """The partner or the district's admins may end a hold, but not before its time: 409, not 403."""
+    s = scene
+    partner = api.token(PARTNER, s["partner_id"], ["温江"])
+    expire = {"redemption_id": s["redemption"]}
+    for who in (s["admin"], partner):
+        is_problem(api.command("expire-redemption", expire, who, 409), "hold-not-expired", 409)
+    api.clock.advance(61 * 60)
+    for who in (api.token(ADMIN, "admin-锦江", ["锦江"]), api.token(PARTNER, s["other_partner_id"], ["锦江"]),
+                s["officer"], s["rider"], api.token(AUDITOR, "auditor-温江"), api.token(SERVICE, "service-温江")):
+        api.command("expire-redemption", expire, who, 403)
+    assert api.command("expire-redemption", expire, s["admin"])["result"]["points_returned"] == 1
+    # Ended: the partner can no longer confirm it.
+    api.command("confirm-redemption", {"redemption_id": s["redemption"], "code": s["code"]}, partner, 409)
+
+
+def test_a_rider_redeems_only_in_a_district_it_belongs_to(api: Api, scene: dict[str, Any]) -> None:  # noqa: F811
+    s = scene
+    elsewhere = api.token(ADMIN, "admin-锦江", ["锦江"])
+    item = api.command("list-item", {"district": "锦江", "partner_id": s["other_partner_id"], **ITEM, "stock": 5},
+                       elsewhere)["result"]["item_id"]
+    refused = api.command("redeem-item", {"rider_id": s["rider_id"], "item_id": item}, s["rider"], 403)
+    is_problem(refused, "not-a-member", 403)
+    # Nor may anyone else redeem for the rider, its district's admin included.
+    for who in (s["admin"], s["officer"], api.token(PARTNER, s["partner_id"], ["温江"])):
+        api.command("redeem-item", {"rider_id": s["rider_id"], "item_id": s["item"]}, who, 403)

@@ -45,9 +45,7 @@ def test_the_mission_through_http_alone(api: Api) -> None:
     assert s["verified"]["result"]["awarded_fen"] == 800
     balances = api.query(f"/v1/riders/{s['rider_id']}/balances", s["rider"])
     assert balances["total"]["payable"] == 800
-    api.command("redeem-points", {"rider_id": s["rider_id"], "item": "社区食堂工作餐", "partner": "canteen",
-                                  "points": 8}, s["rider"])
-    assert api.query(f"/v1/riders/{s['rider_id']}/points", s["rider"])["balance"] == 0
+    redeem_a_meal_at_the_station(api, s)
     appeal = api.command("file-appeal", {"rider_id": s["rider_id"], "district": "温江", "text": "平台罚款不合理",
                                          "subject": {"kind": "outside", "ref": "platform-penalty-1"}},
                          s["rider"])["result"]["appeal_id"]
@@ -215,3 +213,40 @@ def test_a_refusal_is_worded_in_the_language_asked_for(api: Api) -> None:
         body = response.json()
         assert body["type"] == "urn:gridgov:problem:task-not-awaiting-verification" and body["title"] == title
         assert "Accept-Language" in response.headers["vary"]
+
+
+def redeem_a_meal_at_the_station(api: Api, s: dict) -> None:
+    """The admin registers a station with a canteen and lists a meal; the rider finds the
+    station, picks the meal from the catalogue, shows the code; the canteen confirms."""
+    place = {"lat": 30.68, "lon": 103.85}
+    station = api.command("register-station", {"district": "温江", "description": {
+        "name": "柳城骑手驿站", "address": "柳城街道1号", "location": place, "hours": "07:00-22:00",
+        "services": ["charging", "canteen"]}}, s["admin"])["result"]["station_id"]
+    partner_id = api.command("register-partner", {"district": "温江", "name": "驿站食堂", "kind": "canteen",
+                                                  "station_id": station}, s["admin"])["result"]["partner_id"]
+    item = api.command("list-item", {"district": "温江", "partner_id": partner_id, "name": "社区食堂工作餐",
+                                     "price_points": 8, "stock": 2, "valid_from": "2026-11-01T00:00:00+08:00",
+                                     "valid_to": "2027-11-01T00:00:00+08:00"}, s["admin"])["result"]["item_id"]
+    near = api.query("/v1/stations", s["rider"], near="30.69,103.85")
+    assert [(n["station_id"], n["services"]) for n in near] == [(station, ["charging", "canteen"])]
+    assert 1000 < near[0]["distance_m"] < 1200  # 0.01° of latitude
+    offered = api.query("/v1/districts/温江/catalogue", s["rider"])
+    assert [(i["item_id"], i["price_points"], i["available"], i["partner_name"]) for i in offered] == \
+        [(item, 8, 2, "驿站食堂")]
+    held = api.command("redeem-item", {"rider_id": s["rider_id"], "item_id": item}, s["rider"])["result"]
+    points = api.query(f"/v1/riders/{s['rider_id']}/points", s["rider"])
+    assert (points["available"], points["held"], points["spent"]) == (0, 8, 0)
+    canteen = api.token(Role.PARTNER, partner_id, ["温江"])
+    queue = api.query(f"/v1/partners/{partner_id}/queue", canteen)
+    assert [(r["redemption_id"], r["item_name"], r["points"]) for r in queue] == \
+        [(held["redemption_id"], "社区食堂工作餐", 8)]
+    wrong = "000000" if held["code"] != "000000" else "111111"
+    is_problem(api.command("confirm-redemption", {"redemption_id": held["redemption_id"], "code": wrong}, canteen,
+                           422), "wrong-redemption-code", 422)
+    api.command("confirm-redemption", {"redemption_id": held["redemption_id"], "code": held["code"]}, canteen)
+    is_problem(api.command("confirm-redemption", {"redemption_id": held["redemption_id"], "code": held["code"]},
+                           canteen, 409), "redemption-not-held", 409)
+    points = api.query(f"/v1/riders/{s['rider_id']}/points", s["rider"])
+    assert (points["available"], points["held"], points["spent"], points["balance"]) == (0, 0, 8, 0)
+    month = api.query("/v1/districts/温江/handed-out", s["admin"], month="2026-11")
+    assert [(m["item"], m["confirmed"], m["points_spent"]) for m in month] == [("社区食堂工作餐", 1, 8)]

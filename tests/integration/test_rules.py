@@ -245,9 +245,9 @@ def test_payouts_and_points_never_go_below_zero(world: World) -> None:
     nothing_written(world, lambda: world.do(settle, world.admin), errors.BatchAlreadySettled)
     nothing_written(world, lambda: world.do(c.SettlePayout(rider_id=rider, period=world.period, district=world.district, batch_id="B", fen=1),
                                             world.admin), errors.InsufficientBalance)
-    redeem = c.RedeemPoints(rider_id=rider, item="车辆配件更换", partner="partner-1", points=5)
-    world.do(redeem, rider_actor(rider))
-    nothing_written(world, lambda: world.do(redeem, rider_actor(rider)), errors.InsufficientPoints)
+    parts = world.item(world.partner("电动车配件店"), price=5, name="车辆配件更换")
+    world.redeem(rider, parts)  # the piece's 5 points, held
+    nothing_written(world, lambda: world.redeem(rider, parts), errors.InsufficientPoints)
 
 
 def test_an_upheld_appeal_reinstates_a_reversed_award_with_new_events(world: World) -> None:
