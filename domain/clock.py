@@ -49,3 +49,10 @@ def local_day(when: datetime) -> str:
 
 def local_month(when: datetime) -> str:
     return when.astimezone(CHINA).strftime("%Y-%m")
+
+
+def month_before(month: str, months: int) -> str:
+    """`2026-03`, 5 -> `2025-10`."""
+    year, m = map(int, month.split("-"))
+    index = year * 12 + (m - 1) - months
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"

@@ -17,6 +17,7 @@ from pydantic_core import PydanticCustomError
 
 from domain.appeals import Remedy, Subject, Verdict
 from domain.catalogue import MAX_HOLD_MINUTES
+from domain.points_policy import MAX_MONTHS
 from domain.clues import Category, Location
 from domain.errors import AmountTooLarge, InvalidInput
 from domain.money import Amount, PositiveAmount, bounded
@@ -434,6 +435,24 @@ class ExpirePoints(Command):
     rider_id: UUID
     points: PositiveAmount
     reason: Text
+
+
+class SetPointsPolicy(Command):
+    """Set how many months after the month they were earned the points of the district's work expire, at month end
+    (0: never). A new version; the engine's sweep applies it. Who: the district's admins."""
+
+    district: Name
+    expire_after_months: Annotated[StrictInt, Field(ge=0, le=MAX_MONTHS)]
+
+
+class ExpireOldPoints(Command):
+    """Apply the district's expiry policy to one rider at the end of `month`: what is left of the points its work
+    earned `expire_after_months` or more months before goes (nothing, if nothing is left). Who: the engine's sweep,
+    the district's admins."""
+
+    rider_id: UUID
+    district: Name
+    month: Period
 
 
 # Appeals -----------------------------------------------------------------------

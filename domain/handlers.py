@@ -23,12 +23,13 @@ from domain import commands as c
 from domain import errors
 from domain.aggregate import Context
 from domain.appeals import Appeal, RemedyKind, Subject, SubjectKind, Verdict
-from domain.clock import local_day, local_month
+from domain.clock import local_day, local_month, month_before
 from domain.clues import Clue
 from domain.events import Role
 from domain.grids import Grid
 from domain.personal import seal
 from domain.points import PointsAccount
+from domain.points_policy import PointsPolicy
 from domain.budgets import Budget
 from domain.catalogue import CatalogueItem, Terms
 from domain.partners import Partner
@@ -345,7 +346,8 @@ def verify_completion(uow: UnitOfWork, ctx: Context, cmd: c.VerifyCompletion) ->
                                 budget_room=budget.remaining)
     if split.awarded:
         budget.commit(ctx, task.district, period, piece_id=task.id, rider_id=rider_id, amount=split.awarded)
-    uow.get(PointsAccount, PointsAccount.id_for(rider_id)).earn(ctx, rider_id, task.id, rate.points)
+    uow.get(PointsAccount, PointsAccount.id_for(rider_id)).earn(ctx, rider_id, task.id, rate.points,
+                                                                task.district)
     if task.source_clue_id is not None:
         uow.get(Clue, task.source_clue_id, errors.ClueNotFound).close(ctx, "task verified")
     return {"rider_id": str(rider_id), "period": period, "awarded_fen": split.awarded,
@@ -432,6 +434,30 @@ def expire_points(uow: UnitOfWork, ctx: Context, cmd: c.ExpirePoints) -> Result:
     points = uow.get(PointsAccount, PointsAccount.id_for(cmd.rider_id))
     points.expire(ctx, cmd.rider_id, cmd.points, cmd.reason)
     return {"balance": points.balance}
+
+
+@handles(c.SetPointsPolicy)
+def set_points_policy(uow: UnitOfWork, ctx: Context, cmd: c.SetPointsPolicy) -> Result:
+    require_admin_of(ctx, cmd.district, "the points policy")
+    return {"version": uow.get(PointsPolicy, PointsPolicy.id_for(cmd.district)).set(ctx, cmd.district,
+                                                                                     cmd.expire_after_months)}
+
+
+@handles(c.ExpireOldPoints)
+def expire_old_points(uow: UnitOfWork, ctx: Context, cmd: c.ExpireOldPoints) -> Result:
+    """Run for a month that has ended, so a rider's points expire only once it is over;
+    run again, it finds nothing left to expire."""
+    require_admin_of(ctx, cmd.district, "the points policy")
+    if cmd.month >= local_month(ctx.now):
+        raise errors.InvalidInput(f"{cmd.month} has not ended yet (it is {local_month(ctx.now)} in China)",
+                                  month=cmd.month)
+    policy = uow.get(PointsPolicy, PointsPolicy.id_for(cmd.district))
+    if not policy.months:
+        return {"expired": 0, "policy_months": 0}
+    earned_by = month_before(cmd.month, policy.months)
+    points = uow.get(PointsAccount, PointsAccount.id_for(cmd.rider_id))
+    expired = points.expire_by_policy(ctx, cmd.rider_id, cmd.district, earned_by, policy.months)
+    return {"expired": expired, "earned_by": earned_by, "policy_months": policy.months}
 
 
 # --- stations, partners, the rewards catalogue, redemptions --------------------

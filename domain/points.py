@@ -12,6 +12,7 @@ from pydantic import Field, StrictInt
 
 from domain import errors
 from domain.aggregate import Aggregate, Context
+from domain.clock import local_month
 from domain.events import Event
 from domain.ids import derived_id
 from domain.money import add
@@ -22,9 +23,13 @@ class PointsEvent(Event):
 
 
 class PointsEarned(PointsEvent):
+    """v2 names the district whose work earned them (its expiry policy applies)."""
+
+    schema_version = 2
     rider_id: UUID
     piece_id: UUID
     points: StrictInt = Field(gt=0)
+    district: str | None  # None: earned before v2, under no district's policy
 
 
 class PointsRedeemed(PointsEvent):
@@ -57,9 +62,26 @@ class PointsReleased(PointsEvent):
 
 
 class PointsExpired(PointsEvent):
+    """v2: a district's policy names itself and the last month of the points it
+    expired (those of its own work, earned up to then); None for an admin's expiry,
+    which takes the oldest points."""
+
+    schema_version = 2
     rider_id: UUID
     points: StrictInt = Field(gt=0)
     reason: str
+    district: str | None
+    earned_by: str | None
+
+
+class Lot:
+    """Points earned by one piece: when (China month), for which district's work, and
+    how many are still unused. Points are used oldest first."""
+
+    __slots__ = ("month", "district", "left")
+
+    def __init__(self, month: str, district: str | None, left: int) -> None:
+        self.month, self.district, self.left = month, district, left
 
 
 class PointsAccount(Aggregate, events=PointsEvent):
@@ -72,15 +94,17 @@ class PointsAccount(Aggregate, events=PointsEvent):
         self.balance = 0  # earned − expired − spent − redeemed: available + held
         self.held: dict[UUID, int] = {}  # by redemption
         self.pieces: set[UUID] = set()
+        self.lots: list[Lot] = []
+        self.taken_by: dict[UUID, list[tuple[Lot, int]]] = {}  # a hold's points, by the lots they came from
 
     @property
     def available(self) -> int:
         return self.balance - sum(self.held.values())
 
-    def earn(self, ctx: Context, rider_id: UUID, piece_id: UUID, points: int) -> None:
+    def earn(self, ctx: Context, rider_id: UUID, piece_id: UUID, points: int, district: str) -> None:
         if points > 0 and piece_id not in self.pieces:
             add(self.balance, points, what="the rider's points")
-            self._trigger(ctx, PointsEarned, rider_id=rider_id, piece_id=piece_id, points=points)
+            self._trigger(ctx, PointsEarned, rider_id=rider_id, piece_id=piece_id, points=points, district=district)
 
     def hold(self, ctx: Context, rider_id: UUID, redemption_id: UUID, points: int) -> None:
         self._require_enough(points)
@@ -95,8 +119,22 @@ class PointsAccount(Aggregate, events=PointsEvent):
                       points=self.held[redemption_id])
 
     def expire(self, ctx: Context, rider_id: UUID, points: int, reason: str) -> None:
+        """An admin's: the oldest points go."""
         self._require_enough(points)
-        self._trigger(ctx, PointsExpired, rider_id=rider_id, points=points, reason=reason)
+        self._trigger(ctx, PointsExpired, rider_id=rider_id, points=points, reason=reason, district=None,
+                      earned_by=None)
+
+    def expirable(self, district: str, earned_by: str) -> int:
+        """Unused points of `district`'s work earned in months up to `earned_by` (YYYY-MM)."""
+        return sum(lot.left for lot in self._lots_of(district, earned_by))
+
+    def expire_by_policy(self, ctx: Context, rider_id: UUID, district: str, earned_by: str, months: int) -> int:
+        points = self.expirable(district, earned_by)
+        if points:
+            self._trigger(ctx, PointsExpired, rider_id=rider_id, points=points, district=district,
+                          earned_by=earned_by, reason=f"{district}: points earned up to {earned_by} expire after "
+                                                      f"{months} months")
+        return points
 
     def _require_enough(self, points: int) -> None:
         if isinstance(points, bool) or not isinstance(points, int) or points <= 0:
@@ -106,17 +144,43 @@ class PointsAccount(Aggregate, events=PointsEvent):
                                             available=self.available, held=self.balance - self.available,
                                             requested=points)
 
+    def _lots_of(self, district: str, earned_by: str) -> list[Lot]:
+        return [lot for lot in self.lots if lot.district == district and lot.month <= earned_by and lot.left]
+
+    def _take(self, points: int, lots: list[Lot]) -> list[tuple[Lot, int]]:
+        """`points` from `lots`, oldest first."""
+        taken = []
+        for lot in lots:
+            if not points:
+                break
+            n = min(points, lot.left)
+            if n:
+                lot.left -= n
+                points -= n
+                taken.append((lot, n))
+        return taken
+
     def _when(self, event: Event) -> None:
         match event:
             case PointsEarned():
                 self.balance += event.points
                 self.pieces.add(event.piece_id)
-            case PointsRedeemed() | PointsExpired():
+                self.lots.append(Lot(local_month(event.timestamp), event.district, event.points))
+            case PointsRedeemed():
                 self.balance -= event.points
+                self._take(event.points, self.lots)
+            case PointsExpired():
+                self.balance -= event.points
+                mine = self.lots if event.district is None else self._lots_of(event.district, event.earned_by or "")
+                self._take(event.points, mine)
             case PointsHeld():
                 self.held[event.redemption_id] = event.points
+                self.taken_by[event.redemption_id] = self._take(event.points, self.lots)
             case PointsSpent():
                 del self.held[event.redemption_id]
+                del self.taken_by[event.redemption_id]
                 self.balance -= event.points
             case PointsReleased():
                 del self.held[event.redemption_id]
+                for lot, n in self.taken_by.pop(event.redemption_id):
+                    lot.left += n  # back where they came from, as old as they were

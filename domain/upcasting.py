@@ -47,3 +47,15 @@ def _payout_names_no_district(state: State) -> State:
     """v1 settled a rider's month as one sum; v2 names the district it pays for.
     None: the month's first district, as v1 was read (domain.subsidies.first_district)."""
     return {**state, "district": None}
+
+
+@upcaster("PointsEarned", 1)
+def _points_of_no_district(state: State) -> State:
+    """v1 did not say which district's work earned them: no district's expiry policy applies."""
+    return {**state, "district": None}
+
+
+@upcaster("PointsExpired", 1)
+def _expiry_by_an_admin(state: State) -> State:
+    """v1 knew only an admin's expiry (the oldest points go)."""
+    return {**state, "district": None, "earned_by": None}

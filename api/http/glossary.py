@@ -75,6 +75,8 @@ WORDS: dict[str, str] = {
     "cap_month_fen": "the most a rider earns in a month in this district, in fen",
     "points": "a number of points, a whole number",
     "price_points": "the item's price in points, a whole number",
+    "expire_after_months": "points earned in a month expire at the end of the month this many months later "
+                           "(0: never)",
     "stock": "how many of the item there are to redeem",
     "stock_added": "how many more of the item to add to its stock (default 0)",
     "period": "a month, YYYY-MM (China time)",

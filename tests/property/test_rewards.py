@@ -1,12 +1,15 @@
 """Redemption as a saga, checked against a model after every step: riders earn points
 with verified work, admins list, revise and withdraw items, riders redeem, the partner
 confirms with the code (or a wrong one), refuses, or the hold runs out and is swept,
-and admins expire points. After every step, in the engine and in its read models:
+admins expire points, and the district's expiry policy is swept at month ends.
+After every step, in the engine and in its read models:
 
     available + held + spent = earned − expired   for every rider, never below zero
     stock never below zero; a code confirms once; a refused or expired hold gives
     back exactly what it held (its points, one of its item's stock)
     a refused command writes nothing
+    a policy's sweep expires at least what is left of the old points however they
+    were used, never more than were earned then or are available; run again, nothing
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from domain import commands as c
 from domain import errors
 from domain.catalogue import CatalogueItem
+from domain.clock import local_month, month_before
 from domain.points import PointsAccount
 from domain.rates import Rate
 from domain.unit_of_work import UnitOfWork
@@ -49,6 +53,8 @@ class RewardsSaga(RuleBasedStateMachine):
         # The model: what each rider should have, each item's stock, each redemption.
         self.earned = dict.fromkeys(self.riders, 0)
         self.expired = dict.fromkeys(self.riders, 0)
+        self.earned_in: dict[UUID, list[tuple[str, int]]] = {r: [] for r in self.riders}
+        self.policy = 0
         self.spent = dict.fromkeys(self.riders, 0)
         self.items: dict[UUID, dict] = {}  # item -> price, stock, reserved, withdrawn, hold_minutes
         self.holds: dict[UUID, dict] = {}  # redemption -> rider, item, points, code, expires_at, status
@@ -79,6 +85,7 @@ class RewardsSaga(RuleBasedStateMachine):
         for _ in range(pieces):
             self.world.piece(self.grid, rider)
             self.earned[rider] += 3
+            self.earned_in[rider].append((local_month(self.clock.now()), 3))
 
     @rule(price=st.integers(1, 12), stock=st.integers(0, 3), hold=st.sampled_from([30, 60, 120]))
     def list_item(self, price: int, stock: int, hold: int) -> None:
@@ -185,6 +192,30 @@ class RewardsSaga(RuleBasedStateMachine):
             return self.refused(lambda: self.world.do(command, self.world.admin), errors.InsufficientPoints)
         self.world.do(command, self.world.admin)
         self.expired[rider] += points
+
+    @rule(months=st.integers(0, 2))
+    def set_policy(self, months: int) -> None:
+        self.world.do(c.SetPointsPolicy(district=self.world.district, expire_after_months=months), self.world.admin)
+        self.policy = months
+
+    @rule(days=st.sampled_from([10, 31]))
+    def month_end_sweep(self, days: int) -> None:
+        """Time passes; the sweep closes the month before the one it is now."""
+        self.clock.advance(days * 24 * 3600)
+        closed = month_before(local_month(self.clock.now()), 1)
+        for rider in self.riders:
+            command = c.ExpireOldPoints(rider_id=rider, district=self.world.district, month=closed)
+            available = self.available(rider)
+            expired = self.world.do(command, self.world.engine).result["expired"]
+            if not self.policy:
+                assert expired == 0
+                continue
+            old = sum(n for month, n in self.earned_in[rider] if month <= month_before(closed, self.policy))
+            used = self.spent[rider] + self.held(rider) + self.expired[rider]
+            assert max(0, old - used) <= expired <= min(available, old)
+            self.expired[rider] += expired
+            again = self.world.do(command, self.world.engine).result["expired"]
+            assert again == 0, "a month's sweep expires once"
 
     # --- invariants ----------------------------------------------------------------------
     @invariant()
