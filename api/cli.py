@@ -8,6 +8,7 @@ it needs through gridgov.bootstrap; the demo's conveniences are in gridgov/try_i
 from __future__ import annotations
 
 import logging
+import re
 import signal
 import sys
 import threading
@@ -335,8 +336,50 @@ def consume(name: str = typer.Argument(..., help=f"the projection this consumer 
 
 
 @app.command()
-def token(role: str = typer.Option(..., help="rider, grid_officer, district_admin, auditor or service"),
-          sub: str = typer.Option(..., help="subject: the rider id, or the officer's / admin's id"),
+def sweep(every: float = typer.Option(0, min=0, help="seconds between sweeps; 0: sweep once and exit"),
+          points_month: str = typer.Option(None, help="YYYY-MM, a month that has ended: apply the districts' points "
+                                                      "expiry policies for it (with --every: done by itself for "
+                                                      "the month just ended, once per month)")) -> None:
+    """The engine's own sweep: end the holds whose time ran out, and apply points expiry policies at month end."""
+    from domain.clock import local_month, month_before
+    from gridgov.bootstrap import log_feed, read_store
+    from gridgov.sweep import sweep_holds, sweep_points
+
+    settings = _settings()
+    application = _app()
+    if points_month is not None:
+        ended = re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", points_month) and points_month < local_month(
+            application.clock.now())
+        if not ended:
+            err.print(f"[red]--points-month takes a month that has ended, as YYYY-MM, not {points_month!r}[/]")
+            raise typer.Exit(2)
+    store = read_store(settings)
+    stop = _stop_on_signals()
+    swept_month = None
+    while True:
+        if settings.embedded:
+            log_feed(application, store).catch_up()  # with Kafka, the consumers keep the read models
+        holds = sweep_holds(application, store)
+        if holds.holds_expired or holds.skipped or not every:
+            err.print(f"sweep: {holds.holds_expired} holds ended, {holds.skipped} already closed")
+        month = points_month or (month_before(local_month(application.clock.now()), 1) if every else None)
+        if month and month != swept_month:
+            with Progress(TextColumn("points policies " + month), BarColumn(), TextColumn("{task.completed}/"
+                          "{task.total} riders"), TimeElapsedColumn(), console=err, transient=True) as progress:
+                bar = progress.add_task("riders", total=None)
+                done = sweep_points(application, store, month,
+                                    lambda n, total: progress.update(bar, completed=n, total=total))
+            err.print(f"sweep: {month}: {done.points_expired:,} points expired over {done.riders_checked:,} riders")
+            swept_month = month
+        if not every or stop.wait(every):
+            break
+    store.close()
+    application.close()
+
+
+@app.command()
+def token(role: str = typer.Option(..., help="rider, grid_officer, district_admin, auditor, service or partner"),
+          sub: str = typer.Option(..., help="subject: the rider's or partner's id, or the officer's / admin's id"),
           district: list[str] = typer.Option([], help="a district the token covers (repeatable)"),
           grid: list[str] = typer.Option([], help="a grid id an officer's token covers (repeatable)"),
           ttl_hours: int = typer.Option(12, min=1)) -> None:
@@ -351,7 +394,8 @@ def token(role: str = typer.Option(..., help="rider, grid_officer, district_admi
     try:
         principal_role = Role(role)
     except ValueError:
-        err.print(f"[red]no role {role!r}; choose one of rider, grid_officer, district_admin, auditor, service[/]")
+        err.print(f"[red]no role {role!r}; choose one of rider, grid_officer, district_admin, auditor, service, "
+                  "partner[/]")
         raise typer.Exit(2) from None
     if principal_role is Role.SYSTEM:
         err.print("[red]the system role is the engine's own; no token carries it[/]")

@@ -68,8 +68,8 @@ def decode(secret: str, header: str | None) -> Principal:
         raise Unauthenticated("invalid token: `sub` must be a non-empty string")
     if not isinstance(role, str) or role not in {r.value for r in TOKEN_ROLES}:
         raise Unauthenticated(f"invalid token: `role` must be one of {', '.join(sorted(TOKEN_ROLES))}")
-    if role == Role.RIDER.value and not _is_uuid(sub):
-        raise Unauthenticated("invalid token: a rider token's `sub` is the rider's id, a UUID")
+    if role in (Role.RIDER.value, Role.PARTNER.value) and not _is_uuid(sub):
+        raise Unauthenticated(f"invalid token: a {role} token's `sub` is the {role}'s id, a UUID")
     return Principal(sub=sub, role=Role(role), districts=_names(claims, "districts"), grids=_names(claims, "grids"))
 
 

@@ -1,0 +1,87 @@
+"""The engine's own sweep: the commands nobody gives by hand, given as the engine.
+
+- Holds whose time ran out are ended (ExpireRedemption): the points and the stock
+  come back.
+- At a month's end, each district's points expiry policy is applied (ExpireOldPoints)
+  to every rider of the district who has points.
+
+Candidates come from the read models, which may be a little behind; each command
+decides on the current state, so a hold confirmed meanwhile is refused and skipped,
+and a month swept twice expires nothing the second time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Callable
+from uuid import UUID
+
+import orjson
+
+from domain import commands as c
+from domain import errors
+from domain.events import Actor, Role
+from domain.points_policy import PointsPolicy
+from domain.service import GridGovernance
+from domain.unit_of_work import UnitOfWork
+from projections.points import Points
+from projections.rewards import Rewards
+from projections.riders import Riders
+from projections.stores import ReadStore
+
+ENGINE = Actor(id="engine", role=Role.SYSTEM)
+
+
+@dataclass
+class Swept:
+    holds_expired: int = 0
+    points_expired: int = 0
+    riders_checked: int = 0
+    skipped: int = 0  # refused on the current state (the read model was behind)
+
+
+def due_holds(store: ReadStore, now: datetime) -> list[UUID]:
+    rows = store.read(f"SELECT redemption_id, expires_at FROM {Rewards().t['redemptions']} WHERE status = 'held'")
+    return sorted(UUID(r) for r, expires_at in rows if datetime.fromisoformat(expires_at) <= now)
+
+
+def sweep_holds(app: GridGovernance, store: ReadStore) -> Swept:
+    swept = Swept()
+    for redemption in due_holds(store, app.clock.now()):
+        try:
+            app.execute(c.ExpireRedemption(redemption_id=redemption), ENGINE)
+            swept.holds_expired += 1
+        except errors.DomainError:
+            swept.skipped += 1
+    return swept
+
+
+def riders_with_points(store: ReadStore) -> list[tuple[UUID, list[str]]]:
+    """Riders with points available, and the districts they have been in."""
+    points, riders = Points().t["accounts"], Riders().t["riders"]
+    rows = store.read(f"SELECT a.rider_id, r.districts FROM {points} a JOIN {riders} r ON r.rider_id = a.rider_id "
+                      "WHERE a.available > 0 ORDER BY a.rider_id")
+    return [(UUID(rider), orjson.loads(districts)) for rider, districts in rows]
+
+
+def sweep_points(app: GridGovernance, store: ReadStore, month: str,
+                 progress: Callable[[int, int], None] = lambda done, total: None) -> Swept:
+    """Apply every district's policy for `month`, which must have ended."""
+    swept, policies = Swept(), {}
+    riders = riders_with_points(store)
+    for n, (rider, districts) in enumerate(riders, 1):
+        for district in districts:
+            if district not in policies:
+                policies[district] = UnitOfWork(app).get(PointsPolicy, PointsPolicy.id_for(district)).months
+            if not policies[district]:
+                continue
+            try:
+                outcome = app.execute(c.ExpireOldPoints(rider_id=rider, district=district, month=month), ENGINE)
+                swept.points_expired += outcome.result["expired"]
+            except errors.DomainError:
+                swept.skipped += 1
+        swept.riders_checked = n
+        if n % 500 == 0 or n == len(riders):
+            progress(n, len(riders))
+    return swept

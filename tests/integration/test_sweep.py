@@ -1,0 +1,74 @@
+"""The engine's sweep: holds whose time ran out are ended, and a district's points
+expiry policy is applied at month end, from what the read models say, with each
+command deciding on the current state."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from uuid import UUID
+
+import pytest
+
+from typer.testing import CliRunner
+
+from api.cli import app as cli
+from domain import commands as c
+from domain.points import PointsAccount
+from domain.unit_of_work import UnitOfWork
+from gridgov.bootstrap import log_feed
+from gridgov.sweep import sweep_holds, sweep_points
+from projections.rewards import redemptions
+from projections.stores import ReadStore
+from tests.fixtures.stores import new_store
+from tests.fixtures.world import World
+
+
+@pytest.fixture
+def tmp_store() -> Iterator[ReadStore]:
+    store, cleanup = new_store("sqlite")
+    yield store
+    cleanup()
+
+
+def test_the_sweep_ends_holds_whose_time_ran_out_and_only_those(world: World, tmp_store: ReadStore) -> None:
+    grid, rider = world.scene()
+    for _ in range(3):
+        world.piece(grid, rider)  # 15 points
+    canteen = world.partner()
+    quick, slow = world.item(canteen, price=5, hold_minutes=30), world.item(canteen, price=5, hold_minutes=120)
+    first = UUID(world.redeem(rider, quick).result["redemption_id"])
+    late = UUID(world.redeem(rider, slow).result["redemption_id"])
+    collected = world.redeem(rider, quick).result
+    world.do(c.ConfirmRedemption(redemption_id=UUID(collected["redemption_id"]), code=collected["code"]), canteen)
+    feed = log_feed(world.app, tmp_store)
+    world.clock.advance(31 * 60)
+    feed.catch_up()
+    swept = sweep_holds(world.app, tmp_store)
+    assert (swept.holds_expired, swept.skipped) == (1, 0)
+    feed.catch_up()
+    statuses = {UUID(r["redemption_id"]): r["status"] for r in redemptions(tmp_store, rider_id=str(rider))}
+    assert statuses == {first: "expired", late: "held", UUID(collected["redemption_id"]): "confirmed"}
+    assert UnitOfWork(world.app).get(PointsAccount, PointsAccount.id_for(rider)).available == 5
+
+
+def test_a_month_end_sweep_expires_old_points_once(world: World, tmp_store: ReadStore) -> None:
+    grid, rider = world.scene()
+    world.piece(grid, rider)  # 5 points in November
+    world.do(c.SetPointsPolicy(district=world.district, expire_after_months=1), world.admin)
+    feed = log_feed(world.app, tmp_store)
+    world.clock.advance(40 * 24 * 3600)  # December
+    world.piece(grid, rider)  # 5 more, in December
+    world.clock.advance(31 * 24 * 3600)  # January: December has ended; November's points are a month old
+    feed.catch_up()
+    assert sweep_points(world.app, tmp_store, "2026-12").points_expired == 5
+    feed.catch_up()
+    assert sweep_points(world.app, tmp_store, "2026-12").points_expired == 0
+    assert UnitOfWork(world.app).get(PointsAccount, PointsAccount.id_for(rider)).available == 5
+
+
+def test_gridgov_sweep_once_on_the_embedded_store(embedded) -> None:  # type: ignore[no-untyped-def]
+    result = CliRunner().invoke(cli, ["sweep"])
+    assert result.exit_code == 0, result.output
+    assert "holds ended" in result.output
+    refused = CliRunner().invoke(cli, ["sweep", "--points-month", "2999-01"])
+    assert refused.exit_code == 2 and "a month that has ended" in refused.output
