@@ -9,6 +9,9 @@ export PATH="$PWD/.venv/bin:$PATH"  # `gridgov` and `python3` are the venv's
 
 bash scripts/postgres.sh start
 eval "$(bash scripts/postgres.sh env)"
+# A broker this run starts has no other run's topics in use: the tests may delete what an aborted
+# run left behind (tests/fixtures/kafka.py). A broker already running may be serving another run.
+bash scripts/kafka.sh status >/dev/null 2>&1 || export GRIDGOV_SWEEP_TEST_TOPICS=1
 bash scripts/kafka.sh start
 # A second, independent Kafka client for the tests that read the topics as an outsider would.
 # Headless Chromium and its driver for the page tests, and a Chinese font for their screenshots.
