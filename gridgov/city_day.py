@@ -163,6 +163,9 @@ class CityDay(Demo):
             p *= self.rng.random()
         return k
 
+    def redeemers_today(self, earners: int) -> int:
+        return earners // 20  # one in twenty who earned, at dinner
+
     def end_of_day(self) -> None:
         """The demo's evening; then every rider who earned is paid what each district owes."""
         self.clock.set(self.start.replace(hour=23))

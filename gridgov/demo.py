@@ -205,7 +205,7 @@ class Demo:
         """At dinner time riders who earned redeem; most collect, a shop runs out now and then, a few never come
         (their holds are ended by the engine's sweep an hour later)."""
         earners = sorted({rider for _, rider in self.verified}, key=str)
-        for rider in self.rng.sample(earners, min(20, len(earners))):
+        for rider in self.rng.sample(earners, self.redeemers_today(len(earners))):
             district = self.rng.choice(self.rider_grids[rider]).district
             have = self.read(PointsAccount, PointsAccount.id_for(rider)).available
             # Most look at their points first; now and then one asks for what it cannot afford yet.
@@ -223,6 +223,9 @@ class Demo:
                 self.do(c.RefuseRedemption(redemption_id=redemption, reason="今日已售罄"), partner)
             else:
                 self.uncollected.append(redemption)
+
+    def redeemers_today(self, earners: int) -> int:
+        return min(20, earners)
 
     def sweep_holds(self) -> None:
         for redemption in self.uncollected:

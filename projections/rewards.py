@@ -21,7 +21,7 @@ from projections.facts import Fact
 from projections.rows import Rows, Table
 from projections.stores import ReadStore
 
-TEXT, NULLABLE, COUNT, REAL = "TEXT NOT NULL", "TEXT", "BIGINT NOT NULL", "DOUBLE PRECISION NOT NULL"
+TEXT, NULLABLE, COUNT, REAL = "TEXT NOT NULL", "TEXT", "BIGINT NOT NULL", "FLOAT8 NOT NULL"
 STATIONS = {"station_id": TEXT, "district": TEXT, "name": TEXT, "address": TEXT, "lat": REAL, "lon": REAL,
             "hours": TEXT, "services": TEXT, "open": COUNT, "updated_at": TEXT}
 PARTNERS = {"partner_id": TEXT, "district": TEXT, "name": TEXT, "kind": TEXT, "station_id": NULLABLE}

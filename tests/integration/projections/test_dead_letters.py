@@ -46,7 +46,7 @@ def test_a_fill_the_database_refuses_part_of_makes_what_the_log_in_order_makes(s
     even for a stream the fill had not met before that batch. (A fill folds a batch
     of new streams before its transaction: a batch that fails is done again in one.)"""
     app, events = history(SEEDS[0])
-    redemptions = len([e for e in events if type(e).__name__ == "PointsRedeemed"])
+    redemptions = len([e for e in events if type(e).__name__ == "PointsSpent"])
     reference, cleanup = new_store("sqlite")
     try:
         for target, fill in ((reference, False), (store, True)):
