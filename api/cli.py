@@ -426,9 +426,21 @@ def serve(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8000),
     port = listening.getsockname()[1]
     engine = bootstrap(settings)  # `gridgov relay` and `gridgov consume` feed the read models, with Kafka
     tokens = _try_it(engine, secret) if demo else {}
+    if demo:  # a partner of the demo's first district (its canteen): the first registered there, from the log
+        from api.http.auth import mint
+        from domain.events import Role, topics_of
+        from domain.partners import PartnerRegistered
+        from eventlog import stored_event
+        from gridgov.try_it import DISTRICT
+
+        for row in engine.app.eventlog.page(0, 1000, topics=topics_of([PartnerRegistered])):
+            registered = engine.app.mapper.to_domain_event(stored_event(row))
+            if registered.district == DISTRICT:
+                tokens["partner"] = mint(secret, str(registered.originator_id), Role.PARTNER, [DISTRICT])
+                break
     out.print(f"serving on http://{host}:{port}/docs (OpenAPI at /openapi.json)")
     for role, page in (("grid_officer", "workbench"), ("district_admin", "workbench"), ("rider", "rider"),
-                       ("auditor", "audit")):
+                       ("auditor", "audit"), ("partner", "partner")):
         if role in tokens:  # a link per role, its token in the fragment (never sent in a request line)
             out.print(f"{role} page: http://{host}:{port}/{page}#token={tokens[role]}", soft_wrap=True)
     try:

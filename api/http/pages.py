@@ -1,10 +1,11 @@
 """The pages people work in, served by the app with no build step: the grid
-officer's and district admin's workbench, the rider's phone page and the
-auditor's view, all in Chinese first (English on a toggle), reading the same API
-with the token they are given. Each page is the shared shell (header, token form,
-result line) around its own body; the scripts and styles are files of this
-package, and so is the chart library (ECharts, `static/echarts/`): nothing is
-fetched from outside, which a Content-Security-Policy holds the pages to."""
+officer's and district admin's workbench, the rider's phone page, the auditor's
+view and the partner's counter page, all in Chinese first (English on a toggle),
+reading the same API with the token they are given. Each page is the shared
+shell (header, token form, result line) around its own body; the scripts and
+styles are files of this package, and so is the chart library (ECharts,
+`static/echarts/`): nothing is fetched from outside, which a
+Content-Security-Policy holds the pages to."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ PAGES = {
     "/workbench": ("page.workbench", "workbench.html", ("/static/echarts/echarts.min.js", "charts.js", "workbench.js")),
     "/rider": ("page.rider", "rider.html", ("rider.js",)),
     "/audit": ("page.audit", "audit.html", ("/static/echarts/echarts.min.js", "charts.js", "audit.js")),
+    "/partner": ("page.partner", "partner.html", ("partner.js",)),
 }
 
 

@@ -1,9 +1,11 @@
 """The pages in headless Chromium, one test per person's work: the officer triages a
 clue into a task and verifies the work, the admin decides an appeal, the rider
 reports, claims and completes on a phone-sized screen, the auditor narrows the
-history and opens an award's chain. Changes made elsewhere arrive live; the
-words are Chinese until the toggle; a token of another district sees nothing;
-the console stays clean. Each test leaves a screenshot in the test output folder."""
+history and opens an award's chain; the rider redeems points for a meal and the
+canteen confirms it with the rider's code, the admin keeps the rewards. Changes
+made elsewhere arrive live; the words are Chinese until the toggle; a token of
+another district sees nothing; the console stays clean. Each test leaves a
+screenshot in the test output folder."""
 
 from __future__ import annotations
 
@@ -46,13 +48,21 @@ def rows(driver: Any, table: str, attribute: str) -> list[str]:
 
 
 def click_in_row(driver: Any, table: str, attribute: str, value: str, label: str) -> None:
-    """Clicks the button named `label` in the row of `table` whose data-`attribute` is `value`."""
+    """Clicks the button named `label` in the row of `table` whose data-`attribute` is `value`
+    (again, should the list be drawn anew between finding the button and clicking it)."""
+    from selenium.common.exceptions import StaleElementReferenceException
+
     def button(d: Any) -> Any:
         return d.execute_script(
             "const row = document.querySelector(`#${arguments[0]} tr[data-${arguments[1]}='${arguments[2]}']`);"
             "return row && [...row.querySelectorAll('button')].find(b => b.textContent === arguments[3]);",
             table, attribute, value, label)
-    press(driver, until(driver, button, f"the {label} button of {value} in #{table}"))
+    for attempt in range(3):
+        try:
+            return press(driver, until(driver, button, f"the {label} button of {value} in #{table}"))
+        except StaleElementReferenceException:  # not clicked: a stale element takes no click
+            if attempt == 2:
+                raise
 
 
 def press(driver: Any, element: Any) -> None:
@@ -85,6 +95,26 @@ def report_clue(api: Api, s: dict[str, Any], text: str = "消防通道被电动�
     return api.command("report-clue", {"rider_id": s["rider_id"], "grid_id": s["grid"], "category": "blocked_fire_lane",
                                        "text": text, "location": where or {"lat": 30.681, "lon": 103.851}},
                        s["rider"])["result"]["clue_id"]
+
+
+def rewards(api: Api, s: dict[str, Any], price: int = 8) -> dict[str, Any]:
+    """A station with a canteen beside the story's grid, the canteen as a partner, and a meal
+    for `price` points (the story's rider has 8): the ids, and the canteen's headers."""
+    station = api.command("register-station", {"district": "温江", "description": {
+        "name": "柳城骑手驿站", "address": "柳城街道1号", "location": {"lat": 30.68, "lon": 103.85},
+        "hours": "07:00-22:00", "services": ["charging", "canteen"]}}, s["admin"])["result"]["station_id"]
+    partner = api.command("register-partner", {"district": "温江", "name": "驿站食堂", "kind": "canteen",
+                                               "station_id": station}, s["admin"])["result"]["partner_id"]
+    item = api.command("list-item", {"district": "温江", "partner_id": partner, "name": "社区食堂工作餐",
+                                     "price_points": price, "stock": 2, "valid_from": "2026-11-01T00:00:00+08:00",
+                                     "valid_to": "2027-11-01T00:00:00+08:00"}, s["admin"])["result"]["item_id"]
+    return {"station": station, "partner": partner, "item": item, "canteen": api.token(Role.PARTNER, partner, ["温江"])}
+
+
+def text(driver: Any, css: str) -> str:
+    """The shown text of the first element `css` finds ("" if none), read at once: lists redraw under a test."""
+    return driver.execute_script("const e = document.querySelector(arguments[0]); return e ? e.innerText.trim() : ''",
+                                 css)
 
 
 def test_the_officer_triages_a_clue_into_a_task_and_verifies_the_work(server: tuple[str, Api], browser) -> None:  # type: ignore[no-untyped-def]  # noqa: E501
@@ -214,6 +244,164 @@ def test_the_rider_reports_claims_and_completes_on_a_phone(server: tuple[str, Ap
     clean(browser)
 
 
+def test_the_rider_redeems_a_meal_and_the_canteen_confirms_it_with_the_code(server: tuple[str, Api], browser) -> None:  # type: ignore[no-untyped-def]  # noqa: E501
+    from selenium.webdriver.common.keys import Keys
+
+    base, api = server
+    s = story(api)
+    r = rewards(api, s)
+    open_page(browser, base, "rider", bearer(s["rider"]), PHONE)
+    rider_tab = browser.current_window_handle
+    # Where the rider stands: the station 1.1 km away, its services in words.
+    browser.find_element("id", "lat").send_keys("30.69")
+    browser.find_element("id", "lon").send_keys("103.85", Keys.TAB)
+    until(browser, lambda d: rows(d, "stations", "station") == [r["station"]], "the station nearby")
+    station = text(browser, f"#stations tr[data-station='{r['station']}']")
+    assert "柳城骑手驿站" in station and "1.1 km" in station and "充电、食堂" in station, station
+    until(browser, lambda d: text(d, "#points") == "8", "8 points available")
+    click_in_row(browser, "catalogue", "item", r["item"], "兑换")
+    said(browser, "兑换：已完成")
+    until(browser, lambda d: len(text(d, "#codes .code")) == 6, "the code, large")
+    code = text(browser, "#codes .code")
+    assert code.isdigit() and "社区食堂工作餐" in text(browser, "#codes") and "驿站食堂" in text(browser, "#codes")
+    assert "领取截止" in text(browser, "#codes")
+    until(browser, lambda d: (text(d, "#points"), text(d, "#points-held"), text(d, "#points-spent")) == ("0", "8", "0"),
+          "available / held / spent")
+    redemption = api.query(f"/v1/riders/{s['rider_id']}/redemptions", s["rider"])[0]["redemption_id"]
+    assert browser.find_elements("css selector", f"#redemptions tr[data-redemption='{redemption}'][data-status='held']")
+    # The API answers the code once: the phone keeps it, and a reload still shows it.
+    browser.refresh()
+    until(browser, lambda d: text(d, f"#codes [data-redemption='{redemption}'] .code") == code, "the code after a reload")
+    screenshot(browser, "rider-redeems")
+    clean(browser)
+
+    # The canteen, at its counter, types the code the rider shows.
+    browser.switch_to.new_window("tab")
+    open_page(browser, base, "partner", bearer(r["canteen"]), PHONE)
+    until(browser, lambda d: rows(d, "held", "redemption") == [redemption], "the hold in the canteen's queue")
+    assert "社区食堂工作餐" in text(browser, "#held") and "驿站食堂" in text(browser, "#partner-name")
+    browser.find_element("id", "confirm-code").send_keys(code)
+    press(browser, "#confirm-form button")
+    said(browser, "确认领取：已完成")
+    until(browser, lambda d: rows(d, "held", "redemption") == [], "the queue empty")
+    until(browser, lambda d: rows(d, "closed", "redemption") == [redemption], "among the confirmed")
+    screenshot(browser, "partner-confirms")
+    assert fits(browser)
+    clean(browser)
+
+    # The rider's phone shows it collected, live; the code is gone from it.
+    browser.switch_to.window(rider_tab)
+    until(browser, lambda d: d.find_elements(
+        "css selector", f"#redemptions tr[data-redemption='{redemption}'][data-status='confirmed']"), "collected, live")
+    assert "已领取" in text(browser, f"#redemptions tr[data-redemption='{redemption}']")
+    until(browser, lambda d: (text(d, "#points"), text(d, "#points-held"), text(d, "#points-spent")) == ("0", "0", "8"),
+          "the points spent")
+    assert not browser.find_elements("css selector", "#codes .code")
+    assert browser.execute_script("return localStorage.getItem(arguments[0])", f"gg.code.{redemption}") is None
+    screenshot(browser, "rider-collected")
+    assert fits(browser)
+    clean(browser)
+
+
+def test_a_wrong_code_is_refused_in_chinese_and_the_partner_can_refuse(server: tuple[str, Api], browser) -> None:  # type: ignore[no-untyped-def]  # noqa: E501
+    base, api = server
+    s = story(api)
+    r = rewards(api, s)
+    held = api.command("redeem-item", {"rider_id": s["rider_id"], "item_id": r["item"]}, s["rider"])["result"]
+    # A partner's token at the front door goes to the partner's page.
+    browser.set_window_size(*PHONE)
+    browser.get(f"{base}/#token={bearer(r['canteen'])}")
+    until(browser, lambda d: d.current_url.endswith("/partner"), "the partner's page")
+    until(browser, lambda d: rows(d, "held", "redemption") == [held["redemption_id"]], "the hold in the queue")
+    code = browser.find_element("id", "confirm-code")
+    code.send_keys("12345")
+    press(browser, "#confirm-form button")
+    said(browser, "兑换码须为六位数字")
+    code.clear()
+    code.send_keys("000000" if held["code"] != "000000" else "111111")
+    press(browser, "#confirm-form button")
+    problem = said(browser, "兑换码错误")
+    assert "确认领取：未能完成" in problem and "六位数字" in problem, problem
+    assert browser.find_element("id", "result").get_attribute("class") == "problem"
+    assert rows(browser, "held", "redemption") == [held["redemption_id"]]  # still waiting
+    screenshot(browser, "partner-wrong-code")
+    # Sold out after all: refused with a reason, the points go back to the rider.
+    browser.find_element("css selector", f"#held tr[data-redemption='{held['redemption_id']}'] input").send_keys("今日已售罄")
+    click_in_row(browser, "held", "redemption", held["redemption_id"], "拒绝")
+    said(browser, "拒绝：已完成")
+    until(browser, lambda d: rows(d, "held", "redemption") == [], "the queue empty")
+    points = api.query(f"/v1/riders/{s['rider_id']}/points", s["rider"])
+    assert (points["available"], points["held"]) == (8, 0)
+    clean(browser, refused="422")
+
+
+def test_the_admin_keeps_the_rewards_on_the_workbench(server: tuple[str, Api], browser) -> None:  # type: ignore[no-untyped-def]  # noqa: E501
+    from selenium.webdriver.support.ui import Select
+
+    base, api = server
+    s = story(api)
+    open_page(browser, base, "workbench", bearer(s["admin"]))
+    for field, value in (("station-name", "柳城骑手驿站"), ("station-address", "柳城街道1号"), ("station-lat", "30.68"),
+                         ("station-lon", "103.85")):
+        browser.find_element("id", field).send_keys(value)
+    for service in ("charging", "canteen"):
+        press(browser, f"#station-services input[value='{service}']")
+    press(browser, "#station-form button")
+    said(browser, "登记驿站：已完成")
+    until(browser, lambda d: len(rows(d, "station-list", "station")) == 1, "the station listed")
+    station = rows(browser, "station-list", "station")[0]
+    assert "充电、食堂" in text(browser, "#station-list")
+
+    browser.find_element("id", "partner-name").send_keys("驿站食堂")
+    Select(browser.find_element("id", "partner-kind")).select_by_value("canteen")
+    until(browser, lambda d: d.find_elements("css selector", f"#partner-station option[value='{station}']"), "the station to choose")
+    Select(browser.find_element("id", "partner-station")).select_by_value(station)
+    press(browser, "#partner-form button")
+    said(browser, "登记合作商户：已完成")
+    until(browser, lambda d: len(rows(d, "partner-list", "partner")) == 1, "the partner listed, before it has items")
+    partner = rows(browser, "partner-list", "partner")[0]
+    assert "柳城骑手驿站" in text(browser, "#partner-list") and partner in text(browser, "#partner-list")
+
+    Select(browser.find_element("id", "item-partner")).select_by_value(partner)
+    for field, value in (("item-name", "社区食堂工作餐"), ("item-price", "8"), ("item-stock", "5")):
+        browser.find_element("id", field).send_keys(value)
+    browser.execute_script("document.getElementById('item-from').value = '2026-11-01';"
+                           "document.getElementById('item-to').value = '2027-10-31';")
+    hold = browser.find_element("id", "item-hold")
+    hold.clear()
+    hold.send_keys("60")
+    press(browser, "#item-form button")
+    said(browser, "上架商品：已完成")
+    offered = api.query("/v1/districts/温江/catalogue", s["admin"])
+    assert [(i["name"], i["partner_id"], i["price_points"], i["available"], i["hold_minutes"]) for i in offered] == \
+        [("社区食堂工作餐", partner, 8, 5, 60)]
+    item = offered[0]["item_id"]
+    # The days are China's: from the first day's midnight to the midnight after the last.
+    assert (offered[0]["valid_from"], offered[0]["valid_to"]) == ("2026-11-01T00:00:00+08:00", "2027-11-01T00:00:00+08:00")
+    until(browser, lambda d: d.find_elements("css selector", f"#item-list tr[data-item='{item}'][data-status='onoffer']"),
+          "the item on offer")
+    assert "2026-11-01 – 2027-10-31" in text(browser, f"#item-list tr[data-item='{item}']")
+
+    # A new price and more stock.
+    price, added = browser.find_elements("css selector", f"#item-list tr[data-item='{item}'] input")[:2]
+    price.clear()
+    price.send_keys("6")
+    added.clear()
+    added.send_keys("3")
+    click_in_row(browser, "item-list", "item", item, "修订")
+    said(browser, "修订：已完成")
+    revised = api.query("/v1/districts/温江/catalogue", s["admin"])[0]
+    assert (revised["price_points"], revised["stock"], revised["version"]) == (6, 8, 2)
+
+    browser.find_element("id", "policy-months").send_keys("12")
+    press(browser, "#policy-form button")
+    said(browser, "积分清零规则：已完成")
+    until(browser, lambda d: "暂无" in text(d, "#handed-out"), "the month's table (nothing handed out yet)")
+    screenshot(browser, "admin-rewards")
+    assert fits(browser)
+    clean(browser)
+
+
 def test_the_auditor_narrows_the_history_and_opens_a_chain(server: tuple[str, Api], browser) -> None:  # type: ignore[no-untyped-def]  # noqa: E501
     from selenium.webdriver.support.ui import Select
 
@@ -315,12 +503,14 @@ def test_the_connection_state_tells_the_truth(stoppable_server: tuple[str, Api, 
     screenshot(browser, "connection-lost")
 
 
-@pytest.mark.parametrize("page,size", [("workbench", PHONE), ("rider", DESK), ("audit", PHONE)])
+@pytest.mark.parametrize("page,size", [("workbench", PHONE), ("rider", DESK), ("audit", PHONE), ("partner", DESK)])
 def test_each_page_is_usable_at_the_other_size_too(server: tuple[str, Api], browser, page: str,  # type: ignore[no-untyped-def]
                                                    size: tuple[int, int]) -> None:
     base, api = server
     s = story(api)
-    token = {"workbench": s["admin"], "rider": s["rider"], "audit": api.token(Role.AUDITOR, "auditor-温江")}[page]
+    canteen = rewards(api, s)["canteen"]
+    token = {"workbench": s["admin"], "rider": s["rider"], "audit": api.token(Role.AUDITOR, "auditor-温江"),
+             "partner": canteen}[page]
     open_page(browser, base, page, bearer(token), size)
     until(browser, drawn, "every table drawn")
     assert fits(browser), f"{page} scrolls sideways at {size}"

@@ -7,7 +7,7 @@ const GG = (() => {
   const state = { lang: localStorage.getItem("gg.lang") || "zh", token: null, claims: null, district: null,
                   position: 0, onLanguage: [], live: null };
   const HOME_OF = { rider: "/rider", auditor: "/audit", grid_officer: "/workbench", district_admin: "/workbench",
-                    service: "/workbench" };
+                    service: "/workbench", partner: "/partner" };
 
   // --- words --------------------------------------------------------------------------
   function t(key) {
@@ -96,8 +96,44 @@ const GG = (() => {
     if (box) {
       box.tabIndex = 0;
       box.setAttribute("role", "region");
-      box.setAttribute("aria-label", box.closest("section").querySelector("h2").textContent);
+      box.setAttribute("aria-label", box.closest("section").querySelector("h2, h3").textContent);
     }
+  }
+
+  // Draws a list only when what it shows has changed (a district's stream brings many
+  // events), keeping what was typed in its rows' inputs and where the cursor was.
+  const signatures = {};
+
+  function redraw(id, data, draw) {
+    const signature = JSON.stringify([state.lang, data]);
+    if (signatures[id] === signature) return;
+    const keyOf = input => {
+      const row = input.closest("tr");
+      return `${Object.values(row.dataset)[0]}:${[...row.querySelectorAll("input")].indexOf(input)}`;
+    };
+    const typed = {};
+    let focused = null;
+    for (const input of document.querySelectorAll(`#${id} tr input`)) {
+      if (input.value !== input.defaultValue) typed[keyOf(input)] = input.value;
+      if (input === document.activeElement) focused = keyOf(input);
+    }
+    draw();
+    signatures[id] = signature;
+    for (const input of document.querySelectorAll(`#${id} tr input`)) {
+      const key = keyOf(input);
+      if (key in typed) input.value = typed[key];
+      if (key === focused) input.focus();
+    }
+  }
+
+  // A select's options, replaced only when they changed (an open list is not closed under a
+  // person's hand); the chosen one stays chosen.
+  function options(select, list) {
+    const signature = JSON.stringify(list);
+    if (select.dataset.options === signature) return;
+    select.dataset.options = signature;
+    const chosen = select.value;
+    select.replaceChildren(...list.map(([value, label]) => el("option", { value, selected: value === chosen }, label)));
   }
 
   // --- the token ----------------------------------------------------------------------
@@ -350,7 +386,8 @@ const GG = (() => {
                       "elderly_fall", "robbery", "other"];
 
   return {
-    CATEGORIES, state, t, translate, money, fenOf, time, chinaToday, distance, el, table, get, command, say, debounce, start,
+    CATEGORIES, state, t, colon, translate, money, fenOf, time, chinaToday, distance, el, table, redraw, options, get,
+    command, say, debounce, start,
     Problem, onLanguage: fn => state.onLanguage.push(fn),
   };
 })();

@@ -1,8 +1,9 @@
 // The rider's page, phone first: money and points, tasks open nearby (claim,
-// complete), a clue reported from where the rider stands, clues and appeals.
+// complete), the stations nearby, a clue reported from where the rider stands,
+// rewards for points (redeem, the code to show, my redemptions), clues and appeals.
 "use strict";
 
-const R = { me: null, profile: null, here: null, grids: {} };
+const R = { me: null, profile: null, here: null, grids: {}, partners: {} };
 const { el, t } = GG;
 
 function button(key, onclick, kind = "") {
@@ -14,15 +15,103 @@ async function act(name, body, label) {
 }
 
 async function loadMoney() {
-  const [balances, points] = await Promise.all([GG.get(`/v1/riders/${R.me}/balances`),
-                                                GG.get(`/v1/riders/${R.me}/points`)]);
+  const balances = await GG.get(`/v1/riders/${R.me}/balances`);
   document.getElementById("payable").textContent = GG.money(balances.total.payable);
   GG.table("months", ["col.month", "col.district", "col.awarded", "col.reversed", "col.paid", "col.payable"],
     balances.months.slice().reverse().map(m => el("tr", {}, el("td", {}, m.period), el("td", {}, m.district),
       ...["awarded", "reversed", "paid", "payable"].map(k => el("td", { class: "n" }, GG.money(m[k]))))));
-  document.getElementById("points").textContent = points.balance;
+}
+
+// --- rewards ----------------------------------------------------------------------------
+// The code is answered once, by redeem-item: this device keeps it (by redemption) until
+// the redemption is closed, so a reload still shows it.
+const codeKey = id => `gg.code.${id}`;
+
+function keptCode(id) {
+  try {
+    return JSON.parse(localStorage.getItem(codeKey(id)));
+  } catch (e) {
+    return null;
+  }
+}
+
+function words(list) {
+  return list.join(GG.state.lang === "zh" ? "、" : ", ");
+}
+
+// Points (available, held, spent), the catalogues of my districts, my codes and redemptions.
+async function loadRewards() {
+  const districts = R.profile ? R.profile.districts : [];
+  const [points, redemptions, ...catalogues] = await Promise.all([
+    GG.get(`/v1/riders/${R.me}/points`), GG.get(`/v1/riders/${R.me}/redemptions`),
+    ...districts.flatMap(district => [GG.get(`/v1/districts/${encodeURIComponent(district)}/catalogue`),
+                                      GG.get(`/v1/districts/${encodeURIComponent(district)}/catalogue`, { all: true })])]);
+  document.getElementById("points").textContent = points.available;
+  document.getElementById("points-held").textContent = points.held;
+  document.getElementById("points-spent").textContent = points.spent;
   document.getElementById("points-line").textContent =
-    `+${points.earned} / −${points.redeemed} / ${t("ev.PointsExpired")} ${points.expired}`;
+    `${t("r.points.earned")} ${points.earned} · ${t("r.points.expired")} ${points.expired}`;
+  const offered = catalogues.filter((_, n) => n % 2 === 0).flat();
+  for (const item of catalogues.flat()) R.partners[item.partner_id] = item.partner_name;
+  if (R.profile) showCatalogue(offered, points.available);
+  showCodes(redemptions, R.partners);
+  GG.table("redemptions", ["col.item", "col.points", "col.status", "col.time"],
+    redemptions.map(r => el("tr", { dataset: { redemption: r.redemption_id, status: r.status } },
+      el("td", {}, r.item_name, el("br"), el("span", { class: "muted" }, R.partners[r.partner_id] || "")),
+      el("td", { class: "n" }, r.points), el("td", {}, el("span", { class: "tag" }, t(`st.${r.status}`))),
+      el("td", {}, GG.time(r.held_at), r.closed_at ? el("br") : null,
+         r.closed_at ? el("span", { class: "muted" }, `${t("col.closed")} ${GG.time(r.closed_at)}`) : null))));
+}
+
+function showCatalogue(items, available) {
+  GG.redraw("catalogue", [items, available], () => GG.table("catalogue", ["col.item", "col.price", "col.available", "col.actions"],
+    items.map(item => {
+      const action = item.available <= 0 ? el("span", { class: "muted" }, t("r.soldout"))
+        : item.price_points > available ? el("span", { class: "muted" }, t("r.short"))
+        : button("r.redeem", () => redeem(item), "primary");
+      return el("tr", { dataset: { item: item.item_id } },
+        el("td", {}, item.name, el("br"), el("span", { class: "muted" },
+                                              `${item.partner_name} · ${t(`pk.${item.partner_kind}`)}`)),
+        el("td", { class: "n" }, item.price_points), el("td", { class: "n" }, item.available), el("td", {}, action));
+    })));
+}
+
+// Each redemption still held, with its code large (when this device redeemed it).
+function showCodes(redemptions, partners) {
+  const cards = [];
+  for (const r of redemptions) {
+    const kept = keptCode(r.redemption_id);
+    if (r.status !== "held") {
+      if (kept) localStorage.removeItem(codeKey(r.redemption_id));  // collected, refused or expired: done with
+      continue;
+    }
+    cards.push(el("div", { class: "code-card", dataset: { redemption: r.redemption_id } },
+      el("p", { class: "muted" }, t(kept ? "r.code.show" : "r.code.elsewhere")),
+      kept ? el("p", { class: "code" }, kept.code) : null,
+      el("p", {}, el("strong", {}, r.item_name), ` · ${partners[r.partner_id] || (kept && kept.partner) || ""}`),
+      el("p", { class: "muted" }, `${t("r.code.until")} ${GG.time(r.expires_at)} · ${t("col.ref")} ${r.redemption_id.slice(0, 8)}`)));
+  }
+  document.getElementById("codes").replaceChildren(...cards);
+}
+
+async function redeem(item) {
+  const held = await GG.command("redeem-item", { rider_id: R.me, item_id: item.item_id }, t("r.redeem"));
+  if (!held) return;
+  localStorage.setItem(codeKey(held.redemption_id), JSON.stringify({
+    code: held.code, item: item.name, partner: item.partner_name, expires_at: held.expires_at }));
+  await refresh();
+  const card = document.querySelector(`#codes [data-redemption="${held.redemption_id}"]`);
+  if (card) card.scrollIntoView({ block: "center" });
+}
+
+async function loadStations() {
+  document.getElementById("stations-hint").hidden = Boolean(R.here);
+  const near = R.here ? await GG.get("/v1/stations", { near: `${R.here.lat},${R.here.lon}` }) : [];
+  GG.table("stations", ["col.name", "col.distance", "col.hours", "col.services"],
+    near.map(s => el("tr", { dataset: { station: s.station_id } },
+      el("td", {}, s.name, el("br"), el("span", { class: "muted" }, s.address)),
+      el("td", { class: "n" }, GG.distance(s.distance_m)), el("td", {}, s.hours),
+      el("td", {}, words(s.services.map(x => t(`svc.${x}`)))))));
 }
 
 async function loadRates() {
@@ -54,16 +143,17 @@ async function loadProfile() {
 async function loadOpenTasks() {
   const near = R.here ? `${R.here.lat},${R.here.lon}` : null;
   const open = await GG.get(`/v1/riders/${R.me}/open-tasks`, { near });
-  GG.table("open-tasks", ["col.kind", "col.distance", "col.published", "col.actions"],
+  GG.redraw("open-tasks", open.tasks, () => GG.table("open-tasks", ["col.kind", "col.distance", "col.published", "col.actions"],
     open.tasks.map(task => el("tr", { dataset: { task: task.task_id } }, el("td", {}, task.kind),
       el("td", { class: "n" }, GG.distance(task.distance_m)), el("td", {}, GG.time(task.published_at)),
       el("td", {}, button("r.claim", () => act("claim-task", { task_id: task.task_id, rider_id: R.me }, t("r.claim")),
-                          "primary")))));
+                          "primary"))))));
 }
 
 async function loadMyTasks() {
   const mine = await GG.get(`/v1/riders/${R.me}/tasks`);
-  GG.table("my-tasks", ["col.kind", "col.status", "col.actions"], mine.tasks.map(task => {
+  // Drawn again only when the tasks changed: a note being typed is not lost to the live stream.
+  GG.redraw("my-tasks", mine.tasks, () => GG.table("my-tasks", ["col.kind", "col.status", "col.actions"], mine.tasks.map(task => {
     const note = el("input", { "aria-label": t("r.note"), placeholder: t("r.note"), maxlength: 500, size: 10 });
     const actions = task.status === "claimed" ? el("span", { class: "row" }, note,
       button("r.complete", () => act("complete-task", { task_id: task.task_id, rider_id: R.me, note: note.value.trim() },
@@ -72,7 +162,7 @@ async function loadMyTasks() {
       : "";
     return el("tr", { dataset: { task: task.task_id, status: task.status } }, el("td", {}, task.kind),
               el("td", {}, el("span", { class: "tag" }, t(`st.${task.status}`))), el("td", {}, actions));
-  }));
+  })));
 }
 
 async function loadClues() {
@@ -106,7 +196,7 @@ function locate() {
     document.getElementById("lat").value = position.coords.latitude.toFixed(6);
     document.getElementById("lon").value = position.coords.longitude.toFixed(6);
     place();
-    loadOpenTasks().catch(e => GG.say(e.message, true));
+    Promise.all([loadOpenTasks(), loadStations()]).catch(e => GG.say(e.message, true));
   }, () => GG.say(t("r.location.denied"), true), { enableHighAccuracy: true, timeout: 10000 });
 }
 
@@ -115,7 +205,10 @@ function wire() {
     ...GG.CATEGORIES.map(c => el("option", { value: c, "data-t": `cat.${c}` }, t(`cat.${c}`))));
   document.getElementById("locate").addEventListener("click", locate);
   for (const id of ["lat", "lon"]) {
-    document.getElementById(id).addEventListener("change", () => { place(); loadOpenTasks().catch(() => {}); });
+    document.getElementById(id).addEventListener("change", () => {
+      place();
+      Promise.all([loadOpenTasks(), loadStations()]).catch(e => GG.say(e.message, true));
+    });
   }
   document.getElementById("report-form").addEventListener("submit", async e => {
     e.preventDefault();
@@ -147,7 +240,8 @@ function wire() {
 
 async function refresh() {
   try {
-    await Promise.all([loadMoney(), loadOpenTasks(), loadMyTasks(), loadClues(), loadAppeals()]);
+    await Promise.all([loadMoney(), loadOpenTasks(), loadStations(), loadMyTasks(), loadClues(), loadAppeals(),
+                       loadRewards()]);
   } catch (e) {
     GG.say(e.message, true);
   }
@@ -159,8 +253,9 @@ GG.start({
     R.me = claims.sub;
     wire();
     GG.onLanguage(() => { refresh(); loadRates().catch(() => {}); });
-    // The lists do not need the profile: they load while it and the rates do.
-    await Promise.all([loadProfile().then(loadRates).catch(e => GG.say(e.message, true)), refresh()]);
+    // The lists do not need the profile: they load while it, the rates and the catalogue do.
+    await Promise.all([loadProfile().then(() => Promise.all([loadRates(), loadRewards()]))
+                         .catch(e => GG.say(e.message, true)), refresh()]);
   },
   event: (() => {
     const later = GG.debounce(refresh, 300);

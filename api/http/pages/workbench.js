@@ -1,10 +1,12 @@
 // The grid officer's and district admin's workbench: triage clues into tasks,
-// verify work on the board, decide appeals, see rates, budgets and the pictures.
-// Every action is a command with an idempotency key; the page says how it went.
+// verify work on the board, decide appeals, see rates, budgets and the pictures;
+// an admin also keeps the rewards (stations, partners, the catalogue, points
+// expiry, what partners handed out). Every action is a command with an idempotency
+// key; the page says how it went.
 "use strict";
 
 const W = { grids: [], rates: {}, clues: [], chosenClue: null, appeals: [], chosenAppeal: null, budgets: [],
-            events: [], admin: false };
+            events: [], admin: false, stations: [], partners: [] };
 const { el, t } = GG;
 const d = () => encodeURIComponent(GG.state.district);
 
@@ -217,6 +219,212 @@ async function loadPictures() {
   if (W.admin) Charts.subsidyPerDay("subsidy", await GG.get(`/v1/districts/${d()}/subsidy-per-day`));
 }
 
+// --- rewards (admins) -------------------------------------------------------------------
+// Stations are read by distance: from Chengdu's middle, a district's open ones (up to 100).
+const SOMEWHERE = "30.66,104.06";
+const DAY_MS = 86400000;
+
+// Dates are China's: an item is on offer from the midnight its first day begins to the
+// midnight after its last day.
+function chinaDate(when) {
+  return new Intl.DateTimeFormat("en-CA", { timeZone: "Asia/Shanghai" }).format(new Date(when));
+}
+
+function midnight(day) {
+  return `${day}T00:00:00+08:00`;
+}
+
+function dayAfter(day, days = 1) {
+  return chinaDate(Date.parse(midnight(day)) + days * DAY_MS);
+}
+
+function lastDay(validTo) {
+  return chinaDate(Date.parse(validTo) - 1);
+}
+
+function whole(text, least = 0) {
+  return /^\d{1,9}$/.test(text) && Number(text) >= least ? Number(text) : null;
+}
+
+function words(list) {
+  return list.join(GG.state.lang === "zh" ? "、" : ", ");
+}
+
+// The API lists no partners: those with items come with the catalogue; one without is
+// known to this browser from when it was registered here, or seen on the live stream.
+const partnersKey = () => `gg.partners.${GG.state.district}`;
+
+function knownPartners() {
+  try {
+    return JSON.parse(localStorage.getItem(partnersKey())) || {};
+  } catch (e) {
+    return {};
+  }
+}
+
+function rememberPartner(partner) {
+  const known = knownPartners();
+  known[partner.partner_id] = { ...known[partner.partner_id], ...partner };
+  localStorage.setItem(partnersKey(), JSON.stringify(known));
+}
+
+// The events of stations, partners, the catalogue, redemptions and points holds: the rewards'
+// lists alone follow them (the casework lists do not change with them).
+const REWARD_EVENTS = /^(Station|Partner|Item|Stock|Redemption|PointsHeld|PointsSpent|PointsReleased|PointsPolicySet)/;
+
+async function loadRewards() {
+  if (!W.admin) return;
+  const [stations, items, offered] = await Promise.all([
+    GG.get("/v1/stations", { near: SOMEWHERE, district: GG.state.district, limit: 100 }),
+    GG.get(`/v1/districts/${d()}/catalogue`, { all: true }), GG.get(`/v1/districts/${d()}/catalogue`)]);
+  W.stations = stations;
+  await loadPartners(items);
+  showStations();
+  showPartners();
+  showItems(items, new Set(offered.map(i => i.item_id)));
+  await loadHandedOut();
+}
+
+async function loadPartners(items) {
+  const known = knownPartners();
+  const listed = new Set(items.map(i => i.partner_id));
+  for (const item of items) {
+    known[item.partner_id] = { ...known[item.partner_id], partner_id: item.partner_id, name: item.partner_name,
+                               kind: item.partner_kind };
+  }
+  // One remembered without items: still a partner of this district (a queue answers 404 if not)?
+  await Promise.all(Object.keys(known).filter(id => !listed.has(id)).map(id =>
+    GG.get(`/v1/partners/${id}/queue`).catch(e => { if (e.body && e.body.status === 404) delete known[id]; })));
+  localStorage.setItem(partnersKey(), JSON.stringify(known));
+  W.partners = Object.values(known).sort((a, b) => a.name.localeCompare(b.name, "zh-CN"));
+}
+
+function stationName(id) {
+  return (W.stations.find(s => s.station_id === id) || {}).name || (id ? id.slice(0, 8) : "–");
+}
+
+function showStations() {
+  GG.redraw("station-list", W.stations, () => GG.table("station-list",
+    ["col.name", "col.address", "col.hours", "col.services", "r.location", "col.actions"], W.stations.map(s => {
+      const reason = el("input", { "aria-label": t("wb.reason"), placeholder: t("wb.reason"), maxlength: 2000, size: 10 });
+      return el("tr", { dataset: { station: s.station_id } }, el("td", {}, s.name), el("td", {}, s.address),
+        el("td", {}, s.hours), el("td", {}, words(s.services.map(x => t(`svc.${x}`)))),
+        el("td", { class: "n" }, `${s.lat.toFixed(5)}, ${s.lon.toFixed(5)}`),
+        el("td", {}, el("span", { class: "row" }, reason, button("wb.station.close", async () => {
+          if (!reason.value.trim()) return reason.focus();
+          if (await GG.command("close-station", { station_id: s.station_id, reason: reason.value.trim() },
+                               t("wb.station.close"))) refresh();
+        }, "danger"))));
+    })));
+  GG.options(document.getElementById("partner-station"),
+             [["", t("wb.station.none")], ...W.stations.map(s => [s.station_id, s.name])]);
+}
+
+function showPartners() {
+  const shown = W.partners.map(p => ({ ...p, station: p.station_id ? stationName(p.station_id) : "–" }));
+  GG.redraw("partner-list", shown, () => GG.table("partner-list", ["col.name", "col.kind", "wb.station", "wb.partner.id"],
+    shown.map(p => el("tr", { dataset: { partner: p.partner_id } }, el("td", {}, p.name),
+      el("td", {}, t(`pk.${p.kind}`)), el("td", {}, p.station), el("td", {}, el("code", {}, p.partner_id))))));
+  GG.options(document.getElementById("item-partner"),
+             W.partners.map(p => [p.partner_id, `${p.name} · ${t(`pk.${p.kind}`)}`]));
+}
+
+function showItems(items, onOffer) {
+  GG.redraw("item-list", [items, [...onOffer]], () => GG.table("item-list",
+    ["col.item", "col.partner", "col.price", "wb.stock", "col.available", "col.valid", "wb.hold", "col.status",
+     "col.actions"], items.map(item => {
+      const status = item.withdrawn ? "wb.item.withdrawn" : onOffer.has(item.item_id) ? "wb.item.onoffer" : "wb.item.notnow";
+      return el("tr", { dataset: { item: item.item_id, status: status.split(".").pop() } },
+        el("td", {}, item.name), el("td", {}, item.partner_name), el("td", { class: "n" }, item.price_points),
+        el("td", { class: "n" }, item.stock), el("td", { class: "n" }, item.available),
+        el("td", {}, `${chinaDate(item.valid_from)} – ${lastDay(item.valid_to)}`), el("td", { class: "n" }, item.hold_minutes),
+        el("td", {}, el("span", { class: "tag" }, t(status))), el("td", {}, item.withdrawn ? "" : itemActions(item)));
+    })));
+}
+
+function itemActions(item) {
+  const input = (key, value, size) => el("input", { "aria-label": t(key), inputmode: "numeric", value, size });
+  const price = input("col.price", item.price_points, 5);
+  const added = input("wb.stockadd", 0, 5);
+  const reason = el("input", { "aria-label": t("wb.reason"), placeholder: t("wb.reason"), maxlength: 2000, size: 8 });
+  return el("span", { class: "row" },
+    el("label", {}, el("span", {}, t("col.price")), price), el("label", {}, el("span", {}, t("wb.stockadd")), added),
+    button("wb.item.revise", async () => {
+      const points = whole(price.value.trim(), 1);
+      const stock = whole(added.value.trim());
+      if (points === null || stock === null) return GG.say(`${t("wb.item.revise")}${GG.colon()}${t("wb.badnumber")}`, true);
+      if (await GG.command("revise-item", { item_id: item.item_id, name: item.name, price_points: points,
+                                            valid_from: item.valid_from, valid_to: item.valid_to,
+                                            hold_minutes: item.hold_minutes, stock_added: stock },
+                           t("wb.item.revise"))) {
+        for (const box of [price, added]) box.value = box.defaultValue;  // done: the row shows the new terms
+        refresh();
+      }
+    }),
+    reason, button("wb.item.withdraw", async () => {
+      if (!reason.value.trim()) return reason.focus();
+      if (await GG.command("withdraw-item", { item_id: item.item_id, reason: reason.value.trim() },
+                           t("wb.item.withdraw"))) refresh();
+    }, "danger"));
+}
+
+async function loadHandedOut() {
+  const month = value("handed-month");
+  const rows = /^\d{4}-\d{2}$/.test(month) ? await GG.get(`/v1/districts/${d()}/handed-out`, { month }) : [];
+  GG.redraw("handed-out", [month, rows], () => GG.table("handed-out",
+    ["col.partner", "col.item", "st.confirmed", "col.pointsspent", "st.refused", "st.expired"],
+    rows.map(r => el("tr", { dataset: { partner: r.partner_id } }, el("td", {}, r.partner_name), el("td", {}, r.item),
+      ...[r.confirmed, r.points_spent, r.refused, r.expired].map(n => el("td", { class: "n" }, n))))));
+}
+
+function wireRewards() {
+  const said = (label, key) => GG.say(`${t(label)}${GG.colon()}${t(key)}`, true);
+  on("station-form", async () => {
+    const [lat, lon] = ["station-lat", "station-lon"].map(value);
+    const number = /^-?\d{1,3}(\.\d+)?$/;
+    if (!number.test(lat) || !number.test(lon)) return said("wb.station.register", "wb.badplace");
+    const services = [...document.querySelectorAll("#station-services input:checked")].map(box => box.value);
+    const done = await GG.command("register-station", { district: GG.state.district, description: {
+      name: value("station-name"), address: value("station-address"), location: { lat: Number(lat), lon: Number(lon) },
+      hours: value("station-hours"), services } }, t("wb.station.register"));
+    if (done) for (const id of ["station-name", "station-address"]) document.getElementById(id).value = "";
+    return done;
+  });
+  on("partner-form", async () => {
+    const station = value("partner-station");
+    const partner = { name: value("partner-name"), kind: value("partner-kind"), station_id: station || null };
+    const done = await GG.command("register-partner", { district: GG.state.district, ...partner },
+                                  t("wb.partner.register"));
+    if (done) {
+      rememberPartner({ partner_id: done.partner_id, ...partner });
+      document.getElementById("partner-name").value = "";
+    }
+    return done;
+  });
+  on("item-form", async () => {
+    const [price, stock, hold] = [whole(value("item-price"), 1), whole(value("item-stock")), whole(value("item-hold"), 1)];
+    if (price === null || stock === null || hold === null) return said("wb.item.list", "wb.badnumber");
+    const done = await GG.command("list-item", {
+      district: GG.state.district, partner_id: value("item-partner"), name: value("item-name"), price_points: price,
+      stock, valid_from: midnight(value("item-from")), valid_to: midnight(dayAfter(value("item-to"))),
+      hold_minutes: hold }, t("wb.item.list"));
+    if (done) document.getElementById("item-name").value = "";
+    return done;
+  });
+  on("policy-form", async () => {
+    const months = whole(value("policy-months"));
+    if (months === null) return said("wb.policy", "wb.badnumber");
+    return GG.command("set-points-policy", { district: GG.state.district, expire_after_months: months }, t("wb.policy"));
+  });
+  document.getElementById("handed-form").addEventListener("submit", e => {
+    e.preventDefault();
+    loadHandedOut().catch(error => GG.say(error.message, true));
+  });
+  document.getElementById("handed-month").value = thisMonth();
+  document.getElementById("item-from").value = GG.chinaToday();
+  document.getElementById("item-to").value = dayAfter(GG.chinaToday(), 364);
+}
+
 function showEvents() {
   GG.table("events", ["col.time", "col.event"], W.events.map(e =>
     el("tr", { dataset: { type: e.type } }, el("td", {}, GG.time(e.time)), el("td", {}, t(`ev.${e.type}`)))));
@@ -281,11 +489,12 @@ function wire() {
   document.getElementById("remedy-kind").addEventListener("change", showRemedyBudget);
   document.getElementById("grid-filter").addEventListener("change", () => refresh());
   document.getElementById("allocate-period").value = thisMonth();
+  wireRewards();
 }
 
 async function refresh() {
   try {
-    await Promise.all([loadClues(), loadBoard(), loadAppeals(), loadBudgets(), loadPictures()]);
+    await Promise.all([loadClues(), loadBoard(), loadAppeals(), loadBudgets(), loadPictures(), loadRewards()]);
   } catch (e) {
     GG.say(e.message, true);
   }
@@ -310,6 +519,7 @@ GG.start({
   },
   event: (() => {
     const later = GG.debounce(refresh, 300);
+    const rewards = GG.debounce(() => loadRewards().catch(e => GG.say(e.message, true)), 300);
     return (type, event) => {
       W.events.unshift({ type, time: event.time });
       W.events.length = Math.min(W.events.length, 20);
@@ -317,7 +527,12 @@ GG.start({
       if (type.startsWith("Grid") || type === "RateScheduleIssued") {
         loadGrids().then(loadRates).catch(() => {});
       }
-      later();
+      if (type === "PartnerRegistered" && W.admin) {
+        rememberPartner({ partner_id: event.subject, name: event.data.name, kind: event.data.kind,
+                          station_id: event.data.station_id || null });
+      }
+      if (REWARD_EVENTS.test(type)) rewards();
+      else later();
     };
   })(),
 });
