@@ -1,5 +1,6 @@
 """Rewards as riders, partners and committees see them: the stations, the partners,
-each district's catalogue with its stock, and every redemption with its status.
+each district's catalogue with its stock, every redemption with its status, and
+each district's points expiry policy.
 
 Every row is one stream's own (a station's, a partner's, an item's — its stock
 moves with StockReserved/StockReturned on the item's stream — or a redemption's),
@@ -14,6 +15,7 @@ from domain.catalogue import ItemListed, ItemRevised, ItemWithdrawn, StockReserv
 from domain.clock import local_month
 from domain.clues import Location, distance_m
 from domain.partners import PartnerRegistered
+from domain.points_policy import PointsPolicySet
 from domain.redemptions import RedemptionConfirmed, RedemptionExpired, RedemptionHeld, RedemptionRefused
 from domain.stations import StationClosed, StationRegistered, StationUpdated
 from projections.base import Projection
@@ -31,6 +33,7 @@ ITEMS = {"item_id": TEXT, "district": TEXT, "partner_id": TEXT, "version": COUNT
 REDEMPTIONS = {"redemption_id": TEXT, "rider_id": TEXT, "district": TEXT, "item_id": TEXT, "item_version": COUNT,
                "item_name": TEXT, "partner_id": TEXT, "points": COUNT, "status": TEXT, "held_at": TEXT,
                "expires_at": TEXT, "closed_at": NULLABLE, "month": NULLABLE, "reason": NULLABLE}
+POLICIES = {"district": TEXT, "expire_after_months": COUNT, "version": COUNT, "set_at": TEXT}
 CLOSING = {"RedemptionConfirmed": "confirmed", "RedemptionRefused": "refused", "RedemptionExpired": "expired"}
 
 
@@ -40,10 +43,11 @@ class Rewards(Projection):
     by_stream = True
     handles = (StationRegistered, StationUpdated, StationClosed, PartnerRegistered, ItemListed, ItemRevised,
                ItemWithdrawn, StockReserved, StockReturned, RedemptionHeld, RedemptionConfirmed, RedemptionRefused,
-               RedemptionExpired)
+               RedemptionExpired, PointsPolicySet)
     tables = {"stations": Table(STATIONS, key=("station_id",)), "partners": Table(PARTNERS, key=("partner_id",)),
-              "items": Table(ITEMS, key=("item_id",)), "redemptions": Table(REDEMPTIONS, key=("redemption_id",))}
-    indexes = {"stations": ("district, open",), "items": ("district",),
+              "items": Table(ITEMS, key=("item_id",)), "redemptions": Table(REDEMPTIONS, key=("redemption_id",)),
+              "policies": Table(POLICIES, key=("district",))}
+    indexes = {"stations": ("district, open",), "partners": ("district",), "items": ("district",),
                "redemptions": ("partner_id, status", "rider_id", "district, month")}
 
     def touches(self, fact: Fact) -> list[tuple[str, tuple[Any, ...]]]:
@@ -83,6 +87,9 @@ class Rewards(Projection):
                                          "closed_at": None, "month": None, "reason": None,
                                          **{k: d[k] for k in ("rider_id", "district", "item_id", "item_version",
                                                               "item_name", "partner_id", "points", "expires_at")}})
+            case "PointsPolicySet":
+                rows.put("policies", {"district": d["district"], "expire_after_months": d["expire_after_months"],
+                                      "version": d["version"], "set_at": fact.at})
             case "RedemptionConfirmed" | "RedemptionRefused" | "RedemptionExpired":
                 rows.update("redemptions", key, status=CLOSING[fact.type], closed_at=fact.at, reason=d.get("reason"),
                             month=local_month(datetime.fromisoformat(fact.at)))
@@ -101,7 +108,7 @@ def _terms(terms: dict[str, Any]) -> dict[str, Any]:
 # --- queries -------------------------------------------------------------------------
 
 def _station(row: tuple[Any, ...]) -> dict[str, Any]:
-    station = dict(zip(STATIONS, row))
+    station: dict[str, Any] = dict(zip(STATIONS, row))
     station["services"] = [s for s in station["services"].split(",") if s]
     station["open"] = bool(station["open"])
     return station
@@ -118,6 +125,28 @@ def stations_near(store: ReadStore, near: Location, district: str | None = None,
     for station in stations:
         station["distance_m"] = round(distance_m(near, Location(lat=station["lat"], lon=station["lon"])))
     return sorted(stations, key=lambda s: (s["distance_m"], s["station_id"]))[:limit]
+
+
+def district_stations(store: ReadStore, district: str, closed: bool = False) -> list[dict[str, Any]]:
+    """A district's stations by name (with the closed ones, if `closed`)."""
+    t = Rewards().t
+    where = "district = ?" if closed else "district = ? AND open = 1"
+    return [_station(r) for r in store.read(f"SELECT {', '.join(STATIONS)} FROM {t['stations']} WHERE {where} "
+                                            "ORDER BY name, station_id", (district,))]
+
+
+def district_partners(store: ReadStore, district: str) -> list[dict[str, Any]]:
+    t = Rewards().t
+    rows = store.read(f"SELECT {', '.join(PARTNERS)} FROM {t['partners']} WHERE district = ? "
+                      "ORDER BY name, partner_id", (district,))
+    return [dict(zip(PARTNERS, r)) for r in rows]
+
+
+def points_policy(store: ReadStore, district: str) -> dict[str, Any]:
+    """In force now; a district that never set one: points never expire (version 0)."""
+    rows = store.read(f"SELECT {', '.join(POLICIES)} FROM {Rewards().t['policies']} WHERE district = ?", (district,))
+    return dict(zip(POLICIES, rows[0])) if rows else {"district": district, "expire_after_months": 0, "version": 0,
+                                                      "set_at": None}
 
 
 def catalogue(store: ReadStore, district: str, at: str | None = None) -> list[dict[str, Any]]:

@@ -125,6 +125,8 @@ WORDS: dict[str, str] = {
     "closed_at": "when it was confirmed, refused or expired (UTC); null while held",
     "Redemption.expires_at": "when the hold runs out if nobody collects the item (UTC)",
     "Station.open": "whether the station is open (not closed)",
+    "DistrictStation.open": "whether the station is open (not closed)",
+    "PointsPolicy.set_at": "when this version was set (UTC); null when none ever was",
     "CatalogueItem.withdrawn": "whether the item was withdrawn from the catalogue",
     "HandedOut.confirmed": "redemptions the partner confirmed (items handed over)",
     "HandedOut.points_spent": "the points those redemptions spent",

@@ -46,6 +46,31 @@ def routes(governance: GridGovernance, store: ReadStore, principal: Callable[...
         await operations.wait_for(governance, store, "rewards", position, wait_ms)
         return await run_in_threadpool(rewards.stations_near, store, where, district, limit)
 
+    @router.get("/districts/{district}/stations", response_model=list[shapes.DistrictStation])
+    async def get_district_stations(district: str, closed: bool = Query(False, description="the closed ones too"),
+                                    position: int | None = POSITION, wait_ms: int = WAIT,
+                                    who: Principal = Depends(principal)) -> list[dict[str, Any]]:
+        """A district's rider stations by name. Riders may read any district's, as they read its board."""
+        in_district(who, district)
+        await operations.wait_for(governance, store, "rewards", position, wait_ms)
+        return await run_in_threadpool(rewards.district_stations, store, district, closed)
+
+    @router.get("/districts/{district}/partners", response_model=list[shapes.Partner])
+    async def get_partners(district: str, position: int | None = POSITION, wait_ms: int = WAIT,
+                           who: Principal = Depends(principal)) -> list[dict[str, Any]]:
+        """The partners that hand a district's rewards over (with the station each is at, if any)."""
+        in_district(who, district)
+        await operations.wait_for(governance, store, "rewards", position, wait_ms)
+        return await run_in_threadpool(rewards.district_partners, store, district)
+
+    @router.get("/districts/{district}/points-policy", response_model=shapes.PointsPolicy)
+    async def get_points_policy(district: str, position: int | None = POSITION, wait_ms: int = WAIT,
+                                who: Principal = Depends(principal)) -> dict[str, Any]:
+        """The district's points expiry policy in force (version 0: none set, points never expire)."""
+        in_district(who, district)
+        await operations.wait_for(governance, store, "rewards", position, wait_ms)
+        return await run_in_threadpool(rewards.points_policy, store, district)
+
     @router.get("/districts/{district}/catalogue", response_model=list[shapes.CatalogueItem])
     async def get_catalogue(district: str, all: bool = Query(False, description="also the items not on offer now "
                                                                                "(withdrawn, or outside their dates)"),

@@ -283,7 +283,9 @@ class Statistics(Shape):
 
 
 # --- rewards ------------------------------------------------------------------------------
-class Station(Shape):
+
+
+class DistrictStation(Shape):
     station_id: str
     district: str
     name: str
@@ -293,7 +295,25 @@ class Station(Shape):
     hours: str
     services: list[str]
     open: bool
+
+
+class Station(DistrictStation):
     distance_m: int = Field(description="metres from `near`")
+
+
+class Partner(Shape):
+    partner_id: str
+    district: str
+    name: str
+    kind: str = Field(description="shop, canteen or station")
+    station_id: str | None
+
+
+class PointsPolicy(Shape):
+    district: str
+    expire_after_months: int
+    version: int
+    set_at: str | None
 
 
 class CatalogueItem(Shape):

@@ -227,6 +227,11 @@ def redeem_a_meal_at_the_station(api: Api, s: dict) -> None:
     item = api.command("list-item", {"district": "温江", "partner_id": partner_id, "name": "社区食堂工作餐",
                                      "price_points": 8, "stock": 2, "valid_from": "2026-11-01T00:00:00+08:00",
                                      "valid_to": "2027-11-01T00:00:00+08:00"}, s["admin"])["result"]["item_id"]
+    assert [(p["partner_id"], p["station_id"]) for p in api.query("/v1/districts/温江/partners", s["admin"])] == \
+        [(partner_id, station)]
+    assert [n["station_id"] for n in api.query("/v1/districts/温江/stations", s["rider"])] == [station]
+    api.command("set-points-policy", {"district": "温江", "expire_after_months": 12}, s["admin"])
+    assert api.query("/v1/districts/温江/points-policy", s["rider"])["expire_after_months"] == 12
     near = api.query("/v1/stations", s["rider"], near="30.69,103.85")
     assert [(n["station_id"], n["services"]) for n in near] == [(station, ["charging", "canteen"])]
     assert 1000 < near[0]["distance_m"] < 1200  # 0.01° of latitude
