@@ -180,8 +180,7 @@ def test_the_admin_decides_an_appeal_with_the_budget_it_draws_on_in_view(server:
     said(browser, "裁决：已完成")
     decided = api.query(f"/v1/appeals/{appeal}", s["admin"])
     assert decided["status"] == "decided" and decided["remedy"] == {"kind": "award_fen", "fen": 1250}
-    until(browser, lambda d: "已裁决" in d.find_element("css selector", f"#appeal-queue tr[data-appeal='{appeal}']").text,
-          "the queue shows the decision")
+    until(browser, lambda d: "已裁决" in text(d, f"#appeal-queue tr[data-appeal='{appeal}']"), "the queue shows the decision")
     screenshot(browser, "admin-workbench")
     clean(browser)
 
@@ -279,7 +278,8 @@ def test_the_rider_redeems_a_meal_and_the_canteen_confirms_it_with_the_code(serv
     browser.switch_to.new_window("tab")
     open_page(browser, base, "partner", bearer(r["canteen"]), PHONE)
     until(browser, lambda d: rows(d, "held", "redemption") == [redemption], "the hold in the canteen's queue")
-    assert "社区食堂工作餐" in text(browser, "#held") and "驿站食堂" in text(browser, "#partner-name")
+    assert "社区食堂工作餐" in text(browser, "#held")
+    until(browser, lambda d: text(d, "#partner-name") == "驿站食堂 · 食堂 · 柳城骑手驿站 · 温江", "its name and station")
     browser.find_element("id", "confirm-code").send_keys(code)
     press(browser, "#confirm-form button")
     said(browser, "确认领取：已完成")
@@ -340,7 +340,25 @@ def test_the_admin_keeps_the_rewards_on_the_workbench(server: tuple[str, Api], b
 
     base, api = server
     s = story(api)
+    # Kept elsewhere, before the page opens: a station with a shop at it (no items yet), and a closed station.
+    place = {"address": "温泉大道1号", "location": {"lat": 30.69, "lon": 103.84}, "hours": "全天", "services": ["water"]}
+    elsewhere = api.command("register-station", {"district": "温江", "description": {"name": "温泉大道驿站", **place}},
+                            s["admin"])["result"]["station_id"]
+    shop = api.command("register-partner", {"district": "温江", "name": "鱼凫便利店", "kind": "shop",
+                                            "station_id": elsewhere}, s["admin"])["result"]["partner_id"]
+    closed = api.command("register-station", {"district": "温江", "description": {"name": "老驿站", **place}},
+                         s["admin"])["result"]["station_id"]
+    api.command("close-station", {"station_id": closed, "reason": "搬迁"}, s["admin"])
     open_page(browser, base, "workbench", bearer(s["admin"]))
+    until(browser, lambda d: rows(d, "partner-list", "partner") == [shop], "a partner without items, from the API")
+    assert "温泉大道驿站" in text(browser, f"#partner-list tr[data-partner='{shop}']")
+    assert rows(browser, "station-list", "station") == [elsewhere]  # the open ones
+    press(browser, "#stations-closed")
+    until(browser, lambda d: set(rows(d, "station-list", "station")) == {elsewhere, closed}, "the closed one too, on asking")
+    assert "已关闭" in text(browser, f"#station-list tr[data-station='{closed}'][data-open='false']")
+    assert not browser.find_elements("css selector", f"#station-list tr[data-station='{closed}'] button")
+    press(browser, "#stations-closed")
+    assert text(browser, "#policy-line") == "现行规则：尚未设定，积分永不清零"
     for field, value in (("station-name", "柳城骑手驿站"), ("station-address", "柳城街道1号"), ("station-lat", "30.68"),
                          ("station-lon", "103.85")):
         browser.find_element("id", field).send_keys(value)
@@ -348,9 +366,10 @@ def test_the_admin_keeps_the_rewards_on_the_workbench(server: tuple[str, Api], b
         press(browser, f"#station-services input[value='{service}']")
     press(browser, "#station-form button")
     said(browser, "登记驿站：已完成")
-    until(browser, lambda d: len(rows(d, "station-list", "station")) == 1, "the station listed")
-    station = rows(browser, "station-list", "station")[0]
-    assert "充电、食堂" in text(browser, "#station-list")
+    until(browser, lambda d: len(rows(d, "station-list", "station")) == 2, "the station listed")
+    station = next(n for n in rows(browser, "station-list", "station") if n != elsewhere)
+    assert "柳城骑手驿站" in text(browser, f"#station-list tr[data-station='{station}']")
+    assert "充电、食堂" in text(browser, f"#station-list tr[data-station='{station}']")
 
     browser.find_element("id", "partner-name").send_keys("驿站食堂")
     Select(browser.find_element("id", "partner-kind")).select_by_value("canteen")
@@ -358,9 +377,10 @@ def test_the_admin_keeps_the_rewards_on_the_workbench(server: tuple[str, Api], b
     Select(browser.find_element("id", "partner-station")).select_by_value(station)
     press(browser, "#partner-form button")
     said(browser, "登记合作商户：已完成")
-    until(browser, lambda d: len(rows(d, "partner-list", "partner")) == 1, "the partner listed, before it has items")
-    partner = rows(browser, "partner-list", "partner")[0]
-    assert "柳城骑手驿站" in text(browser, "#partner-list") and partner in text(browser, "#partner-list")
+    until(browser, lambda d: len(rows(d, "partner-list", "partner")) == 2, "the partner listed, before it has items")
+    partner = next(p for p in rows(browser, "partner-list", "partner") if p != shop)
+    assert "柳城骑手驿站" in text(browser, f"#partner-list tr[data-partner='{partner}']")
+    assert partner in text(browser, f"#partner-list tr[data-partner='{partner}']")
 
     Select(browser.find_element("id", "item-partner")).select_by_value(partner)
     for field, value in (("item-name", "社区食堂工作餐"), ("item-price", "8"), ("item-stock", "5")):
@@ -396,9 +416,21 @@ def test_the_admin_keeps_the_rewards_on_the_workbench(server: tuple[str, Api], b
     browser.find_element("id", "policy-months").send_keys("12")
     press(browser, "#policy-form button")
     said(browser, "积分清零规则：已完成")
+    until(browser, lambda d: text(d, "#policy-line").startswith("现行规则：12 个月后清零 · 版本 1 · 设定于 "),
+          "the policy in force beside its form")
     until(browser, lambda d: "暂无" in text(d, "#handed-out"), "the month's table (nothing handed out yet)")
     screenshot(browser, "admin-rewards")
     assert fits(browser)
+    clean(browser)
+
+    # After a reload the lists are the API's: nothing of them is kept in the browser.
+    browser.refresh()
+    until(browser, lambda d: d.find_element("id", "live").get_attribute("data-state") == "on", "live again")
+    until(browser, lambda d: set(rows(d, "partner-list", "partner")) == {partner, shop}, "both partners after a reload")
+    assert "柳城骑手驿站" in text(browser, f"#partner-list tr[data-partner='{partner}']")
+    assert set(rows(browser, "station-list", "station")) == {station, elsewhere}
+    assert text(browser, "#policy-line").startswith("现行规则：12 个月后清零 · 版本 1")
+    assert browser.execute_script("return Object.keys(localStorage).filter(k => k.startsWith('gg.partners'))") == []
     clean(browser)
 
 

@@ -15,12 +15,15 @@ function ref(id) {
   return id.slice(0, 8);
 }
 
-// Its own name and kind are on its items in the catalogue (the API has no read of a partner).
+// Its own name, kind and station, from its district's partners and stations.
 async function loadName() {
-  const items = await GG.get(`/v1/districts/${encodeURIComponent(GG.state.district)}/catalogue`, { all: true });
-  const mine = items.find(i => i.partner_id === P.me);
-  document.getElementById("partner-name").textContent = mine
-    ? `${mine.partner_name} · ${t(`pk.${mine.partner_kind}`)} · ${GG.state.district}` : GG.state.district;
+  const district = encodeURIComponent(GG.state.district);
+  const [partners, stations] = await Promise.all([GG.get(`/v1/districts/${district}/partners`),
+                                                  GG.get(`/v1/districts/${district}/stations`, { closed: true })]);
+  const mine = partners.find(p => p.partner_id === P.me);
+  const station = mine && stations.find(s => s.station_id === mine.station_id);
+  document.getElementById("partner-name").textContent = [
+    ...(mine ? [mine.name, t(`pk.${mine.kind}`)] : []), ...(station ? [station.name] : []), GG.state.district].join(" · ");
 }
 
 async function loadHeld() {

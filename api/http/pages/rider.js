@@ -39,20 +39,21 @@ function words(list) {
   return list.join(GG.state.lang === "zh" ? "、" : ", ");
 }
 
-// Points (available, held, spent), the catalogues of my districts, my codes and redemptions.
+// Points (available, held, spent), the catalogues of my districts, my codes and redemptions
+// (with their partners' names, from the districts' partners).
 async function loadRewards() {
   const districts = R.profile ? R.profile.districts : [];
-  const [points, redemptions, ...catalogues] = await Promise.all([
+  const [points, redemptions, ...lists] = await Promise.all([
     GG.get(`/v1/riders/${R.me}/points`), GG.get(`/v1/riders/${R.me}/redemptions`),
     ...districts.flatMap(district => [GG.get(`/v1/districts/${encodeURIComponent(district)}/catalogue`),
-                                      GG.get(`/v1/districts/${encodeURIComponent(district)}/catalogue`, { all: true })])]);
+                                      GG.get(`/v1/districts/${encodeURIComponent(district)}/partners`)])]);
   document.getElementById("points").textContent = points.available;
   document.getElementById("points-held").textContent = points.held;
   document.getElementById("points-spent").textContent = points.spent;
   document.getElementById("points-line").textContent =
     `${t("r.points.earned")} ${points.earned} · ${t("r.points.expired")} ${points.expired}`;
-  const offered = catalogues.filter((_, n) => n % 2 === 0).flat();
-  for (const item of catalogues.flat()) R.partners[item.partner_id] = item.partner_name;
+  const offered = lists.filter((_, n) => n % 2 === 0).flat();
+  for (const partner of lists.filter((_, n) => n % 2 === 1).flat()) R.partners[partner.partner_id] = partner.name;
   if (R.profile) showCatalogue(offered, points.available);
   showCodes(redemptions, R.partners);
   GG.table("redemptions", ["col.item", "col.points", "col.status", "col.time"],

@@ -6,7 +6,7 @@
 "use strict";
 
 const W = { grids: [], rates: {}, clues: [], chosenClue: null, appeals: [], chosenAppeal: null, budgets: [],
-            events: [], admin: false, stations: [], partners: [] };
+            events: [], admin: false, stations: [], partners: [], policy: null };
 const { el, t } = GG;
 const d = () => encodeURIComponent(GG.state.district);
 
@@ -220,8 +220,6 @@ async function loadPictures() {
 }
 
 // --- rewards (admins) -------------------------------------------------------------------
-// Stations are read by distance: from Chengdu's middle, a district's open ones (up to 100).
-const SOMEWHERE = "30.66,104.06";
 const DAY_MS = 86400000;
 
 // Dates are China's: an item is on offer from the midnight its first day begins to the
@@ -250,74 +248,50 @@ function words(list) {
   return list.join(GG.state.lang === "zh" ? "、" : ", ");
 }
 
-// The API lists no partners: those with items come with the catalogue; one without is
-// known to this browser from when it was registered here, or seen on the live stream.
-const partnersKey = () => `gg.partners.${GG.state.district}`;
-
-function knownPartners() {
-  try {
-    return JSON.parse(localStorage.getItem(partnersKey())) || {};
-  } catch (e) {
-    return {};
-  }
-}
-
-function rememberPartner(partner) {
-  const known = knownPartners();
-  known[partner.partner_id] = { ...known[partner.partner_id], ...partner };
-  localStorage.setItem(partnersKey(), JSON.stringify(known));
-}
-
 // The events of stations, partners, the catalogue, redemptions and points holds: the rewards'
 // lists alone follow them (the casework lists do not change with them).
 const REWARD_EVENTS = /^(Station|Partner|Item|Stock|Redemption|PointsHeld|PointsSpent|PointsReleased|PointsPolicySet)/;
 
+// The district's stations (the closed ones too: a partner may be at one), its partners, its
+// catalogue and the points policy in force, each as the API lists it.
 async function loadRewards() {
   if (!W.admin) return;
-  const [stations, items, offered] = await Promise.all([
-    GG.get("/v1/stations", { near: SOMEWHERE, district: GG.state.district, limit: 100 }),
-    GG.get(`/v1/districts/${d()}/catalogue`, { all: true }), GG.get(`/v1/districts/${d()}/catalogue`)]);
-  W.stations = stations;
-  await loadPartners(items);
+  const [stations, partners, items, offered, policy] = await Promise.all([
+    GG.get(`/v1/districts/${d()}/stations`, { closed: true }), GG.get(`/v1/districts/${d()}/partners`),
+    GG.get(`/v1/districts/${d()}/catalogue`, { all: true }), GG.get(`/v1/districts/${d()}/catalogue`),
+    GG.get(`/v1/districts/${d()}/points-policy`)]);
+  [W.stations, W.partners, W.policy] = [stations, partners, policy];
   showStations();
   showPartners();
   showItems(items, new Set(offered.map(i => i.item_id)));
+  showPolicy();
   await loadHandedOut();
 }
 
-async function loadPartners(items) {
-  const known = knownPartners();
-  const listed = new Set(items.map(i => i.partner_id));
-  for (const item of items) {
-    known[item.partner_id] = { ...known[item.partner_id], partner_id: item.partner_id, name: item.partner_name,
-                               kind: item.partner_kind };
-  }
-  // One remembered without items: still a partner of this district (a queue answers 404 if not)?
-  await Promise.all(Object.keys(known).filter(id => !listed.has(id)).map(id =>
-    GG.get(`/v1/partners/${id}/queue`).catch(e => { if (e.body && e.body.status === 404) delete known[id]; })));
-  localStorage.setItem(partnersKey(), JSON.stringify(known));
-  W.partners = Object.values(known).sort((a, b) => a.name.localeCompare(b.name, "zh-CN"));
-}
-
 function stationName(id) {
-  return (W.stations.find(s => s.station_id === id) || {}).name || (id ? id.slice(0, 8) : "–");
+  const station = W.stations.find(s => s.station_id === id);
+  if (!station) return id.slice(0, 8);
+  return station.open ? station.name : `${station.name} · ${t("wb.station.closed")}`;
 }
 
+// The open stations, and the closed ones too when asked (marked closed, nothing to do to them).
 function showStations() {
-  GG.redraw("station-list", W.stations, () => GG.table("station-list",
-    ["col.name", "col.address", "col.hours", "col.services", "r.location", "col.actions"], W.stations.map(s => {
+  const shown = document.getElementById("stations-closed").checked ? W.stations : W.stations.filter(s => s.open);
+  GG.redraw("station-list", shown, () => GG.table("station-list",
+    ["col.name", "col.address", "col.hours", "col.services", "r.location", "col.status", "col.actions"], shown.map(s => {
       const reason = el("input", { "aria-label": t("wb.reason"), placeholder: t("wb.reason"), maxlength: 2000, size: 10 });
-      return el("tr", { dataset: { station: s.station_id } }, el("td", {}, s.name), el("td", {}, s.address),
+      return el("tr", { dataset: { station: s.station_id, open: s.open } }, el("td", {}, s.name), el("td", {}, s.address),
         el("td", {}, s.hours), el("td", {}, words(s.services.map(x => t(`svc.${x}`)))),
         el("td", { class: "n" }, `${s.lat.toFixed(5)}, ${s.lon.toFixed(5)}`),
-        el("td", {}, el("span", { class: "row" }, reason, button("wb.station.close", async () => {
+        el("td", {}, el("span", { class: "tag" }, t(s.open ? "wb.station.open" : "wb.station.closed"))),
+        el("td", {}, s.open ? el("span", { class: "row" }, reason, button("wb.station.close", async () => {
           if (!reason.value.trim()) return reason.focus();
           if (await GG.command("close-station", { station_id: s.station_id, reason: reason.value.trim() },
                                t("wb.station.close"))) refresh();
-        }, "danger"))));
+        }, "danger")) : ""));
     })));
   GG.options(document.getElementById("partner-station"),
-             [["", t("wb.station.none")], ...W.stations.map(s => [s.station_id, s.name])]);
+             [["", t("wb.station.none")], ...W.stations.filter(s => s.open).map(s => [s.station_id, s.name])]);
 }
 
 function showPartners() {
@@ -327,6 +301,15 @@ function showPartners() {
       el("td", {}, t(`pk.${p.kind}`)), el("td", {}, p.station), el("td", {}, el("code", {}, p.partner_id))))));
   GG.options(document.getElementById("item-partner"),
              W.partners.map(p => [p.partner_id, `${p.name} · ${t(`pk.${p.kind}`)}`]));
+}
+
+// The policy in force, beside the form that sets a new one.
+function showPolicy() {
+  const p = W.policy;
+  const expiry = p.expire_after_months ? `${p.expire_after_months} ${t("wb.policy.monthsafter")}` : t("wb.policy.never");
+  document.getElementById("policy-line").textContent = `${t("wb.policy.inforce")}${GG.colon()}` + (p.version
+    ? `${expiry} · ${t("wb.version")} ${p.version} · ${t("wb.policy.setat")} ${GG.time(p.set_at)}`
+    : t("wb.policy.unset"));
 }
 
 function showItems(items, onOffer) {
@@ -391,14 +374,11 @@ function wireRewards() {
     return done;
   });
   on("partner-form", async () => {
-    const station = value("partner-station");
-    const partner = { name: value("partner-name"), kind: value("partner-kind"), station_id: station || null };
-    const done = await GG.command("register-partner", { district: GG.state.district, ...partner },
+    const done = await GG.command("register-partner", { district: GG.state.district, name: value("partner-name"),
+                                                        kind: value("partner-kind"),
+                                                        station_id: value("partner-station") || null },
                                   t("wb.partner.register"));
-    if (done) {
-      rememberPartner({ partner_id: done.partner_id, ...partner });
-      document.getElementById("partner-name").value = "";
-    }
+    if (done) document.getElementById("partner-name").value = "";
     return done;
   });
   on("item-form", async () => {
@@ -416,6 +396,7 @@ function wireRewards() {
     if (months === null) return said("wb.policy", "wb.badnumber");
     return GG.command("set-points-policy", { district: GG.state.district, expire_after_months: months }, t("wb.policy"));
   });
+  document.getElementById("stations-closed").addEventListener("change", showStations);
   document.getElementById("handed-form").addEventListener("submit", e => {
     e.preventDefault();
     loadHandedOut().catch(error => GG.say(error.message, true));
@@ -526,10 +507,6 @@ GG.start({
       showEvents();
       if (type.startsWith("Grid") || type === "RateScheduleIssued") {
         loadGrids().then(loadRates).catch(() => {});
-      }
-      if (type === "PartnerRegistered" && W.admin) {
-        rememberPartner({ partner_id: event.subject, name: event.data.name, kind: event.data.kind,
-                          station_id: event.data.station_id || null });
       }
       if (REWARD_EVENTS.test(type)) rewards();
       else later();
