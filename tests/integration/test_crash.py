@@ -77,7 +77,7 @@ class Pipeline:
                 proc.send_signal(signal.SIGTERM)
         for name, proc in self.procs.items():
             try:
-                proc.wait(timeout=30)
+                proc.wait(timeout=60)
             except subprocess.TimeoutExpired:
                 proc.kill()
                 raise AssertionError(f"{name} did not stop on SIGTERM")
@@ -85,23 +85,52 @@ class Pipeline:
     def app(self) -> GridGovernance:
         return bootstrap.application(load_settings({"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": self.env["SQLITE_DBNAME"]}))
 
-    def wait_until_caught_up(self, deadline_s: float = 180, models: tuple = (Balances, Board)) -> None:  # type: ignore[type-arg]
+    def wait_until_caught_up(self, stall_s: float = 180, models: tuple = (Balances, Board)) -> None:  # type: ignore[type-arg]
+        """Until the relay has published everything and `models` have stored it; gives up
+        only when nothing moved for `stall_s` (a loaded CI machine is slow, not stuck)."""
         app = self.app()
         store = SQLiteStore(self.env["READMODEL_SQLITE_DBNAME"])
         tracking = app.factory.tracking_recorder()
         consumer = KafkaConsumer(bootstrap_servers=self.settings.bootstrap)
-        deadline = time.monotonic() + deadline_s
+        last, moved = None, time.monotonic()
         try:
-            while time.monotonic() < deadline:
-                if (tracking.max_tracking_id("kafka-relay") or 0) >= app.head() and all(
-                        self._consumer_done(store, consumer, cls()) for cls in models):
+            while True:
+                relayed = tracking.max_tracking_id("kafka-relay") or 0
+                if relayed >= app.head() and all(self._consumer_done(store, consumer, cls()) for cls in models):
                     return
+                now = (app.head(), relayed, self._stored(store, models))
+                if now != last:
+                    last, moved = now, time.monotonic()
+                elif time.monotonic() - moved > stall_s:
+                    raise AssertionError(f"the pipeline stopped catching up at {now} for {stall_s:.0f} s; logs in "
+                                         f"{self.logs}\n{self.log_tails()}")
                 time.sleep(1)
-            raise AssertionError(f"the pipeline did not catch up; logs in {self.logs}\n{self.log_tails()}")
         finally:
             consumer.close()
             store.close()
             app.close()
+
+    def writer_done(self, stall_s: float = 180) -> None:
+        """Until the writer exits (it must exit 0), as long as it keeps writing."""
+        app = self.app()
+        last, moved = -1, time.monotonic()
+        try:
+            while self.procs["writer"].poll() is None:
+                if (head := app.head()) != last:
+                    last, moved = head, time.monotonic()
+                assert time.monotonic() - moved < stall_s, f"the writer wrote nothing for {stall_s:.0f} s"
+                time.sleep(1)
+        finally:
+            app.close()
+        assert self.procs["writer"].returncode == 0, (self.logs / "writer.log").read_text()[-2000:]
+
+    @staticmethod
+    def _stored(store: SQLiteStore, models: tuple) -> int:  # type: ignore[type-arg]
+        try:
+            return sum(sum(p for _, p in store.read(cls().sql("SELECT source, position FROM {positions}")))
+                       for cls in models)
+        except Exception:
+            return -1
 
     def log_tails(self, lines: int = 15) -> str:
         """The last lines of each worker's log, minus the client's reconnection chatter."""
@@ -126,8 +155,9 @@ class Pipeline:
         return all(stored.get(f"{tp.topic}/{tp.partition}", -1) >= end - 1
                    for tp, end in consumer.end_offsets(partitions).items())
 
-    def resumed_after_s(self, models: tuple[str, ...], deadline_s: float = 180) -> float:
-        """Seconds until each of `models` stores an offset it had not stored before."""
+    def resumed_after_s(self, models: tuple[str, ...], deadline_s: float = 600) -> float:
+        """Seconds until each of `models` stores an offset it had not stored before (what
+        is measured is the wait for progress: the deadline is only against a hang)."""
         store = SQLiteStore(self.env["READMODEL_SQLITE_DBNAME"])
         start = time.monotonic()
 
@@ -203,8 +233,7 @@ def test_a_broker_away_longer_than_the_delivery_timeout_is_survived(pipeline: Pi
     time.sleep(6)
     restart_broker(away_s=10)
     print(f"consumers resumed {pipeline.resumed_after_s(CONSUMED):.1f} s after the broker was back")
-    pipeline.procs["writer"].wait(timeout=300)
-    assert pipeline.procs["writer"].returncode == 0
+    pipeline.writer_done()
     pipeline.wait_until_caught_up()
     pipeline.stop_all()
     pipeline.check()
@@ -219,7 +248,7 @@ def test_two_instances_of_one_consumer_group_share_its_partitions_and_survive_a_
     pipeline.start("relay", "relay")
     pipeline.start("board-a", "consume", "board")
     pipeline.start("board-b", "consume", "board")
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 300  # a rebalance on a loaded machine
     while not (pipeline.assigned("board-a") and pipeline.assigned("board-b")
                and pipeline.assigned("board-a")[-1] and pipeline.assigned("board-b")[-1]):
         assert time.monotonic() < deadline, pipeline.log_tails()
@@ -229,10 +258,10 @@ def test_two_instances_of_one_consumer_group_share_its_partitions_and_survive_a_
     pipeline.kill("board-a", restart=False)  # mid-stream: the writer is still writing
     assert pipeline.procs["writer"].poll() is None, "the kill was meant to land mid-stream"
     while len(pipeline.assigned("board-b")[-1]) < len(shared[0] | shared[1]):
-        assert time.monotonic() < deadline + 120, pipeline.log_tails()
+        assert time.monotonic() < deadline + 300, pipeline.log_tails()
         time.sleep(0.2)  # the group gives board-a's partitions to board-b
     pipeline.start("board-a")
-    assert pipeline.procs["writer"].wait(timeout=600) == 0
+    pipeline.writer_done()
     pipeline.wait_until_caught_up(models=(Board,))
     pipeline.stop_all()
     pipeline.check(models=(Board,), least=15_000)
