@@ -74,6 +74,8 @@ def create_app(governance: GridGovernance, store: ReadStore, secret: str, kafka:
 
     def principal(request: Request, authorization: str | None = Header(None)) -> Principal:
         who = decode(secret, authorization)
+        if who.role is Role.PARTNER:
+            partner_may_read(request)
         request.state.principal = who  # an auditor's request is recorded on its way out (auditors.py)
         return who
 
@@ -97,6 +99,22 @@ def create_app(governance: GridGovernance, store: ReadStore, secret: str, kafka:
     docs.install(app)
     app.add_middleware(problems.Guard)  # last: the outermost layer
     return app
+
+
+# What a partner's token may read (its commands are the domain's to decide): its queue, its
+# district's rewards, its own events, and the transparency log, which any token may read.
+PARTNER_READS = frozenset({"/v1/stations", "/v1/districts/{district}/stations", "/v1/districts/{district}/partners",
+                           "/v1/districts/{district}/points-policy", "/v1/districts/{district}/catalogue",
+                           "/v1/partners/{partner_id}/queue", "/v1/events/stream"})
+
+
+def partner_may_read(request: Request) -> None:
+    """One list, not a check in every route: a read added later is closed to partners
+    until it is named here."""
+    path = getattr(request.scope.get("route"), "path", "")
+    if request.method == "GET" and path not in PARTNER_READS and not path.startswith("/v1/audit/"):
+        raise OutOfScope("a partner's token reads its queue, its district's rewards and its own events, "
+                         "nothing else")
 
 
 def command_route(governance: GridGovernance, command_type: type[c.Command], principal: Callable[..., Principal],

@@ -14,7 +14,9 @@ not make their earlier history visible there), and to the rider its first
 event is about (the rider's own stream, its accounts, its clues, its appeals).
 A rider sees its own streams and, elsewhere, the events that name it (its
 claims of a task, not the next claimant's); an officer sees its grids'; admins,
-auditors and services their districts'.
+auditors and services their districts'. A partner sees its own business only: its
+partner stream, its items' and the redemptions handed to it (the streams whose
+first event names it), not its district's.
 """
 
 from __future__ import annotations
@@ -57,6 +59,7 @@ class Scope:
     districts: set[str] = field(default_factory=set)
     grids: set[str] = field(default_factory=set)
     owner: str | None = None  # the rider a stream is about: its own, its account, its clue, its appeal
+    partner: str | None = None  # the partner a stream is about: its own, its item, a redemption handed to it
 
     def add(self, fact: Fact) -> None:
         data = fact.data
@@ -69,6 +72,8 @@ class Scope:
         if fact.version == 1:
             named = riders_named(fact)
             self.owner = fact.stream if fact.type == "RiderRegistered" else (next(iter(named)) if named else None)
+            self.partner = fact.stream if fact.type == "PartnerRegistered" else (
+                str(data["partner_id"]) if data.get("partner_id") else None)
 
     def visible_to(self, who: Principal, fact: Fact) -> bool:
         if who.role is Role.RIDER:
@@ -76,6 +81,8 @@ class Scope:
             return who.sub == self.owner or who.sub in riders_named(fact)
         if who.role is Role.GRID_OFFICER:
             return bool(self.grids & who.grids)
+        if who.role is Role.PARTNER:
+            return who.sub == self.partner and bool(self.districts & who.districts)
         return bool(self.districts & who.districts)
 
 
@@ -114,7 +121,7 @@ class Scopes:
             districts = (self.known.get(piece) or self._history(piece, None)).districts
         if grid := data.get("grid_id"):
             grids = {str(grid)}
-        return Scope(districts, grids, stream.owner)
+        return Scope(districts, grids, stream.owner, stream.partner)
 
     def _history(self, stream: str, through: int | None) -> Scope:
         scope = Scope()

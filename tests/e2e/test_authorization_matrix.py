@@ -69,7 +69,7 @@ COMMANDS: dict[str, tuple[tuple[Role, ...], bool, Body]] = {
     "close-station": ((ADMIN,), True, lambda s: {"station_id": s["station"], "reason": "r"}),
     "register-partner": ((ADMIN,), True, lambda s: {"district": "温江", "name": "n", "kind": "shop",
                                                      "station_id": s["station"]}),
-    "list-item": ((ADMIN,), True, lambda s: {"district": "温江", "partner_id": s["partner_id"], **item_terms(s),
+    "list-item": ((ADMIN,), True, lambda s: {"district": "温江", "partner_id": s["partner_id"], **ITEM,
                                              "stock": 1}),
     "revise-item": ((ADMIN,), True, lambda s: {"item_id": s["item"], **ITEM, "stock_added": 1}),
     "withdraw-item": ((ADMIN,), True, lambda s: {"item_id": s["item"], "reason": "r"}),
@@ -92,6 +92,9 @@ COMMANDS: dict[str, tuple[tuple[Role, ...], bool, Body]] = {
     "reverse-award": ((ADMIN,), True, lambda s: {"rider_id": s["rider_id"], "period": "2026-11",
                                                   "piece_id": s["task"], "reason": "r"}),
     "expire-points": ((ADMIN,), True, lambda s: {"rider_id": s["rider_id"], "points": 1, "reason": "r"}),
+    "set-points-policy": ((ADMIN,), True, lambda s: {"district": "温江", "expire_after_months": 12}),
+    "expire-old-points": ((ADMIN,), True, lambda s: {"rider_id": s["rider_id"], "district": "温江",
+                                                      "month": "2026-10"}),
 }
 QUERIES: dict[str, tuple[tuple[Role, ...], bool, Callable[[dict[str, Any]], tuple[str, dict[str, Any]]]]] = {
     "board": (ALL_BUT_PARTNERS, True, lambda s: ("/v1/board", {"district": s["district"]})),
@@ -102,7 +105,7 @@ QUERIES: dict[str, tuple[tuple[Role, ...], bool, Callable[[dict[str, Any]], tupl
     "balance-at": ((RIDER,), True, lambda s: (f"/v1/riders/{s['me']}/balance-at", {"at": "2026-11-30T00:00:00Z"})),
     "history": ((ADMIN, AUDITOR, SERVICE), True, lambda s: (f"/v1/districts/{s['district']}/history", {})),
     "chain": ((ADMIN, OFFICER, AUDITOR, SERVICE), True, lambda s: (f"/v1/awards/{s['task']}/chain", {})),
-    "events": (ALL_BUT_PARTNERS, True, lambda s: ("/v1/events/stream", {"follow": "false"})),
+    "events": (ALL, True, lambda s: ("/v1/events/stream", {"follow": "false"})),
     "clue": (ALL_BUT_PARTNERS, True, lambda s: (f"/v1/clues/{s['clue']}", {})),
     "grid-clues": ((ADMIN, OFFICER, AUDITOR, SERVICE), True, lambda s: (f"/v1/grids/{s['grid']}/clues", {})),
     "rider-clues": (ALL_BUT_PARTNERS, False, lambda s: (f"/v1/riders/{s['me']}/clues", {})),
@@ -121,6 +124,19 @@ QUERIES: dict[str, tuple[tuple[Role, ...], bool, Callable[[dict[str, Any]], tupl
     # What a district's auditors take away, and who looked: its auditors only.
     "audit-export": ((AUDITOR,), True, lambda s: (f"/v1/districts/{s['district']}/audit-export", {"from": "2026-11"})),
     "accesses": ((AUDITOR,), True, lambda s: (f"/v1/districts/{s['district']}/accesses", {})),
+    # The rewards (api/http/rewards.py): the stations near a place for any token; a district's stations,
+    # partners, points policy and catalogue for riders of any district and the district's others; a
+    # partner's queue for itself and its district's admins and auditors; a rider's redemptions for
+    # itself, and the admins and auditors of their districts.
+    "stations": (ALL, False, lambda s: ("/v1/stations", {"near": "30.6,103.8"})),
+    "district-stations": (ALL, True, lambda s: (f"/v1/districts/{s['district']}/stations", {})),
+    "partners": (ALL, True, lambda s: (f"/v1/districts/{s['district']}/partners", {})),
+    "points-policy": (ALL, True, lambda s: (f"/v1/districts/{s['district']}/points-policy", {})),
+    "catalogue": (ALL, True, lambda s: (f"/v1/districts/{s['district']}/catalogue", {})),
+    "partner-queue": ((PARTNER, ADMIN, AUDITOR), True, lambda s: (f"/v1/partners/{s['partner_id']}/queue", {})),
+    "rider-redemptions": ((RIDER, ADMIN, AUDITOR), False, lambda s: (f"/v1/riders/{s['me']}/redemptions", {})),
+    "handed-out": ((ADMIN, AUDITOR, SERVICE), True,
+                   lambda s: (f"/v1/districts/{s['district']}/handed-out", {"month": "2026-11"})),
     # The transparency log: hashes, positions and signatures, no event's content: any token.
     "checkpoint": (ALL, False, lambda s: ("/v1/audit/checkpoint", {})),
     "checkpoint-at": (ALL, False, lambda s: ("/v1/audit/checkpoints/1", {})),
@@ -128,6 +144,7 @@ QUERIES: dict[str, tuple[tuple[Role, ...], bool, Callable[[dict[str, Any]], tupl
     "consistency": (ALL, False, lambda s: ("/v1/audit/proofs/consistency", {"old": 1})),
 }
 TRANSPARENCY = {"checkpoint", "checkpoint-at", "inclusion", "consistency"}
+EVERY_TOKEN = TRANSPARENCY | {"stations"}
 # Outside its scope, these answer as if there were nothing there (404, or an empty
 # stream) rather than 403: a token outside a district sees nothing of it.
 HIDDEN = {"chain", "events", "clue", "grid-clues", "appeal", "rider"}
@@ -156,11 +173,15 @@ def scene(api: Api) -> dict[str, Any]:  # noqa: F811
                             s["admin"])["result"]["item_id"]
     held = api.command("redeem-item", {"rider_id": s["rider_id"], "item_id": s["item"]}, s["rider"])["result"]
     s["redemption"], s["code"] = held["redemption_id"], held["code"]
-    # Another district's partner.
-    elsewhere = api.token(ADMIN, "admin-锦江", ["锦江"])
-    s["other_partner_id"] = api.command("register-partner", {"district": "锦江", "name": "锦江小卖部", "kind": "shop"},
-                                        elsewhere)["result"]["partner_id"]
+    # Another district's partner: its token only, for nothing may happen in 锦江 (its tokens see nothing).
+    s["other_partner_id"] = str(uuid.uuid4())
     return s
+
+
+def other_partner(api: Api) -> str:
+    """A partner of 锦江, registered."""
+    return api.command("register-partner", {"district": "锦江", "name": "锦江小卖部", "kind": "shop"},
+                       api.token(ADMIN, "admin-锦江", ["锦江"]))["result"]["partner_id"]
 
 
 def token(api: Api, s: dict[str, Any], role: Role, inside: bool) -> tuple[dict[str, str], str]:
@@ -184,7 +205,7 @@ def test_the_table_covers_every_command_route() -> None:
 
 def test_the_table_covers_every_query_route(api: Api) -> None:  # noqa: F811
     names = {"me": "{rider_id}", "district": "{district}", "task": "{piece_id}", "clue": "{clue_id}",
-             "grid": "{grid_id}", "appeal": "{appeal_id}"}
+             "grid": "{grid_id}", "appeal": "{appeal_id}", "partner_id": "{partner_id}"}
     tabled = {build(names)[0] for _, _, build in QUERIES.values()} - {"/v1/audit/checkpoints/1"} | {
         "/v1/audit/checkpoints/{size}"}
     paths = api.client.get("/openapi.json").json()["paths"]
@@ -202,9 +223,11 @@ def test_authorization(api: Api, scene: dict[str, Any], kind: str, route: str, r
     table = COMMANDS if kind == "command" else QUERIES
     roles, scoped, build = table[route]
     headers, me = token(api, scene, role, inside)
-    # The board, the statistics, the rates and the grids' names are public to riders, whoever they are.
-    # The transparency log is public to every token.
-    public = (role is RIDER and route in ("board", "stats", "rate-schedules", "grids")) or route in TRANSPARENCY
+    # The board, the statistics, the rates, the grids' names and the rewards on offer (stations, partners,
+    # points policy, catalogue) are public to riders, whoever they are. The transparency log and the
+    # stations near a place are public to every token.
+    public = (role is RIDER and route in ("board", "stats", "rate-schedules", "grids", "district-stations",
+                                          "partners", "points-policy", "catalogue") or route in EVERY_TOKEN)
     # A rider "outside" acts for another rider: refused wherever identity matters.
     unscoped = not scoped and role is not RIDER
     expected = OK if role in roles and (inside or unscoped or public) else DENIED
@@ -259,7 +282,7 @@ def test_a_hold_is_ended_only_once_it_ran_out(api: Api, scene: dict[str, Any]) -
     for who in (s["admin"], partner):
         is_problem(api.command("expire-redemption", expire, who, 409), "hold-not-expired", 409)
     api.clock.advance(61 * 60)
-    for who in (api.token(ADMIN, "admin-锦江", ["锦江"]), api.token(PARTNER, s["other_partner_id"], ["锦江"]),
+    for who in (api.token(ADMIN, "admin-锦江", ["锦江"]), api.token(PARTNER, other_partner(api), ["锦江"]),
                 s["officer"], s["rider"], api.token(AUDITOR, "auditor-温江"), api.token(SERVICE, "service-温江")):
         api.command("expire-redemption", expire, who, 403)
     assert api.command("expire-redemption", expire, s["admin"])["result"]["points_returned"] == 1
@@ -270,10 +293,26 @@ def test_a_hold_is_ended_only_once_it_ran_out(api: Api, scene: dict[str, Any]) -
 def test_a_rider_redeems_only_in_a_district_it_belongs_to(api: Api, scene: dict[str, Any]) -> None:  # noqa: F811
     s = scene
     elsewhere = api.token(ADMIN, "admin-锦江", ["锦江"])
-    item = api.command("list-item", {"district": "锦江", "partner_id": s["other_partner_id"], **ITEM, "stock": 5},
+    item = api.command("list-item", {"district": "锦江", "partner_id": other_partner(api), **ITEM, "stock": 5},
                        elsewhere)["result"]["item_id"]
     refused = api.command("redeem-item", {"rider_id": s["rider_id"], "item_id": item}, s["rider"], 403)
     is_problem(refused, "not-a-member", 403)
     # Nor may anyone else redeem for the rider, its district's admin included.
     for who in (s["admin"], s["officer"], api.token(PARTNER, s["partner_id"], ["温江"])):
         api.command("redeem-item", {"rider_id": s["rider_id"], "item_id": s["item"]}, who, 403)
+
+
+def test_a_partners_stream_carries_its_own_business_only(api: Api, scene: dict[str, Any]) -> None:  # noqa: F811
+    """Its partner stream, its items, the redemptions handed to it: not its district's
+    clues, tasks, subsidies or riders, nor another partner's redemptions."""
+    s = scene
+    neighbour = api.command("register-partner", {"district": "温江", "name": "隔壁小卖部", "kind": "shop"},
+                            s["admin"])["result"]["partner_id"]
+    partner = api.token(PARTNER, s["partner_id"], ["温江"])
+    text = api.client.get("/v1/events/stream", params={"follow": "false"}, headers=partner).text
+    kinds = set(re.findall(r"^event: (\w+)", text, flags=re.M))
+    assert {"PartnerRegistered", "ItemListed", "RedemptionHeld"} <= kinds
+    assert kinds <= {"PartnerRegistered", "ItemListed", "ItemRevised", "ItemWithdrawn", "StockReserved",
+                     "StockReturned", "RedemptionHeld", "RedemptionConfirmed", "RedemptionRefused",
+                     "RedemptionExpired"}, kinds
+    assert neighbour not in text

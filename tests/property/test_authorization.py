@@ -3,15 +3,21 @@ riders work across borders, random principals give random commands (valid and
 not) and ask random queries. After every step:
 
 - every event a command wrote lies where its caller was entitled to change:
-  an admin in its district, an officer in its grid, a rider about itself, an
-  auditor or a service nowhere;
+  an admin in its district, an officer in its grid, a rider about itself, a
+  partner on the redemptions handed to it, an auditor or a service nowhere;
+  and a redemption's steps only by whom they are for (held by the rider, in a
+  district it belongs to; confirmed or refused by its partner; ended, once its
+  hold ran out, by its partner or the district's admins);
 - a refused command wrote nothing;
-- no query answer holds a row of a district the caller does not cover.
+- no query answer holds a row of a district the caller does not cover, and a
+  partner reads its queue, its district's rewards, its own events and the transparency log.
 
 Each event's place is worked out from the stored events alone (the oracle
 below), not from the code under test. With the scope checks of a reversal, a
-remedy or a duplicate link taken out of the handlers, this finds each.
-One module of some 370 lines: the oracle and the state machine it judges belong
+remedy or a duplicate link taken out of the handlers, this finds each; so too
+with a redemption's partner check, its district check, the rider's membership
+of the item's district, the hold's time, or a station's district taken out.
+One module of some 570 lines: the oracle and the state machine it judges belong
 together.
 """
 
@@ -19,6 +25,7 @@ from __future__ import annotations
 
 import tempfile
 import uuid
+from datetime import datetime
 from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -36,6 +43,7 @@ from gridgov.settings import load_settings
 from domain.access import AuditAccessed
 from domain.clock import ManualClock
 from domain.events import Event, Role
+from domain.redemptions import RedemptionConfirmed, RedemptionExpired, RedemptionHeld, RedemptionRefused
 from tests.fixtures.world import START
 
 SECRET = "property-secret-of-at-least-thirty-two-bytes"
@@ -44,6 +52,10 @@ PERIOD = "2026-11"
 SPOT = {"lat": 30.6826, "lon": 103.8560}
 # Which districts each rider works in: riders shared across borders are the point.
 RIDER_DISTRICTS = (("温江", "锦江"), ("锦江", "双流"), ("双流",), ("温江",))
+# A district with a partner and nothing else: its partner is handed no redemption.
+ELSEWHERE = "青羊"
+STATION = {"name": "骑手驿站", "address": "街道1号", "location": SPOT, "hours": "07:00-22:00",
+           "services": ["charging"]}
 
 
 @dataclass(frozen=True)
@@ -60,11 +72,29 @@ class Who:
 
 @dataclass
 class Place:
-    """Where an event lies: its districts (any of which may change it), its grid, the rider it is about."""
+    """Where an event lies: its districts (any of which may change it), its grid, the rider it is about,
+    the partner it was handed to; and, for a redemption's steps, the only roles that may take them."""
 
     districts: set[str] = field(default_factory=set)
     grid: str | None = None
     rider: str | None = None
+    partner: str | None = None
+    only: tuple[Role, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Held:
+    """A redemption as its RedemptionHeld tells it."""
+
+    district: str
+    rider: str
+    partner: str
+    expires_at: datetime
+
+
+# What a redemption's hold writes beside it, and what its refusal or expiry gives back.
+HOLDING = ("RedemptionHeld", "StockReserved", "PointsHeld")
+GIVING_BACK = ("StockReturned", "PointsReleased")
 
 
 class Oracle:
@@ -74,12 +104,41 @@ class Oracle:
         self.streams: dict[UUID, Place] = {}
         self.pieces: dict[UUID, Place] = {}  # an award's piece (task or appeal) -> its place
         self.rider_districts: dict[UUID, set[str]] = {}
+        self.redemptions: dict[UUID, Held] = {}
+        self.endings: dict[UUID, Event] = {}  # a redemption -> the event that ended it
+
+    def places(self, events: list[Event]) -> list[Place]:
+        """The places of one command's events. They are one transaction: a redemption's hold
+        and its end are read first, for the stock and the points they move come before them."""
+        for e in events:
+            if isinstance(e, RedemptionHeld):
+                self.redemptions[e.originator_id] = Held(e.district, str(e.rider_id), str(e.partner_id),
+                                                         e.expires_at)
+            elif isinstance(e, (RedemptionConfirmed, RedemptionRefused, RedemptionExpired)):
+                self.endings[e.originator_id] = e
+        return [self.place(e) for e in events]
+
+    def redemption(self, kind: str, redemption_id: UUID) -> Place:
+        """The rider itself holds, in a district it has been in; only the partner it was handed
+        to confirms or refuses; the partner or the district's admins end a hold that ran out."""
+        held = self.redemptions[redemption_id]
+        if kind in HOLDING:
+            member = held.district in self.rider_districts.get(UUID(held.rider), set())
+            return Place({held.district}, None, held.rider if member else None, None, (Role.RIDER,))
+        ending = self.endings[redemption_id]
+        if isinstance(ending, RedemptionExpired):
+            ran_out = ending.timestamp >= held.expires_at  # before that, no one's
+            return Place({held.district}, None, None, held.partner,
+                         (Role.PARTNER, Role.DISTRICT_ADMIN) if ran_out else ())
+        return Place({held.district}, None, None, held.partner, (Role.PARTNER,))
 
     def place(self, e: Event) -> Place:
         kind, data = type(e).__name__, e.model_dump()
         stream = self.streams.setdefault(e.originator_id, Place())
         if kind == "GridRegistered":
             stream.districts, stream.grid = {data["district"]}, str(e.originator_id)
+        elif kind in ("StationRegistered", "PartnerRegistered", "ItemListed"):
+            stream.districts = {data["district"]}
         elif kind in ("ClueReported", "TaskPublished"):
             stream.districts, stream.grid = {data["district"]}, str(data["grid_id"])
             stream.rider = str(data.get("reporter_id") or "") or None
@@ -88,6 +147,10 @@ class Oracle:
             self.pieces[e.originator_id] = Place({data["district"]})
         elif kind in ("RiderRegistered",):
             stream.rider = str(e.originator_id)
+        if kind.startswith("Redemption"):
+            return self.redemption(kind, e.originator_id)
+        if kind in (*HOLDING, *GIVING_BACK, "PointsSpent"):
+            return self.redemption(kind, data["redemption_id"])
         if kind == "RiderJoinedGrid":
             self.rider_districts.setdefault(e.originator_id, set()).add(data["district"])
             return Place({data["district"]}, str(data["grid_id"]), str(e.originator_id))
@@ -110,9 +173,10 @@ class Oracle:
         if kind == "PointsEarned":
             piece = self.pieces[data["piece_id"]]
             return Place(piece.districts, piece.grid, str(data["rider_id"]))
-        if kind in ("PointsRedeemed", "PointsExpired"):
-            return Place(set(self.rider_districts.get(data["rider_id"], set())), None, str(data["rider_id"]))
-        if kind in ("BudgetAllocated", "BudgetCommitted", "BudgetReleased", "RateScheduleIssued"):
+        if kind == "PointsExpired":  # by a district's policy, that district's; by an admin, any of the rider's
+            districts = {data["district"]} if data.get("district") else self.rider_districts.get(data["rider_id"])
+            return Place(set(districts or ()), None, str(data["rider_id"]))
+        if kind in ("BudgetAllocated", "BudgetCommitted", "BudgetReleased", "RateScheduleIssued", "PointsPolicySet"):
             return Place({data["district"]})
         return Place(set(stream.districts), stream.grid, stream.rider)
 
@@ -120,6 +184,8 @@ class Oracle:
 def entitled(who: Who, kind: str, place: Place) -> bool:
     if kind == "CommandRecorded":
         return True  # the caller's own idempotency record
+    if place.only is not None and who.role not in place.only:
+        return False
     if who.role is Role.DISTRICT_ADMIN:
         # A rider not yet in any district (just registered) is any admin's to place.
         return bool(place.districts & set(who.districts)) or (not place.districts and place.grid is None)
@@ -127,6 +193,8 @@ def entitled(who: Who, kind: str, place: Place) -> bool:
         return bool(place.districts & set(who.districts)) and place.grid in who.grids
     if who.role is Role.RIDER:
         return place.rider == who.sub
+    if who.role is Role.PARTNER:
+        return place.partner == who.sub and bool(place.districts & set(who.districts))
     return False
 
 
@@ -147,6 +215,10 @@ def named_in(answer: Any, keys: tuple[str, ...] = ("district",)) -> set[str]:
 
 PUBLIC_TO_RIDERS = ("/v1/board", "/v1/stats", "/rate-schedules")
 RIDER_KEYS = ("rider_id", "reporter_id", "claimant")
+# The transparency log and the stations near a place, any token reads; a partner, besides, only its
+# district's rewards (stations, partners, points policy, catalogue), its own queue and its own events.
+PUBLIC = ("/v1/audit/", "/v1/stations")
+PARTNERS_READ = ("/stations", "/partners", "/points-policy", "/catalogue", "/queue", "/stream")
 
 
 class Authorization(RuleBasedStateMachine):
@@ -163,7 +235,10 @@ class Authorization(RuleBasedStateMachine):
         self.client = TestClient(self.engine.http(SECRET), raise_server_exceptions=False)
         self.oracle = Oracle()
         self.read_to = 0
-        self.ids: dict[str, list[tuple[str, str]]] = {k: [] for k in ("grid", "clue", "task", "award", "appeal")}
+        self.ids: dict[str, list[tuple[str, str]]] = {k: [] for k in ("grid", "clue", "task", "award", "appeal",
+                                                                      "station", "partner", "item")}
+        self.redemptions: list[tuple[str, str]] = []  # id, the code its rider was shown
+        self.handed_to: dict[str, Who] = {}  # a redemption -> its partner's token
         self.riders: list[str] = []
         self.works_in: dict[str, tuple[str, ...]] = {}
         self.reversed: list[tuple[str, str, str]] = []  # rider, piece, district
@@ -200,6 +275,19 @@ class Authorization(RuleBasedStateMachine):
                 "cap_day_fen": 100_000, "cap_month_fen": 1_000_000})
             self.must(admins[d], "allocate-budget", {"district": d, "period": PERIOD, "fen": 1_000_000})
             self.principals += [admins[d], officers[d], Who(Role.AUDITOR, f"auditor-{d}", (d,))]
+        # Each district's station and partner, its items (one held briefly), and a partner of a
+        # district with nothing else, to which no redemption is ever handed.
+        for d in (*DISTRICTS, ELSEWHERE):
+            admin = admins.get(d) or Who(Role.DISTRICT_ADMIN, f"admin-{d}", (d,))
+            station = self.must(admin, "register-station", {"district": d, "description": STATION})["station_id"]
+            self.ids["station"].append((station, d))
+            self.partner(admin, d, station)
+            if d == ELSEWHERE:
+                continue
+            for hold_minutes in (5, 24 * 60):
+                self.ids["item"].append((self.must(admin, "list-item", {
+                    "district": d, "partner_id": self.ids["partner"][-1][0], **item_terms(hold_minutes),
+                    "stock": 20})["item_id"], d))
         grid_of = {d: g for g, d in self.ids["grid"]}
         for districts in RIDER_DISTRICTS:
             rider_id = str(uuid.uuid4())
@@ -233,14 +321,30 @@ class Authorization(RuleBasedStateMachine):
                     "subject": {"kind": "award", "ref": task, "period": PERIOD}})["appeal_id"], d))
                 self.ids["task"].append((self.must(officers[d], "publish-task", {
                     "grid_id": grid_of[d], "kind": "k", "rate_code": "p"})["task_id"], d))
+            # Redemptions held in each district the rider works in, for their partners to end.
+            for item, d in self.ids["item"]:
+                if d in districts:
+                    self.held(self.must(rider, "redeem-item", {"rider_id": rider_id, "item_id": item}), d)
         self.read_to = self.check_new_events(None)
+
+    def held(self, result: dict[str, Any], district: str) -> None:
+        """A redemption redeem-item answered with: its id and the six-digit code shown to the rider."""
+        assert len(result["code"]) == 6 and result["code"].isdigit(), result
+        self.redemptions.append((result["redemption_id"], result["code"]))
+        self.handed_to[result["redemption_id"]] = Who(Role.PARTNER, result["partner_id"], (district,))
+
+    def partner(self, admin: Who, district: str, station: str | None = None) -> None:
+        """Register a partner of the district; its token (its id, its district) joins the principals."""
+        partner = self.must(admin, "register-partner", {"district": district, "name": "食堂", "kind": "canteen",
+                                                        "station_id": station})["partner_id"]
+        self.ids["partner"].append((partner, district))
+        self.principals.append(Who(Role.PARTNER, partner, (district,)))
 
     # --- the oracle ------------------------------------------------------------------
     def check_new_events(self, who: Who | None) -> int:
         notifications = self.app.recorder.select_notifications(start=self.read_to + 1, limit=10_000)
-        for n in notifications:
-            event = self.app.mapper.to_domain_event(n)
-            place = self.oracle.place(event)
+        events = [self.app.mapper.to_domain_event(n) for n in notifications]
+        for event, place in zip(events, self.oracle.places(events)):
             if who is not None:
                 assert entitled(who, type(event).__name__, place), \
                     f"{who.role.value} {who.sub} wrote {type(event).__name__} in {place}"
@@ -252,6 +356,11 @@ class Authorization(RuleBasedStateMachine):
         who = data.draw(st.sampled_from(self.principals), label="who")
         name, body = data.draw(st.sampled_from(COMMANDS), label="command")(self, data)
         self.step(who, name, body)
+
+    @rule(minutes=st.integers(0, 30))
+    def time_passes(self, minutes: int) -> None:
+        """Long enough, now and then, for a short hold to run out."""
+        self.clock.advance(minutes * 60)
 
     @rule(data=st.data(), remedy=st.sampled_from(["reinstate_award", "award_fen"]))
     def an_appeal_across_a_border(self, data: st.DataObject, remedy: str) -> None:
@@ -267,6 +376,36 @@ class Authorization(RuleBasedStateMachine):
                 "appeal_id": filed["appeal_id"], "outcome": "upheld", "reason": "r",
                 "remedy": {"kind": remedy, "fen": 100 if remedy == "award_fen" else 0}})
 
+    @rule(data=st.data())
+    def an_admin_of_any_district(self, data: st.DataObject) -> None:
+        """An admin, of any district, about stations, partners, the catalogue or the points policy
+        of any: random principals would seldom be an admin of the wrong district."""
+        who = data.draw(st.sampled_from(list(self.admins.values())), label="who")
+        name, body = data.draw(st.sampled_from(DISTRICT_ADMINS_ONLY), label="command")(self, data)
+        self.step(who, name, body)
+
+    @rule(data=st.data())
+    def a_rider_redeems(self, data: st.DataObject) -> None:
+        """Any district's item redeemed for a rider, by the rider itself as often as by anyone:
+        random principals would seldom be the rider."""
+        rider_id = rider(self, data)
+        who = data.draw(st.one_of(st.just(Who(Role.RIDER, rider_id)), st.sampled_from(self.principals)), label="who")
+        self.step(who, "redeem-item", {"rider_id": rider_id, "item_id": pick("item")(self, data)})
+
+    @rule(data=st.data(), end=st.sampled_from(["confirm", "refuse", "expire"]))
+    def a_redemption_ends(self, data: st.DataObject, end: str) -> None:
+        """A redemption confirmed, refused or ended by its own partner as often as by another
+        partner or an admin: random principals would seldom be the one it was handed to. Its own
+        partner's token naming another district is tried too."""
+        redemption_id, code = redemption(self, data)
+        own = self.handed_to[redemption_id]
+        astray = Who(Role.PARTNER, own.sub, tuple(d for d in DISTRICTS if d not in own.districts)[:1])
+        others = [p for p in self.principals if p.role in (Role.PARTNER, Role.DISTRICT_ADMIN)]
+        who = data.draw(st.one_of(st.just(own), st.just(astray), st.sampled_from(others)), label="who")
+        body = {"redemption_id": redemption_id, **({"code": code} if end == "confirm" else {}),
+                **({"reason": "售罄"} if end == "refuse" else {})}
+        self.step(who, f"{end}-redemption", body)
+
     def step(self, who: Who, name: str, body: dict[str, Any]) -> dict[str, Any] | None:
         """Give a command; check what it wrote (or that a refusal wrote nothing)."""
         head = self.app.head()
@@ -277,9 +416,14 @@ class Authorization(RuleBasedStateMachine):
             return None
         self.read_to = self.check_new_events(who)
         result = response.json()["result"]
-        for kind in ("clue", "task", "appeal"):
+        for kind in ("clue", "task", "appeal", "station", "item"):
             if f"{kind}_id" in result:
                 self.ids[kind].append((result[f"{kind}_id"], body.get("district", "?")))
+        if name == "register-partner":
+            self.ids["partner"].append((result["partner_id"], body["district"]))
+            self.principals.append(Who(Role.PARTNER, result["partner_id"], (body["district"],)))
+        if name == "redeem-item":
+            self.held(result, next(d for i, d in self.ids["item"] if i == body["item_id"]))
         return result
 
     @rule(data=st.data())
@@ -291,8 +435,13 @@ class Authorization(RuleBasedStateMachine):
         response = self.client.get(path, params=params, headers=who.headers)
         assert response.status_code < 500, response.text
         self.read_to = self.accesses_recorded(who, path)
-        if response.status_code != 200 or path.endswith("/stream"):
+        if who.role is Role.PARTNER and not path.startswith(PUBLIC) and not path.endswith(PARTNERS_READ):
+            assert response.status_code == 403, f"partner {who.sub} read {path}: {response.status_code}"
+        if response.status_code != 200 or path.endswith("/stream") or path.startswith(PUBLIC):
             return  # the event stream is checked by its own scope tests
+        if who.role is Role.PARTNER:
+            partners = named_in(response.json(), ("partner_id",)) if path.endswith("/queue") else set()
+            assert partners <= {who.sub}, f"partner {who.sub} saw the queues of {partners - {who.sub}}"
         if who.role is Role.RIDER:
             if not any(part in path for part in PUBLIC_TO_RIDERS):
                 riders = named_in(response.json(), RIDER_KEYS)
@@ -332,8 +481,35 @@ def rider(m: Authorization, data: st.DataObject) -> str:
     return data.draw(st.sampled_from(m.riders), label="rider")
 
 
+def redemption(m: Authorization, data: st.DataObject) -> tuple[str, str]:
+    """A redemption and its code (now and then a wrong one)."""
+    redemption_id, code = data.draw(st.sampled_from(m.redemptions), label="redemption")
+    return redemption_id, code if data.draw(st.booleans(), label="right code") else f"{(int(code) + 1) % 10**6:06d}"
+
+
+def item_terms(hold_minutes: int = 60) -> dict[str, Any]:
+    """On offer all through the run (which starts on 2026-11-02)."""
+    return {"name": "工作餐", "price_points": 1, "valid_from": "2026-11-01T00:00:00+08:00",
+            "valid_to": "2027-11-01T00:00:00+08:00", "hold_minutes": hold_minutes}
+
+
 district = st.sampled_from(DISTRICTS)
 Command = Callable[[Authorization, st.DataObject], tuple[str, dict[str, Any]]]
+# Stations, partners, the catalogue and the points policy: the district's admins only.
+DISTRICT_ADMINS_ONLY: list[Command] = [
+    lambda m, d: ("register-station", {"district": d.draw(district), "description": STATION}),
+    lambda m, d: ("update-station", {"station_id": pick("station")(m, d), "description": {**STATION, "hours": "24h"}}),
+    lambda m, d: ("close-station", {"station_id": pick("station")(m, d), "reason": "搬迁"}),
+    lambda m, d: ("register-partner", {"district": d.draw(district), "name": "小卖部", "kind": "shop"}),
+    lambda m, d: ("list-item", {"district": d.draw(district), "partner_id": pick("partner")(m, d), **item_terms(),
+                                "stock": d.draw(st.integers(0, 3))}),
+    lambda m, d: ("revise-item", {"item_id": pick("item")(m, d), **item_terms(d.draw(st.integers(1, 120))),
+                                  "stock_added": 1}),
+    lambda m, d: ("withdraw-item", {"item_id": pick("item")(m, d), "reason": "下架"}),
+    lambda m, d: ("set-points-policy", {"district": d.draw(district),
+                                        "expire_after_months": d.draw(st.integers(0, 2))}),
+    lambda m, d: ("expire-old-points", {"rider_id": rider(m, d), "district": d.draw(district), "month": "2026-10"}),
+]
 COMMANDS: list[Command] = [
     lambda m, d: (lambda r, p: ("reverse-award", {"rider_id": r, "period": PERIOD, "piece_id": p,
                                                   "reason": "audit"}))(*award(m, d)),
@@ -359,7 +535,11 @@ COMMANDS: list[Command] = [
     lambda m, d: ("assign-officer", {"grid_id": pick("grid")(m, d), "officer_id": "officer-x"}),
     lambda m, d: ("suspend-rider", {"rider_id": rider(m, d), "reason": "投诉"}),
     lambda m, d: ("join-grid", {"rider_id": rider(m, d), "grid_id": pick("grid")(m, d)}),
-    lambda m, d: ("redeem-points", {"rider_id": rider(m, d), "item": "餐", "partner": "食堂", "points": 1}),
+    *DISTRICT_ADMINS_ONLY,
+    lambda m, d: ("redeem-item", {"rider_id": rider(m, d), "item_id": pick("item")(m, d)}),
+    lambda m, d: (lambda r, code: ("confirm-redemption", {"redemption_id": r, "code": code}))(*redemption(m, d)),
+    lambda m, d: ("refuse-redemption", {"redemption_id": redemption(m, d)[0], "reason": "售罄"}),
+    lambda m, d: ("expire-redemption", {"redemption_id": redemption(m, d)[0]}),
     lambda m, d: ("expire-points", {"rider_id": rider(m, d), "points": 1, "reason": "年终"}),
     lambda m, d: ("report-clue", {"rider_id": rider(m, d), "grid_id": pick("grid")(m, d), "category": "fire_hazard",
                                   "text": "楼道充电", "location": SPOT}),
@@ -381,6 +561,16 @@ QUERIES: list[Callable[[Authorization, st.DataObject], tuple[str, dict[str, Any]
     lambda m, d: (f"/v1/riders/{rider(m, d)}", {}),
     lambda m, d: (f"/v1/riders/{rider(m, d)}/tasks", {}),
     lambda m, d: (f"/v1/districts/{d.draw(district)}/accesses", {}),
+    # The rewards.
+    lambda m, d: ("/v1/stations", {"near": "30.68,103.85"}),
+    lambda m, d: (f"/v1/districts/{d.draw(district)}/stations", {"closed": d.draw(st.booleans())}),
+    lambda m, d: (f"/v1/districts/{d.draw(district)}/partners", {}),
+    lambda m, d: (f"/v1/districts/{d.draw(district)}/points-policy", {}),
+    lambda m, d: (f"/v1/districts/{d.draw(district)}/catalogue", {"all": d.draw(st.booleans())}),
+    lambda m, d: (f"/v1/partners/{pick('partner')(m, d)}/queue",
+                  {"status": d.draw(st.sampled_from(["held", "confirmed", "refused", "expired"]))}),
+    lambda m, d: (f"/v1/riders/{rider(m, d)}/redemptions", {}),
+    lambda m, d: (f"/v1/districts/{d.draw(district)}/handed-out", {"month": PERIOD}),
     # The transparency log: hashes and signatures, for any token; nothing of a district or a rider.
     lambda m, d: ("/v1/audit/checkpoint", {}),
     lambda m, d: (f"/v1/audit/checkpoints/{d.draw(st.integers(1, 300))}", {}),
