@@ -313,7 +313,7 @@ def consume(name: str = typer.Argument(..., help=f"the projection this consumer 
     from projections.catalog import named
 
     if name == "all":
-        err.print("[red]one consumer group per projection: name one of board, balances, points, audit, stats[/]")
+        err.print(f"[red]one consumer group per projection: name one of {NAMES}[/]")
         raise typer.Exit(2)
     [cls] = _named(named, name)
     settings = _kafka_settings()
