@@ -15,9 +15,9 @@ def test_verify_rebuild_verify(embedded: Path) -> None:
     ok = runner.invoke(cli, ["projections", "verify", "all"])
     assert ok.exit_code == 0 and "match the event store" in ok.stdout
     with sqlite3.connect(embedded) as conn:
-        conn.execute("UPDATE points_balances SET balance = balance + 7")
+        conn.execute("UPDATE points_accounts SET available = available + 7")
     bad = runner.invoke(cli, ["projections", "verify", "points"])
-    assert bad.exit_code == 1 and "points.balances" in bad.stdout
+    assert bad.exit_code == 1 and "points.accounts" in bad.stdout
     rebuilt = runner.invoke(cli, ["projections", "rebuild", "points"])
     assert rebuilt.exit_code == 0 and "rebuilt points" in rebuilt.stdout
     assert runner.invoke(cli, ["projections", "verify", "all"]).exit_code == 0
