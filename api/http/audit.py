@@ -8,6 +8,7 @@ from typing import Any, Callable
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi import Path as FastAPIPath
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
@@ -45,7 +46,8 @@ def routes(tlog: TransparencyLog, principal: Callable[..., Principal]) -> APIRou
         return shown(await run_in_threadpool(tlog.latest))
 
     @router.get("/checkpoints/{size}")
-    async def checkpoint_at(size: int, who: Principal = Depends(principal)) -> dict[str, Any]:
+    async def checkpoint_at(size: int = FastAPIPath(..., ge=1, le=2**62, description="the tree size it was signed at"),
+                            who: Principal = Depends(principal)) -> dict[str, Any]:
         """The checkpoint signed at a tree size, if one was."""
         return shown(await run_in_threadpool(tlog.at, size))
 

@@ -23,7 +23,7 @@ from projections.stores import ReadStore
 from transparency.log import TransparencyLog
 
 MAX_WAIT_S = 10.0
-POSITION = Query(None, ge=0, description="read-your-writes: wait until this command's (its `position`) events are in")
+POSITION = Query(None, ge=0, le=2**62, description="read-your-writes: wait until this command's (its `position`) events are in")
 WAIT = Query(2000, ge=0, le=10_000, description="how long to wait for `position`, in ms")
 
 

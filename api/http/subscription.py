@@ -203,11 +203,12 @@ async def events(app: GridGovernance, sub: Subscription) -> AsyncIterator[tuple[
 def routes(app: GridGovernance, principal: Callable[..., Principal]) -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["events"])
 
-    def subscribe(after: int = Query(0, ge=0, description="start after this log position (0: from the beginning)"),
+    def subscribe(after: int = Query(0, ge=0, le=2**62,
+                                     description="start after this log position (0: from the beginning)"),
                   types: str | None = Query(None, max_length=2000,
                                             description="comma-separated event types (default: all)"),
                   follow: bool = Query(True, description="keep the stream open for new events"),
-                  limit: int | None = Query(None, ge=1, description="close after this many events"),
+                  limit: int | None = Query(None, ge=1, le=2**62, description="close after this many events"),
                   last_event_id: str | None = Header(None, max_length=40,
                                                      description="resume after this event (overrides `after`)"),
                   district: str | None = Query(None, max_length=100, description=(
