@@ -100,7 +100,8 @@ def test_an_outside_client_reads_cloudevents(app: GridGovernance, settings: Kafk
         payload = json.loads(message["payload"])
         assert payload["meta"]["actor"]["role"] and payload["timestamp"]
         types.add(event_type)
-    assert types == set(EVENT_TYPES) - NOT_PUBLISHED, "every published event type went over the wire"
+    retired = {name for name, cls in EVENT_TYPES.items() if cls.retired}  # no longer written
+    assert types == set(EVENT_TYPES) - NOT_PUBLISHED - retired, "every published event type went over the wire"
 
 
 def test_every_stream_arrives_in_version_order(app: GridGovernance, settings: KafkaSettings) -> None:
