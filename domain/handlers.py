@@ -472,18 +472,28 @@ def register_station(uow: UnitOfWork, ctx: Context, cmd: c.RegisterStation) -> R
 
 @handles(c.UpdateStation)
 def update_station(uow: UnitOfWork, ctx: Context, cmd: c.UpdateStation) -> Result:
-    station = uow.get(Station, cmd.station_id, errors.StationNotFound)
-    require_admin_of(ctx, station.district, f"station {station.id}")
-    station.update(ctx, Description(**cmd.description.model_dump()))
+    _station(uow, ctx, cmd.station_id).update(ctx, Description(**cmd.description.model_dump()))
     return {}
 
 
 @handles(c.CloseStation)
 def close_station(uow: UnitOfWork, ctx: Context, cmd: c.CloseStation) -> Result:
-    station = uow.get(Station, cmd.station_id, errors.StationNotFound)
-    require_admin_of(ctx, station.district, f"station {station.id}")
-    station.close(ctx, cmd.reason)
+    _station(uow, ctx, cmd.station_id).close(ctx, cmd.reason)
     return {}
+
+
+def _station(uow: UnitOfWork, ctx: Context, station_id: UUID) -> Station:
+    """A station, for an admin of its district."""
+    station = uow.get(Station, station_id, errors.StationNotFound)
+    require_admin_of(ctx, station.district, f"station {station.id}")
+    return station
+
+
+def _item(uow: UnitOfWork, ctx: Context, item_id: UUID) -> CatalogueItem:
+    """A catalogue item, for an admin of its district."""
+    item = uow.get(CatalogueItem, item_id, errors.ItemNotFound)
+    require_admin_of(ctx, item.district, f"item {item.id}")
+    return item
 
 
 @handles(c.RegisterPartner)
@@ -513,8 +523,7 @@ def list_item(uow: UnitOfWork, ctx: Context, cmd: c.ListItem) -> Result:
 
 @handles(c.ReviseItem)
 def revise_item(uow: UnitOfWork, ctx: Context, cmd: c.ReviseItem) -> Result:
-    item = uow.get(CatalogueItem, cmd.item_id, errors.ItemNotFound)
-    require_admin_of(ctx, item.district, f"item {item.id}")
+    item = _item(uow, ctx, cmd.item_id)
     return {"version": item.revise(ctx, _terms(cmd), cmd.stock_added), "available": item.available}
 
 
@@ -525,9 +534,7 @@ def _terms(cmd: c.ListItem | c.ReviseItem) -> Terms:
 
 @handles(c.WithdrawItem)
 def withdraw_item(uow: UnitOfWork, ctx: Context, cmd: c.WithdrawItem) -> Result:
-    item = uow.get(CatalogueItem, cmd.item_id, errors.ItemNotFound)
-    require_admin_of(ctx, item.district, f"item {item.id}")
-    item.withdraw(ctx, cmd.reason)
+    _item(uow, ctx, cmd.item_id).withdraw(ctx, cmd.reason)
     return {}
 
 
