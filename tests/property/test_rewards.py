@@ -95,7 +95,7 @@ class RewardsSaga(RuleBasedStateMachine):
     @precondition(lambda self: self.items)
     @rule(data=st.data(), price=st.integers(1, 12), added=st.integers(0, 2))
     def revise(self, data: st.DataObject, price: int, added: int) -> None:
-        item = data.draw(st.sampled_from(sorted(self.items)))
+        item = data.draw(st.sampled_from(list(self.items)))
         model = self.items[item]
         command = c.ReviseItem(item_id=item, name="社区食堂工作餐", price_points=price, valid_from=self.clock.now(),
                                valid_to=self.clock.now() + timedelta(days=365), hold_minutes=model["hold"],
@@ -108,7 +108,7 @@ class RewardsSaga(RuleBasedStateMachine):
     @precondition(lambda self: self.items)
     @rule(data=st.data())
     def withdraw(self, data: st.DataObject) -> None:
-        item = data.draw(st.sampled_from(sorted(self.items)))
+        item = data.draw(st.sampled_from(list(self.items)))
         command = c.WithdrawItem(item_id=item, reason="下架")
         if self.items[item]["withdrawn"]:
             return self.refused(lambda: self.world.do(command, self.world.admin), errors.ItemNotOffered)
@@ -118,7 +118,7 @@ class RewardsSaga(RuleBasedStateMachine):
     @precondition(lambda self: self.items)
     @rule(data=st.data(), pick=st.integers(0, RIDERS - 1))
     def redeem(self, data: st.DataObject, pick: int) -> None:
-        rider, item = self.riders[pick], data.draw(st.sampled_from(sorted(self.items)))
+        rider, item = self.riders[pick], data.draw(st.sampled_from(list(self.items)))
         model = self.items[item]
         if model["withdrawn"]:
             return self.refused(lambda: self.world.redeem(rider, item), errors.ItemNotOffered)
@@ -136,7 +136,7 @@ class RewardsSaga(RuleBasedStateMachine):
     @precondition(lambda self: self.holds)
     @rule(data=st.data(), right_code=st.booleans())
     def confirm(self, data: st.DataObject, right_code: bool) -> None:
-        redemption = data.draw(st.sampled_from(sorted(self.holds)))
+        redemption = data.draw(st.sampled_from(list(self.holds)))
         hold = self.holds[redemption]
         code = hold["code"] if right_code else f"{(int(hold['code']) + 1) % 1_000_000:06d}"
         command = c.ConfirmRedemption(redemption_id=redemption, code=code)
@@ -153,14 +153,14 @@ class RewardsSaga(RuleBasedStateMachine):
     @precondition(lambda self: self.holds)
     @rule(data=st.data())
     def refuse(self, data: st.DataObject) -> None:
-        redemption = data.draw(st.sampled_from(sorted(self.holds)))
+        redemption = data.draw(st.sampled_from(list(self.holds)))
         self.give_back(redemption, c.RefuseRedemption(redemption_id=redemption, reason="售罄"), "refused",
                        early_is_fine=True)
 
     @precondition(lambda self: self.holds)
     @rule(data=st.data())
     def sweep(self, data: st.DataObject) -> None:
-        redemption = data.draw(st.sampled_from(sorted(self.holds)))
+        redemption = data.draw(st.sampled_from(list(self.holds)))
         self.give_back(redemption, c.ExpireRedemption(redemption_id=redemption), "expired", early_is_fine=False)
 
     def give_back(self, redemption: UUID, command: c.Command, status: str, early_is_fine: bool) -> None:
