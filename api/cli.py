@@ -340,10 +340,11 @@ def sweep(every: float = typer.Option(0, min=0, help="seconds between sweeps; 0:
           points_month: str = typer.Option(None, help="YYYY-MM, a month that has ended: apply the districts' points "
                                                       "expiry policies for it (with --every: done by itself for "
                                                       "the month just ended, once per month)")) -> None:
-    """The engine's own sweep: end the holds whose time ran out, and apply points expiry policies at month end."""
+    """The engine's own sweep: end the holds and release the task claims whose time ran out, and apply points
+    expiry policies at month end."""
     from domain.clock import local_month, month_before
     from gridgov.bootstrap import log_feed, read_store
-    from gridgov.sweep import sweep_holds, sweep_points
+    from gridgov.sweep import sweep_claims, sweep_holds, sweep_points
 
     settings = _settings()
     application = _app()
@@ -362,6 +363,9 @@ def sweep(every: float = typer.Option(0, min=0, help="seconds between sweeps; 0:
         holds = sweep_holds(application, store)
         if holds.holds_expired or holds.skipped or not every:
             err.print(f"sweep: {holds.holds_expired} holds ended, {holds.skipped} already closed")
+        claims = sweep_claims(application, store)
+        if claims.claims_released or claims.skipped or not every:
+            err.print(f"sweep: {claims.claims_released} claims released, {claims.skipped} already moved on")
         month = points_month or (month_before(local_month(application.clock.now()), 1) if every else None)
         if month and month != swept_month:
             with Progress(TextColumn("points policies " + month), BarColumn(), TextColumn("{task.completed}/"

@@ -555,7 +555,7 @@ def redeem_item(uow: UnitOfWork, ctx: Context, cmd: c.RedeemItem) -> Result:
     points = uow.get(PointsAccount, PointsAccount.id_for(rider.id))
     points.hold(ctx, rider.id, redemption.id, terms.price_points)
     code = code_from(uow.secret())
-    held = redemption.hold(ctx, code, rider_id=rider.id, district=item.district, item_id=item.id,
+    held = redemption.hold(ctx, code, uow.app.code_keys.get_or_create(redemption.id), rider_id=rider.id, district=item.district, item_id=item.id,
                            item_version=len(item.versions), item_name=terms.name, partner_id=item.partner_id,
                            points=terms.price_points, expires_at=ctx.now + terms.hold)
     return {"redemption_id": str(redemption.id), "code": code, "points": held.points,
@@ -589,7 +589,7 @@ def _give_back(uow: UnitOfWork, ctx: Context, redemption: Redemption) -> Result:
 @handles(c.ConfirmRedemption)
 def confirm_redemption(uow: UnitOfWork, ctx: Context, cmd: c.ConfirmRedemption) -> Result:
     redemption = _redemption(uow, ctx, cmd.redemption_id)
-    redemption.confirm(ctx, cmd.code)
+    redemption.confirm(ctx, cmd.code, uow.app.code_keys.get(redemption.id))
     assert redemption.held is not None
     rider_id = redemption.held.rider_id
     uow.get(PointsAccount, PointsAccount.id_for(rider_id)).spend(ctx, rider_id, redemption.id)

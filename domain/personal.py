@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import os
 from abc import ABC, abstractmethod
+from typing import Literal
 from uuid import UUID
 
 import orjson
@@ -19,20 +20,26 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 NONCE_BYTES = 12
 
 
+# Whose keys a store keeps: a rider's seals their personal data; a redemption's
+# keys the digest of its one-time code (domain/redemptions.py).
+KeyKind = Literal["rider", "redemption"]
+
+
 class KeyStore(ABC):
-    """Where rider keys are kept: beside the event store, one table (or dict) per
-    backend (eventlog/). Erasing a key erases every copy of the data it sealed."""
+    """Where keys are kept: beside the event store, never in it nor on the wire;
+    one table (or dict) per kind and backend (eventlog/). Erasing a key erases
+    every copy of the data it sealed."""
 
     @abstractmethod
-    def get_or_create(self, rider_id: UUID) -> bytes:
-        """The rider's key, made on first use. A retried registration finds the
-        key its first attempt made, so the sealed data stays readable."""
+    def get_or_create(self, owner: UUID) -> bytes:
+        """The owner's key, made on first use. A retried command finds the key its
+        first attempt made, so what it sealed stays readable."""
 
     @abstractmethod
-    def get(self, rider_id: UUID) -> bytes | None: ...
+    def get(self, owner: UUID) -> bytes | None: ...
 
     @abstractmethod
-    def delete(self, rider_id: UUID) -> None: ...
+    def delete(self, owner: UUID) -> None: ...
 
 
 def seal(key: bytes, data: dict[str, str]) -> str:

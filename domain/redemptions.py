@@ -11,9 +11,10 @@ StockReturned). The price and the partner are the catalogue's, never the caller'
 
 The code is six digits drawn from the engine's id source and shown to the rider
 once (the command's answer, which an Idempotency-Key replays); the event keeps
-only a digest, so the code is not on the wire. Six digits can be guessed from the
-digest by anyone who reads the events: the guard is that only the item's partner
-may confirm, and only once.
+only its HMAC under a key of the redemption's own, kept beside the event store
+(the key store), never in the events nor on the wire. A plain hash of six digits
+would give the code away to anyone who reads the events, the partner first among
+them, in a million tries: the code is what proves the rider stood at the counter.
 """
 
 from __future__ import annotations
@@ -70,8 +71,8 @@ def code_from(secret: UUID) -> str:
     return f"{int.from_bytes(secret.bytes[:8], 'big') % 1_000_000:06d}"
 
 
-def digest(redemption_id: UUID, code: str) -> str:
-    return hashlib.sha256(redemption_id.bytes + code.encode()).hexdigest()
+def digest(key: bytes, redemption_id: UUID, code: str) -> str:
+    return hmac.new(key, redemption_id.bytes + code.encode(), hashlib.sha256).hexdigest()
 
 
 class Redemption(Aggregate, events=RedemptionEvent):
@@ -85,15 +86,17 @@ class Redemption(Aggregate, events=RedemptionEvent):
         assert self.held is not None
         return self.held.partner_id
 
-    def hold(self, ctx: Context, code: str, **facts: object) -> RedemptionHeld:
-        return self._trigger(ctx, RedemptionHeld, code_digest=digest(self.id, code), **facts)
+    def hold(self, ctx: Context, code: str, key: bytes, **facts: object) -> RedemptionHeld:
+        return self._trigger(ctx, RedemptionHeld, code_digest=digest(key, self.id, code), **facts)
 
-    def confirm(self, ctx: Context, code: str) -> None:
+    def confirm(self, ctx: Context, code: str, key: bytes | None) -> None:
         held = self._require_held()
         if ctx.now >= held.expires_at:
             raise errors.HoldExpired(f"the hold ran out at {held.expires_at.isoformat()}",
                                      expires_at=held.expires_at.isoformat())
-        if not hmac.compare_digest(digest(self.id, code), held.code_digest):
+        if key is None:  # a store restored without its key table: nothing can prove the hand-over
+            raise errors.WrongRedemptionCode(f"redemption {self.id} has no key left to check a code with")
+        if not hmac.compare_digest(digest(key, self.id, code), held.code_digest):
             raise errors.WrongRedemptionCode("that is not this redemption's code")
         self._trigger(ctx, RedemptionConfirmed)
 

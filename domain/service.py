@@ -189,6 +189,12 @@ class GridGovernance(Application):
         touch personal data (rebuild helpers, consumers) make no DDL at start."""
         return self.eventlog.keys()
 
+    @property
+    def code_keys(self) -> KeyStore:
+        """Redemptions' keys: a code's digest is keyed with one, so what the events
+        show cannot be tried against every six-digit code (domain/redemptions.py)."""
+        return self.eventlog.keys("redemption")
+
     # --- small queries the domain itself can answer ----------------------------------
 
     def head(self) -> int:

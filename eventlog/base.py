@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from eventsourcing.persistence import ApplicationRecorder, StoredEvent
 
-from domain.personal import KeyStore
+from domain.personal import KeyKind, KeyStore
 
 Raw = tuple[int, str, int, str, bytes]  # position, stream id (text), version, topic, state
 Share = tuple[int, int]  # (part, parts): the streams with share_of(id, parts) == part
@@ -36,7 +36,7 @@ class EventLog(ABC):
 
     def __init__(self, recorder: ApplicationRecorder) -> None:
         self.recorder = recorder
-        self._keys: KeyStore | None = None
+        self._key_stores: dict[str, KeyStore] = {}
         self._keys_lock = threading.Lock()
 
     def head(self) -> int:
@@ -74,50 +74,53 @@ class EventLog(ABC):
                 found[(stream, version)] = position
         return found
 
-    def keys(self) -> KeyStore:
-        """The rider key store, made (its table too) on first use, once."""
+    def keys(self, kind: KeyKind = "rider") -> KeyStore:
+        """A key store (the riders' or the redemptions'), made (its table too) on
+        first use, once."""
         with self._keys_lock:
-            if self._keys is None:
-                self._keys = self.make_key_store()
-            return self._keys
+            if kind not in self._key_stores:
+                self._key_stores[kind] = self.make_key_store(kind)
+            return self._key_stores[kind]
 
     @abstractmethod
-    def make_key_store(self) -> KeyStore: ...
+    def make_key_store(self, kind: KeyKind) -> KeyStore: ...
 
 
 class TableKeyStore(KeyStore):
-    """Rider keys in a table beside the event store's, through the library's
-    datastore (so both share its connections). `param` is the driver's placeholder."""
+    """Keys in a table beside the event store's (`<kind>_keys`, keyed by `<kind>_id`),
+    through the library's datastore (so both share its connections). `schema` is
+    the table's qualifier, if any; `param` is the driver's placeholder."""
 
-    def __init__(self, datastore: Any, table: str, blob: str, param: str) -> None:
+    def __init__(self, datastore: Any, kind: KeyKind, schema: str, blob: str, param: str) -> None:
         self.datastore = datastore
-        self.table = table
+        self.table = f"{schema}{kind}_keys"
+        self.id = f"{kind}_id"
         self.p = param
         with self.datastore.transaction(commit=True) as cursor:
-            cursor.execute(f"CREATE TABLE IF NOT EXISTS {table} (rider_id text PRIMARY KEY, key {blob} NOT NULL)")
+            cursor.execute(f"CREATE TABLE IF NOT EXISTS {self.table} ({self.id} text PRIMARY KEY, key {blob} NOT NULL)")
 
-    def get_or_create(self, rider_id: uuid.UUID) -> bytes:
-        # One round trip for a new rider (RETURNING gives the key made); a second only
+    def get_or_create(self, owner: uuid.UUID) -> bytes:
+        # One round trip for a new owner (RETURNING gives the key made); a second only
         # when one was there already. Registering the city's riders is mostly the first.
         with self.datastore.transaction(commit=True) as cursor:
-            cursor.execute(f"INSERT INTO {self.table} (rider_id, key) VALUES ({self.p}, {self.p}) "
-                           "ON CONFLICT DO NOTHING RETURNING key", (str(rider_id), AESGCM.generate_key(bit_length=256)))
+            cursor.execute(f"INSERT INTO {self.table} ({self.id}, key) VALUES ({self.p}, {self.p}) "
+                           "ON CONFLICT DO NOTHING RETURNING key", (str(owner), AESGCM.generate_key(bit_length=256)))
             row = cursor.fetchone()
-        key = bytes(row["key"] if isinstance(row, dict) else row[0]) if row is not None else self.get(rider_id)
+        key = bytes(row["key"] if isinstance(row, dict) else row[0]) if row is not None else self.get(owner)
         assert key is not None
         return key
 
-    def get(self, rider_id: uuid.UUID) -> bytes | None:
+    def get(self, owner: uuid.UUID) -> bytes | None:
         with self.datastore.transaction(commit=False) as cursor:
-            cursor.execute(f"SELECT key FROM {self.table} WHERE rider_id = {self.p}", (str(rider_id),))
+            cursor.execute(f"SELECT key FROM {self.table} WHERE {self.id} = {self.p}", (str(owner),))
             row = cursor.fetchone()
         if row is None:
             return None
         return bytes(row["key"] if isinstance(row, dict) else row[0])
 
-    def delete(self, rider_id: uuid.UUID) -> None:
+    def delete(self, owner: uuid.UUID) -> None:
         with self.datastore.transaction(commit=True) as cursor:
-            cursor.execute(f"DELETE FROM {self.table} WHERE rider_id = {self.p}", (str(rider_id),))
+            cursor.execute(f"DELETE FROM {self.table} WHERE {self.id} = {self.p}", (str(owner),))
 
 
 def stored_event(row: Raw) -> StoredEvent:

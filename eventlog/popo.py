@@ -10,7 +10,7 @@ import uuid
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from eventsourcing.popo import POPOApplicationRecorder
 
-from domain.personal import KeyStore
+from domain.personal import KeyKind, KeyStore
 from eventlog.base import EventLog
 
 
@@ -25,7 +25,7 @@ class POPOLog(EventLog):
             index = self.recorder._stored_events_index.get(str(stream), {}).get(version)
         return None if index is None else index + 1
 
-    def make_key_store(self) -> MemoryKeyStore:
+    def make_key_store(self, kind: KeyKind) -> MemoryKeyStore:
         return MemoryKeyStore()
 
 
@@ -34,13 +34,13 @@ class MemoryKeyStore(KeyStore):
         self._keys: dict[uuid.UUID, bytes] = {}
         self._lock = threading.Lock()
 
-    def get_or_create(self, rider_id: uuid.UUID) -> bytes:
+    def get_or_create(self, owner: uuid.UUID) -> bytes:
         with self._lock:
-            return self._keys.setdefault(rider_id, AESGCM.generate_key(bit_length=256))
+            return self._keys.setdefault(owner, AESGCM.generate_key(bit_length=256))
 
-    def get(self, rider_id: uuid.UUID) -> bytes | None:
-        return self._keys.get(rider_id)
+    def get(self, owner: uuid.UUID) -> bytes | None:
+        return self._keys.get(owner)
 
-    def delete(self, rider_id: uuid.UUID) -> None:
+    def delete(self, owner: uuid.UUID) -> None:
         with self._lock:
-            self._keys.pop(rider_id, None)
+            self._keys.pop(owner, None)

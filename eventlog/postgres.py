@@ -12,6 +12,7 @@ from typing import Any, Iterable, Sequence
 from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg.rows import tuple_row
 
+from domain.personal import KeyKind
 from eventlog.base import EVERY, Cursor, EventLog, Raw, Share, TableKeyStore, bounds
 
 
@@ -54,8 +55,8 @@ class PostgresLog(EventLog):
                            ([stream for stream, _ in wanted], [version for _, version in wanted]))
             return {(stream, int(version)): int(position) for stream, version, position in cursor.fetchall()}
 
-    def make_key_store(self) -> TableKeyStore:
-        return TableKeyStore(self.datastore, f'"{self.datastore.schema}".rider_keys', "bytea", "%s")
+    def make_key_store(self, kind: KeyKind) -> TableKeyStore:
+        return TableKeyStore(self.datastore, kind, f'"{self.datastore.schema}".', "bytea", "%s")
 
     def _select(self, after_sql: str, after: tuple[Any, ...], order: str, stop: int | None,
                 topics: Sequence[str], limit: int, share: Share, from_low: bool) -> list[Raw]:

@@ -11,6 +11,7 @@ from typing import Any, Iterable, Sequence
 
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 
+from domain.personal import KeyKind
 from eventlog.base import EVERY, Cursor, EventLog, Raw, Share, TableKeyStore, bounds
 
 
@@ -63,8 +64,8 @@ class SQLiteLog(EventLog):
                         found[key] = int(position)
         return found
 
-    def make_key_store(self) -> TableKeyStore:
-        return TableKeyStore(self.datastore, "rider_keys", "blob", "?")
+    def make_key_store(self, kind: KeyKind) -> TableKeyStore:
+        return TableKeyStore(self.datastore, kind, "", "blob", "?")
 
     def _select(self, after_sql: str, after: tuple[Any, ...], order: str, stop: int | None,
                 topics: Sequence[str], limit: int, share: Share, from_low: bool) -> list[Raw]:

@@ -2,6 +2,8 @@
 
 - Holds whose time ran out are ended (ExpireRedemption): the points and the stock
   come back.
+- Task claims whose time ran out are released (ExpireClaim): the board already
+  shows them open, and a rider may claim them; the release puts it in the log.
 - At a month's end, each district's points expiry policy is applied (ExpireOldPoints)
   to every rider of the district who has points.
 
@@ -25,6 +27,8 @@ from domain.events import Actor, Role
 from domain.points_policy import PointsPolicy
 from domain.service import GridGovernance
 from domain.unit_of_work import UnitOfWork
+from projections.board import Board
+from projections.facts import ts
 from projections.points import Points
 from projections.rewards import Rewards
 from projections.riders import Riders
@@ -36,6 +40,7 @@ ENGINE = Actor(id="engine", role=Role.SYSTEM)
 @dataclass
 class Swept:
     holds_expired: int = 0
+    claims_released: int = 0
     points_expired: int = 0
     riders_checked: int = 0
     skipped: int = 0  # refused on the current state (the read model was behind)
@@ -53,6 +58,26 @@ def sweep_holds(app: GridGovernance, store: ReadStore) -> Swept:
             app.execute(c.ExpireRedemption(redemption_id=redemption), ENGINE)
             swept.holds_expired += 1
         except errors.DomainError:
+            swept.skipped += 1
+    return swept
+
+
+def due_claims(store: ReadStore, now: datetime) -> list[UUID]:
+    rows = store.read(f"SELECT task_id FROM {Board().t['tasks']} WHERE status = 'claimed' AND expires_at <= ? "
+                      "ORDER BY task_id", (ts(now),))
+    return [UUID(task) for task, in rows]
+
+
+def sweep_claims(app: GridGovernance, store: ReadStore) -> Swept:
+    swept = Swept()
+    for task in due_claims(store, app.clock.now()):
+        try:
+            released = app.execute(c.ExpireClaim(task_id=task), ENGINE).result["released"]
+        except errors.DomainError:
+            released = False
+        if released:
+            swept.claims_released += 1
+        else:  # completed, released or claimed again meanwhile: the read model was behind
             swept.skipped += 1
     return swept
 

@@ -241,6 +241,14 @@ class EventLogContract(ABC):
         keys.delete(rider)  # deleting again is no error
         assert keys.get_or_create(rider) != key  # a new key, not the erased one
 
+    def test_each_kind_of_key_is_kept_apart(self, log: EventLog) -> None:
+        """Erasing a rider deletes only that rider's key, whatever else has the same id."""
+        owner = uuid.uuid4()
+        rider, redemption = log.keys().get_or_create(owner), log.keys("redemption").get_or_create(owner)
+        assert rider != redemption
+        log.keys().delete(owner)
+        assert log.keys("redemption").get(owner) == redemption
+
 
 class TestMemoryEventLog(EventLogContract):
     log_class = POPOLog

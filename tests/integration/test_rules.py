@@ -303,3 +303,41 @@ def test_an_id_of_another_kind_is_not_found_even_when_cached(world: World) -> No
     nothing_written(world, lambda: world.do(c.JoinGrid(rider_id=rider, grid_id=rider), rider_actor(rider)),
                     errors.GridNotFound)
     nothing_written(world, lambda: world.claim(grid, rider), errors.TaskNotFound)
+
+
+class TestRedemptionCodes:
+    """The code proves the rider stood at the counter. The partner reads its own
+    redemptions' events (subscriptions, Kafka): they must not give the code away."""
+
+    def redeemed(self, world: World):  # type: ignore[no-untyped-def]
+        grid, rider = world.scene()
+        world.piece(grid, rider)
+        partner = world.partner()
+        held = world.redeem(rider, world.item(partner, price=5)).result
+        return partner, UUID(held["redemption_id"]), held["code"]
+
+    def test_the_events_cannot_be_tried_against_every_code(self, world: World) -> None:
+        import hashlib
+        import hmac
+
+        from domain.redemptions import RedemptionHeld
+
+        partner, redemption, code = self.redeemed(world)
+        [event] = [e for e in world.events(redemption) if isinstance(e, RedemptionHeld)]
+        # What the event shows, hashed with each of the million codes, never meets the digest:
+        facts = redemption.bytes
+        assert not any(hashlib.sha256(facts + f"{n:06d}".encode()).hexdigest() == event.code_digest
+                       for n in range(1_000_000))
+        # It takes the key kept beside the store, which no event carries.
+        key = world.app.code_keys.get(redemption)
+        assert key is not None and key.hex() not in str(event.model_dump())
+        assert hmac.new(key, facts + code.encode(), hashlib.sha256).hexdigest() == event.code_digest
+        assert world.do(c.ConfirmRedemption(redemption_id=redemption, code=code), partner).result["points_spent"] == 5
+
+    def test_a_redemption_whose_key_is_lost_is_refused_and_can_still_run_out(self, world: World) -> None:
+        partner, redemption, code = self.redeemed(world)
+        world.app.code_keys.delete(redemption)
+        nothing_written(world, lambda: world.do(c.ConfirmRedemption(redemption_id=redemption, code=code), partner),
+                        errors.WrongRedemptionCode)
+        world.clock.advance(61 * 60)
+        assert world.do(c.ExpireRedemption(redemption_id=redemption), world.engine).result["points_returned"] == 5

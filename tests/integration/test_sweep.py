@@ -1,4 +1,4 @@
-"""The engine's sweep: holds whose time ran out are ended, and a district's points
+"""The engine's sweep: holds whose time ran out are ended, claims released, and a district's points
 expiry policy is applied at month end, from what the read models say, with each
 command deciding on the current state."""
 
@@ -14,9 +14,10 @@ from typer.testing import CliRunner
 from api.cli import app as cli
 from domain import commands as c
 from domain.points import PointsAccount
+from domain.tasks import ClaimReleased, ReleaseReason
 from domain.unit_of_work import UnitOfWork
 from gridgov.bootstrap import log_feed
-from gridgov.sweep import sweep_holds, sweep_points
+from gridgov.sweep import sweep_claims, sweep_holds, sweep_points
 from projections.rewards import redemptions
 from projections.stores import ReadStore
 from tests.fixtures.stores import new_store
@@ -69,6 +70,23 @@ def test_a_month_end_sweep_expires_old_points_once(world: World, tmp_store: Read
 def test_gridgov_sweep_once_on_the_embedded_store(embedded) -> None:  # type: ignore[no-untyped-def]
     result = CliRunner().invoke(cli, ["sweep"])
     assert result.exit_code == 0, result.output
-    assert "holds ended" in result.output
+    assert "holds ended" in result.output and "claims released" in result.output
     refused = CliRunner().invoke(cli, ["sweep", "--points-month", "2999-01"])
     assert refused.exit_code == 2 and "a month that has ended" in refused.output
+
+
+def test_the_sweep_releases_claims_whose_time_ran_out_and_only_those(world: World, tmp_store: ReadStore) -> None:
+    grid, rider = world.scene()
+    lapsed, done, kept = world.task(grid), world.task(grid), world.task(grid, ttl=7200)
+    for task in (lapsed, done, kept):
+        world.claim(task, rider)
+    world.complete(done, rider)
+    feed = log_feed(world.app, tmp_store)
+    world.clock.advance(3601)
+    feed.catch_up()
+    swept = sweep_claims(world.app, tmp_store)
+    assert (swept.claims_released, swept.skipped) == (1, 0)
+    released = [e for e in world.events() if isinstance(e, ClaimReleased)]
+    assert [(e.originator_id, e.reason) for e in released] == [(lapsed, ReleaseReason.EXPIRED)]
+    feed.catch_up()
+    assert sweep_claims(world.app, tmp_store).claims_released == 0, "a released claim is not released again"

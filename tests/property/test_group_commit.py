@@ -22,6 +22,7 @@ from domain.clock import ManualClock
 from domain.events import Actor, Role
 from domain.ids import SeededIds
 from domain.rates import Rate
+from domain.redemptions import digest
 from domain.service import GridGovernance
 from domain.tasks import GridTask, TaskStatus
 from gridgov import bootstrap
@@ -75,9 +76,14 @@ def tell(story: type[Told], folder: Path, seed: int, **kwargs: Any) -> tuple[lis
         told.run()
         events = [app.mapper.to_domain_event(n).model_dump(mode="json")
                   for n in app.recorder.select_notifications(start=1, limit=10**7)]
+        codes = {a["redemption_id"]: a["code"] for a in told.answers if a and "code" in a}
         for event in events:  # sealed with a fresh nonce each time: compared by what it seals
             if "personal_sealed" in event:
                 event["personal_sealed"] = app.personal_data(UUID(event["originator_id"]))
+            if "code_digest" in event:  # keyed with a fresh key each time: compared by the code it checks
+                redemption = UUID(event["originator_id"])
+                event["code_digest"] = event["code_digest"] == digest(
+                    app.code_keys.get(redemption), redemption, codes[event["originator_id"]])
         return events, told.answers
     finally:
         app.close()

@@ -43,7 +43,7 @@ class ListLog(EventLog):
     def position_of(self, stream: uuid.UUID, version: int) -> int | None:
         return None
 
-    def make_key_store(self) -> MemoryKeyStore:
+    def make_key_store(self, kind: str) -> MemoryKeyStore:
         return MemoryKeyStore()
 
 
