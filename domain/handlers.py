@@ -554,8 +554,8 @@ def redeem_item(uow: UnitOfWork, ctx: Context, cmd: c.RedeemItem) -> Result:
     terms = item.terms
     points = uow.get(PointsAccount, PointsAccount.id_for(rider.id))
     points.hold(ctx, rider.id, redemption.id, terms.price_points)
-    code = code_from(uow.secret())
-    held = redemption.hold(ctx, code, uow.app.code_keys.get_or_create(redemption.id), rider_id=rider.id, district=item.district, item_id=item.id,
+    code, key = code_from(uow.secret()), uow.app.code_keys.get_or_create(redemption.id)
+    held = redemption.hold(ctx, code, key, rider_id=rider.id, district=item.district, item_id=item.id,
                            item_version=len(item.versions), item_name=terms.name, partner_id=item.partner_id,
                            points=terms.price_points, expires_at=ctx.now + terms.hold)
     return {"redemption_id": str(redemption.id), "code": code, "points": held.points,

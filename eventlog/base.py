@@ -36,7 +36,7 @@ class EventLog(ABC):
 
     def __init__(self, recorder: ApplicationRecorder) -> None:
         self.recorder = recorder
-        self._key_stores: dict[str, KeyStore] = {}
+        self._key_stores: dict[KeyKind, KeyStore] = {}
         self._keys_lock = threading.Lock()
 
     def head(self) -> int:

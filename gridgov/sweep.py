@@ -52,14 +52,8 @@ def due_holds(store: ReadStore, now: datetime) -> list[UUID]:
 
 
 def sweep_holds(app: GridGovernance, store: ReadStore) -> Swept:
-    swept = Swept()
-    for redemption in due_holds(store, app.clock.now()):
-        try:
-            app.execute(c.ExpireRedemption(redemption_id=redemption), ENGINE)
-            swept.holds_expired += 1
-        except errors.DomainError:
-            swept.skipped += 1
-    return swept
+    done, skipped = _give_each(app, [c.ExpireRedemption(redemption_id=r) for r in due_holds(store, app.clock.now())])
+    return Swept(holds_expired=done, skipped=skipped)
 
 
 def due_claims(store: ReadStore, now: datetime) -> list[UUID]:
@@ -69,17 +63,21 @@ def due_claims(store: ReadStore, now: datetime) -> list[UUID]:
 
 
 def sweep_claims(app: GridGovernance, store: ReadStore) -> Swept:
-    swept = Swept()
-    for task in due_claims(store, app.clock.now()):
+    done, skipped = _give_each(app, [c.ExpireClaim(task_id=t) for t in due_claims(store, app.clock.now())])
+    return Swept(claims_released=done, skipped=skipped)
+
+
+def _give_each(app: GridGovernance, commands: list[c.Command]) -> tuple[int, int]:
+    """Give each command as the engine: how many did something, how many were skipped
+    because the current state had moved on (the read model was behind)."""
+    done = skipped = 0
+    for command in commands:
         try:
-            released = app.execute(c.ExpireClaim(task_id=task), ENGINE).result["released"]
+            did = app.execute(command, ENGINE).result.get("released", True)  # ExpireClaim says if it released
         except errors.DomainError:
-            released = False
-        if released:
-            swept.claims_released += 1
-        else:  # completed, released or claimed again meanwhile: the read model was behind
-            swept.skipped += 1
-    return swept
+            did = False
+        done, skipped = (done + 1, skipped) if did else (done, skipped + 1)
+    return done, skipped
 
 
 def riders_with_points(store: ReadStore) -> list[tuple[UUID, list[str]]]:

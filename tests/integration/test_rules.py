@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from datetime import timedelta
 from uuid import UUID, uuid4
 
@@ -13,6 +15,7 @@ from domain.appeals import Remedy, RemedyKind, Subject, SubjectKind, Verdict
 from domain.clues import Category, Location
 from domain.events import Actor, Role
 from domain.rates import Rate
+from domain.redemptions import RedemptionHeld
 from domain.subsidies import SubsidyAccount, SubsidyAwarded, SubsidyCapped, SubsidyReversed
 from domain.tasks import ClaimReleased, ReleaseReason, TaskClaimed
 from tests.fixtures.world import WENJIANG_CENTRE, World, rider_actor
@@ -317,11 +320,6 @@ class TestRedemptionCodes:
         return partner, UUID(held["redemption_id"]), held["code"]
 
     def test_the_events_cannot_be_tried_against_every_code(self, world: World) -> None:
-        import hashlib
-        import hmac
-
-        from domain.redemptions import RedemptionHeld
-
         partner, redemption, code = self.redeemed(world)
         [event] = [e for e in world.events(redemption) if isinstance(e, RedemptionHeld)]
         # What the event shows, hashed with each of the million codes, never meets the digest:
