@@ -5,7 +5,7 @@
     gridgov audit checkpoint              sign the tree now; prints the note (keep it)
     gridgov audit prove inclusion …       that an event is in a checkpoint
     gridgov audit prove consistency …     that a checkpoint extends an earlier one
-    gridgov audit verify [--checkpoint F] recompute the tree from the rows; exit 0, 1 or 2
+    gridgov audit verify [--checkpoint F] recompute the tree from the rows; exit 0, 1, 2 or 3
     gridgov audit export --district D --from YYYY-MM --to YYYY-MM [--format xlsx|csv] [--lang zh|en]
                                           a district's subsidy history for its auditors
     gridgov audit accesses --district D   who queried or exported it (the access log)
@@ -33,8 +33,9 @@ audit.add_typer(prove, name="prove")
 out = Console(soft_wrap=True)
 err = Console(stderr=True)
 
-# `gridgov audit verify` exit codes (docs/audit.md); `export` uses the same three
-CLEAN, TAMPERED, BAD_INPUT = 0, 1, 2
+# `gridgov audit verify` exit codes (docs/audit.md); `export` uses the first three.
+# A tree of no leaves holds nothing against the log: not clean, nor altered either.
+CLEAN, TAMPERED, BAD_INPUT, NOTHING_PROVEN = 0, 1, 2, 3
 
 
 def _engine(feed: bool = False) -> Any:
@@ -139,11 +140,16 @@ def sequence(once: bool = typer.Option(False, help="catch up (and sign a checkpo
 @audit.command()
 def checkpoint() -> None:
     """Bring the tree up to date and sign a checkpoint of it now; print the signed
-    note (an auditor keeps it, and later passes it to `verify --checkpoint`)."""
-    from transparency.log import AuditError
+    note (an auditor keeps it, and later passes it to `verify --checkpoint`).
+    Without a signing key it exits 2 before sequencing anything."""
+    from transparency.log import AuditError, NoSigningKey
 
     engine = _engine()
     try:
+        # Before sequencing: a command that fails changes nothing.
+        if engine.tlog.signer is None:
+            raise NoSigningKey("checkpoints are off: set AUDIT_KEY_FILE to a signing key "
+                               "(gridgov audit keygen makes one); nothing was sequenced")
         _catch_up(engine)
         out.print(engine.tlog.checkpoint().note, end="")
     except AuditError as e:
@@ -193,7 +199,8 @@ def verify_command(checkpoint: Path = typer.Option(None, "--checkpoint", help="a
                                                          "(reads the tree too; slower)")) -> None:
     """Recompute the tree from the stored rows and hold it against the stored tree,
     the signed checkpoints and a kept checkpoint. Exit 0: clean; 1: the log or the
-    tree was altered (the first bad position is printed); 2: bad input."""
+    tree was altered (the first bad position is printed); 2: bad input; 3: nothing
+    proven yet (the tree has no leaves: run `gridgov audit sequence --once`)."""
     from gridgov.bootstrap import log_hasher
     from transparency.checkpoints import BadKey, BadNote, Verifier
     from transparency.verify import verify
@@ -232,6 +239,9 @@ def verify_command(checkpoint: Path = typer.Option(None, "--checkpoint", help="a
                + (", and the kept one" if kept else "") + f" checked in {elapsed:.1f} s")
     if report.unsequenced:
         summary += f"; {report.unsequenced:,} newest events not yet in the tree"
+    if report.clean and report.tree_size == 0:
+        out.print(f"[yellow]nothing proven yet: run `gridgov audit sequence --once`[/] ({summary})")
+        raise typer.Exit(NOTHING_PROVEN)
     if report.clean:
         out.print(f"clean: {summary}")
         raise typer.Exit(CLEAN)
