@@ -64,15 +64,24 @@ class Batch:
         self.uow.touched = {}
         try:
             result = handler(self.uow, ctx, command)
-        except Exception:  # refused, or the store failed mid-way: either way it leaves nothing behind
+        except errors.DomainError as refusal:
+            if refusal.keeps_events:  # a refusal that is a fact (a wrong code counted) is written with the batch
+                self._keep(marks)
+            else:
+                self._undo(marks)
+            raise
+        except Exception:  # the store failed mid-way: it leaves nothing behind
             self._undo(marks)
             raise
-        # In the order `execute` would write them: aggregate by aggregate, as the command asked for them.
-        self._events += [event for id in self.uow.touched
-                         for event in self.uow.loaded[id]._pending[marks.get(id, 0):]]
+        self._keep(marks)
         self.commands += 1
         self._accepted.append(command_id)
         return result
+
+    def _keep(self, marks: dict[Any, int]) -> None:
+        # In the order `execute` would write them: aggregate by aggregate, as the command asked for them.
+        self._events += [event for id in self.uow.touched
+                         for event in self.uow.loaded[id]._pending[marks.get(id, 0):]]
 
     @property
     def size(self) -> int:
@@ -106,7 +115,7 @@ class Batch:
 
     def commit(self) -> list[int]:
         """Write every accepted command's events in one transaction; their positions."""
-        if not self._accepted:
+        if not self._events:
             return []
         accepted, events = self._accepted, self._events
         self.uow, self._accepted, self._events = UnitOfWork(self.app), [], []  # a fresh start, written or not

@@ -34,7 +34,7 @@ from domain.budgets import Budget
 from domain.catalogue import CatalogueItem, Terms
 from domain.partners import Partner
 from domain.rates import RateSchedule
-from domain.redemptions import Redemption, code_from
+from domain.redemptions import Redemption, code_of
 from domain.riders import Rider
 from domain.stations import Description, Station
 from domain.subsidies import Award, SubsidyAccount
@@ -47,12 +47,19 @@ Result = dict[str, Any]
 MAX_CANDIDATES = 20  # likely duplicates listed on a report, nearest first
 Handler = Callable[["UnitOfWork", Context, Any], Result]
 HANDLERS: dict[type[c.Command], Handler] = {}
+# Fields of an answer that are secrets: kept out of the idempotency record, and put
+# back into a replayed answer by asking the key store again (`reveal`).
+Reveal = Callable[["UnitOfWork", Result], Result]
+SECRETS: dict[type[c.Command], tuple[tuple[str, ...], Reveal]] = {}
 C = TypeVar("C", bound=c.Command)
 
 
-def handles(command: type[C]) -> Callable[[Callable[[UnitOfWork, Context, C], Result]], Handler]:
+def handles(command: type[C], *, secrets: tuple[tuple[str, ...], Reveal] | None = None
+            ) -> Callable[[Callable[[UnitOfWork, Context, C], Result]], Handler]:
     def register(fn: Callable[[UnitOfWork, Context, C], Result]) -> Handler:
         HANDLERS[command] = fn
+        if secrets is not None:
+            SECRETS[command] = secrets
         return fn
 
     return register
@@ -538,7 +545,14 @@ def withdraw_item(uow: UnitOfWork, ctx: Context, cmd: c.WithdrawItem) -> Result:
     return {}
 
 
-@handles(c.RedeemItem)
+def _current_code(uow: UnitOfWork, answer: Result) -> Result:
+    """The redemption's code as it is now (a renewal since made the first one dead)."""
+    redemption = uow.get(Redemption, UUID(answer["redemption_id"]), errors.RedemptionNotFound)
+    key = uow.app.code_keys.get(redemption.code_key_owner)
+    return {"code": code_of(key)} if key is not None else {}
+
+
+@handles(c.RedeemItem, secrets=(("code",), _current_code))
 def redeem_item(uow: UnitOfWork, ctx: Context, cmd: c.RedeemItem) -> Result:
     """Price, partner and hold come from the catalogue. The points account and the
     item are both written: the last of an item, or of a rider's points, goes once."""
@@ -553,12 +567,12 @@ def redeem_item(uow: UnitOfWork, ctx: Context, cmd: c.RedeemItem) -> Result:
     item.reserve(ctx, redemption.id)
     terms = item.terms
     points = uow.get(PointsAccount, PointsAccount.id_for(rider.id))
-    points.hold(ctx, rider.id, redemption.id, terms.price_points)
-    code, key = code_from(uow.secret()), uow.app.code_keys.get_or_create(redemption.id)
-    held = redemption.hold(ctx, code, key, rider_id=rider.id, district=item.district, item_id=item.id,
+    points.hold(ctx, rider.id, redemption.id, terms.price_points, item.district)
+    key = uow.app.code_keys.get_or_create(redemption.code_key_owner)
+    held = redemption.hold(ctx, key, rider_id=rider.id, district=item.district, item_id=item.id,
                            item_version=len(item.versions), item_name=terms.name, partner_id=item.partner_id,
                            points=terms.price_points, expires_at=ctx.now + terms.hold)
-    return {"redemption_id": str(redemption.id), "code": code, "points": held.points,
+    return {"redemption_id": str(redemption.id), "code": code_of(key), "points": held.points,
             "partner_id": str(held.partner_id), "expires_at": held.expires_at.isoformat(),
             "available": points.available}
 
@@ -589,11 +603,32 @@ def _give_back(uow: UnitOfWork, ctx: Context, redemption: Redemption) -> Result:
 @handles(c.ConfirmRedemption)
 def confirm_redemption(uow: UnitOfWork, ctx: Context, cmd: c.ConfirmRedemption) -> Result:
     redemption = _redemption(uow, ctx, cmd.redemption_id)
-    redemption.confirm(ctx, cmd.code, uow.app.code_keys.get(redemption.id))
     assert redemption.held is not None
+    partner = uow.get(Partner, redemption.partner_id, errors.PartnerNotFound)
+    partner.require_unlocked(ctx)
+    tries = redemption.wrong_tries
+    try:
+        redemption.confirm(ctx, cmd.code, uow.app.code_keys.get(redemption.code_key_owner))
+    except errors.WrongRedemptionCode:
+        if redemption.wrong_tries > tries:  # a guess (not a lost key): the partner's too
+            partner.code_missed(ctx, redemption.id)  # kept with the refusal: errors.DomainError.keeps_events
+        raise
     rider_id = redemption.held.rider_id
     uow.get(PointsAccount, PointsAccount.id_for(rider_id)).spend(ctx, rider_id, redemption.id)
     return {"item": redemption.held.item_name, "points_spent": redemption.held.points}
+
+
+@handles(c.RenewRedemptionCode, secrets=(("code",), _current_code))
+def renew_redemption_code(uow: UnitOfWork, ctx: Context, cmd: c.RenewRedemptionCode) -> Result:
+    """The old code dies (and a lock after wrong codes lifts); the hold keeps its time."""
+    redemption = uow.get(Redemption, cmd.redemption_id, errors.RedemptionNotFound)
+    assert redemption.held is not None
+    require_self_or(ctx, redemption.held.rider_id)
+    ctx.scope.require_district(redemption.held.district, f"redemption {redemption.id}")
+    key = uow.app.code_keys.get_or_create(Redemption.key_owner(redemption.id, redemption.generation + 1))
+    redemption.renew_code(ctx, key)
+    return {"redemption_id": str(redemption.id), "code": code_of(key),
+            "expires_at": redemption.held.expires_at.isoformat()}
 
 
 @handles(c.RefuseRedemption)

@@ -1,14 +1,24 @@
 """Partners: a shop, a canteen or a station that hands rewards over to riders. A
 district's admin registers them; a partner's token (role `partner`, `sub` its id)
-may only confirm or refuse the redemptions handed to it."""
+may only confirm or refuse the redemptions handed to it.
+
+A partner's wrong codes are counted per China day across all its redemptions: past
+PARTNER_MISSES_PER_DAY it may confirm none until the next day, so trying many held
+redemptions a few codes each is bounded too (docs/design.md has the arithmetic)."""
 
 from __future__ import annotations
 
 from enum import StrEnum
 from uuid import UUID
 
+from pydantic import Field, StrictInt
+
+from domain import errors
 from domain.aggregate import Aggregate, Context
+from domain.clock import local_day
 from domain.events import Event
+
+PARTNER_MISSES_PER_DAY = 20
 
 
 class PartnerKind(StrEnum):
@@ -28,11 +38,42 @@ class PartnerRegistered(PartnerEvent):
     station_id: UUID | None = None
 
 
+class PartnerCodeMissed(PartnerEvent):
+    """A wrong code the partner gave, the `misses`-th of its China `day`."""
+
+    day: str
+    redemption_id: UUID
+    misses: StrictInt = Field(gt=0)
+
+
+class PartnerCodeLocked(PartnerEvent):
+    """Too many wrong codes on `day`: the partner confirms nothing more that day."""
+
+    district: str
+    day: str
+    misses: StrictInt = Field(gt=0)
+
+
 class Partner(Aggregate, events=PartnerEvent):
     def __init__(self, id: UUID) -> None:
         super().__init__(id)
         self.district = ""
         self.name = ""
+        self.misses: dict[str, int] = {}  # by China day, only days with a wrong code
+
+    def require_unlocked(self, ctx: Context) -> None:
+        day = local_day(ctx.now)
+        if self.misses.get(day, 0) >= PARTNER_MISSES_PER_DAY:
+            raise errors.PartnerLockedForToday(
+                f"partner {self.name} gave {self.misses[day]} wrong codes today ({day}); it confirms again tomorrow",
+                day=day)
+
+    def code_missed(self, ctx: Context, redemption_id: UUID) -> None:
+        day = local_day(ctx.now)
+        misses = self.misses.get(day, 0) + 1
+        self._trigger(ctx, PartnerCodeMissed, day=day, redemption_id=redemption_id, misses=misses)
+        if misses >= PARTNER_MISSES_PER_DAY:
+            self._trigger(ctx, PartnerCodeLocked, district=self.district, day=day, misses=misses)
 
     def register(self, ctx: Context, district: str, name: str, kind: PartnerKind, station_id: UUID | None) -> None:
         self._trigger(ctx, PartnerRegistered, district=district, name=name, kind=kind, station_id=station_id)
@@ -41,3 +82,5 @@ class Partner(Aggregate, events=PartnerEvent):
         match event:
             case PartnerRegistered():
                 self.district, self.name = event.district, event.name
+            case PartnerCodeMissed():
+                self.misses[event.day] = event.misses

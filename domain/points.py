@@ -2,7 +2,11 @@
 
 available + held + spent = earned − expired (− redeemed, for the old direct
 redemptions): a hold takes points out of what is available until the partner
-confirms (spent) or refuses or the hold runs out (released)."""
+confirms (spent) or refuses or the hold runs out (released).
+
+Points belong to the district whose work earned them, as money does (docs/design.md
+§5): a redemption of a district's item holds only that district's points (and
+points earned before events named a district, which any district may spend)."""
 
 from __future__ import annotations
 
@@ -44,9 +48,13 @@ class PointsRedeemed(PointsEvent):
 
 
 class PointsHeld(PointsEvent):
+    """v2 names the district whose item the points are held for: they come from its lots."""
+
+    schema_version = 2
     rider_id: UUID
     redemption_id: UUID
     points: StrictInt = Field(gt=0)
+    district: str | None  # None: held before v2, from the oldest points of any district
 
 
 class PointsSpent(PointsEvent):
@@ -106,9 +114,26 @@ class PointsAccount(Aggregate, events=PointsEvent):
             add(self.balance, points, what="the rider's points")
             self._trigger(ctx, PointsEarned, rider_id=rider_id, piece_id=piece_id, points=points, district=district)
 
-    def hold(self, ctx: Context, rider_id: UUID, redemption_id: UUID, points: int) -> None:
+    def available_in(self, district: str) -> int:
+        """What a redemption in `district` may hold: its own points, and those that name no district."""
+        return sum(lot.left for lot in self._spendable_in(district))
+
+    def available_by_district(self) -> dict[str, int]:
+        """Available points by the district that earned them ("" for those that name none)."""
+        by: dict[str, int] = {}
+        for lot in self.lots:
+            if lot.left:
+                by[lot.district or ""] = by.get(lot.district or "", 0) + lot.left
+        return by
+
+    def hold(self, ctx: Context, rider_id: UUID, redemption_id: UUID, points: int, district: str) -> None:
         self._require_enough(points)
-        self._trigger(ctx, PointsHeld, rider_id=rider_id, redemption_id=redemption_id, points=points)
+        if points > (here := self.available_in(district)):
+            raise errors.InsufficientPoints(f"{points} points asked, {here} earned in {district} and available "
+                                            f"({self.available} in all districts)", available=here,
+                                            district=district, requested=points)
+        self._trigger(ctx, PointsHeld, rider_id=rider_id, redemption_id=redemption_id, points=points,
+                      district=district)
 
     def spend(self, ctx: Context, rider_id: UUID, redemption_id: UUID) -> None:
         self._trigger(ctx, PointsSpent, rider_id=rider_id, redemption_id=redemption_id,
@@ -144,6 +169,9 @@ class PointsAccount(Aggregate, events=PointsEvent):
                                             available=self.available, held=self.balance - self.available,
                                             requested=points)
 
+    def _spendable_in(self, district: str | None) -> list[Lot]:
+        return [lot for lot in self.lots if district is None or lot.district in (district, None)]
+
     def _lots_of(self, district: str, earned_by: str) -> list[Lot]:
         return [lot for lot in self.lots if lot.district == district and lot.month <= earned_by and lot.left]
 
@@ -175,7 +203,7 @@ class PointsAccount(Aggregate, events=PointsEvent):
                 self._take(event.points, mine)
             case PointsHeld():
                 self.held[event.redemption_id] = event.points
-                self.taken_by[event.redemption_id] = self._take(event.points, self.lots)
+                self.taken_by[event.redemption_id] = self._take(event.points, self._spendable_in(event.district))
             case PointsSpent():
                 del self.held[event.redemption_id]
                 del self.taken_by[event.redemption_id]

@@ -33,11 +33,12 @@ from domain.clue_index import OpenClueIndex
 from domain.clues import DuplicatePolicy
 from domain.commands import Command
 from domain.events import Actor
-from domain.handlers import HANDLERS
+from domain.handlers import HANDLERS, SECRETS
 from domain.idempotency import IdempotencyRecord
 from domain.ids import IdFactory, derived_id, random_ids
 from domain.persistence import OrjsonTranscoder, PydanticMapper
 from domain.personal import KeyStore, unseal
+from domain.points import PointsAccount
 from domain.riders import Rider
 from domain.scope import EVERYWHERE, Scope
 from domain.unit_of_work import UnitOfWork
@@ -56,6 +57,12 @@ class Outcome:
     # True when an idempotency key matched an earlier command: nothing was
     # appended, `result` is the first one and `position` the log head now.
     replayed: bool = False
+
+
+def _without_secrets(command: type[Command], result: dict[str, Any]) -> dict[str, Any]:
+    """What the idempotency record keeps of an answer: secrets never enter the log."""
+    fields = SECRETS[command][0] if command in SECRETS else ()
+    return {k: v for k, v in result.items() if k not in fields}
 
 
 class GridGovernance(Application):
@@ -115,11 +122,20 @@ class GridGovernance(Application):
                 assert idempotency_key is not None
                 earlier = self._earlier_record(uow, actor, idempotency_key)
                 if earlier is not None:
-                    return self._replay(earlier, name, digest, idempotency_key)
+                    return self._replay(uow, earlier, type(command), digest, idempotency_key)
                 record = uow.get(IdempotencyRecord, record_id)
-            result = handler(uow, ctx, command)
+            try:
+                result = handler(uow, ctx, command)
+            except errors.DomainError as refusal:
+                if not refusal.keeps_events:
+                    raise
+                try:
+                    self.save(*uow.loaded.values())
+                except IntegrityError:
+                    continue  # decide again on fresh state: the refusal may no longer be one
+                raise
             if record is not None:
-                record.record(ctx, name, digest, result)
+                record.record(ctx, name, digest, _without_secrets(type(command), result))
             try:
                 recordings = self.save(*uow.loaded.values())
             except IntegrityError:
@@ -142,12 +158,17 @@ class GridGovernance(Application):
         legacy = uow.get(IdempotencyRecord, IdempotencyRecord.legacy_id_for(key))
         return legacy if legacy.exists and legacy.actor == actor else None
 
-    def _replay(self, record: IdempotencyRecord, name: str, digest: str, key: str) -> Outcome:
+    def _replay(self, uow: UnitOfWork, record: IdempotencyRecord, command: type[Command], digest: str,
+                key: str) -> Outcome:
+        name = command.__name__
         if record.command != name or record.payload_sha256 != digest:
             raise errors.IdempotencyKeyReused(
                 f"idempotency key {key!r} was used for a different {'payload' if record.command == name else 'command'}",
                 first_command=record.command)
-        return Outcome(position=self._first_position(record.id), result=record.result, replayed=True)
+        result = record.result
+        if command in SECRETS:  # the record kept none of them: the key store answers again
+            result = {**result, **SECRETS[command][1](uow, result)}
+        return Outcome(position=self._first_position(record.id), result=result, replayed=True)
 
     def _first_position(self, record_id: UUID) -> int:
         """The position the first answer gave: the end of the transaction that
@@ -199,6 +220,12 @@ class GridGovernance(Application):
 
     def head(self) -> int:
         return self.eventlog.head()
+
+    def points_by_district(self, rider_id: UUID) -> dict[str, int]:
+        """A rider's available points by the district whose work earned them: what each
+        district's catalogue can take (domain/points.py). From the account itself, which
+        keeps the lots a read model would have to copy."""
+        return UnitOfWork(self).get(PointsAccount, PointsAccount.id_for(rider_id)).available_by_district()
 
     def personal_data(self, rider_id: UUID) -> dict[str, str] | None:
         """A rider's name and phone, or None once erased."""

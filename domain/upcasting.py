@@ -59,3 +59,9 @@ def _points_of_no_district(state: State) -> State:
 def _expiry_by_an_admin(state: State) -> State:
     """v1 knew only an admin's expiry (the oldest points go)."""
     return {**state, "district": None, "earned_by": None}
+
+
+@upcaster("PointsHeld", 1)
+def _held_from_any_district(state: State) -> State:
+    """v1 held the oldest points of any district."""
+    return {**state, "district": None}

@@ -16,7 +16,8 @@ from domain.clock import local_month
 from domain.clues import Location, distance_m
 from domain.partners import PartnerRegistered
 from domain.points_policy import PointsPolicySet
-from domain.redemptions import RedemptionConfirmed, RedemptionExpired, RedemptionHeld, RedemptionRefused
+from domain.redemptions import (RedemptionCodeRenewed, RedemptionConfirmed, RedemptionExpired, RedemptionHeld,
+                                RedemptionLocked, RedemptionRefused)
 from domain.stations import StationClosed, StationRegistered, StationUpdated
 from projections.base import Projection
 from projections.facts import Fact
@@ -43,7 +44,7 @@ class Rewards(Projection):
     by_stream = True
     handles = (StationRegistered, StationUpdated, StationClosed, PartnerRegistered, ItemListed, ItemRevised,
                ItemWithdrawn, StockReserved, StockReturned, RedemptionHeld, RedemptionConfirmed, RedemptionRefused,
-               RedemptionExpired, PointsPolicySet)
+               RedemptionExpired, RedemptionLocked, RedemptionCodeRenewed, PointsPolicySet)
     tables = {"stations": Table(STATIONS, key=("station_id",)), "partners": Table(PARTNERS, key=("partner_id",)),
               "items": Table(ITEMS, key=("item_id",)), "redemptions": Table(REDEMPTIONS, key=("redemption_id",)),
               "policies": Table(POLICIES, key=("district",))}
@@ -90,6 +91,8 @@ class Rewards(Projection):
             case "PointsPolicySet":
                 rows.put("policies", {"district": d["district"], "expire_after_months": d["expire_after_months"],
                                       "version": d["version"], "set_at": fact.at})
+            case "RedemptionLocked" | "RedemptionCodeRenewed":  # too many wrong codes; the rider's new code
+                rows.update("redemptions", key, status="locked" if fact.type == "RedemptionLocked" else "held")
             case "RedemptionConfirmed" | "RedemptionRefused" | "RedemptionExpired":
                 rows.update("redemptions", key, status=CLOSING[fact.type], closed_at=fact.at, reason=d.get("reason"),
                             month=local_month(datetime.fromisoformat(fact.at)))

@@ -3,7 +3,7 @@ queue, a rider's redemptions, and what each partner handed out in a month."""
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Annotated, Any, Callable
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query
@@ -21,7 +21,7 @@ from projections.facts import ts
 from projections.stores import ReadStore
 
 POSITION, WAIT = operations.POSITION, operations.WAIT
-NEAR = Query(..., pattern=r"^-?\d{1,2}(\.\d+)?,-?\d{1,3}(\.\d+)?$", description="`lat,lng` of where the caller is")
+NEAR = Query(..., pattern=r"^-?[0-9]{1,2}(\.[0-9]+)?,-?[0-9]{1,3}(\.[0-9]+)?$", description="`lat,lng` of where the caller is")
 
 
 def routes(governance: GridGovernance, store: ReadStore, principal: Callable[..., Principal]) -> APIRouter:
@@ -83,7 +83,7 @@ def routes(governance: GridGovernance, store: ReadStore, principal: Callable[...
         return await run_in_threadpool(rewards.catalogue, store, district, at)
 
     @router.get("/partners/{partner_id}/queue", response_model=list[shapes.Redemption])
-    async def get_queue(partner_id: UUID, status: str = Query("held", pattern="^(held|confirmed|refused|expired)$"),
+    async def get_queue(partner_id: UUID, status: str = Query("held", pattern="^(held|locked|confirmed|refused|expired)$"),
                         position: int | None = POSITION, wait_ms: int = WAIT,
                         who: Principal = Depends(principal)) -> list[dict[str, Any]]:
         """The redemptions handed to a partner (by default those waiting: held). The partner itself, or its
@@ -115,7 +115,8 @@ def routes(governance: GridGovernance, store: ReadStore, principal: Callable[...
         return made if who.role is Role.RIDER else [r for r in made if r["district"] in who.districts]
 
     @router.get("/districts/{district}/handed-out", response_model=list[shapes.HandedOut])
-    async def get_handed_out(district: str, month: Period = Query(..., description="YYYY-MM, China time"),
+    # Annotated, not `= Query(…)`: a default Query would drop Period's own checks.
+    async def get_handed_out(district: str, month: Annotated[Period, Query(description="YYYY-MM, China time")],
                              position: int | None = POSITION, wait_ms: int = WAIT,
                              who: Principal = Depends(principal)) -> list[dict[str, Any]]:
         """For the committees: per partner and item, what was handed over in a month and for how many points,

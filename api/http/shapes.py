@@ -118,6 +118,12 @@ class PointsMove(Shape):
     piece_id: str | None
 
 
+class DistrictPoints(Shape):
+    district: str = Field(description="the district whose work earned them; empty for points earned before "
+                          "points named their district, which any district's catalogue takes")
+    available: int
+
+
 class Points(Shape):
     rider_id: str
     balance: int = Field(description="points available: the same as `available`")
@@ -128,6 +134,8 @@ class Points(Shape):
     redeemed: int
     expired: int
     redemptions: list[PointsMove]
+    by_district: list[DistrictPoints] = Field(description="points available now, by the district whose work earned "
+                                              "them: a district's catalogue takes only its own")
 
 
 class Budget(Shape):
@@ -343,7 +351,8 @@ class Redemption(Shape):
     item_name: str
     partner_id: str
     points: int
-    status: str = Field(description="held, confirmed, refused or expired")
+    status: str = Field(description="held, locked (too many wrong codes: the rider asks for a new one), "
+                        "confirmed, refused or expired")
     held_at: str
     expires_at: str
     closed_at: str | None

@@ -63,7 +63,7 @@ const WORDS = {
     "st.closed": "已办结", "st.open": "待认领", "st.claimed": "已认领", "st.awaiting_verification": "待核验",
     "st.verified": "已核验", "st.cancelled": "已撤销", "st.filed": "待分派", "st.assigned": "办理中",
     "st.decided": "已裁决", "st.upheld": "支持", "st.dismissed": "驳回",
-    "st.held": "待领取", "st.confirmed": "已领取", "st.refused": "已拒绝", "st.expired": "已过期",
+    "st.held": "待领取", "st.locked": "已锁定", "st.confirmed": "已领取", "st.refused": "已拒绝", "st.expired": "已过期",
     // station services, partner kinds
     "svc.charging": "充电", "svc.water": "饮水", "svc.canteen": "食堂", "svc.parts": "车辆配件", "svc.rest": "休息",
     "pk.shop": "商店", "pk.canteen": "食堂", "pk.station": "驿站",
@@ -116,7 +116,9 @@ const WORDS = {
     "ev.PartnerRegistered": "登记合作商户", "ev.ItemListed": "上架商品", "ev.ItemRevised": "修订商品",
     "ev.ItemWithdrawn": "下架商品", "ev.StockReserved": "预留库存", "ev.StockReturned": "退回库存",
     "ev.RedemptionHeld": "兑换商品", "ev.RedemptionConfirmed": "确认领取", "ev.RedemptionRefused": "拒绝兑换",
-    "ev.RedemptionExpired": "兑换过期",
+    "ev.RedemptionExpired": "兑换过期", "ev.RedemptionCodeMissed": "兑换码输错", "ev.RedemptionLocked": "兑换锁定",
+    "ev.RedemptionCodeRenewed": "更换兑换码", "ev.PartnerCodeMissed": "商户输错兑换码",
+    "ev.PartnerCodeLocked": "商户今日核销锁定",
   },
   en: {
     "app.name": "Grid governance", "lang.toggle": "中文", "role.rider": "Rider", "role.grid_officer": "Grid officer",
@@ -179,7 +181,8 @@ const WORDS = {
     "st.dismissed": "Dismissed", "remedy.none": "None", "remedy.reinstate_award": "Reinstate the reversed award",
     "remedy.award_fen": "Compensation", "subject.clue": "Clue", "subject.task": "Task", "subject.award": "Award",
     "subject.outside": "Platform or merchant dispute",
-    "st.held": "Awaiting pick-up", "st.confirmed": "Collected", "st.refused": "Refused", "st.expired": "Expired",
+    "st.held": "Awaiting pick-up", "st.locked": "Locked",
+    "st.confirmed": "Collected", "st.refused": "Refused", "st.expired": "Expired",
     "svc.charging": "Charging", "svc.water": "Drinking water", "svc.canteen": "Canteen", "svc.parts": "Spare parts",
     "svc.rest": "Rest area", "pk.shop": "Shop", "pk.canteen": "Canteen", "pk.station": "Station",
     "page.partner": "Redemption desk",
@@ -237,5 +240,8 @@ const WORDS = {
     "ev.ItemWithdrawn": "Item withdrawn", "ev.StockReserved": "Stock reserved", "ev.StockReturned": "Stock returned",
     "ev.RedemptionHeld": "Redemption held", "ev.RedemptionConfirmed": "Redemption confirmed",
     "ev.RedemptionRefused": "Redemption refused", "ev.RedemptionExpired": "Redemption expired",
+    "ev.RedemptionCodeMissed": "Wrong redemption code", "ev.RedemptionLocked": "Redemption locked",
+    "ev.RedemptionCodeRenewed": "Redemption code renewed", "ev.PartnerCodeMissed": "Partner gave a wrong code",
+    "ev.PartnerCodeLocked": "Partner locked for the day",
   },
 };
