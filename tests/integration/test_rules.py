@@ -15,7 +15,8 @@ from domain.appeals import Remedy, RemedyKind, Subject, SubjectKind, Verdict
 from domain.clues import Category, Location
 from domain.events import Actor, Role
 from domain.rates import Rate
-from domain.redemptions import RedemptionHeld
+from domain.partners import PARTNER_MISSES_PER_DAY, PartnerCodeLocked
+from domain.redemptions import MAX_WRONG_TRIES, RedemptionHeld, RedemptionLocked
 from domain.subsidies import SubsidyAccount, SubsidyAwarded, SubsidyCapped, SubsidyReversed
 from domain.tasks import ClaimReleased, ReleaseReason, TaskClaimed
 from tests.fixtures.world import WENJIANG_CENTRE, World, rider_actor
@@ -339,3 +340,85 @@ class TestRedemptionCodes:
                         errors.WrongRedemptionCode)
         world.clock.advance(61 * 60)
         assert world.do(c.ExpireRedemption(redemption_id=redemption), world.engine).result["points_returned"] == 5
+
+    def test_no_stored_row_gives_the_code_away_and_a_retry_still_shows_it(self, world: World) -> None:
+        """Found: the idempotency record of a keyed redeem-item kept the answer, code included."""
+        grid, rider = world.scene()
+        world.piece(grid, rider)
+        item = world.item(world.partner(), price=5)
+        first = world.do(c.RedeemItem(rider_id=rider, item_id=item), rider_actor(rider), idempotency_key="tap-1")
+        again = world.do(c.RedeemItem(rider_id=rider, item_id=item), rider_actor(rider), idempotency_key="tap-1")
+        assert again.replayed and again.result == first.result  # the retry shows the rider the same code
+        redemption = UUID(first.result["redemption_id"])
+        renewed = world.do(c.RenewRedemptionCode(redemption_id=redemption), rider_actor(rider),
+                           idempotency_key="renew-1").result["code"]
+        assert world.do(c.RedeemItem(rider_id=rider, item_id=item), rider_actor(rider),
+                        idempotency_key="tap-1").result["code"] == renewed  # the code in force, not the dead one
+        rows = world.app.recorder.select_notifications(start=1, limit=1_000_000)
+        for code in (first.result["code"], renewed):
+            quoted = f'"{code}"'.encode()  # as JSON keeps a string; timestamps' digits are not quoted alone
+            assert [r.originator_topic for r in rows if quoted in r.state] == []
+
+    def test_wrong_codes_lock_a_redemption_until_its_rider_asks_for_a_new_one(self, world: World) -> None:
+        """Found: 1,293 wrong codes in a minute, nothing locked, then the right one confirmed."""
+        partner, redemption, code = self.redeemed(world)
+        wrong = "000000" if code != "000000" else "111111"
+        for left in (4, 3, 2, 1, 0):
+            refusal = world.app.head()
+            with pytest.raises(errors.WrongRedemptionCode) as caught:
+                world.do(c.ConfirmRedemption(redemption_id=redemption, code=wrong), partner)
+            assert caught.value.facts["tries_left"] == left and world.app.head() > refusal  # each miss is kept
+        nothing_written(world, lambda: world.do(c.ConfirmRedemption(redemption_id=redemption, code=code), partner),
+                        errors.RedemptionLocked)
+        assert world.count(RedemptionLocked) == 1
+        rider = next(e.rider_id for e in world.events(redemption) if isinstance(e, RedemptionHeld))
+        nothing_written(world, lambda: world.do(c.RenewRedemptionCode(redemption_id=redemption), partner),
+                        errors.NotAllowed)
+        fresh = world.do(c.RenewRedemptionCode(redemption_id=redemption), rider_actor(rider)).result["code"]
+        if fresh != code:  # the old code died with its key (one time in a million they are equal)
+            with pytest.raises(errors.WrongRedemptionCode):
+                world.do(c.ConfirmRedemption(redemption_id=redemption, code=code), partner)
+        assert world.do(c.ConfirmRedemption(redemption_id=redemption, code=fresh), partner).result["points_spent"] == 5
+
+    def test_a_partner_that_guesses_all_day_is_locked_until_the_next(self, world: World) -> None:
+        grid, rider = world.scene()
+        for _ in range(3):
+            world.piece(grid, rider)
+        partner = world.partner()
+        item = world.item(partner, price=1, hold_minutes=7 * 24 * 60)
+        held = [world.redeem(rider, item).result for _ in range(PARTNER_MISSES_PER_DAY // MAX_WRONG_TRIES + 1)]
+        for h in held[:-1]:
+            for _ in range(MAX_WRONG_TRIES):
+                with pytest.raises(errors.WrongRedemptionCode):
+                    world.do(c.ConfirmRedemption(redemption_id=UUID(h["redemption_id"]), code=_not(h["code"])),
+                             partner)
+        last = held[-1]
+        confirm = c.ConfirmRedemption(redemption_id=UUID(last["redemption_id"]), code=last["code"])
+        nothing_written(world, lambda: world.do(confirm, partner), errors.PartnerLockedForToday)
+        assert world.count(PartnerCodeLocked) == 1
+        world.clock.advance(24 * 3600)
+        assert world.do(confirm, partner).result["points_spent"] == 1
+
+
+def _not(code: str) -> str:
+    return f"{(int(code) + 1) % 1_000_000:06d}"
+
+
+def test_points_earned_in_one_district_buy_nothing_in_another(world: World) -> None:
+    """Found: a rider whose points were all earned in one district redeemed another's item with them."""
+    grid, rider = world.scene()
+    world.piece(grid, rider)  # 5 points of 温江's work
+    jinjiang = World(world.app, world.clock, "锦江")
+    jinjiang.schedule()
+    jinjiang.budget()
+    other_grid = jinjiang.grid("锦江-1")
+    world.do(c.JoinGrid(rider_id=rider, grid_id=other_grid), rider_actor(rider))
+    theirs = jinjiang.item(jinjiang.partner(), price=3)
+    refusal = nothing_written(world, lambda: world.redeem(rider, theirs), errors.InsufficientPoints)
+    assert refusal.facts["available"] == 0 and refusal.facts["district"] == "锦江"
+    assert world.app.points_by_district(rider) == {"温江": 5}
+    jinjiang.piece(other_grid, rider)  # 5 of 锦江's
+    world.redeem(rider, theirs)
+    assert world.app.points_by_district(rider) == {"温江": 5, "锦江": 2}
+    ours = world.item(world.partner(), price=6)
+    assert nothing_written(world, lambda: world.redeem(rider, ours), errors.InsufficientPoints).facts["available"] == 5
