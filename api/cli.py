@@ -343,13 +343,14 @@ def sweep(every: float = typer.Option(0, min=0, help="seconds between sweeps; 0:
     """The engine's own sweep: end the holds and release the task claims whose time ran out, and apply points
     expiry policies at month end."""
     from domain.clock import local_month, month_before
+    from domain.time_bounds import MONTH_PATTERN
     from gridgov.bootstrap import log_feed, read_store
     from gridgov.sweep import sweep_claims, sweep_holds, sweep_points
 
     settings = _settings()
     application = _app()
     if points_month is not None:
-        ended = re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", points_month) and points_month < local_month(
+        ended = re.fullmatch(MONTH_PATTERN, points_month) and points_month < local_month(
             application.clock.now())
         if not ended:
             err.print(f"[red]--points-month takes a month that has ended, as YYYY-MM, not {points_month!r}[/]")

@@ -8,11 +8,10 @@ API as request bodies.
 from __future__ import annotations
 
 import unicodedata
-from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, ValidationError
 from pydantic_core import PydanticCustomError
 
 from domain.appeals import Remedy, Subject, Verdict
@@ -25,6 +24,7 @@ from domain.partners import PartnerKind
 from domain.rates import Rate
 from domain.stations import Service
 from domain.tasks import ReleaseReason
+from domain.time_bounds import Instant, Month
 
 MAX_EVIDENCE = 20  # photos and files a report or a completion may point at
 MAX_RATES = 100  # rate codes in one schedule
@@ -48,18 +48,12 @@ def _visible(value: str) -> str:
 Text = Annotated[str, Field(min_length=1, max_length=2000), AfterValidator(_visible)]
 Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_visible)]
 Note = Annotated[str, Field(max_length=2000), AfterValidator(_printable)]
-Period = Annotated[str, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
+Period = Month  # 2000-01 … 2100-12, ASCII digits (domain/time_bounds.py)
 EvidenceHashes = Annotated[tuple[Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")], ...],
                            Field(max_length=MAX_EVIDENCE, description=f"SHA-256 hex digests, at most {MAX_EVIDENCE}")]
 
 
-def _aware(value: datetime) -> datetime:
-    if value.tzinfo is None:
-        raise ValueError("times must carry a UTC offset")
-    return value
-
-
-AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
+AwareDatetime = Instant  # with its UTC offset, within the engine's window (domain/time_bounds.py)
 
 
 def _rates_bounded(rates: dict[str, Rate]) -> dict[str, Rate]:
@@ -412,7 +406,7 @@ class ConfirmRedemption(Command):
     """The rider showed its code and got the item: the held points are spent. Who: the item's partner."""
 
     redemption_id: UUID
-    code: Annotated[str, Field(pattern=r"^\d{6}$", description="the six digits the rider shows")]
+    code: Annotated[str, Field(pattern=r"^[0-9]{6}$", description="the six digits the rider shows")]
 
 
 class RefuseRedemption(Command):
@@ -456,12 +450,27 @@ class ExpireOldPoints(Command):
 
 
 # Appeals -----------------------------------------------------------------------
+class AppealSubject(Subject):
+    """What an appeal is about, as a rider names it: an award's month is bounded like every month."""
+
+    period: Period | None = None
+
+
+def _as_given(subject: Any) -> Any:
+    return subject.model_dump() if isinstance(subject, Subject) else subject
+
+
+def _plain_subject(subject: AppealSubject) -> Subject:
+    # The event keeps the stored shape (Subject), which must load whatever it once held.
+    return Subject(**subject.model_dump())
+
+
 class FileAppeal(Command):
     """File an appeal with a district about a clue, a task, an award, or something outside. Who: the rider."""
 
     rider_id: UUID
     district: Name
-    subject: Subject
+    subject: Annotated[AppealSubject, BeforeValidator(_as_given), AfterValidator(_plain_subject)]
     text: Text
 
 

@@ -19,6 +19,7 @@ from typing import Any, Callable
 
 from domain.clock import CHINA
 from domain.errors import InvalidInput
+from domain.time_bounds import MONTH_PATTERN, MONTH_RULE
 from projections.audit import CHUNK, award_chains, district_awards
 from projections.balances import Balances
 from projections.facts import ts
@@ -26,7 +27,7 @@ from projections.stores import ReadStore
 from transparency.log import NotYetInTree, TransparencyLog
 from transparency.proofs import StoredTree
 
-MONTH = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")  # ASCII digits: \d takes ２０２６ too
+MONTH = re.compile(MONTH_PATTERN)  # ASCII digits, within the engine's window: \d takes ２０２６ too
 MOST_MONTHS = 24  # a two-year span; longer ones are several exports
 AMOUNTS = ("awarded_fen", "withheld_fen", "reversed_fen", "paid_fen")
 # Which step of a piece moves money, and which amount of its event that is.
@@ -46,7 +47,7 @@ class Months:
     def parse(cls, first: str, last: str) -> Months:
         for name, value in (("from", first), ("to", last)):
             if not isinstance(value, str) or not MONTH.fullmatch(value):
-                raise InvalidInput(f"`{name}` is a month, YYYY-MM (like 2026-11), not {value!r}", **{name: value})
+                raise InvalidInput(f"`{name}`: {MONTH_RULE} (like 2026-11), not {value!r}", **{name: value})
         if last < first:
             raise InvalidInput(f"`to` ({last}) is before `from` ({first})", to=last)
         span = cls(first, last)

@@ -22,6 +22,7 @@ from consumers.lag import KafkaLag
 from domain import commands as c
 from domain.errors import AwardNotFound, InvalidInput, OutOfScope
 from domain.clock import CHINA
+from domain.time_bounds import DAY_RULE, Day
 from domain.events import Role
 from domain.handlers import HANDLERS
 from domain.service import GridGovernance
@@ -197,7 +198,7 @@ def query_routes(governance: GridGovernance, store: ReadStore, principal: Callab
         return await run_in_threadpool(rider_points, store, str(rider_id))
 
     @router.get("/districts/{district}/budgets", response_model=list[shapes.Budget])
-    async def get_budgets(district: str, period: str | None = None, position: int | None = POSITION,
+    async def get_budgets(district: str, period: c.Period | None = None, position: int | None = POSITION,
                           wait_ms: int = WAIT, who: Principal = Depends(principal)) -> list[dict[str, Any]]:
         """A district's subsidy budget per month (fen): allocated, committed by awards, remaining."""
         who.require_district(district)
@@ -211,8 +212,8 @@ def query_routes(governance: GridGovernance, store: ReadStore, principal: Callab
                           kind: list[StepKind] = Query([], description="only steps of these event types"),  # type: ignore[valid-type]
                           rider: UUID | None = Query(None, description="only what this rider did or is named in"),
                           grid: UUID | None = Query(None, description="only the steps of this grid's clues and tasks"),
-                          since: date | None = Query(None, alias="from", description="first day (China), YYYY-MM-DD"),
-                          until: date | None = Query(None, alias="to", description="last day (China), YYYY-MM-DD"),
+                          since: Day | None = Query(None, alias="from", description=f"first day (China), {DAY_RULE}"),
+                          until: Day | None = Query(None, alias="to", description=f"last day (China), {DAY_RULE}"),
                           position: int | None = POSITION, wait_ms: int = WAIT,
                           who: Principal = Depends(principal)) -> dict[str, Any]:
         """Every audited step in a district, oldest first, narrowed by kind, rider, grid and

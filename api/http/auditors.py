@@ -2,23 +2,27 @@
 
 - `GET /v1/districts/{district}/audit-export` — the district's awards of some
   months with their chains and totals, tied to a checkpoint, as XLSX or a ZIP of CSVs;
-- `GET /v1/districts/{district}/accesses` — the access log: every query an
-  auditor made, each one an event in the log (domain/access.py);
-- the layer that records those accesses, after each auditor's request is answered
-  and before the answer leaves: an access that could not be recorded is not served.
+- `GET /v1/districts/{district}/accesses` — the access log: every request an
+  auditor's token made, each one an event in the log (domain/access.py);
+- `AccessRecorder`, the outermost layer, which records each of those requests once
+  its status is known and before the answer leaves: an access that could not be
+  recorded is not served.
 """
 
 from __future__ import annotations
 
-from typing import Any, Awaitable, Callable, Literal
-from urllib.parse import quote
+import logging
+from typing import Any, Callable, Literal
+from urllib.parse import parse_qsl, quote
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
 from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.http import operations
-from api.http.auth import Principal
+from api.http.auth import Principal, Unauthenticated, decode
 from api.http.paging import cursor, cursor_of
 from api.http.problems import problem
 from domain.errors import InvalidInput, OutOfScope
@@ -31,41 +35,88 @@ from projections.stores import ReadStore
 from transparency.log import TransparencyLog
 
 MONTH_QUERY = {"min_length": 7, "max_length": 7, "examples": ["2026-11"]}
+log = logging.getLogger("gridgov.http")
 
 
 def install(app: FastAPI, governance: GridGovernance, store: ReadStore, tlog: TransparencyLog | None,
             principal: Callable[..., Principal]) -> None:
     app.include_router(routes(governance, store, tlog, principal))
 
-    @app.middleware("http")
-    async def record_access(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        response = await call_next(request)
-        who: Principal | None = getattr(request.state, "principal", None)
-        # Queries only: a command an auditor tries is refused, and a refusal writes nothing.
-        if who is None or who.role is not Role.AUDITOR or request.method not in ("GET", "HEAD"):
-            return response
-        try:
-            await run_in_threadpool(_record, governance, tlog, request, who, response.status_code)
-        except Exception as e:  # an access that leaves no trace is not given
-            return problem(503, "access-not-recorded", "Access not recorded",
-                           f"this request could not be written to the access log ({type(e).__name__}); "
-                           "nothing was served; try again", request)
-        return response
+
+class AccessRecorder:
+    """Every request an auditor's token makes — any method, any route or none, any
+    status, the Guard's 500s and refusals too — is one `AuditAccessed`, written when
+    the answer's status is known and before anything of it is sent. Outermost, so
+    that nothing answers an auditor without passing here; pure ASGI, so that an
+    exception inside cannot pass it by."""
+
+    def __init__(self, app: ASGIApp, governance: GridGovernance, tlog: TransparencyLog | None, secret: str) -> None:
+        self.app, self.governance, self.tlog, self.secret = app, governance, tlog, secret
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or b"authorization" not in dict(scope["headers"]):
+            return await self.app(scope, receive, send)
+        started = refused = False
+
+        async def recorded(message: Message) -> None:
+            nonlocal started, refused
+            if message["type"] == "http.response.start" and not started:
+                started = True
+                who = self._auditor(scope)
+                if who is not None:
+                    try:
+                        await run_in_threadpool(_record, self.governance, self.tlog, scope, who, message["status"])
+                    except Exception as e:  # an access that leaves no trace is not given
+                        log.exception("an auditor's access could not be recorded")
+                        refused = True
+                        await _not_recorded(scope, receive, send, e)
+                        return
+            if not refused:
+                await send(message)
+
+        await self.app(scope, receive, recorded)
+
+    def _auditor(self, scope: Scope) -> Principal | None:
+        """The token's holder if an auditor: as the route's dependency read it, else
+        (no route, or refused before it ran) read here."""
+        who: Principal | None = scope.get("state", {}).get("principal")
+        if who is None:
+            try:
+                who = decode(self.secret, Headers(scope=scope).get("authorization"))
+            except Unauthenticated:
+                return None
+        return who if who.role is Role.AUDITOR else None
 
 
-def _record(governance: GridGovernance, tlog: TransparencyLog | None, request: Request, who: Principal,
+async def _not_recorded(scope: Scope, receive: Receive, send: Send, e: Exception) -> None:
+    await problem(503, "access-not-recorded", "Access not recorded",
+                  f"this request could not be written to the access log ({type(e).__name__}); "
+                  "nothing was served; try again", Request(scope))(scope, receive, send)
+
+
+def _record(governance: GridGovernance, tlog: TransparencyLog | None, scope: Scope, who: Principal,
             status: int) -> None:
-    route = request.scope.get("route")
-    what = getattr(route, "path", request.url.path)
-    named = request.path_params.get("district") or request.query_params.get("district")
-    districts = getattr(request.state, "access_districts", None) or (
-        [named] if named in who.districts else sorted(who.districts))
-    checkpoint = getattr(request.state, "checkpoint", None)
+    state = scope.get("state", {})
+    route = scope.get("route")
+    what = f"{scope['method']} {getattr(route, 'path', None) or scope['path']}"
+    path = {k: str(v) for k, v in scope.get("path_params", {}).items()}
+    query: dict[str, str | list[str]] = {}
+    for name, value in parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True):
+        had = query.get(name)
+        query[name] = value if had is None else [*([had] if isinstance(had, str) else had), value]
+    # The districts it asked about (by the route's answer, the path or the query); the
+    # auditor's own as well when it named none, or one not its own (a refusal, seen by both).
+    asked = query.get("district", [])
+    named = [*state.get("access_districts", []), path.get("district", ""),
+             *([asked] if isinstance(asked, str) else asked)]
+    named = [d for d in dict.fromkeys(named) if d]
+    own = sorted(who.districts)
+    districts = named if named and set(named) <= who.districts else [*own, *named]
+    checkpoint = state.get("checkpoint")
     if checkpoint is None and tlog is not None:
         latest = tlog.tree.checkpoint()
         checkpoint = (latest.size, latest.root.hex()) if latest else None
-    parameters = {**{k: str(v) for k, v in request.path_params.items()}, **dict(request.query_params)}
-    governance.record_access(who.actor, what, parameters, districts, status, checkpoint)
+    governance.record_access(who.actor, what, path, districts, status, checkpoint, query)
 
 
 def auditor_of(who: Principal, district: str) -> None:

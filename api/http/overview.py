@@ -27,7 +27,7 @@ from projections.riders import rider_profile
 from projections.stores import ReadStore
 
 POSITION, WAIT = operations.POSITION, operations.WAIT
-NEAR = Query(None, pattern=r"^-?\d{1,2}(\.\d+)?,-?\d{1,3}(\.\d+)?$",
+NEAR = Query(None, pattern=r"^-?[0-9]{1,2}(\.[0-9]+)?,-?[0-9]{1,3}(\.[0-9]+)?$",
              description="`lat,lon` of where the rider is: nearest first (tasks without a place last)")
 
 
