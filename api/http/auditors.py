@@ -28,13 +28,15 @@ from api.http.problems import problem
 from domain.errors import InvalidInput, OutOfScope
 from domain.events import Role
 from domain.service import GridGovernance
+from domain.time_bounds import MONTH_PATTERN
 from exports.build import Months, build
 from exports.files import MEDIA_TYPE, filename, write
 from projections.access import district_accesses
 from projections.stores import ReadStore
 from transparency.log import TransparencyLog
 
-MONTH_QUERY = {"min_length": 7, "max_length": 7, "examples": ["2026-11"]}
+# Checked by Months.parse (a problem naming `from` or `to`); the pattern is here for the OpenAPI document.
+MONTH_QUERY = {"min_length": 7, "max_length": 7, "examples": ["2026-11"], "json_schema_extra": {"pattern": MONTH_PATTERN}}
 log = logging.getLogger("gridgov.http")
 
 
