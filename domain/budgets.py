@@ -6,6 +6,7 @@ from uuid import UUID
 
 from pydantic import Field, StrictInt
 
+from domain import errors
 from domain.aggregate import Aggregate, Context
 from domain.events import Event
 from domain.ids import derived_id
@@ -29,7 +30,7 @@ class BudgetCommitted(BudgetEvent):
     piece_id: UUID
     rider_id: UUID
     fen: StrictInt = Field(ge=0)
-    # Remedies of upheld appeals are owed whatever is left, and may overcommit.
+    # Marks an upheld appeal's remedy. Before remedies were held to the budget, one could overcommit.
     remedy: bool = False
 
 
@@ -66,6 +67,14 @@ class Budget(Aggregate, events=BudgetEvent):
 
     def commit(self, ctx: Context, district: str, period: str, piece_id: UUID, rider_id: UUID, amount: Fen,
                remedy: bool = False) -> None:
+        """An award is sized to fit beforehand (what does not is withheld, SubsidyCapped); a
+        remedy is owed whole, so one that does not fit is refused with the shortfall: the
+        district allocates more, then decides."""
+        if remedy and amount > self.remaining:
+            raise errors.InsufficientBudget(
+                f"{district}'s budget for {period} has {self.remaining} fen left; the remedy needs {amount}: "
+                f"allocate at least {amount - self.remaining} more first", district=district, period=period,
+                remaining_fen=self.remaining, requested_fen=amount, shortfall_fen=amount - self.remaining)
         add(self.committed, amount, what=f"what {district} committed for {period}")
         self._trigger(ctx, BudgetCommitted, district=district, period=period, piece_id=piece_id, rider_id=rider_id,
                       fen=amount, remedy=remedy)

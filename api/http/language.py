@@ -49,6 +49,7 @@ TEXTS: dict[str, tuple[str, str, str]] = {
     "piece-already-awarded": ("Piece already awarded", "该件已发放补贴", "同一件工作只发放一次补贴。"),
     "batch-already-settled": ("Batch already settled", "批次已结算", "该结算批次已经处理过。"),
     "insufficient-balance": ("Insufficient balance", "余额不足", "补贴余额不足以支付这笔金额。"),
+    "insufficient-budget": ("Insufficient budget", "预算不足", "本月预算余额不足以支付这项补救，请先追加预算（差额见详情）。"),
     "insufficient-points": ("Insufficient points", "积分不足", "可用积分不足以兑换。"),
     "station-closed": ("Station closed", "驿站已关闭", "该驿站已关闭，不能再修改或关闭。"),
     "item-not-offered": ("Item not offered", "商品暂不可兑换", "该商品已下架，或不在可兑换的日期内。"),

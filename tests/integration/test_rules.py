@@ -277,6 +277,24 @@ def test_an_upheld_appeal_reinstates_a_reversed_award_with_new_events(world: Wor
                                             world.admin), errors.AppealAlreadyDecided)
 
 
+def test_a_remedy_that_does_not_fit_the_months_budget_is_refused_with_the_shortfall(world: World) -> None:
+    """Found: at a budget of ¥0.00 an upheld ¥8.00 remedy was accepted, leaving −¥8.00."""
+    grid = world.grid()
+    world.schedule()
+    world.budget(fen=300)
+    rider = world.rider(grid)
+    world.piece(grid, rider)  # 500 owed, 300 paid from the budget, 200 withheld: nothing left
+    appeal = UUID(world.do(c.FileAppeal(rider_id=rider, district=world.district, text="平台罚款不合理",
+                                        subject=Subject(kind=SubjectKind.OUTSIDE, ref="罚单 17")),
+                           rider_actor(rider)).result["appeal_id"])
+    decide = c.DecideAppeal(appeal_id=appeal, outcome=Verdict.UPHELD, reason="罚款有误",
+                            remedy=Remedy(kind=RemedyKind.AWARD_FEN, fen=800))
+    refusal = nothing_written(world, lambda: world.do(decide, world.admin), errors.InsufficientBudget)
+    assert (refusal.facts["remaining_fen"], refusal.facts["shortfall_fen"]) == (0, 800)
+    world.budget(fen=800)
+    assert world.do(decide, world.admin).result["remedy_fen"] == 800
+
+
 def test_every_event_says_who_caused_it_and_why(world: World) -> None:
     grid, rider = world.scene()
     correlation = uuid4()
