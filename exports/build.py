@@ -47,7 +47,8 @@ class Months:
     def parse(cls, first: str, last: str) -> Months:
         for name, value in (("from", first), ("to", last)):
             if not isinstance(value, str) or not MONTH.fullmatch(value):
-                raise InvalidInput(f"`{name}`: {MONTH_RULE} (like 2026-11), not {value!r}", **{name: value})
+                shown = value[:40] if isinstance(value, str) else value
+                raise InvalidInput(f"`{name}`: {MONTH_RULE} (like 2026-11), not {shown!r}", **{name: shown})
         if last < first:
             raise InvalidInput(f"`to` ({last}) is before `from` ({first})", to=last)
         span = cls(first, last)

@@ -35,8 +35,8 @@ from projections.access import district_accesses
 from projections.stores import ReadStore
 from transparency.log import TransparencyLog
 
-# Checked by Months.parse (a problem naming `from` or `to`); the pattern is here for the OpenAPI document.
-MONTH_QUERY = {"min_length": 7, "max_length": 7, "examples": ["2026-11"], "json_schema_extra": {"pattern": MONTH_PATTERN}}
+# Checked by Months.parse (a problem naming `from` or `to`, and the window); the schema says the same.
+MONTH_QUERY = {"examples": ["2026-11"], "json_schema_extra": {"pattern": MONTH_PATTERN, "minLength": 7, "maxLength": 7}}
 log = logging.getLogger("gridgov.http")
 
 
