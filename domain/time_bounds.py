@@ -90,9 +90,8 @@ def _instant(value: datetime) -> datetime:
     return value
 
 
-Month = Annotated[str, Field(
-    pattern=MONTH_PATTERN, min_length=7, max_length=7, examples=["2026-11"],
-    description=f"a month, YYYY-MM in ASCII digits, {FIRST_MONTH} … {LAST_MONTH} (China time)"), BeforeValidator(_month)]
+Month = Annotated[str, Field(pattern=MONTH_PATTERN, min_length=7, max_length=7, examples=["2026-11"],
+                             description=f"{MONTH_RULE} (China time)"), BeforeValidator(_month)]
 Day = Annotated[date, BeforeValidator(_day_text), AfterValidator(_day), Field(
     json_schema_extra={"pattern": DAY_PATTERN, "examples": ["2026-11-01"]},
     description=f"a day, YYYY-MM-DD in ASCII digits, {WINDOW} (China time)")]

@@ -28,7 +28,7 @@ from api.http.problems import problem
 from domain.errors import InvalidInput, OutOfScope
 from domain.events import Role
 from domain.service import GridGovernance
-from domain.time_bounds import MONTH_PATTERN
+from domain.time_bounds import MONTH_PATTERN, MONTH_RULE
 from exports.build import Months, build
 from exports.files import MEDIA_TYPE, filename, write
 from projections.access import district_accesses
@@ -134,7 +134,7 @@ def routes(governance: GridGovernance, store: ReadStore, tlog: TransparencyLog |
     @router.get("/audit-export", response_class=Response, responses={200: {"content": {
         MEDIA_TYPE["xlsx"]: {}, MEDIA_TYPE["csv"]: {}}, "description": "the export, as a file"}})
     async def audit_export(request: Request, district: str,
-                           first: str = Query(..., alias="from", description="the first month, YYYY-MM",
+                           first: str = Query(..., alias="from", description=f"the first month: {MONTH_RULE}",
                                               **MONTH_QUERY),  # type: ignore[arg-type]
                            last: str | None = Query(None, alias="to", description="the last month (default: from)",
                                                     **MONTH_QUERY),  # type: ignore[arg-type]

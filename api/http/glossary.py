@@ -5,6 +5,11 @@ left without one, so a new name gets its words here."""
 
 from __future__ import annotations
 
+from domain.time_bounds import FIRST_MONTH, LAST_MONTH, WINDOW
+
+# The window every time, day and month is checked against (domain/time_bounds.py).
+INSTANT = f"RFC 3339 with a UTC offset of at most ±14:00, its day in China within {WINDOW}"
+
 WORDS: dict[str, str] = {
     # ids
     "rider_id": "the rider's id (a UUID; a rider's token acts for its own id only)",
@@ -59,12 +64,12 @@ WORDS: dict[str, str] = {
     "rate_code": "which rate of the district's schedule the task pays",
     "rates": "rate code → what a piece pays: fen and points",
     "claim_ttl_s": "how long a claim holds before the task is open again, in seconds (default 4 hours)",
-    "due": "when the work should be done (with a UTC offset)",
-    "effective_from": "from when this schedule applies (with a UTC offset)",
+    "due": f"when the work should be done: {INSTANT}",
+    "effective_from": f"from when this schedule applies: {INSTANT}",
     "item": "what the points bought",
     "partner": "who handed it over",
-    "valid_from": "from when the item can be redeemed (with a UTC offset)",
-    "valid_to": "until when the item can be redeemed, not included (with a UTC offset)",
+    "valid_from": f"from when the item can be redeemed: {INSTANT}",
+    "valid_to": f"until when the item can be redeemed, not included: {INSTANT}",
     "hold_minutes": "how long a redemption holds the item and the points for the rider to collect it, in minutes "
                     "(default 120, at most 7 days)",
     # money and points (whole numbers: fen are hundredths of a yuan)
@@ -79,7 +84,7 @@ WORDS: dict[str, str] = {
                            "(0: never)",
     "stock": "how many of the item there are to redeem",
     "stock_added": "how many more of the item to add to its stock (default 0)",
-    "period": "a month, YYYY-MM (China time)",
+    "period": f"a month, YYYY-MM in ASCII digits, {FIRST_MONTH} … {LAST_MONTH} (China time)",
     # the answer to a command
     "position": "the log position of the command's last event: pass it as `?position=` to read your write",
     "result": "what the command made (the new ids) and decided",
@@ -164,7 +169,7 @@ WORDS: dict[str, str] = {
     "after": "the `next` of the page before (a cursor)",
     "limit": "at most this many in a page",
     "status": "only those in this status",
-    "at": "an instant, with a UTC offset",
+    "at": f"an instant, {INSTANT}",
     "size": "a checkpoint's tree size",
     "authorization": "Bearer <token>",
     "idempotency-key": "any string up to 200 characters: the same key again returns the first answer",

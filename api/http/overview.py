@@ -17,6 +17,7 @@ from domain import errors
 from domain.clock import local_month
 from domain.clues import Location, distance_m
 from domain.commands import Period
+from domain.time_bounds import MONTH_RULE
 from domain.events import Role
 from domain.service import GridGovernance
 from projections.balances import latest_budget_period, subsidy_per_day
@@ -64,7 +65,7 @@ def routes(governance: GridGovernance, store: ReadStore, principal: Callable[...
 
     @router.get("/districts/{district}/subsidy-per-day", response_model=shapes.SubsidyMonth)
     async def get_subsidy_per_day(district: str, period: Period | None = Query(
-                                      None, description="YYYY-MM (default: the last month with a budget, "
+                                      None, description=f"{MONTH_RULE} (default: the last month with a budget, "
                                                         "else this month in China)"),
                                   position: int | None = POSITION, wait_ms: int = WAIT,
                                   who: Principal = Depends(principal)) -> dict[str, Any]:

@@ -15,13 +15,15 @@ from domain import errors
 from domain.clues import Location
 from domain.commands import Period
 from domain.events import Role
+from domain.time_bounds import MONTH_RULE
 from domain.service import GridGovernance
 from projections import rewards
 from projections.facts import ts
 from projections.stores import ReadStore
 
 POSITION, WAIT = operations.POSITION, operations.WAIT
-NEAR = Query(..., pattern=r"^-?[0-9]{1,2}(\.[0-9]+)?,-?[0-9]{1,3}(\.[0-9]+)?$", description="`lat,lng` of where the caller is")
+NEAR = Query(..., pattern=r"^-?[0-9]{1,2}(\.[0-9]+)?,-?[0-9]{1,3}(\.[0-9]+)?$",
+             description="`lat,lng` of where the caller is")
 
 
 def routes(governance: GridGovernance, store: ReadStore, principal: Callable[..., Principal]) -> APIRouter:
@@ -116,7 +118,7 @@ def routes(governance: GridGovernance, store: ReadStore, principal: Callable[...
 
     @router.get("/districts/{district}/handed-out", response_model=list[shapes.HandedOut])
     # Annotated, not `= Query(…)`: a default Query would drop Period's own checks.
-    async def get_handed_out(district: str, month: Annotated[Period, Query(description="YYYY-MM, China time")],
+    async def get_handed_out(district: str, month: Annotated[Period, Query(description=f"China time: {MONTH_RULE}")],
                              position: int | None = POSITION, wait_ms: int = WAIT,
                              who: Principal = Depends(principal)) -> list[dict[str, Any]]:
         """For the committees: per partner and item, what was handed over in a month and for how many points,
