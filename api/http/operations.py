@@ -9,9 +9,10 @@ from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.http.problems import problem
-from consumers.lag import KafkaLag
+from consumers.lag import KafkaLag, LagUnknown
 from consumers.watchdog import restarts
 from domain.errors import DomainError, InvalidInput
 from domain.service import GridGovernance
@@ -23,6 +24,7 @@ from projections.stores import ReadStore
 from transparency.log import TransparencyLog
 
 MAX_WAIT_S = 10.0
+READY_WAIT_S = 2.0  # how long /readyz waits for the stores' figures before it says they do not answer
 POSITION = Query(None, ge=0, le=2**62, description="read-your-writes: wait until this command's (its `position`) events are in")
 WAIT = Query(2000, ge=0, le=10_000, description="how long to wait for `position`, in ms")
 
@@ -99,9 +101,11 @@ def written_with(governance: GridGovernance, position: int) -> list[tuple[str, i
 
 
 def lags(governance: GridGovernance, store: ReadStore, kafka: KafkaLag | None) -> dict[str, int]:
-    """Events (embedded) or records (Kafka) each read model has still to apply."""
+    """Events (embedded) or records (Kafka) each read model has still to apply. With
+    Kafka, from the end offsets its watching thread last had: never waits on the broker
+    (LagUnknown when they are too old)."""
     if kafka is not None:
-        return {name: kafka.of(store, cls()) for name, cls in PROJECTIONS.items()}
+        return {name: kafka.of_latest(store, cls()) for name, cls in PROJECTIONS.items()}
     head = governance.head()
     return {name: max(head - position, 0) for name, position in positions(store).items()}
 
@@ -118,37 +122,96 @@ def too_far_behind(lag: dict[str, int], backlog: int | None, max_lag: int) -> di
     return {name: n for name, n in behind.items() if n > max_lag}
 
 
+def measure(governance: GridGovernance, store: ReadStore, kafka: KafkaLag | None,
+            tlog: TransparencyLog | None) -> tuple[int, dict[str, int], int | None, dict[str, int], int | None]:
+    """What /readyz judges by: (head, lag per read model, relay backlog, dead letters, tree lag)."""
+    head = governance.head()
+    lag = lags(governance, store, kafka)
+    backlog = relay_backlog(governance, kafka)
+    dead, _ = dead_letters(store)
+    return head, lag, backlog, dead, tlog.lag() if tlog is not None else None
+
+
+class Figures:
+    """One look at the stores at a time, in one pool thread, shared by every request
+    that asks while it runs: a load balancer's and an orchestrator's probes arriving
+    together cost one look, not a pool thread and a connection each."""
+
+    def __init__(self, look: Any) -> None:
+        self.look = look
+        self.running: asyncio.Future[Any] | None = None
+
+    async def get(self, timeout: float) -> Any:
+        loop = asyncio.get_running_loop()
+        if self.running is None or self.running.done() or self.running.get_loop() is not loop:
+            self.running = asyncio.ensure_future(run_in_threadpool(self.look))
+        # shield: a probe that gives up does not cancel the look the others wait for.
+        return await asyncio.wait_for(asyncio.shield(self.running), timeout)
+
+
+class Counted:
+    """Counts every request by route and status. Pure ASGI: a BaseHTTPMiddleware's task
+    group and streams made each request cost more than the probes it counted."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app, self.metrics = app, metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        status = 500  # what the Guard outside makes of an exception that passes here
+
+        async def counted(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, counted)
+        finally:
+            route = scope.get("route")
+            self.metrics.requests.labels(getattr(route, "path", "unmatched"), str(status)).inc()
+
+
 def install(app: FastAPI, governance: GridGovernance, store: ReadStore, metrics: Metrics,
             kafka: KafkaLag | None = None, tlog: TransparencyLog | None = None, max_lag: int = 5000) -> None:
     router = APIRouter(tags=["operations"])
 
-    @app.middleware("http")
-    async def count(request: Request, call_next: Any) -> Response:
-        response = await call_next(request)
-        route = request.scope.get("route")
-        metrics.requests.labels(getattr(route, "path", "unmatched"), str(response.status_code)).inc()
-        return response
+    app.add_middleware(Counted, metrics=metrics)
+
+    if kafka is not None:
+        kafka.watch()  # the broker's end offsets, fetched in a thread of their own
+    figures = Figures(lambda: measure(governance, store, kafka, tlog))
 
     @router.get("/healthz")
-    def healthz() -> dict[str, str]:
-        """The process answers (nothing else is checked: for a liveness probe)."""
+    async def healthz() -> dict[str, str]:
+        """The process answers (nothing else is checked: for a liveness probe). On the
+        event loop itself: no store, no broker, no lock, no thread to wait for."""
         return {"status": "ok"}
 
     @router.get("/readyz")
-    def readyz(request: Request) -> Response:
-        """Ready to serve: the stores and the broker answer, no read model skipped an
-        event and none is more than READY_MAX_LAG events behind; with the log's head,
-        each projection's lag, the relay's backlog and the transparency log's lag."""
+    async def readyz(request: Request) -> Response:
+        """Ready to serve: the stores answer, the broker answered within the last
+        10 s, no read model skipped an event and none is more than READY_MAX_LAG events
+        behind; with the log's head, each projection's lag (and, with Kafka, the age of
+        the end offsets it was judged from), the relay's backlog and the transparency
+        log's lag. Never waits on the broker; concurrent probes share one look at the stores."""
+        age = kafka.latest().age() if kafka is not None else None
+        offsets_age = {"kafka_offsets_age_s": None if age is None else round(age, 3)} if kafka is not None else {}
         try:
-            head = governance.head()
-            lag = lags(governance, store, kafka)
-            backlog = relay_backlog(governance, kafka)
-            dead, _ = dead_letters(store)
-            tlog_lag = tlog.lag() if tlog is not None else None
+            if kafka is not None:
+                kafka.check_fresh()  # not ready whatever the stores say: no need to ask them
+            head, lag, backlog, dead, tlog_lag = await figures.get(READY_WAIT_S)
+        except LagUnknown as e:
+            return problem(503, "not-ready", "Not ready", f"read-model lag unknown: {e}", request, **offsets_age)
+        except TimeoutError:
+            return problem(503, "not-ready", "Not ready", f"the stores did not answer within {READY_WAIT_S:g} s",
+                           request, **offsets_age)
         except Exception as e:
             return problem(503, "not-ready", "Not ready",
-                           f"a store or the broker is unreachable: {type(e).__name__}: {e}", request)
-        state = {"head": head, "fed_by": "kafka" if kafka else "log", "projection_lag": lag,
+                           f"a store or the broker is unreachable: {type(e).__name__}: {e}", request, **offsets_age)
+        state = {"head": head, "fed_by": "kafka" if kafka else "log", "projection_lag": lag, **offsets_age,
                  "relay_backlog": backlog, "max_lag": max_lag, "dead_letters": dead, "transparency_lag": tlog_lag}
         if dead:
             # A read model that skipped events answers wrongly, however fresh it is.

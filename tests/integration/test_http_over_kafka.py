@@ -140,9 +140,8 @@ def test_without_consumers_the_wait_says_behind_and_readyz_shows_the_lag(
     assert behind.status_code == 503 and behind.json()["type"].endswith("read-model-behind")
     deadline = time.monotonic() + 20
     while True:  # the relay publishes in the background; the lag grows to all of it
-        ready = client.get("/readyz").json()
-        assert "projection_lag" in ready, ready
-        if ready["projection_lag"]["balances"] >= 2 or time.monotonic() > deadline:
+        ready = client.get("/readyz").json()  # (no lag until the watcher has had the end offsets once)
+        if ready.get("projection_lag", {}).get("balances", 0) >= 2 or time.monotonic() > deadline:
             break
         time.sleep(0.1)
     assert ready["fed_by"] == "kafka" and ready["relay_backlog"] is not None
@@ -153,7 +152,7 @@ def test_without_consumers_the_wait_says_behind_and_readyz_shows_the_lag(
                            params={"position": position, "wait_ms": 10_000})
     assert caught_up.status_code == 200 and caught_up.json()["total"]["awarded"] == 800
     deadline = time.monotonic() + 20
-    while client.get("/readyz").json()["projection_lag"] != dict.fromkeys(PROJECTIONS, 0):
+    while client.get("/readyz").json().get("projection_lag") != dict.fromkeys(PROJECTIONS, 0):
         assert time.monotonic() < deadline, client.get("/readyz").text
         time.sleep(0.1)
     ready = client.get("/readyz")
