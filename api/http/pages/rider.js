@@ -50,11 +50,17 @@ async function loadRewards() {
   document.getElementById("points").textContent = points.available;
   document.getElementById("points-held").textContent = points.held;
   document.getElementById("points-spent").textContent = points.spent;
+  // Points belong to the district whose work earned them: each catalogue takes its own ("" : earned before
+  // points named a district, which any catalogue takes).
+  const by = Object.fromEntries(points.by_district.map(p => [p.district, p.available]));
+  const spendable = district => (by[district] || 0) + (by[""] || 0);
+  const perDistrict = points.by_district.filter(p => p.district).map(p => `${p.district} ${p.available}`);
   document.getElementById("points-line").textContent =
-    `${t("r.points.earned")} ${points.earned} · ${t("r.points.expired")} ${points.expired}`;
+    [`${t("r.points.earned")} ${points.earned} · ${t("r.points.expired")} ${points.expired}`,
+     perDistrict.length ? `${t("r.points.by")} ${perDistrict.join(" · ")}` : ""].filter(Boolean).join(" · ");
   const offered = lists.filter((_, n) => n % 2 === 0).flat();
   for (const partner of lists.filter((_, n) => n % 2 === 1).flat()) R.partners[partner.partner_id] = partner.name;
-  if (R.profile) showCatalogue(offered, points.available);
+  if (R.profile) showCatalogue(offered, spendable);
   showCodes(redemptions, R.partners);
   GG.table("redemptions", ["col.item", "col.points", "col.status", "col.time"],
     redemptions.map(r => el("tr", { dataset: { redemption: r.redemption_id, status: r.status } },
@@ -64,11 +70,12 @@ async function loadRewards() {
          r.closed_at ? el("span", { class: "muted" }, `${t("col.closed")} ${GG.time(r.closed_at)}`) : null))));
 }
 
-function showCatalogue(items, available) {
-  GG.redraw("catalogue", [items, available], () => GG.table("catalogue", ["col.item", "col.price", "col.available", "col.actions"],
+function showCatalogue(items, spendable) {
+  const room = Object.fromEntries(items.map(item => [item.district, spendable(item.district)]));
+  GG.redraw("catalogue", [items, room], () => GG.table("catalogue", ["col.item", "col.price", "col.available", "col.actions"],
     items.map(item => {
       const action = item.available <= 0 ? el("span", { class: "muted" }, t("r.soldout"))
-        : item.price_points > available ? el("span", { class: "muted" }, t("r.short"))
+        : item.price_points > room[item.district] ? el("span", { class: "muted" }, t("r.short"))
         : button("r.redeem", () => redeem(item), "primary");
       return el("tr", { dataset: { item: item.item_id } },
         el("td", {}, item.name, el("br"), el("span", { class: "muted" },
@@ -82,13 +89,16 @@ function showCodes(redemptions, partners) {
   const cards = [];
   for (const r of redemptions) {
     const kept = keptCode(r.redemption_id);
-    if (r.status !== "held") {
+    if (r.status !== "held" && r.status !== "locked") {
       if (kept) localStorage.removeItem(codeKey(r.redemption_id));  // collected, refused or expired: done with
       continue;
     }
-    cards.push(el("div", { class: "code-card", dataset: { redemption: r.redemption_id } },
-      el("p", { class: "muted" }, t(kept ? "r.code.show" : "r.code.elsewhere")),
-      kept ? el("p", { class: "code" }, kept.code) : null,
+    // Locked after the partner's wrong codes, or redeemed on another device: a new code shows here.
+    const locked = r.status === "locked";
+    cards.push(el("div", { class: "code-card", dataset: { redemption: r.redemption_id, status: r.status } },
+      el("p", { class: "muted" }, t(locked ? "r.code.locked" : kept ? "r.code.show" : "r.code.elsewhere")),
+      kept && !locked ? el("p", { class: "code" }, kept.code) : null,
+      locked || !kept ? button("r.code.renew", () => renew(r), "primary") : null,
       el("p", {}, el("strong", {}, r.item_name), ` · ${partners[r.partner_id] || (kept && kept.partner) || ""}`),
       el("p", { class: "muted" }, `${t("r.code.until")} ${GG.time(r.expires_at)} · ${t("col.ref")} ${r.redemption_id.slice(0, 8)}`)));
   }
@@ -103,6 +113,14 @@ async function redeem(item) {
   await refresh();
   const card = document.querySelector(`#codes [data-redemption="${held.redemption_id}"]`);
   if (card) card.scrollIntoView({ block: "center" });
+}
+
+async function renew(r) {
+  const fresh = await GG.command("renew-redemption-code", { redemption_id: r.redemption_id }, t("r.code.renew"));
+  if (!fresh) return;
+  localStorage.setItem(codeKey(r.redemption_id), JSON.stringify({
+    code: fresh.code, item: r.item_name, partner: R.partners[r.partner_id] || "", expires_at: fresh.expires_at }));
+  await refresh();
 }
 
 async function loadStations() {
