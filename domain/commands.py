@@ -45,9 +45,16 @@ def _visible(value: str) -> str:
     return value
 
 
-Text = Annotated[str, Field(min_length=1, max_length=2000), AfterValidator(_visible)]
-Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_visible)]
-Note = Annotated[str, Field(max_length=2000), AfterValidator(_printable)]
+# The same rules in the OpenAPI document, for a generated client to check before it sends (the validators
+# above decide, with clearer words; the schema's patterns cannot name every invisible character).
+_PRINTABLE = r"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
+_SHOWN = r"[^\s\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202f\u2060-\u206f\ufeff]"
+PRINTABLE = {"pattern": f"^{_PRINTABLE}*$"}
+VISIBLE = {"pattern": f"^{_PRINTABLE}*{_SHOWN}{_PRINTABLE}*$"}
+
+Text = Annotated[str, Field(min_length=1, max_length=2000, json_schema_extra=VISIBLE), AfterValidator(_visible)]
+Name = Annotated[str, Field(min_length=1, max_length=200, json_schema_extra=VISIBLE), AfterValidator(_visible)]
+Note = Annotated[str, Field(max_length=2000, json_schema_extra=PRINTABLE), AfterValidator(_printable)]
 Period = Month  # 2000-01 … 2100-12, ASCII digits (domain/time_bounds.py)
 EvidenceHashes = Annotated[tuple[Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")], ...],
                            Field(max_length=MAX_EVIDENCE, description=f"SHA-256 hex digests, at most {MAX_EVIDENCE}")]
@@ -324,7 +331,7 @@ class StationDescription(BaseModel):
     name: Name
     address: Name
     location: Location
-    hours: Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_visible)]
+    hours: Annotated[str, Field(min_length=1, max_length=100, json_schema_extra=VISIBLE), AfterValidator(_visible)]
     services: Annotated[tuple[Service, ...], AfterValidator(_distinct)] = ()
 
 

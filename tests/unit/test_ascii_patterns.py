@@ -79,3 +79,10 @@ def test_no_regular_expression_in_the_source_takes_unicode_digits() -> None:
                     if token.type == tokenize.STRING and UNICODE_DIGIT.search(token.string):
                         wrong.append(f"{source.relative_to(ROOT)}:{token.start[0]}: {token.string[:80]}")
     assert not wrong, "\\d takes any Unicode digit (２, ٢, ...); write [0-9]:\n" + "\n".join(wrong)
+
+
+def test_texts_and_names_carry_the_visible_character_rule(openapi: dict[str, Any]) -> None:
+    schemas = openapi["components"]["schemas"]
+    for name, field in [("RegisterGrid", "name"), ("RejectClue", "reason"), ("CompleteTask", "note"),
+                        ("StationDescription", "hours")]:
+        assert "pattern" in schemas[name]["properties"][field], (name, field)
