@@ -235,6 +235,7 @@ class ConsumerRunner:
             ends = self.consumer.end_offsets(partitions)
             offsets = {tp: (found[tp].offset if found.get(tp) else ends[tp]) - 1 for tp in partitions}
         with self.projector.store.transaction() as tx:
+            self.projector.claim(tx)  # not under a batch another instance is applying
             tracking.replace_positions(tx, self.projection, {source_of(tp.topic, tp.partition): offset
                                                              for tp, offset in offsets.items()})
 

@@ -5,7 +5,10 @@ projection, a batch of deliveries is folded in one transaction together with
 the stream versions and source positions it reached; an event whose version
 that projection has already applied is dropped. So any number of redeliveries,
 and any interleaving of streams that keeps each stream's own order, give the
-same read model.
+same read model. Any number of appliers may write one store at once (API
+instances following the log, a topic's consumers, a rebuild's swap): each batch's
+transaction first claims its read models (ReadStore.claim), so the version check
+and the apply are one step that no second applier passes meanwhile.
 
 An event that a projection cannot apply is dead-lettered with its position, and
 the rest of the batch goes on without it.
@@ -133,6 +136,7 @@ class Projector:
         """Apply a batch; `read_to` says how far sources were read to get it, which
         may be past its last delivery (the rest was of no interest, or poison).
         `new_streams` (a Filler's): no earlier batch had events of these streams."""
+        self.claim(tx)
         result = Applied()
         furthest: dict[str, int] = {}
         for source, position in [*read_to, *((d.source, d.position) for d in deliveries)]:
@@ -155,6 +159,12 @@ class Projector:
         for projection in self.projections:
             tracking.record_positions(tx, projection, furthest.items())
         return result
+
+    def claim(self, tx: Tx) -> None:
+        """Before any stream version is read: the copies written here are this
+        transaction's alone until it ends (any number of processes may follow the
+        log or a topic into one store; each event changes each copy once)."""
+        self.store.claim(tx, [p.prefix + p.name for p in self.projections])
 
     def positions(self, source: str = tracking.LOG) -> dict[str, int]:
         with self.store.transaction() as tx:
@@ -269,6 +279,9 @@ class Filler(Projector):
     def unseen(self, tx: Tx, projection: Projection, deliveries: Sequence[Delivery],
                result: Applied) -> list[Delivery]:
         return list(deliveries)
+
+    def claim(self, tx: Tx) -> None:
+        pass  # the copies being filled are no live feed's, and helpers fill disjoint shares of them
 
 
 class Pending:

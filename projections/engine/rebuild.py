@@ -53,7 +53,9 @@ def rebuild(app: Any, store: ReadStore, classes: Sequence[type[Projection]],
     filled = _fill(app, store, classes, feed, stop, (lambda pos: progress(pos, feed.head())) if progress else None,
                    workers)
     with store.transaction() as tx:
-        # Keep the live feed out until the swap commits.
+        # Keep the live feed out until the swap commits: its appliers wait at their
+        # claim (taken first, so none of them holds a table the lock below waits for).
+        Projector(store, live).claim(tx)
         tx.lock([p.t[t] for p in live for t in p.t])
         # Whatever arrived while we were filling the shadow, applied under the lock,
         # on the live path: the shadow's rows are there now to be looked up.

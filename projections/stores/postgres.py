@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from contextlib import contextmanager
 from functools import lru_cache, partial
@@ -31,6 +32,11 @@ def _type(sql_type: str) -> str:
 # hold against a concurrent CREATE (a unique violation in pg_namespace or pg_type),
 # so whoever makes them holds this lock, one per schema, until it commits.
 DDL_LOCK = "SELECT pg_advisory_xact_lock(hashtext('gridgov read models ' || ?))"
+# A read model's applier lock (`claim`): one advisory lock per read model, all of a
+# transaction's taken in one statement, in one order (their keys' order), so two
+# appliers of overlapping sets never wait for each other in a circle.
+CLAIM = ("SELECT count(pg_advisory_xact_lock(k)) FROM "
+         "(SELECT k FROM unnest(?::bigint[]) WITH ORDINALITY AS keys (k, i) ORDER BY i) ordered")
 
 
 class PostgresTx:
@@ -118,6 +124,12 @@ class PostgresStore(ReadStore):
     def lock_tables(self, tx: Tx) -> None:
         tx.execute(DDL_LOCK, (self.schema,))
 
+    def claim(self, tx: Tx, read_models: Sequence[str]) -> None:
+        # READ COMMITTED: every statement after the lock reads what its last holder
+        # committed. Without it two appliers both found an event new, and both added it.
+        if read_models:
+            tx.execute(CLAIM, [sorted({claim_key(self.schema, name) for name in read_models})])
+
     @contextmanager
     def transaction(self) -> Iterator[PostgresTx]:
         with self.pool.connection() as conn, conn.transaction():
@@ -138,3 +150,10 @@ class PostgresStore(ReadStore):
 
     def close(self) -> None:
         self.pool.close()
+
+
+def claim_key(schema: str, read_model: str) -> int:
+    """A read model's advisory-lock key: 64 bits of a hash of its schema and name
+    (a collision only makes two read models take turns)."""
+    digest = hashlib.blake2b(f"gridgov apply {schema}.{read_model}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)

@@ -38,6 +38,10 @@ class ReadStoreContract(ABC):
     def construct_store(self, request: pytest.FixtureRequest) -> ReadStore:
         """A fresh, empty store of this backend (cleaned up by the fixtures it asks for)."""
 
+    @abstractmethod
+    def another_connection(self, store: ReadStore, request: pytest.FixtureRequest) -> ReadStore:
+        """The same store as another process opens it, with connections of its own."""
+
     @pytest.fixture
     def store(self, request: pytest.FixtureRequest) -> Iterator[ReadStore]:
         read_store = self.construct_store(request)
@@ -118,6 +122,50 @@ class ReadStoreContract(ABC):
             release.set()
             thread.join()
         assert accounts.read("SELECT fen FROM accounts WHERE id = ?", ("a",)) == [(0,)]
+
+    def test_a_claimed_read_model_waits_for_its_holder_and_then_reads_what_it_committed(
+            self, accounts: ReadStore, request: pytest.FixtureRequest) -> None:
+        # Two appliers of one read model (another instance's connection): the second
+        # gets past its claim only once the first has committed, and then sees its rows
+        # (else both find an event new and both add it: issue 24, finding 11).
+        other = self.another_connection(accounts, request)
+        claimed, release, passed = threading.Event(), threading.Event(), threading.Event()
+        seen: list[object] = []
+
+        def first() -> None:
+            with accounts.transaction() as tx:
+                accounts.claim(tx, ["balances", "board"])
+                tx.execute("UPDATE accounts SET fen = fen + ? WHERE id = ?", (100, "a"))
+                claimed.set()
+                release.wait(30)
+
+        def second() -> None:
+            with other.transaction() as tx:
+                other.claim(tx, ["board", "points"])  # overlapping, in another order
+                passed.set()
+                seen.append(tx.fetchone("SELECT fen FROM accounts WHERE id = ?", ("a",)))
+                tx.execute("UPDATE accounts SET fen = fen + ? WHERE id = ?", (100, "a"))
+
+        threads = [threading.Thread(target=first), threading.Thread(target=second)]
+        threads[0].start()
+        try:
+            assert claimed.wait(10)
+            threads[1].start()
+            assert not passed.wait(0.5), "a second applier got past a claim held by another"
+        finally:
+            release.set()
+            for thread in threads:
+                thread.join(30)
+            other.close()
+        assert passed.is_set() and seen == [(600,)]
+        assert accounts.read("SELECT fen FROM accounts WHERE id = ?", ("a",)) == [(700,)]
+
+    def test_a_claim_of_nothing_or_of_a_new_name_returns_at_once(self, accounts: ReadStore) -> None:
+        with accounts.transaction() as tx:
+            accounts.claim(tx, [])
+            accounts.claim(tx, ["board"])
+            accounts.claim(tx, ["board", "shadow_board"])  # again, in the same transaction
+            assert tx.fetchone("SELECT fen FROM accounts WHERE id = ?", ("a",)) == (500,)
 
     # --- tables -------------------------------------------------------------------------
 
@@ -219,6 +267,10 @@ class TestSQLiteReadStore(ReadStoreContract):
         tmp_path = request.getfixturevalue("tmp_path")
         return SQLiteStore(str(tmp_path / f"{uuid.uuid4().hex}.sqlite"))
 
+    def another_connection(self, store: ReadStore, request: pytest.FixtureRequest) -> ReadStore:
+        assert isinstance(store, SQLiteStore)
+        return SQLiteStore(store.path)
+
 
 @pytest.mark.postgres
 class TestPostgresReadStore(ReadStoreContract):
@@ -228,3 +280,7 @@ class TestPostgresReadStore(ReadStoreContract):
         # A fresh schema, dropped after the test: skipped locally without PostgreSQL, failing in CI.
         settings = request.getfixturevalue("postgres_schema")
         return PostgresStore(_dsn(settings), settings["POSTGRES_SCHEMA"])
+
+    def another_connection(self, store: ReadStore, request: pytest.FixtureRequest) -> ReadStore:
+        assert isinstance(store, PostgresStore)
+        return PostgresStore(store.conninfo, store.schema)
