@@ -79,6 +79,7 @@ COMMANDS: dict[str, tuple[tuple[Role, ...], bool, Body]] = {
     "confirm-redemption": ((PARTNER,), True, lambda s: {"redemption_id": s["redemption"], "code": s["code"]}),
     "refuse-redemption": ((PARTNER,), True, lambda s: {"redemption_id": s["redemption"], "reason": "r"}),
     "expire-redemption": ((ADMIN, PARTNER), True, lambda s: {"redemption_id": s["redemption"]}),
+    "renew-redemption-code": ((RIDER,), True, lambda s: {"redemption_id": s["redemption"]}),
     "file-appeal": ((RIDER,), True, lambda s: {"rider_id": s["me"], "district": "温江", "text": "t",
                                                "subject": {"kind": "outside", "ref": "x"}}),
     "assign-appeal": ((ADMIN,), True, lambda s: {"appeal_id": s["appeal"], "assignee_id": "a"}),

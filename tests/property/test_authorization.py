@@ -34,14 +34,15 @@ from uuid import UUID
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
 
 from api.http.auth import mint
 from gridgov import bootstrap
 from transparency.checkpoints import Signer
 from gridgov.settings import load_settings
 from domain.access import AuditAccessed
-from domain.clock import ManualClock
+from domain.budgets import Budget
+from domain.clock import ManualClock, local_month
 from domain.events import Event, Role
 from domain.redemptions import RedemptionConfirmed, RedemptionExpired, RedemptionHeld, RedemptionRefused
 from tests.fixtures.world import START
@@ -106,6 +107,7 @@ class Oracle:
         self.rider_districts: dict[UUID, set[str]] = {}
         self.redemptions: dict[UUID, Held] = {}
         self.endings: dict[UUID, Event] = {}  # a redemption -> the event that ended it
+        self.budgets: dict[UUID, int] = {}  # a district's month -> what it has left, never below zero
 
     def places(self, events: list[Event]) -> list[Place]:
         """The places of one command's events. They are one transaction: a redemption's hold
@@ -122,6 +124,10 @@ class Oracle:
         """The rider itself holds, in a district it has been in; only the partner it was handed
         to confirms or refuses; the partner or the district's admins end a hold that ran out."""
         held = self.redemptions[redemption_id]
+        if kind in ("RedemptionCodeMissed", "RedemptionLocked"):  # a partner's wrong codes: the one it was handed to
+            return Place({held.district}, None, None, held.partner, (Role.PARTNER,))
+        if kind == "RedemptionCodeRenewed":  # a new code: the rider's own
+            return Place({held.district}, None, held.rider, None, (Role.RIDER,))
         if kind in HOLDING:
             member = held.district in self.rider_districts.get(UUID(held.rider), set())
             return Place({held.district}, None, held.rider if member else None, None, (Role.RIDER,))
@@ -149,6 +155,12 @@ class Oracle:
             stream.rider = str(e.originator_id)
         if kind.startswith("Redemption"):
             return self.redemption(kind, e.originator_id)
+        if kind in ("PartnerCodeMissed", "PartnerCodeLocked"):  # the partner's own day of wrong codes
+            return Place(set(stream.districts), None, None, str(e.originator_id), (Role.PARTNER,))
+        if kind in ("BudgetAllocated", "BudgetCommitted", "BudgetReleased"):
+            room = self.budgets.get(e.originator_id, 0) + (-1 if kind == "BudgetCommitted" else 1) * data["fen"]
+            assert room >= 0, f"{data['district']}'s budget for {data['period']} went below zero: {room} fen"
+            self.budgets[e.originator_id] = room
         if kind in (*HOLDING, *GIVING_BACK, "PointsSpent"):
             return self.redemption(kind, data["redemption_id"])
         if kind == "RiderJoinedGrid":
@@ -406,13 +418,53 @@ class Authorization(RuleBasedStateMachine):
                 **({"reason": "售罄"} if end == "refuse" else {})}
         self.step(who, f"{end}-redemption", body)
 
+    @precondition(lambda self: self.redemptions)
+    @rule(data=st.data(), wrong=st.integers(1, 7))
+    def a_partner_guesses(self, data: st.DataObject, wrong: int) -> None:
+        """The partner a redemption was handed to gives wrong codes, then the right one: past five
+        wrong ones the redemption is locked, and the right code confirms only after its rider renews it."""
+        redemption_id, code = data.draw(st.sampled_from(self.redemptions), label="redemption")
+        own = self.handed_to[redemption_id]
+        for _ in range(wrong):
+            self.step(own, "confirm-redemption", {"redemption_id": redemption_id,
+                                                  "code": f"{(int(code) + 1) % 10**6:06d}"})
+        response = self.post(own, "confirm-redemption", {"redemption_id": redemption_id, "code": code})
+        if wrong >= 5:  # locked (or, as before, ended or its time run out; or the partner's day is over)
+            assert response.status_code == 409, response.text
+        if response.status_code == 200:
+            self.read_to = self.check_new_events(own)
+        elif response.json()["type"].endswith(":redemption-locked"):
+            rider_id = self.oracle.redemptions[UUID(redemption_id)].rider
+            self.step(Who(Role.RIDER, rider_id), "renew-redemption-code", {"redemption_id": redemption_id})
+
+    @precondition(lambda self: self.ids["appeal"])
+    @rule(data=st.data())
+    def a_remedy_past_the_budget(self, data: st.DataObject) -> None:
+        """An admin upholds an appeal with a money remedy larger than its district's month has left."""
+        appeal_id, district = data.draw(st.sampled_from(self.ids["appeal"]), label="appeal")
+        if district not in self.admins:
+            return
+        month = Budget.id_for(district, local_month(self.clock.now()))
+        left = self.app.repository.get(month, projector_func=Budget.project).remaining \
+            if self.app.eventlog.position_of(month, 1) else 0
+        head = self.app.head()
+        response = self.post(self.admins[district], "decide-appeal", {
+            "appeal_id": appeal_id, "outcome": "upheld", "reason": "r", "remedy": {"kind": "award_fen", "fen": left + 1}})
+        assert response.status_code in (403, 404, 409, 422), response.text
+        assert self.app.head() == head, "a refused remedy wrote events"
+
     def step(self, who: Who, name: str, body: dict[str, Any]) -> dict[str, Any] | None:
         """Give a command; check what it wrote (or that a refusal wrote nothing)."""
         head = self.app.head()
         response = self.post(who, name, body)
         assert response.status_code < 500, response.text
         if response.status_code != 200:
-            assert self.app.head() == head, f"a refused {name} wrote events"
+            if who.role is Role.AUDITOR:  # its refusal is an access (docs/audit.md), and nothing else
+                self.read_to = self.accesses_recorded(who, f"/v1/commands/{name}", {})
+            elif response.json()["type"].endswith(":wrong-redemption-code"):  # counted towards a lock: kept
+                self.read_to = self.check_new_events(who)
+            else:
+                assert self.app.head() == head, f"a refused {name} wrote events"
             return None
         self.read_to = self.check_new_events(who)
         result = response.json()["result"]
@@ -424,6 +476,9 @@ class Authorization(RuleBasedStateMachine):
             self.principals.append(Who(Role.PARTNER, result["partner_id"], (body["district"],)))
         if name == "redeem-item":
             self.held(result, next(d for i, d in self.ids["item"] if i == body["item_id"]))
+        if name == "renew-redemption-code":  # the old code is dead
+            self.redemptions = [(r, result["code"] if r == body["redemption_id"] else code)
+                                for r, code in self.redemptions]
         return result
 
     @rule(data=st.data())
@@ -434,7 +489,7 @@ class Authorization(RuleBasedStateMachine):
         self.engine.tlog.sequencer().catch_up()
         response = self.client.get(path, params=params, headers=who.headers)
         assert response.status_code < 500, response.text
-        self.read_to = self.accesses_recorded(who, path)
+        self.read_to = self.accesses_recorded(who, path, params)
         if who.role is Role.PARTNER and not path.startswith(PUBLIC) and not path.endswith(PARTNERS_READ):
             assert response.status_code == 403, f"partner {who.sub} read {path}: {response.status_code}"
         if response.status_code != 200 or path.endswith("/stream") or path.startswith(PUBLIC):
@@ -450,9 +505,9 @@ class Authorization(RuleBasedStateMachine):
         seen = named_in(response.json())
         assert seen <= set(who.districts), f"{who.role.value} {who.sub} saw {seen - set(who.districts)} at {path}"
 
-    def accesses_recorded(self, who: Who, path: str) -> int:
-        """An auditor's query writes its access, of its own districts, and nothing else;
-        anyone else's query writes nothing."""
+    def accesses_recorded(self, who: Who, path: str, params: dict[str, Any]) -> int:
+        """An auditor's request writes its access, filed under its own districts and any
+        other it asked about, and nothing else; anyone else's query writes nothing."""
         new = [self.app.mapper.to_domain_event(n)
                for n in self.app.recorder.select_notifications(start=self.read_to + 1, limit=10)]
         if who.role is not Role.AUDITOR:
@@ -460,7 +515,9 @@ class Authorization(RuleBasedStateMachine):
             return self.read_to
         [access] = new
         assert isinstance(access, AuditAccessed) and access.meta.actor.id == who.sub, access
-        assert set(access.districts) <= set(who.districts), f"{who.sub}'s access to {path} names {access.districts}"
+        named = {d for d in DISTRICTS if f"/districts/{d}/" in path or params.get("district") == d}
+        assert named <= set(access.districts) <= set(who.districts) | named, \
+            f"{who.sub}'s access to {path} names {access.districts}"
         return self.app.head()
 
     @invariant()
@@ -540,6 +597,7 @@ COMMANDS: list[Command] = [
     lambda m, d: (lambda r, code: ("confirm-redemption", {"redemption_id": r, "code": code}))(*redemption(m, d)),
     lambda m, d: ("refuse-redemption", {"redemption_id": redemption(m, d)[0], "reason": "售罄"}),
     lambda m, d: ("expire-redemption", {"redemption_id": redemption(m, d)[0]}),
+    lambda m, d: ("renew-redemption-code", {"redemption_id": redemption(m, d)[0]}),
     lambda m, d: ("expire-points", {"rider_id": rider(m, d), "points": 1, "reason": "年终"}),
     lambda m, d: ("report-clue", {"rider_id": rider(m, d), "grid_id": pick("grid")(m, d), "category": "fire_hazard",
                                   "text": "楼道充电", "location": SPOT}),
