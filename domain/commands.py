@@ -416,6 +416,13 @@ class ConfirmRedemption(Command):
     code: Annotated[str, Field(pattern=r"^[0-9]{6}$", description="the six digits the rider shows")]
 
 
+class RenewRedemptionCode(Command):
+    """A new one-time code for a held redemption (the old one stops working; a redemption locked after wrong
+    codes opens again); the hold keeps its time. Who: the rider."""
+
+    redemption_id: UUID
+
+
 class RefuseRedemption(Command):
     """The item cannot be handed over: the points and the stock come back. Who: the item's partner."""
 

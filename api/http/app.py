@@ -195,7 +195,9 @@ def query_routes(governance: GridGovernance, store: ReadStore, principal: Callab
             raise OutOfScope("points are for the rider itself")
         own_rider(who, rider_id)
         await operations.wait_for(governance, store, "points", position, wait_ms)
-        return await run_in_threadpool(rider_points, store, str(rider_id))
+        points = await run_in_threadpool(rider_points, store, str(rider_id))
+        by_district = await run_in_threadpool(governance.points_by_district, rider_id)
+        return {**points, "by_district": [{"district": d, "available": n} for d, n in sorted(by_district.items())]}
 
     @router.get("/districts/{district}/budgets", response_model=list[shapes.Budget])
     async def get_budgets(district: str, period: c.Period | None = None, position: int | None = POSITION,
