@@ -195,11 +195,18 @@ function thisMonth() {
 }
 
 // A remedy in money is paid from this month's district budget: say how much is left.
+// A remedy is owed whole: one larger than what is left is refused, so the shortfall shows before the press.
 function showRemedyBudget() {
   const budget = W.budgets.find(b => b.period === thisMonth());
+  const remaining = budget ? budget.remaining : 0;
   const kind = document.getElementById("remedy-kind").value;
-  document.getElementById("remedy-budget").textContent = kind === "none" ? "" :
-    `${t("wb.budget.draws")} ${budget ? GG.money(budget.remaining) : GG.money(0)} (${thisMonth()})`;
+  const fen = kind === "award_fen" ? GG.fenOf(document.getElementById("remedy-yuan").value) : null;
+  const short = fen !== null && fen > remaining ? fen - remaining : 0;
+  const line = document.getElementById("remedy-budget");
+  line.textContent = kind === "none" ? "" :
+    `${t("wb.budget.draws")} ${GG.money(remaining)} (${thisMonth()})` +
+    (short ? ` · ${t("wb.budget.short")} ${GG.money(short)}` : "");
+  line.classList.toggle("error", Boolean(short));
 }
 
 async function loadBudgets() {
@@ -468,6 +475,7 @@ function wire() {
                       t("wb.allocate"));
   });
   document.getElementById("remedy-kind").addEventListener("change", showRemedyBudget);
+  document.getElementById("remedy-yuan").addEventListener("input", showRemedyBudget);
   document.getElementById("grid-filter").addEventListener("change", () => refresh());
   document.getElementById("allocate-period").value = thisMonth();
   wireRewards();
