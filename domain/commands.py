@@ -19,7 +19,7 @@ from domain.catalogue import MAX_HOLD_MINUTES
 from domain.points_policy import MAX_MONTHS
 from domain.clues import Category, Location
 from domain.errors import AmountTooLarge, InvalidInput
-from domain.money import Amount, PositiveAmount, bounded
+from domain.money import Amount, PositiveAmount
 from domain.partners import PartnerKind
 from domain.rates import Rate
 from domain.stations import Service
@@ -63,17 +63,30 @@ EvidenceHashes = Annotated[tuple[Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")
 AwareDatetime = Instant  # with its UTC offset, within the engine's window (domain/time_bounds.py)
 
 
-def _rates_bounded(rates: dict[str, Rate]) -> dict[str, Rate]:
-    # Rate is also the stored event's shape, which must keep loading whatever
-    # it once held; so the bound is the command's.
-    for rate in rates.values():
-        bounded(max(rate.fen, rate.points))
-    return rates
+# Rate and Remedy are also stored events' shapes, which must keep loading whatever they once held; so the
+# bound is the command's: its own subclass, whose schema shows it, handed on as the plain shape.
+class RateTerms(Rate):
+    fen: Amount
+    points: Amount = 0
 
 
-def _remedy_bounded(remedy: Remedy) -> Remedy:
-    bounded(remedy.fen)
-    return remedy
+class RemedyTerms(Remedy):
+    fen: Amount = 0
+
+
+def _dumped(given: Any) -> Any:
+    """A model given from Python (Rate(...)) as the data it holds, to be checked as the command's terms."""
+    if isinstance(given, dict):
+        return {k: v.model_dump() if isinstance(v, BaseModel) else v for k, v in given.items()}
+    return given.model_dump() if isinstance(given, BaseModel) else given
+
+
+def _plain_rates(rates: dict[str, RateTerms]) -> dict[str, Rate]:
+    return {code: Rate(**rate.model_dump()) for code, rate in rates.items()}
+
+
+def _plain_remedy(remedy: RemedyTerms) -> Remedy:
+    return Remedy(**remedy.model_dump())
 
 
 class Command(BaseModel):
@@ -285,7 +298,8 @@ class IssueRateSchedule(Command):
 
     district: Name
     effective_from: AwareDatetime
-    rates: Annotated[dict[Name, Rate], Field(min_length=1, max_length=MAX_RATES), AfterValidator(_rates_bounded)]
+    rates: Annotated[dict[Name, RateTerms], Field(min_length=1, max_length=MAX_RATES), BeforeValidator(_dumped),
+                     AfterValidator(_plain_rates)]
     cap_day_fen: Amount
     cap_month_fen: Amount
 
@@ -508,5 +522,5 @@ class DecideAppeal(Command):
 
     appeal_id: UUID
     outcome: Verdict
-    remedy: Annotated[Remedy, AfterValidator(_remedy_bounded)] = Remedy()
+    remedy: Annotated[RemedyTerms, BeforeValidator(_dumped), AfterValidator(_plain_remedy)] = Remedy()
     reason: Text

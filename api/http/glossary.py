@@ -58,7 +58,7 @@ WORDS: dict[str, str] = {
     "ReleaseClaim.reason": "why the claim ends: withdrawn (by the rider), expired, reassigned",
     "subject": "what the appeal is about",
     "ref": "the id of the clue, task or award appealed, or a few words for something outside",
-    "Subject.period": "for an award: the month (YYYY-MM) of the account it lives in",
+    "Subject.period": f"for an award: the month of the account it lives in, YYYY-MM, {FIRST_MONTH} … {LAST_MONTH}",
     "outcome": "upheld or dismissed",
     "remedy": "what is done for the rider if the appeal is upheld",
     "rate_code": "which rate of the district's schedule the task pays",
@@ -175,6 +175,11 @@ WORDS: dict[str, str] = {
     "idempotency-key": "any string up to 200 characters: the same key again returns the first answer",
     "wait_ms": "how long to wait for the read model to reach `position`, in milliseconds",
 }
+
+# A command's own shape of a stored one (bounded where the stored one must load anything) reads the same.
+for _command_shape, _stored in (("AppealSubject", "Subject"), ("RateTerms", "Rate"), ("RemedyTerms", "Remedy")):
+    WORDS.update({f"{_command_shape}.{k.split('.', 1)[1]}": v for k, v in list(WORDS.items())
+                  if k.startswith(f"{_stored}.")})
 
 
 def description(name: str, schema: str | None = None) -> str | None:
