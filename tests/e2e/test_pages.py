@@ -10,11 +10,13 @@ screenshot in the test output folder."""
 from __future__ import annotations
 
 import time
+from datetime import datetime
 from typing import Any, Callable
 
 import pytest
 
 from api.http.auth import mint
+from domain.clock import CHINA
 from domain.events import Role
 from tests.fixtures.browser import console_errors, drawn, screenshot
 from tests.fixtures.http import SECRET, Api, story
@@ -163,6 +165,9 @@ def test_the_admin_decides_an_appeal_with_the_budget_it_draws_on_in_view(server:
     appeal = api.command("file-appeal", {"rider_id": s["rider_id"], "district": "温江", "text": "平台误判我超时",
                                          "subject": {"kind": "outside", "ref": "美团罚单 889"}},
                          s["rider"])["result"]["appeal_id"]
+    # The page shows the budget of the month its own clock is in (the server's here is the tests' manual one).
+    browser_month = datetime.now(CHINA).strftime("%Y-%m")
+    api.command("allocate-budget", {"district": "温江", "period": browser_month, "fen": 100_000}, s["admin"])
     open_page(browser, base, "workbench", bearer(s["admin"]))
     click_in_row(browser, "appeal-queue", "appeal", appeal, "裁决")
     browser.find_element("id", "assignee").send_keys("政法委-王")
@@ -174,7 +179,11 @@ def test_the_admin_decides_an_appeal_with_the_budget_it_draws_on_in_view(server:
     assert "预算" in budget and "¥" in budget, budget
     amount = browser.find_element("id", "remedy-yuan")
     amount.clear()
+    amount.send_keys("99999999")  # past what the month has left: the shortfall shows before the press
+    until(browser, lambda d: "预算不足" in d.find_element("id", "remedy-budget").text, "the shortfall in view")
+    amount.clear()
     amount.send_keys("12.50")
+    until(browser, lambda d: "预算不足" not in d.find_element("id", "remedy-budget").text, "no shortfall")
     browser.find_element("id", "decide-reason").send_keys("核实平台罚单有误，予以补偿")
     press(browser, "#decide-form button")
     said(browser, "裁决：已完成")
@@ -333,6 +342,50 @@ def test_a_wrong_code_is_refused_in_chinese_and_the_partner_can_refuse(server: t
     points = api.query(f"/v1/riders/{s['rider_id']}/points", s["rider"])
     assert (points["available"], points["held"]) == (8, 0)
     clean(browser, refused="422")
+
+
+def test_wrong_codes_lock_a_redemption_and_the_rider_gets_a_new_code_in_one_press(server: tuple[str, Api], browser) -> None:  # type: ignore[no-untyped-def]  # noqa: E501
+    base, api = server
+    s = story(api)
+    r = rewards(api, s)
+    held = api.command("redeem-item", {"rider_id": s["rider_id"], "item_id": r["item"]}, s["rider"])["result"]
+    redemption, wrong = held["redemption_id"], "000000" if held["code"] != "000000" else "111111"
+    # The counter: five wrong codes, each refused in words, the last locking it.
+    open_page(browser, base, "partner", bearer(r["canteen"]), PHONE)
+    until(browser, lambda d: rows(d, "held", "redemption") == [redemption], "the hold in the queue")
+    partner_tab = browser.current_window_handle
+    for _ in range(5):
+        code = browser.find_element("id", "confirm-code")
+        code.clear()
+        code.send_keys(wrong)
+        press(browser, "#confirm-form button")
+        said(browser, "兑换码错误")
+        browser.execute_script("document.getElementById('result').textContent = ''")
+    until(browser, lambda d: rows(d, "held", "redemption") == [], "locked: no longer waiting at the counter")
+    clean(browser, refused="422")
+    # The rider's phone says why, and one press gives a new code; the collection time stays.
+    browser.switch_to.new_window("tab")
+    open_page(browser, base, "rider", bearer(s["rider"]), PHONE)
+    card = f"#codes [data-redemption='{redemption}']"
+    until(browser, lambda d: "锁定" in text(d, card), "the card says it is locked")
+    assert not browser.find_elements("css selector", f"{card} .code")  # the dead code is not shown
+    screenshot(browser, "rider-locked-code")
+    press(browser, f"{card} button")
+    said(browser, "换一个新兑换码：已完成")
+    until(browser, lambda d: len(text(d, f"{card} .code")) == 6, "the new code, large")
+    fresh = text(browser, f"{card} .code")
+    assert "领取截止" in text(browser, card)
+    clean(browser)
+    # Back at the counter the new code confirms it.
+    browser.switch_to.window(partner_tab)
+    until(browser, lambda d: rows(d, "held", "redemption") == [redemption], "waiting again")
+    code = browser.find_element("id", "confirm-code")
+    code.clear()
+    code.send_keys(fresh)
+    press(browser, "#confirm-form button")
+    said(browser, "确认领取：已完成")
+    assert api.query(f"/v1/riders/{s['rider_id']}/redemptions", s["rider"])[0]["status"] == "confirmed"
+    clean(browser)
 
 
 def test_the_admin_keeps_the_rewards_on_the_workbench(server: tuple[str, Api], browser) -> None:  # type: ignore[no-untyped-def]  # noqa: E501
