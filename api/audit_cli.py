@@ -300,9 +300,10 @@ def export_command(district: str = typer.Option(..., help="the district, as its 
             except AuditError as e:
                 raise _fail(str(e)) from None
         target.write_bytes(write(export, fmt, lang))  # type: ignore[arg-type]
-        engine.app.record_access(Actor(id=who, role=Role.AUDITOR), "gridgov audit export",
-                                 {"district": district, "from": months.first, "to": months.last, "format": fmt},
-                                 [district], 200, (export.checkpoint.size, export.checkpoint.root))
+        engine.app.record_access(Actor(id=who, role=Role.AUDITOR), "gridgov audit export", {}, [district], 200,
+                                 (export.checkpoint.size, export.checkpoint.root),
+                                 query={"district": district, "from": months.first, "to": months.last,
+                                        "format": fmt})
     finally:
         engine.close()
     signed = "signed" if export.checkpoint.note else "UNSIGNED (no AUDIT_KEY_FILE)"

@@ -192,15 +192,16 @@ class GridGovernance(Application):
             last += 1
         return window[first:last + 1]
 
-    def record_access(self, actor: Actor, what: str, parameters: dict[str, str], districts: list[str],
-                      status: int, checkpoint: tuple[int, str] | None = None) -> int:
-        """Keep an auditor's query or export in the log (domain/access.py); its position.
+    def record_access(self, actor: Actor, what: str, path: dict[str, str], districts: list[str],
+                      status: int, checkpoint: tuple[int, str] | None = None,
+                      query: dict[str, str | list[str]] | None = None) -> int:
+        """Keep an auditor's request or export in the log (domain/access.py); its position.
         Not a command: nobody asks for it, the engine records what was asked of it."""
         access_id = self.ids()
         ctx = Context(actor=actor, now=self.clock.now(), command_id=access_id, correlation_id=access_id)
         record = AccessRecord(access_id)
         size, root = checkpoint if checkpoint is not None else (None, None)
-        record.record(ctx, what, parameters, districts, status, checkpoint_size=size, checkpoint_root=root)
+        record.record(ctx, what, path, districts, status, checkpoint_size=size, checkpoint_root=root, query=query)
         with self._writers:
             return self.save(record)[-1].notification.id
 

@@ -65,3 +65,20 @@ def _expiry_by_an_admin(state: State) -> State:
 def _held_from_any_district(state: State) -> State:
     """v1 held the oldest points of any district."""
     return {**state, "district": None}
+
+
+@upcaster("AuditAccessed", 1)
+def _access_parameters_apart(state: State) -> State:
+    """v1 recorded only GET and HEAD queries (read as GET here) and the command line's
+    export, its route without the method, and the path's and the query's parameters
+    in one mapping, the query's winning a clash. Split again by the route's
+    placeholders: a name in the route was the path's (though a query parameter of
+    that name may have replaced its value: v1 cannot tell), any other the query's."""
+    state = dict(state)
+    merged: dict[str, str] = state.pop("parameters", {})
+    what: str = state["what"]
+    state["path_parameters"] = {k: v for k, v in merged.items() if "{" + k + "}" in what}
+    state["query_parameters"] = {k: v for k, v in merged.items() if "{" + k + "}" not in what}
+    if what.startswith("/"):
+        state["what"] = f"GET {what}"
+    return state

@@ -1,5 +1,6 @@
-"""Who looked: the auditors' queries and exports (domain/access.py), one row per
-access and district it concerns, for that district's auditors to read."""
+"""Who looked: the auditors' requests and exports (domain/access.py), one row per
+access and district it concerns, for that district's auditors to read. A row's
+`parameters` are `{"path": {…}, "query": {…}}`, each as recorded."""
 
 from __future__ import annotations
 
@@ -36,7 +37,9 @@ class AccessLog(Projection):
         for district in d["districts"]:
             rows.add("accesses", {"stream_id": fact.stream, "district": district, "actor_id": actor["id"],
                                   "actor_role": actor["role"], "at": fact.at, "what": d["what"],
-                                  "parameters": orjson.dumps(d["parameters"], option=orjson.OPT_SORT_KEYS).decode(),
+                                  "parameters": orjson.dumps({"path": d["path_parameters"],
+                                                              "query": d["query_parameters"]},
+                                                             option=orjson.OPT_SORT_KEYS).decode(),
                                   "status": d["status"], "checkpoint_size": d.get("checkpoint_size"),
                                   "checkpoint_root": d.get("checkpoint_root")})
 

@@ -77,7 +77,7 @@ def create_app(governance: GridGovernance, store: ReadStore, secret: str, kafka:
         who = decode(secret, authorization)
         if who.role is Role.PARTNER:
             partner_may_read(request)
-        request.state.principal = who  # an auditor's request is recorded on its way out (auditors.py)
+        request.state.principal = who  # read again by the access log's recorder (auditors.py)
         return who
 
     commands = APIRouter(prefix="/v1/commands", tags=["commands"])
@@ -98,7 +98,9 @@ def create_app(governance: GridGovernance, store: ReadStore, secret: str, kafka:
     auditors.install(app, governance, store, tlog, principal)
     pages.install(app)
     docs.install(app)
-    app.add_middleware(problems.Guard)  # last: the outermost layer
+    app.add_middleware(problems.Guard)
+    # Outermost, around even the Guard: its 500s and refusals to an auditor are accesses too.
+    app.add_middleware(auditors.AccessRecorder, governance=governance, tlog=tlog, secret=secret)
     return app
 
 

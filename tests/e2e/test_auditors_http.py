@@ -97,19 +97,20 @@ def test_every_auditor_request_is_an_access_in_the_log_seen_by_its_district_only
     assert engine.app.head() == head + 3
     seen = api.query("/v1/districts/温江/accesses", auditor)["accesses"]
     assert [(a["what"], a["status"], a["actor_id"]) for a in seen[:3]] == [
-        ("/v1/districts/{district}/audit-export", 200, "auditor-温江"),
-        ("/v1/districts/{district}/history", 403, "auditor-温江"),
-        ("/v1/awards/{piece_id}/chain", 200, "auditor-温江")]
+        ("GET /v1/districts/{district}/audit-export", 200, "auditor-温江"),
+        ("GET /v1/districts/{district}/history", 403, "auditor-温江"),
+        ("GET /v1/awards/{piece_id}/chain", 200, "auditor-温江")]
     export = seen[0]
-    assert export["parameters"] == {"district": "温江", "from": "2026-11"}
+    assert export["parameters"] == {"path": {"district": "温江"}, "query": {"from": "2026-11"}}
     assert export["checkpoint_size"] is not None and export["checkpoint_size"] >= head
     # In the tree like any event: the export's access is proven in a later checkpoint.
     engine.tlog.sequencer().catch_up()
     position = engine.app.eventlog.position_of(__import__("uuid").UUID(export["stream_id"]), 1)
     assert api.query("/v1/audit/proofs/inclusion", auditor, position=position)["position"] == position
-    # 锦江's auditor sees none of 温江's accesses (its own reading of its log is its only one).
+    # 锦江's auditor sees none of 温江's accesses but the refused look at 锦江's history.
     theirs = api.query("/v1/districts/锦江/accesses", other)["accesses"]
-    assert all(a["actor_id"] == "auditor-锦江" for a in theirs)
+    assert [(a["what"], a["status"]) for a in theirs if a["actor_id"] == "auditor-温江"] == [
+        ("GET /v1/districts/{district}/history", 403)]
     api.query("/v1/districts/温江/accesses", other, status=403)
 
 

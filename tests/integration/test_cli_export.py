@@ -30,7 +30,7 @@ def test_an_export_is_written_reconciled_and_leaves_an_access(embedded: Path, tm
     accesses = runner.invoke(cli, ["audit", "accesses", "--district", "温江"])
     assert accesses.exit_code == 0, accesses.output
     [access] = [orjson.loads(line) for line in accesses.stdout.splitlines()]
-    assert (access["actor_id"], access["what"], access["parameters"]["format"]) == \
+    assert (access["actor_id"], access["what"], access["parameters"]["query"]["format"]) == \
         ("committee-温江-1", "gridgov audit export", "xlsx")
     assert access["checkpoint_size"] == summary["检查点树大小"]
 

@@ -17,6 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import domain.service  # noqa: F401  (imports every aggregate module, filling EVENT_TYPES)
+from domain.access import AuditAccessed
 from domain.clues import Category, ClueReported, Location
 from domain.events import EVENT_TYPES, Actor, Event, Meta, Role
 from domain.persistence import OrjsonTranscoder, PydanticMapper
@@ -90,6 +91,17 @@ def test_a_v1_clue_is_upcast_to_the_nested_location() -> None:
     assert event.location == Location(lat=30.6571, lon=104.0817)
     assert event.duplicate_candidates == ()
     assert orjson.loads(MAPPER.to_stored_event(event).state)["_v"] == 2
+
+
+def test_a_v1_access_is_upcast_to_the_method_and_its_parameters_apart() -> None:
+    stored = load_sample(SAMPLES / "AuditAccessed.v1.json")
+    state = orjson.loads(stored.state)
+    state["parameters"] = {"district": "温江", "from": "2026-11-01"}  # v1 merged the path's and the query's
+    event = MAPPER.to_domain_event(StoredEvent(originator_id=stored.originator_id, originator_version=1,
+                                               topic=stored.topic, state=orjson.dumps(state)))
+    assert isinstance(event, AuditAccessed)
+    assert (event.what, event.path_parameters, event.query_parameters) == (
+        "GET /v1/districts/{district}/history", {"district": "温江"}, {"from": "2026-11-01"})
 
 
 def test_a_stored_event_that_cannot_be_read_says_which_and_why() -> None:
