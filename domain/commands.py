@@ -81,6 +81,15 @@ def _dumped(given: Any) -> Any:
     return given.model_dump() if isinstance(given, BaseModel) else given
 
 
+# A Name as a map's key: pydantic would turn a key's pattern into patternProperties, which let any other key
+# hold anything; so the key's pattern is put in propertyNames.
+RateCode = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_visible)]
+
+
+def _codes_visible(schema: dict[str, Any]) -> None:
+    schema.setdefault("propertyNames", {}).update(VISIBLE)
+
+
 def _plain_rates(rates: dict[str, RateTerms]) -> dict[str, Rate]:
     return {code: Rate(**rate.model_dump()) for code, rate in rates.items()}
 
@@ -298,8 +307,9 @@ class IssueRateSchedule(Command):
 
     district: Name
     effective_from: AwareDatetime
-    rates: Annotated[dict[Name, RateTerms], Field(min_length=1, max_length=MAX_RATES), BeforeValidator(_dumped),
-                     AfterValidator(_plain_rates)]
+    rates: Annotated[dict[RateCode, RateTerms],
+                     Field(min_length=1, max_length=MAX_RATES, json_schema_extra=_codes_visible),
+                     BeforeValidator(_dumped), AfterValidator(_plain_rates)]
     cap_day_fen: Amount
     cap_month_fen: Amount
 

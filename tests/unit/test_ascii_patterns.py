@@ -86,3 +86,19 @@ def test_texts_and_names_carry_the_visible_character_rule(openapi: dict[str, Any
     for name, field in [("RegisterGrid", "name"), ("RejectClue", "reason"), ("CompleteTask", "note"),
                         ("StationDescription", "hours")]:
         assert "pattern" in schemas[name]["properties"][field], (name, field)
+
+
+def test_no_map_of_the_document_lets_other_keys_hold_anything(openapi: dict[str, Any]) -> None:
+    """pydantic writes a key's pattern as patternProperties: a key that misses it may then
+    hold any value, by the schema; the server refuses it (rates once did so)."""
+    def maps(node: Any, where: str = "") -> Iterator[str]:
+        if isinstance(node, dict):
+            if "patternProperties" in node and node.get("additionalProperties") is not False:
+                yield where
+            for key, value in node.items():
+                yield from maps(value, f"{where}/{key}")
+        elif isinstance(node, list):
+            for i, value in enumerate(node):
+                yield from maps(value, f"{where}/{i}")
+
+    assert not list(maps(openapi))
