@@ -166,8 +166,9 @@ def routes(governance: GridGovernance, store: ReadStore, tlog: TransparencyLog |
                        after: str | None = Query(None, max_length=400, description="the `next` of the page before"),
                        limit: int = Query(100, ge=1, le=1000), position: int | None = operations.POSITION,
                        wait_ms: int = operations.WAIT, who: Principal = Depends(principal)) -> dict[str, Any]:
-        """Who queried or exported this district's history, newest first: each of an
-        auditor's requests is an event in the log, so in the transparency log too."""
+        """Who looked into this district, newest first: every request an auditor's token made
+        about it (refusals too, and another district's auditor's refused attempts) and every
+        export, each an event in the log, so in the transparency log too."""
         auditor_of(who, district)
         key = cursor_of(after)
         await operations.wait_for(governance, store, "access", position, wait_ms)
