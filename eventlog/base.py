@@ -89,14 +89,18 @@ class EventLog(ABC):
 class TableKeyStore(KeyStore):
     """Keys in a table beside the event store's (`<kind>_keys`, keyed by `<kind>_id`),
     through the library's datastore (so both share its connections). `schema` is
-    the table's qualifier, if any; `param` is the driver's placeholder."""
+    the table's qualifier, if any; `param` is the driver's placeholder; `ddl_lock`, a
+    statement run first in the transaction that makes the table (PostgreSQL's
+    creation lock, eventlog/postgres_schema.py)."""
 
-    def __init__(self, datastore: Any, kind: KeyKind, schema: str, blob: str, param: str) -> None:
+    def __init__(self, datastore: Any, kind: KeyKind, schema: str, blob: str, param: str, ddl_lock: str = "") -> None:
         self.datastore = datastore
         self.table = f"{schema}{kind}_keys"
         self.id = f"{kind}_id"
         self.p = param
         with self.datastore.transaction(commit=True) as cursor:
+            if ddl_lock:
+                cursor.execute(ddl_lock)
             cursor.execute(f"CREATE TABLE IF NOT EXISTS {self.table} ({self.id} text PRIMARY KEY, key {blob} NOT NULL)")
 
     def get_or_create(self, owner: uuid.UUID) -> bytes:

@@ -14,6 +14,7 @@ from psycopg.rows import tuple_row
 
 from domain.personal import KeyKind
 from eventlog.base import EVERY, Cursor, EventLog, Raw, Share, TableKeyStore, bounds
+from eventlog.postgres_schema import lock_statement
 
 
 class PostgresLog(EventLog):
@@ -56,7 +57,8 @@ class PostgresLog(EventLog):
             return {(stream, int(version)): int(position) for stream, version, position in cursor.fetchall()}
 
     def make_key_store(self, kind: KeyKind) -> TableKeyStore:
-        return TableKeyStore(self.datastore, kind, f'"{self.datastore.schema}".', "bytea", "%s")
+        return TableKeyStore(self.datastore, kind, f'"{self.datastore.schema}".', "bytea", "%s",
+                             lock_statement(self.datastore.schema))
 
     def _select(self, after_sql: str, after: tuple[Any, ...], order: str, stop: int | None,
                 topics: Sequence[str], limit: int, share: Share, from_low: bool) -> list[Raw]:

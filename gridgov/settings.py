@@ -119,8 +119,13 @@ class Settings(BaseModel):
         return not self.KAFKA_BOOTSTRAP_SERVERS.strip()
 
     def library_env(self) -> dict[str, str]:
-        """What the library's Application reads, as the strings it parses."""
-        return {name: str(getattr(self, name)) for name in LIBRARY}
+        """What the library's Application reads, as the strings it parses. PostgreSQL
+        through the library's factory as eventlog/postgres_schema.py extends it: the
+        schema made if missing, tables made one process at a time."""
+        env = {name: str(getattr(self, name)) for name in LIBRARY}
+        if env["PERSISTENCE_MODULE"] == "eventsourcing.postgres":
+            env["PERSISTENCE_MODULE"] = "eventlog.postgres_schema"
+        return env
 
     def postgres_conninfo(self) -> str:
         import psycopg

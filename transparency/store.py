@@ -166,6 +166,7 @@ class Dialect:
     blob: str
     int64: str
     key: str  # an integer primary key (SQLite's rowid alias is its fastest)
+    ddl_lock: str = ""  # run first where the tables are made (PostgreSQL: eventlog/postgres_schema.py)
 
 
 SQLITE = Dialect("?", "", "blob", "integer", "INTEGER PRIMARY KEY")
@@ -182,6 +183,8 @@ class SQLTreeStore(TreeStore):
         p = dialect.prefix
         self.t_nodes, self.t_leaves, self.t_checkpoints = f"{p}tlog_nodes", f"{p}tlog_leaves", f"{p}tlog_checkpoints"
         with self.datastore.transaction(commit=True) as cursor:
+            if dialect.ddl_lock:
+                cursor.execute(dialect.ddl_lock)
             cursor.execute(f"CREATE TABLE IF NOT EXISTS {self.t_nodes} (key {dialect.key}, hash {dialect.blob} NOT NULL)")
             cursor.execute(f"CREATE TABLE IF NOT EXISTS {self.t_leaves} (idx {dialect.key}, "
                            f"position {dialect.int64} NOT NULL UNIQUE)")
@@ -292,8 +295,11 @@ def open_tree_store(log: EventLog) -> TreeStore:
     if isinstance(log, SQLiteLog):
         return SQLTreeStore(log.datastore, SQLITE)
     if isinstance(log, PostgresLog):
+        from eventlog.postgres_schema import lock_statement
+
         schema = f'"{log.datastore.schema}".' if log.datastore.schema else ""
-        return SQLTreeStore(log.datastore, replace(POSTGRES, prefix=schema))
+        return SQLTreeStore(log.datastore, replace(POSTGRES, prefix=schema,
+                                                   ddl_lock=lock_statement(log.datastore.schema)))
     if isinstance(log, POPOLog):
         return MemoryTreeStore()
     raise ValueError(f"no tree store for {type(log).__name__}")
