@@ -63,7 +63,7 @@ def demo(seed: int = typer.Option(7, help="same seed, same story, same summary")
     if _settings().embedded:
         _project_in_process(application)  # with Kafka, the consumers do it
     err.print(f"{summary.commands} commands in {elapsed:.1f} s ({summary.commands / elapsed:.0f}/s) on "
-              f"{application.env.get('PERSISTENCE_MODULE')}")
+              f"{_settings().PERSISTENCE_MODULE}")
     application.close()
 
 
