@@ -136,11 +136,11 @@ class Projector:
         """Apply a batch; `read_to` says how far sources were read to get it, which
         may be past its last delivery (the rest was of no interest, or poison).
         `new_streams` (a Filler's): no earlier batch had events of these streams."""
-        self.claim(tx)
-        result = Applied()
         furthest: dict[str, int] = {}
         for source, position in [*read_to, *((d.source, d.position) for d in deliveries)]:
             furthest[source] = max(furthest.get(source, position), position)  # a Kafka offset may be 0
+        self.claim(tx, furthest)
+        result = Applied()
         facts = [d.fact for d in deliveries]
         streams = {fact.stream for fact in facts}
         others: dict[tuple[int, int], set[str]] = {}  # per share: the streams not its own, asked once
@@ -160,11 +160,28 @@ class Projector:
             tracking.record_positions(tx, projection, furthest.items())
         return result
 
-    def claim(self, tx: Tx) -> None:
-        """Before any stream version is read: the copies written here are this
-        transaction's alone until it ends (any number of processes may follow the
-        log or a topic into one store; each event changes each copy once)."""
-        self.store.claim(tx, [p.prefix + p.name for p in self.projections])
+    def claim(self, tx: Tx, sources: Iterable[str] = ()) -> None:
+        """Before any stream version is read: no other applier writes what this
+        transaction does until it ends (any number of processes may follow the log
+        or a topic into one store; each event changes each copy once).
+
+        A batch read from the log claims each copy whole. One read from Kafka
+        partitions claims, of a copy whose rows are each one stream's
+        (`by_stream`), only those partitions: a stream is on one partition, so the
+        consumers of other partitions write other rows and go on beside it, while
+        a partition's old and new owner in a rebalance take turns. They share the
+        copy's own claim, which a log follower or a rebuild's swap takes whole."""
+        partitions = sorted(set(sources))
+        whole: list[str] = []
+        shared: list[str] = []
+        for p in self.projections:
+            copy = p.prefix + p.name
+            if p.by_stream and partitions and tracking.LOG not in partitions:
+                shared.append(copy)
+                whole += [f"{copy}@{source}" for source in partitions]
+            else:
+                whole.append(copy)
+        self.store.claim(tx, whole, shared)
 
     def positions(self, source: str = tracking.LOG) -> dict[str, int]:
         with self.store.transaction() as tx:
@@ -280,7 +297,7 @@ class Filler(Projector):
                result: Applied) -> list[Delivery]:
         return list(deliveries)
 
-    def claim(self, tx: Tx) -> None:
+    def claim(self, tx: Tx, sources: Iterable[str] = ()) -> None:
         pass  # the copies being filled are no live feed's, and helpers fill disjoint shares of them
 
 

@@ -71,13 +71,14 @@ class ReadStore(ABC):
         """Keep other processes from making or changing tables until `tx` commits
         (SQLite's write transaction already does)."""
 
-    def claim(self, tx: Tx, read_models: Sequence[str]) -> None:
-        """Keep every other transaction that claims any of `read_models` waiting until
-        `tx` ends, and let `tx` read only after the last one to hold them committed:
-        the check of what a read model has applied and the apply are then one step
-        that a second applier (another API instance, a consumer) cannot pass.
-        Called before `tx` reads anything. SQLite's write transaction (BEGIN
-        IMMEDIATE) already holds the only writer's lock from its start."""
+    def claim(self, tx: Tx, names: Sequence[str], shared: Sequence[str] = ()) -> None:
+        """Claim `names` for `tx` alone and `shared` beside other shared claims, until
+        `tx` ends: a claim waits for every other transaction's claim of the same name
+        unless both are shared, and `tx` then reads what they committed. The check of
+        what a read model has applied and the apply are so one step that a second
+        applier (another API instance, a consumer) cannot pass. Called before `tx`
+        reads anything. SQLite's write transaction (BEGIN IMMEDIATE) already holds
+        the only writer's lock from its start: every claim there is the whole file's."""
 
     def byte_order(self, column: str) -> str:
         """`column` in ORDER BY so that text sorts by its bytes, as Python compares it

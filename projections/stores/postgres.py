@@ -32,11 +32,11 @@ def _type(sql_type: str) -> str:
 # hold against a concurrent CREATE (a unique violation in pg_namespace or pg_type),
 # so whoever makes them holds this lock, one per schema, until it commits.
 DDL_LOCK = "SELECT pg_advisory_xact_lock(hashtext('gridgov read models ' || ?))"
-# A read model's applier lock (`claim`): one advisory lock per read model, all of a
-# transaction's taken in one statement, in one order (their keys' order), so two
-# appliers of overlapping sets never wait for each other in a circle.
-CLAIM = ("SELECT count(pg_advisory_xact_lock(k)) FROM "
-         "(SELECT k FROM unnest(?::bigint[]) WITH ORDINALITY AS keys (k, i) ORDER BY i) ordered")
+# An applier's claims (`claim`): one advisory lock per name, all of a transaction's
+# taken in one statement, in one order (their keys'), so two appliers of
+# overlapping sets never wait for each other in a circle.
+CLAIM = ("SELECT count(CASE WHEN s THEN pg_advisory_xact_lock_shared(k) ELSE pg_advisory_xact_lock(k) END) "
+         "FROM (SELECT k, s FROM unnest(?::bigint[], ?::bool[]) WITH ORDINALITY AS keys (k, s, i) ORDER BY i) o")
 
 
 class PostgresTx:
@@ -124,11 +124,14 @@ class PostgresStore(ReadStore):
     def lock_tables(self, tx: Tx) -> None:
         tx.execute(DDL_LOCK, (self.schema,))
 
-    def claim(self, tx: Tx, read_models: Sequence[str]) -> None:
+    def claim(self, tx: Tx, names: Sequence[str], shared: Sequence[str] = ()) -> None:
         # READ COMMITTED: every statement after the lock reads what its last holder
         # committed. Without it two appliers both found an event new, and both added it.
-        if read_models:
-            tx.execute(CLAIM, [sorted({claim_key(self.schema, name) for name in read_models})])
+        modes = {claim_key(self.schema, name): True for name in shared}
+        modes.update({claim_key(self.schema, name): False for name in names})  # alone wins over shared
+        if modes:
+            keys = sorted(modes)
+            tx.execute(CLAIM, [keys, [modes[k] for k in keys]])
 
     @contextmanager
     def transaction(self) -> Iterator[PostgresTx]:
@@ -152,8 +155,8 @@ class PostgresStore(ReadStore):
         self.pool.close()
 
 
-def claim_key(schema: str, read_model: str) -> int:
-    """A read model's advisory-lock key: 64 bits of a hash of its schema and name
-    (a collision only makes two read models take turns)."""
-    digest = hashlib.blake2b(f"gridgov apply {schema}.{read_model}".encode(), digest_size=8).digest()
+def claim_key(schema: str, name: str) -> int:
+    """A claim's advisory-lock key: 64 bits of a hash of its schema and name (a
+    collision only makes two appliers take turns)."""
+    digest = hashlib.blake2b(f"gridgov apply {schema}.{name}".encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
