@@ -114,7 +114,10 @@ class PostgresStore(ReadStore):
         self.durable = durable
         with psycopg.connect(conninfo) as conn, conn.transaction():
             conn.execute(_pg(DDL_LOCK), (schema,))
-            conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+            # Looked up first: CREATE SCHEMA IF NOT EXISTS wants the right to create even when the
+            # schema is there, and a role given only its own schema must still start.
+            if not conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (schema,)).fetchone():
+                conn.execute(f"CREATE SCHEMA {schema}")
         self.pool = ConnectionPool(conninfo, min_size=1, max_size=pool_size, open=True,
                                    kwargs={"options": f"-c search_path={schema}"})
 
