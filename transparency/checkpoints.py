@@ -170,7 +170,7 @@ def parse_checkpoint(text: str, origin: str | None = None) -> Checkpoint:
     name, size, root = lines[:3]
     if origin is not None and name != origin:
         raise BadNote(f"the checkpoint is of {name!r}, not {origin!r}")
-    if not size.isdigit() or (size != "0" and size.startswith("0")):
+    if not (size.isascii() and size.isdigit()) or (size != "0" and size.startswith("0")):  # not "²"
         raise BadNote(f"the tree size {size!r} is not a decimal number")
     try:
         hash_ = base64.b64decode(root, validate=True)

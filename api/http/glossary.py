@@ -120,6 +120,7 @@ WORDS: dict[str, str] = {
                    "oldest first",
     "Points.available": "points the rider can redeem now (not held)",
     "Points.held": "points held by redemptions waiting to be collected",
+    "DistrictPoints.available": "points of this district's work the rider can redeem now in its catalogue",
     "Points.spent": "points spent on redemptions collected, in all",
     # the rewards (api/http/rewards.py)
     "partner_name": "the partner's name",
