@@ -57,10 +57,6 @@ class UnitOfWork:
         holds several commands' worth, which what reads the log cannot see yet."""
         return [event for aggregate in self.loaded.values() for event in aggregate._pending]
 
-    def secret(self) -> UUID:
-        """A fresh draw from the engine's id source, recorded nowhere: a redemption's code."""
-        return self.app.ids()
-
     def new(self, cls: type[A], id: UUID | None = None) -> A:
         aggregate = cls(id or self.app.ids())
         self.loaded[aggregate.id] = aggregate
