@@ -501,11 +501,12 @@ def version() -> None:
 
 
 def main() -> None:
+    from eventlog.postgres_schema import SchemaMissing
     from gridgov.settings import SettingsError
 
     try:
         app()
-    except SettingsError as e:
+    except (SettingsError, SchemaMissing) as e:
         print(f"gridgov: bad setting: {e}", file=sys.stderr)  # one line, unwrapped
         sys.exit(2)
     except KeyboardInterrupt:

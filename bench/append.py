@@ -9,7 +9,7 @@ Two workloads, each with its bare twin:
   update  ClaimTask: load the task and the rider, decide, append one event
           bare: repository.get of a library aggregate, one @event method, save
 and each of ours again through group commit (`app.batch()`, --batch commands per
-transaction, domain/batch.py): the same commands, decided the same way.
+transaction, application/batch.py): the same commands, decided the same way.
 Prints one Markdown table of medians over the rounds, with our rate / bare rate.
 """
 
@@ -34,7 +34,7 @@ from bench.common import POSTGRES, new_schema  # noqa: E402
 from domain import commands as c  # noqa: E402
 from domain.clock import ManualClock  # noqa: E402
 from domain.events import Actor, Role  # noqa: E402
-from domain.service import GridGovernance  # noqa: E402
+from application.service import GridGovernance  # noqa: E402
 from gridgov.bootstrap import application  # noqa: E402
 from gridgov.settings import load_settings  # noqa: E402
 from tests.fixtures.world import World, rider_actor  # noqa: E402

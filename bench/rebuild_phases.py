@@ -27,7 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.rebuild import ensure_log, event_env  # noqa: E402
-from domain.service import GridGovernance  # noqa: E402
+from application.service import GridGovernance  # noqa: E402
 from gridgov.bootstrap import application  # noqa: E402
 from gridgov.settings import load_settings  # noqa: E402
 from projections.catalog import named  # noqa: E402

@@ -1,4 +1,5 @@
-"""The grid-governance domain: aggregates, events, rules and the application service.
-
-Nothing here knows about HTTP or Kafka; adapters live in `api/` and `consumers/`.
+"""The grid-governance domain: aggregates, their events and commands, the rules
+they keep and the errors they raise. It imports nothing of this project's other
+packages (tests/unit/test_architecture.py); the service that runs commands is in
+`application/`, the adapters in `eventlog/`, `api/` and `consumers/`.
 """

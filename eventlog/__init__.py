@@ -7,7 +7,7 @@ chosen by the same setting that chooses the library's recorder
     log.head()                                  # the last position
     log.page(after=0, limit=500, topics=...)    # rows in log order, as plain tuples
     log.position_of(stream_id, version)         # where an event sits
-    log.keys(), log.keys("redemption")          # key stores beside the log (domain.personal)
+    log.keys(), log.keys("redemption")          # key stores beside the log (eventlog/keys.py)
 
 Everything that polls the log (the projections' feed, the relay, the event
 stream, the open-clue index, the demo, the CLI) reads it through this.

@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from eventsourcing.persistence import ApplicationRecorder, StoredEvent
 
-from domain.personal import KeyKind, KeyStore
+from eventlog.keys import KeyKind, KeyStore
 
 Raw = tuple[int, str, int, str, bytes]  # position, stream id (text), version, topic, state
 Share = tuple[int, int]  # (part, parts): the streams with share_of(id, parts) == part

@@ -10,7 +10,7 @@ import uuid
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from eventsourcing.popo import POPOApplicationRecorder
 
-from domain.personal import KeyKind, KeyStore
+from eventlog.keys import KeyKind, KeyStore
 from eventlog.base import EventLog
 
 

@@ -12,7 +12,7 @@ from typing import Any, Iterable, Sequence
 from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg.rows import tuple_row
 
-from domain.personal import KeyKind
+from eventlog.keys import KeyKind
 from eventlog.base import EVERY, Cursor, EventLog, Raw, Share, TableKeyStore, bounds
 from eventlog.postgres_schema import lock_statement
 

@@ -27,13 +27,12 @@ import eventsourcing.postgres as library
 import psycopg
 from eventsourcing.postgres import PostgresDatastore
 
-from gridgov.settings import SettingsError
-
 LOCK_KEY = "gridgov read models "  # + schema, hashed by PostgreSQL: the read-model store's key
 
 
-class SchemaMissing(SettingsError):
-    """The schema does not exist and this role may not make it: one line, what to do."""
+class SchemaMissing(ValueError):
+    """The schema does not exist and this role may not make it: one line, what to do
+    (`gridgov` prints it as a bad setting and exits 2)."""
 
 
 def lock_statement(schema: str) -> str:

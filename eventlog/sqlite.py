@@ -11,7 +11,7 @@ from typing import Any, Iterable, Sequence
 
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 
-from domain.personal import KeyKind
+from eventlog.keys import KeyKind
 from eventlog.base import EVERY, Cursor, EventLog, Raw, Share, TableKeyStore, bounds
 
 

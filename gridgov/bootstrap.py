@@ -21,7 +21,7 @@ from consumers.settings import KafkaSettings
 from domain.clock import Clock
 from domain.clues import DuplicatePolicy
 from domain.ids import IdFactory
-from domain.service import GridGovernance
+from application.service import GridGovernance
 from gridgov.settings import Settings, SettingsError, load_settings
 from projections.base import Projection
 from projections.catalog import instances

@@ -22,7 +22,7 @@ from domain import errors
 from domain.clock import CHINA, ManualClock, local_day, local_month
 from domain.clues import Location
 from domain.events import Actor, Role
-from domain.service import GridGovernance
+from application.service import GridGovernance
 from domain.aggregate import Aggregate
 from gridgov.demo import DISTRICTS, RATES, TICK_S, TICKS, Demo, GridInfo, as_rider
 
@@ -53,7 +53,7 @@ class CityDay(Demo):
         self.setup_s = self.day_s = 0.0
         self.day_events = 0
 
-    # --- group commit: the story's commands in batches (domain/batch.py) ---------------
+    # --- group commit: the story's commands in batches (application/batch.py) ---------------
     def decide(self, command: c.Command, actor: Actor) -> dict:
         result = self.batch.execute(command, actor)
         if self.batch.size >= self.batch_size:

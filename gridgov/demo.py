@@ -25,9 +25,9 @@ from domain.partners import PartnerKind
 from domain.points import PointsAccount
 from domain.stations import Service
 from domain.rates import Rate
-from domain.service import GridGovernance
+from application.service import GridGovernance
 from domain.subsidies import SubsidyAccount
-from domain.unit_of_work import UnitOfWork
+from application.unit_of_work import UnitOfWork
 from domain.tasks import GridTask, TaskPublished, TaskStatus
 from domain.aggregate import Aggregate
 

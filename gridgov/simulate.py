@@ -39,7 +39,7 @@ from consumers.watchdog import restarts
 from domain.clock import ManualClock
 from domain.events import type_of_topic
 from domain.ids import SeededIds
-from domain.service import GridGovernance
+from application.service import GridGovernance
 from eventlog import stored_event
 from gridgov.bootstrap import application, kafka_settings, read_store
 from gridgov.city_day import CityDay

@@ -25,8 +25,8 @@ from domain import commands as c
 from domain import errors
 from domain.events import Actor, Role
 from domain.points_policy import PointsPolicy
-from domain.service import GridGovernance
-from domain.unit_of_work import UnitOfWork
+from application.service import GridGovernance
+from application.unit_of_work import UnitOfWork
 from projections.board import Board
 from projections.facts import ts
 from projections.points import Points

@@ -11,7 +11,7 @@ from domain.events import Role
 from domain.grids import GridRegistered, OfficerAssigned
 from domain.ids import SeededIds
 from domain.riders import RiderJoinedGrid
-from domain.service import GridGovernance
+from application.service import GridGovernance
 from eventlog import stored_event
 from gridgov.bootstrap import application
 from gridgov.demo import DAY_START, Demo, Summary

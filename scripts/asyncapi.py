@@ -17,7 +17,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import domain.service  # noqa: E402,F401  (fills EVENT_TYPES)
+import application.service  # noqa: E402,F401  (fills EVENT_TYPES)
 from consumers.envelope import CONTENT_TYPE, SOURCE, TYPE_PREFIX, aggregate_of  # noqa: E402
 from consumers.topics import NOT_PUBLISHED  # noqa: E402
 from domain.events import EVENT_TYPES  # noqa: E402

@@ -24,8 +24,8 @@ from domain.errors import AwardNotFound, InvalidInput, OutOfScope
 from domain.clock import CHINA
 from domain.time_bounds import DAY_RULE, Day
 from domain.events import Role
-from domain.handlers import HANDLERS
-from domain.service import GridGovernance
+from application.handlers import HANDLERS
+from application.service import GridGovernance
 from projections.audit import AUDITED, HistoryFilter, award_chain, district_history
 from projections.balances import balance_as_of, district_budgets, rider_balances
 from projections.board import BoardQuery, board
@@ -126,7 +126,7 @@ def command_route(governance: GridGovernance, command_type: type[c.Command], pri
 
     def run(body: Any, who: Principal = Depends(principal),
             idempotency_key: str | None = Header(None, max_length=200)) -> CommandAccepted:
-        # Authenticated only: what the token may do is the command's to decide (domain.handlers).
+        # Authenticated only: what the token may do is the command's to decide (application.handlers).
         with timer.time():
             outcome = governance.execute(body, who.actor, idempotency_key=idempotency_key, scope=who.scope)
         return CommandAccepted(position=outcome.position, result=outcome.result, replayed=outcome.replayed)

@@ -27,7 +27,7 @@ from api.http.paging import cursor, cursor_of
 from api.http.problems import problem
 from domain.errors import InvalidInput, OutOfScope
 from domain.events import Role
-from domain.service import GridGovernance
+from application.service import GridGovernance
 from domain.time_bounds import MONTH_PATTERN, MONTH_RULE
 from exports.build import Months, build
 from exports.files import MEDIA_TYPE, filename, write

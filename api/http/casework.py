@@ -18,7 +18,7 @@ from api.http.auth import Principal
 from domain import errors
 from domain.clues import ClueStatus
 from domain.events import Role
-from domain.service import GridGovernance
+from application.service import GridGovernance
 from projections.appeals import appeal, appeals_where
 from projections.balances import rate_schedules
 from projections.board import Board, rider_tasks

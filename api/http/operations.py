@@ -15,7 +15,7 @@ from api.http.problems import problem
 from consumers.lag import KafkaLag, LagUnknown
 from consumers.watchdog import restarts
 from domain.errors import DomainError, InvalidInput
-from domain.service import GridGovernance
+from application.service import GridGovernance
 from projections.catalog import PROJECTIONS
 from domain.events import type_of_topic
 from projections.engine import tracking

@@ -19,7 +19,7 @@ from domain.clues import Location, distance_m
 from domain.commands import Period
 from domain.time_bounds import MONTH_RULE
 from domain.events import Role
-from domain.service import GridGovernance
+from application.service import GridGovernance
 from projections.balances import latest_budget_period, subsidy_per_day
 from projections.board import district_grids, open_tasks
 from projections.clues import clue_points, locations

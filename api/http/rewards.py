@@ -16,7 +16,7 @@ from domain.clues import Location
 from domain.commands import Period
 from domain.events import Role
 from domain.time_bounds import MONTH_RULE
-from domain.service import GridGovernance
+from application.service import GridGovernance
 from projections import rewards
 from projections.facts import ts
 from projections.stores import ReadStore

@@ -38,7 +38,7 @@ from consumers.envelope import to_json
 from consumers.topics import NOT_PUBLISHED
 from domain.errors import InvalidInput
 from domain.events import EVENT_TYPES, Role, topics_of
-from domain.service import GridGovernance
+from application.service import GridGovernance
 from projections.facts import Fact, from_raw, from_stored
 
 PAGE = 500

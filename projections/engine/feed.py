@@ -11,7 +11,7 @@ from typing import Any, Callable
 import orjson
 from eventsourcing.persistence import Mapper
 
-from domain.persistence import OrjsonTranscoder
+from eventlog.transcoder import OrjsonTranscoder
 from eventlog import EVERY, EventLog, Raw, first_cursor, share_of, share_range
 from eventlog.polling import Polling
 from projections.facts import from_raw

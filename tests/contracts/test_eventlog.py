@@ -17,7 +17,7 @@ import pytest
 from gridgov import bootstrap
 from gridgov.settings import load_settings
 from domain.clock import ManualClock
-from domain.service import GridGovernance
+from application.service import GridGovernance
 from eventlog import EVERY, EventLog, Raw, first_cursor, open_log, share_of, stored_event
 from eventlog.popo import POPOLog
 from eventlog.postgres import PostgresLog

@@ -11,7 +11,7 @@ from typing import Iterator
 
 import pytest
 
-from domain.service import GridGovernance
+from application.service import GridGovernance
 from gridgov import bootstrap
 from gridgov.settings import load_settings
 from transparency.store import (POSTGRES, SQLITE, Leaf, MemoryTreeStore, Moved, SQLTreeStore, StoredCheckpoint,

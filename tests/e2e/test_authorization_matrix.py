@@ -199,7 +199,7 @@ def token(api: Api, s: dict[str, Any], role: Role, inside: bool) -> tuple[dict[s
 
 def test_the_table_covers_every_command_route() -> None:
     from api.http.app import kebab
-    from domain.handlers import HANDLERS
+    from application.handlers import HANDLERS
 
     assert {kebab(command.__name__) for command in HANDLERS} == set(COMMANDS)
 

@@ -12,7 +12,7 @@ from typing import Any, Callable, Iterator
 import pytest
 
 from domain.clock import ManualClock
-from domain.service import GridGovernance
+from application.service import GridGovernance
 from gridgov import bootstrap
 from gridgov.settings import load_settings
 from tests.fixtures.world import START, World, tour_of_every_event_type

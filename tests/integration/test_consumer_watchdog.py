@@ -21,7 +21,7 @@ from consumers.watchdog import restarts
 from gridgov import bootstrap
 from gridgov.settings import load_settings
 from domain.clock import ManualClock
-from domain.service import GridGovernance
+from application.service import GridGovernance
 from projections.balances import Balances
 from projections.board import Board
 from projections.engine.rebuild import verify

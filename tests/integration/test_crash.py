@@ -26,7 +26,7 @@ from gridgov import bootstrap
 from gridgov.settings import load_settings
 from gridgov.simulate import restart_broker
 from domain.events import type_of_topic
-from domain.service import GridGovernance
+from application.service import GridGovernance
 from projections.balances import Balances
 from projections.board import Board
 from projections.engine.rebuild import verify

@@ -23,7 +23,7 @@ from gridgov import bootstrap
 from gridgov.settings import load_settings
 from domain.clock import ManualClock
 from domain.events import Role
-from domain.service import GridGovernance
+from application.service import GridGovernance
 from gridgov.bootstrap import read_store
 from projections.catalog import PROJECTIONS
 from projections.stores.postgres import PostgresStore

@@ -22,7 +22,7 @@ from gridgov import bootstrap
 from gridgov.settings import load_settings
 from domain.clock import ManualClock
 from domain.events import EVENT_TYPES, type_of_topic
-from domain.service import GridGovernance
+from application.service import GridGovernance
 from projections.catalog import PROJECTIONS, named
 from projections.engine.rebuild import verify
 from projections.stores.sqlite import SQLiteStore

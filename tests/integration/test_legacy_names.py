@@ -13,7 +13,7 @@ from gridgov.settings import load_settings
 from domain import commands as c
 from domain.clock import ManualClock
 from domain.events import EVENT_TYPES, legacy_topic
-from domain.service import GridGovernance
+from application.service import GridGovernance
 from gridgov.bootstrap import log_feed
 from tests.fixtures.histories import dump
 from tests.fixtures.stores import _dsn, new_store

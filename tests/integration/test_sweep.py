@@ -15,7 +15,7 @@ from api.cli import app as cli
 from domain import commands as c
 from domain.points import PointsAccount
 from domain.tasks import ClaimReleased, ReleaseReason
-from domain.unit_of_work import UnitOfWork
+from application.unit_of_work import UnitOfWork
 from gridgov.bootstrap import log_feed
 from gridgov.sweep import sweep_claims, sweep_holds, sweep_points
 from projections.rewards import redemptions

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domain.clue_index import Cells
+from application.clue_index import Cells
 from domain.clues import Category, DuplicatePolicy, Location, OpenClue, likely_duplicates
 
 NOW = datetime(2026, 11, 2, tzinfo=timezone.utc)

@@ -1,4 +1,4 @@
-"""Group commit (domain/batch.py) changes how events are written, never which.
+"""Group commit (application/batch.py) changes how events are written, never which.
 
 The demo's day (riders' honest mistakes, refusals, duplicates of clues reported a
 moment before, claims raced, budgets drawn) is told twice with the same seed:
@@ -23,7 +23,7 @@ from domain.events import Actor, Role
 from domain.ids import SeededIds
 from domain.rates import Rate
 from domain.redemptions import digest
-from domain.service import GridGovernance
+from application.service import GridGovernance
 from domain.tasks import GridTask, TaskStatus
 from gridgov import bootstrap
 from gridgov.demo import DAY_START, Demo

@@ -31,7 +31,7 @@ from domain.partners import PARTNER_MISSES_PER_DAY
 from domain.redemptions import MAX_WRONG_TRIES
 from domain.points import PointsAccount
 from domain.rates import Rate
-from domain.unit_of_work import UnitOfWork
+from application.unit_of_work import UnitOfWork
 from gridgov.bootstrap import log_feed
 from projections.points import Points, rider_points
 from projections.rewards import Rewards, catalogue, redemptions

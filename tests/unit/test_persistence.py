@@ -16,11 +16,12 @@ from eventsourcing.tests import persistence as contract
 from hypothesis import given
 from hypothesis import strategies as st
 
-import domain.service  # noqa: F401  (imports every aggregate module, filling EVENT_TYPES)
+import application.service  # noqa: F401  (imports every aggregate module, filling EVENT_TYPES)
 from domain.access import AuditAccessed
 from domain.clues import Category, ClueReported, Location
 from domain.events import EVENT_TYPES, Actor, Event, Meta, Role
-from domain.persistence import OrjsonTranscoder, PydanticMapper
+from application.persistence import PydanticMapper
+from eventlog.transcoder import OrjsonTranscoder
 from domain.rates import Rate, RateScheduleIssued
 from domain.subsidies import AwardKind, SubsidyAwarded
 

@@ -9,7 +9,6 @@ import psycopg
 import pytest
 
 from eventlog.postgres_schema import SchemaMissing, _ensure_schema, lock_statement
-from gridgov.settings import SettingsError
 
 
 class Refusing:
@@ -33,7 +32,21 @@ def test_a_schema_that_cannot_be_made_is_one_line_naming_it_and_the_statement_th
     line = str(refused.value)
     assert "\n" not in line and "POSTGRES_SCHEMA='newname'" in line
     assert 'CREATE SCHEMA "newname" AUTHORIZATION "reader"' in line
-    assert isinstance(refused.value, SettingsError), "gridgov prints it as one line and exits 2"
+
+
+def test_gridgov_prints_a_missing_schema_as_one_line_and_exits_2(monkeypatch: pytest.MonkeyPatch,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    import api.cli
+
+    def refuse() -> None:
+        _ensure_schema(Refusing(), "newname")  # type: ignore[arg-type]
+
+    monkeypatch.setattr(api.cli, "app", refuse)
+    with pytest.raises(SystemExit) as stopped:
+        api.cli.main()
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("gridgov: bad setting: POSTGRES_SCHEMA='newname'") and err.count("\n") == 1
 
 
 def test_a_schema_that_exists_is_not_created_again() -> None:

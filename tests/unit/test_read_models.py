@@ -11,7 +11,7 @@ import pytest
 from gridgov import bootstrap
 from gridgov.settings import load_settings
 from domain.clock import ManualClock
-from domain.service import GridGovernance
+from application.service import GridGovernance
 from gridgov.bootstrap import log_feed
 from projections.base import Projection
 from projections.catalog import PROJECTIONS

@@ -17,7 +17,7 @@ from domain.aggregate import Aggregate, WrongStream
 from domain.events import Event
 
 if TYPE_CHECKING:
-    from domain.service import GridGovernance
+    from application.service import GridGovernance
 
 A = TypeVar("A", bound=Aggregate)
 

@@ -27,7 +27,7 @@ from domain.clock import local_day, local_month, month_before
 from domain.clues import Clue
 from domain.events import Role
 from domain.grids import Grid
-from domain.personal import seal
+from application.personal import seal
 from domain.points import PointsAccount
 from domain.points_policy import PointsPolicy
 from domain.budgets import Budget
@@ -41,7 +41,7 @@ from domain.subsidies import Award, SubsidyAccount
 from domain.tasks import GridTask, ReleaseReason
 
 if TYPE_CHECKING:
-    from domain.unit_of_work import UnitOfWork
+    from application.unit_of_work import UnitOfWork
 
 Result = dict[str, Any]
 MAX_CANDIDATES = 20  # likely duplicates listed on a report, nearest first

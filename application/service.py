@@ -27,21 +27,23 @@ from eventsourcing.utils import get_topic
 from domain import errors
 from domain.access import AccessRecord
 from domain.aggregate import Context
-from domain.batch import Batch
+from application.batch import Batch
 from domain.clock import Clock, SystemClock
-from domain.clue_index import OpenClueIndex
+from application.clue_index import OpenClueIndex
 from domain.clues import DuplicatePolicy
 from domain.commands import Command
 from domain.events import Actor
-from domain.handlers import HANDLERS, SECRETS
-from domain.idempotency import IdempotencyRecord
+from application.handlers import HANDLERS, SECRETS
+from application.idempotency import IdempotencyRecord
 from domain.ids import IdFactory, derived_id, random_ids
-from domain.persistence import OrjsonTranscoder, PydanticMapper
-from domain.personal import KeyStore, unseal
+from application.persistence import PydanticMapper
+from eventlog.transcoder import OrjsonTranscoder
+from application.personal import unseal
+from eventlog.keys import KeyStore
 from domain.points import PointsAccount
 from domain.riders import Rider
 from domain.scope import EVERYWHERE, Scope
-from domain.unit_of_work import UnitOfWork
+from application.unit_of_work import UnitOfWork
 from eventlog import Raw, open_log, stored_event
 
 MAX_ATTEMPTS = 10

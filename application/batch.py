@@ -35,12 +35,12 @@ from domain import errors
 from domain.aggregate import Aggregate, Context
 from domain.commands import Command
 from domain.events import Actor
-from domain.handlers import HANDLERS
+from application.handlers import HANDLERS
 from domain.scope import EVERYWHERE, Scope
-from domain.unit_of_work import UnitOfWork
+from application.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:
-    from domain.service import GridGovernance
+    from application.service import GridGovernance
 
 A = TypeVar("A", bound=Aggregate)
 

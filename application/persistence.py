@@ -1,4 +1,5 @@
-"""How events become bytes and come back: an orjson transcoder and a typed mapper.
+"""How events become stored events and come back: a typed mapper (the bytes are
+eventlog/transcoder.py's).
 
 The library's default mapper sets decoded dicts straight onto objects and relies
 on its JSONTranscoder's registered transcodings for UUIDs and datetimes; with a
@@ -14,22 +15,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
-from eventsourcing.persistence import Mapper, MapperDeserialisationError, StoredEvent, Transcoder
+from eventsourcing.persistence import Mapper, MapperDeserialisationError, StoredEvent
 
 from domain.events import Event, event_class, stored_name
 from domain.upcasting import upcast
 
 VERSION_KEY = "_v"
 IN_COLUMNS = {"originator_id", "originator_version"}
-
-
-class OrjsonTranscoder(Transcoder):
-    def encode(self, obj: Any) -> bytes:
-        return orjson.dumps(obj)
-
-    def decode(self, data: bytes) -> Any:
-        return orjson.loads(data)
 
 
 class PydanticMapper(Mapper):

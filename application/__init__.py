@@ -1,0 +1,11 @@
+"""The application service: commands in, events stored, answers out.
+
+- service.py: `GridGovernance`, the library's Application, and what runs a command
+- handlers.py: one function per command, routed by the command's type
+- unit_of_work.py: what a handler loads and saves, checked for scope and kind
+- batch.py: group commit, many commands in one transaction
+- idempotency.py: the record of a command given with a key
+- clue_index.py: the open clues near a place, read from the log
+- persistence.py: domain events to stored events and back
+- personal.py: sealing a rider's personal data with their key
+"""
