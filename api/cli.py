@@ -2,7 +2,7 @@
 
 One module, longer than most (~360 lines) on purpose: every command with its
 options and messages, in the order `gridgov --help` lists them. Each builds what
-it needs through gridgov.bootstrap; the demo's conveniences are in gridgov/try_it.py.
+it needs through gridgov.bootstrap; the demo's conveniences are in gridgov/first_run.py.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from rich.table import Table
 
 from api.audit_cli import audit
 from domain.money import yuan
-from projections.catalog import PROJECTIONS
+from projections.registry import PROJECTIONS
 
 NAMES = ", ".join(PROJECTIONS)  # listed in --help, so nobody has to guess them
 GRACE_S = 3  # what open requests get to finish after SIGTERM
@@ -79,7 +79,7 @@ def _project_in_process(application) -> None:  # type: ignore[no-untyped-def]
 
 
 def _reset_embedded_store() -> None:
-    from gridgov.try_it import embedded_files
+    from gridgov.first_run import embedded_files
 
     files = embedded_files(_settings())
     if not files:
@@ -116,7 +116,7 @@ app.add_typer(audit, name="audit")
 @projections.command("rebuild")
 def projections_rebuild(name: str = typer.Argument(..., help=f"all, or one of: {NAMES}")) -> None:
     """Rebuild into a shadow copy while events keep arriving, then swap it in atomically."""
-    from projections.catalog import named
+    from projections.registry import named
     from projections.engine.rebuild import rebuild
 
     classes = _named(named, name)
@@ -145,7 +145,7 @@ def projections_rebuild(name: str = typer.Argument(..., help=f"all, or one of: {
 def projections_verify(name: str = typer.Argument(..., help=f"all, or one of: {NAMES}")) -> None:
     """Compare read models with a fresh fold of the event store, and list the events
     they could not apply (dead letters); exit 1 on any difference or dead letter."""
-    from projections.catalog import named
+    from projections.registry import named
     from projections.engine.projector import dead_letters
     from projections.engine.rebuild import verify
 
@@ -310,7 +310,7 @@ def consume(name: str = typer.Argument(..., help=f"the projection this consumer 
     """Run one projection's consumer group until SIGTERM/SIGINT."""
     from consumers.runner import ConsumerRunner
     from gridgov.bootstrap import read_store
-    from projections.catalog import named
+    from projections.registry import named
 
     if name == "all":
         err.print(f"[red]one consumer group per projection: name one of {NAMES}[/]")
@@ -436,7 +436,7 @@ def serve(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8000),
         from domain.events import Role, topics_of
         from domain.partners import PartnerRegistered
         from eventlog import stored_event
-        from gridgov.try_it import DISTRICT
+        from gridgov.first_run import DISTRICT
 
         for row in engine.app.eventlog.page(0, 1000, topics=topics_of([PartnerRegistered])):
             registered = engine.app.mapper.to_domain_event(stored_event(row))
@@ -480,7 +480,7 @@ def _listen(host: str, port: int):  # type: ignore[no-untyped-def]
 
 def _try_it(engine, secret: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
     """serve --demo: the demo's day first if the store is empty, and a token per role."""
-    from gridgov.try_it import demo_tokens, load_demo_day
+    from gridgov.first_run import demo_tokens, load_demo_day
 
     if not engine.app.head():
         err.print("empty store: loading the demo's day in Chengdu (gridgov demo --seed 7) …")

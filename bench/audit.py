@@ -182,10 +182,10 @@ def export_rate(path: str, key: Signer, folder: str) -> dict[str, float]:
         log_feed(app, store).catch_up()
         print(f"read models of the log: {time.perf_counter() - started:.0f} s", file=sys.stderr)
         tlog = TransparencyLog(app.eventlog, open_tree_store(app.eventlog), ORIGIN, key, plain_decoder(app.mapper))
-        earliest, latest = store.read(f"SELECT MIN(at), MAX(at) FROM {Audit().t['steps']} WHERE district = '温江'")[0]
+        earliest, latest = store.read(f"SELECT MIN(at), MAX(at) FROM {Audit().table_names['steps']} WHERE district = '温江'")[0]
         months = Months.parse(china_day(earliest)[:7], china_day(latest)[:7])
         started = time.perf_counter()
-        rows = store.read(f"SELECT * FROM {Audit().t['steps']} WHERE district = '温江' AND at >= ? AND at < ?",
+        rows = store.read(f"SELECT * FROM {Audit().table_names['steps']} WHERE district = '温江' AND at >= ? AND at < ?",
                           months.utc_bounds())
         bare = len(rows) / (time.perf_counter() - started)
         started = time.perf_counter()

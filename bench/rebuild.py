@@ -29,7 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import CACHE, POSTGRES, PeakSampler, dsn, new_schema, rss_mib  # noqa: E402
-from projections.catalog import PROJECTIONS  # noqa: E402
+from projections.registry import PROJECTIONS  # noqa: E402
 
 PG_TABLE = "gridgov_events"  # the library names it after the application
 SQLITE_TABLE = "stored_events"
@@ -145,7 +145,7 @@ def read_log(env: dict[str, str], decode: bool, out: mp.Queue) -> None:
 def rebuild_all(env: dict[str, str], backend: str, out: mp.Queue) -> None:
     from gridgov.bootstrap import application
     from gridgov.settings import load_settings
-    from projections.catalog import named
+    from projections.registry import named
     from projections.engine.rebuild import rebuild
     from gridgov.bootstrap import read_store
 

@@ -30,7 +30,7 @@ from bench.rebuild import ensure_log, event_env  # noqa: E402
 from application.service import GridGovernance  # noqa: E402
 from gridgov.bootstrap import application  # noqa: E402
 from gridgov.settings import load_settings  # noqa: E402
-from projections.catalog import named  # noqa: E402
+from projections.registry import named  # noqa: E402
 from projections.engine.parallel import FillJob, fill_shares  # noqa: E402
 from projections.engine.rebuild import REBUILD_PAGE, rebuild  # noqa: E402
 from projections.stores.sqlite import SQLiteStore  # noqa: E402

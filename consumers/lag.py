@@ -23,7 +23,7 @@ from consumers.settings import KafkaSettings
 from consumers.topics import projection_topics, source_of
 from projections.base import Projection
 from projections.engine import tracking
-from projections.catalog import instances
+from projections.registry import instances
 from projections.stores import ReadStore
 
 log = logging.getLogger(__name__)

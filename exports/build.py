@@ -111,7 +111,7 @@ class Export:
 
 def build(store: ReadStore, tlog: TransparencyLog, district: str, months: Months, taken_by: str,
           progress: Progress | None = None) -> Export:
-    """`progress(done, total)` as awards are read. Rows the sequencer has not reached
+    """`progress(done, total)` as awards are read. BatchRows the sequencer has not reached
     yet are sequenced here (`TransparencyLog.sequence_to`)."""
     pieces = district_awards(store, district, *months.utc_bounds())
     chains: dict[str, Any] = {}
@@ -220,7 +220,7 @@ def _zero(**key: str) -> dict[str, Any]:
 
 def _slices(store: ReadStore, district: str, months: Months) -> dict[tuple[str, str], dict[str, int]]:
     """The balances read model's rider months in `district`: what the export must re-add to."""
-    rows = store.read(f"SELECT rider_id, period, awarded, withheld, reversed, paid FROM {Balances().t['slices']} "
+    rows = store.read(f"SELECT rider_id, period, awarded, withheld, reversed, paid FROM {Balances().table_names['slices']} "
                       "WHERE district = ? AND period >= ? AND period <= ?", (district, months.first, months.last))
     return {(rider, period): dict(zip(AMOUNTS, amounts)) for rider, period, *amounts in rows}
 

@@ -24,7 +24,7 @@ from domain.ids import IdFactory
 from application.service import GridGovernance
 from gridgov.settings import Settings, SettingsError, load_settings
 from projections.base import Projection
-from projections.catalog import instances
+from projections.registry import instances
 from projections.engine.feed import Follower, LogFeed, plain_decoder
 from projections.engine.projector import Projector
 from projections.stores import ReadStore

@@ -44,7 +44,7 @@ from eventlog import stored_event
 from gridgov.bootstrap import application, kafka_settings, read_store
 from gridgov.city_day import CityDay
 from gridgov.settings import Settings
-from projections.catalog import PROJECTIONS, instances
+from projections.registry import PROJECTIONS, instances
 from projections.engine import tracking
 from projections.engine.projector import Projector
 from projections.engine.rebuild import verify

@@ -47,7 +47,7 @@ class Swept:
 
 
 def due_holds(store: ReadStore, now: datetime) -> list[UUID]:
-    rows = store.read(f"SELECT redemption_id, expires_at FROM {Rewards().t['redemptions']} WHERE status = 'held'")
+    rows = store.read(f"SELECT redemption_id, expires_at FROM {Rewards().table_names['redemptions']} WHERE status = 'held'")
     return sorted(UUID(r) for r, expires_at in rows if datetime.fromisoformat(expires_at) <= now)
 
 
@@ -57,7 +57,7 @@ def sweep_holds(app: GridGovernance, store: ReadStore) -> Swept:
 
 
 def due_claims(store: ReadStore, now: datetime) -> list[UUID]:
-    rows = store.read(f"SELECT task_id FROM {Board().t['tasks']} WHERE status = 'claimed' AND expires_at <= ? "
+    rows = store.read(f"SELECT task_id FROM {Board().table_names['tasks']} WHERE status = 'claimed' AND expires_at <= ? "
                       "ORDER BY task_id", (ts(now),))
     return [UUID(task) for task, in rows]
 
@@ -82,7 +82,7 @@ def _give_each(app: GridGovernance, commands: list[c.Command]) -> tuple[int, int
 
 def riders_with_points(store: ReadStore) -> list[tuple[UUID, list[str]]]:
     """Riders with points available, and the districts they have been in."""
-    points, riders = Points().t["accounts"], Riders().t["riders"]
+    points, riders = Points().table_names["accounts"], Riders().table_names["riders"]
     rows = store.read(f"SELECT a.rider_id, r.districts FROM {points} a JOIN {riders} r ON r.rider_id = a.rider_id "
                       "WHERE a.available > 0 ORDER BY a.rider_id")
     return [(UUID(rider), orjson.loads(districts)) for rider, districts in rows]

@@ -11,7 +11,7 @@ import orjson
 from domain.access import AuditAccessed
 from projections.base import Projection
 from projections.facts import Fact
-from projections.rows import Rows, Table
+from projections.rows import BatchRows, Table
 from projections.stores import ReadStore
 
 TEXT, NULLABLE = "TEXT NOT NULL", "TEXT"
@@ -31,7 +31,7 @@ class AccessLog(Projection):
     def touches(self, fact: Fact) -> list[tuple[str, tuple[Any, ...]]]:
         return []
 
-    def apply(self, rows: Rows, fact: Fact) -> None:
+    def apply(self, rows: BatchRows, fact: Fact) -> None:
         d = fact.data
         actor = d["meta"]["actor"]
         for district in d["districts"]:
@@ -49,7 +49,7 @@ class AccessLog(Projection):
 def district_accesses(store: ReadStore, district: str, after: tuple[str, str] | None = None,
                       limit: int = 100) -> list[dict[str, Any]]:
     """A district's accesses, newest first, paged by (at, stream)."""
-    sql = f"SELECT {', '.join(COLUMNS)} FROM {AccessLog().t['accesses']} WHERE district = ?"
+    sql = f"SELECT {', '.join(COLUMNS)} FROM {AccessLog().table_names['accesses']} WHERE district = ?"
     params: list[Any] = [district]
     if after is not None:
         sql += " AND (at < ? OR (at = ? AND stream_id < ?))"

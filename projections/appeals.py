@@ -11,7 +11,7 @@ from domain.appeals import AppealAssigned, AppealDecided, AppealFiled, AppealNot
 from projections.base import Projection
 from projections.facts import Fact
 from projections.filters import conditions
-from projections.rows import Rows, Table
+from projections.rows import BatchRows, Table
 from projections.stores import ReadStore
 
 TEXT, NULLABLE = "TEXT NOT NULL", "TEXT"
@@ -32,7 +32,7 @@ class Appeals(Projection):
     def touches(self, fact: Fact) -> list[tuple[str, tuple[Any, ...]]]:
         return [] if fact.type == "AppealFiled" else [("appeals", (fact.stream,))]
 
-    def apply(self, rows: Rows, fact: Fact) -> None:
+    def apply(self, rows: BatchRows, fact: Fact) -> None:
         d, key, at = fact.data, (fact.stream,), fact.at
         match fact.type:
             case "AppealFiled":
@@ -64,7 +64,7 @@ def _appeals(rows: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
 
 
 def appeal(store: ReadStore, appeal_id: str) -> dict[str, Any] | None:
-    found = _appeals(store.read(f"SELECT {', '.join(COLUMNS)} FROM {Appeals().t['appeals']} WHERE appeal_id = ?",
+    found = _appeals(store.read(f"SELECT {', '.join(COLUMNS)} FROM {Appeals().table_names['appeals']} WHERE appeal_id = ?",
                                 (appeal_id,)))
     return found[0] if found else None
 
@@ -75,6 +75,6 @@ def appeals_where(store: ReadStore, *, district: str | None = None, rider_id: st
     sql, params = conditions({"district": district, "rider_id": rider_id, "status": status}, {"district": districts})
     if after is not None:
         sql, params = sql + " AND appeal_id > ?", [*params, after]
-    found = _appeals(store.read(f"SELECT {', '.join(COLUMNS)} FROM {Appeals().t['appeals']} "
+    found = _appeals(store.read(f"SELECT {', '.join(COLUMNS)} FROM {Appeals().table_names['appeals']} "
                                 f"WHERE {sql} ORDER BY appeal_id LIMIT ?", (*params, limit)))
     return {"appeals": found, "next": found[-1]["appeal_id"] if len(found) == limit else None}

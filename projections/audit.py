@@ -24,7 +24,7 @@ from projections.base import Projection, detail
 from projections.board import Board
 from projections.clues import Clues
 from projections.facts import Fact
-from projections.rows import Rows, Table
+from projections.rows import BatchRows, Table
 from projections.stores import ReadStore
 
 CLUE_EVENTS = (ClueReported, ClueMarkedDuplicate, DuplicateLinked, ClueAccepted, ClueRejected, ClueClosed)
@@ -73,7 +73,7 @@ class Audit(Projection):
             return [("pieces", (fact.stream, fact.data["piece_id"])), *stream]
         return stream
 
-    def apply(self, rows: Rows, fact: Fact) -> None:
+    def apply(self, rows: BatchRows, fact: Fact) -> None:
         d = fact.data
         district = d.get("district")
         first = fact.version == 1
@@ -140,7 +140,7 @@ def _chains(store: ReadStore, pieces: list[str], districts: set[str] | None) -> 
         ids = sorted(set(ids))
         if not ids:
             return []
-        return _steps(store.read(f"SELECT {cols} FROM {a.t['steps']} WHERE "
+        return _steps(store.read(f"SELECT {cols} FROM {a.table_names['steps']} WHERE "
                                  + condition.format(ids=", ".join("?" * len(ids))), ids))
 
     awards = {s["subject_id"]: s for s in steps_where(f"subject_id IN ({{ids}}) AND {PIECE_ROWS} "
@@ -149,7 +149,7 @@ def _chains(store: ReadStore, pieces: list[str], districts: set[str] | None) -> 
     if not awards:
         return {}
     marks = ", ".join("?" * len(awards))
-    links = dict(store.read(f"SELECT task_id, clue_id FROM {a.t['links']} WHERE task_id IN ({marks})",
+    links = dict(store.read(f"SELECT task_id, clue_id FROM {a.table_names['links']} WHERE task_id IN ({marks})",
                             sorted(awards)))
     # A remedy's piece is its appeal: each stream once.
     subjects = {piece: list(dict.fromkeys(s for s in (piece, links.get(piece), award["detail"].get("appeal_id"))
@@ -184,7 +184,7 @@ def _grouped(steps: list[dict[str, Any]], by: str) -> dict[str, list[dict[str, A
 def district_awards(store: ReadStore, district: str, since: str, until: str) -> list[str]:
     """The pieces awarded in `district` from UTC text `since` to before `until`, oldest first."""
     return [piece for (piece,) in store.read(
-        f"SELECT subject_id FROM {Audit().t['steps']} WHERE district = ? AND at >= ? AND at < ? "
+        f"SELECT subject_id FROM {Audit().table_names['steps']} WHERE district = ? AND at >= ? AND at < ? "
         f"AND kind = 'SubsidyAwarded' AND {PIECE_ROWS} ORDER BY at, stream_id, version", (district, since, until))]
 
 
@@ -203,7 +203,7 @@ def district_history(store: ReadStore, district: str, after: tuple[str, str, int
                      limit: int = 100, only: HistoryFilter = HistoryFilter()) -> list[dict[str, Any]]:
     """Every step in a district (those `only` names), oldest first, paged by (at, stream, version)."""
     a = Audit()
-    sql = f"SELECT {', '.join(STEP_COLUMNS)} FROM {a.t['steps']} WHERE district = ?"
+    sql = f"SELECT {', '.join(STEP_COLUMNS)} FROM {a.table_names['steps']} WHERE district = ?"
     params: list[Any] = [district]
     if after is not None:
         sql += " AND (at > ? OR (at = ? AND (stream_id > ? OR (stream_id = ? AND version > ?))))"
@@ -222,7 +222,7 @@ def district_history(store: ReadStore, district: str, after: tuple[str, str, int
     if only.grid is not None:
         # A grid's things are its clues and tasks; an award's subject is its task. The board
         # and clue read models say which are the grid's (they may trail this one a little).
-        sql += (f" AND (subject_id IN (SELECT task_id FROM {Board().t['tasks']} WHERE grid_id = ?)"
-                f" OR subject_id IN (SELECT clue_id FROM {Clues().t['clues']} WHERE grid_id = ?))")
+        sql += (f" AND (subject_id IN (SELECT task_id FROM {Board().table_names['tasks']} WHERE grid_id = ?)"
+                f" OR subject_id IN (SELECT clue_id FROM {Clues().table_names['clues']} WHERE grid_id = ?))")
         params += [only.grid, only.grid]
     return _steps(store.read(sql + " ORDER BY at, stream_id, version LIMIT ?", (*params, limit)))

@@ -13,7 +13,7 @@ from domain.rates import RateScheduleIssued
 from domain.subsidies import PayoutSettled, SubsidyAwarded, SubsidyCapped, SubsidyReversed
 from projections.base import Projection
 from projections.facts import Fact, china_day, ts, ts_text
-from projections.rows import Rows, Table
+from projections.rows import BatchRows, Table
 from projections.stores import ReadStore
 
 
@@ -57,7 +57,7 @@ class Balances(Projection):
     }
     indexes = {"slices": ("rider_id", "district, period"), "ledger": ("rider_id, at",)}
 
-    def district_of(self, rows: Rows, fact: Fact) -> tuple[str, dict[str, Any] | None]:
+    def district_of(self, rows: BatchRows, fact: Fact) -> tuple[str, dict[str, Any] | None]:
         """The district a subsidy event's money belongs to, and the month's row."""
         d = fact.data
         month = None if fact.version == 1 else rows.get("months", fact.stream)
@@ -81,7 +81,7 @@ class Balances(Projection):
             keys.append(("slices", (fact.stream, fact.data["district"])))
         return keys
 
-    def apply(self, rows: Rows, fact: Fact) -> None:
+    def apply(self, rows: BatchRows, fact: Fact) -> None:
         d = fact.data
         if fact.type == "RateScheduleIssued":
             rows.add("schedules", {"district": d["district"], "version": d["version"],
@@ -125,7 +125,7 @@ AMOUNTS = ("awarded", "withheld", "reversed", "paid", "payable")
 def rider_balances(store: ReadStore, rider_id: str, districts: set[str] | None = None) -> dict[str, Any]:
     """A rider's months, each split by district (`months`: one row per month and
     district), and their sum. `districts`: only those slices (a district's viewer)."""
-    rows = store.read(f"SELECT {', '.join(SLICE_COLUMNS)} FROM {Balances().t['slices']} WHERE rider_id = ? "
+    rows = store.read(f"SELECT {', '.join(SLICE_COLUMNS)} FROM {Balances().table_names['slices']} WHERE rider_id = ? "
                       "ORDER BY period, district", (rider_id,))
     months = [dict(zip(SLICE_COLUMNS, row)) for row in rows]
     months = [m for m in months if districts is None or m["district"] in districts]
@@ -136,7 +136,7 @@ def rider_balances(store: ReadStore, rider_id: str, districts: set[str] | None =
 
 
 def district_budgets(store: ReadStore, district: str, period: str | None = None) -> list[dict[str, Any]]:
-    sql = (f"SELECT district, period, allocated, committed, released FROM {Balances().t['budgets']} "
+    sql = (f"SELECT district, period, allocated, committed, released FROM {Balances().table_names['budgets']} "
            "WHERE district = ?" + (" AND period = ?" if period else "") + " ORDER BY period")
     rows = store.read(sql, (district, period) if period else (district,))
     return [{"district": d, "period": p, "allocated": a, "committed": c - r, "remaining": a - c + r}
@@ -145,7 +145,7 @@ def district_budgets(store: ReadStore, district: str, period: str | None = None)
 
 def balance_as_of(store: ReadStore, rider_id: str, instant: datetime) -> int:
     """Awarded − reversed − paid over every event up to and including `instant`."""
-    row = store.read(f"SELECT COALESCE(SUM(delta), 0) FROM {Balances().t['ledger']} WHERE rider_id = ? AND at <= ?",
+    row = store.read(f"SELECT COALESCE(SUM(delta), 0) FROM {Balances().table_names['ledger']} WHERE rider_id = ? AND at <= ?",
                      (rider_id, ts(instant)))
     return int(row[0][0])
 
@@ -153,7 +153,7 @@ def balance_as_of(store: ReadStore, rider_id: str, instant: datetime) -> int:
 def rate_schedules(store: ReadStore, district: str) -> list[dict[str, Any]]:
     """Every version of a district's rate schedule, newest first."""
     rows = store.read(f"SELECT district, version, effective_from, rates, cap_day_fen, cap_month_fen, issued_at, "
-                      f"issued_by FROM {Balances().t['schedules']} WHERE district = ? ORDER BY version DESC",
+                      f"issued_by FROM {Balances().table_names['schedules']} WHERE district = ? ORDER BY version DESC",
                       (district,))
     return [{"district": d, "version": v, "effective_from": e, "rates": orjson.loads(r), "cap_day_fen": cd,
              "cap_month_fen": cm, "issued_at": at, "issued_by": by} for d, v, e, r, cd, cm, at, by in rows]
@@ -161,14 +161,14 @@ def rate_schedules(store: ReadStore, district: str) -> list[dict[str, Any]]:
 
 def latest_budget_period(store: ReadStore, district: str) -> str | None:
     """The last month a district has a budget for: what its charts show by default."""
-    row = store.read(f"SELECT MAX(period) FROM {Balances().t['budgets']} WHERE district = ?", (district,))
+    row = store.read(f"SELECT MAX(period) FROM {Balances().table_names['budgets']} WHERE district = ?", (district,))
     return row[0][0] if row else None
 
 
 def subsidy_per_day(store: ReadStore, district: str, period: str) -> dict[str, Any]:
     """A district's month day by day in China time: subsidy awarded and reversed (fen),
     beside the month's budget — what the dashboards chart."""
-    rows = store.read(f"SELECT at, kind, delta FROM {Balances().t['ledger']} "
+    rows = store.read(f"SELECT at, kind, delta FROM {Balances().table_names['ledger']} "
                       "WHERE district = ? AND period = ? AND kind IN ('award', 'reversal')", (district, period))
     days: dict[str, dict[str, int]] = {}
     for at, kind, delta in rows:

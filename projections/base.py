@@ -16,7 +16,7 @@ from domain.events import Event, topics_of
 from eventlog import share_of
 from projections.engine import tracking
 from projections.facts import Fact
-from projections.rows import Rows, Table
+from projections.rows import BatchRows, Table
 from projections.stores import Tx
 
 class Projection:
@@ -39,7 +39,7 @@ class Projection:
     def __init__(self, prefix: str = "", share: tuple[int, int] = (0, 1)) -> None:
         self.prefix = prefix
         self.part, self.parts = share
-        self.t = {table: f"{prefix}{self.name}_{table}" for table in [*self.tables, *tracking.TABLES]}
+        self.table_names = {table: f"{prefix}{self.name}_{table}" for table in [*self.tables, *tracking.TABLES]}
 
     @cached_property
     def types(self) -> frozenset[str]:
@@ -56,14 +56,14 @@ class Projection:
 
     def sql(self, text: str) -> str:
         """SQL with `{table}` names filled in for this copy."""
-        return text.format(**self.t)
+        return text.format(**self.table_names)
 
-    def rows(self, new_streams: bool = False) -> Rows:
-        return Rows(self.tables, self.t, new_streams)
+    def rows(self, new_streams: bool = False) -> BatchRows:
+        return BatchRows(self.tables, self.table_names, new_streams)
 
     def create(self, tx: Tx, indexes: bool = True) -> None:
         for table, spec in self.tables.items():
-            tx.execute(spec.ddl(self.t[table]))
+            tx.execute(spec.ddl(self.table_names[table]))
         tracking.create(tx, self)
         if indexes:
             self.create_indexes(tx)
@@ -77,31 +77,31 @@ class Projection:
         for table, spec in self.tables.items():
             if spec.append_only and table in tables:
                 tx.execute(f"CREATE UNIQUE INDEX ix_{self.name}_{table}_key_{uuid.uuid4().hex[:8]} "
-                           f"ON {self.t[table]} ({', '.join(spec.key)})")
+                           f"ON {self.table_names[table]} ({', '.join(spec.key)})")
         for table, specs in self.indexes.items():
             for index in specs if table in tables else ():
                 columns, _, rows = index.partition(" WHERE ")
-                tx.execute(f"CREATE INDEX ix_{self.name}_{table}_{uuid.uuid4().hex[:8]} ON {self.t[table]} ({columns})"
+                tx.execute(f"CREATE INDEX ix_{self.name}_{table}_{uuid.uuid4().hex[:8]} ON {self.table_names[table]} ({columns})"
                            + (f" WHERE {rows}" if rows else ""))
 
     def create_missing(self, tx: Tx, existing: set[str]) -> list[str]:
         """The tables (with their indexes) a read model made by an earlier version lacks."""
-        missing = [table for table, name in self.t.items() if name not in existing]
+        missing = [table for table, name in self.table_names.items() if name not in existing]
         if not missing:
             return []
         self.create(tx, indexes=False)  # IF NOT EXISTS: only the missing ones are made
         self.create_indexes(tx, only=[table for table in missing if table in self.tables])
-        return [self.t[table] for table in missing]
+        return [self.table_names[table] for table in missing]
 
     def drop(self, tx: Tx) -> None:
-        for table in self.t.values():
+        for table in self.table_names.values():
             tx.execute(f"DROP TABLE IF EXISTS {table}")
 
     def touches(self, fact: Fact) -> Iterable[tuple[str, tuple[Any, ...]]]:
         """The (table, key) of every existing row `apply` will read or change."""
         return ()
 
-    def apply(self, rows: Rows, fact: Fact) -> None:
+    def apply(self, rows: BatchRows, fact: Fact) -> None:
         raise NotImplementedError
 
 

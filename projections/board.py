@@ -12,7 +12,7 @@ from domain.tasks import (ClaimReleased, CompletionRejected, CompletionVerified,
 from projections.base import Projection
 from projections.facts import Fact, ts, ts_text
 from projections.filters import conditions
-from projections.rows import Rows, Table
+from projections.rows import BatchRows, Table
 from projections.stores import ReadStore
 
 TEXT, NULLABLE, INT = "TEXT NOT NULL", "TEXT", "INTEGER NOT NULL"
@@ -38,7 +38,7 @@ class Board(Projection):
         table = "grids" if fact.type.startswith("Grid") else "tasks"
         return [(table, (fact.stream,))]
 
-    def apply(self, rows: Rows, fact: Fact) -> None:
+    def apply(self, rows: BatchRows, fact: Fact) -> None:
         d, task, at = fact.data, (fact.stream,), fact.at
         match fact.type:
             case "GridRegistered":
@@ -87,7 +87,7 @@ EFFECTIVE_STATUS = "CASE WHEN status = 'claimed' AND expires_at <= ? THEN 'open'
 
 
 def board(store: ReadStore, query: BoardQuery, now: datetime) -> dict[str, Any]:
-    t = Board().t
+    names = Board().table_names
     where, params = ["1 = 1"], []
     for column, value in (("district", query.district), ("grid_id", query.grid_id), ("kind", query.kind)):
         if value is not None:
@@ -103,9 +103,9 @@ def board(store: ReadStore, query: BoardQuery, now: datetime) -> dict[str, Any]:
         params.append(query.after)
     rows = store.read(
         f"SELECT task_id, grid_id, district, kind, rate_code, source_clue_id, {EFFECTIVE_STATUS}, claimant, "
-        f"expires_at, published_at FROM {t['tasks']} WHERE {' AND '.join(where)} ORDER BY task_id LIMIT ?",
+        f"expires_at, published_at FROM {names['tasks']} WHERE {' AND '.join(where)} ORDER BY task_id LIMIT ?",
         (ts(now), *params, query.limit))
-    counts = store.read(f"SELECT {EFFECTIVE_STATUS} AS s, COUNT(*) FROM {t['tasks']} "
+    counts = store.read(f"SELECT {EFFECTIVE_STATUS} AS s, COUNT(*) FROM {names['tasks']} "
                         f"WHERE {' AND '.join(status_where)} GROUP BY s ORDER BY s", (ts(now), *status_params))
     tasks = [dict(zip(("task_id", "grid_id", "district", "kind", "rate_code", "source_clue_id", "status",
                        "claimant", "expires_at", "published_at"), row)) for row in rows]
@@ -120,10 +120,10 @@ def board(store: ReadStore, query: BoardQuery, now: datetime) -> dict[str, Any]:
 def rider_tasks(store: ReadStore, rider_id: str, now: datetime, districts: set[str] | None = None,
                 grids: set[str] | None = None) -> dict[str, Any]:
     """The tasks a rider holds or did (its claim lapsed: no longer its), within `districts`/`grids` when named."""
-    t = Board().t
+    names = Board().table_names
     sql, params = conditions({"claimant": rider_id}, {"district": districts, "grid_id": grids})
     rows = store.read(f"SELECT task_id, grid_id, district, kind, rate_code, source_clue_id, {EFFECTIVE_STATUS}, "
-                      f"expires_at, published_at, completed_at FROM {t['tasks']} WHERE {sql} "
+                      f"expires_at, published_at, completed_at FROM {names['tasks']} WHERE {sql} "
                       "ORDER BY published_at, task_id", (ts(now), *params))
     tasks = [dict(zip(("task_id", "grid_id", "district", "kind", "rate_code", "source_clue_id", "status",
                        "expires_at", "published_at", "completed_at"), row)) for row in rows]
@@ -133,7 +133,7 @@ def rider_tasks(store: ReadStore, rider_id: str, now: datetime, districts: set[s
 def district_grids(store: ReadStore, district: str, grids: set[str] | None = None) -> list[dict[str, Any]]:
     """A district's grids by name (only `grids` when named: an officer's own)."""
     sql, params = conditions({"district": district}, {"grid_id": grids})
-    rows = store.read(f"SELECT grid_id, district, street, community, name, retired FROM {Board().t['grids']} "
+    rows = store.read(f"SELECT grid_id, district, street, community, name, retired FROM {Board().table_names['grids']} "
                       f"WHERE {sql} ORDER BY street, community, name", params)
     return [{"grid_id": g, "district": d, "street": s, "community": c, "name": n, "retired": bool(r)}
             for g, d, s, c, n, r in rows]
@@ -143,7 +143,7 @@ def open_tasks(store: ReadStore, grids: set[str], now: datetime, limit: int = 50
     """The tasks open in `grids` now (a lapsed claim is open again), newest first."""
     sql, params = conditions({}, {"grid_id": grids})
     rows = store.read(f"SELECT task_id, grid_id, district, kind, rate_code, source_clue_id, published_at "
-                      f"FROM {Board().t['tasks']} WHERE {sql} AND {EFFECTIVE_STATUS} = 'open' "
+                      f"FROM {Board().table_names['tasks']} WHERE {sql} AND {EFFECTIVE_STATUS} = 'open' "
                       "ORDER BY published_at DESC LIMIT ?", (*params, ts(now), limit))
     return [dict(zip(("task_id", "grid_id", "district", "kind", "rate_code", "source_clue_id", "published_at"), row))
             for row in rows]

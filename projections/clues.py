@@ -12,7 +12,7 @@ from domain.clues import (ClueAccepted, ClueClosed, ClueMarkedDuplicate, ClueRej
 from projections.base import Projection
 from projections.facts import Fact
 from projections.filters import conditions
-from projections.rows import Rows, Table
+from projections.rows import BatchRows, Table
 from projections.stores import ReadStore
 
 TEXT, NULLABLE = "TEXT NOT NULL", "TEXT"
@@ -34,7 +34,7 @@ class Clues(Projection):
     def touches(self, fact: Fact) -> list[tuple[str, tuple[Any, ...]]]:
         return [] if fact.type == "ClueReported" else [("clues", (fact.stream,))]
 
-    def apply(self, rows: Rows, fact: Fact) -> None:
+    def apply(self, rows: BatchRows, fact: Fact) -> None:
         d, key, at = fact.data, (fact.stream,), fact.at
         match fact.type:
             case "ClueReported":
@@ -75,7 +75,7 @@ def _clues(rows: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
 
 
 def clue(store: ReadStore, clue_id: str) -> dict[str, Any] | None:
-    found = _clues(store.read(f"SELECT {', '.join(COLUMNS)} FROM {Clues().t['clues']} WHERE clue_id = ?",
+    found = _clues(store.read(f"SELECT {', '.join(COLUMNS)} FROM {Clues().table_names['clues']} WHERE clue_id = ?",
                               (clue_id,)))
     return found[0] if found else None
 
@@ -88,7 +88,7 @@ def clues_where(store: ReadStore, *, grid_id: str | None = None, reporter_id: st
                         {"district": districts, "grid_id": grids})
     if after is not None:
         sql, params = sql + " AND clue_id > ?", [*params, after]
-    found = _clues(store.read(f"SELECT {', '.join(COLUMNS)} FROM {Clues().t['clues']} WHERE {sql} "
+    found = _clues(store.read(f"SELECT {', '.join(COLUMNS)} FROM {Clues().table_names['clues']} WHERE {sql} "
                               "ORDER BY clue_id LIMIT ?", (*params, limit)))
     return {"clues": found, "next": found[-1]["clue_id"] if len(found) == limit else None}
 
@@ -101,7 +101,7 @@ def clue_points(store: ReadStore, district: str, grids: set[str] | None = None, 
     if since is not None:
         sql, params = sql + " AND reported_at >= ?", [*params, since]
     rows = store.read(f"SELECT clue_id, grid_id, category, status, location, reported_at FROM "
-                      f"{Clues().t['clues']} WHERE {sql} ORDER BY reported_at DESC LIMIT ?", (*params, limit))
+                      f"{Clues().table_names['clues']} WHERE {sql} ORDER BY reported_at DESC LIMIT ?", (*params, limit))
     points = []
     for clue_id, grid_id, category, status, location, reported_at in rows:
         where = orjson.loads(location)
@@ -115,7 +115,7 @@ def locations(store: ReadStore, clue_ids: list[str]) -> dict[str, dict[str, floa
     found: dict[str, dict[str, float]] = {}
     for start in range(0, len(clue_ids), 500):
         chunk = clue_ids[start:start + 500]
-        rows = store.read(f"SELECT clue_id, location FROM {Clues().t['clues']} "
+        rows = store.read(f"SELECT clue_id, location FROM {Clues().table_names['clues']} "
                           f"WHERE clue_id IN ({', '.join('?' * len(chunk))})", chunk)
         found.update({clue_id: orjson.loads(location) for clue_id, location in rows})
     return found

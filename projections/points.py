@@ -9,7 +9,7 @@ from typing import Any
 from domain.points import PointsEarned, PointsExpired, PointsHeld, PointsRedeemed, PointsReleased, PointsSpent
 from projections.base import Projection
 from projections.facts import Fact
-from projections.rows import Rows, Table
+from projections.rows import BatchRows, Table
 from projections.stores import ReadStore
 
 
@@ -41,7 +41,7 @@ class Points(Projection):
     def touches(self, fact: Fact) -> list[tuple[str, tuple[Any, ...]]]:
         return [("accounts", (fact.data["rider_id"],))]
 
-    def apply(self, rows: Rows, fact: Fact) -> None:
+    def apply(self, rows: BatchRows, fact: Fact) -> None:
         d = fact.data
         kind, moves = MOVES[fact.type]
         account = rows.get("accounts", d["rider_id"]) or {"rider_id": d["rider_id"], **dict.fromkeys(ACCOUNT, 0)}
@@ -55,9 +55,9 @@ class Points(Projection):
 def rider_points(store: ReadStore, rider_id: str) -> dict[str, Any]:
     """`balance` is what is available (the name the API had before holds)."""
     p = Points()
-    row = store.read(f"SELECT {', '.join(ACCOUNT)} FROM {p.t['accounts']} WHERE rider_id = ?", (rider_id,))
+    row = store.read(f"SELECT {', '.join(ACCOUNT)} FROM {p.table_names['accounts']} WHERE rider_id = ?", (rider_id,))
     account = dict(zip(ACCOUNT, row[0])) if row else dict.fromkeys(ACCOUNT, 0)
-    history = store.read(f"SELECT at, kind, points, item, partner, piece_id FROM {p.t['history']} "
+    history = store.read(f"SELECT at, kind, points, item, partner, piece_id FROM {p.table_names['history']} "
                          "WHERE rider_id = ? AND kind <> 'earned' ORDER BY at, stream_id, version", (rider_id,))
     return {"rider_id": rider_id, "balance": account["available"], **account,
             "redemptions": [dict(zip(("at", "kind", "points", "item", "partner", "piece_id"), r)) for r in history]}

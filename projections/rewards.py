@@ -21,7 +21,7 @@ from domain.redemptions import (RedemptionCodeRenewed, RedemptionConfirmed, Rede
 from domain.stations import StationClosed, StationRegistered, StationUpdated
 from projections.base import Projection
 from projections.facts import Fact
-from projections.rows import Rows, Table
+from projections.rows import BatchRows, Table
 from projections.stores import ReadStore
 
 TEXT, NULLABLE, COUNT, REAL = "TEXT NOT NULL", "TEXT", "BIGINT NOT NULL", "FLOAT8 NOT NULL"
@@ -55,7 +55,7 @@ class Rewards(Projection):
         table = {"Station": "stations", "Item": "items", "Stock": "items", "Redemption": "redemptions"}
         return [(t, (fact.stream,)) for prefix, t in table.items() if fact.type.startswith(prefix)]
 
-    def apply(self, rows: Rows, fact: Fact) -> None:
+    def apply(self, rows: BatchRows, fact: Fact) -> None:
         d, key = fact.data, (fact.stream,)
         match fact.type:
             case "StationRegistered":
@@ -121,9 +121,9 @@ def stations_near(store: ReadStore, near: Location, district: str | None = None,
                   limit: int = 10) -> list[dict[str, Any]]:
     """The nearest open stations, each with its distance in metres. A city has a few
     hundred: measured in Python over the district's (or the city's) open ones."""
-    t = Rewards().t
+    names = Rewards().table_names
     where, args = ("open = 1 AND district = ?", (district,)) if district else ("open = 1", ())
-    stations = [_station(r) for r in store.read(f"SELECT {', '.join(STATIONS)} FROM {t['stations']} WHERE {where}",
+    stations = [_station(r) for r in store.read(f"SELECT {', '.join(STATIONS)} FROM {names['stations']} WHERE {where}",
                                                  args)]
     for station in stations:
         station["distance_m"] = round(distance_m(near, Location(lat=station["lat"], lon=station["lon"])))
@@ -132,22 +132,22 @@ def stations_near(store: ReadStore, near: Location, district: str | None = None,
 
 def district_stations(store: ReadStore, district: str, closed: bool = False) -> list[dict[str, Any]]:
     """A district's stations by name (with the closed ones, if `closed`)."""
-    t = Rewards().t
+    names = Rewards().table_names
     where = "district = ?" if closed else "district = ? AND open = 1"
-    return [_station(r) for r in store.read(f"SELECT {', '.join(STATIONS)} FROM {t['stations']} WHERE {where} "
+    return [_station(r) for r in store.read(f"SELECT {', '.join(STATIONS)} FROM {names['stations']} WHERE {where} "
                                             "ORDER BY name, station_id", (district,))]
 
 
 def district_partners(store: ReadStore, district: str) -> list[dict[str, Any]]:
-    t = Rewards().t
-    rows = store.read(f"SELECT {', '.join(PARTNERS)} FROM {t['partners']} WHERE district = ? "
+    names = Rewards().table_names
+    rows = store.read(f"SELECT {', '.join(PARTNERS)} FROM {names['partners']} WHERE district = ? "
                       "ORDER BY name, partner_id", (district,))
     return [dict(zip(PARTNERS, r)) for r in rows]
 
 
 def points_policy(store: ReadStore, district: str) -> dict[str, Any]:
     """In force now; a district that never set one: points never expire (version 0)."""
-    rows = store.read(f"SELECT {', '.join(POLICIES)} FROM {Rewards().t['policies']} WHERE district = ?", (district,))
+    rows = store.read(f"SELECT {', '.join(POLICIES)} FROM {Rewards().table_names['policies']} WHERE district = ?", (district,))
     return dict(zip(POLICIES, rows[0])) if rows else {"district": district, "expire_after_months": 0, "version": 0,
                                                       "set_at": None}
 
@@ -155,9 +155,9 @@ def points_policy(store: ReadStore, district: str) -> dict[str, Any]:
 def catalogue(store: ReadStore, district: str, at: str | None = None) -> list[dict[str, Any]]:
     """The district's items with their partner and the stock still available; `at`
     (ISO time): only those on offer then (not withdrawn, within their dates)."""
-    t = Rewards().t
-    rows = store.read(f"SELECT {', '.join('i.' + c for c in ITEMS)}, p.name, p.kind FROM {t['items']} i "
-                      f"JOIN {t['partners']} p ON p.partner_id = i.partner_id WHERE i.district = ? "
+    names = Rewards().table_names
+    rows = store.read(f"SELECT {', '.join('i.' + c for c in ITEMS)}, p.name, p.kind FROM {names['items']} i "
+                      f"JOIN {names['partners']} p ON p.partner_id = i.partner_id WHERE i.district = ? "
                       "ORDER BY i.price_points, i.name, i.item_id", (district,))
     items = []
     for row in rows:
@@ -175,21 +175,21 @@ def _on_offer(item: dict[str, Any], at: str) -> bool:
 
 
 def partner(store: ReadStore, partner_id: str) -> dict[str, Any] | None:
-    t = Rewards().t
-    rows = store.read(f"SELECT {', '.join(PARTNERS)} FROM {t['partners']} WHERE partner_id = ?", (partner_id,))
+    names = Rewards().table_names
+    rows = store.read(f"SELECT {', '.join(PARTNERS)} FROM {names['partners']} WHERE partner_id = ?", (partner_id,))
     return dict(zip(PARTNERS, rows[0])) if rows else None
 
 
 def redemptions(store: ReadStore, *, rider_id: str | None = None, partner_id: str | None = None,
                 status: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
     """A rider's history or a partner's queue, newest first."""
-    t = Rewards().t
+    names = Rewards().table_names
     where, args = [], []
     for column, value in (("rider_id", rider_id), ("partner_id", partner_id), ("status", status)):
         if value is not None:
             where.append(f"{column} = ?")
             args.append(value)
-    rows = store.read(f"SELECT {', '.join(REDEMPTIONS)} FROM {t['redemptions']} WHERE {' AND '.join(where) or '1=1'} "
+    rows = store.read(f"SELECT {', '.join(REDEMPTIONS)} FROM {names['redemptions']} WHERE {' AND '.join(where) or '1=1'} "
                       "ORDER BY held_at DESC, redemption_id LIMIT ?", (*args, limit))
     return [dict(zip(REDEMPTIONS, r)) for r in rows]
 
@@ -197,9 +197,9 @@ def redemptions(store: ReadStore, *, rider_id: str | None = None, partner_id: st
 def handed_out(store: ReadStore, district: str, month: str) -> list[dict[str, Any]]:
     """For the committees: per partner and item, what was handed over in a month (China
     time) and for how many points; refused and expired holds counted beside."""
-    t = Rewards().t
+    names = Rewards().table_names
     rows = store.read(f"SELECT r.partner_id, p.name, r.item_name, r.status, COUNT(*), SUM(r.points) "
-                      f"FROM {t['redemptions']} r JOIN {t['partners']} p ON p.partner_id = r.partner_id "
+                      f"FROM {names['redemptions']} r JOIN {names['partners']} p ON p.partner_id = r.partner_id "
                       "WHERE r.district = ? AND r.month = ? GROUP BY r.partner_id, p.name, r.item_name, r.status "
                       "ORDER BY p.name, r.partner_id, r.item_name", (district, month))
     table: dict[tuple[str, str], dict[str, Any]] = {}

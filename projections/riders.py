@@ -12,7 +12,7 @@ from domain.riders import (PersonalDataErased, RiderJoinedGrid, RiderLeftGrid, R
                            RiderSuspended, SupervisorCertified)
 from projections.base import Projection
 from projections.facts import Fact
-from projections.rows import Rows, Table
+from projections.rows import BatchRows, Table
 from projections.stores import ReadStore
 
 TEXT, NULLABLE, FLAG = "TEXT NOT NULL", "TEXT", "INTEGER NOT NULL"
@@ -31,7 +31,7 @@ class Riders(Projection):
     def touches(self, fact: Fact) -> list[tuple[str, tuple[Any, ...]]]:
         return [] if fact.type == "RiderRegistered" else [("riders", (fact.stream,))]
 
-    def apply(self, rows: Rows, fact: Fact) -> None:
+    def apply(self, rows: BatchRows, fact: Fact) -> None:
         d, key, at = fact.data, (fact.stream,), fact.at
         if fact.type == "RiderRegistered":
             rows.put("riders", {"rider_id": fact.stream, "platform": d["platform"], "station": d["station"],
@@ -63,7 +63,7 @@ def _json(value: Any) -> str:
 
 
 def rider_profile(store: ReadStore, rider_id: str) -> dict[str, Any] | None:
-    rows = store.read(f"SELECT {', '.join(COLUMNS)} FROM {Riders().t['riders']} WHERE rider_id = ?", (rider_id,))
+    rows = store.read(f"SELECT {', '.join(COLUMNS)} FROM {Riders().table_names['riders']} WHERE rider_id = ?", (rider_id,))
     if not rows:
         return None
     profile = dict(zip(COLUMNS, rows[0]))

@@ -12,7 +12,7 @@ from domain.clues import ClueAccepted, ClueMarkedDuplicate, ClueReported
 from domain.tasks import CompletionVerified, TaskClaimed, TaskPublished
 from projections.base import Projection
 from projections.facts import Fact, china_day
-from projections.rows import Rows, Table
+from projections.rows import BatchRows, Table
 from projections.stores import ReadStore
 
 
@@ -41,7 +41,7 @@ class Stats(Projection):
     def touches(self, fact: Fact) -> list[tuple[str, tuple[Any, ...]]]:
         return [(TABLE_OF[fact.type], (fact.stream,))]
 
-    def apply(self, rows: Rows, fact: Fact) -> None:
+    def apply(self, rows: BatchRows, fact: Fact) -> None:
         d, key, at = fact.data, (fact.stream,), fact.at
         match fact.type:
             case "ClueReported":
@@ -73,18 +73,18 @@ def _median_seconds(pairs: list[tuple[str, str]]) -> float | None:
 
 
 def statistics_for(store: ReadStore, district: str | None = None) -> dict[str, Any]:
-    t = Stats().t
+    names = Stats().table_names
     where, params = ("WHERE district = ?", (district,)) if district else ("", ())
     and_ = "AND" if district else "WHERE"
-    per_day = store.read(f"SELECT district, category, day, COUNT(*) FROM {t['clues']} {where} "
+    per_day = store.read(f"SELECT district, category, day, COUNT(*) FROM {names['clues']} {where} "
                          "GROUP BY district, category, day ORDER BY district, category, day", params)
-    clue_waits = store.read(f"SELECT reported_at, accepted_at FROM {t['clues']} {where} {and_} accepted_at IS NOT NULL",
+    clue_waits = store.read(f"SELECT reported_at, accepted_at FROM {names['clues']} {where} {and_} accepted_at IS NOT NULL",
                             params)
-    claim_waits = store.read(f"SELECT claimed_at, verified_at FROM {t['tasks']} {where} {and_} verified_at IS NOT NULL",
+    claim_waits = store.read(f"SELECT claimed_at, verified_at FROM {names['tasks']} {where} {and_} verified_at IS NOT NULL",
                              params)
     totals = store.read(f"SELECT COUNT(*), COALESCE(SUM(duplicate), 0), COALESCE(SUM(flagged), 0) "
-                        f"FROM {t['clues']} {where}", params)[0]
-    appeals = store.read(f"SELECT COUNT(*), COUNT(decided_at) FROM {t['appeals']} {where}", params)[0]
+                        f"FROM {names['clues']} {where}", params)[0]
+    appeals = store.read(f"SELECT COUNT(*), COUNT(decided_at) FROM {names['appeals']} {where}", params)[0]
     clues, duplicates, flagged = (int(x) for x in totals)
     return {
         "clues_per_day": [{"district": d, "category": c, "day": day, "clues": n} for d, c, day, n in per_day],

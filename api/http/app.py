@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
-from api.http import (audit, auditors, casework, docs, operations, overview, pages, problems, rewards, shapes,
+from api.http import (audit, auditors, casework, dashboards, docs, operations, pages, problems, responses, rewards,
                       subscription)
 from api.http.paging import cursor, cursor_of
 from api.http.auth import Principal, decode
@@ -29,7 +29,7 @@ from application.service import GridGovernance
 from projections.audit import AUDITED, HistoryFilter, award_chain, district_history
 from projections.balances import balance_as_of, district_budgets, rider_balances
 from projections.board import BoardQuery, board
-from projections.catalog import instances
+from projections.registry import instances
 from projections.facts import ts
 from projections.points import rider_points
 from projections.engine.projector import Projector
@@ -90,7 +90,7 @@ def create_app(governance: GridGovernance, store: ReadStore, secret: str, kafka:
     app.include_router(commands)
     app.include_router(query_routes(governance, store, principal, tlog))
     app.include_router(casework.routes(governance, store, principal))
-    app.include_router(overview.routes(governance, store, principal))
+    app.include_router(dashboards.routes(governance, store, principal))
     app.include_router(rewards.routes(governance, store, principal))
     app.include_router(subscription.routes(governance, principal))
     if tlog is not None:
@@ -157,7 +157,7 @@ def query_routes(governance: GridGovernance, store: ReadStore, principal: Callab
             return None
         return set(who.districts)
 
-    @router.get("/board", response_model=shapes.Board)
+    @router.get("/board", response_model=responses.Board)
     async def get_board(district: str | None = None, grid_id: str | None = None, status: str | None = None,
                   kind: str | None = None, after: str | None = None, limit: int = Query(100, ge=1, le=1000),
                   position: int | None = POSITION, wait_ms: int = WAIT, who: Principal = Depends(principal)
@@ -169,7 +169,7 @@ def query_routes(governance: GridGovernance, store: ReadStore, principal: Callab
         await operations.wait_for(governance, store, "board", position, wait_ms)
         return await run_in_threadpool(board, store, query, governance.clock.now())
 
-    @router.get("/riders/{rider_id}/balances", response_model=shapes.Balances)
+    @router.get("/riders/{rider_id}/balances", response_model=responses.Balances)
     async def get_balances(rider_id: UUID, position: int | None = POSITION, wait_ms: int = WAIT,
                      who: Principal = Depends(principal)) -> dict[str, Any]:
         """A rider's subsidy per month and district (fen): awarded, withheld by a cap, reversed,
@@ -179,7 +179,7 @@ def query_routes(governance: GridGovernance, store: ReadStore, principal: Callab
         # A rider sees every district's slice and their sum; anyone else its districts' slices.
         return await run_in_threadpool(rider_balances, store, str(rider_id), districts)
 
-    @router.get("/riders/{rider_id}/balance-at", response_model=shapes.BalanceAt)
+    @router.get("/riders/{rider_id}/balance-at", response_model=responses.BalanceAt)
     async def get_balance_at(rider_id: UUID, at: c.AwareDatetime, position: int | None = POSITION,
                              wait_ms: int = WAIT, who: Principal = Depends(principal)) -> dict[str, Any]:
         """What a rider's balance was at an instant, across districts (fen): for the rider itself."""
@@ -189,7 +189,7 @@ def query_routes(governance: GridGovernance, store: ReadStore, principal: Callab
         balance = await run_in_threadpool(balance_as_of, store, str(rider_id), at)
         return {"rider_id": str(rider_id), "at": at.isoformat(), "balance_fen": balance}
 
-    @router.get("/riders/{rider_id}/points", response_model=shapes.Points)
+    @router.get("/riders/{rider_id}/points", response_model=responses.Points)
     async def get_points(rider_id: UUID, position: int | None = POSITION, wait_ms: int = WAIT,
                    who: Principal = Depends(principal)) -> dict[str, Any]:
         """A rider's points (积分): balance, earned, redeemed, expired, and what it redeemed."""
@@ -201,7 +201,7 @@ def query_routes(governance: GridGovernance, store: ReadStore, principal: Callab
         by_district = await run_in_threadpool(governance.points_by_district, rider_id)
         return {**points, "by_district": [{"district": d, "available": n} for d, n in sorted(by_district.items())]}
 
-    @router.get("/districts/{district}/budgets", response_model=list[shapes.Budget])
+    @router.get("/districts/{district}/budgets", response_model=list[responses.Budget])
     async def get_budgets(district: str, period: c.Period | None = None, position: int | None = POSITION,
                           wait_ms: int = WAIT, who: Principal = Depends(principal)) -> list[dict[str, Any]]:
         """A district's subsidy budget per month (fen): allocated, committed by awards, remaining."""
@@ -209,7 +209,7 @@ def query_routes(governance: GridGovernance, store: ReadStore, principal: Callab
         await operations.wait_for(governance, store, "balances", position, wait_ms)
         return await run_in_threadpool(district_budgets, store, district, period)
 
-    @router.get("/districts/{district}/history", response_model=shapes.History)
+    @router.get("/districts/{district}/history", response_model=responses.History)
     async def get_history(district: str,
                           after: str | None = Query(None, max_length=400, description="the `next` of the page before"),
                           limit: int = Query(100, ge=1, le=1000),
@@ -237,7 +237,7 @@ def query_routes(governance: GridGovernance, store: ReadStore, principal: Callab
         return {"district": district, "steps": steps,
                 "next": cursor((last["at"], last["stream_id"], last["version"])) if last else None}
 
-    @router.get("/awards/{piece_id}/chain", response_model=shapes.Chain)
+    @router.get("/awards/{piece_id}/chain", response_model=responses.Chain)
     async def get_chain(request: Request, piece_id: UUID, position: int | None = POSITION, wait_ms: int = WAIT,
                         checkpoint: int | None = Query(None, ge=1, le=2**62, description=(
                             "a checkpoint's tree size: each step then carries its inclusion proof in it")),
@@ -260,7 +260,7 @@ def query_routes(governance: GridGovernance, store: ReadStore, principal: Callab
             raise InvalidInput("this server keeps no transparency log to prove steps in")
         return chain
 
-    @router.get("/stats", response_model=shapes.Statistics)
+    @router.get("/stats", response_model=responses.Statistics)
     async def get_stats(district: str | None = None, position: int | None = POSITION, wait_ms: int = WAIT,
                         who: Principal = Depends(principal)) -> dict[str, Any]:
         """A district's statistics: clues per day and category, duplicates, the median times

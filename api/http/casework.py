@@ -13,7 +13,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query
 from fastapi.concurrency import run_in_threadpool
 
-from api.http import operations, shapes
+from api.http import operations, responses
 from api.http.auth import Principal
 from domain import errors
 from domain.clues import ClueStatus
@@ -63,7 +63,7 @@ def routes(governance: GridGovernance, store: ReadStore, principal: Callable[...
         await operations.wait_for(governance, store, projection, position, wait_ms)
 
     # --- clues -----------------------------------------------------------------------
-    @router.get("/clues/{clue_id}", response_model=shapes.Clue)
+    @router.get("/clues/{clue_id}", response_model=responses.Clue)
     async def get_clue(clue_id: UUID, position: int | None = POSITION, wait_ms: int = WAIT,
                        who: Principal = Depends(principal)) -> dict[str, Any]:
         """One clue: status, the likely duplicates it was offered, its links and its task."""
@@ -73,7 +73,7 @@ def routes(governance: GridGovernance, store: ReadStore, principal: Callable[...
             raise errors.ClueNotFound(f"no clue {clue_id} in this token's scope", clue_id=str(clue_id))
         return found
 
-    @router.get("/grids/{grid_id}/clues", response_model=shapes.Clues)
+    @router.get("/grids/{grid_id}/clues", response_model=responses.Clues)
     async def get_grid_clues(grid_id: UUID, status: ClueState | None = Query("reported"),  # type: ignore[valid-type]
                              after: str | None = AFTER, limit: int = LIMIT, position: int | None = POSITION,
                              wait_ms: int = WAIT, who: Principal = Depends(principal)) -> dict[str, Any]:
@@ -88,7 +88,7 @@ def routes(governance: GridGovernance, store: ReadStore, principal: Callable[...
         return await run_in_threadpool(lambda: clues_where(store, grid_id=str(grid_id), status=status, after=after,
                                                            limit=limit))
 
-    @router.get("/riders/{rider_id}/clues", response_model=shapes.Clues)
+    @router.get("/riders/{rider_id}/clues", response_model=responses.Clues)
     async def get_rider_clues(rider_id: UUID, after: str | None = AFTER, limit: int = LIMIT,
                               position: int | None = POSITION, wait_ms: int = WAIT,
                               who: Principal = Depends(principal)) -> dict[str, Any]:
@@ -99,7 +99,7 @@ def routes(governance: GridGovernance, store: ReadStore, principal: Callable[...
                                                            grids=grids, after=after, limit=limit))
 
     # --- appeals ---------------------------------------------------------------------
-    @router.get("/appeals/{appeal_id}", response_model=shapes.Appeal)
+    @router.get("/appeals/{appeal_id}", response_model=responses.Appeal)
     async def get_appeal(appeal_id: UUID, position: int | None = POSITION, wait_ms: int = WAIT,
                          who: Principal = Depends(principal)) -> dict[str, Any]:
         """One appeal: subject, status, assignee, notes, decision and remedy."""
@@ -111,7 +111,7 @@ def routes(governance: GridGovernance, store: ReadStore, principal: Callable[...
             raise errors.AppealNotFound(f"no appeal {appeal_id} in this token's scope", appeal_id=str(appeal_id))
         return found
 
-    @router.get("/districts/{district}/appeals", response_model=shapes.Appeals)
+    @router.get("/districts/{district}/appeals", response_model=responses.Appeals)
     async def get_district_appeals(district: str, status: AppealState | None = None, after: str | None = AFTER,
                                    limit: int = LIMIT, position: int | None = POSITION, wait_ms: int = WAIT,
                                    who: Principal = Depends(principal)) -> dict[str, Any]:
@@ -123,7 +123,7 @@ def routes(governance: GridGovernance, store: ReadStore, principal: Callable[...
         return await run_in_threadpool(lambda: appeals_where(store, district=district, status=status, after=after,
                                                              limit=limit))
 
-    @router.get("/riders/{rider_id}/appeals", response_model=shapes.Appeals)
+    @router.get("/riders/{rider_id}/appeals", response_model=responses.Appeals)
     async def get_rider_appeals(rider_id: UUID, after: str | None = AFTER, limit: int = LIMIT,
                                 position: int | None = POSITION, wait_ms: int = WAIT,
                                 who: Principal = Depends(principal)) -> dict[str, Any]:
@@ -134,7 +134,7 @@ def routes(governance: GridGovernance, store: ReadStore, principal: Callable[...
                                                              after=after, limit=limit))
 
     # --- rates, riders, tasks --------------------------------------------------------------
-    @router.get("/districts/{district}/rate-schedules", response_model=list[shapes.RateSchedule])
+    @router.get("/districts/{district}/rate-schedules", response_model=list[responses.RateSchedule])
     async def get_rate_schedules(district: str, position: int | None = POSITION, wait_ms: int = WAIT,
                                  who: Principal = Depends(principal)) -> list[dict[str, Any]]:
         """Every version of the district's rate schedule, newest first, with its effective date.
@@ -144,7 +144,7 @@ def routes(governance: GridGovernance, store: ReadStore, principal: Callable[...
         await wait("balances", position, wait_ms)
         return await run_in_threadpool(rate_schedules, store, district)
 
-    @router.get("/riders/{rider_id}", response_model=shapes.Rider)
+    @router.get("/riders/{rider_id}", response_model=responses.Rider)
     async def get_rider(rider_id: UUID, position: int | None = POSITION, wait_ms: int = WAIT,
                         who: Principal = Depends(principal)) -> dict[str, Any]:
         """A rider's profile. Name and phone are unsealed for the rider, the officers of its
@@ -158,7 +158,7 @@ def routes(governance: GridGovernance, store: ReadStore, principal: Callable[...
             personal = await run_in_threadpool(governance.personal_data, rider_id)
         return {**profile, "personal": personal}
 
-    @router.get("/riders/{rider_id}/tasks", response_model=shapes.RiderTasks)
+    @router.get("/riders/{rider_id}/tasks", response_model=responses.RiderTasks)
     async def get_rider_tasks(rider_id: UUID, position: int | None = POSITION, wait_ms: int = WAIT,
                               who: Principal = Depends(principal)) -> dict[str, Any]:
         """The tasks a rider holds or did: claimed, awaiting verification, verified."""

@@ -96,7 +96,7 @@ WORDS: dict[str, str] = {
     "Problem.detail": "what went wrong in this request, in the language asked for",
     "Problem.facts": "the ids and values involved",
     "Problem.issues": "each invalid field: where, and what is wrong with it",
-    # what the queries answer (api/http/shapes.py)
+    # what the queries answer (api/http/responses.py)
     "actor_id": "who did it: a token's `sub`, or `system` for the engine",
     "actor_role": "in what role: rider, grid_officer, district_admin, auditor, service, partner, system",
     "stream_id": "the stream (aggregate) the event belongs to",

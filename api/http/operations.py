@@ -16,7 +16,7 @@ from consumers.lag import KafkaLag, LagUnknown
 from consumers.watchdog import restarts
 from domain.errors import DomainError, InvalidInput
 from application.service import GridGovernance
-from projections.catalog import PROJECTIONS
+from projections.registry import PROJECTIONS
 from domain.events import type_of_topic
 from projections.engine import tracking
 from projections.engine.projector import dead_letters

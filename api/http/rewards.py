@@ -9,7 +9,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query
 from fastapi.concurrency import run_in_threadpool
 
-from api.http import operations, shapes
+from api.http import operations, responses
 from api.http.auth import Principal
 from domain import errors
 from domain.clues import Location
@@ -34,7 +34,7 @@ def routes(governance: GridGovernance, store: ReadStore, principal: Callable[...
         if who.role is not Role.RIDER:
             who.require_district(district)
 
-    @router.get("/stations", response_model=list[shapes.Station])
+    @router.get("/stations", response_model=list[responses.Station])
     async def get_stations(near: str = NEAR, district: str | None = None,
                            limit: int = Query(10, ge=1, le=100), position: int | None = POSITION,
                            wait_ms: int = WAIT, who: Principal = Depends(principal)) -> list[dict[str, Any]]:
@@ -48,7 +48,7 @@ def routes(governance: GridGovernance, store: ReadStore, principal: Callable[...
         await operations.wait_for(governance, store, "rewards", position, wait_ms)
         return await run_in_threadpool(rewards.stations_near, store, where, district, limit)
 
-    @router.get("/districts/{district}/stations", response_model=list[shapes.DistrictStation])
+    @router.get("/districts/{district}/stations", response_model=list[responses.DistrictStation])
     async def get_district_stations(district: str, closed: bool = Query(False, description="the closed ones too"),
                                     position: int | None = POSITION, wait_ms: int = WAIT,
                                     who: Principal = Depends(principal)) -> list[dict[str, Any]]:
@@ -57,7 +57,7 @@ def routes(governance: GridGovernance, store: ReadStore, principal: Callable[...
         await operations.wait_for(governance, store, "rewards", position, wait_ms)
         return await run_in_threadpool(rewards.district_stations, store, district, closed)
 
-    @router.get("/districts/{district}/partners", response_model=list[shapes.Partner])
+    @router.get("/districts/{district}/partners", response_model=list[responses.Partner])
     async def get_partners(district: str, position: int | None = POSITION, wait_ms: int = WAIT,
                            who: Principal = Depends(principal)) -> list[dict[str, Any]]:
         """The partners that hand a district's rewards over (with the station each is at, if any)."""
@@ -65,7 +65,7 @@ def routes(governance: GridGovernance, store: ReadStore, principal: Callable[...
         await operations.wait_for(governance, store, "rewards", position, wait_ms)
         return await run_in_threadpool(rewards.district_partners, store, district)
 
-    @router.get("/districts/{district}/points-policy", response_model=shapes.PointsPolicy)
+    @router.get("/districts/{district}/points-policy", response_model=responses.PointsPolicy)
     async def get_points_policy(district: str, position: int | None = POSITION, wait_ms: int = WAIT,
                                 who: Principal = Depends(principal)) -> dict[str, Any]:
         """The district's points expiry policy in force (version 0: none set, points never expire)."""
@@ -73,7 +73,7 @@ def routes(governance: GridGovernance, store: ReadStore, principal: Callable[...
         await operations.wait_for(governance, store, "rewards", position, wait_ms)
         return await run_in_threadpool(rewards.points_policy, store, district)
 
-    @router.get("/districts/{district}/catalogue", response_model=list[shapes.CatalogueItem])
+    @router.get("/districts/{district}/catalogue", response_model=list[responses.CatalogueItem])
     async def get_catalogue(district: str, all: bool = Query(False, description="also the items not on offer now "
                                                                                "(withdrawn, or outside their dates)"),
                             position: int | None = POSITION, wait_ms: int = WAIT,
@@ -84,7 +84,7 @@ def routes(governance: GridGovernance, store: ReadStore, principal: Callable[...
         at = None if all else ts(governance.clock.now())
         return await run_in_threadpool(rewards.catalogue, store, district, at)
 
-    @router.get("/partners/{partner_id}/queue", response_model=list[shapes.Redemption])
+    @router.get("/partners/{partner_id}/queue", response_model=list[responses.Redemption])
     async def get_queue(partner_id: UUID, status: str = Query("held", pattern="^(held|locked|confirmed|refused|expired)$"),
                         position: int | None = POSITION, wait_ms: int = WAIT,
                         who: Principal = Depends(principal)) -> list[dict[str, Any]]:
@@ -103,7 +103,7 @@ def routes(governance: GridGovernance, store: ReadStore, principal: Callable[...
             who.require_district(found["district"])
         return await run_in_threadpool(lambda: rewards.redemptions(store, partner_id=str(partner_id), status=status))
 
-    @router.get("/riders/{rider_id}/redemptions", response_model=list[shapes.Redemption])
+    @router.get("/riders/{rider_id}/redemptions", response_model=list[responses.Redemption])
     async def get_rider_redemptions(rider_id: UUID, position: int | None = POSITION, wait_ms: int = WAIT,
                                     who: Principal = Depends(principal)) -> list[dict[str, Any]]:
         """A rider's redemptions, newest first, with their status. The rider itself, or the admins of the
@@ -116,7 +116,7 @@ def routes(governance: GridGovernance, store: ReadStore, principal: Callable[...
         made = await run_in_threadpool(lambda: rewards.redemptions(store, rider_id=str(rider_id)))
         return made if who.role is Role.RIDER else [r for r in made if r["district"] in who.districts]
 
-    @router.get("/districts/{district}/handed-out", response_model=list[shapes.HandedOut])
+    @router.get("/districts/{district}/handed-out", response_model=list[responses.HandedOut])
     # Annotated, not `= Query(…)`: a default Query would drop Period's own checks.
     async def get_handed_out(district: str, month: Annotated[Period, Query(description=f"China time: {MONTH_RULE}")],
                              position: int | None = POSITION, wait_ms: int = WAIT,

@@ -117,7 +117,7 @@ class Projector:
             create_dead_letters(tx)
             existing = tx.table_names()
             for projection in self.projections:
-                if projection.t["positions"] not in existing:
+                if projection.table_names["positions"] not in existing:
                     projection.create(tx)
                     continue
                 # A read model made by an earlier version: a table this version added is

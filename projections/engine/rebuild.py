@@ -56,14 +56,14 @@ def rebuild(app: Any, store: ReadStore, classes: Sequence[type[Projection]],
         # Keep the live feed out until the swap commits: its appliers wait at their
         # claim (taken first, so none of them holds a table the lock below waits for).
         Projector(store, live).claim(tx)
-        tx.lock([p.t[t] for p in live for t in p.t])
+        tx.lock([p.table_names[t] for p in live for t in p.table_names])
         # Whatever arrived while we were filling the shadow, applied under the lock,
         # on the live path: the shadow's rows are there now to be looked up.
         caught_up = _catch_up_in(tx, LogFeed(app.eventlog, app.mapper, Projector(store, shadows)))
         for old, new in zip(live, shadows):
             old.drop(tx)
-            for table in new.t:
-                tx.execute(f"ALTER TABLE {new.t[table]} RENAME TO {old.t[table]}")
+            for table in new.table_names:
+                tx.execute(f"ALTER TABLE {new.table_names[table]} RENAME TO {old.table_names[table]}")
         # The old copy's dead letters go with it; the new copy's own (met again) stay.
         clear_dead_letters(tx, [cls.name for cls in classes], started)
         position = min(tracking.position_in(tx, p) for p in live)
@@ -151,8 +151,8 @@ def _compare(store: ReadStore, live: Projection, fresh: Projection, table: str, 
     width = len(columns)
     # Text in byte order, as Python compares the keys.
     order = "ORDER BY " + ", ".join(c if c == "version" else store.byte_order(c) for c in columns)
-    a = iter(store.read(f"SELECT * FROM {live.t[table]} {order}"))
-    b = iter(store.read(f"SELECT * FROM {fresh.t[table]} {order}"))
+    a = iter(store.read(f"SELECT * FROM {live.table_names[table]} {order}"))
+    b = iter(store.read(f"SELECT * FROM {fresh.table_names[table]} {order}"))
     out: list[Difference] = []
     for key_value, left, right in _merge(a, b, width):
         if left != right:

@@ -33,14 +33,14 @@ def create(tx: Tx, projection: Projection) -> None:
     # index; each batch upserts a row per stream it touched (3% of a rebuild, measured).
     for table, columns in TABLES.items():
         spec = ", ".join(f"{name} {sql_type}" for name, sql_type in columns.items())
-        tx.execute(f"CREATE TABLE IF NOT EXISTS {projection.t[table]} ({spec}){tx.compact_table}")
+        tx.execute(f"CREATE TABLE IF NOT EXISTS {projection.table_names[table]} ({spec}){tx.compact_table}")
 
 
 # --- stream versions ---------------------------------------------------------------------
 
 def versions(tx: Tx, projection: Projection, streams: Iterable[str]) -> dict[str, int]:
     """The version each of `streams` is applied to (absent: none of its events)."""
-    rows = tx.select_by_keys(projection.t["streams"], ("stream_id", "version"), "stream_id", "TEXT", sorted(streams))
+    rows = tx.select_by_keys(projection.table_names["streams"], ("stream_id", "version"), "stream_id", "TEXT", sorted(streams))
     return {stream: int(version) for stream, version in rows}
 
 
@@ -53,9 +53,9 @@ def record_versions(tx: Tx, projection: Projection, reached: Mapping[str, int], 
     """`first_time`: no version of these streams is recorded yet (a copy being filled)."""
     rows = list(reached.items())
     if first_time:
-        tx.append_many(projection.t["streams"], STREAM_COLUMNS, rows)
+        tx.append_many(projection.table_names["streams"], STREAM_COLUMNS, rows)
     else:
-        tx.upsert_many(projection.t["streams"], STREAM_COLUMNS, rows, ("stream_id",))
+        tx.upsert_many(projection.table_names["streams"], STREAM_COLUMNS, rows, ("stream_id",))
 
 
 def applied(store: ReadStore, projection: Projection, events: list[tuple[str, int]]) -> bool:

@@ -116,7 +116,7 @@ QUERIES: dict[str, tuple[tuple[Role, ...], bool, Callable[[dict[str, Any]], tupl
     "rate-schedules": (ALL_BUT_PARTNERS, True, lambda s: (f"/v1/districts/{s['district']}/rate-schedules", {})),
     "rider": (ALL_BUT_PARTNERS, True, lambda s: (f"/v1/riders/{s['me']}", {})),
     "rider-tasks": (ALL_BUT_PARTNERS, False, lambda s: (f"/v1/riders/{s['me']}/tasks", {})),
-    # What the pages draw (api/http/overview.py).
+    # What the pages draw (api/http/dashboards.py).
     "grids": (ALL_BUT_PARTNERS, True, lambda s: (f"/v1/districts/{s['district']}/grids", {})),
     "clue-map": ((ADMIN, OFFICER, AUDITOR, SERVICE), True, lambda s: (f"/v1/districts/{s['district']}/clue-map", {})),
     "subsidy-per-day": ((ADMIN, AUDITOR, SERVICE), True,

@@ -30,12 +30,12 @@ class Store:
 
     def __init__(self, app: GridGovernance, kind: str, env: dict[str, str]) -> None:
         self.app, self.kind, self.env = app, kind, env
-        self.t = "stored_events" if kind == "sqlite" else f'"{env["POSTGRES_SCHEMA"]}".gridgov_events'
+        self.table_names = "stored_events" if kind == "sqlite" else f'"{env["POSTGRES_SCHEMA"]}".gridgov_events'
         self.pos = "rowid" if kind == "sqlite" else "notification_id"
         self.prefix = "" if kind == "sqlite" else f'"{env["POSTGRES_SCHEMA"]}".'
 
     def sql(self, statement: str, params: tuple[Any, ...] = ()) -> None:
-        statement = statement.format(t=self.t, pos=self.pos, prefix=self.prefix)
+        statement = statement.format(t=self.table_names, pos=self.pos, prefix=self.prefix)
         if self.kind == "postgres":
             statement = statement.replace("?", "%s")
         with self.app.recorder.datastore.transaction(commit=True) as cursor:

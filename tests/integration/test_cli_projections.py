@@ -46,7 +46,7 @@ def test_dead_letters_fail_verify_until_a_rebuild_applies_their_events(embedded:
 
 
 def test_help_lists_the_projections_to_choose_from() -> None:
-    from projections.catalog import PROJECTIONS
+    from projections.registry import PROJECTIONS
 
     runner = CliRunner()
     for command in (["consume", "--help"], ["projections", "rebuild", "--help"], ["projections", "verify", "--help"]):

@@ -25,7 +25,7 @@ from domain.clock import ManualClock
 from domain.events import Role
 from application.service import GridGovernance
 from gridgov.bootstrap import read_store
-from projections.catalog import PROJECTIONS
+from projections.registry import PROJECTIONS
 from projections.stores.postgres import PostgresStore
 from tests.fixtures.kafka import require_kafka
 from tests.fixtures.world import START

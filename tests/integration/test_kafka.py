@@ -23,7 +23,7 @@ from gridgov.settings import load_settings
 from domain.clock import ManualClock
 from domain.events import EVENT_TYPES, type_of_topic
 from application.service import GridGovernance
-from projections.catalog import PROJECTIONS, named
+from projections.registry import PROJECTIONS, named
 from projections.engine.rebuild import verify
 from projections.stores.sqlite import SQLiteStore
 from tests.fixtures.kafka import require_kafka

@@ -30,7 +30,7 @@ import httpx
 import psycopg
 import pytest
 
-from projections.catalog import PROJECTIONS
+from projections.registry import PROJECTIONS
 from tests.fixtures.kafka import require_kafka
 from tests.fixtures.stores import postgres_settings
 

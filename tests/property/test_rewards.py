@@ -291,7 +291,7 @@ class RewardsSaga(RuleBasedStateMachine):
         self.codes_checked_to = rows[-1].id if rows else self.codes_checked_to
         self.feed.catch_up()
         for projection in (Points(), Rewards()):
-            for table in projection.t.values():
+            for table in projection.table_names.values():
                 text = repr(self.store.read(f"SELECT * FROM {table}"))
                 assert not any(f"'{code}'" in text for code in self.codes), table
 

@@ -14,7 +14,7 @@ from domain.clock import ManualClock
 from application.service import GridGovernance
 from gridgov.bootstrap import log_feed
 from projections.base import Projection
-from projections.catalog import PROJECTIONS
+from projections.registry import PROJECTIONS
 from projections.facts import Fact, from_raw
 from projections.stores.sqlite import SQLiteStore
 from tests.fixtures.world import START, World, tour_of_every_event_type
@@ -50,7 +50,7 @@ def test_a_read_model_folded_in_memory_equals_the_engines_fold(story, tmp_path, 
         projection = PROJECTIONS[name]()
         applied = log_feed(app, store, [projection]).catch_up()
         assert not applied.dead
-        engine = {table: sorted(map(tuple, store.read(f"SELECT * FROM {projection.t[table]}")), key=repr)
+        engine = {table: sorted(map(tuple, store.read(f"SELECT * FROM {projection.table_names[table]}")), key=repr)
                   for table in projection.tables}
     finally:
         store.close()

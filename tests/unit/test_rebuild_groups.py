@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from projections.audit import Audit
 from eventlog import share_of
-from projections.catalog import named
+from projections.registry import named
 from eventlog import share_range
 from projections.engine.parallel import FillJob, groups_of, workers_wanted
 from projections.points import Points

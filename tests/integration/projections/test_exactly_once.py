@@ -3,7 +3,7 @@ interleaving of streams, redeliveries), and the positions a partition's consumer
 
 from __future__ import annotations
 
-from projections.catalog import instances
+from projections.registry import instances
 
 import random
 from collections import defaultdict

@@ -17,7 +17,7 @@ from domain.ids import SeededIds
 from gridgov import bootstrap, demo
 from gridgov.demo import DAY_START, Demo
 from gridgov.settings import load_settings
-from projections.catalog import instances, named
+from projections.registry import instances, named
 from projections.engine.feed import Follower, LogFeed
 from projections.engine.projector import Projector
 from projections.engine.rebuild import verify

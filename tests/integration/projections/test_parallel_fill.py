@@ -3,14 +3,14 @@ a share filled from the log's start, in stream order wherever pages end."""
 
 from __future__ import annotations
 
-from projections.catalog import instances
+from projections.registry import instances
 
 import time
 
 import pytest
 
 from projections.board import Board
-from projections.catalog import named
+from projections.registry import named
 from gridgov.bootstrap import log_feed
 from projections.engine.feed import LogFeed
 from projections.engine.projector import Filler
@@ -92,7 +92,7 @@ def test_a_rebuild_killed_mid_fill_leaves_no_helper_writing_and_the_next_rebuild
     rebuilding.wait()
 
     def filled() -> int:
-        return sum(store.read(f"SELECT COUNT(*) FROM {table}")[0][0] for table in Slow(prefix="shadow_").t.values())
+        return sum(store.read(f"SELECT COUNT(*) FROM {table}")[0][0] for table in Slow(prefix="shadow_").table_names.values())
 
     before = filled()
     assert before > 0

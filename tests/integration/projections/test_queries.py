@@ -15,7 +15,7 @@ from domain.clock import ManualClock
 from domain.subsidies import PayoutSettled, SubsidyAwarded, SubsidyReversed
 from projections.audit import award_chain
 from projections.balances import balance_as_of
-from projections.catalog import named
+from projections.registry import named
 from gridgov.bootstrap import log_feed
 from projections.engine.rebuild import verify
 from projections.stores import ReadStore

@@ -10,7 +10,7 @@ from gridgov import bootstrap
 from gridgov.settings import load_settings
 from domain.clock import ManualClock
 from projections.board import BoardQuery, board
-from projections.catalog import named
+from projections.registry import named
 from gridgov.bootstrap import log_feed
 from projections.engine.rebuild import rebuild, verify
 from projections.stores import ReadStore

@@ -3,13 +3,13 @@ operator told to rebuild; processes starting at once on an empty PostgreSQL all 
 
 from __future__ import annotations
 
-from projections.catalog import instances
+from projections.registry import instances
 
 import threading
 
 import pytest
 
-from projections.catalog import named
+from projections.registry import named
 from gridgov.bootstrap import log_feed
 from projections.engine.projector import Projector
 from projections.engine.rebuild import rebuild, verify

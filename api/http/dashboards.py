@@ -11,7 +11,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query
 from fastapi.concurrency import run_in_threadpool
 
-from api.http import operations, shapes
+from api.http import operations, responses
 from api.http.auth import Principal
 from domain import errors
 from domain.clock import local_month
@@ -42,7 +42,7 @@ def routes(governance: GridGovernance, store: ReadStore, principal: Callable[...
         who.require_district(district)
         return set(who.grids) if who.role is Role.GRID_OFFICER else None
 
-    @router.get("/districts/{district}/grids", response_model=list[shapes.Grid])
+    @router.get("/districts/{district}/grids", response_model=list[responses.Grid])
     async def get_grids(district: str, position: int | None = POSITION, wait_ms: int = WAIT,
                         who: Principal = Depends(principal)) -> list[dict[str, Any]]:
         """A district's grids by street and community (an officer's own grids only). Public to
@@ -51,7 +51,7 @@ def routes(governance: GridGovernance, store: ReadStore, principal: Callable[...
         await operations.wait_for(governance, store, "board", position, wait_ms)
         return await run_in_threadpool(district_grids, store, district, grids)
 
-    @router.get("/districts/{district}/clue-map", response_model=shapes.ClueMap)
+    @router.get("/districts/{district}/clue-map", response_model=responses.ClueMap)
     async def get_clue_map(district: str, days: int = Query(30, ge=1, le=366, description="how many days back"),
                            limit: int = Query(5000, ge=1, le=20000), position: int | None = POSITION,
                            wait_ms: int = WAIT, who: Principal = Depends(principal)) -> dict[str, Any]:
@@ -63,7 +63,7 @@ def routes(governance: GridGovernance, store: ReadStore, principal: Callable[...
         points = await run_in_threadpool(lambda: clue_points(store, district, grids, since, limit))
         return {"district": district, "since": since, "points": points}
 
-    @router.get("/districts/{district}/subsidy-per-day", response_model=shapes.SubsidyMonth)
+    @router.get("/districts/{district}/subsidy-per-day", response_model=responses.SubsidyMonth)
     async def get_subsidy_per_day(district: str, period: Period | None = Query(
                                       None, description=f"{MONTH_RULE} (default: the last month with a budget, "
                                                         "else this month in China)"),
@@ -79,7 +79,7 @@ def routes(governance: GridGovernance, store: ReadStore, principal: Callable[...
         return await run_in_threadpool(subsidy_per_day, store, district,
                                        period or local_month(governance.clock.now()))
 
-    @router.get("/riders/{rider_id}/open-tasks", response_model=shapes.OpenTasks)
+    @router.get("/riders/{rider_id}/open-tasks", response_model=responses.OpenTasks)
     async def get_open_tasks(rider_id: UUID, near: str | None = NEAR, position: int | None = POSITION,
                              wait_ms: int = WAIT, who: Principal = Depends(principal)) -> dict[str, Any]:
         """The tasks open in a rider's grids, each with the place of the clue it came from
