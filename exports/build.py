@@ -21,7 +21,7 @@ from domain.clock import CHINA
 from domain.errors import InvalidInput
 from domain.time_bounds import MONTH_PATTERN, MONTH_RULE
 from projections.audit import CHUNK, award_chains, district_awards
-from projections.balances import Balances
+from projections.balances import district_slices
 from projections.facts import ts
 from projections.stores import ReadStore
 from transparency.log import NotYetInTree, TransparencyLog
@@ -220,9 +220,8 @@ def _zero(**key: str) -> dict[str, Any]:
 
 def _slices(store: ReadStore, district: str, months: Months) -> dict[tuple[str, str], dict[str, int]]:
     """The balances read model's rider months in `district`: what the export must re-add to."""
-    rows = store.read(f"SELECT rider_id, period, awarded, withheld, reversed, paid FROM {Balances().table_names['slices']} "
-                      "WHERE district = ? AND period >= ? AND period <= ?", (district, months.first, months.last))
-    return {(rider, period): dict(zip(AMOUNTS, amounts)) for rider, period, *amounts in rows}
+    return {key: {f"{column}_fen": fen for column, fen in amounts.items()}
+            for key, amounts in district_slices(store, district, months.first, months.last).items()}
 
 
 def _differences(export: Export, slices: dict[tuple[str, str], dict[str, int]]) -> list[dict[str, Any]]:

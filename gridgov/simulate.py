@@ -44,6 +44,7 @@ from eventlog import stored_event
 from gridgov.bootstrap import application, kafka_settings, read_store
 from gridgov.city_day import CityDay
 from gridgov.settings import Settings
+from projections.balances import totals as subsidy_totals
 from projections.registry import PROJECTIONS, instances
 from projections.engine import tracking
 from projections.engine.projector import Projector
@@ -310,8 +311,7 @@ def totals_in_the_store(app: GridGovernance) -> tuple[int, int, int]:
 
 
 def totals_in_the_read_model(store: ReadStore) -> tuple[int, int, int]:
-    awarded, reversed_, paid = store.read("SELECT SUM(awarded), SUM(reversed), SUM(paid) FROM balances_slices")[0]
-    return int(awarded or 0), int(reversed_ or 0), int(paid or 0)
+    return subsidy_totals(store)
 
 
 def wait_drained(app: GridGovernance, store: ReadStore, lag: KafkaLag, stall_s: float = 300) -> None:

@@ -19,19 +19,15 @@ from datetime import datetime
 from typing import Callable
 from uuid import UUID
 
-import orjson
-
 from domain import commands as c
 from domain import errors
 from domain.events import Actor, Role
 from domain.points_policy import PointsPolicy
 from application.service import GridGovernance
 from application.unit_of_work import UnitOfWork
-from projections.board import Board
-from projections.facts import ts
-from projections.points import Points
-from projections.rewards import Rewards
-from projections.riders import Riders
+from projections import points
+from projections.board import lapsed_claims
+from projections.rewards import lapsed_holds
 from projections.stores import ReadStore
 
 ENGINE = Actor(id="engine", role=Role.SYSTEM)
@@ -47,8 +43,7 @@ class Swept:
 
 
 def due_holds(store: ReadStore, now: datetime) -> list[UUID]:
-    rows = store.read(f"SELECT redemption_id, expires_at FROM {Rewards().table_names['redemptions']} WHERE status = 'held'")
-    return sorted(UUID(r) for r, expires_at in rows if datetime.fromisoformat(expires_at) <= now)
+    return sorted(UUID(r) for r in lapsed_holds(store, now))
 
 
 def sweep_holds(app: GridGovernance, store: ReadStore) -> Swept:
@@ -57,9 +52,7 @@ def sweep_holds(app: GridGovernance, store: ReadStore) -> Swept:
 
 
 def due_claims(store: ReadStore, now: datetime) -> list[UUID]:
-    rows = store.read(f"SELECT task_id FROM {Board().table_names['tasks']} WHERE status = 'claimed' AND expires_at <= ? "
-                      "ORDER BY task_id", (ts(now),))
-    return [UUID(task) for task, in rows]
+    return [UUID(task) for task in lapsed_claims(store, now)]
 
 
 def sweep_claims(app: GridGovernance, store: ReadStore) -> Swept:
@@ -82,10 +75,7 @@ def _give_each(app: GridGovernance, commands: list[c.Command]) -> tuple[int, int
 
 def riders_with_points(store: ReadStore) -> list[tuple[UUID, list[str]]]:
     """Riders with points available, and the districts they have been in."""
-    points, riders = Points().table_names["accounts"], Riders().table_names["riders"]
-    rows = store.read(f"SELECT a.rider_id, r.districts FROM {points} a JOIN {riders} r ON r.rider_id = a.rider_id "
-                      "WHERE a.available > 0 ORDER BY a.rider_id")
-    return [(UUID(rider), orjson.loads(districts)) for rider, districts in rows]
+    return [(UUID(rider), districts) for rider, districts in points.riders_with_points(store)]
 
 
 def sweep_points(app: GridGovernance, store: ReadStore, month: str,

@@ -120,6 +120,7 @@ class Balances(Projection):
 
 SLICE_COLUMNS = ("account_id", "rider_id", "district", "period", "awarded", "withheld", "reversed", "paid")
 AMOUNTS = ("awarded", "withheld", "reversed", "paid", "payable")
+SLICE_AMOUNTS = AMOUNTS[:4]
 
 
 def rider_balances(store: ReadStore, rider_id: str, districts: set[str] | None = None) -> dict[str, Any]:
@@ -179,3 +180,18 @@ def subsidy_per_day(store: ReadStore, district: str, period: str) -> dict[str, A
             "budget": budget[0] if budget else {"district": district, "period": period, "allocated": 0,
                                                 "committed": 0, "remaining": 0},
             "days": [{"day": day, **amounts} for day, amounts in sorted(days.items())]}
+
+
+def district_slices(store: ReadStore, district: str, first: str, last: str) -> dict[tuple[str, str], dict[str, int]]:
+    """A district's rider months from `first` to `last`, by (rider, month): awarded,
+    withheld, reversed and paid (fen) — what an audit export re-adds to."""
+    rows = store.read(f"SELECT rider_id, period, {', '.join(SLICE_AMOUNTS)} FROM {Balances().table_names['slices']} "
+                      "WHERE district = ? AND period >= ? AND period <= ?", (district, first, last))
+    return {(rider, period): dict(zip(SLICE_AMOUNTS, amounts)) for rider, period, *amounts in rows}
+
+
+def totals(store: ReadStore) -> tuple[int, int, int]:
+    """Subsidy awarded, reversed and paid over every rider and district (fen)."""
+    awarded, reversed_, paid = store.read(f"SELECT SUM(awarded), SUM(reversed), SUM(paid) "
+                                          f"FROM {Balances().table_names['slices']}")[0]
+    return int(awarded or 0), int(reversed_ or 0), int(paid or 0)

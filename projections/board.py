@@ -147,3 +147,16 @@ def open_tasks(store: ReadStore, grids: set[str], now: datetime, limit: int = 50
                       "ORDER BY published_at DESC LIMIT ?", (*params, ts(now), limit))
     return [dict(zip(("task_id", "grid_id", "district", "kind", "rate_code", "source_clue_id", "published_at"), row))
             for row in rows]
+
+
+def grid_district(store: ReadStore, grid_id: str) -> str | None:
+    """The district a grid is in (None: no such grid): what a grid's reads are scoped by."""
+    rows = store.read(f"SELECT district FROM {Board().table_names['grids']} WHERE grid_id = ?", (grid_id,))
+    return rows[0][0] if rows else None
+
+
+def lapsed_claims(store: ReadStore, now: datetime) -> list[str]:
+    """The tasks still claimed whose claim ran out by `now`, by id: the sweep releases them."""
+    rows = store.read(f"SELECT task_id FROM {Board().table_names['tasks']} WHERE status = 'claimed' AND expires_at <= ? "
+                      "ORDER BY task_id", (ts(now),))
+    return [task for task, in rows]

@@ -6,9 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
+
 from domain.points import PointsEarned, PointsExpired, PointsHeld, PointsRedeemed, PointsReleased, PointsSpent
 from projections.base import Projection
 from projections.facts import Fact
+from projections.riders import Riders
 from projections.rows import BatchRows, Table
 from projections.stores import ReadStore
 
@@ -61,3 +64,12 @@ def rider_points(store: ReadStore, rider_id: str) -> dict[str, Any]:
                          "WHERE rider_id = ? AND kind <> 'earned' ORDER BY at, stream_id, version", (rider_id,))
     return {"rider_id": rider_id, "balance": account["available"], **account,
             "redemptions": [dict(zip(("at", "kind", "points", "item", "partner", "piece_id"), r)) for r in history]}
+
+
+def riders_with_points(store: ReadStore) -> list[tuple[str, list[str]]]:
+    """Riders with points available, by id, and the districts they have been in (the
+    riders read model's): whom a month's points expiry may concern."""
+    points, riders = Points().table_names["accounts"], Riders().table_names["riders"]
+    rows = store.read(f"SELECT a.rider_id, r.districts FROM {points} a JOIN {riders} r ON r.rider_id = a.rider_id "
+                      "WHERE a.available > 0 ORDER BY a.rider_id")
+    return [(rider, orjson.loads(districts)) for rider, districts in rows]

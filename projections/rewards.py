@@ -210,3 +210,9 @@ def handed_out(store: ReadStore, district: str, month: str) -> list[dict[str, An
         if status == "confirmed":
             row["points_spent"] = int(points)
     return list(table.values())
+
+
+def lapsed_holds(store: ReadStore, now: datetime) -> list[str]:
+    """The redemptions still held whose hold ran out by `now`: the sweep ends them."""
+    rows = store.read(f"SELECT redemption_id, expires_at FROM {Rewards().table_names['redemptions']} WHERE status = 'held'")
+    return [r for r, expires_at in rows if datetime.fromisoformat(expires_at) <= now]

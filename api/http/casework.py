@@ -21,7 +21,7 @@ from domain.events import Role
 from application.service import GridGovernance
 from projections.appeals import appeal, appeals_where
 from projections.balances import rate_schedules
-from projections.board import Board, rider_tasks
+from projections.board import grid_district, rider_tasks
 from projections.clues import clue, clues_where
 from projections.riders import rider_profile
 from projections.stores import ReadStore
@@ -80,9 +80,8 @@ def routes(governance: GridGovernance, store: ReadStore, principal: Callable[...
         """A grid's clues, by default those awaiting triage: the officer's queue."""
         if who.role is Role.RIDER:
             raise errors.OutOfScope("a grid's clues are for its officers and its district")
-        rows = await run_in_threadpool(store.read, Board().sql("SELECT district FROM {grids} WHERE grid_id = ?"),
-                                       (str(grid_id),))
-        if not rows or not sees(who, rows[0][0], str(grid_id)):
+        district = await run_in_threadpool(grid_district, store, str(grid_id))
+        if district is None or not sees(who, district, str(grid_id)):
             raise errors.GridNotFound(f"no grid {grid_id} in this token's scope", grid_id=str(grid_id))
         await wait("clues", position, wait_ms)
         return await run_in_threadpool(lambda: clues_where(store, grid_id=str(grid_id), status=status, after=after,
