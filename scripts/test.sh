@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, with the real services it needs (PostgreSQL, Kafka): README's second command,
 # and what CI runs after installing. Arguments go to pytest (e.g. -k ledger).
+#   scripts/test.sh --fast   the fast lane for one's own loop: unit, property and contract tests,
+#                            on PostgreSQL but without Kafka or a browser (a few minutes)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,6 +11,11 @@ export PATH="$PWD/.venv/bin:$PATH"  # `gridgov` and `python3` are the venv's
 
 bash scripts/postgres.sh start
 eval "$(bash scripts/postgres.sh env)"
+if [[ "${1:-}" == "--fast" ]]; then
+  shift
+  unset PERSISTENCE_MODULE
+  exec .venv/bin/python -m pytest tests/unit tests/property tests/contracts "$@"
+fi
 # A broker this run starts has no other run's topics in use: the tests may delete what an aborted
 # run left behind (tests/fixtures/kafka.py). A broker already running may be serving another run.
 bash scripts/kafka.sh status >/dev/null 2>&1 || export GRIDGOV_SWEEP_TEST_TOPICS=1
