@@ -270,3 +270,9 @@ def query_routes(governance: GridGovernance, store: ReadStore, principal: Callab
         return await run_in_threadpool(statistics_for, store, scoped)
 
     return router
+
+
+def app_of(engine: Any, secret: str) -> FastAPI:
+    """The HTTP API over what the composition root built (a gridgov.bootstrap.Engine):
+    the composition root imports no entry point, so the app is made here, from its parts."""
+    return create_app(engine.app, engine.store, secret, engine.kafka, engine.tlog, engine.settings.READY_MAX_LAG)
