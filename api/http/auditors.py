@@ -21,7 +21,7 @@ from starlette.datastructures import Headers
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.http import operations
+from api.http import operations, responses
 from api.http.auth import Principal, Unauthenticated, decode
 from api.http.paging import cursor, cursor_of
 from api.http.problems import problem
@@ -161,7 +161,7 @@ def routes(governance: GridGovernance, store: ReadStore, tlog: TransparencyLog |
             "X-Checkpoint-Size": str(export.checkpoint.size),
             "X-Reconciled": "true" if export.reconciled else "false"})
 
-    @router.get("/accesses")
+    @router.get("/accesses", response_model=responses.Accesses)
     async def accesses(district: str,
                        after: str | None = Query(None, max_length=400, description="the `next` of the page before"),
                        limit: int = Query(100, ge=1, le=1000), position: int | None = operations.POSITION,

@@ -368,3 +368,42 @@ class HandedOut(Shape):
     points_spent: int
     refused: int
     expired: int
+
+
+# --- who looked (the access log) ----------------------------------------------------------
+
+
+class Access(Shape):
+    stream_id: str
+    district: str
+    actor_id: str
+    actor_role: str
+    at: str
+    what: str = Field(description="the route asked for (method and path template), or the export made")
+    parameters: dict[str, Any] = Field(description="`{\"path\": {…}, \"query\": {…}}`, each as recorded")
+    status: int = Field(description="the HTTP status the request was answered with")
+    checkpoint_size: int | None = Field(description="the transparency log's size the answer was tied to, if any")
+    checkpoint_root: str | None = Field(description="that checkpoint's root hash, if any")
+
+
+class Accesses(Shape):
+    district: str
+    accesses: list[Access] = Field(description="the district's accesses, newest first")
+    next: str | None = Field(description="pass as `after` for the next page; null on the last")
+
+
+# Each read model (projections/registry.py) by name, and the response models of the
+# routes that read it: a new read model is not done until its answers are described
+# (tests/unit/test_read_model_checklist.py checks every one is here and answered with).
+OF_READ_MODEL: dict[str, tuple[type[Shape], ...]] = {
+    "board": (Board, RiderTasks, OpenTasks, Grid),
+    "balances": (Balances, BalanceAt, Budget, SubsidyMonth, RateSchedule),
+    "points": (Points,),
+    "audit": (History, Chain),
+    "stats": (Statistics,),
+    "clues": (Clue, Clues, ClueMap),
+    "appeals": (Appeal, Appeals),
+    "riders": (Rider,),
+    "rewards": (Station, DistrictStation, Partner, PointsPolicy, CatalogueItem, Redemption, HandedOut),
+    "access": (Accesses,),
+}
