@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
 
+from domain.tasks import TaskPublished
 from projections.audit import Audit
+from projections.base import Projection
+from projections.facts import Fact
+from projections.rows import BatchRows, Table
 from eventlog import share_of
 from projections.registry import named
 from eventlog import share_range
@@ -21,10 +26,39 @@ class Tally(Points):
     by_stream = False
 
 
-def test_helper_i_fills_share_i_of_every_projection() -> None:
-    groups = groups_of(named("all"), 2)
-    assert [sorted((s.cls.name, s.part, s.parts) for s in group) for group in groups] == [
-        sorted((cls.name, part, 2) for cls in named("all")) for part in (0, 1)]
+class TasksPerDistrict(Projection):
+    """A counting read model: one row per district, added to by every task's events,
+    so not keyed by stream (`by_stream` stays False)."""
+    name = "tasks_per_district"
+    weight = 0.3
+    handles = (TaskPublished,)
+    tables = {"counts": Table({"district": "TEXT NOT NULL", "tasks": "BIGINT NOT NULL"}, key=("district",))}
+
+    def touches(self, fact: Fact) -> list[tuple[str, tuple[Any, ...]]]:
+        return [("counts", (fact.data["district"],))]
+
+    def apply(self, rows: BatchRows, fact: Fact) -> None:
+        row = rows.get("counts", fact.data["district"])
+        rows.put("counts", {"district": fact.data["district"], "tasks": (row["tasks"] if row else 0) + 1})
+
+
+@given(st.integers(min_value=2, max_value=8), st.lists(st.uuids().map(str), min_size=1, max_size=20))
+def test_helper_i_fills_share_i_of_every_projection_split_by_stream_and_one_helper_the_rest_whole(
+        workers: int, streams: list[str]) -> None:
+    classes = [*named("all"), TasksPerDistrict, Tally]
+    groups = groups_of(classes, workers)
+    split = sorted(cls.name for cls in classes if cls.by_stream)
+    assert split and len(groups) == workers
+    for part, group in enumerate(groups):
+        assert sorted(job.cls.name for job in group if job.parts > 1) == split
+        assert {(job.part, job.parts) for job in group if job.parts > 1} == {(part, workers)}
+    whole = [job for group in groups for job in group if job.parts == 1]
+    assert sorted(job.cls.name for job in whole) == sorted(cls.name for cls in classes if not cls.by_stream)
+    # Every stream's events reach exactly one copy of each read model: its share's, or the whole one.
+    for stream in streams:
+        for cls in classes:
+            copies = [job for group in groups for job in group if job.cls is cls and job.shadow().owns(stream)]
+            assert len(copies) == 1, (cls.name, stream)
 
 
 def test_a_projection_that_cannot_be_split_goes_whole_to_the_helper_with_least_to_do() -> None:
