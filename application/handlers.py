@@ -1,6 +1,6 @@
 """One function per command: load what it touches, apply the rules, say what it made.
 
-One module, the longest of the domain (~520 lines), on purpose: who may give which
+One module, the longest of the application, on purpose: who may give which
 command is decided here and only here, so a reviewer reads every authorization
 rule in one file.
 

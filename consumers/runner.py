@@ -95,7 +95,7 @@ class ConsumerRunner:
         """Wait until the broker's metadata lists every partition of our topics.
         A topic created a moment ago may not be there yet; a consumer joining the
         group then is assigned none of its partitions, and kafka-python only notices
-        them at its next metadata refresh (seen in CI: a read model 20 s behind)."""
+        them at its next metadata refresh (seen in CI: a read model behind until then)."""
         deadline = time.monotonic() + timeout_s
         while missing := [t for t in self.topics if not self.consumer.partitions_for_topic(t)]:
             if time.monotonic() > deadline:

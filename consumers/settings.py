@@ -21,8 +21,8 @@ class KafkaSettings:
 
     def client(self, client_id: str, **config: object) -> dict[str, object]:
         """What every client we make is given. kafka-python backs off reconnecting up
-        to 30 s by default: after a broker restart the consumers sat idle for 31-43 s
-        with the broker long back. One second keeps the catch-up to seconds."""
+        to 30 s by default: after a broker restart the consumers sat idle through that
+        backoff with the broker long back. One second keeps the catch-up to seconds."""
         return {"bootstrap_servers": self.bootstrap, "client_id": client_id, "reconnect_backoff_max_ms": 1000,
                 **config}
 

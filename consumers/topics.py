@@ -46,8 +46,8 @@ def ensure_topics(settings: KafkaSettings) -> None:
 
 def delete_topics(settings: KafkaSettings) -> list[str]:
     """Every topic of this prefix, deleted: a test's or a simulated day's, once it is over.
-    A broker starts by loading every partition it holds; the ~5,000 one test run left
-    behind took a restart past 90 s on a loaded machine."""
+    A broker starts by loading every partition it holds; the thousands one test run left
+    behind made a restart outlast scripts/kafka.sh's wait on a loaded machine."""
     admin = KafkaAdminClient(**settings.client("gridgov-admin", bootstrap_timeout_ms=10_000))
     try:
         mine = sorted(t for t in admin.list_topics() if t.startswith(f"{settings.prefix}."))

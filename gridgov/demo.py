@@ -2,7 +2,7 @@
 their grids and officers, a few hundred riders, a rate schedule and budget, and
 one simulated day of clues, claims, completions, verifications, awards,
 redemptions, a payout and one appeal. Same seed, same story, same summary.
-One story, read top to bottom: hence one module of some 320 lines.
+One story, read top to bottom: hence one module.
 """
 
 from __future__ import annotations

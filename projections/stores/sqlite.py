@@ -96,8 +96,8 @@ class SQLiteStore(ReadStore):
         conn.execute(f"PRAGMA cache_size={-32768 if self.helper else -131072}")  # KiB: 32 or 128 MiB
         conn.execute("PRAGMA temp_store=MEMORY")
         if self.helper:
-            # A checkpoint waits for two fsyncs; helpers took 12.3 s instead of 10.8 when
-            # they did their own. The rebuilding process does them (`checkpoint`).
+            # A checkpoint waits for two fsyncs, and helpers that did their own were slower
+            # (docs/benchmarks.md, "Measured once"). The rebuilding process does them (`checkpoint`).
             conn.execute("PRAGMA wal_autocheckpoint=0")
         return conn
 

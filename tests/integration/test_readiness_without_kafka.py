@@ -133,8 +133,8 @@ def test_healthz_and_queries_answer_at_once_while_200_readyz_probe_a_broker_that
     assert statistics.median(t for _, t in timings["healthz idle"]) < 20, "Nagle's algorithm is on"
     assert {s for s, _ in timings["healthz"]} == {200} and {s for s, _ in timings["budgets"]} == {200}, timings
     assert {s for name in ("readyz", "readyz burst") for s, _ in timings[name]} == {503}, "the broker is away"
-    # A burst of 200 requests of any kind costs the server's one event loop some
-    # 0.2-0.7 s on two busy cores; what matters is that none waits out the broker's 5 s.
+    # A burst of 200 requests of any kind keeps the server's one event loop busy for
+    # a while on two busy cores; what matters is that none waits out the broker's 5 s.
     assert max(t for _, t in timings["readyz burst"]) < 2000, "a /readyz waited on the broker"
     # Within LIMIT_MS, but for the scheduler: on a machine running other suites (load 8
     # on two cores, PostgreSQL shared) a few answers in a row now and then wait a few

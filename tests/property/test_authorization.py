@@ -17,8 +17,7 @@ below), not from the code under test. With the scope checks of a reversal, a
 remedy or a duplicate link taken out of the handlers, this finds each; so too
 with a redemption's partner check, its district check, the rider's membership
 of the item's district, the hold's time, or a station's district taken out.
-One module of some 570 lines: the oracle and the state machine it judges belong
-together.
+One module: the oracle and the state machine it judges belong together.
 """
 
 from __future__ import annotations
