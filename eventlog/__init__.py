@@ -1,4 +1,4 @@
-"""Reading the event store's log, and the rider key store beside it: one
+"""Reading the event store's log, and the key stores beside it: one
 interface (base.py), one module per backend (popo.py, sqlite.py, postgres.py),
 chosen by the same setting that chooses the library's recorder
 (PERSISTENCE_MODULE), as the library picks its own factory.
@@ -11,6 +11,13 @@ chosen by the same setting that chooses the library's recorder
 
 Everything that polls the log (the projections' feed, the relay, the event
 stream, the open-clue index, the demo, the CLI) reads it through this.
+
+  base.py             the interface, and the shares a log's streams are split in
+  popo.py, sqlite.py, postgres.py   one adapter (log and key store) per backend
+  keys.py             the key stores' types and interface (riders', redemptions')
+  transcoder.py       stored state as bytes (orjson), decoded by the log readers
+  postgres_schema.py  making the engine's tables in PostgreSQL, one process at a time
+  polling.py          a thread that repeats a round of work on the log
 """
 
 from __future__ import annotations

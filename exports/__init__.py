@@ -1,1 +1,5 @@
-"""Auditors' exports: what is in one (build.py) and how it is written (files.py)."""
+"""Auditors' exports (docs/audit.md):
+
+  build.py  what is in one: a district's awards of some months with whole chains, payouts, totals
+  files.py  how it is written: an XLSX workbook or a ZIP of CSVs, with the signed checkpoint
+"""

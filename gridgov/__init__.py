@@ -1,6 +1,10 @@
 """The engine put together: its settings, its composition root, its demo.
 
   settings.py   every variable the engine reads, with its default and meaning
-  bootstrap.py  builds the application, the read-model store and the feed
+  bootstrap.py  the composition root: builds the application, the stores, the feed and every long-running part
+  sweep.py      the commands nobody gives by hand, given as the engine (lapsed claims and holds)
   demo.py       the demo's day in six Chengdu districts (`gridgov demo`)
+  first_run.py  what `gridgov serve --demo` adds for someone trying the engine: the day, someone for each role
+  city_day.py   the demo's story at the size of the city
+  simulate.py   `gridgov simulate`: a day of the city through the real pipeline, measured
 """

@@ -1,1 +1,21 @@
-"""The HTTP API (FastAPI): commands, queries, auth with district scopes."""
+"""The HTTP API (FastAPI): commands, queries, auth with district scopes.
+
+  app.py           the application: one POST route per command, the routers below, the layers around them
+  auth.py          bearer JWTs: who is calling, in what role, for which districts and grids
+  scoping.py       what a token may read: the one place every query route asks
+  queries.py       the reads of the board, money, points, budgets, history, chains, statistics
+  casework.py      clues, appeals, rate schedules, riders' profiles, a rider's own lists
+  dashboards.py    what the pages look at beside the lists (grids, clue map, open tasks, subsidy per day)
+  rewards.py       stations, catalogues, a partner's queue, redemptions, what was handed out
+  auditors.py      a district's audit export and its access log (AccessRecorder records every auditor's request)
+  audit.py         the transparency log's checkpoints and proofs
+  subscription.py  the event log as Server-Sent Events (CloudEvents)
+  operations.py    liveness, readiness, metrics, and waiting for a read model (read-your-writes)
+  responses.py     the shapes of the answers (OF_READ_MODEL: each read model's)
+  glossary.py      what each field and parameter means, for the OpenAPI document
+  problems.py      errors as RFC 9457 problem details
+  language.py      a problem's words in the caller's language
+  paging.py        page cursors
+  pages.py         the pages people work in (files in pages/), served with no build step
+  docs.py          `/docs`: Swagger UI from the app itself (files in static/)
+"""
