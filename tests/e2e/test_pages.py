@@ -20,6 +20,7 @@ from domain.clock import CHINA
 from domain.events import Role
 from tests.fixtures.browser import console_errors, drawn, screenshot
 from tests.fixtures.http import SECRET, Api, story
+from tests.fixtures.rewards import rewards
 
 DESK, PHONE = (1366, 768), (390, 844)
 # Generous: a loaded CI machine is slow; the latency seen is printed, not asserted.
@@ -97,20 +98,6 @@ def report_clue(api: Api, s: dict[str, Any], text: str = "消防通道被电动�
     return api.command("report-clue", {"rider_id": s["rider_id"], "grid_id": s["grid"], "category": "blocked_fire_lane",
                                        "text": text, "location": where or {"lat": 30.681, "lon": 103.851}},
                        s["rider"])["result"]["clue_id"]
-
-
-def rewards(api: Api, s: dict[str, Any], price: int = 8) -> dict[str, Any]:
-    """A station with a canteen beside the story's grid, the canteen as a partner, and a meal
-    for `price` points (the story's rider has 8): the ids, and the canteen's headers."""
-    station = api.command("register-station", {"district": "温江", "description": {
-        "name": "柳城骑手驿站", "address": "柳城街道1号", "location": {"lat": 30.68, "lon": 103.85},
-        "hours": "07:00-22:00", "services": ["charging", "canteen"]}}, s["admin"])["result"]["station_id"]
-    partner = api.command("register-partner", {"district": "温江", "name": "驿站食堂", "kind": "canteen",
-                                               "station_id": station}, s["admin"])["result"]["partner_id"]
-    item = api.command("list-item", {"district": "温江", "partner_id": partner, "name": "社区食堂工作餐",
-                                     "price_points": price, "stock": 2, "valid_from": "2026-11-01T00:00:00+08:00",
-                                     "valid_to": "2027-11-01T00:00:00+08:00"}, s["admin"])["result"]["item_id"]
-    return {"station": station, "partner": partner, "item": item, "canteen": api.token(Role.PARTNER, partner, ["温江"])}
 
 
 def text(driver: Any, css: str) -> str:

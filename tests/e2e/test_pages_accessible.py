@@ -8,9 +8,9 @@ from __future__ import annotations
 import pytest
 
 from domain.events import Role
-from tests.e2e.test_pages import rewards
 from tests.fixtures.browser import axe_violations, drawn, screenshot
 from tests.fixtures.http import Api, story
+from tests.fixtures.rewards import rewards
 
 DESK, PHONE = (1366, 768), (390, 844)
 
