@@ -1,6 +1,7 @@
 """Where a SQLite rebuild's time goes, for whoever takes up the rebuild's speed next.
 
     python bench/rebuild_phases.py [--events 1000000] [--postgres]
+    python bench/rebuild_phases.py --events 50000 --weights
 
 On the same demo log as bench/rebuild.py:
   alone     every read model filled in one process, then one helper's work
@@ -10,7 +11,9 @@ On the same demo log as bench/rebuild.py:
             and µs per event folded;
   timeline  the parallel rebuild of all of them: when each helper finished, how long
             the parent then spent indexing, and the total; with --postgres, the
-            same with the log and the read models in PostgreSQL.
+            same with the log and the read models in PostgreSQL;
+  weights   (alone) each read model filled whole in one process: its seconds are
+            the `weight` a parallel rebuild balances read models by.
 """
 
 from __future__ import annotations
@@ -55,6 +58,24 @@ def alone(app: GridGovernance, folder: str) -> None:
         print(f"| {what} | {folded:,} | {seconds:.1f} | {seconds / folded * 1e6:.0f} |")
 
 
+def weights(app: GridGovernance, folder: str) -> None:
+    """Each read model filled alone, whole, in one process: its seconds are its
+    `weight` (projections/base.py), by which a parallel rebuild balances the read
+    models that cannot be split by stream across its helpers."""
+    print("| read model | events folded | seconds (its weight) | weight in the code |")
+    print("|---|---:|---:|---:|")
+    for cls in named("all"):
+        said: list[tuple[object, ...]] = []
+        started = time.perf_counter()
+        fill_shares(type(app), app.env, partial(SQLiteStore, os.path.join(folder, f"weight-{cls.name}.sqlite"),
+                                                helper=True), [FillJob(cls)], app.head(), REBUILD_PAGE,
+                    lambda *message: said.append(message))
+        seconds = time.perf_counter() - started
+        kind, folded, *_ = said[-1]
+        assert kind == "done", said[-1]
+        print(f"| {cls.name} | {folded:,} | {seconds:.2f} | {cls.weight} |")
+
+
 def timeline(app: GridGovernance, store: ReadStore) -> None:
     logging.basicConfig(level=logging.WARNING, format="  %(message)s", stream=sys.stdout)
     logging.getLogger("projections.engine.parallel").setLevel(logging.INFO)
@@ -85,11 +106,17 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--postgres", action="store_true", help="also the timeline on PostgreSQL")
+    parser.add_argument("--weights", action="store_true",
+                        help="only each read model's seconds filled alone (its `weight`; measured on --events 50000)")
     args = parser.parse_args()
     log = ensure_log(args.events, args.seed)
     app = application(load_settings(event_env("sqlite", log, None)))
     with tempfile.TemporaryDirectory() as folder:
         print(f"bench/rebuild_phases.py: SQLite, {app.head():,} events, {os.cpu_count()} cores\n")
+        if args.weights:
+            weights(app, folder)
+            app.close()
+            return
         alone(app, folder)
         print("\ntimeline of a parallel rebuild of all of them:")
         timeline(app, SQLiteStore(os.path.join(folder, "all.sqlite")))

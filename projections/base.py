@@ -28,8 +28,9 @@ class Projection:
     tables: ClassVar[dict[str, Table]]
     # Per table, each index's columns, and for a partial index ` WHERE ` its rows.
     indexes: ClassVar[dict[str, tuple[str, ...]]] = {}
-    # Its share of the time a rebuild takes (seconds for the 50k-event bench log,
-    # one process): how a parallel rebuild balances projections across processes.
+    # Its share of the time a rebuild takes: its seconds filled alone in one process
+    # (`python bench/rebuild_phases.py --events 50000 --weights`); only the ratios
+    # between read models matter. How a parallel rebuild balances projections across processes.
     weight: ClassVar[float] = 1.0
     # Every row is written by the events of one stream alone (a stream's own state or
     # trail, not a tally across streams), so a rebuild may fill it in several
