@@ -1,8 +1,10 @@
 """The `gridgov` command line.
 
-One module, longer than most (~360 lines) on purpose: every command with its
-options and messages, in the order `gridgov --help` lists them. Each builds what
-it needs through gridgov.bootstrap; the demo's conveniences are in gridgov/first_run.py.
+One module, longer than most on purpose: every command with its options and
+messages, in the order `gridgov --help` lists them. Each asks gridgov.bootstrap for
+what it runs (the API app is made from the engine by api.http.app.app_of; the
+relay, a consumer runner, the sequencer and the sweep are built there); the demo's
+conveniences are in gridgov/first_run.py, whose people this module mints tokens for.
 """
 
 from __future__ import annotations
@@ -190,12 +192,6 @@ def _settings():  # type: ignore[no-untyped-def]
     return load_settings()
 
 
-def _app():  # type: ignore[no-untyped-def]
-    from gridgov.bootstrap import application
-
-    return application(_settings())
-
-
 def _app_and_store():  # type: ignore[no-untyped-def]
     from gridgov.bootstrap import bootstrap
 
@@ -284,17 +280,18 @@ def _quiet_kafka_logs() -> None:
 def relay(once: bool = typer.Option(False, help="publish what is there, then exit"),
           wait_for_kafka: float = typer.Option(60, min=0, help=WAIT_FOR_KAFKA)) -> None:
     """Publish the event store's log to Kafka from the durably tracked position."""
-    from consumers.relay import Relay
+    from gridgov import bootstrap
 
-    settings = _kafka_settings()
+    kafka = _kafka_settings()
     _log_to_stderr()
-    application = _app()
-    worker = _once_kafka_answers("relay", settings, lambda: Relay(application, settings), wait_for_kafka)
+    settings = _settings()
+    application = bootstrap.application(settings)
+    worker = _once_kafka_answers("relay", kafka, lambda: bootstrap.relay(settings, application), wait_for_kafka)
     if once:
         while worker.publish_once():
             pass
     else:
-        err.print(f"relay: from position {worker.position():,} to {settings.bootstrap} (lag {worker.lag():,})")
+        err.print(f"relay: from position {worker.position():,} to {kafka.bootstrap} (lag {worker.lag():,})")
         worker.run(_stop_on_signals())
     err.print(f"relay: stopped at position {worker.position():,}, lag {worker.lag():,}, "
               f"published {worker.stats.published:,}, dead letters {worker.stats.dead}")
@@ -308,18 +305,18 @@ def consume(name: str = typer.Argument(..., help=f"the projection this consumer 
                                                     "offsets there first"),
             wait_for_kafka: float = typer.Option(60, min=0, help=WAIT_FOR_KAFKA)) -> None:
     """Run one projection's consumer group until SIGTERM/SIGINT."""
-    from consumers.runner import ConsumerRunner
-    from gridgov.bootstrap import read_store
+    from gridgov import bootstrap
     from projections.registry import named
 
     if name == "all":
         err.print(f"[red]one consumer group per projection: name one of {NAMES}[/]")
         raise typer.Exit(2)
-    [cls] = _named(named, name)
-    settings = _kafka_settings()
+    _named(named, name)
+    kafka = _kafka_settings()
     _log_to_stderr()
-    store = read_store(_settings())
-    runner = _once_kafka_answers(f"consume {name}", settings, lambda: ConsumerRunner(cls(), store, settings),
+    settings = _settings()
+    store = bootstrap.read_store(settings)
+    runner = _once_kafka_answers(f"consume {name}", kafka, lambda: bootstrap.consumer_runner(settings, store, name),
                                  wait_for_kafka)
     if reset_to:
         try:
@@ -344,27 +341,26 @@ def sweep(every: float = typer.Option(0, min=0, help="seconds between sweeps; 0:
     expiry policies at month end."""
     from domain.clock import local_month, month_before
     from domain.time_bounds import MONTH_PATTERN
-    from gridgov.bootstrap import log_feed, read_store
-    from gridgov.sweep import sweep_claims, sweep_holds, sweep_points
+    from gridgov import bootstrap
 
     settings = _settings()
-    application = _app()
+    application = bootstrap.application(settings)
     if points_month is not None:
         ended = re.fullmatch(MONTH_PATTERN, points_month) and points_month < local_month(
             application.clock.now())
         if not ended:
             err.print(f"[red]--points-month takes a month that has ended, as YYYY-MM, not {points_month!r}[/]")
             raise typer.Exit(2)
-    store = read_store(settings)
+    store = bootstrap.read_store(settings)
+    sweeper = bootstrap.sweep(settings, application, store)
     stop = _stop_on_signals()
     swept_month = None
     while True:
-        if settings.embedded:
-            log_feed(application, store).catch_up()  # with Kafka, the consumers keep the read models
-        holds = sweep_holds(application, store)
+        sweeper.catch_up()  # embedded; with Kafka, the consumers keep the read models
+        holds = sweeper.holds()
         if holds.holds_expired or holds.skipped or not every:
             err.print(f"sweep: {holds.holds_expired} holds ended, {holds.skipped} already closed")
-        claims = sweep_claims(application, store)
+        claims = sweeper.claims()
         if claims.claims_released or claims.skipped or not every:
             err.print(f"sweep: {claims.claims_released} claims released, {claims.skipped} already moved on")
         month = points_month or (month_before(local_month(application.clock.now()), 1) if every else None)
@@ -372,8 +368,7 @@ def sweep(every: float = typer.Option(0, min=0, help="seconds between sweeps; 0:
             with Progress(TextColumn("points policies " + month), BarColumn(), TextColumn("{task.completed}/"
                           "{task.total} riders"), TimeElapsedColumn(), console=err, transient=True) as progress:
                 bar = progress.add_task("riders", total=None)
-                done = sweep_points(application, store, month,
-                                    lambda n, total: progress.update(bar, completed=n, total=total))
+                done = sweeper.points(month, lambda n, total: progress.update(bar, completed=n, total=total))
             err.print(f"sweep: {month}: {done.points_expired:,} points expired over {done.riders_checked:,} riders")
             swept_month = month
         if not every or stop.wait(every):
@@ -417,6 +412,7 @@ def serve(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8000),
 
     import uvicorn
 
+    from api.http.app import app_of
     from gridgov.bootstrap import bootstrap
 
     settings = _settings()
@@ -430,19 +426,7 @@ def serve(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8000),
     listening = _listen(host, port)  # first: a taken port is one line, before any work
     port = listening.getsockname()[1]
     engine = bootstrap(settings)  # `gridgov relay` and `gridgov consume` feed the read models, with Kafka
-    tokens = _try_it(engine, secret) if demo else {}
-    if demo:  # a partner of the demo's first district (its canteen): the first registered there, from the log
-        from api.http.auth import mint
-        from domain.events import Role, topics_of
-        from domain.partners import PartnerRegistered
-        from eventlog import stored_event
-        from gridgov.first_run import DISTRICT
-
-        for row in engine.app.eventlog.page(0, 1000, topics=topics_of([PartnerRegistered])):
-            registered = engine.app.mapper.to_domain_event(stored_event(row))
-            if registered.district == DISTRICT:
-                tokens["partner"] = mint(secret, str(registered.originator_id), Role.PARTNER, [DISTRICT])
-                break
+    tokens = _demo_tokens(engine, secret) if demo else {}
     out.print(f"serving on http://{host}:{port}/docs (OpenAPI at /openapi.json)")
     for role, page in (("grid_officer", "workbench"), ("district_admin", "workbench"), ("rider", "rider"),
                        ("auditor", "audit"), ("partner", "partner")):
@@ -451,7 +435,7 @@ def serve(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8000),
     try:
         # Event-stream clients never hang up by themselves: after SIGTERM they get a few
         # seconds, then their streams are cut, so a stop is a stop.
-        uvicorn.Server(uvicorn.Config(engine.follow().http(secret), log_level="warning",
+        uvicorn.Server(uvicorn.Config(app_of(engine.follow(), secret), log_level="warning",
                                       timeout_graceful_shutdown=GRACE_S)).run(sockets=[listening])
     finally:
         engine.close()
@@ -478,17 +462,22 @@ def _listen(host: str, port: int):  # type: ignore[no-untyped-def]
     return sock
 
 
-def _try_it(engine, secret: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    """serve --demo: the demo's day first if the store is empty, and a token per role."""
-    from gridgov.first_run import demo_tokens, load_demo_day
+def _demo_tokens(engine, secret: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """serve --demo: the demo's day first if the store is empty, a token per role
+    (printed), and one for a partner of the demo's district (its page's link only)."""
+    from api.http.auth import mint
+    from gridgov.first_run import demo_partner, demo_people, load_demo_day
 
     if not engine.app.head():
         err.print("empty store: loading the demo's day in Chengdu (gridgov demo --seed 7) …")
         err.print(f"loaded {load_demo_day(engine.settings).events:,} events")
-    tokens = demo_tokens(engine.app, secret)
+    tokens = {role: mint(secret, who.sub, who.role, list(who.districts), list(who.grids))
+              for role, who in demo_people(engine.app).items()}
     out.print("demo tokens (send as Authorization: Bearer <token>):")
     for role, value in tokens.items():
         out.print(f"  {role:15} {value}")
+    if partner := demo_partner(engine.app):
+        tokens["partner"] = mint(secret, partner.sub, partner.role, list(partner.districts))
     return tokens
 
 

@@ -62,6 +62,7 @@ def bare_app():  # type: ignore[no-untyped-def]
 
 def gridgov_app(kind: str, folder: Path):  # type: ignore[no-untyped-def]
     """The real app on a store with a grid, rates, a budget and RIDERS riders; their tokens go to tokens.json."""
+    from api.http.app import app_of
     from api.http.auth import mint
     from domain import commands as c
     from domain.clock import local_month
@@ -92,7 +93,7 @@ def gridgov_app(kind: str, folder: Path):  # type: ignore[no-untyped-def]
         app.execute(c.JoinGrid(rider_id=rider_id, grid_id=grid), rider)
         riders.append({"rider_id": rider_id, "token": mint(secret, rider_id, Role.RIDER)})
     (folder / "tokens.json").write_text(json.dumps({"grid": grid, "riders": riders}))
-    return engine.follow().http(secret)
+    return app_of(engine.follow(), secret)
 
 
 def serve(kind: str, port: int, folder: Path) -> None:

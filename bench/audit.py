@@ -113,10 +113,11 @@ def command_rate(n: int, with_sequencer: bool) -> float:
 
 SERVER = """
 import sys, uvicorn
+from api.http.app import app_of
 from gridgov.bootstrap import bootstrap
 from gridgov.settings import load_settings
 engine = bootstrap(load_settings(), feed=False)
-uvicorn.run(engine.http(sys.argv[2]), host="127.0.0.1", port=int(sys.argv[1]), log_level="warning")
+uvicorn.run(app_of(engine, sys.argv[2]), host="127.0.0.1", port=int(sys.argv[1]), log_level="warning")
 """
 
 

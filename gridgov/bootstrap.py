@@ -7,15 +7,23 @@
     engine.follow()                             # embedded: feed them, and the tree, in-process
     engine.close()
 
-`serve`, `demo`, `consume`, `relay`, the tests and the benchmarks all start here,
-so a part is built one way only, from one `Settings`.
+What runs for long is built here too, each from one `Settings`:
+
+    engine.sequence(publish)                    # the transparency log's sequencer, in a thread
+    relay(settings, app)                        # the event store's log published to Kafka
+    consumer_runner(settings, store, "board")   # one read model's consumer group, with its watchdog
+    sweep(settings, app, store)                 # the engine's own commands: lapsed holds, claims, points
+
+The HTTP API is served over an Engine by api.http.app.app_of: the entry points
+(`gridgov serve`, `relay`, `consume`, `sweep`, `audit sequence`, `simulate`), the
+tests and the benchmarks ask this module for what they run; it imports none of them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from consumers.settings import KafkaSettings
 from domain.clock import Clock
@@ -23,6 +31,7 @@ from domain.clues import DuplicatePolicy
 from domain.ids import IdFactory
 from application.service import GridGovernance
 from gridgov.settings import Settings, SettingsError, load_settings
+from gridgov.sweep import Sweep
 from projections.base import Projection
 from projections.registry import instances
 from projections.engine.feed import Follower, LogFeed, plain_decoder
@@ -30,6 +39,10 @@ from projections.engine.projector import Projector
 from projections.stores import ReadStore
 from transparency.log import TransparencyLog
 from transparency.sequencer import Checkpointer, SequencerThread
+
+if TYPE_CHECKING:  # imported where built, as KafkaLag is: a command without Kafka loads no Kafka client
+    from consumers.relay import Relay
+    from consumers.runner import ConsumerRunner
 
 
 def application(settings: Settings, *, clock: Clock | None = None, ids: IdFactory | None = None) -> GridGovernance:
@@ -113,6 +126,32 @@ def kafka_settings(settings: Settings) -> KafkaSettings:
                          stall_after_s=settings.KAFKA_STALL_S)
 
 
+def relay(settings: Settings, app: GridGovernance, page: int = 1000) -> Relay:
+    """The relay: `app`'s log published to the topics the settings name, from the
+    position it tracks in the event store. Raises KafkaNotConfigured without Kafka."""
+    from consumers.relay import Relay
+
+    return Relay(app, kafka_settings(settings), page=page)
+
+
+def consumer_runner(settings: Settings, store: ReadStore, name: str) -> ConsumerRunner:
+    """The consumer group of the read model `name` (projections.registry) writing to
+    `store`; its watchdog replaces a client that stalls for KAFKA_STALL_S. Raises
+    ValueError for a name that is not one read model, KafkaNotConfigured without Kafka."""
+    from consumers.runner import ConsumerRunner
+
+    models = instances(name)
+    if len(models) != 1:
+        raise ValueError(f"one consumer group per read model, not {name!r}")
+    return ConsumerRunner(models[0], store, kafka_settings(settings))
+
+
+def sweep(settings: Settings, app: GridGovernance, store: ReadStore) -> Sweep:
+    """The engine's sweep over `store`; embedded, it feeds the read models itself
+    first (with Kafka, the consumers keep them)."""
+    return Sweep(app, store, log_feed(app, store) if settings.embedded else None)
+
+
 def log_feed(app: GridGovernance, store: ReadStore, models: list[Projection] | None = None) -> LogFeed:
     """The embedded feed: read models fed straight from the event store's log; their tables made."""
     projector = Projector(store, instances() if models is None else models)
@@ -148,11 +187,6 @@ class Engine:
         assert self.tlog is not None
         checkpointer = Checkpointer(self.tlog, self.settings.AUDIT_CHECKPOINT_INTERVAL_S, publish)
         return SequencerThread(self.tlog.sequencer(), after_round=checkpointer).start()
-
-    def http(self, secret: str) -> Any:
-        from api.http.app import create_app
-
-        return create_app(self.app, self.store, secret, self.kafka, self.tlog, self.settings.READY_MAX_LAG)
 
     def close(self) -> None:
         if self.follower is not None:

@@ -1,15 +1,18 @@
 """What `gridgov serve --demo` and `gridgov demo --reset` add for someone trying
-the engine: the demo's day in an empty store, a token for each role, a fresh
-embedded store. Not the API: conveniences around it."""
+the engine: the demo's day in an empty store, someone of the demo for each role
+(the CLI mints their tokens: signing is the API's), a fresh embedded store. Not
+the API: conveniences around it."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from domain.clock import ManualClock
-from domain.events import Role
+from domain.events import Role, topics_of
 from domain.grids import GridRegistered, OfficerAssigned
 from domain.ids import SeededIds
+from domain.partners import PartnerRegistered
 from domain.riders import RiderJoinedGrid
 from application.service import GridGovernance
 from eventlog import stored_event
@@ -31,11 +34,19 @@ def load_demo_day(settings: Settings) -> Summary:
         loader.close()
 
 
-def demo_tokens(app: GridGovernance, secret: str) -> dict[str, str]:
-    """A token for each role: an admin, an officer of a real grid, an auditor and a
-    service of 温江, and a rider of the demo (those two if the store has them)."""
-    from api.http.auth import mint
+@dataclass(frozen=True)
+class Person:
+    """Someone of the demo, as a token names them."""
 
+    role: Role
+    sub: str
+    districts: tuple[str, ...] = ()
+    grids: tuple[str, ...] = ()
+
+
+def demo_people(app: GridGovernance) -> dict[str, Person]:
+    """Someone for each role, by role: an admin, an auditor and a service of 温江, an
+    officer of a real grid and a rider of the demo (those two if the store has them)."""
     grid = officer = rider = None
     for row in app.eventlog.page(0, 5000):
         event = app.mapper.to_domain_event(stored_event(row))
@@ -45,14 +56,23 @@ def demo_tokens(app: GridGovernance, secret: str) -> dict[str, str]:
             officer = event.officer_id
         elif isinstance(event, RiderJoinedGrid) and event.district == DISTRICT and rider is None:
             rider = event.originator_id
-    tokens = {"district_admin": mint(secret, f"admin-{DISTRICT}", Role.DISTRICT_ADMIN, [DISTRICT]),
-              "auditor": mint(secret, f"auditor-{DISTRICT}", Role.AUDITOR, [DISTRICT]),
-              "service": mint(secret, "service-dashboard", Role.SERVICE, [DISTRICT])}
+    people = {"district_admin": Person(Role.DISTRICT_ADMIN, f"admin-{DISTRICT}", (DISTRICT,)),
+              "auditor": Person(Role.AUDITOR, f"auditor-{DISTRICT}", (DISTRICT,)),
+              "service": Person(Role.SERVICE, "service-dashboard", (DISTRICT,))}
     if grid and officer:
-        tokens["grid_officer"] = mint(secret, officer, Role.GRID_OFFICER, [DISTRICT], [str(grid)])
+        people["grid_officer"] = Person(Role.GRID_OFFICER, officer, (DISTRICT,), (str(grid),))
     if rider:
-        tokens["rider"] = mint(secret, str(rider), Role.RIDER)
-    return tokens
+        people["rider"] = Person(Role.RIDER, str(rider))
+    return people
+
+
+def demo_partner(app: GridGovernance) -> Person | None:
+    """A partner of 温江 (its canteen): the first registered there, from the log."""
+    for row in app.eventlog.page(0, 1000, topics=topics_of([PartnerRegistered])):
+        registered = app.mapper.to_domain_event(stored_event(row))
+        if registered.district == DISTRICT:
+            return Person(Role.PARTNER, str(registered.originator_id), (DISTRICT,))
+    return None
 
 
 def embedded_files(settings: Settings) -> list[Path]:

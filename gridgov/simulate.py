@@ -10,6 +10,10 @@ workers are SIGKILLed and restarted at random moments and the broker is
 restarted once. At the end, once everything is caught up, every read model must
 equal a fresh fold of the store and the subsidy totals must agree to the fen.
 
+This process asks gridgov.bootstrap for its engine (the application, the read
+models, the consumers' lag); the workers are the CLI's own commands, so each is
+built by gridgov.bootstrap in its process, from the settings this run hands it.
+
 Each run starts from nothing: topics of its own (a fresh prefix) and a fresh
 event store and read-model store (PostgreSQL schemas `sim_<run>` and
 `sim_<run>_rm`, or SQLite files beside the logs), named in the report so they can
@@ -18,7 +22,6 @@ be served or inspected afterwards.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import random
 import resource
@@ -41,7 +44,7 @@ from domain.events import type_of_topic
 from domain.ids import SeededIds
 from application.service import GridGovernance
 from eventlog import stored_event
-from gridgov.bootstrap import application, kafka_settings, read_store
+from gridgov.bootstrap import bootstrap, kafka_settings
 from gridgov.city_day import CityDay
 from gridgov.settings import Settings
 from projections.balances import totals as subsidy_totals
@@ -289,10 +292,9 @@ def kafka_script(action: str) -> None:
         raise RuntimeError(f"scripts/kafka.sh {action} failed (exit {done.returncode}):\n{done.stdout}{done.stderr}")
 
 
-def child_env(settings: Settings, prefix: str) -> dict[str, str]:
+def child_env(settings: Settings) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in Settings.model_fields}
     env.update(settings.as_env())
-    env["KAFKA_TOPIC_PREFIX"] = prefix
     return env
 
 
@@ -334,7 +336,7 @@ def wait_drained(app: GridGovernance, store: ReadStore, lag: KafkaLag, stall_s: 
 
 
 def fresh_stores(settings: Settings, run: str, logs: Path) -> Settings:
-    """`settings` pointed at empty stores of this run's own."""
+    """`settings` pointed at empty stores and topics of this run's own."""
     if settings.PERSISTENCE_MODULE == "eventsourcing.postgres" or settings.readmodel_store == "postgres":
         import psycopg
 
@@ -342,6 +344,7 @@ def fresh_stores(settings: Settings, run: str, logs: Path) -> Settings:
             for schema in (run, f"{run}_rm"):
                 conn.execute(f"CREATE SCHEMA {schema}")
     return settings.model_copy(update={"POSTGRES_SCHEMA": run, "READMODEL_SCHEMA": f"{run}_rm",
+                                       "KAFKA_TOPIC_PREFIX": run.replace("_", ""),
                                        "SQLITE_DBNAME": str(logs / "events.sqlite"),
                                        "READMODEL_SQLITE_DBNAME": str(logs / "readmodels.sqlite")})
 
@@ -350,17 +353,16 @@ def simulate(settings: Settings, riders: int, day: datetime, seed: int, chaos: b
              progress: Callable[[str, int, int, dict[str, str]], None], kills: int = 12,
              chaos_pace_s: tuple[float, float] = (2.0, 8.0), grids_per_street: int = 20,
              speed: float | None = None, keep_topics: bool = False) -> Report:
-    kafka = kafka_settings(settings)
+    kafka_settings(settings)  # KafkaNotConfigured before anything is made
     run = f"sim_{uuid.uuid4().hex[:8]}"
-    prefix = run.replace("_", "")
     logs.mkdir(parents=True, exist_ok=True)
     settings = fresh_stores(settings, run, logs)
+    prefix = settings.KAFKA_TOPIC_PREFIX
     clock = ManualClock(day)
-    app = application(settings, clock=clock, ids=SeededIds(seed))
-    store = read_store(settings)  # both empty: fresh_stores made them for this run
+    engine = bootstrap(settings, clock=clock, ids=SeededIds(seed))  # on the empty stores fresh_stores made
+    app, store, lag = engine.app, engine.store, engine.kafka
     Projector(store, instances()).create_tables()
-    lag = KafkaLag(dataclasses.replace(kafka, prefix=prefix))
-    workers = Workers(child_env(settings, prefix), logs)
+    workers = Workers(child_env(settings), logs)
     report = Report(riders=riders, run=run, stores=f"{settings.PERSISTENCE_MODULE.split('.')[-1]}: {run}, {run}_rm; "
                                           f"topics {prefix}.*{'' if keep_topics else ' (deleted at the end)'}; logs {logs}")
     stats: dict[str, str] = {}
@@ -423,9 +425,7 @@ def simulate(settings: Settings, riders: int, day: datetime, seed: int, chaos: b
     report.totals = totals_in_the_store(app)
     if (read := totals_in_the_read_model(store)) != report.totals:
         report.mismatches.append(f"subsidy totals: store {report.totals}, read model {read}")
-    lag.close()
+    engine.close()
     if not keep_topics:
-        delete_topics(dataclasses.replace(kafka, prefix=prefix))
-    store.close()
-    app.close()
+        delete_topics(kafka_settings(settings))
     return report

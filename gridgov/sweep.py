@@ -10,13 +10,15 @@
 Candidates come from the read models, which may be a little behind; each command
 decides on the current state, so a hold confirmed meanwhile is refused and skipped,
 and a month swept twice expires nothing the second time.
+
+`Sweep` is what `gridgov sweep` runs round after round, built by gridgov.bootstrap.sweep.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable
+from typing import Any, Callable
 from uuid import UUID
 
 from domain import commands as c
@@ -98,3 +100,27 @@ def sweep_points(app: GridGovernance, store: ReadStore, month: str,
         if n % 500 == 0 or n == len(riders):
             progress(n, len(riders))
     return swept
+
+
+@dataclass
+class Sweep:
+    """The sweep over one application and read store, as gridgov.bootstrap.sweep builds
+    it: with a `feed` (embedded), the read models are caught up first, since nothing
+    else feeds them in this process; with Kafka, the consumers keep them."""
+
+    app: GridGovernance
+    store: ReadStore
+    feed: Any = None  # projections.engine.feed.LogFeed
+
+    def catch_up(self) -> None:
+        if self.feed is not None:
+            self.feed.catch_up()
+
+    def holds(self) -> Swept:
+        return sweep_holds(self.app, self.store)
+
+    def claims(self) -> Swept:
+        return sweep_claims(self.app, self.store)
+
+    def points(self, month: str, progress: Callable[[int, int], None] = lambda done, total: None) -> Swept:
+        return sweep_points(self.app, self.store, month, progress)

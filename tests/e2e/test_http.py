@@ -10,6 +10,7 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
+from api.http.app import app_of
 from api.http.auth import mint
 from domain.clock import ManualClock
 from domain.events import Role
@@ -166,7 +167,7 @@ def test_readyz_is_not_ready_while_a_read_model_is_more_than_the_allowed_lag_beh
         clock=ManualClock(START))
     assert engine.feed is not None
     try:
-        with TestClient(engine.http(SECRET), raise_server_exceptions=False) as client:
+        with TestClient(app_of(engine, SECRET), raise_server_exceptions=False) as client:
             api = Api(client, engine.feed, engine.app.clock)
             story(api)  # the feed is left behind on purpose: the story is more than 3 events
             ready = client.get("/readyz")

@@ -11,6 +11,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 
+from api.http.app import app_of
 from api.http.auth import mint
 from api.http.language import TEXTS
 from gridgov import bootstrap
@@ -24,7 +25,7 @@ _folder = Path(__import__("tempfile").mkdtemp(prefix="gridgov-fuzz-"))
 _clock = ManualClock(START)
 _engine = bootstrap.bootstrap(load_settings({"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(_folder / "events.sqlite"),
                                          "READMODEL_SQLITE_DBNAME": str(_folder / "readmodels.sqlite")}), clock=_clock)
-APP = _engine.follow(interval=0.02).http(SECRET)
+APP = app_of(_engine.follow(interval=0.02), SECRET)
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
 CJK = re.compile("[\u4e00-\u9fff]")
 RIDER = "4f6c1a4e-5d8a-4a57-9b1c-2c1d8e9f0a11"

@@ -25,6 +25,7 @@ import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings, strategies as st
 
+from api.http.app import app_of
 from api.http.auth import mint
 from domain.clock import ManualClock
 from domain.events import Role
@@ -226,7 +227,7 @@ class Server:
             "PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(folder / "events.sqlite"),
             "READMODEL_SQLITE_DBNAME": str(folder / "readmodels.sqlite"), "AUDIT_KEY_FILE": str(key),
             "AUDIT_ORIGIN": "gridgov.test/time"}), clock=ManualClock(START))
-        self.client = TestClient(self.engine.http(SECRET), raise_server_exceptions=False)
+        self.client = TestClient(app_of(self.engine, SECRET), raise_server_exceptions=False)
         self.document = Document(self.client.get("/openapi.json").json())
         self.fields = self.document.fields()
         # Every role that reads: the handler behind a valid value is reached by at least one.

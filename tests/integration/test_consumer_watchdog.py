@@ -164,3 +164,23 @@ def test_topics_created_while_consumers_join_end_caught_up(
         print(f"round {round_}: restarts {({n: r.stats.restarts for n, r in runners.items()})}")
     finally:
         store.close()
+
+
+def test_kafka_stall_s_reaches_the_watchdog_through_the_composition_root(app: GridGovernance, tmp_path: Path) -> None:
+    """Settings -> gridgov.bootstrap -> the runner's watchdog: the workers `gridgov relay`
+    and `gridgov consume` run are the ones bootstrap builds, on the topics the settings name."""
+    kafka = require_kafka()
+    settings = load_settings({"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(tmp_path / "events.sqlite"),
+                              "READMODEL_SQLITE_DBNAME": str(tmp_path / "readmodels.sqlite"),
+                              "KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap, "KAFKA_TOPIC_PREFIX": kafka.prefix,
+                              "KAFKA_STALL_S": "42"})
+    store = bootstrap.read_store(settings)
+    relay = bootstrap.relay(settings, app)
+    runner = bootstrap.consumer_runner(settings, store, "board")
+    try:
+        assert runner.watchdog.stall_after_s == 42
+        assert runner.group == f"{kafka.prefix}.projection.board" and relay.settings.prefix == kafka.prefix
+    finally:
+        runner.close()
+        relay.close()
+        store.close()

@@ -35,6 +35,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
 
+from api.http.app import app_of
 from api.http.auth import mint
 from gridgov import bootstrap
 from transparency.checkpoints import Signer
@@ -243,7 +244,7 @@ class Authorization(RuleBasedStateMachine):
                                          "READMODEL_SQLITE_DBNAME": str(Path(self.folder.name) / "readmodels.sqlite"),
                                          "AUDIT_KEY_FILE": str(key)}), clock=self.clock)
         self.app, self.store, self.feed = self.engine.app, self.engine.store, self.engine.feed
-        self.client = TestClient(self.engine.http(SECRET), raise_server_exceptions=False)
+        self.client = TestClient(app_of(self.engine, SECRET), raise_server_exceptions=False)
         self.oracle = Oracle()
         self.read_to = 0
         self.ids: dict[str, list[tuple[str, str]]] = {k: [] for k in ("grid", "clue", "task", "award", "appeal",

@@ -12,6 +12,7 @@ from typing import Any, Iterator
 
 import pytest
 
+from api.http.app import app_of
 from gridgov import bootstrap
 from gridgov.settings import load_settings
 
@@ -40,7 +41,7 @@ def openapi(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
                                                 "SQLITE_DBNAME": str(folder / "events.sqlite"),
                                                 "READMODEL_SQLITE_DBNAME": str(folder / "readmodels.sqlite")}))
     try:
-        return engine.http("a-secret-of-at-least-thirty-two-bytes").openapi()
+        return app_of(engine, "a-secret-of-at-least-thirty-two-bytes").openapi()
     finally:
         engine.close()
 
