@@ -21,14 +21,21 @@ class Scope:
     districts: frozenset[str] | None = None
     grids: frozenset[str] | None = None
 
+    def covers_district(self, district: str) -> bool:
+        return self.districts is None or district in self.districts
+
+    def covers_grid(self, grid: str | None) -> bool:
+        """A scope held to grids covers none outside them, nor a thing in no grid."""
+        return self.grids is None or (grid is not None and grid in self.grids)
+
     def require_district(self, district: str, what: str) -> None:
-        if self.districts is not None and district not in self.districts:
+        if not self.covers_district(district):
             raise errors.OutOfScope(f"this token does not cover {district}, the district of {what}",
                                     district=district)
 
     def require_grid(self, district: str, grid_id: UUID, what: str) -> None:
         self.require_district(district, what)
-        if self.grids is not None and str(grid_id) not in self.grids:
+        if not self.covers_grid(str(grid_id)):
             raise errors.OutOfScope(f"this token does not cover grid {grid_id}, the grid of {what}",
                                     grid_id=str(grid_id))
 

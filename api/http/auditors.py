@@ -21,11 +21,11 @@ from starlette.datastructures import Headers
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.http import operations, responses
+from api.http import operations, responses, scoping
 from api.http.auth import Principal, Unauthenticated, decode
 from api.http.paging import cursor, cursor_of
 from api.http.problems import problem
-from domain.errors import InvalidInput, OutOfScope
+from domain.errors import InvalidInput
 from domain.events import Role
 from application.service import GridGovernance
 from domain.time_bounds import MONTH_PATTERN, MONTH_RULE
@@ -121,12 +121,6 @@ def _record(governance: GridGovernance, tlog: TransparencyLog | None, scope: Sco
     governance.record_access(who.actor, what, path, districts, status, checkpoint, query)
 
 
-def auditor_of(who: Principal, district: str) -> None:
-    if who.role is not Role.AUDITOR:
-        raise OutOfScope("a district's exports and access log are for its auditors")
-    who.require_district(district)
-
-
 def routes(governance: GridGovernance, store: ReadStore, tlog: TransparencyLog | None,
            principal: Callable[..., Principal]) -> APIRouter:
     router = APIRouter(prefix="/v1/districts/{district}", tags=["audit"])
@@ -145,7 +139,7 @@ def routes(governance: GridGovernance, store: ReadStore, tlog: TransparencyLog |
         """The district's awards of some months, each with its whole chain, the payouts,
         totals per rider, grid and month re-added against the balances read model, and
         the checkpoint that holds every row: for the district's auditors."""
-        auditor_of(who, district)
+        scoping.auditor_of(who, district)
         months = Months.parse(first, last or first)
         if tlog is None:
             raise InvalidInput("this server keeps no transparency log to tie an export to")
@@ -169,7 +163,7 @@ def routes(governance: GridGovernance, store: ReadStore, tlog: TransparencyLog |
         """Who looked into this district, newest first: every request an auditor's token made
         about it (refusals too, and another district's auditor's refused attempts) and every
         export, each an event in the log, so in the transparency log too."""
-        auditor_of(who, district)
+        scoping.auditor_of(who, district)
         key = cursor_of(after)
         await operations.wait_for(governance, store, "access", position, wait_ms)
         rows = await run_in_threadpool(district_accesses, store, district, key[:2] if key else None, limit)

@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 
 import jwt
 
-from domain.errors import OutOfScope
 from domain.events import Actor, Role
 from domain.scope import EVERYWHERE, Scope
 
@@ -40,10 +39,6 @@ class Principal:
         if self.role is Role.RIDER:
             return EVERYWHERE
         return Scope(districts=self.districts, grids=self.grids if self.role is Role.GRID_OFFICER else None)
-
-    def require_district(self, district: str) -> None:
-        if district not in self.districts:
-            raise OutOfScope(f"this token does not cover district {district}")
 
 
 def mint(secret: str, sub: str, role: Role, districts: list[str] = (), grids: list[str] = (),  # type: ignore[assignment]

@@ -5,50 +5,47 @@ day by day against the month's budget (the charts)."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any, Callable
+from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.concurrency import run_in_threadpool
 
-from api.http import operations, responses
+from api.http import responses, scoping
 from api.http.auth import Principal
+from api.http.operations import POSITION, WAIT, Reads
 from domain import errors
 from domain.clock import local_month
 from domain.clues import Location, distance_m
 from domain.commands import Period
 from domain.time_bounds import MONTH_RULE
-from domain.events import Role
-from application.service import GridGovernance
 from projections.balances import latest_budget_period, subsidy_per_day
 from projections.board import district_grids, open_tasks
 from projections.clues import clue_points, locations
 from projections.facts import ts
 from projections.riders import rider_profile
-from projections.stores import ReadStore
 
-POSITION, WAIT = operations.POSITION, operations.WAIT
 NEAR = Query(None, pattern=r"^-?[0-9]{1,2}(\.[0-9]+)?,-?[0-9]{1,3}(\.[0-9]+)?$",
              description="`lat,lon` of where the rider is: nearest first (tasks without a place last)")
 
 
-def routes(governance: GridGovernance, store: ReadStore, principal: Callable[..., Principal]) -> APIRouter:
+def routes(reads: Reads) -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["queries"])
+    for add in (_district, _rider):  # in this order in the OpenAPI document
+        add(router, reads)
+    return router
 
-    def officer_grids(who: Principal, district: str) -> set[str] | None:
-        """The grids of `district` the caller may see: an officer's own, everyone else all."""
-        if who.role is Role.RIDER:
-            raise errors.OutOfScope("a district's overview is for its officers, admins, auditors and services")
-        who.require_district(district)
-        return set(who.grids) if who.role is Role.GRID_OFFICER else None
+
+def _district(router: APIRouter, reads: Reads) -> None:
+    governance, store, wait, principal = reads.governance, reads.store, reads.wait, reads.principal
 
     @router.get("/districts/{district}/grids", response_model=list[responses.Grid])
     async def get_grids(district: str, position: int | None = POSITION, wait_ms: int = WAIT,
                         who: Principal = Depends(principal)) -> list[dict[str, Any]]:
         """A district's grids by street and community (an officer's own grids only). Public to
         riders, as the board is: a rider picks the grid a clue is in by its name."""
-        grids = None if who.role is Role.RIDER else officer_grids(who, district)
-        await operations.wait_for(governance, store, "board", position, wait_ms)
+        grids = scoping.grids_in(who, district, riders=True)
+        await wait("board", position, wait_ms)
         return await run_in_threadpool(district_grids, store, district, grids)
 
     @router.get("/districts/{district}/clue-map", response_model=responses.ClueMap)
@@ -57,9 +54,9 @@ def routes(governance: GridGovernance, store: ReadStore, principal: Callable[...
                            wait_ms: int = WAIT, who: Principal = Depends(principal)) -> dict[str, Any]:
         """Where the district's clues of the last `days` were reported, by category and status,
         newest first: the points of the clue map (no map tiles: the page draws them itself)."""
-        grids = officer_grids(who, district)
+        grids = scoping.grids_in(who, district)
         since = ts(governance.clock.now() - timedelta(days=days))
-        await operations.wait_for(governance, store, "clues", position, wait_ms)
+        await wait("clues", position, wait_ms)
         points = await run_in_threadpool(lambda: clue_points(store, district, grids, since, limit))
         return {"district": district, "since": since, "points": points}
 
@@ -70,24 +67,25 @@ def routes(governance: GridGovernance, store: ReadStore, principal: Callable[...
                                   position: int | None = POSITION, wait_ms: int = WAIT,
                                   who: Principal = Depends(principal)) -> dict[str, Any]:
         """Subsidy awarded and reversed per day (China time) of a month, in fen, beside its budget."""
-        if who.role in (Role.RIDER, Role.GRID_OFFICER):
-            raise errors.OutOfScope("a district's money is for its admins, auditors and services")
-        who.require_district(district)
-        await operations.wait_for(governance, store, "balances", position, wait_ms)
+        scoping.staff_of(who, district, "a district's money is for its admins, auditors and services")
+        await wait("balances", position, wait_ms)
         if period is None:
             period = await run_in_threadpool(latest_budget_period, store, district)
         return await run_in_threadpool(subsidy_per_day, store, district,
                                        period or local_month(governance.clock.now()))
+
+
+def _rider(router: APIRouter, reads: Reads) -> None:
+    governance, store, wait, principal = reads.governance, reads.store, reads.wait, reads.principal
 
     @router.get("/riders/{rider_id}/open-tasks", response_model=responses.OpenTasks)
     async def get_open_tasks(rider_id: UUID, near: str | None = NEAR, position: int | None = POSITION,
                              wait_ms: int = WAIT, who: Principal = Depends(principal)) -> dict[str, Any]:
         """The tasks open in a rider's grids, each with the place of the clue it came from
         (none for a task published without one) and, given `near`, its distance in metres."""
-        if who.role is not Role.RIDER or who.sub != str(rider_id):
-            raise errors.OutOfScope("a rider's open tasks are for the rider itself")
+        scoping.rider_itself(who, rider_id, "a rider's open tasks are for the rider itself")
         here = _location(near)
-        await operations.wait_for(governance, store, "board", position, wait_ms)
+        await wait("board", position, wait_ms)
         profile = await run_in_threadpool(rider_profile, store, str(rider_id))
         grids = set(profile["grids"]) if profile else set()
         tasks = await run_in_threadpool(open_tasks, store, grids, governance.clock.now())
@@ -99,8 +97,6 @@ def routes(governance: GridGovernance, store: ReadStore, principal: Callable[...
         if here is not None:
             tasks.sort(key=lambda t: (t["distance_m"] is None, t["distance_m"] or 0))
         return {"rider_id": str(rider_id), "tasks": tasks}
-
-    return router
 
 
 def _location(near: str | None) -> Location | None:

@@ -3,7 +3,8 @@ catch up with a command (read-your-writes)."""
 
 import asyncio
 import time
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Callable
 
 from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -92,6 +93,19 @@ async def wait_for(governance: GridGovernance, store: ReadStore, projection: str
             raise ReadModelBehind(f"the {projection} read model does not have position {position} yet",
                                   projection=projection, reached=reached, wanted=position)
         await asyncio.sleep(0.01)
+
+
+@dataclass(frozen=True)
+class Reads:
+    """What the query routes are made from: the service, the read models, the
+    dependency that names the caller, and the transparency log if one is kept."""
+    governance: GridGovernance
+    store: ReadStore
+    principal: Callable[..., Any]
+    tlog: TransparencyLog | None = None
+
+    async def wait(self, projection: str, position: int | None, wait_ms: int) -> None:
+        await wait_for(self.governance, self.store, projection, position, wait_ms)
 
 
 def written_with(governance: GridGovernance, position: int) -> list[tuple[str, int, str]]:
@@ -224,6 +238,12 @@ def install(app: FastAPI, governance: GridGovernance, store: ReadStore, metrics:
                            ", ".join(f"{name} {n:,}" for name, n in sorted(behind.items())), request, **state)
         return JSONResponse({"status": "ready", **state})
 
+    _metrics(router, governance, store, metrics, kafka, tlog)
+    app.include_router(router)
+
+
+def _metrics(router: APIRouter, governance: GridGovernance, store: ReadStore, metrics: Metrics,
+             kafka: KafkaLag | None, tlog: TransparencyLog | None) -> None:
     @router.get("/metrics")
     def prometheus() -> Response:
         """Prometheus metrics: requests, command latency, projection lag, dead letters, the transparency log."""
@@ -244,5 +264,3 @@ def install(app: FastAPI, governance: GridGovernance, store: ReadStore, metrics:
         for name in [*PROJECTIONS, *counts]:
             metrics.dead.labels(name).set(counts.get(name, 0))
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
-
-    app.include_router(router)

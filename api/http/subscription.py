@@ -26,18 +26,19 @@ import re
 from collections import OrderedDict
 from collections.abc import AsyncIterator
 from typing import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Query
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from starlette.concurrency import run_in_threadpool
 
+from api.http import scoping
 from api.http.auth import Principal
 from consumers.envelope import to_json
 from consumers.topics import NOT_PUBLISHED
 from domain.errors import InvalidInput
-from domain.events import EVENT_TYPES, Role, topics_of
+from domain.events import EVENT_TYPES, topics_of
 from application.service import GridGovernance
 from projections.facts import Fact, from_raw, from_stored
 
@@ -76,14 +77,8 @@ class Scope:
                 str(data["partner_id"]) if data.get("partner_id") else None)
 
     def visible_to(self, who: Principal, fact: Fact) -> bool:
-        if who.role is Role.RIDER:
-            # A task's stream is not any one rider's: a rider sees only the steps that name it.
-            return who.sub == self.owner or who.sub in riders_named(fact)
-        if who.role is Role.GRID_OFFICER:
-            return bool(self.grids & who.grids)
-        if who.role is Role.PARTNER:
-            return who.sub == self.partner and bool(self.districts & who.districts)
-        return bool(self.districts & who.districts)
+        return scoping.sees_stream(who, self.districts, self.grids, self.owner, self.partner,
+                                   lambda: riders_named(fact))
 
 
 class Scopes:
@@ -216,8 +211,7 @@ def routes(app: GridGovernance, principal: Callable[..., Principal]) -> APIRoute
                   who: Principal = Depends(principal)) -> Subscription:
         if district is not None:
             # Narrow the token to the district: the stream then sees what a token of it alone would.
-            who.require_district(district)
-            who = replace(who, districts=frozenset({district}))
+            who = scoping.narrowed(who, district)
         return subscription(who, after, last_event_id, types, follow, limit, app.head())
 
     @router.get("/events/stream", response_class=EventSourceResponse,
