@@ -13,8 +13,10 @@ grids (`reach`), by role:
 - any token the transparency log, which carries no event's content.
 
 Outside its scope a token finds nothing: one thing is a 404 (the route asks `sees…`),
-a list leaves it out (the route passes the districts and grids it may see), a
-district named in the path is refused (`require…`).
+a list leaves it out (the route passes on the districts and grids it may see), a
+district not its own named in the path is refused (`require_district`, `staff_of`).
+A new read asks one of these, or a rule added here beside them; a partner may call
+it only once it is named in PARTNER_READS.
 """
 
 from __future__ import annotations
