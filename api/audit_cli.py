@@ -119,12 +119,9 @@ def sequence(once: bool = typer.Option(False, help="catch up (and sign a checkpo
             if note:
                 out.print(note, end="")
             return
-        publish = None
-        if not engine.settings.embedded:
-            from consumers.checkpoints import CheckpointPublisher
-            from gridgov.bootstrap import kafka_settings
+        from gridgov.bootstrap import checkpoint_publisher
 
-            publish = CheckpointPublisher(kafka_settings(engine.settings), engine.settings.AUDIT_ORIGIN)
+        publish = checkpoint_publisher(engine.settings)
         stop = threading.Event()
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())

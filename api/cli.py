@@ -448,7 +448,7 @@ def _listen(host: str, port: int):  # type: ignore[no-untyped-def]
 
     # IPPROTO_TCP named: asyncio turns Nagle off (TCP_NODELAY) only on sockets whose proto
     # says TCP, and connections accepted here inherit a 0; with Nagle on, every answer
-    # after the first on a kept-alive connection waited ~40 ms for the client's delayed ACK.
+    # after the first on a kept-alive connection waited for the client's delayed ACK (Linux's 40 ms timer).
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:

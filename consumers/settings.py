@@ -1,5 +1,6 @@
 """What the relay and the consumers need of the settings; built from
-gridgov.settings by gridgov.bootstrap.kafka_settings."""
+gridgov.settings by gridgov.bootstrap.kafka_settings, and handed by bootstrap's
+`relay`, `consumer_runner` and `checkpoint_publisher` to what they build."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ class KafkaSettings:
     partitions: int = 3
     replication: int = 1
     delivery_timeout_ms: int = 60_000
-    stall_after_s: float = 15.0
+    stall_after_s: float = 15.0  # KAFKA_STALL_S: how long the runner's watchdog waits (watchdog.py)
 
     def client(self, client_id: str, **config: object) -> dict[str, object]:
         """What every client we make is given. kafka-python backs off reconnecting up

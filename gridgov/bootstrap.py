@@ -9,10 +9,10 @@
 
 What runs for long is built here too, each from one `Settings`:
 
-    engine.sequence(publish)                    # the transparency log's sequencer, in a thread
-    relay(settings, app)                        # the event store's log published to Kafka
-    consumer_runner(settings, store, "board")   # one read model's consumer group, with its watchdog
-    sweep(settings, app, store)                 # the engine's own commands: lapsed holds, claims, points
+    engine.sequence(checkpoint_publisher(settings))  # the transparency log's sequencer, in a thread
+    relay(settings, app)                             # the event store's log published to Kafka
+    consumer_runner(settings, store, "board")        # one read model's consumer group, with its watchdog
+    sweep(settings, app, store)                      # the engine's own commands: lapsed holds and claims, points
 
 The HTTP API is served over an Engine by api.http.app.app_of: the entry points
 (`gridgov serve`, `relay`, `consume`, `sweep`, `audit sequence`, `simulate`), the
@@ -41,6 +41,7 @@ from transparency.log import TransparencyLog
 from transparency.sequencer import Checkpointer, SequencerThread
 
 if TYPE_CHECKING:  # imported where built, as KafkaLag is: a command without Kafka loads no Kafka client
+    from consumers.checkpoints import CheckpointPublisher
     from consumers.relay import Relay
     from consumers.runner import ConsumerRunner
 
@@ -144,6 +145,16 @@ def consumer_runner(settings: Settings, store: ReadStore, name: str) -> Consumer
     if len(models) != 1:
         raise ValueError(f"one consumer group per read model, not {name!r}")
     return ConsumerRunner(models[0], store, kafka_settings(settings))
+
+
+def checkpoint_publisher(settings: Settings) -> CheckpointPublisher | None:
+    """Where `engine.sequence` publishes each signed checkpoint: <prefix>.checkpoints.v1
+    with Kafka; None embedded, where the checkpoints are served over HTTP only."""
+    if settings.embedded:
+        return None
+    from consumers.checkpoints import CheckpointPublisher
+
+    return CheckpointPublisher(kafka_settings(settings), settings.AUDIT_ORIGIN)
 
 
 def sweep(settings: Settings, app: GridGovernance, store: ReadStore) -> Sweep:

@@ -170,7 +170,8 @@ def test_kafka_stall_s_reaches_the_watchdog_through_the_composition_root(app: Gr
     """Settings -> gridgov.bootstrap -> the runner's watchdog: the workers `gridgov relay`
     and `gridgov consume` run are the ones bootstrap builds, on the topics the settings name."""
     kafka = require_kafka()
-    settings = load_settings({"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(tmp_path / "events.sqlite"),
+    settings = load_settings({"PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                              "SQLITE_DBNAME": str(tmp_path / "events.sqlite"),
                               "READMODEL_SQLITE_DBNAME": str(tmp_path / "readmodels.sqlite"),
                               "KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap, "KAFKA_TOPIC_PREFIX": kafka.prefix,
                               "KAFKA_STALL_S": "42"})
