@@ -1,7 +1,7 @@
 """What every backend's log adapter offers; the library's recorder interface
 does the generic part, each backend module the rest (and the fast paths).
 
-BatchRows come back as plain tuples, `Raw`: the library's `select_notifications`
+Rows come back as plain tuples, `Raw`: the library's `select_notifications`
 makes a Notification and a UUID for every row, and a projection at once turns
 the UUID back into text — a third of a rebuild helper's time. Backends that can
 ask their database for just these columns do (sqlite.py, postgres.py).

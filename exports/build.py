@@ -111,7 +111,7 @@ class Export:
 
 def build(store: ReadStore, tlog: TransparencyLog, district: str, months: Months, taken_by: str,
           progress: Progress | None = None) -> Export:
-    """`progress(done, total)` as awards are read. BatchRows the sequencer has not reached
+    """`progress(done, total)` as awards are read. Rows the sequencer has not reached
     yet are sequenced here (`TransparencyLog.sequence_to`)."""
     pieces = district_awards(store, district, *months.utc_bounds())
     chains: dict[str, Any] = {}

@@ -23,7 +23,7 @@ Row = dict[str, Any]
 class Table:
     columns: dict[str, str]  # name -> SQL type
     key: tuple[str, ...]
-    # BatchRows are only ever added (ledgers, histories): no loading, no updating.
+    # Rows are only ever added (ledgers, histories): no loading, no updating.
     append_only: bool = False
 
     def ddl(self, name: str) -> str:
@@ -156,7 +156,7 @@ class BatchRows:
         """One statement per table (`upsert_many`, `insert_new`: the store picks the
         cheapest form). Filling a copy that no one else writes (`into_empty`), the
         rows known to be new are appended (`append_many`: PostgreSQL's binary COPY).
-        BatchRows go in key order: each index page is then visited once per batch, not
+        Rows go in key order: each index page is then visited once per batch, not
         once per row (random stream ids otherwise scatter them across the index)."""
         for table, spec in self.tables.items():
             name, loaded = self.names[table], self.loaded[table]

@@ -125,7 +125,7 @@ def _hashed(eventlog: EventLog, decode: Callable[[bytes], Any], helper: Helper |
 
 def _read(eventlog: EventLog, decode: Callable[[bytes], Any], after: int,
           stop: int | None) -> Iterator[tuple[list[Row], list[bytes]]]:
-    """BatchRows after `after` up to `stop` (None: the end); returns the last position read."""
+    """Rows after `after` up to `stop` (None: the end); returns the last position read."""
     while (stop is None or after < stop) and (rows := eventlog.page(after, PAGE, stop=stop)):
         yield rows, hash_rows(rows, decode)
         after = rows[-1][0]

@@ -90,7 +90,7 @@ class PostgresTx:
         return self.conn.execute(_pg(sql), params).fetchall()
 
     def copy(self, table: str, columns: dict[str, str], rows: Sequence[Sequence[Any]]) -> None:
-        """BatchRows appended by binary COPY: no statement to bind, no arrays to build."""
+        """Rows appended by binary COPY: no statement to bind, no arrays to build."""
         if not rows:
             return
         with self.conn.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)") \
