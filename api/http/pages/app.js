@@ -52,11 +52,27 @@ const GG = (() => {
     return Number(match[1]) * 100 + Number((match[2] || "0").padEnd(2, "0"));
   }
 
+  // 2026年12月5日 14:33 (English: 5 Dec 2026, 14:33), in China's time whatever the browser's zone.
   function time(iso) {
     if (!iso) return "–";
-    return new Intl.DateTimeFormat(state.lang === "zh" ? "zh-CN" : "en-GB", {
-      timeZone: "Asia/Shanghai", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit",
-      minute: "2-digit", hour12: false }).format(new Date(iso));
+    const parts = {};
+    for (const p of new Intl.DateTimeFormat("en-GB", { timeZone: "Asia/Shanghai", year: "numeric", month: "numeric",
+      day: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23" }).formatToParts(new Date(iso))) {
+      parts[p.type] = p.value;
+    }
+    const { year, month, day, hour, minute } = parts;
+    if (state.lang === "zh") return `${year}年${month}月${day}日 ${hour}:${minute}`;
+    const short = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"][month - 1];
+    return `${day} ${short} ${year}, ${hour}:${minute}`;
+  }
+
+  // A China day (YYYY-MM-DD) in words: 2026年12月5日 (English: 5 Dec 2026).
+  function day(text) {
+    if (!text) return "–";
+    const [year, month, date] = text.split("-").map(Number);
+    if (state.lang === "zh") return `${year}年${month}月${date}日`;
+    const short = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"][month - 1];
+    return `${date} ${short} ${year}`;
   }
 
   function chinaToday() {
@@ -227,31 +243,45 @@ const GG = (() => {
   }
 
   // A command through /v1/commands/…, its outcome said in words; the result, or null.
-  async function command(name, body, label) {
+  // `where` (the button pressed, or its form) gets the outcome beside it, where the eyes
+  // are; it stays until the next action there. Without it, the page's result line.
+  async function command(name, body, label, where = null) {
     let response;
     try {
       response = await fetch(`/v1/commands/${name}`, {
         method: "POST", body: JSON.stringify(body),
         headers: headers({ "Content-Type": "application/json", "Idempotency-Key": idempotencyKey() }) });
     } catch (e) {
-      say(`${label}${colon()}${t("result.network")}`, true);
+      say(`${label}${colon()}${t("result.network")}`, true, where);
       return null;
     }
     try {
       const accepted = await answer(response);
       state.position = Math.max(state.position, accepted.position);
-      say(`${label}${colon()}${t(accepted.replayed ? "result.replayed" : "result.ok")}`);
+      say(`${label}${colon()}${t(accepted.replayed ? "result.replayed" : "result.ok")}`, false, where);
       return accepted.result;
     } catch (e) {
-      say(`${label}${colon()}${t("result.failed")} — ${e.message}`, true);
+      say(`${label}${colon()}${t("result.failed")} — ${e.message}`, true, where);
       return null;
     }
   }
 
-  function say(text, problem = false) {
-    const region = document.getElementById("result");
+  // The outcome in words: beside `where` (after its form, or after it), else in the page's
+  // result line; scrolled into view so a refusal is never off screen.
+  function say(text, problem = false, where = null) {
+    let region = document.getElementById("result");
+    if (where) {
+      const anchor = where.closest("form") || where;
+      region = anchor.nextElementSibling && anchor.nextElementSibling.classList.contains("outcome")
+        ? anchor.nextElementSibling : null;
+      if (!region) {
+        region = el("p", { class: "outcome", role: "status", "aria-live": "polite" });
+        anchor.after(region);
+      }
+    }
     region.textContent = text;
-    region.className = problem ? "problem" : "done";
+    region.className = `${where ? "outcome " : ""}${problem ? "problem" : "done"}`;
+    if (region.scrollIntoView) region.scrollIntoView({ block: "nearest" });
   }
 
   // --- live ---------------------------------------------------------------------------
@@ -386,7 +416,7 @@ const GG = (() => {
                       "elderly_fall", "robbery", "other"];
 
   return {
-    CATEGORIES, state, t, colon, translate, money, fenOf, time, chinaToday, distance, el, table, redraw, options, get,
+    CATEGORIES, state, t, colon, translate, money, fenOf, time, day, chinaToday, distance, el, table, redraw, options, get,
     command, say, debounce, start,
     Problem, onLanguage: fn => state.onLanguage.push(fn),
   };
