@@ -4,11 +4,26 @@ name always holds the same bytes, so a second put is a no-op."""
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 
+# A SHA-256 in lowercase hex, then at most one known suffix. Nothing else: a name
+# becomes a file path and an object key, so `/`, `..` and upper case (two names
+# for one blob on a case-insensitive disk) must never reach a store.
+_NAME = re.compile(r"[0-9a-f]{64}(\.thumb)?")
+
+
+def checked_name(name: str) -> str:
+    """`name` if it is a blob's name; ValueError otherwise."""
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        raise ValueError(f"not a blob name (64 lowercase hex, optionally .thumb): {name!r}")
+    return name
+
 
 class BlobStore(ABC):
+    """Every method refuses a name that `checked_name` refuses, with ValueError."""
+
     @abstractmethod
     def put(self, name: str, data: bytes) -> None:
         """Keep `data` under `name` (a no-op when the name is already kept)."""
