@@ -174,6 +174,14 @@ def _chains(store: ReadStore, pieces: list[str], districts: set[str] | None) -> 
     return chains
 
 
+def log_order(step: dict[str, Any]) -> tuple[Any, ...]:
+    """A step's place in the event log, once `TransparencyLog.place` has given it its
+    position. The read model cannot know it: one command's events share an instant,
+    and within it the streams' ids say nothing of which came first."""
+    position = step.get("position")
+    return (position is None, position or 0, step["at"], step["stream_id"], step["version"])
+
+
 def _grouped(steps: list[dict[str, Any]], by: str) -> dict[str, list[dict[str, Any]]]:
     groups: dict[str, list[dict[str, Any]]] = {}
     for step in steps:

@@ -19,7 +19,7 @@ from domain import commands as c
 from domain.clock import CHINA
 from domain.errors import AwardNotFound, InvalidInput
 from domain.time_bounds import DAY_RULE, Day
-from projections.audit import AUDITED, HistoryFilter, award_chain, district_history
+from projections.audit import AUDITED, HistoryFilter, award_chain, district_history, log_order
 from projections.balances import balance_as_of, district_budgets, rider_balances
 from projections.board import BoardQuery, board
 from projections.facts import ts
@@ -141,6 +141,8 @@ def _chain_and_stats(router: APIRouter, reads: Reads) -> None:
         request.state.access_districts = [chain["district"]]
         if reads.tlog is not None:
             kept = await run_in_threadpool(reads.tlog.place, [*chain["steps"], *chain["payouts"]], checkpoint)
+            for part in ("steps", "payouts"):
+                chain[part].sort(key=log_order)
             if kept is not None:
                 request.state.checkpoint = (kept.size, kept.root.hex())
                 chain["checkpoint"] = {"size": kept.size, "root": kept.root.hex(), "note": kept.note}
