@@ -13,6 +13,7 @@ What runs for long is built here too, each from one `Settings`:
     relay(settings, app)                             # the event store's log published to Kafka
     consumer_runner(settings, store, "board")        # one read model's consumer group, with its watchdog
     sweep(settings, app, store)                      # the engine's own commands: lapsed holds and claims, points
+    blob_store(settings)                             # where photos' bytes are kept: var/photos/ or S3
 
 The HTTP API is served over an Engine by api.http.app.app_of: the entry points
 (`gridgov serve`, `relay`, `consume`, `sweep`, `audit sequence`, `simulate`), the
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from consumers.settings import KafkaSettings
@@ -32,6 +34,7 @@ from domain.ids import IdFactory
 from application.service import GridGovernance
 from gridgov.settings import Settings, SettingsError, load_settings
 from gridgov.sweep import Sweep
+from photos.blobs import BlobStore
 from projections.base import Projection
 from projections.registry import instances
 from projections.engine.feed import Follower, LogFeed, plain_decoder
@@ -65,6 +68,21 @@ def read_store(settings: Settings) -> ReadStore:
     from projections.stores.sqlite import SQLiteStore
 
     return SQLiteStore(settings.READMODEL_SQLITE_DBNAME)
+
+
+def blob_store(settings: Settings) -> BlobStore:
+    """Where photos' bytes are kept: with nothing set, files under var/photos/ beside
+    the embedded stores; GRIDGOV_BLOBS=s3, a bucket of an S3-compatible store (made
+    if missing, so this connects at once and fails at start, not at the first photo)."""
+    if settings.GRIDGOV_BLOBS == "s3":
+        from photos.s3 import S3BlobStore
+
+        return S3BlobStore(endpoint=settings.GRIDGOV_S3_ENDPOINT, bucket=settings.GRIDGOV_S3_BUCKET,
+                           access_key=settings.GRIDGOV_S3_ACCESS_KEY, secret_key=settings.GRIDGOV_S3_SECRET_KEY,
+                           region=settings.GRIDGOV_S3_REGION)
+    from photos.files import FileBlobStore
+
+    return FileBlobStore(Path(settings.GRIDGOV_BLOBS_DIR))
 
 
 def transparency_log(settings: Settings, app: GridGovernance) -> TransparencyLog:

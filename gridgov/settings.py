@@ -28,7 +28,8 @@ LIBRARY = ("PERSISTENCE_MODULE", "SQLITE_DBNAME", "SQLITE_LOCK_TIMEOUT", "POSTGR
 OUTSIDE_THE_ENGINE: dict[str, tuple[str, str]] = {
     "GRIDGOV_CACHE": ("~/.cache/gridgov", "where scripts keep downloads and bench logs (outside the repo)"),
     "PGDATA_DIR": ("/var/tmp/gridgov-pgdata", "the private PostgreSQL cluster of scripts/postgres.sh"),
-    "CI": ("", "when set, tests fail instead of skipping if PostgreSQL or Kafka is unreachable"),
+    "CI": ("", "when set, tests fail instead of skipping if PostgreSQL, Kafka or the S3 store is "
+                 "unreachable"),
 }
 
 
@@ -107,6 +108,17 @@ class Settings(BaseModel):
     # HTTP API
     GRIDGOV_JWT_SECRET: str = Field("", description="HS256 secret for bearer tokens; gridgov serve refuses to start "
                                                     "without it (but --demo)")
+    # photos' bytes (photos/)
+    GRIDGOV_BLOBS: Literal["file", "s3"] = Field("file", description="where photos' bytes are kept: file (under "
+                                                                     "GRIDGOV_BLOBS_DIR) or s3 (GRIDGOV_S3_*)")
+    GRIDGOV_BLOBS_DIR: str = Field("var/photos", description="folder of the embedded photo store")
+    GRIDGOV_S3_ENDPOINT: str = Field("", pattern=r"^(https?://[^\s/]+/?)?$",
+                                     description="S3-compatible endpoint URL (http://host:port); empty = AWS's")
+    GRIDGOV_S3_BUCKET: str = Field("gridgov-photos", pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$",
+                                   description="bucket of the photos, made if missing; never public")
+    GRIDGOV_S3_ACCESS_KEY: str = Field("", description="S3 access key id")
+    GRIDGOV_S3_SECRET_KEY: str = Field("", description="S3 secret access key")
+    GRIDGOV_S3_REGION: str = Field("us-east-1", pattern=r"^[a-z0-9-]{1,40}$", description="S3 region")
 
     @property
     def readmodel_store(self) -> str:
