@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from pydantic import Field, StrictInt
@@ -12,6 +12,11 @@ from domain.aggregate import Aggregate, Context
 from domain.events import Event, Frozen
 from domain.ids import derived_id
 from domain.money import Fen
+
+
+# "Now", as an admin types it to the minute, is a little behind the clock by the time it
+# arrives: so much before now is still now.
+EFFECTIVE_GRACE = timedelta(minutes=2)
 
 
 class Rate(Frozen):
@@ -49,14 +54,23 @@ class RateSchedule(Aggregate, events=RateEvent):
             raise errors.InvalidInput("a rate schedule needs at least one rate")
         if cap_day_fen > cap_month_fen:
             raise errors.InvalidInput(f"day cap {cap_day_fen} fen exceeds month cap {cap_month_fen} fen")
+        self._require_not_back_dated(ctx, effective_from)
         event = self._trigger(ctx, RateScheduleIssued, district=district, version=len(self.versions) + 1,
                               effective_from=effective_from, rates=rates, cap_day_fen=cap_day_fen,
                               cap_month_fen=cap_month_fen)
         return event.version
 
+    def _require_not_back_dated(self, ctx: Context, effective_from: datetime) -> None:
+        """A version after the first takes effect now or later: dated back, it would say its rates were in force
+        while the old ones were paying. The first may be dated back: nothing was paid before it."""
+        if self.versions and effective_from < ctx.now - EFFECTIVE_GRACE:
+            raise errors.ScheduleInThePast(
+                f"a new rate schedule takes effect now or later; {effective_from.isoformat()} is before "
+                f"{ctx.now.isoformat()}", effective_from=effective_from.isoformat(), now=ctx.now.isoformat())
+
     def in_effect(self, at: datetime) -> RateScheduleIssued:
         """The latest version whose effective date has come; a later issue with an
-        earlier date wins over an older one (that is how corrections are made)."""
+        earlier (but not past) date wins over an older one (that is how corrections are made)."""
         current = [v for v in self.versions if v.effective_from <= at]
         if not current:
             raise errors.NoRateInEffect(f"no rate schedule in effect at {at.isoformat()}", at=at.isoformat())

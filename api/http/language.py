@@ -67,6 +67,8 @@ TEXTS: dict[str, tuple[str, str, str]] = {
                                "同一个幂等键已用于另一条不同的指令；新指令请用新的键。"),
     "invalid-amount": ("Invalid amount", "金额无效", "金额必须是正整数（单位：分）。"),
     "invalid-input": ("Invalid input", "输入无效", "输入不符合要求，请检查后重试。"),
+    "schedule-in-the-past": ("Schedule dated in the past", "生效时间已过",
+                             "新单价表的生效时间不能早于现在：此前的补贴已按原单价表发放。请选择现在或以后的时间。"),
     "unknown-rate-code": ("Unknown rate code", "未知的计件类别", "单价表中没有这个计件类别。"),
     "claim-expired": ("Claim expired", "认领已过期", "认领时限已过，任务已重新开放。"),
     "wrong-redemption-code": ("Wrong redemption code", "兑换码错误", "兑换码与该兑换不符，请核对骑手出示的六位数字；连续输错将锁定。"),
