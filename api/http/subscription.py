@@ -17,6 +17,11 @@ claims of a task, not the next claimant's); an officer sees its grids'; admins,
 auditors and services their districts'. A partner sees its own business only: its
 partner stream, its items' and the redemptions handed to it (the streams whose
 first event names it), not its district's.
+
+A rider also hears the board of the grids it is in as each event passes (a task
+published, claimed, released, cancelled): what changes the tasks open to it, so
+its page shows a new task without asking. A step another rider took comes without
+that rider's id or the actor who caused it.
 """
 
 from __future__ import annotations
@@ -38,7 +43,7 @@ from api.http.auth import Principal
 from consumers.envelope import to_json
 from consumers.topics import NOT_PUBLISHED
 from domain.errors import InvalidInput
-from domain.events import EVENT_TYPES, topics_of
+from domain.events import EVENT_TYPES, Role, topics_of
 from application.service import GridGovernance
 from projections.facts import Fact, from_raw, from_stored
 
@@ -49,6 +54,8 @@ STREAM_TYPES = ("GridRegistered", "RiderRegistered")  # streams that are themsel
 
 RIDER_FIELDS = ("rider_id", "reporter_id")
 PIECE_NAMED = ("PointsEarned", "SubsidyCapped", "SubsidyReversed", "AwardReinstated")
+# What changes the tasks open in a grid: a rider of the grid hears these.
+BOARD = frozenset({"TaskPublished", "TaskClaimed", "ClaimReleased", "TaskCancelled"})
 
 
 def riders_named(fact: Fact) -> set[str]:
@@ -79,6 +86,36 @@ class Scope:
     def visible_to(self, who: Principal, fact: Fact) -> bool:
         return scoping.sees_stream(who, self.districts, self.grids, self.owner, self.partner,
                                    lambda: riders_named(fact))
+
+
+def board_only(fact: Fact) -> Fact:
+    """A board step as a rider of the grid may hear it: no rider named, no actor."""
+    data = {key: value for key, value in fact.data.items() if key not in RIDER_FIELDS and key != "meta"}
+    return fact._replace(data=data)
+
+
+class Membership:
+    """The grids a rider is in, as of the event the reader has reached."""
+
+    def __init__(self, app: GridGovernance, rider: str, after: int) -> None:
+        self.rider = rider
+        self.grids: set[str] = set()
+        stored = app.eventlog.stream(UUID(rider))
+        positions = app.eventlog.positions_of((UUID(rider), one.originator_version) for one in stored)
+        for one in stored:
+            if positions.get((UUID(rider), one.originator_version), after + 1) <= after:
+                self.follow(from_stored(one, app.mapper.decode_state))
+
+    def follow(self, fact: Fact) -> None:
+        if fact.stream != self.rider:
+            return
+        if fact.type == "RiderJoinedGrid":
+            self.grids.add(str(fact.data["grid_id"]))
+        elif fact.type == "RiderLeftGrid":
+            self.grids.discard(str(fact.data["grid_id"]))
+
+    def hears(self, fact: Fact, scope: Scope) -> bool:
+        return fact.type in BOARD and bool(scope.grids & self.grids)
 
 
 class Scopes:
@@ -162,6 +199,7 @@ class Reader:
         self.scopes = Scopes(app)
         self.position = sub.after
         self.topics = topics_of(cls for name, cls in EVENT_TYPES.items() if name not in NOT_PUBLISHED)
+        self.member = Membership(app, sub.who.sub, sub.after) if sub.who.role is Role.RIDER else None
 
     def page(self) -> tuple[list[tuple[int, str, bytes]], bool]:
         """The next visible events as (position, type, CloudEvent JSON), and
@@ -172,8 +210,15 @@ class Reader:
             self.position = position
             fact = from_raw(topic, stream, version, state, self.app.mapper.decode_state)
             # Scope every event, even unwanted types, so each stream's scope stays whole.
-            if self.scopes.of(fact).visible_to(self.sub.who, fact) and fact.type in self.sub.types:
+            scope = self.scopes.of(fact)
+            if self.member is not None:
+                self.member.follow(fact)
+            if fact.type not in self.sub.types:
+                continue
+            if scope.visible_to(self.sub.who, fact):
                 out.append((position, fact.type, to_json(fact, position)))
+            elif self.member is not None and self.member.hears(fact, scope):
+                out.append((position, fact.type, to_json(board_only(fact), position)))
         return out, len(rows) == PAGE
 
 

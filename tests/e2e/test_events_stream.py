@@ -179,9 +179,14 @@ def test_a_rider_sees_its_own_steps_on_a_shared_task_not_the_next_claimants(api:
     api.command("claim-task", {"task_id": task, "rider_id": other_id}, other)
     api.command("complete-task", {"task_id": task, "rider_id": other_id}, other)
     on_task = [f for f in read(api, s["rider"]) if f["data"]["subject"] == task]
-    assert [f["event"] for f in on_task] == ["TaskClaimed", "ClaimReleased"]
+    # Its own steps whole; of the board of its grid, the publishing and the other's claim (not whose).
+    assert [f["event"] for f in on_task] == ["TaskPublished", "TaskClaimed", "ClaimReleased", "TaskClaimed"]
+    assert [f["data"]["data"].get("rider_id") for f in on_task[1:]] == [s["rider_id"], s["rider_id"], None]
     assert other_id not in str([f["data"] for f in read(api, s["rider"])])
-    assert [f["event"] for f in read(api, other) if f["data"]["subject"] == task] == ["TaskClaimed", "TaskCompleted"]
+    theirs = [f for f in read(api, other) if f["data"]["subject"] == task]
+    assert [f["event"] for f in theirs] == ["TaskPublished", "TaskClaimed", "ClaimReleased", "TaskClaimed",
+                                            "TaskCompleted"]
+    assert s["rider_id"] not in str([f["data"] for f in theirs])
 
 
 def test_an_event_that_names_its_district_belongs_there_alone(api: Api) -> None:
@@ -227,3 +232,33 @@ def test_a_two_district_token_may_follow_one_district_alone(api: Api) -> None:
     assert sorted(f["id"] for f in wenjiang + jinjiang) == [f["id"] for f in whole]
     response = api.client.get("/v1/events/stream", params={"follow": "false", "district": "郫都"}, headers=both)
     is_problem(response.json(), "out-of-scope", 403)
+
+
+def test_a_riders_stream_carries_its_grids_board_and_not_another_grids(api: Api) -> None:
+    """The rider's page learns of a task published in its grid without a tap: the board
+    changes of the rider's grids are on its stream; another grid's are not; another
+    rider's claim arrives without naming that rider."""
+    s = story(api)
+    head = api.client.get("/readyz").json()["head"]
+    other_grid = api.command("register-grid", {"district": "温江", "street": "柳城街道", "community": "光华社区",
+                                               "name": "柳城-2"}, s["admin"])["result"]["grid_id"]
+    api.command("assign-officer", {"grid_id": other_grid, "officer_id": "officer-1"}, s["admin"])
+    officer = api.token(Role.GRID_OFFICER, "officer-1", grids=[s["grid"], other_grid])
+    mine = api.command("publish-task", {"grid_id": s["grid"], "kind": "patrol", "rate_code": "fire-lane"},
+                       officer)["result"]["task_id"]
+    elsewhere = api.command("publish-task", {"grid_id": other_grid, "kind": "patrol", "rate_code": "fire-lane"},
+                            officer)["result"]["task_id"]
+    other_id, other, _ = second_rider_and_task(api, s)
+    api.command("claim-task", {"task_id": mine, "rider_id": other_id}, other)
+    frames = read(api, s["rider"], after=head)
+    on = lambda task: [f["event"] for f in frames if f["data"]["subject"] == task]  # noqa: E731
+    assert on(mine) == ["TaskPublished", "TaskClaimed"]
+    assert on(elsewhere) == []
+    assert other_grid not in str([f["data"] for f in frames])
+    assert other_id not in str([f["data"] for f in frames])
+    # A rider who left the grid hears no more of it.
+    api.command("leave-grid", {"rider_id": s["rider_id"], "grid_id": s["grid"]}, s["rider"])
+    after_leaving = api.client.get("/readyz").json()["head"]
+    later = api.command("publish-task", {"grid_id": s["grid"], "kind": "patrol", "rate_code": "fire-lane"},
+                        officer)["result"]["task_id"]
+    assert later not in str(read(api, s["rider"], after=after_leaving))
