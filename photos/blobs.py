@@ -14,9 +14,13 @@ from collections.abc import Iterator
 _NAME = re.compile(r"[0-9a-f]{64}(\.thumb)?")
 
 
+def is_name(name: object) -> bool:
+    return isinstance(name, str) and _NAME.fullmatch(name) is not None
+
+
 def checked_name(name: str) -> str:
     """`name` if it is a blob's name; ValueError otherwise."""
-    if not isinstance(name, str) or not _NAME.fullmatch(name):
+    if not is_name(name):
         raise ValueError(f"not a blob name (64 lowercase hex, optionally .thumb): {name!r}")
     return name
 

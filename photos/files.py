@@ -9,7 +9,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from photos.blobs import BlobStore, checked_name
+from photos.blobs import BlobStore, checked_name, is_name
 
 _TEMP = ".tmp-"  # a write in progress (or one a crash left); never a name
 
@@ -61,17 +61,9 @@ class FileBlobStore(BlobStore):
                 if not second.is_dir():
                     continue
                 for entry in second.iterdir():
-                    if _is_name(entry.name) and entry.is_file():
+                    # Not a write in progress (.tmp-…) nor a stray file.
+                    if is_name(entry.name) and entry.is_file():
                         yield entry.name
-
-
-def _is_name(name: str) -> bool:
-    """A blob's name, not a write in progress or a stray file."""
-    try:
-        checked_name(name)
-    except ValueError:
-        return False
-    return True
 
 
 def _fsync_dir(folder: Path) -> None:

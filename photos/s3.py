@@ -13,15 +13,19 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from photos.blobs import BlobStore, checked_name
+from photos.blobs import BlobStore, checked_name, is_name
 
-_MISSING = {"404", "NoSuchKey", "NotFound", "NoSuchBucket"}
+# A missing key (HEAD answers a bare 404). A missing bucket is not among them: it
+# was made at start, so its loss is an error to see, not an empty store.
+_MISSING = {"404", "NoSuchKey", "NotFound"}
 
 
 class S3BlobStore(BlobStore):
     def __init__(self, *, endpoint: str, bucket: str, access_key: str, secret_key: str,
-                 region: str = "us-east-1", timeout_s: float = 10) -> None:
+                 region: str = "us-east-1", prefix: str = "", timeout_s: float = 10) -> None:
         self.bucket = bucket
+        # Keys are prefix + name: several stores (a test's each) can share one bucket.
+        self.prefix = prefix
         self._s3: Any = boto3.client(
             "s3", endpoint_url=endpoint or None, region_name=region,
             aws_access_key_id=access_key or None, aws_secret_access_key=secret_key or None,
@@ -43,7 +47,7 @@ class S3BlobStore(BlobStore):
             self._s3.head_bucket(Bucket=self.bucket)
             return
         except ClientError as e:
-            if _code(e) not in _MISSING:
+            if _code(e) not in {"404", "NoSuchBucket", "NotFound"}:
                 raise
         where = {} if self._region == "us-east-1" else {
             "CreateBucketConfiguration": {"LocationConstraint": self._region}}
@@ -59,12 +63,12 @@ class S3BlobStore(BlobStore):
         if self._exists(name):
             return  # content-addressed: the same name already holds the same bytes
         # One PUT: S3 makes an object visible whole or not at all.
-        self._s3.put_object(Bucket=self.bucket, Key=name, Body=bytes(data),
+        self._s3.put_object(Bucket=self.bucket, Key=self.prefix + name, Body=bytes(data),
                             ContentType="application/octet-stream")
 
     def get(self, name: str) -> bytes | None:
         try:
-            answer = self._s3.get_object(Bucket=self.bucket, Key=checked_name(name))
+            answer = self._s3.get_object(Bucket=self.bucket, Key=self.prefix + checked_name(name))
         except ClientError as e:
             if _code(e) in _MISSING:
                 return None
@@ -75,16 +79,19 @@ class S3BlobStore(BlobStore):
 
     def delete(self, name: str) -> None:
         # S3 answers 204 whether or not the key was there.
-        self._s3.delete_object(Bucket=self.bucket, Key=checked_name(name))
+        self._s3.delete_object(Bucket=self.bucket, Key=self.prefix + checked_name(name))
 
     def names(self) -> Iterator[str]:
-        for page in self._s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket):
+        pages = self._s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=self.prefix)
+        for page in pages:
             for item in page.get("Contents", ()):
-                yield item["Key"]
+                name = item["Key"][len(self.prefix):]
+                if is_name(name):  # whatever else shares the bucket is not ours
+                    yield name
 
     def _exists(self, name: str) -> bool:
         try:
-            self._s3.head_object(Bucket=self.bucket, Key=name)
+            self._s3.head_object(Bucket=self.bucket, Key=self.prefix + name)
             return True
         except ClientError as e:
             if _code(e) in _MISSING:

@@ -7,6 +7,7 @@
     cli.py      embedded (a demo day on SQLite files, for the command line)
     browser.py  browser (headless Chromium through selenium), chromium(*flags)
     kafka.py    topics_of_the_test (autouse: a test's topics are deleted after it)
+    blobs.py    blob_stores (a maker of empty blob stores: memory, file, S3)
 
 PostgreSQL comes from scripts/postgres.sh (or POSTGRES_* settings); each test gets
 a schema of its own, dropped afterwards. Locally a missing server skips those runs;
@@ -23,4 +24,5 @@ pytest_plugins = [
     "tests.fixtures.cli",
     "tests.fixtures.browser",
     "tests.fixtures.kafka",
+    "tests.fixtures.blobs",
 ]
