@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import orjson
+
 from domain.grids import GridRegistered, GridRetired
 from domain.tasks import (ClaimReleased, CompletionRejected, CompletionVerified, TaskCancelled, TaskClaimed,
                           TaskCompleted, TaskPublished)
@@ -31,11 +33,16 @@ class Board(Projection):
                         "source_clue_id": NULLABLE, "status": TEXT, "claimant": NULLABLE, "claimed_at": NULLABLE,
                         "expires_at": NULLABLE, "published_at": TEXT, "completed_at": NULLABLE,
                         "updated_at": TEXT}, key=("task_id",)),
+        # What the rider said and showed when it said the work was done (the latest time): the officer verifies from
+        # it. A table of its own, so a read model made before it only lacks it (made empty, refilled by a rebuild).
+        "completions": Table({"task_id": TEXT, "note": TEXT, "evidence": TEXT}, key=("task_id",)),
     }
     indexes = {"tasks": ("district, status", "grid_id, status", "claimant")}
 
     def touches(self, fact: Fact) -> list[tuple[str, tuple[Any, ...]]]:
         table = "grids" if fact.type.startswith("Grid") else "tasks"
+        if fact.type == "TaskCompleted":
+            return [(table, (fact.stream,)), ("completions", (fact.stream,))]
         return [(table, (fact.stream,))]
 
     def apply(self, rows: BatchRows, fact: Fact) -> None:
@@ -61,6 +68,8 @@ class Board(Projection):
             case "TaskCompleted":
                 rows.update("tasks", task, status="awaiting_verification", expires_at=None, completed_at=at,
                             updated_at=at)
+                rows.put("completions", {"task_id": fact.stream, "note": d.get("note", ""),
+                                         "evidence": orjson.dumps(d.get("evidence_hashes", [])).decode()})
             case "CompletionVerified":
                 rows.update("tasks", task, status="verified", updated_at=at)
             case "CompletionRejected":
@@ -99,16 +108,19 @@ def board(store: ReadStore, query: BoardQuery, now: datetime) -> dict[str, Any]:
         where.append(f"{EFFECTIVE_STATUS} = ?")
         params += [ts(now), query.status]
     if query.after is not None:
-        where.append("task_id > ?")
+        where.append("t.task_id > ?")
         params.append(query.after)
     rows = store.read(
-        f"SELECT task_id, grid_id, district, kind, rate_code, source_clue_id, {EFFECTIVE_STATUS}, claimant, "
-        f"expires_at, published_at FROM {names['tasks']} WHERE {' AND '.join(where)} ORDER BY task_id LIMIT ?",
+        f"SELECT t.task_id, grid_id, district, kind, rate_code, source_clue_id, {EFFECTIVE_STATUS}, claimant, "
+        f"expires_at, published_at, c.note, c.evidence FROM {names['tasks']} t "
+        f"LEFT JOIN {names['completions']} c ON c.task_id = t.task_id "
+        f"WHERE {' AND '.join(where)} ORDER BY t.task_id LIMIT ?",
         (ts(now), *params, query.limit))
     counts = store.read(f"SELECT {EFFECTIVE_STATUS} AS s, COUNT(*) FROM {names['tasks']} "
                         f"WHERE {' AND '.join(status_where)} GROUP BY s ORDER BY s", (ts(now), *status_params))
-    tasks = [dict(zip(("task_id", "grid_id", "district", "kind", "rate_code", "source_clue_id", "status",
-                       "claimant", "expires_at", "published_at"), row)) for row in rows]
+    tasks = [_with_completion(dict(zip(("task_id", "grid_id", "district", "kind", "rate_code", "source_clue_id",
+                                        "status", "claimant", "expires_at", "published_at"), row)), *row[-2:])
+             for row in rows]
     for task in tasks:
         if task["status"] == "open":
             task["claimant"] = task["expires_at"] = None
@@ -117,16 +129,27 @@ def board(store: ReadStore, query: BoardQuery, now: datetime) -> dict[str, Any]:
             "next": tasks[-1]["task_id"] if len(tasks) == query.limit else None}
 
 
+def _with_completion(task: dict[str, Any], note: str | None, evidence: str | None) -> dict[str, Any]:
+    """The task with what its rider said and showed when done — while that is what stands (awaiting verification,
+    or verified); a rejected completion no longer does."""
+    standing = task["status"] in ("awaiting_verification", "verified") and evidence is not None
+    task["completion_note"] = note if standing else None
+    task["completion_evidence"] = orjson.loads(evidence) if standing else []
+    return task
+
+
 def rider_tasks(store: ReadStore, rider_id: str, now: datetime, districts: set[str] | None = None,
                 grids: set[str] | None = None) -> dict[str, Any]:
     """The tasks a rider holds or did (its claim lapsed: no longer its), within `districts`/`grids` when named."""
     names = Board().table_names
     sql, params = conditions({"claimant": rider_id}, {"district": districts, "grid_id": grids})
-    rows = store.read(f"SELECT task_id, grid_id, district, kind, rate_code, source_clue_id, {EFFECTIVE_STATUS}, "
-                      f"expires_at, published_at, completed_at FROM {names['tasks']} WHERE {sql} "
-                      "ORDER BY published_at, task_id", (ts(now), *params))
-    tasks = [dict(zip(("task_id", "grid_id", "district", "kind", "rate_code", "source_clue_id", "status",
-                       "expires_at", "published_at", "completed_at"), row)) for row in rows]
+    rows = store.read(f"SELECT t.task_id, grid_id, district, kind, rate_code, source_clue_id, {EFFECTIVE_STATUS}, "
+                      f"expires_at, published_at, completed_at, c.note, c.evidence FROM {names['tasks']} t "
+                      f"LEFT JOIN {names['completions']} c ON c.task_id = t.task_id WHERE {sql} "
+                      "ORDER BY published_at, t.task_id", (ts(now), *params))
+    tasks = [_with_completion(dict(zip(("task_id", "grid_id", "district", "kind", "rate_code", "source_clue_id",
+                                        "status", "expires_at", "published_at", "completed_at"), row)), *row[-2:])
+             for row in rows]
     return {"rider_id": rider_id, "tasks": [task for task in tasks if task["status"] != "open"]}
 
 

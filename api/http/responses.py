@@ -28,6 +28,11 @@ class BoardTask(Shape):
     expires_at: str | None = Field(description="when the claim lapses")
     published_at: str
     age_s: int = Field(description="seconds since the task was published")
+    completion_note: str | None = Field(default=None, description=(
+        "what the rider said when it said the work was done; null unless awaiting verification or verified"))
+    completion_evidence: list[str] = Field(default=[], description=(
+        "the sha256 of each photo the rider gave with it (GET /v1/photos/{sha256}); empty unless awaiting "
+        "verification or verified"))
 
 
 class Board(Shape):
@@ -47,6 +52,8 @@ class RiderTask(Shape):
     expires_at: str | None
     published_at: str
     completed_at: str | None = Field(description="when the rider said it was done")
+    completion_note: str | None = Field(default=None, description="what the rider said then (while it stands)")
+    completion_evidence: list[str] = Field(default=[], description="the sha256 of each photo it gave then")
 
 
 class RiderTasks(Shape):
