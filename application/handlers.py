@@ -120,7 +120,33 @@ def register_grid(uow: UnitOfWork, ctx: Context, cmd: c.RegisterGrid) -> Result:
     require_admin_of(ctx, cmd.district, "the new grid")
     grid = uow.new(Grid)
     grid.register(ctx, cmd.district, cmd.street, cmd.community, cmd.name)
+    if cmd.boundary is not None:
+        _draw_grid(uow, ctx, grid, cmd.boundary)
     return {"grid_id": str(grid.id)}
+
+
+def _draw_grid(uow: UnitOfWork, ctx: Context, grid: Grid, boundary: Polygon) -> None:
+    district_map = uow.get(DistrictMap, DistrictMap.id_for(grid.district))
+    check_grid_boundary(uow.app.places.current(uow.pending()), district_map, grid.district, grid.id, boundary)
+    district_map.set_grid_boundary(ctx, grid.district, grid.id, boundary)
+
+
+@handles(c.SetGridBoundary)
+def set_grid_boundary(uow: UnitOfWork, ctx: Context, cmd: c.SetGridBoundary) -> Result:
+    grid = uow.get(Grid, cmd.grid_id, errors.GridNotFound)
+    require_admin_of(ctx, grid.district, f"grid {grid.name}")
+    grid.require_active()
+    _draw_grid(uow, ctx, grid, cmd.boundary)
+    return {}
+
+
+@handles(c.SetDistrictBoundary)
+def set_district_boundary(uow: UnitOfWork, ctx: Context, cmd: c.SetDistrictBoundary) -> Result:
+    require_admin_of(ctx, cmd.district, "the district's boundary")
+    district_map = uow.get(DistrictMap, DistrictMap.id_for(cmd.district))
+    check_district_boundary(uow.app.places.current(uow.pending()), district_map, cmd.district, cmd.boundary)
+    district_map.set_boundary(ctx, cmd.district, cmd.boundary)
+    return {}
 
 
 @handles(c.AssignOfficer)
@@ -144,6 +170,7 @@ def retire_grid(uow: UnitOfWork, ctx: Context, cmd: c.RetireGrid) -> Result:
     grid = uow.get(Grid, cmd.grid_id, errors.GridNotFound)
     require_admin_of(ctx, grid.district, f"grid {grid.name}")
     grid.retire(ctx, cmd.reason)
+    uow.get(DistrictMap, DistrictMap.id_for(grid.district)).clear_grid(ctx, grid.district, grid.id)
     return {}
 
 
@@ -228,34 +255,85 @@ def erase_personal_data(uow: UnitOfWork, ctx: Context, cmd: c.ErasePersonalData)
 def report_clue(uow: UnitOfWork, ctx: Context, cmd: c.ReportClue) -> Result:
     require_self_or(ctx, cmd.rider_id)
     rider = uow.get(Rider, cmd.rider_id, errors.RiderNotFound)
-    grid = uow.get(Grid, cmd.grid_id, errors.GridNotFound)
-    grid.require_active()
-    rider.require_member(grid.id)
     rider.require_active()
-    # Only the grid's own district's clues: an officer may link a duplicate only
+    grid, district = _place_of_report(uow, rider, cmd)
+    # Only the district's own clues: an officer may link a duplicate only
     # inside its district, so a candidate from over the border is no help.
-    candidates = tuple(uow.app.open_clues.candidates(cmd.category, cmd.location, ctx.now, district=grid.district,
+    candidates = tuple(uow.app.open_clues.candidates(cmd.category, cmd.location, ctx.now, district=district,
                                                      pending=uow.pending()))[:MAX_CANDIDATES]
     clue = uow.new(Clue)
-    clue.report(ctx, grid_id=grid.id, district=grid.district, reporter_id=rider.id, category=cmd.category,
-                text=cmd.text, location=cmd.location, evidence_hashes=cmd.evidence_hashes,
+    clue.report(ctx, grid_id=grid.id if grid else None, district=district, reporter_id=rider.id,
+                category=cmd.category, text=cmd.text, location=cmd.location, evidence_hashes=cmd.evidence_hashes,
                 duplicate_candidates=candidates)
-    return {"clue_id": str(clue.id), "duplicate_candidates": [str(x) for x in candidates]}
+    _cite(uow, ctx, rider.id, cmd.evidence_hashes, CitedBy.CLUE, clue.id, district, grid.id if grid else None)
+    return {"clue_id": str(clue.id), "grid_id": str(grid.id) if grid else None, "district": district,
+            "duplicate_candidates": [str(x) for x in candidates]}
+
+
+def _place_of_report(uow: UnitOfWork, rider: Rider, cmd: c.ReportClue) -> tuple[Grid | None, str]:
+    """The grid the location falls in; else a named grid that has no boundary (a client of before grids were
+    places, which the rider must be in); else the district's queue (no grid); else nowhere: refused. A rider
+    reports only inside the districts of its grids (a grid there need not be the one it is in: where it
+    stands decides)."""
+    atlas = uow.app.places.current(uow.pending())
+    placement = atlas.locate(cmd.location)
+    if placement.grid_id is None and cmd.grid_id is not None and cmd.grid_id not in atlas.grids:
+        grid = uow.get(Grid, cmd.grid_id, errors.GridNotFound)
+        grid.require_active()
+        rider.require_member(grid.id)
+        return grid, grid.district
+    if placement.district is None:
+        raise errors.LocationOutsideDistricts(
+            f"({cmd.location.lon}, {cmd.location.lat}) is in no grid or district", lat=cmd.location.lat,
+            lon=cmd.location.lon)
+    if placement.district not in set(rider.grids.values()):
+        raise errors.NotInRiderDistricts(f"rider {rider.id} has no grid in {placement.district}",
+                                         district=placement.district)
+    if placement.grid_id is None:
+        return None, placement.district
+    grid = uow.get(Grid, placement.grid_id, errors.GridNotFound)
+    grid.require_active()
+    return grid, grid.district
 
 
 @handles(c.AcceptClue)
 def accept_clue(uow: UnitOfWork, ctx: Context, cmd: c.AcceptClue) -> Result:
     clue = uow.get(Clue, cmd.clue_id, errors.ClueNotFound)
-    assert clue.grid_id is not None
-    grid = uow.get(Grid, clue.grid_id, errors.GridNotFound)
+    grid = _grid_to_accept_into(uow, ctx, clue, cmd.grid_id)
     require_officer_of(ctx, grid, f"clue {clue.id}")
     grid.require_active()
     require_rate_code(uow, grid.district, cmd.rate_code)
     task = uow.new(GridTask)
-    clue.accept(ctx, task.id)
+    clue.accept(ctx, task.id, grid.id)
     task.publish(ctx, grid_id=grid.id, district=grid.district, kind=cmd.kind, rate_code=cmd.rate_code,
                  claim_ttl_s=cmd.claim_ttl_s, due=cmd.due, source_clue_id=clue.id)
-    return {"task_id": str(task.id)}
+    return {"task_id": str(task.id), "grid_id": str(grid.id)}
+
+
+def _grid_to_accept_into(uow: UnitOfWork, ctx: Context, clue: Clue, named: UUID | None) -> Grid:
+    """A clue's own grid; for a clue in no grid, the grid of its district its admins name."""
+    if clue.grid_id is not None:
+        if named is not None and named != clue.grid_id:
+            raise errors.InvalidInput(f"clue {clue.id} is in grid {clue.grid_id}: its task is that grid's",
+                                      grid_id=str(clue.grid_id))
+        return uow.get(Grid, clue.grid_id, errors.GridNotFound)
+    require_admin_of(ctx, clue.district, f"clue {clue.id}")
+    if named is None:
+        raise errors.InvalidInput(f"clue {clue.id} is in no grid: name the grid of {clue.district} to accept it "
+                                  "into (grid_id)", district=clue.district)
+    grid = uow.get(Grid, named, errors.GridNotFound)
+    if grid.district != clue.district:
+        raise errors.InvalidInput(f"grid {grid.name} is not in {clue.district}, the district of clue {clue.id}",
+                                  district=clue.district)
+    return grid
+
+
+def _require_triager(uow: UnitOfWork, ctx: Context, clue: Clue) -> None:
+    """The officers of the clue's grid and the district's admins; a clue in no grid is its admins' alone."""
+    if clue.grid_id is None:
+        require_admin_of(ctx, clue.district, f"clue {clue.id}")
+    else:
+        require_officer_of(ctx, uow.get(Grid, clue.grid_id, errors.GridNotFound), f"clue {clue.id}")
 
 
 @handles(c.MarkDuplicate)
@@ -264,8 +342,7 @@ def mark_duplicate(uow: UnitOfWork, ctx: Context, cmd: c.MarkDuplicate) -> Resul
     triage in its grid, the original as a clue of the same district."""
     clue = uow.get(Clue, cmd.clue_id, errors.ClueNotFound)
     original = uow.get(Clue, cmd.of_clue_id, errors.ClueNotFound)
-    assert clue.grid_id is not None
-    require_officer_of(ctx, uow.get(Grid, clue.grid_id, errors.GridNotFound), f"clue {clue.id}")
+    _require_triager(uow, ctx, clue)
     ctx.scope.require_district(original.district, f"clue {original.id}")
     if original.district != clue.district:
         raise errors.OutOfScope(f"clue {original.id} is in {original.district}, not {clue.district}: "
@@ -277,8 +354,7 @@ def mark_duplicate(uow: UnitOfWork, ctx: Context, cmd: c.MarkDuplicate) -> Resul
 @handles(c.RejectClue)
 def reject_clue(uow: UnitOfWork, ctx: Context, cmd: c.RejectClue) -> Result:
     clue = uow.get(Clue, cmd.clue_id, errors.ClueNotFound)
-    assert clue.grid_id is not None
-    require_officer_of(ctx, uow.get(Grid, clue.grid_id, errors.GridNotFound), f"clue {clue.id}")
+    _require_triager(uow, ctx, clue)
     clue.reject(ctx, cmd.reason)
     return {}
 

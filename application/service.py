@@ -30,6 +30,8 @@ from domain.aggregate import Context
 from application.batch import Batch
 from domain.clock import Clock, SystemClock
 from application.clue_index import OpenClueIndex
+from application.held_redemptions import HeldRedemptions
+from application.places import Places
 from domain.clues import DuplicatePolicy
 from domain.commands import Command
 from domain.events import Actor
@@ -85,6 +87,8 @@ class GridGovernance(Application):
         self.eventlog = open_log(self.recorder)
         self.duplicate_policy = duplicate_policy or DuplicatePolicy()
         self.open_clues = OpenClueIndex(self.eventlog, self.mapper, self.duplicate_policy)
+        self.held_redemptions = HeldRedemptions(self.eventlog, self.mapper)
+        self.places = Places(self.eventlog, self.mapper)
         # SQLite takes one writer at a time; threads that race for its lock back off
         # in sleeps of growing length, so in-process they queue here instead.
         sqlite = "sqlite" in (self.env.get("PERSISTENCE_MODULE") or "")

@@ -27,6 +27,20 @@ class Category(StrEnum):
     OTHER = "other"
 
 
+# Each category in people's words, Chinese and English: the same words as the pages' "cat.*" (a test keeps them
+# equal), here because a rate named like a category and stored without a name takes them (domain/rates.py).
+CATEGORY_WORDS: dict[Category, tuple[str, str]] = {
+    Category.FAKE_MEAL_READY: ("虚假出餐", "Fake meal-ready"),
+    Category.UNSAFE_FOOD: ("食品安全", "Unsafe food"),
+    Category.FIRE_HAZARD: ("火灾隐患", "Fire hazard"),
+    Category.BLOCKED_FIRE_LANE: ("消防通道堵塞", "Blocked fire lane"),
+    Category.TRAFFIC_HAZARD: ("交通隐患", "Traffic hazard"),
+    Category.ELDERLY_FALL: ("老人摔倒", "Elderly fall"),
+    Category.ROBBERY: ("抢劫", "Robbery"),
+    Category.OTHER: ("其他", "Other"),
+}
+
+
 class Location(Frozen):
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)

@@ -68,6 +68,8 @@ AwareDatetime = Instant  # with its UTC offset, within the engine's window (doma
 class RateTerms(Rate):
     fen: Amount
     points: Amount = 0
+    name_zh: Name | None = None
+    name_en: Name | None = None
 
 
 class RemedyTerms(Remedy):
@@ -107,6 +109,8 @@ class Command(BaseModel):
         except ValidationError as e:
             problems = "; ".join(f"{'.'.join(map(str, err['loc'])) or 'body'}: {err['msg']}" for err in e.errors())
             refusal = AmountTooLarge if any(err["type"] == "amount_too_large" for err in e.errors()) else InvalidInput
+            if any(err["loc"][:1] == ("boundary",) for err in e.errors()):
+                refusal = InvalidBoundary  # its own words: the ring is what is wrong
             raise refusal(f"{type(self).__name__}: {problems}", errors=e.errors(include_url=False)) from None
 
 
@@ -118,6 +122,23 @@ class RegisterGrid(Command):
     street: Name
     community: Name
     name: Name
+    boundary: Polygon | None = Field(default=None, description=BOUNDARY)
+
+
+class SetGridBoundary(Command):
+    """Draw a grid's boundary: a clue reported inside it is the grid's. Inside the district's boundary, overlapping
+    no other grid (touching is fine). Who: the district's admins."""
+
+    grid_id: UUID
+    boundary: Polygon = Field(description=BOUNDARY)
+
+
+class SetDistrictBoundary(Command):
+    """Draw a district's boundary: a clue inside it but in none of its grids waits for the district's admins. It
+    must hold the district's grids and overlap no other district. Who: the district's admins."""
+
+    district: Name
+    boundary: Polygon = Field(description=BOUNDARY)
 
 
 class AssignOfficer(Command):
@@ -210,10 +231,13 @@ class ReportClue(Command):
 
 
 class AcceptClue(Command):
-    """Accept a clue into a task of the grid, paying a rate of the district's schedule. Who: the grid's officers, the
-    district's admins."""
+    """Accept a clue into a task of the grid, paying a rate of the district's schedule. A clue in no grid (its
+    location fell in none) is accepted by the district's admins into a grid they name. Who: the grid's officers,
+    the district's admins."""
 
     clue_id: UUID
+    grid_id: UUID | None = Field(default=None, description=(
+        "For a clue in no grid: the grid of the district whose task it becomes (required then, refused otherwise)."))
     kind: Name
     rate_code: Name
     claim_ttl_s: Annotated[StrictInt, Field(gt=0, le=30 * 86400)] = 4 * 3600

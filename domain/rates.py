@@ -9,6 +9,7 @@ from pydantic import Field, StrictInt
 
 from domain import errors
 from domain.aggregate import Aggregate, Context
+from domain.clues import CATEGORY_WORDS, Category
 from domain.events import Event, Frozen
 from domain.ids import derived_id
 from domain.money import Fen
@@ -20,8 +21,26 @@ EFFECTIVE_GRACE = timedelta(minutes=2)
 
 
 class Rate(Frozen):
+    """What one piece of a kind pays, and the kind's name in Chinese and English (pages show it, never the code)."""
+
+    # A schedule issued without names (all of v1) has them only where its code is a clue category's
+    # (named_like_categories); elsewhere they are None and pages say "other work" rather than show the code.
+
     fen: StrictInt = Field(ge=0)
     points: StrictInt = Field(ge=0, default=0)
+    name_zh: str | None = None
+    name_en: str | None = None
+
+
+def named_like_categories(rates: dict[str, Rate]) -> dict[str, Rate]:
+    """Each rate without a name, named by the clue category its code is, if it is one."""
+    named = {}
+    for code, rate in rates.items():
+        if rate.name_zh is None and rate.name_en is None and code in CATEGORY_WORDS:
+            zh, en = CATEGORY_WORDS[Category(code)]
+            rate = rate.model_copy(update={"name_zh": zh, "name_en": en})
+        named[code] = rate
+    return named
 
 
 class RateEvent(Event):
@@ -29,6 +48,9 @@ class RateEvent(Event):
 
 
 class RateScheduleIssued(RateEvent):
+    # v1's rates had no names (fen and points alone).
+    schema_version = 2
+
     district: str
     version: int
     effective_from: datetime
@@ -56,7 +78,7 @@ class RateSchedule(Aggregate, events=RateEvent):
             raise errors.InvalidInput(f"day cap {cap_day_fen} fen exceeds month cap {cap_month_fen} fen")
         self._require_not_back_dated(ctx, effective_from)
         event = self._trigger(ctx, RateScheduleIssued, district=district, version=len(self.versions) + 1,
-                              effective_from=effective_from, rates=rates, cap_day_fen=cap_day_fen,
+                              effective_from=effective_from, rates=named_like_categories(rates), cap_day_fen=cap_day_fen,
                               cap_month_fen=cap_month_fen)
         return event.version
 

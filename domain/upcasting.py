@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from domain.clues import CATEGORY_WORDS, Category
+
 State = dict[str, Any]
 Upcaster = Callable[[State], State]
 
@@ -40,6 +42,23 @@ def _clue_location_nested(state: State) -> State:
     state["location"] = {"lat": state.pop("lat"), "lon": state.pop("lon")}
     state.setdefault("duplicate_candidates", [])
     return state
+
+
+@upcaster("ClueReported", 2)
+def _clue_grid_may_be_none(state: State) -> State:
+    """v2 always named a grid; v3 may not (None: in no grid). A v2 event reads as it was."""
+    return state
+
+
+@upcaster("RateScheduleIssued", 1)
+def _rates_named_like_categories(state: State) -> State:
+    """v1's rates had fen and points alone: a code that is a clue category's takes its words (as a v2 issue
+    without names does, domain.rates.named_like_categories); any other stays unnamed (None)."""
+    def named(code: str, rate: dict[str, Any]) -> dict[str, Any]:
+        zh, en = CATEGORY_WORDS[Category(code)] if code in CATEGORY_WORDS else (None, None)
+        return {**rate, "name_zh": rate.get("name_zh", zh), "name_en": rate.get("name_en", en)}
+
+    return {**state, "rates": {code: named(code, rate) for code, rate in state["rates"].items()}}
 
 
 @upcaster("PayoutSettled", 1)

@@ -48,10 +48,10 @@ DISTRICTS: dict[str, tuple[Location, tuple[str, ...]]] = {
     "成华": (Location(lat=30.6600, lon=104.1010), ("猛追湾街道", "双桥子街道", "府青路街道")),
 }
 RATES = {
-    "clue-check": Rate(fen=300, points=3),  # go and look at a reported clue
-    "fire-lane": Rate(fen=800, points=8),
-    "patrol": Rate(fen=500, points=5),
-    "elderly-visit": Rate(fen=1_000, points=10),
+    "clue-check": Rate(fen=300, points=3, name_zh="线索核查", name_en="Clue check"),  # go and look at a reported clue
+    "fire-lane": Rate(fen=800, points=8, name_zh="清理消防通道", name_en="Clearing a fire lane"),
+    "patrol": Rate(fen=500, points=5, name_zh="网格巡查", name_en="Grid patrol"),
+    "elderly-visit": Rate(fen=1_000, points=10, name_zh="探访独居老人", name_en="Visiting an elder living alone"),
 }
 TASK_RATE = {Category.BLOCKED_FIRE_LANE: "fire-lane", Category.FIRE_HAZARD: "fire-lane",
              Category.ELDERLY_FALL: "elderly-visit"}

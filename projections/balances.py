@@ -151,12 +151,17 @@ def balance_as_of(store: ReadStore, rider_id: str, instant: datetime) -> int:
     return int(row[0][0])
 
 
+def _named(rates: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """A row folded before rates had names (RateScheduleIssued v1, folded by older code) answers them as unnamed."""
+    return {code: {"name_zh": None, "name_en": None, **rate} for code, rate in rates.items()}
+
+
 def rate_schedules(store: ReadStore, district: str) -> list[dict[str, Any]]:
     """Every version of a district's rate schedule, newest first."""
     rows = store.read(f"SELECT district, version, effective_from, rates, cap_day_fen, cap_month_fen, issued_at, "
                       f"issued_by FROM {Balances().table_names['schedules']} WHERE district = ? ORDER BY version DESC",
                       (district,))
-    return [{"district": d, "version": v, "effective_from": e, "rates": orjson.loads(r), "cap_day_fen": cd,
+    return [{"district": d, "version": v, "effective_from": e, "rates": _named(orjson.loads(r)), "cap_day_fen": cd,
              "cap_month_fen": cm, "issued_at": at, "issued_by": by} for d, v, e, r, cd, cm, at, by in rows]
 
 

@@ -82,10 +82,10 @@ def _appeals(router: APIRouter, reads: Reads) -> None:
     @router.get("/appeals/{appeal_id}", response_model=responses.Appeal)
     async def get_appeal(appeal_id: UUID, position: int | None = POSITION, wait_ms: int = WAIT,
                          who: Principal = Depends(principal)) -> dict[str, Any]:
-        """One appeal: subject, status, assignee, notes, decision and remedy."""
+        """One appeal: subject, status, assignee, notes (their text for the district's staff), decision and remedy."""
         scoping.not_officers(who)
         await wait("appeals", position, wait_ms)
-        found = await run_in_threadpool(appeal, store, str(appeal_id))
+        found = await run_in_threadpool(appeal, store, str(appeal_id), scoping.sees_appeal_notes(who))
         if found is None or not scoping.sees(who, found["district"], rider=found["rider_id"]):
             raise errors.AppealNotFound(f"no appeal {appeal_id} in this token's scope", appeal_id=str(appeal_id))
         return found
@@ -98,7 +98,7 @@ def _appeals(router: APIRouter, reads: Reads) -> None:
         scoping.staff_of(who, district, "a district's appeals are for its admins, auditors and services")
         await wait("appeals", position, wait_ms)
         return await run_in_threadpool(lambda: appeals_where(store, district=district, status=status, after=after,
-                                                             limit=limit))
+                                                             limit=limit, notes=True))
 
     @router.get("/riders/{rider_id}/appeals", response_model=responses.Appeals)
     async def get_rider_appeals(rider_id: UUID, after: str | None = AFTER, limit: int = LIMIT,
@@ -108,7 +108,8 @@ def _appeals(router: APIRouter, reads: Reads) -> None:
         districts, _ = scoping.rider_lists(who, rider_id, officers=False)
         await wait("appeals", position, wait_ms)
         return await run_in_threadpool(lambda: appeals_where(store, rider_id=str(rider_id), districts=districts,
-                                                             after=after, limit=limit))
+                                                             after=after, limit=limit,
+                                                             notes=scoping.sees_appeal_notes(who)))
 
 
 def _rates_riders_tasks(router: APIRouter, reads: Reads) -> None:

@@ -166,11 +166,19 @@ class SubsidyMonth(Shape):
     days: list[SubsidyDay]
 
 
+class RateOfSchedule(Shape):
+    fen: int
+    points: int
+    name_zh: str | None = Field(description="the kind of piece in Chinese, what pages show (never the code); "
+                                            "null where never named")
+    name_en: str | None = Field(description="the kind of piece in English, what pages show; null where never named")
+
+
 class RateSchedule(Shape):
     district: str
     version: int
     effective_from: str
-    rates: dict[str, dict[str, int]] = Field(description="rate code → {fen, points}")
+    rates: dict[str, RateOfSchedule] = Field(description="rate code → {fen, points, name_zh, name_en}")
     cap_day_fen: int
     cap_month_fen: int
     issued_at: str

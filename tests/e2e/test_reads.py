@@ -77,11 +77,16 @@ def test_the_appeals_queue_by_status(api: Api) -> None:
 def test_rate_schedules_keep_every_version(api: Api) -> None:
     s = scene(api)
     issued = api.command("issue-rate-schedule", {"district": "温江", "effective_from": "2026-12-01T00:00:00+08:00",
-                                                 "rates": {"patrol": {"fen": 600, "points": 6}},
+                                                 "rates": {"patrol": {"fen": 600, "points": 6, "name_zh": "网格巡查",
+                                                                      "name_en": "Grid patrol"},
+                                                           "robbery": {"fen": 900}},
                                                  "cap_day_fen": 6000, "cap_month_fen": 60000}, s["admin"])
     versions = read(api, "/v1/districts/温江/rate-schedules", s["auditor"], issued["position"])
     assert [(v["version"], v["rates"]["patrol"]["fen"], v["effective_from"][:10]) for v in versions] == [
         (2, 600, "2026-11-30"), (1, 500, "2026-10-31")]
+    assert {code: (r["name_zh"], r["name_en"]) for code, r in versions[0]["rates"].items()} == {
+        "patrol": ("网格巡查", "Grid patrol"), "robbery": ("抢劫", "Robbery")}
+    assert (versions[1]["rates"]["patrol"]["name_zh"], versions[1]["rates"]["patrol"]["name_en"]) == (None, None)
     assert read(api, "/v1/districts/温江/rate-schedules", s["stranger"], issued["position"], 403)["status"] == 403
 
 

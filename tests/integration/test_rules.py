@@ -14,7 +14,7 @@ from domain import errors
 from domain.appeals import Remedy, RemedyKind, Subject, SubjectKind, Verdict
 from domain.clues import Category, Location
 from domain.events import Actor, Role
-from domain.rates import Rate
+from domain.rates import Rate, RateSchedule, RateScheduleIssued
 from domain.partners import PARTNER_MISSES_PER_DAY, PartnerCodeLocked
 from domain.redemptions import MAX_WRONG_TRIES, RedemptionHeld, RedemptionLocked
 from domain.subsidies import SubsidyAccount, SubsidyAwarded, SubsidyCapped, SubsidyReversed
@@ -239,6 +239,18 @@ def test_a_later_rate_schedule_applies_from_its_effective_date(world: World) -> 
     world.clock.advance(86_400)
     piece = world.piece(grid, rider)[1].result
     assert (piece["awarded_fen"], piece["rate_version"]) == (800, 2)
+
+
+def test_a_schedule_names_each_kind_in_people_s_words(world: World) -> None:
+    world.schedule(rates={"fire-lane": Rate(fen=800, name_zh="清理消防通道", name_en="Clearing a fire lane"),
+                          "blocked_fire_lane": Rate(fen=800), "x-1": Rate(fen=100)})
+    issued = [e for e in world.events(RateSchedule.id_for(world.district)) if isinstance(e, RateScheduleIssued)][-1]
+    assert {code: (r.name_zh, r.name_en) for code, r in issued.rates.items()} == {
+        "fire-lane": ("清理消防通道", "Clearing a fire lane"),
+        "blocked_fire_lane": ("消防通道堵塞", "Blocked fire lane"),  # unnamed, but a category: its words
+        "x-1": (None, None)}  # unnamed: pages say "other work", never the code
+    for blank in ("", " ", "\u200b", "名" * 201):
+        nothing_written(world, lambda: world.schedule(rates={"p": {"fen": 1, "name_zh": blank}}), errors.InvalidInput)
 
 
 def test_payouts_and_points_never_go_below_zero(world: World) -> None:

@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 from domain.appeals import RemedyKind, SubjectKind, Verdict
-from domain.clues import Category, ClueStatus
+from domain.clues import CATEGORY_WORDS, Category, ClueStatus
 from domain.events import EVENT_TYPES
 from domain.tasks import TaskStatus
 from api.http.auth import TOKEN_ROLES
@@ -50,3 +50,10 @@ def test_every_kind_of_thing_the_engine_names_has_words() -> None:
               | {f"role.{r.value}" for r in TOKEN_ROLES} | {f"remedy.{r.value}" for r in RemedyKind}
               | {f"subject.{k.value}" for k in SubjectKind})
     assert sorted(wanted - keys) == []
+
+
+def test_the_engine_names_categories_in_the_pages_words() -> None:
+    """A rate named like a category takes the engine's words for it (domain/rates.py): the same as the pages'."""
+    w = words()
+    assert {c.value: (w["zh"][f"cat.{c.value}"], w["en"][f"cat.{c.value}"]) for c in Category} == {
+        c.value: words for c, words in CATEGORY_WORDS.items()}

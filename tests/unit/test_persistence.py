@@ -105,6 +105,19 @@ def test_a_v1_access_is_upcast_to_the_method_and_its_parameters_apart() -> None:
         "GET /v1/districts/{district}/history", {"district": "温江"}, {"from": "2026-11-01"})
 
 
+def test_a_v1_schedule_names_its_rates_where_the_code_is_a_category() -> None:
+    stored = load_sample(SAMPLES / "RateScheduleIssued.v1.json")
+    state = orjson.loads(stored.state)
+    state["rates"]["blocked_fire_lane"] = {"fen": 800, "points": 8}  # v1 knew fen and points alone
+    event = MAPPER.to_domain_event(StoredEvent(originator_id=stored.originator_id, originator_version=1,
+                                               topic=stored.topic, state=orjson.dumps(state)))
+    assert isinstance(event, RateScheduleIssued)
+    assert (event.rates["blocked_fire_lane"].name_zh, event.rates["blocked_fire_lane"].name_en) == (
+        "消防通道堵塞", "Blocked fire lane")
+    assert (event.rates["patrol"].name_zh, event.rates["patrol"].name_en) == (None, None)  # no words to take
+    assert event.rates["patrol"].fen == 500
+
+
 def test_a_stored_event_that_cannot_be_read_says_which_and_why() -> None:
     stored = load_sample(SAMPLES / "TaskClaimed.v1.json")
     broken = StoredEvent(stored.originator_id, stored.originator_version, stored.topic, b'{"rider_id": 5}')
