@@ -337,8 +337,8 @@ def sweep(every: float = typer.Option(0, min=0, help="seconds between sweeps; 0:
           points_month: str = typer.Option(None, help="YYYY-MM, a month that has ended: apply the districts' points "
                                                       "expiry policies for it (with --every: done by itself for "
                                                       "the month just ended, once per month)")) -> None:
-    """The engine's own sweep: end the holds and release the task claims whose time ran out, and apply points
-    expiry policies at month end."""
+    """The engine's own sweep: end the holds and release the task claims whose time ran out, remove photos never
+    cited a day after their upload, and apply points expiry policies at month end."""
     from domain.clock import local_month, month_before
     from domain.time_bounds import MONTH_PATTERN
     from gridgov import bootstrap
@@ -363,6 +363,9 @@ def sweep(every: float = typer.Option(0, min=0, help="seconds between sweeps; 0:
         claims = sweeper.claims()
         if claims.claims_released or claims.skipped or not every:
             err.print(f"sweep: {claims.claims_released} claims released, {claims.skipped} already moved on")
+        swept = sweeper.photos()
+        if swept.photos_removed or swept.skipped or not every:
+            err.print(f"sweep: {swept.photos_removed} photos never cited removed, {swept.skipped} cited meanwhile")
         month = points_month or (month_before(local_month(application.clock.now()), 1) if every else None)
         if month and month != swept_month:
             with Progress(TextColumn("points policies " + month), BarColumn(), TextColumn("{task.completed}/"

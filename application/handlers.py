@@ -16,6 +16,7 @@ a remedy. The API only authenticates.
 
 from __future__ import annotations
 
+import hashlib
 from typing import TYPE_CHECKING, Any, Callable, TypeVar
 from uuid import UUID
 
@@ -27,14 +28,18 @@ from domain.clock import local_day, local_month, month_before
 from domain.clues import Clue
 from domain.events import Role
 from domain.grids import Grid
+from domain.places import DistrictMap, Polygon
+from application.places import check_district_boundary, check_grid_boundary
 from application.personal import seal
+from application import photos
+from domain.photos import CitedBy, Photo
 from domain.points import PointsAccount
 from domain.points_policy import PointsPolicy
 from domain.budgets import Budget
 from domain.catalogue import CatalogueItem, Terms
 from domain.partners import Partner
 from domain.rates import RateSchedule
-from domain.redemptions import Redemption, code_of
+from domain.redemptions import Redemption, code_fits, code_of
 from domain.riders import Rider
 from domain.stations import Description, Station
 from domain.subsidies import Award, SubsidyAccount
@@ -51,13 +56,18 @@ HANDLERS: dict[type[c.Command], Handler] = {}
 # back into a replayed answer by asking the key store again (`reveal`).
 Reveal = Callable[["UnitOfWork", Result], Result]
 SECRETS: dict[type[c.Command], tuple[tuple[str, ...], Reveal]] = {}
+# Given by the engine's own parts, never as POST /v1/commands/…: a photo's upload carries the bytes the
+# API re-encoded (POST /v1/photos), a photo's removal is the sweep's.
+INTERNAL: set[type[c.Command]] = set()
 C = TypeVar("C", bound=c.Command)
 
 
-def handles(command: type[C], *, secrets: tuple[tuple[str, ...], Reveal] | None = None
+def handles(command: type[C], *, secrets: tuple[tuple[str, ...], Reveal] | None = None, internal: bool = False
             ) -> Callable[[Callable[[UnitOfWork, Context, C], Result]], Handler]:
     def register(fn: Callable[[UnitOfWork, Context, C], Result]) -> Handler:
         HANDLERS[command] = fn
+        if internal:
+            INTERNAL.add(command)
         if secrets is not None:
             SECRETS[command] = secrets
         return fn
@@ -244,9 +254,9 @@ def erase_personal_data(uow: UnitOfWork, ctx: Context, cmd: c.ErasePersonalData)
         require_admin_of_rider(ctx, rider)
     rider.erase_personal_data(ctx, cmd.reason)
     # Shred before the event lands: if the save then fails, the data is gone
-    # anyway, which is the safe way round for an erasure.
+    # anyway, which is the safe way round for an erasure. The photos it took go too.
     uow.app.keys.delete(cmd.rider_id)
-    return {}
+    return {"photos_shredded": photos.shred_rider(uow.app, cmd.rider_id)}
 
 
 # --- clues --------------------------------------------------------------------
@@ -359,6 +369,44 @@ def reject_clue(uow: UnitOfWork, ctx: Context, cmd: c.RejectClue) -> Result:
     return {}
 
 
+# --- photos -------------------------------------------------------------------
+
+@handles(c.UploadPhoto, internal=True)
+def upload_photo(uow: UnitOfWork, ctx: Context, cmd: c.UploadPhoto) -> Result:
+    """Decided before a byte is kept: a refusal leaves no blob and no key."""
+    require_self_or(ctx, cmd.rider_id)
+    rider = uow.get(Rider, cmd.rider_id, errors.RiderNotFound)
+    rider.require_active()
+    if rider.erased:
+        raise errors.PersonalDataAlreadyErased(f"rider {rider.id}: personal data erased, no photo is kept")
+    if hashlib.sha256(cmd.jpeg).hexdigest() != cmd.sha256:
+        raise errors.InvalidInput("sha256 is not the hash of the photo's bytes", sha256=cmd.sha256)
+    photo = uow.get(Photo, Photo.id_for(cmd.sha256))
+    if photo.upload(ctx, sha256=cmd.sha256, thumb_sha256=hashlib.sha256(cmd.thumb).hexdigest(), rider_id=rider.id,
+                    size=len(cmd.jpeg), width=cmd.width, height=cmd.height):
+        photos.keep(uow.app, cmd.sha256, cmd.jpeg, cmd.thumb)
+    return {"sha256": cmd.sha256, "width": cmd.width, "height": cmd.height, "bytes": len(cmd.jpeg)}
+
+
+@handles(c.RemovePhoto, internal=True)
+def remove_photo(uow: UnitOfWork, ctx: Context, cmd: c.RemovePhoto) -> Result:
+    require_role(ctx)  # the engine's alone
+    photo = uow.get(Photo, Photo.id_for(cmd.sha256), errors.PhotoNotFound)
+    photo.remove(ctx, cmd.reason)
+    # Its bytes and key go once the event is saved (gridgov/sweep.py): a report citing it meanwhile
+    # wins the race on the photo's stream, and then the photo must still be there.
+    return {}
+
+
+def _cite(uow: UnitOfWork, ctx: Context, rider_id: UUID, hashes: tuple[str, ...], by: CitedBy, ref_id: UUID,
+          district: str, grid_id: UUID | None) -> None:
+    """Evidence is real: each hash a photo this rider uploaded, cited on the photo's own stream."""
+    for sha256 in dict.fromkeys(hashes):
+        photo = uow.get(Photo, Photo.id_for(sha256))
+        photo.require_evidence_of(rider_id, sha256)
+        photo.cite(ctx, rider_id, by, ref_id, district, grid_id)
+
+
 # --- tasks --------------------------------------------------------------------
 
 def _task_and_grid(uow: UnitOfWork, task_id: UUID) -> tuple[GridTask, Grid]:
@@ -405,6 +453,7 @@ def complete_task(uow: UnitOfWork, ctx: Context, cmd: c.CompleteTask) -> Result:
     require_self_or(ctx, cmd.rider_id)
     task = uow.get(GridTask, cmd.task_id, errors.TaskNotFound)
     task.complete(ctx, cmd.rider_id, cmd.evidence_hashes, cmd.note)
+    _cite(uow, ctx, cmd.rider_id, cmd.evidence_hashes, CitedBy.TASK, task.id, task.district, task.grid_id)
     return {}
 
 
@@ -678,10 +727,15 @@ def _give_back(uow: UnitOfWork, ctx: Context, redemption: Redemption) -> Result:
 
 @handles(c.ConfirmRedemption)
 def confirm_redemption(uow: UnitOfWork, ctx: Context, cmd: c.ConfirmRedemption) -> Result:
-    redemption = _redemption(uow, ctx, cmd.redemption_id)
+    if cmd.redemption_id is None:
+        partner = _partner_at_the_counter(uow, ctx)
+        partner.require_unlocked(ctx)
+        redemption = _held_with_code(uow, ctx, partner, cmd.code)
+    else:
+        redemption = _redemption(uow, ctx, cmd.redemption_id)
+        partner = uow.get(Partner, redemption.partner_id, errors.PartnerNotFound)
+        partner.require_unlocked(ctx)
     assert redemption.held is not None
-    partner = uow.get(Partner, redemption.partner_id, errors.PartnerNotFound)
-    partner.require_unlocked(ctx)
     tries = redemption.wrong_tries
     try:
         redemption.confirm(ctx, cmd.code, uow.app.code_keys.get(redemption.code_key_owner))
@@ -691,7 +745,42 @@ def confirm_redemption(uow: UnitOfWork, ctx: Context, cmd: c.ConfirmRedemption) 
         raise
     rider_id = redemption.held.rider_id
     uow.get(PointsAccount, PointsAccount.id_for(rider_id)).spend(ctx, rider_id, redemption.id)
-    return {"item": redemption.held.item_name, "points_spent": redemption.held.points}
+    return {"redemption_id": str(redemption.id), "item": redemption.held.item_name,
+            "points_spent": redemption.held.points}
+
+
+def _partner_at_the_counter(uow: UnitOfWork, ctx: Context) -> Partner:
+    """The partner whose token gives a code alone: only a partner's held redemptions are looked in."""
+    require_role(ctx, Role.PARTNER)
+    try:
+        partner_id = UUID(ctx.actor.id)
+    except ValueError:
+        raise errors.PartnerNotFound(f"no partner {ctx.actor.id!r}", partner_id=ctx.actor.id) from None
+    partner = uow.get(Partner, partner_id, errors.PartnerNotFound)
+    ctx.scope.require_district(partner.district, f"partner {partner.name}")
+    return partner
+
+
+def _held_with_code(uow: UnitOfWork, ctx: Context, partner: Partner, code: str) -> Redemption:
+    """The one held redemption of the partner's whose code in force is `code`. A code
+    that is none of theirs is a wrong code of the partner's day (no redemption was
+    named, so none is charged with it); confirming the one found checks its own lock
+    and hold as when it is named."""
+    fits = []
+    for held in uow.app.held_redemptions.of(partner.id, uow.pending()):
+        key = uow.app.code_keys.get(Redemption.key_owner(held.redemption_id, held.generation))
+        if key is not None and code_fits(key, held.redemption_id, code, held.code_digest):
+            fits.append(held.redemption_id)
+    if len(fits) > 1:
+        raise errors.RedemptionCodeAmbiguous(f"{len(fits)} of partner {partner.name}'s held redemptions have that "
+                                             "code: name the redemption", redemptions=[str(r) for r in fits])
+    if not fits:
+        left = partner.code_missed(ctx, None)  # kept with the refusal: errors.DomainError.keeps_events
+        raise errors.UnknownRedemptionCode(
+            f"that code is none of partner {partner.name}'s held redemptions'" + (
+                f": {left} wrong codes left today" if left else ": it confirms nothing more today"),
+            tries_left=left)
+    return uow.get(Redemption, fits[0], errors.RedemptionNotFound)
 
 
 @handles(c.RenewRedemptionCode, secrets=(("code",), _current_code))

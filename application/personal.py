@@ -25,3 +25,13 @@ def seal(key: bytes, data: dict[str, str]) -> str:
 def unseal(key: bytes, sealed: str) -> dict[str, str]:
     raw = base64.b64decode(sealed)
     return orjson.loads(AESGCM(key).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], None))
+
+
+def seal_bytes(key: bytes, data: bytes) -> bytes:
+    """Bytes sealed as they are kept (a photo's, in the blob store): nonce, then ciphertext and tag."""
+    nonce = os.urandom(NONCE_BYTES)
+    return nonce + AESGCM(key).encrypt(nonce, data, None)
+
+
+def unseal_bytes(key: bytes, sealed: bytes) -> bytes:
+    return AESGCM(key).decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], None)

@@ -42,6 +42,8 @@ from application.persistence import PydanticMapper
 from eventlog.transcoder import OrjsonTranscoder
 from application.personal import unseal
 from eventlog.keys import KeyStore
+from photos.blobs import BlobStore
+from photos.memory import MemoryBlobStore
 from domain.points import PointsAccount
 from domain.riders import Rider
 from domain.scope import EVERYWHERE, Scope
@@ -80,8 +82,11 @@ class GridGovernance(Application):
     }
 
     def __init__(self, env: dict[str, str] | None = None, *, clock: Clock | None = None,
-                 ids: IdFactory | None = None, duplicate_policy: DuplicatePolicy | None = None) -> None:
+                 ids: IdFactory | None = None, duplicate_policy: DuplicatePolicy | None = None,
+                 blobs: BlobStore | None = None) -> None:
         super().__init__(env)
+        # Photos' sealed bytes (application/photos.py): gridgov.bootstrap gives the configured store.
+        self.blobs: BlobStore = blobs if blobs is not None else MemoryBlobStore()
         self.clock: Clock = clock or SystemClock()
         self.ids: IdFactory = ids or random_ids
         self.eventlog = open_log(self.recorder)
@@ -222,6 +227,11 @@ class GridGovernance(Application):
         """Redemptions' keys: a code's digest is keyed with one, so what the events
         show cannot be tried against every six-digit code (domain/redemptions.py)."""
         return self.eventlog.keys("redemption")
+
+    @property
+    def photo_keys(self) -> KeyStore:
+        """Photos' keys, one per photo: erasing a rider or sweeping a photo shreds it (application/photos.py)."""
+        return self.eventlog.keys("photo")
 
     # --- small queries the domain itself can answer ----------------------------------
 

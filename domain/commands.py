@@ -18,16 +18,19 @@ from domain.appeals import Remedy, Subject, Verdict
 from domain.catalogue import MAX_HOLD_MINUTES
 from domain.points_policy import MAX_MONTHS
 from domain.clues import Category, Location
-from domain.errors import AmountTooLarge, InvalidInput
+from domain.errors import AmountTooLarge, InvalidBoundary, InvalidInput
 from domain.money import Amount, PositiveAmount
 from domain.partners import PartnerKind
+from domain.places import Polygon
 from domain.rates import Rate
 from domain.stations import Service
 from domain.tasks import ReleaseReason
 from domain.time_bounds import Instant, Month
 
-MAX_EVIDENCE = 20  # photos and files a report or a completion may point at
+MAX_EVIDENCE = 4  # photos a report or a completion may point at (each uploaded first: POST /v1/photos)
 MAX_RATES = 100  # rate codes in one schedule
+BOUNDARY = ("A GeoJSON Polygon: one closed ring of [longitude, latitude] positions (WGS 84), at least 4, not "
+            "crossing itself.")
 
 def _printable(value: str) -> str:
     """No control characters but tab and newline: a NUL cannot even be stored in
@@ -57,7 +60,9 @@ Name = Annotated[str, Field(min_length=1, max_length=200, json_schema_extra=VISI
 Note = Annotated[str, Field(max_length=2000, json_schema_extra=PRINTABLE), AfterValidator(_printable)]
 Period = Month  # 2000-01 … 2100-12, ASCII digits (domain/time_bounds.py)
 EvidenceHashes = Annotated[tuple[Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")], ...],
-                           Field(max_length=MAX_EVIDENCE, description=f"SHA-256 hex digests, at most {MAX_EVIDENCE}")]
+                           Field(max_length=MAX_EVIDENCE, description=f"the sha256 of photos the same rider uploaded (POST /v1/photos), "
+                                                       f"at most {MAX_EVIDENCE}")]
+Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
 
 
 AwareDatetime = Instant  # with its UTC offset, within the engine's window (domain/time_bounds.py)
@@ -217,13 +222,36 @@ class ErasePersonalData(Command):
     reason: Text
 
 
-# Clues -------------------------------------------------------------------------
-class ReportClue(Command):
-    """Report a clue (线索直报) in one of the rider's grids, with where and what; likely duplicates nearby are named.
-    Who: the rider."""
+# Photos (internal: POST /v1/photos gives UploadPhoto, the sweep RemovePhoto; neither is a /v1/commands route)
+class UploadPhoto(Command):
+    """Keep a photo a rider took, re-encoded by the API (photos/images.py), sealed with a key of its own. Who: the
+    rider."""
 
     rider_id: UUID
-    grid_id: UUID
+    sha256: Sha256  # of `jpeg`, checked: the idempotency digest is taken of this, not of the bytes
+    width: int = Field(ge=1)
+    height: int = Field(ge=1)
+    jpeg: bytes = Field(exclude=True, repr=False)
+    thumb: bytes = Field(exclude=True, repr=False)
+
+
+class RemovePhoto(Command):
+    """Remove a photo uploaded and never cited: its bytes and its key. Who: the engine's sweep."""
+
+    sha256: Sha256
+    reason: Text
+
+
+# Clues -------------------------------------------------------------------------
+class ReportClue(Command):
+    """Report a clue (线索直报) where the rider stands, with what; it goes to the grid the location falls in, or
+    to the district's admins if it falls in no grid; likely duplicates nearby are named. Who: the rider, inside the
+    districts of its grids."""
+
+    rider_id: UUID
+    grid_id: UUID | None = Field(default=None, description=(
+        "Optional: the grid is where the location falls. Named, it is used only when the location falls in no "
+        "grid with a boundary and the named grid has none."))
     category: Category
     text: Text
     location: Location
@@ -460,7 +488,8 @@ class RedeemItem(Command):
 class ConfirmRedemption(Command):
     """The rider showed its code and got the item: the held points are spent. Who: the item's partner."""
 
-    redemption_id: UUID
+    redemption_id: UUID | None = Field(None, description=(
+        "which redemption; without it the code names one among the partner's held redemptions"))
     code: Annotated[str, Field(pattern=r"^[0-9]{6}$", description="the six digits the rider shows")]
 
 

@@ -46,6 +46,9 @@ class StationNotFound(NotFound): ...
 class PartnerNotFound(NotFound): ...
 class ItemNotFound(NotFound): ...
 class RedemptionNotFound(NotFound): ...
+class PhotoNotFound(NotFound): ...
+class PhotoErased(NotFound):
+    """Its key was shredded with its rider's personal data: the hash stays in the log, the picture is gone."""
 
 
 # Conflicts with the current state
@@ -82,6 +85,12 @@ class PartnerLockedForToday(Conflict):
 class HoldNotExpired(Conflict): ...
 class AppealAlreadyDecided(Conflict): ...
 class PersonalDataAlreadyErased(Conflict): ...
+class BoundaryOverlaps(Conflict):
+    """A boundary would overlap another grid's or district's (touching along an edge is fine)."""
+class PhotoOfAnother(Conflict):
+    """These very bytes were given by another rider: a photo is its uploader's evidence alone."""
+class PhotoIsEvidence(Conflict):
+    """Cited by a clue or a task: the sweep leaves it."""
 class ConcurrencyConflict(Conflict):
     """Retries ran out while others kept changing the same aggregates."""
 
@@ -97,6 +106,22 @@ class ScheduleInThePast(Invalid):
 class ClaimExpired(Invalid): ...
 class WrongRedemptionCode(Invalid):
     keeps_events = True  # the miss is counted (domain/redemptions.py)
+class UnknownRedemptionCode(WrongRedemptionCode):
+    """A code typed alone that is none of the partner's held redemptions': a wrong code of its day."""
+class RedemptionCodeAmbiguous(Conflict):
+    """Two of the partner's held redemptions have the code typed alone: the partner names which."""
+class InvalidBoundary(Invalid):
+    """Not one closed, simple ring of positions in range with an area (the facts say which)."""
+class BoundaryOutsideDistrict(Invalid):
+    """A grid's boundary reaches outside its district's, or a district's leaves out one of its grids."""
+class LocationOutsideDistricts(Invalid):
+    """A clue's location falls in no grid and no district, and no grid without a boundary was named."""
+class NotAPhoto(Invalid):
+    """The bytes are no JPEG, PNG or WebP (decided from the bytes, not the name), or do not decode."""
+class TooManyPixels(Invalid):
+    """More pixels than any camera's photo (40 MP): a decompression bomb is refused from its header."""
+class EvidenceNotUploaded(Invalid):
+    """Evidence is a photo the same rider uploaded (POST /v1/photos); a hash of anything else is refused."""
 class AmountTooLarge(Invalid):
     """An amount, or a total it would make, beyond what the ledger keeps (10^12 fen a command, int64 a total)."""
 

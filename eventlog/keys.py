@@ -4,7 +4,8 @@ interface every backend's store implements (popo.py, sqlite.py, postgres.py).
 A key is kept beside the event store, never in it nor on the wire, so that
 deleting it is real: a rider's key seals their personal data
 (application/personal.py), a redemption's key gives its one-time code
-(domain/redemptions.py). Erasing a key erases every copy of what it sealed.
+(domain/redemptions.py), a photo's key seals its bytes in the blob store
+(application/photos.py). Erasing a key erases every copy of what it sealed.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Literal
 from uuid import UUID
 
 # Whose keys a store keeps: one table (or dict) per kind and backend.
-KeyKind = Literal["rider", "redemption"]
+KeyKind = Literal["rider", "redemption", "photo"]
 
 
 class KeyStore(ABC):

@@ -50,7 +50,8 @@ if TYPE_CHECKING:  # imported where built, as KafkaLag is: a command without Kaf
 
 
 def application(settings: Settings, *, clock: Clock | None = None, ids: IdFactory | None = None) -> GridGovernance:
-    return GridGovernance(env=settings.library_env(), clock=clock, ids=ids, duplicate_policy=duplicate_policy(settings))
+    return GridGovernance(env=settings.library_env(), clock=clock, ids=ids, duplicate_policy=duplicate_policy(settings),
+                          blobs=blob_store(settings))
 
 
 def duplicate_policy(settings: Settings) -> DuplicatePolicy:

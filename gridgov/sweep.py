@@ -6,6 +6,8 @@
   shows them open, and a rider may claim them; the release puts it in the log.
 - At a month's end, each district's points expiry policy is applied (ExpireOldPoints)
   to every rider of the district who has points.
+- Photos uploaded more than a day ago and never cited as evidence are removed
+  (RemovePhoto): the event first, then their key and bytes (application/photos.py).
 
 Candidates come from the read models, which may be a little behind; each command
 decides on the current state, so a hold confirmed meanwhile is refused and skipped,
@@ -17,7 +19,7 @@ and a month swept twice expires nothing the second time.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Callable
 from uuid import UUID
 
@@ -25,14 +27,18 @@ from domain import commands as c
 from domain import errors
 from domain.events import Actor, Role
 from domain.points_policy import PointsPolicy
+from application import photos
 from application.service import GridGovernance
 from application.unit_of_work import UnitOfWork
 from projections import points
 from projections.board import lapsed_claims
+from projections.photos import never_cited
 from projections.rewards import lapsed_holds
 from projections.stores import ReadStore
 
 ENGINE = Actor(id="engine", role=Role.SYSTEM)
+# Long enough to report the clue the photo was taken for, however slow the day.
+PHOTO_GRACE = timedelta(days=1)
 
 
 @dataclass
@@ -40,6 +46,7 @@ class Swept:
     holds_expired: int = 0
     claims_released: int = 0
     points_expired: int = 0
+    photos_removed: int = 0
     riders_checked: int = 0
     skipped: int = 0  # refused on the current state (the read model was behind)
 
@@ -73,6 +80,21 @@ def _give_each(app: GridGovernance, commands: list[c.Command]) -> tuple[int, int
             did = False
         done, skipped = (done + 1, skipped) if did else (done, skipped + 1)
     return done, skipped
+
+
+def sweep_photos(app: GridGovernance, store: ReadStore, grace: timedelta = PHOTO_GRACE) -> Swept:
+    """Remove the photos uploaded before `grace` ago and never cited. A report citing one
+    meanwhile wins on the photo's stream: the removal is refused and the photo kept."""
+    swept = Swept()
+    for sha256 in never_cited(store, app.clock.now() - grace):
+        try:
+            app.execute(c.RemovePhoto(sha256=sha256, reason="never cited as evidence"), ENGINE)
+        except errors.DomainError:
+            swept.skipped += 1
+            continue
+        photos.forget(app, sha256)
+        swept.photos_removed += 1
+    return swept
 
 
 def riders_with_points(store: ReadStore) -> list[tuple[UUID, list[str]]]:
@@ -121,6 +143,9 @@ class Sweep:
 
     def claims(self) -> Swept:
         return sweep_claims(self.app, self.store)
+
+    def photos(self) -> Swept:
+        return sweep_photos(self.app, self.store)
 
     def points(self, month: str, progress: Callable[[int, int], None] = lambda done, total: None) -> Swept:
         return sweep_points(self.app, self.store, month, progress)

@@ -16,6 +16,8 @@
   riders.py      riders' profiles
   rewards.py     stations, partners, catalogues, redemptions, points policy
   access.py      the access log: who looked
+  photos.py      photos as evidence: uploader, time, what cites them (scoping, the sweep)
+  pieces.py      each piece a rider was paid for: awarded, withheld and by what, reversed and why
 
   engine/        what feeds them: projector, log feed and follower, rebuild, parallel fill
   stores/        where they live: SQLite, PostgreSQL

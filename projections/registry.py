@@ -9,13 +9,16 @@ from projections.balances import Balances
 from projections.base import Projection
 from projections.board import Board
 from projections.clues import Clues
+from projections.photos import Photos
+from projections.pieces import Pieces
 from projections.points import Points
 from projections.rewards import Rewards
 from projections.riders import Riders
 from projections.stats import Stats
 
 PROJECTIONS: dict[str, type[Projection]] = {cls.name: cls for cls in (Board, Balances, Points, Audit, Stats,
-                                                                            Clues, Appeals, Riders, Rewards, AccessLog)}
+                                                                            Clues, Appeals, Riders, Rewards, AccessLog,
+                                                                            Photos, Pieces)}
 
 
 def instances(name: str = "all") -> list[Projection]:

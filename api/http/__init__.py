@@ -7,6 +7,7 @@
   casework.py      clues, appeals, rate schedules, riders' profiles, a rider's own lists
   dashboards.py    what the pages look at beside the lists (grids, clue map, open tasks, subsidy per day)
   rewards.py       stations, catalogues, a partner's queue, redemptions, what was handed out
+  photos.py        photos as evidence: the upload (multipart, a limit of its own), the JPEG and its thumbnail
   auditors.py      a district's audit export and its access log (AccessRecorder records every auditor's request)
   audit.py         the transparency log's checkpoints and proofs
   subscription.py  the event log as Server-Sent Events (CloudEvents)

@@ -11,12 +11,12 @@ from typing import Any, Callable
 from fastapi import APIRouter, Depends, FastAPI, Header, Request
 from pydantic import BaseModel
 
-from api.http import (audit, auditors, casework, dashboards, docs, operations, pages, problems, queries, rewards,
-                      scoping, subscription)
+from api.http import (audit, auditors, casework, dashboards, docs, operations, pages, photos, problems, queries,
+                      rewards, scoping, subscription)
 from api.http.auth import Principal, decode
 from consumers.lag import KafkaLag
 from domain import commands as c
-from application.handlers import HANDLERS
+from application.handlers import HANDLERS, INTERNAL
 from application.service import GridGovernance
 from projections.registry import instances
 from projections.engine.projector import Projector
@@ -57,7 +57,7 @@ def create_app(governance: GridGovernance, store: ReadStore, secret: str, kafka:
         return who
 
     commands = APIRouter(prefix="/v1/commands", tags=["commands"])
-    for command_type in HANDLERS:
+    for command_type in (command for command in HANDLERS if command not in INTERNAL):
         commands.add_api_route(f"/{kebab(command_type.__name__)}",
                                command_route(governance, command_type, principal, metrics),
                                methods=["POST"], response_model=CommandAccepted, name=command_type.__name__,
@@ -69,13 +69,15 @@ def create_app(governance: GridGovernance, store: ReadStore, secret: str, kafka:
     app.include_router(casework.routes(reads))
     app.include_router(dashboards.routes(reads))
     app.include_router(rewards.routes(reads))
+    app.include_router(photos.routes(reads))
     app.include_router(subscription.routes(governance, principal))
     if tlog is not None:
         audit.install(app, tlog, principal)
     auditors.install(app, governance, store, tlog, principal)
     pages.install(app)
     docs.install(app)
-    app.add_middleware(problems.Guard)
+    # Every body is held to 64 KiB but a photo's upload, which has a limit of its own (api/http/photos.py).
+    app.add_middleware(problems.Guard, larger={photos.UPLOAD_PATH: photos.UPLOAD_BODY})
     # Outermost, around even the Guard: its 500s and refusals to an auditor are accesses too.
     app.add_middleware(auditors.AccessRecorder, governance=governance, tlog=tlog, secret=secret)
     return app

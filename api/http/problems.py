@@ -72,11 +72,15 @@ class Guard:
     """The outermost layer of the app: a request body over MAX_BODY is a 413, and
     an exception nothing else answered is a 500 in problem+json, logged here and
     not raised on, so the server keeps the connection (it reset the next request
-    on it before)."""
+    on it before).
 
-    def __init__(self, app: ASGIApp, max_body: int = MAX_BODY) -> None:
+    `larger`: the only exceptions to MAX_BODY, a limit of their own by the POST route's
+    path (a photo's upload, api/http/photos.py); their bodies are counted and cut the same way."""
+
+    def __init__(self, app: ASGIApp, max_body: int = MAX_BODY, larger: dict[str, int] | None = None) -> None:
         self.app = app
         self.max_body = max_body
+        self.larger = larger or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -85,10 +89,11 @@ class Guard:
             # No store keeps a NUL in text (PostgreSQL refuses it): refused for every route at once.
             return await self._answer(scope, send, 422, "invalid-request", "Invalid request",
                                       "a NUL character is not allowed in a path or a query")
+        limit = self.larger.get(scope["path"], self.max_body) if scope["method"] == "POST" else self.max_body
         length = dict(scope["headers"]).get(b"content-length")
-        if length is not None and (not length.isdigit() or int(length) > self.max_body):
+        if length is not None and (not length.isdigit() or int(length) > limit):
             return await self._answer(scope, send, 413, "body-too-large", "Request body too large",
-                                      f"a request body may hold at most {self.max_body} bytes")
+                                      f"a request body may hold at most {limit} bytes")
         started = False
         received = 0
 
@@ -96,7 +101,7 @@ class Guard:
             nonlocal received
             message = await receive()
             received += len(message.get("body", b""))
-            if received > self.max_body:
+            if received > limit:
                 raise BodyTooLarge()
             return message
 
@@ -110,7 +115,7 @@ class Guard:
         except BodyTooLarge:
             if not started:
                 await self._answer(scope, send, 413, "body-too-large", "Request body too large",
-                                   f"a request body may hold at most {self.max_body} bytes")
+                                   f"a request body may hold at most {limit} bytes")
         except Exception as e:
             log.exception("unanswered error in %s %s", scope.get("method"), scope.get("path"))
             if not started:

@@ -116,6 +116,31 @@ class BalanceAt(Shape):
     balance_fen: int
 
 
+class Piece(Shape):
+    account_id: str = Field(description="the rider's month account")
+    piece_id: str = Field(description="the task paid for (a remedy: its appeal); an appeal about it names this")
+    rider_id: str
+    district: str
+    period: str = Field(description="the month (China) the piece counts in: an appeal about it names this")
+    day: str = Field(description="the day (China) it was awarded")
+    awarded_at: str
+    kind: str = Field(description="piece (a verified task) or remedy (an upheld appeal's)")
+    rate_code: str = Field(description="the rate it was paid by (empty for a remedy)")
+    rate_fen: int = Field(description="fen its rate said")
+    awarded: int = Field(description="fen awarded, after caps and budget")
+    withheld: int = Field(description="fen of the rate not awarded")
+    withheld_by: str | None = Field(description="what withheld it: day_cap, month_cap or budget; null if nothing")
+    reversed: int = Field(description="fen a reversal took back (0 if none)")
+    reversed_reason: str | None = Field(description="why it was reversed, as the admin wrote it")
+    reversed_at: str | None
+    reinstated_by: str | None = Field(description="the appeal that paid a reversed award again, if one did")
+
+
+class Pieces(Shape):
+    rider_id: str
+    pieces: list[Piece] = Field(description="newest first")
+
+
 class PointsMove(Shape):
     at: str
     kind: str = Field(description="held, spent, released, expired (or redeemed, before holds)")
@@ -257,6 +282,13 @@ class ClueMap(Shape):
     points: list[CluePoint]
 
 
+class AppealNote(Shape):
+    text: str
+    author_id: str = Field(description="who wrote it (an officer's or admin's id)")
+    author_role: str
+    at: str
+
+
 class Appeal(Shape):
     appeal_id: str
     rider_id: str
@@ -266,6 +298,9 @@ class Appeal(Shape):
     status: str = Field(description="filed, assigned, decided")
     assignee: str | None
     notes: int = Field(description="how many notes its file has")
+    note_entries: list[AppealNote] = Field(default=[], description=(
+        "the notes of its file, oldest first, each with its author and time: for the district's staff (empty for "
+        "the rider who filed it)"))
     outcome: str | None
     remedy: dict[str, Any] | None
     reason: str | None
@@ -410,6 +445,35 @@ class Accesses(Shape):
 # Each read model (projections/registry.py) by name, and the response models of the
 # routes that read it: a new read model is not done until its answers are described
 # (tests/unit/test_read_model_checklist.py checks every one is here and answered with).
+# --- photos ----------------------------------------------------------------------------
+
+class PhotoKept(Shape):
+    sha256: str = Field(description="SHA-256 (hex) of the JPEG kept: the photo's name, given as evidence")
+    width: int = Field(description="pixels across, as kept (at most 1,600 on the long side)")
+    height: int = Field(description="pixels down, as kept")
+    bytes: int = Field(description="size of the JPEG kept, in bytes")
+    position: int = Field(description="where the upload's event sits in the log (read-your-writes)")
+
+
+class PhotoCite(Shape):
+    cited_by: str = Field(description="clue or task")
+    ref_id: str = Field(description="the clue's or task's id")
+    district: str
+    grid_id: str | None
+
+
+class Photo(Shape):
+    sha256: str
+    rider_id: str
+    thumb_sha256: str = Field(description="SHA-256 (hex) of the thumbnail kept")
+    bytes: int = Field(description="size of the JPEG kept, in bytes")
+    width: int
+    height: int
+    uploaded_at: str
+    districts: list[str] = Field(description="the districts of the clues and tasks that cite it")
+    cites: list[PhotoCite] = Field(description="the clues and tasks that cite it as evidence, in order")
+
+
 OF_READ_MODEL: dict[str, tuple[type[Shape], ...]] = {
     "board": (Board, RiderTasks, OpenTasks, Grid),
     "balances": (Balances, BalanceAt, Budget, SubsidyMonth, RateSchedule),
@@ -421,4 +485,6 @@ OF_READ_MODEL: dict[str, tuple[type[Shape], ...]] = {
     "riders": (Rider,),
     "rewards": (Station, DistrictStation, Partner, PointsPolicy, CatalogueItem, Redemption, HandedOut),
     "access": (Accesses,),
+    "photos": (Photo,),
+    "pieces": (Pieces,),
 }

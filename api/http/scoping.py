@@ -127,6 +127,13 @@ def sees(who: Principal, district: str, grid: str | None = None, rider: str | No
     return mine.covers_district(district) and mine.covers_grid(grid)
 
 
+def sees_photo(who: Principal, photo: dict[str, Any]) -> bool:
+    """A photo: its uploader, and whoever sees a clue or task that cites it (`sees` on each)."""
+    if who.role is Role.RIDER and who.sub == photo["rider_id"]:
+        return True
+    return any(sees(who, cite["district"], cite["grid_id"]) for cite in photo["cites"] if who.role is not Role.RIDER)
+
+
 def sees_rider(who: Principal, profile: dict[str, Any]) -> bool:
     """A rider's profile: the rider, the officers of one of its grids, the rest of one of its districts."""
     if who.role is Role.RIDER:
@@ -134,6 +141,11 @@ def sees_rider(who: Principal, profile: dict[str, Any]) -> bool:
     if who.role is Role.GRID_OFFICER:
         return bool(set(profile["grids"]) & who.grids)
     return bool(set(profile["districts"]) & who.districts)
+
+
+def sees_appeal_notes(who: Principal) -> bool:
+    """The notes of an appeal's file are the district's working notes: for its staff, not the rider who filed it."""
+    return who.role is not Role.RIDER
 
 
 def sees_personal(who: Principal) -> bool:
