@@ -6,6 +6,7 @@
 - batch.py: group commit, many commands in one transaction
 - idempotency.py: the record of a command given with a key
 - clue_index.py: the open clues near a place, read from the log
+- places.py: where a location falls (the grids' and districts' boundaries, read from the log) and whether a boundary may be drawn
 - persistence.py: domain events to stored events and back
 - personal.py: sealing a rider's personal data with their key
 """

@@ -59,10 +59,11 @@ class ClueEvent(Event):
 
 
 class ClueReported(ClueEvent):
-    # v1 stored `lat` and `lon` as top-level fields and had no duplicate candidates.
-    schema_version = 2
+    # v1 stored `lat` and `lon` as top-level fields and had no duplicate candidates; v2's grid was always named,
+    # v3's is None where the location fell in no grid (the clue waits for the district's admins).
+    schema_version = 3
 
-    grid_id: UUID
+    grid_id: UUID | None
     district: str
     reporter_id: UUID
     category: Category
@@ -80,6 +81,12 @@ class DuplicateLinked(ClueEvent):
     """The other end of a duplicate link, on the original clue."""
 
     duplicate_id: UUID
+
+
+class ClueGridAssigned(ClueEvent):
+    """A clue reported in no grid, given one by the district's admins as they accept it."""
+
+    grid_id: UUID
 
 
 class ClueAccepted(ClueEvent):
@@ -105,7 +112,7 @@ class Clue(Aggregate, events=ClueEvent):
         self.task_id: UUID | None = None
         self.duplicates: set[UUID] = set()
 
-    def report(self, ctx: Context, *, grid_id: UUID, district: str, reporter_id: UUID, category: Category,
+    def report(self, ctx: Context, *, grid_id: UUID | None, district: str, reporter_id: UUID, category: Category,
                text: str, location: Location, evidence_hashes: tuple[str, ...],
                duplicate_candidates: tuple[UUID, ...]) -> None:
         if self.exists:
@@ -116,8 +123,14 @@ class Clue(Aggregate, events=ClueEvent):
                       category=category, text=text, location=location, evidence_hashes=evidence_hashes,
                       duplicate_candidates=duplicate_candidates)
 
-    def accept(self, ctx: Context, task_id: UUID) -> None:
+    def accept(self, ctx: Context, task_id: UUID, grid_id: UUID) -> None:
+        """Into a task of `grid_id`: the clue's own grid, or for a clue in none, the grid its admins chose."""
         self._require_untriaged()
+        if self.grid_id is None:
+            self._trigger(ctx, ClueGridAssigned, grid_id=grid_id)
+        elif grid_id != self.grid_id:
+            raise errors.InvalidInput(f"clue {self.id} is in grid {self.grid_id}: its task is that grid's",
+                                      grid_id=str(self.grid_id))
         self._trigger(ctx, ClueAccepted, task_id=task_id)
 
     def mark_duplicate(self, ctx: Context, original: Clue) -> None:
@@ -149,6 +162,8 @@ class Clue(Aggregate, events=ClueEvent):
             case ClueReported():
                 self.grid_id, self.district, self.category = event.grid_id, event.district, event.category
                 self.reported_at = event.timestamp
+            case ClueGridAssigned():
+                self.grid_id = event.grid_id
             case ClueAccepted():
                 self.status, self.task_id = ClueStatus.ACCEPTED, event.task_id
             case ClueMarkedDuplicate():

@@ -7,8 +7,8 @@ from typing import Any
 
 import orjson
 
-from domain.clues import (ClueAccepted, ClueClosed, ClueMarkedDuplicate, ClueRejected, ClueReported,
-                          DuplicateLinked)
+from domain.clues import (ClueAccepted, ClueClosed, ClueGridAssigned, ClueMarkedDuplicate, ClueRejected,
+                          ClueReported, DuplicateLinked)
 from projections.base import Projection
 from projections.facts import Fact
 from projections.filters import conditions
@@ -16,7 +16,8 @@ from projections.rows import BatchRows, Table
 from projections.stores import ReadStore
 
 TEXT, NULLABLE = "TEXT NOT NULL", "TEXT"
-COLUMNS = {"clue_id": TEXT, "district": TEXT, "grid_id": TEXT, "reporter_id": TEXT, "category": TEXT, "text": TEXT,
+# grid_id is NULL for a clue whose location fell in no grid (its district's admins' queue) until they accept it.
+COLUMNS = {"clue_id": TEXT, "district": TEXT, "grid_id": NULLABLE, "reporter_id": TEXT, "category": TEXT, "text": TEXT,
            "location": TEXT, "evidence_hashes": TEXT, "candidates": TEXT, "status": TEXT,
            "duplicate_of": NULLABLE, "duplicates": TEXT, "task_id": NULLABLE, "reason": NULLABLE,
            "reported_at": TEXT, "updated_at": TEXT}
@@ -27,7 +28,8 @@ class Clues(Projection):
     name = "clues"
     weight = 0.2
     by_stream = True  # a clue's row by its own events (the original's end of a link is on its own stream)
-    handles = (ClueReported, ClueMarkedDuplicate, DuplicateLinked, ClueAccepted, ClueRejected, ClueClosed)
+    handles = (ClueReported, ClueMarkedDuplicate, DuplicateLinked, ClueGridAssigned, ClueAccepted, ClueRejected,
+               ClueClosed)
     tables = {"clues": Table(COLUMNS, key=("clue_id",))}
     indexes = {"clues": ("grid_id, status", "district, status", "reporter_id")}
 
@@ -52,6 +54,8 @@ class Clues(Projection):
                 assert clue is not None
                 rows.update("clues", key, duplicates=_json([*orjson.loads(clue["duplicates"]), d["duplicate_id"]]),
                             updated_at=at)
+            case "ClueGridAssigned":
+                rows.update("clues", key, grid_id=d["grid_id"], updated_at=at)
             case "ClueAccepted":
                 rows.update("clues", key, status="accepted", task_id=d["task_id"], updated_at=at)
             case "ClueRejected":

@@ -91,7 +91,7 @@ def test_a_v1_clue_is_upcast_to_the_nested_location() -> None:
     assert isinstance(event, ClueReported)
     assert event.location == Location(lat=30.6571, lon=104.0817)
     assert event.duplicate_candidates == ()
-    assert orjson.loads(MAPPER.to_stored_event(event).state)["_v"] == 2
+    assert orjson.loads(MAPPER.to_stored_event(event).state)["_v"] == ClueReported.schema_version
 
 
 def test_a_v1_access_is_upcast_to_the_method_and_its_parameters_apart() -> None:
