@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# The whole test suite, with the real services it needs (PostgreSQL, Kafka): README's second command,
+# The whole test suite, with the real services it needs (PostgreSQL, Kafka, S3): README's second command,
 # and what CI runs after installing. Arguments go to pytest (e.g. -k ledger).
 #   scripts/test.sh --fast   the fast lane for one's own loop: unit, property and contract tests,
-#                            on PostgreSQL but without Kafka or a browser (a few minutes)
+#                            on PostgreSQL but without Kafka, S3 or a browser (a few minutes)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,9 +29,14 @@ command -v chromedriver >/dev/null || missing+=(chromium-driver)
 [[ -e /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ]] || missing+=(fonts-wqy-zenhei)
 # Go, to build the outside verifier of the transparency log (transparency/verifier).
 command -v go >/dev/null || missing+=(golang-go)
+command -v curl >/dev/null || missing+=(curl)  # scripts/seaweedfs.sh's readiness probe
 if ((${#missing[@]})); then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
+# The S3 object store (SeaweedFS) for the S3 runs of the blob-store contract (tests/fixtures/blobs.py).
+bash scripts/seaweedfs.sh start
+eval "$(bash scripts/seaweedfs.sh env)"
+unset GRIDGOV_BLOBS  # as PERSISTENCE_MODULE: the engine's default store stays the embedded one
 unset PERSISTENCE_MODULE  # the suite picks a backend per test; the default stays the embedded one
 
 # pytest exits 5 when it collected nothing: that is a failure here too.
