@@ -7,6 +7,8 @@
 - idempotency.py: the record of a command given with a key
 - clue_index.py: the open clues near a place, read from the log
 - places.py: where a location falls (the grids' and districts' boundaries, read from the log) and whether a boundary may be drawn
+- held_redemptions.py: each partner's held redemptions and their codes' digests, read from the log
 - persistence.py: domain events to stored events and back
 - personal.py: sealing a rider's personal data with their key
+- photos.py: photos' bytes sealed into the blob store with a key each, unsealed, shredded
 """

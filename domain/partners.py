@@ -39,10 +39,13 @@ class PartnerRegistered(PartnerEvent):
 
 
 class PartnerCodeMissed(PartnerEvent):
-    """A wrong code the partner gave, the `misses`-th of its China `day`."""
+    """A wrong code the partner gave, the `misses`-th of its China `day`: for the
+    redemption it named, or (v2: None) a code typed alone that named none of its held ones."""
+
+    schema_version = 2
 
     day: str
-    redemption_id: UUID
+    redemption_id: UUID | None
     misses: StrictInt = Field(gt=0)
 
 
@@ -68,12 +71,14 @@ class Partner(Aggregate, events=PartnerEvent):
                 f"partner {self.name} gave {self.misses[day]} wrong codes today ({day}); it confirms again tomorrow",
                 day=day)
 
-    def code_missed(self, ctx: Context, redemption_id: UUID) -> None:
+    def code_missed(self, ctx: Context, redemption_id: UUID | None) -> int:
+        """Counts a wrong code (of no redemption, when it named none); the misses left today."""
         day = local_day(ctx.now)
         misses = self.misses.get(day, 0) + 1
         self._trigger(ctx, PartnerCodeMissed, day=day, redemption_id=redemption_id, misses=misses)
         if misses >= PARTNER_MISSES_PER_DAY:
             self._trigger(ctx, PartnerCodeLocked, district=self.district, day=day, misses=misses)
+        return PARTNER_MISSES_PER_DAY - misses
 
     def register(self, ctx: Context, district: str, name: str, kind: PartnerKind, station_id: UUID | None) -> None:
         self._trigger(ctx, PartnerRegistered, district=district, name=name, kind=kind, station_id=station_id)

@@ -109,6 +109,11 @@ def digest(key: bytes, redemption_id: UUID, code: str) -> str:
     return hmac.new(key, redemption_id.bytes + code.encode(), hashlib.sha256).hexdigest()
 
 
+def code_fits(key: bytes, redemption_id: UUID, code: str, code_digest: str) -> bool:
+    """Whether `code` is the one in force for a redemption whose event keeps `code_digest`."""
+    return hmac.compare_digest(digest(key, redemption_id, code), code_digest)
+
+
 class Redemption(Aggregate, events=RedemptionEvent):
     def __init__(self, id: UUID) -> None:
         super().__init__(id)
@@ -145,7 +150,7 @@ class Redemption(Aggregate, events=RedemptionEvent):
                                           "until its rider asks for a new code", tries=self.wrong_tries)
         if key is None:  # a store restored without its key table: nothing can prove the hand-over
             raise errors.WrongRedemptionCode(f"redemption {self.id} has no key left to check a code with")
-        if not hmac.compare_digest(digest(key, self.id, code), self.code_digest):
+        if not code_fits(key, self.id, code, self.code_digest):
             self._miss(ctx)
             left = MAX_WRONG_TRIES - self.wrong_tries
             raise errors.WrongRedemptionCode(

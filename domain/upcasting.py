@@ -61,6 +61,12 @@ def _rates_named_like_categories(state: State) -> State:
     return {**state, "rates": {code: named(code, rate) for code, rate in state["rates"].items()}}
 
 
+@upcaster("PartnerCodeMissed", 1)
+def _miss_named_its_redemption(state: State) -> State:
+    """v1's misses each named a redemption; v2's may name none (a code typed alone): the same state."""
+    return state
+
+
 @upcaster("PayoutSettled", 1)
 def _payout_names_no_district(state: State) -> State:
     """v1 settled a rider's month as one sum; v2 names the district it pays for.
