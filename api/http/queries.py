@@ -23,6 +23,7 @@ from projections.audit import AUDITED, HistoryFilter, award_chain, district_hist
 from projections.balances import balance_as_of, district_budgets, rider_balances
 from projections.board import BoardQuery, board
 from projections.facts import ts
+from projections.pieces import rider_pieces
 from projections.points import rider_points
 from projections.stats import statistics_for
 
@@ -68,6 +69,17 @@ def _rider_money(router: APIRouter, reads: Reads) -> None:
         await reads.wait("balances", position, wait_ms)
         # A rider sees every district's slice and their sum; anyone else its districts' slices.
         return await run_in_threadpool(rider_balances, store, str(rider_id), districts)
+
+    @router.get("/riders/{rider_id}/pieces", response_model=responses.Pieces)
+    async def get_pieces(rider_id: UUID, period: c.Period | None = None, limit: int = Query(100, ge=1, le=500),
+                         position: int | None = POSITION, wait_ms: int = WAIT,
+                         who: Principal = Depends(reads.principal)) -> dict[str, Any]:
+        """A rider's pieces, newest first (fen): what each rate said, what was awarded, what was
+        withheld and by what (day_cap, month_cap, budget), what a reversal took and why. Whose: as balances."""
+        districts = scoping.rider_money(who, rider_id)
+        await reads.wait("pieces", position, wait_ms)
+        found = await run_in_threadpool(rider_pieces, store, str(rider_id), districts, period, limit)
+        return {"rider_id": str(rider_id), "pieces": found}
 
     @router.get("/riders/{rider_id}/balance-at", response_model=responses.BalanceAt)
     async def get_balance_at(rider_id: UUID, at: c.AwareDatetime, position: int | None = POSITION,

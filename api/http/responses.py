@@ -328,6 +328,20 @@ class Rider(Shape):
     personal: dict[str, Any] | None = Field(description="name and phone, for those who may see them")
 
 
+class StaffMember(Shape):
+    district: str
+    staff_id: str = Field(description="the id their token carries, whole (what the log names them by)")
+    role: str = Field(description="grid_officer or district_admin")
+    display_name: str = Field(description="the name pages show for them")
+    named_at: str
+    named_by: str = Field(description="the admin who named them")
+
+
+class Staff(Shape):
+    district: str
+    staff: list[StaffMember] = Field(description="the district's named officers and admins, admins first, by name")
+
+
 class Statistics(Shape):
     clues_per_day: list[dict[str, Any]] = Field(description="{district, category, day, clues}")
     median_clue_to_task_s: float | None
@@ -487,4 +501,5 @@ OF_READ_MODEL: dict[str, tuple[type[Shape], ...]] = {
     "access": (Accesses,),
     "photos": (Photo,),
     "pieces": (Pieces,),
+    "staff": (Staff,),
 }

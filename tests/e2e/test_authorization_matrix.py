@@ -32,6 +32,13 @@ ITEM = {"name": "社区食堂工作餐", "price_points": 1, "valid_from": "2026-
         "valid_to": "2027-11-01T00:00:00+08:00", "hold_minutes": 60}
 OK, DENIED, NOTHING = "allowed", "denied", "sees nothing"
 
+
+def box(west: float, south: float, side: float) -> dict[str, Any]:
+    """A square boundary (GeoJSON) with its south-west corner given."""
+    east, north = west + side, south + side
+    return {"type": "Polygon", "coordinates": [[[west, south], [east, south], [east, north], [west, north],
+                                                [west, south]]]}
+
 # route -> (roles allowed, does "outside" matter, body or params from the story's ids)
 Body = Callable[[dict[str, Any]], dict[str, Any]]
 COMMANDS: dict[str, tuple[tuple[Role, ...], bool, Body]] = {
@@ -86,6 +93,8 @@ COMMANDS: dict[str, tuple[tuple[Role, ...], bool, Body]] = {
     "note-appeal": ((ADMIN,), True, lambda s: {"appeal_id": s["appeal"], "text": "t"}),
     "decide-appeal": ((ADMIN,), True, lambda s: {"appeal_id": s["appeal"], "outcome": "dismissed", "reason": "r"}),
     "retire-grid": ((ADMIN,), True, lambda s: {"grid_id": s["grid"], "reason": "r"}),
+    "set-grid-boundary": ((ADMIN,), True, lambda s: {"grid_id": s["grid"], "boundary": box(103.79, 30.59, 0.02)}),
+    "set-district-boundary": ((ADMIN,), True, lambda s: {"district": "温江", "boundary": box(103.7, 30.5, 0.2)}),
     "leave-grid": ((ADMIN, RIDER), True, lambda s: {"rider_id": s["me"], "grid_id": s["grid"]}),
     "erase-personal-data": ((ADMIN, RIDER), True, lambda s: {"rider_id": s["me"], "reason": "r"}),
     "mark-duplicate": ((ADMIN, OFFICER), True, lambda s: {"clue_id": s["clue"], "of_clue_id": s["clue"]}),

@@ -51,6 +51,15 @@ SECRET = "property-secret-of-at-least-thirty-two-bytes"
 DISTRICTS = ("温江", "锦江", "双流")
 PERIOD = "2026-11"
 SPOT = {"lat": 30.6826, "lon": 103.8560}
+
+
+def box(d: st.DataObject) -> dict[str, Any]:
+    """A boundary around SPOT or beside it, of a size that may hold or overlap another drawn before."""
+    west = 103.84 + 0.01 * d.draw(st.integers(0, 2), label="west")
+    south = 30.67 + 0.01 * d.draw(st.integers(0, 2), label="south")
+    east, north = west + 0.01 * d.draw(st.integers(1, 3)), south + 0.01 * d.draw(st.integers(1, 3))
+    return {"type": "Polygon", "coordinates": [[[west, south], [east, south], [east, north], [west, north],
+                                                [west, south]]]}
 # Which districts each rider works in: riders shared across borders are the point.
 RIDER_DISTRICTS = (("温江", "锦江"), ("锦江", "双流"), ("双流",), ("温江",))
 # A district with a partner and nothing else: its partner is handed no redemption.
@@ -146,8 +155,15 @@ class Oracle:
         elif kind in ("StationRegistered", "PartnerRegistered", "ItemListed"):
             stream.districts = {data["district"]}
         elif kind in ("ClueReported", "TaskPublished"):
-            stream.districts, stream.grid = {data["district"]}, str(data["grid_id"])
+            # A clue in no grid (its location fell in none) is its district admins' until they give it one.
+            stream.districts, stream.grid = {data["district"]}, str(data["grid_id"]) if data["grid_id"] else None
             stream.rider = str(data.get("reporter_id") or "") or None
+        elif kind == "ClueGridAssigned":
+            place = Place(set(stream.districts), None, stream.rider, None, (Role.DISTRICT_ADMIN,))
+            stream.grid = str(data["grid_id"])
+            return place
+        elif kind in ("DistrictBoundarySet", "GridBoundarySet", "GridBoundaryCleared"):
+            return Place({data["district"]}, None, None, None, (Role.DISTRICT_ADMIN,))
         elif kind == "AppealFiled":
             stream.districts, stream.rider = {data["district"]}, str(data["rider_id"])
             self.pieces[e.originator_id] = Place({data["district"]})
@@ -601,12 +617,20 @@ COMMANDS: list[Command] = [
     lambda m, d: ("expire-points", {"rider_id": rider(m, d), "points": 1, "reason": "年终"}),
     lambda m, d: ("report-clue", {"rider_id": rider(m, d), "grid_id": pick("grid")(m, d), "category": "fire_hazard",
                                   "text": "楼道充电", "location": SPOT}),
+    # Places: a clue reported with no grid goes where SPOT falls (a grid, the district's queue, or refused).
+    lambda m, d: ("report-clue", {"rider_id": rider(m, d), "category": "fire_hazard", "text": "楼道充电",
+                                  "location": SPOT}),
+    lambda m, d: ("set-grid-boundary", {"grid_id": pick("grid")(m, d), "boundary": box(d)}),
+    lambda m, d: ("set-district-boundary", {"district": d.draw(district), "boundary": box(d)}),
+    lambda m, d: ("accept-clue", {"clue_id": pick("clue")(m, d), "grid_id": pick("grid")(m, d), "kind": "k",
+                                  "rate_code": "p"}),
 ]
 QUERIES: list[Callable[[Authorization, st.DataObject], tuple[str, dict[str, Any]]]] = [
     lambda m, d: ("/v1/board", {"district": d.draw(district)}),
     lambda m, d: (f"/v1/districts/{d.draw(district)}/budgets", {}),
     lambda m, d: ("/v1/stats", {"district": d.draw(district)}),
     lambda m, d: (f"/v1/riders/{rider(m, d)}/balances", {}),
+    lambda m, d: (f"/v1/riders/{rider(m, d)}/pieces", {}),
     lambda m, d: (f"/v1/districts/{d.draw(district)}/history", {}),
     lambda m, d: (f"/v1/awards/{award(m, d)[1]}/chain", {}),
     lambda m, d: (f"/v1/clues/{pick('clue')(m, d)}", {}),
