@@ -28,7 +28,7 @@ from uuid import UUID
 from fastapi import Request
 
 from api.http.auth import Principal
-from domain.errors import OutOfScope
+from domain.errors import NotAllowed, OutOfScope
 from domain.events import Role
 from domain.scope import Scope
 
@@ -96,6 +96,11 @@ def staff_of(who: Principal, district: str, why: str, roles: Iterable[Role] = ST
     require_district(who, district)
 
 
+def staff_directory(who: Principal, district: str) -> None:
+    """The district's staff by name: for its officers, admins, auditors and services (who work beside them)."""
+    staff_of(who, district, "the staff directory is for a district's own people", STAFF | {Role.GRID_OFFICER})
+
+
 def auditor_of(who: Principal, district: str) -> None:
     staff_of(who, district, "a district's exports and access log are for its auditors", {Role.AUDITOR})
 
@@ -125,6 +130,13 @@ def sees(who: Principal, district: str, grid: str | None = None, rider: str | No
         return rider is not None and rider == who.sub
     mine = reach(who)
     return mine.covers_district(district) and mine.covers_grid(grid)
+
+
+def photo_uploader(who: Principal) -> str:
+    """Who a photo's upload is by: riders alone give evidence (its id, as the token names it)."""
+    if who.role is not Role.RIDER:
+        raise NotAllowed(f"a {who.role.value} may not upload photos: riders give evidence", role=who.role.value)
+    return who.sub
 
 
 def sees_photo(who: Principal, photo: dict[str, Any]) -> bool:

@@ -31,6 +31,9 @@ STATION = {"name": "柳城骑手驿站", "address": "柳城街道1号", "locatio
 ITEM = {"name": "社区食堂工作餐", "price_points": 1, "valid_from": "2026-11-01T00:00:00+08:00",
         "valid_to": "2027-11-01T00:00:00+08:00", "hold_minutes": 60}
 OK, DENIED, NOTHING = "allowed", "denied", "sees nothing"
+# A 1×1 PNG, the scene's clue's evidence.
+PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010802000000907753de0000000c4944415478da63f8cf"
+                    "c000000301010018dd8db00000000049454e44ae426082")
 
 
 def box(west: float, south: float, side: float) -> dict[str, Any]:
@@ -126,6 +129,9 @@ QUERIES: dict[str, tuple[tuple[Role, ...], bool, Callable[[dict[str, Any]], tupl
     "rate-schedules": (ALL_BUT_PARTNERS, True, lambda s: (f"/v1/districts/{s['district']}/rate-schedules", {})),
     "rider": (ALL_BUT_PARTNERS, True, lambda s: (f"/v1/riders/{s['me']}", {})),
     "rider-tasks": (ALL_BUT_PARTNERS, False, lambda s: (f"/v1/riders/{s['me']}/tasks", {})),
+    # A photo: its uploader, and whoever sees the clue citing it (api/http/photos.py).
+    "photo": (ALL_BUT_PARTNERS, True, lambda s: (f"/v1/photos/{s['photo']}", {})),
+    "photo-about": (ALL_BUT_PARTNERS, True, lambda s: (f"/v1/photos/{s['photo']}/about", {})),
     # What the pages draw (api/http/dashboards.py).
     "grids": (ALL_BUT_PARTNERS, True, lambda s: (f"/v1/districts/{s['district']}/grids", {})),
     "clue-map": ((ADMIN, OFFICER, AUDITOR, SERVICE), True, lambda s: (f"/v1/districts/{s['district']}/clue-map", {})),
@@ -158,15 +164,17 @@ TRANSPARENCY = {"checkpoint", "checkpoint-at", "inclusion", "consistency"}
 EVERY_TOKEN = TRANSPARENCY | {"stations"}
 # Outside its scope, these answer as if there were nothing there (404, or an empty
 # stream) rather than 403: a token outside a district sees nothing of it.
-HIDDEN = {"chain", "events", "clue", "grid-clues", "appeal", "rider"}
+HIDDEN = {"chain", "events", "clue", "grid-clues", "appeal", "rider", "photo", "photo-about"}
 
 
 @pytest.fixture
 def scene(api: Api) -> dict[str, Any]:  # noqa: F811
     s = story(api)
+    s["photo"] = api.client.post("/v1/photos", files={"photo": ("p.png", PNG, "image/png")},
+                                 headers=s["rider"]).json()["sha256"]
     s["clue"] = api.command("report-clue", {"rider_id": s["rider_id"], "grid_id": s["grid"], "category": "other",
-                                            "text": "t", "location": {"lat": 30.6, "lon": 103.8}},
-                            s["rider"])["result"]["clue_id"]
+                                            "text": "t", "location": {"lat": 30.6, "lon": 103.8},
+                                            "evidence_hashes": [s["photo"]]}, s["rider"])["result"]["clue_id"]
     s["open_task"] = api.command("publish-task", {"grid_id": s["grid"], "kind": "k", "rate_code": "fire-lane"},
                                  s["officer"])["result"]["task_id"]
     s["spare_task"] = api.command("publish-task", {"grid_id": s["grid"], "kind": "k", "rate_code": "fire-lane"},
@@ -216,7 +224,7 @@ def test_the_table_covers_every_command_route() -> None:
 
 def test_the_table_covers_every_query_route(api: Api) -> None:  # noqa: F811
     names = {"me": "{rider_id}", "district": "{district}", "task": "{piece_id}", "clue": "{clue_id}",
-             "grid": "{grid_id}", "appeal": "{appeal_id}", "partner_id": "{partner_id}"}
+             "grid": "{grid_id}", "appeal": "{appeal_id}", "partner_id": "{partner_id}", "photo": "{sha256}"}
     tabled = {build(names)[0] for _, _, build in QUERIES.values()} - {"/v1/audit/checkpoints/1"} | {
         "/v1/audit/checkpoints/{size}"}
     paths = api.client.get("/openapi.json").json()["paths"]

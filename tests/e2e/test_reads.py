@@ -10,6 +10,9 @@ from domain.events import Role
 from tests.fixtures.http import Api, district, is_problem
 
 SPOT = {"lat": 30.6826, "lon": 103.8560}
+# A 1×1 PNG: evidence is a photo the rider uploaded.
+PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010802000000907753de0000000c4944415478da63f8cf"
+                    "c000000301010018dd8db00000000049454e44ae426082")
 
 
 def scene(api: Api) -> dict[str, Any]:
@@ -30,8 +33,10 @@ def read(api: Api, path: str, headers: dict[str, str], position: int, expect: in
 
 def test_a_clue_its_duplicates_and_the_triage_queue(api: Api) -> None:
     s = scene(api)
+    photo = api.client.post("/v1/photos", files={"photo": ("p.png", PNG, "image/png")}, headers=s["rider"])
+    sha256 = photo.json()["sha256"]
     report = {"rider_id": s["rider_id"], "grid_id": s["grid"], "category": "fire_hazard", "text": "楼道充电",
-              "location": SPOT, "evidence_hashes": ["ab" * 32]}
+              "location": SPOT, "evidence_hashes": [sha256]}
     first = api.command("report-clue", report, s["rider"])
     second = api.command("report-clue", report, s["rider"])
     original, duplicate = first["result"]["clue_id"], second["result"]["clue_id"]
@@ -41,7 +46,7 @@ def test_a_clue_its_duplicates_and_the_triage_queue(api: Api) -> None:
     marked = api.command("mark-duplicate", {"clue_id": duplicate, "of_clue_id": original}, s["officer"])
     seen = read(api, f"/v1/clues/{duplicate}", s["officer"], marked["position"])
     assert (seen["status"], seen["duplicate_of"], seen["candidates"]) == ("duplicate", original, [original])
-    assert seen["location"] == SPOT and seen["evidence_hashes"] == ["ab" * 32]
+    assert seen["location"] == SPOT and seen["evidence_hashes"] == [sha256]
     assert read(api, f"/v1/clues/{original}", s["rider"], marked["position"])["duplicates"] == [duplicate]
     accepted = api.command("accept-clue", {"clue_id": original, "kind": "fire-check", "rate_code": "patrol"},
                            s["officer"])

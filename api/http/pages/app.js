@@ -234,6 +234,22 @@ const GG = (() => {
     return answer(response);
   }
 
+  // A photo given as evidence: an <img src> cannot carry the bearer token, so it is fetched
+  // and shown through a blob: URL (the pages' CSP allows img-src blob:).
+  function photoImg(sha256, { thumb = false } = {}) {
+    const img = el("img", { alt: t(thumb ? "photo.thumb" : "photo.alt"), class: "photo", decoding: "async",
+                            dataset: { sha256 } });
+    fetch(url(`/v1/photos/${sha256}`, thumb ? { size: "thumb" } : {}), { headers: headers() })
+      .then(response => response.ok ? response.blob() : Promise.reject(response))
+      .then(blob => {
+        const src = URL.createObjectURL(blob);
+        img.addEventListener("load", () => URL.revokeObjectURL(src), { once: true });
+        img.src = src;
+      })
+      .catch(() => { img.alt = t("photo.missing"); img.classList.add("missing"); });
+    return img;
+  }
+
   function idempotencyKey() {
     const bytes = crypto.getRandomValues(new Uint8Array(16));  // randomUUID needs a secure context
     bytes[6] = (bytes[6] & 0x0f) | 0x40;
@@ -417,7 +433,7 @@ const GG = (() => {
 
   return {
     CATEGORIES, state, t, colon, translate, money, fenOf, time, day, chinaToday, distance, el, table, redraw, options, get,
-    command, say, debounce, start,
+    command, say, debounce, start, photoImg,
     Problem, onLanguage: fn => state.onLanguage.push(fn),
   };
 })();
