@@ -22,7 +22,7 @@ from tests.fixtures.blobs import BlobStores, require_s3
 
 A = hashlib.sha256(b"a").hexdigest()
 B = hashlib.sha256(b"b").hexdigest()
-EVERY_BYTE = bytes(range(256)) * 4 + b"\r\n\x00\xff" + "线索 ✓".encode()
+EVERY_BYTE = b" \t\r\n" + bytes(range(256)) * 4 + "线索 ✓".encode() + b"\x00\r\n "
 
 BAD_NAMES = ["", A.upper(), A[:-1], A + "0", "g" * 64, A + ".jpg", A + ".thumb.thumb", A + ".THUMB", A + "/",
              "/" + A, "../" + A, A[:2] + "/" + A[2:], "..", ".", A + "\x00", A + "\n", " " + A, f"{A}/../{B}",
