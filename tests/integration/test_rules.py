@@ -452,3 +452,46 @@ def test_points_earned_in_one_district_buy_nothing_in_another(world: World) -> N
     assert world.app.points_by_district(rider) == {"温江": 5, "锦江": 2}
     ours = world.item(world.partner(), price=6)
     assert nothing_written(world, lambda: world.redeem(rider, ours), errors.InsufficientPoints).facts["available"] == 5
+
+
+# --- photos as evidence ---------------------------------------------------------------
+
+def test_evidence_is_only_the_riders_own_uploads_and_a_cited_photo_stays(world: World) -> None:
+    from application import photos as kept
+    from domain.photos import Photo, PhotoCited
+    from tests.fixtures.world import photo
+
+    grid, rider = world.scene()
+    other = world.rider(grid)
+    mine, theirs = photo(world, rider), photo(world, other, (10, 200, 10))
+    assert kept.picture(world.app, mine) is not None  # sealed and kept
+    report = dict(rider_id=rider, grid_id=grid, category=Category.FIRE_HAZARD, text="楼道充电",
+                  location=WENJIANG_CENTRE)
+    for hashes in ((theirs,), ("ab" * 32,), (mine, theirs)):
+        nothing_written(world, lambda: world.do(c.ReportClue(**report, evidence_hashes=hashes), rider_actor(rider)),
+                        errors.EvidenceNotUploaded)
+    again = nothing_written(world, lambda: photo(world, other), errors.PhotoOfAnother)  # my bytes, another rider
+    assert again.facts["sha256"] == mine
+    world.do(c.ReportClue(**report, evidence_hashes=(mine, mine)), rider_actor(rider))
+    assert [e.sha256 for e in world.events() if isinstance(e, PhotoCited)] == [mine]  # cited once
+    nothing_written(world, lambda: world.do(c.RemovePhoto(sha256=mine, reason="sweep"), world.engine),
+                    errors.PhotoIsEvidence)
+    nothing_written(world, lambda: world.do(c.RemovePhoto(sha256=theirs, reason="sweep"), rider_actor(other)),
+                    errors.NotAllowed)
+    world.do(c.RemovePhoto(sha256=theirs, reason="never cited"), world.engine)
+    assert world.app.repository.get(Photo.id_for(theirs), projector_func=Photo.project).removed
+
+
+def test_erasing_a_rider_shreds_the_keys_of_its_photos_alone(world: World) -> None:
+    from application import photos as kept
+    from tests.fixtures.world import photo
+
+    grid, rider = world.scene()
+    other = world.rider(grid)
+    shots = [photo(world, rider, (n, 0, 0)) for n in (10, 90)]
+    keep = photo(world, other, (0, 0, 90))
+    outcome = world.do(c.ErasePersonalData(rider_id=rider, reason="left"), rider_actor(rider))
+    assert outcome.result["photos_shredded"] == 2
+    assert [kept.picture(world.app, s) for s in shots] == [None, None] and kept.erased(world.app, shots[0])
+    assert kept.picture(world.app, keep) is not None
+    nothing_written(world, lambda: photo(world, rider, (1, 2, 3)), errors.PersonalDataAlreadyErased)
