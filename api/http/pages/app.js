@@ -60,7 +60,8 @@ const GG = (() => {
       day: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23" }).formatToParts(new Date(iso))) {
       parts[p.type] = p.value;
     }
-    const { year, month, day, hour, minute } = parts;
+    const { year, hour, minute } = parts;
+    const [month, day] = [Number(parts.month), Number(parts.day)];  // en-GB gives "05": 5日, not 05日
     if (state.lang === "zh") return `${year}年${month}月${day}日 ${hour}:${minute}`;
     const short = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"][month - 1];
     return `${day} ${short} ${year}, ${hour}:${minute}`;

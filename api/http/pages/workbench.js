@@ -1,17 +1,20 @@
-// The grid officer's and district admin's workbench: triage clues into tasks,
-// verify work on the board, decide appeals, see rates, budgets and the pictures;
-// an admin also keeps the rewards (stations, partners, the catalogue, points
-// expiry, what partners handed out). Every action is a command with an idempotency
-// key; the page says how it went.
+// The grid officer's and district admin's workbench: judge clues (研判) into tasks with their
+// photos beside their likely duplicates, verify work from the rider's note and photos on the
+// board, decide appeals (admins, after a confirmation that says what the decision will do and
+// what it draws on), see rates, budgets and the pictures; an admin also keeps the rewards
+// (stations, partners, the catalogue, points expiry, what partners handed out). Every action is
+// a command with an idempotency key, answered beside the button pressed. People are named, money
+// is ¥, times are China's in words: no code, id or fen shows.
 "use strict";
 
-const W = { grids: [], rates: {}, clues: [], chosenClue: null, appeals: [], chosenAppeal: null, budgets: [],
-            events: [], admin: false, stations: [], partners: [], policy: null };
+const W = { grids: [], rates: {}, rateNames: {}, schedules: [], clues: [], chosenClue: null, appeals: [],
+            chosenAppeal: null, budgets: [], events: [], admin: false, stations: [], partners: [], policy: null,
+            staff: [], outcomes: new Map() };
 const { el, t } = GG;
 const d = () => encodeURIComponent(GG.state.district);
 
 function gridName(id) {
-  return (W.grids.find(g => g.grid_id === id) || {}).name || id.slice(0, 8);
+  return (W.grids.find(g => g.grid_id === id) || {}).name || t("wb.grid.unknown");
 }
 
 function shownGrids() {
@@ -21,6 +24,92 @@ function shownGrids() {
 
 function button(key, onclick, kind = "") {
   return el("button", { type: "button", class: kind, onclick }, t(key));
+}
+
+// "{name} …" templates of the words, filled.
+function fill(template, values) {
+  return template.replace(/\{(\w+)\}/g, (_, key) => values[key] ?? "");
+}
+
+// A month (YYYY-MM) in words: 2026年12月 (English: Dec 2026).
+function monthWords(period) {
+  const [year, month] = period.split("-").map(Number);
+  if (GG.state.lang === "zh") return `${year}年${month}月`;
+  return `${["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"][month - 1]} ${year}`;
+}
+
+// --- people and photos -----------------------------------------------------------------
+// A read names a person beside the id (`*_name`); where it does not yet, a rider's name comes
+// from its profile (an officer and an admin may read those of their riders), once per rider.
+const riderNames = new Map();
+
+function riderName(id) {
+  if (!riderNames.has(id)) {
+    riderNames.set(id, GG.get(`/v1/riders/${id}`).then(p => p.name || t("wb.rider.unnamed"))
+      .catch(() => t("wb.rider.unnamed")));
+  }
+  return riderNames.get(id);
+}
+
+// A rider by name: at once when the read named it, else filled in when the profile comes.
+function riderLabel(id, given) {
+  if (!id) return el("span", {}, "–");
+  if (given) return el("span", { class: "person" }, given);
+  const span = el("span", { class: "person" }, "…");
+  riderName(id).then(name => { span.textContent = name; });
+  return span;
+}
+
+// An officer or admin by display name (the read's, or the district's staff list), else in full.
+function staffName(id, given) {
+  if (!id) return "–";
+  return given || (W.staff.find(p => p.id === id) || {}).name || id;
+}
+
+// A photo shown through the API with the page's token (GG.photoImg; this one until app.js has it).
+function photoImg(sha256, options) {
+  if (GG.photoImg) return GG.photoImg(sha256, options);
+  const img = el("img", { alt: t("wb.photo"), class: "photo", dataset: { sha256 } });
+  fetch(`/v1/photos/${sha256}${options && options.thumb ? "?size=thumb" : ""}`,
+        { headers: { Authorization: `Bearer ${GG.state.token}` } })
+    .then(r => (r.ok ? r.blob() : Promise.reject(r)))
+    .then(blob => { img.src = URL.createObjectURL(blob); })
+    .catch(() => { img.alt = t("wb.photo.missing"); });
+  return img;
+}
+
+// The photos of a clue or a completion as thumbnails; a press shows one large, another puts it back.
+function photoStrip(hashes) {
+  if (!hashes || !hashes.length) return el("p", { class: "muted nophoto" }, t("wb.nophoto"));
+  return el("div", { class: "photos" }, hashes.map(sha256 => {
+    const frame = el("button", { type: "button", class: "photo-frame", "aria-label": t("wb.photo.enlarge"),
+                                 dataset: { sha256 } }, photoImg(sha256, { thumb: true }));
+    frame.addEventListener("click", () => {
+      const large = !frame.classList.contains("large");
+      frame.classList.toggle("large", large);
+      frame.replaceChildren(photoImg(sha256, { thumb: !large }));
+    });
+    return frame;
+  }));
+}
+
+// --- rates: named, never by code --------------------------------------------------------
+// Its display name in the page's language; a schedule issued before names, the clue category's
+// words; else "other work" (a code never shows).
+function rateName(code) {
+  const rate = W.rateNames[code];
+  const named = rate && (GG.state.lang === "zh" ? rate.name_zh || rate.name_en : rate.name_en || rate.name_zh);
+  if (named) return named;
+  return GG.CATEGORIES.includes(code) ? t(`cat.${code}`) : t("wb.rate.other");
+}
+
+// A task's name: as the officer gave it, unless it was given as a code (then the rate's name).
+function taskName(task) {
+  return task.kind in W.rateNames || GG.CATEGORIES.includes(task.kind) ? rateName(task.kind) : task.kind;
+}
+
+function rateOptions(select) {
+  GG.options(select, Object.entries(W.rates).map(([code, rate]) => [code, `${rateName(code)} · ${GG.money(rate.fen)}`]));
 }
 
 // --- reads ------------------------------------------------------------------------------
@@ -36,19 +125,22 @@ async function loadGrids() {
 }
 
 async function loadRates() {
-  const schedules = await GG.get(`/v1/districts/${d()}/rate-schedules`);
-  const latest = schedules[0];
+  W.schedules = await GG.get(`/v1/districts/${d()}/rate-schedules`);
+  const latest = W.schedules[0];
   W.rates = latest ? latest.rates : {};
-  const options = () => Object.keys(W.rates).map(code => el("option", { value: code }, code));
-  document.getElementById("accept-rate").replaceChildren(...options());
-  document.getElementById("publish-rate").replaceChildren(...options());
+  W.rateNames = {};
+  for (const schedule of [...W.schedules].reverse()) Object.assign(W.rateNames, schedule.rates);  // newest wins
+  rateOptions(document.getElementById("accept-rate"));
+  rateOptions(document.getElementById("publish-rate"));
+  nameAfterRate("publish-rate", "publish-kind");
   document.getElementById("schedule-line").textContent = latest
     ? `${t("wb.schedule")} ${t("wb.version")} ${latest.version} · ${t("wb.effective")} ${GG.time(latest.effective_from)}` +
       ` · ${t("wb.capday")} ${GG.money(latest.cap_day_fen)} · ${t("wb.capmonth")} ${GG.money(latest.cap_month_fen)}`
     : t("empty");
   if (W.admin && !document.querySelector("#schedule-rates tr[data-rate]")) scheduleForm(latest);
   GG.table("rate-table", ["wb.rate", "col.amount", "col.points"], Object.entries(W.rates).map(([code, rate]) =>
-    el("tr", {}, el("td", {}, code), el("td", { class: "n" }, GG.money(rate.fen)), el("td", { class: "n" }, rate.points ?? 0))));
+    el("tr", {}, el("td", {}, rateName(code)), el("td", { class: "n" }, GG.money(rate.fen)),
+       el("td", { class: "n" }, rate.points ?? 0))));
 }
 
 // --- a new rate schedule (admins) -----------------------------------------------------
@@ -56,105 +148,250 @@ function yuan(fen) {
   return `${Math.trunc(fen / 100)}.${String(fen % 100).padStart(2, "0")}`;
 }
 
-function rateRow(code = "", fen = null, points = 0) {
+// A row of the form: a kind of piece by its names (the code stays behind it, made from the English
+// name for a new kind), what it pays and its points.
+function rateRow(code = "", rate = null) {
   const input = (key, value, extra = {}) => el("input", { "aria-label": t(key), value, ...extra });
-  const row = el("tr", { dataset: { rate: "" } },
-    el("td", {}, input("wb.rate", code, { maxlength: 200, required: true, size: 14 })),
-    el("td", {}, input("wb.amount", fen === null ? "" : yuan(fen), { inputmode: "decimal", required: true, size: 8 })),
-    el("td", {}, input("col.points", points, { inputmode: "numeric", required: true, size: 5 })),
+  const named = code && rate ? [rate.name_zh || (GG.CATEGORIES.includes(code) ? WORDS.zh[`cat.${code}`] : ""),
+                                rate.name_en || (GG.CATEGORIES.includes(code) ? WORDS.en[`cat.${code}`] : "")]
+                             : ["", ""];
+  const row = el("tr", { dataset: { rate: code } },
+    el("td", {}, input("wb.rate.name_zh", named[0], { maxlength: 100, required: true, size: 12 })),
+    el("td", {}, input("wb.rate.name_en", named[1], { maxlength: 100, size: 14 })),
+    el("td", {}, input("wb.amount", rate ? yuan(rate.fen) : "", { inputmode: "decimal", required: true, size: 8 })),
+    el("td", {}, input("col.points", rate ? rate.points ?? 0 : 0, { inputmode: "numeric", required: true, size: 5 })),
     el("td", {}, button("wb.remove", () => row.remove())));
   return row;
 }
 
 function scheduleForm(latest) {
-  GG.table("schedule-rates", ["wb.rate", "wb.amount", "col.points", "col.actions"],
-           Object.entries(latest ? latest.rates : {}).map(([code, r]) => rateRow(code, r.fen, r.points ?? 0)));
+  GG.table("schedule-rates", ["wb.rate.name_zh", "wb.rate.name_en", "wb.amount", "col.points", "col.actions"],
+           Object.entries(latest ? latest.rates : {}).map(([code, r]) => rateRow(code, r)));
   document.getElementById("cap-day").value = latest ? yuan(latest.cap_day_fen) : "";
   document.getElementById("cap-month").value = latest ? yuan(latest.cap_month_fen) : "";
+  const now = chinaNow();
+  document.getElementById("schedule-day").value = now.day;
+  document.getElementById("schedule-time").value = now.time;
+  showEffective();
 }
 
-// The schedule as the form holds it, or null (having said why) if an amount is not yuan.
+// Now in China: the day (YYYY-MM-DD) and the time to the minute (HH:MM), whatever the browser's zone.
+function chinaNow() {
+  const parts = {};
+  for (const p of new Intl.DateTimeFormat("en-GB", { timeZone: "Asia/Shanghai", hour: "2-digit", minute: "2-digit",
+                                                    hourCycle: "h23" }).formatToParts(new Date())) parts[p.type] = p.value;
+  return { day: GG.chinaToday(), time: `${parts.hour}:${parts.minute}` };
+}
+
+// The typed day and time as an instant in China's time, or null if either is not well formed.
+function effectiveFrom() {
+  const day = value("schedule-day");
+  const time = value("schedule-time");
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(day) || !/^([01]\d|2[0-3]):[0-5]\d$/.test(time)) return null;
+  const iso = `${day}T${time}:00+08:00`;
+  return Number.isNaN(Date.parse(iso)) ? null : iso;
+}
+
+// What was typed, said back in words; a time already past is marked (the server refuses it too).
+const GRACE_MS = 2 * 60000;
+
+function showEffective() {
+  const iso = effectiveFrom();
+  const line = document.getElementById("schedule-when");
+  const past = iso !== null && Date.parse(iso) < Date.now() - GRACE_MS;
+  line.textContent = iso === null ? t("wb.effective.bad")
+    : fill(t("wb.effective.words"), { when: GG.time(iso) }) + (past ? ` · ${t("wb.effective.past")}` : "");
+  line.classList.toggle("error", iso === null || past);
+}
+
+// A code for a new kind, behind its names: from the English name, or a number; never shown.
+function codeFor(nameEn, taken) {
+  const base = nameEn.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "").slice(0, 40) || "kind";
+  let code = base;
+  for (let n = 2; taken.has(code); n += 1) code = `${base}-${n}`;
+  return code;
+}
+
+// The schedule as the form holds it, or null if an amount or a number is not well formed.
 function scheduleOf() {
+  const rows = [...document.querySelectorAll("#schedule-rates tr[data-rate]")];
+  const taken = new Set(rows.map(r => r.dataset.rate).filter(Boolean));
   const rates = {};
-  for (const row of document.querySelectorAll("#schedule-rates tr[data-rate]")) {
-    const [code, amount, points] = [...row.querySelectorAll("input")].map(i => i.value.trim());
+  for (const row of rows) {
+    const [nameZh, nameEn, amount, points] = [...row.querySelectorAll("input")].map(i => i.value.trim());
     const fen = GG.fenOf(amount);
-    if (fen === null || !/^\d{1,9}$/.test(points)) return null;
-    rates[code] = { fen, points: Number(points) };
+    if (fen === null || !/^\d{1,9}$/.test(points) || !nameZh) return null;
+    const code = row.dataset.rate || codeFor(nameEn, taken);
+    taken.add(code);
+    rates[code] = { fen, points: Number(points), name_zh: nameZh, ...(nameEn ? { name_en: nameEn } : {}) };
   }
   const capDay = GG.fenOf(value("cap-day"));
   const capMonth = GG.fenOf(value("cap-month"));
-  if (capDay === null || capMonth === null) return null;
-  // The form's time is China's, whatever the browser's zone.
-  return { district: GG.state.district, effective_from: `${value("schedule-from")}:00+08:00`, rates,
-           cap_day_fen: capDay, cap_month_fen: capMonth };
+  const from = effectiveFrom();
+  if (capDay === null || capMonth === null || from === null) return null;
+  return { district: GG.state.district, effective_from: from, rates, cap_day_fen: capDay, cap_month_fen: capMonth };
 }
 
+// --- judging clues (研判) ----------------------------------------------------------------
 async function loadClues() {
   const pages = await Promise.all(shownGrids().map(g =>
     GG.get(`/v1/grids/${g.grid_id}/clues`, { status: "reported", limit: 200 })));
   W.clues = pages.flatMap(p => p.clues).sort((a, b) => a.reported_at.localeCompare(b.reported_at));
-  GG.table("clue-queue", ["col.category", "col.text", "col.grid", "col.reported", "wb.candidates", "col.actions"],
+  GG.table("clue-queue", ["col.category", "col.text", "wb.photos", "col.grid", "wb.reporter", "col.reported",
+                          "wb.candidates", "col.actions"],
     W.clues.map(clue => el("tr", { class: W.chosenClue === clue.clue_id ? "chosen" : null, dataset: { clue: clue.clue_id } },
-      el("td", {}, t(`cat.${clue.category}`)), el("td", {}, clue.text), el("td", {}, gridName(clue.grid_id)),
+      el("td", {}, t(`cat.${clue.category}`)), el("td", {}, clue.text),
+      el("td", { class: "n" }, (clue.evidence_hashes || []).length), el("td", {}, gridName(clue.grid_id)),
+      el("td", {}, riderLabel(clue.reporter_id, clue.reporter_name)),
       el("td", {}, GG.time(clue.reported_at)), el("td", { class: "n" }, clue.candidates.length),
       el("td", {}, button("wb.open", () => chooseClue(clue.clue_id))))));
-  if (W.chosenClue && !W.clues.some(c => c.clue_id === W.chosenClue)) {
+  const detail = document.getElementById("clue-detail");
+  if (W.chosenClue && !W.clues.some(c => c.clue_id === W.chosenClue) && !detail.dataset.done) {
     W.chosenClue = null;
-    document.getElementById("clue-detail").hidden = true;
+    detail.hidden = true;
   }
 }
 
-// The clue beside its likely duplicates, in words and on a small map.
+// A clue as one card of the side-by-side: its words, time, reporter and photos.
+function clueCard(c, heading) {
+  return el("div", { dataset: { clue: c.clue_id }, class: "clue-card" },
+    el("strong", {}, t(heading)), el("p", { class: "clue-text" }, c.text),
+    el("p", { class: "muted" }, `${t(`cat.${c.category}`)} · ${t(`st.${c.status}`)} · ${GG.time(c.reported_at)}`),
+    el("p", { class: "muted" }, `${t("wb.reporter")}${GG.colon()}`, riderLabel(c.reporter_id, c.reporter_name)),
+    photoStrip(c.evidence_hashes));
+}
+
+// The clue beside its likely duplicates, photos and all, and on a small map; the forms ready,
+// the rate its category's where the schedule has one.
 async function chooseClue(id) {
   W.chosenClue = id;
   const clue = W.clues.find(c => c.clue_id === id);
   const candidates = (await Promise.all(clue.candidates.map(c => GG.get(`/v1/clues/${c}`).catch(() => null))))
     .filter(Boolean);
-  const card = (c, first) => el("div", { dataset: { clue: c.clue_id } },
-    el("strong", {}, first ? t("col.text") : t("wb.duplicate.of")), el("p", {}, c.text),
-    el("p", { class: "muted" }, `${t(`cat.${c.category}`)} · ${t(`st.${c.status}`)} · ${GG.time(c.reported_at)}`));
-  document.getElementById("clue-side").replaceChildren(card(clue, true), ...candidates.map(c => card(c, false)),
+  const detail = document.getElementById("clue-detail");
+  delete detail.dataset.done;
+  for (const said of detail.querySelectorAll(".outcome")) said.remove();
+  for (const form of detail.querySelectorAll("form")) form.hidden = false;
+  document.getElementById("clue-side").replaceChildren(clueCard(clue, "wb.thisclue"),
+    ...candidates.map(c => clueCard(c, "wb.likelydup")),
     ...(candidates.length ? [] : [el("div", { class: "muted" }, t("wb.nocandidates"))]));
   document.getElementById("duplicate-of").replaceChildren(
     ...candidates.map(c => el("option", { value: c.clue_id }, `${c.text.slice(0, 30)} · ${GG.time(c.reported_at)}`)));
   document.getElementById("duplicate-form").hidden = !candidates.length;
-  document.getElementById("accept-kind").value = clue.category;
-  document.getElementById("clue-detail").hidden = false;
+  const rate = document.getElementById("accept-rate");
+  if (clue.category in W.rates) rate.value = clue.category;
+  nameAfterRate("accept-rate", "accept-kind", true);
+  document.getElementById("reject-reason").value = "";
+  detail.hidden = false;
   const points = [clue, ...candidates].map(c => ({ ...c, lat: c.location.lat, lon: c.location.lon }));
   Charts.clueMap("clue-map", points, W.grids);
   for (const row of document.querySelectorAll("#clue-queue tr[data-clue]")) {
     row.classList.toggle("chosen", row.dataset.clue === id);
   }
+  document.getElementById("clue-side").scrollIntoView({ block: "nearest" });
 }
 
+// The task's name follows the rate chosen, until the officer types one of their own.
+function nameAfterRate(rateId, nameId, force = false) {
+  const name = document.getElementById(nameId);
+  if (force || !name.value.trim() || name.value === name.dataset.auto) {
+    name.value = name.dataset.auto = document.getElementById(rateId).value ? rateName(document.getElementById(rateId).value) : "";
+  }
+}
+
+// A triage done: the clue's forms go, its cards and the answer stay until the next clue is opened.
+function triaged() {
+  const detail = document.getElementById("clue-detail");
+  detail.dataset.done = "1";
+  for (const form of detail.querySelectorAll("form")) form.hidden = true;
+  document.getElementById("accept-kind").value = "";
+  document.getElementById("reject-reason").value = "";
+}
+
+// --- the board --------------------------------------------------------------------------
 async function loadBoard() {
   const grids = shownGrids();
   const chosen = document.getElementById("grid-filter").value;
   const board = await GG.get("/v1/board", { district: GG.state.district, grid_id: chosen || null, limit: 300 });
   const mine = new Set(grids.map(g => g.grid_id));
-  const tasks = board.tasks.filter(task => mine.has(task.grid_id) && !["verified", "cancelled"].includes(task.status));
-  GG.table("tasks", ["col.task", "col.kind", "col.grid", "col.status", "col.claimant", "col.published", "col.actions"],
+  // Done or cancelled tasks leave the board, but one acted on here stays with its answer until reloaded.
+  const tasks = board.tasks.filter(task => mine.has(task.grid_id) &&
+                                           (!["verified", "cancelled"].includes(task.status) || W.outcomes.has(task.task_id)));
+  GG.table("tasks", ["col.task", "wb.rate", "col.grid", "col.status", "wb.claimant", "wb.completion", "col.published",
+                     "col.actions"],
     tasks.map(task => el("tr", { dataset: { task: task.task_id, status: task.status } },
-      el("td", {}, task.task_id.slice(0, 8)), el("td", {}, task.kind), el("td", {}, gridName(task.grid_id)),
-      el("td", {}, el("span", { class: "tag" }, t(`st.${task.status}`))), el("td", {}, (task.claimant || "–").slice(0, 8)),
+      el("td", {}, taskName(task)), el("td", {}, rateName(task.rate_code)), el("td", {}, gridName(task.grid_id)),
+      el("td", {}, el("span", { class: "tag" }, t(`st.${task.status}`))),
+      el("td", {}, riderLabel(task.claimant, task.claimant_name)),
+      el("td", { class: "completion" }, completion(task)),
       el("td", {}, GG.time(task.published_at)), el("td", {}, taskActions(task)))));
+}
+
+// What the rider said and showed when done: the officer verifies from it.
+function completion(task) {
+  if (!["awaiting_verification", "verified"].includes(task.status)) return "";
+  return [el("p", { class: "note" }, task.completion_note || t("wb.nonote")), photoStrip(task.completion_evidence)];
+}
+
+// An action in a board row, its answer kept beside its button through redraws.
+async function rowAction(task, name, body, label, pressed) {
+  const result = await GG.command(name, body, label, pressed);
+  const said = pressed.nextElementSibling;
+  if (said && said.classList.contains("outcome")) W.outcomes.set(task.task_id, { key: name, text: said.textContent,
+                                                                                 className: said.className });
+  if (result) refresh();
+  return result;
 }
 
 function taskActions(task) {
   const reason = el("input", { "aria-label": t("wb.reason"), placeholder: t("wb.reason"), maxlength: 2000, size: 10 });
-  const withReason = (name, label) => async () => {
+  const withReason = (name, label) => async e => {
     if (!reason.value.trim()) return reason.focus();
-    if (await GG.command(name, { task_id: task.task_id, reason: reason.value.trim() }, label)) refresh();
+    if (await rowAction(task, name, { task_id: task.task_id, reason: reason.value.trim() }, label, e.currentTarget)) {
+      reason.value = "";
+    }
   };
+  const buttons = [];
   if (task.status === "awaiting_verification") {
-    return el("span", { class: "row" },
-      button("wb.verify", async () => {
-        if (await GG.command("verify-completion", { task_id: task.task_id }, t("wb.verify"))) refresh();
-      }, "primary"),
-      reason, button("wb.rejectcompletion", withReason("reject-completion", t("wb.rejectcompletion")), "danger"));
+    buttons.push(button("wb.verify", e => rowAction(task, "verify-completion", { task_id: task.task_id }, t("wb.verify"),
+                                                    e.currentTarget), "primary"),
+                 reason, button("wb.rejectcompletion", withReason("reject-completion", t("wb.rejectcompletion")), "danger"));
+  } else if (!["verified", "cancelled"].includes(task.status)) {
+    buttons.push(reason, button("wb.cancel", withReason("cancel-task", t("wb.cancel")), "danger"));
   }
-  return el("span", { class: "row" }, reason, button("wb.cancel", withReason("cancel-task", t("wb.cancel")), "danger"));
+  const kept = W.outcomes.get(task.task_id);
+  return el("span", { class: "row" }, ...buttons, kept ? el("p", { class: kept.className, role: "status" }, kept.text) : null);
+}
+
+// --- appeals (admins) ---------------------------------------------------------------------
+// The district's officers and admins, by name, to assign an appeal to.
+async function loadStaff() {
+  if (!W.admin) return;
+  W.staff = await staffOfDistrict();
+  GG.options(document.getElementById("assignee"), [["", t("wb.assignee.choose")],
+    ...W.staff.map(p => [p.id, `${p.name} · ${t(`role.${p.role}`)}`])]);
+}
+
+// The staff directory where the API has one; else the admin itself and the officers of the
+// district's grids the grid list names.
+async function staffOfDistrict() {
+  try {
+    const people = await GG.get(`/v1/districts/${d()}/staff`);
+    const list = Array.isArray(people) ? people : people.staff || [];
+    return list.map(p => ({ id: p.id || p.person_id || p.staff_id, name: p.name || p.display_name || p.id,
+                            role: p.role }));
+  } catch (e) {
+    const seen = new Map([[GG.state.claims.sub, { id: GG.state.claims.sub, name: GG.state.claims.sub,
+                                                  role: GG.state.claims.role }]]);
+    for (const grid of W.grids) {
+      for (const officer of grid.officers || []) {
+        const id = typeof officer === "string" ? officer : officer.officer_id || officer.id;
+        const name = typeof officer === "string" ? officer : officer.name || officer.display_name || id;
+        if (!seen.has(id)) seen.set(id, { id, name, role: "grid_officer" });
+      }
+    }
+    return [...seen.values()];
+  }
 }
 
 async function loadAppeals() {
@@ -162,32 +399,68 @@ async function loadAppeals() {
   const page = await GG.get(`/v1/districts/${d()}/appeals`, { limit: 300 });
   const order = { filed: 0, assigned: 1, decided: 2 };
   W.appeals = page.appeals.sort((a, b) => order[a.status] - order[b.status] || a.filed_at.localeCompare(b.filed_at));
-  GG.table("appeal-queue", ["col.filed", "wb.subject", "col.text", "col.status", "wb.assignee", "col.actions"],
+  GG.table("appeal-queue", ["col.filed", "wb.subject", "col.text", "wb.appellant", "col.status", "wb.assignee",
+                            "col.actions"],
     W.appeals.map(a => el("tr", { class: W.chosenAppeal === a.appeal_id ? "chosen" : null, dataset: { appeal: a.appeal_id } },
-      el("td", {}, GG.time(a.filed_at)), el("td", {}, t(`subject.${a.subject.kind}`)), el("td", {}, a.text),
+      el("td", {}, GG.time(a.filed_at)), el("td", {}, subjectWords(a.subject)), el("td", {}, a.text),
+      el("td", {}, riderLabel(a.rider_id, a.rider_name)),
       el("td", {}, el("span", { class: "tag" }, t(`st.${a.status}`)), a.outcome ? ` ${t(`st.${a.outcome}`)}` : ""),
-      el("td", {}, a.assignee || "–"), el("td", {}, button("wb.decide", () => chooseAppeal(a.appeal_id))))));
-  if (W.chosenAppeal) chooseAppeal(W.chosenAppeal);
+      el("td", {}, staffName(a.assignee, a.assignee_name)),
+      el("td", {}, button(a.status === "decided" ? "wb.view" : "wb.decide", () => chooseAppeal(a.appeal_id, true))))));
+  if (W.chosenAppeal) chooseAppeal(W.chosenAppeal, false);
 }
 
-function chooseAppeal(id) {
+// What an appeal is about, in words: its kind, and the rider's own words for something outside
+// (an id of a clue, task or award is not shown).
+function subjectWords(subject) {
+  const kind = t(`subject.${subject.kind}`);
+  if (subject.kind === "outside") return `${kind} · ${subject.ref}`;
+  return subject.period ? `${kind} · ${monthWords(subject.period)}` : kind;
+}
+
+// An appeal opened: its words, who filed it, its notes with author and time, its decision; a new
+// one opened starts with empty forms (nothing of the last decision is carried over).
+function chooseAppeal(id, opened) {
+  const switched = W.chosenAppeal !== id;
   W.chosenAppeal = id;
   const a = W.appeals.find(x => x.appeal_id === id);
   if (!a) return;
-  document.getElementById("appeal-detail").hidden = false;
-  document.getElementById("appeal-title").textContent =
-    `${t(`subject.${a.subject.kind}`)} · ${a.subject.ref} · ${t(`st.${a.status}`)}`;
+  const detail = document.getElementById("appeal-detail");
+  detail.hidden = false;
+  if (switched) clearAppealForms(true);
+  document.getElementById("appeal-title").textContent = `${subjectWords(a.subject)} · ${t(`st.${a.status}`)}`;
+  document.getElementById("appeal-who").replaceChildren(`${t("wb.appellant")}${GG.colon()}`,
+    riderLabel(a.rider_id, a.rider_name), ` · ${t("col.filed")} ${GG.time(a.filed_at)}`,
+    a.assignee ? ` · ${t("wb.assignee")}${GG.colon()}${staffName(a.assignee, a.assignee_name)}` : "");
   document.getElementById("appeal-text").textContent = a.text;
-  document.getElementById("appeal-notes").replaceChildren(
-    el("li", {}, `${t("wb.note")}: ${a.notes}`),
-    ...(a.reason ? [el("li", {}, `${t("wb.reason")}: ${a.reason}`)] : []),
-    ...(a.remedy ? [el("li", {}, `${t("wb.remedy")}: ${t(`remedy.${a.remedy.kind}`)} ${a.remedy.fen ? GG.money(a.remedy.fen) : ""}`)] : []));
+  const notes = a.note_entries || [];
+  document.getElementById("appeal-notes").replaceChildren(...(notes.length ? notes.map(n => el("li", {},
+    el("span", { class: "muted" }, `${staffName(n.author_id, n.author_name)} · ${GG.time(n.at)}${GG.colon()}`), n.text))
+    : [el("li", { class: "muted" }, t("wb.notes.none"))]));
+  document.getElementById("appeal-decided").textContent = a.status === "decided"
+    ? `${t(`st.${a.outcome}`)}${a.remedy && a.remedy.kind !== "none" ? ` · ${t(`remedy.${a.remedy.kind}`)}` +
+        (a.remedy.fen ? ` ${GG.money(a.remedy.fen)}` : "") : ""}${a.reason ? ` · ${t("wb.reason")}${GG.colon()}${a.reason}` : ""}` +
+      (a.decided_at ? ` · ${GG.time(a.decided_at)}` : "")
+    : "";
   const decided = a.status === "decided";
   for (const form of ["assign-form", "note-form", "decide-form"]) document.getElementById(form).hidden = decided;
+  if (decided) document.getElementById("decide-confirm").hidden = true;
+  document.getElementById("reinstate-option").hidden = a.subject.kind !== "award";
   showRemedyBudget();
   for (const row of document.querySelectorAll("#appeal-queue tr[data-appeal]")) {
     row.classList.toggle("chosen", row.dataset.appeal === id);
   }
+  if (opened) document.getElementById("appeal-title").scrollIntoView({ block: "nearest" });
+}
+
+// Empty forms: after a decision, and for an appeal newly opened (`answers`: its old answers go too).
+function clearAppealForms(answers) {
+  for (const id of ["note-text", "decide-reason", "remedy-yuan"]) document.getElementById(id).value = "";
+  for (const id of ["assignee", "decision"]) document.getElementById(id).value = "";
+  document.getElementById("decide-confirm").hidden = true;
+  document.getElementById("remedy-amount").hidden = true;
+  if (answers) for (const said of document.querySelectorAll("#appeal-detail .outcome")) said.remove();
+  showRemedyBudget();
 }
 
 function thisMonth() {
@@ -196,23 +469,48 @@ function thisMonth() {
 
 // A remedy in money is paid from this month's district budget: say how much is left.
 // A remedy is owed whole: one larger than what is left is refused, so the shortfall shows before the press.
-function showRemedyBudget() {
+function remedyMoney() {
   const budget = W.budgets.find(b => b.period === thisMonth());
   const remaining = budget ? budget.remaining : 0;
-  const kind = document.getElementById("remedy-kind").value;
-  const fen = kind === "award_fen" ? GG.fenOf(document.getElementById("remedy-yuan").value) : null;
-  const short = fen !== null && fen > remaining ? fen - remaining : 0;
+  const decision = document.getElementById("decision").value;
+  const fen = decision === "award_fen" ? GG.fenOf(document.getElementById("remedy-yuan").value) : null;
+  return { decision, remaining, fen, short: fen !== null && fen > remaining ? fen - remaining : 0 };
+}
+
+function showRemedyBudget() {
+  const { decision, remaining, short } = remedyMoney();
+  document.getElementById("remedy-amount").hidden = decision !== "award_fen";
   const line = document.getElementById("remedy-budget");
-  line.textContent = kind === "none" ? "" :
-    `${t("wb.budget.draws")} ${GG.money(remaining)} (${thisMonth()})` +
+  line.textContent = decision !== "award_fen" ? "" :
+    `${GG.state.district} ${monthWords(thisMonth())} ${t("wb.budget.draws")} ${GG.money(remaining)}` +
     (short ? ` · ${t("wb.budget.short")} ${GG.money(short)}` : "");
   line.classList.toggle("error", Boolean(short));
+}
+
+// The decision said in full before it is made: what it does, the money and the budget it draws on.
+function decisionWords() {
+  const { decision, remaining, fen, short } = remedyMoney();
+  const reason = `${t("wb.reason")}${GG.colon()}${value("decide-reason")}`;
+  const words = {
+    dismissed: t("wb.confirm.dismissed"), upheld: t("wb.confirm.upheld"), reinstate_award: t("wb.confirm.reinstate"),
+    award_fen: fill(t("wb.confirm.award"), { money: GG.money(fen || 0), district: GG.state.district,
+                                             month: monthWords(thisMonth()), remaining: GG.money(remaining),
+                                             after: GG.money(Math.max(remaining - (fen || 0), 0)) }),
+  }[decision];
+  return `${words}${short ? ` ${fill(t("wb.confirm.short"), { short: GG.money(short) })}` : ""} ${reason}`;
+}
+
+function decisionBody() {
+  const { decision, fen } = remedyMoney();
+  const remedy = { dismissed: "none", upheld: "none", reinstate_award: "reinstate_award", award_fen: "award_fen" }[decision];
+  return { appeal_id: W.chosenAppeal, outcome: decision === "dismissed" ? "dismissed" : "upheld",
+           remedy: { kind: remedy, fen: decision === "award_fen" ? fen : 0 }, reason: value("decide-reason") };
 }
 
 async function loadBudgets() {
   W.budgets = await GG.get(`/v1/districts/${d()}/budgets`);
   GG.table("budgets", ["wb.period", "wb.allocated", "wb.committed", "wb.remaining"],
-    W.budgets.map(b => el("tr", { dataset: { period: b.period } }, el("td", {}, b.period),
+    W.budgets.map(b => el("tr", { dataset: { period: b.period } }, el("td", {}, monthWords(b.period)),
       el("td", { class: "n" }, GG.money(b.allocated)), el("td", { class: "n" }, GG.money(b.committed)),
       el("td", { class: "n" }, GG.money(b.remaining)))));
   showRemedyBudget();
@@ -277,7 +575,7 @@ async function loadRewards() {
 
 function stationName(id) {
   const station = W.stations.find(s => s.station_id === id);
-  if (!station) return id.slice(0, 8);
+  if (!station) return t("wb.station.unknown");
   return station.open ? station.name : `${station.name} · ${t("wb.station.closed")}`;
 }
 
@@ -291,21 +589,34 @@ function showStations() {
         el("td", {}, s.hours), el("td", {}, words(s.services.map(x => t(`svc.${x}`)))),
         el("td", { class: "n" }, `${s.lat.toFixed(5)}, ${s.lon.toFixed(5)}`),
         el("td", {}, el("span", { class: "tag" }, t(s.open ? "wb.station.open" : "wb.station.closed"))),
-        el("td", {}, s.open ? el("span", { class: "row" }, reason, button("wb.station.close", async () => {
+        el("td", {}, s.open ? el("span", { class: "row" }, reason, button("wb.station.close", async e => {
           if (!reason.value.trim()) return reason.focus();
           if (await GG.command("close-station", { station_id: s.station_id, reason: reason.value.trim() },
-                               t("wb.station.close"))) refresh();
+                               t("wb.station.close"), e.currentTarget)) refresh();
         }, "danger")) : ""));
     })));
   GG.options(document.getElementById("partner-station"),
              [["", t("wb.station.none")], ...W.stations.filter(s => s.open).map(s => [s.station_id, s.name])]);
 }
 
+function copyButton(text) {
+  return button("wb.copyid", async e => {
+    const pressed = e.currentTarget;
+    try {
+      await navigator.clipboard.writeText(text);
+      GG.say(t("wb.copied"), false, pressed);
+    } catch (error) {
+      GG.say(t("wb.copyfailed"), true, pressed);
+    }
+  });
+}
+
 function showPartners() {
   const shown = W.partners.map(p => ({ ...p, station: p.station_id ? stationName(p.station_id) : "–" }));
+  // Its id is its token's `sub`: copied whole for the one who mints the token, never shown.
   GG.redraw("partner-list", shown, () => GG.table("partner-list", ["col.name", "col.kind", "wb.station", "wb.partner.id"],
     shown.map(p => el("tr", { dataset: { partner: p.partner_id } }, el("td", {}, p.name),
-      el("td", {}, t(`pk.${p.kind}`)), el("td", {}, p.station), el("td", {}, el("code", {}, p.partner_id))))));
+      el("td", {}, t(`pk.${p.kind}`)), el("td", {}, p.station), el("td", {}, copyButton(p.partner_id))))));
   GG.options(document.getElementById("item-partner"),
              W.partners.map(p => [p.partner_id, `${p.name} · ${t(`pk.${p.kind}`)}`]));
 }
@@ -327,7 +638,7 @@ function showItems(items, onOffer) {
       return el("tr", { dataset: { item: item.item_id, status: status.split(".").pop() } },
         el("td", {}, item.name), el("td", {}, item.partner_name), el("td", { class: "n" }, item.price_points),
         el("td", { class: "n" }, item.stock), el("td", { class: "n" }, item.available),
-        el("td", {}, `${chinaDate(item.valid_from)} – ${lastDay(item.valid_to)}`), el("td", { class: "n" }, item.hold_minutes),
+        el("td", {}, `${GG.day(chinaDate(item.valid_from))} – ${GG.day(lastDay(item.valid_to))}`), el("td", { class: "n" }, item.hold_minutes),
         el("td", {}, el("span", { class: "tag" }, t(status))), el("td", {}, item.withdrawn ? "" : itemActions(item)));
     })));
 }
@@ -339,22 +650,25 @@ function itemActions(item) {
   const reason = el("input", { "aria-label": t("wb.reason"), placeholder: t("wb.reason"), maxlength: 2000, size: 8 });
   return el("span", { class: "row" },
     el("label", {}, el("span", {}, t("col.price")), price), el("label", {}, el("span", {}, t("wb.stockadd")), added),
-    button("wb.item.revise", async () => {
+    button("wb.item.revise", async e => {
+      const pressed = e.currentTarget;
       const points = whole(price.value.trim(), 1);
       const stock = whole(added.value.trim());
-      if (points === null || stock === null) return GG.say(`${t("wb.item.revise")}${GG.colon()}${t("wb.badnumber")}`, true);
+      if (points === null || stock === null) {
+        return GG.say(`${t("wb.item.revise")}${GG.colon()}${t("wb.badnumber")}`, true, pressed);
+      }
       if (await GG.command("revise-item", { item_id: item.item_id, name: item.name, price_points: points,
                                             valid_from: item.valid_from, valid_to: item.valid_to,
                                             hold_minutes: item.hold_minutes, stock_added: stock },
-                           t("wb.item.revise"))) {
+                           t("wb.item.revise"), pressed)) {
         for (const box of [price, added]) box.value = box.defaultValue;  // done: the row shows the new terms
         refresh();
       }
     }),
-    reason, button("wb.item.withdraw", async () => {
+    reason, button("wb.item.withdraw", async e => {
       if (!reason.value.trim()) return reason.focus();
       if (await GG.command("withdraw-item", { item_id: item.item_id, reason: reason.value.trim() },
-                           t("wb.item.withdraw"))) refresh();
+                           t("wb.item.withdraw"), e.currentTarget)) refresh();
     }, "danger"));
 }
 
@@ -368,40 +682,46 @@ async function loadHandedOut() {
 }
 
 function wireRewards() {
-  const said = (label, key) => GG.say(`${t(label)}${GG.colon()}${t(key)}`, true);
-  on("station-form", async () => {
+  const said = (label, key, where) => GG.say(`${t(label)}${GG.colon()}${t(key)}`, true, where);
+  on("station-form", async pressed => {
     const [lat, lon] = ["station-lat", "station-lon"].map(value);
     const number = /^-?\d{1,3}(\.\d+)?$/;
-    if (!number.test(lat) || !number.test(lon)) return said("wb.station.register", "wb.badplace");
+    if (!number.test(lat) || !number.test(lon)) return said("wb.station.register", "wb.badplace", pressed);
     const services = [...document.querySelectorAll("#station-services input:checked")].map(box => box.value);
     const done = await GG.command("register-station", { district: GG.state.district, description: {
       name: value("station-name"), address: value("station-address"), location: { lat: Number(lat), lon: Number(lon) },
-      hours: value("station-hours"), services } }, t("wb.station.register"));
-    if (done) for (const id of ["station-name", "station-address"]) document.getElementById(id).value = "";
+      hours: value("station-hours"), services } }, t("wb.station.register"), pressed);
+    if (done) {
+      for (const id of ["station-name", "station-address", "station-lat", "station-lon"]) document.getElementById(id).value = "";
+      for (const box of document.querySelectorAll("#station-services input")) box.checked = false;
+    }
     return done;
   });
-  on("partner-form", async () => {
+  on("partner-form", async pressed => {
     const done = await GG.command("register-partner", { district: GG.state.district, name: value("partner-name"),
                                                         kind: value("partner-kind"),
                                                         station_id: value("partner-station") || null },
-                                  t("wb.partner.register"));
+                                  t("wb.partner.register"), pressed);
     if (done) document.getElementById("partner-name").value = "";
     return done;
   });
-  on("item-form", async () => {
+  on("item-form", async pressed => {
     const [price, stock, hold] = [whole(value("item-price"), 1), whole(value("item-stock")), whole(value("item-hold"), 1)];
-    if (price === null || stock === null || hold === null) return said("wb.item.list", "wb.badnumber");
+    if (price === null || stock === null || hold === null) return said("wb.item.list", "wb.badnumber", pressed);
     const done = await GG.command("list-item", {
       district: GG.state.district, partner_id: value("item-partner"), name: value("item-name"), price_points: price,
       stock, valid_from: midnight(value("item-from")), valid_to: midnight(dayAfter(value("item-to"))),
-      hold_minutes: hold }, t("wb.item.list"));
-    if (done) document.getElementById("item-name").value = "";
+      hold_minutes: hold }, t("wb.item.list"), pressed);
+    if (done) for (const id of ["item-name", "item-price", "item-stock"]) document.getElementById(id).value = "";
     return done;
   });
-  on("policy-form", async () => {
+  on("policy-form", async pressed => {
     const months = whole(value("policy-months"));
-    if (months === null) return said("wb.policy", "wb.badnumber");
-    return GG.command("set-points-policy", { district: GG.state.district, expire_after_months: months }, t("wb.policy"));
+    if (months === null) return said("wb.policy", "wb.badnumber", pressed);
+    const done = await GG.command("set-points-policy", { district: GG.state.district, expire_after_months: months },
+                                  t("wb.policy"), pressed);
+    if (done) document.getElementById("policy-months").value = "";
+    return done;
   });
   document.getElementById("stations-closed").addEventListener("change", showStations);
   document.getElementById("handed-form").addEventListener("submit", e => {
@@ -419,15 +739,16 @@ function showEvents() {
 }
 
 // --- actions ----------------------------------------------------------------------------
+// A form's action: `run(pressed)` gets the button pressed, where the answer is said.
 function on(formId, run) {
   document.getElementById(formId).addEventListener("submit", async e => {
     e.preventDefault();
-    const button = e.target.querySelector("button");
-    button.disabled = true;
+    const pressed = e.submitter || e.target.querySelector("button:not([type=button])");
+    pressed.disabled = true;
     try {
-      if (await run()) await refresh();
+      if (await run(pressed)) await refresh();
     } finally {
-      button.disabled = false;
+      pressed.disabled = false;
     }
   });
 }
@@ -436,48 +757,113 @@ function value(id) {
   return document.getElementById(id).value.trim();
 }
 
-function wire() {
-  on("accept-form", () => GG.command("accept-clue", { clue_id: W.chosenClue, kind: value("accept-kind"),
-                                                      rate_code: value("accept-rate") }, t("wb.accept")));
-  on("reject-form", () => GG.command("reject-clue", { clue_id: W.chosenClue, reason: value("reject-reason") },
-                                     t("wb.reject")));
-  on("duplicate-form", () => GG.command("mark-duplicate", { clue_id: W.chosenClue, of_clue_id: value("duplicate-of") },
-                                        t("wb.duplicate")));
-  on("publish-form", () => GG.command("publish-task", { grid_id: value("publish-grid"), kind: value("publish-kind"),
-                                                        rate_code: value("publish-rate") }, t("wb.publish")));
-  on("assign-form", () => GG.command("assign-appeal", { appeal_id: W.chosenAppeal, assignee_id: value("assignee") },
-                                     t("wb.assign")));
-  on("note-form", () => GG.command("note-appeal", { appeal_id: W.chosenAppeal, text: value("note-text") },
-                                   t("wb.addnote")));
-  on("decide-form", async () => {
-    const kind = value("remedy-kind");
-    const fen = kind === "award_fen" ? GG.fenOf(value("remedy-yuan")) : 0;
-    if (fen === null) return GG.say(`${t("wb.remedy.fen")}: ${t("result.failed")}`, true);
-    return GG.command("decide-appeal", { appeal_id: W.chosenAppeal, outcome: value("outcome"),
-                                         remedy: { kind, fen }, reason: value("decide-reason") }, t("wb.decide"));
-  });
-  on("schedule-form", async () => {
-    const schedule = scheduleOf();
-    if (!schedule) return GG.say(`${t("wb.newschedule")}: ${t("wb.badamount")}`, true);
-    const done = await GG.command("issue-rate-schedule", schedule, t("wb.newschedule"));
-    if (done) await loadRates();
+function wireTriage() {
+  on("accept-form", async pressed => {
+    const done = await GG.command("accept-clue", { clue_id: W.chosenClue, kind: value("accept-kind"),
+                                                   rate_code: value("accept-rate") }, t("wb.accept"), pressed);
+    if (done) triaged();
     return done;
   });
+  on("reject-form", async pressed => {
+    const done = await GG.command("reject-clue", { clue_id: W.chosenClue, reason: value("reject-reason") },
+                                  t("wb.reject"), pressed);
+    if (done) triaged();
+    return done;
+  });
+  on("duplicate-form", async pressed => {
+    const done = await GG.command("mark-duplicate", { clue_id: W.chosenClue, of_clue_id: value("duplicate-of") },
+                                  t("wb.duplicate"), pressed);
+    if (done) triaged();
+    return done;
+  });
+  on("publish-form", async pressed => {
+    const done = await GG.command("publish-task", { grid_id: value("publish-grid"), kind: value("publish-kind"),
+                                                    rate_code: value("publish-rate") }, t("wb.publish"), pressed);
+    if (done) document.getElementById("publish-kind").value = document.getElementById("publish-kind").dataset.auto = "";
+    if (done) nameAfterRate("publish-rate", "publish-kind", true);
+    return done;
+  });
+  document.getElementById("accept-rate").addEventListener("change", () => nameAfterRate("accept-rate", "accept-kind"));
+  document.getElementById("publish-rate").addEventListener("change", () => nameAfterRate("publish-rate", "publish-kind"));
+}
+
+function wireAppeals() {
+  on("assign-form", async pressed => {
+    const done = await GG.command("assign-appeal", { appeal_id: W.chosenAppeal, assignee_id: value("assignee") },
+                                  t("wb.assign"), pressed);
+    if (done) document.getElementById("assignee").value = "";
+    return done;
+  });
+  on("note-form", async pressed => {
+    const done = await GG.command("note-appeal", { appeal_id: W.chosenAppeal, text: value("note-text") },
+                                  t("wb.addnote"), pressed);
+    if (done) document.getElementById("note-text").value = "";
+    return done;
+  });
+  // Deciding is two presses: the form says in full what the decision will do, then it is made.
+  document.getElementById("decide-form").addEventListener("submit", e => {
+    e.preventDefault();
+    const { decision, fen } = remedyMoney();
+    if (decision === "award_fen" && !fen) {
+      return GG.say(`${t("wb.remedy.fen")}${GG.colon()}${t("wb.badamount")}`, true, e.submitter);
+    }
+    document.getElementById("decide-confirm-text").textContent = decisionWords();
+    document.getElementById("decide-confirm").hidden = false;
+    document.getElementById("decide-yes").focus();
+    document.getElementById("decide-confirm").scrollIntoView({ block: "nearest" });
+  });
+  on("decide-confirm", async pressed => {
+    const done = await GG.command("decide-appeal", decisionBody(), t("wb.decide"), pressed);
+    if (done) clearAppealForms(false);
+    return done;
+  });
+  document.getElementById("decide-no").addEventListener("click", () => {
+    document.getElementById("decide-confirm").hidden = true;
+    document.getElementById("decision").focus();
+  });
+  // A change to the decision after it was said: said again before it can be made.
+  for (const id of ["decision", "remedy-yuan", "decide-reason"]) {
+    for (const kind of ["input", "change"]) {
+      document.getElementById(id).addEventListener(kind, () => {
+        document.getElementById("decide-confirm").hidden = true;
+        showRemedyBudget();
+      });
+    }
+  }
+}
+
+function wireRates() {
+  on("schedule-form", async pressed => {
+    const schedule = scheduleOf();
+    if (!schedule) return GG.say(`${t("wb.newschedule")}${GG.colon()}${t("wb.badschedule")}`, true, pressed);
+    const done = await GG.command("issue-rate-schedule", schedule, t("wb.newschedule"), pressed);
+    if (done) {
+      await loadRates();
+      scheduleForm(W.schedules[0]);  // the form starts again from the schedule now in force
+    }
+    return done;
+  });
+  for (const id of ["schedule-day", "schedule-time"]) document.getElementById(id).addEventListener("input", showEffective);
   document.getElementById("add-rate").addEventListener("click", () => {
     document.querySelector("#schedule-rates td.empty")?.closest("tr").remove();
     document.querySelector("#schedule-rates tbody").append(rateRow());
   });
-  document.getElementById("schedule-from").value = `${GG.chinaToday()}T00:00`;
-  on("allocate-form", async () => {
+  on("allocate-form", async pressed => {
     const fen = GG.fenOf(value("allocate-yuan"));
-    if (!fen) return GG.say(`${t("wb.amount")}: ${t("result.failed")}`, true);
-    return GG.command("allocate-budget", { district: GG.state.district, period: value("allocate-period"), fen },
-                      t("wb.allocate"));
+    if (!fen) return GG.say(`${t("wb.amount")}${GG.colon()}${t("wb.badamount")}`, true, pressed);
+    const done = await GG.command("allocate-budget", { district: GG.state.district, period: value("allocate-period"), fen },
+                                  t("wb.allocate"), pressed);
+    if (done) document.getElementById("allocate-yuan").value = "";
+    return done;
   });
-  document.getElementById("remedy-kind").addEventListener("change", showRemedyBudget);
-  document.getElementById("remedy-yuan").addEventListener("input", showRemedyBudget);
-  document.getElementById("grid-filter").addEventListener("change", () => refresh());
   document.getElementById("allocate-period").value = thisMonth();
+}
+
+function wire() {
+  wireTriage();
+  wireAppeals();
+  wireRates();
+  document.getElementById("grid-filter").addEventListener("change", () => refresh());
   wireRewards();
 }
 
@@ -496,15 +882,19 @@ GG.start({
     for (const node of document.querySelectorAll("[data-admin]")) node.hidden = !W.admin;
     wire();
     showEvents();
-    GG.onLanguage(() => { loadGrids().then(refresh).catch(() => {}); loadRates().catch(() => {}); showEvents(); });
-    // The lists need the grids (an officer's queue is per grid); the rates load beside them.
-    const rates = loadRates().catch(e => GG.say(e.message, true));
+    GG.onLanguage(() => {
+      loadGrids().then(loadRates).then(refresh).catch(() => {});
+      showEvents();
+      showEffective();
+    });
+    // The lists need the grids (an officer's queue is per grid) and the rates' names.
     try {
-      await loadGrids();
+      await Promise.all([loadGrids(), loadRates()]);
+      await loadStaff();
     } catch (e) {
       GG.say(e.message, true);
     }
-    await Promise.all([rates, refresh()]);
+    await refresh();
   },
   event: (() => {
     const later = GG.debounce(refresh, 300);
@@ -513,8 +903,8 @@ GG.start({
       W.events.unshift({ type, time: event.time });
       W.events.length = Math.min(W.events.length, 20);
       showEvents();
-      if (type.startsWith("Grid") || type === "RateScheduleIssued") {
-        loadGrids().then(loadRates).catch(() => {});
+      if (type.startsWith("Grid") || type.startsWith("Officer") || type === "RateScheduleIssued") {
+        loadGrids().then(loadRates).then(loadStaff).catch(() => {});
       }
       if (REWARD_EVENTS.test(type)) rewards();
       else later();

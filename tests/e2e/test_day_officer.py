@@ -1,0 +1,290 @@
+"""A day at the workbench, in headless Chromium at a desk's 1280×900, counting what a person
+does (each click and each field filled is one action): the grid officer judges a clue (研判)
+seeing its photo beside its likely duplicate's and accepts it; verifies a completion seeing
+the rider's note and photo; the district admin decides an appeal after a confirmation that
+says what it does and the budget it draws on, and the next appeal's form is empty; a rate
+schedule's effective time is typed as a China day and time, said back in words, and one
+already past is refused beside the button. Nowhere a rate code, an id, fen or UTC. The
+helpers are copied from test_pages.py (no test module imports another)."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import datetime, timedelta
+from typing import Any, Callable
+
+from PIL import Image
+
+from api.http.auth import mint  # noqa: F401  (the tokens come from Api.token)
+from domain.clock import CHINA
+from domain.events import Role
+from tests.fixtures.browser import console_errors, screenshot
+from tests.fixtures.http import Api
+
+DESK, PHONE = (1280, 900), (390, 844)
+DEADLINE_S = 20
+NOTE = "已联系物业挪车，通道已畅通"
+# What no page may show: a rate code of the story, an id or a fragment of one, fen, UTC.
+CODES = ("fire-lane", "patrol", "blocked_fire_lane")
+HEX_RUN = re.compile(r"\b[0-9a-f]{8}\b|[0-9a-f]{8}-[0-9a-f]{4}")
+UTC_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}|\bUTC\b|\bfen\b|分钱")
+
+
+# --- copied from tests/e2e/test_pages.py -------------------------------------------------
+def bearer(headers: dict[str, str]) -> str:
+    return headers["Authorization"].removeprefix("Bearer ")
+
+
+def until(driver: Any, check: Callable[[Any], Any], what: str) -> Any:
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, DEADLINE_S, poll_frequency=0.05).until(check, message=what)
+
+
+def open_page(driver: Any, base: str, page: str, token: str, size: tuple[int, int] = DESK) -> None:
+    driver.set_window_size(*size)
+    driver.get("about:blank")
+    driver.get(f"{base}/{page}#token={token}")
+    until(driver, lambda d: d.find_element("id", "live").get_attribute("data-state") == "on", f"{page} is live")
+
+
+def text(driver: Any, css: str) -> str:
+    """The shown text of the first element `css` finds ("" if none), read at once: lists redraw under a test."""
+    return driver.execute_script("const e = document.querySelector(arguments[0]); return e ? e.innerText.trim() : ''",
+                                 css)
+
+
+def clean(driver: Any, refused: str | None = None) -> None:
+    """No errors in the console but the refusal the test asked for (Chromium logs every 4xx)."""
+    errors = [e for e in console_errors(driver) if not (refused and f"status of {refused}" in e)]
+    assert not errors, errors
+
+
+# --- a person at the page, counted -----------------------------------------------------
+class Person:
+    """Clicks and fields filled, as a person makes them, counted."""
+
+    def __init__(self, driver: Any) -> None:
+        self.driver = driver
+        self.actions = 0
+
+    def element(self, target: Any) -> Any:
+        if isinstance(target, str):
+            return until(self.driver, lambda d: next((e for e in d.find_elements("css selector", target)
+                                                      if e.is_displayed()), None), f"{target} in view")
+        return target
+
+    def click(self, target: Any) -> None:
+        element = self.element(target)
+        self.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
+        element.click()
+        self.actions += 1
+
+    def click_in_row(self, table: str, attribute: str, value: str, label: str) -> None:
+        button = until(self.driver, lambda d: d.execute_script(
+            "const row = document.querySelector(`#${arguments[0]} tr[data-${arguments[1]}='${arguments[2]}']`);"
+            "return row && [...row.querySelectorAll('button')].find(b => b.textContent === arguments[3]);",
+            table, attribute, value, label), f"the {label} button of #{table}")
+        self.click(button)
+
+    def fill(self, css: str, words: str) -> None:
+        box = self.element(css)
+        box.clear()
+        box.send_keys(words)
+        self.actions += 1
+
+    def choose(self, css: str, shown: str) -> None:
+        from selenium.webdriver.support.ui import Select
+
+        Select(self.element(css)).select_by_visible_text(shown)
+        self.actions += 1
+
+
+# --- the story, through the API ----------------------------------------------------------
+def photo(api: Api, rider: dict[str, str], colour: str) -> str:
+    """A photo the rider took, uploaded as the rider's page does: its hash."""
+    jpeg = io.BytesIO()
+    Image.new("RGB", (480, 360), colour).save(jpeg, "JPEG")
+    response = api.client.post("/v1/photos", files={"photo": ("IMG_0001.jpg", jpeg.getvalue(), "image/jpeg")},
+                               headers=rider)
+    assert response.status_code == 201, response.text
+    return response.json()["sha256"]
+
+
+def district(api: Api) -> dict[str, Any]:
+    """温江 with a grid, its officer, a schedule whose kinds are named, a budget, and 张三 riding there."""
+    admin = api.token(Role.DISTRICT_ADMIN, "admin-温江")
+    grid = api.command("register-grid", {"district": "温江", "street": "柳城街道", "community": "光华社区",
+                                         "name": "柳城-1"}, admin)["result"]["grid_id"]
+    api.command("assign-officer", {"grid_id": grid, "officer_id": "officer-1"}, admin)
+    api.command("issue-rate-schedule", {"district": "温江", "effective_from": "2026-11-01T00:00:00+08:00", "rates": {
+        "fire-lane": {"fen": 800, "points": 8, "name_zh": "清理消防通道", "name_en": "Clearing a fire lane"},
+        "patrol": {"fen": 500, "points": 5, "name_zh": "网格巡查", "name_en": "Grid patrol"}},
+        "cap_day_fen": 5000, "cap_month_fen": 50000}, admin)
+    api.command("allocate-budget", {"district": "温江", "period": "2026-11", "fen": 100_000}, admin)
+    rider_id = api.command("register-rider", {"platform": "meituan", "station": "温江站", "name": "张三",
+                                              "phone": "13800000000"}, admin)["result"]["rider_id"]
+    rider = api.token(Role.RIDER, rider_id, [])
+    api.command("join-grid", {"rider_id": rider_id, "grid_id": grid}, rider)
+    officer = api.token(Role.GRID_OFFICER, "officer-1", grids=[grid])
+    return {"admin": admin, "grid": grid, "rider_id": rider_id, "rider": rider, "officer": officer}
+
+
+def report(api: Api, s: dict[str, Any], words: str, where: dict[str, float], photos: list[str]) -> str:
+    return api.command("report-clue", {"rider_id": s["rider_id"], "grid_id": s["grid"], "category": "blocked_fire_lane",
+                                       "text": words, "location": where, "evidence_hashes": photos},
+                       s["rider"])["result"]["clue_id"]
+
+
+def shown(driver: Any, css: str) -> bool:
+    """Whether every image `css` finds has loaded (it is there, and drawn)."""
+    return driver.execute_script(
+        "const found = [...document.querySelectorAll(arguments[0])];"
+        "return found.length > 0 && found.every(i => i.complete && i.naturalWidth > 0);", css)
+
+
+def words_only(driver: Any) -> None:
+    """The page's text holds no rate code, id, fen or UTC time."""
+    seen = driver.execute_script("return document.querySelector('main').innerText")
+    assert not [code for code in CODES if code in seen], seen
+    assert not HEX_RUN.search(seen), HEX_RUN.search(seen)
+    assert not UTC_TIME.search(seen), UTC_TIME.search(seen)
+
+
+def both_sizes(driver: Any, name: str) -> None:
+    screenshot(driver, f"{name}-1280")
+    driver.set_window_size(*PHONE)
+    screenshot(driver, f"{name}-390")
+    driver.set_window_size(*DESK)
+
+
+# --- the officer ------------------------------------------------------------------------------
+def test_the_officer_judges_a_clue_by_its_photos_and_verifies_a_completion_by_its_note(server, browser) -> None:  # type: ignore[no-untyped-def]  # noqa: E501
+    base, api = server
+    s = district(api)
+    first = report(api, s, "楼道口堆满纸箱，消防通道过不去", {"lat": 30.6805, "lon": 103.8505},
+                   [photo(api, s["rider"], "orange")])
+    clue = report(api, s, "消防通道被电动车堵住", {"lat": 30.6806, "lon": 103.8506}, [photo(api, s["rider"], "green")])
+    officer = Person(browser)
+    open_page(browser, base, "workbench", bearer(s["officer"]))
+
+    officer.click_in_row("clue-queue", "clue", clue, "研判")
+    until(browser, lambda d: len(d.find_elements("css selector", "#clue-side > div[data-clue]")) == 2, "side by side")
+    cards = browser.find_elements("css selector", "#clue-side > div[data-clue]")
+    assert [c.get_attribute("data-clue") for c in cards] == [clue, first]
+    assert cards[0].location["y"] == cards[1].location["y"], "the clue and its likely duplicate side by side"
+    until(browser, lambda d: shown(d, f"#clue-side > div[data-clue='{clue}'] img") and
+          shown(d, f"#clue-side > div[data-clue='{first}'] img"), "each card's photo")
+    for card, words in zip(cards, ("消防通道被电动车堵住", "楼道口堆满纸箱")):
+        assert words in card.text and "张三" in card.text and "年" in card.text, card.text
+    # No code in the form: the rate by its name and amount, the task named after it.
+    rates = [o.text for o in browser.find_elements("css selector", "#accept-rate option")]
+    assert rates == ["清理消防通道 · ¥8.00", "网格巡查 · ¥5.00"], rates
+    officer.choose("#accept-rate", "清理消防通道 · ¥8.00")
+    assert browser.find_element("id", "accept-kind").get_attribute("value") == "清理消防通道"
+    officer.click("#accept-form button")
+    until(browser, lambda d: "受理为任务：已完成" in text(d, "#clue-detail .outcome"), "the answer beside the button")
+    assert officer.actions <= 4, officer.actions
+    print(f"judged and accepted in {officer.actions} actions")
+    task = api.query(f"/v1/clues/{clue}", s["officer"])["task_id"]
+    until(browser, lambda d: d.find_elements("css selector", f"#tasks tr[data-task='{task}']"), "the task on the board")
+    assert "清理消防通道" in text(browser, f"#tasks tr[data-task='{task}']")
+
+    # The rider does the work on its phone, with a note and a photo; the officer's board shows them live.
+    api.command("claim-task", {"task_id": task, "rider_id": s["rider_id"]}, s["rider"])
+    api.command("complete-task", {"task_id": task, "rider_id": s["rider_id"], "note": NOTE,
+                                  "evidence_hashes": [photo(api, s["rider"], "blue")]}, s["rider"])
+    row = f"#tasks tr[data-task='{task}'][data-status='awaiting_verification']"
+    until(browser, lambda d: d.find_elements("css selector", row), "the completion arrives live")
+    until(browser, lambda d: shown(d, f"{row} td.completion img"), "the completion's photo")
+    seen = text(browser, row)
+    assert NOTE in seen and "张三" in seen and "待核验" in seen, seen
+    verifier = Person(browser)
+    verifier.click_in_row("tasks", "task", task, "核验通过")
+    until(browser, lambda d: "核验通过：已完成" in text(d, f"#tasks tr[data-task='{task}'] .outcome"), "answered in the row")
+    assert verifier.actions <= 2, verifier.actions
+    print(f"verified in {verifier.actions} actions")
+    assert api.query("/v1/board", s["officer"], district="温江")["counts"] == {"verified": 1}
+    words_only(browser)
+    both_sizes(browser, "day-officer-workbench")
+    clean(browser)
+
+
+# --- the admin ------------------------------------------------------------------------------
+def test_the_admin_decides_an_appeal_after_a_confirmation_and_the_next_form_is_empty(server, browser) -> None:  # type: ignore[no-untyped-def]  # noqa: E501
+    base, api = server
+    s = district(api)
+    appeals = [api.command("file-appeal", {"rider_id": s["rider_id"], "district": "温江", "text": words,
+                                           "subject": {"kind": "outside", "ref": ref}}, s["rider"])["result"]["appeal_id"]
+               for words, ref in (("平台误判我超时", "美团罚单 889"), ("站点扣了我的押金", "押金 300 元"))]
+    api.command("note-appeal", {"appeal_id": appeals[0], "text": "已致电平台核实罚单"}, s["admin"])
+    month = datetime.now(CHINA).strftime("%Y-%m")  # the page draws on the budget of its own clock's month
+    api.command("allocate-budget", {"district": "温江", "period": month, "fen": 100_000}, s["admin"])
+    admin = Person(browser)
+    open_page(browser, base, "workbench", bearer(s["admin"]))
+
+    admin.click_in_row("appeal-queue", "appeal", appeals[0], "裁决")
+    until(browser, lambda d: "已致电平台核实罚单" in text(d, "#appeal-notes"), "the note, readable")
+    notes = text(browser, "#appeal-notes")
+    assert "年" in notes and "admin-温江" in notes or "管理" in notes, notes
+    assert "张三" in text(browser, "#appeal-who")
+    admin.choose("#decision", "支持申诉，补偿一笔金额")
+    admin.fill("#remedy-yuan", "12.50")
+    admin.fill("#decide-reason", "核实平台罚单有误，予以补偿")
+    admin.click("#decide-form button")
+    confirmation = until(browser, lambda d: text(d, "#decide-confirm p"), "the confirmation in the page")
+    assert "¥12.50" in confirmation and "温江" in confirmation and "预算" in confirmation, confirmation
+    assert "¥1,000.00" in confirmation and "¥987.50" in confirmation, confirmation
+    assert api.query(f"/v1/appeals/{appeals[0]}", s["admin"])["status"] == "filed", "nothing decided before the confirmation"
+    admin.click("#decide-yes")
+    until(browser, lambda d: "裁决：已完成" in text(d, "#appeal-detail .outcome"), "the answer beside the button")
+    assert admin.actions <= 6, admin.actions
+    print(f"decided with its confirmation in {admin.actions} actions")
+    decided = api.query(f"/v1/appeals/{appeals[0]}", s["admin"])
+    assert decided["status"] == "decided" and decided["remedy"] == {"kind": "award_fen", "fen": 1250}
+
+    # The next appeal: nothing of the last decision carried over.
+    Person(browser).click_in_row("appeal-queue", "appeal", appeals[1], "裁决")
+    until(browser, lambda d: "站点扣了我的押金" in text(d, "#appeal-text"), "the next appeal")
+    form = browser.execute_script("return ['decision', 'remedy-yuan', 'decide-reason', 'note-text', 'assignee']"
+                                  ".map(id => document.getElementById(id).value)")
+    assert form == ["", "", "", "", ""], form
+    assert not browser.find_element("id", "decide-confirm").is_displayed()
+    assert not browser.find_elements("css selector", "#appeal-detail .outcome")
+    words_only(browser)
+    both_sizes(browser, "day-admin-appeals")
+    clean(browser)
+
+
+def test_a_schedule_dated_in_the_past_is_refused_beside_the_button_and_now_is_taken(server, browser) -> None:  # type: ignore[no-untyped-def]  # noqa: E501
+    base, api = server
+    s = district(api)
+    now = datetime.now(CHINA)
+    api.clock.set(now)  # the server's clock is the browser's here
+    past = now.replace(hour=0, minute=0) if now.hour or now.minute >= 10 else now - timedelta(hours=3)
+    admin = Person(browser)
+    open_page(browser, base, "workbench", bearer(s["admin"]))
+    until(browser, lambda d: len(d.find_elements("css selector", "#schedule-rates tr[data-rate]")) == 2,
+          "the form holds the schedule in force, by name")
+    names = browser.execute_script("return [...document.querySelectorAll('#schedule-rates tr[data-rate] input')]"
+                                   ".map(i => i.value)")
+    assert names[:2] == ["清理消防通道", "Clearing a fire lane"], names
+    admin.fill("#schedule-day", past.strftime("%Y-%m-%d"))
+    admin.fill("#schedule-time", past.strftime("%H:%M"))
+    said_back = text(browser, "#schedule-when")
+    assert f"{past.year}年{past.month}月{past.day}日 {past:%H:%M}" in said_back and "已过去" in said_back, said_back
+    admin.click("#schedule-form button.primary")
+    until(browser, lambda d: "生效时间已过" in text(d, "#schedule-form + .outcome, #schedule-form .outcome"),
+          "refused in words beside the button")
+    assert len(api.query("/v1/districts/温江/rate-schedules", s["admin"])) == 1
+    admin.fill("#schedule-day", now.strftime("%Y-%m-%d"))
+    admin.fill("#schedule-time", now.strftime("%H:%M"))  # now, to the minute
+    admin.click("#schedule-form button.primary")
+    until(browser, lambda d: "发布新单价表：已完成" in text(d, "#schedule-form + .outcome, #schedule-form .outcome"),
+          "taken")
+    latest = api.query("/v1/districts/温江/rate-schedules", s["admin"])[0]
+    assert latest["version"] == 2 and latest["rates"]["fire-lane"]["name_zh"] == "清理消防通道"
+    words_only(browser)
+    both_sizes(browser, "day-admin-rates")
+    clean(browser, refused="422")
