@@ -10,6 +10,10 @@ from domain.time_bounds import FIRST_MONTH, LAST_MONTH, WINDOW
 # The window every time, day and month is checked against (domain/time_bounds.py).
 INSTANT = f"RFC 3339 with a UTC offset of at most ±14:00, its day in China within {WINDOW}"
 
+# How a rider's name is shown (api/http/people.py).
+PEOPLE_RIDER = ("whole to the rider itself and to the officers of its grids and the admins of its districts, "
+                "masked (王*平) to anyone else, 已注销 (Erased) once erased")
+
 WORDS: dict[str, str] = {
     # ids
     "rider_id": "the rider's id (a UUID; a rider's token acts for its own id only)",
@@ -51,7 +55,7 @@ WORDS: dict[str, str] = {
     "text": "what the person wrote, 1–2,000 visible characters",
     "reason": "why, in words the rider and the auditors will read",
     "note": "the rider's note on the work done",
-    "evidence_hashes": "SHA-256 hex digests of photos or files kept elsewhere, at most 20",
+    "evidence_hashes": "the sha256 of photos the same rider uploaded (POST /v1/photos), at most 4",
     "kind": "what sort of task this is, in the district's words (e.g. 清理消防通道)",
     "Remedy.kind": "none, reinstate_award (pay again what a reversal took), or award_fen (compensation of `fen`)",
     "Subject.kind": "what the appeal is about: clue, task, award, or outside (a platform or merchant dispute)",
@@ -62,6 +66,20 @@ WORDS: dict[str, str] = {
     "outcome": "upheld or dismissed",
     "remedy": "what is done for the rider if the appeal is upheld",
     "rate_code": "which rate of the district's schedule the task pays",
+    # people by name, beside their ids (api/http/people.py)
+    "rider_name": f"the rider's name: {PEOPLE_RIDER}",
+    "reporter_name": f"the name of the rider who reported it: {PEOPLE_RIDER}",
+    "claimant_name": f"the name of the rider holding the claim: {PEOPLE_RIDER}",
+    "assignee_name": "the assignee's name in the staff directory; null if not named there",
+    "author_name": "the author's name in the staff directory; null if not named there",
+    "issued_by_name": "the issuing admin's name in the staff directory; null if not named there",
+    "named_by_name": "the naming admin's name in the staff directory; null if not named there",
+    "actor_name": f"who acted, by name: an officer or admin from the staff directory, a rider {PEOPLE_RIDER}, "
+                  "系统 / The system for the engine; null otherwise",
+    "staff_id": "an officer's or admin's id, whole, as their token carries it (e.g. officer-温江-1-1)",
+    "named_at": "when the name was given (last given, if renamed)",
+    "display_name": "the name pages show for an officer or admin (e.g. 李建国)",
+    "NameStaff.role": "grid_officer or district_admin",
     "rates": "rate code → what a piece pays (fen and points) and its kind's name in Chinese and English",
     "Rate.name_zh": "the kind of piece in Chinese, as pages show it (the code never is); null if never named",
     "Rate.name_en": "the kind of piece in English, as pages show it (the code never is); null if never named",
