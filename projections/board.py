@@ -8,7 +8,10 @@ from typing import Any
 
 import orjson
 
+import orjson
+
 from domain.grids import GridRegistered, GridRetired
+from domain.places import DistrictBoundarySet, GridBoundaryCleared, GridBoundarySet
 from domain.tasks import (ClaimReleased, CompletionRejected, CompletionVerified, TaskCancelled, TaskClaimed,
                           TaskCompleted, TaskPublished)
 from projections.base import Projection
@@ -18,17 +21,26 @@ from projections.rows import BatchRows, Table
 from projections.stores import ReadStore
 
 TEXT, NULLABLE, INT = "TEXT NOT NULL", "TEXT", "INTEGER NOT NULL"
+PLACES = frozenset({"DistrictBoundarySet", "GridBoundarySet", "GridBoundaryCleared"})
+
+
+def _json(value: Any) -> str:
+    return orjson.dumps(value).decode()
 
 
 class Board(Projection):
     name = "board"
     weight = 0.5
     by_stream = True  # a grid's row by its own events, a task's by its own
-    handles = (GridRegistered, GridRetired, TaskPublished, TaskClaimed, ClaimReleased, TaskCompleted,
+    handles = (GridRegistered, GridRetired, DistrictBoundarySet, GridBoundarySet, GridBoundaryCleared, TaskPublished, TaskClaimed, ClaimReleased, TaskCompleted,
                CompletionVerified, CompletionRejected, TaskCancelled)
     tables = {
         "grids": Table({"grid_id": TEXT, "district": TEXT, "street": TEXT, "community": TEXT, "name": TEXT,
                         "retired": INT}, key=("grid_id",)),
+        # Where grids and districts lie (GeoJSON Polygons as text), written by the district map's stream alone;
+        # a cleared grid's boundary is NULL.
+        "boundaries": Table({"grid_id": TEXT, "district": TEXT, "boundary": NULLABLE}, key=("grid_id",)),
+        "district_boundaries": Table({"district": TEXT, "boundary": TEXT}, key=("district",)),
         "tasks": Table({"task_id": TEXT, "grid_id": TEXT, "district": TEXT, "kind": TEXT, "rate_code": TEXT,
                         "source_clue_id": NULLABLE, "status": TEXT, "claimant": NULLABLE, "claimed_at": NULLABLE,
                         "expires_at": NULLABLE, "published_at": TEXT, "completed_at": NULLABLE,
@@ -40,6 +52,8 @@ class Board(Projection):
     indexes = {"tasks": ("district, status", "grid_id, status", "claimant")}
 
     def touches(self, fact: Fact) -> list[tuple[str, tuple[Any, ...]]]:
+        if fact.type in PLACES:
+            return []  # whole rows put, none read
         table = "grids" if fact.type.startswith("Grid") else "tasks"
         if fact.type == "TaskCompleted":
             return [(table, (fact.stream,)), ("completions", (fact.stream,))]
@@ -53,6 +67,11 @@ class Board(Projection):
                                    "community": d["community"], "name": d["name"], "retired": 0})
             case "GridRetired":
                 rows.update("grids", task, retired=1)
+            case "DistrictBoundarySet":
+                rows.put("district_boundaries", {"district": d["district"], "boundary": _json(d["boundary"])})
+            case "GridBoundarySet" | "GridBoundaryCleared":
+                boundary = _json(d["boundary"]) if fact.type == "GridBoundarySet" else None
+                rows.put("boundaries", {"grid_id": d["grid_id"], "district": d["district"], "boundary": boundary})
             case "TaskPublished":
                 rows.put("tasks", {"task_id": fact.stream, "grid_id": d["grid_id"], "district": d["district"],
                                    "kind": d["kind"], "rate_code": d["rate_code"],
@@ -170,6 +189,20 @@ def open_tasks(store: ReadStore, grids: set[str], now: datetime, limit: int = 50
                       "ORDER BY published_at DESC LIMIT ?", (*params, ts(now), limit))
     return [dict(zip(("task_id", "grid_id", "district", "kind", "rate_code", "source_clue_id", "published_at"), row))
             for row in rows]
+
+
+def district_places(store: ReadStore, district: str, grids: set[str] | None = None) -> dict[str, Any]:
+    """The district's boundary (None if undrawn) and its active grids (only `grids` when named: an officer's
+    own), each with its boundary or None."""
+    names = Board().table_names
+    drawn = store.read(f"SELECT boundary FROM {names['district_boundaries']} WHERE district = ?", (district,))
+    sql, params = conditions({"g.district": district, "g.retired": 0}, {"g.grid_id": grids})
+    rows = store.read(f"SELECT g.grid_id, g.street, g.community, g.name, b.boundary FROM {names['grids']} g "
+                      f"LEFT JOIN {names['boundaries']} b ON b.grid_id = g.grid_id WHERE {sql} "
+                      "ORDER BY g.street, g.community, g.name, g.grid_id", params)
+    return {"district": district, "boundary": orjson.loads(drawn[0][0]) if drawn else None,
+            "grids": [{"grid_id": g, "street": s, "community": c, "name": n,
+                       "boundary": orjson.loads(b) if b else None} for g, s, c, n, b in rows]}
 
 
 def grid_district(store: ReadStore, grid_id: str) -> str | None:

@@ -86,10 +86,13 @@ def clue(store: ReadStore, clue_id: str) -> dict[str, Any] | None:
 
 def clues_where(store: ReadStore, *, grid_id: str | None = None, reporter_id: str | None = None,
                 status: str | None = None, districts: set[str] | None = None, grids: set[str] | None = None,
-                after: str | None = None, limit: int = 100) -> dict[str, Any]:
-    """A page of clues, oldest first by id order of reporting time, within `districts`/`grids` when named."""
+                after: str | None = None, limit: int = 100, in_no_grid: bool = False) -> dict[str, Any]:
+    """A page of clues, oldest first by id order of reporting time, within `districts`/`grids` when named;
+    `in_no_grid`: only those whose location fell in no grid (a district admins' queue)."""
     sql, params = conditions({"grid_id": grid_id, "reporter_id": reporter_id, "status": status},
                         {"district": districts, "grid_id": grids})
+    if in_no_grid:
+        sql += " AND grid_id IS NULL"
     if after is not None:
         sql, params = sql + " AND clue_id > ?", [*params, after]
     found = _clues(store.read(f"SELECT {', '.join(COLUMNS)} FROM {Clues().table_names['clues']} WHERE {sql} "
@@ -123,3 +126,13 @@ def locations(store: ReadStore, clue_ids: list[str]) -> dict[str, dict[str, floa
                           f"WHERE clue_id IN ({', '.join('?' * len(chunk))})", chunk)
         found.update({clue_id: orjson.loads(location) for clue_id, location in rows})
     return found
+
+
+OPEN = ("reported", "accepted")  # not yet closed, rejected or marked a duplicate
+
+
+def open_counts(store: ReadStore, district: str) -> dict[str | None, int]:
+    """The district's open clues per grid; under None, those in no grid (its admins' queue)."""
+    rows = store.read(f"SELECT grid_id, COUNT(*) FROM {Clues().table_names['clues']} WHERE district = ? AND status IN "
+                      f"({', '.join('?' * len(OPEN))}) GROUP BY grid_id", (district, *OPEN))
+    return {grid_id: count for grid_id, count in rows}

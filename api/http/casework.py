@@ -65,6 +65,17 @@ def _clues(router: APIRouter, reads: Reads) -> None:
         return await run_in_threadpool(lambda: clues_where(store, grid_id=str(grid_id), status=status, after=after,
                                                            limit=limit))
 
+    @router.get("/districts/{district}/clue-queue", response_model=responses.Clues)
+    async def get_clue_queue(district: str, status: ClueState | None = Query("reported"),  # type: ignore[valid-type]
+                             after: str | None = AFTER, limit: int = LIMIT, position: int | None = POSITION,
+                             wait_ms: int = WAIT, who: Principal = Depends(principal)) -> dict[str, Any]:
+        """The district's clues whose location fell in no grid, by default those awaiting triage: the admins'
+        queue (an admin accepts one into a grid it names)."""
+        scoping.staff_of(who, district, "clues in no grid are for the district's admins, auditors and services")
+        await wait("clues", position, wait_ms)
+        return await run_in_threadpool(lambda: clues_where(store, districts={district}, status=status, after=after,
+                                                           limit=limit, in_no_grid=True))
+
     @router.get("/riders/{rider_id}/clues", response_model=responses.Clues)
     async def get_rider_clues(rider_id: UUID, after: str | None = AFTER, limit: int = LIMIT,
                               position: int | None = POSITION, wait_ms: int = WAIT,

@@ -20,8 +20,8 @@ from domain.clues import Location, distance_m
 from domain.commands import Period
 from domain.time_bounds import MONTH_RULE
 from projections.balances import latest_budget_period, subsidy_per_day
-from projections.board import district_grids, open_tasks
-from projections.clues import clue_points, locations
+from projections.board import district_grids, district_places, open_tasks
+from projections.clues import clue_points, locations, open_counts
 from projections.facts import ts
 from projections.riders import rider_profile
 
@@ -47,6 +47,19 @@ def _district(router: APIRouter, reads: Reads) -> None:
         grids = scoping.grids_in(who, district, riders=True)
         await wait("board", position, wait_ms)
         return await run_in_threadpool(district_grids, store, district, grids)
+
+    @router.get("/districts/{district}/places", response_model=responses.GridPlaces)
+    async def get_places(district: str, position: int | None = POSITION, wait_ms: int = WAIT,
+                         who: Principal = Depends(principal)) -> dict[str, Any]:
+        """Where the district and its grids lie, as a GeoJSON FeatureCollection (longitude, latitude): the
+        district's boundary with its queue of clues in no grid, then each active grid (an officer's own grids
+        only, and no queue) with its name and open clues. What the maps draw."""
+        grids = scoping.grids_in(who, district)
+        await wait("board", position, wait_ms)
+        await wait("clues", position, wait_ms)
+        places = await run_in_threadpool(district_places, store, district, grids)
+        counts = await run_in_threadpool(open_counts, store, district)
+        return feature_collection(places, counts, queue=grids is None)
 
     @router.get("/districts/{district}/clue-map", response_model=responses.ClueMap)
     async def get_clue_map(district: str, days: int = Query(30, ge=1, le=366, description="how many days back"),
@@ -107,3 +120,20 @@ def _location(near: str | None) -> Location | None:
         return Location(lat=lat, lon=lon)
     except ValueError:
         raise errors.InvalidInput("`near` is `lat,lon` within ±90 and ±180 degrees", near=near) from None
+
+
+def feature_collection(places: dict[str, Any], counts: dict[str | None, int], queue: bool) -> dict[str, Any]:
+    """The district's places as GeoJSON: the district's feature (if drawn), then a feature per grid."""
+    district = places["district"]
+    features = []
+    if places["boundary"] is not None:
+        features.append({"type": "Feature", "id": district, "geometry": places["boundary"],
+                         "properties": {"kind": "district", "district": district,
+                                        "queued": counts.get(None, 0) if queue else None}})
+    for grid in places["grids"]:
+        features.append({"type": "Feature", "id": grid["grid_id"], "geometry": grid["boundary"],
+                         "properties": {"kind": "grid", "district": district, "grid_id": grid["grid_id"],
+                                        "name": grid["name"], "street": grid["street"],
+                                        "community": grid["community"],
+                                        "open_clues": counts.get(grid["grid_id"], 0)}})
+    return {"type": "FeatureCollection", "district": district, "features": features}

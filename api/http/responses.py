@@ -245,8 +245,10 @@ class Chain(Shape):
 class Clue(Shape):
     clue_id: str
     district: str
-    grid_id: str
+    grid_id: str | None = Field(description="the grid its location fell in; none: it waits for the district's "
+                                            "admins, who accept it into a grid they name")
     reporter_id: str
+    reporter_name: str | None = None
     category: str
     text: str
     location: dict[str, float]
@@ -268,12 +270,40 @@ class Clues(Shape):
 
 class CluePoint(Shape):
     clue_id: str
-    grid_id: str
+    grid_id: str | None
     category: str
     status: str
     lat: float
     lon: float
     reported_at: str
+
+
+class PlaceProperties(Shape):
+    kind: str = Field(description='"district" (its boundary; `queued`: its open clues in no grid) or "grid"')
+    district: str
+    grid_id: str | None = None
+    name: str | None = Field(None, description="the grid's name")
+    street: str | None = None
+    community: str | None = None
+    open_clues: int | None = Field(None, description="clues reported or accepted and not yet closed, in the grid")
+    queued: int | None = Field(None, description="open clues of the district in no grid (its admins' queue); "
+                                                 "not for officers")
+
+
+class PlaceFeature(Shape):
+    type: str = Field(description='"Feature" (GeoJSON)')
+    id: str = Field(description="the grid's id, or the district's name")
+    geometry: dict[str, Any] | None = Field(description="a GeoJSON Polygon of [longitude, latitude]; null for a "
+                                                        "grid without a boundary")
+    properties: PlaceProperties
+
+
+class GridPlaces(Shape):
+    """A GeoJSON FeatureCollection (RFC 7946): the district first (if it has a boundary), then its grids."""
+
+    type: str = Field(description='"FeatureCollection" (GeoJSON)')
+    district: str
+    features: list[PlaceFeature]
 
 
 class ClueMap(Shape):
@@ -489,7 +519,7 @@ class Photo(Shape):
 
 
 OF_READ_MODEL: dict[str, tuple[type[Shape], ...]] = {
-    "board": (Board, RiderTasks, OpenTasks, Grid),
+    "board": (Board, RiderTasks, OpenTasks, Grid, GridPlaces),
     "balances": (Balances, BalanceAt, Budget, SubsidyMonth, RateSchedule),
     "points": (Points,),
     "audit": (History, Chain),

@@ -135,6 +135,8 @@ QUERIES: dict[str, tuple[tuple[Role, ...], bool, Callable[[dict[str, Any]], tupl
     # What the pages draw (api/http/dashboards.py).
     "grids": (ALL_BUT_PARTNERS, True, lambda s: (f"/v1/districts/{s['district']}/grids", {})),
     "clue-map": ((ADMIN, OFFICER, AUDITOR, SERVICE), True, lambda s: (f"/v1/districts/{s['district']}/clue-map", {})),
+    "places": ((ADMIN, OFFICER, AUDITOR, SERVICE), True, lambda s: (f"/v1/districts/{s['district']}/places", {})),
+    "clue-queue": ((ADMIN, AUDITOR, SERVICE), True, lambda s: (f"/v1/districts/{s['district']}/clue-queue", {})),
     "subsidy-per-day": ((ADMIN, AUDITOR, SERVICE), True,
                         lambda s: (f"/v1/districts/{s['district']}/subsidy-per-day", {})),
     "open-tasks": ((RIDER,), True, lambda s: (f"/v1/riders/{s['me']}/open-tasks", {"near": "30.6,103.8"})),

@@ -636,6 +636,8 @@ QUERIES: list[Callable[[Authorization, st.DataObject], tuple[str, dict[str, Any]
     lambda m, d: (f"/v1/clues/{pick('clue')(m, d)}", {}),
     lambda m, d: (f"/v1/grids/{pick('grid')(m, d)}/clues", {"status": d.draw(st.sampled_from(["reported", "accepted"]))}),
     lambda m, d: (f"/v1/riders/{rider(m, d)}/clues", {}),
+    lambda m, d: (f"/v1/districts/{d.draw(district)}/places", {}),
+    lambda m, d: (f"/v1/districts/{d.draw(district)}/clue-queue", {}),
     lambda m, d: (f"/v1/appeals/{pick('appeal')(m, d)}", {}),
     lambda m, d: (f"/v1/districts/{d.draw(district)}/appeals", {}),
     lambda m, d: (f"/v1/riders/{rider(m, d)}/appeals", {}),
