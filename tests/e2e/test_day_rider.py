@@ -149,8 +149,7 @@ def publish(api: Api, s: dict[str, Any], grid: str, kind: str = "清理消防通
 
 
 def picture(folder: Path, name: str, colour: str) -> Path:
-    """A photo as a phone's camera gives it; a new one each run (a few pixels at random), so no blob
-    an earlier run left in the embedded store (var/photos, not per test) shares its hash."""
+    """A photo as a phone's camera gives it, a new one each time (a few pixels at random)."""
     path = folder / name
     jpeg = io.BytesIO()
     image = Image.new("RGB", (640, 480), colour)
@@ -322,6 +321,9 @@ def test_a_piece_withheld_is_explained_and_appealed_from_its_row(server, browser
     assert appeal["subject"] == {"kind": "award", "ref": unpaid, "period": "2026-11"}
     assert appeal["district"] == "温江" and appeal["text"] == "预算用完不是我的错，请补发"
     until(browser, lambda d: "清理消防通道" in text(d, "#my-appeals"), "my appeal names the piece")
+    # The caller line names the rider, not its id.
+    until(browser, lambda d: d.execute_script("return document.getElementById('who').textContent") == "骑手 · 张三",
+          "the rider by name in the caller line")
     words_only(browser)
     assert fits(browser)
     both_sizes(browser, "rider-day-money")

@@ -22,8 +22,14 @@ const GG = (() => {
     document.title = `${t(document.body.dataset.page)} · ${t("app.name")}`;
     const live = document.getElementById("live");
     live.textContent = t(`live.${live.dataset.state}`);
-    if (state.claims) document.getElementById("who").textContent = `${t(`role.${state.claims.role}`)} · ${state.claims.sub}`;
+    if (state.claims) showWho();
     for (const redraw of state.onLanguage) redraw();
+  }
+
+  // The caller line: the role, and the person's name once a page knows it (a rider's id is no name).
+  function showWho() {
+    const who = state.name || (state.claims.role === "rider" || state.claims.role === "partner" ? "" : state.claims.sub);
+    document.getElementById("who").textContent = [t(`role.${state.claims.role}`), who].filter(Boolean).join(" · ");
   }
 
   function colon() {
@@ -262,7 +268,8 @@ const GG = (() => {
   // A command through /v1/commands/…, its outcome said in words; the result, or null.
   // `where` (the button pressed, or its form) gets the outcome beside it, where the eyes
   // are; it stays until the next action there. Without it, the page's result line.
-  async function command(name, body, label, where = null) {
+  // `onProblem(body)`: the refusal's problem+json, for a page that acts on its type.
+  async function command(name, body, label, where = null, onProblem = null) {
     let response;
     try {
       response = await fetch(`/v1/commands/${name}`, {
@@ -278,6 +285,7 @@ const GG = (() => {
       say(`${label}${colon()}${t(accepted.replayed ? "result.replayed" : "result.ok")}`, false, where);
       return accepted.result;
     } catch (e) {
+      if (onProblem) onProblem(e.body);
       say(`${label}${colon()}${t("result.failed")} — ${e.message}`, true, where);
       return null;
     }
@@ -405,7 +413,7 @@ const GG = (() => {
     state.claims = claims;
     document.getElementById("token-form").hidden = true;
     for (const node of document.querySelectorAll("[data-signed-in]")) node.hidden = false;
-    document.getElementById("who").textContent = `${t(`role.${claims.role}`)} · ${claims.sub}`;
+    showWho();
     chooseDistrict(districts, page);
     if (page.event) follow((type, event) => page.event(type, event));
   }
@@ -436,5 +444,6 @@ const GG = (() => {
     CATEGORIES, state, t, colon, translate, money, fenOf, time, day, chinaToday, distance, el, table, redraw, options, get,
     command, say, debounce, start, photoImg,
     Problem, onLanguage: fn => state.onLanguage.push(fn),
+    callMe: name => { state.name = name; showWho(); },
   };
 })();

@@ -354,6 +354,7 @@ async function loadRates() {
 
 async function loadProfile() {
   R.profile = await GG.get(`/v1/riders/${R.me}`);
+  if (R.profile.personal && R.profile.personal.name) GG.callMe(R.profile.personal.name);
   for (const district of R.profile.districts) {
     for (const grid of await GG.get(`/v1/districts/${encodeURIComponent(district)}/grids`)) {
       R.grids[grid.grid_id] = `${grid.street} · ${grid.name}`;
