@@ -333,12 +333,22 @@ function completion(task) {
   return [el("p", { class: "note" }, task.completion_note || t("wb.nonote")), photoStrip(task.completion_evidence)];
 }
 
-// An action in a board row, its answer kept beside its button through redraws.
-async function rowAction(task, name, body, label, pressed) {
+// An action in a row of a list, its answer kept (by the row's `key`) beside its buttons through
+// the redraws the action itself brings.
+async function rowCommand(key, name, body, label, pressed) {
   const result = await GG.command(name, body, label, pressed);
   const said = pressed.nextElementSibling;
-  if (said && said.classList.contains("outcome")) W.outcomes.set(task.task_id, { key: name, text: said.textContent,
-                                                                                 className: said.className });
+  if (said && said.classList.contains("outcome")) W.outcomes.set(key, { text: said.textContent, className: said.className });
+  return result;
+}
+
+function keptAnswer(key) {
+  const kept = W.outcomes.get(key);
+  return kept ? el("p", { class: kept.className, role: "status" }, kept.text) : null;
+}
+
+async function rowAction(task, name, body, label, pressed) {
+  const result = await rowCommand(task.task_id, name, body, label, pressed);
   if (result) refresh();
   return result;
 }
@@ -359,39 +369,21 @@ function taskActions(task) {
   } else if (!["verified", "cancelled"].includes(task.status)) {
     buttons.push(reason, button("wb.cancel", withReason("cancel-task", t("wb.cancel")), "danger"));
   }
-  const kept = W.outcomes.get(task.task_id);
-  return el("span", { class: "row" }, ...buttons, kept ? el("p", { class: kept.className, role: "status" }, kept.text) : null);
+  return el("span", { class: "row" }, ...buttons, keptAnswer(task.task_id));
 }
 
 // --- appeals (admins) ---------------------------------------------------------------------
-// The district's officers and admins, by name, to assign an appeal to.
+// The district's officers and admins by name (its staff directory), to assign an appeal to; the
+// admin itself among them even before it is named.
 async function loadStaff() {
   if (!W.admin) return;
-  W.staff = await staffOfDistrict();
+  const answer = await GG.get(`/v1/districts/${d()}/staff`);
+  W.staff = answer.staff.map(p => ({ id: p.staff_id, name: p.display_name, role: p.role }));
+  const me = GG.state.claims.sub;
+  const mine = W.staff.find(p => p.id === me);
   GG.options(document.getElementById("assignee"), [["", t("wb.assignee.choose")],
-    ...W.staff.map(p => [p.id, `${p.name} · ${t(`role.${p.role}`)}`])]);
-}
-
-// The staff directory where the API has one; else the admin itself and the officers of the
-// district's grids the grid list names.
-async function staffOfDistrict() {
-  try {
-    const people = await GG.get(`/v1/districts/${d()}/staff`);
-    const list = Array.isArray(people) ? people : people.staff || [];
-    return list.map(p => ({ id: p.id || p.person_id || p.staff_id, name: p.name || p.display_name || p.id,
-                            role: p.role }));
-  } catch (e) {
-    const seen = new Map([[GG.state.claims.sub, { id: GG.state.claims.sub, name: GG.state.claims.sub,
-                                                  role: GG.state.claims.role }]]);
-    for (const grid of W.grids) {
-      for (const officer of grid.officers || []) {
-        const id = typeof officer === "string" ? officer : officer.officer_id || officer.id;
-        const name = typeof officer === "string" ? officer : officer.name || officer.display_name || id;
-        if (!seen.has(id)) seen.set(id, { id, name, role: "grid_officer" });
-      }
-    }
-    return [...seen.values()];
-  }
+    ...(mine ? [] : [[me, t("wb.me")]]),
+    ...W.staff.map(p => [p.id, `${p.name} · ${t(`role.${p.role}`)}${p.id === me ? ` · ${t("wb.me")}` : ""}`])]);
 }
 
 async function loadAppeals() {
@@ -581,7 +573,8 @@ function stationName(id) {
 
 // The open stations, and the closed ones too when asked (marked closed, nothing to do to them).
 function showStations() {
-  const shown = document.getElementById("stations-closed").checked ? W.stations : W.stations.filter(s => s.open);
+  const shown = document.getElementById("stations-closed").checked ? W.stations
+    : W.stations.filter(s => s.open || W.outcomes.has(`station:${s.station_id}`));  // one closed here stays, answered
   GG.redraw("station-list", shown, () => GG.table("station-list",
     ["col.name", "col.address", "col.hours", "col.services", "r.location", "col.status", "col.actions"], shown.map(s => {
       const reason = el("input", { "aria-label": t("wb.reason"), placeholder: t("wb.reason"), maxlength: 2000, size: 10 });
@@ -591,9 +584,10 @@ function showStations() {
         el("td", {}, el("span", { class: "tag" }, t(s.open ? "wb.station.open" : "wb.station.closed"))),
         el("td", {}, s.open ? el("span", { class: "row" }, reason, button("wb.station.close", async e => {
           if (!reason.value.trim()) return reason.focus();
-          if (await GG.command("close-station", { station_id: s.station_id, reason: reason.value.trim() },
-                               t("wb.station.close"), e.currentTarget)) refresh();
-        }, "danger")) : ""));
+          if (await rowCommand(`station:${s.station_id}`, "close-station",
+                               { station_id: s.station_id, reason: reason.value.trim() }, t("wb.station.close"),
+                               e.currentTarget)) refresh();
+        }, "danger")) : keptAnswer(`station:${s.station_id}`)));
     })));
   GG.options(document.getElementById("partner-station"),
              [["", t("wb.station.none")], ...W.stations.filter(s => s.open).map(s => [s.station_id, s.name])]);
@@ -639,7 +633,8 @@ function showItems(items, onOffer) {
         el("td", {}, item.name), el("td", {}, item.partner_name), el("td", { class: "n" }, item.price_points),
         el("td", { class: "n" }, item.stock), el("td", { class: "n" }, item.available),
         el("td", {}, `${GG.day(chinaDate(item.valid_from))} – ${GG.day(lastDay(item.valid_to))}`), el("td", { class: "n" }, item.hold_minutes),
-        el("td", {}, el("span", { class: "tag" }, t(status))), el("td", {}, item.withdrawn ? "" : itemActions(item)));
+        el("td", {}, el("span", { class: "tag" }, t(status))),
+        el("td", {}, item.withdrawn ? keptAnswer(`item:${item.item_id}`) : itemActions(item)));
     })));
 }
 
@@ -657,7 +652,7 @@ function itemActions(item) {
       if (points === null || stock === null) {
         return GG.say(`${t("wb.item.revise")}${GG.colon()}${t("wb.badnumber")}`, true, pressed);
       }
-      if (await GG.command("revise-item", { item_id: item.item_id, name: item.name, price_points: points,
+      if (await rowCommand(`item:${item.item_id}`, "revise-item", { item_id: item.item_id, name: item.name, price_points: points,
                                             valid_from: item.valid_from, valid_to: item.valid_to,
                                             hold_minutes: item.hold_minutes, stock_added: stock },
                            t("wb.item.revise"), pressed)) {
@@ -667,9 +662,9 @@ function itemActions(item) {
     }),
     reason, button("wb.item.withdraw", async e => {
       if (!reason.value.trim()) return reason.focus();
-      if (await GG.command("withdraw-item", { item_id: item.item_id, reason: reason.value.trim() },
+      if (await rowCommand(`item:${item.item_id}`, "withdraw-item", { item_id: item.item_id, reason: reason.value.trim() },
                            t("wb.item.withdraw"), e.currentTarget)) refresh();
-    }, "danger"));
+    }, "danger"), keptAnswer(`item:${item.item_id}`));
 }
 
 async function loadHandedOut() {
@@ -903,8 +898,9 @@ GG.start({
       W.events.unshift({ type, time: event.time });
       W.events.length = Math.min(W.events.length, 20);
       showEvents();
+      if (type === "StaffNamed") loadStaff().catch(() => {});
       if (type.startsWith("Grid") || type.startsWith("Officer") || type === "RateScheduleIssued") {
-        loadGrids().then(loadRates).then(loadStaff).catch(() => {});
+        loadGrids().then(loadRates).catch(() => {});
       }
       if (REWARD_EVENTS.test(type)) rewards();
       else later();
