@@ -1,7 +1,8 @@
 """The shapes of what the queries answer, for the OpenAPI document and the clients
 made from it. The read models build plain dicts; these only describe them (a
 field a read model adds later passes through: `extra="allow"`), and schemathesis
-checks every answer against them. Money is integer fen; times are UTC text."""
+checks every answer against them. Money is integer fen; times are UTC text. Each
+id that names a person has its `*_name` beside it, added on the way out (people.py)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ class BoardTask(Shape):
     source_clue_id: str | None = Field(description="the clue the task came from, if any")
     status: str = Field(description="open, claimed, awaiting_verification, verified, cancelled")
     claimant: str | None = Field(description="the rider holding the claim")
+    claimant_name: str | None = None
     expires_at: str | None = Field(description="when the claim lapses")
     published_at: str
     age_s: int = Field(description="seconds since the task was published")
@@ -58,6 +60,7 @@ class RiderTask(Shape):
 
 class RiderTasks(Shape):
     rider_id: str
+    rider_name: str | None = None
     tasks: list[RiderTask]
 
 
@@ -75,6 +78,7 @@ class OpenTask(Shape):
 
 class OpenTasks(Shape):
     rider_id: str
+    rider_name: str | None = None
     tasks: list[OpenTask]
 
 
@@ -106,12 +110,14 @@ class Slice(Amounts):
 
 class Balances(Shape):
     rider_id: str
+    rider_name: str | None = None
     months: list[Slice] = Field(description="one row per month and district")
     total: Amounts
 
 
 class BalanceAt(Shape):
     rider_id: str
+    rider_name: str | None = None
     at: str
     balance_fen: int
 
@@ -138,6 +144,7 @@ class Piece(Shape):
 
 class Pieces(Shape):
     rider_id: str
+    rider_name: str | None = None
     pieces: list[Piece] = Field(description="newest first")
 
 
@@ -158,6 +165,7 @@ class DistrictPoints(Shape):
 
 class Points(Shape):
     rider_id: str
+    rider_name: str | None = None
     balance: int = Field(description="points available: the same as `available`")
     available: int
     held: int
@@ -208,6 +216,7 @@ class RateSchedule(Shape):
     cap_month_fen: int
     issued_at: str
     issued_by: str
+    issued_by_name: str | None = None
 
 
 # --- the audit trail --------------------------------------------------------------------
@@ -220,6 +229,7 @@ class Step(Shape):
     district: str | None
     actor_id: str
     actor_role: str
+    actor_name: str | None = None
     at: str
     correlation_id: str = Field(description="the command that made it")
     detail: dict[str, Any] = Field(description="the event's fields, without personal data")
@@ -315,6 +325,7 @@ class ClueMap(Shape):
 class AppealNote(Shape):
     text: str
     author_id: str = Field(description="who wrote it (an officer's or admin's id)")
+    author_name: str | None = None
     author_role: str
     at: str
 
@@ -322,11 +333,13 @@ class AppealNote(Shape):
 class Appeal(Shape):
     appeal_id: str
     rider_id: str
+    rider_name: str | None = None
     district: str
     subject: dict[str, Any]
     text: str
     status: str = Field(description="filed, assigned, decided")
     assignee: str | None
+    assignee_name: str | None = None
     notes: int = Field(description="how many notes its file has")
     note_entries: list[AppealNote] = Field(default=[], description=(
         "the notes of its file, oldest first, each with its author and time: for the district's staff (empty for "
@@ -346,6 +359,7 @@ class Appeals(Shape):
 
 class Rider(Shape):
     rider_id: str
+    rider_name: str | None = None
     platform: str
     station: str
     grids: list[str]
@@ -365,6 +379,7 @@ class StaffMember(Shape):
     display_name: str = Field(description="the name pages show for them")
     named_at: str
     named_by: str = Field(description="the admin who named them")
+    named_by_name: str | None = None
 
 
 class Staff(Shape):
@@ -439,6 +454,7 @@ class CatalogueItem(Shape):
 class Redemption(Shape):
     redemption_id: str
     rider_id: str
+    rider_name: str | None = None
     district: str
     item_id: str
     item_version: int
@@ -472,6 +488,7 @@ class Access(Shape):
     district: str
     actor_id: str
     actor_role: str
+    actor_name: str | None = None
     at: str
     what: str = Field(description="the route asked for (method and path template), or the export made")
     parameters: dict[str, Any] = Field(description="`{\"path\": {…}, \"query\": {…}}`, each as recorded")
@@ -507,13 +524,14 @@ class PhotoCite(Shape):
 
 
 class Photo(Shape):
-    sha256: str
+    sha256: str = Field(description="SHA-256 (hex) of the JPEG kept: the photo's name")
     rider_id: str
+    rider_name: str | None = None
     thumb_sha256: str = Field(description="SHA-256 (hex) of the thumbnail kept")
     bytes: int = Field(description="size of the JPEG kept, in bytes")
-    width: int
-    height: int
-    uploaded_at: str
+    width: int = Field(description="pixels across, as kept")
+    height: int = Field(description="pixels down, as kept")
+    uploaded_at: str = Field(description="when it was uploaded (UTC)")
     districts: list[str] = Field(description="the districts of the clues and tasks that cite it")
     cites: list[PhotoCite] = Field(description="the clues and tasks that cite it as evidence, in order")
 
