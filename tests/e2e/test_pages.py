@@ -238,12 +238,12 @@ def test_the_rider_reports_claims_and_completes_on_a_phone(server: tuple[str, Ap
     assert " m" in browser.find_element("css selector", f"#open-tasks tr[data-task='{task}']").text  # its distance
     click_in_row(browser, "open-tasks", "task", task, "认领")
     said(browser, "认领：已完成")
-    until(browser, lambda d: d.find_elements("css selector", f"#my-tasks tr[data-task='{task}'][data-status='claimed']"),
+    until(browser, lambda d: d.find_elements("css selector", f"#my-tasks [data-task='{task}'][data-status='claimed']"),
           "my claimed task")
-    click_in_row(browser, "my-tasks", "task", task, "完成")
+    press(browser, f"#my-tasks [data-task='{task}'] button.wide")  # 完成: the task card's big button
     said(browser, "完成：已完成")
     until(browser, lambda d: d.find_elements(
-        "css selector", f"#my-tasks tr[data-task='{task}'][data-status='awaiting_verification']"), "awaiting verification")
+        "css selector", f"#my-tasks [data-task='{task}'][data-status='awaiting_verification']"), "awaiting verification")
     screenshot(browser, "rider-phone")
     assert fits(browser)
     clean(browser)
@@ -265,6 +265,8 @@ def test_the_rider_redeems_a_meal_and_the_canteen_confirms_it_with_the_code(serv
     assert "柳城骑手驿站" in station and "1.1 km" in station and "充电、食堂" in station, station
     until(browser, lambda d: text(d, "#points") == "8", "8 points available")
     click_in_row(browser, "catalogue", "item", r["item"], "兑换")
+    assert "8 积分" in until(browser, lambda d: text(d, "#ask-text"), "asked before the points are spent")
+    press(browser, "#ask-yes")
     said(browser, "兑换：已完成")
     until(browser, lambda d: len(text(d, "#codes .code")) == 6, "the code, large")
     code = text(browser, "#codes .code")
