@@ -41,6 +41,7 @@ from domain.partners import Partner
 from domain.rates import RateSchedule
 from domain.redemptions import Redemption, code_fits, code_of
 from domain.riders import Rider
+from domain.staff import StaffMember
 from domain.stations import Description, Station
 from domain.subsidies import Award, SubsidyAccount
 from domain.tasks import GridTask, ReleaseReason
@@ -181,6 +182,14 @@ def retire_grid(uow: UnitOfWork, ctx: Context, cmd: c.RetireGrid) -> Result:
     require_admin_of(ctx, grid.district, f"grid {grid.name}")
     grid.retire(ctx, cmd.reason)
     uow.get(DistrictMap, DistrictMap.id_for(grid.district)).clear_grid(ctx, grid.district, grid.id)
+    return {}
+
+
+@handles(c.NameStaff)
+def name_staff(uow: UnitOfWork, ctx: Context, cmd: c.NameStaff) -> Result:
+    require_admin_of(ctx, cmd.district, "the district's staff directory")
+    member = uow.get(StaffMember, StaffMember.id_for(cmd.district, cmd.staff_id))
+    member.name(ctx, cmd.district, cmd.staff_id, cmd.role, cmd.display_name)
     return {}
 
 

@@ -251,3 +251,11 @@ class GridGovernance(Application):
         if key is None or rider.erased:
             return None
         return unseal(key, rider.personal_sealed)
+
+    def rider_name(self, rider_id: UUID) -> str | None:
+        """A rider's name, or None once erased (or for no rider): what pages show, masked, of a rider."""
+        try:
+            personal = self.personal_data(rider_id)
+        except errors.RiderNotFound:
+            return None
+        return personal["name"] if personal else None

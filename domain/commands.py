@@ -8,7 +8,7 @@ API as request bodies.
 from __future__ import annotations
 
 import unicodedata
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, ValidationError
@@ -18,6 +18,7 @@ from domain.appeals import Remedy, Subject, Verdict
 from domain.catalogue import MAX_HOLD_MINUTES
 from domain.points_policy import MAX_MONTHS
 from domain.clues import Category, Location
+from domain.events import Role
 from domain.errors import AmountTooLarge, InvalidBoundary, InvalidInput
 from domain.money import Amount, PositiveAmount
 from domain.partners import PartnerKind
@@ -165,6 +166,17 @@ class RetireGrid(Command):
 
     grid_id: UUID
     reason: Text
+
+
+class NameStaff(Command):
+    """Give an officer or an admin of the district the name pages show beside their id (again: rename). Who: the
+    district's admins."""
+
+    staff_id: Name
+    display_name: Annotated[str, Field(min_length=1, max_length=50, json_schema_extra=VISIBLE),
+                            AfterValidator(_visible)]
+    district: Name
+    role: Literal[Role.GRID_OFFICER, Role.DISTRICT_ADMIN]
 
 
 # Riders ------------------------------------------------------------------------

@@ -100,12 +100,16 @@ class CityDay(Demo):
         month = local_month(self.start)
         for district, (centre, streets) in DISTRICTS.items():
             admin = self.admins[district] = Actor(id=f"admin-{district}", role=Role.DISTRICT_ADMIN)
+            self.name_staff(district, admin, admin)
             self.do(c.IssueRateSchedule(district=district, effective_from=self.start.replace(day=1, hour=0),
                                         rates=RATES, cap_day_fen=3_000, cap_month_fen=60_000), admin)
             self.do(c.AllocateBudget(district=district, period=month, fen=BUDGET_FEN), admin)
+            square = district_square(centre)
+            self.do(c.SetDistrictBoundary(district=district, boundary=rectangle(*square)), admin)
             for n, street in enumerate(streets):
                 for block in range(self.grids_per_street):
-                    self.register_grid(district, centre, street, n, block, admin)
+                    box = cell(square, len(streets), self.grids_per_street, n, block)
+                    self.register_grid(district, box, street, n, block, admin)
         self.set_up_rewards()
         for n in range(self.rider_count):
             self.register_rider(n)
@@ -113,14 +117,15 @@ class CityDay(Demo):
                 self.setup_progress(n, self.rider_count)
         self.setup_progress(self.rider_count, self.rider_count)
 
-    def register_grid(self, district: str, centre: Location, street: str, n: int, block: int, admin: Actor) -> None:
-        where = Location(lat=centre.lat + self.rng.uniform(-0.05, 0.05), lon=centre.lon + self.rng.uniform(-0.05, 0.05))
+    def register_grid(self, district: str, box: Box, street: str, n: int, block: int, admin: Actor) -> None:
+        """A grid on its cell of the district's square (gridgov/layout.py)."""
         result = self.do(c.RegisterGrid(district=district, street=street, community=f"{street}第{block + 1}社区",
-                                        name=f"{district}-{n + 1}-{block + 1}"), admin)
+                                        name=f"{district}-{n + 1}-{block + 1}", boundary=rectangle(*box)), admin)
         assert result is not None
         officer = Actor(id=f"officer-{district}-{n + 1}-{block + 1}", role=Role.GRID_OFFICER)
-        grid = GridInfo(UUID(result["grid_id"]), district, where, officer)
+        grid = GridInfo(UUID(result["grid_id"]), district, middle(box), officer, reach=reach(box))
         self.do(c.AssignOfficer(grid_id=grid.id, officer_id=officer.id), admin)
+        self.name_staff(district, officer, admin)
         self.grids.append(grid)
 
     def register_rider(self, n: int) -> None:

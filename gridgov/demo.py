@@ -58,6 +58,22 @@ TASK_RATE = {Category.BLOCKED_FIRE_LANE: "fire-lane", Category.FIRE_HAZARD: "fir
 CATEGORY_WEIGHTS = {Category.FAKE_MEAL_READY: 20, Category.UNSAFE_FOOD: 10, Category.FIRE_HAZARD: 12,
                     Category.BLOCKED_FIRE_LANE: 18, Category.TRAFFIC_HAZARD: 25, Category.ELDERLY_FALL: 6,
                     Category.ROBBERY: 2, Category.OTHER: 7}
+# The demo's officers and admins by name (the staff directory): a surname and a given name each, in turn.
+SURNAMES = "李王张刘陈杨赵黄周吴徐孙马朱胡郭何高林罗"
+GIVEN_NAMES = ("建国", "秀英", "志强", "丽华", "海燕", "永红", "文军", "晓敏", "国平", "桂兰", "德明", "春梅",
+               "卫东", "玉珍", "振华", "雪梅", "宏伟", "淑芬", "光明", "红霞", "俊杰")
+
+
+def staff_name(n: int) -> str:
+    """The n-th name of the demo's staff: no two alike among the first few hundred."""
+    return SURNAMES[n % len(SURNAMES)] + GIVEN_NAMES[n % len(GIVEN_NAMES)]
+
+
+def rider_name(n: int) -> str:
+    """The n-th rider's name (sealed; pages show it masked, 王*平, to most)."""
+    return SURNAMES[(n + 7) % len(SURNAMES)] + GIVEN_NAMES[(n // len(SURNAMES)) % len(GIVEN_NAMES)]
+
+
 # Each district's catalogue: (item, partner, its kind, price in points). The canteen is at the station.
 REWARDS = [("社区食堂工作餐", "骑手驿站食堂", PartnerKind.CANTEEN, 3), ("车辆配件更换", "电动车配件店", PartnerKind.SHOP, 8),
            ("商超购物减免", "社区超市", PartnerKind.SHOP, 5)]
@@ -105,7 +121,7 @@ class Demo:
         self.claims: dict[UUID, tuple[UUID, int]] = {}  # task -> (rider, tick it will be done)
         self.awaiting: list[UUID] = []
         self.verified: list[tuple[UUID, UUID]] = []  # (task, rider)
-        self.commands = self.refused = self.clue_count = self.flagged = 0
+        self.commands = self.refused = self.clue_count = self.flagged = self.staff_named = 0
 
     # --- the story ------------------------------------------------------------------
     def run(self, days: int = 1) -> Summary:
@@ -147,26 +163,30 @@ class Demo:
         month = local_month(self.start)
         for district, (centre, streets) in DISTRICTS.items():
             admin = self.admins[district] = Actor(id=f"admin-{district}", role=Role.DISTRICT_ADMIN)
+            self.name_staff(district, admin, admin)
             self.do(c.IssueRateSchedule(district=district, effective_from=self.start.replace(day=1, hour=0),
                                         rates=RATES, cap_day_fen=3_000, cap_month_fen=60_000), admin)
             self.do(c.AllocateBudget(district=district, period=month, fen=2_000_000), admin)
+            square = district_square(centre)
+            self.do(c.SetDistrictBoundary(district=district, boundary=rectangle(*square)), admin)
             for n, street in enumerate(streets):
                 for block in range(2):
-                    where = Location(lat=centre.lat + self.rng.uniform(-0.02, 0.02),
-                                     lon=centre.lon + self.rng.uniform(-0.02, 0.02))
+                    box = cell(square, len(streets), 2, n, block)
                     result = self.do(c.RegisterGrid(district=district, street=street, community=f"{street}第{block + 1}社区",
-                                                    name=f"{district}-{n + 1}-{block + 1}"), admin)
+                                                    name=f"{district}-{n + 1}-{block + 1}",
+                                                    boundary=rectangle(*box)), admin)
                     assert result is not None
                     officer = Actor(id=f"officer-{district}-{n + 1}-{block + 1}", role=Role.GRID_OFFICER)
-                    grid = GridInfo(UUID(result["grid_id"]), district, where, officer)
+                    grid = GridInfo(UUID(result["grid_id"]), district, middle(box), officer, reach=reach(box))
                     self.do(c.AssignOfficer(grid_id=grid.id, officer_id=officer.id), admin)
+                    self.name_staff(district, officer, admin)
                     self.grids.append(grid)
         self.set_up_rewards()
         for n in range(self.rider_count):
             home = self.grids[n % len(self.grids)]
             admin = self.admins[home.district]
             result = self.do(c.RegisterRider(platform=self.rng.choice(["meituan", "eleme"]),
-                                             station=f"{home.district}站{n % 7 + 1}", name=f"骑手{n:04d}",
+                                             station=f"{home.district}站{n % 7 + 1}", name=rider_name(n),
                                              phone=f"138{n:08d}"), admin)
             assert result is not None
             rider = UUID(result["rider_id"])
@@ -176,6 +196,11 @@ class Demo:
                                                                     as_rider(rider)) is not None:
                     self.rider_grids[rider].append(grid)
                     grid.riders.append(rider)
+
+    def name_staff(self, district: str, who: Actor, admin: Actor) -> None:
+        self.do(c.NameStaff(staff_id=who.id, display_name=staff_name(self.staff_named), district=district,
+                            role=who.role), admin)
+        self.staff_named += 1
 
     def set_up_rewards(self) -> None:
         """Each district: a rider station with a canteen, two shops, three items for points."""

@@ -14,11 +14,12 @@ from projections.pieces import Pieces
 from projections.points import Points
 from projections.rewards import Rewards
 from projections.riders import Riders
+from projections.staff import Staff
 from projections.stats import Stats
 
 PROJECTIONS: dict[str, type[Projection]] = {cls.name: cls for cls in (Board, Balances, Points, Audit, Stats,
                                                                             Clues, Appeals, Riders, Rewards, AccessLog,
-                                                                            Photos, Pieces)}
+                                                                            Photos, Pieces, Staff)}
 
 
 def instances(name: str = "all") -> list[Projection]:

@@ -64,9 +64,21 @@ def _json(value: Any) -> str:
 
 def rider_profile(store: ReadStore, rider_id: str) -> dict[str, Any] | None:
     rows = store.read(f"SELECT {', '.join(COLUMNS)} FROM {Riders().table_names['riders']} WHERE rider_id = ?", (rider_id,))
-    if not rows:
-        return None
-    profile = dict(zip(COLUMNS, rows[0]))
+    return _profile(rows[0]) if rows else None
+
+
+def _profile(row: tuple[Any, ...]) -> dict[str, Any]:
+    profile = dict(zip(COLUMNS, row))
     profile["grids"], profile["districts"] = orjson.loads(profile["grids"]), orjson.loads(profile["districts"])
     profile["suspended"], profile["erased"] = bool(profile["suspended"]), bool(profile["erased"])
     return profile
+
+
+def rider_profiles(store: ReadStore, rider_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """The profiles of many riders in one query, by id (those that exist): who may see whose name (api/http/people)."""
+    ids = sorted(set(rider_ids))
+    if not ids:
+        return {}
+    rows = store.read(f"SELECT {', '.join(COLUMNS)} FROM {Riders().table_names['riders']} "
+                      f"WHERE rider_id IN ({', '.join('?' * len(ids))})", tuple(ids))
+    return {profile["rider_id"]: profile for profile in map(_profile, rows)}

@@ -4,7 +4,8 @@
   auth.py          bearer JWTs: who is calling, in what role, for which districts and grids
   scoping.py       what a token may read: the one place every query route asks
   queries.py       the reads of the board, money, points, budgets, history, chains, statistics
-  casework.py      clues, appeals, rate schedules, riders' profiles, a rider's own lists
+  casework.py      clues, appeals, rate schedules, riders' profiles, a rider's own lists, the staff directory
+  people.py        people by name beside their ids in every read (Names); riders masked (王*平) to most
   dashboards.py    what the pages look at beside the lists (grids, clue map, open tasks, subsidy per day)
   rewards.py       stations, catalogues, a partner's queue, redemptions, what was handed out
   photos.py        photos as evidence: the upload (multipart, a limit of its own), the JPEG and its thumbnail

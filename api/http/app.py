@@ -11,8 +11,8 @@ from typing import Any, Callable
 from fastapi import APIRouter, Depends, FastAPI, Header, Request
 from pydantic import BaseModel
 
-from api.http import (audit, auditors, casework, dashboards, docs, operations, pages, photos, problems, queries,
-                      rewards, scoping, subscription)
+from api.http import (audit, auditors, casework, dashboards, docs, operations, pages, people, photos, problems,
+                      queries, rewards, scoping, subscription)
 from api.http.auth import Principal, decode
 from consumers.lag import KafkaLag
 from domain import commands as c
@@ -76,6 +76,8 @@ def create_app(governance: GridGovernance, store: ReadStore, secret: str, kafka:
     auditors.install(app, governance, store, tlog, principal)
     pages.install(app)
     docs.install(app)
+    # People by name beside their ids in every read (riders masked to those who may not see them whole).
+    app.add_middleware(people.Names, store=store, rider_name=governance.rider_name)
     # Every body is held to 64 KiB but a photo's upload, which has a limit of its own (api/http/photos.py).
     app.add_middleware(problems.Guard, larger={photos.UPLOAD_PATH: photos.UPLOAD_BODY})
     # Outermost, around even the Guard: its 500s and refusals to an auditor are accesses too.

@@ -1,6 +1,6 @@
 """The reads people work from: clues and the triage queue, appeals and their
-queue, rate schedules, riders' profiles, and a rider's own clues, tasks and
-appeals. Each is scoped by scoping.py, like the rest of the API (a rider sees
+queue, rate schedules, riders' profiles, a rider's own clues, tasks and
+appeals, and the district's staff by name. Each is scoped by scoping.py, like the rest of the API (a rider sees
 itself, an officer its grids, admins, auditors and services their districts), and each
 takes `?position=&wait_ms=` for read-your-writes. Outside its scope a token
 finds nothing: one thing is a 404, a list leaves it out."""
@@ -23,6 +23,7 @@ from projections.balances import rate_schedules
 from projections.board import grid_district, rider_tasks
 from projections.clues import clue, clues_where
 from projections.riders import rider_profile
+from projections.staff import district_staff
 
 POSITION = operations.POSITION
 WAIT = operations.WAIT
@@ -34,7 +35,7 @@ AppealState = Literal["filed", "assigned", "decided"]
 
 def routes(reads: Reads) -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["queries"])
-    for add in (_clues, _appeals, _rates_riders_tasks):  # in this order in the OpenAPI document
+    for add in (_clues, _appeals, _rates_riders_tasks, _staff):  # in this order in the OpenAPI document
         add(router, reads)
     return router
 
@@ -160,3 +161,15 @@ def _rates_riders_tasks(router: APIRouter, reads: Reads) -> None:
 
     return router
 
+
+def _staff(router: APIRouter, reads: Reads) -> None:
+    store, wait, principal = reads.store, reads.wait, reads.principal
+
+    @router.get("/districts/{district}/staff", response_model=responses.Staff)
+    async def get_staff(district: str, position: int | None = POSITION, wait_ms: int = WAIT,
+                        who: Principal = Depends(principal)) -> dict[str, Any]:
+        """The district's officers and admins by the names pages show, each with the whole id their token carries
+        (`name-staff` names them). For the district's officers, admins, auditors and services."""
+        scoping.staff_directory(who, district)
+        await wait("staff", position, wait_ms)
+        return {"district": district, "staff": await run_in_threadpool(district_staff, store, district)}

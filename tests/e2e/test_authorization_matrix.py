@@ -47,6 +47,8 @@ Body = Callable[[dict[str, Any]], dict[str, Any]]
 COMMANDS: dict[str, tuple[tuple[Role, ...], bool, Body]] = {
     "register-grid": ((ADMIN,), True, lambda s: {"district": "温江", "street": "s", "community": "c", "name": "n"}),
     "assign-officer": ((ADMIN,), True, lambda s: {"grid_id": s["grid"], "officer_id": "officer-2"}),
+    "name-staff": ((ADMIN,), True, lambda s: {"staff_id": "officer-2", "display_name": "李建国", "district": "温江",
+                                              "role": "grid_officer"}),
     "remove-officer": ((ADMIN,), True, lambda s: {"grid_id": s["grid"], "officer_id": "officer-9"}),
     # A new rider is in no district until it joins a grid: any admin may register one.
     "register-rider": ((ADMIN, RIDER), False, lambda s: {"rider_id": s["me"], "platform": "p", "station": "s",
@@ -129,6 +131,7 @@ QUERIES: dict[str, tuple[tuple[Role, ...], bool, Callable[[dict[str, Any]], tupl
     "rate-schedules": (ALL_BUT_PARTNERS, True, lambda s: (f"/v1/districts/{s['district']}/rate-schedules", {})),
     "rider": (ALL_BUT_PARTNERS, True, lambda s: (f"/v1/riders/{s['me']}", {})),
     "rider-tasks": (ALL_BUT_PARTNERS, False, lambda s: (f"/v1/riders/{s['me']}/tasks", {})),
+    "staff": ((ADMIN, OFFICER, AUDITOR, SERVICE), True, lambda s: (f"/v1/districts/{s['district']}/staff", {})),
     # A photo: its uploader, and whoever sees the clue citing it (api/http/photos.py).
     "photo": (ALL_BUT_PARTNERS, True, lambda s: (f"/v1/photos/{s['photo']}", {})),
     "photo-about": (ALL_BUT_PARTNERS, True, lambda s: (f"/v1/photos/{s['photo']}/about", {})),

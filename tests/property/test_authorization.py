@@ -164,6 +164,8 @@ class Oracle:
             return place
         elif kind in ("DistrictBoundarySet", "GridBoundarySet", "GridBoundaryCleared"):
             return Place({data["district"]}, None, None, None, (Role.DISTRICT_ADMIN,))
+        elif kind == "StaffNamed":  # the district's directory: its admins'
+            return Place({data["district"]}, None, None, None, (Role.DISTRICT_ADMIN,))
         elif kind == "AppealFiled":
             stream.districts, stream.rider = {data["district"]}, str(data["rider_id"])
             self.pieces[e.originator_id] = Place({data["district"]})
@@ -582,6 +584,8 @@ DISTRICT_ADMINS_ONLY: list[Command] = [
     lambda m, d: ("set-points-policy", {"district": d.draw(district),
                                         "expire_after_months": d.draw(st.integers(0, 2))}),
     lambda m, d: ("expire-old-points", {"rider_id": rider(m, d), "district": d.draw(district), "month": "2026-10"}),
+    lambda m, d: ("name-staff", {"staff_id": "officer-x", "display_name": d.draw(st.sampled_from(["李建国", "王秀英"])),
+                                 "district": d.draw(district), "role": "grid_officer"}),
 ]
 COMMANDS: list[Command] = [
     lambda m, d: (lambda r, p: ("reverse-award", {"rider_id": r, "period": PERIOD, "piece_id": p,
@@ -644,6 +648,7 @@ QUERIES: list[Callable[[Authorization, st.DataObject], tuple[str, dict[str, Any]
     lambda m, d: (f"/v1/districts/{d.draw(district)}/rate-schedules", {}),
     lambda m, d: (f"/v1/riders/{rider(m, d)}", {}),
     lambda m, d: (f"/v1/riders/{rider(m, d)}/tasks", {}),
+    lambda m, d: (f"/v1/districts/{d.draw(district)}/staff", {}),
     lambda m, d: (f"/v1/districts/{d.draw(district)}/accesses", {}),
     # The rewards.
     lambda m, d: ("/v1/stations", {"near": "30.68,103.85"}),
