@@ -20,11 +20,12 @@ from uuid import UUID
 from domain import commands as c
 from domain import errors
 from domain.clock import CHINA, ManualClock, local_day, local_month
-from domain.clues import Location
 from domain.events import Actor, Role
 from application.service import GridGovernance
 from domain.aggregate import Aggregate
 from gridgov.demo import DISTRICTS, RATES, TICK_S, TICKS, Demo, GridInfo, as_rider
+from gridgov.layout import Box, cell, district_square, middle, reach
+from domain.places import rectangle
 
 A = TypeVar("A", bound=Aggregate)
 

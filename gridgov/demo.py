@@ -20,6 +20,8 @@ from domain.appeals import Verdict
 from domain.appeals import Remedy, RemedyKind, Subject, SubjectKind
 from domain.clock import CHINA, ManualClock, local_day, local_month
 from domain.clues import Category, Location
+from domain.places import rectangle
+from gridgov.layout import cell, district_square, middle, reach
 from domain.events import Actor, Role, topics_of
 from domain.partners import PartnerKind
 from domain.points import PointsAccount
@@ -86,6 +88,7 @@ class GridInfo:
     centre: Location
     officer: Actor
     riders: list[UUID] = field(default_factory=list)
+    reach: float = 0.01  # degrees from the centre a clue may be and still be in the grid (gridgov/layout.py)
 
 
 @dataclass
@@ -294,11 +297,12 @@ class Demo:
             grid = self.reporting_grid(rider)
             category = self.rng.choices(list(CATEGORY_WEIGHTS), weights=list(CATEGORY_WEIGHTS.values()))[0]
             # Some reports are of the same thing another rider already saw.
-            spread = 0.0005 if self.rng.random() < 0.3 else self.FAR_SPREAD
+            # Where the rider stands decides the grid: inside the grid's own ground (grid.reach).
+            spread = min(0.0005 if self.rng.random() < 0.3 else self.FAR_SPREAD, grid.reach)
             where = Location(lat=grid.centre.lat + self.rng.uniform(-spread, spread),
                              lon=grid.centre.lon + self.rng.uniform(-spread, spread))
-            result = self.do(c.ReportClue(rider_id=rider, grid_id=grid.id, category=category,
-                                          text=f"{category.value} 线索 #{self.clue_count}", location=where),
+            result = self.do(c.ReportClue(rider_id=rider, category=category,
+                                          text=words.report(category, self.clue_count), location=where),
                              as_rider(rider))
             if result is not None:
                 self.clue_count += 1
