@@ -81,7 +81,7 @@ function photoImg(sha256, options) {
 // The photos of a clue or a completion as thumbnails; a press shows one large, another puts it back.
 function photoStrip(hashes) {
   if (!hashes || !hashes.length) return el("p", { class: "muted nophoto" }, t("wb.nophoto"));
-  return el("div", { class: "photos" }, hashes.map(sha256 => {
+  return el("div", { class: "wb-photos" }, hashes.map(sha256 => {
     const frame = el("button", { type: "button", class: "photo-frame", "aria-label": t("wb.photo.enlarge"),
                                  dataset: { sha256 } }, photoImg(sha256, { thumb: true }));
     frame.addEventListener("click", () => {
@@ -156,10 +156,10 @@ function rateRow(code = "", rate = null) {
                                 rate.name_en || (GG.CATEGORIES.includes(code) ? WORDS.en[`cat.${code}`] : "")]
                              : ["", ""];
   const row = el("tr", { dataset: { rate: code } },
-    el("td", {}, input("wb.rate.name_zh", named[0], { maxlength: 100, required: true, size: 12 })),
-    el("td", {}, input("wb.rate.name_en", named[1], { maxlength: 100, size: 14 })),
-    el("td", {}, input("wb.amount", rate ? yuan(rate.fen) : "", { inputmode: "decimal", required: true, size: 8 })),
-    el("td", {}, input("col.points", rate ? rate.points ?? 0 : 0, { inputmode: "numeric", required: true, size: 5 })),
+    el("td", {}, input("wb.rate.name_zh", named[0], { maxlength: 100, required: true, size: 9 })),
+    el("td", {}, input("wb.rate.name_en", named[1], { maxlength: 100, size: 11 })),
+    el("td", {}, input("wb.amount", rate ? yuan(rate.fen) : "", { inputmode: "decimal", required: true, size: 6 })),
+    el("td", {}, input("col.points", rate ? rate.points ?? 0 : 0, { inputmode: "numeric", required: true, size: 3 })),
     el("td", {}, button("wb.remove", () => row.remove())));
   return row;
 }
@@ -703,11 +703,16 @@ function wireRewards() {
   on("item-form", async pressed => {
     const [price, stock, hold] = [whole(value("item-price"), 1), whole(value("item-stock")), whole(value("item-hold"), 1)];
     if (price === null || stock === null || hold === null) return said("wb.item.list", "wb.badnumber", pressed);
+    showItemDays();
+    if (document.getElementById("item-days").classList.contains("error")) return said("wb.item.list", "wb.badday", pressed);
     const done = await GG.command("list-item", {
       district: GG.state.district, partner_id: value("item-partner"), name: value("item-name"), price_points: price,
       stock, valid_from: midnight(value("item-from")), valid_to: midnight(dayAfter(value("item-to"))),
       hold_minutes: hold }, t("wb.item.list"), pressed);
-    if (done) for (const id of ["item-name", "item-price", "item-stock"]) document.getElementById(id).value = "";
+    if (done) {
+      for (const id of ["item-name", "item-price", "item-stock"]) document.getElementById(id).value = "";
+      itemDays();
+    }
     return done;
   });
   on("policy-form", async pressed => {
@@ -724,8 +729,23 @@ function wireRewards() {
     loadHandedOut().catch(error => GG.say(error.message, true));
   });
   document.getElementById("handed-month").value = thisMonth();
+  for (const id of ["item-from", "item-to"]) document.getElementById(id).addEventListener("input", showItemDays);
+  itemDays();
+}
+
+// The item's days typed as China's (YYYY-MM-DD), said back in words; a year from today to start.
+function itemDays() {
   document.getElementById("item-from").value = GG.chinaToday();
   document.getElementById("item-to").value = dayAfter(GG.chinaToday(), 364);
+  showItemDays();
+}
+
+function showItemDays() {
+  const [from, to] = ["item-from", "item-to"].map(value);
+  const line = document.getElementById("item-days");
+  const good = [from, to].every(day => /^\d{4}-\d{2}-\d{2}$/.test(day) && !Number.isNaN(Date.parse(midnight(day))));
+  line.textContent = good ? `${GG.day(from)} – ${GG.day(to)}` : t("wb.badday");
+  line.classList.toggle("error", !good);
 }
 
 function showEvents() {
@@ -881,6 +901,7 @@ GG.start({
       loadGrids().then(loadRates).then(refresh).catch(() => {});
       showEvents();
       showEffective();
+      showItemDays();
     });
     // The lists need the grids (an officer's queue is per grid) and the rates' names.
     try {
