@@ -27,6 +27,7 @@ from domain.partners import PartnerKind
 from domain.points import PointsAccount
 from domain.stations import Service
 from domain.rates import Rate
+from gridgov import demo_words as words
 from application.service import GridGovernance
 from domain.subsidies import SubsidyAccount
 from application.unit_of_work import UnitOfWork
@@ -64,6 +65,11 @@ CATEGORY_WEIGHTS = {Category.FAKE_MEAL_READY: 20, Category.UNSAFE_FOOD: 10, Cate
 SURNAMES = "李王张刘陈杨赵黄周吴徐孙马朱胡郭何高林罗"
 GIVEN_NAMES = ("建国", "秀英", "志强", "丽华", "海燕", "永红", "文军", "晓敏", "国平", "桂兰", "德明", "春梅",
                "卫东", "玉珍", "振华", "雪梅", "宏伟", "淑芬", "光明", "红霞", "俊杰")
+
+
+def task_name(rate_code: str) -> str:
+    """A task as its officer names it: the rate's own name (the code is the engine's)."""
+    return RATES[rate_code].name_zh or rate_code
 
 
 def staff_name(n: int) -> str:
@@ -316,15 +322,16 @@ class Demo:
             if candidates and roll < 0.8:
                 self.do(c.MarkDuplicate(clue_id=clue, of_clue_id=UUID(candidates[0])), grid.officer)
             elif roll < 0.25:
-                self.do(c.RejectClue(clue_id=clue, reason="不属于网格事项"), grid.officer)
+                self.do(c.RejectClue(clue_id=clue, reason=words.REJECTED_CLUE), grid.officer)
             else:
-                result = self.do(c.AcceptClue(clue_id=clue, kind="clue-check", rate_code="clue-check",
+                result = self.do(c.AcceptClue(clue_id=clue, kind=task_name("clue-check"), rate_code="clue-check",
                                               claim_ttl_s=3 * 3600), grid.officer)
                 if result is not None:
                     self.tasks[UUID(result["task_id"])] = grid
 
     def publish(self, grid: GridInfo, rate_code: str) -> None:
-        result = self.do(c.PublishTask(grid_id=grid.id, kind=rate_code, rate_code=rate_code, claim_ttl_s=2 * 3600),
+        result = self.do(c.PublishTask(grid_id=grid.id, kind=task_name(rate_code), rate_code=rate_code,
+                                       claim_ttl_s=2 * 3600),
                          grid.officer)
         if result is not None:
             self.tasks[UUID(result["task_id"])] = grid
@@ -343,7 +350,7 @@ class Demo:
     def finish_work(self, tick: int) -> None:
         for task, (rider, done_at) in list(self.claims.items()):
             if done_at == tick:
-                note = "已到场处置, 照片见附件"
+                note = words.done(len(self.verified) + len(self.awaiting))
                 if self.do(c.CompleteTask(task_id=task, rider_id=rider, note=note), as_rider(rider)) is not None:
                     self.awaiting.append(task)
                     del self.claims[task]
@@ -357,14 +364,14 @@ class Demo:
                 if result is not None:
                     self.verified.append((task, UUID(result["rider_id"])))
             else:
-                self.do(c.RejectCompletion(task_id=task, reason="照片不清晰, 请补拍"), grid.officer)
+                self.do(c.RejectCompletion(task_id=task, reason=words.REJECTED_COMPLETION), grid.officer)
                 rider = self.task(task).claimant
                 if rider is not None:
                     self.claims[task] = (rider, -1)  # resubmits at the end of the day
 
     def end_of_day(self) -> None:
         for task, (rider, done_at) in list(self.claims.items()):
-            if done_at == -1 and self.do(c.CompleteTask(task_id=task, rider_id=rider, note="补拍"),
+            if done_at == -1 and self.do(c.CompleteTask(task_id=task, rider_id=rider, note=words.DONE_AGAIN),
                                          as_rider(rider)) is not None:
                 self.awaiting.append(task)
         self.verify_work()
