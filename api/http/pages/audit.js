@@ -101,14 +101,15 @@ function printHead() {
 }
 
 async function loadPictures() {
-  const [month, map] = await Promise.all([GG.get(`/v1/districts/${d()}/subsidy-per-day`),
-                                          GG.get(`/v1/districts/${d()}/clue-map`, { days: 30 })]);
+  const [month, map, places] = await Promise.all([GG.get(`/v1/districts/${d()}/subsidy-per-day`),
+                                                  GG.get(`/v1/districts/${d()}/clue-map`, { days: 30 }),
+                                                  GG.get(`/v1/districts/${d()}/places`)]);
   Charts.subsidyPerDay("subsidy", month);
   if (!A.exportMonthSet) {  // the export's months start at the month the picture shows
     A.exportMonthSet = true;
     document.getElementById("x-from").value = document.getElementById("x-to").value = month.period;
   }
-  Charts.clueMap("map", map.points, A.grids);
+  Charts.clueMap("map", map.points, A.grids, places);
 }
 
 function kindOptions() {

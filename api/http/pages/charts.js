@@ -1,6 +1,7 @@
 // The pictures: the clue map (points by category, placed by longitude and latitude
-// with each grid's name at the middle of its clues — no map tiles, nothing from
-// outside), clues per day by category, and subsidy per day against the budget.
+// over the grids' boundaries, each shaded by its open clues with its name inside —
+// no map tiles, nothing from outside; a grid without a boundary has its name at the
+// middle of its clues), clues per day by category, and subsidy per day against the budget.
 // Amounts stay integer fen; the axes and tooltips show them as ¥ through GG.money.
 "use strict";
 
@@ -28,11 +29,56 @@ const Charts = (() => {
     draw();
   }
 
-  function clueMap(id, points, grids) {
+  // The ring of a GeoJSON Polygon ([lon, lat] pairs), its box and the middle of its box.
+  const ringOf = feature => feature.geometry ? feature.geometry.coordinates[0] : null;
+  function boxOf(ring) {
+    const lons = ring.map(p => p[0]), lats = ring.map(p => p[1]);
+    return [Math.min(...lons), Math.min(...lats), Math.max(...lons), Math.max(...lats)];
+  }
+
+  // Pale to deep red by a grid's share of the busiest grid's open clues.
+  function shade(open, most) {
+    const k = most ? open / most : 0;
+    const mix = (a, b) => Math.round(a + (b - a) * k);
+    return `rgba(${mix(232, 179)}, ${mix(240, 38)}, ${mix(254, 30)}, ${0.25 + 0.45 * k})`;
+  }
+
+  // The district's outline and its grids' boundaries, as one custom series of polygons (drawn under the clues).
+  function boundaries(places) {
+    const drawn = places.features.filter(ringOf);
+    const most = Math.max(0, ...drawn.map(f => f.properties.open_clues || 0));
+    return {
+      type: "custom", z: 1, name: GG.t("map.grids"),
+      encode: { x: [0, 2], y: [1, 3] },
+      data: drawn.map(f => ({ value: [...boxOf(ringOf(f)), f.properties.kind], feature: f })),
+      renderItem: (params, api) => {
+        const f = drawn[params.dataIndex], grid = f.properties.kind === "grid";
+        return { type: "polygon", shape: { points: ringOf(f).map(p => api.coord(p)) },
+                 style: grid ? { fill: shade(f.properties.open_clues || 0, most), stroke: "#0b57d0", lineWidth: 1 }
+                             : { fill: "none", stroke: "#1f2328", lineWidth: 2, lineDash: [6, 4] } };
+      },
+      tooltip: { formatter: d => placeWords(d.data.feature) },
+    };
+  }
+
+  function placeWords(f) {
+    const p = f.properties;
+    if (p.kind === "grid") return `${p.name}<br>${GG.t("map.open")} ${p.open_clues}`;
+    return p.queued == null ? p.district : `${p.district}<br>${GG.t("map.queued")} ${p.queued}`;
+  }
+
+  function clueMap(id, points, grids, places) {
     keep(id, () => {
       const names = Object.fromEntries(grids.map(g => [g.grid_id, g.name]));
+      const drawn = places ? places.features.filter(f => f.properties.kind === "grid" && ringOf(f)) : [];
       const middles = {};
+      for (const f of drawn) {  // a drawn grid's name sits in the middle of its boundary's box
+        const [w, s, e, n] = boxOf(ringOf(f));
+        names[f.id] = f.properties.name;
+        middles[f.id] = { lon: (w + e) / 2, lat: (s + n) / 2, n: 1, fixed: true };
+      }
       for (const p of points) {
+        if (middles[p.grid_id] && middles[p.grid_id].fixed) continue;
         const m = middles[p.grid_id] ||= { lon: 0, lat: 0, n: 0 };
         m.lon += p.lon; m.lat += p.lat; m.n += 1;
       }
@@ -46,6 +92,7 @@ const Charts = (() => {
         label: { show: true, formatter: d => d.data.name, color: "#1f2328", fontWeight: "bold" },
         data: Object.entries(middles).map(([grid, m]) => ({ name: names[grid] || "", value: [m.lon / m.n, m.lat / m.n] })),
       });
+      if (places) series.unshift(boundaries(places));
       on(id, {
         aria: { enabled: true },
         legend: { type: "scroll", bottom: 0 },
@@ -55,7 +102,7 @@ const Charts = (() => {
         tooltip: { formatter: d => d.data.clue ? `${GG.t(`cat.${d.data.clue.category}`)} · ` +
                    `${GG.t(`st.${d.data.clue.status}`)}<br>${GG.time(d.data.clue.reported_at)}` : "" },
         series,
-        graphic: points.length ? [] : [{ type: "text", left: "center", top: "middle",
+        graphic: points.length || drawn.length ? [] : [{ type: "text", left: "center", top: "middle",
                                          style: { text: GG.t("c.nodata"), fill: "#57606a" } }],
       });
     });

@@ -79,6 +79,7 @@ const WORDS = {
     // charts
     "c.map": "线索分布", "c.perday": "每日线索", "c.subsidy": "每日补贴与预算", "c.budgetline": "月预算（日均）",
     "c.cumulative": "累计补贴", "c.nodata": "暂无数据",
+    "map.grids": "网格边界", "map.open": "未办结线索", "map.queued": "待区里分派的线索",
     // categories
     "cat.fake_meal_ready": "虚假出餐", "cat.unsafe_food": "食品安全", "cat.fire_hazard": "火灾隐患",
     "cat.blocked_fire_lane": "消防通道堵塞", "cat.traffic_hazard": "交通隐患", "cat.elderly_fall": "老人摔倒",
@@ -249,6 +250,7 @@ const WORDS = {
     "a.closed.verified": "task verified", "a.closed.cancelled": "task cancelled",
     "c.map": "Clue map", "c.perday": "Clues per day", "c.subsidy": "Subsidy per day and budget",
     "c.budgetline": "Monthly budget (daily share)", "c.cumulative": "Cumulative subsidy", "c.nodata": "No data yet",
+    "map.grids": "Grid boundaries", "map.open": "Open clues", "map.queued": "Clues awaiting the district",
     "cat.fake_meal_ready": "Fake meal-ready", "cat.unsafe_food": "Unsafe food", "cat.fire_hazard": "Fire hazard",
     "cat.blocked_fire_lane": "Blocked fire lane", "cat.traffic_hazard": "Traffic hazard",
     "cat.elderly_fall": "Elderly fall", "cat.robbery": "Robbery", "cat.other": "Other",

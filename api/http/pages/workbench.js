@@ -509,9 +509,10 @@ async function loadBudgets() {
 }
 
 async function loadPictures() {
-  const [map, stats] = await Promise.all([GG.get(`/v1/districts/${d()}/clue-map`, { days: 30 }),
-                                          GG.get("/v1/stats", { district: GG.state.district })]);
-  Charts.clueMap("map", map.points, W.grids);
+  const [map, stats, places] = await Promise.all([GG.get(`/v1/districts/${d()}/clue-map`, { days: 30 }),
+                                                  GG.get("/v1/stats", { district: GG.state.district }),
+                                                  GG.get(`/v1/districts/${d()}/places`)]);
+  Charts.clueMap("map", map.points, W.grids, places);
   Charts.cluesPerDay("per-day", stats.clues_per_day);
   if (W.admin) Charts.subsidyPerDay("subsidy", await GG.get(`/v1/districts/${d()}/subsidy-per-day`));
 }
