@@ -273,6 +273,7 @@ def export_command(district: str = typer.Option(..., help="the district, as its 
     from domain.events import Actor, Role
     from exports.build import Months, build
     from exports.files import filename, write
+    from exports.names import riders_of
     from transparency.log import AuditError
 
     if fmt not in ("xlsx", "csv") or lang not in ("zh", "en"):
@@ -293,7 +294,8 @@ def export_command(district: str = typer.Option(..., help="the district, as its 
             bar = progress.add_task("awards", total=0, rate="")
             try:
                 export = build(engine.store, engine.tlog, district, months, who,
-                               progress=lambda done, total: progress.update(bar, completed=done, total=total))
+                               progress=lambda done, total: progress.update(bar, completed=done, total=total),
+                               rider_name=riders_of(engine.app))
             except AuditError as e:
                 raise _fail(str(e)) from None
         target.write_bytes(write(export, fmt, lang))  # type: ignore[arg-type]

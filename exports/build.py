@@ -20,7 +20,8 @@ from typing import Any, Callable
 from domain.clock import CHINA
 from domain.errors import InvalidInput
 from domain.time_bounds import MONTH_PATTERN, MONTH_RULE
-from projections.audit import CHUNK, award_chains, district_awards
+from exports.names import Names, RiderName
+from projections.audit import CHUNK, HistoryFilter, award_chains, district_awards, district_history
 from projections.balances import district_slices
 from projections.facts import ts
 from projections.stores import ReadStore
@@ -99,6 +100,8 @@ class Export:
     by_month: list[dict[str, Any]] = field(default_factory=list)
     # Where a rider's month in the export and in the balances read model disagree.
     differences: list[dict[str, Any]] = field(default_factory=list)
+    names: Names = field(default_factory=Names)
+    rate_names: dict[str, tuple[str, str]] = field(default_factory=dict)  # rate code -> (中文, English)
 
     @property
     def awards(self) -> int:
@@ -110,9 +113,11 @@ class Export:
 
 
 def build(store: ReadStore, tlog: TransparencyLog, district: str, months: Months, taken_by: str,
-          progress: Progress | None = None) -> Export:
+          progress: Progress | None = None, rider_name: RiderName | None = None) -> Export:
     """`progress(done, total)` as awards are read. Rows the sequencer has not reached
-    yet are sequenced here (`TransparencyLog.sequence_to`)."""
+    yet are sequenced here (`TransparencyLog.sequence_to`). `rider_name`: a rider's
+    full name (None once erased), which the export shows masked; without it riders
+    are shown as erased, by id only."""
     pieces = district_awards(store, district, *months.utc_bounds())
     chains: dict[str, Any] = {}
     if progress:
@@ -127,9 +132,35 @@ def build(store: ReadStore, tlog: TransparencyLog, district: str, months: Months
     order = {piece: i for i, piece in enumerate(pieces)}
     steps.sort(key=lambda row: (order[row["piece_id"]], row["position"]))
     export = Export(district, months, ts(datetime.now(timezone.utc)), taken_by, _checkpoint(tlog), steps, payouts)
+    export.names = Names.read(store, district, _riders_named(steps, payouts),
+                              {row["actor_id"] for row in [*steps, *payouts]}, rider_name)
+    export.rate_names = _rate_names(store, district)
     _add_totals(export)
     export.differences = _differences(export, _slices(store, district, months))
     return export
+
+
+def _riders_named(steps: list[dict[str, Any]], payouts: list[dict[str, Any]]) -> set[str]:
+    """The riders a row names: the award's, those who acted, those a step is about."""
+    riders = {row["rider_id"] for row in [*steps, *payouts]}
+    riders |= {row["actor_id"] for row in steps if row["actor_role"] == "rider"}
+    riders |= {row["detail"][f] for row in steps for f in ("rider_id", "reporter_id") if row["detail"].get(f)}
+    return riders
+
+
+def _rate_names(store: ReadStore, district: str) -> dict[str, tuple[str, str]]:
+    """Each rate code's words, as the district's schedules named it (the latest naming wins)."""
+    names: dict[str, tuple[str, str]] = {}
+    after = None
+    while True:
+        page = district_history(store, district, after, 500, HistoryFilter(kinds=("RateScheduleIssued",)))
+        for step in page:
+            for code, rate in (step["detail"].get("rates") or {}).items():
+                if rate.get("name_zh") or rate.get("name_en"):
+                    names[code] = (rate.get("name_zh") or rate.get("name_en"), rate.get("name_en") or rate["name_zh"])
+        if len(page) < 500:
+            return names
+        after = (page[-1]["at"], page[-1]["stream_id"], page[-1]["version"])
 
 
 def _rows(chains: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:

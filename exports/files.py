@@ -4,7 +4,11 @@ the signed checkpoint beside them as `checkpoint.txt`, exactly as signed, so
 that `gridgov audit verify --checkpoint checkpoint.txt` takes it as it is.
 
 Headers and labels are Chinese by default, English on request; the columns and
-their order are the same in both, and amounts are integer fen in both.
+their order are the same in both. Each table reads first as a person reads it —
+riders by a masked name, grids and staff by name, each step in words, amounts in ¥
+as text (two decimals, worked out in integers) — then, for machines, the ids, the
+event type, the log position and leaf index, and the amounts in integer fen, which
+the totals re-add to the balances read model in.
 """
 
 from __future__ import annotations
@@ -15,11 +19,11 @@ import zipfile
 from datetime import datetime
 from typing import Any, Iterator, Literal
 
-import orjson
 import xlsxwriter
 
 from domain.clock import CHINA
 from exports.build import Export, Months
+from exports.words import describe, photos, yuan
 
 Lang = Literal["zh", "en"]
 Format = Literal["xlsx", "csv"]
@@ -29,18 +33,26 @@ MEDIA_TYPE = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheet
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # column: (中文, English)
 HEADERS = {
-    "piece_id": ("计件编号", "piece"), "rider_id": ("骑手编号", "rider"), "grid_id": ("网格编号", "grid"),
+    "piece_id": ("计件编号", "piece id"), "rider_id": ("骑手编号", "rider id"), "grid_id": ("网格编号", "grid id"),
+    "rider_name": ("骑手", "rider"), "grid_name": ("网格", "grid"), "actor_name": ("操作人", "by"),
     "period": ("月份", "month"), "step": ("环节", "step"), "kind": ("事件类型", "event type"),
-    "actor_id": ("操作人", "actor"), "actor_role": ("角色", "role"), "at": ("时间（北京时间）", "time (Asia/Shanghai)"),
+    "what": ("内容", "what"), "photos": ("照片（SHA-256）", "photos (SHA-256)"),
+    "actor_id": ("操作人编号", "actor id"), "actor_role": ("角色", "role"), "at": ("时间（北京时间）", "time (Asia/Shanghai)"),
     "position": ("日志位置", "log position"), "leaf_index": ("叶子序号", "leaf index"),
     "rate_version": ("费率版本", "rate version"), "awarded_fen": ("奖励（分）", "awarded (fen)"),
     "withheld_fen": ("封顶扣减（分）", "withheld (fen)"), "reversed_fen": ("撤销（分）", "reversed (fen)"),
     "paid_fen": ("已发放（分）", "paid (fen)"), "payable_fen": ("应付余额（分）", "payable (fen)"),
-    "detail": ("事件内容", "event fields"), "account_id": ("补贴账户", "subsidy account"),
+    "awarded_yuan": ("奖励（元）", "awarded (¥)"), "withheld_yuan": ("封顶扣减（元）", "withheld (¥)"),
+    "reversed_yuan": ("撤销（元）", "reversed (¥)"), "paid_yuan": ("已发放（元）", "paid (¥)"),
+    "payable_yuan": ("应付余额（元）", "payable (¥)"), "account_id": ("补贴账户", "subsidy account"),
     "batch_id": ("发放批次", "payout batch"), "awards": ("奖励笔数", "awards"), "riders": ("骑手人数", "riders"),
     "column": ("科目", "amount"), "exported": ("导出合计（分）", "exported (fen)"),
-    "read_model": ("余额读模型（分）", "balances read model (fen)"), "item": ("项目", "item"), "value": ("内容", "value"),
+    "read_model": ("余额读模型（分）", "balances read model (fen)"), "exported_yuan": ("导出合计（元）", "exported (¥)"),
+    "read_model_yuan": ("余额读模型（元）", "balances read model (¥)"), "item": ("项目", "item"), "value": ("内容", "value"),
 }
+# An amount a difference is in, by name.
+AMOUNT_WORDS = {"awarded_fen": ("奖励", "awarded"), "withheld_fen": ("封顶扣减", "withheld"),
+                "reversed_fen": ("撤销", "reversed"), "paid_fen": ("已发放", "paid")}
 STEPS = {
     "ClueReported": ("线索直报", "clue reported"), "ClueMarkedDuplicate": ("标记疑似重复", "marked duplicate"),
     "DuplicateLinked": ("关联重复线索", "duplicate linked"), "ClueAccepted": ("线索受理", "clue accepted"),
@@ -58,20 +70,26 @@ STEPS = {
 ROLES = {"rider": ("骑手", "rider"), "grid_officer": ("网格员", "grid officer"),
          "district_admin": ("区管理员", "district admin"), "auditor": ("审计人员", "auditor"),
          "service": ("服务账号", "service"), "system": ("系统", "system")}
-# sheet (and CSV file) : (中文, English, columns)
+# sheet (and CSV file) : (中文, English, columns): what a person reads, then what a machine does.
 TABLES: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "steps": ("奖励链", "award chains", (
-        "piece_id", "rider_id", "grid_id", "period", "step", "kind", "actor_id", "actor_role", "at", "position",
-        "leaf_index", "rate_version", "awarded_fen", "withheld_fen", "reversed_fen", "detail")),
-    "payouts": ("发放", "payouts", ("account_id", "rider_id", "period", "batch_id", "paid_fen", "actor_id",
-                                    "actor_role", "at", "position", "leaf_index")),
+        "period", "rider_name", "grid_name", "step", "what", "photos", "actor_name", "actor_role", "at",
+        "awarded_yuan", "withheld_yuan", "reversed_yuan", "rate_version",
+        "piece_id", "rider_id", "grid_id", "actor_id", "kind", "position", "leaf_index",
+        "awarded_fen", "withheld_fen", "reversed_fen")),
+    "payouts": ("发放", "payouts", ("period", "rider_name", "paid_yuan", "batch_id", "actor_name", "actor_role", "at",
+                                    "rider_id", "account_id", "actor_id", "paid_fen", "position", "leaf_index")),
     "by_rider": ("骑手月度合计", "per rider and month", (
-        "rider_id", "period", "awards", "awarded_fen", "withheld_fen", "reversed_fen", "paid_fen", "payable_fen")),
+        "period", "rider_name", "awards", "awarded_yuan", "withheld_yuan", "reversed_yuan", "paid_yuan",
+        "payable_yuan", "rider_id", "awarded_fen", "withheld_fen", "reversed_fen", "paid_fen", "payable_fen")),
     "by_grid": ("网格月度合计", "per grid and month", (
-        "grid_id", "period", "awards", "awarded_fen", "withheld_fen", "reversed_fen")),
-    "by_month": ("月度合计", "per month", ("period", "riders", "awards", "awarded_fen", "withheld_fen",
-                                          "reversed_fen", "paid_fen", "payable_fen")),
-    "differences": ("对账差异", "differences", ("rider_id", "period", "column", "exported", "read_model")),
+        "period", "grid_name", "awards", "awarded_yuan", "withheld_yuan", "reversed_yuan",
+        "grid_id", "awarded_fen", "withheld_fen", "reversed_fen")),
+    "by_month": ("月度合计", "per month", (
+        "period", "riders", "awards", "awarded_yuan", "withheld_yuan", "reversed_yuan", "paid_yuan", "payable_yuan",
+        "awarded_fen", "withheld_fen", "reversed_fen", "paid_fen", "payable_fen")),
+    "differences": ("对账差异", "differences", ("period", "rider_name", "column", "exported_yuan", "read_model_yuan",
+                                             "rider_id", "exported", "read_model")),
 }
 
 
@@ -135,21 +153,33 @@ def _inert(cell: Any) -> Any:
 def _table(export: Export, name: str, lang: Lang) -> Iterator[list[Any]]:
     columns = TABLES[name][2]
     for row in getattr(export, name):
-        yield [_cell(row, column, lang) for column in columns]
+        yield [_cell(export, row, column, lang) for column in columns]
 
 
-def _cell(row: dict[str, Any], column: str, lang: Lang) -> Any:
+def _cell(export: Export, row: dict[str, Any], column: str, lang: Lang) -> Any:
+    names = export.names
     if column == "step":
         return _say(STEPS.get(row["kind"], (row["kind"], row["kind"])), lang)
+    if column.endswith("_yuan"):  # the fen beside it, as ¥ text
+        base = column.removesuffix("_yuan")
+        return yuan(row.get(f"{base}_fen", row.get(base)))
+    if column == "rider_name":
+        return names.rider(row["rider_id"], lang)
+    if column == "grid_name":
+        return names.grid(row["grid_id"])
+    if column == "actor_name":
+        return names.person(row["actor_id"], row["actor_role"], lang)
+    if column == "what":
+        return describe(row["kind"], row["detail"], lang, names, export.rate_names)
+    if column == "photos":
+        return photos(row["detail"])
     value = row.get(column)
     if column == "actor_role":
         return _say(ROLES.get(value, (value, value)), lang)
     if column == "column":
-        return _say(HEADERS[value], lang)
+        return _say(AMOUNT_WORDS[value], lang)
     if column == "at":
         return china_time(value)
-    if column == "detail":
-        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
     return value
 
 

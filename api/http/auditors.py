@@ -30,6 +30,7 @@ from domain.events import Role
 from application.service import GridGovernance
 from domain.time_bounds import MONTH_PATTERN, MONTH_RULE
 from exports.build import Months, build
+from exports.names import riders_of
 from exports.files import MEDIA_TYPE, filename, write
 from projections.access import district_accesses
 from projections.stores import ReadStore
@@ -145,7 +146,8 @@ def routes(governance: GridGovernance, store: ReadStore, tlog: TransparencyLog |
             raise InvalidInput("this server keeps no transparency log to tie an export to")
         for model in ("audit", "balances"):
             await operations.wait_for(governance, store, model, position, wait_ms)
-        export = await run_in_threadpool(build, store, tlog, district, months, who.sub)
+        export = await run_in_threadpool(build, store, tlog, district, months, who.sub,
+                                         rider_name=riders_of(governance))
         request.state.checkpoint = (export.checkpoint.size, export.checkpoint.root)
         body = await run_in_threadpool(write, export, format, lang)
         name = filename(district, months, format)

@@ -58,3 +58,45 @@ def test_xlsx_keeps_formula_like_text_as_text() -> None:
     book = load_workbook(io.BytesIO(xlsx(export)))
     cell = next(c for row in book["说明"].iter_rows() for c in row if c.value == "=cmd|' /C calc'!A0")
     assert cell.data_type == "s"
+
+
+@given(st.integers(-10**15, 10**15))
+def test_yuan_is_the_fen_to_the_fen_in_text(fen: int) -> None:
+    from decimal import Decimal
+
+    from exports.words import yuan
+
+    shown = yuan(fen)
+    assert shown == ("-" if fen < 0 else "") + f"¥{abs(Decimal(fen)) / 100:,.2f}"
+    assert int(shown.replace("¥", "").replace(",", "").replace(".", "")) == fen
+
+
+def test_every_audited_step_reads_in_words_without_ids_or_json() -> None:
+    """Each stored sample of a kind the trail keeps, described as the export's 内容 column: no UUID, no raw field."""
+    import json
+    import re
+    from pathlib import Path
+
+    from exports.names import Names
+    from exports.words import describe
+    from projections.audit import AUDITED
+
+    uuid = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-")
+    names = Names(riders={}, grids={}, staff={})
+    seen = set()
+    for sample in sorted(Path(__file__).parents[1].joinpath("samples").glob("*.json")):
+        kind = sample.name.split(".")[0]
+        if kind not in AUDITED:
+            continue
+        state = {k: v for k, v in json.loads(sample.read_text())["state"].items() if k not in ("meta", "timestamp")}
+        for lang in ("zh", "en"):
+            words = describe(kind, state, lang, names, {"fire": ("火情处置", "Fire call")})
+            assert not uuid.search(words) and "{" not in words and "_" not in words, (kind, lang, words)
+        seen.add(kind)
+    assert {"ClueReported", "SubsidyAwarded", "AppealDecided", "ClaimReleased"} <= seen
+
+
+def test_a_rider_is_masked_whatever_the_name() -> None:
+    from exports.names import mask
+
+    assert [mask(n) for n in ("王小平", "王平", "欧阳小平", "王")] == ["王*平", "王*", "欧*平", "*"]

@@ -1,9 +1,11 @@
 // The auditor's view of a district: its history narrowed by days, kind, grid and
-// rider; an award's chain as a timeline with its place in the transparency log;
-// the signed exports; a print layout. Every read here is recorded as an access.
+// rider, each step in words with who by name; an award's chain as a timeline in log
+// order with the photos it cites and their hashes, and its place in the transparency
+// log; the signed exports; a print layout. Every read here is recorded as an access.
 "use strict";
 
-const A = { steps: [], next: null, grids: [], chosen: null };
+const A = { steps: [], next: null, grids: [], chosen: null, staff: new Map(), rates: {}, riders: new Map(),
+            awarded: new Set() };
 const { el, t } = GG;
 const d = () => encodeURIComponent(GG.state.district);
 const KINDS = ["ClueReported", "ClueMarkedDuplicate", "DuplicateLinked", "ClueAccepted", "ClueRejected", "ClueClosed",
@@ -11,8 +13,9 @@ const KINDS = ["ClueReported", "ClueMarkedDuplicate", "DuplicateLinked", "ClueAc
                "CompletionRejected", "TaskCancelled", "SubsidyAwarded", "SubsidyCapped", "SubsidyReversed",
                "AwardReinstated", "PayoutSettled", "AppealFiled", "AppealAssigned", "AppealNoted", "AppealDecided",
                "RateScheduleIssued"];
-// Steps whose subject is a piece of work (a task, and the award for it): they open a chain.
-const OF_A_PIECE = /^(Task|Claim|Completion|Subsidy|Award)/;
+// The steps that exist only where an award does: their subject (a task, or an appeal's remedy) has a chain.
+const OF_AN_AWARD = new Set(["SubsidyAwarded", "SubsidyCapped", "SubsidyReversed", "AwardReinstated"]);
+const CODE = /^[a-z0-9_-]+$/;  // a task kind typed as a code says nothing the rate's name does not
 
 function value(id) {
   return document.getElementById(id).value.trim();
@@ -28,26 +31,113 @@ async function search(more = false) {
                                                                after: more ? A.next : null });
   A.steps = more ? [...A.steps, ...page.steps] : page.steps;
   A.next = page.next;
+  learn(page.steps);
   document.getElementById("more").hidden = !A.next;
   showHistory();
   printHead();
 }
 
-function amount(detail) {
-  return typeof detail.fen === "number" ? GG.money(detail.fen) : "";
+// What the steps tell of names (riders as the API names them to an auditor) and of awards.
+function learn(steps) {
+  for (const step of steps) {
+    if (step.actor_role === "rider" && step.actor_name) A.riders.set(step.actor_id, step.actor_name);
+    if (OF_AN_AWARD.has(step.kind)) A.awarded.add(step.subject_id);
+  }
+  riderOptions();
 }
 
+// --- words ----------------------------------------------------------------------------------
+function amount(detail) {
+  if (typeof detail.fen === "number") return GG.money(detail.fen);
+  if (typeof detail.withheld_fen === "number") return GG.money(detail.withheld_fen);
+  return "";
+}
+
+function rateName(code) {
+  const rate = A.rates[code];
+  const named = rate && (GG.state.lang === "zh" ? rate.name_zh || rate.name_en : rate.name_en || rate.name_zh);
+  if (named) return named;
+  return GG.CATEGORIES.includes(code) ? t(`cat.${code}`) : t("wb.rate.other");
+}
+
+function gridName(id) {
+  const grid = A.grids.find(g => g.grid_id === id);
+  return grid ? `${grid.street} · ${grid.name}` : t("a.w.othergrid");
+}
+
+function riderName(id) {
+  return A.riders.get(id) || t("col.rider");
+}
+
+// Who acted: by name (the API's), the whole id kept for whoever must check it (title, copy).
+function who(step) {
+  const named = step.actor_name || A.staff.get(step.actor_id) || (step.actor_role === "rider" ? riderName(step.actor_id)
+                                                                                              : step.actor_id);
+  return el("span", {}, el("span", { class: "who-name", title: step.actor_id, dataset: { actor: step.actor_id } }, named),
+            ` (${t(`role.${step.actor_role}`)})`);
+}
+
+function closing(reason) {
+  const [first, ...why] = String(reason).split(": ");
+  const words = { "task verified": t("a.closed.verified"), "task cancelled": t("a.closed.cancelled") }[first];
+  return words ? [words, ...why].join(GG.colon()) : reason;
+}
+
+// A step's own facts in words: no ids, no codes, money in ¥, times in China's.
+function describe(step) {
+  const x = step.detail || {};
+  const parts = [];
+  const add = (key, shown) => {
+    if (shown !== null && shown !== undefined && shown !== "") parts.push(`${t(key)}${GG.colon()}${shown}`);
+  };
+  if (x.category) add("col.category", t(`cat.${x.category}`));
+  if (step.kind === "TaskPublished" && x.kind && !CODE.test(x.kind)) add("col.task", x.kind);
+  if (step.kind === "SubsidyAwarded") add("a.w.award", t(x.kind === "remedy" ? "a.w.remedy.award" : "a.w.piece"));
+  if (x.rate_code) add("a.w.rate", rateName(x.rate_code) + (typeof x.rate_fen === "number" ? ` ${GG.money(x.rate_fen)}` : ""));
+  if (x.grid_id) add("col.grid", gridName(x.grid_id));
+  if (x.location) add("a.w.place", `${Number(x.location.lat).toFixed(5)}, ${Number(x.location.lon).toFixed(5)}`);
+  if (x.duplicate_candidates && x.duplicate_candidates.length) add("a.w.candidates", x.duplicate_candidates.length);
+  if (x.limit) add("a.w.limit", t(`why.${x.limit}`));
+  if (x.outcome) add("a.w.outcome", t(`st.${x.outcome}`));
+  if (x.remedy && x.remedy.kind) {
+    add("a.w.remedy", t(`remedy.${x.remedy.kind}`) + (x.remedy.fen ? ` ${GG.money(x.remedy.fen)}` : ""));
+  }
+  if (x.subject && x.subject.kind) {
+    add("a.w.subject", t(`subject.${x.subject.kind}`) + (x.subject.kind === "outside" && x.subject.ref
+      ? `${GG.colon()}${x.subject.ref}` : ""));
+  }
+  if (x.assignee_id) add("a.w.assignee", A.staff.get(x.assignee_id) || x.assignee_id);
+  if (step.kind === "TaskClaimed" && x.expires_at) add("a.w.until", GG.time(x.expires_at));
+  if (x.due) add("a.w.due", GG.time(x.due));
+  if (step.kind === "RateScheduleIssued") {
+    add("a.w.from", GG.time(x.effective_from));
+    add("a.w.rates", Object.entries(x.rates || {}).map(([code, rate]) => `${rateName(code)} ${GG.money(rate.fen)}`)
+      .join(GG.state.lang === "zh" ? "、" : ", "));
+    if (typeof x.cap_day_fen === "number") add("a.w.capday", GG.money(x.cap_day_fen));
+    if (typeof x.cap_month_fen === "number") add("a.w.capmonth", GG.money(x.cap_month_fen));
+  }
+  if (step.kind === "ClaimReleased" && x.reason) add("wb.reason", t(`a.release.${x.reason}`));
+  else if (step.kind === "ClueClosed" && x.reason) add("wb.reason", closing(x.reason));
+  else if (x.reason) add("wb.reason", x.reason);
+  if (x.text) add("col.text", x.text);
+  if (x.note) add("a.w.note", x.note);
+  if (x.batch_id) add("a.w.batch", x.batch_id);
+  if (x.evidence_hashes && x.evidence_hashes.length) add("a.w.photos", x.evidence_hashes.length);
+  return parts.join(GG.state.lang === "zh" ? "；" : "; ");
+}
+
+// --- the history --------------------------------------------------------------------------------
 function showHistory() {
   GG.table("history", ["col.time", "col.event", "col.actor", "col.detail", "col.amount", "col.actions"],
     A.steps.map(step => el("tr", { dataset: { kind: step.kind, subject: step.subject_id } },
-      el("td", {}, GG.time(step.at)), el("td", {}, t(`ev.${step.kind}`)),
-      el("td", {}, `${t(`role.${step.actor_role}`)} · ${step.actor_id.slice(0, 12)}`),
-      el("td", { class: "muted" }, step.detail.reason || step.detail.text || step.detail.kind || step.subject_id.slice(0, 8)),
+      el("td", {}, GG.time(step.at)), el("td", {}, t(`ev.${step.kind}`)), el("td", {}, who(step)),
+      el("td", { class: "muted" }, describe(step)),
       el("td", { class: "n" }, amount(step.detail)),
-      el("td", { class: "no-print" }, OF_A_PIECE.test(step.kind)
+      el("td", { class: "no-print" }, A.awarded.has(step.subject_id)
         ? el("button", { type: "button", onclick: () => openChain(step.subject_id) }, t("a.chain.open")) : ""))));
 }
 
+// --- an award's chain ------------------------------------------------------------------------------
 async function openChain(piece) {
   A.chosen = piece;
   let chain;
@@ -56,21 +146,39 @@ async function openChain(piece) {
   } catch (e) {
     return GG.say(e.message, true);
   }
+  learn(chain.steps);
   const card = document.getElementById("chain-card");
   card.hidden = false;
-  document.getElementById("chain-head").textContent = `${chain.district} · ${piece}` +
-    (chain.checkpoint ? ` · ${t("a.checkpoint")} ${chain.checkpoint.size}` : "");
-  const item = step => el("li", { dataset: { kind: step.kind } },
-    el("strong", {}, t(`ev.${step.kind}`)), " ", el("span", { class: "muted" }, GG.time(step.at)),
-    el("div", {}, `${t(`role.${step.actor_role}`)} · ${step.actor_id}`, step.detail && amount(step.detail)
-      ? ` · ${amount(step.detail)}` : ""),
-    el("div", { class: "muted" }, `${t("a.position")} ${step.position ?? "–"} · ${t("a.leaf")} ${step.leaf_index ?? "–"}`));
+  const award = chain.steps.find(s => s.kind === "SubsidyAwarded" && s.subject_id === piece);
+  const head = award ? [riderName(award.detail.rider_id), award.detail.rate_code ? rateName(award.detail.rate_code) : "",
+                        GG.money(award.detail.fen), award.detail.period] : [];
+  document.getElementById("chain-head").textContent = [...head.filter(Boolean),
+    ...(chain.checkpoint ? [`${t("a.checkpoint")} ${chain.checkpoint.size}`] : [])].join(" · ");
   document.getElementById("chain").replaceChildren(...chain.steps.map(item), ...chain.payouts.map(item));
   card.scrollIntoView({ block: "nearest" });
 }
 
+function item(step) {
+  const words = describe(step);
+  const money = amount(step.detail);
+  const hashes = (step.detail && step.detail.evidence_hashes) || [];
+  return el("li", { dataset: { kind: step.kind, position: step.position ?? "" } },
+    el("strong", {}, t(`ev.${step.kind}`)), " ", el("span", { class: "muted" }, GG.time(step.at)),
+    el("div", {}, who(step), money ? ` · ${money}` : ""),
+    words ? el("div", {}, words) : null,
+    hashes.length ? el("div", { class: "photos evidence-list" }, hashes.map(evidence)) : null,
+    el("div", { class: "muted" }, `${t("a.position")} ${step.position ?? "–"} · ${t("a.leaf")} ${step.leaf_index ?? "–"}`));
+}
+
+// A photo the step cites, with the hash the log holds of it: the photo is proven like the step.
+function evidence(sha256) {
+  return el("figure", { class: "evidence" }, GG.photoImg(sha256, { thumb: true }),
+            el("figcaption", { title: t("a.photo.hash") }, `SHA-256 ${sha256}`));
+}
+
+// --- exports ------------------------------------------------------------------------------------
 // A file the API gives only with a token: fetched, then handed to the browser to save.
-async function download(format) {
+async function download(format, where) {
   const from = value("x-from");
   const to = value("x-to") || from;
   let response;
@@ -79,11 +187,11 @@ async function download(format) {
                            `&lang=${GG.state.lang}`, { headers: { Authorization: `Bearer ${GG.state.token}`,
                                                                  "Accept-Language": GG.state.lang === "zh" ? "zh-CN" : "en" } });
   } catch (e) {
-    return GG.say(t("result.network"), true);
+    return GG.say(t("result.network"), true, where);
   }
   if (!response.ok) {
     const body = await response.json().catch(() => ({ title: response.statusText, detail: "" }));
-    return GG.say(`${t("a.exports")}: ${body.title} ${body.detail}`, true);
+    return GG.say(`${t("a.exports")}${GG.colon()}${body.title} ${body.detail}`, true, where);
   }
   const name = decodeURIComponent((/filename\*=UTF-8''([^;]+)/.exec(response.headers.get("content-disposition")) || [])[1]
                                   || `gridgov-audit.${format === "csv" ? "zip" : "xlsx"}`);
@@ -91,7 +199,8 @@ async function download(format) {
   document.body.append(link);
   link.click();
   link.remove();
-  GG.say(`${t("a.exports")}: ${name} · ${t("a.checkpoint")} ${response.headers.get("x-checkpoint-size")}`);
+  GG.say(`${t("a.exports")}${GG.colon()}${name} · ${t("a.checkpoint")} ${response.headers.get("x-checkpoint-size")}`,
+         false, where);
 }
 
 function printHead() {
@@ -112,6 +221,21 @@ async function loadPictures() {
   Charts.clueMap("map", map.points, A.grids, places);
 }
 
+// Names the page reads once: the district's staff and its rates' words (both optional to the page).
+async function loadNames() {
+  const [staff, schedules] = await Promise.all([
+    GG.get(`/v1/districts/${d()}/staff`).catch(() => ({ staff: [] })),
+    GG.get(`/v1/districts/${d()}/rate-schedules`).catch(() => [])]);
+  A.staff = new Map((staff.staff || []).map(s => [s.staff_id, s.display_name]));
+  A.rates = {};
+  for (const schedule of [...schedules].reverse()) Object.assign(A.rates, schedule.rates);  // newest wins
+}
+
+function riderOptions() {
+  GG.options(document.getElementById("f-rider"), [["", t("a.allriders")],
+    ...[...A.riders].sort((a, b) => a[1].localeCompare(b[1])).map(([id, name]) => [id, name])]);
+}
+
 function kindOptions() {
   const chosen = value("f-kind");
   document.getElementById("f-kind").replaceChildren(el("option", { value: "" }, t("a.allkinds")),
@@ -119,6 +243,8 @@ function kindOptions() {
   const grid = value("f-grid");
   document.getElementById("f-grid").replaceChildren(el("option", { value: "" }, t("wb.allgrids")),
     ...A.grids.map(g => el("option", { value: g.grid_id, selected: g.grid_id === grid }, `${g.street} · ${g.name}`)));
+  document.getElementById("f-rider").dataset.options = "";  // its "all riders" in the new language
+  riderOptions();
 }
 
 function wire() {
@@ -131,17 +257,20 @@ function wire() {
   });
   document.getElementById("more").addEventListener("click", () => search(true).catch(e => GG.say(e.message, true)));
   document.getElementById("print").addEventListener("click", () => { printHead(); window.print(); });
-  document.getElementById("x-xlsx").addEventListener("click", () => download("xlsx"));
-  document.getElementById("x-csv").addEventListener("click", () => download("csv"));
+  for (const [id, format] of [["x-xlsx", "xlsx"], ["x-csv", "csv"]]) {
+    const target = document.getElementById(id);
+    target.addEventListener("click", () => download(format, target));
+  }
 }
 
 GG.start({
   roles: ["auditor"],
   async start() {
     wire();
+    riderOptions();
     GG.onLanguage(() => { kindOptions(); showHistory(); if (A.chosen) openChain(A.chosen); });
     try {
-      A.grids = await GG.get(`/v1/districts/${d()}/grids`);
+      [A.grids] = await Promise.all([GG.get(`/v1/districts/${d()}/grids`), loadNames()]);
       kindOptions();
       await Promise.all([search(), loadPictures()]);
     } catch (e) {

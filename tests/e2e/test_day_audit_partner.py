@@ -1,0 +1,257 @@
+"""A day at the counter and at the committee, in headless Chromium, counting what a person
+does (each click and each field filled is one action): the canteen, at a phone's 390×844
+with two meals waiting, confirms the older one with the six digits alone and one press, and
+the page says what to hand over; the auditor opens an award's chain — in log order, each
+step in words, who by name, the photos of the clue and of the completion with their
+hashes — in at most three. The chain button stands only where an award exists. Nowhere a
+rate code, an id, fen or UTC. The helpers are copied from test_pages.py and
+test_day_officer.py (no test module imports another)."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+from typing import Any, Callable
+
+from PIL import Image
+
+from domain.events import Role
+from tests.fixtures.browser import console_errors, screenshot
+from tests.fixtures.http import Api
+from tests.fixtures.rewards import rewards
+
+DESK, PHONE = (1280, 900), (390, 844)
+DEADLINE_S = 20
+NOTE = "已联系物业挪车，通道已畅通"
+# What no page may show: a rate code of the story, an id or a fragment of one, fen, UTC.
+CODES = ("fire-lane", "patrol", "blocked_fire_lane", "piece", "remedy")
+HEX_RUN = re.compile(r"\b[0-9a-f]{8}\b|[0-9a-f]{8}-[0-9a-f]{4}")
+UTC_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}|\bUTC\b|\bfen\b|分钱")
+
+
+# --- copied from tests/e2e/test_pages.py -------------------------------------------------
+def bearer(headers: dict[str, str]) -> str:
+    return headers["Authorization"].removeprefix("Bearer ")
+
+
+def until(driver: Any, check: Callable[[Any], Any], what: str) -> Any:
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, DEADLINE_S, poll_frequency=0.05).until(check, message=what)
+
+
+def open_page(driver: Any, base: str, page: str, token: str, size: tuple[int, int] = DESK) -> None:
+    driver.set_window_size(*size)
+    driver.get("about:blank")
+    driver.get(f"{base}/{page}#token={token}")
+    until(driver, lambda d: d.find_element("id", "live").get_attribute("data-state") == "on", f"{page} is live")
+
+
+def text(driver: Any, css: str) -> str:
+    """The shown text of the first element `css` finds ("" if none), read at once: lists redraw under a test."""
+    return driver.execute_script("const e = document.querySelector(arguments[0]); return e ? e.innerText.trim() : ''",
+                                 css)
+
+
+def clean(driver: Any, refused: str | None = None) -> None:
+    """No errors in the console but the refusal the test asked for (Chromium logs every 4xx)."""
+    errors = [e for e in console_errors(driver) if not (refused and f"status of {refused}" in e)]
+    assert not errors, errors
+
+
+# --- copied from tests/e2e/test_day_officer.py: a person at the page, counted -------------
+class Person:
+    """Clicks and fields filled, as a person makes them, counted."""
+
+    def __init__(self, driver: Any) -> None:
+        self.driver = driver
+        self.actions = 0
+
+    def element(self, target: Any) -> Any:
+        if isinstance(target, str):
+            return until(self.driver, lambda d: next((e for e in d.find_elements("css selector", target)
+                                                      if e.is_displayed()), None), f"{target} in view")
+        return target
+
+    def click(self, target: Any) -> None:
+        element = self.element(target)
+        self.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
+        element.click()
+        self.actions += 1
+
+    def click_in_row(self, table: str, attribute: str, value: str, label: str) -> None:
+        button = until(self.driver, lambda d: d.execute_script(
+            "const row = document.querySelector(`#${arguments[0]} tr[data-${arguments[1]}='${arguments[2]}']`);"
+            "return row && [...row.querySelectorAll('button')].find(b => b.textContent === arguments[3]);",
+            table, attribute, value, label), f"the {label} button of #{table}")
+        self.click(button)
+
+    def fill(self, css: str, words: str) -> None:
+        box = self.element(css)
+        box.clear()
+        box.send_keys(words)
+        self.actions += 1
+
+
+def photo(api: Api, rider: dict[str, str], colour: str) -> str:
+    """A photo the rider took, uploaded as the rider's page does (POST /v1/photos): its hash."""
+    jpeg = io.BytesIO()
+    picture = Image.new("RGB", (480, 360), colour)
+    picture.putpixel((0, 0), tuple(os.urandom(3)))  # a photo of its own: the same bytes are the same photo
+    picture.save(jpeg, "JPEG")
+    response = api.client.post("/v1/photos", files={"photo": ("IMG_0001.jpg", jpeg.getvalue(), "image/jpeg")},
+                               headers=rider)
+    assert response.status_code == 201, response.text
+    return response.json()["sha256"]
+
+
+def shown(driver: Any, css: str) -> bool:
+    """Whether every image `css` finds has loaded (it is there, and drawn)."""
+    return driver.execute_script(
+        "const found = [...document.querySelectorAll(arguments[0])];"
+        "return found.length > 0 && found.every(i => i.complete && i.naturalWidth > 0);", css)
+
+
+def words_only(driver: Any) -> None:
+    """The page's text holds no rate code, id, fen or UTC time."""
+    seen = driver.execute_script("return document.querySelector('main').innerText")
+    assert not [code for code in CODES if re.search(rf"\b{code}\b", seen)], seen
+    assert not HEX_RUN.search(seen), HEX_RUN.search(seen)
+    assert not UTC_TIME.search(seen), UTC_TIME.search(seen)
+
+
+def both_sizes(driver: Any, name: str) -> None:
+    driver.set_window_size(*DESK)
+    screenshot(driver, f"{name}-1280")
+    driver.set_window_size(*PHONE)
+    screenshot(driver, f"{name}-390")
+
+
+# --- the story, through the API ----------------------------------------------------------
+def district(api: Api) -> dict[str, Any]:
+    """温江 with a grid, its officer (李网格), a schedule whose kinds are named, a budget, and 张三 riding there."""
+    admin = api.token(Role.DISTRICT_ADMIN, "admin-温江")
+    grid = api.command("register-grid", {"district": "温江", "street": "柳城街道", "community": "光华社区",
+                                         "name": "柳城-1"}, admin)["result"]["grid_id"]
+    api.command("assign-officer", {"grid_id": grid, "officer_id": "officer-温江-1-1"}, admin)
+    for staff_id, role, name in (("admin-温江", "district_admin", "王主任"),
+                                 ("officer-温江-1-1", "grid_officer", "李网格")):
+        api.command("name-staff", {"district": "温江", "staff_id": staff_id, "role": role, "display_name": name}, admin)
+    api.command("issue-rate-schedule", {"district": "温江", "effective_from": "2026-11-01T00:00:00+08:00", "rates": {
+        "fire-lane": {"fen": 800, "points": 8, "name_zh": "清理消防通道", "name_en": "Clearing a fire lane"},
+        "patrol": {"fen": 500, "points": 5, "name_zh": "网格巡查", "name_en": "Grid patrol"}},
+        "cap_day_fen": 5000, "cap_month_fen": 50000}, admin)
+    api.command("allocate-budget", {"district": "温江", "period": "2026-11", "fen": 100_000}, admin)
+    rider_id = api.command("register-rider", {"platform": "meituan", "station": "温江站", "name": "张三",
+                                              "phone": "13800000000"}, admin)["result"]["rider_id"]
+    rider = api.token(Role.RIDER, rider_id, [])
+    api.command("join-grid", {"rider_id": rider_id, "grid_id": grid}, rider)
+    officer = api.token(Role.GRID_OFFICER, "officer-温江-1-1", grids=[grid])
+    return {"admin": admin, "grid": grid, "rider_id": rider_id, "rider": rider, "officer": officer}
+
+
+def awarded_with_photos(api: Api, s: dict[str, Any]) -> dict[str, str]:
+    """A clue with its photo, accepted, claimed, completed with a note and a photo, verified: an award."""
+    seen = photo(api, s["rider"], "orange")
+    clue = api.command("report-clue", {"rider_id": s["rider_id"], "grid_id": s["grid"], "category": "blocked_fire_lane",
+                                       "text": "消防通道被电动车堵住", "location": {"lat": 30.6806, "lon": 103.8506},
+                                       "evidence_hashes": [seen]}, s["rider"])["result"]["clue_id"]
+    task = api.command("accept-clue", {"clue_id": clue, "kind": "清理消防通道", "rate_code": "fire-lane"},
+                       s["officer"])["result"]["task_id"]
+    api.command("claim-task", {"task_id": task, "rider_id": s["rider_id"]}, s["rider"])
+    done = photo(api, s["rider"], "blue")
+    api.command("complete-task", {"task_id": task, "rider_id": s["rider_id"], "note": NOTE, "evidence_hashes": [done]},
+                s["rider"])
+    api.command("verify-completion", {"task_id": task}, s["officer"])
+    return {"clue": clue, "task": task, "clue_photo": seen, "done_photo": done}
+
+
+# --- the partner ----------------------------------------------------------------------------
+def test_the_canteen_confirms_with_the_six_digits_alone_and_is_told_what_to_hand_over(server, browser) -> None:  # type: ignore[no-untyped-def]  # noqa: E501
+    base, api = server
+    s = district(api)
+    awarded_with_photos(api, s)  # 8 points for 张三
+    r = rewards(api, s, price=4)
+    held = [api.command("redeem-item", {"rider_id": s["rider_id"], "item_id": r["item"]}, s["rider"])["result"]
+            for _ in range(2)]
+    open_page(browser, base, "partner", bearer(r["canteen"]), PHONE)
+    until(browser, lambda d: len(d.find_elements("css selector", "#held tr[data-redemption]")) == 2, "two meals waiting")
+    assert "张*" in text(browser, "#held") and "张三" not in text(browser, "#held"), "the rider masked"
+
+    # The older one, which the page once could not reach without a reference: its code alone.
+    canteen = Person(browser)
+    canteen.fill("#confirm-code", held[0]["code"])
+    canteen.click("#confirm-do")
+    until(browser, lambda d: "社区食堂工作餐" in text(d, "#hand-over"), "what to hand over")
+    handover = text(browser, "#hand-over")
+    assert "请交付" in handover and "4 积分" in handover and "张*" in handover, handover
+    assert canteen.actions <= 2, canteen.actions
+    print(f"confirmed in {canteen.actions} actions")
+    until(browser, lambda d: len(d.find_elements("css selector", "#held tr[data-redemption]")) == 1, "one left")
+    assert browser.find_element("css selector", "#held tr[data-redemption]").get_attribute("data-redemption") \
+        == held[1]["redemption_id"]
+    mine = {x["redemption_id"]: x["status"] for x in api.query(f"/v1/riders/{s['rider_id']}/redemptions", s["rider"])}
+    assert [mine[h["redemption_id"]] for h in held] == ["confirmed", "held"]
+    assert browser.find_element("id", "confirm-code").get_attribute("value") == ""
+    both_sizes(browser, "day-partner")  # ends at the phone's size
+
+    # A wrong code is answered beside the button, in words, and counted against the counter's day.
+    wrong = next(f"{n:06d}" for n in range(1_000_000) if f"{n:06d}" != held[1]["code"])
+    Person(browser).fill("#confirm-code", wrong)
+    Person(browser).click("#confirm-do")
+    until(browser, lambda d: "兑换码错误" in text(d, "#confirm-form + .outcome"),
+          "the refusal beside the button")
+    assert browser.find_element("id", "hand-over").get_attribute("hidden") is not None
+    Person(browser).fill("#confirm-code", held[1]["code"])
+    Person(browser).click("#confirm-do")
+    until(browser, lambda d: not d.find_elements("css selector", "#held tr[data-redemption]"), "none left")
+    words_only(browser)
+    browser.set_window_size(*DESK)
+    assert text(browser, "#who") == "合作商户 · 驿站食堂"  # the header names it, not by its token's id
+    clean(browser, refused="422")
+
+
+# --- the auditor ------------------------------------------------------------------------------
+def test_the_auditor_opens_an_award_chain_with_its_photos_in_log_order(server, browser) -> None:  # type: ignore[no-untyped-def]  # noqa: E501
+    base, api = server
+    s = district(api)
+    story = awarded_with_photos(api, s)
+    # A task with no award: its rows offer no chain.
+    unawarded = api.command("publish-task", {"grid_id": s["grid"], "kind": "网格巡查", "rate_code": "patrol"},
+                            s["officer"])["result"]["task_id"]
+    api.command("claim-task", {"task_id": unawarded, "rider_id": s["rider_id"]}, s["rider"])
+    auditor = api.token(Role.AUDITOR, "auditor-温江")
+    open_page(browser, base, "audit", bearer(auditor))
+    until(browser, lambda d: d.find_elements("css selector", "#history tr[data-kind='SubsidyAwarded']"), "the history")
+    buttons = browser.execute_script(
+        "return [...document.querySelectorAll('#history tr[data-subject]')].filter(r => r.querySelector('button'))"
+        ".map(r => r.dataset.subject)")
+    assert story["task"] in buttons and unawarded not in buttons, buttons
+    # Who by name, the whole id at hand; 详情 in words.
+    verified = text(browser, "#history tr[data-kind='CompletionVerified']")
+    assert "李网格" in verified and "网格员" in verified, verified
+    assert browser.execute_script(
+        "return document.querySelector(\"#history tr[data-kind='CompletionVerified'] .who-name\").title") \
+        == "officer-温江-1-1"
+    award_row = text(browser, "#history tr[data-kind='SubsidyAwarded']")
+    assert "计件" in award_row and "清理消防通道" in award_row and "¥8.00" in award_row, award_row
+
+    committee = Person(browser)
+    committee.click_in_row("history", "kind", "SubsidyAwarded", "查看补贴链")
+    until(browser, lambda d: d.find_element("id", "chain-card").is_displayed(), "the chain")
+    until(browser, lambda d: shown(d, "#chain figure.evidence img") and
+          len(d.find_elements("css selector", "#chain figure.evidence img")) == 2, "the clue's and the completion's photos")
+    assert committee.actions <= 3, committee.actions
+    print(f"opened the chain with its photos in {committee.actions} actions")
+    chain = text(browser, "#chain")
+    for hash_ in (story["clue_photo"], story["done_photo"]):
+        assert f"SHA-256 {hash_}" in chain, "each photo named by the hash the log holds"
+    assert NOTE in chain and "李网格" in chain and "张*" in chain and "张三" not in chain, chain
+    positions = [int(p) for p in browser.execute_script(
+        "return [...document.querySelectorAll('#chain li[data-position]')].map(li => li.dataset.position)") if p]
+    assert positions == sorted(positions) and len(positions) >= 6, positions
+    assert "¥8.00" in text(browser, "#chain-head") and "清理消防通道" in text(browser, "#chain-head")
+    words_only(browser)
+    both_sizes(browser, "day-audit")
+    clean(browser)
