@@ -12,6 +12,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from uuid import UUID
 
+from cryptography.exceptions import InvalidTag
+
 from application.personal import seal_bytes, unseal_bytes
 from domain.events import topics_of
 from domain.photos import Photo, PhotoUploaded
@@ -29,10 +31,13 @@ def blob_name(sha256: str, thumb: bool = False) -> str:
 
 
 def keep(app: GridGovernance, sha256: str, jpeg: bytes, thumb: bytes) -> None:
-    """Seal both pictures with the photo's key (made now) and put them in the store."""
+    """Seal both pictures with the photo's key (made now) and put them in the store. Whatever
+    the name held is dropped first: a blob sealed with an earlier key (a removal whose delete
+    failed, a folder another store shares) would otherwise stay, since a put never overwrites."""
     key = app.photo_keys.get_or_create(Photo.id_for(sha256))
-    app.blobs.put(blob_name(sha256), seal_bytes(key, jpeg))
-    app.blobs.put(blob_name(sha256, thumb=True), seal_bytes(key, thumb))
+    for name, picture in ((blob_name(sha256), jpeg), (blob_name(sha256, thumb=True), thumb)):
+        app.blobs.delete(name)
+        app.blobs.put(name, seal_bytes(key, picture))
 
 
 def picture(app: GridGovernance, sha256: str, thumb: bool = False) -> bytes | None:
@@ -41,7 +46,12 @@ def picture(app: GridGovernance, sha256: str, thumb: bool = False) -> bytes | No
     if key is None:
         return None
     sealed = app.blobs.get(blob_name(sha256, thumb))
-    return None if sealed is None else unseal_bytes(key, sealed)
+    if sealed is None:
+        return None
+    try:
+        return unseal_bytes(key, sealed)
+    except InvalidTag:  # sealed with another key than the photo's: it cannot be this photo
+        return None
 
 
 def erased(app: GridGovernance, sha256: str) -> bool:

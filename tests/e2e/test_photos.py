@@ -314,3 +314,24 @@ def test_any_bytes_are_a_clean_jpeg_or_a_problem_with_nothing_kept(api: Api, dat
     opened = Image.open(io.BytesIO(shown))
     opened.load()
     assert opened.format == "JPEG" and max(opened.size) <= images.LONG_SIDE and not opened.getexif()
+
+
+def test_a_stale_blob_under_the_name_never_hides_a_new_upload(api: Api) -> None:
+    """A blob left under a photo's name by an earlier key (a removal whose delete failed, a blob
+    folder shared with another store) is replaced, not kept: the new upload reads back."""
+    import os
+
+    from application.personal import seal_bytes
+
+    s = scene(api)
+    data = jpeg(700, 500)
+    expected = images.reencode(data)
+    api.engine.app.blobs.put(expected.sha256, seal_bytes(os.urandom(32), expected.jpeg))
+    api.engine.app.blobs.put(expected.sha256 + ".thumb", seal_bytes(os.urandom(32), expected.thumb))
+    assert upload(api, s["rider"], data).status_code == 201
+    assert picture(api, expected.sha256, s["rider"]).content == expected.jpeg
+    assert picture(api, expected.sha256, s["rider"], size="thumb").content == expected.thumb
+    # And a blob that does not open with the photo's key is a photo gone, in words: never a 500.
+    api.engine.app.blobs.delete(expected.sha256)
+    api.engine.app.blobs.put(expected.sha256, seal_bytes(os.urandom(32), expected.jpeg))
+    is_problem(picture(api, expected.sha256, s["rider"], 404).json(), "photo-erased", 404)
