@@ -305,7 +305,7 @@ class PlaceFeature(Shape):
     id: str = Field(description="the grid's id, or the district's name")
     geometry: dict[str, Any] | None = Field(description="a GeoJSON Polygon of [longitude, latitude]; null for a "
                                                         "grid without a boundary")
-    properties: PlaceProperties
+    properties: PlaceProperties = Field(description="what the place is: a district or a grid, its name and counts")
 
 
 class GridPlaces(Shape):
@@ -313,7 +313,7 @@ class GridPlaces(Shape):
 
     type: str = Field(description='"FeatureCollection" (GeoJSON)')
     district: str
-    features: list[PlaceFeature]
+    features: list[PlaceFeature] = Field(description="the district's feature (if drawn), then one per active grid")
 
 
 class ClueMap(Shape):
