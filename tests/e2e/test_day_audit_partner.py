@@ -25,7 +25,8 @@ DESK, PHONE = (1280, 900), (390, 844)
 DEADLINE_S = 20
 NOTE = "已联系物业挪车，通道已畅通"
 # What no page may show: a rate code of the story, an id or a fragment of one, fen, UTC.
-CODES = ("fire-lane", "patrol", "blocked_fire_lane", "piece", "remedy")
+CODES = ("fire-lane", "blocked_fire_lane")
+RAW_WORDS = ("patrol", "piece", "remedy")  # codes the engine writes, and English words too
 HEX_RUN = re.compile(r"\b[0-9a-f]{8}\b|[0-9a-f]{8}-[0-9a-f]{4}")
 UTC_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}|\bUTC\b|\bfen\b|分钱")
 
@@ -113,12 +114,21 @@ def shown(driver: Any, css: str) -> bool:
         "return found.length > 0 && found.every(i => i.complete && i.naturalWidth > 0);", css)
 
 
-def words_only(driver: Any) -> None:
+def words_only(driver: Any, english: bool = False) -> None:
     """The page's text holds no rate code, id, fen or UTC time."""
     seen = driver.execute_script("return document.querySelector('main').innerText")
-    assert not [code for code in CODES if re.search(rf"\b{code}\b", seen)], seen
+    codes = CODES if english else CODES + RAW_WORDS
+    assert not [code for code in codes if re.search(rf"\b{code}\b", seen)], seen
     assert not HEX_RUN.search(seen), HEX_RUN.search(seen)
     assert not UTC_TIME.search(seen), UTC_TIME.search(seen)
+
+
+def in_english_too(driver: Any, sign: str) -> None:
+    """The toggle, then the same scan in English (and back to Chinese)."""
+    driver.find_element("id", "lang").click()
+    until(driver, lambda d: sign in d.execute_script("return document.querySelector('main').innerText"), "English")
+    words_only(driver, english=True)
+    driver.find_element("id", "lang").click()
 
 
 def both_sizes(driver: Any, name: str) -> None:
@@ -209,6 +219,7 @@ def test_the_canteen_confirms_with_the_six_digits_alone_and_is_told_what_to_hand
     words_only(browser)
     browser.set_window_size(*DESK)
     assert text(browser, "#who") == "合作商户 · 驿站食堂"  # the header names it, not by its token's id
+    in_english_too(browser, "Six-digit code")
     clean(browser, refused="422")
 
 
@@ -253,5 +264,6 @@ def test_the_auditor_opens_an_award_chain_with_its_photos_in_log_order(server, b
     assert positions == sorted(positions) and len(positions) >= 6, positions
     assert "¥8.00" in text(browser, "#chain-head") and "清理消防通道" in text(browser, "#chain-head")
     words_only(browser)
+    in_english_too(browser, "Award: piece of work")
     both_sizes(browser, "day-audit")
     clean(browser)
