@@ -98,9 +98,10 @@ def _read(router: APIRouter, reads: Reads) -> None:
     async def seen(sha256: str, position: int | None, wait_ms: int, who: Principal) -> dict[str, Any]:
         await wait("photos", position, wait_ms)
         found = await run_in_threadpool(photo, store, sha256)
-        if found is None or not scoping.sees_photo(who, found):
+        seen_by = None if found is None else scoping.photo_seen(who, found)
+        if seen_by is None:
             raise errors.PhotoNotFound(f"no photo {sha256} in this token's scope", sha256=sha256)
-        return found
+        return seen_by
 
     @router.get("/photos/{sha256}", response_class=Response,
                 responses={200: {"content": {"image/jpeg": {}}, "description": "the JPEG kept"}})

@@ -139,11 +139,15 @@ def photo_uploader(who: Principal) -> str:
     return who.sub
 
 
-def sees_photo(who: Principal, photo: dict[str, Any]) -> bool:
-    """A photo: its uploader, and whoever sees a clue or task that cites it (`sees` on each)."""
-    if who.role is Role.RIDER and who.sub == photo["rider_id"]:
-        return True
-    return any(sees(who, cite["district"], cite["grid_id"]) for cite in photo["cites"] if who.role is not Role.RIDER)
+def photo_seen(who: Principal, photo: dict[str, Any]) -> dict[str, Any] | None:
+    """A photo as `who` sees it, or None: its uploader sees it whole; anyone else only if it sees a
+    clue or task that cites it (`sees` on each), and only those of its citations."""
+    if who.role is Role.RIDER:
+        return photo if who.sub == photo["rider_id"] else None
+    cites = [cite for cite in photo["cites"] if sees(who, cite["district"], cite["grid_id"])]
+    if not cites:
+        return None
+    return {**photo, "cites": cites, "districts": sorted({cite["district"] for cite in cites})}
 
 
 def sees_rider(who: Principal, profile: dict[str, Any]) -> bool:

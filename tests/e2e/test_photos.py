@@ -335,3 +335,21 @@ def test_a_stale_blob_under_the_name_never_hides_a_new_upload(api: Api) -> None:
     api.engine.app.blobs.delete(expected.sha256)
     api.engine.app.blobs.put(expected.sha256, seal_bytes(os.urandom(32), expected.jpeg))
     is_problem(picture(api, expected.sha256, s["rider"], 404).json(), "photo-erased", 404)
+
+
+def test_a_photo_cited_in_two_districts_shows_each_only_its_own_citations(api: Api) -> None:
+    s = scene(api)
+    sha = upload(api, s["rider"], jpeg()).json()["sha256"]
+    report(api, s, [sha])
+    other_admin = s["stranger"]  # 锦江's
+    grid = api.command("register-grid", {"district": "锦江", "street": "春熙路街道", "community": "红星社区",
+                                         "name": "春熙-1"}, other_admin)["result"]["grid_id"]
+    api.command("join-grid", {"rider_id": s["rider_id"], "grid_id": grid}, s["rider"])
+    api.command("report-clue", {"rider_id": s["rider_id"], "grid_id": grid, "category": "fire_hazard",
+                                "text": "楼道充电", "location": {"lat": 30.66, "lon": 104.08},
+                                "evidence_hashes": [sha]}, s["rider"])
+    ours = api.query(f"/v1/photos/{sha}/about", s["admin"])
+    theirs = api.query(f"/v1/photos/{sha}/about", other_admin)
+    assert ours["districts"] == ["温江"] and {c["district"] for c in ours["cites"]} == {"温江"}
+    assert theirs["districts"] == ["锦江"] and {c["district"] for c in theirs["cites"]} == {"锦江"}
+    assert len(api.query(f"/v1/photos/{sha}/about", s["rider"])["cites"]) == 2  # the rider sees its own whole
