@@ -120,3 +120,12 @@ def test_a_district_boundary_must_hold_its_grids(api: Api, drawn: dict[str, Any]
     refused = api.command("set-district-boundary", {"district": "温江", "boundary": box(103.80, 30.60, 103.86, 30.72)},
                           drawn["admin"], 422)
     is_problem(refused, "boundary-outside-district", 422)
+
+
+def test_a_rider_reports_only_inside_the_districts_of_its_grids(api: Api, drawn: dict[str, Any]) -> None:
+    jinjiang = api.token(Role.DISTRICT_ADMIN, "admin-锦江", ["锦江"])
+    api.command("set-district-boundary", {"district": "锦江", "boundary": box(104.05, 30.63, 104.10, 30.68)}, jinjiang)
+    before = api.engine.app.head()
+    refused = report(api, drawn, at(104.07, 30.65), status=403)  # the rider's grids are all in 温江
+    is_problem(refused, "not-in-rider-districts", 403)
+    assert api.engine.app.head() == before
