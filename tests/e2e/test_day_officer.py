@@ -26,7 +26,7 @@ DESK, PHONE = (1280, 900), (390, 844)
 DEADLINE_S = 20
 NOTE = "已联系物业挪车，通道已畅通"
 # What no page may show: a rate code of the story, an id or a fragment of one, fen, UTC.
-CODES = ("fire-lane", "patrol", "blocked_fire_lane")
+CODES = ("fire-lane", "grid-patrol", "blocked_fire_lane")
 HEX_RUN = re.compile(r"\b[0-9a-f]{8}\b|[0-9a-f]{8}-[0-9a-f]{4}")
 UTC_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}|\bUTC\b|\bfen\b|分钱")
 
@@ -82,11 +82,20 @@ class Person:
         self.actions += 1
 
     def click_in_row(self, table: str, attribute: str, value: str, label: str) -> None:
-        button = until(self.driver, lambda d: d.execute_script(
-            "const row = document.querySelector(`#${arguments[0]} tr[data-${arguments[1]}='${arguments[2]}']`);"
-            "return row && [...row.querySelectorAll('button')].find(b => b.textContent === arguments[3]);",
-            table, attribute, value, label), f"the {label} button of #{table}")
-        self.click(button)
+        """One click on the button named `label` in the row (found again should the list be drawn anew between
+        finding it and clicking it: a stale element takes no click, so it is not counted)."""
+        from selenium.common.exceptions import StaleElementReferenceException
+
+        for attempt in range(3):
+            button = until(self.driver, lambda d: d.execute_script(
+                "const row = document.querySelector(`#${arguments[0]} tr[data-${arguments[1]}='${arguments[2]}']`);"
+                "return row && [...row.querySelectorAll('button')].find(b => b.textContent === arguments[3]);",
+                table, attribute, value, label), f"the {label} button of #{table}")
+            try:
+                return self.click(button)
+            except StaleElementReferenceException:
+                if attempt == 2:
+                    raise
 
     def fill(self, css: str, words: str) -> None:
         box = self.element(css)
@@ -124,7 +133,7 @@ def district(api: Api) -> dict[str, Any]:
         api.command("name-staff", {"district": "温江", "staff_id": staff_id, "role": role, "display_name": name}, admin)
     api.command("issue-rate-schedule", {"district": "温江", "effective_from": "2026-11-01T00:00:00+08:00", "rates": {
         "fire-lane": {"fen": 800, "points": 8, "name_zh": "清理消防通道", "name_en": "Clearing a fire lane"},
-        "patrol": {"fen": 500, "points": 5, "name_zh": "网格巡查", "name_en": "Grid patrol"}},
+        "grid-patrol": {"fen": 500, "points": 5, "name_zh": "网格巡查", "name_en": "Walking the grid"}},
         "cap_day_fen": 5000, "cap_month_fen": 50000}, admin)
     api.command("allocate-budget", {"district": "温江", "period": "2026-11", "fen": 100_000}, admin)
     rider_id = api.command("register-rider", {"platform": "meituan", "station": "温江站", "name": "张三",
@@ -214,6 +223,11 @@ def test_the_officer_judges_a_clue_by_its_photos_and_verifies_a_completion_by_it
     assert api.query("/v1/board", s["officer"], district="温江")["counts"] == {"verified": 1}
     words_only(browser)
     both_sizes(browser, "day-officer-workbench")
+    browser.find_element("id", "lang").click()
+    until(browser, lambda d: "Clearing a fire lane" in text(d, f"#tasks tr[data-task='{task}']"), "the board in English")
+    words_only(browser)
+    assert "张三" in text(browser, "#tasks") and "This clue" in text(browser, "#clue-side")  # a name is a name
+    screenshot(browser, "day-officer-workbench-english")
     clean(browser)
 
 
@@ -235,7 +249,7 @@ def test_the_admin_decides_an_appeal_after_a_confirmation_and_the_next_form_is_e
     notes = text(browser, "#appeal-notes")
     assert "王主任" in notes and re.search(r"\d{4}年\d{1,2}月\d{1,2}日 \d\d:\d\d", notes), notes
     assert "张三" in text(browser, "#appeal-who")
-    people = [o.text for o in browser.find_elements("css selector", "#assignee option")]
+    people = browser.execute_script("return [...document.querySelectorAll('#assignee option')].map(o => o.text)")
     assert people == ["请选择承办人", "王主任 · 区管理员 · 本人", "李网格 · 网格员"], people
     admin.choose("#decision", "支持申诉，补偿一笔金额")
     admin.fill("#remedy-yuan", "12.50")

@@ -268,15 +268,12 @@ async function chooseClue(id) {
   const clue = W.clues.find(c => c.clue_id === id);
   const candidates = (await Promise.all(clue.candidates.map(c => GG.get(`/v1/clues/${c}`).catch(() => null))))
     .filter(Boolean);
+  W.judged = { clue, candidates };
   const detail = document.getElementById("clue-detail");
   delete detail.dataset.done;
   for (const said of detail.querySelectorAll(".outcome")) said.remove();
   for (const form of detail.querySelectorAll("form")) form.hidden = false;
-  document.getElementById("clue-side").replaceChildren(clueCard(clue, "wb.thisclue"),
-    ...candidates.map(c => clueCard(c, "wb.likelydup")),
-    ...(candidates.length ? [] : [el("div", { class: "muted" }, t("wb.nocandidates"))]));
-  document.getElementById("duplicate-of").replaceChildren(
-    ...candidates.map(c => el("option", { value: c.clue_id }, `${c.text.slice(0, 30)} · ${GG.time(c.reported_at)}`)));
+  drawJudged();
   document.getElementById("duplicate-form").hidden = !candidates.length;
   const rate = document.getElementById("accept-rate");
   if (clue.category in W.rates) rate.value = clue.category;
@@ -289,6 +286,17 @@ async function chooseClue(id) {
     row.classList.toggle("chosen", row.dataset.clue === id);
   }
   document.getElementById("clue-side").scrollIntoView({ block: "nearest" });
+}
+
+// The cards of the clue being judged (again in the other language).
+function drawJudged() {
+  if (!W.judged) return;
+  const { clue, candidates } = W.judged;
+  document.getElementById("clue-side").replaceChildren(clueCard(clue, "wb.thisclue"),
+    ...candidates.map(c => clueCard(c, "wb.likelydup")),
+    ...(candidates.length ? [] : [el("div", { class: "muted" }, t("wb.nocandidates"))]));
+  GG.options(document.getElementById("duplicate-of"),
+             candidates.map(c => [c.clue_id, `${c.text.slice(0, 30)} · ${GG.time(c.reported_at)}`]));
 }
 
 // The task's name follows the rate chosen, until the officer types one of their own.
@@ -903,6 +911,7 @@ GG.start({
       showEvents();
       showEffective();
       showItemDays();
+      drawJudged();
     });
     // The lists need the grids (an officer's queue is per grid) and the rates' names.
     try {
