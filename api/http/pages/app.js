@@ -26,10 +26,22 @@ const GG = (() => {
     for (const redraw of state.onLanguage) redraw();
   }
 
-  // The caller line: the role, and the person's name once a page knows it (a rider's id is no name).
+  // The caller line: the role, and the person's name once a page knows it (an id is no name: it is kept,
+  // whole, for copying, in data-id).
   function showWho() {
-    const who = state.name || (state.claims.role === "rider" || state.claims.role === "partner" ? "" : state.claims.sub);
-    document.getElementById("who").textContent = [t(`role.${state.claims.role}`), who].filter(Boolean).join(" · ");
+    const node = document.getElementById("who");
+    node.textContent = [t(`role.${state.claims.role}`), state.name].filter(Boolean).join(" · ");
+    node.dataset.id = state.claims.sub;
+  }
+
+  // An officer's or admin's name, from the district's staff directory (none there: the role alone).
+  async function nameFromStaff() {
+    if (!["grid_officer", "district_admin"].includes(state.claims.role) || !state.district) return;
+    try {
+      const { staff } = await get(`/v1/districts/${encodeURIComponent(state.district)}/staff`);
+      const me = staff.find(member => member.staff_id === state.claims.sub);
+      if (me) { state.name = me.display_name; showWho(); }
+    } catch (e) { /* the role alone, as before */ }
   }
 
   function colon() {
@@ -415,6 +427,7 @@ const GG = (() => {
     for (const node of document.querySelectorAll("[data-signed-in]")) node.hidden = false;
     showWho();
     chooseDistrict(districts, page);
+    nameFromStaff();
     if (page.event) follow((type, event) => page.event(type, event));
   }
 
