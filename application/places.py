@@ -140,12 +140,17 @@ class Places:
             return atlas
 
     def _catch_up(self) -> None:
+        # Up to the head as it was before reading, and then from there: boundaries change
+        # rarely, and a position left at the last of them would have each report scan every
+        # event since (the log has no index by topic).
+        head = self.log.head()
         while True:
-            page = self.log.page(self.position, PAGE, TOPICS)
+            page = self.log.page(self.position, PAGE, TOPICS, stop=head)
             for row in page:
                 self.atlas.apply(self.mapper.to_domain_event(stored_event(row)))
                 self.position = row[0]
             if len(page) < PAGE:
+                self.position = max(self.position, head)
                 return
 
 

@@ -143,3 +143,19 @@ def _memory_app():  # type: ignore[no-untyped-def]
     clock = ManualClock(START)
     app = bootstrap.application(load_settings({"PERSISTENCE_MODULE": "eventsourcing.popo"}), clock=clock)
     return app, clock, World(app, clock), app.close
+
+
+def test_the_places_index_reads_on_from_the_head_not_from_the_last_boundary() -> None:
+    """Boundaries change rarely: left at the last of them, the index would scan every later event on each
+    report (the log has no index by topic)."""
+    app, _, world, cleanup = _memory_app()
+    try:
+        world.do(c.SetDistrictBoundary(district=world.district, boundary=rectangle(103.8, 30.6, 103.9, 30.7)),
+                 world.admin)
+        grid, rider = world.scene()
+        for _ in range(5):
+            world.report(rider, grid)
+        app.places.current()
+        assert app.places.position == app.head()
+    finally:
+        cleanup()
