@@ -157,7 +157,7 @@ function rateRow(code = "", rate = null) {
                              : ["", ""];
   const row = el("tr", { dataset: { rate: code } },
     el("td", {}, input("wb.rate.name_zh", named[0], { maxlength: 100, required: true, size: 9 })),
-    el("td", {}, input("wb.rate.name_en", named[1], { maxlength: 100, size: 11 })),
+    el("td", {}, input("wb.rate.name_en", named[1], { maxlength: 100, size: 11, lang: "en" })),
     el("td", {}, input("wb.amount", rate ? yuan(rate.fen) : "", { inputmode: "decimal", required: true, size: 6 })),
     el("td", {}, input("col.points", rate ? rate.points ?? 0 : 0, { inputmode: "numeric", required: true, size: 3 })),
     el("td", {}, button("wb.remove", () => row.remove())));
