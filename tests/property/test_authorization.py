@@ -22,6 +22,7 @@ One module: the oracle and the state machine it judges belong together.
 
 from __future__ import annotations
 
+import io
 import tempfile
 import uuid
 from datetime import datetime
@@ -34,6 +35,7 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
+from PIL import Image
 
 from api.http.app import app_of
 from api.http.auth import mint
@@ -171,6 +173,10 @@ class Oracle:
             self.pieces[e.originator_id] = Place({data["district"]})
         elif kind in ("RiderRegistered",):
             stream.rider = str(e.originator_id)
+        elif kind == "PhotoUploaded":  # its uploader's; cited, where the clue or task is
+            stream.rider = str(data["rider_id"])
+        elif kind == "PhotoCited":
+            return Place({data["district"]}, str(data["grid_id"]) if data["grid_id"] else None, stream.rider)
         if kind.startswith("Redemption"):
             return self.redemption(kind, e.originator_id)
         if kind in ("PartnerCodeMissed", "PartnerCodeLocked"):  # the partner's own day of wrong codes
@@ -260,13 +266,14 @@ class Authorization(RuleBasedStateMachine):
         key.write_text(Signer.generate("gridgov.test/authorization").text())
         self.engine = bootstrap.bootstrap(load_settings({"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(Path(self.folder.name) / "events.sqlite"),
                                          "READMODEL_SQLITE_DBNAME": str(Path(self.folder.name) / "readmodels.sqlite"),
-                                         "AUDIT_KEY_FILE": str(key)}), clock=self.clock)
+                                         "AUDIT_KEY_FILE": str(key),
+                                         "GRIDGOV_BLOBS_DIR": str(Path(self.folder.name) / "photos")}), clock=self.clock)
         self.app, self.store, self.feed = self.engine.app, self.engine.store, self.engine.feed
         self.client = TestClient(app_of(self.engine, SECRET), raise_server_exceptions=False)
         self.oracle = Oracle()
         self.read_to = 0
         self.ids: dict[str, list[tuple[str, str]]] = {k: [] for k in ("grid", "clue", "task", "award", "appeal",
-                                                                      "station", "partner", "item")}
+                                                                      "station", "partner", "item", "photo")}
         self.redemptions: list[tuple[str, str]] = []  # id, the code its rider was shown
         self.handed_to: dict[str, Who] = {}  # a redemption -> its partner's token
         self.riders: list[str] = []
@@ -329,9 +336,12 @@ class Authorization(RuleBasedStateMachine):
                                                 "phone": "13800000000"})
             for d in districts:
                 self.must(rider, "join-grid", {"rider_id": rider_id, "grid_id": grid_of[d]})
+                photo = self.upload(rider)  # its evidence
+                assert photo is not None
+                self.ids["photo"].append((photo, d))
                 clue = self.must(rider, "report-clue", {"rider_id": rider_id, "grid_id": grid_of[d],
                                                         "category": "fire_hazard", "text": "楼道充电",
-                                                        "location": SPOT})["clue_id"]
+                                                        "location": SPOT, "evidence_hashes": [photo]})["clue_id"]
                 self.ids["clue"].append((clue, d))
                 task = self.must(officers[d], "publish-task", {"grid_id": grid_of[d], "kind": "k",
                                                                 "rate_code": "p"})["task_id"]
@@ -356,6 +366,17 @@ class Authorization(RuleBasedStateMachine):
                 if d in districts:
                     self.held(self.must(rider, "redeem-item", {"rider_id": rider_id, "item_id": item}), d)
         self.read_to = self.check_new_events(None)
+
+    def upload(self, who: Who) -> str | None:
+        """A photo uploaded with `who`'s token (a new one each time): its sha256, None when refused."""
+        self.photos_made = getattr(self, "photos_made", 0) + 1
+        out = io.BytesIO()
+        Image.new("RGB", (16, 12), (self.photos_made % 256, self.photos_made // 256 % 256, 7)).save(out, "PNG")
+        self.clock.advance(60)
+        response = self.client.post("/v1/photos", files={"photo": ("p.png", out.getvalue(), "image/png")},
+                                    headers=who.headers)
+        assert response.status_code < 500, response.text
+        return response.json()["sha256"] if response.status_code == 201 else None
 
     def held(self, result: dict[str, Any], district: str) -> None:
         """A redemption redeem-item answered with: its id and the six-digit code shown to the rider."""
@@ -386,6 +407,23 @@ class Authorization(RuleBasedStateMachine):
         who = data.draw(st.sampled_from(self.principals), label="who")
         name, body = data.draw(st.sampled_from(COMMANDS), label="command")(self, data)
         self.step(who, name, body)
+
+    @rule(data=st.data())
+    def a_photo(self, data: st.DataObject) -> None:
+        """Anyone uploads a photo (riders alone may), and a rider gives it as evidence as often as anyone."""
+        who = data.draw(st.sampled_from(self.principals), label="who")
+        photo = self.upload(who)
+        if photo is None:  # not a rider, or a suspended one
+            if who.role is Role.AUDITOR:  # its refusal is an access, and nothing else
+                self.read_to = self.accesses_recorded(who, "/v1/photos", {})
+            assert self.app.head() == self.read_to, "a refused upload wrote events"
+            return
+        self.read_to = self.check_new_events(who)
+        reporter = data.draw(st.one_of(st.just(who), st.sampled_from(self.principals)), label="reporter")
+        self.step(reporter, "report-clue", {"rider_id": who.sub, "category": "fire_hazard", "text": "楼道充电",
+                                            "location": SPOT, "grid_id": pick("grid")(self, data),
+                                            "evidence_hashes": [photo, *(pick("photo")(self, data),) * data.draw(
+                                                st.integers(0, 1), label="and another's")]})
 
     @rule(minutes=st.integers(0, 30))
     def time_passes(self, minutes: int) -> None:
@@ -648,6 +686,7 @@ QUERIES: list[Callable[[Authorization, st.DataObject], tuple[str, dict[str, Any]
     lambda m, d: (f"/v1/districts/{d.draw(district)}/rate-schedules", {}),
     lambda m, d: (f"/v1/riders/{rider(m, d)}", {}),
     lambda m, d: (f"/v1/riders/{rider(m, d)}/tasks", {}),
+    lambda m, d: (f"/v1/photos/{pick('photo')(m, d)}/about", {}),
     lambda m, d: (f"/v1/districts/{d.draw(district)}/staff", {}),
     lambda m, d: (f"/v1/districts/{d.draw(district)}/accesses", {}),
     # The rewards.
