@@ -9,8 +9,10 @@ in (Kafka keeps each stream's order, nothing more).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any, Callable
+from uuid import UUID
 
 import orjson
 
@@ -23,7 +25,7 @@ from domain.tasks import (ClaimReleased, CompletionRejected, CompletionVerified,
 from projections.base import Projection, detail
 from projections.board import Board
 from projections.clues import Clues
-from projections.facts import Fact
+from projections.facts import Fact, ts
 from projections.rows import BatchRows, Table
 from projections.stores import ReadStore
 
@@ -182,6 +184,16 @@ def log_order(step: dict[str, Any]) -> tuple[Any, ...]:
     return (position is None, position or 0, step["at"], step["stream_id"], step["version"])
 
 
+def in_log_order(steps: list[dict[str, Any]],
+                 positions_of: Callable[[list[tuple[UUID, int]]], dict[tuple[UUID, int], int]]) -> list[dict[str, Any]]:
+    """Steps read in (at, stream, version) order, each instant's in the log's order (`positions_of`:
+    the event log's); the instants keep their order, so a page's cursor still holds."""
+    keys = [(UUID(step["stream_id"]), int(step["version"])) for step in steps]
+    where = positions_of(keys)
+    placed = sorted(zip(steps, keys), key=lambda pair: (pair[0]["at"], where.get(pair[1], 0)))
+    return [step for step, _ in placed]
+
+
 def _grouped(steps: list[dict[str, Any]], by: str) -> dict[str, list[dict[str, Any]]]:
     groups: dict[str, list[dict[str, Any]]] = {}
     for step in steps:
@@ -234,3 +246,25 @@ def district_history(store: ReadStore, district: str, after: tuple[str, str, int
                 f" OR subject_id IN (SELECT clue_id FROM {Clues().table_names['clues']} WHERE grid_id = ?))")
         params += [only.grid, only.grid]
     return _steps(store.read(sql + " ORDER BY at, stream_id, version LIMIT ?", (*params, limit)))
+
+
+def district_history_page(store: ReadStore, district: str, after: tuple[str, str, int] | None = None,
+                          limit: int = 100, only: HistoryFilter = HistoryFilter()
+                          ) -> tuple[list[dict[str, Any]], tuple[str, str, int] | None]:
+    """A page of `district_history` that ends with a whole instant (one command's steps share
+    one), so that each instant can be put in the log's order within a page (`in_log_order`)
+    and pages still join up; and the cursor after it (None at the end)."""
+    steps = district_history(store, district, after, limit, only)
+    if len(steps) < limit:
+        return steps, None
+    last = steps[-1]
+    end = datetime.fromisoformat(last["at"].replace("Z", "+00:00")) + timedelta(microseconds=1)
+    instant = replace(only, since=max(only.since or last["at"], last["at"]), until=min(only.until or ts(end), ts(end)))
+    while True:  # the rest of the last instant: a few steps, a command's
+        key = (last["at"], last["stream_id"], last["version"])
+        more = district_history(store, district, key, limit, instant)
+        steps += more
+        if len(more) < limit:
+            last = steps[-1]
+            return steps, (last["at"], last["stream_id"], last["version"])
+        last = more[-1]

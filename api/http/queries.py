@@ -19,7 +19,7 @@ from domain import commands as c
 from domain.clock import CHINA
 from domain.errors import AwardNotFound, InvalidInput
 from domain.time_bounds import DAY_RULE, Day
-from projections.audit import AUDITED, HistoryFilter, award_chain, district_history, log_order
+from projections.audit import AUDITED, HistoryFilter, award_chain, district_history_page, in_log_order, log_order
 from projections.balances import balance_as_of, district_budgets, rider_balances
 from projections.board import BoardQuery, board
 from projections.facts import ts
@@ -131,10 +131,10 @@ def _district_books(router: APIRouter, reads: Reads) -> None:
                              until=china_midnight(until + timedelta(days=1)) if until else None)
         key = cursor_of(after)
         await reads.wait("audit", position, wait_ms)
-        steps = await run_in_threadpool(district_history, reads.store, district, key, limit, only)
-        last = steps[-1] if len(steps) == limit else None
-        return {"district": district, "steps": steps,
-                "next": cursor((last["at"], last["stream_id"], last["version"])) if last else None}
+        steps, last = await run_in_threadpool(district_history_page, reads.store, district, key, limit, only)
+        if reads.tlog is not None:  # each instant's steps (one command's) as the log holds them
+            steps = await run_in_threadpool(in_log_order, steps, reads.tlog.eventlog.positions_of)
+        return {"district": district, "steps": steps, "next": cursor(last) if last else None}
 
 
 def _chain_and_stats(router: APIRouter, reads: Reads) -> None:
