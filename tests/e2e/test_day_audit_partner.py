@@ -262,7 +262,8 @@ def test_the_auditor_opens_an_award_chain_with_its_photos_in_log_order(server, b
     positions = [int(p) for p in browser.execute_script(
         "return [...document.querySelectorAll('#chain li[data-position]')].map(li => li.dataset.position)") if p]
     assert positions == sorted(positions) and len(positions) >= 6, positions
-    assert "¥8.00" in text(browser, "#chain-head") and "清理消防通道" in text(browser, "#chain-head")
+    head = text(browser, "#chain-head")
+    assert "¥8.00" in head and "清理消防通道" in head and "2026年11月" in head and "张*" in head, head
     words_only(browser)
     in_english_too(browser, "Award: piece of work")
     both_sizes(browser, "day-audit")

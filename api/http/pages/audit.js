@@ -60,6 +60,14 @@ function rateName(code) {
   return GG.CATEGORIES.includes(code) ? t(`cat.${code}`) : t("wb.rate.other");
 }
 
+// An account's month (YYYY-MM) in words: 2026年11月 (English: Nov 2026).
+function month(period) {
+  if (!period) return "";
+  const [year, m] = period.split("-").map(Number);
+  return GG.state.lang === "zh" ? `${year}年${m}月`
+    : `${["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"][m - 1]} ${year}`;
+}
+
 function gridName(id) {
   const grid = A.grids.find(g => g.grid_id === id);
   return grid ? `${grid.street} · ${grid.name}` : t("a.w.othergrid");
@@ -151,7 +159,7 @@ async function openChain(piece) {
   card.hidden = false;
   const award = chain.steps.find(s => s.kind === "SubsidyAwarded" && s.subject_id === piece);
   const head = award ? [riderName(award.detail.rider_id), award.detail.rate_code ? rateName(award.detail.rate_code) : "",
-                        GG.money(award.detail.fen), award.detail.period] : [];
+                        GG.money(award.detail.fen), month(award.detail.period)] : [];
   document.getElementById("chain-head").textContent = [...head.filter(Boolean),
     ...(chain.checkpoint ? [`${t("a.checkpoint")} ${chain.checkpoint.size}`] : [])].join(" · ");
   document.getElementById("chain").replaceChildren(...chain.steps.map(item), ...chain.payouts.map(item));
