@@ -54,7 +54,9 @@ def _board(router: APIRouter, reads: Reads) -> None:
         query = BoardQuery(district=scoping.district_of(who, district), grid_id=grid_id, status=status, kind=kind,
                            after=after, limit=limit)
         await reads.wait("board", position, wait_ms)
-        return await run_in_threadpool(board, reads.store, query, reads.governance.clock.now())
+        found = await run_in_threadpool(board, reads.store, query, reads.governance.clock.now())
+        scoping.completions_for(who, found["tasks"])
+        return found
 
 
 def _rider_money(router: APIRouter, reads: Reads) -> None:

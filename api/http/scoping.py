@@ -159,6 +159,16 @@ def sees_rider(who: Principal, profile: dict[str, Any]) -> bool:
     return bool(set(profile["districts"]) & who.districts)
 
 
+def completions_for(who: Principal, tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What a rider said and showed when done is for the district's staff and that rider: another rider reading
+    the board (any district's is public to riders) gets the task without its completion's note and photos."""
+    if who.role is Role.RIDER:
+        for task in tasks:
+            if task.get("claimant") != who.sub:
+                task["completion_note"], task["completion_evidence"] = None, []
+    return tasks
+
+
 def sees_appeal_notes(who: Principal) -> bool:
     """The notes of an appeal's file are the district's working notes: for its staff, not the rider who filed it."""
     return who.role is not Role.RIDER

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import os
+import uuid
 
 from PIL import Image
 
@@ -56,3 +57,20 @@ def test_the_board_and_the_riders_tasks_carry_the_completion_note_and_its_photos
                                                                                   [OTHER, PHOTO])
     mine = next(t for t in api.query(f"/v1/riders/{rider_id}/tasks", rider)["tasks"] if t["task_id"] == task)
     assert (mine["completion_note"], mine["completion_evidence"]) == ("重拍了照片", [OTHER, PHOTO])
+
+
+def test_another_rider_reading_the_board_sees_neither_the_note_nor_the_photos(api: Api) -> None:
+    admin, grid, rider_id, rider = district(api, "fire-lane", 800, 100000, "张三", "13800000000")
+    officer = api.token(Role.GRID_OFFICER, "officer-1", grids=[grid])
+    task = api.command("publish-task", {"grid_id": grid, "kind": "清理消防通道", "rate_code": "fire-lane"},
+                       officer)["result"]["task_id"]
+    api.command("claim-task", {"task_id": task, "rider_id": rider_id}, rider)
+    shot = photo(api, rider, "green")
+    api.command("complete-task", {"task_id": task, "rider_id": rider_id, "note": "已联系物业挪车，通道已畅通",
+                                  "evidence_hashes": [shot]}, rider)
+    other = api.token(Role.RIDER, str(uuid.uuid4()), [])
+    row = board_row(api, other, task)
+    assert (row["status"], row["completion_note"], row["completion_evidence"]) == ("awaiting_verification", None, [])
+    for reader in (rider, officer, admin, api.token(Role.AUDITOR, "auditor-温江")):
+        row = board_row(api, reader, task)
+        assert (row["completion_note"], row["completion_evidence"]) == ("已联系物业挪车，通道已畅通", [shot])
