@@ -90,3 +90,20 @@ def test_only_a_partner_confirms_by_code_alone(world: World) -> None:
     with pytest.raises(errors.NotAllowed):
         world.do(c.ConfirmRedemption(code=held[0]["code"]), world.admin)
     assert world.app.head() == head
+
+
+def test_two_waiting_with_one_code_are_said_so_and_named_then(world: World, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """One in a million a pair: the code alone names neither, counts as no miss, and the old form decides."""
+    import domain.redemptions
+
+    monkeypatch.setattr(domain.redemptions, "code_of", lambda key: "123456")  # both holds drawn to one code
+    partner, held = _two_meals_waiting(world)
+    head = world.app.head()
+    with pytest.raises(errors.RedemptionCodeAmbiguous) as caught:
+        world.do(c.ConfirmRedemption(code="123456"), partner)
+    assert sorted(caught.value.facts["redemptions"]) == sorted(h["redemption_id"] for h in held)
+    assert world.app.head() == head  # not a wrong code: nothing counted
+    second = held[1]["redemption_id"]
+    assert world.do(c.ConfirmRedemption(redemption_id=UUID(second), code="123456"),
+                    partner).result["redemption_id"] == second
+    assert world.do(c.ConfirmRedemption(code="123456"), partner).result["redemption_id"] == held[0]["redemption_id"]
