@@ -135,7 +135,7 @@ def ids_named(answer: Any) -> tuple[set[str], set[str]]:
         riders.update(row[k] for k in RIDER_KEYS if _is_uuid(row.get(k)))
         staff.update(row[k] for k in STAFF_KEYS if isinstance(row.get(k), str))
         actor, role = row.get(ACTOR_KEY), row.get(ACTOR_ROLE)
-        if isinstance(actor, str):
+        if isinstance(actor, str) and role != Role.SYSTEM.value:
             (riders if role == Role.RIDER.value and _is_uuid(actor) else staff).add(actor)
     return riders, staff
 

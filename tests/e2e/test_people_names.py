@@ -8,6 +8,7 @@ from typing import Any
 
 from domain.events import Role
 from tests.fixtures.http import Api, second_rider_and_task, story
+from tests.fixtures.rewards import rewards
 
 
 def named_staff(api: Api, s: dict[str, Any]) -> None:
@@ -51,6 +52,7 @@ def test_a_rider_is_named_whole_to_itself_and_its_officers_masked_to_others(api:
     by_actor = {(st["actor_id"], st["actor_name"]) for st in steps}
     assert {("officer-1", "李建国"), (s["rider_id"], "张*"), ("admin-温江", "王秀英")} <= by_actor
     assert all(st["detail"].get("rider_name") is None for st in steps)  # the log's own fields stay as they are
+    assert {st["actor_name"] for st in steps if st["actor_role"] == "system"} <= {"The system"}
 
 
 def test_an_erased_rider_is_named_as_erased_in_the_readers_language(api: Api) -> None:
@@ -62,3 +64,14 @@ def test_an_erased_rider_is_named_as_erased_in_the_readers_language(api: Api) ->
     for language, erased in (("zh-CN", "已注销"), ("en", "Erased")):
         response = api.client.get(f"/v1/clues/{clue['clue_id']}", headers={**s["officer"], "Accept-Language": language})
         assert response.json()["reporter_name"] == erased
+
+
+def test_the_partner_at_the_counter_sees_the_rider_masked(api: Api) -> None:
+    s = story(api)  # 张三 has 8 points
+    r = rewards(api, s)
+    held = api.command("redeem-item", {"rider_id": s["rider_id"], "item_id": r["item"]}, s["rider"])["result"]
+    api.feed.catch_up()
+    queue = api.client.get(f"/v1/partners/{r['partner']}/queue", params={"status": "held"}, headers=r["canteen"])
+    assert [x["rider_name"] for x in queue.json()] == ["张*"]  # the counter sees the rider masked
+    mine = api.query(f"/v1/riders/{s['rider_id']}/redemptions", s["rider"])
+    assert [x["rider_name"] for x in mine if x["redemption_id"] == held["redemption_id"]] == ["张三"]
