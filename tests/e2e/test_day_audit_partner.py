@@ -268,3 +268,27 @@ def test_the_auditor_opens_an_award_chain_with_its_photos_in_log_order(server, b
     in_english_too(browser, "Award: piece of work")
     both_sizes(browser, "day-audit")
     clean(browser)
+
+
+def test_two_meals_with_one_code_are_told_apart_on_the_row(server, browser, monkeypatch) -> None:  # type: ignore[no-untyped-def]  # noqa: E501
+    """One in a million a pair: the page says two share the code, and each row then confirms its own with it."""
+    import domain.redemptions
+
+    base, api = server
+    s = district(api)
+    awarded_with_photos(api, s)
+    r = rewards(api, s, price=4)
+    monkeypatch.setattr(domain.redemptions, "code_of", lambda key: "123456")  # both holds drawn to one code
+    held = [api.command("redeem-item", {"rider_id": s["rider_id"], "item_id": r["item"]}, s["rider"])["result"]
+            for _ in range(2)]
+    open_page(browser, base, "partner", bearer(r["canteen"]), PHONE)
+    until(browser, lambda d: len(d.find_elements("css selector", "#held tr[data-redemption]")) == 2, "two meals waiting")
+    canteen = Person(browser)
+    canteen.fill("#confirm-code", "123456")
+    canteen.click("#confirm-do")
+    until(browser, lambda d: "兑换码重复" in text(d, "#confirm-form + .outcome"), "said: two share the code")
+    canteen.click_in_row("held", "redemption", held[1]["redemption_id"], "核销这一份")
+    until(browser, lambda d: "社区食堂工作餐" in text(d, "#hand-over"), "what to hand over")
+    mine = {x["redemption_id"]: x["status"] for x in api.query(f"/v1/riders/{s['rider_id']}/redemptions", s["rider"])}
+    assert [mine[h["redemption_id"]] for h in held] == ["held", "confirmed"]
+    clean(browser, refused="409")
