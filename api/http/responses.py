@@ -129,7 +129,7 @@ class Piece(Shape):
     district: str
     period: str = Field(description="the month (China) the piece counts in: an appeal about it names this")
     day: str = Field(description="the day (China) it was awarded")
-    awarded_at: str
+    awarded_at: str = Field(description="when it was awarded (UTC)")
     kind: str = Field(description="piece (a verified task) or remedy (an upheld appeal's)")
     rate_code: str = Field(description="the rate it was paid by (empty for a remedy)")
     rate_fen: int = Field(description="fen its rate said")
@@ -138,7 +138,7 @@ class Piece(Shape):
     withheld_by: str | None = Field(description="what withheld it: day_cap, month_cap or budget; null if nothing")
     reversed: int = Field(description="fen a reversal took back (0 if none)")
     reversed_reason: str | None = Field(description="why it was reversed, as the admin wrote it")
-    reversed_at: str | None
+    reversed_at: str | None = Field(description="when it was reversed (UTC), if it was")
     reinstated_by: str | None = Field(description="the appeal that paid a reversed award again, if one did")
 
 
