@@ -65,3 +65,30 @@ def test_the_maps_draw_the_grids_shaded_by_their_open_clues(server: tuple[str, A
         browser.execute_script("document.getElementById('map').scrollIntoView()")
         screenshot(browser, f"{page}-grid-map")
         assert not console_errors(browser)
+
+
+def test_the_admin_places_a_clue_of_no_grid_into_a_grid_from_the_workbench(server: tuple[str, Api], browser) -> None:  # type: ignore[no-untyped-def]  # noqa: E501
+    from selenium.webdriver.support.ui import Select
+
+    base, api = server
+    s = story(api)
+    admin = s["admin"]
+    api.command("set-district-boundary", {"district": "温江", "boundary": box(103.80, 30.64, 103.90, 30.72)}, admin)
+    api.command("set-grid-boundary", {"grid_id": s["grid"], "boundary": box(103.80, 30.68, 103.85, 30.72)}, admin)
+    clue = api.command("report-clue", {"rider_id": s["rider_id"], "category": "other", "text": "路灯不亮",
+                                       "location": {"lon": 103.87, "lat": 30.65}}, s["rider"])["result"]["clue_id"]
+    browser.set_window_size(*DESK)
+    browser.get("about:blank")
+    browser.get(f"{base}/workbench#token={admin['Authorization'].removeprefix('Bearer ')}")
+    row = f"#clue-queue tr[data-clue='{clue}']"
+    assert "待区里分派" in until(browser, lambda d: d.execute_script(
+        "const r = document.querySelector(arguments[0]); return r && r.innerText", row), "the clue in no grid listed")
+    browser.execute_script("document.querySelector(arguments[0] + ' button').click()", row)  # 研判
+    until(browser, lambda d: d.find_element("id", "accept-grid-label").is_displayed(), "the grid to place it in")
+    Select(browser.find_element("id", "accept-grid")).select_by_value(s["grid"])
+    browser.find_element("id", "accept-kind").send_keys("路灯报修")
+    browser.execute_script("document.querySelector('#accept-form button').click()")
+    until(browser, lambda d: api.query(f"/v1/clues/{clue}", admin)["status"] == "accepted", "the clue accepted")
+    assert api.query(f"/v1/clues/{clue}", admin)["grid_id"] == s["grid"]
+    screenshot(browser, "admin-places-a-clue")
+    assert not console_errors(browser)

@@ -14,6 +14,7 @@ const { el, t } = GG;
 const d = () => encodeURIComponent(GG.state.district);
 
 function gridName(id) {
+  if (id == null) return t("wb.grid.none");  // its place fell in no grid: the admins' to place
   return (W.grids.find(g => g.grid_id === id) || {}).name || t("wb.grid.unknown");
 }
 
@@ -236,6 +237,7 @@ function scheduleOf() {
 async function loadClues() {
   const pages = await Promise.all(shownGrids().map(g =>
     GG.get(`/v1/grids/${g.grid_id}/clues`, { status: "reported", limit: 200 })));
+  if (W.admin) pages.push(await GG.get(`/v1/districts/${d()}/clue-queue`, { limit: 200 }));  // in no grid
   W.clues = pages.flatMap(p => p.clues).sort((a, b) => a.reported_at.localeCompare(b.reported_at));
   GG.table("clue-queue", ["col.category", "col.text", "wb.photos", "col.grid", "wb.reporter", "col.reported",
                           "wb.candidates", "col.actions"],
@@ -269,6 +271,10 @@ async function chooseClue(id) {
   const candidates = (await Promise.all(clue.candidates.map(c => GG.get(`/v1/clues/${c}`).catch(() => null))))
     .filter(Boolean);
   W.judged = { clue, candidates };
+  // A clue in no grid is accepted into a grid the admin chooses.
+  document.getElementById("accept-grid-label").hidden = clue.grid_id != null;
+  document.getElementById("accept-grid").replaceChildren(
+    ...W.grids.filter(g => !g.retired).map(g => el("option", { value: g.grid_id }, g.name)));
   const detail = document.getElementById("clue-detail");
   delete detail.dataset.done;
   for (const said of detail.querySelectorAll(".outcome")) said.remove();
@@ -783,8 +789,9 @@ function value(id) {
 
 function wireTriage() {
   on("accept-form", async pressed => {
+    const placed = document.getElementById("accept-grid-label").hidden ? {} : { grid_id: value("accept-grid") };
     const done = await GG.command("accept-clue", { clue_id: W.chosenClue, kind: value("accept-kind"),
-                                                   rate_code: value("accept-rate") }, t("wb.accept"), pressed);
+                                                   rate_code: value("accept-rate"), ...placed }, t("wb.accept"), pressed);
     if (done) triaged();
     return done;
   });
