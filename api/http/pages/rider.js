@@ -450,8 +450,9 @@ async function loadClues() {
          el("span", { class: "muted" }, gridName(c.grid_id)),
          (c.evidence_hashes || []).length
            ? el("div", { class: "thumbs" }, c.evidence_hashes.map(hash => GG.photoImg(hash, { thumb: true }))) : null),
-      el("td", {}, el("span", { class: "tag" }, t(`st.${c.status}`)), c.reason ? el("br") : null,
-         c.reason ? el("span", { class: "muted" }, c.reason) : null)))));
+      // The officer's reason for a rejection; a closed clue's reason is the engine's, not a person's words.
+      el("td", {}, el("span", { class: "tag" }, t(`st.${c.status}`)), ...(c.status === "rejected" && c.reason
+        ? [el("br"), el("span", { class: "muted" }, c.reason)] : []))))));
 }
 
 function subjectWords(subject) {
