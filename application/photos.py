@@ -9,12 +9,15 @@ JPEG, so the log proves which picture it was; without the key the blob is noise.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 from uuid import UUID
 
 from cryptography.exceptions import InvalidTag
 
 from application.personal import seal_bytes, unseal_bytes
+from domain import errors
 from domain.events import topics_of
 from domain.photos import Photo, PhotoUploaded
 from eventlog import stored_event
@@ -35,9 +38,10 @@ def keep(app: GridGovernance, sha256: str, jpeg: bytes, thumb: bytes) -> None:
     the name held is dropped first: a blob sealed with an earlier key (a removal whose delete
     failed, a folder another store shares) would otherwise stay, since a put never overwrites."""
     key = app.photo_keys.get_or_create(Photo.id_for(sha256))
-    for name, picture in ((blob_name(sha256), jpeg), (blob_name(sha256, thumb=True), thumb)):
-        app.blobs.delete(name)
-        app.blobs.put(name, seal_bytes(key, picture))
+    with store_answering():
+        for name, picture in ((blob_name(sha256), jpeg), (blob_name(sha256, thumb=True), thumb)):
+            app.blobs.delete(name)
+            app.blobs.put(name, seal_bytes(key, picture))
 
 
 def picture(app: GridGovernance, sha256: str, thumb: bool = False) -> bytes | None:
@@ -45,7 +49,8 @@ def picture(app: GridGovernance, sha256: str, thumb: bool = False) -> bytes | No
     key = app.photo_keys.get(Photo.id_for(sha256))
     if key is None:
         return None
-    sealed = app.blobs.get(blob_name(sha256, thumb))
+    with store_answering():
+        sealed = app.blobs.get(blob_name(sha256, thumb))
     if sealed is None:
         return None
     try:
@@ -62,8 +67,22 @@ def erased(app: GridGovernance, sha256: str) -> bool:
 def forget(app: GridGovernance, sha256: str) -> None:
     """The key first: once it is gone the blobs are noise, even if deleting them fails."""
     app.photo_keys.delete(Photo.id_for(sha256))
-    app.blobs.delete(blob_name(sha256))
-    app.blobs.delete(blob_name(sha256, thumb=True))
+    with store_answering():
+        app.blobs.delete(blob_name(sha256))
+        app.blobs.delete(blob_name(sha256, thumb=True))
+
+
+@contextmanager
+def store_answering() -> Iterator[None]:
+    """A blob store that does not answer (whatever its client raises) is a refusal to try again
+    later, in words (a 503), never a 500; an upload refused so records nothing."""
+    try:
+        yield
+    except errors.DomainError:
+        raise
+    except Exception as e:
+        raise errors.PhotoStoreUnavailable(f"the photo store did not answer ({type(e).__name__}); try again "
+                                           "shortly") from e
 
 
 def shred_rider(app: GridGovernance, rider_id: UUID) -> int:

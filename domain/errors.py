@@ -28,6 +28,10 @@ class DomainError(Exception):
         cls.code = "".join("-" + c.lower() if c.isupper() else c for c in cls.__name__).lstrip("-")
 
 
+class PhotoStoreUnavailable(DomainError):
+    """The blob store did not answer (S3 away, a disk full): no family, so a 503 — try again."""
+
+
 class NotFound(DomainError): ...
 class Conflict(DomainError): ...
 class Invalid(DomainError): ...

@@ -34,6 +34,7 @@ TEXTS: dict[str, tuple[str, str, str]] = {
     "partner-not-found": ("Partner not found", "合作商户不存在", "找不到该合作商户，或它不在您的管辖范围内。"),
     "item-not-found": ("Item not found", "兑换商品不存在", "积分商城中找不到该商品，请检查商品编号。"),
     "redemption-not-found": ("Redemption not found", "兑换记录不存在", "找不到该兑换记录，或它不在您的管辖范围内。"),
+    "photo-store-unavailable": ("Photo store unavailable", "照片存储暂不可用", "照片存储暂时无法访问，照片未保存或暂时无法读取，请稍后再试。"),
     "photo-not-found": ("Photo not found", "照片不存在", "找不到该照片，或它不在您的管辖范围内。"),
     "photo-erased": ("Photo erased", "照片已删除", "该照片已随骑手的个人信息一并删除，无法再查看；日志中仍保留它的哈希值。"),
     "photo-of-another": ("Photo of another rider", "照片属于其他骑手", "这张照片已由其他骑手上传，请拍摄您自己的照片。"),

@@ -353,3 +353,32 @@ def test_a_photo_cited_in_two_districts_shows_each_only_its_own_citations(api: A
     assert ours["districts"] == ["温江"] and {c["district"] for c in ours["cites"]} == {"温江"}
     assert theirs["districts"] == ["锦江"] and {c["district"] for c in theirs["cites"]} == {"锦江"}
     assert len(api.query(f"/v1/photos/{sha}/about", s["rider"])["cites"]) == 2  # the rider sees its own whole
+
+
+def test_a_blob_store_away_is_a_503_in_words_and_nothing_recorded(api: Api) -> None:
+    """The S3 server stopped mid-run (bench/photos.py met it): a 503 problem saying so, never a 500."""
+    s = scene(api)
+    sha = upload(api, s["rider"], jpeg()).json()["sha256"]
+    report(api, s, [sha])
+
+    class Away(type(api.engine.app.blobs)):  # type: ignore[misc]
+        def put(self, name: str, data: bytes) -> None:
+            raise ConnectionRefusedError("the store is away")
+
+        def get(self, name: str) -> bytes | None:
+            raise ConnectionRefusedError("the store is away")
+
+    kept_blobs = api.engine.app.blobs
+    api.engine.app.blobs = Away.__new__(Away)
+    api.engine.app.blobs.__dict__.update(kept_blobs.__dict__)
+    try:
+        before = stored(api)[1]
+        refused = upload(api, s["rider"], jpeg(640, 480))
+        assert refused.status_code == 503, refused.text
+        is_problem(refused.json(), "photo-store-unavailable", 503)
+        assert stored(api)[1] == before  # no event for a photo not kept
+        is_problem(picture(api, sha, s["rider"], 503).json(), "photo-store-unavailable", 503)
+        zh = api.client.get(f"/v1/photos/{sha}", headers={**s["rider"], "Accept-Language": "zh-CN"}).json()
+        assert zh["title"] == "照片存储暂不可用"
+    finally:
+        api.engine.app.blobs = kept_blobs
