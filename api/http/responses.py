@@ -326,7 +326,7 @@ class AppealNote(Shape):
     text: str
     author_id: str = Field(description="who wrote it (an officer's or admin's id)")
     author_name: str | None = None
-    author_role: str
+    author_role: str = Field(description="the role they wrote it in: district_admin or grid_officer")
     at: str
 
 
