@@ -86,11 +86,19 @@ class Person:
         self.actions += 1
 
     def click_in_row(self, table: str, attribute: str, value: str, label: str) -> None:
-        button = until(self.driver, lambda d: d.execute_script(
-            "const row = document.querySelector(`#${arguments[0]} [data-${arguments[1]}='${arguments[2]}']`);"
-            "return row && [...row.querySelectorAll('button')].find(b => b.textContent === arguments[3]);",
-            table, attribute, value, label), f"the {label} button of #{table}")
-        self.click(button)
+        """One click on the button `label` of a row (found again should the list be drawn anew first)."""
+        from selenium.common.exceptions import StaleElementReferenceException
+
+        for attempt in range(3):
+            button = until(self.driver, lambda d: d.execute_script(
+                "const row = document.querySelector(`#${arguments[0]} [data-${arguments[1]}='${arguments[2]}']`);"
+                "return row && [...row.querySelectorAll('button')].find(b => b.textContent === arguments[3]);",
+                table, attribute, value, label), f"the {label} button of #{table}")
+            try:
+                return self.click(button)
+            except StaleElementReferenceException:  # not clicked: a stale element takes no click
+                if attempt == 2:
+                    raise
 
     def fill(self, css: str, words: str) -> None:
         box = self.element(css)
@@ -235,6 +243,22 @@ def test_the_rider_reports_a_clue_with_a_photo_where_it_stands(server, browser, 
     api.command("verify-completion", {"task_id": task}, s["officer"])
     until(browser, lambda d: "已办结" in text(d, f"#my-clues tr[data-clue='{clue['clue_id']}']"), "the clue closed, live")
     assert "verified" not in text(browser, "#my-clues")
+    # A clue rejected: its reason in the row, and an appeal from the row with the clue already chosen.
+    rejected = api.command("report-clue", {"rider_id": s["rider_id"], "category": "other", "text": "小区里流浪狗追人",
+                                           "location": HERE}, s["rider"])["result"]["clue_id"]
+    api.command("reject-clue", {"clue_id": rejected, "reason": "不属于网格事项，已转告社区"}, s["officer"])
+    row = f"#my-clues tr[data-clue='{rejected}']"
+    until(browser, lambda d: "不属于网格事项" in text(d, row), "the reason, live")
+    rider.actions = 0
+    rider.click_in_row("my-clues", "clue", rejected, "申诉")
+    assert "小区里流浪狗追人" in until(browser, lambda d: text(d, "#ask-text"), "the question names the clue")
+    rider.fill("#ask-input", "狗在网格里的小区，追伤过骑手")
+    rider.click("#ask-yes")
+    until(browser, lambda d: "提交申诉：已完成" in text(d, "#clues-said + .outcome"), "the answer above my clues")
+    until(browser, lambda d: "已申诉" in text(d, row), "the row says it is appealed")
+    assert rider.actions == 3
+    appeal = api.query(f"/v1/riders/{s['rider_id']}/appeals", s["rider"])["appeals"][0]
+    assert appeal["subject"]["kind"] == "clue" and appeal["subject"]["ref"] == rejected
     words_only(browser)
     assert fits(browser)
     both_sizes(browser, "rider-day-report")

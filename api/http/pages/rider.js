@@ -441,9 +441,16 @@ async function release(task) {
 // --- clues and appeals -------------------------------------------------------------------
 async function loadClues() {
   const page = await GG.get(`/v1/riders/${R.me}/clues`, { limit: 50 });
-  const clues = page.clues.sort((a, b) => b.reported_at.localeCompare(a.reported_at));
-  for (const clue of clues) R.clueTexts[clue.clue_id] = clue.text;
-  GG.redraw("my-clues", [clues, R.grids], () => GG.table("my-clues", ["col.reported", "col.text", "col.status"],
+  R.clues = page.clues.sort((a, b) => b.reported_at.localeCompare(a.reported_at));
+  for (const clue of R.clues) R.clueTexts[clue.clue_id] = clue.text;
+  showClues();
+}
+
+// Drawn when the clues or my appeals arrive, whichever comes last (a clue appealed says so).
+function showClues() {
+  const clues = R.clues || [];
+  const appealed = new Set((R.appeals || []).filter(a => a.subject.kind === "clue").map(a => a.subject.ref));
+  GG.redraw("my-clues", [clues, R.grids, [...appealed]], () => GG.table("my-clues", ["col.reported", "col.text", "col.status"],
     clues.map(c => el("tr", { dataset: { clue: c.clue_id } },
       el("td", {}, GG.time(c.reported_at)),
       el("td", {}, el("strong", {}, t(`cat.${c.category}`)), el("br"), c.text, el("br"),
@@ -452,7 +459,18 @@ async function loadClues() {
            ? el("div", { class: "thumbs" }, c.evidence_hashes.map(hash => GG.photoImg(hash, { thumb: true }))) : null),
       // The officer's reason for a rejection; a closed clue's reason is the engine's, not a person's words.
       el("td", {}, el("span", { class: "tag" }, t(`st.${c.status}`)), ...(c.status === "rejected" && c.reason
-        ? [el("br"), el("span", { class: "muted" }, c.reason)] : []))))));
+        ? [el("br"), el("span", { class: "muted" }, c.reason)] : []),
+         c.status !== "rejected" ? null : appealed.has(c.clue_id) ? [el("br"), el("span", { class: "tag" }, t("r.piece.appealed"))]
+           : [el("br"), button("r.appeal.this", () => appealClue(c), "small")])))));
+}
+
+async function appealClue(clue) {
+  const text = await ask(`${t("r.appeal.clue")}${clue.text}`, t("r.fileappeal"), t("r.appeal.text"));
+  if (text === null) return;
+  const filed = await GG.command("file-appeal", { rider_id: R.me, district: clue.district, text,
+                                                  subject: { kind: "clue", ref: clue.clue_id } },
+                                 t("r.fileappeal"), slot("clues-said"));
+  if (filed) await refresh();
 }
 
 function subjectWords(subject) {
@@ -465,6 +483,7 @@ async function loadAppeals() {
   const page = await GG.get(`/v1/riders/${R.me}/appeals`, { limit: 50 });
   R.appeals = page.appeals;
   showPieces();
+  showClues();
   GG.table("my-appeals", ["col.filed", "wb.subject", "col.status"],
     page.appeals.map(a => el("tr", { dataset: { appeal: a.appeal_id } }, el("td", {}, GG.time(a.filed_at)),
       el("td", {}, subjectWords(a.subject), el("br"), el("span", { class: "muted" }, a.text)),
@@ -538,7 +557,8 @@ function wire() {
     ...GG.CATEGORIES.map(c => el("option", { value: c, "data-t": `cat.${c}` }, t(`cat.${c}`))));
   document.getElementById("report-photos").replaceWith(photoBox("report"));
   // Outcomes of actions in lists that are drawn anew: said just above the list.
-  for (const [list, id] of [["open-tasks", "near-said"], ["pieces", "pieces-said"], ["catalogue", "catalogue-said"]]) {
+  for (const [list, id] of [["open-tasks", "near-said"], ["pieces", "pieces-said"], ["catalogue", "catalogue-said"],
+                            ["my-clues", "clues-said"]]) {
     document.getElementById(list).closest(".scroll").before(el("span", { id, class: "said-anchor" }));
   }
   document.querySelector("#mine h2").after(el("span", { id: "mine-said", class: "said-anchor" }));
