@@ -34,7 +34,9 @@ UPLOAD_BODY = images.MAX_BYTES + 64 * 1024  # the photo, and room for the multip
 FIELD = "photo"
 SHA256 = Path(pattern=r"^[0-9a-f]{64}$", description="the photo's sha256, as its upload answered")
 # A photo is shown as an image and nothing else: no sniffing, no script, no embedding in another origin's frame.
-PICTURE_HEADERS = {"X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=3600",
+# Kept by the browser alone and asked again each time (its hash the ETag: a 304 costs no bytes), so an
+# erasure or a scope lost reaches a cached copy at once.
+PICTURE_HEADERS = {"X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-cache",
                    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'; sandbox",
                    "Cross-Origin-Resource-Policy": "same-origin"}
 UPLOAD_SCHEMA = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
@@ -105,17 +107,21 @@ def _read(router: APIRouter, reads: Reads) -> None:
 
     @router.get("/photos/{sha256}", response_class=Response,
                 responses={200: {"content": {"image/jpeg": {}}, "description": "the JPEG kept"}})
-    async def get_photo(sha256: str = SHA256, size: Literal["full", "thumb"] = "full",
+    async def get_photo(request: Request, sha256: str = SHA256, size: Literal["full", "thumb"] = "full",
                         position: int | None = operations.POSITION, wait_ms: int = operations.WAIT,
                         who: Principal = Depends(principal)) -> Response:
         """A photo given as evidence, as kept (`?size=thumb`: its thumbnail, at most 320 px): for its uploader and
         whoever may see a clue or task citing it. After its rider's erasure its key is gone, and so is the photo."""
         await seen(sha256, position, wait_ms, who)
+        etag = f'"{kept.blob_name(sha256, size == "thumb")}"'
+        if request.headers.get("if-none-match") == etag and not await run_in_threadpool(kept.erased, governance,
+                                                                                         sha256):
+            return Response(status_code=304, headers={**PICTURE_HEADERS, "ETag": etag})
         picture = await run_in_threadpool(kept.picture, governance, sha256, size == "thumb")
         if picture is None:
             raise errors.PhotoErased(f"photo {sha256} was erased with its rider's personal data; its hash stays "
                                      "in the log", sha256=sha256)
-        return Response(picture, media_type="image/jpeg", headers=PICTURE_HEADERS)
+        return Response(picture, media_type="image/jpeg", headers={**PICTURE_HEADERS, "ETag": etag})
 
     @router.get("/photos/{sha256}/about", response_model=responses.Photo)
     async def get_photo_about(sha256: str = SHA256, position: int | None = operations.POSITION,

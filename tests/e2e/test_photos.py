@@ -6,6 +6,7 @@ scope, gone with its rider's key, swept when never cited."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import io
 import json
 import struct
@@ -13,7 +14,7 @@ import tracemalloc
 import uuid
 import zlib
 from datetime import timedelta
-from typing import Any, Iterator
+from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -104,7 +105,6 @@ def test_a_photo_is_kept_re_encoded_sealed_and_named_by_its_hash(api: Api) -> No
     assert shown.headers["x-content-type-options"] == "nosniff"
     assert shown.headers["content-security-policy"].startswith("default-src 'none'")
     assert shown.headers["cache-control"].startswith("private")
-    import hashlib
     assert hashlib.sha256(shown.content).hexdigest() == body["sha256"] and len(shown.content) == body["bytes"]
     opened = Image.open(io.BytesIO(shown.content))
     assert not opened.getexif() and b"Exif" not in shown.content and b"CameraMaker" not in shown.content
@@ -382,3 +382,19 @@ def test_a_blob_store_away_is_a_503_in_words_and_nothing_recorded(api: Api) -> N
         assert zh["title"] == "照片存储暂不可用"
     finally:
         api.engine.app.blobs = kept_blobs
+
+
+def test_a_browser_revalidates_each_time_so_an_erasure_reaches_its_cache(api: Api) -> None:
+    """Cache-Control: private, no-cache, with the hash as the ETag: a 304 without the bytes while the
+    photo stands, and the erasure's 404 at once after (a max-age would have shown it for an hour)."""
+    s = scene(api)
+    sha = upload(api, s["rider"], jpeg()).json()["sha256"]
+    first = picture(api, sha, s["rider"])
+    assert first.headers["cache-control"] == "private, no-cache" and first.headers["etag"] == f'"{sha}"'
+    again = api.client.get(f"/v1/photos/{sha}", headers={**s["rider"], "If-None-Match": first.headers["etag"]})
+    assert again.status_code == 304 and again.content == b""
+    thumb = picture(api, sha, s["rider"], size="thumb")
+    assert thumb.headers["etag"] == f'"{sha}.thumb"'
+    api.command("erase-personal-data", {"rider_id": s["rider_id"], "reason": "骑手申请删除"}, s["rider"])
+    gone = api.client.get(f"/v1/photos/{sha}", headers={**s["rider"], "If-None-Match": first.headers["etag"]})
+    assert gone.status_code == 404 and gone.json()["type"].endswith("photo-erased")
