@@ -236,15 +236,16 @@ def test_the_auditor_opens_an_award_chain_with_its_photos_in_log_order(server, b
     open_page(browser, base, "audit", bearer(auditor))
     until(browser, lambda d: d.find_elements("css selector", "#history tr[data-kind='SubsidyAwarded']"), "the history")
     buttons = browser.execute_script(
-        "return [...document.querySelectorAll('#history tr[data-subject]')].filter(r => r.querySelector('button'))"
+        "return [...document.querySelectorAll('#history tr[data-subject]')]"
+        ".filter(r => [...r.querySelectorAll('button')].some(b => b.textContent === '查看补贴链'))"
         ".map(r => r.dataset.subject)")
     assert story["task"] in buttons and unawarded not in buttons, buttons
     # Who by name, the whole id at hand; 详情 in words.
     verified = text(browser, "#history tr[data-kind='CompletionVerified']")
     assert "李网格" in verified and "网格员" in verified, verified
     assert browser.execute_script(
-        "return document.querySelector(\"#history tr[data-kind='CompletionVerified'] .who-name\").title") \
-        == "officer-温江-1-1"
+        "return document.querySelector(\"#history tr[data-kind='CompletionVerified'] .who-name\").dataset.id") \
+        == "officer-温江-1-1"  # whole, kept for copying, not shown
     award_row = text(browser, "#history tr[data-kind='SubsidyAwarded']")
     assert "计件" in award_row and "清理消防通道" in award_row and "¥8.00" in award_row, award_row
 

@@ -77,12 +77,23 @@ function riderName(id) {
   return A.riders.get(id) || t("col.rider");
 }
 
-// Who acted: by name (the API's), the whole id kept for whoever must check it (title, copy).
+// Who acted: by name (the API's); the whole id, never cut, is kept in data-id and copied by a press
+// on the name, for whoever must check it against the log.
 function who(step) {
   const named = step.actor_name || A.staff.get(step.actor_id) || (step.actor_role === "rider" ? riderName(step.actor_id)
-                                                                                              : step.actor_id);
-  return el("span", {}, el("span", { class: "who-name", title: step.actor_id, dataset: { actor: step.actor_id } }, named),
-            ` (${t(`role.${step.actor_role}`)})`);
+                                                                                              : t(`role.${step.actor_role}`));
+  const name = el("button", { type: "button", class: "who-name", "aria-label": `${named}${GG.colon()}${t("a.copy.id")}`,
+                              dataset: { id: step.actor_id }, onclick: () => copyId(name) }, named);
+  return el("span", {}, name, ` (${t(`role.${step.actor_role}`)})`);
+}
+
+async function copyId(button) {
+  try {
+    await navigator.clipboard.writeText(button.dataset.id);
+    GG.say(t("a.copied"), false, button);
+  } catch (e) {
+    GG.say(t("a.copy.failed"), true, button);
+  }
 }
 
 function closing(reason) {
@@ -181,7 +192,7 @@ function item(step) {
 // A photo the step cites, with the hash the log holds of it: the photo is proven like the step.
 function evidence(sha256) {
   return el("figure", { class: "evidence" }, GG.photoImg(sha256, { thumb: true }),
-            el("figcaption", { title: t("a.photo.hash") }, `SHA-256 ${sha256}`));
+            el("figcaption", {}, `SHA-256 ${sha256}`));
 }
 
 // --- exports ------------------------------------------------------------------------------------

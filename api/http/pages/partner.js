@@ -4,7 +4,7 @@
 // (held), each refusable with a reason, and those closed lately.
 "use strict";
 
-const P = { me: null, name: null, held: [], ambiguous: null };
+const P = { me: null, held: [], ambiguous: null };
 const { el, t } = GG;
 
 function button(key, onclick, kind = "") {
@@ -22,15 +22,9 @@ async function loadName() {
                                                   GG.get(`/v1/districts/${district}/stations`, { closed: true })]);
   const mine = partners.find(p => p.partner_id === P.me);
   const station = mine && stations.find(s => s.station_id === mine.station_id);
-  P.name = mine ? mine.name : null;
-  showWho();
+  if (mine) GG.callMe(mine.name);  // the header names it, not by its token's id
   document.getElementById("partner-name").textContent = [
     ...(mine ? [mine.name, t(`pk.${mine.kind}`)] : []), ...(station ? [station.name] : []), GG.state.district].join(" · ");
-}
-
-// The header names the partner by its name, not by its token's id.
-function showWho() {
-  document.getElementById("who").textContent = `${t("role.partner")}${P.name ? ` · ${P.name}` : ""}`;
 }
 
 async function loadHeld() {
@@ -145,8 +139,7 @@ GG.start({
   async start(claims) {
     P.me = claims.sub;
     wire();
-    showWho();
-    GG.onLanguage(() => { showWho(); refresh(); loadName().catch(() => {}); });
+    GG.onLanguage(() => { refresh(); loadName().catch(() => {}); });
     await Promise.all([loadName().catch(e => GG.say(e.message, true)), refresh()]);
     document.getElementById("confirm-code").focus();
   },
