@@ -15,6 +15,7 @@ from string import Template
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.middleware.gzip import GZipMiddleware
 
 FOLDER = Path(__file__).with_name("pages")
 SHELL = Template((FOLDER / "shell.html").read_text(encoding="utf-8"))
@@ -38,8 +39,10 @@ def page(title_key: str, body: str, scripts: tuple[str, ...]) -> str:
 
 
 def install(app: FastAPI) -> None:
-    app.mount("/pages", StaticFiles(directory=FOLDER), name="pages")
-    app.mount("/static/echarts", StaticFiles(directory=FOLDER.parent / "static" / "echarts"), name="echarts")
+    # A rider's phone loads the scripts over a mobile network: compressed, they are a third of their size.
+    app.mount("/pages", GZipMiddleware(StaticFiles(directory=FOLDER), minimum_size=1024), name="pages")
+    app.mount("/static/echarts", GZipMiddleware(StaticFiles(directory=FOLDER.parent / "static" / "echarts"),
+                                                minimum_size=1024), name="echarts")
     for path, (title_key, body, scripts) in PAGES.items():
         html = page(title_key, body, scripts)
         app.add_api_route(path, _serve(html), methods=["GET"], include_in_schema=False,
