@@ -293,3 +293,76 @@ def test_two_meals_with_one_code_are_told_apart_on_the_row(server, browser, monk
     mine = {x["redemption_id"]: x["status"] for x in api.query(f"/v1/riders/{s['rider_id']}/redemptions", s["rider"])}
     assert [mine[h["redemption_id"]] for h in held] == ["held", "confirmed"]
     clean(browser, refused="409")
+
+
+def test_the_auditor_narrows_the_history_by_days_typed_as_china_writes_them(server, browser) -> None:  # type: ignore[no-untyped-def]  # noqa: E501
+    """The filter's days are typed as China writes them (2026-11-02 or 2026年11月2日), said back in
+    words beside the filter, and sent as China days; a day that is no day, or a range that ends
+    before it starts, is refused there in words and nothing is asked. Never the browser's mm/dd/yyyy."""
+    base, api = server
+    s = district(api)
+    awarded_with_photos(api, s)  # the story's steps, all on 2 November 2026 (China)
+    auditor = api.token(Role.AUDITOR, "auditor-温江")
+    open_page(browser, base, "audit", bearer(auditor))
+    until(browser, lambda d: d.find_elements("css selector", "#history tr[data-kind='SubsidyAwarded']"), "the history")
+    assert {browser.find_element("id", box).get_attribute("type") for box in ("f-from", "f-to")} == {"text"}
+
+    def steps() -> int:
+        return len(browser.find_elements("css selector", "#history tr[data-kind]"))
+
+    everything = steps()
+    beside = "#filter-form + .outcome"
+    committee = Person(browser)
+    # The day after: nothing happened then.
+    committee.fill("#f-from", "2026年11月3日")
+    committee.fill("#f-to", "2026-11-30")
+    until(browser, lambda d: text(d, "#f-days") == "2026年11月3日 – 2026年11月30日", "the days said back in words")
+    committee.click("#filter-form button.primary")
+    until(browser, lambda d: steps() == 0 and "0" in text(d, beside), "nothing on those days")
+    # The story's day, in both ways of writing it: every step again.
+    committee.fill("#f-from", "2026-11-02")
+    committee.fill("#f-to", "2026年11月2日")
+    committee.click("#filter-form button.primary")
+    until(browser, lambda d: steps() == everything, "the story's day holds every step")
+    assert text(browser, "#f-days") == "2026年11月2日 – 2026年11月2日"
+    # A day that is no day is refused beside the filter, in words; the list stays as it was.
+    committee.fill("#f-to", "2026年2月30日")
+    until(browser, lambda d: "2026-12-05" in text(d, "#f-days"), "said at once what a day looks like")
+    committee.click("#filter-form button.primary")
+    until(browser, lambda d: "2026年12月5日" in text(d, beside) and "problem" in
+          d.find_element("css selector", beside).get_attribute("class"), "the refusal beside the filter")
+    assert steps() == everything
+    # A range that ends before it starts, likewise.
+    committee.fill("#f-to", "2026-11-01")
+    committee.click("#filter-form button.primary")
+    until(browser, lambda d: "早于" in text(d, beside), "the range refused in words")
+    assert steps() == everything
+    committee.fill("#f-to", "")
+    committee.click("#filter-form button.primary")
+    until(browser, lambda d: "problem" not in d.find_element("css selector", beside).get_attribute("class"),
+          "an open end is no refusal")
+    assert text(browser, "#f-days") == "2026年11月2日起"
+
+    # Nowhere the browser's own format, in the text or in the boxes.
+    shown_text = browser.execute_script("return document.body.innerText")
+    values = browser.execute_script("return [...document.querySelectorAll('input')].map(i => i.value + ' ' + i.placeholder)")
+    for seen in (shown_text, *values):
+        assert not re.search(r"mm/dd/yyyy|\d{1,2}/\d{1,2}/\d{4}", seen, re.I), seen
+    # What the page says back, typed back, is the same day, every day of seven years, in both languages.
+    wrong = browser.execute_script("""
+        const wrong = [];
+        for (const lang of ["zh", "en"]) {
+          GG.state.lang = lang;
+          for (let t = Date.UTC(2024, 0, 1); t < Date.UTC(2031, 0, 1); t += 86400000) {
+            const day = new Date(t).toISOString().slice(0, 10);
+            if (GG.readDay(day) !== day || GG.readDay(GG.day(day)) !== day) wrong.push([lang, day, GG.day(day)]);
+          }
+        }
+        GG.state.lang = "zh";
+        for (const no of ["2026-02-29", "2026年2月30日", "2026-13-01", "12/05/2026", "2026年12月", "昨天", "2026-11-02x"])
+          if (GG.readDay(no) !== null) wrong.push(no);
+        return wrong;""")
+    assert wrong == [], wrong[:5]
+    in_english_too(browser, "Subsidy history")
+    both_sizes(browser, "day-audit-days")
+    clean(browser)

@@ -94,6 +94,28 @@ const GG = (() => {
     return `${date} ${short} ${year}`;
   }
 
+  // A day as people type it — 2026-12-05, 2026年12月5日, or as `day` says it in English (5 Dec 2026);
+  // full-width digits too — as YYYY-MM-DD; "" for nothing typed; null if it is no day. The year
+  // always comes first or is spelt out: 12/05/2026 is refused, it reads two ways.
+  const MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
+
+  function readDay(typed) {
+    const text = String(typed).normalize("NFKC").trim();
+    if (!text) return "";
+    let match = /^(\d{4})\s*(?:-|\/|\.|年)\s*(\d{1,2})\s*(?:-|\/|\.|月)\s*(\d{1,2})\s*日?$/.exec(text);
+    let parts = match && [match[1], match[2], match[3]].map(Number);
+    if (!match) {
+      match = /^(\d{1,2})\s+([a-z]{3})[a-z]*\.?,?\s+(\d{4})$/i.exec(text);
+      const month = match ? MONTHS.indexOf(match[2].toLowerCase()) + 1 : 0;
+      parts = month ? [Number(match[3]), month, Number(match[1])] : null;
+    }
+    if (!parts) return null;
+    const [year, month, date] = parts;
+    const real = new Date(Date.UTC(year, month - 1, date));
+    if (real.getUTCFullYear() !== year || real.getUTCMonth() !== month - 1 || real.getUTCDate() !== date) return null;
+    return `${year}-${String(month).padStart(2, "0")}-${String(date).padStart(2, "0")}`;
+  }
+
   function chinaToday() {
     return new Intl.DateTimeFormat("en-CA", { timeZone: "Asia/Shanghai" }).format(new Date());
   }
@@ -454,7 +476,7 @@ const GG = (() => {
                       "elderly_fall", "robbery", "other"];
 
   return {
-    CATEGORIES, state, t, colon, translate, money, fenOf, time, day, chinaToday, distance, el, table, redraw, options, get,
+    CATEGORIES, state, t, colon, translate, money, fenOf, time, day, readDay, chinaToday, distance, el, table, redraw, options, get,
     command, say, debounce, start, photoImg,
     Problem, onLanguage: fn => state.onLanguage.push(fn),
     callMe: name => { state.name = name; showWho(); },

@@ -22,8 +22,39 @@ function value(id) {
 }
 
 function filters() {
-  return { from: value("f-from"), to: value("f-to"), kind: value("f-kind"), grid: value("f-grid"),
-           rider: value("f-rider") };
+  const { from, to } = days();
+  return { from, to, kind: value("f-kind"), grid: value("f-grid"), rider: value("f-rider") };
+}
+
+// The filter's days as typed (2026-12-05 or 2026年12月5日), read as China days: what is wrong with
+// them, in words, or null; an empty box leaves that end open.
+function days() {
+  const [from, to] = ["f-from", "f-to"].map(id => GG.readDay(value(id)));
+  const wrong = from === null || to === null ? t("a.badday") : from && to && to < from ? t("a.backwards") : null;
+  return { from: from || "", to: to || "", wrong };
+}
+
+// The days said back in words as they are typed, so a slip shows before the search.
+function showDays() {
+  const { from, to, wrong } = days();
+  const line = document.getElementById("f-days");
+  line.textContent = wrong || (from && to ? `${GG.day(from)} – ${GG.day(to)}`
+    : from ? t("a.days.from").replace("{day}", GG.day(from))
+    : to ? t("a.days.to").replace("{day}", GG.day(to)) : t("a.days.all"));
+  line.classList.toggle("error", Boolean(wrong));
+}
+
+// The filter pressed: a wrong day is refused beside it and nothing is asked; else the steps found.
+async function applyFilter(button) {
+  showDays();
+  const { wrong } = days();
+  if (wrong) return GG.say(wrong, true, button);
+  try {
+    await search();
+    GG.say(t("a.found").replace("{n}", A.steps.length + (A.next ? "+" : "")), false, button);
+  } catch (error) {
+    GG.say(error.message, true, button);
+  }
 }
 
 async function search(more = false) {
@@ -225,7 +256,7 @@ async function download(format, where) {
 function printHead() {
   const f = filters();
   document.getElementById("print-head").textContent = `${t("page.audit")} · ${GG.state.district} · ` +
-    `${f.from || "…"} – ${f.to || "…"} ${f.kind ? t(`ev.${f.kind}`) : ""} · ${t("a.printed")} ${GG.time(new Date().toISOString())}`;
+    `${f.from ? GG.day(f.from) : "…"} – ${f.to ? GG.day(f.to) : "…"} ${f.kind ? t(`ev.${f.kind}`) : ""} · ${t("a.printed")} ${GG.time(new Date().toISOString())}`;
 }
 
 async function loadPictures() {
@@ -270,10 +301,15 @@ function wire() {
   const month = GG.chinaToday().slice(0, 7);
   document.getElementById("x-from").value = month;
   document.getElementById("x-to").value = month;
-  document.getElementById("filter-form").addEventListener("submit", e => {
+  const form = document.getElementById("filter-form");
+  form.addEventListener("submit", e => {
     e.preventDefault();
-    search().catch(error => GG.say(error.message, true));
+    applyFilter(form.querySelector("button.primary"));
   });
+  for (const id of ["f-from", "f-to"]) {
+    for (const type of ["input", "change"]) document.getElementById(id).addEventListener(type, showDays);
+  }
+  showDays();
   document.getElementById("more").addEventListener("click", () => search(true).catch(e => GG.say(e.message, true)));
   document.getElementById("print").addEventListener("click", () => { printHead(); window.print(); });
   for (const [id, format] of [["x-xlsx", "xlsx"], ["x-csv", "csv"]]) {
@@ -287,7 +323,7 @@ GG.start({
   async start() {
     wire();
     riderOptions();
-    GG.onLanguage(() => { kindOptions(); showHistory(); if (A.chosen) openChain(A.chosen); });
+    GG.onLanguage(() => { kindOptions(); showHistory(); showDays(); if (A.chosen) openChain(A.chosen); });
     try {
       [A.grids] = await Promise.all([GG.get(`/v1/districts/${d()}/grids`), loadNames()]);
       kindOptions();
