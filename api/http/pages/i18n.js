@@ -65,7 +65,7 @@ const WORDS = {
     // audit
     "a.history": "补贴历史", "a.filters": "筛选",
     "a.badday": "日期写作 2026-12-05 或 2026年12月5日", "a.backwards": "结束日期早于开始日期，请改正",
-    "a.days.all": "全部日期", "a.days.from": "{day}起", "a.days.to": "截至{day}", "a.found": "查询：共 {n} 条", "a.from": "开始日期", "a.to": "结束日期", "a.kind": "事件类型",
+    "a.day.hint": "如 2026-12-05", "a.days.all": "全部日期", "a.days.from": "{day}起", "a.days.to": "截至{day}", "a.found": "查询：共 {n} 条", "a.from": "开始日期", "a.to": "结束日期", "a.kind": "事件类型",
     "a.allkinds": "全部类型", "a.rider": "骑手编号", "a.apply": "查询", "a.more": "加载更多", "a.chain": "补贴链",
     "a.chain.open": "查看补贴链", "a.exports": "导出", "a.export.months": "月份范围", "a.export.xlsx": "下载 Excel",
     "a.export.csv": "下载 CSV", "a.print": "打印", "a.position": "日志位置", "a.leaf": "叶子序号",
@@ -240,7 +240,7 @@ const WORDS = {
     "r.rates": "Rates in this district", "r.perpiece": "per piece",
     "a.history": "Subsidy history", "a.filters": "Filters",
     "a.badday": "Write a day as 2026-12-05 or 5 Dec 2026", "a.backwards": "The last day is before the first: please correct it",
-    "a.days.all": "All days", "a.days.from": "From {day}", "a.days.to": "Until {day}", "a.found": "Search: {n} steps found", "a.from": "From", "a.to": "To", "a.kind": "Event type",
+    "a.day.hint": "e.g. 2026-12-05", "a.days.all": "All days", "a.days.from": "From {day}", "a.days.to": "Until {day}", "a.found": "Search: {n} steps found", "a.from": "From", "a.to": "To", "a.kind": "Event type",
     "a.allkinds": "All types", "a.rider": "Rider id", "a.apply": "Search", "a.more": "Load more",
     "a.chain": "Award chain", "a.chain.open": "Open chain", "a.exports": "Exports", "a.export.months": "Months",
     "a.export.xlsx": "Download Excel", "a.export.csv": "Download CSV", "a.print": "Print",
