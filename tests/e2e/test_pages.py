@@ -9,6 +9,7 @@ screenshot in the test output folder."""
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import datetime
 from typing import Any, Callable
@@ -279,6 +280,11 @@ def test_the_rider_redeems_a_meal_and_the_canteen_confirms_it_with_the_code(serv
     # The API answers the code once: the phone keeps it, and a reload still shows it.
     browser.refresh()
     until(browser, lambda d: text(d, f"#codes [data-redemption='{redemption}'] .code") == code, "the code after a reload")
+    # The partner types the six digits alone: no reference beside the code, only the meal, the partner
+    # and the time to collect by, in China's words.
+    card = text(browser, f"#codes [data-redemption='{redemption}']")
+    assert "编号" not in card and redemption[:8] not in card and not re.search(r"\b[0-9a-f]{8}\b", card), card
+    assert re.search(r"领取截止 \d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2}", card), card
     screenshot(browser, "rider-redeems")
     clean(browser)
 

@@ -99,7 +99,7 @@ const WORDS = {
     // rewards: the rider's, the partner's and the admin's
     "page.partner": "兑换核销",
     "col.name": "名称", "col.address": "地址", "col.hours": "开放时间", "col.services": "服务", "col.item": "商品",
-    "col.partner": "合作商户", "col.price": "所需积分", "col.available": "可兑库存", "col.ref": "编号",
+    "col.partner": "合作商户", "col.price": "所需积分", "col.available": "可兑库存",
     "col.heldat": "兑换时间", "col.expires": "领取截止", "col.closed": "办结时间", "col.valid": "有效期",
     "col.pointsspent": "消耗积分",
     "r.stations": "附近的驿站", "r.stations.place": "定位后（使用我的位置，或填写经纬度）这里显示附近的骑手驿站。",
@@ -274,7 +274,7 @@ const WORDS = {
     "svc.rest": "Rest area", "pk.shop": "Shop", "pk.canteen": "Canteen", "pk.station": "Station",
     "page.partner": "Redemption desk",
     "col.name": "Name", "col.address": "Address", "col.hours": "Hours", "col.services": "Services", "col.item": "Item",
-    "col.partner": "Partner", "col.price": "Price (points)", "col.available": "In stock", "col.ref": "Ref",
+    "col.partner": "Partner", "col.price": "Price (points)", "col.available": "In stock",
     "col.heldat": "Redeemed", "col.expires": "Collect by", "col.closed": "Closed", "col.valid": "Valid",
     "col.pointsspent": "Points spent",
     "r.stations": "Stations near me",
