@@ -286,6 +286,9 @@ def test_the_rider_redeems_a_meal_and_the_canteen_confirms_it_with_the_code(serv
     assert "编号" not in card and redemption[:8] not in card and not re.search(r"\b[0-9a-f]{8}\b", card), card
     assert re.search(r"领取截止 \d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2}", card), card
     screenshot(browser, "rider-redeems")
+    browser.set_window_size(*DESK)
+    screenshot(browser, "rider-redeems-1280")
+    browser.set_window_size(*PHONE)
     clean(browser)
 
     # The canteen, at its counter, types the code the rider shows.
