@@ -61,7 +61,8 @@ def test_the_csv_export_is_english_on_request_and_carries_the_checkpoint_as_sign
     assert response.status_code == 200 and response.headers["content-type"] == "application/zip"
     zipped = zipfile.ZipFile(io.BytesIO(response.content))
     assert zipped.read("by_rider.csv").decode("utf-8-sig").splitlines()[0] == \
-        "rider,month,awards,awarded (fen),withheld (fen),reversed (fen),paid (fen),payable (fen)"
+        "month,rider,awards,awarded (¥),withheld (¥),reversed (¥),paid (¥),payable (¥)," \
+        "rider id,awarded (fen),withheld (fen),reversed (fen),paid (fen),payable (fen)"
     note = zipped.read("checkpoint.txt").decode()
     assert note == engine.tlog.at(int(response.headers["x-checkpoint-size"])).note
 
