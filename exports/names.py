@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Iterable
 from uuid import UUID
 
+from domain.names import masked
 from projections.board import district_grids
 from projections.staff import staff_names
 from projections.stores import ReadStore
@@ -35,15 +36,6 @@ def riders_of(governance: GridGovernance) -> RiderName:
     return name
 
 
-def mask(name: str) -> str:
-    """As the API masks a rider for those who may not see the name whole (api/http/people.py's
-    `masked`, which this layer cannot import): 王小平 → 王*平, 欧阳小平 → 欧*平, 王五 → 王*, 王 → *."""
-    chars = name.strip()
-    if len(chars) <= 1:
-        return "*"
-    return chars[0] + "*" + (chars[-1] if len(chars) > 2 else "")
-
-
 @dataclass
 class Names:
     riders: dict[str, str | None] = field(default_factory=dict)  # id -> masked name; None: erased or unknown
@@ -57,7 +49,7 @@ class Names:
         riders = {}
         for rider in sorted(set(rider_ids)):
             full = rider_name(rider) if rider_name else None
-            riders[rider] = mask(full) if full else None
+            riders[rider] = masked(full) if full else None
         return cls(riders, grids, staff_names(store, staff_ids))
 
     def rider(self, rider_id: str | None, lang: str) -> str:

@@ -16,7 +16,6 @@ The event data of an audit step (`detail`) is the log's own and is left as it is
 from __future__ import annotations
 
 import threading
-import unicodedata
 from collections import OrderedDict
 from typing import Any, Callable, Iterator
 from uuid import UUID
@@ -30,11 +29,11 @@ from api.http import scoping
 from api.http.auth import Principal
 from api.http.language import chosen
 from domain.events import Role
+from domain.names import masked
 from projections.riders import rider_profiles
 from projections.staff import staff_names
 from projections.stores import ReadStore
 
-MASK = "*"
 ERASED = {"zh": "已注销", "en": "Erased"}
 SYSTEM = {"zh": "系统", "en": "The system"}
 
@@ -45,36 +44,6 @@ STAFF_KEYS = {"assignee": "assignee_name", "author_id": "author_name", "issued_b
 ACTOR_KEY, ACTOR_ROLE, ACTOR_NAME = "actor_id", "actor_role", "actor_name"
 # What is the log's own, or no one's: left as it is.
 OPAQUE = frozenset({"detail", "parameters", "personal", "data"})
-
-
-# --- masking ------------------------------------------------------------------------------
-
-def masked(name: str) -> str:
-    """A name as shown to those who may not see it whole: its first and last characters with the middle masked
-    (王小平 → 王*平), a two-character name its first (王五 → 王*), one character nothing (*). Characters are
-    what a reader sees as one (a letter with its accents, an emoji with its modifiers), so no mark is split off."""
-    chars = list(_graphemes(name.strip()))
-    if len(chars) <= 1:
-        return MASK
-    if len(chars) == 2:
-        return chars[0] + MASK
-    return chars[0] + MASK + chars[-1]
-
-
-def _graphemes(text: str) -> Iterator[str]:
-    """Approximately the user-perceived characters of `text`: a base character with the combining marks,
-    variation selectors, emoji modifiers and zero-width-joined characters that follow it."""
-    cluster = ""
-    for ch in text:
-        joins = (unicodedata.category(ch) in ("Mn", "Mc", "Me") or ch == "\u200d" or "\ufe00" <= ch <= "\ufe0f"
-                 or "\U0001f3fb" <= ch <= "\U0001f3ff" or "\U000e0020" <= ch <= "\U000e007f"
-                 or cluster.endswith("\u200d"))
-        if cluster and not joins:
-            yield cluster
-            cluster = ""
-        cluster += ch
-    if cluster:
-        yield cluster
 
 
 # --- who is shown how -------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""A rider's name as most readers see it (api/http/people.masked): its first and last characters, the middle
+"""A rider's name as most readers see it (domain/names.masked, for the API's answers and the exports): its first and last characters, the middle
 masked; for any name, in any script."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from api.http.people import _graphemes, masked
+from domain.names import _graphemes, masked
 
 # Names of any script: Han, Latin with accents (precomposed and combining), Cyrillic, Arabic, emoji, spaces.
 letters = st.characters(categories=("L", "M", "N", "P", "S", "Zs"), exclude_characters="*")

@@ -97,6 +97,6 @@ def test_every_audited_step_reads_in_words_without_ids_or_json() -> None:
 
 
 def test_a_rider_is_masked_whatever_the_name() -> None:
-    from exports.names import mask
+    from domain.names import masked
 
-    assert [mask(n) for n in ("王小平", "王平", "欧阳小平", "王")] == ["王*平", "王*", "欧*平", "*"]
+    assert [masked(n) for n in ("王小平", "王平", "欧阳小平", "王")] == ["王*平", "王*", "欧*平", "*"]
