@@ -16,6 +16,9 @@ always sent by the same rider, so every upload is new until the pool comes round
          limit, the type decided from the bytes, re-encoded (≤ 1,600 px, q82) with a
          thumbnail, sealed with a key of its own, two blobs under var/photos-like
          files, PhotoUploaded appended to SQLite (the projections following in-process).
+  pillow photos/images.reencode alone, on `--concurrency` threads of this process (Pillow
+         lets go of the GIL while it decodes and encodes): the floor under every upload,
+         the part that no server can skip, so the second ratio says what the rest costs.
   s3     the same with the S3 store (GRIDGOV_BLOBS=s3 and GRIDGOV_S3_* set in the
          environment, e.g. `bash scripts/seaweedfs.sh start` and its env); skipped without.
 """
@@ -171,6 +174,34 @@ async def load(base: str, scene: dict[str, object] | None, pool: list[bytes], se
     return len(latencies) / elapsed, latencies
 
 
+def reencode_only(pool: list[bytes], seconds: float, concurrency: int) -> tuple[float, list[float]]:
+    """Photos re-encoded per second by Pillow alone (decide, turn upright, resize, two JPEG encodes)."""
+    import threading
+
+    from photos import images
+
+    latencies: list[float] = []
+    taken = iter(range(10**9))
+    lock = threading.Lock()
+
+    def worker(until: float) -> None:
+        while time.perf_counter() < until:
+            with lock:
+                data = pool[next(taken) % len(pool)]
+            began = time.perf_counter()
+            images.reencode(data)
+            with lock:
+                latencies.append((time.perf_counter() - began) * 1000)
+
+    began = time.perf_counter()
+    threads = [threading.Thread(target=worker, args=(began + seconds,)) for _ in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return len(latencies) / (time.perf_counter() - began), latencies
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=10)
@@ -190,7 +221,7 @@ def main() -> None:
     random.Random(7).shuffle(pool)
     print(f"{len(pool)} photos, {statistics.median(map(len, pool)) / 1e6:.2f} MB median", file=sys.stderr)
     servers: dict[str, tuple[subprocess.Popen[bytes], str, dict[str, object] | None]] = {}
-    results: dict[str, list[tuple[float, list[float]]]] = {kind: [] for kind in kinds}
+    results: dict[str, list[tuple[float, list[float]]]] = {kind: [] for kind in ("pillow", *kinds)}
     try:
         with tempfile.TemporaryDirectory(prefix="gridgov-bench-photos-") as tmp:
             for kind in kinds:
@@ -200,7 +231,11 @@ def main() -> None:
                 scene = None if kind == "bare" else json.loads((folder / "tokens.json").read_text())
                 servers[kind] = (process, base, scene)
             for round_ in range(args.rounds):
-                for kind in kinds:
+                for kind in ("pillow", *kinds):
+                    if kind == "pillow":
+                        rate, latencies = reencode_only(pool, args.seconds, args.concurrency)
+                        results["pillow"].append((rate, latencies))
+                        continue
                     _, base, scene = servers[kind]
                     rate, latencies = asyncio.run(load(base, scene, pool, args.seconds, args.concurrency))
                     results[kind].append((rate, latencies))
@@ -218,15 +253,17 @@ def report(results: dict[str, list[tuple[float, list[float]]]], args: argparse.N
     print(f"\nbench/photos.py: {args.concurrency} concurrent clients, {args.rounds} rounds of {args.seconds:g} s, "
           f"{len(pool)} JPEGs of {args.side}×{args.side * 3 // 4} ({statistics.median(map(len, pool)) / 1e6:.2f} MB "
           f"median); uvicorn (1 worker) and the load on the same {os.cpu_count()} cores; medians over rounds\n")
-    print("| endpoint | uploads/s | p50 ms | p99 ms | rate / bare |")
-    print("|---|---:|---:|---:|---:|")
-    names = {"bare": "bare FastAPI upload (multipart, read, SHA-256)",
+    pillow = statistics.median(rate for rate, _ in results["pillow"])
+    print("| endpoint | uploads/s | p50 ms | p99 ms | rate / bare | rate / Pillow alone |")
+    print("|---|---:|---:|---:|---:|---:|")
+    names = {"pillow": "Pillow alone: photos/images.reencode, no HTTP (the floor)",
+             "bare": "bare FastAPI upload (multipart, read, SHA-256)",
              "file": "POST /v1/photos, SQLite + file store", "s3": "POST /v1/photos, SQLite + S3 store"}
     for kind, rounds in results.items():
         rate = statistics.median(r for r, _ in rounds)
         p50 = statistics.median(percentile(lat, 0.5) for _, lat in rounds)
         p99 = statistics.median(percentile(lat, 0.99) for _, lat in rounds)
-        print(f"| {names[kind]} | {rate:,.1f} | {p50:.1f} | {p99:.1f} | {rate / bare:.2f} |")
+        print(f"| {names[kind]} | {rate:,.1f} | {p50:.1f} | {p99:.1f} | {rate / bare:.2f} | {rate / pillow:.2f} |")
 
 
 if __name__ == "__main__":
