@@ -366,6 +366,8 @@ def sweep(every: float = typer.Option(0, min=0, help="seconds between sweeps; 0:
         swept = sweeper.photos()
         if swept.photos_removed or swept.skipped or not every:
             err.print(f"sweep: {swept.photos_removed} photos never cited removed, {swept.skipped} cited meanwhile")
+        if swept.orphans_removed:
+            err.print(f"sweep: {swept.orphans_removed} photos' bytes no upload named removed")
         month = points_month or (month_before(local_month(application.clock.now()), 1) if every else None)
         if month and month != swept_month:
             with Progress(TextColumn("points policies " + month), BarColumn(), TextColumn("{task.completed}/"

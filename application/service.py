@@ -86,8 +86,8 @@ class GridGovernance(Application):
                  blobs: BlobStore | None = None) -> None:
         super().__init__(env)
         # Photos' sealed bytes (application/photos.py): gridgov.bootstrap gives the configured store.
-        self.blobs: BlobStore = blobs if blobs is not None else MemoryBlobStore()
         self.clock: Clock = clock or SystemClock()
+        self.blobs: BlobStore = blobs if blobs is not None else MemoryBlobStore(now=self.clock.now)
         self.ids: IdFactory = ids or random_ids
         self.eventlog = open_log(self.recorder)
         self.duplicate_policy = duplicate_policy or DuplicatePolicy()

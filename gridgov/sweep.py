@@ -8,6 +8,9 @@
   to every rider of the district who has points.
 - Photos uploaded more than a day ago and never cited as evidence are removed
   (RemovePhoto): the event first, then their key and bytes (application/photos.py).
+- Photos' bytes no upload in the log names (sealed and put, then the save of
+  PhotoUploaded failed or the process died) are removed with their key once a day
+  old: younger, the upload may still be saving. No event: the log never knew them.
 
 Candidates come from the read models, which may be a little behind; each command
 decides on the current state, so a hold confirmed meanwhile is refused and skipped,
@@ -26,13 +29,14 @@ from uuid import UUID
 from domain import commands as c
 from domain import errors
 from domain.events import Actor, Role
+from domain.photos import Photo
 from domain.points_policy import PointsPolicy
 from application import photos
 from application.service import GridGovernance
 from application.unit_of_work import UnitOfWork
 from projections import points
 from projections.board import lapsed_claims
-from projections.photos import never_cited
+from projections.photos import kept_among, never_cited
 from projections.rewards import lapsed_holds
 from projections.stores import ReadStore
 
@@ -47,6 +51,7 @@ class Swept:
     claims_released: int = 0
     points_expired: int = 0
     photos_removed: int = 0
+    orphans_removed: int = 0  # photos' bytes and key no upload named
     riders_checked: int = 0
     skipped: int = 0  # refused on the current state (the read model was behind)
 
@@ -97,7 +102,31 @@ def sweep_photos(app: GridGovernance, store: ReadStore, grace: timedelta = PHOTO
         except errors.PhotoStoreUnavailable:
             pass  # its key is gone (forget shreds it first): what the store still holds is noise
         swept.photos_removed += 1
+    swept.orphans_removed = sweep_orphan_blobs(app, store, grace)
     return swept
+
+
+def sweep_orphan_blobs(app: GridGovernance, store: ReadStore, grace: timedelta = PHOTO_GRACE) -> int:
+    """Remove the blobs written before `grace` ago that no kept photo names, with their key (the key
+    store's "photo" kind, owned by the photo's stream id): how many photos' worth. The read model
+    tells first which are a kept photo's; each other one is asked of the photo's own stream, since
+    the read model may be behind, so a photo the log holds is never taken for an orphan."""
+    try:
+        with photos.store_answering():
+            old = sorted({name.removesuffix(photos.THUMB) for name in app.blobs.names_older_than(
+                app.clock.now() - grace)})
+    except errors.PhotoStoreUnavailable:
+        return 0  # the next round
+    removed = 0
+    for sha256 in sorted(set(old) - kept_among(store, old)):
+        if UnitOfWork(app).get(Photo, Photo.id_for(sha256)).kept:
+            continue  # uploaded and saved: the read model is behind
+        try:
+            photos.forget(app, sha256)
+        except errors.PhotoStoreUnavailable:
+            pass  # its key is gone (forget shreds it first): what the store still holds is noise
+        removed += 1
+    return removed
 
 
 def riders_with_points(store: ReadStore) -> list[tuple[UUID, list[str]]]:

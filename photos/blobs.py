@@ -1,12 +1,15 @@
 """Where photos' bytes are kept: a blob is named by the SHA-256 of what it holds
 before sealing (hex, plus a suffix such as `.thumb`) and written once; the same
-name always holds the same bytes, so a second put is a no-op."""
+name always holds the same bytes, so a second put is a no-op. A store also tells which
+blobs were written before a time: the sweep removes those no upload in the log names
+once they are a day old (younger, an upload may still be saving its event)."""
 
 from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
+from datetime import datetime
 
 # A SHA-256 in lowercase hex, then at most one known suffix. Nothing else: a name
 # becomes a file path and an object key, so `/`, `..` and upper case (two names
@@ -23,6 +26,13 @@ def checked_name(name: str) -> str:
     if not is_name(name):
         raise ValueError(f"not a blob name (64 lowercase hex, optionally .thumb): {name!r}")
     return name
+
+
+def checked_time(when: datetime) -> datetime:
+    """`when` if it is aware (a naive time is no instant: whose clock?); ValueError otherwise."""
+    if when.tzinfo is None or when.utcoffset() is None:
+        raise ValueError(f"not an aware time: {when!r}")
+    return when
 
 
 class BlobStore(ABC):
@@ -43,3 +53,8 @@ class BlobStore(ABC):
     @abstractmethod
     def names(self) -> Iterator[str]:
         """Every name kept, in no particular order."""
+
+    @abstractmethod
+    def names_older_than(self, cutoff: datetime) -> Iterator[str]:
+        """Every name kept whose blob was written (put, the first time since its last delete) before
+        `cutoff`, an aware time; ValueError for a naive one. In no particular order."""

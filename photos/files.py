@@ -7,9 +7,10 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
-from photos.blobs import BlobStore, checked_name, is_name
+from photos.blobs import BlobStore, checked_name, checked_time, is_name
 
 _TEMP = ".tmp-"  # a write in progress (or one a crash left); never a name
 
@@ -52,6 +53,20 @@ class FileBlobStore(BlobStore):
         self.path(name).unlink(missing_ok=True)
 
     def names(self) -> Iterator[str]:
+        for path in self._blobs():
+            yield path.name
+
+    def names_older_than(self, cutoff: datetime) -> Iterator[str]:
+        """By the file's mtime: a put writes a new file (renamed into place), so it is the put's time."""
+        before = checked_time(cutoff).timestamp()
+        for path in self._blobs():
+            try:
+                if path.stat().st_mtime < before:
+                    yield path.name
+            except FileNotFoundError:
+                continue  # deleted meanwhile
+
+    def _blobs(self) -> Iterator[Path]:
         if not self.root.is_dir():
             return
         for first in sorted(self.root.iterdir()):
@@ -63,7 +78,7 @@ class FileBlobStore(BlobStore):
                 for entry in second.iterdir():
                     # Not a write in progress (.tmp-…) nor a stray file.
                     if is_name(entry.name) and entry.is_file():
-                        yield entry.name
+                        yield entry
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -7,13 +7,14 @@ holds them: the bucket is never public and no URL of it is handed out."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from photos.blobs import BlobStore, checked_name, is_name
+from photos.blobs import BlobStore, checked_name, checked_time, is_name
 
 # A missing key (HEAD answers a bare 404). A missing bucket is not among them: it
 # was made at start, so its loss is an error to see, not an empty store.
@@ -82,12 +83,23 @@ class S3BlobStore(BlobStore):
         self._s3.delete_object(Bucket=self.bucket, Key=self.prefix + checked_name(name))
 
     def names(self) -> Iterator[str]:
+        for name, _ in self._listing():
+            yield name
+
+    def names_older_than(self, cutoff: datetime) -> Iterator[str]:
+        """By the object's LastModified (the server's clock, to the second), which the listing carries."""
+        cutoff = checked_time(cutoff)
+        for name, written in self._listing():
+            if written < cutoff:
+                yield name
+
+    def _listing(self) -> Iterator[tuple[str, datetime]]:
         pages = self._s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=self.prefix)
         for page in pages:
             for item in page.get("Contents", ()):
                 name = item["Key"][len(self.prefix):]
                 if is_name(name):  # whatever else shares the bucket is not ours
-                    yield name
+                    yield name, item["LastModified"]
 
     def _exists(self, name: str) -> bool:
         try:

@@ -1,7 +1,7 @@
 """Photos as evidence: who uploaded each (by its hash), when, and which clues and
 tasks cite it, in which district and grid. Scoping reads it (a photo is seen by
 its uploader and by whoever may see a clue or task citing it), and the sweep
-finds here the photos uploaded long ago and never cited."""
+finds here the photos uploaded long ago and never cited, and which blobs are a kept photo's."""
 
 from __future__ import annotations
 
@@ -71,3 +71,15 @@ def never_cited(store: ReadStore, before: datetime, limit: int = 1000) -> list[s
     rows = store.read(f"SELECT sha256 FROM {Photos().table_names['photos']} WHERE removed = 0 AND cited = 0 "
                       "AND uploaded_at < ? ORDER BY uploaded_at LIMIT ?", (ts(before), limit))
     return [sha256 for sha256, in rows]
+
+
+def kept_among(store: ReadStore, hashes: list[str], chunk: int = 500) -> set[str]:
+    """Those of `hashes` that are photos kept (uploaded, not removed): the sweep's first look at which of
+    the blob store's names an upload names. A photo the read model has not seen yet is not among them."""
+    table, found = Photos().table_names["photos"], set()
+    for start in range(0, len(hashes), chunk):
+        part = hashes[start:start + chunk]
+        rows = store.read(f"SELECT sha256 FROM {table} WHERE removed = 0 AND sha256 IN "
+                          f"({', '.join('?' * len(part))})", tuple(part))
+        found.update(sha256 for sha256, in rows)
+    return found

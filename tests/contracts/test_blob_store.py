@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import os
 import uuid
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from gridgov import bootstrap
 from gridgov.settings import load_settings
 from photos.blobs import BlobStore, is_name
 from photos.files import FileBlobStore
+from photos.memory import MemoryBlobStore
 from photos.s3 import S3BlobStore
 from tests.fixtures.blobs import BlobStores, require_s3
 
@@ -131,6 +133,27 @@ def test_names_are_exactly_what_was_put_and_not_deleted(blob_stores: BlobStores,
     assert {name: store.get(name) for name in model} == model
 
 
+def test_a_blob_is_older_than_a_time_after_its_put_and_younger_than_one_before(blob_store: BlobStore) -> None:
+    """The sweep's question (an orphan is removed only once a day old): minutes either side, for an S3
+    server's clock a little off the machine's."""
+    store = blob_store
+    before = datetime.now(timezone.utc) - timedelta(minutes=5)
+    store.put(A, b"x")
+    store.put(A + ".thumb", b"y")
+    after = datetime.now(timezone.utc) + timedelta(minutes=5)
+    assert list(store.names_older_than(before)) == []
+    assert sorted(store.names_older_than(after)) == [A, A + ".thumb"]
+    store.delete(A)
+    assert list(store.names_older_than(after)) == [A + ".thumb"]
+
+
+def test_an_age_needs_an_aware_time(blob_store: BlobStore) -> None:
+    store = blob_store
+    store.put(A, b"x")
+    with pytest.raises(ValueError):
+        list(store.names_older_than(datetime.now()))
+
+
 # --- one backend's own ------------------------------------------------------------
 
 
@@ -169,3 +192,16 @@ def test_the_composition_root_chooses_the_store(tmp_path: Path) -> None:
                                       "GRIDGOV_S3_BUCKET": "gridgov-tests", "GRIDGOV_S3_ACCESS_KEY": s3["access_key"],
                                       "GRIDGOV_S3_SECRET_KEY": s3["secret_key"]}))
     assert isinstance(store, S3BlobStore) and store.bucket == "gridgov-tests"
+
+
+def test_the_memory_store_tells_ages_by_its_clock() -> None:
+    now = [datetime(2026, 11, 2, tzinfo=timezone.utc)]
+    store = MemoryBlobStore(now=lambda: now[0])
+    store.put(A, b"x")
+    now[0] += timedelta(hours=2)
+    store.put(A, b"again")  # a no-op: the blob is as old as its first put
+    store.put(B, b"y")
+    assert list(store.names_older_than(now[0] - timedelta(hours=1))) == [A]
+    store.delete(A)
+    store.put(A, b"anew")  # kept anew: young again
+    assert list(store.names_older_than(now[0] - timedelta(hours=1))) == []

@@ -9,6 +9,7 @@ import asyncio
 import hashlib
 import io
 import json
+import os
 import struct
 import tracemalloc
 import uuid
@@ -278,6 +279,42 @@ def test_photos_never_cited_are_swept_after_a_day(api: Api) -> None:
     is_problem(report(api, s, [loose], 422), "evidence-not-uploaded", 422)
     engine.feed.catch_up()
     assert sweep_photos(engine.app, engine.store).photos_removed == 0  # swept once
+
+
+def test_an_upload_whose_save_failed_leaves_nothing_a_day_on(api: Api) -> None:
+    """The photo sealed and put, then the save of PhotoUploaded failing (the database away): bytes and a key
+    no event names. The sweep removes them once a day old (the file's mtime: set here to the test clock's
+    time of the upload, since the files are written at the machine's), never a cited photo's."""
+    s = scene(api)
+    cited = upload(api, s["rider"], jpeg()).json()["sha256"]
+    report(api, s, [cited])
+    app = api.engine.app
+
+    def away(*aggregates: object) -> None:
+        raise OSError("the event store went away")
+
+    app.save = away  # type: ignore[method-assign]
+    try:
+        failed = upload(api, s["rider"], jpeg(500, 500))
+    finally:
+        del app.save
+    assert failed.status_code == 500
+    names, uploads = stored(api)
+    lost = (names - {cited, cited + ".thumb"}).pop().removesuffix(".thumb")
+    assert names == {n + t for n in (cited, lost) for t in ("", ".thumb")} and uploads == 1
+    assert app.photo_keys.get(kept.Photo.id_for(lost)) is not None
+    written = api.clock.now().timestamp()
+    for name in names:
+        os.utime(app.blobs.path(name), (written, written))
+    engine = api.engine
+    engine.feed.catch_up()
+    assert sweep_photos(engine.app, engine.store).orphans_removed == 0  # not a day yet
+    api.clock.advance(timedelta(hours=25).total_seconds())
+    swept = sweep_photos(engine.app, engine.store)
+    assert (swept.orphans_removed, swept.photos_removed) == (1, 0)
+    assert stored(api)[0] == {cited, cited + ".thumb"}
+    assert app.photo_keys.get(kept.Photo.id_for(lost)) is None
+    picture(api, cited, s["rider"])
 
 
 ANY_BYTES = st.one_of(
