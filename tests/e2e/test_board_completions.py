@@ -4,39 +4,32 @@ next one does."""
 
 from __future__ import annotations
 
-import io
-import os
 import uuid
 
-from PIL import Image
-
 from tests.fixtures.http import Api, district
+from tests.fixtures.pages import photo
 from domain.events import Role
 
-
-def photo(api: Api, rider: dict[str, str], colour: str) -> str:
-    """A photo the rider took, uploaded as the rider's page does: its hash."""
-    jpeg = io.BytesIO()
-    picture = Image.new("RGB", (64, 48), colour)
-    picture.putpixel((0, 0), tuple(os.urandom(3)))  # a photo of its own: the same bytes are the same photo
-    picture.save(jpeg, "JPEG")
-    response = api.client.post("/v1/photos", files={"photo": ("IMG_0001.jpg", jpeg.getvalue(), "image/jpeg")},
-                               headers=rider)
-    assert response.status_code == 201, response.text
-    return response.json()["sha256"]
+SMALL = (64, 48)  # the photos' size: only their hashes are looked at
 
 
 def board_row(api: Api, headers: dict[str, str], task: str) -> dict:  # type: ignore[type-arg]
     return next(t for t in api.query("/v1/board", headers, district="温江")["tasks"] if t["task_id"] == task)
 
 
-def test_the_board_and_the_riders_tasks_carry_the_completion_note_and_its_photos(api: Api) -> None:
+def claimed(api: Api) -> tuple[dict[str, str], dict[str, str], str, dict[str, str], str]:
+    """温江 with a grid, its officer and 张三, and a task 张三 has claimed: (admin, officer, rider id, rider, task)."""
     admin, grid, rider_id, rider = district(api, "fire-lane", 800, 100000, "张三", "13800000000")
     officer = api.token(Role.GRID_OFFICER, "officer-1", grids=[grid])
     task = api.command("publish-task", {"grid_id": grid, "kind": "清理消防通道", "rate_code": "fire-lane"},
                        officer)["result"]["task_id"]
     api.command("claim-task", {"task_id": task, "rider_id": rider_id}, rider)
-    PHOTO, OTHER = photo(api, rider, "green"), photo(api, rider, "orange")
+    return admin, officer, rider_id, rider, task
+
+
+def test_the_board_and_the_riders_tasks_carry_the_completion_note_and_its_photos(api: Api) -> None:
+    admin, officer, rider_id, rider, task = claimed(api)
+    PHOTO, OTHER = photo(api, rider, "green", SMALL), photo(api, rider, "orange", SMALL)
     assert (board_row(api, officer, task)["completion_note"], board_row(api, officer, task)["completion_evidence"]) \
         == (None, [])
     api.command("complete-task", {"task_id": task, "rider_id": rider_id, "note": "已联系物业挪车，通道已畅通",
@@ -60,12 +53,8 @@ def test_the_board_and_the_riders_tasks_carry_the_completion_note_and_its_photos
 
 
 def test_another_rider_reading_the_board_sees_neither_the_note_nor_the_photos(api: Api) -> None:
-    admin, grid, rider_id, rider = district(api, "fire-lane", 800, 100000, "张三", "13800000000")
-    officer = api.token(Role.GRID_OFFICER, "officer-1", grids=[grid])
-    task = api.command("publish-task", {"grid_id": grid, "kind": "清理消防通道", "rate_code": "fire-lane"},
-                       officer)["result"]["task_id"]
-    api.command("claim-task", {"task_id": task, "rider_id": rider_id}, rider)
-    shot = photo(api, rider, "green")
+    admin, officer, rider_id, rider, task = claimed(api)
+    shot = photo(api, rider, "green", SMALL)
     api.command("complete-task", {"task_id": task, "rider_id": rider_id, "note": "已联系物业挪车，通道已畅通",
                                   "evidence_hashes": [shot]}, rider)
     other = api.token(Role.RIDER, str(uuid.uuid4()), [])

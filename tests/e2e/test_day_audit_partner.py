@@ -4,123 +4,30 @@ with two meals waiting, confirms the older one with the six digits alone and one
 the page says what to hand over; the auditor opens an award's chain — in log order, each
 step in words, who by name, the photos of the clue and of the completion with their
 hashes — in at most three. The chain button stands only where an award exists. Nowhere a
-rate code, an id, fen or UTC. The helpers are copied from test_pages.py and
-test_day_officer.py (no test module imports another)."""
+rate code, an id, fen or UTC. The person and the page's helpers are tests/fixtures/pages.py's."""
 
 from __future__ import annotations
 
-import io
-import os
 import re
-from typing import Any, Callable
-
-from PIL import Image
+from typing import Any
 
 from domain.events import Role
-from tests.fixtures.browser import console_errors, screenshot
+from tests.fixtures.browser import screenshot
 from tests.fixtures.http import Api
+from tests.fixtures.pages import (Person, bearer, clean, named_district, no_codes, open_page, photo, shown, text,
+                                  until)
 from tests.fixtures.rewards import rewards
 
 DESK, PHONE = (1280, 900), (390, 844)
-DEADLINE_S = 20
 NOTE = "已联系物业挪车，通道已畅通"
-# What no page may show: a rate code of the story, an id or a fragment of one, fen, UTC.
+# What no page may show: a rate code of the story (nor an id, fen or UTC: pages.no_codes).
 CODES = ("fire-lane", "blocked_fire_lane")
 RAW_WORDS = ("patrol", "piece", "remedy")  # codes the engine writes, and English words too
-HEX_RUN = re.compile(r"\b[0-9a-f]{8}\b|[0-9a-f]{8}-[0-9a-f]{4}")
-UTC_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}|\bUTC\b|\bfen\b|分钱")
-
-
-# --- copied from tests/e2e/test_pages.py -------------------------------------------------
-def bearer(headers: dict[str, str]) -> str:
-    return headers["Authorization"].removeprefix("Bearer ")
-
-
-def until(driver: Any, check: Callable[[Any], Any], what: str) -> Any:
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    return WebDriverWait(driver, DEADLINE_S, poll_frequency=0.05).until(check, message=what)
-
-
-def open_page(driver: Any, base: str, page: str, token: str, size: tuple[int, int] = DESK) -> None:
-    driver.set_window_size(*size)
-    driver.get("about:blank")
-    driver.get(f"{base}/{page}#token={token}")
-    until(driver, lambda d: d.find_element("id", "live").get_attribute("data-state") == "on", f"{page} is live")
-
-
-def text(driver: Any, css: str) -> str:
-    """The shown text of the first element `css` finds ("" if none), read at once: lists redraw under a test."""
-    return driver.execute_script("const e = document.querySelector(arguments[0]); return e ? e.innerText.trim() : ''",
-                                 css)
-
-
-def clean(driver: Any, refused: str | None = None) -> None:
-    """No errors in the console but the refusal the test asked for (Chromium logs every 4xx)."""
-    errors = [e for e in console_errors(driver) if not (refused and f"status of {refused}" in e)]
-    assert not errors, errors
-
-
-# --- copied from tests/e2e/test_day_officer.py: a person at the page, counted -------------
-class Person:
-    """Clicks and fields filled, as a person makes them, counted."""
-
-    def __init__(self, driver: Any) -> None:
-        self.driver = driver
-        self.actions = 0
-
-    def element(self, target: Any) -> Any:
-        if isinstance(target, str):
-            return until(self.driver, lambda d: next((e for e in d.find_elements("css selector", target)
-                                                      if e.is_displayed()), None), f"{target} in view")
-        return target
-
-    def click(self, target: Any) -> None:
-        element = self.element(target)
-        self.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
-        element.click()
-        self.actions += 1
-
-    def click_in_row(self, table: str, attribute: str, value: str, label: str) -> None:
-        button = until(self.driver, lambda d: d.execute_script(
-            "const row = document.querySelector(`#${arguments[0]} tr[data-${arguments[1]}='${arguments[2]}']`);"
-            "return row && [...row.querySelectorAll('button')].find(b => b.textContent === arguments[3]);",
-            table, attribute, value, label), f"the {label} button of #{table}")
-        self.click(button)
-
-    def fill(self, css: str, words: str) -> None:
-        box = self.element(css)
-        box.clear()
-        box.send_keys(words)
-        self.actions += 1
-
-
-def photo(api: Api, rider: dict[str, str], colour: str) -> str:
-    """A photo the rider took, uploaded as the rider's page does (POST /v1/photos): its hash."""
-    jpeg = io.BytesIO()
-    picture = Image.new("RGB", (480, 360), colour)
-    picture.putpixel((0, 0), tuple(os.urandom(3)))  # a photo of its own: the same bytes are the same photo
-    picture.save(jpeg, "JPEG")
-    response = api.client.post("/v1/photos", files={"photo": ("IMG_0001.jpg", jpeg.getvalue(), "image/jpeg")},
-                               headers=rider)
-    assert response.status_code == 201, response.text
-    return response.json()["sha256"]
-
-
-def shown(driver: Any, css: str) -> bool:
-    """Whether every image `css` finds has loaded (it is there, and drawn)."""
-    return driver.execute_script(
-        "const found = [...document.querySelectorAll(arguments[0])];"
-        "return found.length > 0 && found.every(i => i.complete && i.naturalWidth > 0);", css)
 
 
 def words_only(driver: Any, english: bool = False) -> None:
     """The page's text holds no rate code, id, fen or UTC time."""
-    seen = driver.execute_script("return document.querySelector('main').innerText")
-    codes = CODES if english else CODES + RAW_WORDS
-    assert not [code for code in codes if re.search(rf"\b{code}\b", seen)], seen
-    assert not HEX_RUN.search(seen), HEX_RUN.search(seen)
-    assert not UTC_TIME.search(seen), UTC_TIME.search(seen)
+    no_codes(driver, CODES if english else CODES + RAW_WORDS, whole_words=True)
 
 
 def in_english_too(driver: Any, sign: str) -> None:
@@ -140,25 +47,7 @@ def both_sizes(driver: Any, name: str) -> None:
 
 # --- the story, through the API ----------------------------------------------------------
 def district(api: Api) -> dict[str, Any]:
-    """温江 with a grid, its officer (李网格), a schedule whose kinds are named, a budget, and 张三 riding there."""
-    admin = api.token(Role.DISTRICT_ADMIN, "admin-温江")
-    grid = api.command("register-grid", {"district": "温江", "street": "柳城街道", "community": "光华社区",
-                                         "name": "柳城-1"}, admin)["result"]["grid_id"]
-    api.command("assign-officer", {"grid_id": grid, "officer_id": "officer-温江-1-1"}, admin)
-    for staff_id, role, name in (("admin-温江", "district_admin", "王主任"),
-                                 ("officer-温江-1-1", "grid_officer", "李网格")):
-        api.command("name-staff", {"district": "温江", "staff_id": staff_id, "role": role, "display_name": name}, admin)
-    api.command("issue-rate-schedule", {"district": "温江", "effective_from": "2026-11-01T00:00:00+08:00", "rates": {
-        "fire-lane": {"fen": 800, "points": 8, "name_zh": "清理消防通道", "name_en": "Clearing a fire lane"},
-        "patrol": {"fen": 500, "points": 5, "name_zh": "网格巡查", "name_en": "Grid patrol"}},
-        "cap_day_fen": 5000, "cap_month_fen": 50000}, admin)
-    api.command("allocate-budget", {"district": "温江", "period": "2026-11", "fen": 100_000}, admin)
-    rider_id = api.command("register-rider", {"platform": "meituan", "station": "温江站", "name": "张三",
-                                              "phone": "13800000000"}, admin)["result"]["rider_id"]
-    rider = api.token(Role.RIDER, rider_id, [])
-    api.command("join-grid", {"rider_id": rider_id, "grid_id": grid}, rider)
-    officer = api.token(Role.GRID_OFFICER, "officer-温江-1-1", grids=[grid])
-    return {"admin": admin, "grid": grid, "rider_id": rider_id, "rider": rider, "officer": officer}
+    return named_district(api, "officer-温江-1-1", ("patrol", "Grid patrol"))
 
 
 def awarded_with_photos(api: Api, s: dict[str, Any]) -> dict[str, str]:
@@ -233,7 +122,7 @@ def test_the_auditor_opens_an_award_chain_with_its_photos_in_log_order(server, b
                             s["officer"])["result"]["task_id"]
     api.command("claim-task", {"task_id": unawarded, "rider_id": s["rider_id"]}, s["rider"])
     auditor = api.token(Role.AUDITOR, "auditor-温江")
-    open_page(browser, base, "audit", bearer(auditor))
+    open_page(browser, base, "audit", bearer(auditor), DESK)
     until(browser, lambda d: d.find_elements("css selector", "#history tr[data-kind='SubsidyAwarded']"), "the history")
     buttons = browser.execute_script(
         "return [...document.querySelectorAll('#history tr[data-subject]')]"
@@ -303,7 +192,7 @@ def test_the_auditor_narrows_the_history_by_days_typed_as_china_writes_them(serv
     s = district(api)
     awarded_with_photos(api, s)  # the story's steps, all on 2 November 2026 (China)
     auditor = api.token(Role.AUDITOR, "auditor-温江")
-    open_page(browser, base, "audit", bearer(auditor))
+    open_page(browser, base, "audit", bearer(auditor), DESK)
     until(browser, lambda d: d.find_elements("css selector", "#history tr[data-kind='SubsidyAwarded']"), "the history")
     assert {browser.find_element("id", box).get_attribute("type") for box in ("f-from", "f-to")} == {"text"}
 

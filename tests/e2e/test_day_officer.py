@@ -5,143 +5,29 @@ the rider's note and photo; the district admin decides an appeal after a confirm
 says what it does and the budget it draws on, and the next appeal's form is empty; a rate
 schedule's effective time is typed as a China day and time, said back in words, and one
 already past is refused beside the button. Nowhere a rate code, an id, fen or UTC. The
-helpers are copied from test_pages.py (no test module imports another)."""
+person and the page's helpers are tests/fixtures/pages.py's."""
 
 from __future__ import annotations
 
-import io
-import os
 import re
 from datetime import datetime, timedelta
-from typing import Any, Callable
-
-from PIL import Image
+from typing import Any
 
 from domain.clock import CHINA
-from domain.events import Role
-from tests.fixtures.browser import console_errors, screenshot
+from tests.fixtures.browser import screenshot
 from tests.fixtures.http import Api
+from tests.fixtures.pages import (Person, bearer, clean, named_district, no_codes, open_page, photo, shown, text,
+                                  until)
 
 DESK, PHONE = (1280, 900), (390, 844)
-DEADLINE_S = 20
 NOTE = "已联系物业挪车，通道已畅通"
-# What no page may show: a rate code of the story, an id or a fragment of one, fen, UTC.
+# What no page may show: a rate code of the story (nor an id, fen or UTC: pages.no_codes).
 CODES = ("fire-lane", "grid-patrol", "blocked_fire_lane")
-HEX_RUN = re.compile(r"\b[0-9a-f]{8}\b|[0-9a-f]{8}-[0-9a-f]{4}")
-UTC_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}|\bUTC\b|\bfen\b|分钱")
-
-
-# --- copied from tests/e2e/test_pages.py -------------------------------------------------
-def bearer(headers: dict[str, str]) -> str:
-    return headers["Authorization"].removeprefix("Bearer ")
-
-
-def until(driver: Any, check: Callable[[Any], Any], what: str) -> Any:
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    return WebDriverWait(driver, DEADLINE_S, poll_frequency=0.05).until(check, message=what)
-
-
-def open_page(driver: Any, base: str, page: str, token: str, size: tuple[int, int] = DESK) -> None:
-    driver.set_window_size(*size)
-    driver.get("about:blank")
-    driver.get(f"{base}/{page}#token={token}")
-    until(driver, lambda d: d.find_element("id", "live").get_attribute("data-state") == "on", f"{page} is live")
-
-
-def text(driver: Any, css: str) -> str:
-    """The shown text of the first element `css` finds ("" if none), read at once: lists redraw under a test."""
-    return driver.execute_script("const e = document.querySelector(arguments[0]); return e ? e.innerText.trim() : ''",
-                                 css)
-
-
-def clean(driver: Any, refused: str | None = None) -> None:
-    """No errors in the console but the refusal the test asked for (Chromium logs every 4xx)."""
-    errors = [e for e in console_errors(driver) if not (refused and f"status of {refused}" in e)]
-    assert not errors, errors
-
-
-# --- a person at the page, counted -----------------------------------------------------
-class Person:
-    """Clicks and fields filled, as a person makes them, counted."""
-
-    def __init__(self, driver: Any) -> None:
-        self.driver = driver
-        self.actions = 0
-
-    def element(self, target: Any) -> Any:
-        if isinstance(target, str):
-            return until(self.driver, lambda d: next((e for e in d.find_elements("css selector", target)
-                                                      if e.is_displayed()), None), f"{target} in view")
-        return target
-
-    def click(self, target: Any) -> None:
-        element = self.element(target)
-        self.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
-        element.click()
-        self.actions += 1
-
-    def click_in_row(self, table: str, attribute: str, value: str, label: str) -> None:
-        """One click on the button named `label` in the row (found again should the list be drawn anew between
-        finding it and clicking it: a stale element takes no click, so it is not counted)."""
-        from selenium.common.exceptions import StaleElementReferenceException
-
-        for attempt in range(3):
-            button = until(self.driver, lambda d: d.execute_script(
-                "const row = document.querySelector(`#${arguments[0]} tr[data-${arguments[1]}='${arguments[2]}']`);"
-                "return row && [...row.querySelectorAll('button')].find(b => b.textContent === arguments[3]);",
-                table, attribute, value, label), f"the {label} button of #{table}")
-            try:
-                return self.click(button)
-            except StaleElementReferenceException:
-                if attempt == 2:
-                    raise
-
-    def fill(self, css: str, words: str) -> None:
-        box = self.element(css)
-        box.clear()
-        box.send_keys(words)
-        self.actions += 1
-
-    def choose(self, css: str, shown: str) -> None:
-        from selenium.webdriver.support.ui import Select
-
-        Select(self.element(css)).select_by_visible_text(shown)
-        self.actions += 1
 
 
 # --- the story, through the API ----------------------------------------------------------
-def photo(api: Api, rider: dict[str, str], colour: str) -> str:
-    """A photo the rider took, uploaded as the rider's page does: its hash."""
-    jpeg = io.BytesIO()
-    picture = Image.new("RGB", (480, 360), colour)
-    picture.putpixel((0, 0), tuple(os.urandom(3)))  # a photo of its own: the same bytes are the same photo
-    picture.save(jpeg, "JPEG")
-    response = api.client.post("/v1/photos", files={"photo": ("IMG_0001.jpg", jpeg.getvalue(), "image/jpeg")},
-                               headers=rider)
-    assert response.status_code == 201, response.text
-    return response.json()["sha256"]
-
-
 def district(api: Api) -> dict[str, Any]:
-    """温江 with a grid, its officer, a schedule whose kinds are named, a budget, and 张三 riding there."""
-    admin = api.token(Role.DISTRICT_ADMIN, "admin-温江")
-    grid = api.command("register-grid", {"district": "温江", "street": "柳城街道", "community": "光华社区",
-                                         "name": "柳城-1"}, admin)["result"]["grid_id"]
-    api.command("assign-officer", {"grid_id": grid, "officer_id": "officer-1"}, admin)
-    for staff_id, role, name in (("admin-温江", "district_admin", "王主任"), ("officer-1", "grid_officer", "李网格")):
-        api.command("name-staff", {"district": "温江", "staff_id": staff_id, "role": role, "display_name": name}, admin)
-    api.command("issue-rate-schedule", {"district": "温江", "effective_from": "2026-11-01T00:00:00+08:00", "rates": {
-        "fire-lane": {"fen": 800, "points": 8, "name_zh": "清理消防通道", "name_en": "Clearing a fire lane"},
-        "grid-patrol": {"fen": 500, "points": 5, "name_zh": "网格巡查", "name_en": "Walking the grid"}},
-        "cap_day_fen": 5000, "cap_month_fen": 50000}, admin)
-    api.command("allocate-budget", {"district": "温江", "period": "2026-11", "fen": 100_000}, admin)
-    rider_id = api.command("register-rider", {"platform": "meituan", "station": "温江站", "name": "张三",
-                                              "phone": "13800000000"}, admin)["result"]["rider_id"]
-    rider = api.token(Role.RIDER, rider_id, [])
-    api.command("join-grid", {"rider_id": rider_id, "grid_id": grid}, rider)
-    officer = api.token(Role.GRID_OFFICER, "officer-1", grids=[grid])
-    return {"admin": admin, "grid": grid, "rider_id": rider_id, "rider": rider, "officer": officer}
+    return named_district(api, "officer-1", ("grid-patrol", "Walking the grid"))
 
 
 def report(api: Api, s: dict[str, Any], words: str, where: dict[str, float], photos: list[str]) -> str:
@@ -150,19 +36,9 @@ def report(api: Api, s: dict[str, Any], words: str, where: dict[str, float], pho
                        s["rider"])["result"]["clue_id"]
 
 
-def shown(driver: Any, css: str) -> bool:
-    """Whether every image `css` finds has loaded (it is there, and drawn)."""
-    return driver.execute_script(
-        "const found = [...document.querySelectorAll(arguments[0])];"
-        "return found.length > 0 && found.every(i => i.complete && i.naturalWidth > 0);", css)
-
-
 def words_only(driver: Any) -> None:
     """The page's text holds no rate code, id, fen or UTC time."""
-    seen = driver.execute_script("return document.querySelector('main').innerText")
-    assert not [code for code in CODES if code in seen], seen
-    assert not HEX_RUN.search(seen), HEX_RUN.search(seen)
-    assert not UTC_TIME.search(seen), UTC_TIME.search(seen)
+    no_codes(driver, CODES)
 
 
 def both_sizes(driver: Any, name: str) -> None:
@@ -180,7 +56,7 @@ def test_the_officer_judges_a_clue_by_its_photos_and_verifies_a_completion_by_it
                    [photo(api, s["rider"], "orange")])
     clue = report(api, s, "消防通道被电动车堵住", {"lat": 30.6806, "lon": 103.8506}, [photo(api, s["rider"], "green")])
     officer = Person(browser)
-    open_page(browser, base, "workbench", bearer(s["officer"]))
+    open_page(browser, base, "workbench", bearer(s["officer"]), DESK)
 
     officer.click_in_row("clue-queue", "clue", clue, "研判")
     until(browser, lambda d: len(d.find_elements("css selector", "#clue-side > div[data-clue]")) == 2, "side by side")
@@ -242,7 +118,7 @@ def test_the_admin_decides_an_appeal_after_a_confirmation_and_the_next_form_is_e
     month = datetime.now(CHINA).strftime("%Y-%m")  # the page draws on the budget of its own clock's month
     api.command("allocate-budget", {"district": "温江", "period": month, "fen": 100_000}, s["admin"])
     admin = Person(browser)
-    open_page(browser, base, "workbench", bearer(s["admin"]))
+    open_page(browser, base, "workbench", bearer(s["admin"]), DESK)
 
     admin.click_in_row("appeal-queue", "appeal", appeals[0], "裁决")
     until(browser, lambda d: "已致电平台核实罚单" in text(d, "#appeal-notes"), "the note, readable")
@@ -287,7 +163,7 @@ def test_a_schedule_dated_in_the_past_is_refused_beside_the_button_and_now_is_ta
     api.clock.set(now)  # the server's clock is the browser's here
     past = now.replace(hour=0, minute=0) if now.hour or now.minute >= 10 else now - timedelta(hours=3)
     admin = Person(browser)
-    open_page(browser, base, "workbench", bearer(s["admin"]))
+    open_page(browser, base, "workbench", bearer(s["admin"]), DESK)
     until(browser, lambda d: len(d.find_elements("css selector", "#schedule-rates tr[data-rate]")) == 2,
           "the form holds the schedule in force, by name")
     names = browser.execute_script("return [...document.querySelectorAll('#schedule-rates tr[data-rate] input')]"

@@ -4,118 +4,27 @@ photo from the camera's file input, where the rider stands deciding the grid; a 
 claimed and completed with a photo; giving up asked first, in words, in the page; a piece
 paid ¥0.00 explained (the month's budget ran out) and appealed from its row; a task the
 officer publishes arriving on the open page without a tap. Nowhere an id, a rate code,
-fen or UTC. The helpers are copied from test_pages.py (no test module imports another)."""
+fen or UTC. The person and the page's helpers are tests/fixtures/pages.py's."""
 
 from __future__ import annotations
 
 import io
 import os
-import re
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from PIL import Image
 
 from domain.events import Role
-from tests.fixtures.browser import console_errors, screenshot
+from tests.fixtures.browser import screenshot
 from tests.fixtures.http import Api
+from tests.fixtures.pages import Person, bearer, clean, fits, no_codes, open_page, text, until
 
 DESK, PHONE = (1280, 900), (390, 844)
-DEADLINE_S = 20
 HERE = {"lat": 30.6801, "lon": 103.8502}  # inside 柳城-1's boundary
-# What no page may show: a rate code of the story, an id or a fragment of one, fen, UTC.
+# What no page may show: a rate code of the story (nor an id, fen or UTC: pages.no_codes).
 CODES = ("fire-lane", "patrol", "blocked_fire_lane", "day_cap", "month_cap")  # and "budget" in Chinese: see the test
-HEX_RUN = re.compile(r"\b[0-9a-f]{8}\b|[0-9a-f]{8}-[0-9a-f]{4}")
-UTC_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}|\bUTC\b|\bfen\b|分钱")
-
-
-# --- copied from tests/e2e/test_pages.py -------------------------------------------------
-def bearer(headers: dict[str, str]) -> str:
-    return headers["Authorization"].removeprefix("Bearer ")
-
-
-def until(driver: Any, check: Callable[[Any], Any], what: str) -> Any:
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    return WebDriverWait(driver, DEADLINE_S, poll_frequency=0.05).until(check, message=what)
-
-
-def open_page(driver: Any, base: str, page: str, token: str, size: tuple[int, int] = PHONE) -> None:
-    driver.set_window_size(*size)
-    driver.get("about:blank")
-    driver.get(f"{base}/{page}#token={token}")
-    until(driver, lambda d: d.find_element("id", "live").get_attribute("data-state") == "on", f"{page} is live")
-
-
-def text(driver: Any, css: str) -> str:
-    """The shown text of the first element `css` finds ("" if none), read at once: lists redraw under a test."""
-    return driver.execute_script("const e = document.querySelector(arguments[0]); return e ? e.innerText.trim() : ''",
-                                 css)
-
-
-def fits(driver: Any) -> bool:
-    """No sideways scrolling of the page itself (wide tables scroll in their own box)."""
-    return driver.execute_script("return document.documentElement.scrollWidth <= window.innerWidth + 1")
-
-
-def clean(driver: Any, refused: str | None = None) -> None:
-    """No errors in the console but the refusal the test asked for (Chromium logs every 4xx)."""
-    errors = [e for e in console_errors(driver) if not (refused and f"status of {refused}" in e)]
-    assert not errors, errors
-
-
-# --- a person at the page, counted -----------------------------------------------------
-class Person:
-    """Clicks, fields filled and files chosen, as a person makes them, counted."""
-
-    def __init__(self, driver: Any) -> None:
-        self.driver = driver
-        self.actions = 0
-
-    def element(self, target: Any) -> Any:
-        if isinstance(target, str):
-            return until(self.driver, lambda d: next((e for e in d.find_elements("css selector", target)
-                                                      if e.is_displayed()), None), f"{target} in view")
-        return target
-
-    def click(self, target: Any) -> None:
-        element = self.element(target)
-        self.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
-        element.click()
-        self.actions += 1
-
-    def click_in_row(self, table: str, attribute: str, value: str, label: str) -> None:
-        """One click on the button `label` of a row (found again should the list be drawn anew first)."""
-        from selenium.common.exceptions import StaleElementReferenceException
-
-        for attempt in range(3):
-            button = until(self.driver, lambda d: d.execute_script(
-                "const row = document.querySelector(`#${arguments[0]} [data-${arguments[1]}='${arguments[2]}']`);"
-                "return row && [...row.querySelectorAll('button')].find(b => b.textContent === arguments[3]);",
-                table, attribute, value, label), f"the {label} button of #{table}")
-            try:
-                return self.click(button)
-            except StaleElementReferenceException:  # not clicked: a stale element takes no click
-                if attempt == 2:
-                    raise
-
-    def fill(self, css: str, words: str) -> None:
-        box = self.element(css)
-        box.clear()
-        box.send_keys(words)
-        self.actions += 1
-
-    def choose(self, css: str, value: str) -> None:
-        from selenium.webdriver.support.ui import Select
-
-        Select(self.element(css)).select_by_value(value)
-        self.actions += 1
-
-    def take_photo(self, css: str, path: Path) -> None:
-        """The camera's file input: one file chosen."""
-        self.element(css).send_keys(str(path))
-        self.actions += 1
 
 
 # --- the story, through the API ----------------------------------------------------------
@@ -184,10 +93,7 @@ def uploaded(driver: Any, box: str, count: int) -> bool:
 
 def words_only(driver: Any, english: bool = False) -> None:
     """The page's text holds no rate code, id, fen or UTC time (in English, "patrol" is a word too)."""
-    seen = driver.execute_script("return document.querySelector('main').innerText")
-    assert not [code for code in CODES if code in seen and not (english and code.isalpha())], seen
-    assert not HEX_RUN.search(seen), HEX_RUN.search(seen)
-    assert not UTC_TIME.search(seen), UTC_TIME.search(seen)
+    no_codes(driver, [code for code in CODES if not (english and code.isalpha())])
 
 
 def both_sizes(driver: Any, name: str) -> None:
@@ -201,14 +107,14 @@ def both_sizes(driver: Any, name: str) -> None:
 def test_the_rider_reports_a_clue_with_a_photo_where_it_stands(server, browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]  # noqa: E501
     base, api = server
     s = district(api)
-    rider = Person(browser)
+    rider = Person(browser, rows="")
     stand_at(browser, base, HERE)
-    open_page(browser, base, "rider", bearer(s["rider"]))
+    open_page(browser, base, "rider", bearer(s["rider"]), PHONE)
     assert not browser.find_elements("id", "report-grid")  # no grid to choose: the place decides
 
     rider.click("#locate")
     until(browser, lambda d: "30.68010" in text(d, "#report-where"), "the place, said above the form")
-    rider.choose("#report-category", "blocked_fire_lane")
+    rider.choose_value("#report-category", "blocked_fire_lane")
     rider.fill("#report-text", "消防通道被电动车堵住")
     rider.take_photo("[data-photos='report'] input[type=file]", picture(tmp_path, "IMG_0001.jpg", "orange"))
     until(browser, lambda d: uploaded(d, "[data-photos='report']", 1), "the photo uploaded, its thumbnail shown")
@@ -269,8 +175,8 @@ def test_the_rider_claims_and_completes_with_a_photo_and_is_asked_before_giving_
     base, api = server
     s = district(api)
     task = publish(api, s, s["grid"])
-    rider = Person(browser)
-    open_page(browser, base, "rider", bearer(s["rider"]))
+    rider = Person(browser, rows="")
+    open_page(browser, base, "rider", bearer(s["rider"]), PHONE)
     # The task by name, its grid by name, what it pays.
     until(browser, lambda d: all(w in text(d, f"#open-tasks tr[data-task='{task}']") for w in (
         "清理消防通道", "柳城街道 · 柳城-1", "¥8.00 · 8 积分")), "the task, its grid and its pay in words")
@@ -333,8 +239,8 @@ def test_a_piece_withheld_is_explained_and_appealed_from_its_row(server, browser
     base, api = server
     s = district(api, budget=800)  # one piece's worth: the second finds the budget spent
     paid, unpaid = verified(api, s), verified(api, s)
-    rider = Person(browser)
-    open_page(browser, base, "rider", bearer(s["rider"]))
+    rider = Person(browser, rows="")
+    open_page(browser, base, "rider", bearer(s["rider"]), PHONE)
     row = f"#pieces tr[data-piece='{unpaid}']"
     until(browser, lambda d: "当月区里的补贴预算已用完" in text(d, row), "why it was not paid")
     shown = text(browser, row)
@@ -370,7 +276,7 @@ def test_a_piece_withheld_is_explained_and_appealed_from_its_row(server, browser
 def test_a_task_the_officer_publishes_appears_without_a_tap(server, browser) -> None:  # type: ignore[no-untyped-def]
     base, api = server
     s = district(api)
-    open_page(browser, base, "rider", bearer(s["rider"]))
+    open_page(browser, base, "rider", bearer(s["rider"]), PHONE)
     until(browser, lambda d: d.find_elements("css selector", "#open-tasks thead"), "the list drawn")
     started = time.monotonic()
     elsewhere = publish(api, s, s["other_grid"], "别处的任务")

@@ -19,62 +19,18 @@ import pytest
 from api.http.auth import mint
 from domain.clock import CHINA
 from domain.events import Role
-from tests.fixtures.browser import console_errors, drawn, screenshot
+from tests.fixtures.browser import drawn, screenshot
 from tests.fixtures.http import SECRET, Api, story
+from tests.fixtures.pages import bearer, clean, click_in_row, fits, open_page, press, text, until
 from tests.fixtures.rewards import rewards
 
 DESK, PHONE = (1366, 768), (390, 844)
-# Generous: a loaded CI machine is slow; the latency seen is printed, not asserted.
-DEADLINE_S = 20
-
-
-def bearer(headers: dict[str, str]) -> str:
-    return headers["Authorization"].removeprefix("Bearer ")
-
-
-def until(driver: Any, check: Callable[[Any], Any], what: str) -> Any:
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    return WebDriverWait(driver, DEADLINE_S, poll_frequency=0.05).until(check, message=what)
-
-
-def open_page(driver: Any, base: str, page: str, token: str, size: tuple[int, int] = DESK) -> None:
-    driver.set_window_size(*size)
-    driver.get("about:blank")
-    driver.get(f"{base}/{page}#token={token}")
-    until(driver, lambda d: d.find_element("id", "live").get_attribute("data-state") == "on", f"{page} is live")
 
 
 def rows(driver: Any, table: str, attribute: str) -> list[str]:
     return driver.execute_script(
         "return [...document.querySelectorAll(`#${arguments[0]} tr[data-${arguments[1]}]`)]"
         ".map(r => r.dataset[arguments[1]])", table, attribute)
-
-
-def click_in_row(driver: Any, table: str, attribute: str, value: str, label: str) -> None:
-    """Clicks the button named `label` in the row of `table` whose data-`attribute` is `value`
-    (again, should the list be drawn anew between finding the button and clicking it)."""
-    from selenium.common.exceptions import StaleElementReferenceException
-
-    def button(d: Any) -> Any:
-        return d.execute_script(
-            "const row = document.querySelector(`#${arguments[0]} tr[data-${arguments[1]}='${arguments[2]}']`);"
-            "return row && [...row.querySelectorAll('button')].find(b => b.textContent === arguments[3]);",
-            table, attribute, value, label)
-    for attempt in range(3):
-        try:
-            return press(driver, until(driver, button, f"the {label} button of {value} in #{table}"))
-        except StaleElementReferenceException:  # not clicked: a stale element takes no click
-            if attempt == 2:
-                raise
-
-
-def press(driver: Any, element: Any) -> None:
-    """A click as a person makes it: on the element in the middle of the screen (not under the sticky bar)."""
-    if isinstance(element, str):
-        element = driver.find_element("css selector", element)
-    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
-    element.click()
 
 
 def said(driver: Any, words: str) -> str:
@@ -84,28 +40,11 @@ def said(driver: Any, words: str) -> str:
     return until(driver, lambda d: d.execute_script(find, words), f"the page says {words!r}")
 
 
-def fits(driver: Any) -> bool:
-    """No sideways scrolling of the page itself (wide tables scroll in their own box)."""
-    return driver.execute_script("return document.documentElement.scrollWidth <= window.innerWidth + 1")
-
-
-def clean(driver: Any, refused: str | None = None) -> None:
-    """No errors in the console but the refusal the test asked for (Chromium logs every 4xx)."""
-    errors = [e for e in console_errors(driver) if not (refused and f"status of {refused}" in e)]
-    assert not errors, errors
-
-
 def report_clue(api: Api, s: dict[str, Any], text: str = "消防通道被电动车堵住",
                 where: dict[str, float] | None = None) -> str:
     return api.command("report-clue", {"rider_id": s["rider_id"], "grid_id": s["grid"], "category": "blocked_fire_lane",
                                        "text": text, "location": where or {"lat": 30.681, "lon": 103.851}},
                        s["rider"])["result"]["clue_id"]
-
-
-def text(driver: Any, css: str) -> str:
-    """The shown text of the first element `css` finds ("" if none), read at once: lists redraw under a test."""
-    return driver.execute_script("const e = document.querySelector(arguments[0]); return e ? e.innerText.trim() : ''",
-                                 css)
 
 
 def test_the_officer_triages_a_clue_into_a_task_and_verifies_the_work(server: tuple[str, Api], browser) -> None:  # type: ignore[no-untyped-def]  # noqa: E501
@@ -115,7 +54,7 @@ def test_the_officer_triages_a_clue_into_a_task_and_verifies_the_work(server: tu
     s = story(api)
     report_clue(api, s, "楼道里堆满纸箱", {"lat": 30.6805, "lon": 103.8505})  # a likely duplicate's original
     clue = report_clue(api, s)
-    open_page(browser, base, "workbench", bearer(s["officer"]))
+    open_page(browser, base, "workbench", bearer(s["officer"]), DESK)
     assert "网格工作台" in browser.title and browser.find_element("css selector", "html").get_attribute("lang") == "zh-CN"
 
     click_in_row(browser, "clue-queue", "clue", clue, "研判")
@@ -157,7 +96,7 @@ def test_the_admin_decides_an_appeal_with_the_budget_it_draws_on_in_view(server:
     # The page shows the budget of the month its own clock is in (the server's here is the tests' manual one).
     browser_month = datetime.now(CHINA).strftime("%Y-%m")
     api.command("allocate-budget", {"district": "温江", "period": browser_month, "fen": 100_000}, s["admin"])
-    open_page(browser, base, "workbench", bearer(s["admin"]))
+    open_page(browser, base, "workbench", bearer(s["admin"]), DESK)
     click_in_row(browser, "appeal-queue", "appeal", appeal, "裁决")
     Select(browser.find_element("id", "assignee")).select_by_value("admin-温江")  # the district's people, by name
     press(browser, "#assign-form button")
@@ -187,7 +126,7 @@ def test_the_admin_decides_an_appeal_with_the_budget_it_draws_on_in_view(server:
 def test_the_admin_issues_a_rate_schedule_in_yuan_and_it_is_kept_in_fen(server: tuple[str, Api], browser) -> None:  # type: ignore[no-untyped-def]  # noqa: E501
     base, api = server
     s = story(api)
-    open_page(browser, base, "workbench", bearer(s["admin"]))
+    open_page(browser, base, "workbench", bearer(s["admin"]), DESK)
     until(browser, lambda d: len(d.find_elements("css selector", "#schedule-rates tr[data-rate]")) == 1,
           "the form holds the schedule in force")
     # The story's one rate was issued before names: the admin names it (a code never shows).
@@ -410,7 +349,7 @@ def test_the_admin_keeps_the_rewards_on_the_workbench(server: tuple[str, Api], b
     closed = api.command("register-station", {"district": "温江", "description": {"name": "老驿站", **place}},
                          s["admin"])["result"]["station_id"]
     api.command("close-station", {"station_id": closed, "reason": "搬迁"}, s["admin"])
-    open_page(browser, base, "workbench", bearer(s["admin"]))
+    open_page(browser, base, "workbench", bearer(s["admin"]), DESK)
     until(browser, lambda d: rows(d, "partner-list", "partner") == [shop], "a partner without items, from the API")
     assert "温泉大道驿站" in text(browser, f"#partner-list tr[data-partner='{shop}']")
     assert rows(browser, "station-list", "station") == [elsewhere]  # the open ones
@@ -503,7 +442,7 @@ def test_the_auditor_narrows_the_history_and_opens_a_chain(server: tuple[str, Ap
     s = story(api)
     report_clue(api, s)
     auditor = api.token(Role.AUDITOR, "auditor-温江")
-    open_page(browser, base, "audit", bearer(auditor))
+    open_page(browser, base, "audit", bearer(auditor), DESK)
     until(browser, lambda d: len(rows(d, "history", "kind")) >= 10, "the district's history")
     Select(browser.find_element("id", "f-kind")).select_by_value("SubsidyAwarded")
     press(browser, "#filter-form button.primary")
@@ -526,7 +465,7 @@ def test_the_auditor_narrows_the_history_and_opens_a_chain(server: tuple[str, Ap
 def test_words_are_chinese_until_the_toggle_and_english_after(server: tuple[str, Api], browser) -> None:  # type: ignore[no-untyped-def]  # noqa: E501
     base, api = server
     s = story(api)
-    open_page(browser, base, "workbench", bearer(s["admin"]))
+    open_page(browser, base, "workbench", bearer(s["admin"]), DESK)
     heading = lambda d: d.find_element("css selector", "#triage h2").text  # noqa: E731
     assert heading(browser) == "线索研判" and "¥1,000.00" in browser.find_element("id", "budgets").text
     press(browser, "#lang")
@@ -549,7 +488,7 @@ def test_a_token_of_another_district_sees_nothing_of_this_one(server: tuple[str,
     report_clue(api, s)
     other = api.token(Role.DISTRICT_ADMIN, "admin-锦江", ["锦江"])
     api.command("register-grid", {"district": "锦江", "street": "春熙路街道", "community": "和平社区", "name": "锦江-1"}, other)
-    open_page(browser, base, "workbench", bearer(other))
+    open_page(browser, base, "workbench", bearer(other), DESK)
     until(browser, lambda d: "暂无" in d.find_element("id", "tasks").text, "an empty board")
     publish = api.command("publish-task", {"grid_id": s["grid"], "kind": "patrol", "rate_code": "fire-lane"},
                           s["officer"])["result"]["task_id"]
@@ -588,7 +527,7 @@ def test_an_expired_or_refused_token_returns_to_the_token_form(server: tuple[str
 def test_the_connection_state_tells_the_truth(stoppable_server: tuple[str, Api, Callable[[], None]], browser) -> None:  # type: ignore[no-untyped-def]  # noqa: E501
     base, api, stop = stoppable_server
     s = story(api)
-    open_page(browser, base, "workbench", bearer(s["admin"]))
+    open_page(browser, base, "workbench", bearer(s["admin"]), DESK)
     assert browser.find_element("id", "live").text == "实时更新中"
     stop()
     until(browser, lambda d: d.find_element("id", "live").get_attribute("data-state") in ("lost", "stale"),
