@@ -103,11 +103,12 @@ def serve(kind: str, port: int, folder: Path) -> None:
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 
-def start(kind: str, folder: Path) -> tuple[subprocess.Popen[bytes], str]:
+def start(kind: str, folder: Path, script: str = __file__) -> tuple[subprocess.Popen[bytes], str]:
+    """`script --serve kind` in a process of its own on a free port, once it answers: (process, base URL)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    process = subprocess.Popen([sys.executable, __file__, "--serve", kind, "--port", str(port),
+    process = subprocess.Popen([sys.executable, script, "--serve", kind, "--port", str(port),
                                 "--dir", str(folder)], cwd=ROOT)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120

@@ -31,7 +31,6 @@ import io
 import json
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -45,7 +44,7 @@ sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
 
-from bench.api import percentile  # noqa: E402
+from bench.api import percentile, start  # noqa: E402
 
 RIDERS = 50
 
@@ -100,24 +99,6 @@ def serve(kind: str, port: int, folder: Path) -> None:
 
     app = bare_app() if kind == "bare" else gridgov_app(kind, folder)
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
-
-
-def start(kind: str, folder: Path) -> tuple[subprocess.Popen[bytes], str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    process = subprocess.Popen([sys.executable, __file__, "--serve", kind, "--port", str(port),
-                                "--dir", str(folder)], cwd=ROOT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            httpx.get(base + "/openapi.json", timeout=1)
-            return process, base
-        except httpx.TransportError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"the {kind} server did not start") from None
-            time.sleep(0.2)
 
 
 # --- the photos and the load ------------------------------------------------------------
@@ -227,7 +208,7 @@ def main() -> None:
             for kind in kinds:
                 folder = Path(tmp) / kind
                 folder.mkdir()
-                process, base = start(kind, folder)
+                process, base = start(kind, folder, __file__)
                 scene = None if kind == "bare" else json.loads((folder / "tokens.json").read_text())
                 servers[kind] = (process, base, scene)
             for round_ in range(args.rounds):
