@@ -28,8 +28,8 @@ SIGNER = Signer.generate(ORIGIN)
 class Store:
     """One backend's event table, for direct SQL: `{t}` its name, `{pos}` its position column."""
 
-    def __init__(self, app: GridGovernance, kind: str, env: dict[str, str]) -> None:
-        self.app, self.kind, self.env = app, kind, env
+    def __init__(self, app: GridGovernance, kind: str, env: dict[str, str], clock: ManualClock) -> None:
+        self.app, self.kind, self.env, self.clock = app, kind, env, clock
         self.table_names = "stored_events" if kind == "sqlite" else f'"{env["POSTGRES_SCHEMA"]}".gridgov_events'
         self.pos = "rowid" if kind == "sqlite" else "notification_id"
         self.prefix = "" if kind == "sqlite" else f'"{env["POSTGRES_SCHEMA"]}".'
@@ -62,7 +62,7 @@ def store(request: pytest.FixtureRequest) -> Iterator[Store]:
     tlog.sequencer().catch_up()
     tlog.checkpoint()
     try:
-        yield Store(app, request.param, env)
+        yield Store(app, request.param, env, clock)
     finally:
         app.close()
 
@@ -199,8 +199,8 @@ def test_a_kept_checkpoint_catches_a_history_rewritten_with_its_tree(store: Stor
 
 
 def test_events_written_after_the_tree_are_lag_not_damage(store: Store) -> None:
-    clock = ManualClock(START)
-    world = World(store.app, clock)
+    # The app's own clock: a new schedule takes effect now or later, and the app's now is past START.
+    world = World(store.app, store.clock)
     grid, rider = world.scene()
     world.piece(grid, rider)
     report = check(store)
