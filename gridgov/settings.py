@@ -108,6 +108,28 @@ class Settings(BaseModel):
     # HTTP API
     GRIDGOV_JWT_SECRET: str = Field("", description="HS256 secret for bearer tokens; gridgov serve refuses to start "
                                                     "without it (but --demo)")
+    # sign-in through the city's OpenID Connect provider (docs/signin.md)
+    OIDC_ISSUER: str = Field("", pattern=r"^(https?://\S+)?$",
+                             description="the provider's issuer URL (its /.well-known/openid-configuration is read); "
+                                         "set = the API trusts only the provider's tokens (HS256 only with --demo)")
+    OIDC_AUDIENCE: str = Field("gridgov", description="the `aud` every access token must name")
+    OIDC_CLIENT_ID: str = Field("gridgov-pages", description="the pages' client at the provider (authorization code "
+                                                             "with PKCE)")
+    OIDC_CLIENT_SECRET: str = Field("", description="that client's secret (empty for a public client)")
+    OIDC_ROLE_CLAIM: str = Field("gridgov_role", description="claim (dotted path) naming the role; a string or a list")
+    OIDC_ROLE_MAP: str = Field("", description="provider role=engine role, comma separated (e.g. "
+                                               "`wg-officer=grid_officer`); empty = the engine's own role names")
+    OIDC_DISTRICTS_CLAIM: str = Field("gridgov_districts", description="claim (dotted path) listing the districts")
+    OIDC_GRIDS_CLAIM: str = Field("gridgov_grids", description="claim (dotted path) listing an officer's grids")
+    OIDC_ID_CLAIM: str = Field("gridgov_id", description="claim with the engine's id of the person (a rider's or "
+                                                         "partner's UUID); absent = `sub`")
+    OIDC_LEEWAY_S: int = Field(30, ge=0, le=300, description="clock skew allowed on exp, nbf and iat, in seconds")
+    OIDC_JWKS_REFETCH_S: float = Field(10, ge=1, le=3600, allow_inf_nan=False,
+                                       description="least seconds between two fetches of the provider's keys (an "
+                                                   "unknown `kid` fetches them again, no more often than this)")
+    GRIDGOV_PUBLIC_URL: str = Field("", pattern=r"^(https?://[^\s/]+)?$",
+                                    description="the pages' origin as people reach it (for the sign-in redirect); "
+                                                "empty = the request's own")
     # photos' bytes (photos/)
     GRIDGOV_BLOBS: Literal["file", "s3"] = Field("file", description="where photos' bytes are kept: file (under "
                                                                      "GRIDGOV_BLOBS_DIR) or s3 (GRIDGOV_S3_*)")
