@@ -1,7 +1,9 @@
 """The HTTP API (FastAPI): commands, queries, auth with district scopes.
 
   app.py           the application: one POST route per command, the routers below, the layers around them
-  auth.py          bearer JWTs: who is calling, in what role, for which districts and grids
+  auth.py          bearer JWTs: who is calling, in what role, for which districts and grids (claims → Principal)
+  provider_tokens.py  the identity provider's tokens (RS256/ES256) verified against its published keys (JWKS)
+  callers.py       who is calling: the bearer token, else the pages' session cookie
   scoping.py       what a token may read: the one place every query route asks
   queries.py       the reads of the board, money, points, budgets, history, chains, statistics
   casework.py      clues, appeals, rate schedules, riders' profiles, a rider's own lists, the staff directory

@@ -11,9 +11,11 @@ from typing import Any, Callable
 from fastapi import APIRouter, Depends, FastAPI, Header, Request
 from pydantic import BaseModel
 
-from api.http import (audit, auditors, casework, dashboards, docs, operations, pages, people, photos, problems,
-                      queries, rewards, scoping, subscription)
-from api.http.auth import Principal, decode
+from api.http import (audit, auditors, callers, casework, dashboards, docs, operations, pages, people, photos,
+                      problems, queries, rewards, scoping, subscription)
+from api.http.auth import Authenticator, Principal, SharedSecret
+from api.http.sessions import MemorySessions
+from api.http.signin import SignIn
 from consumers.lag import KafkaLag
 from domain import commands as c
 from application.handlers import HANDLERS, INTERNAL
@@ -34,11 +36,17 @@ def kebab(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "-", name).lower()
 
 
-def create_app(governance: GridGovernance, store: ReadStore, secret: str, kafka: KafkaLag | None = None,
-               tlog: TransparencyLog | None = None, ready_max_lag: int = 5000) -> FastAPI:
+def create_app(governance: GridGovernance, store: ReadStore, secret: str | Authenticator,
+               kafka: KafkaLag | None = None, tlog: TransparencyLog | None = None, ready_max_lag: int = 5000,
+               signin: Any = None, demo_people: dict[str, str] | None = None) -> FastAPI:
     """`kafka`: set when consumers feed the read models from Kafka (for lag in /readyz and /metrics);
     `tlog`: the transparency log, whose checkpoints and proofs are then served; `ready_max_lag`: how
-    many events behind a read model may be while /readyz still says ready."""
+    many events behind a read model may be while /readyz still says ready. `secret`: how bearer
+    tokens are verified (a str: HS256 with that secret, the demo's and the tests' way)."""
+    authenticator = SharedSecret(secret) if isinstance(secret, str) else secret
+    # Every app has the sign-in routes: by default sessions in memory, no provider (`demo_people`: role ->
+    # a token of the demo's person, for the chooser at /auth/login).
+    signin = signin or SignIn(MemorySessions(), authenticator, demo_people=demo_people)
     # /docs is served from this package (docs.py); ReDoc would load from a CDN, so there is none.
     app = FastAPI(title="gridgov", version="1.0.0", docs_url=None, redoc_url=None,
                   description="Event-sourced grid governance: commands append events; queries read projections. "
@@ -51,7 +59,7 @@ def create_app(governance: GridGovernance, store: ReadStore, secret: str, kafka:
     operations.install(app, governance, store, metrics, kafka, tlog, ready_max_lag)
 
     def principal(request: Request, authorization: str | None = Header(None)) -> Principal:
-        who = decode(secret, authorization)
+        who = callers.caller(request, authenticator, signin)
         scoping.partner_may_read(who, request)
         request.state.principal = who  # read again by the access log's recorder (auditors.py)
         return who
@@ -75,13 +83,15 @@ def create_app(governance: GridGovernance, store: ReadStore, secret: str, kafka:
         audit.install(app, tlog, principal)
     auditors.install(app, governance, store, tlog, principal)
     pages.install(app)
+    signin.install(app)
     docs.install(app)
     # People by name beside their ids in every read (riders masked to those who may not see them whole).
     app.add_middleware(people.Names, store=store, rider_name=governance.rider_name)
     # Every body is held to 64 KiB but a photo's upload, which has a limit of its own (api/http/photos.py).
     app.add_middleware(problems.Guard, larger={photos.UPLOAD_PATH: photos.UPLOAD_BODY})
     # Outermost, around even the Guard: its 500s and refusals to an auditor are accesses too.
-    app.add_middleware(auditors.AccessRecorder, governance=governance, tlog=tlog, secret=secret)
+    app.add_middleware(auditors.AccessRecorder, governance=governance, tlog=tlog, authenticator=authenticator,
+                       signin=signin)
     return app
 
 
@@ -100,7 +110,7 @@ def command_route(governance: GridGovernance, command_type: type[c.Command], pri
     return run
 
 
-def app_of(engine: Any, secret: str) -> FastAPI:
+def app_of(engine: Any, secret: str | Authenticator) -> FastAPI:
     """The HTTP API over what the composition root built (a gridgov.bootstrap.Engine):
     the composition root imports no entry point, so the app is made here, from its parts."""
     return create_app(engine.app, engine.store, secret, engine.kafka, engine.tlog, engine.settings.READY_MAX_LAG)

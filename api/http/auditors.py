@@ -17,12 +17,11 @@ from urllib.parse import parse_qsl, quote
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from starlette.datastructures import Headers
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.http import operations, responses, scoping
-from api.http.auth import Principal, Unauthenticated, decode
+from api.http import callers, operations, responses, scoping
+from api.http.auth import Authenticator, Principal, ProviderUnavailable, Unauthenticated
 from api.http.paging import cursor, cursor_of
 from api.http.problems import problem
 from domain.errors import InvalidInput
@@ -53,11 +52,13 @@ class AccessRecorder:
     that nothing answers an auditor without passing here; pure ASGI, so that an
     exception inside cannot pass it by."""
 
-    def __init__(self, app: ASGIApp, governance: GridGovernance, tlog: TransparencyLog | None, secret: str) -> None:
-        self.app, self.governance, self.tlog, self.secret = app, governance, tlog, secret
+    def __init__(self, app: ASGIApp, governance: GridGovernance, tlog: TransparencyLog | None,
+                 authenticator: Authenticator, signin: callers.Sessions | None = None) -> None:
+        self.app, self.governance, self.tlog = app, governance, tlog
+        self.authenticator, self.signin = authenticator, signin
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or b"authorization" not in dict(scope["headers"]):
+        if scope["type"] != "http" or not callers.may_be_calling(Request(scope)):
             return await self.app(scope, receive, send)
         started = refused = False
 
@@ -65,7 +66,10 @@ class AccessRecorder:
             nonlocal started, refused
             if message["type"] == "http.response.start" and not started:
                 started = True
-                who = self._auditor(scope)
+                who = scope.get("state", {}).get("principal")
+                if who is None:  # no route, or refused before its dependency ran: asked here (it may fetch keys)
+                    who = await run_in_threadpool(self._caller, scope)
+                who = who if who is not None and who.role is Role.AUDITOR else None
                 if who is not None:
                     try:
                         await run_in_threadpool(_record, self.governance, self.tlog, scope, who, message["status"])
@@ -79,16 +83,13 @@ class AccessRecorder:
 
         await self.app(scope, receive, recorded)
 
-    def _auditor(self, scope: Scope) -> Principal | None:
-        """The token's holder if an auditor: as the route's dependency read it, else
-        (no route, or refused before it ran) read here."""
-        who: Principal | None = scope.get("state", {}).get("principal")
-        if who is None:
-            try:
-                who = decode(self.secret, Headers(scope=scope).get("authorization"))
-            except Unauthenticated:
-                return None
-        return who if who.role is Role.AUDITOR else None
+    def _caller(self, scope: Scope) -> Principal | None:
+        """Who holds the token or the session, whatever else refused the request: a command
+        refused for its missing CSRF token is still that auditor's access, so it is asked as a read."""
+        try:
+            return callers.caller(Request({**scope, "method": "GET"}), self.authenticator, self.signin)
+        except (Unauthenticated, ProviderUnavailable):
+            return None
 
 
 async def _not_recorded(scope: Scope, receive: Receive, send: Send, e: Exception) -> None:

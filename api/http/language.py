@@ -111,6 +111,11 @@ TEXTS: dict[str, tuple[str, str, str]] = {
     # HTTP itself (problems.py, operations.py, auditors.py)
     "invalid-request": ("Invalid request", "请求无效", "请求的参数或内容不符合要求。"),
     "unauthenticated": ("Unauthenticated", "未登录或令牌无效", "请提供有效的访问令牌（令牌可能已过期）。"),
+    "token-claims-unmapped": ("Token claims do not map", "身份信息无法对应",
+                              "统一身份认证签发的令牌没有写明本系统能识别的角色、辖区、网格或人员编号，"
+                              "请联系信息中心核对您账号的属性。"),
+    "identity-provider-unavailable": ("Identity provider unavailable", "统一身份认证暂不可用",
+                                      "暂时无法连接统一身份认证（单点登录）来核验您的身份，请稍后再试。"),
     "no-such-route": ("Not found", "地址不存在", "没有这个接口地址。"),
     "method-not-allowed": ("Method not allowed", "方法不允许", "该地址不支持这种请求方法。"),
     "http-error": ("HTTP error", "请求错误", "请求无法处理。"),

@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.http.auth import Unauthenticated
+from api.http.auth import ProviderUnavailable, Unauthenticated
 from api.http.language import Language, chosen, words
 from domain import errors
 
@@ -61,7 +61,11 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Unauthenticated)
     async def unauthenticated(request: Request, e: Unauthenticated) -> JSONResponse:
-        return problem(401, "unauthenticated", "Unauthenticated", str(e), request)
+        return problem(401, e.code, "Unauthenticated", str(e), request)
+
+    @app.exception_handler(ProviderUnavailable)
+    async def provider_unavailable(request: Request, e: ProviderUnavailable) -> JSONResponse:
+        return problem(503, "identity-provider-unavailable", "Identity provider unavailable", str(e), request)
 
 
 class BodyTooLarge(Exception):
