@@ -1,0 +1,244 @@
+#!/usr/bin/env bash
+# A private Keycloak (an OpenID Connect provider) for tests and the demo, on 127.0.0.1 only,
+# with the realm of scripts/keycloak/gridgov-realm.json imported on every start. No Docker:
+# the distribution comes from Maven Central (org.keycloak:keycloak-quarkus-dist, a zip).
+#
+#   scripts/keycloak.sh fetch    download and unzip the distribution into the cache (once)
+#   scripts/keycloak.sh start    fetch if needed, start in dev mode, wait until the realm answers
+#   scripts/keycloak.sh stop     SIGTERM, wait, then SIGKILL
+#   scripts/keycloak.sh status   exit 0 if the provider process is running
+#   scripts/keycloak.sh env      print KEYCLOAK_URL for `eval`
+#   scripts/keycloak.sh logs     tail the provider's log
+#
+# Dev mode keeps everything in memory (H2): each start begins from the realm file, so
+# users a test created or keys it rotated are gone after a restart. Not for production:
+# a city runs its own provider (README, "Signing in through the city's provider").
+#
+# Settings (environment):
+#   KEYCLOAK_VERSION          26.4.0
+#   GRIDGOV_CACHE             ~/.cache/gridgov; the distribution goes to $GRIDGOV_CACHE/keycloak-$KEYCLOAK_VERSION
+#   KEYCLOAK_RUN_DIR          /var/tmp/gridgov-keycloak  made afresh on each start (the cached dist stays clean)
+#   KEYCLOAK_PORT             18080  http (the realm, the admin REST API)
+#   KEYCLOAK_MANAGEMENT_PORT  18081  health (/health/ready)
+#   KEYCLOAK_HEAP_OPTS        -Xms64m -Xmx512m
+#   KEYCLOAK_START_TIMEOUT    180    seconds to wait for readiness
+#   KEYCLOAK_STOP_TIMEOUT     30     seconds to wait after SIGTERM before SIGKILL
+# The admin REST API's bootstrap administrator is admin/admin (master realm), for the tests' fixture.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REALM_FILE=$HERE/keycloak/gridgov-realm.json
+REALM=gridgov
+
+VERSION=${KEYCLOAK_VERSION:-26.4.0}
+ARTIFACT=org.keycloak:keycloak-quarkus-dist:$VERSION:zip
+# HOME can be unset under some CI runners; set -u would abort on it.
+CACHE=${GRIDGOV_CACHE:-${HOME:-/var/tmp}/.cache/gridgov}/keycloak-$VERSION
+DIST=$CACHE/keycloak-$VERSION
+RUN=${KEYCLOAK_RUN_DIR:-/var/tmp/gridgov-keycloak}
+KCHOME=$RUN/home
+HOST=127.0.0.1
+PORT=${KEYCLOAK_PORT:-18080}
+MPORT=${KEYCLOAK_MANAGEMENT_PORT:-18081}
+URL=http://$HOST:$PORT
+HEAP_OPTS=${KEYCLOAK_HEAP_OPTS:--Xms64m -Xmx512m}
+START_TIMEOUT=${KEYCLOAK_START_TIMEOUT:-180}
+STOP_TIMEOUT=${KEYCLOAK_STOP_TIMEOUT:-30}
+
+PIDFILE=$RUN/keycloak.pid
+LOG=$RUN/keycloak.out
+MARKER=$RUN/.gridgov-keycloak  # a run dir is only deleted when it carries this
+
+say() { echo "keycloak: $*"; }
+die() { echo "keycloak: error: $*" >&2; exit 1; }
+
+# --- prerequisites --------------------------------------------------------
+
+java_major() {
+  # awk reads to the end rather than `exit`: an early exit could SIGPIPE java under pipefail.
+  java -version 2>&1 | awk -F'"' '/version/ && !done { split($2, v, "."); print (v[1] == 1 ? v[2] : v[1]); done = 1 }'
+}
+
+ensure_tools() {  # ensure_tools CMD... (java, mvn, unzip)
+  local c missing=
+  for c in "$@"; do command -v "$c" >/dev/null || missing=1; done
+  if [ -n "$missing" ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+      say "installing a JDK, Maven and unzip from Debian packages"
+      export DEBIAN_FRONTEND=noninteractive
+      apt-get update -qq
+      apt-get install -y -qq default-jdk-headless maven unzip >/dev/null
+    else
+      die "need $* on PATH"
+    fi
+  fi
+  local major; major=$(java_major)
+  # Keycloak 26 runs on Java 17 or 21.
+  if [ -z "$major" ] || [ "$major" -lt 17 ]; then
+    die "Keycloak $VERSION needs Java 17+, found: $(java -version 2>&1 | head -n 1)"
+  fi
+}
+
+# --- fetch ------------------------------------------------------------------
+
+is_fetched() { [ -f "$DIST/.fetched" ] && [ "$(cat "$DIST/.fetched")" = "$VERSION" ]; }
+
+cmd_fetch() {
+  if is_fetched; then say "Keycloak $VERSION already in $DIST"; return 0; fi
+  ensure_tools java mvn unzip
+  mkdir -p "$CACHE"
+  local tmp=$CACHE/fetch.tmp.$$ t0=$SECONDS
+  rm -rf "$tmp"; mkdir -p "$tmp"
+  say "fetching $ARTIFACT from Maven Central"
+  if ! mvn -B -q -Dstyle.color=never dependency:copy -Dartifact="$ARTIFACT" -DoutputDirectory="$tmp" \
+       >"$CACHE/fetch.log" 2>&1; then
+    cat "$CACHE/fetch.log" >&2; rm -rf "$tmp"
+    die "maven could not fetch $ARTIFACT (log above)"
+  fi
+  # Unzipped in the temp dir, then renamed: an interrupted fetch never looks complete.
+  unzip -q "$tmp/keycloak-quarkus-dist-$VERSION.zip" -d "$tmp" || { rm -rf "$tmp"; die "could not unzip the distribution"; }
+  [ -x "$tmp/keycloak-$VERSION/bin/kc.sh" ] || { rm -rf "$tmp"; die "bin/kc.sh missing from the distribution"; }
+  rm -rf "$DIST"
+  mv "$tmp/keycloak-$VERSION" "$DIST"
+  rm -rf "$tmp"
+  echo "$VERSION" >"$DIST/.fetched"
+  say "fetched Keycloak $VERSION ($(du -sh "$DIST" | cut -f1)) in $((SECONDS - t0)) s into $DIST"
+}
+
+# --- process state ------------------------------------------------------------
+
+provider_pid() { [ -f "$PIDFILE" ] && cat "$PIDFILE"; }
+
+is_running() {
+  local pid; pid=$(provider_pid 2>/dev/null) || return 1
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
+  # Guard against a stale pid file whose pid the OS gave to another process.
+  local cmdline; cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
+  [[ $cmdline == *"$KCHOME"* ]]
+}
+
+port_open() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
+
+http_ok() {  # http_ok URL: exit 0 when it answers 200
+  if command -v curl >/dev/null; then
+    curl -fsS -o /dev/null --max-time 5 "$1" 2>/dev/null
+  else
+    python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=5)' "$1" 2>/dev/null
+  fi
+}
+
+# Ready means what the engine and the tests need: the realm's discovery document answers.
+is_ready() { port_open "$PORT" && http_ok "$URL/realms/$REALM/.well-known/openid-configuration"; }
+
+show_logs() {
+  [ -s "$LOG" ] || return 0
+  echo "----- last lines of $LOG" >&2
+  tail -n "${1:-40}" "$LOG" >&2
+}
+
+# --- start ----------------------------------------------------------------------
+
+make_home() {
+  # A home of its own per start: dev mode re-augments (writes lib/quarkus) and keeps its
+  # data under the home; the 150 MB of jars and the themes are only read, so they are linked.
+  rm -rf "$KCHOME"
+  mkdir -p "$KCHOME/lib" "$KCHOME/data/import"
+  cp -r "$DIST/bin" "$DIST/conf" "$DIST/providers" "$KCHOME/"
+  cp -r "$DIST/lib/app" "$DIST/lib/quarkus" "$DIST/lib/quarkus-run.jar" "$KCHOME/lib/"
+  ln -s "$DIST/lib/lib" "$KCHOME/lib/lib"
+  ln -s "$DIST/themes" "$KCHOME/themes"
+  cp "$REALM_FILE" "$KCHOME/data/import/"
+}
+
+wait_ready() {
+  local pid=$1 deadline=$((SECONDS + START_TIMEOUT))
+  while [ "$SECONDS" -lt "$deadline" ]; do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      show_logs 60; rm -f "$PIDFILE"
+      die "provider process $pid exited during startup (log above)"
+    fi
+    is_ready && return 0
+    sleep 1
+  done
+  show_logs 60
+  die "realm $REALM not answering at $URL after ${START_TIMEOUT}s (still running as pid $pid; '$0 stop' to end it)"
+}
+
+cmd_start() {
+  mkdir -p "$CACHE"
+  # Two concurrent starts (parallel CI steps) must not launch two providers.
+  exec 9>"$CACHE/.lock"
+  flock -w 300 9 || die "timed out waiting for another keycloak.sh on $CACHE/.lock"
+
+  if is_running; then
+    wait_ready "$(provider_pid)"
+    say "already running (pid $(provider_pid)) at $URL"
+    return 0
+  fi
+  if port_open "$PORT" || port_open "$MPORT"; then
+    die "port $PORT or $MPORT on $HOST is taken by another process (set KEYCLOAK_PORT / KEYCLOAK_MANAGEMENT_PORT)"
+  fi
+
+  if ! is_fetched; then cmd_fetch; fi
+  ensure_tools java  # a cached distribution needs no Maven
+  if [ -d "$RUN" ] && [ ! -f "$MARKER" ] && [ -n "$(ls -A "$RUN")" ]; then
+    die "$RUN was not created by $0; not reusing it (set KEYCLOAK_RUN_DIR)"
+  fi
+  mkdir -p "$RUN"
+  touch "$MARKER"
+  make_home
+
+  local t0=$SECONDS pid
+  # setsid: the provider must outlive this shell and ignore a Ctrl-C meant for it; its pid is
+  # its process group's, so stop reaches kc.sh and the JVM it starts. 9>&-: not the start lock.
+  # Dev mode: HTTP, an in-memory H2 database, the realm imported from data/import.
+  # The hostname is fixed so the issuer is the same however the provider is reached.
+  KC_BOOTSTRAP_ADMIN_USERNAME=admin KC_BOOTSTRAP_ADMIN_PASSWORD=admin JAVA_OPTS_KC_HEAP="$HEAP_OPTS" \
+    setsid "$KCHOME/bin/kc.sh" start-dev --import-realm --db=dev-mem \
+      --http-host="$HOST" --http-port="$PORT" --hostname="$URL" \
+      --http-management-port="$MPORT" --health-enabled=true \
+      --log-level=info,org.keycloak.events:debug \
+      </dev/null >"$LOG" 2>&1 9>&- &
+  pid=$!
+  echo "$pid" >"$PIDFILE"
+  wait_ready "$pid"
+  say "ready at $URL, realm $REALM (pid $pid, $((SECONDS - t0)) s; run dir $RUN)"
+}
+
+# --- stop / status ------------------------------------------------------------------
+
+cmd_stop() {
+  if ! is_running; then rm -f "$PIDFILE"; say "not running"; return 0; fi
+  local pid; pid=$(provider_pid)
+  # The whole process group: kc.sh and the JVM (which may be kc.sh's child, not exec'd).
+  kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid"
+  local deadline=$((SECONDS + STOP_TIMEOUT))
+  while kill -0 "$pid" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.2; done
+  if kill -0 "$pid" 2>/dev/null; then
+    say "pid $pid still alive after ${STOP_TIMEOUT}s; sending SIGKILL"
+    kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+    while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+  fi
+  rm -f "$PIDFILE"
+  say "stopped"
+}
+
+cmd_status() {
+  if is_running; then
+    if is_ready; then say "running (pid $(provider_pid)) and ready at $URL"
+    else say "running (pid $(provider_pid)) but realm $REALM not answering at $URL"; fi
+    return 0
+  fi
+  say "stopped"
+  return 1
+}
+
+case "${1:-}" in
+  fetch) cmd_fetch ;;
+  start) cmd_start ;;
+  stop) cmd_stop ;;
+  status) cmd_status ;;
+  env) echo "export KEYCLOAK_URL=$URL" ;;
+  logs) tail -n "${2:-100}" "$LOG" ;;
+  *) echo "usage: $0 fetch|start|stop|status|env|logs" >&2; exit 2 ;;
+esac
