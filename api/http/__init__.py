@@ -4,6 +4,10 @@
   auth.py          bearer JWTs: who is calling, in what role, for which districts and grids (claims → Principal)
   provider_tokens.py  the identity provider's tokens (RS256/ES256) verified against its published keys (JWKS)
   callers.py       who is calling: the bearer token, else the pages' session cookie
+  signin.py        the pages' sign-in under /auth: the provider's code flow (PKCE), sessions, CSRF, sign-out
+  sessions.py      the server-side sessions (cookie ids kept hashed): in memory or in the read store's database
+  provider_client.py  the engine as the provider's client: discovery, PKCE URLs, code and refresh grants, id tokens
+  signin_pages.py  the sign-in's own small pages: the demo's chooser, a failure in words
   scoping.py       what a token may read: the one place every query route asks
   queries.py       the reads of the board, money, points, budgets, history, chains, statistics
   casework.py      clues, appeals, rate schedules, riders' profiles, a rider's own lists, the staff directory
