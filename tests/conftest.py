@@ -8,10 +8,12 @@
     browser.py  browser (headless Chromium through selenium), chromium(*flags)
     kafka.py    topics_of_the_test (autouse: a test's topics are deleted after it)
     blobs.py    blob_stores (a maker of empty blob stores: memory, file, S3)
+    keycloak.py keycloak (the OpenID Connect provider: people, their tokens, its keys)
 
 PostgreSQL comes from scripts/postgres.sh (or POSTGRES_* settings); each test gets
 a schema of its own, dropped afterwards. Locally a missing server skips those runs;
-in CI (CI=true) it fails them, so a green CI always means both backends ran.
+in CI (CI=true) it fails them, so a green CI always means both backends ran. So too
+for Kafka, the S3 store and the OpenID Connect provider (scripts/keycloak.sh).
 Plain helpers (World, START, Api, story, require_kafka, …) are imported from
 tests.fixtures; no test module imports another.
 """
@@ -25,4 +27,5 @@ pytest_plugins = [
     "tests.fixtures.browser",
     "tests.fixtures.kafka",
     "tests.fixtures.blobs",
+    "tests.fixtures.keycloak",
 ]
