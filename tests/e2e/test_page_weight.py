@@ -10,6 +10,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.fixtures.browser import drawn
 from tests.fixtures.http import Api, story
+from tests.fixtures.pages import sign_in
 
 BUDGET = 150 * 1024
 PHONE = (390, 844)
@@ -29,7 +30,8 @@ def test_a_phone_page_weighs_under_150_kb_with_its_scripts_compressed(server: tu
     s = story(api)
     token = s["rider"] if page == "rider" else rewards(api, s)["canteen"]
     browser.set_window_size(*PHONE)
-    browser.get(f"{base}/{page}#token={token['Authorization'].removeprefix('Bearer ')}")
+    sign_in(browser, base, token["Authorization"].removeprefix("Bearer "))
+    browser.get(f"{base}/{page}")
     WebDriverWait(browser, 20).until(lambda d: d.find_element("id", "live").get_attribute("data-state") == "on")
     WebDriverWait(browser, 20).until(drawn)
 

@@ -19,9 +19,9 @@ import pytest
 from api.http.auth import mint
 from domain.clock import CHINA
 from domain.events import Role
-from tests.fixtures.browser import drawn, screenshot
-from tests.fixtures.http import SECRET, Api, story
-from tests.fixtures.pages import bearer, clean, click_in_row, fits, open_page, press, text, until
+from tests.fixtures.browser import chromium, drawn, screenshot
+from tests.fixtures.http import SECRET, Api, second_rider_and_task, story
+from tests.fixtures.pages import bearer, clean, click_in_row, fits, open_page, press, sign_in, text, until
 from tests.fixtures.rewards import rewards
 
 DESK, PHONE = (1366, 768), (390, 844)
@@ -196,7 +196,6 @@ def test_the_rider_redeems_a_meal_and_the_canteen_confirms_it_with_the_code(serv
     s = story(api)
     r = rewards(api, s)
     open_page(browser, base, "rider", bearer(s["rider"]), PHONE)
-    rider_tab = browser.current_window_handle
     # Where the rider stands: the station 1.1 km away, its services in words.
     browser.find_element("id", "lat").send_keys("30.69")
     browser.find_element("id", "lon").send_keys("103.85", Keys.TAB)
@@ -230,23 +229,22 @@ def test_the_rider_redeems_a_meal_and_the_canteen_confirms_it_with_the_code(serv
     browser.set_window_size(*PHONE)
     clean(browser)
 
-    # The canteen, at its counter, types the code the rider shows.
-    browser.switch_to.new_window("tab")
-    open_page(browser, base, "partner", bearer(r["canteen"]), PHONE)
-    until(browser, lambda d: rows(d, "held", "redemption") == [redemption], "the hold in the canteen's queue")
-    assert "社区食堂工作餐" in text(browser, "#held")
-    until(browser, lambda d: text(d, "#partner-name") == "驿站食堂 · 食堂 · 柳城骑手驿站 · 温江", "its name and station")
-    browser.find_element("id", "confirm-code").send_keys(code)
-    press(browser, "#confirm-form button")
-    said(browser, "确认领取：已完成")
-    until(browser, lambda d: rows(d, "held", "redemption") == [], "the queue empty")
-    until(browser, lambda d: rows(d, "closed", "redemption") == [redemption], "among the confirmed")
-    screenshot(browser, "partner-confirms")
-    assert fits(browser)
-    clean(browser)
+    # The canteen, at its counter (a device of its own), types the code the rider shows.
+    with chromium() as counter:
+        open_page(counter, base, "partner", bearer(r["canteen"]), PHONE)
+        until(counter, lambda d: rows(d, "held", "redemption") == [redemption], "the hold in the canteen's queue")
+        assert "社区食堂工作餐" in text(counter, "#held")
+        until(counter, lambda d: text(d, "#partner-name") == "驿站食堂 · 食堂 · 柳城骑手驿站 · 温江", "its name and station")
+        counter.find_element("id", "confirm-code").send_keys(code)
+        press(counter, "#confirm-form button")
+        said(counter, "确认领取：已完成")
+        until(counter, lambda d: rows(d, "held", "redemption") == [], "the queue empty")
+        until(counter, lambda d: rows(d, "closed", "redemption") == [redemption], "among the confirmed")
+        screenshot(counter, "partner-confirms")
+        assert fits(counter)
+        clean(counter)
 
     # The rider's phone shows it collected, live; the code is gone from it.
-    browser.switch_to.window(rider_tab)
     until(browser, lambda d: d.find_elements(
         "css selector", f"#redemptions tr[data-redemption='{redemption}'][data-status='confirmed']"), "collected, live")
     assert "已领取" in text(browser, f"#redemptions tr[data-redemption='{redemption}']")
@@ -264,9 +262,12 @@ def test_a_wrong_code_is_refused_in_chinese_and_the_partner_can_refuse(server: t
     s = story(api)
     r = rewards(api, s)
     held = api.command("redeem-item", {"rider_id": s["rider_id"], "item_id": r["item"]}, s["rider"])["result"]
-    # A partner's token at the front door goes to the partner's page.
+    # A partner at the front door is told who it is, and goes to its own page from there.
     browser.set_window_size(*PHONE)
-    browser.get(f"{base}/#token={bearer(r['canteen'])}")
+    sign_in(browser, base, bearer(r["canteen"]))
+    browser.get(f"{base}/")
+    until(browser, lambda d: "合作商户" in text(d, "#home-who"), "the front door says who is signed in")
+    press(browser, "#home-mine")
     until(browser, lambda d: d.current_url.endswith("/partner"), "the partner's page")
     until(browser, lambda d: rows(d, "held", "redemption") == [held["redemption_id"]], "the hold in the queue")
     code = browser.find_element("id", "confirm-code")
@@ -301,7 +302,6 @@ def test_wrong_codes_lock_a_redemption_and_the_rider_gets_a_new_code_in_one_pres
     # codes alone name none, and count against the counter's day instead: test_day_audit_partner).
     open_page(browser, base, "partner", bearer(r["canteen"]), PHONE)
     until(browser, lambda d: rows(d, "held", "redemption") == [redemption], "the hold in the queue")
-    partner_tab = browser.current_window_handle
     for _ in range(5):
         api.command("confirm-redemption", {"redemption_id": redemption, "code": wrong}, r["canteen"], status=422)
     until(browser, lambda d: rows(d, "held", "redemption") == [], "locked: no longer waiting at the counter")
@@ -310,21 +310,20 @@ def test_wrong_codes_lock_a_redemption_and_the_rider_gets_a_new_code_in_one_pres
     press(browser, "#confirm-form button")
     said(browser, "兑换已锁定")
     clean(browser, refused="409")
-    # The rider's phone says why, and one press gives a new code; the collection time stays.
-    browser.switch_to.new_window("tab")
-    open_page(browser, base, "rider", bearer(s["rider"]), PHONE)
-    card = f"#codes [data-redemption='{redemption}']"
-    until(browser, lambda d: "锁定" in text(d, card), "the card says it is locked")
-    assert not browser.find_elements("css selector", f"{card} .code")  # the dead code is not shown
-    screenshot(browser, "rider-locked-code")
-    press(browser, f"{card} button")
-    said(browser, "换一个新兑换码：已完成")
-    until(browser, lambda d: len(text(d, f"{card} .code")) == 6, "the new code, large")
-    fresh = text(browser, f"{card} .code")
-    assert "领取截止" in text(browser, card)
-    clean(browser)
+    # The rider's phone (a device of its own) says why, and one press gives a new code; the collection time stays.
+    with chromium() as phone:
+        open_page(phone, base, "rider", bearer(s["rider"]), PHONE)
+        card = f"#codes [data-redemption='{redemption}']"
+        until(phone, lambda d: "锁定" in text(d, card), "the card says it is locked")
+        assert not phone.find_elements("css selector", f"{card} .code")  # the dead code is not shown
+        screenshot(phone, "rider-locked-code")
+        press(phone, f"{card} button")
+        said(phone, "换一个新兑换码：已完成")
+        until(phone, lambda d: len(text(d, f"{card} .code")) == 6, "the new code, large")
+        fresh = text(phone, f"{card} .code")
+        assert "领取截止" in text(phone, card)
+        clean(phone)
     # Back at the counter the new code confirms it.
-    browser.switch_to.window(partner_tab)
     until(browser, lambda d: rows(d, "held", "redemption") == [redemption], "waiting again")
     code = browser.find_element("id", "confirm-code")
     code.clear()
@@ -503,25 +502,52 @@ def test_a_token_of_another_district_sees_nothing_of_this_one(server: tuple[str,
     clean(browser)
 
 
-def test_an_expired_or_refused_token_returns_to_the_token_form(server: tuple[str, Api], browser) -> None:  # type: ignore[no-untyped-def]  # noqa: E501
+def token_session(driver: Any, token: str) -> int:
+    """What /auth/token-session answers the page's origin for `token` (204: a session; 401: none)."""
+    return driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "fetch('/auth/token-session', {method: 'POST', headers: {Authorization: `Bearer ${arguments[0]}`}})"
+        "  .then(r => done(r.status));", token)
+
+
+def signed_out(driver: Any, next_path: str) -> str:
+    """Waits for the 登录 button, aimed back at `next_path`, with the page's work hidden; gives the reason shown."""
+    until(driver, lambda d: d.find_element("id", "signin").is_displayed(), "the 登录 button")
+    link = driver.find_element("id", "signin-link")
+    assert link.text == "登录"
+    assert link.get_attribute("href").endswith(f"/auth/login?next={next_path}"), link.get_attribute("href")
+    assert not driver.find_element("tag name", "main").is_displayed()
+    assert not driver.find_element("id", "signout").is_displayed()
+    return driver.find_element("id", "signin-message").text
+
+
+def test_signed_out_a_page_offers_登录_and_keeps_the_place(server: tuple[str, Api], browser) -> None:  # type: ignore[no-untyped-def]  # noqa: E501
     base, api = server
     s = story(api)
+    _, _, task = second_rider_and_task(api, s)
+    browser.set_window_size(*DESK)
+    browser.get(f"{base}/workbench#appeals")
+    assert signed_out(browser, "%2Fworkbench%23appeals")  # the reason, in words
+    screenshot(browser, "signin-desk")
+    # An expired token or one signed with another secret gets no session: the page stays signed out.
     expired = mint(SECRET, "admin-温江", Role.DISTRICT_ADMIN, ["温江"], ttl_s=-60)
-    browser.get(f"{base}/workbench#token={expired}")
-    until(browser, lambda d: d.find_element("id", "token-form").is_displayed(), "the token form")
-    assert "过期" in browser.find_element("id", "token-message").text
-    assert not browser.find_element("tag name", "main").is_displayed()
     forged = mint("another-secret-of-at-least-thirty-two-bytes", "admin-温江", Role.DISTRICT_ADMIN, ["温江"])
-    browser.get("about:blank")
-    browser.get(f"{base}/workbench#token={forged}")
-    until(browser, lambda d: d.find_element("id", "token-form").is_displayed(), "the form again (a 401)")
-    assert "token=" not in browser.current_url  # the token is not left in the address bar
-    # The form takes a good token, and a rider's token goes to the rider's page.
-    browser.find_element("id", "token-input").send_keys(bearer(s["rider"]))
-    press(browser, "#token-form button")
-    until(browser, lambda d: d.current_url.endswith("/rider"), "the rider's page")
-    screenshot(browser, "token-form")
-    clean(browser, refused="401")  # the forged token's requests
+    assert (token_session(browser, expired), token_session(browser, forged)) == (401, 401)
+    browser.refresh()
+    signed_out(browser, "%2Fworkbench%23appeals")
+    # A forged cookie is refused in words.
+    browser.add_cookie({"name": "gridgov_session", "value": "forged-" + "0" * 40, "path": "/"})
+    browser.refresh()
+    assert signed_out(browser, "%2Fworkbench%23appeals")
+    # Signed in, the session ending mid-work: the next action brings 登录 back, aimed at this page.
+    open_page(browser, base, "rider", bearer(s["rider"]), PHONE)
+    browser.delete_cookie("gridgov_session")
+    browser.add_cookie({"name": "gridgov_session", "value": "ended-" + "0" * 40, "path": "/"})
+    click_in_row(browser, "open-tasks", "task", task, "认领")
+    assert signed_out(browser, "%2Frider")
+    assert api.query("/v1/board", s["officer"], district="温江")["counts"].get("claimed", 0) == 0  # nothing done
+    screenshot(browser, "signin-phone")
+    clean(browser, refused="401")
 
 
 def test_the_connection_state_tells_the_truth(stoppable_server: tuple[str, Api, Callable[[], None]], browser) -> None:  # type: ignore[no-untyped-def]  # noqa: E501

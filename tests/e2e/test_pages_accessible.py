@@ -11,6 +11,7 @@ from domain.events import Role
 from tests.fixtures.browser import axe_violations, drawn, screenshot
 from tests.fixtures.http import Api, story
 from tests.fixtures.rewards import rewards
+from tests.fixtures.pages import sign_in
 
 DESK, PHONE = (1366, 768), (390, 844)
 
@@ -29,7 +30,8 @@ def test_no_serious_violations(server: tuple[str, Api], browser, page: str, role
     token = {Role.DISTRICT_ADMIN: s["admin"], Role.GRID_OFFICER: s["officer"], Role.RIDER: s["rider"],
              Role.AUDITOR: api.token(Role.AUDITOR, "auditor-温江"), Role.PARTNER: r["canteen"]}[role]
     browser.set_window_size(*size)
-    browser.get(f"{base}/{page}#token={token['Authorization'].removeprefix('Bearer ')}")
+    sign_in(browser, base, token["Authorization"].removeprefix("Bearer "))
+    browser.get(f"{base}/{page}")
     WebDriverWait(browser, 20).until(lambda d: d.find_element("id", "live").get_attribute("data-state") == "on")
     WebDriverWait(browser, 20).until(drawn)
     for language in ("zh", "en"):
@@ -39,11 +41,11 @@ def test_no_serious_violations(server: tuple[str, Api], browser, page: str, role
     screenshot(browser, f"axe-{page}-{role.value}")
 
 
-def test_the_token_form_has_no_serious_violations(server: tuple[str, Api], browser) -> None:  # type: ignore[no-untyped-def]
+def test_signing_in_has_no_serious_violations(server: tuple[str, Api], browser) -> None:  # type: ignore[no-untyped-def]
     base, _ = server
     browser.get(f"{base}/")
     from selenium.webdriver.support.ui import WebDriverWait
 
-    WebDriverWait(browser, 20).until(lambda d: d.find_element("id", "token-form").is_displayed())
+    WebDriverWait(browser, 20).until(lambda d: d.find_element("id", "signin").is_displayed())
     assert not axe_violations(browser)
-    screenshot(browser, "axe-token-form")
+    screenshot(browser, "axe-signin")

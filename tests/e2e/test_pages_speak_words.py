@@ -43,6 +43,7 @@ from gridgov.first_run import demo_partner, demo_people
 from gridgov.settings import load_settings
 from tests.fixtures.browser import chromium, screenshot
 from tests.fixtures.http import SECRET
+from tests.fixtures.pages import sign_in
 
 DESK, PHONE = (1366, 768), (390, 844)
 DEADLINE_S = 20
@@ -88,7 +89,7 @@ while (walker.nextNode()) {
   if (text) out.push([where(parent), 'text', text, lang(parent)]);
 }
 for (const e of document.querySelectorAll('input, textarea')) {
-  if (!shown(e) || ['password', 'hidden', 'file', 'checkbox', 'radio'].includes(e.type) || e.id === 'token-input')
+  if (!shown(e) || ['password', 'hidden', 'file', 'checkbox', 'radio'].includes(e.type) || e.id === 'signout-csrf')
     continue;  // a box's value is sent, never shown
   if (e.value) out.push([where(e), 'value', e.value, lang(e)]);
 }
@@ -251,10 +252,11 @@ def settled(driver: Any) -> None:
 
 def opened(driver: Any, base: str, page: str, token: str | None, language: str, size: tuple[int, int]) -> None:
     driver.set_window_size(*size)
-    driver.get("about:blank")
-    driver.get(f"{base}/{page}" + (f"#token={token}" if token else ""))
+    if token:
+        sign_in(driver, base, token)
+    driver.get(f"{base}/{page}")
     driver.execute_script("localStorage.setItem('gg.lang', arguments[0])", language)
-    driver.refresh()  # the token stays for the session
+    driver.refresh()  # the session stays: it is the browser's cookie
     until(driver, lambda d: d.execute_script("return document.documentElement.lang") ==
           ("zh-CN" if language == "zh" else "en"), f"{page} in {language}")
     if token:

@@ -8,6 +8,7 @@ from typing import Any, Callable
 from domain.events import Role
 from tests.fixtures.browser import console_errors, screenshot
 from tests.fixtures.http import SECRET, Api, story  # noqa: F401
+from tests.fixtures.pages import sign_in
 
 DESK = (1366, 768)
 DEADLINE_S = 20
@@ -52,8 +53,8 @@ def test_the_maps_draw_the_grids_shaded_by_their_open_clues(server: tuple[str, A
     auditor = api.token(Role.AUDITOR, "auditor-温江")
     for page, headers in (("workbench", admin), ("audit", auditor)):
         browser.set_window_size(*DESK)
-        browser.get("about:blank")
-        browser.get(f"{base}/{page}#token={headers['Authorization'].removeprefix('Bearer ')}")
+        sign_in(browser, base, headers["Authorization"].removeprefix("Bearer "))
+        browser.get(f"{base}/{page}")
         drawn = until(browser, lambda d: d.execute_script(POLYGONS), f"{page}: the map's boundaries")
         assert {tuple(p) for p in drawn} == expected
         fills = browser.execute_script(
@@ -78,8 +79,8 @@ def test_the_admin_places_a_clue_of_no_grid_into_a_grid_from_the_workbench(serve
     clue = api.command("report-clue", {"rider_id": s["rider_id"], "category": "other", "text": "路灯不亮",
                                        "location": {"lon": 103.87, "lat": 30.65}}, s["rider"])["result"]["clue_id"]
     browser.set_window_size(*DESK)
-    browser.get("about:blank")
-    browser.get(f"{base}/workbench#token={admin['Authorization'].removeprefix('Bearer ')}")
+    sign_in(browser, base, admin["Authorization"].removeprefix("Bearer "))
+    browser.get(f"{base}/workbench")
     row = f"#clue-queue tr[data-clue='{clue}']"
     assert "待区里分派" in until(browser, lambda d: d.execute_script(
         "const r = document.querySelector(arguments[0]); return r && r.innerText", row), "the clue in no grid listed")

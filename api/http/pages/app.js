@@ -1,11 +1,14 @@
 // What every page shares: words in the chosen language, money and time as people
-// read them, the token, the API (reads, and commands with an idempotency key),
-// the result of an action in words, and the live event stream with its true state.
+// read them, the server's session (who is signed in: the page never holds a token), the API
+// (reads, and commands with an idempotency key and the session's CSRF token), the result of
+// an action in words, and the live event stream with its true state.
 "use strict";
 
 const GG = (() => {
-  const state = { lang: localStorage.getItem("gg.lang") || "zh", token: null, claims: null, district: null,
-                  position: 0, onLanguage: [], live: null };
+  // `claims`: the session's role, sub, districts and grids (GET /auth/session), null when signed out;
+  // `csrf`: the session's token for commands, kept in this closure's state only, never stored.
+  const state = { lang: localStorage.getItem("gg.lang") || "zh", claims: null, csrf: null, district: null,
+                  position: 0, onLanguage: [], live: null, page: null };
   const HOME_OF = { rider: "/rider", auditor: "/audit", grid_officer: "/workbench", district_admin: "/workbench",
                     service: "/workbench", partner: "/partner" };
 
@@ -52,6 +55,8 @@ const GG = (() => {
     state.lang = state.lang === "zh" ? "en" : "zh";
     localStorage.setItem("gg.lang", state.lang);
     translate();
+    // A signed-out page asks again: the reason comes in the language now chosen.
+    if (!state.claims && state.page) open(state.page);
   }
 
   // --- money and time -----------------------------------------------------------------
@@ -193,40 +198,32 @@ const GG = (() => {
     select.replaceChildren(...list.map(([value, label]) => el("option", { value, selected: value === chosen }, label)));
   }
 
-  // --- the token ----------------------------------------------------------------------
-  function claimsOf(token) {
-    try {
-      const part = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
-      const bytes = Uint8Array.from(atob(part), c => c.charCodeAt(0));
-      return JSON.parse(new TextDecoder().decode(bytes));
-    } catch (e) {
-      return null;
-    }
-  }
-
-  function usable(claims) {
-    return claims && typeof claims.role === "string" && (!claims.exp || claims.exp * 1000 > Date.now());
-  }
-
-  // Back to the token form, saying why: an expired, refused or missing token.
-  function signOut(reason) {
-    sessionStorage.removeItem("gg.token");
-    state.token = state.claims = null;
+  // --- signing in -------------------------------------------------------------------
+  // Signed out (never signed in, the session ended, the sign-in refused): the 登录 link, which
+  // goes to the provider and comes back to this page and section (`next`), and the reason in words.
+  function signedOut(reason) {
+    state.claims = state.csrf = null;
     if (state.live) state.live.abort();
-    const form = document.getElementById("token-form");
-    document.getElementById("token-message").textContent = t(reason);
-    form.hidden = false;
+    document.getElementById("signin-message").textContent = reason || t("signin.none");
+    aimSignIn();
+    document.getElementById("signin").hidden = false;
     for (const node of document.querySelectorAll("[data-signed-in]")) node.hidden = true;
-    document.getElementById("token-input").focus();
+    if (state.page && state.page.open) document.querySelector("main").hidden = false;
   }
 
-  function tokenFromUrl() {
-    const fromHash = new URLSearchParams(location.hash.slice(1)).get("token");
-    if (fromHash) {
-      sessionStorage.setItem("gg.token", fromHash);
-      history.replaceState(null, "", location.pathname + location.search);  // not left in the address bar
+  function aimSignIn() {
+    const link = document.getElementById("signin-link");
+    link.href = `/auth/login?next=${encodeURIComponent(location.pathname + location.hash)}`;
+  }
+
+  // The problem's words (its detail, else its title), or ours when the answer has none.
+  async function reasonOf(response, fallback) {
+    try {
+      const body = await response.json();
+      return body.detail || body.title || t(fallback);
+    } catch (e) {
+      return t(fallback);
     }
-    return sessionStorage.getItem("gg.token");
   }
 
   // --- the API ------------------------------------------------------------------------
@@ -237,15 +234,18 @@ const GG = (() => {
     }
   }
 
-  function headers(extra = {}) {
-    return { Authorization: `Bearer ${state.token}`, "Accept-Language": state.lang === "zh" ? "zh-CN" : "en",
+  // The request's headers; a command's (`write`) carries the session's CSRF token. The session
+  // itself travels as its cookie (fetch sends it to this origin).
+  function headers(extra = {}, write = false) {
+    return { "Accept-Language": state.lang === "zh" ? "zh-CN" : "en", ...(write ? { "X-CSRF-Token": state.csrf } : {}),
              ...extra };
   }
 
   async function answer(response) {
     if (response.status === 401) {
-      signOut("token.expired");
-      throw new Problem(t("token.expired"));
+      const reason = await reasonOf(response, "signin.ended");
+      signedOut(reason);
+      throw new Problem(reason);
     }
     const type = response.headers.get("content-type") || "";
     const body = type.includes("json") ? await response.json() : null;
@@ -275,8 +275,8 @@ const GG = (() => {
     return answer(response);
   }
 
-  // A photo given as evidence: an <img src> cannot carry the bearer token, so it is fetched
-  // and shown through a blob: URL (the pages' CSP allows img-src blob:).
+  // A photo given as evidence, fetched (with the session's cookie) and shown through a blob: URL
+  // (the pages' CSP allows img-src blob:): a refusal is said as a missing photo, not a broken one.
   function photoImg(sha256, { thumb = false } = {}) {
     const img = el("img", { alt: t(thumb ? "photo.thumb" : "photo.alt"), class: "photo", decoding: "async",
                             dataset: { sha256 } });
@@ -308,7 +308,7 @@ const GG = (() => {
     try {
       response = await fetch(`/v1/commands/${name}`, {
         method: "POST", body: JSON.stringify(body),
-        headers: headers({ "Content-Type": "application/json", "Idempotency-Key": idempotencyKey() }) });
+        headers: headers({ "Content-Type": "application/json", "Idempotency-Key": idempotencyKey() }, true) });
     } catch (e) {
       say(`${label}${colon()}${t("result.network")}`, true, where);
       return null;
@@ -344,8 +344,8 @@ const GG = (() => {
   }
 
   // --- live ---------------------------------------------------------------------------
-  // The event stream read with fetch (EventSource cannot send a token). The state shown
-  // is what is true: "live" only while bytes arrive (the server pings every 15 s).
+  // The event stream read with fetch (its 401 is then seen, and its bytes watched). The state
+  // shown is what is true: "live" only while bytes arrive (the server pings every 15 s).
   const STALE_MS = 40000;
 
   function connection(key) {
@@ -367,7 +367,7 @@ const GG = (() => {
         watch();
         const response = await fetch(url("/v1/events/stream", { after, district: state.district }),
                                      { headers: headers(), signal: controller.signal });
-        if (response.status === 401) return signOut("token.expired");
+        if (response.status === 401) return signedOut(await reasonOf(response, "signin.ended"));
         if (!response.ok) throw new Error(String(response.status));
         connection("live.on");
         const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
@@ -389,7 +389,7 @@ const GG = (() => {
         }
         throw new Error("closed");
       } catch (e) {
-        if (!state.token) return;
+        if (!state.claims) return;
         connection(controller.signal.reason === "stale" ? "live.stale" : "live.lost");
       } finally {
         clearTimeout(stale);
@@ -416,37 +416,40 @@ const GG = (() => {
   }
 
   // --- a page's start -----------------------------------------------------------------
-  // page: { roles, start(claims), event(type, cloudEvent) }. A token of another role is
-  // sent to its own page; one without a district (but a rider's) to the form.
+  // page: { roles, open, start(claims), event(type, cloudEvent) }. A session of another role is
+  // sent to its own page; a staff session without a district is told so. `roles` null: any
+  // role; `open`: the page's body shows signed out too (the home page's list of pages).
   function start(page) {
+    state.page = page;
     document.getElementById("lang").addEventListener("click", toggleLanguage);
-    document.getElementById("signout").addEventListener("click", () => signOut("token.none"));
-    document.getElementById("token-form").addEventListener("submit", e => {
-      e.preventDefault();
-      sessionStorage.setItem("gg.token", document.getElementById("token-input").value.trim());
-      open(page);
+    document.getElementById("signout").addEventListener("submit", () => {
+      document.getElementById("signout-csrf").value = state.csrf;
     });
-    // A link with another token, opened on this page: that token's page, from the start.
-    window.addEventListener("hashchange", () => { if (location.hash.includes("token=")) location.reload(); });
+    window.addEventListener("hashchange", aimSignIn);
     translate();
     open(page);
   }
 
-  function open(page) {
-    const token = tokenFromUrl();
-    const claims = token && claimsOf(token);
-    if (!token) return signOut("token.none");
-    if (!usable(claims)) return signOut("token.expired");
-    if (!page.roles.includes(claims.role)) {
-      location.assign(HOME_OF[claims.role] || "/");
+  async function open(page) {
+    let response;
+    try {
+      response = await fetch("/auth/session", { headers: headers(), cache: "no-store" });
+    } catch (e) {
+      return signedOut(t("result.network"));
+    }
+    if (!response.ok) return signedOut(await reasonOf(response, "signin.none"));
+    const session = await response.json();
+    if (page.roles && !page.roles.includes(session.role)) {
+      location.assign(HOME_OF[session.role] || "/");
       return;
     }
-    const districts = claims.districts || [];
-    if (claims.role !== "rider" && !districts.length) return signOut("token.nodistrict");
-    state.token = token;
-    state.claims = claims;
-    document.getElementById("token-form").hidden = true;
+    const districts = session.districts || [];
+    if (page.roles && session.role !== "rider" && !districts.length) return signedOut(t("signin.nodistrict"));
+    state.claims = session;
+    state.csrf = session.csrf;
+    document.getElementById("signin").hidden = true;
     for (const node of document.querySelectorAll("[data-signed-in]")) node.hidden = false;
+    document.getElementById("live").hidden = !page.event;  // a page without a stream claims none
     showWho();
     chooseDistrict(districts, page);
     nameFromStaff();
@@ -477,7 +480,7 @@ const GG = (() => {
 
   return {
     CATEGORIES, state, t, colon, translate, money, fenOf, time, day, readDay, chinaToday, distance, el, table, redraw, options, get,
-    command, say, debounce, start, photoImg,
+    command, say, debounce, start, photoImg, headers, HOME_OF,
     Problem, onLanguage: fn => state.onLanguage.push(fn),
     callMe: name => { state.name = name; showWho(); },
   };

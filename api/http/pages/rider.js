@@ -49,10 +49,6 @@ function ask(question, yes, field = null) {
 // --- photos ------------------------------------------------------------------------------
 // Up to four photos per form, each uploaded as soon as it is chosen (POST /v1/photos); the
 // command then carries their sha256s. A refusal is said beside the input, in words.
-function authHeaders() {
-  return { Authorization: `Bearer ${GG.state.token}`, "Accept-Language": GG.state.lang === "zh" ? "zh-CN" : "en" };
-}
-
 async function upload(key, file) {
   const entry = { name: file.name, src: URL.createObjectURL(file), sha256: null };
   R.photos[key].push(entry);
@@ -60,7 +56,7 @@ async function upload(key, file) {
     const form = new FormData();
     form.append("photo", file);
     try {
-      const response = await fetch("/v1/photos", { method: "POST", body: form, headers: authHeaders() });
+      const response = await fetch("/v1/photos", { method: "POST", body: form, headers: GG.headers({}, true) });
       const body = (response.headers.get("content-type") || "").includes("json") ? await response.json() : null;
       if (!response.ok) throw new Error(body && body.title ? `${body.title}${GG.colon()}${body.detail}` : response.statusText);
       entry.sha256 = body.sha256;

@@ -67,16 +67,9 @@ function staffName(id, given) {
   return given || (W.staff.find(p => p.id === id) || {}).name || id;
 }
 
-// A photo shown through the API with the page's token (GG.photoImg; this one until app.js has it).
+// A photo shown through the API with the page's session.
 function photoImg(sha256, options) {
-  if (GG.photoImg) return GG.photoImg(sha256, options);
-  const img = el("img", { alt: t("wb.photo"), class: "photo", dataset: { sha256 } });
-  fetch(`/v1/photos/${sha256}${options && options.thumb ? "?size=thumb" : ""}`,
-        { headers: { Authorization: `Bearer ${GG.state.token}` } })
-    .then(r => (r.ok ? r.blob() : Promise.reject(r)))
-    .then(blob => { img.src = URL.createObjectURL(blob); })
-    .catch(() => { img.alt = t("wb.photo.missing"); });
-  return img;
+  return GG.photoImg(sha256, options);
 }
 
 // The photos of a clue or a completion as thumbnails; a press shows one large, another puts it back.
