@@ -28,8 +28,10 @@ LIBRARY = ("PERSISTENCE_MODULE", "SQLITE_DBNAME", "SQLITE_LOCK_TIMEOUT", "POSTGR
 OUTSIDE_THE_ENGINE: dict[str, tuple[str, str]] = {
     "GRIDGOV_CACHE": ("~/.cache/gridgov", "where scripts keep downloads and bench logs (outside the repo)"),
     "PGDATA_DIR": ("/var/tmp/gridgov-pgdata", "the private PostgreSQL cluster of scripts/postgres.sh"),
-    "CI": ("", "when set, tests fail instead of skipping if PostgreSQL, Kafka or the S3 store is "
-                 "unreachable"),
+    "CI": ("", "when set, tests fail instead of skipping if PostgreSQL, Kafka, the S3 store or the OpenID "
+                 "Connect provider is unreachable"),
+    "KEYCLOAK_URL": ("http://127.0.0.1:18080", "the tests' OpenID Connect provider (scripts/keycloak.sh, realm "
+                                               "gridgov); the engine itself reads OIDC_ISSUER"),
 }
 
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# The whole test suite, with the real services it needs (PostgreSQL, Kafka, S3): README's second command,
-# and what CI runs after installing. Arguments go to pytest (e.g. -k ledger).
+# The whole test suite, with the real services it needs (PostgreSQL, Kafka, S3, an OpenID Connect provider):
+# README's second command, and what CI runs after installing. Arguments go to pytest (e.g. -k ledger).
 #   scripts/test.sh --fast   the fast lane for one's own loop: unit, property and contract tests,
-#                            on PostgreSQL but without Kafka, S3 or a browser (a few minutes)
+#                            on PostgreSQL but without Kafka, S3, the provider or a browser (a few minutes)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,6 +20,10 @@ fi
 # run left behind (tests/fixtures/kafka.py). A broker already running may be serving another run.
 bash scripts/kafka.sh status >/dev/null 2>&1 || export GRIDGOV_SWEEP_TEST_TOPICS=1
 bash scripts/kafka.sh start
+# The OpenID Connect provider (Keycloak, realm scripts/keycloak/gridgov-realm.json) for sign-in and
+# provider-signed tokens (tests/fixtures/keycloak.py).
+bash scripts/keycloak.sh start
+eval "$(bash scripts/keycloak.sh env)"
 # A second, independent Kafka client for the tests that read the topics as an outsider would.
 # Headless Chromium and its driver for the page tests, and a Chinese font for their screenshots.
 missing=()
