@@ -411,36 +411,49 @@ def token(role: str = typer.Option(..., help="rider, grid_officer, district_admi
 @app.command()
 def serve(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8000),
           demo: bool = typer.Option(False, help="a throw-away signing secret, demo tokens printed, and the "
-                                                "demo's day loaded into an empty store")) -> None:
-    """Serve the HTTP API. Embedded default: read models fed in-process from the log."""
+                                                "demo's day loaded into an empty store"),
+          oidc: bool = typer.Option(False, help="with --demo: the identity provider's tokens too (OIDC_ISSUER, "
+                                                "or the local Keycloak of scripts/keycloak.sh)")) -> None:
+    """Serve the HTTP API. Embedded default: read models fed in-process from the log. With OIDC_ISSUER
+    set, the API takes the identity provider's tokens alone (docs/signin.md)."""
     import secrets
 
     import uvicorn
 
     from api.http.app import app_of
+    from api.http.provider_tokens import LOCAL_KEYCLOAK, trusted
     from gridgov.bootstrap import bootstrap
 
     settings = _settings()
+    if oidc and not settings.OIDC_ISSUER:
+        if not demo:
+            err.print("[red]--oidc without OIDC_ISSUER is for the demo alone[/] (the local Keycloak); set "
+                      "OIDC_ISSUER to your identity provider's issuer URL.")
+            raise typer.Exit(2)
+        settings = settings.model_copy(update=LOCAL_KEYCLOAK)
     secret = settings.GRIDGOV_JWT_SECRET
-    if not secret and not demo:
-        err.print("[red]GRIDGOV_JWT_SECRET is not set.[/] Refusing to serve without a signing secret; set it, "
-                  "or run [bold]gridgov serve --demo[/] for a throw-away one.")
+    if not secret and not demo and not settings.OIDC_ISSUER:
+        err.print("[red]Neither OIDC_ISSUER nor GRIDGOV_JWT_SECRET is set.[/] Refusing to serve without a way "
+                  "to verify tokens; set OIDC_ISSUER (your identity provider, docs/signin.md), or run "
+                  "[bold]gridgov serve --demo[/] for a throw-away secret.")
         raise typer.Exit(2)
-    secret = secret or secrets.token_urlsafe(32)
+    # With a provider, HS256 tokens are the demo's alone: GRIDGOV_JWT_SECRET is not trusted then.
+    secret = (secret or secrets.token_urlsafe(32)) if demo else None if settings.OIDC_ISSUER else secret
     _log_to_stderr()
     listening = _listen(host, port)  # first: a taken port is one line, before any work
     port = listening.getsockname()[1]
     engine = bootstrap(settings)  # `gridgov relay` and `gridgov consume` feed the read models, with Kafka
     tokens = _demo_tokens(engine, secret) if demo else {}
     out.print(f"serving on http://{host}:{port}/docs (OpenAPI at /openapi.json)")
-    for role, page in (("grid_officer", "workbench"), ("district_admin", "workbench"), ("rider", "rider"),
-                       ("auditor", "audit"), ("partner", "partner")):
-        if role in tokens:  # a link per role, its token in the fragment (never sent in a request line)
-            out.print(f"{role} page: http://{host}:{port}/{page}#token={tokens[role]}", soft_wrap=True)
+    if demo:  # one link: each page signs in at 登录 (the provider's, or the demo's people to choose from)
+        out.print(f"pages: http://{host}:{port}/ (登录: sign in as someone of the demo)")
     try:
         # Event-stream clients never hang up by themselves: after SIGTERM they get a few
         # seconds, then their streams are cut, so a stop is a stop.
-        uvicorn.Server(uvicorn.Config(app_of(engine.follow(), secret), log_level="warning",
+        # The chooser's people: everyone of the demo but the service, which has no page.
+        people = {role: token for role, token in tokens.items() if role != "service"}
+        uvicorn.Server(uvicorn.Config(app_of(engine.follow(), trusted(settings, secret), demo_people=people),
+                                      log_level="warning",
                                       timeout_graceful_shutdown=GRACE_S)).run(sockets=[listening])
     finally:
         engine.close()
@@ -469,7 +482,7 @@ def _listen(host: str, port: int):  # type: ignore[no-untyped-def]
 
 def _demo_tokens(engine, secret: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
     """serve --demo: the demo's day first if the store is empty, a token per role
-    (printed), and one for a partner of the demo's district (its page's link only)."""
+    (printed, for programs), and one for a partner of the demo's district (the chooser's only)."""
     from api.http.auth import mint
     from gridgov.first_run import demo_partner, demo_people, load_demo_day
 

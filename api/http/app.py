@@ -14,7 +14,8 @@ from pydantic import BaseModel
 from api.http import (audit, auditors, callers, casework, dashboards, docs, operations, pages, people, photos,
                       problems, queries, rewards, scoping, subscription)
 from api.http.auth import Authenticator, Principal, SharedSecret
-from api.http.sessions import MemorySessions
+from api.http.provider_client import ProviderClient
+from api.http.sessions import MemorySessions, StoredSessions
 from api.http.signin import SignIn
 from consumers.lag import KafkaLag
 from domain import commands as c
@@ -110,7 +111,14 @@ def command_route(governance: GridGovernance, command_type: type[c.Command], pri
     return run
 
 
-def app_of(engine: Any, secret: str | Authenticator) -> FastAPI:
+def app_of(engine: Any, secret: str | Authenticator, demo_people: dict[str, str] | None = None) -> FastAPI:
     """The HTTP API over what the composition root built (a gridgov.bootstrap.Engine):
-    the composition root imports no entry point, so the app is made here, from its parts."""
-    return create_app(engine.app, engine.store, secret, engine.kafka, engine.tlog, engine.settings.READY_MAX_LAG)
+    the composition root imports no entry point, so the app is made here, from its parts.
+    The pages' sessions are kept in the read store's database: they outlive a restart and
+    every instance of the API shares them."""
+    settings = engine.settings
+    authenticator = SharedSecret(secret) if isinstance(secret, str) else secret
+    signin = SignIn(StoredSessions(engine.store), authenticator, provider=ProviderClient.from_settings(settings),
+                    demo_people=demo_people, public_url=settings.GRIDGOV_PUBLIC_URL)
+    return create_app(engine.app, engine.store, authenticator, engine.kafka, engine.tlog, settings.READY_MAX_LAG,
+                      signin=signin)

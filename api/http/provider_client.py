@@ -59,6 +59,13 @@ class ProviderClient:
         self._keys: jwt.PyJWKClient | None = None
         self._lock = threading.Lock()
 
+    @classmethod
+    def from_settings(cls, settings: Any) -> ProviderClient | None:
+        """The pages' client of the configured provider (OIDC_*), or None without one."""
+        if not settings.OIDC_ISSUER:
+            return None
+        return cls(settings.OIDC_ISSUER, settings.OIDC_CLIENT_ID, settings.OIDC_CLIENT_SECRET, settings.OIDC_LEEWAY_S)
+
     def metadata(self) -> dict[str, Any]:
         with self._lock:
             if self._metadata is None or time.monotonic() - self._metadata[0] > DISCOVERY_TTL_S:
@@ -107,8 +114,10 @@ class ProviderClient:
         return add_params_to_uri(endpoint, params + ([("id_token_hint", id_token)] if id_token else []))
 
     def _grant(self, form: dict[str, str]) -> Tokens:
-        answer = self._json("POST", self.metadata()["token_endpoint"], data=form,
-                            auth=(self.client_id, self.client_secret))
+        # A confidential client authenticates (client_secret_basic); a public one names itself, PKCE its proof.
+        secret = {"auth": (self.client_id, self.client_secret)} if self.client_secret else {}
+        answer = self._json("POST", self.metadata()["token_endpoint"],
+                            data=form if self.client_secret else {**form, "client_id": self.client_id}, **secret)
         if "access_token" not in answer:
             raise ProviderDown("the provider's token endpoint answered without an access token")
         return Tokens(access_token=answer["access_token"],

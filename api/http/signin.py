@@ -46,6 +46,7 @@ CSRF_HEADER = "X-CSRF-Token"
 LOGIN_CSRF = "gridgov_signin_csrf"  # the demo chooser's pre-session: its form posts this cookie's value back
 REFRESH_AHEAD_S = 30  # refresh this long before the access token expires, so no request meets it expired
 SEEN_EVERY_S = 60  # how often a session's last use is written (its idle lifetime), not on every request
+SWEEP_EVERY_S = 600  # ended sessions nobody asks for again are removed this often, as sessions start
 
 
 class SessionEnded(Unauthenticated):
@@ -96,6 +97,7 @@ class SignIn:
                                if token_sessions is None else token_sessions)
         self.clock = clock
         self._refreshing: dict[str, threading.Lock] = {}
+        self._swept = 0.0
         self._locks = threading.Lock()
 
     # -- who a cookie names --------------------------------------------------------------------------------
@@ -282,7 +284,11 @@ class SignIn:
 
     def _start(self, response: Response, who: Principal, access_token: str, expires_at: float,
                refresh_token: str | None = None, id_token: str | None = None) -> Response:
-        cookie, session = begin(who, access_token, expires_at, self.clock(), refresh_token, id_token)
+        now = self.clock()
+        if now - self._swept >= SWEEP_EVERY_S:
+            self._swept = now
+            self.sessions.sweep(now)
+        cookie, session = begin(who, access_token, expires_at, now, refresh_token, id_token)
         self.sessions.put(session)
         # No max-age: the cookie goes with the browser; the session ends here whatever the browser keeps.
         response.set_cookie(COOKIE, cookie, path="/", secure=True, httponly=True, samesite="lax")

@@ -1,6 +1,6 @@
 """README command one, as a user runs it: `gridgov serve --demo` on a bare
-machine loads the demo's day, prints tokens and a page's address per role, and
-answers with them."""
+machine loads the demo's day, prints tokens (for programs) and one link, where
+each page's 登录 offers the demo's people, and answers with both."""
 
 from __future__ import annotations
 
@@ -17,12 +17,12 @@ import httpx
 import pytest
 
 
-def test_serve_demo_prints_working_tokens_and_the_pages(tmp_path: Path) -> None:
+def test_serve_demo_prints_working_tokens_and_one_link_to_sign_in_at(tmp_path: Path) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("POSTGRES_", "KAFKA_", "READMODEL_", "PERSISTENCE_", "GRIDGOV_JWT"))}
+           if not k.startswith(("POSTGRES_", "KAFKA_", "READMODEL_", "PERSISTENCE_", "GRIDGOV_JWT", "OIDC_"))}
     env.update(SQLITE_DBNAME=str(tmp_path / "events.sqlite"), READMODEL_SQLITE_DBNAME=str(tmp_path / "rm.sqlite"))
     server = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--demo", "--port", str(port)],
                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -30,28 +30,37 @@ def test_serve_demo_prints_working_tokens_and_the_pages(tmp_path: Path) -> None:
     try:
         printed = ""
         deadline = time.monotonic() + 180
-        while "auditor page:" not in printed:
+        while "pages:" not in printed:
             line = server.stdout.readline()  # type: ignore[union-attr]
             assert line or server.poll() is None, printed
             printed += line
             assert time.monotonic() < deadline, printed
-        dashboard = re.search(r"auditor page: (http://\S+)", printed).group(1)  # type: ignore[union-attr]
-        auditor = re.search(r"auditor\s+(\S+)", printed).group(1)  # type: ignore[union-attr]
         base = f"http://127.0.0.1:{port}"
+        assert re.search(r"pages: (http://\S+)", printed).group(1) == f"{base}/"  # type: ignore[union-attr]
+        assert "#token=" not in printed, "no token in a link"
+        auditor = re.search(r"auditor\s+(\S+)", printed).group(1)  # type: ignore[union-attr]
         while True:
             try:
-                page = httpx.get(dashboard.split("#")[0], timeout=2)
+                page = httpx.get(f"{base}/", timeout=2)
                 break
             except httpx.TransportError:
                 assert time.monotonic() < deadline and server.poll() is None, printed
                 time.sleep(0.2)
         assert page.status_code == 200 and "网格治理" in page.text
-        assert dashboard.endswith(f"#token={auditor}")
-        headers = {"Authorization": f"Bearer {auditor}"}
+        # 登录: the demo's people to choose from; the auditor chosen, a session back at the page asked for.
+        chooser = httpx.get(f"{base}/auth/login", params={"next": "/audit"}, headers={"Accept": "text/html"})
+        assert chooser.status_code == 200 and "审计员" in chooser.text and "eyJ" not in chooser.text
+        csrf = re.search(r"name='csrf' value='([^']+)'", chooser.text).group(1)  # type: ignore[union-attr]
+        chosen = httpx.post(f"{base}/auth/demo-session", data={"person": "auditor", "csrf": csrf, "next": "/audit"},
+                            headers={"Cookie": f"gridgov_signin_csrf={csrf}"})
+        assert chosen.status_code == 303 and chosen.headers["location"] == "/audit"
+        session = chosen.headers["set-cookie"].split(";")[0]
+        assert httpx.get(f"{base}/auth/session", headers={"Cookie": session}).json()["role"] == "auditor"
+        headers = {"Authorization": f"Bearer {auditor}"}  # the printed tokens, for programs
         while not httpx.get(f"{base}/v1/board", headers=headers).json()["counts"]:  # the follower is catching up
             assert time.monotonic() < deadline, printed
             time.sleep(0.2)
-        assert httpx.get(f"{base}/v1/stats", headers=headers).json()["clues"] > 0
+        assert httpx.get(f"{base}/v1/stats", headers={"Cookie": session}).json()["clues"] > 0
     finally:
         server.terminate()
         server.wait(timeout=30)
