@@ -18,7 +18,8 @@ from typing import Any, Callable
 import httpx
 import jwt
 
-from api.http.auth import ClaimMap, Principal, ProviderUnavailable, Unauthenticated, Verified, principal_of
+from api.http.auth import (Authenticator, ClaimMap, EitherOf, Principal, ProviderUnavailable, SharedSecret,
+                           Unauthenticated, Verified, principal_of)
 
 # The only algorithms taken, each with the key type it needs: never `none`, never HS256
 # (whose "secret" an attacker would pick as the public key's bytes).
@@ -159,3 +160,20 @@ def signing_keys(document: Any) -> dict[str, jwt.PyJWK]:
             continue
         keys[str(jwk.get("kid", ""))] = key
     return keys
+
+
+# `gridgov serve --demo --oidc` without OIDC_ISSUER: the local Keycloak of scripts/keycloak.sh and
+# its realm's pages client (scripts/keycloak/gridgov-realm.json), a secret for development only.
+LOCAL_KEYCLOAK = {"OIDC_ISSUER": "http://127.0.0.1:18080/realms/gridgov",
+                  "OIDC_CLIENT_SECRET": "gridgov-pages-dev-secret"}
+
+
+def trusted(settings: Any, shared_secret: str | None) -> Authenticator:
+    """Whose tokens the API takes: with OIDC_ISSUER, the provider's alone, and HS256 ones of
+    `shared_secret` beside them only when given (the demo); without, HS256 of `shared_secret`."""
+    if not settings.OIDC_ISSUER:
+        if not shared_secret:
+            raise ValueError("neither OIDC_ISSUER nor a signing secret: no token could be verified")
+        return SharedSecret(shared_secret)
+    provider = ProviderTokens.from_settings(settings)
+    return EitherOf(provider, SharedSecret(shared_secret)) if shared_secret else provider

@@ -22,7 +22,7 @@ from hypothesis import given, settings, strategies as st
 
 from api.http.app import app_of
 from api.http.auth import ClaimMap, ClaimsUnmapped, Principal, ProviderUnavailable, Unauthenticated, mint, role_map
-from api.http.provider_tokens import ProviderTokens
+from api.http.provider_tokens import ProviderTokens, trusted
 from domain.events import Role
 from gridgov import bootstrap
 from gridgov.settings import load_settings
@@ -265,3 +265,19 @@ def principal_of_claims(claims: dict[str, Any], claim_map: ClaimMap) -> Principa
     from api.http.auth import principal_of
 
     return principal_of(claims, claim_map)
+
+
+def test_whose_tokens_are_trusted_follows_the_settings(provider: LocalProvider) -> None:
+    secret = "demo-secret-of-at-least-thirty-two-bytes"
+    hs256 = mint(secret, "admin-温江", Role.DISTRICT_ADMIN, ["温江"])
+    with_provider = load_settings({"OIDC_ISSUER": provider.issuer})
+    alone = trusted(with_provider, None)
+    assert not alone.accepts_shared_secret and alone.verify(provider.token()).role is Role.GRID_OFFICER
+    with pytest.raises(Unauthenticated):
+        alone.verify(hs256)
+    demo = trusted(with_provider, secret)  # serve --demo --oidc
+    assert demo.accepts_shared_secret and demo.verify(hs256).role is Role.DISTRICT_ADMIN
+    assert demo.verify(provider.token()).role is Role.GRID_OFFICER
+    assert trusted(load_settings({}), secret).verify(hs256).sub == "admin-温江"
+    with pytest.raises(ValueError):
+        trusted(load_settings({}), None)
