@@ -21,7 +21,7 @@
 #   KEYCLOAK_PORT             18080  http (the realm, the admin REST API)
 #   KEYCLOAK_MANAGEMENT_PORT  18081  health (/health/ready)
 #   KEYCLOAK_HEAP_OPTS        -Xms64m -Xmx512m
-#   KEYCLOAK_START_TIMEOUT    180    seconds to wait for readiness
+#   KEYCLOAK_START_TIMEOUT    300    seconds to wait for readiness (about 25 s idle, 100 s on 2 busy cores)
 #   KEYCLOAK_STOP_TIMEOUT     30     seconds to wait after SIGTERM before SIGKILL
 # The admin REST API's bootstrap administrator is admin/admin (master realm), for the tests' fixture.
 set -euo pipefail
@@ -42,7 +42,7 @@ PORT=${KEYCLOAK_PORT:-18080}
 MPORT=${KEYCLOAK_MANAGEMENT_PORT:-18081}
 URL=http://$HOST:$PORT
 HEAP_OPTS=${KEYCLOAK_HEAP_OPTS:--Xms64m -Xmx512m}
-START_TIMEOUT=${KEYCLOAK_START_TIMEOUT:-180}
+START_TIMEOUT=${KEYCLOAK_START_TIMEOUT:-300}
 STOP_TIMEOUT=${KEYCLOAK_STOP_TIMEOUT:-30}
 
 PIDFILE=$RUN/keycloak.pid
