@@ -15,6 +15,14 @@ gives medians over rounds.
             and the in-process projections following the log in the same process.
   postgres  the same on PostgreSQL; the read models are left to the Kafka
             consumers (not running here), as in production.
+  rs256     sqlite's, each rider's token signed RS256 by an identity provider (a local
+            one, tests/fixtures/jwks.py: its JWKS over HTTP) and verified against its keys.
+  sqlite-uncached, rs256-uncached
+            the same without the verified tokens' cache (every request checks the signature).
+
+    python bench/api.py --verify 2000
+
+times the verification of one token alone (HS256, RS256, ES256; cached and not), no server.
 """
 
 from __future__ import annotations
@@ -63,19 +71,18 @@ def bare_app():  # type: ignore[no-untyped-def]
 def gridgov_app(kind: str, folder: Path):  # type: ignore[no-untyped-def]
     """The real app on a store with a grid, rates, a budget and RIDERS riders; their tokens go to tokens.json."""
     from api.http.app import app_of
-    from api.http.auth import mint
     from domain import commands as c
     from domain.clock import local_month
     from domain.events import Actor, Role
     from gridgov.bootstrap import bootstrap
     from gridgov.settings import load_settings
 
-    if kind == "sqlite":
+    if kind != "postgres":
         env = {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(folder / "events.sqlite"),
                "READMODEL_SQLITE_DBNAME": str(folder / "readmodels.sqlite")}
     else:
         env = {**json.loads(os.environ["BENCH_POSTGRES"]), "PERSISTENCE_MODULE": "eventsourcing.postgres"}
-    engine = bootstrap(load_settings(env), feed=kind == "sqlite")  # PostgreSQL: no one feeds the read models
+    engine = bootstrap(load_settings(env), feed=kind != "postgres")  # PostgreSQL: no one feeds the read models
     app = engine.app
     admin = Actor(id="admin", role=Role.DISTRICT_ADMIN)
     grid = app.execute(c.RegisterGrid(district="温江", street="s", community="c", name="g"), admin).result["grid_id"]
@@ -84,6 +91,7 @@ def gridgov_app(kind: str, folder: Path):  # type: ignore[no-untyped-def]
                                     cap_month_fen=50000), admin)
     app.execute(c.AllocateBudget(district="温江", period=local_month(app.clock.now()), fen=10**9), admin)
     secret = "bench-secret-of-at-least-32-bytes-long"
+    authenticator, sign = verifier(kind, secret)
     riders = []
     for _ in range(RIDERS):
         rider_id = str(uuid.uuid4())
@@ -91,9 +99,55 @@ def gridgov_app(kind: str, folder: Path):  # type: ignore[no-untyped-def]
         app.execute(c.RegisterRider(rider_id=rider_id, platform="p", station="s", name="n", phone="13800000000"),
                     rider)
         app.execute(c.JoinGrid(rider_id=rider_id, grid_id=grid), rider)
-        riders.append({"rider_id": rider_id, "token": mint(secret, rider_id, Role.RIDER)})
+        riders.append({"rider_id": rider_id, "token": sign(rider_id)})
     (folder / "tokens.json").write_text(json.dumps({"grid": grid, "riders": riders}))
-    return app_of(engine.follow(), secret)
+    return app_of(engine.follow(), authenticator)
+
+
+def verifier(kind: str, secret: str, alg: str = "RS256"):  # type: ignore[no-untyped-def]
+    """(the app's Authenticator, a rider's token by id) for `kind`: HS256 of `secret`, or a local
+    identity provider's `alg` tokens verified against its JWKS; "-uncached" without the verified cache."""
+    from api.http.auth import ClaimMap, SharedSecret, Verified, mint
+    from api.http.provider_tokens import ProviderTokens
+    from domain.events import Role
+    from tests.fixtures.jwks import AUDIENCE, LocalProvider
+
+    if kind.startswith("rs256") or alg == "ES256":
+        provider = LocalProvider()
+        provider.new_key(alg)
+        authenticator = ProviderTokens(provider.issuer, AUDIENCE, ClaimMap("gridgov_role", "gridgov_districts",
+                                                                           "gridgov_grids", "gridgov_id"))
+
+        def sign(rider_id: str) -> str:
+            return provider.token(gridgov_role="rider", gridgov_id=rider_id, gridgov_districts=None,
+                                  gridgov_grids=None, exp=int(time.time()) + 3600)
+    else:
+        authenticator = SharedSecret(secret)
+
+        def sign(rider_id: str) -> str:
+            return mint(secret, rider_id, Role.RIDER)
+    if kind.endswith("-uncached"):
+        authenticator.verified = Verified(size=0)
+    return authenticator, sign
+
+
+def verify_alone(count: int) -> None:
+    """Microseconds to verify one token, each way, `count` times over 50 riders' tokens."""
+    print(f"\nbench/api.py --verify {count}: one token's verification alone, in this process\n")
+    print("| token | verified cache | µs per verification |")
+    print("|---|---|---:|")
+    for label, kind, alg in (("HS256 (demo, tests)", "sqlite", "HS256"), ("RS256 (provider)", "rs256", "RS256"),
+                             ("ES256 (provider)", "es256", "ES256")):
+        for cached in (False, True):
+            authenticator, sign = verifier(kind + ("" if cached else "-uncached"), "bench-secret-" + "x" * 32, alg)
+            tokens = [sign(str(uuid.uuid4())) for _ in range(50)]
+            for token in tokens:
+                authenticator.verify(token)  # the keys fetched, the cache warm
+            started = time.perf_counter()
+            for i in range(count):
+                authenticator.verify(tokens[i % len(tokens)])
+            took = (time.perf_counter() - started) / count * 1e6
+            print(f"| {label} | {'yes' if cached else 'no'} | {took:,.1f} |")
 
 
 def serve(kind: str, port: int, folder: Path) -> None:
@@ -179,12 +233,15 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--backends", default="sqlite,postgres")
+    parser.add_argument("--verify", type=int, help="time one token's verification alone, this many times")
     parser.add_argument("--serve", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--dir", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
         return serve(args.serve, args.port, Path(args.dir))
+    if args.verify:
+        return verify_alone(args.verify)
 
     kinds = ["bare", *[b for b in args.backends.split(",") if b]]
     drop = None
@@ -227,7 +284,10 @@ def report(results: dict[str, list[tuple[float, list[float]]]], args: argparse.N
     print("| endpoint | req/s | p50 ms | p99 ms | rate / bare |")
     print("|---|---:|---:|---:|---:|")
     names = {"bare": "bare FastAPI endpoint", "sqlite": "report-clue, SQLite + in-process projections",
-             "postgres": "report-clue, PostgreSQL"}
+             "postgres": "report-clue, PostgreSQL",
+             "sqlite-uncached": "report-clue, SQLite, HS256 not cached",
+             "rs256": "report-clue, SQLite, provider's RS256 token (cached)",
+             "rs256-uncached": "report-clue, SQLite, provider's RS256 token not cached"}
     for kind, rounds in results.items():
         rate = statistics.median(r for r, _ in rounds)
         p50 = statistics.median(percentile(lat, 0.5) for _, lat in rounds)
