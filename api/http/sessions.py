@@ -55,10 +55,17 @@ class Session:
     seen_at: float
     refresh_token: str | None = None
     id_token: str | None = None
+    token_at: float = 0.0  # when the access token was had (at the start, or the last refresh)
 
     @property
     def ends_at(self) -> float:
         return min(self.created_at + ABSOLUTE_S, self.seen_at + IDLE_S)
+
+    def renew_by(self, ahead_s: float) -> float:
+        """When to refresh: `ahead_s` before the access token expires, or a quarter of its life
+        before if that is sooner, so a token of seconds is not refreshed on every request."""
+        life = self.expires_at - self.token_at if self.token_at else ahead_s * 4
+        return self.expires_at - min(ahead_s, life / 4)
 
     def to_json(self) -> str:
         data = asdict(self)
@@ -81,7 +88,7 @@ def begin(principal: Principal, access_token: str, expires_at: float, now: float
     cookie = new_secret()
     return cookie, Session(id_hash=digest(cookie), csrf=new_secret(), principal=principal, access_token=access_token,
                            expires_at=expires_at, created_at=now, seen_at=now, refresh_token=refresh_token,
-                           id_token=id_token)
+                           id_token=id_token, token_at=now)
 
 
 @dataclass(frozen=True)

@@ -119,7 +119,7 @@ class SignIn:
         session = self.sessions.get(digest(cookie), now)
         if session is None:
             raise SessionEnded("this session has ended or was never ours: sign in again")
-        if session.expires_at - REFRESH_AHEAD_S <= now:
+        if session.renew_by(REFRESH_AHEAD_S) <= now:
             session = self._renewed(session, now)
         if now - session.seen_at >= SEEN_EVERY_S:
             session = replace(session, seen_at=now)
@@ -136,7 +136,7 @@ class SignIn:
                 current = self.sessions.get(session.id_hash, now)
                 if current is None:
                     raise SessionEnded("this session has ended: sign in again")
-                if current.expires_at - REFRESH_AHEAD_S > now:
+                if current.renew_by(REFRESH_AHEAD_S) > now:
                     return current  # another request refreshed it meanwhile
                 if current.refresh_token is None or self.provider is None:
                     if current.expires_at > now:
@@ -153,7 +153,7 @@ class SignIn:
                 renewed = replace(current, principal=who, access_token=tokens.access_token,
                                   expires_at=tokens.expires_at,
                                   refresh_token=tokens.refresh_token or current.refresh_token,
-                                  id_token=tokens.id_token or current.id_token)
+                                  id_token=tokens.id_token or current.id_token, token_at=now)
                 self.sessions.put(renewed)
                 return renewed
             finally:
