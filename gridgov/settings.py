@@ -17,6 +17,11 @@ from typing import Any, Literal, Mapping
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from domain.clues import DuplicatePolicy
+from domain.events import Role
+
+# OIDC_ROLE_MAP: provider-role=engine-role pairs, comma separated, each naming a role a token may carry.
+_PAIR = r"\s*[^=,\s]+\s*=\s*(?:" + "|".join(r.value for r in Role if r is not Role.SYSTEM) + r")\s*"
+ROLE_MAP_PATTERN = rf"^(?:{_PAIR}(?:,{_PAIR})*)?$"
 
 _POLICY = DuplicatePolicy()
 # The variables the eventsourcing library reads itself (Application.env).
@@ -120,7 +125,7 @@ class Settings(BaseModel):
                                                              "with PKCE)")
     OIDC_CLIENT_SECRET: str = Field("", description="that client's secret (empty for a public client)")
     OIDC_ROLE_CLAIM: str = Field("gridgov_role", description="claim (dotted path) naming the role; a string or a list")
-    OIDC_ROLE_MAP: str = Field("", description="provider role=engine role, comma separated (e.g. "
+    OIDC_ROLE_MAP: str = Field("", pattern=ROLE_MAP_PATTERN, description="provider role=engine role, comma separated (e.g. "
                                                "`wg-officer=grid_officer`); empty = the engine's own role names")
     OIDC_DISTRICTS_CLAIM: str = Field("gridgov_districts", description="claim (dotted path) listing the districts")
     OIDC_GRIDS_CLAIM: str = Field("gridgov_grids", description="claim (dotted path) listing an officer's grids")

@@ -25,7 +25,7 @@ from api.http.auth import ClaimMap, ClaimsUnmapped, Principal, ProviderUnavailab
 from api.http.provider_tokens import ProviderTokens, trusted
 from domain.events import Role
 from gridgov import bootstrap
-from gridgov.settings import load_settings
+from gridgov.settings import SettingsError, load_settings
 from tests.fixtures.jwks import AUDIENCE, LocalProvider
 
 OIDC = ClaimMap(role="gridgov_role", districts="gridgov_districts", grids="gridgov_grids", id="gridgov_id")
@@ -281,3 +281,10 @@ def test_whose_tokens_are_trusted_follows_the_settings(provider: LocalProvider) 
     assert trusted(load_settings({}), secret).verify(hs256).sub == "admin-温江"
     with pytest.raises(ValueError):
         trusted(load_settings({}), None)
+
+
+@pytest.mark.parametrize("value", ["wg=mayor", "wg", "=rider", "wg=system", "a=rider,,b"])
+def test_a_role_map_that_names_no_engine_role_stops_the_engine_at_start(value: str) -> None:
+    with pytest.raises(SettingsError, match="OIDC_ROLE_MAP"):
+        load_settings({"OIDC_ROLE_MAP": value})
+    assert role_map(load_settings({"OIDC_ROLE_MAP": "wg-officer = grid_officer,qu=district_admin"}).OIDC_ROLE_MAP)
