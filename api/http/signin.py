@@ -344,7 +344,11 @@ async def _failed(request: Request, e: Exception) -> Response:
 
 
 async def _provider_down(request: Request, e: Exception) -> Response:
-    return await _failed(request, SignInFailed(503, "identity-provider-unavailable", str(e)))
+    try:  # 重新登录 aims back where the person was going, if that was a page of ours
+        target = same_origin_path(request.query_params.get("next", "/"))
+    except SignInFailed:
+        target = "/"
+    return await _failed(request, SignInFailed(503, "identity-provider-unavailable", str(e), target))
 
 
 def default(authenticator: Any, demo_people: dict[str, str] | None = None) -> SignIn:

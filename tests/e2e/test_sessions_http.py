@@ -195,3 +195,32 @@ def test_every_sign_in_problem_has_words_in_both_languages() -> None:
     codes = set(re.findall(r'SignInFailed\(\d+, "([a-z-]+)"', source)) | {"session-ended", "csrf-token-missing"}
     assert {"sign-in-cancelled", "sign-in-state-unknown", "next-not-same-origin"} <= codes
     assert not codes - TEXTS.keys(), f"no words for {sorted(codes - TEXTS.keys())}"
+
+
+def test_a_provider_out_of_reach_is_a_503_page_in_words_not_a_500(tmp_path: Path) -> None:
+    import socket
+
+    from api.http.provider_client import ProviderClient
+    from api.http.sessions import MemorySessions
+    from api.http.signin import SignIn
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    engine = bootstrap.bootstrap(load_settings({
+        "PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(tmp_path / "events.sqlite"),
+        "READMODEL_SQLITE_DBNAME": str(tmp_path / "readmodels.sqlite"),
+        "GRIDGOV_BLOBS_DIR": str(tmp_path / "photos")}), clock=ManualClock(START))
+    provider = ProviderClient(f"http://127.0.0.1:{port}/realms/gridgov", "gridgov-pages", "x", timeout_s=2)
+    signin = SignIn(MemorySessions(), SECRET, provider=provider)
+    try:
+        with TestClient(create_app(engine.app, engine.store, SECRET, signin=signin),
+                        raise_server_exceptions=False) as client:
+            page = client.get("/auth/login", params={"next": "/rider"},
+                              headers={"Accept": "text/html", "Accept-Language": "zh-CN"})
+            assert page.status_code == 503 and "统一身份认证暂不可用" in page.text
+            assert "/auth/login?next=%2Frider" in page.text
+            problem = client.get("/auth/login", params={"next": "/rider"})
+            is_problem(problem.json(), "identity-provider-unavailable", 503)
+    finally:
+        engine.close()
