@@ -527,7 +527,8 @@ def test_signed_out_a_page_offers_登录_and_keeps_the_place(server: tuple[str, 
     _, _, task = second_rider_and_task(api, s)
     browser.set_window_size(*DESK)
     browser.get(f"{base}/workbench#appeals")
-    assert signed_out(browser, "%2Fworkbench%23appeals")  # the reason, in words
+    # The reason in a person's words: not signed in, not the API's words about tokens.
+    assert signed_out(browser, "%2Fworkbench%23appeals") == "尚未登录。"
     screenshot(browser, "signin-desk")
     # An expired token or one signed with another secret gets no session: the page stays signed out.
     expired = mint(SECRET, "admin-温江", Role.DISTRICT_ADMIN, ["温江"], ttl_s=-60)
@@ -538,13 +539,14 @@ def test_signed_out_a_page_offers_登录_and_keeps_the_place(server: tuple[str, 
     # A forged cookie is refused in words.
     browser.add_cookie({"name": "gridgov_session", "value": "forged-" + "0" * 40, "path": "/"})
     browser.refresh()
-    assert signed_out(browser, "%2Fworkbench%23appeals")
+    assert "登录已结束" in signed_out(browser, "%2Fworkbench%23appeals")
     # Signed in, the session ending mid-work: the next action brings 登录 back, aimed at this page.
     open_page(browser, base, "rider", bearer(s["rider"]), PHONE)
     browser.delete_cookie("gridgov_session")
     browser.add_cookie({"name": "gridgov_session", "value": "ended-" + "0" * 40, "path": "/"})
-    click_in_row(browser, "open-tasks", "task", task, "认领")
-    assert signed_out(browser, "%2Frider")
+    # The press may come after a read of the page's own found the session ended (then the button is hidden).
+    click_in_row(browser, "open-tasks", "task", task, "认领", click=lambda b: browser.execute_script("arguments[0].click()", b))
+    assert "登录已结束" in signed_out(browser, "%2Frider")
     assert api.query("/v1/board", s["officer"], district="温江")["counts"].get("claimed", 0) == 0  # nothing done
     screenshot(browser, "signin-phone")
     clean(browser, refused="401")

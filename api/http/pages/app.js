@@ -216,10 +216,12 @@ const GG = (() => {
     link.href = `/auth/login?next=${encodeURIComponent(location.pathname + location.hash)}`;
   }
 
-  // The problem's words (its detail, else its title), or ours when the answer has none.
+  // The problem's words (its detail, else its title); ours when it has none, or is the API's plain
+  // `unauthenticated`, whose words are for a caller with a token, not a person at a page.
   async function reasonOf(response, fallback) {
     try {
       const body = await response.json();
+      if (/(^|[/:#])unauthenticated$/.test(body.type || "")) return t(fallback);
       return body.detail || body.title || t(fallback);
     } catch (e) {
       return t(fallback);
