@@ -288,3 +288,15 @@ def test_a_role_map_that_names_no_engine_role_stops_the_engine_at_start(value: s
     with pytest.raises(SettingsError, match="OIDC_ROLE_MAP"):
         load_settings({"OIDC_ROLE_MAP": value})
     assert role_map(load_settings({"OIDC_ROLE_MAP": "wg-officer = grid_officer,qu=district_admin"}).OIDC_ROLE_MAP)
+
+
+def test_threads_asking_at_once_share_one_fetch(provider: LocalProvider, tokens: ProviderTokens) -> None:
+    # The routes run in a threadpool: 16 first requests at once find the keys of one fetch.
+    from concurrent.futures import ThreadPoolExecutor
+
+    kids = [provider.published[0], provider.new_key("ES256")]
+    signed = [provider.token(kid=kids[i % 2], gridgov_id=f"officer-{i}") for i in range(64)]
+    with ThreadPoolExecutor(16) as pool:
+        people = list(pool.map(tokens.verify, signed))
+    assert [p.sub for p in people] == [f"officer-{i}" for i in range(64)]
+    assert provider.fetches == 1
