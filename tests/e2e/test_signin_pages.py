@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from domain.events import Role
-from tests.fixtures.browser import screenshot
+from tests.fixtures.browser import console_errors, screenshot
 from tests.fixtures.http import Api
 from tests.fixtures.keycloak import Keycloak, Login
 from tests.fixtures.live import serving
@@ -101,8 +101,25 @@ def test_the_officer_signs_in_judges_a_clue_and_signs_out(provider_server: tuple
     assert api.query(f"/v1/clues/{clue}", s["officer"])["status"] == "accepted"
     no_codes(browser, CODES)
     screenshot(browser, "signin-officer-signed-in")
+    clean(browser, refused="401")  # signed out at first: /auth/session
+    # A command with the cookie but without the session's CSRF token (as another site's form would send it).
+    refused = browser.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "fetch('/v1/commands/publish-task', {method: 'POST', headers: {'Content-Type': 'application/json'},"
+        "  body: JSON.stringify({grid_id: arguments[0], kind: '清理消防通道', rate_code: 'fire-lane'})})"
+        "  .then(r => r.json().then(b => done([r.status, b.type])));", s["grid"])
+    assert refused[0] == 403 and refused[1].endswith("csrf-token-missing"), refused
+    assert all("status of 403" in e for e in console_errors(browser))
+    assert api.query("/v1/board", s["officer"], district="温江")["counts"] == {"open": 1}, "nothing published"
+    ended = next(c["value"] for c in browser.get_cookies() if c["name"] == "gridgov_session")
     signs_out(browser, base, keycloak)
-    clean(browser, refused="401")  # signed out, the front door's /auth/session
+    # The cookie of the ended session, replayed: refused in words.
+    browser.get(f"{base}/healthz")
+    browser.add_cookie({"name": "gridgov_session", "value": ended, "path": "/", "secure": True, "httpOnly": True})
+    browser.get(f"{base}/workbench")
+    until(browser, lambda d: d.find_element("id", "signin").is_displayed(), "登录 again")
+    assert "登录已结束" in text(browser, "#signin-message")
+    clean(browser, refused="401")
 
 
 def test_the_admin_signs_in_decides_an_appeal_and_signs_out(provider_server: tuple[str, Api], browser,  # type: ignore[no-untyped-def]  # noqa: E501
