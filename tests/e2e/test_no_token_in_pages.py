@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from domain.events import Role
+from tests.fixtures.browser import screenshot
 from tests.fixtures.http import Api, second_rider_and_task, story
 from tests.fixtures.pages import bearer, clean, click_in_row, open_page, sign_in, until
 from tests.fixtures.rewards import rewards
@@ -65,7 +66,8 @@ def test_no_page_holds_a_token(server: tuple[str, Api], browser, page: str, who:
         browser.set_window_size(*size)
         sign_in(browser, base, token)
         browser.get(f"{base}/")
-        until(browser, lambda d: d.find_element("id", "home-who").is_displayed(), "who is signed in")
+        until(browser, lambda d: d.find_element("id", "home-name").text == "骑手 · 张三", "who is signed in, by name")
+        screenshot(browser, "home-signed-in")
     if page == "rider":  # a command sent by the page: its CSRF token travels, the access token does not
         click_in_row(browser, "open-tasks", "task", task, "认领")
         until(browser, lambda d: "认领：已完成" in d.execute_script("return document.body.innerText"), "claimed")
