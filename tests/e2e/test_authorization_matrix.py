@@ -6,18 +6,23 @@ handed to); "outside" is one of another district (another grid, another rider,
 another district's partner). The matrix checks authorization only: an allowed
 call may still meet a domain refusal (404/409/422), but never 401 or 403; a
 refused one is 403.
+
+Every test runs twice: with the tests' HS256 tokens, and against the OpenID Connect
+provider of scripts/keycloak.sh, every token issued by it and the API trusting its keys
+alone (`-k provider` runs those; `-k test-tokens` the others).
 """
 
 from __future__ import annotations
 
 import re
 import uuid
-from typing import Any, Callable
+from pathlib import Path
+from typing import Any, Callable, Iterator
 
 import pytest
 
 from domain.events import Role
-from tests.fixtures.http import Api, is_problem, story
+from tests.fixtures.http import Api, api_on, is_problem, provider_api, story
 
 ADMIN, OFFICER, RIDER, AUDITOR, SERVICE, PARTNER = (Role.DISTRICT_ADMIN, Role.GRID_OFFICER, Role.RIDER,
                                                     Role.AUDITOR, Role.SERVICE, Role.PARTNER)
@@ -32,6 +37,10 @@ ITEM = {"name": "社区食堂工作餐", "price_points": 1, "valid_from": "2026-
         "valid_to": "2027-11-01T00:00:00+08:00", "hold_minutes": 60}
 OK, DENIED, NOTHING = "allowed", "denied", "sees nothing"
 # A 1×1 PNG, the scene's clue's evidence.
+# Outside the scene: a rider that is not the scene's, another grid, a partner of 锦江 never registered.
+# Fixed, so that the provider's users for them are made once for the whole matrix.
+ANOTHER_RIDER, ANOTHER_GRID, ANOTHER_PARTNER = ("5b0e7a52-8f0c-4a8e-9a55-0c1e2d3f4a51", "9d4c3b2a-1e0f-4d8c-8b7a-6f5e4d3c2b1a",
+                                                "3e2d1c0b-9a8f-4e7d-8c6b-5a4f3e2d1c0b")
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010802000000907753de0000000c4944415478da63f8cf"
                     "c000000301010018dd8db00000000049454e44ae426082")
 
@@ -172,6 +181,17 @@ EVERY_TOKEN = TRANSPARENCY | {"stations"}
 HIDDEN = {"chain", "events", "clue", "grid-clues", "appeal", "rider", "photo", "photo-about"}
 
 
+@pytest.fixture(params=["test-tokens", "provider"])
+def api(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Api]:
+    """The API with the tests' HS256 tokens, or trusting the provider's keys alone."""
+    if request.param == "provider":
+        with provider_api(tmp_path, request.getfixturevalue("keycloak")) as api:
+            yield api
+    else:
+        with api_on(tmp_path) as api:
+            yield api
+
+
 @pytest.fixture
 def scene(api: Api) -> dict[str, Any]:  # noqa: F811
     s = story(api)
@@ -198,7 +218,7 @@ def scene(api: Api) -> dict[str, Any]:  # noqa: F811
     held = api.command("redeem-item", {"rider_id": s["rider_id"], "item_id": s["item"]}, s["rider"])["result"]
     s["redemption"], s["code"] = held["redemption_id"], held["code"]
     # Another district's partner: its token only, for nothing may happen in 锦江 (its tokens see nothing).
-    s["other_partner_id"] = str(uuid.uuid4())
+    s["other_partner_id"] = ANOTHER_PARTNER
     return s
 
 
@@ -212,10 +232,10 @@ def token(api: Api, s: dict[str, Any], role: Role, inside: bool) -> tuple[dict[s
     """A token of the role, inside or outside the scene's scope, and the rider id it acts as."""
     district = "温江" if inside else "锦江"
     if role is RIDER:  # outside: another rider's token, acting for the scene's rider
-        return api.token(RIDER, s["rider_id"] if inside else str(uuid.uuid4()), []), s["rider_id"]
+        return api.token(RIDER, s["rider_id"] if inside else ANOTHER_RIDER, []), s["rider_id"]
     if role is PARTNER:  # a partner's token: its id, its district
         return api.token(PARTNER, s["partner_id"] if inside else s["other_partner_id"], [district]), s["rider_id"]
-    grids = [s["grid"] if inside else str(uuid.uuid4())] if role is OFFICER else []
+    grids = [s["grid"] if inside else ANOTHER_GRID] if role is OFFICER else []
     sub = "officer-1" if role is OFFICER else f"{role.value}-x"
     return api.token(role, sub, [district], grids), s["rider_id"]
 
