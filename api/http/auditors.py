@@ -69,7 +69,7 @@ class AccessRecorder:
                 who = scope.get("state", {}).get("principal")
                 if who is None:  # no route, or refused before its dependency ran: asked here (it may fetch keys)
                     who = await run_in_threadpool(self._caller, scope)
-                who = who if who is not None and who.role is Role.AUDITOR else None
+                who = _auditor(who)
                 if who is not None:
                     try:
                         await run_in_threadpool(_record, self.governance, self.tlog, scope, who, message["status"])
@@ -90,6 +90,10 @@ class AccessRecorder:
             return callers.caller(Request({**scope, "method": "GET"}), self.authenticator, self.signin)
         except (Unauthenticated, ProviderUnavailable):
             return None
+
+
+def _auditor(who: Principal | None) -> Principal | None:
+    return who if who is not None and who.role is Role.AUDITOR else None
 
 
 async def _not_recorded(scope: Scope, receive: Receive, send: Send, e: Exception) -> None:
