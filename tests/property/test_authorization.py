@@ -28,7 +28,7 @@ import uuid
 from datetime import datetime
 from pathlib import Path
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, ClassVar
 from uuid import UUID
 
 from fastapi.testclient import TestClient
@@ -38,7 +38,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from PIL import Image
 
 from api.http.app import app_of
-from api.http.auth import mint
+from api.http.auth import Authenticator, mint
 from gridgov import bootstrap
 from transparency.checkpoints import Signer
 from gridgov.settings import load_settings
@@ -46,6 +46,7 @@ from domain.access import AuditAccessed
 from domain.budgets import Budget
 from domain.clock import ManualClock, local_month
 from domain.events import Event, Role
+from domain.ids import IdFactory, SeededIds
 from domain.redemptions import RedemptionConfirmed, RedemptionExpired, RedemptionHeld, RedemptionRefused
 from tests.fixtures.world import START
 
@@ -76,10 +77,6 @@ class Who:
     sub: str
     districts: tuple[str, ...] = ()
     grids: tuple[str, ...] = ()
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {mint(SECRET, self.sub, self.role, list(self.districts), list(self.grids))}"}
 
 
 @dataclass
@@ -258,6 +255,8 @@ PARTNERS_READ = ("/stations", "/partners", "/points-policy", "/catalogue", "/que
 
 
 class Authorization(RuleBasedStateMachine):
+    """With the tests' HS256 tokens; ProviderAuthorization below, with the provider's."""
+
     def __init__(self) -> None:
         super().__init__()
         self.folder = tempfile.TemporaryDirectory()
@@ -267,9 +266,10 @@ class Authorization(RuleBasedStateMachine):
         self.engine = bootstrap.bootstrap(load_settings({"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(Path(self.folder.name) / "events.sqlite"),
                                          "READMODEL_SQLITE_DBNAME": str(Path(self.folder.name) / "readmodels.sqlite"),
                                          "AUDIT_KEY_FILE": str(key),
-                                         "GRIDGOV_BLOBS_DIR": str(Path(self.folder.name) / "photos")}), clock=self.clock)
+                                         "GRIDGOV_BLOBS_DIR": str(Path(self.folder.name) / "photos"),
+                                         **self.engine_settings()}), clock=self.clock, ids=self.engine_ids())
         self.app, self.store, self.feed = self.engine.app, self.engine.store, self.engine.feed
-        self.client = TestClient(app_of(self.engine, SECRET), raise_server_exceptions=False)
+        self.client = TestClient(app_of(self.engine, self.trust()), raise_server_exceptions=False)
         self.oracle = Oracle()
         self.read_to = 0
         self.ids: dict[str, list[tuple[str, str]]] = {k: [] for k in ("grid", "clue", "task", "award", "appeal",
@@ -288,10 +288,30 @@ class Authorization(RuleBasedStateMachine):
         self.engine.close()
         self.folder.cleanup()
 
+    # --- whose tokens ------------------------------------------------------------------
+    def engine_settings(self) -> dict[str, str]:
+        return {}
+
+    def trust(self) -> str | Authenticator:
+        """How the API verifies tokens."""
+        return SECRET
+
+    def token(self, who: Who) -> str:
+        return mint(SECRET, who.sub, who.role, list(who.districts), list(who.grids))
+
+    def engine_ids(self) -> IdFactory | None:
+        return None
+
+    def new_rider_id(self) -> str:
+        return str(uuid.uuid4())
+
+    def headers(self, who: Who) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(who)}"}
+
     # --- the world -------------------------------------------------------------------
     def post(self, who: Who, name: str, body: dict[str, Any]) -> Any:
         self.clock.advance(60)
-        return self.client.post(f"/v1/commands/{name}", json=body, headers=who.headers)
+        return self.client.post(f"/v1/commands/{name}", json=body, headers=self.headers(who))
 
     def must(self, who: Who, name: str, body: dict[str, Any]) -> dict[str, Any]:
         response = self.post(who, name, body)
@@ -327,7 +347,7 @@ class Authorization(RuleBasedStateMachine):
                     "stock": 20})["item_id"], d))
         grid_of = {d: g for g, d in self.ids["grid"]}
         for districts in RIDER_DISTRICTS:
-            rider_id = str(uuid.uuid4())
+            rider_id = self.new_rider_id()
             rider = Who(Role.RIDER, rider_id)
             self.riders.append(rider_id)
             self.works_in[rider_id] = districts
@@ -374,7 +394,7 @@ class Authorization(RuleBasedStateMachine):
         Image.new("RGB", (16, 12), (self.photos_made % 256, self.photos_made // 256 % 256, 7)).save(out, "PNG")
         self.clock.advance(60)
         response = self.client.post("/v1/photos", files={"photo": ("p.png", out.getvalue(), "image/png")},
-                                    headers=who.headers)
+                                    headers=self.headers(who))
         assert response.status_code < 500, response.text
         return response.json()["sha256"] if response.status_code == 201 else None
 
@@ -543,7 +563,7 @@ class Authorization(RuleBasedStateMachine):
         path, params = data.draw(st.sampled_from(QUERIES), label="query")(self, data)
         self.feed.catch_up()
         self.engine.tlog.sequencer().catch_up()
-        response = self.client.get(path, params=params, headers=who.headers)
+        response = self.client.get(path, params=params, headers=self.headers(who))
         assert response.status_code < 500, response.text
         self.read_to = self.accesses_recorded(who, path, params)
         if who.role is Role.PARTNER and not path.startswith(PUBLIC) and not path.endswith(PARTNERS_READ):
@@ -710,4 +730,43 @@ QUERIES: list[Callable[[Authorization, st.DataObject], tuple[str, dict[str, Any]
 def test_no_principal_reaches_past_its_scope() -> None:
     run_state_machine_as_test(Authorization, settings=settings(
         max_examples=25, stateful_step_count=30, deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]))
+
+
+class ProviderAuthorization(Authorization):
+    """The same machine, every token issued by the OpenID Connect provider (scripts/keycloak.sh) and
+    the API trusting its keys alone. The engine's ids and the scene's riders come from seeds: each
+    example's scene makes the same people, whose provider users and tokens are made once."""
+
+    keycloak: ClassVar[Any] = None  # the `keycloak` fixture, set by the test
+    verifier: ClassVar[Any] = None  # one ProviderTokens for every example, as one server keeps one
+
+    def __init__(self) -> None:
+        self.rider_ids = SeededIds(32)
+        super().__init__()
+
+    def engine_settings(self) -> dict[str, str]:
+        return self.keycloak.settings()
+
+    def trust(self) -> str | Authenticator:
+        return self.verifier
+
+    def token(self, who: Who) -> str:
+        return self.keycloak.token_for(who.role.value, who.sub, who.districts, who.grids)
+
+    def engine_ids(self) -> IdFactory | None:
+        return SeededIds(31)
+
+    def new_rider_id(self) -> str:
+        return str(self.rider_ids())
+
+
+def test_no_principal_reaches_past_its_scope_with_the_providers_tokens(keycloak: Any) -> None:
+    from api.http.provider_tokens import ProviderTokens
+
+    ProviderAuthorization.keycloak = keycloak
+    ProviderAuthorization.verifier = ProviderTokens.from_settings(load_settings(keycloak.settings()))
+    # Fewer examples than the HS256 run: what differs here is the token, not the rules (under a minute).
+    run_state_machine_as_test(ProviderAuthorization, settings=settings(
+        max_examples=6, stateful_step_count=25, deadline=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]))
