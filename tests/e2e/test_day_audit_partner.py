@@ -14,8 +14,8 @@ from typing import Any
 from domain.events import Role
 from tests.fixtures.browser import screenshot
 from tests.fixtures.http import Api
-from tests.fixtures.pages import (Person, bearer, clean, named_district, no_codes, open_page, photo, shown, text,
-                                  until)
+from tests.fixtures.pages import (Person, awarded_with_photos, bearer, clean, named_district, no_codes, open_page,
+                                  shown, text, until)
 from tests.fixtures.rewards import rewards
 
 DESK, PHONE = (1280, 900), (390, 844)
@@ -48,22 +48,6 @@ def both_sizes(driver: Any, name: str) -> None:
 # --- the story, through the API ----------------------------------------------------------
 def district(api: Api) -> dict[str, Any]:
     return named_district(api, "officer-温江-1-1", ("patrol", "Grid patrol"))
-
-
-def awarded_with_photos(api: Api, s: dict[str, Any]) -> dict[str, str]:
-    """A clue with its photo, accepted, claimed, completed with a note and a photo, verified: an award."""
-    seen = photo(api, s["rider"], "orange")
-    clue = api.command("report-clue", {"rider_id": s["rider_id"], "grid_id": s["grid"], "category": "blocked_fire_lane",
-                                       "text": "消防通道被电动车堵住", "location": {"lat": 30.6806, "lon": 103.8506},
-                                       "evidence_hashes": [seen]}, s["rider"])["result"]["clue_id"]
-    task = api.command("accept-clue", {"clue_id": clue, "kind": "清理消防通道", "rate_code": "fire-lane"},
-                       s["officer"])["result"]["task_id"]
-    api.command("claim-task", {"task_id": task, "rider_id": s["rider_id"]}, s["rider"])
-    done = photo(api, s["rider"], "blue")
-    api.command("complete-task", {"task_id": task, "rider_id": s["rider_id"], "note": NOTE, "evidence_hashes": [done]},
-                s["rider"])
-    api.command("verify-completion", {"task_id": task}, s["officer"])
-    return {"clue": clue, "task": task, "clue_photo": seen, "done_photo": done}
 
 
 # --- the partner ----------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from tests.fixtures.browser import console_errors, screenshot
 from tests.fixtures.http import Api
 from tests.fixtures.keycloak import Keycloak, Login
 from tests.fixtures.live import serving
-from tests.fixtures.pages import Person, clean, named_district, no_codes, photo, text, until
+from tests.fixtures.pages import Person, awarded_with_photos, clean, named_district, no_codes, photo, text, until
 from tests.fixtures.rewards import rewards
 
 DESK, PHONE = (1280, 900), (390, 844)
@@ -148,8 +148,6 @@ def test_the_admin_signs_in_decides_an_appeal_and_signs_out(provider_server: tup
 
 def test_the_auditor_signs_in_opens_an_award_chain_and_signs_out(provider_server: tuple[str, Api], browser,  # type: ignore[no-untyped-def]  # noqa: E501
                                                                  keycloak: Keycloak) -> None:
-    from tests.e2e.test_day_audit_partner import awarded_with_photos
-
     base, api = provider_server
     s = district(api)
     story = awarded_with_photos(api, s)
@@ -167,8 +165,6 @@ def test_the_auditor_signs_in_opens_an_award_chain_and_signs_out(provider_server
 
 def test_the_partner_signs_in_on_a_phone_confirms_a_meal_and_signs_out(provider_server: tuple[str, Api], browser,  # type: ignore[no-untyped-def]  # noqa: E501
                                                                        keycloak: Keycloak) -> None:
-    from tests.e2e.test_day_audit_partner import awarded_with_photos
-
     base, api = provider_server
     s = district(api)
     awarded_with_photos(api, s)  # 8 points for 张三
