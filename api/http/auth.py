@@ -146,7 +146,9 @@ def _names(claims: Mapping[str, Any], path: str) -> frozenset[str]:
     value = _claim(claims, path)
     if value is None:
         return frozenset()
-    names = [value] if isinstance(value, str) else value
+    # A list even of one, as the HS256 tokens' always were: a lone string (a provider's attribute
+    # not marked multivalued) is refused, so a mapper set up wrong shows at the first sign-in.
+    names = value
     if (not isinstance(names, list) or len(names) > MAX_NAMES
             or not all(isinstance(v, str) and v.strip() and len(v) <= MAX_NAME for v in names)):
         raise ClaimsUnmapped(f"{path} must be a list of names; it held {_shown(value)}")
