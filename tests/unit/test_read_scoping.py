@@ -13,7 +13,9 @@ from api.http.auth import Principal
 HTTP = Path(__file__).resolve().parents[2] / "api" / "http"
 DECIDES = {"scoping.py", "auth.py"}
 # (module, function): reads the token to record who looked (or who exported), not to decide what it sees.
-RECORDS = {("auditors.py", "_auditor"), ("auditors.py", "_record"), ("auditors.py", "audit_export")}
+RECORDS = {("auditors.py", "_auditor"), ("auditors.py", "_record"), ("auditors.py", "audit_export"),
+           # keep, and tell the page, who is signed in (the session's person), not what it may read
+           ("sessions.py", "to_json"), ("signin.py", "session_route")}
 LOOKS = {"role", "districts", "grids", "sub", "require_district"}
 
 
