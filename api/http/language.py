@@ -122,7 +122,7 @@ TEXTS: dict[str, tuple[str, str, str]] = {
     "sign-in-cancelled": ("Sign-in cancelled", "登录已取消", "在统一身份认证页面上取消了登录，或未同意授权；如需使用，请重新登录。"),
     "sign-in-failed": ("Sign-in failed", "登录失败", "统一身份认证没有完成这次登录，请重新登录；多次失败请联系信息中心。"),
     "sign-in-state-unknown": ("Sign-in unknown or expired", "登录已失效",
-                              "这次登录已超过 10 分钟、已经用过，或不是从本系统发起的，请重新登录。"),
+                              "这次登录已超过 10 分钟、已经用过，或不是在这个浏览器中从本系统发起的，请重新登录。"),
     "next-not-same-origin": ("Not a page of this site", "不是本系统的页面", "登录后只能回到本系统的页面。"),
     "token-sessions-off": ("Token sign-in off", "不支持令牌登录", "本系统只通过统一身份认证登录，请点击“登录”。"),
     "no-identity-provider": ("No identity provider", "未配置统一身份认证", "本系统没有配置统一身份认证，无法在页面上登录；程序请使用访问令牌。"),

@@ -38,12 +38,16 @@ from api.http.auth import Principal, Unauthenticated, decode
 from api.http.language import TEXTS, words
 from api.http.problems import problem
 from api.http.provider_client import BadIdToken, GrantRefused, ProviderClient, ProviderDown
-from api.http.sessions import COOKIE, MemorySessions, Pending, Session, SessionStore, begin, digest, new_secret
+from api.http.sessions import (COOKIE, PENDING_S, MemorySessions, Pending, Session, SessionStore, begin, digest,
+                               new_secret)
 
 log = logging.getLogger("gridgov.signin")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_HEADER = "X-CSRF-Token"
 LOGIN_CSRF = "gridgov_signin_csrf"  # the demo chooser's pre-session: its form posts this cookie's value back
+# The state of the sign-in this browser started: a return from the provider counts only in the browser that
+# went there (RFC 6749 §10.12), else another site could sign a person in as itself.
+STATE_COOKIE, CALLBACK = "gridgov_signin_state", "/auth/callback"
 REFRESH_AHEAD_S = 30  # refresh this long before the access token expires, so no request meets it expired
 SEEN_EVERY_S = 60  # how often a session's last use is written (its idle lifetime), not on every request
 SWEEP_EVERY_S = 600  # ended sessions nobody asks for again are removed this often, as sessions start
@@ -224,7 +228,11 @@ class SignIn:
             self.sessions.put_pending(Pending(state_hash=digest(state), nonce=nonce, verifier=verifier,
                                               next=target, created_at=self.clock()))
             url = self.provider.authorization_url(self._callback(request), state, nonce, verifier)
-            return RedirectResponse(url, status_code=303, headers={"Cache-Control": "no-store"})
+            away = RedirectResponse(url, status_code=303, headers={"Cache-Control": "no-store"})
+            # Lax: the provider's return is a top-level GET from its site, which Lax cookies go with.
+            away.set_cookie(STATE_COOKIE, state, max_age=PENDING_S, path=CALLBACK, secure=True, httponly=True,
+                            samesite="lax")
+            return away
         if not self.demo_people:
             raise SignInFailed(404, "no-identity-provider", "this server has no identity provider to sign in "
                                                             "with; send a bearer token instead", target)
@@ -251,7 +259,8 @@ class SignIn:
 
     def callback(self, request: Request, state: str = "", code: str = "", error: str = "",
                  error_description: str = "") -> Response:
-        pending = self.sessions.take_pending(digest(state), self.clock()) if state else None
+        ours = bool(state) and _same(request.cookies.get(STATE_COOKIE), state)
+        pending = self.sessions.take_pending(digest(state), self.clock()) if ours else None
         target = pending.next if pending else "/"
         if error:
             cancelled = error in ("access_denied", "login_required", "consent_required")
@@ -259,8 +268,9 @@ class SignIn:
                                f"the identity provider said {error}: {error_description or 'no reason given'}",
                                target)
         if pending is None:
-            raise SignInFailed(400, "sign-in-state-unknown", "this sign-in is unknown or older than 10 minutes "
-                                                             "(or was used already): sign in again")
+            raise SignInFailed(400, "sign-in-state-unknown", "this sign-in is unknown, older than 10 minutes, "
+                                                             "used already or begun in another browser: sign in "
+                                                             "again")
         if not code:
             raise SignInFailed(400, "sign-in-failed", "the identity provider sent no code back", target)
         try:
@@ -277,8 +287,10 @@ class SignIn:
         except Unauthenticated as e:  # most often ClaimsUnmapped: the provider's account lacks the attributes
             raise SignInFailed(401, e.code if e.code != "unauthenticated" else "sign-in-failed", str(e),
                                target) from None
-        return self._start(RedirectResponse(target, status_code=303), who, tokens.access_token, tokens.expires_at,
-                           tokens.refresh_token, tokens.id_token)
+        signed_in = self._start(RedirectResponse(target, status_code=303), who, tokens.access_token,
+                                tokens.expires_at, tokens.refresh_token, tokens.id_token)
+        signed_in.delete_cookie(STATE_COOKIE, path=CALLBACK, secure=True, httponly=True, samesite="lax")
+        return signed_in
 
     # -- helpers ---------------------------------------------------------------------------------------------
 

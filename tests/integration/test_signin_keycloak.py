@@ -65,24 +65,27 @@ class Browser:
         self.app = app
         self.provider = httpx.Client(timeout=30, follow_redirects=False)
         self.provider_cookies: dict[str, str] = {}
-        self.session = ""
+        self.app_cookies: dict[str, str] = {}
         self.csrf = ""
 
+    @property
+    def session(self) -> str:
+        return self.app_cookies.get("gridgov_session", "")
+
+    @session.setter
+    def session(self, value: str) -> None:
+        self.app_cookies["gridgov_session"] = value
+
     def at_provider(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        cookies = "; ".join(f"{k}={v}" for k, v in self.provider_cookies.items())
-        answer = self.provider.request(method, url, headers={"Cookie": cookies} if cookies else {}, **kwargs)
-        for line in answer.headers.get_list("set-cookie"):
-            for name, morsel in SimpleCookie(line.replace(";Version=1", "")).items():
-                if morsel.value and morsel["max-age"] != "0":
-                    self.provider_cookies[name] = morsel.value
-                else:
-                    self.provider_cookies.pop(name, None)
+        answer = self.provider.request(method, url, headers=sent(self.provider_cookies), **kwargs)
+        kept(self.provider_cookies, answer)
         return answer
 
     def at_app(self, method: str, path: str, **kwargs: Any) -> Any:
-        headers = {**kwargs.pop("headers", {}), **({"Cookie": f"gridgov_session={self.session}"}
-                                                   if self.session else {})}
-        return self.app.request(method, path, headers=headers, follow_redirects=False, **kwargs)
+        headers = {**kwargs.pop("headers", {}), **sent(self.app_cookies)}
+        answer = self.app.request(method, path, headers=headers, follow_redirects=False, **kwargs)
+        kept(self.app_cookies, answer)
+        return answer
 
     def follow(self, answer: Any) -> Any:
         """Follows redirects, at the provider or back at the app, until a page (or the app's answer)."""
@@ -91,17 +94,11 @@ class Browser:
             if location.startswith(PUBLIC):
                 parts = urlsplit(location)
                 answer = self.at_app("GET", parts.path + (f"?{parts.query}" if parts.query else ""))
-                self.keep_session(answer)
                 if answer.status_code == 303 and not answer.headers["location"].startswith("http"):
                     return answer  # our app sending the person on to a page of its own
             else:
                 answer = self.at_provider("GET", location)
         return answer
-
-    def keep_session(self, answer: Any) -> None:
-        for line in answer.headers.get_list("set-cookie"):
-            if line.startswith("gridgov_session="):
-                self.session = SimpleCookie(line)["gridgov_session"].value
 
     def sign_in(self, login: Login, next_path: str = "/workbench#grid") -> Any:
         """登录 as a person does: our login, the provider's form, back where they were."""
@@ -125,6 +122,20 @@ class Browser:
 
     def command(self, name: str, body: dict[str, Any]) -> Any:
         return self.at_app("POST", f"/v1/commands/{name}", json=body, headers={"X-CSRF-Token": self.csrf})
+
+
+def sent(cookies: dict[str, str]) -> dict[str, str]:
+    """The Cookie header of every cookie kept (paths aside: each server's are few and its own)."""
+    return {"Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items() if v)} if any(cookies.values()) else {}
+
+
+def kept(cookies: dict[str, str], answer: Any) -> None:
+    for line in answer.headers.get_list("set-cookie"):
+        for name, morsel in SimpleCookie(line.replace(";Version=1", "")).items():
+            if morsel.value and morsel["max-age"] != "0":
+                cookies[name] = morsel.value
+            else:
+                cookies.pop(name, None)
 
 
 @pytest.fixture
