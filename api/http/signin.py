@@ -197,7 +197,7 @@ class SignIn:
             raise Unauthenticated("send Authorization: Bearer <token>")
         token = header[7:].strip()
         who = self.verify(token)
-        return self._start(Response(status_code=204), who, token, _expiry(token, self.clock()))
+        return self._start(request, Response(status_code=204), who, token, _expiry(token, self.clock()))
 
     async def logout(self, request: Request) -> Response:
         cookie = request.cookies.get(COOKIE)
@@ -252,7 +252,7 @@ class SignIn:
         token = self.demo_people.get(str(form.get("person") or ""))
         if token is None:
             raise SignInFailed(400, "sign-in-failed", "nobody of the demo was chosen", target)
-        away = self._start(RedirectResponse(target, status_code=303), self.verify(token), token,
+        away = self._start(request, RedirectResponse(target, status_code=303), self.verify(token), token,
                            _expiry(token, self.clock()))
         away.delete_cookie(LOGIN_CSRF, path="/auth", secure=True, httponly=True, samesite="strict")
         return away
@@ -287,15 +287,18 @@ class SignIn:
         except Unauthenticated as e:  # most often ClaimsUnmapped: the provider's account lacks the attributes
             raise SignInFailed(401, e.code if e.code != "unauthenticated" else "sign-in-failed", str(e),
                                target) from None
-        signed_in = self._start(RedirectResponse(target, status_code=303), who, tokens.access_token,
+        signed_in = self._start(request, RedirectResponse(target, status_code=303), who, tokens.access_token,
                                 tokens.expires_at, tokens.refresh_token, tokens.id_token)
         signed_in.delete_cookie(STATE_COOKIE, path=CALLBACK, secure=True, httponly=True, samesite="lax")
         return signed_in
 
     # -- helpers ---------------------------------------------------------------------------------------------
 
-    def _start(self, response: Response, who: Principal, access_token: str, expires_at: float,
+    def _start(self, request: Request, response: Response, who: Principal, access_token: str, expires_at: float,
                refresh_token: str | None = None, id_token: str | None = None) -> Response:
+        """A new session (a new id: never one the browser brought), the one this browser held ended."""
+        if (held := request.cookies.get(COOKIE)) is not None:
+            self.sessions.delete(digest(held))  # the last person at a shared counter, signed out by the next
         now = self.clock()
         if now - self._swept >= SWEEP_EVERY_S:
             self._swept = now

@@ -224,3 +224,12 @@ def test_a_provider_out_of_reach_is_a_503_page_in_words_not_a_500(tmp_path: Path
             is_problem(problem.json(), "identity-provider-unavailable", 503)
     finally:
         engine.close()
+
+
+def test_signing_in_again_in_a_browser_ends_the_session_it_held(api: Api) -> None:
+    """At a shared counter the next person signs in over the last one's session: that one ends."""
+    first, _, _ = signed_in(api, admin_token())
+    again = api.client.post("/auth/token-session", headers={**cookie(first),
+                                                            "Authorization": f"Bearer {admin_token()}"})
+    assert again.status_code == 204
+    is_problem(api.client.get("/auth/session", headers=cookie(first)).json(), "session-ended", 401)
