@@ -392,10 +392,14 @@ def token(role: str = typer.Option(..., help="rider, grid_officer, district_admi
     from api.http.auth import mint
     from domain.events import Role
 
-    secret = _settings().GRIDGOV_JWT_SECRET
+    settings = _settings()
+    secret = settings.GRIDGOV_JWT_SECRET
     if not secret:
         err.print("[red]GRIDGOV_JWT_SECRET is not set: there is nothing to sign the token with.[/]")
         raise typer.Exit(2)
+    if settings.OIDC_ISSUER:
+        err.print("[yellow]OIDC_ISSUER is set: a server with it takes the identity provider's tokens alone, not "
+                  "this one (a service asks the provider by the client-credentials grant: docs/signin.md).[/]")
     try:
         principal_role = Role(role)
     except ValueError:

@@ -75,3 +75,11 @@ def test_serve_without_a_provider_or_a_secret_refuses_to_start(tmp_path: Path) -
     done = subprocess.run([sys.executable, "-m", "api.cli", "serve", "--oidc", "--port", "0"],
                           env=environment(tmp_path), cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and "OIDC_ISSUER" in done.stdout + done.stderr
+
+
+def test_gridgov_token_says_a_provider_will_not_take_its_token(tmp_path: Path) -> None:
+    env = environment(tmp_path, GRIDGOV_JWT_SECRET=SECRET, OIDC_ISSUER="https://sso.city.example/realms/city")
+    done = subprocess.run([sys.executable, "-m", "api.cli", "token", "--role", "service", "--sub", "svc"], env=env,
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.count(".") == 2
+    assert "OIDC_ISSUER is set" in done.stderr
