@@ -37,7 +37,6 @@ class ProviderTokens:
         self.leeway_s, self.refetch_s, self.clock = leeway_s, refetch_s, clock
         self.http = http or httpx.Client(timeout=TIMEOUT, follow_redirects=False)
         self.verified = Verified()
-        self.fetches = 0  # how often the keys were fetched (the tests count them)
         self._keys: dict[str, jwt.PyJWK] = {}
         self._jwks_uri: str | None = None
         self._fetched_at: float | None = None  # the last attempt, whether it reached the provider or not
@@ -117,7 +116,6 @@ class ProviderTokens:
 
     def _fetch(self) -> None:
         self._fetched_at = self.clock()
-        self.fetches += 1
         try:
             if self._jwks_uri is None:
                 self._jwks_uri = self._discover()

@@ -21,7 +21,8 @@ from fastapi.testclient import TestClient
 from hypothesis import given, settings, strategies as st
 
 from api.http.app import app_of
-from api.http.auth import ClaimMap, ClaimsUnmapped, Principal, ProviderUnavailable, Unauthenticated, mint, role_map
+from api.http.auth import (ClaimMap, ClaimsUnmapped, Principal, ProviderUnavailable, Unauthenticated, mint,
+                           principal_of, role_map)
 from api.http.provider_tokens import ProviderTokens, trusted
 from domain.events import Role
 from gridgov import bootstrap
@@ -253,18 +254,12 @@ def test_any_claims_are_a_principal_or_a_401(claims: dict[str, Any], roles: str)
                        roles=role_map(roles))
     for claim_map in (mapping, ClaimMap()):
         try:
-            who = principal_of_claims(claims, claim_map)
+            who = principal_of(claims, claim_map)
         except Unauthenticated as e:
             assert str(e)
             continue
         assert isinstance(who.sub, str) and who.sub and who.role in set(Role) - {Role.SYSTEM}
         assert all(isinstance(d, str) for d in who.districts | who.grids)
-
-
-def principal_of_claims(claims: dict[str, Any], claim_map: ClaimMap) -> Principal:
-    from api.http.auth import principal_of
-
-    return principal_of(claims, claim_map)
 
 
 def test_whose_tokens_are_trusted_follows_the_settings(provider: LocalProvider) -> None:
