@@ -114,6 +114,10 @@ class SessionStore(Protocol):
     def get(self, id_hash: str, now: float) -> Session | None:
         """The session, or None if there is none or it has ended (an ended one is removed)."""
 
+    def touch(self, session: Session, seen_at: float) -> None:
+        """Notes the session's last use (a later one than it has), changing nothing else: a refresh
+        another request or instance stored meanwhile stands. Nothing for an ended session."""
+
     def delete(self, id_hash: str) -> None: ...
 
     def put_pending(self, pending: Pending) -> None: ...
@@ -144,6 +148,12 @@ class MemorySessions:
                 del self._sessions[id_hash]
                 return None
             return session
+
+    def touch(self, session: Session, seen_at: float) -> None:
+        with self._lock:
+            current = self._sessions.get(session.id_hash)
+            if current is not None and seen_at > current.seen_at:
+                self._sessions[session.id_hash] = replace(current, seen_at=seen_at)
 
     def delete(self, id_hash: str) -> None:
         with self._lock:
@@ -177,29 +187,43 @@ class StoredSessions:
         self.store = store
         with store.transaction() as tx:
             store.lock_tables(tx)  # several instances start at once: IF NOT EXISTS alone races on PostgreSQL
-            for table in (SESSIONS, PENDING):
-                tx.execute(f"CREATE TABLE IF NOT EXISTS {table} (id_hash TEXT PRIMARY KEY, data TEXT NOT NULL, "
-                           "ends_at BIGINT NOT NULL)")
+            # A session's last use has a column of its own: noted without rewriting (and undoing) the rest.
+            tx.execute(f"CREATE TABLE IF NOT EXISTS {SESSIONS} (id_hash TEXT PRIMARY KEY, data TEXT NOT NULL, "
+                       "ends_at BIGINT NOT NULL, seen_at DOUBLE PRECISION NOT NULL)")
+            tx.execute(f"CREATE TABLE IF NOT EXISTS {PENDING} (id_hash TEXT PRIMARY KEY, data TEXT NOT NULL, "
+                       "ends_at BIGINT NOT NULL)")
 
     def put(self, session: Session) -> None:
-        self._put(SESSIONS, session.id_hash, session.to_json(), session.ends_at)
+        with self.store.transaction() as tx:
+            tx.execute(f"INSERT INTO {SESSIONS} (id_hash, data, ends_at, seen_at) VALUES (?, ?, ?, ?) "
+                       "ON CONFLICT (id_hash) DO UPDATE SET data = excluded.data, ends_at = excluded.ends_at, "
+                       "seen_at = excluded.seen_at",
+                       (session.id_hash, session.to_json(), int(session.ends_at) + 1, session.seen_at))
 
     def get(self, id_hash: str, now: float) -> Session | None:
-        rows = self.store.read(f"SELECT data, ends_at FROM {SESSIONS} WHERE id_hash = ?", (id_hash,))
+        rows = self.store.read(f"SELECT data, seen_at FROM {SESSIONS} WHERE id_hash = ?", (id_hash,))
         if not rows:
             return None
-        session = Session.from_json(rows[0][0])
+        session = replace(Session.from_json(rows[0][0]), seen_at=float(rows[0][1]))
         if session.ends_at <= now:
             self.delete(id_hash)
             return None
         return session
+
+    def touch(self, session: Session, seen_at: float) -> None:
+        noted = replace(session, seen_at=seen_at)
+        with self.store.transaction() as tx:
+            tx.execute(f"UPDATE {SESSIONS} SET seen_at = ?, ends_at = ? WHERE id_hash = ? AND seen_at < ?",
+                       (seen_at, int(noted.ends_at) + 1, session.id_hash, seen_at))
 
     def delete(self, id_hash: str) -> None:
         with self.store.transaction() as tx:
             tx.execute(f"DELETE FROM {SESSIONS} WHERE id_hash = ?", (id_hash,))
 
     def put_pending(self, pending: Pending) -> None:
-        self._put(PENDING, pending.state_hash, json.dumps(asdict(pending), ensure_ascii=False), pending.ends_at)
+        with self.store.transaction() as tx:
+            tx.execute(f"INSERT INTO {PENDING} (id_hash, data, ends_at) VALUES (?, ?, ?)",
+                       (pending.state_hash, json.dumps(asdict(pending), ensure_ascii=False), int(pending.ends_at) + 1))
 
     def take_pending(self, state_hash: str, now: float) -> Pending | None:
         with self.store.transaction() as tx:
@@ -217,12 +241,3 @@ class StoredSessions:
                 removed += tx.execute(f"DELETE FROM {table} WHERE ends_at <= ?", (int(now),)).rowcount
         return removed
 
-    def _put(self, table: str, key: str, data: str, ends_at: float) -> None:
-        with self.store.transaction() as tx:
-            # ends_at rounded up: the row is swept no sooner than the session ends.
-            tx.execute(f"INSERT INTO {table} (id_hash, data, ends_at) VALUES (?, ?, ?) ON CONFLICT (id_hash) DO UPDATE "
-                       "SET data = excluded.data, ends_at = excluded.ends_at", (key, data, int(ends_at) + 1))
-
-
-def seen(session: Session, now: float) -> Session:
-    return replace(session, seen_at=now)

@@ -126,8 +126,8 @@ class SignIn:
         if session.renew_by(REFRESH_AHEAD_S) <= now:
             session = self._renewed(session, now)
         if now - session.seen_at >= SEEN_EVERY_S:
+            self.sessions.touch(session, now)
             session = replace(session, seen_at=now)
-            self.sessions.put(session)
         return session
 
     def _renewed(self, session: Session, now: float) -> Session:

@@ -68,6 +68,19 @@ class SessionStoreContract(ABC):
         sessions.delete(digest(cookie))  # idempotent
         assert sessions.get(digest(cookie), NOW + 1) is None
 
+    def test_a_touch_notes_the_last_use_and_changes_nothing_else(self, sessions: SessionStore) -> None:
+        cookie, session = a_session()
+        sessions.put(session)
+        renewed = replace(session, access_token="access.token.y", refresh_token="refresh-y")
+        sessions.put(renewed)  # refreshed by another instance after this one read `session`
+        sessions.touch(session, NOW + IDLE_S - 1)
+        assert sessions.get(digest(cookie), NOW + IDLE_S + 1) == replace(renewed, seen_at=NOW + IDLE_S - 1)
+        sessions.touch(session, NOW + 5)  # an older note never makes it idle sooner
+        assert sessions.get(digest(cookie), NOW + IDLE_S + 1) == replace(renewed, seen_at=NOW + IDLE_S - 1)
+        sessions.delete(digest(cookie))
+        sessions.touch(session, NOW + 10)  # an ended session stays ended
+        assert sessions.get(digest(cookie), NOW + 10) is None
+
     def test_a_session_ends_when_idle_or_old(self, sessions: SessionStore) -> None:
         idle_cookie, idle = a_session()
         old_cookie, old = a_session()

@@ -120,3 +120,25 @@ def test_a_session_idle_for_an_hour_has_ended() -> None:
     clock.now += 3600
     with pytest.raises(SessionEnded):
         signin.principal(request(cookie))
+
+
+class RefreshedMeanwhile(MemorySessions):
+    """Another API instance refreshes the session between this one's read and its note of the session's use."""
+
+    def get(self, id_hash: str, now: float) -> Any:
+        stale = super().get(id_hash, now)
+        if stale is not None:
+            super().put(replace(stale, access_token="refreshed-elsewhere", refresh_token="refresh-2"))
+        return stale
+
+
+def test_noting_a_sessions_use_never_undoes_a_refresh_made_meanwhile() -> None:
+    clock, sessions = Clock(), RefreshedMeanwhile()
+    signin = SignIn(sessions, Verifier(), provider=Provider(None), clock=clock)  # type: ignore[arg-type]
+    cookie, session = begin(OLD, "old-access", clock.now + 300, clock.now, refresh_token="refresh-1")
+    MemorySessions.put(sessions, session)
+    clock.now += 120  # used again after a while (its use noted), its token not yet due
+    assert signin.principal(request(cookie)) == OLD
+    kept = MemorySessions.get(sessions, digest(cookie), clock.now)
+    assert kept is not None and kept.seen_at == clock.now
+    assert (kept.access_token, kept.refresh_token) == ("refreshed-elsewhere", "refresh-2")
