@@ -182,13 +182,13 @@ def _is_uuid(text: str) -> bool:
 
 
 class Verified:
-    """Principals of tokens already verified, by the whole token, each until its `exp`:
-    a signature is checked once per token, not once per request (RS256 costs more than
-    HS256). Keyed by the whole token, never by its signature alone, so a token whose
-    claims were changed is a miss. Bounded; thread-safe."""
+    """Principals of tokens already verified, by the whole token, each until its `exp`
+    (an hour at most): a signature is checked once per token, not once per request (RS256
+    costs more than HS256). Keyed by the whole token, never by its signature alone, so a
+    token whose claims were changed is a miss. Bounded; thread-safe."""
 
-    def __init__(self, size: int = 4096, clock: Any = time.time) -> None:
-        self.size, self.clock = size, clock
+    def __init__(self, size: int = 4096, clock: Any = time.time, longest_s: float = 3600) -> None:
+        self.size, self.clock, self.longest_s = size, clock, longest_s
         self._held: OrderedDict[str, tuple[float, Principal]] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -203,7 +203,10 @@ class Verified:
             self._held.move_to_end(token)
             return held[1]
 
-    def put(self, token: str, until: float, who: Principal) -> None:
+    def put(self, token: str, exp: int | float, who: Principal) -> None:
+        """Kept until `exp`, a number as the token gave it (10**400 is one: compared, never
+        turned into a float)."""
+        until = min(exp, self.clock() + self.longest_s)
         with self._lock:
             self._held[token] = (until, who)
             self._held.move_to_end(token)

@@ -69,7 +69,7 @@ class ProviderTokens:
         except jwt.PyJWTError as e:
             raise Unauthenticated(f"invalid token: {e}") from None
         who = principal_of(claims, self.claims)
-        self.verified.put(token, float(claims["exp"]) + self.leeway_s, who)
+        self.verified.put(token, claims["exp"] + self.leeway_s, who)
         return who
 
     @staticmethod

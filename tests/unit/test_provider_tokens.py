@@ -295,3 +295,30 @@ def test_threads_asking_at_once_share_one_fetch(provider: LocalProvider, tokens:
         people = list(pool.map(tokens.verify, signed))
     assert [p.sub for p in people] == [f"officer-{i}" for i in range(64)]
     assert provider.fetches == 1
+
+
+@pytest.fixture(scope="module")
+def signer() -> Iterator[tuple[LocalProvider, ProviderTokens]]:
+    local = LocalProvider()
+    local.new_key("RS256")
+    yield local, ProviderTokens(local.issuer, AUDIENCE, OIDC)
+    local.close()
+
+
+REGISTERED = st.one_of(CLAIM_VALUES, st.integers(-2**40, 2**40), st.just(10**400), st.just(AUDIENCE), st.just([AUDIENCE]))
+
+
+@settings(max_examples=200, deadline=None)
+@given(changes=st.dictionaries(st.sampled_from(["iss", "aud", "exp", "nbf", "iat", "sub", "gridgov_role",
+                                               "gridgov_districts", "gridgov_grids", "gridgov_id"]),
+                               REGISTERED, max_size=5))
+def test_any_signed_claims_are_a_principal_or_a_401(signer: tuple[LocalProvider, ProviderTokens],
+                                                     changes: dict[str, Any]) -> None:
+    # Signed by the provider's own key, so only the claims' values can trip the checks after.
+    provider, tokens = signer
+    try:
+        who = tokens.verify(provider.signed(provider.claims(**changes)))
+    except Unauthenticated as e:
+        assert str(e)
+        return
+    assert who.role in set(Role) - {Role.SYSTEM} and who.sub
