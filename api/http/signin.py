@@ -151,6 +151,11 @@ class SignIn:
                     tokens = self.provider.refresh(current.refresh_token)
                     who = self.verify(tokens.access_token)
                 except (GrantRefused, Unauthenticated) as e:
+                    # Another instance may have used the refresh token first (a provider that rotates them
+                    # refuses it a second time): its tokens, then, not an end.
+                    kept = self.sessions.get(current.id_hash, now)
+                    if kept is not None and kept.refresh_token != current.refresh_token:
+                        return kept
                     self.sessions.delete(current.id_hash)
                     raise SessionEnded(f"the identity provider no longer vouches for this session ({e}): "
                                        "sign in again") from None

@@ -142,3 +142,21 @@ def test_noting_a_sessions_use_never_undoes_a_refresh_made_meanwhile() -> None:
     kept = MemorySessions.get(sessions, digest(cookie), clock.now)
     assert kept is not None and kept.seen_at == clock.now
     assert (kept.access_token, kept.refresh_token) == ("refreshed-elsewhere", "refresh-2")
+
+
+def test_a_refresh_refused_because_another_instance_used_the_token_first_keeps_that_instances_session() -> None:
+    """With refresh tokens used once (a provider's rotation), two instances that find a session due together
+    race: the loser's grant is refused, and it takes the winner's tokens rather than ending the session."""
+    signin, provider, clock, cookie = signed_in(GrantRefused("invalid_grant", "Stale token"))
+    sessions = signin.sessions
+    winner = replace(sessions.get(digest(cookie), clock.now), access_token="new-access",  # type: ignore[arg-type]
+                     refresh_token="refresh-2", expires_at=clock.now + 600, principal=NEW, token_at=clock.now + 299)
+    refuse = provider.refresh
+
+    def raced(refresh_token: str) -> Tokens:
+        sessions.put(winner)  # the other instance's refresh lands first
+        return refuse(refresh_token)
+
+    provider.refresh = raced  # type: ignore[method-assign]
+    clock.now += 299
+    assert signin.principal(request(cookie)) == NEW
