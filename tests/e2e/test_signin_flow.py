@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 
 from api.http.app import create_app
 from api.http.auth import Principal, Unauthenticated
-from api.http.provider_client import BadIdToken, Tokens
+from api.http.provider_client import BadIdToken, ProviderDown, Tokens
 from api.http.sessions import MemorySessions
 from api.http.signin import SignIn
 from domain.clock import ManualClock
@@ -35,11 +35,14 @@ class Provider:
     def __init__(self) -> None:
         self.nonce_ok = True
         self.access = "good-access"
+        self.down = False
 
     def authorization_url(self, redirect_uri: str, state: str, nonce: str, verifier: str) -> str:
         return f"https://idp.example/auth?state={state}&redirect_uri={redirect_uri}"
 
     def exchange(self, code: str, verifier: str, redirect_uri: str) -> Tokens:
+        if self.down:
+            raise ProviderDown("the identity provider could not be reached: ConnectError")
         return Tokens(self.access, 1e12, "refresh", "id.token")
 
     def check_id_token(self, id_token: str, nonce: str) -> dict[str, Any]:
@@ -126,3 +129,13 @@ def test_an_id_token_of_another_sign_in_or_claims_that_do_not_map_make_no_sessio
     page = client.get("/auth/callback", params={"state": state, "code": "c"},
                       headers={"Cookie": cookies, "Accept": "text/html", "Accept-Language": "zh-CN"})
     assert page.status_code == 401 and "身份信息无法对应" in page.text and "next=%2Frider" in page.text
+
+
+def test_a_provider_down_at_the_return_is_a_503_in_words_and_no_session(flow: tuple[TestClient, Provider]) -> None:
+    client, provider = flow
+    provider.down = True
+    state, cookies = start(client, "/audit")
+    page = client.get("/auth/callback", params={"state": state, "code": "c"},
+                      headers={"Cookie": cookies, "Accept": "text/html", "Accept-Language": "zh-CN"})
+    assert page.status_code == 503 and "统一身份认证暂不可用" in page.text and "next=%2Faudit" in page.text
+    assert not any(line.startswith("gridgov_session=") for line in page.headers.get_list("set-cookie"))
