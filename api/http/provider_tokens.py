@@ -133,9 +133,11 @@ class ProviderTokens:
         document = self.http.get(f"{self.issuer}/.well-known/openid-configuration")
         document.raise_for_status()
         found = document.json()
-        if not isinstance(found, dict) or found.get("issuer", "").rstrip("/") != self.issuer:
-            raise ValueError(f"the discovery document names another issuer: {found.get('issuer')!r}"
-                             if isinstance(found, dict) else "the discovery document is not an object")
+        if not isinstance(found, dict):
+            raise ValueError("the discovery document is not an object")
+        issuer = found.get("issuer")
+        if not isinstance(issuer, str) or issuer.rstrip("/") != self.issuer:
+            raise ValueError(f"the discovery document names another issuer: {issuer!r}")
         uri = found.get("jwks_uri")
         if not isinstance(uri, str) or not uri.startswith(("https://", "http://")):
             raise ValueError("the discovery document names no jwks_uri")
@@ -146,15 +148,16 @@ def signing_keys(document: Any) -> dict[str, jwt.PyJWK]:
     """The RS256 and ES256 signing keys of a JWKS by their kid; others (encryption keys,
     symmetric ones, algorithms not taken) left out."""
     keys: dict[str, jwt.PyJWK] = {}
-    for jwk in document.get("keys", []) if isinstance(document, dict) else []:
+    published = document.get("keys") if isinstance(document, dict) else None
+    for jwk in published if isinstance(published, list) else []:
         if not isinstance(jwk, dict) or jwk.get("use", "sig") != "sig" or jwk.get("kty") not in ("RSA", "EC"):
             continue
         alg = jwk.get("alg") or ("RS256" if jwk["kty"] == "RSA" else "ES256")
-        if alg not in ALGORITHMS or ALGORITHMS[alg] != jwk["kty"] or jwk["kty"] == "EC" and jwk.get("crv") != "P-256":
+        if not isinstance(alg, str) or alg not in ALGORITHMS or ALGORITHMS[alg] != jwk["kty"] or jwk["kty"] == "EC" and jwk.get("crv") != "P-256":
             continue
         try:
             key = jwt.PyJWK(jwk, algorithm=alg)
-        except jwt.PyJWTError:
+        except (jwt.PyJWTError, ValueError, TypeError, KeyError):  # a key that cannot be read is not one
             continue
         keys[str(jwk.get("kid", ""))] = key
     return keys

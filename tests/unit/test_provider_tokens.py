@@ -322,3 +322,24 @@ def test_any_signed_claims_are_a_principal_or_a_401(signer: tuple[LocalProvider,
         assert str(e)
         return
     assert who.role in set(Role) - {Role.SYSTEM} and who.sub
+
+
+JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=12)
+                    | st.sampled_from(["RSA", "EC", "sig", "enc", "RS256", "ES256", "P-256", "http://127.0.0.1:1/x"]),
+                    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
+                        st.sampled_from(["keys", "kty", "kid", "alg", "use", "crv", "n", "e", "x", "y", "issuer",
+                                         "jwks_uri"]), inner, max_size=5), max_leaves=12)
+
+
+@settings(max_examples=100, deadline=None)
+@given(discovery=st.none() | JSON, keys=st.none() | JSON)
+def test_whatever_the_provider_serves_a_token_is_a_person_a_401_or_a_503(
+        signer: tuple[LocalProvider, ProviderTokens], discovery: Any, keys: Any) -> None:
+    provider, _ = signer
+    provider.discovery, provider.keys_document = discovery, keys
+    try:
+        ProviderTokens(provider.issuer, AUDIENCE, OIDC).verify(provider.token())
+    except (Unauthenticated, ProviderUnavailable) as e:
+        assert str(e)
+    finally:
+        provider.discovery = provider.keys_document = None
