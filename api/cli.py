@@ -450,7 +450,8 @@ def serve(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8000),
     tokens = _demo_tokens(engine, secret) if demo else {}
     out.print(f"serving on http://{host}:{port}/docs (OpenAPI at /openapi.json)")
     if demo:  # one link: each page signs in at 登录 (the provider's, or the demo's people to choose from)
-        out.print(f"pages: http://{host}:{port}/ (登录: sign in as someone of the demo)")
+        at = "at the identity provider" if settings.OIDC_ISSUER else "as someone of the demo"
+        out.print(f"pages: http://{host}:{port}/ (登录: sign in {at})")
     try:
         # Event-stream clients never hang up by themselves: after SIGTERM they get a few
         # seconds, then their streams are cut, so a stop is a stop.
