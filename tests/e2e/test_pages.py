@@ -552,6 +552,22 @@ def test_signed_out_a_page_offers_登录_and_keeps_the_place(server: tuple[str, 
     clean(browser, refused="401")
 
 
+def test_a_staff_account_of_no_district_is_told_so_and_can_sign_out(server: tuple[str, Api], browser) -> None:  # type: ignore[no-untyped-def]  # noqa: E501
+    """登录 again would come straight back (the provider gives the same account): the way on is 退出."""
+    base, _ = server
+    browser.set_window_size(*DESK)
+    browser.get(f"{base}/auth/session")
+    assert token_session(browser, mint(SECRET, "officer-nowhere", Role.GRID_OFFICER, [], [])) == 204
+    browser.get(f"{base}/workbench")
+    until(browser, lambda d: d.find_element("id", "signin").is_displayed(), "the no-district notice")
+    assert "没有分配到任何区" in text(browser, "#signin-message")
+    assert not browser.find_element("id", "signin-link").is_displayed()
+    press(browser, "#signout button")
+    until(browser, lambda d: d.get_cookie("gridgov_session") is None, "the session's cookie cleared")
+    browser.get(f"{base}/workbench")
+    assert signed_out(browser, "%2Fworkbench") == "尚未登录。"
+
+
 def test_the_connection_state_tells_the_truth(stoppable_server: tuple[str, Api, Callable[[], None]], browser) -> None:  # type: ignore[no-untyped-def]  # noqa: E501
     base, api, stop = stoppable_server
     s = story(api)

@@ -211,6 +211,15 @@ const GG = (() => {
     if (state.page && state.page.open) document.querySelector("main").hidden = false;
   }
 
+  // Signed in, but a staff account of no district: 登录 again would come back here, so the
+  // way on is 退出 (to sign in as someone else) and a word with the district's admin.
+  function noDistrict(session) {
+    signedOut(t("signin.nodistrict"));
+    state.csrf = session.csrf;
+    document.getElementById("signin-link").hidden = true;
+    document.getElementById("signout").hidden = false;
+  }
+
   function aimSignIn() {
     const link = document.getElementById("signin-link");
     link.href = `/auth/login?next=${encodeURIComponent(location.pathname + location.hash)}`;
@@ -446,7 +455,7 @@ const GG = (() => {
       return;
     }
     const districts = session.districts || [];
-    if (page.roles && session.role !== "rider" && !districts.length) return signedOut(t("signin.nodistrict"));
+    if (page.roles && session.role !== "rider" && !districts.length) return noDistrict(session);
     state.claims = session;
     state.csrf = session.csrf;
     document.getElementById("signin").hidden = true;
