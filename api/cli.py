@@ -417,7 +417,10 @@ def serve(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8000),
           demo: bool = typer.Option(False, help="a throw-away signing secret, demo tokens printed, and the "
                                                 "demo's day loaded into an empty store"),
           oidc: bool = typer.Option(False, help="with --demo: the identity provider's tokens too (OIDC_ISSUER, "
-                                                "or the local Keycloak of scripts/keycloak.sh)")) -> None:
+                                                "or the local Keycloak of scripts/keycloak.sh)"),
+          dev: bool = typer.Option(False, help="development and tests: no provider, HS256 tokens of "
+                                               "GRIDGOV_JWT_SECRET (gridgov token mints them); never in production")
+          ) -> None:
     """Serve the HTTP API. Embedded default: read models fed in-process from the log. With OIDC_ISSUER
     set, the API takes the identity provider's tokens alone (docs/signin.md)."""
     import secrets
@@ -436,11 +439,15 @@ def serve(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8000),
             raise typer.Exit(2)
         settings = settings.model_copy(update=LOCAL_KEYCLOAK)
     secret = settings.GRIDGOV_JWT_SECRET
-    if not secret and not demo and not settings.OIDC_ISSUER:
-        err.print("[red]Neither OIDC_ISSUER nor GRIDGOV_JWT_SECRET is set.[/] Refusing to serve without a way "
-                  "to verify tokens; set OIDC_ISSUER (your identity provider, docs/signin.md), or run "
-                  "[bold]gridgov serve --demo[/] for a throw-away secret.")
+    # HS256 tokens are the demo's and the tests': a server that forgot its provider does not
+    # quietly run on a secret that can mint any token.
+    if not demo and not settings.OIDC_ISSUER and not (dev and secret):
+        err.print("[red]OIDC_ISSUER is not set.[/] Refusing to serve without the identity provider "
+                  "(docs/signin.md); or run [bold]gridgov serve --demo[/] for a throw-away secret, or "
+                  "[bold]--dev[/] with GRIDGOV_JWT_SECRET for development tokens.")
         raise typer.Exit(2)
+    if dev and not demo and not settings.OIDC_ISSUER:
+        err.print("[yellow]development server: HS256 tokens of GRIDGOV_JWT_SECRET, no identity provider[/]")
     # With a provider, HS256 tokens are the demo's alone: GRIDGOV_JWT_SECRET is not trusted then.
     secret = (secret or secrets.token_urlsafe(32)) if demo else None if settings.OIDC_ISSUER else secret
     _log_to_stderr()

@@ -113,9 +113,8 @@ class Settings(BaseModel):
                                                description="seconds between checkpoints the sequencer signs "
                                                            "(when the tree has grown)")
     # HTTP API
-    GRIDGOV_JWT_SECRET: str = Field("", description="HS256 secret for development tokens (gridgov token); gridgov "
-                                                    "serve needs it or OIDC_ISSUER (but --demo), and trusts it only "
-                                                    "without OIDC_ISSUER")
+    GRIDGOV_JWT_SECRET: str = Field("", description="HS256 secret for development tokens (gridgov token), "
+                                                    "trusted by gridgov serve --dev alone (never with OIDC_ISSUER)")
     # sign-in through the city's OpenID Connect provider (docs/signin.md)
     OIDC_ISSUER: str = Field("", pattern=r"^(https?://\S+)?$",
                              description="the provider's issuer URL (its /.well-known/openid-configuration is read); "

@@ -1,6 +1,7 @@
 """`gridgov serve` with OIDC_ISSUER set trusts the identity provider alone: it starts
 without GRIDGOV_JWT_SECRET, takes the provider's tokens, and refuses HS256 ones even
-signed with a GRIDGOV_JWT_SECRET it was given; without either it refuses to start."""
+signed with a GRIDGOV_JWT_SECRET it was given; without it, it refuses to start (but --demo, or --dev
+with a secret: development and tests)."""
 
 from __future__ import annotations
 
@@ -72,6 +73,11 @@ def test_serve_without_a_provider_or_a_secret_refuses_to_start(tmp_path: Path) -
     done = subprocess.run([sys.executable, "-m", "api.cli", "serve", "--port", "0"], env=environment(tmp_path),
                           cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and "OIDC_ISSUER" in done.stdout + done.stderr
+    # A secret alone is not enough: HS256 tokens are the demo's and the tests' (--dev).
+    done = subprocess.run([sys.executable, "-m", "api.cli", "serve", "--port", "0"],
+                          env=environment(tmp_path, GRIDGOV_JWT_SECRET=SECRET), cwd=ROOT, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 2 and "--dev" in done.stdout + done.stderr
     done = subprocess.run([sys.executable, "-m", "api.cli", "serve", "--oidc", "--port", "0"],
                           env=environment(tmp_path), cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and "OIDC_ISSUER" in done.stdout + done.stderr

@@ -103,7 +103,7 @@ def test_healthz_and_queries_answer_at_once_while_200_readyz_probe_a_broker_that
         env.update(postgres_schema, PERSISTENCE_MODULE="eventsourcing.postgres",
                    READMODEL_SCHEMA=postgres_schema["POSTGRES_SCHEMA"], GRIDGOV_JWT_SECRET=SECRET,
                    KAFKA_BOOTSTRAP_SERVERS=f"127.0.0.1:{nobody.getsockname()[1]}")
-        server = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--port", str(port)], cwd=ROOT, env=env,
+        server = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--dev", "--port", str(port)], cwd=ROOT, env=env,
                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         try:
             base = f"http://127.0.0.1:{port}"

@@ -66,7 +66,7 @@ def commands(port: int) -> dict[str, tuple[list[str], str]]:
                for name in PROJECTIONS}
     return {**started, "relay": (["relay", "--wait-for-kafka", "0"], "relay: from position"),
             "sequencer": (["audit", "sequence"], "sequencer: the tree has"),
-            "serve": (["serve", "--port", str(port)], "serving on http://")}
+            "serve": (["serve", "--dev", "--port", str(port)], "serving on http://")}
 
 
 @pytest.fixture
