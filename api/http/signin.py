@@ -38,8 +38,8 @@ from api.http.auth import Principal, Unauthenticated, decode
 from api.http.language import TEXTS, words
 from api.http.problems import problem
 from api.http.provider_client import BadIdToken, GrantRefused, ProviderClient, ProviderDown
-from api.http.sessions import (COOKIE, PENDING_S, MemorySessions, Pending, Session, SessionStore, begin, digest,
-                               new_secret)
+from api.http.sessions import (ABSOLUTE_S, COOKIE, PENDING_S, MemorySessions, Pending, Session, SessionStore, begin,
+                               digest, new_secret)
 
 log = logging.getLogger("gridgov.signin")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -342,7 +342,9 @@ def _same(sent: str | None, expected: str) -> bool:
 def _expiry(token: str, now: float) -> float:
     """When a token the Authenticator has accepted expires (its `exp`; an hour if it names none)."""
     exp = jwt.decode(token, options={"verify_signature": False}).get("exp")
-    return float(exp) if isinstance(exp, (int, float)) else now + 3600
+    # Compared before made a float: an exp of 10**400 is a valid integer and no float; a session
+    # ends at its absolute end anyway.
+    return float(min(exp, now + ABSOLUTE_S)) if isinstance(exp, (int, float)) else now + 3600
 
 
 def _utc(at: float) -> str:

@@ -59,6 +59,20 @@ def test_a_token_session_sets_a_cookie_httponly_secure_lax_on_every_path(api: Ap
     assert "access_token" not in answer and value not in str(answer), "no token reaches the page"
 
 
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(exp=st.one_of(st.integers(min_value=-(10 ** 400), max_value=10 ** 400), st.floats(allow_nan=False)))
+def test_any_exp_of_a_signed_token_gives_a_session_or_a_401_never_a_500(api: Api, exp: Any) -> None:
+    import jwt
+
+    token = jwt.encode({"iss": "gridgov", "sub": "admin-温江", "role": "district_admin", "districts": ["温江"],
+                        "exp": exp}, SECRET, algorithm="HS256")
+    response = api.client.post("/auth/token-session", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code in (204, 401), response.text
+    if response.status_code == 204:
+        value = SimpleCookie(response.headers["set-cookie"])["gridgov_session"].value
+        assert api.client.get("/auth/session", headers=cookie(value)).status_code == 200
+
+
 def test_without_a_cookie_the_session_is_a_401_problem_in_words(api: Api) -> None:
     response = api.client.get("/auth/session", headers={"Accept-Language": "zh-CN"})
     assert response.status_code == 401
