@@ -28,4 +28,5 @@ pytest_plugins = [
     "tests.fixtures.kafka",
     "tests.fixtures.blobs",
     "tests.fixtures.keycloak",
+    "tests.fixtures.jwks",
 ]

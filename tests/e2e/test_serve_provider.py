@@ -11,10 +11,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Iterator
 
 import httpx
-import pytest
 
 from api.http.auth import mint
 from domain.events import Role
@@ -30,14 +28,6 @@ def environment(tmp_path: Path, **changes: str) -> dict[str, str]:
     env.update(SQLITE_DBNAME=str(tmp_path / "events.sqlite"), READMODEL_SQLITE_DBNAME=str(tmp_path / "rm.sqlite"),
                GRIDGOV_BLOBS_DIR=str(tmp_path / "photos"), **changes)
     return env
-
-
-@pytest.fixture
-def provider() -> Iterator[LocalProvider]:
-    local = LocalProvider()
-    local.new_key("RS256")
-    yield local
-    local.close()
 
 
 def test_serve_with_a_provider_takes_its_tokens_alone(tmp_path: Path, provider: LocalProvider) -> None:

@@ -41,14 +41,6 @@ class Clock:
 
 
 @pytest.fixture
-def provider() -> Iterator[LocalProvider]:
-    local = LocalProvider()
-    local.new_key("RS256")
-    yield local
-    local.close()
-
-
-@pytest.fixture
 def clock() -> Clock:
     return Clock()
 
