@@ -14,14 +14,22 @@ alone (`-k provider` runs those; `-k test-tokens` the others).
 
 from __future__ import annotations
 
+import copy
+import hashlib
+import io
 import re
+import shutil
 import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import pytest
 
 from domain.events import Role
+from domain.ids import SeededIds
 from tests.fixtures.http import Api, api_on, is_problem, provider_api, story
 
 ADMIN, OFFICER, RIDER, AUDITOR, SERVICE, PARTNER = (Role.DISTRICT_ADMIN, Role.GRID_OFFICER, Role.RIDER,
@@ -181,19 +189,115 @@ EVERY_TOKEN = TRANSPARENCY | {"stations"}
 HIDDEN = {"chain", "events", "clue", "grid-clues", "appeal", "rider", "photo", "photo-about"}
 
 
-@pytest.fixture(params=["test-tokens", "provider"])
-def api(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Api]:
-    """The API with the tests' HS256 tokens, or trusting the provider's keys alone."""
-    if request.param == "provider":
-        with provider_api(tmp_path, request.getfixturevalue("keycloak")) as api:
+# The scene is built once a session for each kind of token (about 20 commands and a photo: most of
+# a case's time if made for each), its stores kept closed; each test gets a copy of those files and
+# an engine resumed on it: its clock where the scene left it, the provider's seeded ids drawn on
+# from where the scene stopped. What a test writes stays in its copy.
+SEED = 31  # the provider's seeded ids: the same people in every session, so its users are made once
+
+
+@dataclass(frozen=True)
+class Built:
+    """A kind's scene as built: its stores (every file the engine wrote), the ids the cases use,
+    the clock after it, the log's head, and how many ids the engine and the story had drawn."""
+    stores: Path
+    ids: dict[str, Any]
+    now: datetime
+    head: int
+    drawn: tuple[int, int]
+
+
+class Counted:
+    """An id sequence that counts the ids it gave, so that a copy's engine can go on from there."""
+
+    def __init__(self, ids: Callable[[], uuid.UUID]) -> None:
+        self.ids, self.given = ids, 0
+
+    def __call__(self) -> uuid.UUID:
+        self.given += 1
+        return self.ids()
+
+
+def seeded_after(seed: int, drawn: int) -> SeededIds:
+    ids = SeededIds(seed)
+    for _ in range(drawn):
+        ids()
+    return ids
+
+
+@contextmanager
+def engine_of(kind: str, folder: Path, keycloak: Any, drawn: tuple[int, int] | None = None) -> Iterator[Api]:
+    """The API on the stores under `folder`, with the kind's tokens; the provider's ids go on after `drawn`."""
+    if kind == "provider":
+        ids, own_ids = (SeededIds(SEED), SeededIds(SEED + 1)) if drawn is None else (
+            seeded_after(SEED, drawn[0]), seeded_after(SEED + 1, drawn[1]))
+        with provider_api(folder, keycloak, SEED, Counted(ids), Counted(own_ids)) as api:
             yield api
     else:
-        with api_on(tmp_path) as api:
+        with api_on(folder) as api:
             yield api
+
+
+def build(kind: str, folder: Path, keycloak: Any) -> Built:
+    with engine_of(kind, folder, keycloak) as api:
+        ids = make_scene(api)
+        now, head = api.clock.now(), api.feed.head()
+        drawn = (api.engine.app.ids.given, api.ids.given) if kind == "provider" else (0, 0)
+    return Built(folder, ids, now, head, drawn)
+
+
+@contextmanager
+def resumed(kind: str, built: Built, folder: Path, keycloak: Any) -> Iterator[Api]:
+    """An engine on a copy of the built scene's stores, as the scene left it."""
+    shutil.copytree(built.stores, folder, dirs_exist_ok=True)
+    with engine_of(kind, folder, keycloak, built.drawn) as api:
+        api.clock.set(built.now)
+        yield api
+
+
+@pytest.fixture(scope="session")
+def scenes() -> dict[str, Built]:
+    return {}  # by kind of tokens, built when a test of the kind first asks
+
+
+@pytest.fixture(params=["test-tokens", "provider"])
+def tokens(request: pytest.FixtureRequest) -> str:
+    """The kind of tokens: the tests' HS256 ones, or the provider's."""
+    return request.param
 
 
 @pytest.fixture
-def scene(api: Api) -> dict[str, Any]:  # noqa: F811
+def keycloak_if(tokens: str, request: pytest.FixtureRequest) -> Any:
+    """The provider, for its tokens only: the test tokens' cases run without it."""
+    return request.getfixturevalue("keycloak") if tokens == "provider" else None
+
+
+@pytest.fixture
+def built(tokens: str, keycloak_if: Any, scenes: dict[str, Built],
+          tmp_path_factory: pytest.TempPathFactory) -> Built:
+    if tokens not in scenes:
+        scenes[tokens] = build(tokens, tmp_path_factory.mktemp(f"scene-{tokens}"), keycloak_if)
+    return scenes[tokens]
+
+
+@pytest.fixture
+def api(tokens: str, built: Built, keycloak_if: Any, tmp_path: Path) -> Iterator[Api]:
+    """The API with the tests' HS256 tokens, or trusting the provider's keys alone, on the scene."""
+    with resumed(tokens, built, tmp_path, keycloak_if) as api:
+        yield api
+
+
+@pytest.fixture
+def scene(api: Api, built: Built) -> dict[str, Any]:  # noqa: F811
+    """The scene's ids, and its people's tokens made now (the provider's live minutes, not a session)."""
+    s = copy.deepcopy(built.ids)
+    s["admin"] = api.token(Role.DISTRICT_ADMIN, "admin-温江")
+    s["rider"] = api.token(Role.RIDER, s["rider_id"], [])
+    s["officer"] = api.token(Role.GRID_OFFICER, "officer-1", grids=[s["grid"]])
+    return s
+
+
+def make_scene(api: Api) -> dict[str, Any]:
     s = story(api)
     s["photo"] = api.client.post("/v1/photos", files={"photo": ("p.png", PNG, "image/png")},
                                  headers=s["rider"]).json()["sha256"]
