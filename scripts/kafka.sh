@@ -50,38 +50,13 @@ KRAFT_DIR=$DATA/kraft      # Kafka's log.dirs: topic partitions and the metadata
 PIDFILE=$DATA/kafka.pid
 MARKER=$DATA/.gridgov-kafka  # reset only deletes a dir that carries this
 
-say() { echo "kafka: $*"; }
-die() { echo "kafka: error: $*" >&2; exit 1; }
-
-# --- prerequisites --------------------------------------------------------
-
-java_major() {
-  # `java -version` prints e.g. 'openjdk version "17.0.15"' (or "1.8.0_x" for 8).
-  # awk reads to the end rather than `exit`: an early exit could SIGPIPE java,
-  # and under pipefail that would abort the whole script.
-  java -version 2>&1 | awk -F'"' '/version/ && !done { split($2, v, "."); print (v[1] == 1 ? v[2] : v[1]); done = 1 }'
-}
-
-ensure_tools() {  # ensure_tools CMD... (java and/or mvn)
-  # A fresh machine may lack them; the project's own files must install what it needs.
-  local c missing=
-  for c in "$@"; do command -v "$c" >/dev/null || missing=1; done
-  if [ -n "$missing" ]; then
-    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-      say "installing a JDK and Maven from Debian packages"
-      export DEBIAN_FRONTEND=noninteractive
-      apt-get update -qq
-      apt-get install -y -qq default-jdk-headless maven >/dev/null
-    else
-      die "need java (17+) and mvn on PATH"
-    fi
-  fi
-  local major; major=$(java_major)
-  # Kafka 4.x brokers are built for Java 17 and refuse to run on older JVMs.
-  if [ -z "$major" ] || [ "$major" -lt 17 ]; then
-    die "Kafka $KAFKA_VERSION needs Java 17+, found: $(java -version 2>&1 | head -n 1)"
-  fi
-}
+SERVICE=kafka SERVICE_NOUN=broker SERVICE_WHERE="on $HOST:$PORT"
+SERVICE_NOT_READY="broker not ready on $HOST:$PORT"
+SERVICE_MATCH="kafka.Kafka $PROPS"
+SERVICE_LOGS=("$LOGDIR/kafka.out" "$LOGDIR/server.log" "$DATA/format.log")
+READY_POLL=0.5
+# shellcheck source=lib/service.sh
+. "$HERE/lib/service.sh"
 
 # --- fetch ------------------------------------------------------------------
 
@@ -99,6 +74,7 @@ cmd_fetch() {
   # Swapping jars under a running JVM would crash it on its next class load.
   if is_running; then die "broker is running on jars about to be replaced; run '$0 stop' first"; fi
   ensure_tools java mvn
+  ensure_java17 "Kafka $KAFKA_VERSION"
   mkdir -p "$CACHE"
   local tmp=$CACHE/libs.tmp.$$ t0=$SECONDS
   rm -rf "$tmp"
@@ -116,34 +92,13 @@ cmd_fetch() {
   say "fetched $(find "$LIBS" -name '*.jar' | wc -l) jars ($(du -sh "$LIBS" | cut -f1)) in $((SECONDS - t0)) s into $LIBS"
 }
 
-# --- process state ------------------------------------------------------------
-
-broker_pid() { [ -f "$PIDFILE" ] && cat "$PIDFILE"; }
-
-is_running() {
-  local pid; pid=$(broker_pid 2>/dev/null) || return 1
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
-  # Guard against a stale pid file whose pid the OS gave to another process.
-  local cmdline; cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
-  [[ $cmdline == *"kafka.Kafka $PROPS"* ]]
-}
-
-port_open() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
+# --- readiness ---------------------------------------------------------------
 
 is_ready() {
   port_open "$PORT" || return 1
   if command -v python3 >/dev/null; then
     python3 "$KDIR/probe.py" "$HOST" "$PORT" 2>/dev/null
   fi  # without python the open port is the best we can check
-}
-
-show_logs() {
-  local f
-  for f in "$LOGDIR/kafka.out" "$LOGDIR/server.log" "$DATA/format.log"; do
-    [ -s "$f" ] || continue
-    echo "----- last lines of $f" >&2
-    tail -n "${1:-40}" "$f" >&2
-  done
 }
 
 # --- start ----------------------------------------------------------------------
@@ -217,90 +172,25 @@ format_storage() {
     { show_logs; die "StorageTool format failed"; }
 }
 
-wait_ready() {
-  local pid=$1 deadline=$((SECONDS + START_TIMEOUT))
-  while [ "$SECONDS" -lt "$deadline" ]; do
-    if ! kill -0 "$pid" 2>/dev/null; then
-      show_logs 60; rm -f "$PIDFILE"
-      die "broker process $pid exited during startup (logs above)"
-    fi
-    is_ready && return 0
-    sleep 0.5
-  done
-  show_logs 60
-  die "broker not ready on $HOST:$PORT after ${START_TIMEOUT}s (still running as pid $pid; '$0 stop' to end it)"
-}
-
 cmd_start() {
-  mkdir -p "$CACHE"
-  # Two concurrent starts (parallel CI steps) must not launch two brokers.
-  exec 9>"$CACHE/.lock"
-  flock -w 180 9 || die "timed out waiting for another kafka.sh on $CACHE/.lock"
-
-  if is_running; then
-    wait_ready "$(broker_pid)"
-    say "already running (pid $(broker_pid)) on $HOST:$PORT"
-    return 0
-  fi
-  if port_open "$PORT" || port_open "$CPORT"; then
-    die "port $PORT or $CPORT on $HOST is taken by another process (set KAFKA_PORT / KAFKA_CONTROLLER_PORT)"
-  fi
+  lock_start 180
+  already_running && return 0
+  ports_free "KAFKA_PORT / KAFKA_CONTROLLER_PORT" "$PORT" "$CPORT"
 
   if ! is_fetched; then cmd_fetch; fi
   ensure_tools java  # cached jars need no Maven
+  ensure_java17 "Kafka $KAFKA_VERSION"
   mkdir -p "$DATA" "$LOGDIR" "$KRAFT_DIR"
   touch "$MARKER"
   write_config
   format_storage
 
-  local t0=$SECONDS pid
+  local t0=$SECONDS
   java_args
   # setsid: the broker must outlive this shell and ignore a Ctrl-C meant for it.
   # 9>&-: the broker must not inherit the start lock, or it would hold it forever.
   setsid "${JAVA_ARGS[@]}" kafka.Kafka "$PROPS" </dev/null >"$LOGDIR/kafka.out" 2>&1 9>&- &
-  pid=$!
-  echo "$pid" >"$PIDFILE"
-  wait_ready "$pid"
-  say "ready on $HOST:$PORT (pid $pid, $((SECONDS - t0)) s; data $DATA)"
-}
-
-# --- stop / status / reset ------------------------------------------------------
-
-cmd_stop() {
-  if ! is_running; then rm -f "$PIDFILE"; say "not running"; return 0; fi
-  local pid; pid=$(broker_pid)
-  # SIGTERM runs Kafka's shutdown hook: flushes logs and writes the
-  # .kafka_cleanshutdown marker, so the next start skips log recovery.
-  kill -TERM "$pid"
-  local deadline=$((SECONDS + STOP_TIMEOUT))
-  while kill -0 "$pid" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.2; done
-  if kill -0 "$pid" 2>/dev/null; then
-    say "pid $pid still alive after ${STOP_TIMEOUT}s; sending SIGKILL"
-    kill -KILL "$pid" 2>/dev/null || true
-    while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
-  fi
-  rm -f "$PIDFILE"
-  say "stopped"
-}
-
-cmd_status() {
-  if is_running; then
-    if is_ready; then say "running (pid $(broker_pid)) and ready on $HOST:$PORT"
-    else say "running (pid $(broker_pid)) but not ready on $HOST:$PORT"; fi
-    return 0
-  fi
-  say "stopped"
-  return 1
-}
-
-cmd_reset() {
-  cmd_stop
-  if [ -d "$DATA" ]; then
-    # KAFKA_DATA_DIR could point anywhere; only delete what this script created.
-    [ -f "$MARKER" ] || die "$DATA was not created by $0; not deleting it"
-    rm -rf "$DATA"
-  fi
-  say "data dir $DATA removed"
+  started $! "$t0"
 }
 
 case "${1:-}" in
