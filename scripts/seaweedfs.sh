@@ -24,6 +24,7 @@
 # Everything lives outside the repo, so a fresh clone (CI) reuses the binary.
 set -euo pipefail
 
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 VERSION=${SEAWEEDFS_VERSION:-v0.0.0-20261109003541-7506e5f91cd6}
 MODULE=github.com/seaweedfs/seaweedfs
 # HOME can be unset under some CI runners; set -u would abort on it.
@@ -48,30 +49,22 @@ STORE=$DATA/store          # volumes, the filer's metadata, the master's state
 PIDFILE=$DATA/weed.pid
 MARKER=$DATA/.gridgov-seaweedfs  # reset only deletes a dir that carries this
 
-say() { echo "seaweedfs: $*"; }
-die() { echo "seaweedfs: error: $*" >&2; exit 1; }
+SERVICE=seaweedfs SERVICE_NOUN=weed SERVICE_WHERE="on $HOST:$S3_PORT"
+SERVICE_NOT_READY="weed not ready on $HOST:$S3_PORT"
+SERVICE_MATCH="server -dir=$STORE "
+SERVICE_LOGS=("$LOG")
+READY_POLL=0.3
+# shellcheck source=lib/service.sh
+. "$HERE/lib/service.sh"
 
 # --- fetch ------------------------------------------------------------------
-
-ensure_go() {
-  # A fresh machine may lack Go; the project's own files must install what it needs.
-  command -v go >/dev/null && return 0
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    say "installing Go from Debian packages"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq golang-go >/dev/null
-  else
-    die "need go on PATH"
-  fi
-}
 
 is_fetched() { [ -x "$BIN" ] && [ "$(cat "$CACHE/bin/.fetched" 2>/dev/null)" = "$VERSION" ]; }
 
 cmd_fetch() {
   if is_fetched; then say "weed $VERSION already in $BIN"; return 0; fi
   if is_running; then die "server is running on a binary about to be replaced; run '$0 stop' first"; fi
-  ensure_go
+  ensure_tools go
   mkdir -p "$CACHE"
   local tmp=$CACHE/build.tmp.$$ t0=$SECONDS
   rm -rf "$tmp"; mkdir -p "$tmp"
@@ -106,19 +99,7 @@ cmd_fetch() {
   say "built weed ($(du -h "$BIN" | cut -f1)) in $((SECONDS - t0)) s into $BIN"
 }
 
-# --- process state ------------------------------------------------------------
-
-server_pid() { [ -f "$PIDFILE" ] && cat "$PIDFILE"; }
-
-is_running() {
-  local pid; pid=$(server_pid 2>/dev/null) || return 1
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
-  # Guard against a stale pid file whose pid the OS gave to another process.
-  local cmdline; cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
-  [[ $cmdline == *"server -dir=$STORE "* ]]
-}
-
-port_open() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
+# --- readiness ---------------------------------------------------------------
 
 is_ready() {
   # The S3 gateway answers, and the master knows a volume server with room: before
@@ -126,8 +107,6 @@ is_ready() {
   curl -fsS -o /dev/null --max-time 2 "http://$HOST:$S3_PORT/readyz" 2>/dev/null || return 1
   curl -fsS --max-time 2 "http://$HOST:$MASTER_PORT/dir/status" 2>/dev/null | grep -q '"Max":[1-9]'
 }
-
-show_logs() { [ -s "$LOG" ] && { echo "----- last lines of $LOG" >&2; tail -n "${1:-40}" "$LOG" >&2; }; return 0; }
 
 # --- start ----------------------------------------------------------------------
 
@@ -146,42 +125,17 @@ write_config() {
 EOF
 }
 
-wait_ready() {
-  local pid=$1 deadline=$((SECONDS + START_TIMEOUT))
-  while [ "$SECONDS" -lt "$deadline" ]; do
-    if ! kill -0 "$pid" 2>/dev/null; then
-      show_logs 60; rm -f "$PIDFILE"
-      die "weed process $pid exited during startup (log above)"
-    fi
-    is_ready && return 0
-    sleep 0.3
-  done
-  show_logs 60
-  die "not ready on $HOST:$S3_PORT after ${START_TIMEOUT}s (still running as pid $pid; '$0 stop' to end it)"
-}
-
 cmd_start() {
-  mkdir -p "$CACHE"
-  # Two concurrent starts (parallel CI steps) must not launch two servers.
-  exec 9>"$CACHE/.lock"
-  flock -w 600 9 || die "timed out waiting for another seaweedfs.sh on $CACHE/.lock"
-
-  if is_running; then
-    wait_ready "$(server_pid)"
-    say "already running (pid $(server_pid)) on $HOST:$S3_PORT"
-    return 0
-  fi
-  local p
-  for p in "$S3_PORT" "$MASTER_PORT" "$VOLUME_PORT" "$FILER_PORT"; do
-    port_open "$p" && die "port $p on $HOST is taken by another process (set SEAWEEDFS_*_PORT)"
-  done
+  lock_start 600
+  already_running && return 0
+  ports_free "SEAWEEDFS_*_PORT" "$S3_PORT" "$MASTER_PORT" "$VOLUME_PORT" "$FILER_PORT"
   if ! is_fetched; then cmd_fetch; fi
-  command -v curl >/dev/null || die "need curl on PATH (the readiness probe)"
+  ensure_tools curl  # the readiness probe
   mkdir -p "$DATA" "$STORE"
   touch "$MARKER"
   write_config
 
-  local t0=$SECONDS pid
+  local t0=$SECONDS
   # setsid: the server must outlive this shell and ignore a Ctrl-C meant for it.
   # 9>&-: it must not inherit the start lock. env -u: weed adds an admin identity for
   # AWS_* credentials in its environment; only the config's identity may exist.
@@ -193,47 +147,7 @@ cmd_start() {
     -filer -filer.port="$FILER_PORT" -s3 -s3.port="$S3_PORT" -s3.config="$CONF" -s3.port.iceberg=0 -s3.port.lance=0 \
     -master.telemetry=false -master.volumeSizeLimitMB=64 -volume.max=100 \
     </dev/null >"$LOG" 2>&1 9>&- &
-  pid=$!
-  echo "$pid" >"$PIDFILE"
-  wait_ready "$pid"
-  say "ready on $HOST:$S3_PORT (pid $pid, $((SECONDS - t0)) s; data $DATA)"
-}
-
-# --- stop / status / reset ------------------------------------------------------
-
-cmd_stop() {
-  if ! is_running; then rm -f "$PIDFILE"; say "not running"; return 0; fi
-  local pid; pid=$(server_pid)
-  kill -TERM "$pid"
-  local deadline=$((SECONDS + STOP_TIMEOUT))
-  while kill -0 "$pid" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.2; done
-  if kill -0 "$pid" 2>/dev/null; then
-    say "pid $pid still alive after ${STOP_TIMEOUT}s; sending SIGKILL"
-    kill -KILL "$pid" 2>/dev/null || true
-    while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
-  fi
-  rm -f "$PIDFILE"
-  say "stopped"
-}
-
-cmd_status() {
-  if is_running; then
-    if is_ready; then say "running (pid $(server_pid)) and ready on $HOST:$S3_PORT"
-    else say "running (pid $(server_pid)) but not ready on $HOST:$S3_PORT"; fi
-    return 0
-  fi
-  say "stopped"
-  return 1
-}
-
-cmd_reset() {
-  cmd_stop
-  if [ -d "$DATA" ]; then
-    # SEAWEEDFS_DATA_DIR could point anywhere; only delete what this script created.
-    [ -f "$MARKER" ] || die "$DATA was not created by $0; not deleting it"
-    rm -rf "$DATA"
-  fi
-  say "data dir $DATA removed"
+  started $! "$t0"
 }
 
 cmd_env() {
