@@ -49,35 +49,13 @@ PIDFILE=$RUN/keycloak.pid
 LOG=$RUN/keycloak.out
 MARKER=$RUN/.gridgov-keycloak  # a run dir is only deleted when it carries this
 
-say() { echo "keycloak: $*"; }
-die() { echo "keycloak: error: $*" >&2; exit 1; }
-
-# --- prerequisites --------------------------------------------------------
-
-java_major() {
-  # awk reads to the end rather than `exit`: an early exit could SIGPIPE java under pipefail.
-  java -version 2>&1 | awk -F'"' '/version/ && !done { split($2, v, "."); print (v[1] == 1 ? v[2] : v[1]); done = 1 }'
-}
-
-ensure_tools() {  # ensure_tools CMD... (java, mvn, unzip)
-  local c missing=
-  for c in "$@"; do command -v "$c" >/dev/null || missing=1; done
-  if [ -n "$missing" ]; then
-    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-      say "installing a JDK, Maven and unzip from Debian packages"
-      export DEBIAN_FRONTEND=noninteractive
-      apt-get update -qq
-      apt-get install -y -qq default-jdk-headless maven unzip >/dev/null
-    else
-      die "need $* on PATH"
-    fi
-  fi
-  local major; major=$(java_major)
-  # Keycloak 26 runs on Java 17 or 21.
-  if [ -z "$major" ] || [ "$major" -lt 17 ]; then
-    die "Keycloak $VERSION needs Java 17+, found: $(java -version 2>&1 | head -n 1)"
-  fi
-}
+SERVICE=keycloak SERVICE_NOUN=provider SERVICE_WHERE="at $URL"
+SERVICE_NOT_READY="realm $REALM not answering at $URL"
+SERVICE_MATCH=$KCHOME
+SERVICE_LOGS=("$LOG")
+READY_POLL=1
+# shellcheck source=lib/service.sh
+. "$HERE/lib/service.sh"
 
 # --- fetch ------------------------------------------------------------------
 
@@ -86,6 +64,7 @@ is_fetched() { [ -f "$DIST/.fetched" ] && [ "$(cat "$DIST/.fetched")" = "$VERSIO
 cmd_fetch() {
   if is_fetched; then say "Keycloak $VERSION already in $DIST"; return 0; fi
   ensure_tools java mvn unzip
+  ensure_java17 "Keycloak $VERSION"
   mkdir -p "$CACHE"
   local tmp=$CACHE/fetch.tmp.$$ t0=$SECONDS
   rm -rf "$tmp"; mkdir -p "$tmp"
@@ -105,36 +84,10 @@ cmd_fetch() {
   say "fetched Keycloak $VERSION ($(du -sh "$DIST" | cut -f1)) in $((SECONDS - t0)) s into $DIST"
 }
 
-# --- process state ------------------------------------------------------------
-
-provider_pid() { [ -f "$PIDFILE" ] && cat "$PIDFILE"; }
-
-is_running() {
-  local pid; pid=$(provider_pid 2>/dev/null) || return 1
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
-  # Guard against a stale pid file whose pid the OS gave to another process.
-  local cmdline; cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
-  [[ $cmdline == *"$KCHOME"* ]]
-}
-
-port_open() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
-
-http_ok() {  # http_ok URL: exit 0 when it answers 200
-  if command -v curl >/dev/null; then
-    curl -fsS -o /dev/null --max-time 5 "$1" 2>/dev/null
-  else
-    python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=5)' "$1" 2>/dev/null
-  fi
-}
+# --- readiness ---------------------------------------------------------------
 
 # Ready means what the engine and the tests need: the realm's discovery document answers.
 is_ready() { port_open "$PORT" && http_ok "$URL/realms/$REALM/.well-known/openid-configuration"; }
-
-show_logs() {
-  [ -s "$LOG" ] || return 0
-  echo "----- last lines of $LOG" >&2
-  tail -n "${1:-40}" "$LOG" >&2
-}
 
 # --- start ----------------------------------------------------------------------
 
@@ -150,37 +103,14 @@ make_home() {
   cp "$REALM_FILE" "$KCHOME/data/import/"
 }
 
-wait_ready() {
-  local pid=$1 deadline=$((SECONDS + START_TIMEOUT))
-  while [ "$SECONDS" -lt "$deadline" ]; do
-    if ! kill -0 "$pid" 2>/dev/null; then
-      show_logs 60; rm -f "$PIDFILE"
-      die "provider process $pid exited during startup (log above)"
-    fi
-    is_ready && return 0
-    sleep 1
-  done
-  show_logs 60
-  die "realm $REALM not answering at $URL after ${START_TIMEOUT}s (still running as pid $pid; '$0 stop' to end it)"
-}
-
 cmd_start() {
-  mkdir -p "$CACHE"
-  # Two concurrent starts (parallel CI steps) must not launch two providers.
-  exec 9>"$CACHE/.lock"
-  flock -w 300 9 || die "timed out waiting for another keycloak.sh on $CACHE/.lock"
-
-  if is_running; then
-    wait_ready "$(provider_pid)"
-    say "already running (pid $(provider_pid)) at $URL"
-    return 0
-  fi
-  if port_open "$PORT" || port_open "$MPORT"; then
-    die "port $PORT or $MPORT on $HOST is taken by another process (set KEYCLOAK_PORT / KEYCLOAK_MANAGEMENT_PORT)"
-  fi
+  lock_start 300
+  already_running && return 0
+  ports_free "KEYCLOAK_PORT / KEYCLOAK_MANAGEMENT_PORT" "$PORT" "$MPORT"
 
   if ! is_fetched; then cmd_fetch; fi
   ensure_tools java  # a cached distribution needs no Maven
+  ensure_java17 "Keycloak $VERSION"
   if [ -d "$RUN" ] && [ ! -f "$MARKER" ] && [ -n "$(ls -A "$RUN")" ]; then
     die "$RUN was not created by $0; not reusing it (set KEYCLOAK_RUN_DIR)"
   fi
@@ -188,7 +118,7 @@ cmd_start() {
   touch "$MARKER"
   make_home
 
-  local t0=$SECONDS pid
+  local t0=$SECONDS
   # setsid: the provider must outlive this shell and ignore a Ctrl-C meant for it; its pid is
   # its process group's, so stop reaches kc.sh and the JVM it starts. 9>&-: not the start lock.
   # Dev mode: HTTP, an in-memory H2 database, the realm imported from data/import.
@@ -199,38 +129,7 @@ cmd_start() {
       --http-management-port="$MPORT" --health-enabled=true \
       --log-level=info,org.keycloak.events:debug \
       </dev/null >"$LOG" 2>&1 9>&- &
-  pid=$!
-  echo "$pid" >"$PIDFILE"
-  wait_ready "$pid"
-  say "ready at $URL, realm $REALM (pid $pid, $((SECONDS - t0)) s; run dir $RUN)"
-}
-
-# --- stop / status ------------------------------------------------------------------
-
-cmd_stop() {
-  if ! is_running; then rm -f "$PIDFILE"; say "not running"; return 0; fi
-  local pid; pid=$(provider_pid)
-  # The whole process group: kc.sh and the JVM (which may be kc.sh's child, not exec'd).
-  kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid"
-  local deadline=$((SECONDS + STOP_TIMEOUT))
-  while kill -0 "$pid" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.2; done
-  if kill -0 "$pid" 2>/dev/null; then
-    say "pid $pid still alive after ${STOP_TIMEOUT}s; sending SIGKILL"
-    kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
-    while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
-  fi
-  rm -f "$PIDFILE"
-  say "stopped"
-}
-
-cmd_status() {
-  if is_running; then
-    if is_ready; then say "running (pid $(provider_pid)) and ready at $URL"
-    else say "running (pid $(provider_pid)) but realm $REALM not answering at $URL"; fi
-    return 0
-  fi
-  say "stopped"
-  return 1
+  started $! "$t0" "realm $REALM; run dir $RUN"
 }
 
 case "${1:-}" in
