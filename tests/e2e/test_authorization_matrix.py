@@ -464,3 +464,48 @@ def test_a_partners_stream_carries_its_own_business_only(api: Api, scene: dict[s
                      "StockReturned", "RedemptionHeld", "RedemptionConfirmed", "RedemptionRefused",
                      "RedemptionExpired"}, kinds
     assert neighbour not in text
+
+
+# --- the scene each case starts from ----------------------------------------------------------
+
+def digest(folder: Path) -> str:
+    """Every file under the folder, by name and content."""
+    sha = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        sha.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes())
+    return sha.hexdigest()
+
+
+def red_png() -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (2, 2), (255, 0, 0)).save(out, "PNG")
+    return out.getvalue()
+
+
+def test_each_case_starts_from_the_scene_and_its_writes_stay_in_its_copy(
+        tokens: str, built: Built, keycloak_if: Any, tmp_path: Path) -> None:
+    """Two cases one after the other: each starts where the scene ended (its log, its clock); what
+    the first writes (a grid, a photo) the second does not see; the scene's own files stay as built."""
+    as_built = digest(built.stores)
+    admin_of = lambda api: api.token(ADMIN, "admin-温江")  # noqa: E731
+    rider_of = lambda api: api.token(RIDER, built.ids["rider_id"], [])  # noqa: E731
+    grid = {"district": "温江", "street": "s", "community": "c"}
+    with resumed(tokens, built, tmp_path / "first", keycloak_if) as first:
+        assert (first.feed.head(), first.clock.now()) == (built.head, built.now)
+        first.command("register-grid", {**grid, "name": "第一个副本的网格"}, admin_of(first))
+        photo = first.client.post("/v1/photos", files={"photo": ("p.png", red_png(), "image/png")},
+                                  headers=rider_of(first)).json()["sha256"]
+        first.query(f"/v1/photos/{photo}/about", rider_of(first))
+        assert "第一个副本的网格" in str(first.query("/v1/districts/温江/grids", admin_of(first)))
+    with resumed(tokens, built, tmp_path / "second", keycloak_if) as second:
+        assert (second.feed.head(), second.clock.now()) == (built.head, built.now)
+        # Its ids go on from the scene's: none is one the scene's engine drew (the provider's seeded ids).
+        again = second.command("register-grid", {**grid, "name": "第二个副本的网格"}, admin_of(second))
+        scenes_ids = seeded_after(SEED, 0)
+        assert again["result"]["grid_id"] not in {str(scenes_ids()) for _ in range(built.drawn[0])}
+        grids = str(second.query("/v1/districts/温江/grids", admin_of(second)))
+        assert "第一个副本的网格" not in grids and "第二个副本的网格" in grids and built.ids["grid"] in grids
+        second.query(f"/v1/photos/{photo}/about", rider_of(second), 404)
+    assert digest(built.stores) == as_built
