@@ -16,6 +16,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.fixtures.cli import printed_until
+
 
 def test_serve_demo_prints_working_tokens_and_one_link_to_sign_in_at(tmp_path: Path) -> None:
     with socket.socket() as s:
@@ -28,13 +30,8 @@ def test_serve_demo_prints_working_tokens_and_one_link_to_sign_in_at(tmp_path: P
                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                               cwd=Path(__file__).resolve().parents[2])
     try:
-        printed = ""
         deadline = time.monotonic() + 180
-        while "pages:" not in printed:
-            line = server.stdout.readline()  # type: ignore[union-attr]
-            assert line or server.poll() is None, printed
-            printed += line
-            assert time.monotonic() < deadline, printed
+        printed = printed_until(server, "pages:", 180)
         base = f"http://127.0.0.1:{port}"
         assert re.search(r"pages: (http://\S+)", printed).group(1) == f"{base}/"  # type: ignore[union-attr]
         assert "#token=" not in printed, "no token in a link"
@@ -94,13 +91,8 @@ def test_readme_command_one_runs_on_a_fresh_clone_under_debians_own_python(tmp_p
     server = subprocess.Popen(["bash", "-c", f"{command} --port {port}"], cwd=clone, env=env, text=True,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        printed = ""
         deadline = time.monotonic() + 900  # a virtual environment and the engine's packages first
-        while "auditor page:" not in printed:
-            line = server.stdout.readline()  # type: ignore[union-attr]
-            assert line or server.poll() is None, printed
-            printed += line
-            assert time.monotonic() < deadline, printed
+        printed = printed_until(server, "pages:", 900)
         # The environment was made from Debian's interpreter, not another python3 on PATH.
         assert (clone / ".venv" / "bin" / "python").resolve().is_relative_to(Path("/usr"))
         auditor = re.search(r"auditor\s+(\S+)", printed).group(1)  # type: ignore[union-attr]

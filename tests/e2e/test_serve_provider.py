@@ -45,7 +45,9 @@ def test_serve_with_a_provider_takes_its_tokens_alone(tmp_path: Path, provider: 
                 httpx.get(base + "/healthz", timeout=1)
                 break
             except httpx.TransportError:
-                assert server.poll() is None and time.monotonic() < deadline, server.stdout.read()  # type: ignore
+                # Its output is read only once it has ended: a read of a live server's pipe never returns.
+                assert server.poll() is None, server.stdout.read()  # type: ignore[union-attr]
+                assert time.monotonic() < deadline, "no /healthz within the deadline"
                 time.sleep(0.2)
         admin = provider.token(gridgov_role="district_admin", gridgov_grids=None, gridgov_id="admin-温江")
         staff = f"{base}/v1/districts/温江/staff"

@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 
 from api.cli import GRACE_S
+from tests.fixtures.cli import printed_until
 
 
 def test_sigterm_stops_the_server_with_followers_connected(tmp_path: Path) -> None:
@@ -28,11 +29,7 @@ def test_sigterm_stops_the_server_with_followers_connected(tmp_path: Path) -> No
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                               cwd=Path(__file__).resolve().parents[2])
     try:
-        printed, deadline = "", time.monotonic() + 180
-        while "auditor page:" not in printed:
-            line = server.stdout.readline()  # type: ignore[union-attr]
-            assert (line or server.poll() is None) and time.monotonic() < deadline, printed
-            printed += line
+        printed = printed_until(server, "pages:", 180)
         token = re.search(r"auditor\s+(\S+)", printed).group(1)  # type: ignore[union-attr]
         connected = threading.Semaphore(0)
 
