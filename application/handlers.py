@@ -37,6 +37,7 @@ from domain.points import PointsAccount
 from domain.points_policy import PointsPolicy
 from domain.budgets import Budget
 from domain.catalogue import CatalogueItem, Terms
+from domain.open311_keys import Open311Key
 from domain.partners import Partner
 from domain.rates import RateSchedule
 from domain.redemptions import Redemption, code_fits, code_of
@@ -901,3 +902,27 @@ def decide_appeal(uow: UnitOfWork, ctx: Context, cmd: c.DecideAppeal) -> Result:
     uow.get(Budget, Budget.id_for(district, period)).commit(
         ctx, district, period, piece_id=appeal.id, rider_id=appeal.rider_id, amount=amount, remedy=True)
     return {"remedy_fen": amount, "period": period, "district": district}
+
+
+# --- Open311 keys -------------------------------------------------------------
+
+@handles(c.IssueOpen311Key, internal=True)
+def issue_open311_key(uow: UnitOfWork, ctx: Context, cmd: c.IssueOpen311Key) -> Result:
+    require_admin_of(ctx, cmd.district, "the new Open311 key")
+    if cmd.rider_id is not None:
+        rider = uow.get(Rider, cmd.rider_id, errors.RiderNotFound)
+        rider.require_active()
+        if cmd.district not in rider.grids.values():  # a grid now: the key reports as the rider, in its grids
+            raise errors.RiderNotInDistrict(f"rider {rider.id} has no grid in {cmd.district}",
+                                            rider_id=str(rider.id), district=cmd.district)
+    key = uow.get(Open311Key, Open311Key.id_for(cmd.key_sha256))
+    key.issue(ctx, cmd.district, cmd.rider_id, cmd.label)
+    return {"key_id": str(key.id)}
+
+
+@handles(c.RevokeOpen311Key)
+def revoke_open311_key(uow: UnitOfWork, ctx: Context, cmd: c.RevokeOpen311Key) -> Result:
+    key = uow.get(Open311Key, cmd.key_id, errors.Open311KeyNotFound)
+    require_admin_of(ctx, key.district, f"Open311 key {key.label}")
+    key.revoke(ctx, cmd.reason)
+    return {}

@@ -44,6 +44,7 @@ from application.personal import unseal
 from eventlog.keys import KeyStore
 from photos.blobs import BlobStore
 from photos.memory import MemoryBlobStore
+from domain.open311_keys import Open311Holder, Open311Key, key_sha256
 from domain.points import PointsAccount
 from domain.riders import Rider
 from domain.scope import EVERYWHERE, Scope
@@ -243,6 +244,12 @@ class GridGovernance(Application):
         district's catalogue can take (domain/points.py). From the account itself, which
         keeps the lots a read model would have to copy."""
         return UnitOfWork(self).get(PointsAccount, PointsAccount.id_for(rider_id)).available_by_district()
+
+    def open311_key(self, api_key: str) -> Open311Holder | None:
+        """Who holds an Open311 key, or None for a key never issued: read from its stream, named by the
+        secret's digest, so a revocation is in force at the next request (no read model to wait for)."""
+        key = UnitOfWork(self).get(Open311Key, Open311Key.id_for(key_sha256(api_key)))
+        return key.holder() if key.exists else None
 
     def personal_data(self, rider_id: UUID) -> dict[str, str] | None:
         """A rider's name and phone, or None once erased."""

@@ -599,3 +599,23 @@ class DecideAppeal(Command):
     outcome: Verdict
     remedy: Annotated[RemedyTerms, BeforeValidator(_dumped), AfterValidator(_plain_remedy)] = Remedy()
     reason: Text
+
+
+# Open311 keys (domain/open311_keys.py) ---------------------------------------------
+class IssueOpen311Key(Command):
+    """Issue an Open311 key to a district's Open311 client: a rider's (it reports clues as the rider, who has a
+    grid in the district and is active) or, with no rider, a service's (it reads). Given by the API, which makes
+    the secret and passes only its SHA-256 (POST /v1/districts/{district}/open311-keys). Who: the district's
+    admins."""
+
+    key_sha256: Sha256
+    district: Name
+    rider_id: UUID | None = None
+    label: Name
+
+
+class RevokeOpen311Key(Command):
+    """Revoke an Open311 key: refused from its very next request. Who: the district's admins."""
+
+    key_id: UUID
+    reason: Text
