@@ -17,6 +17,7 @@ from api.http.auth import Authenticator, Principal, SharedSecret
 from api.http.provider_client import ProviderClient
 from api.http.sessions import MemorySessions, StoredSessions
 from api.http.signin import SignIn
+from api import open311
 from consumers.lag import KafkaLag
 from domain import commands as c
 from application.handlers import HANDLERS, INTERNAL
@@ -93,6 +94,8 @@ def create_app(governance: GridGovernance, store: ReadStore, secret: str | Authe
     # Outermost, around even the Guard: its 500s and refusals to an auditor are accesses too.
     app.add_middleware(auditors.AccessRecorder, governance=governance, tlog=tlog, authenticator=authenticator,
                        signin=signin)
+    # Open311 GeoReport v2 over the same reads; last, so its errors' translation is the outermost layer.
+    open311.install(app, reads)
     return app
 
 

@@ -1,0 +1,21 @@
+"""Open311 GeoReport v2 (wiki.open311.org/GeoReport_v2) under /open311/v2: a facade over the same
+commands and read models as /v1, never a second domain (docs/open311.md).
+
+  wire.py       the two formats (JSON, XML), the language, the spec's errors for everything under /open311
+  catalogue.py  the services: the clue categories in words, their questions (attributes), a report's text
+  services.py   discovery, the service list and a service's definition (no key needed)
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from api.http import operations
+from api.open311 import services, wire
+
+
+def install(app: FastAPI, reads: operations.Reads) -> None:
+    """The Open311 routes and their errors. Call it after the app's other layers: its error
+    translation is then the outermost layer and sees the Guard's 413s and 500s too."""
+    wire.install(app)
+    app.include_router(services.routes(reads))

@@ -1,0 +1,180 @@
+"""Open311 GeoReport v2 on the wire: its two formats (JSON and XML), its language, and its errors.
+
+Every /open311 answer is a list or one object of flat fields, written here so the two formats
+always carry the same data; every error under /open311 — ours, FastAPI's, the Guard's — is the
+spec's `[{"code", "description"}]` / `<errors><error>…</error></errors>`, never problem+json.
+"""
+
+from __future__ import annotations
+
+import logging
+import xml.etree.ElementTree as ET
+from typing import Any, Literal, Mapping
+from urllib.parse import parse_qsl
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.http.language import Language, chosen
+
+log = logging.getLogger("gridgov.open311")
+Format = Literal["json", "xml"]
+FORMATS: tuple[Format, ...] = ("json", "xml")
+PREFIX = "/open311/"
+MEDIA = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=utf-8"}
+# A list under a key is written in XML as that key holding one element per item, named as the spec does.
+ITEM_OF = {"attributes": "attribute", "values": "value", "endpoints": "endpoint", "formats": "format",
+           "errors": "error", "keywords": "keyword", "media_urls": "media_url"}
+
+
+class Open311Error(Exception):
+    """An answer the spec's way: 400 (bad input), 403 (no or a wrong key), 404 (no such thing),
+    413 (a body too large), 503 (a store that does not answer)."""
+
+    def __init__(self, status: int, description: str) -> None:
+        super().__init__(description)
+        self.status = status
+        self.description = description
+
+
+def format_of(fmt: str) -> Format:
+    """The format a path's extension names; any other is a path that does not exist."""
+    if fmt not in FORMATS:
+        raise Open311Error(404, f"no such format: .{fmt[:40]} (this service answers .json and .xml)")
+    return fmt  # type: ignore[return-value]
+
+
+def respond(fmt: Format, root: str, item: str, items: list[dict[str, Any]], status: int = 200) -> Response:
+    """A list answer: JSON, the list of objects; XML, `<root><item>…</item>…</root>`."""
+    if fmt == "json":
+        return Response(orjson.dumps(items), status_code=status, media_type=MEDIA["json"])
+    tree = ET.Element(root)
+    for obj in items:
+        _fill(ET.SubElement(tree, item), obj)
+    return _xml(tree, status)
+
+
+def respond_one(fmt: Format, root: str, obj: dict[str, Any]) -> Response:
+    """A one-object answer (discovery, a service's definition): JSON, the object; XML, `<root>…</root>`."""
+    if fmt == "json":
+        return Response(orjson.dumps(obj), media_type=MEDIA["json"])
+    tree = ET.Element(root)
+    _fill(tree, obj)
+    return _xml(tree, 200)
+
+
+def errors(fmt: Format, status: int, description: str) -> Response:
+    return respond(fmt, "errors", "error", [{"code": status, "description": description}], status)
+
+
+def _fill(element: ET.Element, obj: Mapping[str, Any]) -> None:
+    for key, value in obj.items():
+        child = ET.SubElement(element, key)
+        if isinstance(value, list):
+            for each in value:
+                _value(ET.SubElement(child, ITEM_OF.get(key, "item")), each)
+        else:
+            _value(child, value)
+
+
+def _value(element: ET.Element, value: Any) -> None:
+    if isinstance(value, Mapping):
+        _fill(element, value)
+    elif isinstance(value, bool):
+        element.text = "true" if value else "false"
+    elif value is not None:
+        element.text = str(value)
+
+
+def _xml(tree: ET.Element, status: int) -> Response:
+    body = b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(tree, encoding="utf-8", xml_declaration=False)
+    return Response(body, status_code=status, media_type=MEDIA["xml"])
+
+
+def language(request: Request, form: Mapping[str, Any] | None = None) -> Language:
+    """`locale` (the query's, else the form's when the caller passes it), else Accept-Language;
+    Chinese when neither names zh or en."""
+    locale = request.query_params.get("locale") or (form or {}).get("locale")
+    return language_from(locale if isinstance(locale, str) else None, request.headers.get("accept-language"))
+
+
+def language_from(locale: str | None, accept_language: str | None) -> Language:
+    for said in (locale, accept_language):
+        if said and any(part.strip().lower().split(";")[0].split("-")[0].split("_")[0] in ("zh", "en")
+                        for part in said.split(",")):
+            return chosen(said.replace("_", "-"))
+    return "zh"
+
+
+def format_of_path(path: str) -> Format:
+    """The format an error is written in: the path's extension, JSON when it names none we write."""
+    return "xml" if path.rsplit("/", 1)[-1].lower().endswith(".xml") else "json"
+
+
+def install(app: FastAPI) -> None:
+    """Open311Error answered the spec's way; the app's other errors under /open311 are turned into
+    the spec's form by `SpecErrors` (which `install` adds: call it after the app's other layers)."""
+
+    @app.exception_handler(Open311Error)
+    async def open311_error(request: Request, e: Open311Error) -> Response:
+        return errors(format_of_path(request.url.path), e.status, e.description)
+
+    app.add_middleware(SpecErrors)
+
+
+class SpecErrors:
+    """Under /open311: the request's language made the one every layer answers in (`locale`, else
+    Accept-Language, else Chinese), and every problem+json answer — a validation error, an unknown
+    path, a refused method, the Guard's 413 and its logged 500 — rewritten as the spec's error list.
+    A refusal of the input (422) is the spec's 400. Outermost, so it sees the Guard's answers too."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(PREFIX):
+            return await self.app(scope, receive, send)
+        scope = _in_language(scope)
+        fmt = format_of_path(scope["path"])
+        held: Message | None = None
+        body: list[bytes] = []
+
+        async def rewritten(message: Message) -> None:
+            nonlocal held
+            if message["type"] == "http.response.start":
+                if Headers(raw=message["headers"]).get("content-type", "").startswith("application/problem+json"):
+                    held = message
+                    return
+            elif held is not None and message["type"] == "http.response.body":
+                body.append(message.get("body", b""))
+                if not message.get("more_body", False):
+                    await _send_spec(held["status"], b"".join(body), fmt, send)
+                return
+            await send(message)
+
+        await self.app(scope, receive, rewritten)
+
+
+def _in_language(scope: Scope) -> Scope:
+    query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
+    header = Headers(scope=scope).get("accept-language")
+    chosen_language = language_from(query.get("locale"), header)
+    headers = [(k, v) for k, v in scope["headers"] if k.lower() != b"accept-language"]
+    return {**scope, "headers": [*headers, (b"accept-language", chosen_language.encode())]}
+
+
+async def _send_spec(status: int, problem: bytes, fmt: Format, send: Send) -> None:
+    try:
+        detail = str(orjson.loads(problem).get("detail") or "")
+    except (orjson.JSONDecodeError, AttributeError):
+        detail = ""
+    status = 400 if status == 422 else status
+    answer = errors(fmt, status, detail or "error")
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", MEDIA[fmt].encode()),
+                            (b"content-length", str(len(answer.body)).encode()),
+                            (b"vary", b"Accept-Language")]})
+    await send({"type": "http.response.body", "body": bytes(answer.body)})
