@@ -9,6 +9,7 @@ from projections.balances import Balances
 from projections.base import Projection
 from projections.board import Board
 from projections.clues import Clues
+from projections.open311_keys import Open311Keys
 from projections.photos import Photos
 from projections.pieces import Pieces
 from projections.points import Points
@@ -19,7 +20,7 @@ from projections.stats import Stats
 
 PROJECTIONS: dict[str, type[Projection]] = {cls.name: cls for cls in (Board, Balances, Points, Audit, Stats,
                                                                             Clues, Appeals, Riders, Rewards, AccessLog,
-                                                                            Photos, Pieces, Staff)}
+                                                                            Photos, Pieces, Staff, Open311Keys)}
 
 
 def instances(name: str = "all") -> list[Projection]:

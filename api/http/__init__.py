@@ -14,6 +14,7 @@
   people.py        people by name beside their ids in every read (Names); riders masked (王*平) to most
   dashboards.py    what the pages look at beside the lists (grids, clue map, open tasks, subsidy per day)
   rewards.py       stations, catalogues, a partner's queue, redemptions, what was handed out
+  open311_keys.py  a district's Open311 keys: issued by its admins (the secret shown once), listed
   photos.py        photos as evidence: the upload (multipart, a limit of its own), the JPEG and its thumbnail
   auditors.py      a district's audit export and its access log (AccessRecorder records every auditor's request)
   audit.py         the transparency log's checkpoints and proofs

@@ -11,8 +11,8 @@ from typing import Any, Callable
 from fastapi import APIRouter, Depends, FastAPI, Header, Request
 from pydantic import BaseModel
 
-from api.http import (audit, auditors, callers, casework, dashboards, docs, operations, pages, people, photos,
-                      problems, queries, rewards, scoping, subscription)
+from api.http import (audit, auditors, callers, casework, dashboards, docs, open311_keys, operations, pages, people,
+                      photos, problems, queries, rewards, scoping, subscription)
 from api.http.auth import Authenticator, Principal, SharedSecret
 from api.http.provider_client import ProviderClient
 from api.http.sessions import MemorySessions, StoredSessions
@@ -80,6 +80,7 @@ def create_app(governance: GridGovernance, store: ReadStore, secret: str | Authe
     app.include_router(dashboards.routes(reads))
     app.include_router(rewards.routes(reads))
     app.include_router(photos.routes(reads))
+    app.include_router(open311_keys.routes(reads))
     app.include_router(subscription.routes(governance, principal))
     if tlog is not None:
         audit.install(app, tlog, principal)

@@ -387,6 +387,34 @@ class Staff(Shape):
     staff: list[StaffMember] = Field(description="the district's named officers and admins, admins first, by name")
 
 
+class Open311Key(Shape):
+    key_id: str = Field(description="the key's id (revoke-open311-key names it); not the secret, which no read gives")
+    district: str
+    label: str = Field(description="what the admin called the key: the client or the app it is for")
+    rider_id: str | None = Field(description="the rider whose clues the key reports; null for a service's key, "
+                                             "which only reads")
+    rider_name: str | None = None
+    issued_at: str
+    issued_by: str = Field(description="the admin who issued it")
+    issued_by_name: str | None = None
+    revoked_at: str | None = Field(description="when it was revoked (UTC); null while it is in force")
+    revoke_reason: str | None = Field(description="why it was revoked; null while it is in force")
+
+
+class Open311Keys(Shape):
+    district: str
+    keys: list[Open311Key] = Field(description="the district's Open311 keys, those in force first, newest first")
+
+
+class Open311KeyMade(Shape):
+    key_id: str = Field(description="the key's id (revoke-open311-key names it)")
+    api_key: str = Field(description="the secret, shown this once: the engine keeps only its SHA-256's id")
+    district: str
+    rider_id: str | None = Field(description="the rider whose clues the key reports; null for a service's key")
+    label: str = Field(description="what the admin called the key")
+    position: int = Field(description="the log position of the issue: ?position= on a read waits for it")
+
+
 class Statistics(Shape):
     clues_per_day: list[dict[str, Any]] = Field(description="{district, category, day, clues}")
     median_clue_to_task_s: float | None
@@ -550,4 +578,5 @@ OF_READ_MODEL: dict[str, tuple[type[Shape], ...]] = {
     "photos": (Photo,),
     "pieces": (Pieces,),
     "staff": (Staff,),
+    "open311_keys": (Open311Keys,),
 }

@@ -101,6 +101,11 @@ def staff_directory(who: Principal, district: str) -> None:
     staff_of(who, district, "the staff directory is for a district's own people", STAFF | {Role.GRID_OFFICER})
 
 
+def open311_keys_of(who: Principal, district: str) -> None:
+    """The district's Open311 keys: its admins issue and revoke them, and alone list them."""
+    staff_of(who, district, "a district's Open311 keys are for its admins", {Role.DISTRICT_ADMIN})
+
+
 def auditor_of(who: Principal, district: str) -> None:
     staff_of(who, district, "a district's exports and access log are for its auditors", {Role.AUDITOR})
 

@@ -4,6 +4,7 @@ commands and read models as /v1, never a second domain (docs/open311.md).
   wire.py       the two formats (JSON, XML), the language, the spec's errors for everything under /open311
   catalogue.py  the services: the clue categories in words, their questions (attributes), a report's text
   services.py   discovery, the service list and a service's definition (no key needed)
+  keys.py       who a request is from: its api_key's holder (from the event store), a rider or a service
 """
 
 from __future__ import annotations
