@@ -48,6 +48,9 @@ class Board(Projection):
         # What the rider said and showed when it said the work was done (the latest time): the officer verifies from
         # it. A table of its own, so a read model made before it only lacks it (made empty, refilled by a rebuild).
         "completions": Table({"task_id": TEXT, "note": TEXT, "evidence": TEXT}, key=("task_id",)),
+        # When a task is due, for the tasks given a due time (Open311's expected_datetime); its own table for the
+        # same reason as completions.
+        "dues": Table({"task_id": TEXT, "due": TEXT}, key=("task_id",)),
     }
     indexes = {"tasks": ("district, status", "grid_id, status", "claimant")}
 
@@ -78,6 +81,8 @@ class Board(Projection):
                                    "source_clue_id": d["source_clue_id"], "status": "open", "claimant": None,
                                    "claimed_at": None, "expires_at": None, "published_at": at,
                                    "completed_at": None, "updated_at": at})
+                if d.get("due") is not None:
+                    rows.put("dues", {"task_id": fact.stream, "due": ts_text(d["due"])})
             case "TaskClaimed":
                 rows.update("tasks", task, status="claimed", claimant=d["rider_id"], claimed_at=at,
                             expires_at=ts_text(d["expires_at"]), updated_at=at)

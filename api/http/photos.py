@@ -24,6 +24,7 @@ from api.http.auth import Principal
 from api.http.operations import Reads
 from api.http.problems import problem
 from application import photos as kept
+from application.service import GridGovernance, Outcome
 from domain import commands as c
 from domain import errors
 from photos import images
@@ -62,20 +63,29 @@ def _upload(router: APIRouter, reads: Reads) -> None:
     async def upload_photo(request: Request, who: Principal = Depends(principal)) -> Any:
         """Upload a photo to give as evidence: re-encoded as a JPEG of at most 1,600 px (EXIF, GPS and all else
         of the file left behind), sealed, and named by its sha256. Who: riders."""
-        rider_id = scoping.photo_uploader(who)
+        scoping.photo_uploader(who)
         data = await _photo_bytes(request)
-        if data is None:
+        outcome = None if data is None else await keep(governance, who, data)
+        if outcome is None:
             return _too_large(request)
-        try:
-            picture = await run_in_threadpool(images.reencode, data)
-        except images.Refused as refused:
-            if refused.reason == images.TOO_MANY_BYTES:
-                return _too_large(request)
-            raise REFUSALS[refused.reason](str(refused)) from None
-        command = c.UploadPhoto(rider_id=rider_id, sha256=picture.sha256, width=picture.width, height=picture.height,
-                                jpeg=picture.jpeg, thumb=picture.thumb)
-        outcome = await run_in_threadpool(governance.execute, command, who.actor, scope=who.scope)
         return JSONResponse({**outcome.result, "position": outcome.position}, status_code=201)
+
+
+async def keep(governance: GridGovernance, who: Principal, data: bytes) -> Outcome | None:
+    """A rider's photo re-encoded (photos/images.py) and kept as its upload (c.UploadPhoto): the command's
+    outcome, None when the bytes are over the limit. Not a photo, or too many pixels: the domain's refusal.
+    The one way in for a photo's bytes (/v1/photos, Open311's `media`)."""
+    rider_id = scoping.photo_uploader(who)
+    try:
+        picture = await run_in_threadpool(images.reencode, data)
+    except images.Refused as refused:
+        if refused.reason == images.TOO_MANY_BYTES:
+            return None
+        raise REFUSALS[refused.reason](str(refused)) from None
+    command = c.UploadPhoto(rider_id=rider_id, sha256=picture.sha256, width=picture.width, height=picture.height,
+                            jpeg=picture.jpeg, thumb=picture.thumb)
+    outcome: Outcome = await run_in_threadpool(governance.execute, command, who.actor, scope=who.scope)
+    return outcome
 
 
 async def _photo_bytes(request: Request) -> bytes | None:
