@@ -1,0 +1,171 @@
+"""The Open311 facade is no second domain: a clue reported through it is the ClueReported /v1's report-clue
+makes, placed in its grid by its location, on the officer's workbench, and its Open311 status follows the
+task it becomes to `closed`; a near-duplicate's notes name the clue it repeats; a revoked key is refused at
+the next request, and a key reads nothing outside its district."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import pytest
+
+from tests.fixtures.http import Api, api_on
+from tests.fixtures.open311 import ELSEWHERE, IN_GRID, NEARBY, V2, drawn, issue_key, post_request, reported
+
+TEXT = "楼道里堆满纸箱，消防通道被堵"
+
+
+def comparable(event: Any, scene: dict[str, Any]) -> dict[str, Any]:
+    """An event's data with what differs between two worlds told alike put aside: its own id and time, the
+    command's correlation, and the world's ids named for what they are."""
+    data = event.model_dump(mode="json", exclude={"originator_id", "timestamp"})
+    data["meta"] = {"actor": data["meta"]["actor"]}
+    text = repr(data).replace(scene["grid"], "<the grid>").replace(scene["rider_id"], "<the rider>")
+    return {"type": event.type_name, "data": text}
+
+
+def test_a_clue_through_open311_is_the_clue_report_clue_makes(tmp_path: Path) -> None:
+    """Two worlds told alike; in one the rider reports through /v1, in the other its app through Open311."""
+    seen = {}
+    for way in ("v1", "open311"):
+        (tmp_path / way).mkdir()
+        with api_on(tmp_path / way) as api:
+            scene = drawn(api)
+            key = issue_key(api.client, scene["admin"], scene["rider_id"])["api_key"]
+            if way == "v1":
+                clue = api.command("report-clue", {"rider_id": scene["rider_id"], "category": "fire_hazard",
+                                                   "text": TEXT, "location": {"lat": IN_GRID[0], "lon": IN_GRID[1]}},
+                                   scene["rider"])["result"]["clue_id"]
+            else:
+                clue = reported(post_request(api.client, key, "fire_hazard", IN_GRID, TEXT))
+            [event] = api.engine.app.events.get(UUID(clue))
+            seen[way] = comparable(event, scene)
+            assert event.grid_id == UUID(scene["grid"])  # placed by its location: the POST names no grid
+    assert seen["open311"] == seen["v1"]
+    assert seen["v1"]["type"] == "ClueReported"
+
+
+def request_of(api: Api, key: str, clue: str) -> dict[str, Any]:
+    api.feed.catch_up()  # no follower under the TestClient: the read models are caught up by hand
+    response = api.client.get(f"{V2}/requests/{clue}.json", params={"api_key": key})
+    assert response.status_code == 200, response.text
+    [request] = response.json()
+    assert request["service_request_id"] == clue
+    return request
+
+
+def no_reporter_in(request: dict[str, Any], scene: dict[str, Any]) -> None:
+    text = repr(request)
+    assert scene["rider_id"] not in text and "张三" not in text and "13800000000" not in text
+
+
+@pytest.fixture
+def keyed(api: Api) -> dict[str, Any]:
+    scene = drawn(api)
+    return scene | {"key": issue_key(api.client, scene["admin"], scene["rider_id"])}
+
+
+def test_a_clue_through_open311_is_on_the_workbench_and_its_status_follows_the_task(api: Api,
+                                                                                    keyed: dict[str, Any]) -> None:
+    key = keyed["key"]["api_key"]
+    clue = reported(post_request(api.client, key, "fire_hazard", IN_GRID, TEXT))
+    # The officer's workbench lists the grid's reported clues (workbench.js reads this route).
+    waiting = api.query(f"/v1/grids/{keyed['grid']}/clues", keyed["officer"], status="reported", limit=200)
+    assert [c["clue_id"] for c in waiting["clues"]] == [clue]
+    assert waiting["clues"][0]["text"] == TEXT
+
+    notes = []
+    request = request_of(api, key, clue)
+    assert request["status"] == "open" and request["service_code"] == "fire_hazard"
+    assert "柳城-1" in request["agency_responsible"] and "温江" in request["agency_responsible"]
+    notes.append(request["status_notes"])
+    due = "2026-11-20T18:00:00+08:00"
+    task = api.command("accept-clue", {"clue_id": clue, "kind": "fire-lane", "rate_code": "fire-lane", "due": due},
+                       keyed["officer"])["result"]["task_id"]
+    request = request_of(api, key, clue)
+    assert request["status"] == "open" and request["expected_datetime"] == due
+    notes.append(request["status_notes"])
+    api.command("claim-task", {"task_id": task, "rider_id": keyed["rider_id"]}, keyed["rider"])
+    api.command("complete-task", {"task_id": task, "rider_id": keyed["rider_id"], "note": "已清理"}, keyed["rider"])
+    request = request_of(api, key, clue)
+    assert request["status"] == "open"
+    notes.append(request["status_notes"])
+    api.command("verify-completion", {"task_id": task}, keyed["officer"])
+    request = request_of(api, key, clue)
+    assert request["status"] == "closed"
+    notes.append(request["status_notes"])
+    # Each step says something new, in words: no id, no code of a state.
+    assert all(notes[1:]) and len(set(notes)) == len(notes), notes
+    assert not any(re.search(r"[0-9a-f]{8}-|accepted|claimed|verified", n or "") for n in notes), notes
+    assert "柳城-1" in notes[1], notes
+    assert request["updated_datetime"] > request["requested_datetime"]
+    assert request["requested_datetime"].endswith("+08:00")
+    no_reporter_in(request, keyed)
+
+
+def test_a_near_duplicate_through_open311_names_the_clue_it_repeats(api: Api, keyed: dict[str, Any]) -> None:
+    key = keyed["key"]["api_key"]
+    first = reported(post_request(api.client, key, "fire_hazard", IN_GRID, TEXT))
+    far = reported(post_request(api.client, key, "fire_hazard", ELSEWHERE, "另一栋楼的楼道也堆了纸箱"))
+    again = reported(post_request(api.client, key, "fire_hazard", NEARBY, "同一个楼道，纸箱还在"))
+    # On report: a likely duplicate of the first (nearby, same service), not of the one far away.
+    request = request_of(api, key, again)
+    assert request["status"] == "open"
+    assert first in request["status_notes"] and far not in request["status_notes"], request["status_notes"]
+    assert first not in (request_of(api, key, far)["status_notes"] or "")
+    # The officer links it: closed, a duplicate of the first.
+    api.command("mark-duplicate", {"clue_id": again, "of_clue_id": first}, keyed["officer"])
+    request = request_of(api, key, again)
+    assert request["status"] == "closed" and first in request["status_notes"], request
+    assert request_of(api, key, first)["status"] == "open"
+    no_reporter_in(request, keyed)
+
+
+def refusal(response: Any, status: int) -> str:
+    """The description of an Open311 error answer (the spec's shape), after checking its shape."""
+    assert response.status_code == status, response.text
+    [error] = response.json()
+    assert list(error) == ["code", "description"] and error["code"] == status and error["description"]
+    return error["description"]
+
+
+def test_a_revoked_key_is_refused_at_its_next_request(api: Api, keyed: dict[str, Any]) -> None:
+    key = keyed["key"]
+    clue = reported(post_request(api.client, key["api_key"], "fire_hazard", IN_GRID, TEXT))
+    api.command("revoke-open311-key", {"key_id": key["key_id"], "reason": "手机丢失"}, keyed["admin"])
+    refusal(post_request(api.client, key["api_key"], "fire_hazard", ELSEWHERE, TEXT), 403)
+    api.feed.catch_up()
+    refusal(api.client.get(f"{V2}/requests/{clue}.json", params={"api_key": key["api_key"]}), 403)
+    refusal(api.client.get(f"{V2}/requests.json", params={"api_key": key["api_key"]}), 403)
+    # Nothing was written by the refused POST: still the one clue in the grid.
+    waiting = api.query(f"/v1/grids/{keyed['grid']}/clues", keyed["officer"], status="reported", limit=200)
+    assert [c["clue_id"] for c in waiting["clues"]] == [clue]
+    # A new key works at once.
+    fresh = issue_key(api.client, keyed["admin"], keyed["rider_id"], label="新手机")["api_key"]
+    assert request_of(api, fresh, clue)["service_request_id"] == clue
+
+
+def test_a_key_acts_only_in_its_district(api: Api, keyed: dict[str, Any]) -> None:
+    key = keyed["key"]["api_key"]
+    clue = reported(post_request(api.client, key, "fire_hazard", IN_GRID, TEXT))
+    api.feed.catch_up()
+    words = refusal(api.client.get(f"{V2}/requests/{clue}.json", params={"api_key": key, "jurisdiction_id": "锦江"}),
+                    403)
+    assert "温江" in words  # says which district the key belongs to
+    refusal(post_request(api.client, key, "fire_hazard", IN_GRID, TEXT, jurisdiction_id="锦江"), 403)
+    # A service key of another district does not see this one's request.
+    from domain.events import Role
+
+    other_admin = api.token(Role.DISTRICT_ADMIN, "admin-锦江", ["锦江"])
+    api.command("register-grid", {"district": "锦江", "street": "春熙路街道", "community": "一社区", "name": "春熙-1"},
+                other_admin)
+    other = issue_key(api.client, other_admin, None, label="锦江后台", district="锦江")["api_key"]
+    refusal(api.client.get(f"{V2}/requests/{clue}.json", params={"api_key": other}), 404)
+    listed = api.client.get(f"{V2}/requests.json", params={"api_key": other})
+    assert listed.status_code == 200 and listed.json() == [], listed.text
+    # And a service key reads, but may not report.
+    words = refusal(post_request(api.client, other, "fire_hazard", IN_GRID, TEXT), 403)
+    assert "读取" in words
