@@ -127,6 +127,7 @@ COMMANDS: dict[str, tuple[tuple[Role, ...], bool, Body]] = {
     "set-points-policy": ((ADMIN,), True, lambda s: {"district": "温江", "expire_after_months": 12}),
     "expire-old-points": ((ADMIN,), True, lambda s: {"rider_id": s["rider_id"], "district": "温江",
                                                       "month": "2026-10"}),
+    "revoke-open311-key": ((ADMIN,), True, lambda s: {"key_id": s["open311_key"], "reason": "r"}),
 }
 QUERIES: dict[str, tuple[tuple[Role, ...], bool, Callable[[dict[str, Any]], tuple[str, dict[str, Any]]]]] = {
     "board": (ALL_BUT_PARTNERS, True, lambda s: ("/v1/board", {"district": s["district"]})),
@@ -149,6 +150,8 @@ QUERIES: dict[str, tuple[tuple[Role, ...], bool, Callable[[dict[str, Any]], tupl
     "rider": (ALL_BUT_PARTNERS, True, lambda s: (f"/v1/riders/{s['me']}", {})),
     "rider-tasks": (ALL_BUT_PARTNERS, False, lambda s: (f"/v1/riders/{s['me']}/tasks", {})),
     "staff": ((ADMIN, OFFICER, AUDITOR, SERVICE), True, lambda s: (f"/v1/districts/{s['district']}/staff", {})),
+    # The district's Open311 keys: its admins alone (api/http/open311_keys.py).
+    "open311-keys": ((ADMIN,), True, lambda s: (f"/v1/districts/{s['district']}/open311-keys", {})),
     # A photo: its uploader, and whoever sees the clue citing it (api/http/photos.py).
     "photo": (ALL_BUT_PARTNERS, True, lambda s: (f"/v1/photos/{s['photo']}", {})),
     "photo-about": (ALL_BUT_PARTNERS, True, lambda s: (f"/v1/photos/{s['photo']}/about", {})),
@@ -321,6 +324,9 @@ def make_scene(api: Api) -> dict[str, Any]:
                             s["admin"])["result"]["item_id"]
     held = api.command("redeem-item", {"rider_id": s["rider_id"], "item_id": s["item"]}, s["rider"])["result"]
     s["redemption"], s["code"] = held["redemption_id"], held["code"]
+    # A service's Open311 key of 温江 (revoke-open311-key revokes it).
+    s["open311_key"] = api.client.post("/v1/districts/温江/open311-keys", json={"label": "城管热线"},
+                                       headers=s["admin"]).json()["key_id"]
     # Another district's partner: its token only, for nothing may happen in 锦江 (its tokens see nothing).
     s["other_partner_id"] = ANOTHER_PARTNER
     return s
@@ -401,6 +407,20 @@ def test_authorization(api: Api, scene: dict[str, Any], kind: str, route: str, r
 
 
 # --- what the matrix cannot say in one cell --------------------------------------------------
+
+@pytest.mark.parametrize("role,inside", [(role, inside) for role in ALL for inside in (True, False)],
+                         ids=[f"{role.value}-{'in' if inside else 'out'}" for role in ALL for inside in (True, False)])
+def test_only_the_districts_admins_issue_open311_keys(api: Api, scene: dict[str, Any], role: Role,  # noqa: F811
+                                                      inside: bool) -> None:
+    """Not a command route (the API makes the secret), so not in COMMANDS: the same cases, by hand."""
+    headers, me = token(api, scene, role, inside)
+    response = api.client.post("/v1/districts/温江/open311-keys", json={"label": "l"}, headers=headers)
+    if role is ADMIN and inside:
+        assert response.status_code == 201, response.text
+    else:
+        assert response.status_code == 403, f"{role.value} {'in' if inside else 'out'}: {response.text}"
+        assert response.headers["content-type"] == "application/problem+json"
+
 
 def test_only_the_partner_it_was_handed_to_confirms_or_refuses(api: Api, scene: dict[str, Any]) -> None:  # noqa: F811
     """Another partner of the same district is refused as not the partner, whatever it sends;
