@@ -96,7 +96,7 @@ def create_app(governance: GridGovernance, store: ReadStore, secret: str | Authe
     app.add_middleware(auditors.AccessRecorder, governance=governance, tlog=tlog, authenticator=authenticator,
                        signin=signin)
     # Open311 GeoReport v2 over the same reads; last, so its errors' translation is the outermost layer.
-    open311.install(app, reads)
+    open311.install(app, reads, public_url=signin.public_url)
     return app
 
 

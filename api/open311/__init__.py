@@ -15,8 +15,9 @@ from api.http import operations
 from api.open311 import services, wire
 
 
-def install(app: FastAPI, reads: operations.Reads) -> None:
+def install(app: FastAPI, reads: operations.Reads, public_url: str = "") -> None:
     """The Open311 routes and their errors. Call it after the app's other layers: its error
-    translation is then the outermost layer and sees the Guard's 413s and 500s too."""
+    translation is then the outermost layer and sees the Guard's 413s and 500s too. `public_url`:
+    the origin clients reach (GRIDGOV_PUBLIC_URL), for discovery; empty: the request's own."""
     wire.install(app)
-    app.include_router(services.routes(reads))
+    app.include_router(services.routes(reads, public_url))

@@ -24,6 +24,7 @@ log = logging.getLogger("gridgov.open311")
 Format = Literal["json", "xml"]
 FORMATS: tuple[Format, ...] = ("json", "xml")
 PREFIX = "/open311/"
+VARY = {"Vary": "Accept-Language"}  # the words follow the language asked for
 MEDIA = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=utf-8"}
 # A list under a key is written in XML as that key holding one element per item, named as the spec does.
 ITEM_OF = {"attributes": "attribute", "values": "value", "endpoints": "endpoint", "formats": "format",
@@ -40,17 +41,18 @@ class Open311Error(Exception):
         self.description = description
 
 
-def format_of(fmt: str) -> Format:
+def format_of(fmt: str, language: Language = "zh") -> Format:
     """The format a path's extension names; any other is a path that does not exist."""
     if fmt not in FORMATS:
-        raise Open311Error(404, f"no such format: .{fmt[:40]} (this service answers .json and .xml)")
+        raise Open311Error(404, f"没有这种格式：.{fmt[:40]}（只有 .json 和 .xml）" if language == "zh"
+                           else f"no such format: .{fmt[:40]} (this service answers .json and .xml)")
     return fmt  # type: ignore[return-value]
 
 
 def respond(fmt: Format, root: str, item: str, items: list[dict[str, Any]], status: int = 200) -> Response:
     """A list answer: JSON, the list of objects; XML, `<root><item>…</item>…</root>`."""
     if fmt == "json":
-        return Response(orjson.dumps(items), status_code=status, media_type=MEDIA["json"])
+        return Response(orjson.dumps(items), status_code=status, media_type=MEDIA["json"], headers=VARY)
     tree = ET.Element(root)
     for obj in items:
         _fill(ET.SubElement(tree, item), obj)
@@ -60,7 +62,7 @@ def respond(fmt: Format, root: str, item: str, items: list[dict[str, Any]], stat
 def respond_one(fmt: Format, root: str, obj: dict[str, Any]) -> Response:
     """A one-object answer (discovery, a service's definition): JSON, the object; XML, `<root>…</root>`."""
     if fmt == "json":
-        return Response(orjson.dumps(obj), media_type=MEDIA["json"])
+        return Response(orjson.dumps(obj), media_type=MEDIA["json"], headers=VARY)
     tree = ET.Element(root)
     _fill(tree, obj)
     return _xml(tree, 200)
@@ -91,7 +93,7 @@ def _value(element: ET.Element, value: Any) -> None:
 
 def _xml(tree: ET.Element, status: int) -> Response:
     body = b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(tree, encoding="utf-8", xml_declaration=False)
-    return Response(body, status_code=status, media_type=MEDIA["xml"])
+    return Response(body, status_code=status, media_type=MEDIA["xml"], headers=VARY)
 
 
 def language(request: Request, form: Mapping[str, Any] | None = None) -> Language:
@@ -167,14 +169,23 @@ def _in_language(scope: Scope) -> Scope:
 
 
 async def _send_spec(status: int, problem: bytes, fmt: Format, send: Send) -> None:
-    try:
-        detail = str(orjson.loads(problem).get("detail") or "")
-    except (orjson.JSONDecodeError, AttributeError):
-        detail = ""
     status = 400 if status == 422 else status
-    answer = errors(fmt, status, detail or "error")
+    answer = respond(fmt, "errors", "error", [{"code": status, "description": said} for said in _said(problem)],
+                     status)
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", MEDIA[fmt].encode()),
                             (b"content-length", str(len(answer.body)).encode()),
                             (b"vary", b"Accept-Language")]})
     await send({"type": "http.response.body", "body": bytes(answer.body)})
+
+
+def _said(problem: bytes) -> list[str]:
+    """What a problem says, one description per issue where it lists them (the spec's errors are a list)."""
+    try:
+        answer = orjson.loads(problem)
+    except orjson.JSONDecodeError:
+        return ["error"]
+    issues = answer.get("issues") if isinstance(answer, dict) else None
+    if isinstance(issues, list) and issues:
+        return [f"{issue.get('where')}: {issue.get('problem')}" for issue in issues if isinstance(issue, dict)]
+    return [str(answer.get("detail") or answer.get("title") or "error") if isinstance(answer, dict) else "error"]
