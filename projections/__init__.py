@@ -19,6 +19,7 @@
   photos.py      photos as evidence: uploader, time, what cites them (scoping, the sweep)
   pieces.py      each piece a rider was paid for: awarded, withheld and by what, reversed and why
   staff.py       the staff directory: officers' and admins' display names by id
+  open311.py     Open311's service requests read from the clues and board read models (queries only)
   open311_keys.py  the district's Open311 keys: label, whose, issued, revoked (never the secret)
 
   engine/        what feeds them: projector, log feed and follower, rebuild, parallel fill

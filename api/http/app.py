@@ -91,7 +91,8 @@ def create_app(governance: GridGovernance, store: ReadStore, secret: str | Authe
     # People by name beside their ids in every read (riders masked to those who may not see them whole).
     app.add_middleware(people.Names, store=store, rider_name=governance.rider_name)
     # Every body is held to 64 KiB but a photo's upload, which has a limit of its own (api/http/photos.py).
-    app.add_middleware(problems.Guard, larger={photos.UPLOAD_PATH: photos.UPLOAD_BODY})
+    app.add_middleware(problems.Guard, larger={photos.UPLOAD_PATH: photos.UPLOAD_BODY,
+                                               **dict.fromkeys(open311.requests.UPLOAD_PATHS, photos.UPLOAD_BODY)})
     # Outermost, around even the Guard: its 500s and refusals to an auditor are accesses too.
     app.add_middleware(auditors.AccessRecorder, governance=governance, tlog=tlog, authenticator=authenticator,
                        signin=signin)
