@@ -8,6 +8,7 @@ spec's `[{"code", "description"}]` / `<errors><error>…</error></errors>`, neve
 from __future__ import annotations
 
 import logging
+import re
 import xml.etree.ElementTree as ET
 from typing import Any, Literal, Mapping
 from urllib.parse import parse_qsl
@@ -24,6 +25,7 @@ log = logging.getLogger("gridgov.open311")
 Format = Literal["json", "xml"]
 FORMATS: tuple[Format, ...] = ("json", "xml")
 PREFIX = "/open311/"
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 VARY = {"Vary": "Accept-Language"}  # the words follow the language asked for
 MEDIA = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=utf-8"}
 # A list under a key is written in XML as that key holding one element per item, named as the spec does.
@@ -51,6 +53,7 @@ def format_of(fmt: str, language: Language = "zh") -> Format:
 
 def respond(fmt: Format, root: str, item: str, items: list[dict[str, Any]], status: int = 200) -> Response:
     """A list answer: JSON, the list of objects; XML, `<root><item>…</item>…</root>`."""
+    items = _clean(items)
     if fmt == "json":
         return Response(orjson.dumps(items), status_code=status, media_type=MEDIA["json"], headers=VARY)
     tree = ET.Element(root)
@@ -61,6 +64,7 @@ def respond(fmt: Format, root: str, item: str, items: list[dict[str, Any]], stat
 
 def respond_one(fmt: Format, root: str, obj: dict[str, Any]) -> Response:
     """A one-object answer (discovery, a service's definition): JSON, the object; XML, `<root>…</root>`."""
+    obj = _clean(obj)
     if fmt == "json":
         return Response(orjson.dumps(obj), media_type=MEDIA["json"], headers=VARY)
     tree = ET.Element(root)
@@ -70,6 +74,18 @@ def respond_one(fmt: Format, root: str, obj: dict[str, Any]) -> Response:
 
 def errors(fmt: Format, status: int, description: str) -> Response:
     return respond(fmt, "errors", "error", [{"code": status, "description": description}], status)
+
+
+def _clean(value: Any) -> Any:
+    """Text XML 1.0 cannot hold (control characters, lone surrogates) as U+FFFD, in both formats alike: a
+    client's own input echoed in an error would otherwise make the XML unreadable, or the JSON unwritable."""
+    if isinstance(value, str):
+        return _NOT_XML.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [_clean(each) for each in value]
+    if isinstance(value, Mapping):
+        return {key: _clean(each) for key, each in value.items()}
+    return value
 
 
 def _fill(element: ET.Element, obj: Mapping[str, Any]) -> None:
