@@ -330,6 +330,31 @@ def test_erasure_shreds_personal_data_but_keeps_the_history(world: World) -> Non
     assert type(world.events(rider)[0]).__name__ == "RiderRegistered"
 
 
+def test_an_open311_key_is_found_by_its_secret_until_revoked_and_never_stored(world: World) -> None:
+    from domain.open311_keys import key_sha256
+
+    grid, rider = world.scene()
+    secret = "g311_" + "k" * 43
+    issue = c.IssueOpen311Key(key_sha256=key_sha256(secret), district=world.district, rider_id=rider, label="随手拍")
+    jinjiang = Actor(id="admin-锦江", role=Role.DISTRICT_ADMIN)
+    nothing_written(world, lambda: world.do(issue.model_copy(update={"district": "锦江"}), jinjiang),
+                    errors.RiderNotInDistrict)
+    key_id = UUID(world.do(issue, world.admin).result["key_id"])
+    nothing_written(world, lambda: world.do(issue, world.admin), errors.AlreadyRegistered)
+    assert world.app.open311_key(secret) == world.app.open311_key(secret)
+    held = world.app.open311_key(secret)
+    assert held is not None and (held.key_id, held.rider_id, held.revoked) == (key_id, rider, False)
+    assert world.app.open311_key(secret + "x") is None
+    world.do(c.RevokeOpen311Key(key_id=key_id, reason="手机丢了"), world.admin)
+    assert world.app.open311_key(secret).revoked  # type: ignore[union-attr]
+    nothing_written(world, lambda: world.do(c.RevokeOpen311Key(key_id=key_id, reason="r"), world.admin),
+                    errors.Open311KeyAlreadyRevoked)
+    nothing_written(world, lambda: world.do(c.RevokeOpen311Key(key_id=rider, reason="r"), world.admin),
+                    errors.Open311KeyNotFound)
+    stored = b"".join(n.state for n in world.app.recorder.select_notifications(start=1, limit=100_000))
+    assert secret.encode() not in stored and key_sha256(secret).encode() not in stored
+
+
 def test_an_id_of_another_kind_is_not_found_even_when_cached(world: World) -> None:
     """Found by schemathesis: the repository cache returned a Rider for a grid id."""
     grid, rider = world.scene()
