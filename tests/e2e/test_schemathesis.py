@@ -26,7 +26,8 @@ _clock = ManualClock(START)
 _engine = bootstrap.bootstrap(load_settings({"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(_folder / "events.sqlite"),
                                          "READMODEL_SQLITE_DBNAME": str(_folder / "readmodels.sqlite")}), clock=_clock)
 APP = app_of(_engine.follow(interval=0.02), SECRET)
-schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
+# Open311's routes answer the spec's errors, not problem+json: fuzzed in test_open311_fuzz.py, with a key.
+schema = schemathesis.openapi.from_asgi("/openapi.json", APP).exclude(path_regex="^/open311/")
 CJK = re.compile("[\u4e00-\u9fff]")
 RIDER = "4f6c1a4e-5d8a-4a57-9b1c-2c1d8e9f0a11"
 
