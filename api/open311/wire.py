@@ -16,6 +16,7 @@ from urllib.parse import parse_qsl
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
+from pydantic import BaseModel, Field
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -134,13 +135,49 @@ def format_of_path(path: str) -> Format:
 
 def install(app: FastAPI) -> None:
     """Open311Error answered the spec's way; the app's other errors under /open311 are turned into
-    the spec's form by `SpecErrors` (which `install` adds: call it after the app's other layers)."""
+    the spec's form by `SpecErrors` (which `install` adds: call it after the app's other layers), and
+    documented so in the OpenAPI document."""
 
     @app.exception_handler(Open311Error)
     async def open311_error(request: Request, e: Open311Error) -> Response:
         return errors(format_of_path(request.url.path), e.status, e.description)
 
     app.add_middleware(SpecErrors)
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        return documented(generate())
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+class SpecError(BaseModel):
+    """One error as Open311 GeoReport v2 writes it: a list of these (in XML, `<errors><error>…`)."""
+
+    code: int = Field(description="the HTTP status: 400 bad input, 403 a missing or wrong api_key, 404 no such "
+                                  "thing, 405, 413 a body too large, 500, 503 a store that does not answer")
+    description: str = Field(description="what went wrong, in the language asked for (`locale`, Accept-Language)")
+
+
+def documented(spec: dict[str, Any]) -> dict[str, Any]:
+    """Every /open311 operation's errors as the spec's list in either format, not FastAPI's 422 (the
+    app answers a validation error with the spec's 400)."""
+    schemas = spec.setdefault("components", {}).setdefault("schemas", {})
+    schemas["Open311Error"] = SpecError.model_json_schema(ref_template="#/components/schemas/{model}")
+    listed = {"type": "array", "items": {"$ref": "#/components/schemas/Open311Error"}}
+    as_xml = {"type": "string", "description": '<?xml version="1.0" encoding="utf-8"?><errors><error><code>…'
+                                               '</code><description>…</description></error></errors>'}
+    for path, operations in spec["paths"].items():
+        if not path.startswith(PREFIX):
+            continue
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            responses.pop("422", None)
+            for status, why in (("4XX", "refused: the spec's error list, in the path's format"),
+                                ("500", "the server failed; the error is logged")):
+                responses[status] = {"description": why, "content": {"application/json": {"schema": listed},
+                                                                     "text/xml": {"schema": as_xml}}}
+    return spec
 
 
 class SpecErrors:
