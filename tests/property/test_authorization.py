@@ -165,6 +165,11 @@ class Oracle:
             return Place({data["district"]}, None, None, None, (Role.DISTRICT_ADMIN,))
         elif kind == "StaffNamed":  # the district's directory: its admins'
             return Place({data["district"]}, None, None, None, (Role.DISTRICT_ADMIN,))
+        elif kind == "Open311KeyIssued":  # the district's keys: its admins'
+            stream.districts = {data["district"]}
+            return Place({data["district"]}, None, None, None, (Role.DISTRICT_ADMIN,))
+        elif kind == "Open311KeyRevoked":
+            return Place(set(stream.districts), None, None, None, (Role.DISTRICT_ADMIN,))
         elif kind == "AppealFiled":
             stream.districts, stream.rider = {data["district"]}, str(data["rider_id"])
             self.pieces[e.originator_id] = Place({data["district"]})
@@ -273,7 +278,8 @@ class Authorization(RuleBasedStateMachine):
         self.oracle = Oracle()
         self.read_to = 0
         self.ids: dict[str, list[tuple[str, str]]] = {k: [] for k in ("grid", "clue", "task", "award", "appeal",
-                                                                      "station", "partner", "item", "photo")}
+                                                                      "station", "partner", "item", "photo",
+                                                                      "open311_key")}
         self.redemptions: list[tuple[str, str]] = []  # id, the code its rider was shown
         self.handed_to: dict[str, Who] = {}  # a redemption -> its partner's token
         self.riders: list[str] = []
@@ -332,6 +338,12 @@ class Authorization(RuleBasedStateMachine):
                 "cap_day_fen": 100_000, "cap_month_fen": 1_000_000})
             self.must(admins[d], "allocate-budget", {"district": d, "period": PERIOD, "fen": 1_000_000})
             self.principals += [admins[d], officers[d], Who(Role.AUDITOR, f"auditor-{d}", (d,))]
+        # Each district's Open311 key (a service's), issued through its own route: the API makes the secret.
+        for d in DISTRICTS:
+            issued = self.client.post(f"/v1/districts/{d}/open311-keys", json={"label": "热线"},
+                                      headers=self.headers(admins[d]))
+            assert issued.status_code == 201, issued.text
+            self.ids["open311_key"].append((issued.json()["key_id"], d))
         # Each district's station and partner, its items (one held briefly), and a partner of a
         # district with nothing else, to which no redemption is ever handed.
         for d in (*DISTRICTS, ELSEWHERE):
@@ -639,6 +651,7 @@ DISTRICT_ADMINS_ONLY: list[Command] = [
     lambda m, d: ("revise-item", {"item_id": pick("item")(m, d), **item_terms(d.draw(st.integers(1, 120))),
                                   "stock_added": 1}),
     lambda m, d: ("withdraw-item", {"item_id": pick("item")(m, d), "reason": "下架"}),
+    lambda m, d: ("revoke-open311-key", {"key_id": pick("open311_key")(m, d), "reason": "换了系统"}),
     lambda m, d: ("set-points-policy", {"district": d.draw(district),
                                         "expire_after_months": d.draw(st.integers(0, 2))}),
     lambda m, d: ("expire-old-points", {"rider_id": rider(m, d), "district": d.draw(district), "month": "2026-10"}),
@@ -708,6 +721,7 @@ QUERIES: list[Callable[[Authorization, st.DataObject], tuple[str, dict[str, Any]
     lambda m, d: (f"/v1/riders/{rider(m, d)}/tasks", {}),
     lambda m, d: (f"/v1/photos/{pick('photo')(m, d)}/about", {}),
     lambda m, d: (f"/v1/districts/{d.draw(district)}/staff", {}),
+    lambda m, d: (f"/v1/districts/{d.draw(district)}/open311-keys", {}),
     lambda m, d: (f"/v1/districts/{d.draw(district)}/accesses", {}),
     # The rewards.
     lambda m, d: ("/v1/stations", {"near": "30.68,103.85"}),
