@@ -192,7 +192,7 @@ class SpecErrors:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith(PREFIX):
             return await self.app(scope, receive, send)
-        scope = _in_language(scope)
+        scope, language = _in_language(scope)
         fmt = format_of_path(scope["path"])
         held: Message | None = None
         body: list[bytes] = []
@@ -206,25 +206,24 @@ class SpecErrors:
             elif held is not None and message["type"] == "http.response.body":
                 body.append(message.get("body", b""))
                 if not message.get("more_body", False):
-                    await _send_spec(held["status"], b"".join(body), fmt, send)
+                    await _send_spec(held["status"], b"".join(body), fmt, language, send)
                 return
             await send(message)
 
         await self.app(scope, receive, rewritten)
 
 
-def _in_language(scope: Scope) -> Scope:
+def _in_language(scope: Scope) -> tuple[Scope, Language]:
     query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
     header = Headers(scope=scope).get("accept-language")
     chosen_language = language_from(query.get("locale"), header)
     headers = [(k, v) for k, v in scope["headers"] if k.lower() != b"accept-language"]
-    return {**scope, "headers": [*headers, (b"accept-language", chosen_language.encode())]}
+    return {**scope, "headers": [*headers, (b"accept-language", chosen_language.encode())]}, chosen_language
 
 
-async def _send_spec(status: int, problem: bytes, fmt: Format, send: Send) -> None:
+async def _send_spec(status: int, problem: bytes, fmt: Format, language: Language, send: Send) -> None:
     status = 400 if status == 422 else status
-    answer = respond(fmt, "errors", "error", [{"code": status, "description": said} for said in _said(problem)],
-                     status)
+    answer = errors(fmt, status, _said(problem, language))
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", MEDIA[fmt].encode()),
                             (b"content-length", str(len(answer.body)).encode()),
@@ -232,13 +231,17 @@ async def _send_spec(status: int, problem: bytes, fmt: Format, send: Send) -> No
     await send({"type": "http.response.body", "body": bytes(answer.body)})
 
 
-def _said(problem: bytes) -> list[str]:
-    """What a problem says, one description per issue where it lists them (the spec's errors are a list)."""
+def _said(problem: bytes, language: Language) -> str:
+    """What a problem says, as one description. The problem's detail is already in the language asked for,
+    but for a refused parameter in Chinese, where pydantic's English stays out: the fields it names are added."""
     try:
         answer = orjson.loads(problem)
     except orjson.JSONDecodeError:
-        return ["error"]
-    issues = answer.get("issues") if isinstance(answer, dict) else None
-    if isinstance(issues, list) and issues:
-        return [f"{issue.get('where')}: {issue.get('problem')}" for issue in issues if isinstance(issue, dict)]
-    return [str(answer.get("detail") or answer.get("title") or "error") if isinstance(answer, dict) else "error"]
+        answer = None
+    if not isinstance(answer, dict):
+        return "请求无法处理。" if language == "zh" else "the request could not be handled"
+    said = str(answer.get("detail") or answer.get("title") or "")
+    issues = answer.get("issues")
+    if language == "zh" and isinstance(issues, list) and issues:
+        said += "（" + "、".join(str(issue.get("where")) for issue in issues if isinstance(issue, dict)) + "）"
+    return said or ("请求无法处理。" if language == "zh" else "the request could not be handled")

@@ -6,6 +6,7 @@ in the path's format, and the words in Chinese unless English is asked for."""
 from __future__ import annotations
 
 import logging
+import re
 import string
 from pathlib import Path
 from typing import Any, Iterator
@@ -189,7 +190,10 @@ def test_errors_are_the_spec_list_in_the_paths_format(api: Api, fmt: str) -> Non
     [said] = is_spec_error(get(api, f"services.{fmt}", params={"jurisdiction_id": "火星区", "locale": "en"}), fmt, 404)
     assert said == "no such jurisdiction_id: 火星区"
     [said] = is_spec_error(get(api, f"services.{fmt}", params={"jurisdiction_id": "x" * 101}), fmt, 400)
-    assert "jurisdiction_id" in said
+    assert "jurisdiction_id" in said and re.search("[一-鿿]", said), said  # Chinese words, naming the field
+    [said] = is_spec_error(get(api, f"services.{fmt}", params={"jurisdiction_id": "x" * 101, "locale": "en"}),
+                           fmt, 400)
+    assert "jurisdiction_id" in said and "100 characters" in said
     is_spec_error(api.client.delete(f"{V2}/services.{fmt}"), fmt, 405)
     is_spec_error(api.client.post(f"{V2}/services.{fmt}", content=b"x" * 70_000), fmt, 413)
 
