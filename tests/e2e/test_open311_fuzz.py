@@ -10,7 +10,7 @@ import re
 import tempfile
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 from uuid import UUID, uuid4
 
 import defusedxml.ElementTree as SafeET
@@ -190,3 +190,57 @@ def test_any_form_posted_is_a_request_or_the_specs_error(form: list[tuple[str, s
         [answer] = response.json()
         assert UUID(answer["service_request_id"])
         assert key == "rider", "only a rider's key reports"
+
+
+def _image(kind: str, size: tuple[int, int], colour: tuple[int, int, int]) -> bytes:
+    from io import BytesIO
+
+    from PIL import Image
+
+    out = BytesIO()
+    Image.new("RGB", size, colour).save(out, format=kind)
+    return out.getvalue()
+
+
+MEDIA = st.one_of(
+    st.binary(max_size=2048),
+    st.builds(_image, st.sampled_from(["JPEG", "PNG", "WEBP", "GIF", "BMP"]),
+              st.tuples(st.integers(1, 64), st.integers(1, 64)), st.tuples(*[st.integers(0, 255)] * 3)),
+    st.builds(lambda image, tail: image + tail, st.builds(_image, st.just("JPEG"), st.just((8, 8)),
+                                                         st.just((9, 9, 9))), st.binary(min_size=1, max_size=64)))
+
+
+shown: list[str] = []  # the photos served, so a test sees the fuzz reached them
+
+
+@given(media=MEDIA, fmt=st.sampled_from(["json", "xml"]), name=st.sampled_from(["media", "media_url", "photo"]))
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+def test_any_photo_posted_is_kept_clean_and_served_to_its_district_or_refused(media: bytes, fmt: str,
+                                                                              name: str) -> None:
+    """A `media` file goes through the photos' one way in: a 2xx request whose media_url serves a clean JPEG
+    to a key of the district, or the spec's error — never a 5xx, never a file kept as sent."""
+    form = {"api_key": SCENE["rider"], "service_code": "fire_hazard", "lat": str(IN_GRID[0]),
+            "long": str(IN_GRID[1]), "description": "楼道堆满纸箱"}
+    response = CLIENT.post(f"/open311/v2/requests.{fmt}", data=form, files={name: ("photo.jpg", media)})
+    spec_shaped(response, fmt, "zh")
+    if response.status_code >= 300 or fmt == "xml":
+        return
+    [answer] = response.json()
+    request = CLIENT.get(f"/open311/v2/requests/{answer['service_request_id']}.json",
+                         params={"api_key": SCENE["service"]})
+    assert request.status_code == 200, request.text
+    url = request.json()[0]["media_url"]
+    if name != "media":
+        assert url is None  # a field of another name is not a photo
+        return
+    assert url and url.endswith(".jpg"), request.text
+    served = CLIENT.get(urlsplit(url).path, params={"api_key": SCENE["service"]})
+    assert served.status_code == 200 and served.headers["content-type"] == "image/jpeg", served.text[:200]
+    assert served.content.startswith(b"\xff\xd8") and served.content.endswith(b"\xff\xd9")  # a tail dropped
+    shown.append(url)
+
+
+def test_the_photo_fuzz_reached_photos_served() -> None:
+    if not shown:
+        test_any_photo_posted_is_kept_clean_and_served_to_its_district_or_refused()
+    assert shown
