@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
 from starlette.datastructures import FormData, UploadFile
@@ -74,6 +74,32 @@ WORDS: dict[str, tuple[str, str]] = {
 }
 
 
+FMT = Path(description="json or xml: the format of the answer (and of its errors)")
+API_KEY = Query(None, max_length=200, description="the Open311 key a district admin issued (g311_…); required")
+JURISDICTION = Query(None, max_length=100, description="the district (e.g. 温江); optional: the key's own")
+LOCALE = Query(None, max_length=35, description="zh or en: the language of the words, before Accept-Language")
+FORM = {"type": "object", "required": ["api_key", "service_code"], "properties": {
+    "api_key": {"type": "string", "maxLength": 200, "description": "the Open311 key of a rider (g311_…)"},
+    "jurisdiction_id": {"type": "string", "maxLength": 100, "description": "the district; optional: the key's"},
+    "service_code": {"type": "string", "maxLength": 100, "description": "a service_code of services.{fmt}"},
+    "lat": {"type": "string", "maxLength": 40, "description": "latitude (WGS84), with long: where it is"},
+    "long": {"type": "string", "maxLength": 40, "description": "longitude (WGS84), with lat"},
+    "address_string": {"type": "string", "maxLength": 500,
+                       "description": "refused alone: the request cannot be placed without lat and long"},
+    "address_id": {"type": "string", "maxLength": 100, "description": "refused alone, as address_string"},
+    "description": {"type": "string", "maxLength": 4000, "description": "what is reported, in words"},
+    "media_url": {"type": "string", "maxLength": 500, "description": "a photo of this service: "
+                  "…/open311/v2/media/<sha256>.jpg, …/v1/photos/<sha256> or the sha256 the rider uploaded"},
+    "locale": {"type": "string", "maxLength": 35, "description": "zh or en"},
+    **{name: {"type": "string", "maxLength": 200, "description": "accepted and never kept"}
+       for name in ("email", "first_name", "last_name", "phone", "device_id", "account_id")}}}
+POST_BODY = {"requestBody": {"required": True, "content": {
+    "application/x-www-form-urlencoded": {"schema": FORM},
+    "multipart/form-data": {"schema": {**FORM, "properties": {**FORM["properties"], MEDIA_FIELD: {
+        "type": "string", "format": "binary", "description": "a photo (JPEG, PNG or WebP), kept as the rider's "
+                                                             "upload (as /v1/photos)"}}}}}}}
+
+
 def said(key: str, language: Language, **facts: Any) -> str:
     return WORDS[key][0 if language == "zh" else 1].format(**facts)
 
@@ -103,8 +129,8 @@ def _post(router: APIRouter, site: Site) -> None:
     reads = site.reads
     governance = reads.governance
 
-    @router.post("/requests.{fmt}", status_code=201)
-    async def post_request(request: Request, fmt: str) -> Response:
+    @router.post("/requests.{fmt}", status_code=201, openapi_extra=POST_BODY)
+    async def post_request(request: Request, fmt: str = FMT) -> Response:
         """Report a clue as the key's rider: service_code, lat/long, description, attribute[…], media_url
         (a photo of this service) or a `media` file. Answers the new service_request_id."""
         form_format = wire.format_of(fmt)
@@ -238,9 +264,18 @@ async def _grid_name(reads: operations.Reads, grid_id: str | None) -> str | None
 def _list(router: APIRouter, site: Site) -> None:
     reads = site.reads
     @router.get("/requests.{fmt}")
-    async def get_requests(request: Request, fmt: str, service_request_id: str | None = None,
-                           service_code: str | None = None, start_date: str | None = None,
-                           end_date: str | None = None, status: str | None = None) -> Response:
+    async def get_requests(request: Request, fmt: str = FMT, api_key: str | None = API_KEY,
+                           jurisdiction_id: str | None = JURISDICTION, locale: str | None = LOCALE,
+                           service_request_id: str | None = Query(None, max_length=40_000, description=(
+                               "service_request_ids, comma-separated: these alone, the other filters ignored")),
+                           service_code: str | None = Query(None, max_length=2000, description=(
+                               "service_codes, comma-separated")),
+                           start_date: str | None = Query(None, max_length=40, description=(
+                               "the earliest requested_datetime (W3C datetime); default end_date less 90 days")),
+                           end_date: str | None = Query(None, max_length=40, description=(
+                               "the latest requested_datetime (W3C datetime); at most 90 days after start_date")),
+                           status: str | None = Query(None, max_length=20, description=(
+                               "open, closed, or both (comma-separated)"))) -> Response:
         """The key's district's requests, newest first, at most 1,000: by `service_request_id` (a comma list;
         the other filters then ignored), else by `service_code` (a comma list), `start_date`/`end_date` (W3C
         datetimes, 90 days at most; the last 90 days by default) and `status` (open, closed)."""
@@ -256,7 +291,10 @@ def _list(router: APIRouter, site: Site) -> None:
 def _one(router: APIRouter, site: Site) -> None:
     reads = site.reads
     @router.get("/requests/{service_request_id}.{fmt}")
-    async def get_request(request: Request, service_request_id: str, fmt: str) -> Response:
+    async def get_request(request: Request, service_request_id: str = Path(
+                              max_length=100, description="the request's id, as its POST answered"),
+                          fmt: str = FMT, api_key: str | None = API_KEY, jurisdiction_id: str | None = JURISDICTION,
+                          locale: str | None = LOCALE) -> Response:
         """One request of the key's district (another district's: not found)."""
         answer_format = wire.format_of(fmt)
         language = wire.language(request)
@@ -270,7 +308,10 @@ def _one(router: APIRouter, site: Site) -> None:
 def _token(router: APIRouter, site: Site) -> None:
     reads = site.reads
     @router.get("/tokens/{token}.{fmt}")
-    async def get_token(request: Request, token: str, fmt: str) -> Response:
+    async def get_token(request: Request, token: str = Path(max_length=100, description=(
+                            "a token: here a request's own id, as requests are placed at once")),
+                        fmt: str = FMT, api_key: str | None = API_KEY, jurisdiction_id: str | None = JURISDICTION,
+                        locale: str | None = LOCALE) -> Response:
         """The request a token became. Requests here are placed at once (the POST answers the id), so the only
         tokens are the requests' own ids: the request it names, in the key's district, or not found."""
         answer_format = wire.format_of(fmt)
@@ -286,7 +327,10 @@ def _token(router: APIRouter, site: Site) -> None:
 def _media(router: APIRouter, site: Site) -> None:
     reads = site.reads
     @router.get("/media/{sha256}.jpg")
-    async def get_media(request: Request, sha256: str) -> Response:
+    async def get_media(request: Request, sha256: str = Path(max_length=100, description=(
+                            "the photo's sha256, as a request's media_url names it")),
+                        api_key: str | None = API_KEY, jurisdiction_id: str | None = JURISDICTION,
+                        locale: str | None = LOCALE) -> Response:
         """A request's photo, for a key of a district where a clue or task cites it (else not found)."""
         language = wire.language(request)
         holder = await _holder(reads, request, None, language)
@@ -362,6 +406,8 @@ def _date(text: str | None, name: str, language: Language) -> datetime | None:
     if text is None or text == "":
         return None
     try:
+        if not text.isascii():  # a digit of another script is no W3C datetime
+            raise ValueError(text)
         when = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
         raise Open311Error(400, said("bad_date", language, name=name)) from None
