@@ -13,7 +13,8 @@ from uuid import UUID
 import pytest
 
 from tests.fixtures.http import Api, api_on
-from tests.fixtures.open311 import ELSEWHERE, IN_GRID, NEARBY, V2, drawn, issue_key, post_request, reported
+from domain.events import Role
+from tests.fixtures.open311 import ELSEWHERE, IN_GRID, NEARBY, V2, box, drawn, issue_key, post_request, reported
 
 TEXT = "楼道里堆满纸箱，消防通道被堵"
 
@@ -57,6 +58,15 @@ def request_of(api: Api, key: str, clue: str) -> dict[str, Any]:
     return request
 
 
+def on_the_workbench(api: Api, scene: dict[str, Any]) -> list[dict[str, Any]]:
+    """The clues of the grid waiting to be judged, as the officer's workbench reads them (workbench.js)."""
+    api.feed.catch_up()
+    response = api.client.get(f"/v1/grids/{scene['grid']}/clues", params={"status": "reported", "limit": 200},
+                              headers=scene["officer"])
+    assert response.status_code == 200, response.text
+    return response.json()["clues"]
+
+
 def no_reporter_in(request: dict[str, Any], scene: dict[str, Any]) -> None:
     text = repr(request)
     assert scene["rider_id"] not in text and "张三" not in text and "13800000000" not in text
@@ -73,9 +83,9 @@ def test_a_clue_through_open311_is_on_the_workbench_and_its_status_follows_the_t
     key = keyed["key"]["api_key"]
     clue = reported(post_request(api.client, key, "fire_hazard", IN_GRID, TEXT))
     # The officer's workbench lists the grid's reported clues (workbench.js reads this route).
-    waiting = api.query(f"/v1/grids/{keyed['grid']}/clues", keyed["officer"], status="reported", limit=200)
-    assert [c["clue_id"] for c in waiting["clues"]] == [clue]
-    assert waiting["clues"][0]["text"] == TEXT
+    waiting = on_the_workbench(api, keyed)
+    assert [c["clue_id"] for c in waiting] == [clue]
+    assert waiting[0]["text"] == TEXT
 
     notes = []
     request = request_of(api, key, clue)
@@ -104,6 +114,20 @@ def test_a_clue_through_open311_is_on_the_workbench_and_its_status_follows_the_t
     assert request["updated_datetime"] > request["requested_datetime"]
     assert request["requested_datetime"].endswith("+08:00")
     no_reporter_in(request, keyed)
+
+
+def test_an_open311_report_lands_in_the_grid_where_it_was_made(api: Api, keyed: dict[str, Any]) -> None:
+    """Not the rider's own grid: the one its location falls in (the south part of 温江, drawn as 柳城-2)."""
+    south = api.command("register-grid", {"district": "温江", "street": "柳城街道", "community": "光华社区",
+                                          "name": "柳城-2", "boundary": box(103.80, 30.60, 103.90, 30.66)},
+                        keyed["admin"])["result"]["grid_id"]
+    clue = reported(post_request(api.client, keyed["key"]["api_key"], "fire_hazard", (30.63, 103.85), TEXT))
+    [event] = api.engine.app.events.get(UUID(clue))
+    assert event.grid_id == UUID(south)
+    assert "柳城-2" in request_of(api, keyed["key"]["api_key"], clue)["agency_responsible"]
+    officer = api.token(Role.GRID_OFFICER, "officer-2", grids=[south])
+    assert [c["clue_id"] for c in on_the_workbench(api, keyed | {"grid": south, "officer": officer})] == [clue]
+    assert on_the_workbench(api, keyed) == []
 
 
 def test_a_near_duplicate_through_open311_names_the_clue_it_repeats(api: Api, keyed: dict[str, Any]) -> None:
@@ -141,8 +165,7 @@ def test_a_revoked_key_is_refused_at_its_next_request(api: Api, keyed: dict[str,
     refusal(api.client.get(f"{V2}/requests/{clue}.json", params={"api_key": key["api_key"]}), 403)
     refusal(api.client.get(f"{V2}/requests.json", params={"api_key": key["api_key"]}), 403)
     # Nothing was written by the refused POST: still the one clue in the grid.
-    waiting = api.query(f"/v1/grids/{keyed['grid']}/clues", keyed["officer"], status="reported", limit=200)
-    assert [c["clue_id"] for c in waiting["clues"]] == [clue]
+    assert [c["clue_id"] for c in on_the_workbench(api, keyed)] == [clue]
     # A new key works at once.
     fresh = issue_key(api.client, keyed["admin"], keyed["rider_id"], label="新手机")["api_key"]
     assert request_of(api, fresh, clue)["service_request_id"] == clue
@@ -157,8 +180,6 @@ def test_a_key_acts_only_in_its_district(api: Api, keyed: dict[str, Any]) -> Non
     assert "温江" in words  # says which district the key belongs to
     refusal(post_request(api.client, key, "fire_hazard", IN_GRID, TEXT, jurisdiction_id="锦江"), 403)
     # A service key of another district does not see this one's request.
-    from domain.events import Role
-
     other_admin = api.token(Role.DISTRICT_ADMIN, "admin-锦江", ["锦江"])
     api.command("register-grid", {"district": "锦江", "street": "春熙路街道", "community": "一社区", "name": "春熙-1"},
                 other_admin)
