@@ -82,3 +82,11 @@ def rider_profiles(store: ReadStore, rider_ids: list[str]) -> dict[str, dict[str
     rows = store.read(f"SELECT {', '.join(COLUMNS)} FROM {Riders().table_names['riders']} "
                       f"WHERE rider_id IN ({', '.join('?' * len(ids))})", tuple(ids))
     return {profile["rider_id"]: profile for profile in map(_profile, rows)}
+
+
+def district_riders(store: ReadStore, district: str, limit: int = 5000) -> list[dict[str, Any]]:
+    """The riders who have been in the district (joined one of its grids), first registered first."""
+    pattern = "%" + _json(district).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    rows = store.read(f"SELECT {', '.join(COLUMNS)} FROM {Riders().table_names['riders']} "
+                      f"WHERE districts LIKE ? ESCAPE '\\' ORDER BY registered_at, rider_id LIMIT ?", (pattern, limit))
+    return [profile for profile in map(_profile, rows) if district in profile["districts"]]

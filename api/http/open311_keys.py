@@ -26,6 +26,7 @@ from api.http.operations import POSITION, WAIT, Reads
 from domain import commands as c
 from domain.open311_keys import key_sha256
 from projections.open311_keys import district_keys
+from projections.riders import district_riders
 
 PREFIX = "g311_"  # tells a reader (and a secret scanner) what the string is
 SECRET_BYTES = 32
@@ -41,7 +42,7 @@ class KeyRequest(BaseModel):
 
 def routes(reads: Reads) -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["open311"])
-    for add in (_issue, _list):
+    for add in (_issue, _list, _riders):
         add(router, reads)
     return router
 
@@ -78,3 +79,17 @@ def _list(router: APIRouter, reads: Reads) -> None:
         scoping.open311_keys_of(who, district)
         await wait("open311_keys", position, wait_ms)
         return {"district": district, "keys": await run_in_threadpool(district_keys, store, district)}
+
+
+def _riders(router: APIRouter, reads: Reads) -> None:
+    store, wait, principal = reads.store, reads.wait, reads.principal
+
+    @router.get("/districts/{district}/riders", response_model=responses.DistrictRiders)
+    async def get_district_riders(district: str, position: int | None = POSITION, wait_ms: int = WAIT,
+                                  who: Principal = Depends(principal)) -> dict[str, Any]:
+        """The riders who have been in the district, each with the grids it is in now, by name: whom an admin
+        picks to issue a rider's Open311 key. For the district's admins."""
+        scoping.open311_keys_of(who, district)
+        await wait("riders", position, wait_ms)
+        riders = await run_in_threadpool(district_riders, store, district)
+        return {"district": district, "riders": [{**rider, "personal": None} for rider in riders]}

@@ -401,6 +401,12 @@ class Open311Key(Shape):
     revoke_reason: str | None = Field(description="why it was revoked; null while it is in force")
 
 
+class DistrictRiders(Shape):
+    district: str
+    riders: list[Rider] = Field(description="the riders who have been in the district (joined one of its grids), "
+                                            "first registered first; `grids` are those they are in now")
+
+
 class Open311Keys(Shape):
     district: str
     keys: list[Open311Key] = Field(description="the district's Open311 keys, those in force first, newest first")
@@ -572,7 +578,7 @@ OF_READ_MODEL: dict[str, tuple[type[Shape], ...]] = {
     "stats": (Statistics,),
     "clues": (Clue, Clues, ClueMap),
     "appeals": (Appeal, Appeals),
-    "riders": (Rider,),
+    "riders": (Rider, DistrictRiders),
     "rewards": (Station, DistrictStation, Partner, PointsPolicy, CatalogueItem, Redemption, HandedOut),
     "access": (Accesses,),
     "photos": (Photo,),

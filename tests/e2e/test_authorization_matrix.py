@@ -152,6 +152,7 @@ QUERIES: dict[str, tuple[tuple[Role, ...], bool, Callable[[dict[str, Any]], tupl
     "staff": ((ADMIN, OFFICER, AUDITOR, SERVICE), True, lambda s: (f"/v1/districts/{s['district']}/staff", {})),
     # The district's Open311 keys: its admins alone (api/http/open311_keys.py).
     "open311-keys": ((ADMIN,), True, lambda s: (f"/v1/districts/{s['district']}/open311-keys", {})),
+    "district-riders": ((ADMIN,), True, lambda s: (f"/v1/districts/{s['district']}/riders", {})),
     # A photo: its uploader, and whoever sees the clue citing it (api/http/photos.py).
     "photo": (ALL_BUT_PARTNERS, True, lambda s: (f"/v1/photos/{s['photo']}", {})),
     "photo-about": (ALL_BUT_PARTNERS, True, lambda s: (f"/v1/photos/{s['photo']}/about", {})),

@@ -127,3 +127,15 @@ def test_the_secret_is_in_no_store_and_no_log(api: Api, tmp_path: Path, caplog: 
         for form in (secret, secret.removeprefix("g311_"), digest):
             assert form.encode() not in stored, f"{form} is stored"
             assert form not in logged, f"{form} is logged"
+
+
+def test_the_admin_picks_a_rider_of_the_district_by_name(api: Api) -> None:
+    admin, grid, rider_id, _ = district(api, "fire-lane", 800, 100000, "张三", "13800000000")
+    riders = api.query("/v1/districts/温江/riders", admin)["riders"]
+    assert [(r["rider_id"], r["rider_name"], r["grids"]) for r in riders] == [(rider_id, "张三", [grid])]
+    assert all(r["personal"] is None for r in riders)  # a name to pick by, not a phone
+    jinjiang = api.token(Role.DISTRICT_ADMIN, "admin-锦江", ["锦江"])
+    assert api.query("/v1/districts/锦江/riders", jinjiang)["riders"] == []
+    is_problem(api.query("/v1/districts/温江/riders", jinjiang, 403), "out-of-scope", 403)
+    officer = api.token(Role.GRID_OFFICER, "officer-1", grids=[grid])
+    is_problem(api.query("/v1/districts/温江/riders", officer, 403), "out-of-scope", 403)

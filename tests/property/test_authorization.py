@@ -722,6 +722,7 @@ QUERIES: list[Callable[[Authorization, st.DataObject], tuple[str, dict[str, Any]
     lambda m, d: (f"/v1/photos/{pick('photo')(m, d)}/about", {}),
     lambda m, d: (f"/v1/districts/{d.draw(district)}/staff", {}),
     lambda m, d: (f"/v1/districts/{d.draw(district)}/open311-keys", {}),
+    lambda m, d: (f"/v1/districts/{d.draw(district)}/riders", {}),
     lambda m, d: (f"/v1/districts/{d.draw(district)}/accesses", {}),
     # The rewards.
     lambda m, d: ("/v1/stations", {"near": "30.68,103.85"}),
