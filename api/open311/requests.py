@@ -32,6 +32,7 @@ from domain import commands as c
 from domain import errors
 from domain.clues import ClueReported, Location
 from domain.open311_keys import Open311Holder
+from domain.time_bounds import FIRST_DAY, LAST_DAY
 from photos import images
 from projections.board import district_grids, grid_district
 from projections.open311 import RequestQuery, named_clues, service_requests
@@ -47,6 +48,7 @@ OUR_PHOTO = re.compile(rf"^(?:{PREFIX}/media/(?P<media>{SHA256})\.jpg|/v1/photos
 DEFAULT_SPAN = timedelta(days=90)
 MAX_SPAN = timedelta(days=90)
 MAX_RESULTS = 1000
+MAX_OFFSET = timedelta(hours=14)
 MAX_IDS = 1000
 READABLE_WAIT_S = 5.0  # how long a request just posted may take to reach the read models before a GET says so
 REQUEST_FIELDS = ("service_request_id", "status", "status_notes", "service_name", "service_code", "description",
@@ -67,6 +69,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "no_photo": ("没有这张照片，或它不属于本密钥的区。", "no such photo in this key's district"),
     "bad_date": ("{name} 须为带时区的 W3C 日期时间，例如 2026-12-05T09:00:00+08:00。",
                  "{name} must be a W3C datetime with its offset, e.g. 2026-12-05T09:00:00+08:00"),
+    "date_window": ("{name} 须在 {first} 到 {last} 之间，时区偏移不超过 ±14:00。",
+                    "{name} must lie from {first} to {last}, its offset within ±14:00"),
     "span": ("start_date 到 end_date 不能超过 90 天，且 start_date 不能晚于 end_date。",
              "start_date to end_date may span at most 90 days, start_date not after end_date"),
     "bad_status": ("status 只能是 open、closed 或二者（逗号分隔）。", "status may be open, closed, or both (comma-separated)"),
@@ -415,10 +419,14 @@ def _date(text: str | None, name: str, language: Language) -> datetime | None:
         if len(text.strip()) != 10:
             raise Open311Error(400, said("bad_date", language, name=name))
         when = when.replace(tzinfo=status.CHINA)
+    offset = when.utcoffset() or timedelta(0)
     try:
-        when.astimezone(timezone.utc)
+        in_window = abs(offset) <= MAX_OFFSET and all(
+            FIRST_DAY <= day <= LAST_DAY for day in (when.date(), when.astimezone(status.CHINA).date()))
     except OverflowError:
-        raise Open311Error(400, said("bad_date", language, name=name)) from None
+        in_window = False
+    if not in_window:
+        raise Open311Error(400, said("date_window", language, name=name, first=FIRST_DAY, last=LAST_DAY))
     return when
 
 

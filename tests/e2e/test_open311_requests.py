@@ -390,3 +390,13 @@ def test_the_list_filters_and_its_defaults(followed: Api, keyed: dict[str, Any],
 
     monkeypatch.setattr(open311_requests, "MAX_RESULTS", 1)  # at most so many, the newest
     assert listed(followed, key) == [food]
+
+
+@pytest.mark.parametrize("text", ["0001-01-01", "0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-12:00",
+                                  "1999-12-31", "2101-01-01", "2026-11-05T10:00:00+14:01", "２０２６-11-05",
+                                  "2026-11-05T10:00:00", "2023-02-29", "1700000000"])
+def test_a_date_outside_the_window_or_not_a_w3c_datetime_is_refused_in_words(followed: Api, keyed: dict[str, Any],
+                                                                              text: str) -> None:
+    for name in ("start_date", "end_date"):
+        refused = get(followed, "requests.json", keyed["key"], **{name: text})
+        assert name in spec_error(refused, 400)
