@@ -122,10 +122,17 @@ def language(request: Request, form: Mapping[str, Any] | None = None) -> Languag
 
 def language_from(locale: str | None, accept_language: str | None) -> Language:
     for said in (locale, accept_language):
-        if said and any(part.strip().lower().split(";")[0].split("-")[0].split("_")[0] in ("zh", "en")
-                        for part in said.split(",")):
-            return chosen(said.replace("_", "-"))
+        named = _named(said.replace("_", "-")) if said else None
+        if named is not None:
+            return named
     return "zh"
+
+
+def _named(said: str) -> Language | None:
+    """The language `said` prefers, or None when it names neither zh nor en above quality zero: offered
+    both at the least quality, it decides the same way whichever comes first only when it names one."""
+    with_zh, with_en = chosen(f"{said},zh;q=0.001"), chosen(f"{said},en;q=0.001")
+    return with_zh if with_zh == with_en else None
 
 
 def format_of_path(path: str) -> Format:
