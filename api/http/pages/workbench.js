@@ -9,7 +9,7 @@
 
 const W = { grids: [], rates: {}, rateNames: {}, schedules: [], clues: [], chosenClue: null, appeals: [],
             chosenAppeal: null, budgets: [], events: [], admin: false, stations: [], partners: [], policy: null,
-            staff: [], outcomes: new Map() };
+            staff: [], outcomes: new Map(), keys: [], keyRiders: [] };
 const { el, t } = GG;
 const d = () => encodeURIComponent(GG.state.district);
 
@@ -889,11 +889,12 @@ function wire() {
   wireRates();
   document.getElementById("grid-filter").addEventListener("change", () => refresh());
   wireRewards();
+  wireKeys();
 }
 
 async function refresh() {
   try {
-    await Promise.all([loadClues(), loadBoard(), loadAppeals(), loadBudgets(), loadPictures(), loadRewards()]);
+    await Promise.all([loadClues(), loadBoard(), loadAppeals(), loadBudgets(), loadPictures(), loadRewards(), loadKeys()]);
   } catch (e) {
     GG.say(e.message, true);
   }
@@ -938,3 +939,87 @@ GG.start({
     };
   })(),
 });
+
+// --- Open311 keys (开放接口密钥) -------------------------------------------------------------
+// An admin issues a key for a rider of the district (picked by name) or, read only, for a service;
+// the secret is in the issue's answer alone, shown here once with a button that copies it, and
+// gone with the page. The list says whose, what for and when; a key in force is revoked with a reason.
+
+async function loadKeys() {
+  if (!W.admin) return;
+  const [listed, riders] = await Promise.all([GG.get(`/v1/districts/${d()}/open311-keys`),
+                                              GG.get(`/v1/districts/${d()}/riders`)]);
+  const here = new Set(W.grids.filter(g => !g.retired).map(g => g.grid_id));
+  W.keys = listed.keys;
+  // Whom a key may report as: a rider in one of the district's grids now, not suspended.
+  W.keyRiders = riders.riders.filter(r => !r.suspended && !r.erased && r.grids.some(g => here.has(g)));
+  showKeys();
+}
+
+function keyOwner(key) {
+  return key.rider_id ? riderLabel(key.rider_id, key.rider_name) : el("span", {}, t("wb.keys.service"));
+}
+
+function showKeys() {
+  GG.options(document.getElementById("key-rider"),
+             [["", t("wb.keys.service")], ...W.keyRiders.map(r => [r.rider_id, r.rider_name || t("wb.rider.unnamed")])]);
+  GG.redraw("key-list", W.keys, () => GG.table("key-list",
+    ["wb.keys.label", "wb.keys.whose", "wb.keys.issued", "col.status", "col.actions"], W.keys.map(key => {
+      const revoked = key.revoked_at !== null;
+      const status = revoked ? `${t("wb.keys.revoked")} ${GG.time(key.revoked_at)}${GG.colon()}${key.revoke_reason}`
+        : t("wb.keys.inforce");
+      return el("tr", { dataset: { key: key.key_id, revoked } }, el("td", {}, key.label), el("td", {}, keyOwner(key)),
+        el("td", {}, `${GG.time(key.issued_at)} · ${staffName(key.issued_by, key.issued_by_name)}`),
+        el("td", {}, el("span", { class: "tag" }, status)),
+        el("td", {}, revoked ? keptAnswer(`key:${key.key_id}`) : revokeKey(key)));
+    })));
+}
+
+function revokeKey(key) {
+  const reason = el("input", { "aria-label": t("wb.reason"), placeholder: t("wb.reason"), maxlength: 2000, size: 12 });
+  return el("span", { class: "row" }, reason, button("wb.keys.revoke", async e => {
+    if (!reason.value.trim()) return reason.focus();
+    if (await rowCommand(`key:${key.key_id}`, "revoke-open311-key", { key_id: key.key_id, reason: reason.value.trim() },
+                         t("wb.keys.revoke"), e.currentTarget)) await loadKeys();
+  }, "danger"), keptAnswer(`key:${key.key_id}`));
+}
+
+// The issue is not a command route (the server makes the secret): posted here, answered beside the button.
+async function issueKey(pressed) {
+  const label = t("wb.keys.issue");
+  const rider = value("key-rider");
+  let made;
+  try {
+    const response = await fetch(`/v1/districts/${d()}/open311-keys`, {
+      method: "POST", body: JSON.stringify({ label: value("key-label"), ...(rider ? { rider_id: rider } : {}) }),
+      headers: GG.headers({ "Content-Type": "application/json" }, true) });
+    const body = (response.headers.get("content-type") || "").includes("json") ? await response.json() : null;
+    if (!response.ok) throw new Error(body && body.title ? `${body.title}${GG.colon()}${body.detail}` : response.statusText);
+    made = body;
+  } catch (e) {
+    GG.say(`${label}${GG.colon()}${t("result.failed")} — ${e instanceof TypeError ? t("result.network") : e.message}`,
+           true, pressed);
+    return;
+  }
+  GG.state.position = Math.max(GG.state.position, made.position);
+  document.getElementById("key-secret").textContent = made.api_key;
+  document.getElementById("key-made").hidden = false;
+  document.querySelector("#key-made .outcome")?.remove();  // "copied" was said of the key before
+  GG.say(`${label}${GG.colon()}${t("result.ok")}`, false, pressed);
+  document.getElementById("key-label").value = "";
+  document.getElementById("key-rider").value = "";
+  await loadKeys();
+}
+
+function wireKeys() {
+  on("key-form", async pressed => { await issueKey(pressed); return false; });  // only the keys' list changed
+  document.getElementById("key-copy").addEventListener("click", async e => {
+    const pressed = e.currentTarget;
+    try {
+      await navigator.clipboard.writeText(document.getElementById("key-secret").textContent);
+      GG.say(t("wb.keys.copied"), false, pressed);
+    } catch (error) {
+      GG.say(t("wb.copyfailed"), true, pressed);
+    }
+  });
+}
