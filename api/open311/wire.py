@@ -1,13 +1,12 @@
 """Open311 GeoReport v2 on the wire: its two formats (JSON and XML), its language, and its errors.
 
-Every /open311 answer is a list or one object of flat fields, written here so the two formats
-always carry the same data; every error under /open311 — ours, FastAPI's, the Guard's — is the
+Every /open311 answer is a list of objects or one object, written here (ElementTree for XML) so
+the two formats always carry the same data; every error under /open311 — ours, FastAPI's, the Guard's — is the
 spec's `[{"code", "description"}]` / `<errors><error>…</error></errors>`, never problem+json.
 """
 
 from __future__ import annotations
 
-import logging
 import re
 import xml.etree.ElementTree as ET
 from typing import Any, Literal, Mapping
@@ -22,7 +21,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.http.language import Language, chosen
 
-log = logging.getLogger("gridgov.open311")
 Format = Literal["json", "xml"]
 FORMATS: tuple[Format, ...] = ("json", "xml")
 PREFIX = "/open311/"
@@ -30,8 +28,7 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 VARY = {"Vary": "Accept-Language"}  # the words follow the language asked for
 MEDIA = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=utf-8"}
 # A list under a key is written in XML as that key holding one element per item, named as the spec does.
-ITEM_OF = {"attributes": "attribute", "values": "value", "endpoints": "endpoint", "formats": "format",
-           "errors": "error", "keywords": "keyword", "media_urls": "media_url"}
+ITEM_OF = {"attributes": "attribute", "values": "value", "endpoints": "endpoint", "formats": "format"}
 
 
 class Open311Error(Exception):
