@@ -6,11 +6,13 @@ or a likely one's service_request_id), no rate code, no event's name, no UTC tim
 
 from __future__ import annotations
 
+import itertools
 import re
 import uuid
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -20,7 +22,8 @@ from projections.clues import Clues
 from projections.engine.projector import Delivery, Projector
 from projections.facts import Fact
 from projections.open311 import RequestQuery, named_clues, service_requests
-from projections.stores.sqlite import SQLiteStore
+from projections.stores import ReadStore
+from tests.fixtures.stores import new_store, require_postgres
 
 START = datetime(2026, 11, 2, 1, 0, tzinfo=timezone.utc)
 RATE_CODE = "rate-zq7"
@@ -55,6 +58,20 @@ def histories(draw: st.DrawFn) -> dict[str, Any]:
             "reason": reason, "language": draw(st.sampled_from(["zh", "en"]))}
 
 
+POSITIONS = itertools.count(1)  # one log for every example of a store: each fact a later position
+
+
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def read_store(request: pytest.FixtureRequest) -> Any:
+    """The clues and board read models on each backend, shared by the examples (each in a district of its own)."""
+    if request.param == "postgres":
+        require_postgres()
+    store, cleanup = new_store(request.param)
+    Projector(store, [Clues(), Board()]).create_tables()
+    yield store
+    cleanup()
+
+
 class Told:
     """The facts of one history, as the log would hold them, with their times one minute apart."""
 
@@ -71,9 +88,11 @@ class Told:
 
 def tell(history: dict[str, Any]) -> tuple[Told, dict[str, str]]:
     ids = {name: str(uuid.uuid4()) for name in ("grid", "original", "clue", "task", "rider")}
+    ids["district"] = f"温江{ids['grid'][:8]}"
+    district = ids["district"]
     told = Told()
-    told("GridRegistered", ids["grid"], district="温江", street="柳城街道", community="光华社区", name="柳城-1")
-    report = {"district": "温江", "grid_id": ids["grid"], "reporter_id": ids["rider"], "category": "fire_hazard",
+    told("GridRegistered", ids["grid"], district=district, street="柳城街道", community="光华社区", name="柳城-1")
+    report = {"district": district, "grid_id": ids["grid"], "reporter_id": ids["rider"], "category": "fire_hazard",
               "text": "楼道充电", "location": {"lat": 30.68, "lon": 103.85}, "evidence_hashes": []}
     told("ClueReported", ids["original"], **report, duplicate_candidates=[])
     told("ClueReported", ids["clue"], **report, duplicate_candidates=[ids["original"]] if history["likely"] else [])
@@ -86,7 +105,7 @@ def tell(history: dict[str, Any]) -> tuple[Told, dict[str, str]]:
     elif history["triage"] == "accepted":
         told("ClueAccepted", clue, task_id=task)
         due = (START + timedelta(days=2)).isoformat() if history["due"] else None
-        told("TaskPublished", task, grid_id=ids["grid"], district="温江", kind="fire-lane", rate_code=RATE_CODE,
+        told("TaskPublished", task, grid_id=ids["grid"], district=district, kind="fire-lane", rate_code=RATE_CODE,
              source_clue_id=clue, claim_ttl_s=3600, due=due)
         for move in history["walk"]:
             expires = (told.at + timedelta(minutes=-1 if history["lapsed"] else 60)).isoformat()
@@ -108,22 +127,18 @@ def tell(history: dict[str, Any]) -> tuple[Told, dict[str, str]]:
     return told, ids
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(history=histories())
 def test_a_request_is_closed_exactly_when_its_clue_or_task_is_done_and_its_notes_name_no_id(
-        history: dict[str, Any]) -> None:
+        read_store: ReadStore, history: dict[str, Any]) -> None:
     told, ids = tell(history)
-    store = SQLiteStore(":memory:")
-    try:
-        projector = Projector(store, [Clues(), Board()])
-        projector.create_tables()
-        projector.apply([Delivery(fact, "log", n) for n, fact in enumerate(told.facts, start=1)])
-        [request] = service_requests(store, RequestQuery("温江", ids=(ids["clue"],)))
-        listed_closed = {r["clue_id"] for r in service_requests(store, RequestQuery("温江", statuses=("closed",)))}
-        listed_open = {r["clue_id"] for r in service_requests(store, RequestQuery("温江", statuses=("open",)))}
-        named = named_clues(store, "温江", {ids["original"]})
-    finally:
-        store.close()
+    district = ids["district"]
+    Projector(read_store, [Clues(), Board()]).apply([Delivery(fact, "log", next(POSITIONS)) for fact in told.facts])
+    [request] = service_requests(read_store, RequestQuery(district, ids=(ids["clue"],)))
+    listed_closed = {r["clue_id"] for r in service_requests(read_store, RequestQuery(district, statuses=("closed",)))}
+    listed_open = {r["clue_id"] for r in service_requests(read_store, RequestQuery(district, statuses=("open",)))}
+    named = named_clues(read_store, district, {ids["original"]})
 
     now = told.at + timedelta(seconds=30)
     request = {**request, "task_status": status.task_now(request["task_status"], request["claim_expires_at"], now)}
