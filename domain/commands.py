@@ -617,5 +617,6 @@ class IssueOpen311Key(Command):
 class RevokeOpen311Key(Command):
     """Revoke an Open311 key: refused from its very next request. Who: the district's admins."""
 
-    key_id: UUID
+    key_id: UUID = Field(description="the key's id, as its issue answered and the district's key list gives it "
+                                     "(never the secret)")
     reason: Text
