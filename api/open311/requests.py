@@ -65,6 +65,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "media_not_file": ("media 须以文件上传。", "send media as a file"),
     "media_too_large": ("照片不能超过 {n} 字节。", "a photo may hold at most {n} bytes"),
     "behind": ("请求刚刚提交，还在处理中，请稍后再查。", "the request was just posted and is not readable yet; ask again soon"),
+    "elsewhere": ("这个开放接口密钥属于{ours}，不能在{there}上报。", "this Open311 key belongs to {ours}; it cannot report in {there}"),
     "not_found": ("没有这个请求：{id}", "no such request: {id}"),
     "no_photo": ("没有这张照片，或它不属于本密钥的区。", "no such photo in this key's district"),
     "bad_date": ("{name} 须为带时区的 W3C 日期时间，例如 2026-12-05T09:00:00+08:00。",
@@ -144,6 +145,7 @@ def _post(router: APIRouter, site: Site) -> None:
             who = keys.reporter(holder, language)
             category = _service(_text(form, "service_code"), language)
             location = _location(form, language)
+            await _within(governance, holder, location, language)
             text = catalogue.report_text(category.value, _text(form, "description"), _attributes(form), language)
             hashes = [*_cited((site.origin(request), str(request.base_url).rstrip("/")), _text(form, "media_url"),
                               language),
@@ -187,6 +189,14 @@ def _location(form: FormData, language: Language) -> Location:
         return Location(lat=float(lat), lon=float(lon))
     except (ValueError, ValidationError):
         raise Open311Error(400, said("bad_location", language)) from None
+
+
+async def _within(governance: Any, holder: Open311Holder, location: Location, language: Language) -> None:
+    """A key reports in its own district only, though its rider may report in others through /v1. Where the
+    location falls is the same atlas the command places it by (a location in no district: the domain's words)."""
+    placed = (await run_in_threadpool(governance.places.current)).locate(location)
+    if placed.district is not None and placed.district != holder.district:
+        raise Open311Error(403, said("elsewhere", language, ours=holder.district, there=placed.district))
 
 
 def _attributes(form: FormData) -> dict[str, list[str]]:

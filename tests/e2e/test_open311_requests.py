@@ -400,3 +400,16 @@ def test_a_date_outside_the_window_or_not_a_w3c_datetime_is_refused_in_words(fol
     for name in ("start_date", "end_date"):
         refused = get(followed, "requests.json", keyed["key"], **{name: text})
         assert name in spec_error(refused, 400)
+
+
+def test_a_key_reports_only_inside_its_own_district(followed: Api, keyed: dict[str, Any]) -> None:
+    """The rider has a grid in 锦江 too: its 温江 key still reports nothing there (as /v1 would let the rider)."""
+    admin = followed.token(Role.DISTRICT_ADMIN, "admin-锦江", ["锦江"])
+    followed.command("set-district-boundary", {"district": "锦江", "boundary": box(104.05, 30.63, 104.10, 30.68)},
+                     admin)
+    grid = followed.command("register-grid", {"district": "锦江", "street": "春熙路街道", "community": "和平社区",
+                                              "name": "春熙-1", "boundary": box(104.05, 30.63, 104.10, 30.68)},
+                            admin)["result"]["grid_id"]
+    followed.command("join-grid", {"rider_id": keyed["rider_id"], "grid_id": grid}, keyed["rider"])
+    refused = post_request(followed.client, keyed["key"], "fire_hazard", (30.65, 104.07), TEXT, locale="en")
+    assert "锦江" in spec_error(refused, 403) and clues_in_log(followed) == 0
