@@ -413,3 +413,16 @@ def test_a_key_reports_only_inside_its_own_district(followed: Api, keyed: dict[s
     followed.command("join-grid", {"rider_id": keyed["rider_id"], "grid_id": grid}, keyed["rider"])
     refused = post_request(followed.client, keyed["key"], "fire_hazard", (30.65, 104.07), TEXT, locale="en")
     assert "锦江" in spec_error(refused, 403) and clues_in_log(followed) == 0
+
+
+def test_a_request_the_read_models_never_reach_is_a_503_after_a_bounded_wait(api: Api,
+                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """No follower here: what was posted stays out of the read models, and the GET says so rather than 404."""
+    scene = drawn(api)
+    key = issue_key(api.client, scene["admin"], scene["rider_id"])["api_key"]
+    clue = reported(post_request(api.client, key, "fire_hazard", IN_GRID, TEXT))
+    monkeypatch.setattr(open311_requests, "READABLE_WAIT_S", 0.3)
+    spec_error(get(api, f"requests/{clue}.json", key), 503)
+    spec_error(get(api, f"requests/{uuid.uuid4()}.json", key), 404)  # not in the log: no wait
+    api.feed.catch_up()
+    assert one(api, key, clue)["service_request_id"] == clue
