@@ -41,7 +41,7 @@ def holder(governance: GridGovernance, api_key: str | None, jurisdiction_id: str
         raise Open311Error(403, WORDS["unknown"][language])
     if found.revoked:
         raise Open311Error(403, WORDS["revoked"][language].format(label=found.label, district=found.district))
-    if jurisdiction_id is not None and jurisdiction_id != found.district:
+    if jurisdiction_id and jurisdiction_id != found.district:
         raise Open311Error(403, WORDS["elsewhere"][language].format(district=found.district,
                                                                      asked=jurisdiction_id[:100]))
     return found

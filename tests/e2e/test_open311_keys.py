@@ -77,6 +77,7 @@ def test_a_key_acts_only_in_its_district(api: Api) -> None:
     key = issue(api, admin, label="城管热线")
     governance = api.engine.app
     assert holder(governance, key["api_key"], None).district == "温江"  # none named: its own
+    assert holder(governance, key["api_key"], "").district == "温江"  # a form's empty field names none either
     words = refusal(governance, key["api_key"], "锦江").description
     assert "温江" in words and "锦江" in words
     assert "belongs to 温江" in refusal(governance, key["api_key"], "锦江", "en").description
