@@ -144,6 +144,27 @@ def test_a_parameter_refused_by_its_declaration_is_described_in_the_language_ask
         assert words.search(response.text.split("description")[1]), response.text
 
 
+@pytest.mark.parametrize("too_many", ["fields", "files"])
+def test_a_form_past_its_limits_is_told_which_limit_in_chinese_too(too_many: str) -> None:
+    """Found from outside: a form of 300 fields, or two photos, was told exactly what was wrong in English
+    ("Too many fields. Maximum number of fields is 200.") but only "请求无法处理。" in Chinese."""
+    form = [("api_key", SCENE["rider"]), ("service_code", "fire_hazard"), ("lat", str(IN_GRID[0])),
+            ("long", str(IN_GRID[1])), ("description", "楼道堆满纸箱")]
+    said = {}
+    for language in ("zh", "en"):
+        if too_many == "fields":
+            response = CLIENT.post("/open311/v2/requests.json", content=urlencode(form + [("attribute[floor]", "3")] * 300),
+                                   headers={"Accept-Language": language,
+                                            "Content-Type": "application/x-www-form-urlencoded"})
+        else:
+            response = CLIENT.post("/open311/v2/requests.json", data=dict(form), headers={"Accept-Language": language},
+                                   files=[("media", ("a.jpg", b"a")), ("media", ("b.jpg", b"b"))])
+        spec_shaped(response, "json", language)
+        said[language] = response.json()[0]["description"]
+    limit = {"fields": "200", "files": "1"}[too_many]
+    assert limit in said["en"] and limit in said["zh"], said
+
+
 def test_the_open311_routes_are_fuzzed() -> None:
     """The fuzz above reaches every Open311 route a client uses (the document names them all)."""
     paths = set(APP.openapi()["paths"])
