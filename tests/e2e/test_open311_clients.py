@@ -98,6 +98,8 @@ def test_civicbot_lists_services_posts_a_request_and_reads_it_back(live: dict[st
     assert "13800000000" not in repr(request) and "张" not in repr(request)
     assert [r["service_request_id"] for r in reader.list_requests(service_request_ids=[request_id])] == [request_id]
     assert request_id in [r["service_request_id"] for r in reader.list_requests(service_code="elderly_fall")]
+    # Placed at once, the request's id is also its token (docs/open311.md) for a client that asks.
+    assert reader.get_token(request_id) == [{"service_request_id": request_id, "token": request_id}]
 
 
 def test_civicbot_hears_the_specs_errors(live: dict[str, Any]) -> None:
