@@ -108,7 +108,8 @@ def test_civicbot_lists_a_request_by_its_id_right_after_posting_it(live: dict[st
     poster, reader = civicbot(live), civicbot(live, live["api_key"])
     for i in range(5):
         sent = poster.create_request("robbery", dry_run=False, confirm="SEND", api_key=live["api_key"],
-                                     lat=IN_GRID[0] + 0.005, lng=IN_GRID[1] + 0.004 * i, description=f"有人抢手机，第{i}起")
+                                     lat=IN_GRID[0] + 0.005, lng=IN_GRID[1] + 0.004 * i,
+                                     description=f"有人抢手机，第{i}起")
         [answer] = sent.response
         request_id = answer["service_request_id"]
         listed = reader.list_requests(service_request_ids=[request_id])
