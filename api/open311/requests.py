@@ -50,6 +50,7 @@ MAX_SPAN = timedelta(days=90)
 MAX_RESULTS = 1000
 MAX_OFFSET = timedelta(hours=14)
 MAX_IDS = 1000
+POSTED_WAIT_MS = 2000  # as /v1's reads wait for a `position` by default
 READABLE_WAIT_S = 5.0  # how long a request just posted may take to reach the read models before a GET says so
 REQUEST_FIELDS = ("service_request_id", "status", "status_notes", "service_name", "service_code", "description",
                   "agency_responsible", "service_notice", "requested_datetime", "updated_datetime",
@@ -153,6 +154,10 @@ def _post(router: APIRouter, site: Site) -> None:
         command = _command(holder, category, text, location, hashes, language)
         outcome = await _execute(governance, command, who, language)
         clue_id = outcome.result["clue_id"]
+        try:  # readable at once: answered when the read models have the clue (bounded; it is made either way)
+            await reads.wait("clues", outcome.position, POSTED_WAIT_MS)
+        except operations.ReadModelBehind:
+            pass
         placed = {"grid_id": outcome.result.get("grid_id"), "district": outcome.result["district"],
                   "grid_name": await _grid_name(reads, outcome.result.get("grid_id"))}
         return wire.respond(form_format, "service_requests", "request", [

@@ -426,3 +426,13 @@ def test_a_request_the_read_models_never_reach_is_a_503_after_a_bounded_wait(api
     spec_error(get(api, f"requests/{uuid.uuid4()}.json", key), 404)  # not in the log: no wait
     api.feed.catch_up()
     assert one(api, key, clue)["service_request_id"] == clue
+
+
+def test_a_request_posted_is_in_the_list_at_once(followed: Api, keyed: dict[str, Any]) -> None:
+    """Not only by its id: the POST answers once the read models have its clue (bounded), so any read after it
+    sees it — as civicbot found, a list by service_request_id right after the POST was empty most times."""
+    for i in range(5):
+        clue = reported(post_request(followed.client, keyed["key"], "robbery", (IN_GRID[0], IN_GRID[1] + 0.004 * i),
+                                     f"有人抢手机，第{i}起"))
+        assert listed(followed, keyed["key"], service_request_id=clue) == [clue], i
+        assert clue in listed(followed, keyed["key"], service_code="robbery"), i
