@@ -267,7 +267,9 @@ def _refusal(e: errors.DomainError, language: Language) -> Open311Error:
     """A domain refusal the spec's way, in the domain's words: 403 when the key may not, 503 when a store is
     away, else 400 (the spec has no 409 or 422)."""
     code = 403 if isinstance(e, errors.Forbidden) else 503 if isinstance(e, errors.PhotoStoreUnavailable) else 400
-    return Open311Error(code, words(e.code, language, type(e).__name__, e.message)[1])
+    # The English words are the domain's message, which names things by id: the ids are left out (a client
+    # can do nothing with the rider's), as in the notes.
+    return Open311Error(code, status.UUID_TEXT.sub("…", words(e.code, language, type(e).__name__, e.message)[1]))
 
 
 async def _grid_name(reads: operations.Reads, grid_id: str | None) -> str | None:
