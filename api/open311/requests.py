@@ -22,6 +22,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
 from starlette.datastructures import FormData, UploadFile
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.http import operations, photos
 from api.http.language import Language, words
@@ -48,6 +49,7 @@ OUR_PHOTO = re.compile(rf"^(?:{PREFIX}/media/(?P<media>{SHA256})\.jpg|/v1/photos
 DEFAULT_SPAN = timedelta(days=90)
 MAX_SPAN = timedelta(days=90)
 MAX_RESULTS = 1000
+MAX_FIELDS, MAX_FILES = 200, 1  # a form's fields (attributes and all) and files (the photo)
 MAX_OFFSET = timedelta(hours=14)
 MAX_IDS = 1000
 POSTED_WAIT_MS = 2000  # as /v1's reads wait for a `position` by default
@@ -66,6 +68,9 @@ WORDS: dict[str, tuple[str, str]] = {
     "media_not_file": ("media 须以文件上传。", "send media as a file"),
     "media_too_large": ("照片不能超过 {n} 字节。", "a photo may hold at most {n} bytes"),
     "behind": ("请求刚刚提交，还在处理中，请稍后再查。", "the request was just posted and is not readable yet; ask again soon"),
+    "too_many_fields": ("表单字段太多：最多 {fields} 个。", "too many form fields: at most {fields}"),
+    "too_many_files": ("文件太多：最多 {files} 个（media 一张照片）。", "too many files: at most {files} (one photo as media)"),
+    "bad_form": ("表单无法读取：{detail}", "the form cannot be read: {detail}"),
     "elsewhere": ("这个开放接口密钥属于{ours}，不能在{there}上报。", "this Open311 key belongs to {ours}; it cannot report in {there}"),
     "not_found": ("没有这个请求：{id}", "no such request: {id}"),
     "no_photo": ("没有这张照片，或它不属于本密钥的区。", "no such photo in this key's district"),
@@ -140,7 +145,8 @@ def _post(router: APIRouter, site: Site) -> None:
         """Report a clue as the key's rider: service_code, lat/long, description, attribute[…], media_url
         (a photo of this service) or a `media` file. Answers the new service_request_id."""
         form_format = wire.format_of(fmt)
-        async with request.form(max_files=1, max_fields=200) as form:
+        form = await _form(request)
+        try:
             language = wire.language(request, form)
             holder = await _holder(reads, request, form, language)
             who = keys.reporter(holder, language)
@@ -151,6 +157,8 @@ def _post(router: APIRouter, site: Site) -> None:
             hashes = [*_cited((site.origin(request), str(request.base_url).rstrip("/")), _text(form, "media_url"),
                               language),
                       *await _uploaded(governance, who, form.get(MEDIA_FIELD), language)]
+        finally:
+            await form.close()
         command = _command(holder, category, text, location, hashes, language)
         outcome = await _execute(governance, command, who, language)
         clue_id = outcome.result["clue_id"]
@@ -163,6 +171,17 @@ def _post(router: APIRouter, site: Site) -> None:
         return wire.respond(form_format, "service_requests", "request", [
             {"service_request_id": clue_id, "service_notice": status.notice(placed, language), "account_id": None}],
             status=201)
+
+
+async def _form(request: Request) -> FormData:
+    """The POST's form, held to MAX_FIELDS fields and one file; past a limit, told which in words."""
+    try:
+        return await request.form(max_files=MAX_FILES, max_fields=MAX_FIELDS)
+    except StarletteHTTPException as e:
+        language = wire.language(request)
+        detail = str(e.detail)
+        key = "too_many_fields" if "fields" in detail else "too_many_files" if "files" in detail else "bad_form"
+        raise Open311Error(400, said(key, language, fields=MAX_FIELDS, files=MAX_FILES, detail=detail)) from None
 
 
 async def _holder(reads: operations.Reads, request: Request, form: FormData | None,
