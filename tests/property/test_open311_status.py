@@ -54,7 +54,7 @@ def histories(draw: st.DrawFn) -> dict[str, Any]:
     if draw(st.booleans()):  # an officer's words may hold an id: it must not reach the notes
         reason += f" {uuid.uuid4()}"
     return {"triage": triage, "walk": walk, "task": task if triage == "accepted" else None,
-            "likely": draw(st.booleans()), "lapsed": draw(st.booleans()), "due": draw(st.booleans()),
+            "likely": draw(st.booleans()), "in_grid": draw(st.booleans()), "lapsed": draw(st.booleans()), "due": draw(st.booleans()),
             "reason": reason, "language": draw(st.sampled_from(["zh", "en"]))}
 
 
@@ -95,7 +95,8 @@ def tell(history: dict[str, Any]) -> tuple[Told, dict[str, str]]:
     report = {"district": district, "grid_id": ids["grid"], "reporter_id": ids["rider"], "category": "fire_hazard",
               "text": "楼道充电", "location": {"lat": 30.68, "lon": 103.85}, "evidence_hashes": []}
     told("ClueReported", ids["original"], **report, duplicate_candidates=[])
-    told("ClueReported", ids["clue"], **report, duplicate_candidates=[ids["original"]] if history["likely"] else [])
+    told("ClueReported", ids["clue"], **{**report, "grid_id": ids["grid"] if history["in_grid"] else None},
+         duplicate_candidates=[ids["original"]] if history["likely"] else [])
     reason, clue, task = history["reason"], ids["clue"], ids["task"]
     if history["triage"] == "rejected":
         told("ClueRejected", clue, reason=reason)
@@ -103,6 +104,8 @@ def tell(history: dict[str, Any]) -> tuple[Told, dict[str, str]]:
         told("ClueMarkedDuplicate", clue, of_clue_id=ids["original"])
         told("DuplicateLinked", ids["original"], duplicate_id=clue)
     elif history["triage"] == "accepted":
+        if not history["in_grid"]:  # the district's admins give it a grid as they accept it
+            told("ClueGridAssigned", clue, grid_id=ids["grid"])
         told("ClueAccepted", clue, task_id=task)
         due = (START + timedelta(days=2)).isoformat() if history["due"] else None
         told("TaskPublished", task, grid_id=ids["grid"], district=district, kind="fire-lane", rate_code=RATE_CODE,
@@ -153,3 +156,7 @@ def test_a_request_is_closed_exactly_when_its_clue_or_task_is_done_and_its_notes
     assert not any(name in notes for name in EVENT_NAMES) and not re.search(r"\d{2}:\d{2}:\d{2}|Z\b", notes)
     if history["triage"] == "rejected" or history["task"] == "cancelled":  # the officer's words, told
         assert UUID_TEXT.sub("", history["reason"]).strip() in notes
+    if history["triage"] == "none" and not history["likely"]:  # whose it is to take up, in words
+        assert (district in notes) is not history["in_grid"], notes
+    assert (district in status.agency(request, history["language"])) and "None" not in status.agency(
+        request, history["language"])
