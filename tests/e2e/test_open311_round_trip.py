@@ -213,3 +213,19 @@ def test_a_refused_report_says_why_in_words_naming_no_one(api: Api, keyed: dict[
     for words in said:
         assert not UUID_TEXT.search(words), said
         assert re.search("[\u4e00-\u9fff]" if language == "zh" else "[A-Za-z]{3}", words), said
+
+
+def test_what_a_client_says_of_its_person_and_the_keys_secret_are_kept_nowhere(api: Api, keyed: dict[str, Any],
+                                                                             tmp_path: Path) -> None:
+    """Open311's email, names, phone, device and account are taken and never stored, nor is a key's secret:
+    none of their bytes is in any file the engine wrote (the event store, the read models, the photos)."""
+    key = keyed["key"]["api_key"]
+    person = {"email": "open311-person@example.com", "first_name": "欧彭", "last_name": "三幺幺",
+              "phone": "13912345678", "device_id": "device-5f1c0a", "account_id": "account-77e3b2"}
+    clue = reported(post_request(api.client, key, "fire_hazard", IN_GRID, TEXT, **person))
+    request = request_of(api, key, clue)
+    written = b"".join(path.read_bytes() for path in tmp_path.rglob("*") if path.is_file())
+    assert TEXT.encode() in written  # the clue is there: the search looks where things are kept
+    for value in [*person.values(), key]:
+        assert value.encode() not in written, value
+        assert value not in repr(request), value
