@@ -11,8 +11,8 @@ from typing import Any, Callable
 from fastapi import APIRouter, Depends, FastAPI, Header, Request
 from pydantic import BaseModel
 
-from api.http import (audit, auditors, callers, casework, dashboards, docs, open311_keys, operations, pages, people,
-                      photos, problems, queries, rewards, scoping, subscription)
+from api.http import (audit, auditors, callers, casework, dashboards, docs, forms, open311_keys, operations, pages,
+                      people, photos, problems, queries, rewards, scoping, subscription)
 from api.http.auth import Authenticator, Principal, SharedSecret
 from api.http.provider_client import ProviderClient
 from api.http.sessions import MemorySessions, StoredSessions
@@ -86,6 +86,8 @@ def create_app(governance: GridGovernance, store: ReadStore, secret: str | Authe
     docs.install(app)
     # People by name beside their ids in every read (riders masked to those who may not see them whole).
     app.add_middleware(people.Names, store=store, rider_name=governance.rider_name)
+    # Inside the Guard, which holds the body to its limit as sent: raw UTF-8 in a form read as UTF-8 (forms.py).
+    app.add_middleware(forms.Utf8Forms)
     # Every body is held to 64 KiB but a photo's upload, which has a limit of its own (api/http/photos.py).
     app.add_middleware(problems.Guard, larger={photos.UPLOAD_PATH: photos.UPLOAD_BODY,
                                                **dict.fromkeys(open311.requests.UPLOAD_PATHS, photos.UPLOAD_BODY)})
