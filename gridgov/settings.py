@@ -109,9 +109,10 @@ class Settings(BaseModel):
                                                 "unset = the tree is kept but no checkpoints are signed")
     AUDIT_ORIGIN: str = Field("gridgov.local/events", pattern=r"^[^\s+]{1,200}$",
                               description="the log's name, first line of every checkpoint")
-    AUDIT_CHECKPOINT_INTERVAL_S: float = Field(60, ge=1, le=86_400, allow_inf_nan=False,
-                                               description="seconds between checkpoints the sequencer signs "
-                                                           "(when the tree has grown)")
+    AUDIT_CHECKPOINT_INTERVAL_S: float = Field(2, ge=1, le=86_400, allow_inf_nan=False,
+                                               description="least seconds between checkpoints the sequencer "
+                                                           "signs; none while the tree has not grown, so an "
+                                                           "event is signed within this and a round (< 5 s)")
     # HTTP API
     GRIDGOV_JWT_SECRET: str = Field("", description="HS256 secret for development tokens (gridgov token), "
                                                     "trusted by gridgov serve --dev alone (never with OIDC_ISSUER)")

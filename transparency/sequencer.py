@@ -101,25 +101,30 @@ class SequencerThread(Polling):
 
 
 class Checkpointer:
-    """After a sequencer's round: sign a checkpoint when `interval` seconds have
-    passed since the last and the tree has grown, and `publish` every kept
+    """After a sequencer's round: sign a checkpoint when the tree has grown and
+    `interval` seconds have passed since the last one signed (so an event waits at
+    most the interval and a round; nothing is signed while nothing changes), and `publish` every kept
     checkpoint not yet published (one whose publishing failed goes out next round)."""
 
-    def __init__(self, tlog: Any, interval: float, publish: Callable[[str], None] | None = None) -> None:
+    def __init__(self, tlog: Any, interval: float, publish: Callable[[str], None] | None = None,
+                 now: Callable[[], float] = time.monotonic) -> None:
         self.tlog = tlog  # transparency.log.TransparencyLog
         self.interval = interval
         self.publish = publish
+        self.now = now
         self.last = float("-inf")
         self.published = 0  # the largest tree size published
 
     def __call__(self) -> None:
         if self.tlog.signer is None:
             return
-        if time.monotonic() - self.last >= self.interval:
+        # `last` is when a checkpoint was signed, not when one was looked for: after a
+        # quiet spell the first new event is signed at the next round, not an interval on.
+        if self.now() - self.last >= self.interval:
             latest = self.tlog.tree.checkpoint()
             if latest is None or latest.size < self.tlog.size():
                 self.tlog.checkpoint()
-            self.last = time.monotonic()
+                self.last = self.now()
         if self.publish:
             for kept in self.tlog.tree.checkpoints():
                 if kept.size > self.published:

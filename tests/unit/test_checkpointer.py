@@ -46,3 +46,77 @@ def test_a_checkpoint_whose_publishing_failed_is_published_next_round() -> None:
     checkpointer()
     assert len(sent) == 2 and sent[-1] == tlog.tree.checkpoint().note
     app.close()
+
+
+class Ticks:
+    """A monotonic clock the test moves."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _signing_world() -> tuple[object, TransparencyLog, World]:
+    clock = ManualClock(START)
+    app = bootstrap.application(load_settings({"PERSISTENCE_MODULE": "eventsourcing.popo"}), clock=clock)
+    tlog = TransparencyLog(app.eventlog, open_tree_store(app.eventlog), "gridgov.test/c",
+                           Signer.generate("gridgov.test/c"))
+    return app, tlog, World(app, clock)
+
+
+def test_nothing_is_signed_while_nothing_changes() -> None:
+    app, tlog, world = _signing_world()
+    ticks = Ticks()
+    checkpointer = Checkpointer(tlog, interval=5, now=ticks)
+    world.scene()
+    tlog.sequencer().catch_up()
+    checkpointer()
+    for _ in range(20):  # a quiet minute and more, round after round
+        ticks.now += 5
+        tlog.sequencer().catch_up()
+        checkpointer()
+    assert [c.size for c in tlog.tree.checkpoints()] == [tlog.size()]
+    app.close()
+
+
+def test_the_first_change_after_a_quiet_spell_is_signed_at_once() -> None:
+    """The interval spaces signatures while the log is busy; a quiet spell has
+    already waited it, so the next event is not made to wait another whole one."""
+    app, tlog, world = _signing_world()
+    ticks = Ticks()
+    checkpointer = Checkpointer(tlog, interval=5, now=ticks)
+    world.scene()
+    tlog.sequencer().catch_up()
+    checkpointer()
+    ticks.now += 5
+    checkpointer()  # nothing new
+    ticks.now += 1
+    world.scene()
+    tlog.sequencer().catch_up()
+    checkpointer()
+    assert tlog.tree.checkpoint().size == tlog.size()
+    app.close()
+
+
+def test_while_busy_checkpoints_are_an_interval_apart() -> None:
+    app, tlog, world = _signing_world()
+    ticks = Ticks()
+    checkpointer = Checkpointer(tlog, interval=5, now=ticks)
+    signed_at = []
+    for _ in range(12):
+        world.scene()
+        tlog.sequencer().catch_up()
+        before = len(tlog.tree.checkpoints())
+        checkpointer()
+        if len(tlog.tree.checkpoints()) > before:
+            signed_at.append(ticks.now)
+        ticks.now += 2
+    gaps = [b - a for a, b in zip(signed_at, signed_at[1:])]
+    assert gaps and all(gap >= 5 for gap in gaps) and max(gaps) <= 6
+    app.close()
+
+
+def test_the_default_interval_signs_a_busy_log_within_five_seconds() -> None:
+    assert load_settings({}).AUDIT_CHECKPOINT_INTERVAL_S <= 5
