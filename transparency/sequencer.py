@@ -126,7 +126,6 @@ class Checkpointer:
                 self.tlog.checkpoint()
                 self.last = self.now()
         if self.publish:
-            for kept in self.tlog.tree.checkpoints():
-                if kept.size > self.published:
-                    self.publish(kept.note)  # raises if the broker is away: the next round tries again
-                    self.published = kept.size
+            for kept in self.tlog.tree.checkpoints(after=self.published):
+                self.publish(kept.served)  # raises if the broker is away: the next round tries again
+                self.published = kept.size

@@ -8,6 +8,8 @@ Three tables (one dict each in memory):
                                        `IN` query: a proof at a million leaves is ~40 of them
     tlog_leaves       index, position  which stored event leaf `index` is
     tlog_checkpoints  size, root, note the signed checkpoints, kept
+    tlog_cosignatures size, witness,   each witness's cosignature of a checkpoint (C2SP
+                      line, at         tlog-cosignature): the signature line it sent, once
 
 Leaves and the nodes they complete are written in one transaction, which also
 checks that the tree is the size its writer thought (`Moved` if not), so a
@@ -41,11 +43,29 @@ class Leaf:
 
 
 @dataclass(frozen=True)
+class Cosignature:
+    witness: str  # the witness's key name
+    line: str  # its signature line, "— <name> <base64>", as it sent it
+    at: str  # when it came, UTC, ISO 8601
+
+
+@dataclass(frozen=True)
 class StoredCheckpoint:
     size: int
     root: bytes
-    note: str  # the signed note, as published
+    note: str  # the signed note, as the log signed it
     made_at: str  # UTC, ISO 8601
+    cosignatures: tuple[Cosignature, ...] = ()
+
+    @property
+    def served(self) -> str:
+        """The note as served: the log's signature and every witness's after it (a
+        signed note's verifier skips the lines of keys it does not know)."""
+        return self.note + "".join(c.line + "\n" for c in self.cosignatures)
+
+    @property
+    def cosigners(self) -> list[str]:
+        return [c.witness for c in self.cosignatures]
 
 
 def key_of(node: Node) -> int:
@@ -101,8 +121,17 @@ class TreeStore(ABC):
         """The checkpoint of `size`, or the latest."""
 
     @abstractmethod
-    def checkpoints(self) -> list[StoredCheckpoint]:
-        """Every kept checkpoint, smallest first."""
+    def checkpoints(self, after: int = 0) -> list[StoredCheckpoint]:
+        """Every kept checkpoint larger than `after`, smallest first."""
+
+    @abstractmethod
+    def recent(self, limit: int, below: int | None = None) -> list[StoredCheckpoint]:
+        """Up to `limit` kept checkpoints smaller than `below` (default: any), largest first."""
+
+    @abstractmethod
+    def add_cosignature(self, size: int, cosignature: Cosignature) -> None:
+        """Keep a witness's cosignature of the checkpoint of `size`; one per witness
+        and size (a second is ignored)."""
 
 
 class MemoryTreeStore(TreeStore):
@@ -113,6 +142,7 @@ class MemoryTreeStore(TreeStore):
         self._positions: list[int] = []
         self._indexes: dict[int, int] = {}
         self._checkpoints: dict[int, StoredCheckpoint] = {}
+        self._cosignatures: dict[int, dict[str, Cosignature]] = {}
         self._lock = threading.Lock()
 
     def tip(self) -> tuple[int, int]:
@@ -151,12 +181,25 @@ class MemoryTreeStore(TreeStore):
     def checkpoint(self, size: int | None = None) -> StoredCheckpoint | None:
         with self._lock:
             if size is None:
-                return self._checkpoints[max(self._checkpoints)] if self._checkpoints else None
-            return self._checkpoints.get(size)
+                size = max(self._checkpoints, default=None)
+            return self._with_cosignatures(size) if size in self._checkpoints else None
 
-    def checkpoints(self) -> list[StoredCheckpoint]:
+    def checkpoints(self, after: int = 0) -> list[StoredCheckpoint]:
         with self._lock:
-            return [self._checkpoints[size] for size in sorted(self._checkpoints)]
+            return [self._with_cosignatures(size) for size in sorted(self._checkpoints) if size > after]
+
+    def recent(self, limit: int, below: int | None = None) -> list[StoredCheckpoint]:
+        with self._lock:
+            sizes = sorted((s for s in self._checkpoints if below is None or s < below), reverse=True)[:limit]
+            return [self._with_cosignatures(size) for size in sizes]
+
+    def add_cosignature(self, size: int, cosignature: Cosignature) -> None:
+        with self._lock:
+            self._cosignatures.setdefault(size, {}).setdefault(cosignature.witness, cosignature)
+
+    def _with_cosignatures(self, size: int) -> StoredCheckpoint:
+        got = self._cosignatures.get(size, {})
+        return replace(self._checkpoints[size], cosignatures=tuple(got[w] for w in sorted(got)))
 
 
 @dataclass(frozen=True)
@@ -182,6 +225,7 @@ class SQLTreeStore(TreeStore):
         self.d = dialect
         p = dialect.prefix
         self.t_nodes, self.t_leaves, self.t_checkpoints = f"{p}tlog_nodes", f"{p}tlog_leaves", f"{p}tlog_checkpoints"
+        self.t_cosignatures = f"{p}tlog_cosignatures"
         with self.datastore.transaction(commit=True) as cursor:
             if dialect.ddl_lock:
                 cursor.execute(dialect.ddl_lock)
@@ -190,6 +234,8 @@ class SQLTreeStore(TreeStore):
                            f"position {dialect.int64} NOT NULL UNIQUE)")
             cursor.execute(f"CREATE TABLE IF NOT EXISTS {self.t_checkpoints} (size {dialect.key}, "
                            f"root {dialect.blob} NOT NULL, note text NOT NULL, made_at text NOT NULL)")
+            cursor.execute(f"CREATE TABLE IF NOT EXISTS {self.t_cosignatures} (size {dialect.int64} NOT NULL, "
+                           "witness text NOT NULL, line text NOT NULL, at text NOT NULL, PRIMARY KEY (size, witness))")
 
     def tip(self) -> tuple[int, int]:
         row = self._one(f"SELECT idx, position FROM {self.t_leaves} ORDER BY idx DESC LIMIT 1", ())
@@ -265,11 +311,37 @@ class SQLTreeStore(TreeStore):
         columns = f"SELECT size, root, note, made_at FROM {self.t_checkpoints}"
         row = (self._one(f"{columns} ORDER BY size DESC LIMIT 1", ()) if size is None
                else self._one(f"{columns} WHERE size = {self.d.param}", (size,)))
-        return None if row is None else _checkpoint(row)
+        return None if row is None else self._cosigned([_checkpoint(row)])[0]
 
-    def checkpoints(self) -> list[StoredCheckpoint]:
-        return [_checkpoint(row) for row in
-                self._all(f"SELECT size, root, note, made_at FROM {self.t_checkpoints} ORDER BY size", ())]
+    def checkpoints(self, after: int = 0) -> list[StoredCheckpoint]:
+        return self._cosigned([_checkpoint(row) for row in self._all(
+            f"SELECT size, root, note, made_at FROM {self.t_checkpoints} WHERE size > {self.d.param} ORDER BY size",
+            (after,))])
+
+    def recent(self, limit: int, below: int | None = None) -> list[StoredCheckpoint]:
+        p = self.d.param
+        return self._cosigned([_checkpoint(row) for row in self._all(
+            f"SELECT size, root, note, made_at FROM {self.t_checkpoints} WHERE size < {p} "
+            f"ORDER BY size DESC LIMIT {p}", (2**62 if below is None else below, limit))])
+
+    def add_cosignature(self, size: int, cosignature: Cosignature) -> None:
+        p = self.d.param
+        with self.datastore.transaction(commit=True) as cursor:
+            cursor.execute(f"INSERT INTO {self.t_cosignatures} (size, witness, line, at) VALUES ({p}, {p}, {p}, {p}) "
+                           "ON CONFLICT DO NOTHING", (size, cosignature.witness, cosignature.line, cosignature.at))
+
+    def _cosigned(self, checkpoints: list[StoredCheckpoint]) -> list[StoredCheckpoint]:
+        """The checkpoints with their cosignatures, in one query per 500."""
+        by_size: dict[int, list[Cosignature]] = {}
+        sizes = [c.size for c in checkpoints]
+        for start in range(0, len(sizes), 500):
+            chunk = sizes[start:start + 500]
+            for row in self._all(f"SELECT size, witness, line, at FROM {self.t_cosignatures} "
+                                 f"WHERE size IN ({', '.join([self.d.param] * len(chunk))}) ORDER BY size, witness",
+                                 chunk):
+                by_size.setdefault(int(row["size"]), []).append(
+                    Cosignature(str(row["witness"]), str(row["line"]), str(row["at"])))
+        return [replace(c, cosignatures=tuple(by_size.get(c.size, ()))) for c in checkpoints]
 
     def _one(self, sql: str, params: Any) -> Any:
         with self.datastore.transaction(commit=False) as cursor:

@@ -14,8 +14,8 @@ import pytest
 from application.service import GridGovernance
 from gridgov import bootstrap
 from gridgov.settings import load_settings
-from transparency.store import (POSTGRES, SQLITE, Leaf, MemoryTreeStore, Moved, SQLTreeStore, StoredCheckpoint,
-                                TreeStore, open_tree_store)
+from transparency.store import (POSTGRES, SQLITE, Cosignature, Leaf, MemoryTreeStore, Moved, SQLTreeStore,
+                                StoredCheckpoint, TreeStore, open_tree_store)
 
 
 def h(n: int) -> bytes:
@@ -86,6 +86,30 @@ class TreeStoreContract(ABC):
         assert store.checkpoint() == later
         assert store.checkpoint(4) is None
         assert store.checkpoints() == [first, later]
+
+    def test_checkpoints_are_listed_largest_first_a_page_at_a_time(self, store: TreeStore) -> None:
+        kept = [StoredCheckpoint(n, h(n), f"note {n}\n", "2026-12-01T00:00:00+00:00") for n in (2, 5, 9, 12)]
+        for checkpoint in kept:
+            store.save_checkpoint(checkpoint)
+        assert store.recent(3) == kept[::-1][:3]
+        assert store.recent(3, below=9) == [kept[1], kept[0]]
+        assert store.recent(10, below=2) == []
+        assert store.checkpoints(after=5) == kept[2:]
+
+    def test_each_witness_cosigns_a_checkpoint_once_and_the_note_is_served_with_all(self, store: TreeStore) -> None:
+        store.save_checkpoint(StoredCheckpoint(3, h(7), "o\n3\nroot\n\n\u2014 o sig\n", "2026-12-01T00:00:00+00:00"))
+        store.save_checkpoint(StoredCheckpoint(4, h(8), "o\n4\nroot\n\n\u2014 o sig4\n", "2026-12-01T00:00:00+00:00"))
+        b = Cosignature("witness-b", "\u2014 witness-b AAAA", "2026-12-01T00:00:02+00:00")
+        a = Cosignature("witness-a", "\u2014 witness-a BBBB", "2026-12-01T00:00:03+00:00")
+        store.add_cosignature(3, b)
+        store.add_cosignature(3, a)
+        store.add_cosignature(3, Cosignature("witness-a", "\u2014 witness-a CCCC", "2026-12-01T00:00:04+00:00"))
+        got = store.checkpoint(3)
+        assert got is not None and got.cosignatures == (a, b) and got.cosigners == ["witness-a", "witness-b"]
+        assert got.served == "o\n3\nroot\n\n\u2014 o sig\n\u2014 witness-a BBBB\n\u2014 witness-b AAAA\n"
+        assert store.checkpoint().cosignatures == ()  # the latest, 4, has none yet
+        assert [c.cosigners for c in store.recent(5)] == [[], ["witness-a", "witness-b"]]
+        assert [c.cosigners for c in store.checkpoints()] == [["witness-a", "witness-b"], []]
 
     def test_a_second_store_on_the_same_database_sees_the_tree(self, app: GridGovernance, store: TreeStore) -> None:
         if isinstance(store, MemoryTreeStore):
