@@ -18,6 +18,7 @@
   photos.py        photos as evidence: the upload (multipart, a limit of its own), the JPEG and its thumbnail
   auditors.py      a district's audit export and its access log (AccessRecorder records every auditor's request)
   audit.py         the transparency log's checkpoints and proofs
+  tiles.py         the transparency log as C2SP tlog-tiles under /tlog/: checkpoint, hash tiles, entry bundles
   subscription.py  the event log as Server-Sent Events (CloudEvents)
   operations.py    liveness, readiness, metrics, and waiting for a read model (read-your-writes)
   responses.py     the shapes of the answers (OF_READ_MODEL: each read model's)
@@ -25,6 +26,7 @@
   problems.py      errors as RFC 9457 problem details
   language.py      a problem's words in the caller's language
   paging.py        page cursors
+  forms.py         raw UTF-8 in urlencoded forms and query strings read as UTF-8 (Utf8Forms)
   pages.py         the pages people work in (files in pages/), served with no build step
   docs.py          `/docs`: Swagger UI from the app itself (files in static/)
 """

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, FastAPI, Header, Request
 from pydantic import BaseModel
 
 from api.http import (audit, auditors, callers, casework, dashboards, docs, forms, open311_keys, operations, pages,
-                      people, photos, problems, queries, rewards, scoping, subscription)
+                      people, photos, problems, queries, rewards, scoping, subscription, tiles)
 from api.http.auth import Authenticator, Principal, SharedSecret
 from api.http.provider_client import ProviderClient
 from api.http.sessions import MemorySessions, StoredSessions
@@ -80,6 +80,7 @@ def create_app(governance: GridGovernance, store: ReadStore, secret: str | Authe
     app.include_router(subscription.routes(governance, principal))
     if tlog is not None:
         audit.install(app, tlog, principal)
+        tiles.install(app, tlog)  # no token: a mirror needs plain GETs
     auditors.install(app, governance, store, tlog, principal)
     pages.install(app)
     signin.install(app)

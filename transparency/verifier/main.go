@@ -8,6 +8,10 @@
 //	{"kind": "inclusion", "index": 3, "size": 7, "leaf": "<hex>", "proof": ["<hex>", ...], "root": "<hex>"}
 //	{"kind": "consistency", "old": 3, "new": 7, "old_root": "<hex>", "new_root": "<hex>", "proof": [...]}
 //	{"kind": "checkpoint", "note": "<signed note>", "key": "<verifier key>", "origin": "<origin>", "size": 7, "root": "<hex>"}
+//	{"kind": "tiles", "url": "http://host/tlog/", "key": "<verifier key>", "origin": "<origin>", "entries": true}
+//
+// A tiled log (C2SP tlog-tiles) is checked from its tiles with
+// golang.org/x/mod/sumdb/tlog: tiles.go.
 //
 // A checkpoint is "ok" only if the note is signed by the key (in the note
 // package's text form, <name>+<hex id>+<base64 key>), as note.Open checks it,
@@ -47,6 +51,8 @@ type request struct {
 	Note    string   `json:"note"`
 	Key     string   `json:"key"`
 	Origin  string   `json:"origin"`
+	URL     string   `json:"url"`
+	Entries bool     `json:"entries"`
 }
 
 func main() {
@@ -67,8 +73,11 @@ func main() {
 }
 
 func check(r request) error {
-	if r.Kind == "checkpoint" {
+	switch r.Kind {
+	case "checkpoint":
 		return checkCheckpoint(r)
+	case "tiles":
+		return checkTiles(r)
 	}
 	path, err := decodeAll(r.Proof)
 	if err != nil {
