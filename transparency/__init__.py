@@ -11,6 +11,7 @@ outsider can check that a history they were shown is complete and unaltered.
   cosignature.py  witnesses' cosignatures on checkpoints (C2SP tlog-cosignature, cosignature/v1)
   witness/        a witness: the add-checkpoint protocol, its client, state and server
   log.py          the log as the engine offers it: sequencer, checkpoints, proofs
+  witnessing.py   the log collects cosignatures: each checkpoint offered to its witnesses, k of n
   tiles.py        the tree as C2SP tlog-tiles: tile paths, hash tiles and entry bundles from the store
   verify.py       `gridgov audit verify`: the whole tree recomputed from the stored rows
   verifier/       an outside verifier in Go (transparency-dev/merkle), for the tests

@@ -104,16 +104,21 @@ class Checkpointer:
     """After a sequencer's round: sign a checkpoint when the tree has grown and
     `interval` seconds have passed since the last one signed (so an event waits at
     most the interval and a round; nothing is signed while nothing changes), and `publish` every kept
-    checkpoint not yet published (one whose publishing failed goes out next round)."""
+    checkpoint not yet published (one whose publishing failed goes out next round).
+    With `witnessing` (transparency.witnessing), each new checkpoint is offered to
+    the witnesses, and published with their cosignatures once each has answered
+    or failed (a witness down holds it back one request's timeout at most)."""
 
     def __init__(self, tlog: Any, interval: float, publish: Callable[[str], None] | None = None,
-                 now: Callable[[], float] = time.monotonic) -> None:
+                 now: Callable[[], float] = time.monotonic, witnessing: Any = None) -> None:
         self.tlog = tlog  # transparency.log.TransparencyLog
         self.interval = interval
         self.publish = publish
         self.now = now
+        self.witnessing = witnessing  # transparency.witnessing.Witnessing
         self.last = float("-inf")
         self.published = 0  # the largest tree size published
+        self.offered = False  # the latest kept checkpoint, offered once at start (a restart's)
 
     def __call__(self) -> None:
         if self.tlog.signer is None:
@@ -123,9 +128,21 @@ class Checkpointer:
         if self.now() - self.last >= self.interval:
             latest = self.tlog.tree.checkpoint()
             if latest is None or latest.size < self.tlog.size():
-                self.tlog.checkpoint()
+                latest = self.tlog.checkpoint()
                 self.last = self.now()
+                self._offer(latest)
+            elif not self.offered and latest is not None:
+                self._offer(latest)
         if self.publish:
             for kept in self.tlog.tree.checkpoints(after=self.published):
+                if self.witnessing is not None and not self.witnessing.settled(kept.size):
+                    break
+                if self.witnessing is not None:
+                    kept = self.tlog.tree.checkpoint(kept.size)  # with the cosignatures got meanwhile
                 self.publish(kept.served)  # raises if the broker is away: the next round tries again
                 self.published = kept.size
+
+    def _offer(self, checkpoint: Any) -> None:
+        if self.witnessing is not None:
+            self.witnessing.offer(checkpoint)
+        self.offered = True
