@@ -90,6 +90,7 @@ def transparency_log(settings: Settings, app: GridGovernance) -> TransparencyLog
     """The tree beside the event store, signing with AUDIT_KEY_FILE if set."""
     from transparency.checkpoints import BadKey, Signer
     from transparency.store import open_tree_store
+    from transparency.witnessing import WitnessPolicy
 
     signer = None
     if settings.AUDIT_KEY_FILE:
@@ -99,7 +100,8 @@ def transparency_log(settings: Settings, app: GridGovernance) -> TransparencyLog
             raise SettingsError(f"AUDIT_KEY_FILE={settings.AUDIT_KEY_FILE!r}: {e}") from None
     # orjson itself when the store neither encrypts nor compresses: a verify of millions notices.
     return TransparencyLog(app.eventlog, open_tree_store(app.eventlog), settings.AUDIT_ORIGIN, signer,
-                           plain_decoder(app.mapper))
+                           plain_decoder(app.mapper), WitnessPolicy.parse(settings.AUDIT_WITNESSES,
+                                                                          settings.AUDIT_WITNESS_POLICY))
 
 
 def log_hasher(settings: Settings, env: dict[str, str] | None = None) -> Any:
@@ -201,6 +203,7 @@ class Engine:
     follower: Follower | None = field(default=None, repr=False)
     tlog: TransparencyLog | None = None
     sequencing: SequencerThread | None = field(default=None, repr=False)
+    witnessing: Any = field(default=None, repr=False)  # transparency.witnessing.Witnessing
 
     def follow(self, interval: float = 0.05) -> Engine:
         """Embedded mode: keep the read models and the transparency log caught up in
@@ -215,7 +218,13 @@ class Engine:
         """The sequencer in a background thread, signing a checkpoint every
         AUDIT_CHECKPOINT_INTERVAL_S when the tree has grown (and `publish`ing it)."""
         assert self.tlog is not None
-        checkpointer = Checkpointer(self.tlog, self.settings.AUDIT_CHECKPOINT_INTERVAL_S, publish)
+        if self.tlog.witnesses.witnesses and self.tlog.signer is not None and self.witnessing is None:
+            from transparency.witnessing import Witnessing
+
+            self.witnessing = Witnessing(self.tlog, self.tlog.witnesses,
+                                         self.settings.AUDIT_WITNESS_TIMEOUT_S).start()
+        checkpointer = Checkpointer(self.tlog, self.settings.AUDIT_CHECKPOINT_INTERVAL_S, publish,
+                                    witnessing=self.witnessing)
         return SequencerThread(self.tlog.sequencer(), after_round=checkpointer).start()
 
     def close(self) -> None:
@@ -223,6 +232,8 @@ class Engine:
             self.follower.stop()
         if self.sequencing is not None:
             self.sequencing.stop()
+        if self.witnessing is not None:
+            self.witnessing.stop()
         if self.kafka is not None:
             self.kafka.close()
         self.store.close()

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 from typing import Any, Literal, Mapping
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from domain.clues import DuplicatePolicy
 from domain.events import Role
@@ -113,6 +113,34 @@ class Settings(BaseModel):
                                                description="least seconds between checkpoints the sequencer "
                                                            "signs; none while the tree has not grown, so an "
                                                            "event is signed within this and a round (< 5 s)")
+    AUDIT_WITNESSES: str = Field("", max_length=20_000,
+                                 description="the witnesses each checkpoint is offered to (C2SP tlog-witness), "
+                                             "comma-separated <url>=<verifier key> (`gridgov witness keygen` "
+                                             "prints the key); unset = none")
+    AUDIT_WITNESS_POLICY: int = Field(0, ge=0, le=1000,
+                                      description="how many of AUDIT_WITNESSES must cosign a checkpoint for it to "
+                                                  "count as witnessed (k of the n named; at most n)")
+    AUDIT_WITNESS_TIMEOUT_S: float = Field(5, ge=0.1, le=600, allow_inf_nan=False,
+                                           description="seconds a witness has to answer one checkpoint; one "
+                                                       "slower or down delays only its own cosignature")
+
+    @field_validator("AUDIT_WITNESSES")
+    @classmethod
+    def _witnesses_readable(cls, value: str) -> str:
+        from transparency.witnessing import WitnessPolicy
+
+        WitnessPolicy.parse(value, 0)  # BadWitnesses is a ValueError: one line naming the variable
+        return value
+
+    @field_validator("AUDIT_WITNESS_POLICY")
+    @classmethod
+    def _policy_reachable(cls, value: int, info: ValidationInfo) -> int:
+        from transparency.witnessing import WitnessPolicy
+
+        if "AUDIT_WITNESSES" in info.data:  # else it was refused itself
+            WitnessPolicy.parse(info.data["AUDIT_WITNESSES"], value)
+        return value
+
     # HTTP API
     GRIDGOV_JWT_SECRET: str = Field("", description="HS256 secret for development tokens (gridgov token), "
                                                     "trusted by gridgov serve --dev alone (never with OIDC_ISSUER)")

@@ -24,6 +24,7 @@ from transparency.checkpoints import Checkpoint, Signer, Verifier
 from transparency.proofs import StoredTree
 from transparency.sequencer import Sequencer
 from transparency.store import StoredCheckpoint, TreeStore
+from transparency.witnessing import WitnessPolicy
 
 
 class AuditError(Exception):
@@ -76,12 +77,13 @@ class Consistency:
 
 class TransparencyLog:
     def __init__(self, eventlog: EventLog, tree: TreeStore, origin: str, signer: Signer | None = None,
-                 decode: Callable[[bytes], Any] = orjson.loads) -> None:
+                 decode: Callable[[bytes], Any] = orjson.loads, witnesses: WitnessPolicy | None = None) -> None:
         self.eventlog = eventlog
         self.tree = tree
         self.origin = origin
         self.signer = signer
         self.decode = decode
+        self.witnesses = witnesses or WitnessPolicy()  # who cosigns its checkpoints, and how many must
         self._sequencer: Sequencer | None = None
         self._signing = threading.Lock()
 
