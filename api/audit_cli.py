@@ -9,6 +9,7 @@
     gridgov audit export --district D --from YYYY-MM --to YYYY-MM [--format xlsx|csv] [--lang zh|en]
                                           a district's subsidy history for its auditors
     gridgov audit accesses --district D   who queried or exported it (the access log)
+    gridgov audit mirror URL DIR [--key K] mirror the log's tiles, checking every root (api/audit_mirror.py)
 """
 
 from __future__ import annotations
@@ -26,10 +27,13 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
+from api.audit_mirror import mirror
+
 audit = typer.Typer(help="The transparency log: signed checkpoints, proofs, verification (docs/audit.md).",
                     no_args_is_help=True)
 prove = typer.Typer(help="Proofs against signed checkpoints, as JSON.", no_args_is_help=True)
 audit.add_typer(prove, name="prove")
+audit.command("mirror")(mirror)
 out = Console(soft_wrap=True)
 err = Console(stderr=True)
 
