@@ -22,6 +22,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, Ti
 from rich.table import Table
 
 from api.audit_cli import audit
+from api.witness_cli import witness
 from domain.money import yuan
 from projections.registry import PROJECTIONS
 
@@ -113,6 +114,7 @@ projections = typer.Typer(help="Read models: rebuild them from the event store, 
                           no_args_is_help=True)
 app.add_typer(projections, name="projections")
 app.add_typer(audit, name="audit")
+app.add_typer(witness, name="witness")
 
 
 @projections.command("rebuild")
