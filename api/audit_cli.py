@@ -3,6 +3,7 @@
     gridgov audit keygen --out FILE       a signing key; prints its verifier key
     gridgov audit sequence [--once]       keep the tree caught up, signing checkpoints
     gridgov audit checkpoint              sign the tree now; prints the note (keep it)
+    gridgov audit checkpoints [--json]    the signed checkpoints, largest first: size, time, root, cosigners
     gridgov audit prove inclusion …       that an event is in a checkpoint
     gridgov audit prove consistency …     that a checkpoint extends an earlier one
     gridgov audit verify [--checkpoint F] recompute the tree from the rows; exit 0, 1, 2 or 3
@@ -39,7 +40,9 @@ err = Console(stderr=True)
 
 # `gridgov audit verify` exit codes (docs/audit.md); `export` uses the first three.
 # A tree of no leaves holds nothing against the log: not clean, nor altered either.
-CLEAN, TAMPERED, BAD_INPUT, NOTHING_PROVEN = 0, 1, 2, 3
+# UNWITNESSED: clean, but the newest checkpoint lacks the cosignatures the policy asks
+# (only with --witnessed: a witness down is no damage to the log).
+CLEAN, TAMPERED, BAD_INPUT, NOTHING_PROVEN, UNWITNESSED = 0, 1, 2, 3, 4
 
 
 def _engine(feed: bool = False) -> Any:
@@ -159,6 +162,31 @@ def checkpoint() -> None:
         engine.close()
 
 
+@audit.command("checkpoints")
+def checkpoints_command(limit: int = typer.Option(20, min=1, max=100_000, help="how many, largest first"),
+                        below: int = typer.Option(None, min=1, help="only those smaller than this size"),
+                        as_json: bool = typer.Option(False, "--json", help="one JSON object a line")) -> None:
+    """The signed checkpoints, largest first: size, time made, root, and the named
+    witnesses whose cosignature of it verifies."""
+    engine = _engine()
+    try:
+        policy = engine.tlog.witnesses
+        rows = [{"size": c.size, "made_at": c.made_at, "root": c.root.hex(), "cosigners": policy.cosigners(c)}
+                for c in engine.tlog.tree.recent(limit, below)]
+    finally:
+        engine.close()
+    if as_json:
+        for row in rows:
+            out.print(orjson.dumps(row).decode(), highlight=False)
+        return
+    from rich.table import Table
+
+    table = Table("size", "made (UTC)", "root (hex)", f"cosigners ({policy.k} of {len(policy.names)} asked)")
+    for row in rows:
+        table.add_row(f"{row['size']:,}", row["made_at"], row["root"], ", ".join(row["cosigners"]) or "—")
+    out.print(table)
+
+
 @prove.command("inclusion")
 def prove_inclusion(position: int = typer.Option(None, min=1, help="the event's log position"),
                     stream: str = typer.Option(None, help="or its stream id …"),
@@ -197,11 +225,19 @@ def verify_command(checkpoint: Path = typer.Option(None, "--checkpoint", help="a
                    key: str = typer.Option(None, help="the verifier key to check signatures with "
                                                       "(default: that of AUDIT_KEY_FILE)"),
                    deep: bool = typer.Option(False, help="also every stored leaf and subtree below 256 leaves "
-                                                         "(reads the tree too; slower)")) -> None:
+                                                         "(reads the tree too; slower)"),
+                   witnesses: str = typer.Option(None, help="the witnesses you trust, <url>=<vkey>,… "
+                                                            "(default: AUDIT_WITNESSES)"),
+                   policy: int = typer.Option(None, min=0, help="how many of them must cosign "
+                                                                "(default: AUDIT_WITNESS_POLICY)"),
+                   witnessed: bool = typer.Option(False, help="exit 4 when the log is clean but its newest "
+                                                              "checkpoint is not witnessed")) -> None:
     """Recompute the tree from the stored rows and hold it against the stored tree,
-    the signed checkpoints and a kept checkpoint. Exit 0: clean; 1: the log or the
-    tree was altered (the first bad position is printed); 2: bad input; 3: nothing
-    proven yet (the tree has no leaves: run `gridgov audit sequence --once`)."""
+    the signed checkpoints and a kept checkpoint, and say which witnesses cosigned the
+    newest checkpoint. Exit 0: clean; 1: the log or the tree was altered (the first
+    bad position is printed); 2: bad input; 3: nothing proven yet (the tree has no
+    leaves: run `gridgov audit sequence --once`); 4 (with --witnessed): clean, but
+    the newest checkpoint lacks the cosignatures the policy asks."""
     from gridgov.bootstrap import log_hasher
     from transparency.checkpoints import BadKey, BadNote, Verifier
     from transparency.verify import verify
@@ -218,6 +254,7 @@ def verify_command(checkpoint: Path = typer.Option(None, "--checkpoint", help="a
             verifier = Verifier.parse(key) if key else engine.tlog.verifier
         except BadKey as e:
             raise _fail(f"--key: {e}") from None
+        trusted = _trusted(engine.tlog.witnesses, witnesses, policy)
         head, started = max(engine.app.head(), 1), time.perf_counter()
         with _progress("verifying") as progress:
             bar = progress.add_task("verify", total=head, rate="")
@@ -231,6 +268,7 @@ def verify_command(checkpoint: Path = typer.Option(None, "--checkpoint", help="a
                                 engine.settings.AUDIT_ORIGIN, show, deep, log_hasher(engine.settings))
             except BadNote as e:
                 raise _fail(f"the kept checkpoint: {e}") from None
+        newest = engine.tlog.tree.checkpoint()
     finally:
         engine.close()
     elapsed = time.perf_counter() - started
@@ -245,11 +283,53 @@ def verify_command(checkpoint: Path = typer.Option(None, "--checkpoint", help="a
         raise typer.Exit(NOTHING_PROVEN)
     if report.clean:
         out.print(f"clean: {summary}")
-        raise typer.Exit(CLEAN)
+        met = _say_witnesses(newest, trusted)
+        raise typer.Exit(UNWITNESSED if witnessed and not met else CLEAN)
     if report.first_bad is not None:
         out.print(f"first bad position: {report.first_bad}")
     out.print(f"[red]NOT clean[/]: {summary}")
     raise typer.Exit(TAMPERED)
+
+
+def _trusted(configured: Any, witnesses: str | None, policy: int | None) -> Any:
+    """The witness policy to hold the newest checkpoint to: the auditor's own, else the settings'."""
+    from transparency.witnessing import BadWitnesses, WitnessPolicy
+
+    try:
+        return WitnessPolicy.parse(configured_text(configured) if witnesses is None else witnesses,
+                                   configured.k if policy is None else policy)
+    except BadWitnesses as e:
+        raise _fail(f"--witnesses/--policy: {e}") from None
+
+
+def configured_text(policy: Any) -> str:
+    return ",".join(f"{w.url}={w.verifier.vkey}" for w in policy.witnesses)
+
+
+def _say_witnesses(newest: Any, policy: Any) -> bool:
+    """Who cosigned the newest checkpoint and how old it is; whether the policy is met."""
+    from datetime import datetime, timezone
+
+    if newest is None:
+        out.print("no checkpoint signed yet")
+        return policy.k == 0
+    age = (datetime.now(timezone.utc) - datetime.fromisoformat(newest.made_at)).total_seconds()
+    out.print(f"newest checkpoint: {newest.size:,} leaves, made {newest.made_at} ({_ago(age)} ago)")
+    cosigners = policy.cosigners(newest)
+    met = len(cosigners) >= policy.k
+    verdict = "witnessed" if met else "[red]NOT witnessed[/]"
+    out.print(f"cosigned by {', '.join(cosigners) or 'no witness'} ({len(cosigners)} of {len(policy.names)} named; "
+              f"the policy asks {policy.k}): {verdict}", highlight=False)
+    return met
+
+
+def _ago(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    if seconds < 120:
+        return f"{seconds} s"
+    if seconds < 7200:
+        return f"{seconds // 60} min"
+    return f"{seconds // 3600} h"
 
 
 def _uuid(text: str) -> uuid.UUID:

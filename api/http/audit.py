@@ -35,15 +35,31 @@ def install(app: FastAPI, tlog: TransparencyLog, principal: Callable[..., Princi
 def routes(tlog: TransparencyLog, principal: Callable[..., Principal]) -> APIRouter:
     router = APIRouter(prefix="/v1/audit", tags=["audit"])
 
+    def listed(checkpoint: StoredCheckpoint) -> dict[str, Any]:
+        """Its cosigners are the named witnesses whose cosignature verifies; `witnessed`, the policy met."""
+        cosigners = tlog.witnesses.cosigners(checkpoint)
+        return {"size": checkpoint.size, "root": checkpoint.root.hex(), "made_at": checkpoint.made_at,
+                "cosigners": cosigners, "witnessed": len(cosigners) >= tlog.witnesses.k}
+
     def shown(checkpoint: StoredCheckpoint) -> dict[str, Any]:
         verifier = tlog.verifier
-        return {"size": checkpoint.size, "root": checkpoint.root.hex(), "made_at": checkpoint.made_at,
-                "note": checkpoint.note, "verifier_key": verifier.text() if verifier else None}
+        return {**listed(checkpoint), "note": checkpoint.served, "verifier_key": verifier.text() if verifier else None}
 
     @router.get("/checkpoint")
     async def latest_checkpoint(who: Principal = Depends(principal)) -> dict[str, Any]:
         """The latest signed checkpoint (C2SP tlog-checkpoint, as a signed note)."""
         return shown(await run_in_threadpool(tlog.latest))
+
+    @router.get("/checkpoints")
+    async def checkpoints(limit: int = Query(50, ge=1, le=1000, description="how many, largest first"),
+                          below: int | None = Query(None, ge=1, le=2**62, description="only those smaller than "
+                                                    "this size (the previous page's `next_below`)"),
+                          who: Principal = Depends(principal)) -> dict[str, Any]:
+        """The signed checkpoints, largest first: size, time, root, and the witnesses that cosigned each."""
+        page = await run_in_threadpool(tlog.tree.recent, limit + 1, below)
+        shown_ = await run_in_threadpool(lambda: [listed(c) for c in page[:limit]])
+        return {"checkpoints": shown_, "next_below": page[limit - 1].size if len(page) > limit else None,
+                "witnesses": {"named": tlog.witnesses.names, "policy": tlog.witnesses.k}}
 
     @router.get("/checkpoints/{size}")
     async def checkpoint_at(size: int = FastAPIPath(..., ge=1, le=2**62, description="the tree size it was signed at"),

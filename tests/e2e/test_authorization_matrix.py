@@ -183,10 +183,11 @@ QUERIES: dict[str, tuple[tuple[Role, ...], bool, Callable[[dict[str, Any]], tupl
     # The transparency log: hashes, positions and signatures, no event's content: any token.
     "checkpoint": (ALL, False, lambda s: ("/v1/audit/checkpoint", {})),
     "checkpoint-at": (ALL, False, lambda s: ("/v1/audit/checkpoints/1", {})),
+    "checkpoints": (ALL, False, lambda s: ("/v1/audit/checkpoints", {"limit": 5})),
     "inclusion": (ALL, False, lambda s: ("/v1/audit/proofs/inclusion", {"position": 1})),
     "consistency": (ALL, False, lambda s: ("/v1/audit/proofs/consistency", {"old": 1})),
 }
-TRANSPARENCY = {"checkpoint", "checkpoint-at", "inclusion", "consistency"}
+TRANSPARENCY = {"checkpoint", "checkpoint-at", "checkpoints", "inclusion", "consistency"}
 EVERY_TOKEN = TRANSPARENCY | {"stations"}
 # Outside its scope, these answer as if there were nothing there (404, or an empty
 # stream) rather than 403: a token outside a district sees nothing of it.

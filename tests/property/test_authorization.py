@@ -737,6 +737,7 @@ QUERIES: list[Callable[[Authorization, st.DataObject], tuple[str, dict[str, Any]
     # The transparency log: hashes and signatures, for any token; nothing of a district or a rider.
     lambda m, d: ("/v1/audit/checkpoint", {}),
     lambda m, d: (f"/v1/audit/checkpoints/{d.draw(st.integers(1, 300))}", {}),
+    lambda m, d: ("/v1/audit/checkpoints", {"limit": d.draw(st.integers(1, 20))}),
     lambda m, d: ("/v1/audit/proofs/inclusion", {"position": d.draw(st.integers(1, 300))}),
     lambda m, d: ("/v1/audit/proofs/consistency", {"old": d.draw(st.integers(1, 300))}),
 ]
