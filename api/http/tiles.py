@@ -41,7 +41,7 @@ def routes(tlog: TransparencyLog) -> APIRouter:
     async def checkpoint() -> Response:
         """The latest signed checkpoint, as a C2SP signed note (C2SP tlog-tiles)."""
         try:
-            note = (await run_in_threadpool(tlog.latest)).note
+            note = (await run_in_threadpool(tlog.latest)).served  # with every cosignature got
         except (NoSuchCheckpoint, NoSigningKey) as e:
             return Response(f"{e}\n", 404, media_type=TEXT, headers={"Cache-Control": MOVING})
         return Response(note, media_type=TEXT, headers={"Cache-Control": MOVING})

@@ -1,8 +1,14 @@
 module gridgov/transparency/verifier
 
-go 1.19
+go 1.25.0
 
 require (
 	github.com/transparency-dev/merkle v0.0.2
-	golang.org/x/mod v0.14.0
+	golang.org/x/mod v0.36.0
+)
+
+require (
+	filippo.io/mldsa v0.0.0-20260215214346-43d0283efc3e // indirect
+	github.com/transparency-dev/formats v0.1.1
+	golang.org/x/crypto v0.52.0 // indirect
 )

@@ -13,6 +13,9 @@
 // A tiled log (C2SP tlog-tiles) is checked from its tiles with
 // golang.org/x/mod/sumdb/tlog: tiles.go.
 //
+// With "witnesses" and "policy", a checkpoint or a tiled log's checkpoint must also be
+// cosigned by that many of those witnesses: witnessed.go.
+//
 // A checkpoint is "ok" only if the note is signed by the key (in the note
 // package's text form, <name>+<hex id>+<base64 key>), as note.Open checks it,
 // and its text is a C2SP tlog-checkpoint (origin LF decimal size LF base64 root
@@ -34,7 +37,6 @@ import (
 
 	"github.com/transparency-dev/merkle/proof"
 	"github.com/transparency-dev/merkle/rfc6962"
-	"golang.org/x/mod/sumdb/note"
 )
 
 type request struct {
@@ -51,8 +53,10 @@ type request struct {
 	Note    string   `json:"note"`
 	Key     string   `json:"key"`
 	Origin  string   `json:"origin"`
-	URL     string   `json:"url"`
-	Entries bool     `json:"entries"`
+	URL       string   `json:"url"`
+	Entries   bool     `json:"entries"`
+	Witnesses []string `json:"witnesses"`
+	Policy    int      `json:"policy"`
 }
 
 func main() {
@@ -106,11 +110,7 @@ func checkCheckpoint(r request) error {
 	if err != nil {
 		return err
 	}
-	v, err := note.NewVerifier(r.Key)
-	if err != nil {
-		return fmt.Errorf("verifier key: %w", err)
-	}
-	n, err := note.Open([]byte(r.Note), note.VerifierList(v))
+	n, err := openWitnessed([]byte(r.Note), r.Key, r.Witnesses, r.Policy)
 	if err != nil {
 		return err
 	}

@@ -26,7 +26,6 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 )
 
@@ -85,11 +84,7 @@ func checkTiles(r request) error {
 	if err != nil {
 		return err
 	}
-	v, err := note.NewVerifier(r.Key)
-	if err != nil {
-		return fmt.Errorf("verifier key: %w", err)
-	}
-	n, err := note.Open(signed, note.VerifierList(v))
+	n, err := openWitnessed(signed, r.Key, r.Witnesses, r.Policy)
 	if err != nil {
 		return err
 	}
