@@ -5,6 +5,8 @@ submissions — never a cosigned pair of checkpoints where the later does not ex
 from __future__ import annotations
 
 import base64
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -153,3 +155,25 @@ def test_whatever_is_submitted_the_cosigned_checkpoints_form_one_growing_tree(mo
         assert a <= b
         assert any(h.tree.size >= b and h.tree.root(a) == ra and h.tree.root(b) == rb for h in histories), (a, b)
     assert len(cosigned) <= sum(move != "grow" for move, _, _ in moves)
+
+
+def test_racing_submissions_from_one_size_cosign_exactly_one(tmp_path: Path) -> None:
+    """tlog-witness's race: check and persist are one step, so of many submissions from the
+    held size, one is cosigned and the others hear 409 — never a later, smaller tree."""
+    log = Log()
+    witness = witness_of(log, tmp_path)
+    log.grow(10)
+    assert submit(witness, log.request(0))[0] == 200
+    log.grow(16)
+    requests = [log.request(10, size) for size in range(11, 27)]
+    barrier = threading.Barrier(len(requests))
+
+    def race(request: AddCheckpoint) -> int:
+        barrier.wait()
+        return submit(witness, request)[0]
+
+    with ThreadPoolExecutor(len(requests)) as pool:
+        statuses = list(pool.map(race, requests))
+    assert sorted(statuses) == [200] + [409] * (len(requests) - 1)
+    winner = requests[statuses.index(200)]
+    assert witness.state.held(ORIGIN).size == parse_checkpoint(split_note(winner.note)[0]).size  # type: ignore[union-attr]
