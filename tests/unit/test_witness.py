@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from tests.fixtures.witnesses import ORIGIN, Log
@@ -177,3 +177,25 @@ def test_racing_submissions_from_one_size_cosign_exactly_one(tmp_path: Path) -> 
     assert sorted(statuses) == [200] + [409] * (len(requests) - 1)
     winner = requests[statuses.index(200)]
     assert witness.state.held(ORIGIN).size == parse_checkpoint(split_note(winner.note)[0]).size  # type: ignore[union-attr]
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@example(old=0, size=2**63, proof=[]).via("a tree larger than SQLite's integers: was an OverflowError")
+@given(old=st.integers(0, 2**70), size=st.integers(0, 2**70), proof=st.lists(st.binary(min_size=32, max_size=32),
+                                                                              max_size=3))
+def test_any_log_signed_submission_is_answered_with_a_spec_code_never_an_error(
+        old: int, size: int, proof: list[bytes], tmp_path_factory) -> None:  # type: ignore[no-untyped-def]
+    log = Log()
+    witness = witness_of(log, tmp_path_factory.mktemp("w"))
+    note = log.signer.sign(Checkpoint(ORIGIN, size, EMPTY_ROOT if size == 0 else bytes(32)))
+    status, _ = submit(witness, AddCheckpoint(old, proof, note))
+    assert status in (200, 400, 409, 422)
+    held = witness.state.held(ORIGIN)
+    assert (status == 200) == (held is not None)
+
+
+@settings(max_examples=300, deadline=None)
+@given(body=st.binary(max_size=400))
+def test_any_body_is_answered_with_a_spec_code(body: bytes, tmp_path_factory) -> None:  # type: ignore[no-untyped-def]
+    witness = Witness(WITNESS_KEY, {ORIGIN: [Log().signer.verifier()]}, WitnessState(":memory:"))
+    assert witness.add_checkpoint(body).status in (400, 403, 404)

@@ -36,6 +36,7 @@ from transparency.witness.state import Evidence, Held, Transaction, WitnessState
 log = logging.getLogger("gridgov.witness")
 MAX_BODY = 64 * 1024  # 63 hashes and a note with a few signatures fit many times over
 TEXT = "text/plain; charset=utf-8"
+MAX_SIZE = 2**63 - 1  # SQLite's largest integer; no log comes near it
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,8 @@ class Witness:
             return _say(403, str(e))
         if request.old_size > checkpoint.size:
             return _say(400, "the old size is above the checkpoint's size")
+        if checkpoint.size > MAX_SIZE:
+            return _say(400, "a tree larger than 2^63 - 1 leaves is more than this witness keeps")
         note = text + "\n" + "".join(line + "\n" for line in signed_by_log)
         with self.state.transaction() as tx:
             held = tx.held(checkpoint.origin)
