@@ -120,3 +120,11 @@ def test_while_busy_checkpoints_are_an_interval_apart() -> None:
 
 def test_the_default_interval_signs_a_busy_log_within_five_seconds() -> None:
     assert load_settings({}).AUDIT_CHECKPOINT_INTERVAL_S <= 5
+
+
+def test_an_empty_log_signs_nothing() -> None:
+    """A checkpoint of no leaves proves nothing and cannot be asked for (sizes start at 1)."""
+    app, tlog, _ = _signing_world()
+    Checkpointer(tlog, interval=0)()
+    assert tlog.tree.checkpoint() is None
+    app.close()

@@ -176,6 +176,58 @@ function describe(step) {
   return parts.join(GG.state.lang === "zh" ? "；" : "; ");
 }
 
+// --- the log's witnesses ---------------------------------------------------------------------------
+// The newest signed checkpoints, who outside the operator cosigned each, and whether the
+// newest one has the cosignatures the log's policy asks (k of the n witnesses it names).
+function ago(iso) {
+  const seconds = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
+  if (seconds < 120) return t("a.wit.s").replace("{n}", seconds);
+  if (seconds < 7200) return t("a.wit.min").replace("{n}", Math.floor(seconds / 60));
+  return t("a.wit.h").replace("{n}", Math.floor(seconds / 3600));
+}
+
+function names(list) {
+  return list.length ? list.join(GG.state.lang === "zh" ? "、" : ", ") : t("a.wit.none");
+}
+
+function showWitnesses() {
+  const page = A.witnesses;
+  if (!page) return;
+  const [newest] = page.checkpoints;
+  const { named, policy } = page.witnesses;
+  document.getElementById("wit-newest").textContent = newest
+    ? t("a.wit.newest").replace("{n}", newest.size.toLocaleString()).replace("{time}", GG.time(newest.made_at))
+        .replace("{ago}", ago(newest.made_at))
+    : t("a.wit.nocheckpoint");
+  // Each of the auditor's reads is itself an event, so the newest checkpoint is often seconds
+  // from its witnesses: then the newest one they have witnessed is what an auditor can rely on.
+  const witnessed = page.checkpoints.find(c => c.witnessed);
+  const verdict = document.getElementById("wit-verdict");
+  const words = !named.length ? "a.wit.unnamed" : newest && newest.witnessed ? "a.wit.met"
+    : witnessed ? "a.wit.pending" : "a.wit.unmet";
+  verdict.className = ["a.wit.met", "a.wit.pending"].includes(words) ? "good" : "why";
+  const shown = words === "a.wit.pending" ? witnessed : newest;
+  verdict.textContent = t(words).replace("{k}", policy).replace("{n}", named.length)
+    .replace("{got}", newest ? newest.cosigners.length : 0).replace("{names}", names(shown ? shown.cosigners : []))
+    .replace("{m}", shown ? shown.size.toLocaleString() : "").replace("{ago}", shown ? ago(shown.made_at) : "");
+  GG.table("wit-list", ["a.checkpoint", "col.time", "a.wit.cosigners", "a.wit.witnessed"],
+    page.checkpoints.map(c => el("tr", { dataset: { size: c.size } },
+      el("td", { class: "n" }, c.size.toLocaleString()), el("td", {}, GG.time(c.made_at)),
+      el("td", {}, names(c.cosigners)), el("td", {}, t(c.witnessed ? "a.wit.yes" : "a.wit.no")))));
+}
+
+// A checkpoint is cosigned within seconds of its signing: while the newest awaits its
+// witnesses, look again a few times (each look is an access, so not forever).
+async function loadWitnesses(again = 3) {
+  A.witnesses = await GG.get("/v1/audit/checkpoints", { limit: 10 });
+  showWitnesses();
+  const [newest] = A.witnesses.checkpoints;
+  clearTimeout(A.witnessTimer);
+  if (again > 0 && newest && !newest.witnessed && A.witnesses.witnesses.named.length) {
+    A.witnessTimer = setTimeout(() => loadWitnesses(again - 1).catch(() => {}), 3000);
+  }
+}
+
 // --- the history --------------------------------------------------------------------------------
 function showHistory() {
   GG.table("history", ["col.time", "col.event", "col.actor", "col.detail", "col.amount", "col.actions"],
@@ -322,11 +374,11 @@ GG.start({
   async start() {
     wire();
     riderOptions();
-    GG.onLanguage(() => { kindOptions(); showHistory(); showDays(); if (A.chosen) openChain(A.chosen); });
+    GG.onLanguage(() => { kindOptions(); showHistory(); showDays(); showWitnesses(); if (A.chosen) openChain(A.chosen); });
     try {
       [A.grids] = await Promise.all([GG.get(`/v1/districts/${d()}/grids`), loadNames()]);
       kindOptions();
-      await Promise.all([search(), loadPictures()]);
+      await Promise.all([search(), loadPictures(), loadWitnesses()]);
     } catch (e) {
       GG.say(e.message, true);
     }
@@ -334,7 +386,7 @@ GG.start({
   // New steps are news, but an auditor's page does not reload under the reader's eyes:
   // only the pictures follow; the list changes when asked.
   event: (() => {
-    const later = GG.debounce(() => loadPictures().catch(() => {}), 1000);
+    const later = GG.debounce(() => Promise.all([loadPictures(), loadWitnesses()]).catch(() => {}), 1000);
     return () => later();
   })(),
 });
