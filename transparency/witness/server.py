@@ -152,7 +152,13 @@ def http_server(witness: Witness, host: str, port: int) -> ThreadingHTTPServer:
                 return self._send(_say(411, "a Content-Length is needed"), close=True)
             if int(length) > MAX_BODY:
                 return self._send(_say(413, "the body is too large for an add-checkpoint"), close=True)
-            self._send(witness.add_checkpoint(self.rfile.read(int(length))))
+            body = self.rfile.read(int(length))
+            try:
+                answer = witness.add_checkpoint(body)
+            except Exception:  # a bug, or the disk: never a cosignature, and the log will try again
+                log.exception("add-checkpoint failed")
+                answer = _say(500, "the witness could not record the checkpoint; nothing was cosigned")
+            self._send(answer)
 
         def do_GET(self) -> None:  # noqa: N802
             parts = self.path.split("?")[0].strip("/").split("/")
