@@ -6,8 +6,10 @@ log-signed evidence kept and listed by `gridgov witness evidence`."""
 from __future__ import annotations
 
 import os
+import statistics
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -85,3 +87,17 @@ def test_the_rewrite_is_refused_by_both_and_the_evidence_kept(witnesses: list[Wi
         assert split_note(log.note(40))[0] in listed.stdout
     log.grow(2)
     assert all(cosign(witness, log, 40) for witness in witnesses)  # the honest log goes on
+
+
+def test_answers_on_a_kept_alive_connection_do_not_wait_for_a_delayed_ack(witnesses: list[WitnessProcess],
+                                                                          log: Log) -> None:
+    """Headers and body were two writes: Nagle held the body for the client's delayed ACK, 40 ms an answer."""
+    log.grow(3)
+    cosign(witnesses[0], log, 0)
+    times = []
+    with httpx.Client() as keep_alive:
+        for _ in range(15):
+            started = time.perf_counter()
+            keep_alive.get(f"{witnesses[0].url}/{origin_hash()}/checkpoint", timeout=10).raise_for_status()
+            times.append(time.perf_counter() - started)
+    assert statistics.median(times) < 0.025, f"median {statistics.median(times) * 1000:.1f} ms"
