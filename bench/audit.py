@@ -14,7 +14,9 @@
   service token (nothing recorded);
 - export: one district's export of every month of the log (chains, positions, the
   checkpoint, the check against balances) and its XLSX, in chain rows/s, beside a bare
-  SELECT of the same district's audit steps from the same read-model store.
+  SELECT of the same district's audit steps from the same read-model store;
+- signed: seconds from a command's answer to a signed checkpoint holding its event
+  (`--only signed` measures it alone).
 
 The log is the demo's city (bench/rebuild.py makes it once, in GRIDGOV_CACHE/bench);
 each measurement works on a copy. Medians of the rounds; ratios are in the same run.
@@ -109,6 +111,41 @@ def command_rate(n: int, with_sequencer: bool) -> float:
             beside.stop()
         app.close()
         cleanup()
+
+
+def signed_latency(n: int) -> list[float]:
+    """Seconds from a command's answer to a signed checkpoint holding its event, as the
+    embedded server runs it (default AUDIT_CHECKPOINT_INTERVAL_S, a round every 0.2 s),
+    with commands arriving at random moments, as they do."""
+    from gridgov.bootstrap import bootstrap
+    from tests.fixtures.world import World
+
+    env, cleanup = store_env("sqlite")
+    folder = tempfile.mkdtemp(prefix="gridgov-bench-signed-")
+    key = os.path.join(folder, "audit.key")
+    Path(key).write_text(Signer.generate(ORIGIN).text())
+    clock = ManualClock(datetime(2026, 11, 2, 1, tzinfo=timezone.utc))
+    engine = bootstrap(load_settings({**env, "AUDIT_KEY_FILE": key, "AUDIT_ORIGIN": ORIGIN,
+                                      "READMODEL_SQLITE_DBNAME": os.path.join(folder, "r.db")}),
+                       clock=clock).follow()
+    waits: list[float] = []
+    try:
+        world = World(engine.app, clock)
+        grid, _ = world.scene()
+        rng = random.Random(7)
+        for _ in range(n):
+            time.sleep(rng.uniform(0, 3))
+            world.task(grid)
+            head, written = engine.app.head(), time.perf_counter()
+            while not ((latest := engine.tlog.tree.checkpoint()) is not None
+                       and engine.tlog.tree.tip()[1] >= head and latest.size >= engine.tlog.size()):
+                time.sleep(0.005)
+            waits.append(time.perf_counter() - written)
+    finally:
+        engine.close()
+        cleanup()
+        shutil.rmtree(folder, ignore_errors=True)
+    return waits
 
 
 SERVER = """
@@ -216,7 +253,12 @@ def main() -> None:
     parser.add_argument("--commands", type=int, default=1500)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--proofs", type=int, default=2000)
+    parser.add_argument("--signed", type=int, default=60, help="commands timed to their signed checkpoint")
+    parser.add_argument("--only", choices=["signed"], help="that measure alone (no big log needed)")
     args = parser.parse_args()
+    if args.only == "signed":
+        print_signed(signed_latency(args.signed))
+        return
 
     log = ensure_log(args.events, args.seed)
     folder = tempfile.mkdtemp(prefix="gridgov-bench-audit-")
@@ -239,6 +281,7 @@ def main() -> None:
             beside.append(command_rate(args.commands, True))
         timings = proof_latency(copy, key_file, events, args.proofs)
         exported = export_rate(copy, key, folder)
+        signed = signed_latency(args.signed)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -265,6 +308,12 @@ def main() -> None:
     print(f"| the same with its XLSX ({exported['mib']:.1f} MiB, {exported['seconds']:.1f} s) | "
           f"{exported['with_xlsx']:,.0f} rows/s | bare SELECT {exported['bare']:,.0f} rows/s | "
           f"{exported['with_xlsx'] / exported['bare']:.2f} | — |")
+    print_signed(signed)
+
+
+def print_signed(waits: list[float]) -> None:
+    print(f"| a command's event in a signed checkpoint ({len(waits)} commands at random moments), p50 / p99 / max "
+          f"| {pct(waits, .5):.2f} / {pct(waits, .99):.2f} / {max(waits):.2f} s | — | — | ≤ 5 s |")
 
 
 if __name__ == "__main__":
