@@ -9,6 +9,7 @@
     kafka.py    topics_of_the_test (autouse: a test's topics are deleted after it)
     blobs.py    blob_stores (a maker of empty blob stores: memory, file, S3)
     keycloak.py keycloak (the OpenID Connect provider: people, their tokens, its keys)
+    tlog.py     verifier (the outside verifier, Go, built once), grown (a signed log past a tile)
 
 PostgreSQL comes from scripts/postgres.sh (or POSTGRES_* settings); each test gets
 a schema of its own, dropped afterwards. Locally a missing server skips those runs;
@@ -29,4 +30,5 @@ pytest_plugins = [
     "tests.fixtures.blobs",
     "tests.fixtures.keycloak",
     "tests.fixtures.jwks",
+    "tests.fixtures.tlog",
 ]

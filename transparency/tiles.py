@@ -32,9 +32,9 @@ HASH = 32
 ENTRIES = "entries"
 MAX_ENTRY = 0xFFFF  # a bundle's length prefix is a uint16
 
-_ELEMENT = re.compile(r"x\d{3}")
-_LAST = re.compile(r"\d{3}")
-_DECIMAL = re.compile(r"0|[1-9]\d{0,2}")
+_ELEMENT = re.compile(r"x[0-9]{3}")
+_LAST = re.compile(r"[0-9]{3}")
+_DECIMAL = re.compile(r"0|[1-9][0-9]{0,2}")
 
 
 class NotATile(ValueError):

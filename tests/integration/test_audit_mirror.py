@@ -19,8 +19,7 @@ from typer.testing import CliRunner
 from api.audit_mirror import BAD_INPUT, SPLIT, MirrorError, run
 from api.cli import app as cli
 from tests.fixtures.world import World
-from tests.integration.test_outside_verifier import ask, verifier  # noqa: F401 (a fixture)
-from tests.integration.test_tiles import ORIGIN, grown, served, tiles_request  # noqa: F401 (a fixture)
+from tests.fixtures.tlog import ORIGIN, ask, served, tiles_request
 from transparency.log import TransparencyLog
 from transparency.store import open_tree_store
 

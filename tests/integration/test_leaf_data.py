@@ -20,7 +20,7 @@ from domain.clock import ManualClock
 from gridgov import bootstrap
 from gridgov.settings import load_settings
 from tests.fixtures.world import START, World, tour_of_every_event_type
-from tests.integration.test_tiles import ORIGIN, served
+from tests.fixtures.tlog import ORIGIN, served
 from transparency.checkpoints import Signer
 from transparency.log import TransparencyLog
 from transparency.merkle import Tree

@@ -7,44 +7,19 @@ with no code of ours; and so are the proofs and checkpoints of a log kept in a s
 from __future__ import annotations
 
 import base64
-import json
-import os
 import random
-import shutil
-import subprocess
 from pathlib import Path
-
-import pytest
 
 from domain.clock import ManualClock
 from gridgov import bootstrap
 from gridgov.settings import load_settings
+from tests.fixtures.tlog import ask
 from tests.fixtures.world import START, World, tour_of_every_event_type
 from transparency.checkpoints import DASH, Checkpoint, Signer
 from transparency.leaves import leaf_hashes
 from transparency.log import TransparencyLog
 from transparency.merkle import Tree, leaf_hash
 from transparency.store import open_tree_store
-
-VERIFIER = Path(__file__).resolve().parents[2] / "transparency" / "verifier"
-
-
-@pytest.fixture(scope="module")
-def verifier(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    if shutil.which("go") is None:
-        if os.environ.get("CI"):
-            pytest.fail("Go is required in CI to build the outside verifier")
-        pytest.skip("no Go toolchain here")
-    binary = tmp_path_factory.mktemp("verifier") / "verifier"
-    subprocess.run(["go", "build", "-o", str(binary), "."], cwd=VERIFIER, check=True, timeout=600,
-                   env={**os.environ, "GOFLAGS": "-mod=mod"})
-    return binary
-
-
-def ask(verifier: Path, requests: list[dict[str, object]]) -> list[str]:
-    lines = "\n".join(json.dumps(r) for r in requests) + "\n"
-    out = subprocess.run([str(verifier)], input=lines, capture_output=True, text=True, check=True, timeout=120)
-    return out.stdout.splitlines()
 
 
 def proofs(tree: Tree, rng: random.Random) -> tuple[list[dict[str, object]], list[dict[str, object]]]:

@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.fixtures.world import World
-from tests.integration.test_outside_verifier import ask, verifier  # noqa: F401 (a fixture)
-from tests.integration.test_tiles import ORIGIN, grown, served, tiles_request  # noqa: F401 (a fixture)
+from tests.fixtures.tlog import ORIGIN, ask, served, tiles_request
 from transparency.checkpoints import Checkpoint, Signer
 from transparency.cosignature import CosignatureSigner
 from transparency.log import TransparencyLog

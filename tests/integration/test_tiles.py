@@ -6,71 +6,13 @@ log whose entries or history were changed."""
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
-import pytest
-import uvicorn
-from fastapi import FastAPI
 
-from api.http import tiles as tile_routes
-from domain.clock import ManualClock
-from gridgov import bootstrap
-from gridgov.settings import load_settings
-from tests.fixtures.world import START, World, tour_of_every_event_type
-from tests.integration.test_outside_verifier import ask, verifier  # noqa: F401 (a fixture)
-from transparency.checkpoints import Signer
+from tests.fixtures.tlog import ask, served, tiles_request
+from tests.fixtures.world import World
 from transparency.log import TransparencyLog
-from transparency.store import open_tree_store
-
-ORIGIN = "gridgov.test/tiles"
-
-
-@contextmanager
-def served(tlog: TransparencyLog) -> Iterator[str]:
-    """The tile routes alone under a real uvicorn server: the base URL of the prefix."""
-    app = FastAPI()
-    tile_routes.install(app, tlog)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}{tile_routes.PREFIX}/"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-
-
-@pytest.fixture
-def grown(sqlite_file: dict[str, str]) -> Iterator[tuple[TransparencyLog, World]]:
-    """A stored log of every event type and then some, past a full tile of 256 leaves."""
-    clock = ManualClock(START)
-    app = bootstrap.application(load_settings(sqlite_file), clock=clock)
-    try:
-        world = World(app, clock)
-        tour_of_every_event_type(world)
-        grid, rider = world.scene()
-        while app.eventlog.head() < 300:
-            world.piece(grid, rider)
-        tlog = TransparencyLog(app.eventlog, open_tree_store(app.eventlog), ORIGIN, Signer.generate(ORIGIN),
-                               app.mapper.decode_state)
-        yield tlog, world
-    finally:
-        app.close()
-
-
-def tiles_request(url: str, tlog: TransparencyLog, **more: object) -> dict[str, object]:
-    assert tlog.verifier is not None
-    return {"kind": "tiles", "url": url, "key": tlog.verifier.text(), "origin": ORIGIN, "entries": True, **more}
 
 
 def test_the_go_tlog_client_recomputes_the_root_from_our_tiles(verifier: Path,
