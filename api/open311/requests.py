@@ -52,7 +52,6 @@ MAX_RESULTS = 1000
 MAX_FIELDS, MAX_FILES = 200, 1  # a form's fields (attributes and all) and files (the photo)
 MAX_OFFSET = timedelta(hours=14)
 MAX_IDS = 1000
-POSTED_WAIT_MS = 2000  # as /v1's reads wait for a `position` by default
 READABLE_WAIT_S = 5.0  # how long a request just posted may take to reach the read models before a GET says so
 REQUEST_FIELDS = ("service_request_id", "status", "status_notes", "service_name", "service_code", "description",
                   "agency_responsible", "service_notice", "requested_datetime", "updated_datetime",
@@ -161,11 +160,8 @@ def _post(router: APIRouter, site: Site) -> None:
             await form.close()
         command = _command(holder, category, text, location, hashes, language)
         outcome = await _execute(governance, command, who, language)
+        # Answered as /v1's report-clue is, once the clue is in the log: the reads by id wait for it (_waited).
         clue_id = outcome.result["clue_id"]
-        try:  # readable at once: answered when the read models have the clue (bounded; it is made either way)
-            await reads.wait("clues", outcome.position, POSTED_WAIT_MS)
-        except operations.ReadModelBehind:
-            pass
         placed = {"grid_id": outcome.result.get("grid_id"), "district": outcome.result["district"],
                   "grid_name": await _grid_name(reads, outcome.result.get("grid_id"))}
         return wire.respond(form_format, "service_requests", "request", [
@@ -324,7 +320,7 @@ def _list(router: APIRouter, site: Site) -> None:
         holder = await _holder(reads, request, None, language)
         query = _query(holder.district, service_request_id, service_code, start_date, end_date, status,
                        reads.governance.clock.now(), language)
-        found = await _requests(site, request, query, language)
+        found = await _waited(site, request, query, language)
         return wire.respond(answer_format, "service_requests", "request", found)
 
 
@@ -385,19 +381,28 @@ def _media(router: APIRouter, site: Site) -> None:
 
 async def _placed(site: Site, request: Request, district: str, request_id: str,
                   language: Language) -> list[dict[str, Any]]:
-    """One request of the district; one just posted is waited for (bounded) until the read models have it,
-    so a client reads back at once what it posted. Not in the log, or of another district: none."""
-    query = RequestQuery(district, ids=(request_id,))
+    """One request of the district, waited for as _waited says. Not in the log, or of another district: none."""
+    return await _waited(site, request, RequestQuery(district, ids=(request_id,)), language)
+
+
+async def _waited(site: Site, request: Request, query: RequestQuery, language: Language) -> list[dict[str, Any]]:
+    """The requests the query finds; when it names ids, those already in the district's log are waited for
+    (bounded) until the read models have them, so a client reads back at once what it just posted, though
+    the POST answered without waiting (an Open311 client has no position to pass, as /v1's reads take)."""
     found = await _requests(site, request, query, language)
-    if found or not await run_in_threadpool(_reported_in, site.reads.governance, request_id, district):
-        return found
+    missing = set(query.ids) - {each["service_request_id"] for each in found}
+    awaited = await run_in_threadpool(_reported_in_district, site.reads.governance, missing, query.district)
     deadline = time.monotonic() + READABLE_WAIT_S
-    while not found:
+    while awaited - {each["service_request_id"] for each in found}:
         if time.monotonic() >= deadline:
             raise Open311Error(503, said("behind", language))
         await asyncio.sleep(0.01)
         found = await _requests(site, request, query, language)
     return found
+
+
+def _reported_in_district(governance: Any, request_ids: set[str], district: str) -> set[str]:
+    return {request_id for request_id in request_ids if _reported_in(governance, request_id, district)}
 
 
 def _reported_in(governance: Any, request_id: str, district: str) -> bool:
