@@ -72,3 +72,12 @@ def test_the_tiles_of_a_stored_tree_hold_its_hashes(size: int) -> None:
         if t.level == 1:
             below = [read[Tile(0, t.index * WIDTH + i)] for i in range(t.width)]
             assert data == b"".join(tile_hash(b) for b in below)
+
+
+@given(st.text(alphabet="tile/entrsx0123456789.p٣２", max_size=40))
+def test_any_path_names_a_tile_or_none_and_never_fails_otherwise(path: str) -> None:
+    try:
+        tile = parse_path(path)
+    except NotATile:
+        return
+    assert tile.path() == path and path.isascii()
