@@ -121,7 +121,7 @@ def sequence(once: bool = typer.Option(False, help="catch up (and sign a checkpo
     try:
         if once:
             added = _catch_up(engine)
-            note = engine.tlog.checkpoint().note if engine.tlog.signer else None
+            note = _witnessed(engine, engine.tlog.checkpoint()).served if engine.tlog.signer else None
             err.print(f"sequenced {added:,} events; the tree has {engine.tlog.size():,} leaves")
             if note:
                 out.print(note, end="")
@@ -141,6 +141,29 @@ def sequence(once: bool = typer.Option(False, help="catch up (and sign a checkpo
         engine.close()
 
 
+def _witnessed(engine: Any, checkpoint: Any) -> Any:
+    """The checkpoint offered to AUDIT_WITNESSES once, waiting for each to answer or fail
+    (each request bounded by AUDIT_WITNESS_TIMEOUT_S); with the cosignatures it got."""
+    from transparency.witnessing import CONFLICTS_PER_OFFER, Witnessing
+
+    policy = engine.tlog.witnesses
+    if not policy.witnesses:
+        return checkpoint
+    witnessing = Witnessing(engine.tlog, policy, engine.settings.AUDIT_WITNESS_TIMEOUT_S).start()
+    try:
+        witnessing.offer(checkpoint)
+        deadline = time.monotonic() + engine.settings.AUDIT_WITNESS_TIMEOUT_S * CONFLICTS_PER_OFFER + 1
+        while not witnessing.settled(checkpoint.size) and time.monotonic() < deadline:
+            time.sleep(0.02)
+    finally:
+        witnessing.stop()
+    kept = engine.tlog.at(checkpoint.size)
+    got = policy.cosigners(kept)
+    err.print(f"cosigned by {', '.join(got) or 'no witness'} ({len(got)} of {len(policy.names)}; "
+              f"the policy asks {policy.k})", highlight=False)
+    return kept
+
+
 @audit.command()
 def checkpoint() -> None:
     """Bring the tree up to date and sign a checkpoint of it now; print the signed
@@ -155,7 +178,7 @@ def checkpoint() -> None:
             raise NoSigningKey("checkpoints are off: set AUDIT_KEY_FILE to a signing key "
                                "(gridgov audit keygen makes one); nothing was sequenced")
         _catch_up(engine)
-        out.print(engine.tlog.checkpoint().note, end="")
+        out.print(_witnessed(engine, engine.tlog.checkpoint()).served, end="")
     except AuditError as e:
         raise _fail(str(e)) from None
     finally:

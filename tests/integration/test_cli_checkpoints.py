@@ -69,3 +69,26 @@ def test_verify_says_who_cosigned_the_newest_and_whether_the_policy_is_met(signe
                                "--policy", "1"])
     assert mine.exit_code == CLEAN, mine.output
     assert "cosigned by witness-a (1 of 1 named; the policy asks 1): witnessed" in mine.stdout
+
+
+def test_sequence_once_collects_the_witnesses_cosignatures_before_it_exits(embedded: Path, tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.fixtures.witnesses import ORIGIN, Log, WitnessProcess
+
+    key = Signer.generate(ORIGIN)
+    (tmp_path / "audit.key").write_text(key.text())
+    witness = WitnessProcess(tmp_path / "w", "witness-a", [Log(signer=key)]).start()
+    try:
+        monkeypatch.setenv("AUDIT_KEY_FILE", str(tmp_path / "audit.key"))
+        monkeypatch.setenv("AUDIT_ORIGIN", ORIGIN)
+        monkeypatch.setenv("AUDIT_WITNESSES", f"{witness.url}={witness.vkey},http://127.0.0.1:9={B.vkey()}")
+        monkeypatch.setenv("AUDIT_WITNESS_POLICY", "1")
+        once = CliRunner().invoke(cli, ["audit", "sequence", "--once"])
+        assert once.exit_code == 0, once.output
+        assert "cosigned by witness-a" in once.output
+        listed = CliRunner().invoke(cli, ["audit", "checkpoints", "--limit", "1", "--json"])
+        assert json.loads(listed.stdout)["cosigners"] == ["witness-a"]
+        told = CliRunner().invoke(cli, ["audit", "verify", "--witnessed"])
+        assert told.exit_code == CLEAN, told.output
+    finally:
+        witness.stop()
