@@ -199,3 +199,20 @@ def test_any_log_signed_submission_is_answered_with_a_spec_code_never_an_error(
 def test_any_body_is_answered_with_a_spec_code(body: bytes, tmp_path_factory) -> None:  # type: ignore[no-untyped-def]
     witness = Witness(WITNESS_KEY, {ORIGIN: [Log().signer.verifier()]}, WitnessState(":memory:"))
     assert witness.add_checkpoint(body).status in (400, 403, 404)
+
+
+def test_a_rewritten_checkpoint_of_an_earlier_cosigned_size_is_kept_as_evidence(tmp_path: Path) -> None:
+    """Not only the latest: a log-signed root for any size it once cosigned, other than the one it cosigned."""
+    log = Log()
+    witness = witness_of(log, tmp_path)
+    log.grow(5)
+    assert submit(witness, log.request(0))[0] == 200
+    log.grow(4)
+    assert submit(witness, log.request(5))[0] == 200
+    rewritten = log.fork(rewritten_from=2)
+    assert submit(witness, rewritten.request(0, 5))[0] == 409
+    assert submit(witness, rewritten.request(9, 5))[0] == 400
+    [kept] = witness.state.evidence()
+    assert kept.kind == "same-size-other-root"
+    assert kept.held_note.startswith(split_note(log.note(5))[0]) and kept.note.startswith(split_note(rewritten.note(5))[0])
+    assert submit(witness, log.request(0, 5))[0] == 409 and len(witness.state.evidence()) == 1  # the true one is no split

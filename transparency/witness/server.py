@@ -69,12 +69,15 @@ class Witness:
             signed_by_log = _log_signatures(text, signatures, keys)
         except BadNote as e:
             return _say(403, str(e))
-        if request.old_size > checkpoint.size:
-            return _say(400, "the old size is above the checkpoint's size")
         if checkpoint.size > MAX_SIZE:
             return _say(400, "a tree larger than 2^63 - 1 leaves is more than this witness keeps")
         note = text + "\n" + "".join(line + "\n" for line in signed_by_log)
         with self.state.transaction() as tx:
+            before = tx.cosigned_at(checkpoint.origin, checkpoint.size)
+            if before is not None and before.root != checkpoint.root:  # whatever else is wrong with the request
+                self._keep(tx, before, request, checkpoint, note, "same-size-other-root")
+            if request.old_size > checkpoint.size:
+                return _say(400, "the old size is above the checkpoint's size")
             held = tx.held(checkpoint.origin)
             refusal = self._check(tx, held, request, checkpoint, note)
             if refusal is not None:
@@ -87,8 +90,6 @@ class Witness:
     def _check(self, tx: Transaction, held: Held | None, request: AddCheckpoint, checkpoint: Checkpoint,
                note: str) -> Answer | None:
         held_size = held.size if held else 0
-        if held and checkpoint.size == held.size and checkpoint.root != held.root:
-            self._keep(tx, held, request, checkpoint, note, "same-size-other-root")
         if request.old_size != held_size:
             return Answer(409, SIZE_TYPE, format_size(held_size))
         if checkpoint.size == 0 and checkpoint.root != EMPTY_ROOT:

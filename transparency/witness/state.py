@@ -1,5 +1,6 @@
 """What a witness remembers, in its own SQLite file: per log (origin), the latest checkpoint
-it cosigned, and the evidence of splits — checkpoints the log signed that do not extend it.
+it cosigned, every one it cosigned before (so another root for any of those sizes is caught),
+and the evidence of splits — checkpoints the log signed that do not extend what it cosigned.
 
 Checking a submission against the held checkpoint and recording the new one happen in one
 write transaction (BEGIN IMMEDIATE: one writer at a time, across threads and processes),
@@ -24,6 +25,14 @@ CREATE TABLE IF NOT EXISTS cosigned (
     root        BLOB NOT NULL,
     note        TEXT NOT NULL,      -- the checkpoint with the log's verified signatures and this witness's
     at          INTEGER NOT NULL    -- the cosignature's timestamp
+);
+CREATE TABLE IF NOT EXISTS history (
+    origin      TEXT NOT NULL,
+    size        INTEGER NOT NULL,
+    root        BLOB NOT NULL,
+    note        TEXT NOT NULL,      -- as first cosigned: a root the log signed for this size, once and for all
+    at          INTEGER NOT NULL,
+    PRIMARY KEY (origin, size)
 );
 CREATE TABLE IF NOT EXISTS evidence (
     id          INTEGER PRIMARY KEY,
@@ -103,6 +112,13 @@ class Transaction:
                          "ON CONFLICT (origin) DO UPDATE SET size = excluded.size, root = excluded.root, "
                          "note = excluded.note, at = excluded.at",
                          (origin, held.size, held.root, held.note, held.at))
+        self._db.execute("INSERT OR IGNORE INTO history (origin, size, root, note, at) VALUES (?, ?, ?, ?, ?)",
+                         (origin, held.size, held.root, held.note, held.at))
+
+    def cosigned_at(self, origin: str, size: int) -> Held | None:
+        row = self._db.execute("SELECT size, root, note, at FROM history WHERE origin = ? AND size = ?",
+                               (origin, size)).fetchone()
+        return Held(row[0], bytes(row[1]), row[2], row[3]) if row else None
 
     def keep_evidence(self, evidence: Evidence) -> None:
         # The same split submitted again (a log retrying) is kept once.
