@@ -16,7 +16,8 @@
   checkpoint, the check against balances) and its XLSX, in chain rows/s, beside a bare
   SELECT of the same district's audit steps from the same read-model store;
 - signed: seconds from a command's answer to a signed checkpoint holding its event
-  (`--only signed` measures it alone).
+  (`--only signed` measures it alone), and to one cosigned by two `gridgov witness serve`
+  processes on this machine (`--only witnessed`).
 
 The log is the demo's city (bench/rebuild.py makes it once, in GRIDGOV_CACHE/bench);
 each measurement works on a copy. Medians of the rounds; ratios are in the same run.
@@ -113,20 +114,27 @@ def command_rate(n: int, with_sequencer: bool) -> float:
         cleanup()
 
 
-def signed_latency(n: int) -> list[float]:
+def signed_latency(n: int, witnesses: int = 0) -> list[float]:
     """Seconds from a command's answer to a signed checkpoint holding its event, as the
     embedded server runs it (default AUDIT_CHECKPOINT_INTERVAL_S, a round every 0.2 s),
-    with commands arriving at random moments, as they do."""
+    with commands arriving at random moments, as they do; with `witnesses`, to one
+    cosigned by that many `gridgov witness serve` processes (all of them the policy)."""
     from gridgov.bootstrap import bootstrap
+    from tests.fixtures.witnesses import ORIGIN as WITNESSED, Log, WitnessProcess
     from tests.fixtures.world import World
 
     env, cleanup = store_env("sqlite")
     folder = tempfile.mkdtemp(prefix="gridgov-bench-signed-")
     key = os.path.join(folder, "audit.key")
-    Path(key).write_text(Signer.generate(ORIGIN).text())
+    signer = Signer.generate(WITNESSED)
+    Path(key).write_text(signer.text())
+    served = [WitnessProcess(Path(folder) / f"w{i}", f"witness-{i}", [Log(signer=signer)]).start()
+              for i in range(witnesses)]
     clock = ManualClock(datetime(2026, 11, 2, 1, tzinfo=timezone.utc))
-    engine = bootstrap(load_settings({**env, "AUDIT_KEY_FILE": key, "AUDIT_ORIGIN": ORIGIN,
-                                      "READMODEL_SQLITE_DBNAME": os.path.join(folder, "r.db")}),
+    engine = bootstrap(load_settings({**env, "AUDIT_KEY_FILE": key, "AUDIT_ORIGIN": WITNESSED,
+                                      "READMODEL_SQLITE_DBNAME": os.path.join(folder, "r.db"),
+                                      "AUDIT_WITNESSES": ",".join(f"{w.url}={w.vkey}" for w in served),
+                                      "AUDIT_WITNESS_POLICY": str(witnesses)}),
                        clock=clock).follow()
     waits: list[float] = []
     try:
@@ -138,11 +146,14 @@ def signed_latency(n: int) -> list[float]:
             world.task(grid)
             head, written = engine.app.head(), time.perf_counter()
             while not ((latest := engine.tlog.tree.checkpoint()) is not None
-                       and engine.tlog.tree.tip()[1] >= head and latest.size >= engine.tlog.size()):
+                       and engine.tlog.tree.tip()[1] >= head and latest.size >= engine.tlog.size()
+                       and len(latest.cosignatures) >= witnesses):
                 time.sleep(0.005)
             waits.append(time.perf_counter() - written)
     finally:
         engine.close()
+        for witness in served:
+            witness.stop()
         cleanup()
         shutil.rmtree(folder, ignore_errors=True)
     return waits
@@ -254,10 +265,13 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--proofs", type=int, default=2000)
     parser.add_argument("--signed", type=int, default=60, help="commands timed to their signed checkpoint")
-    parser.add_argument("--only", choices=["signed"], help="that measure alone (no big log needed)")
+    parser.add_argument("--only", choices=["signed", "witnessed"], help="that measure alone (no big log needed)")
     args = parser.parse_args()
     if args.only == "signed":
         print_signed(signed_latency(args.signed))
+        return
+    if args.only == "witnessed":
+        print_signed(signed_latency(args.signed, witnesses=2), "cosigned by two witnesses")
         return
 
     log = ensure_log(args.events, args.seed)
@@ -282,6 +296,7 @@ def main() -> None:
         timings = proof_latency(copy, key_file, events, args.proofs)
         exported = export_rate(copy, key, folder)
         signed = signed_latency(args.signed)
+        witnessed = signed_latency(args.signed, witnesses=2)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -309,10 +324,11 @@ def main() -> None:
           f"{exported['with_xlsx']:,.0f} rows/s | bare SELECT {exported['bare']:,.0f} rows/s | "
           f"{exported['with_xlsx'] / exported['bare']:.2f} | — |")
     print_signed(signed)
+    print_signed(witnessed, "cosigned by two witnesses")
 
 
-def print_signed(waits: list[float]) -> None:
-    print(f"| a command's event in a signed checkpoint ({len(waits)} commands at random moments), p50 / p99 / max "
+def print_signed(waits: list[float], how: str = "signed") -> None:
+    print(f"| a command's event in a checkpoint {how} ({len(waits)} commands at random moments), p50 / p99 / max "
           f"| {pct(waits, .5):.2f} / {pct(waits, .99):.2f} / {max(waits):.2f} s | — | — | ≤ 5 s |")
 
 
