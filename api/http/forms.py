@@ -28,7 +28,8 @@ class Utf8Forms:
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        scope = {**scope, "query_string": escaped(scope.get("query_string", b""))}
+        # In place, not a copy: the layers outside read back what the routes put in the scope (its "state").
+        scope["query_string"] = escaped(scope.get("query_string", b""))
         if not _is_urlencoded(scope):
             return await self.app(scope, receive, send)
 
