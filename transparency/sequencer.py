@@ -100,6 +100,11 @@ class SequencerThread(Polling):
             self.after_round()
 
 
+# Witnesses cosign only the newest checkpoint they are offered, so only the last few
+# published can still gain a cosignature.
+REPUBLISH_WINDOW = 4
+
+
 class Checkpointer:
     """After a sequencer's round: sign a checkpoint when the tree has grown and
     `interval` seconds have passed since the last one signed (so an event waits at
@@ -119,6 +124,7 @@ class Checkpointer:
         self.last = float("-inf")
         self.published = 0  # the largest tree size published
         self.offered = False  # the latest kept checkpoint, offered once at start (a restart's)
+        self.lines: dict[int, int] = {}  # size → cosignatures on its note as published, while some lack
 
     def __call__(self) -> None:
         if self.tlog.signer is None:
@@ -134,6 +140,7 @@ class Checkpointer:
             elif not self.offered and latest is not None:
                 self._offer(latest)
         if self.publish:
+            self._publish_again()
             for kept in self.tlog.tree.checkpoints(after=self.published):
                 if self.witnessing is not None and not self.witnessing.settled(kept.size):
                     break
@@ -141,6 +148,26 @@ class Checkpointer:
                     kept = self.tlog.tree.checkpoint(kept.size)  # with the cosignatures got meanwhile
                 self.publish(kept.served)  # raises if the broker is away: the next round tries again
                 self.published = kept.size
+                self._lacking(kept)
+
+    def _lacking(self, kept: Any) -> None:
+        """Remember a published note that some witness has not cosigned: a witness down
+        or slow when it went out may cosign it later (while it is the newest)."""
+        if self.witnessing is not None and len(kept.cosignatures) < len(self.witnessing.policy.witnesses):
+            self.lines[kept.size] = len(kept.cosignatures)
+            for size in sorted(self.lines)[:-REPUBLISH_WINDOW]:
+                del self.lines[size]
+
+    def _publish_again(self) -> None:
+        """Publish again a note that gained cosignatures since it went out: same size,
+        more lines (a consumer keeps, per size, the note with the most)."""
+        if not self.lines:
+            return
+        for kept in self.tlog.tree.checkpoints(after=min(self.lines) - 1):
+            if kept.size in self.lines and len(kept.cosignatures) > self.lines[kept.size]:
+                self.publish(kept.served)  # raises if the broker is away: the next round tries again
+                del self.lines[kept.size]
+                self._lacking(kept)
 
     def _offer(self, checkpoint: Any) -> None:
         if self.witnessing is not None:
