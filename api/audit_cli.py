@@ -15,7 +15,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 import threading
 import time
@@ -82,7 +81,7 @@ def keygen(path: Path = typer.Option(..., "--out", help="where to write the sign
            name: str = typer.Option(None, help="the key's name (default: AUDIT_ORIGIN)")) -> None:
     """Make an Ed25519 checkpoint signing key; print its verifier key for auditors."""
     from gridgov.settings import load_settings
-    from transparency.checkpoints import BadKey, Signer
+    from transparency.checkpoints import BadKey, Signer, save_key
 
     if path.exists():
         raise _fail(f"{path} exists; a signing key is never overwritten")
@@ -90,10 +89,7 @@ def keygen(path: Path = typer.Option(..., "--out", help="where to write the sign
         signer = Signer.generate(name or load_settings().AUDIT_ORIGIN)
     except BadKey as e:
         raise _fail(str(e)) from None
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(signer.text() + "\n")
+    save_key(path, signer.text())
     err.print(f"signing key written to {path} (keep it secret; set AUDIT_KEY_FILE={path}). Verifier key:")
     out.print(signer.verifier().text())
 

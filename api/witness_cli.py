@@ -7,7 +7,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import sys
 from pathlib import Path
@@ -30,7 +29,7 @@ def _fail(message: str) -> typer.Exit:
 def keygen(name: str = typer.Argument(..., help="the witness's name, e.g. witness.wenjiang.example/1"),
            path: Path = typer.Option(..., "--out", help="where to write the key (not overwritten)")) -> None:
     """Make an Ed25519 cosigning key; print its verifier key (type 0x04) for the logs it witnesses."""
-    from transparency.checkpoints import BadKey
+    from transparency.checkpoints import BadKey, save_key
     from transparency.cosignature import CosignatureSigner
 
     if path.exists():
@@ -39,10 +38,7 @@ def keygen(name: str = typer.Argument(..., help="the witness's name, e.g. witnes
         signer = CosignatureSigner.generate(name)
     except BadKey as e:
         raise _fail(str(e)) from None
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(signer.text() + "\n")
+    save_key(path, signer.text())
     err.print(f"witness key written to {path} (keep it secret). Its verifier key:")
     out.print(signer.vkey())
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +27,14 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 ED25519 = b"\x01"
 DASH = "\u2014"  # the em dash that starts a signature line
+
+
+def save_key(path: Path, text: str) -> None:
+    """A signing key's text written for its owner's eyes only (0600), never over a file already there."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(text + "\n")
 
 
 class BadKey(ValueError):

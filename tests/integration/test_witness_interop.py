@@ -4,13 +4,12 @@ verifier accepts what formats' NewSignerForCosignatureV1 signs with our key file
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
+from tests.fixtures.tlog import go_built
 from tests.fixtures.witnesses import Log, WitnessProcess
 from transparency.cosignature import CosignatureSigner, CosignatureVerifier
 from transparency.witness import client
@@ -21,14 +20,7 @@ PROGRAM = Path(__file__).resolve().parents[1] / "fixtures" / "cosigv1"
 
 @pytest.fixture(scope="module")
 def cosigv1(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    if shutil.which("go") is None:
-        if os.environ.get("CI"):
-            pytest.fail("Go is required in CI to check cosignatures with transparency-dev/formats")
-        pytest.skip("no Go toolchain")
-    binary = tmp_path_factory.mktemp("go") / "cosigv1"
-    subprocess.run(["go", "build", "-o", str(binary), "."], cwd=PROGRAM, check=True, timeout=600,
-                   env={**os.environ, "GOFLAGS": "-mod=mod"})
-    return binary
+    return go_built(PROGRAM, tmp_path_factory, "the cosignature check of transparency-dev/formats")
 
 
 def test_formats_verifies_what_our_witness_returned(cosigv1: Path, tmp_path: Path) -> None:
