@@ -128,3 +128,38 @@ def test_an_empty_log_signs_nothing() -> None:
     Checkpointer(tlog, interval=0)()
     assert tlog.tree.checkpoint() is None
     app.close()
+
+
+class SettledWitnessing:
+    """Two witnesses that have answered on every checkpoint (one of them failing, say)."""
+
+    class policy:  # noqa: N801 - stands in for a WitnessPolicy
+        witnesses = ("witness-a", "witness-b")
+
+    def offer(self, checkpoint: object) -> None:
+        pass
+
+    def settled(self, size: int) -> bool:
+        return True
+
+
+def test_a_note_that_gains_a_cosignature_after_it_went_out_goes_out_again_once() -> None:
+    from transparency.store import Cosignature
+
+    app, tlog, world = _signing_world()
+    sent: list[str] = []
+    checkpointer = Checkpointer(tlog, interval=0, publish=sent.append, witnessing=SettledWitnessing())
+    world.scene()
+    tlog.sequencer().catch_up()
+    checkpointer()
+    size = tlog.tree.checkpoint().size
+    tlog.tree.add_cosignature(size, Cosignature("witness-a", "— witness-a AAAA", "2026-12-05T00:00:00+00:00"))
+    checkpointer()
+    checkpointer()  # nothing gained since: nothing again
+    tlog.tree.add_cosignature(size, Cosignature("witness-b", "— witness-b BBBB", "2026-12-05T00:00:01+00:00"))
+    checkpointer()
+    checkpointer()  # every witness on it: never again
+    assert sent == [tlog.tree.checkpoint().note,
+                    tlog.tree.checkpoint().note + "— witness-a AAAA\n",
+                    tlog.tree.checkpoint().note + "— witness-a AAAA\n— witness-b BBBB\n"]
+    app.close()
