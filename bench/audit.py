@@ -17,7 +17,13 @@
   SELECT of the same district's audit steps from the same read-model store;
 - signed: seconds from a command's answer to a signed checkpoint holding its event
   (`--only signed` measures it alone), and to one cosigned by two `gridgov witness serve`
-  processes on this machine (`--only witnessed`).
+  processes on this machine (`--only witnessed`);
+- witness: a witness's add-checkpoint round trip (as bench/witness.py: one `gridgov witness
+  serve`, a log of `--leaves` growing by 50 a checkpoint) beside its monitoring GET (`--only witness`);
+- tiles: the log's tiles (/tlog/) mirrored by `gridgov audit mirror` (seconds, MB; `--only mirror`),
+  then the same tile paths fetched by one client from gridgov and from a static file server
+  serving the mirror's folder (Python's http.server, and nginx when installed), in tiles/s
+  (`--only tiles` does both on the `--events` log).
 
 The log is the demo's city (bench/rebuild.py makes it once, in GRIDGOV_CACHE/bench);
 each measurement works on a copy. Medians of the rounds; ratios are in the same run.
@@ -252,6 +258,169 @@ def export_rate(path: str, key: Signer, folder: str) -> dict[str, float]:
         app.close()
 
 
+def witness_trips(submissions: int, leaves: int, batch: int = 50) -> tuple[list[float], list[float]]:
+    """Milliseconds of each add-checkpoint round trip, and of the witness's monitoring GET beside it."""
+    from tests.fixtures.witnesses import Log, WitnessProcess, origin_hash
+    from transparency.witness import client
+
+    log = Log()
+    log.grow(leaves)
+    trips: list[float] = []
+    gets: list[float] = []
+    with tempfile.TemporaryDirectory(prefix="gridgov-bench-witness-") as folder:
+        witness = WitnessProcess(Path(folder), "witness.bench/w1", [log]).start()
+        try:
+            client.add_checkpoint(witness.url, log.request(0), timeout_s=10)
+            for _ in range(submissions):
+                old = log.tree.size
+                log.grow(batch)
+                request = log.request(old)
+                started = time.perf_counter()
+                client.add_checkpoint(witness.url, request, timeout_s=10)
+                trips.append((time.perf_counter() - started) * 1000)
+                started = time.perf_counter()
+                client._client().get(f"{witness.url}/{origin_hash()}/checkpoint", timeout=10).raise_for_status()
+                gets.append((time.perf_counter() - started) * 1000)
+        finally:
+            witness.stop()
+    return trips, gets
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(url: str, process: subprocess.Popen, seconds: float = 120) -> None:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if httpx.get(url, timeout=5).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline or process.poll() is not None:
+            raise RuntimeError(f"{url} did not answer")
+        time.sleep(0.2)
+
+
+def tiles_server(path: str, key_file: str, folder: str) -> tuple[subprocess.Popen, str]:
+    """gridgov serving the log (its tiles under /tlog/), as `gridgov serve` does: the URL of the prefix."""
+    port = free_port()
+    env = {**os.environ, **env_of(path), "AUDIT_KEY_FILE": key_file, "AUDIT_ORIGIN": ORIGIN,
+           "READMODEL_SQLITE_DBNAME": f"{folder}/readmodels.sqlite"}
+    server = subprocess.Popen([sys.executable, "-c", SERVER, str(port), "bench-secret-of-at-least-thirty-two-bytes"],
+                              cwd=ROOT, env=env)
+    wait_for(f"http://127.0.0.1:{port}/tlog/checkpoint", server)
+    return server, f"http://127.0.0.1:{port}/tlog/"
+
+
+def mirror_log(url: str, folder: str, vkey: str) -> tuple[float, float, int]:
+    """`gridgov audit mirror` into `folder`: seconds, MB on disk, tiles written."""
+    gridgov = Path(sys.executable).parent / "gridgov"
+    started = time.perf_counter()
+    subprocess.run([str(gridgov), "audit", "mirror", url, folder, "--key", vkey], cwd=ROOT, check=True)
+    seconds = time.perf_counter() - started
+    files = [f for f in Path(folder, "tile").rglob("*") if f.is_file()]
+    return seconds, sum(f.stat().st_size for f in files) / 1e6, len(files)
+
+
+def static_servers(folder: str, started: list[subprocess.Popen]) -> list[tuple[str, subprocess.Popen, str]]:
+    """The mirror's folder served as plain files on 127.0.0.1: Python's http.server, and nginx if installed."""
+    served = []
+    port = free_port()
+    python = subprocess.Popen([sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1",
+                               "--directory", folder], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    started.append(python)
+    wait_for(f"http://127.0.0.1:{port}/checkpoint", python)
+    served.append(("Python http.server", python, f"http://127.0.0.1:{port}/"))
+    nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None)
+    if nginx:
+        port = free_port()
+        conf = Path(folder).parent / "nginx.conf"
+        conf.write_text(f"""daemon off; worker_processes 1; pid {conf.parent}/nginx.pid; error_log stderr error;
+events {{ worker_connections 256; }}
+http {{ access_log off; default_type application/octet-stream;
+  client_body_temp_path {conf.parent}/nb; proxy_temp_path {conf.parent}/np; fastcgi_temp_path {conf.parent}/nf;
+  uwsgi_temp_path {conf.parent}/nu; scgi_temp_path {conf.parent}/ns;
+  server {{ listen 127.0.0.1:{port}; root {folder}; }} }}
+""")
+        process = subprocess.Popen([nginx, "-c", str(conf), "-p", str(conf.parent)])
+        started.append(process)
+        wait_for(f"http://127.0.0.1:{port}/checkpoint", process)
+        served.append(("nginx", process, f"http://127.0.0.1:{port}/"))
+    return served
+
+
+def tile_rate(base: str, paths: list[str]) -> float:
+    """Tiles/s fetched one after another by one keep-alive client."""
+    with httpx.Client(timeout=30) as client:
+        for path in paths[:50]:  # warm-up
+            client.get(base + path).raise_for_status()
+        started = time.perf_counter()
+        for path in paths:
+            client.get(base + path).raise_for_status()
+        return len(paths) / (time.perf_counter() - started)
+
+
+def tiles_measure(events: int, seed: int, fetches: int, rounds: int, serve: bool = True) -> dict[str, object]:
+    """The log sequenced, mirrored from gridgov's /tlog/, then (`serve`) its tiles fetched from gridgov and
+    from static servers of the mirror's folder, the same random paths, rounds alternating."""
+    log = ensure_log(events, seed)
+    folder = tempfile.mkdtemp(prefix="gridgov-bench-tiles-")
+    os.chmod(folder, 0o755)  # nginx's worker reads the mirror as another user
+    copy = os.path.join(folder, "events.sqlite")
+    shutil.copy(log, copy)
+    key = Signer.generate(ORIGIN)
+    key_file = os.path.join(folder, "audit.key")
+    Path(key_file).write_text(key.text())
+    processes: list[subprocess.Popen] = []
+    try:
+        _, leaves = sequence(copy, key)
+        server, url = tiles_server(copy, key_file, folder)
+        processes.append(server)
+        mirrored = os.path.join(folder, "mirror")
+        seconds, mb, tiles = mirror_log(url, mirrored, key.verifier().text())
+        result: dict[str, object] = {"leaves": leaves, "mirror_s": seconds, "mirror_mb": mb, "tiles": tiles}
+        if serve:
+            paths = sorted(str(f.relative_to(mirrored)) for f in Path(mirrored, "tile").rglob("*") if f.is_file())
+            rng = random.Random(seed)
+            wanted = [rng.choice(paths) for _ in range(fetches)]
+            statics = static_servers(mirrored, processes)
+            rates: dict[str, list[float]] = {"gridgov": []} | {name: [] for name, _, _ in statics}
+            for _ in range(rounds):
+                rates["gridgov"].append(tile_rate(url, wanted))
+                for name, _, base in statics:
+                    rates[name].append(tile_rate(base, wanted))
+            result["rates"] = {name: statistics.median(r) for name, r in rates.items()}
+            result["fetches"] = fetches
+        return result
+    finally:
+        for process in processes:
+            process.terminate()
+            process.wait(30)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def print_witness(trips: list[float], gets: list[float], leaves: int) -> None:
+    print(f"| a witness's add-checkpoint round trip ({len(trips)} checkpoints of a {leaves:,}-leaf log), p50 / p99 "
+          f"| {pct(trips, .5):.1f} / {pct(trips, .99):.1f} ms | its monitoring GET {pct(gets, .5):.1f} / "
+          f"{pct(gets, .99):.1f} ms | {pct(trips, .5) / pct(gets, .5):.1f} | — |")
+
+
+def print_tiles(result: dict[str, object]) -> None:
+    print(f"| `gridgov audit mirror` of the {result['leaves']:,}-leaf log (every root checked) | "
+          f"{result['mirror_s']:.1f} s, {result['mirror_mb']:.0f} MB, {result['tiles']:,} tiles | — | — | — |")
+    rates = result.get("rates")
+    if isinstance(rates, dict):
+        ours = rates["gridgov"]
+        for name, rate in rates.items():
+            if name != "gridgov":
+                print(f"| tiles served, one client, {result['fetches']:,} random tile paths | {ours:,.0f} tiles/s | "
+                      f"{name} of the mirror {rate:,.0f} tiles/s | {ours / rate:.2f} | — |")
+
+
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
@@ -265,8 +434,23 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--proofs", type=int, default=2000)
     parser.add_argument("--signed", type=int, default=60, help="commands timed to their signed checkpoint")
-    parser.add_argument("--only", choices=["signed", "witnessed"], help="that measure alone (no big log needed)")
+    parser.add_argument("--leaves", type=int, default=1_000_000, help="the witness bench's log")
+    parser.add_argument("--submissions", type=int, default=500, help="checkpoints offered to the witness")
+    parser.add_argument("--fetches", type=int, default=3000, help="tile paths fetched from each server a round")
+    parser.add_argument("--only", choices=["signed", "witnessed", "witness", "tiles", "mirror"],
+                        help="that measure alone (signed, witnessed, witness: no big log needed; "
+                             "tiles, mirror: on the --events log)")
     args = parser.parse_args()
+    if args.only in ("witness", "tiles", "mirror"):
+        print(f"\n{datetime.now(timezone.utc):%Y-%m-%d}; medians of {args.rounds} rounds\n")
+        print("| measure | gridgov | beside | ratio | target |")
+        print("|---|---:|---:|---:|---|")
+    if args.only == "witness":
+        print_witness(*witness_trips(args.submissions, args.leaves), args.leaves)
+        return
+    if args.only in ("tiles", "mirror"):
+        print_tiles(tiles_measure(args.events, args.seed, args.fetches, args.rounds, serve=args.only == "tiles"))
+        return
     if args.only == "signed":
         print_signed(signed_latency(args.signed))
         return
