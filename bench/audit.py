@@ -481,6 +481,8 @@ def main() -> None:
         exported = export_rate(copy, key, folder)
         signed = signed_latency(args.signed)
         witnessed = signed_latency(args.signed, witnesses=2)
+        trips = witness_trips(args.submissions, args.leaves)
+        tiled = tiles_measure(args.events, args.seed, args.fetches, args.rounds)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -509,6 +511,8 @@ def main() -> None:
           f"{exported['with_xlsx'] / exported['bare']:.2f} | — |")
     print_signed(signed)
     print_signed(witnessed, "cosigned by two witnesses")
+    print_witness(*trips, args.leaves)
+    print_tiles(tiled)
 
 
 def print_signed(waits: list[float], how: str = "signed") -> None:
