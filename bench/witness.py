@@ -13,16 +13,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
-import time
 from datetime import datetime, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
-from tests.fixtures.witnesses import Log, WitnessProcess, origin_hash  # noqa: E402
-from transparency.witness import client  # noqa: E402
+from bench.audit import witness_trips  # noqa: E402
 
 
 def pct(values: list[float], q: float) -> float:
@@ -36,25 +33,8 @@ def main() -> None:
     parser.add_argument("--leaves", type=int, default=1_000_000)
     parser.add_argument("--batch", type=int, default=50)
     args = parser.parse_args()
-    log = Log()
-    log.grow(args.leaves)
-    with tempfile.TemporaryDirectory(prefix="gridgov-bench-witness-") as folder:
-        witness = WitnessProcess(Path(folder), "witness.bench/w1", [log]).start()
-        try:
-            client.add_checkpoint(witness.url, log.request(0), timeout_s=10)
-            trips, gets = [], []
-            for _ in range(args.submissions):
-                old = log.tree.size
-                log.grow(args.batch)
-                request = log.request(old)
-                started = time.perf_counter()
-                client.add_checkpoint(witness.url, request, timeout_s=10)
-                trips.append((time.perf_counter() - started) * 1000)
-                started = time.perf_counter()
-                client._client().get(f"{witness.url}/{origin_hash()}/checkpoint", timeout=10).raise_for_status()
-                gets.append((time.perf_counter() - started) * 1000)
-        finally:
-            witness.stop()
+    # The loop is bench/audit.py's (its --only witness), so both benches measure the same thing.
+    trips, gets = witness_trips(args.submissions, args.leaves, args.batch)
     print(f"\n{args.submissions} checkpoints of a {args.leaves:,}-leaf log growing by {args.batch}; "
           f"{datetime.now(timezone.utc):%Y-%m-%d}\n")
     print("| measure | p50 | p99 | max |")
