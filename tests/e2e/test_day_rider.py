@@ -242,7 +242,9 @@ def test_a_piece_withheld_is_explained_and_appealed_from_its_row(server, browser
     rider = Person(browser, rows="")
     open_page(browser, base, "rider", bearer(s["rider"]), PHONE)
     row = f"#pieces tr[data-piece='{unpaid}']"
-    until(browser, lambda d: "当月区里的补贴预算已用完" in text(d, row), "why it was not paid")
+    # The task's name may come a moment after the piece (its read model may lag the pieces'): wait for both.
+    until(browser, lambda d: all(w in text(d, row) for w in ("当月区里的补贴预算已用完", "清理消防通道")),
+          "why it was not paid, and for which task")
     shown = text(browser, row)
     assert "¥0.00" in shown and "未发 ¥8.00" in shown and "清理消防通道" in shown, shown
     assert "budget" not in shown and "预算" not in text(browser, f"#pieces tr[data-piece='{paid}']")
