@@ -29,9 +29,11 @@ def test_the_document_is_up_to_date() -> None:
 
 def test_every_published_event_type_is_described_on_its_channel() -> None:
     published = set(EVENT_TYPES) - NOT_PUBLISHED
-    assert set(DOC["components"]["messages"]) == published
+    cloud_events = {name for name, message in DOC["components"]["messages"].items()
+                    if message["headers"] == {"$ref": "#/components/schemas/CloudEventHeaders"}}
+    assert cloud_events == published
     on_channels = {name for channel in DOC["channels"].values() for name in channel.get("messages", {})}
-    assert on_channels == published
+    assert on_channels == published | {"Checkpoint"}  # the checkpoints channel's signed note
 
 
 @pytest.mark.parametrize("sample", sorted((ROOT / "tests" / "samples").glob("*.json")), ids=lambda p: p.stem)
