@@ -17,6 +17,7 @@ class KafkaSettings:
     prefix: str = "gridgov"
     partitions: int = 3
     replication: int = 1
+    min_insync_replicas: int = 1  # KAFKA_MIN_INSYNC_REPLICAS: copies a write needs before it is acknowledged
     delivery_timeout_ms: int = 60_000
     stall_after_s: float = 15.0  # KAFKA_STALL_S: how long the runner's watchdog waits (watchdog.py)
 

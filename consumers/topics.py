@@ -1,8 +1,23 @@
-"""The topics the relay writes, created up front with the partitions asked for."""
+"""The topics the relay writes, created up front with the partitions, copies and
+retention asked for.
+
+Retention by kind of topic (docs/kafka.md, docs/subscribers.md):
+- event topics keep every event (retention.ms and retention.bytes -1): Kafka is a
+  place a subscriber that arrives years later reads the whole history from, offset 0;
+- the checkpoints topic keeps every checkpoint too: an auditor checks any old
+  checkpoint against the log (consistency proofs need the old tree heads);
+- the dead-letter topic keeps 30 days: a dead letter is a page for an operator, who
+  replays it or fixes its cause within days, and its payload (a stored event as it
+  was, personal data sealed or not) should not outlive that work in a second place.
+
+A topic made before these rules (the broker's 7-day default) is altered to them at
+the next start: a retention shortened by hand would silently drop a late subscriber's
+history.
+"""
 
 from __future__ import annotations
 
-from kafka.admin import KafkaAdminClient, NewTopic
+from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient
 from kafka.errors import TopicAlreadyExistsError
 
 from consumers.envelope import aggregate_of, topic_for
@@ -12,6 +27,8 @@ from projections.base import Projection
 
 # Internal to the engine: an idempotency key's record is not news for anyone.
 NOT_PUBLISHED = {"CommandRecorded"}
+KEEP_FOREVER = "-1"
+DLQ_RETENTION_MS = str(30 * 24 * 3600 * 1000)
 
 
 def event_topics(settings: KafkaSettings) -> list[str]:
@@ -28,20 +45,49 @@ def projection_topics(projection: Projection, prefix: str) -> list[str]:
     return sorted({topic_for(cls.__name__, prefix) for cls in projection.handles})
 
 
+def topic_configs(settings: KafkaSettings, topic: str) -> dict[str, str]:
+    """What the engine asks of the brokers for `topic` (see the module's docstring)."""
+    retention = DLQ_RETENTION_MS if topic == settings.dlq_topic else KEEP_FOREVER
+    return {"min.insync.replicas": str(settings.min_insync_replicas), "cleanup.policy": "delete",
+            "retention.ms": retention, "retention.bytes": KEEP_FOREVER}
+
+
 def ensure_topics(settings: KafkaSettings) -> None:
+    """Every topic of the prefix made with its partitions, copies and configs; one made
+    before with other configs altered to them (the copies of an existing topic are not
+    changed: that is a reassignment, an operator's decision, docs/operations.md)."""
     admin = KafkaAdminClient(**settings.client("gridgov-admin", bootstrap_timeout_ms=10_000))
     try:
         existing = set(admin.list_topics())
         wanted = [*event_topics(settings), settings.dlq_topic, settings.checkpoints_topic]
-        missing = [NewTopic(name=t, num_partitions=settings.partitions, replication_factor=settings.replication)
-                   for t in wanted if t not in existing]
+        missing = {t: {"num_partitions": settings.partitions, "replication_factor": settings.replication,
+                       "configs": topic_configs(settings, t)} for t in wanted if t not in existing}
         if missing:
             try:
                 admin.create_topics(missing)
             except TopicAlreadyExistsError:
                 pass  # another process made them meanwhile
+        _align_configs(admin, settings, [t for t in wanted if t in existing])
     finally:
         admin.close()
+
+
+def _align_configs(admin: KafkaAdminClient, settings: KafkaSettings, topics: list[str]) -> None:
+    """Alter what differs (incrementally: the topic's other configs stay as they are)."""
+    if not topics:
+        return
+    described = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, t) for t in topics],
+                                       config_filter="all").get("topic", {})
+    changes = []
+    for topic in topics:
+        have = {name: config["value"] for name, config in described.get(topic, {}).items()}
+        differ = {k: v for k, v in topic_configs(settings, topic).items() if have.get(k) != v}
+        if differ:
+            changes.append(ConfigResource(ConfigResourceType.TOPIC, topic, differ))
+    if changes:
+        failed = {t: r for t, r in admin.alter_configs(changes, incremental=True).get("topic", {}).items() if r != "OK"}
+        if failed:
+            raise RuntimeError(f"could not set the topics' configs: {failed}")
 
 
 def delete_topics(settings: KafkaSettings) -> list[str]:

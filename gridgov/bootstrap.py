@@ -34,6 +34,7 @@ from domain.ids import IdFactory
 from application.service import GridGovernance
 from gridgov.settings import Settings, SettingsError, load_settings
 from gridgov.sweep import Sweep
+from eventlog.erasures import ErasureList
 from photos.blobs import BlobStore
 from projections.base import Projection
 from projections.registry import instances
@@ -51,7 +52,7 @@ if TYPE_CHECKING:  # imported where built, as KafkaLag is: a command without Kaf
 
 def application(settings: Settings, *, clock: Clock | None = None, ids: IdFactory | None = None) -> GridGovernance:
     return GridGovernance(env=settings.library_env(), clock=clock, ids=ids, duplicate_policy=duplicate_policy(settings),
-                          blobs=blob_store(settings))
+                          blobs=blob_store(settings), erasures=ErasureList(Path(settings.GRIDGOV_ERASURES_DIR)))
 
 
 def duplicate_policy(settings: Settings) -> DuplicatePolicy:
@@ -144,6 +145,7 @@ def kafka_settings(settings: Settings) -> KafkaSettings:
                                  "in-process from the event store (gridgov demo, gridgov serve).")
     return KafkaSettings(bootstrap=settings.KAFKA_BOOTSTRAP_SERVERS.strip(), prefix=settings.KAFKA_TOPIC_PREFIX,
                          partitions=settings.KAFKA_PARTITIONS, replication=settings.KAFKA_REPLICATION,
+                         min_insync_replicas=settings.KAFKA_MIN_INSYNC_REPLICAS,
                          delivery_timeout_ms=settings.KAFKA_DELIVERY_TIMEOUT_MS,
                          stall_after_s=settings.KAFKA_STALL_S)
 

@@ -90,9 +90,13 @@ class Settings(BaseModel):
     # Kafka
     KAFKA_BOOTSTRAP_SERVERS: str = Field("", description="Kafka brokers; unset = projections fed in-process "
                                                          "(embedded mode)")
-    KAFKA_TOPIC_PREFIX: str = Field("gridgov", pattern=r"^[A-Za-z0-9_-][A-Za-z0-9._-]{0,199}$", description="topics are <prefix>.<aggregate>.v1 and <prefix>.dlq.v1")
+    KAFKA_TOPIC_PREFIX: str = Field("gridgov", pattern=r"^[A-Za-z0-9_-][A-Za-z0-9._-]{0,199}$", description="topics are <prefix>.<aggregate>.v1 (events), <prefix>.checkpoints.v1 and <prefix>.dlq.v1 (docs/kafka.md)")
     KAFKA_PARTITIONS: int = Field(3, ge=1, description="partitions of topics the relay creates")
     KAFKA_REPLICATION: int = Field(1, ge=1, description="replication factor of topics the relay creates")
+    KAFKA_MIN_INSYNC_REPLICAS: int = Field(1, ge=1, description="copies in sync a write needs before the brokers "
+                                                               "acknowledge it (the topics' min.insync.replicas; "
+                                                               "at most KAFKA_REPLICATION): with fewer brokers "
+                                                               "up the relay waits, it never publishes less")
     KAFKA_DELIVERY_TIMEOUT_MS: int = Field(60_000, ge=1000, description="how long the relay waits for the brokers "
                                            "to take a page before it drops its producer, starts a fresh one and "
                                            "re-sends the page")
@@ -141,6 +145,15 @@ class Settings(BaseModel):
             WitnessPolicy.parse(info.data["AUDIT_WITNESSES"], value)
         return value
 
+    @field_validator("KAFKA_MIN_INSYNC_REPLICAS")
+    @classmethod
+    def _insync_possible(cls, value: int, info: ValidationInfo) -> int:
+        # More than the copies a topic has: no write could ever be acknowledged.
+        replication = info.data.get("KAFKA_REPLICATION")
+        if replication is not None and value > replication:
+            raise ValueError(f"must be at most KAFKA_REPLICATION={replication}")
+        return value
+
     # HTTP API
     GRIDGOV_JWT_SECRET: str = Field("", description="HS256 secret for development tokens (gridgov token), "
                                                     "trusted by gridgov serve --dev alone (never with OIDC_ISSUER)")
@@ -170,6 +183,9 @@ class Settings(BaseModel):
     GRIDGOV_BLOBS: Literal["file", "s3"] = Field("file", description="where photos' bytes are kept: file (under "
                                                                      "GRIDGOV_BLOBS_DIR) or s3 (GRIDGOV_S3_*)")
     GRIDGOV_BLOBS_DIR: str = Field("var/photos", description="folder of the embedded photo store")
+    GRIDGOV_ERASURES_DIR: str = Field("var/erasures", description="folder of the erasure list: every key shredded, "
+                                      "dropped again by `gridgov restore`; keep it on storage of its own, never "
+                                      "restored from a backup (docs/operations.md)")
     GRIDGOV_S3_ENDPOINT: str = Field("", pattern=r"^(https?://[^\s/]+/?)?$",
                                      description="S3-compatible endpoint URL (http://host:port); empty = AWS's")
     GRIDGOV_S3_BUCKET: str = Field("gridgov-photos", pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$",
