@@ -11,6 +11,13 @@
 #   scripts/kafka.sh env      print KAFKA_BOOTSTRAP_SERVERS for `eval`
 #   scripts/kafka.sh logs     tail the broker log
 #
+# Cluster mode: with KAFKA_NODES=3 the same commands act on a three-node KRaft cluster
+# (broker+controller per JVM) on 127.0.0.1:19092-19094, controllers on 19192-19194, data
+# apart from the single broker's; `node-start N`, `node-stop N` and `node-kill N` (SIGKILL)
+# act on one node. See scripts/kafka/cluster.sh and docs/operations.md ("Kafka cluster").
+#
+#   KAFKA_NODES=3 scripts/kafka.sh start && eval "$(KAFKA_NODES=3 scripts/kafka.sh env)"
+#
 # Settings (environment):
 #   KAFKA_VERSION          4.1.1
 #   KAFKA_LOG4J_VERSION    2.24.3  must equal the log4j-core that KAFKA_VERSION depends on
@@ -192,6 +199,15 @@ cmd_start() {
   setsid "${JAVA_ARGS[@]}" kafka.Kafka "$PROPS" </dev/null >"$LOGDIR/kafka.out" 2>&1 9>&- &
   started $! "$t0"
 }
+
+NODES=${KAFKA_NODES:-1}
+if [ "$NODES" != 1 ]; then
+  [[ $NODES =~ ^[2-9]$ ]] || die "KAFKA_NODES=$NODES: 1 (a single broker) or 2..9 (a cluster)"
+  # shellcheck source=kafka/cluster.sh
+  . "$KDIR/cluster.sh"
+  cluster_main "$@"
+  exit
+fi
 
 case "${1:-}" in
   fetch) cmd_fetch ;;

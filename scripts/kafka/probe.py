@@ -10,7 +10,8 @@ broker (a fenced broker is not listed).
 Standard library only, so it works before the project's Python dependencies
 are installed.
 
-    probe.py HOST PORT        exit 0 when ready, 1 otherwise (reason on stderr)
+    probe.py HOST PORT [N]    exit 0 when ready (N live brokers listed, default 1: a
+                              cluster's start waits for all of them), 1 otherwise
 """
 import socket
 import struct
@@ -75,6 +76,7 @@ def live_brokers(sock, version):
 
 def main():
     host, port = sys.argv[1], int(sys.argv[2])
+    least = int(sys.argv[3]) if len(sys.argv) > 3 else 1
     try:
         with socket.create_connection((host, port), timeout=5) as sock:
             sock.settimeout(5)
@@ -82,8 +84,8 @@ def main():
     except (OSError, RuntimeError, struct.error) as exc:
         print(f"probe: {host}:{port}: {exc}", file=sys.stderr)
         return 1
-    if n < 1:
-        print(f"probe: {host}:{port}: metadata lists no live broker yet", file=sys.stderr)
+    if n < least:
+        print(f"probe: {host}:{port}: metadata lists {n} live broker(s), not yet {least}", file=sys.stderr)
         return 1
     return 0
 
