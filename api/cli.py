@@ -22,6 +22,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, Ti
 from rich.table import Table
 
 from api.audit_cli import audit
+from api.backup_cli import add_commands as add_backup_commands
 from api.witness_cli import witness
 from domain.money import yuan
 from projections.registry import PROJECTIONS
@@ -115,6 +116,7 @@ projections = typer.Typer(help="Read models: rebuild them from the event store, 
 app.add_typer(projections, name="projections")
 app.add_typer(audit, name="audit")
 app.add_typer(witness, name="witness")
+add_backup_commands(app)  # gridgov backup, gridgov restore (api/backup_cli.py)
 
 
 @projections.command("rebuild")

@@ -41,7 +41,8 @@ from domain.ids import IdFactory, derived_id, random_ids
 from application.persistence import PydanticMapper
 from eventlog.transcoder import OrjsonTranscoder
 from application.personal import unseal
-from eventlog.keys import KeyStore
+from eventlog.erasures import ErasureList, ShreddingKeyStore
+from eventlog.keys import KeyKind, KeyStore
 from photos.blobs import BlobStore
 from photos.memory import MemoryBlobStore
 from domain.open311_keys import Open311Holder, Open311Key, key_sha256
@@ -84,8 +85,10 @@ class GridGovernance(Application):
 
     def __init__(self, env: dict[str, str] | None = None, *, clock: Clock | None = None,
                  ids: IdFactory | None = None, duplicate_policy: DuplicatePolicy | None = None,
-                 blobs: BlobStore | None = None) -> None:
+                 blobs: BlobStore | None = None, erasures: ErasureList | None = None) -> None:
         super().__init__(env)
+        # Where shredded keys are written down, so no restore brings them back (eventlog/erasures.py).
+        self.erasures = erasures
         # Photos' sealed bytes (application/photos.py): gridgov.bootstrap gives the configured store.
         self.clock: Clock = clock or SystemClock()
         self.blobs: BlobStore = blobs if blobs is not None else MemoryBlobStore(now=self.clock.now)
@@ -221,18 +224,22 @@ class GridGovernance(Application):
     def keys(self) -> KeyStore:
         """Rider keys; their table is made on first use, so processes that never
         touch personal data (rebuild helpers, consumers) make no DDL at start."""
-        return self.eventlog.keys()
+        return self._shredding("rider")
 
     @property
     def code_keys(self) -> KeyStore:
         """Redemptions' keys: a code's digest is keyed with one, so what the events
         show cannot be tried against every six-digit code (domain/redemptions.py)."""
-        return self.eventlog.keys("redemption")
+        return self._shredding("redemption")
 
     @property
     def photo_keys(self) -> KeyStore:
         """Photos' keys, one per photo: erasing a rider or sweeping a photo shreds it (application/photos.py)."""
-        return self.eventlog.keys("photo")
+        return self._shredding("photo")
+
+    def _shredding(self, kind: KeyKind) -> KeyStore:
+        store = self.eventlog.keys(kind)
+        return store if self.erasures is None else ShreddingKeyStore(store, kind, self.erasures)
 
     # --- small queries the domain itself can answer ----------------------------------
 
