@@ -7,11 +7,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import yaml
 from typer.testing import CliRunner
 
 from api.cli import app as cli
 from gridgov.settings import OUTSIDE_THE_ENGINE, Settings, settings_table
+from tests.fixtures.compose import engine_services, exported, gridgov_commands
 
 ROOT = Path(__file__).resolve().parents[2]
 CODE = [p for folder in ("domain", "eventlog", "projections", "consumers", "api", "gridgov", "transparency")
@@ -19,23 +19,22 @@ CODE = [p for folder in ("domain", "eventlog", "projections", "consumers", "api"
 SETTINGS = {*Settings.model_fields, *OUTSIDE_THE_ENGINE}
 
 
-def gridgov_services() -> dict[str, dict]:  # type: ignore[type-arg]
-    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
-    return {name: s for name, s in compose["services"].items() if s.get("build")}
-
-
 def test_every_compose_command_exists_in_the_cli() -> None:
-    services = gridgov_services()
+    """Each command line, with its options: an option the command lacks fails before --help."""
+    services = engine_services()
     assert {"relay", "consume-board", "consume-balances", "consume-points", "consume-audit", "consume-stats"} <= set(
         services)
     for name, service in services.items():
-        result = CliRunner().invoke(cli, [*service["command"], "--help"])
-        assert result.exit_code == 0, f"service {name}: gridgov {' '.join(service['command'])}: {result.output}"
+        commands = gridgov_commands(service)
+        assert commands, f"service {name} runs no gridgov command"
+        for command in commands:
+            result = CliRunner().invoke(cli, [*command, "--help"])
+            assert result.exit_code == 0, f"service {name}: gridgov {' '.join(command)}: {result.output}"
 
 
 def test_every_compose_variable_is_a_setting() -> None:
-    for name, service in gridgov_services().items():
-        unknown = set(service["environment"]) - set(SETTINGS)
+    for name, service in engine_services().items():
+        unknown = (set(service["environment"]) | exported(service)) - set(SETTINGS)
         assert not unknown, f"service {name} sets {unknown}, which the engine does not read"
 
 
