@@ -10,6 +10,8 @@
     blobs.py    blob_stores (a maker of empty blob stores: memory, file, S3)
     keycloak.py keycloak (the OpenID Connect provider: people, their tokens, its keys)
     tlog.py     verifier (the outside verifier, Go, built once), grown (a signed log past a tile)
+    lanes.py    --lane=fast (no outside services) and the `exclusive` marker of the full run
+    proxied.py  proxied (two `gridgov serve` behind nginx, by scripts/proxy.sh; one per module)
 
 PostgreSQL comes from scripts/postgres.sh (or POSTGRES_* settings); each test gets
 a schema of its own, dropped afterwards. Locally a missing server skips those runs;
@@ -20,6 +22,7 @@ tests.fixtures; no test module imports another.
 """
 
 pytest_plugins = [
+    "tests.fixtures.lanes",  # first: the other fixture modules import it
     "tests.fixtures.stores",
     "tests.fixtures.apps",
     "tests.fixtures.http",
@@ -31,4 +34,5 @@ pytest_plugins = [
     "tests.fixtures.keycloak",
     "tests.fixtures.jwks",
     "tests.fixtures.tlog",
+    "tests.fixtures.proxied",
 ]
