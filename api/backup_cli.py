@@ -65,7 +65,7 @@ def restore_command(path: Path = typer.Argument(..., help="a file `gridgov backu
         raise _fail(str(e)) from None
     log, total = done["log"], sum(p["rows"] for p in done["parts"].values())
     out.print(f"restored {total:,} rows from {path}: log head {log['head']:,}, tree size {log['tree_size']:,}"
-              + _checkpoint_words(log) + f"; {done['kept_erased']:,} erased keys kept erased")
+              + _checkpoint_words(log) + f"; keys kept erased: {done['kept_erased']:,}")
     if rebuild:
         _rebuild(settings)
 
