@@ -15,6 +15,8 @@ stream, the open-clue index, the demo, the CLI) reads it through this.
   base.py             the interface, and the shares a log's streams are split in
   popo.py, sqlite.py, postgres.py   one adapter (log and key store) per backend
   keys.py             the key stores' types and interface (riders', redemptions')
+  erasures.py         the erasure list: keys shredded, kept outside the database, dropped again on restore
+  backup.py           a backup of the events, key stores and transparency tables in one checked file; its restore
   transcoder.py       stored state as bytes (orjson), decoded by the log readers
   postgres_schema.py  making the engine's tables in PostgreSQL, one process at a time
   polling.py          a thread that repeats a round of work on the log
