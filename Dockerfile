@@ -18,7 +18,7 @@ RUN pip install --no-cache-dir .
 # Not root. The folders compose mounts its key volumes on belong to this user, so a fresh
 # named volume takes that owner.
 RUN useradd --create-home --uid 10001 gridgov \
-    && mkdir -p /audit-key /witness /keys \
-    && chown gridgov /app /audit-key /witness /keys
+    && mkdir -p /audit-key /witness /keys /erasures /backups \
+    && chown gridgov /app /audit-key /witness /keys /erasures /backups
 USER gridgov
 ENTRYPOINT ["gridgov"]

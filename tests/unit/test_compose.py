@@ -110,6 +110,32 @@ def test_every_store_keeps_its_data_in_a_named_volume() -> None:
         assert mounted_at(SERVICES["witness"], path), f"the witness's {path} is lost with its container"
 
 
+def test_the_erasure_list_outlives_containers_and_backups() -> None:
+    """Every process that may shred a key writes the erasure list (eventlog/erasures.py); it must
+    survive the container, be one list for them all, and not be the database's volume (a restore
+    must never roll it back)."""
+    holders = set()
+    for name, service in ENGINE.items():
+        commands = gridgov_commands(service)
+        if any(c[:2] in (["audit", "keygen"], ["witness", "keygen"], ["witness", "serve"]) for c in commands):
+            continue
+        folder = service["environment"].get("GRIDGOV_ERASURES_DIR")
+        assert folder and folder.startswith("/"), f"{name}: GRIDGOV_ERASURES_DIR in the container, not under /app/var"
+        holders.add(mounted_at(service, folder))
+    assert len(holders) == 1 and None not in holders, f"one erasure list on a named volume, not {holders}"
+    assert holders.isdisjoint(named_volumes(SERVICES["postgres"]))
+
+
+def test_a_backup_is_one_command_away_and_kept_apart_from_the_database() -> None:
+    backups = [(name, c) for name, s in ENGINE.items() for c in gridgov_commands(s) if c[:1] == ["backup"]]
+    assert len(backups) == 1, "docker compose run --rm backup: gridgov backup into a volume"
+    name, command = backups[0]
+    assert name in ONE_SHOT and "profiles" in SERVICES[name], "run when asked, not at every `up`"
+    assert "$(date" in command[1], "a new file each time (gridgov backup never overwrites one)"
+    held = mounted_at(SERVICES[name], command[1])
+    assert held and held not in named_volumes(SERVICES["postgres"])
+
+
 def test_every_volume_used_is_declared_and_every_declared_one_used() -> None:
     declared = set(DOCUMENT.get("volumes") or {})
     used = {name for service in SERVICES.values() for name in named_volumes(service)}
