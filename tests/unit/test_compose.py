@@ -20,6 +20,8 @@ from typing import Any
 import jsonschema
 import pytest
 
+from gridgov.settings import SettingsError, load_settings
+from transparency.cosignature import CosignatureSigner
 from tests.fixtures.compose import ROOT, compose, engine_services, gridgov_commands, scripts
 
 SCHEMA = ROOT / "tests/fixtures/vendor/compose-spec/compose-spec.json"
@@ -221,6 +223,22 @@ def test_the_witness_is_the_one_the_log_is_offered_to() -> None:
         assert f'AUDIT_WITNESSES="http://witness:{port}=$$(cat /keys/witness.vkey)"' in script, name
         assert SERVICES[name]["environment"]["AUDIT_KEY_FILE"] == option(keys["audit"], "--out")
         assert mounted_at(SERVICES[name], "/keys/witness.vkey") == "keys"
+
+
+@pytest.mark.parametrize("name", sorted(ENGINE))
+def test_the_settings_hold_with_and_without_the_scripts_exports(name: str) -> None:
+    """As the service runs (its script's exports added) and as `docker compose exec NAME gridgov …`
+    sees them (its environment alone: exec passes no entrypoint)."""
+    environment = {k: str(v) for k, v in ENGINE[name]["environment"].items()}
+    script = " ".join(scripts(ENGINE[name])).replace("$$", "$")
+    exports = dict(re.findall(r'\bexport\s+([A-Z_]+)="?([^";]*)"?', script))
+    vkey = CosignatureSigner.generate("witness.gridgov.local/1").vkey()  # what `keys` wrote
+    filled = {k: v.replace("$(cat /keys/witness.vkey)", vkey) for k, v in exports.items()}
+    for env in ({**environment, **filled}, environment):
+        try:
+            load_settings(env)
+        except SettingsError as e:
+            pytest.fail(f"{name}: {e}")
 
 
 def test_the_api_is_healthy_when_ready() -> None:
