@@ -91,7 +91,8 @@ class Store:
                     copy.close()
             return
         with psycopg.connect(self.conninfo) as conn:
-            conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            # Set before the first statement: psycopg opens the transaction with it.
+            conn.isolation_level, conn.read_only = psycopg.IsolationLevel.REPEATABLE_READ, True
             with conn.cursor() as cursor:
                 yield cursor
 
