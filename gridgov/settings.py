@@ -4,7 +4,7 @@
     settings.library_env()          # what the eventsourcing library reads, as strings
 
 A wrong value fails at start with one line naming the variable and what it
-wants (`POSTGRES_PORT='abc': must be an integer`), not a traceback later. The
+wants (`POSTGRES_PORT='abc': should match pattern …`), not a traceback later. The
 README's settings table and docker-compose.yml are checked against this class
 (tests/unit/test_settings_catalog.py), so no setting goes undocumented.
 """
@@ -56,8 +56,12 @@ class Settings(BaseModel):
                                             "or eventsourcing.popo (in memory, gone at exit)")
     SQLITE_DBNAME: str = Field("var/gridgov.sqlite", description="SQLite file of the embedded event store")
     SQLITE_LOCK_TIMEOUT: int = Field(10, ge=0, description="seconds a SQLite writer waits for the lock")
-    POSTGRES_HOST: str = Field("127.0.0.1", description="PostgreSQL host")
-    POSTGRES_PORT: int = Field(5432, ge=1, le=65535, description="PostgreSQL port")
+    POSTGRES_HOST: str = Field("127.0.0.1", pattern=r"^[^\s,]+(,[^\s,]+)*$",
+                               description="PostgreSQL host, or a primary and its standbys as a comma list "
+                                           "(the engine connects to whichever takes writes)")
+    POSTGRES_PORT: str = Field("5432", pattern=r"^\d{1,5}(,\d{1,5})*$",
+                               description="PostgreSQL port (1-65535), or a comma list of them, one per host of "
+                                           "POSTGRES_HOST")
     POSTGRES_DBNAME: str = Field("gridgov", description="PostgreSQL database")
     POSTGRES_USER: str = Field("gridgov", description="PostgreSQL role")
     POSTGRES_PASSWORD: str = Field("", description="PostgreSQL password")
@@ -127,6 +131,23 @@ class Settings(BaseModel):
     AUDIT_WITNESS_TIMEOUT_S: float = Field(5, ge=0.1, le=600, allow_inf_nan=False,
                                            description="seconds a witness has to answer one checkpoint; one "
                                                        "slower or down delays only its own cosignature")
+
+    @field_validator("POSTGRES_PORT")
+    @classmethod
+    def _ports_pair_with_hosts(cls, value: str, info: ValidationInfo) -> str:
+        ports = [int(port) for port in value.split(",")]
+        if not all(1 <= port <= 65535 for port in ports):
+            raise ValueError("a port is 1-65535")
+        hosts = info.data.get("POSTGRES_HOST")
+        # libpq pairs the i-th host with the i-th port, or every host with one port.
+        if hosts is not None and len(ports) not in (1, len(hosts.split(","))):
+            raise ValueError(f"{len(ports)} ports for {len(hosts.split(','))} hosts of POSTGRES_HOST")
+        return value
+
+    @property
+    def postgres_hosts(self) -> bool:
+        """More than one server named: a primary and its standbys."""
+        return "," in self.POSTGRES_HOST + self.POSTGRES_PORT
 
     @field_validator("AUDIT_WITNESSES")
     @classmethod
@@ -211,6 +232,11 @@ class Settings(BaseModel):
         env = {name: str(getattr(self, name)) for name in LIBRARY}
         if env["PERSISTENCE_MODULE"] == "eventsourcing.postgres":
             env["PERSISTENCE_MODULE"] = "eventlog.postgres_schema"
+        if self.postgres_hosts:
+            # After a failover every pooled connection is to the dead primary: the pool
+            # tries each before handing it out, and a dead one is replaced by a new
+            # connection, to whichever server now takes writes (eventlog/postgres_schema.py).
+            env["POSTGRES_PRE_PING"] = "y"
         return env
 
     def postgres_conninfo(self) -> str:
@@ -218,7 +244,8 @@ class Settings(BaseModel):
 
         return psycopg.conninfo.make_conninfo(
             host=self.POSTGRES_HOST, port=self.POSTGRES_PORT, dbname=self.POSTGRES_DBNAME, user=self.POSTGRES_USER,
-            password=self.POSTGRES_PASSWORD, connect_timeout=self.POSTGRES_CONNECT_TIMEOUT)
+            password=self.POSTGRES_PASSWORD, connect_timeout=self.POSTGRES_CONNECT_TIMEOUT,
+            **({"target_session_attrs": "read-write"} if self.postgres_hosts else {}))
 
     def as_env(self) -> dict[str, str]:
         """Every setting that has a value, as environment strings (for a child process)."""
