@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -243,23 +245,31 @@ def test_the_story_completes_with_an_instance_killed_in_the_middle(proxied: Prox
                     s["officer"], "story-accept")["task_id"]
         step(http, "claim-task", {"task_id": task, "rider_id": s["rider_id"]}, s["rider"], "story-claim")
 
-        # The instance serving the admin's stream dies while commands are on their way to both: the rider's
-        # completion and eight of the admin's allocations, each keyed.
+        # The instance serving the admin's stream hangs, then dies, with commands sent to it in flight: the
+        # rider's completion and eight of the admin's allocations, each keyed and each sent once. nginx sends
+        # a keyed command on to the other instance (the engine does it once); the client never learns.
         victim = Proxied.instance_of(follower.served[-1])
         sends = [("complete-task", {"task_id": task, "rider_id": s["rider_id"], "note": "已清理"}, s["rider"],
                   "story-complete")]
         sends += [("allocate-budget", {"district": "温江", "period": month(), "fen": 10}, s["admin"], f"story-more-{n}")
                   for n in range(8)]
 
-        def send(args: tuple[str, dict[str, Any], dict[str, str], str]) -> httpx.Response:
-            with client(proxied) as own:
-                return keyed(own, *args)
+        def send_once(args: tuple[str, dict[str, Any], dict[str, str], str]) -> httpx.Response:
+            name, body, headers, key = args
+            with httpx.Client(base_url=proxied.base, timeout=DEADLINE_S) as own:
+                return own.post(f"/v1/commands/{name}", json=body, headers={**headers, "Idempotency-Key": key})
+        proxied.freeze(victim)
         with ThreadPoolExecutor(len(sends)) as pool:
-            answers = [pool.submit(send, one) for one in sends]
-            time.sleep(0.05)
+            answers = [pool.submit(send_once, one) for one in sends]
+            deadline = time.monotonic() + DEADLINE_S
+            while proxied.waiting_at(victim) < 2:  # the stream's and at least one command
+                assert time.monotonic() < deadline, "nothing reached the frozen instance"
+                time.sleep(0.05)
+            in_flight = proxied.waiting_at(victim)
             proxied.kill(victim)
             statuses = [a.result().status_code for a in answers]
-        assert statuses == [200] * len(sends)
+        print(f"{in_flight - 1} commands in flight at the killed instance")
+        assert statuses == [200] * len(sends), [a.result().text for a in answers]
 
         verified = done(keyed(http, "verify-completion", {"task_id": task}, s["officer"], "story-verify"))
         assert verified["result"]["awarded_fen"] == 800
@@ -280,6 +290,12 @@ def test_the_story_completes_with_an_instance_killed_in_the_middle(proxied: Prox
         follower.stop.set()
         assert [e["id"] for e in follower.got] == [e["id"] for e in whole]
         assert len(set(follower.served)) == 2, follower.served
+
+    # Two followers applied the log into one store, one killed mid-stream; two sequencers grew one tree.
+    for check in (["projections", "verify", "all"], ["audit", "verify"]):
+        checked = subprocess.run([sys.executable, "-m", "api.cli", *check], env=proxied.env, capture_output=True,
+                                 text=True, timeout=300)
+        assert checked.returncode == 0, checked.stdout + checked.stderr
 
     # The operator starts what is missing; both instances answer again (nginx tries the one it marked
     # failed again after its fail_timeout, or at once after the start's reload).
