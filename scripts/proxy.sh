@@ -79,6 +79,10 @@ check_settings() {
     die "the instances must share one store: set PERSISTENCE_MODULE=eventsourcing.postgres and POSTGRES_* (eval \"\$(bash scripts/postgres.sh env)\")"
   [ "${READMODEL_STORE:-postgres}" = postgres ] ||
     die "READMODEL_STORE=${READMODEL_STORE}: the instances must share the read models (and the pages' sessions) in PostgreSQL"
+  # `serve --demo` without a secret makes one of its own: each instance would refuse the others' demo tokens.
+  if [[ " $(serve_args) " == *" --demo "* ]] && [ -z "${GRIDGOV_JWT_SECRET:-}" ]; then
+    die "--demo needs GRIDGOV_JWT_SECRET here (openssl rand -hex 32): one secret for every instance's demo tokens"
+  fi
   if [ -z "${OIDC_ISSUER:-}" ] && [ -z "${GRIDGOV_JWT_SECRET:-}" ]; then
     die "set OIDC_ISSUER (the provider) or GRIDGOV_JWT_SECRET: one way for every instance to verify tokens"
   fi

@@ -7,6 +7,7 @@ instances behind a proxy")."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -17,9 +18,11 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from api.http.auth import mint
 from domain.clock import CHINA
@@ -28,6 +31,9 @@ from tests.fixtures.browser import screenshot
 from tests.fixtures.http import SECRET
 from tests.fixtures.pages import bearer, clean, click_in_row, open_page, until
 from tests.fixtures.proxied import INSTANCES, PORT, Proxied
+
+# One worker holds the module: its processes listen on part X's fixed ports (18100-18102).
+pytestmark = pytest.mark.xdist_group("proxy")
 
 PHONE = (390, 844)
 DEADLINE_S = 60  # generous: two busy cores; the waits end as soon as the thing is there
@@ -328,3 +334,26 @@ def test_a_page_and_its_api_calls_work_through_the_proxy(proxied: Proxied, brows
     pages = [line for line in proxied.access_log()[start:] if '"GET /v1/' in line or '"POST /v1/commands/' in line]
     served = {m.group(1) for line in pages if (m := re.search(r"upstream=127\.0\.0\.1:(\d+)", line))}
     assert served == {str(p) for p in ports(proxied)}, pages
+
+
+def test_the_script_refuses_instances_that_would_not_agree(tmp_path: Path) -> None:
+    """Instances that would each keep their own store, or their own signing secret, are refused in one line
+    before anything starts."""
+    from tests.fixtures.proxied import SCRIPT
+
+    base = {**os.environ, "PROXY_DATA_DIR": str(tmp_path / "run"), "PROXY_PORT": str(PORT),
+            "PROXY_PYTHON": sys.executable, "GRIDGOV_JWT_SECRET": SECRET, "OIDC_ISSUER": "",
+            "PERSISTENCE_MODULE": "eventsourcing.postgres", "POSTGRES_SCHEMA": "px_refused",
+            "POSTGRES_PORT": "9"}  # nothing listens there: an instance started by mistake touches no store
+    refusals = {
+        "PERSISTENCE_MODULE=eventsourcing.postgres": {"PERSISTENCE_MODULE": "eventsourcing.sqlite"},
+        "READMODEL_STORE": {"READMODEL_STORE": "sqlite"},
+        # `serve --demo` without GRIDGOV_JWT_SECRET signs the demo's tokens with a secret of its own.
+        "--demo needs GRIDGOV_JWT_SECRET": {"PROXY_SERVE_ARGS": "--demo --oidc", "GRIDGOV_JWT_SECRET": "",
+                                            "OIDC_ISSUER": "http://127.0.0.1:9/realms/gridgov"},
+    }
+    for words, settings in refusals.items():
+        refused = subprocess.run(["bash", str(SCRIPT), "start"], env={**base, **settings}, capture_output=True,
+                                 text=True, timeout=60)
+        assert refused.returncode != 0 and words in refused.stderr, (words, refused.stderr)
+        assert not list((tmp_path / "run").glob("serve-*.log")), "an instance was started"
