@@ -6,6 +6,7 @@ instances behind a proxy")."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -23,6 +24,7 @@ from typing import Any
 
 import httpx
 import pytest
+from PIL import Image
 
 from api.http.auth import mint
 from domain.clock import CHINA
@@ -314,6 +316,24 @@ def test_the_story_completes_with_an_instance_killed_in_the_middle(proxied: Prox
             assert time.monotonic() < deadline, f"only {seen} answer after the restart"
             seen.add(Proxied.served_by(http.get("/healthz")))
             time.sleep(0.1)
+
+
+def test_a_photo_kept_by_one_instance_is_served_by_the_other(proxied: Proxied) -> None:
+    rider_id = str(uuid.uuid4())
+    rider = who(Role.RIDER, rider_id)
+    jpeg = io.BytesIO()
+    Image.new("RGB", (320, 240), "orange").save(jpeg, "JPEG")
+    with client(proxied) as http:
+        step(http, "register-rider", {"rider_id": rider_id, "platform": "eleme", "station": "郫都站", "name": "李四",
+                                      "phone": "13900000000"}, rider, f"photo-rider-{rider_id}")
+        kept = http.post("/v1/photos", files={"photo": ("IMG_0001.jpg", jpeg.getvalue(), "image/jpeg")}, headers=rider)
+        assert kept.status_code == 201, kept.text
+        served: dict[int, bytes] = {}
+        for _ in range(4):
+            shown = http.get(f"/v1/photos/{kept.json()['sha256']}", headers=rider)
+            assert shown.status_code == 200, shown.text
+            served[Proxied.served_by(shown)] = shown.content
+    assert set(served) == ports(proxied) and len(set(served.values())) == 1
 
 
 def test_a_page_and_its_api_calls_work_through_the_proxy(proxied: Proxied, browser: Any) -> None:
