@@ -9,7 +9,8 @@
 # (19192..), keeps its data in $KAFKA_CLUSTER_DIR/node-n, apart from the single broker's run/.
 #
 #   start | stop | status | reset | env | logs [N]    the whole cluster
-#   node-start N | node-stop N | node-kill N            one node: start it, SIGTERM it, SIGKILL it
+#   node-start N... | node-stop N | node-kill N         one node: start it (or several at once),
+#                                                       SIGTERM it, SIGKILL it
 #
 # Settings (environment), besides kafka.sh's:
 #   KAFKA_NODES                    3 (this file is used when it is more than 1)
@@ -158,13 +159,15 @@ cluster_start() {
   SERVICE=kafka say "cluster of $NODES ready on $(node_ports ,) ($((SECONDS - t0)) s; data $CLUSTER_DIR)"
 }
 
-node_start() {
+node_start() {  # node_start N...: launched side by side, then each waited for
   cluster_prepare
-  use_node "$1"
-  local t0=$SECONDS
-  launch_node
-  wait_ready "$(service_pid)"
-  say "ready $SERVICE_WHERE (pid $(service_pid), $((SECONDS - t0)) s)"
+  local n t0=$SECONDS
+  for n in "$@"; do use_node "$n"; launch_node; done
+  for n in "$@"; do
+    use_node "$n"
+    wait_ready "$(service_pid)"
+    say "ready $SERVICE_WHERE (pid $(service_pid), $((SECONDS - t0)) s)"
+  done
 }
 
 node_kill() {  # SIGKILL, as a machine that loses power: no clean-shutdown marker
@@ -216,10 +219,10 @@ cluster_main() {
               use_node "$n"; echo "----- node $n"; tail -n 50 "$LOGDIR/server.log"
             fi
           done ;;
-    node-start) node_start "${2:?node number}" ;;
+    node-start) shift; node_start "${@:?node number}" ;;
     node-stop) use_node "${2:?node number}"; cmd_stop ;;
     node-kill) node_kill "${2:?node number}" ;;
-    *) echo "usage: KAFKA_NODES=$NODES $0 start|stop|status|reset|env|logs [N]|node-start N|node-stop N|node-kill N" >&2
+    *) echo "usage: KAFKA_NODES=$NODES $0 start|stop|status|reset|env|logs [N]|node-start N...|node-stop N|node-kill N" >&2
        exit 2 ;;
   esac
 }
