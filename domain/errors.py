@@ -32,6 +32,12 @@ class PhotoStoreUnavailable(DomainError):
     """The blob store did not answer (S3 away, a disk full): no family, so a 503 — try again."""
 
 
+class StoreUnavailable(DomainError):
+    """The database did not answer (its primary died, a failover under way): no family, so
+    a 503. Whether a command in flight was recorded is unknown: send it again with the same
+    Idempotency-Key, which answers it once either way."""
+
+
 class NotFound(DomainError): ...
 class Conflict(DomainError): ...
 class Invalid(DomainError): ...

@@ -72,7 +72,8 @@ def _ensure_schema(conn: psycopg.Connection[Any], schema: str) -> None:
 
 
 def _conninfo(datastore: PostgresDatastore) -> dict[str, Any]:
-    kwargs = {k: v for k, v in datastore.pool.kwargs.items() if k in ("dbname", "host", "port", "user", "password")}
+    kwargs = {k: v for k, v in datastore.pool.kwargs.items()
+              if k in ("dbname", "host", "port", "user", "password", "target_session_attrs")}
     return {**kwargs, "connect_timeout": max(int(datastore.pool.timeout), 1)}
 
 
@@ -86,7 +87,16 @@ def _identifier(name: str) -> str:
 
 class PostgresFactory(library.PostgresFactory):
     """The library's factory, making each recorder's tables under `making_tables`
-    (unless CREATE_TABLE says not to make them)."""
+    (unless CREATE_TABLE says not to make them). Given a list of hosts (a primary and
+    its standbys), its connections go to whichever takes writes: after a failover a
+    new connection finds the promoted standby, and the pool's pre-ping (POSTGRES_PRE_PING,
+    gridgov.settings) drops the old primary's before a command is given one."""
+
+    def __init__(self, env: Any) -> None:
+        super().__init__(env)
+        host, port = self.env.get(self.POSTGRES_HOST) or "", self.env.get(self.POSTGRES_PORT) or ""
+        if "," in host + port:
+            self.datastore.pool.kwargs["target_session_attrs"] = "read-write"
 
     @contextmanager
     def _making(self) -> Iterator[None]:

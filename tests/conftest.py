@@ -35,4 +35,5 @@ pytest_plugins = [
     "tests.fixtures.jwks",
     "tests.fixtures.tlog",
     "tests.fixtures.proxied",
+    "tests.fixtures.pg_pair",
 ]

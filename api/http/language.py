@@ -35,6 +35,8 @@ TEXTS: dict[str, tuple[str, str, str]] = {
     "item-not-found": ("Item not found", "兑换商品不存在", "积分商城中找不到该商品，请检查商品编号。"),
     "redemption-not-found": ("Redemption not found", "兑换记录不存在", "找不到该兑换记录，或它不在您的管辖范围内。"),
     "photo-store-unavailable": ("Photo store unavailable", "照片存储暂不可用", "照片存储暂时无法访问，照片未保存或暂时无法读取，请稍后再试。"),
+    "store-unavailable": ("Store unavailable", "数据库暂不可用",
+                          "数据库暂时无法连接（可能正在切换到备用库），请稍后用同一个幂等键重新提交；已受理的操作不会重复执行。"),
     "photo-not-found": ("Photo not found", "照片不存在", "找不到该照片，或它不在您的管辖范围内。"),
     "open311-key-not-found": ("Open311 key not found", "开放接口密钥不存在", "找不到该开放接口密钥，或它不属于您管辖的区。"),
     "photo-erased": ("Photo erased", "照片已删除", "该照片已随骑手的个人信息一并删除，无法再查看；日志中仍保留它的哈希值。"),

@@ -7,6 +7,8 @@ import logging
 from typing import Any
 
 import orjson
+import eventsourcing.persistence as persistence
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -21,6 +23,10 @@ log = logging.getLogger("gridgov.http")
 TYPE_BASE = "urn:gridgov:problem:"
 MAX_BODY = 64 * 1024  # the largest command (a report with 20 evidence hashes and 2,000 characters) is ~6 KiB
 STATUS = {errors.NotFound: 404, errors.Conflict: 409, errors.Invalid: 422, errors.Forbidden: 403}
+# The database not answering, as the library and the driver say it (psycopg_pool's
+# PoolTimeout is a psycopg.OperationalError): a 503, never a 500 with a traceback.
+UNREACHABLE = (persistence.OperationalError, persistence.InterfaceError, psycopg.OperationalError,
+               psycopg.InterfaceError)
 
 
 def problem(status: int, code: str, title: str, detail: str, request: Request | None = None,
@@ -44,6 +50,15 @@ def install(app: FastAPI) -> None:
         status = next((s for family, s in STATUS.items() if isinstance(e, family)), 503)
         facts = {k: v for k, v in e.facts.items() if k != "errors"}
         return problem(status, e.code, type(e).__name__, e.message, request, **({"facts": facts} if facts else {}))
+
+    async def store_unavailable(request: Request, e: Exception) -> JSONResponse:
+        first_line = (str(e).splitlines() or [type(e).__name__])[0]
+        log.warning("database unreachable in %s %s: %s", request.method, request.url.path, first_line)
+        return await domain_error(request, errors.StoreUnavailable(
+            "the database did not answer (a failover may be under way); retry with the same Idempotency-Key"))
+
+    for unreachable in UNREACHABLE:
+        app.add_exception_handler(unreachable, store_unavailable)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, e: RequestValidationError) -> JSONResponse:

@@ -118,8 +118,13 @@ class PostgresStore(ReadStore):
             # schema is there, and a role given only its own schema must still start.
             if not conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (schema,)).fetchone():
                 conn.execute(f"CREATE SCHEMA {schema}")
+        # With a list of hosts (target_session_attrs, gridgov.settings) a connection is tried
+        # before it is handed out: after a failover the old primary's are dropped and new
+        # ones go to the promoted standby.
+        failover = "target_session_attrs" in psycopg.conninfo.conninfo_to_dict(conninfo)
         self.pool = ConnectionPool(conninfo, min_size=1, max_size=pool_size, open=True,
-                                   kwargs={"options": f"-c search_path={schema}"})
+                                   kwargs={"options": f"-c search_path={schema}"},
+                                   check=ConnectionPool.check_connection if failover else None)
 
     def byte_order(self, column: str) -> str:
         return f'{column} COLLATE "C"'
