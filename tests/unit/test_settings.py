@@ -39,7 +39,7 @@ def test_the_lists_of_fields_are_not_empty() -> None:
 WORDS = st.text(alphabet="abcdxyzQ温江-", min_size=1, max_size=12)
 
 
-# POSTGRES_PORT is text (a port or a list of them, tests/unit/test_postgres_hosts.py) but never a word.
+# POSTGRES_PORT is text (a port or a list of them, tests/unit/test_database_hosts.py) but never a word.
 @given(name=st.sampled_from(NUMBERS + CHOICES + ["POSTGRES_PORT"]), value=WORDS)
 def test_a_bad_value_is_one_line_naming_the_variable(name: str, value: str) -> None:
     with pytest.raises(SettingsError) as refused:
