@@ -26,6 +26,7 @@ import hashlib
 import sqlite3
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -236,7 +237,7 @@ def read_manifest(path: Path) -> dict[str, Any]:
                                       "nothing restored")
     except FileNotFoundError:
         raise BackupError(f"{path}: no such file") from None
-    except (zipfile.BadZipFile, EOFError, zipfile.LargeZipFile) as e:
+    except (zipfile.BadZipFile, EOFError, zipfile.LargeZipFile, zlib.error, NotImplementedError) as e:
         raise BackupError(f"{path}: not a complete gridgov backup ({e})") from None
     except (KeyError, TypeError, ValueError) as e:
         if isinstance(e, BackupError):
@@ -277,7 +278,14 @@ def restore(store: Store, path: Path, erasures: set[Erasure], progress: Progress
         _refuse_unless_empty(store, cursor, present)
         done = 0
         for table, part in manifest["parts"].items():
-            done = _load_part(zf, store, cursor, table, part["columns"], done, lambda n: progress(n, total))
+            try:
+                done = _load_part(zf, store, cursor, table, part["columns"], done, lambda n: progress(n, total))
+            except (sqlite3.Error, psycopg.Error, KeyError, TypeError, ValueError) as e:
+                if isinstance(e, BackupError):
+                    raise
+                # Rows the manifest vouches for that the table refuses: a forged file, not ours.
+                raise BackupError(f"{path}: part {table} does not fit its table ({type(e).__name__}: "
+                                  f"{str(e).splitlines()[0] if str(e) else ''}): nothing restored") from None
         _continue_positions(store, cursor)
         dropped = _drop_erased(store, cursor, present, erased)
     return {**manifest, "kept_erased": dropped}
@@ -294,6 +302,11 @@ def _refuse_unless_empty(store: Store, cursor: Any, present: list[str]) -> None:
 
 def _load_part(zf: zipfile.ZipFile, store: Store, cursor: Any, table: str, columns: list[str], done: int,
                progress: Callable[[int], None]) -> int:
+    # The names go into SQL: only the table's own columns (a forged manifest names no other).
+    cursor.execute(f"SELECT * FROM {store.table(table)} LIMIT 0")
+    known = {d[0] for d in cursor.description} | ({"rowid"} if store.backend == "sqlite" and table == EVENTS else set())
+    if not columns or not set(columns) <= known or len(set(columns)) != len(columns):
+        raise BackupError(f"part {table} names columns its table does not have: {sorted(set(columns) - known)}")
     sql = (f"INSERT INTO {store.table(table)} ({', '.join(columns)}) "
            f"VALUES ({', '.join([store.param] * len(columns))})")
     with zf.open(f"{table}.jsonl") as f:

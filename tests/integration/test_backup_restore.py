@@ -20,18 +20,21 @@ from typing import Any
 import orjson
 import psycopg
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from api.audit_cli import CLEAN, TAMPERED
 from api.cli import app as cli
 from domain import commands as c
 from domain.clock import ManualClock
-from eventlog.backup import Store, backup
-from gridgov.bootstrap import bootstrap
+from eventlog.backup import BackupError, Store, backup, restore
+from gridgov.bootstrap import application, bootstrap
 from gridgov.settings import load_settings
 from tests.fixtures.world import START, World
 from tests.fixtures.stores import postgres_settings, require_postgres
 from transparency.checkpoints import Signer
+from transparency.store import open_tree_store
 
 ORIGIN = "gridgov.test/backup"
 
@@ -293,3 +296,59 @@ def _edited(whole: bytes, recompute: bool) -> bytes:
         manifest["parts"]["events"]["sha256"] = hashlib.sha256(parts["events.jsonl"]).hexdigest()
         parts["manifest.json"] = orjson.dumps(manifest)
     return _zip(parts)
+
+
+@pytest.fixture(scope="module")
+def small_backup(tmp_path_factory: pytest.TempPathFactory) -> tuple[bytes, dict[str, str]]:
+    """A SQLite store's backup, and its parts' hashes: made once for the property below."""
+    folder = tmp_path_factory.mktemp("small")
+    env = {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(folder / "events.sqlite")}
+    app = application(load_settings(env), clock=ManualClock(START))
+    try:
+        world = World(app, app.clock)  # type: ignore[arg-type]
+        grid, rider = world.scene()
+        world.piece(grid, rider)
+        open_tree_store(app.eventlog).tip()
+        for kind in ("rider", "redemption", "photo"):
+            app.eventlog.keys(kind)  # type: ignore[arg-type]
+        store = Store("sqlite", app.recorder.events_table_name, sqlite_file=env["SQLITE_DBNAME"])
+        manifest = backup(store, folder / "small.gridgov-backup", set())
+    finally:
+        app.close()
+    return (folder / "small.gridgov-backup").read_bytes(), {t: p["sha256"] for t, p in manifest["parts"].items()}
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_any_damage_to_a_backup_is_refused_whole_or_changes_nothing(small_backup: tuple[bytes, dict[str, str]],
+                                                                   tmp_path: Path, data: st.DataObject) -> None:
+    """Cut anywhere, a byte changed anywhere, bytes put in anywhere: `restore` refuses it with
+    BackupError and the store stays empty, or restores exactly the rows backed up."""
+    whole, hashes = small_backup
+    at = data.draw(st.integers(0, len(whole) - 1), label="at")
+    damaged = data.draw(st.sampled_from([
+        whole[:at],
+        whole[:at] + bytes([whole[at] ^ data.draw(st.integers(1, 255), label="xor")]) + whole[at + 1:],
+        whole[:at] + data.draw(st.binary(min_size=1, max_size=8), label="put in") + whole[at:],
+    ]), label="damaged")
+    folder = tmp_path / uuid.uuid4().hex
+    folder.mkdir()
+    (folder / "in.gridgov-backup").write_bytes(damaged)
+    env = {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(folder / "events.sqlite")}
+    app = application(load_settings(env))
+    try:
+        open_tree_store(app.eventlog).tip()
+        for kind in ("rider", "redemption", "photo"):
+            app.eventlog.keys(kind)  # type: ignore[arg-type]
+        store = Store("sqlite", app.recorder.events_table_name, sqlite_file=env["SQLITE_DBNAME"])
+        try:
+            restore(store, folder / "in.gridgov-backup", set())
+        except BackupError as refused:
+            assert "\n" not in str(refused)
+            again = backup(store, folder / "after.gridgov-backup", set())
+            assert {t: p["rows"] for t, p in again["parts"].items()} == dict.fromkeys(hashes, 0)
+            return
+        again = backup(store, folder / "after.gridgov-backup", set())
+        assert {t: p["sha256"] for t, p in again["parts"].items()} == hashes
+    finally:
+        app.close()
