@@ -14,7 +14,6 @@ import json
 import re
 import sys
 import tomllib
-from pathlib import Path
 from typing import Any
 
 import jsonschema
