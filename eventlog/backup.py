@@ -182,16 +182,29 @@ def _count_rows(store: Store, cursor: Any, tables: list[str]) -> int:
 
 
 def _write_part(zf: zipfile.ZipFile, table: str, cursor: Any, sql: str) -> dict[str, Any]:
-    cursor.execute(sql)
-    columns = [d[0] for d in cursor.description]
-    digest, rows = hashlib.sha256(), 0
-    with zf.open(f"{table}.jsonl", "w") as part:
-        while batch := cursor.fetchmany(BATCH):
-            chunk = b"".join(orjson.dumps(list(row), default=_encode) + b"\n" for row in batch)
-            digest.update(chunk)
-            part.write(chunk)
-            rows += len(batch)
+    with _streaming(cursor, table) as rows_of:
+        rows_of.execute(sql)
+        columns = [d[0] for d in rows_of.description]
+        digest, rows = hashlib.sha256(), 0
+        with zf.open(f"{table}.jsonl", "w") as part:
+            while batch := rows_of.fetchmany(BATCH):
+                chunk = b"".join(orjson.dumps(list(row), default=_encode) + b"\n" for row in batch)
+                digest.update(chunk)
+                part.write(chunk)
+                rows += len(batch)
     return {"columns": columns, "rows": rows, "sha256": digest.hexdigest()}
+
+
+@contextmanager
+def _streaming(cursor: Any, table: str) -> Iterator[Any]:
+    """A cursor that fetches as it is read: PostgreSQL's ordinary one holds the whole answer
+    (millions of events), so a server-side one, in the same snapshot's transaction."""
+    if isinstance(cursor, sqlite3.Cursor):
+        yield cursor
+        return
+    with cursor.connection.cursor(name=f"backup_{table}") as named:
+        named.itersize = BATCH
+        yield named
 
 
 def _log_facts(cursor: Any, store: Store, tables: list[str]) -> dict[str, Any]:

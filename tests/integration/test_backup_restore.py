@@ -185,18 +185,18 @@ def test_bad_input_is_one_line_and_restores_nothing(sides: Sides) -> None:
     assert gridgov("backup", str(backup)).exit_code == 0
     assert gridgov("backup", str(backup)).exit_code == 2  # never overwritten
     whole = backup.read_bytes()
-    bad = {"truncated": whole[: len(whole) * 2 // 3], "not a backup": b"id,amount\n1,500\n",
-           "a zip of something else": _zip({"readme.txt": b"hello"}),
-           "an amount edited": _edited(whole, recompute=False)}
+    bad = {"truncated": (whole[: len(whole) * 2 // 3], "not a complete gridgov backup"),
+           "not a backup": (b"id,amount\n1,500\n", "not a complete gridgov backup"),
+           "a zip of something else": (_zip({"readme.txt": b"hello"}), "not a gridgov backup"),
+           "an amount edited": (_edited(whole, recompute=False), "events does not match the manifest"),
+           "a column its table lacks": (_renamed(whole), "names columns its table does not have")}
     sides.use("target")
-    for what, data in bad.items():
+    for what, (data, words) in bad.items():
         path = sides.tmp / "bad.gridgov-backup"
         path.write_bytes(data)
         refused = gridgov("restore", str(path))
         assert refused.exit_code == 2, (what, refused.output)
-        assert len(refused.stderr.strip().splitlines()) == 1, (what, refused.stderr)
-        assert "Traceback" not in refused.output
-    assert "does not match the manifest" in refused.stderr
+        assert len(refused.stderr.strip().splitlines()) == 1 and words in refused.stderr, (what, refused.stderr)
     assert events_in_store() == 0  # nothing half-restored
 
 
@@ -352,3 +352,13 @@ def test_any_damage_to_a_backup_is_refused_whole_or_changes_nothing(small_backup
         assert {t: p["sha256"] for t, p in again["parts"].items()} == hashes
     finally:
         app.close()
+
+
+def _renamed(whole: bytes) -> bytes:
+    """The manifest naming a column the events table does not have (its hashes still agree)."""
+    with zipfile.ZipFile(io.BytesIO(whole)) as zf:
+        parts = {name: zf.read(name) for name in zf.namelist()}
+    manifest = orjson.loads(parts["manifest.json"])
+    manifest["parts"]["events"]["columns"][-1] = "state) VALUES (1); DROP TABLE rider_keys; --"
+    parts["manifest.json"] = orjson.dumps(manifest)
+    return _zip(parts)
