@@ -185,8 +185,9 @@ def test_the_primary_dies_mid_stream_and_every_answered_command_is_on_the_promot
         reads: list[httpx.Response] = []
 
         def read_own_write() -> bool:
-            reads.append(httpx.get(f"{run.base}/v1/districts/温江/grids", params={"position": position, "wait_ms": 10_000},
-                                   headers={"Authorization": f"Bearer {writer.token}"}, timeout=60))
+            reads.append(httpx.get(f"{run.base}/v1/districts/温江/grids", timeout=60,
+                                   params={"position": position, "wait_ms": 10_000},
+                                   headers={"Authorization": f"Bearer {writer.token}"}))
             assert reads[-1].status_code in (200, 503), reads[-1].text  # 503: not caught up within wait_ms
             return reads[-1].status_code == 200
 
