@@ -1,21 +1,25 @@
 #!/usr/bin/env bash
 # The whole test suite, with the real services it needs (PostgreSQL, Kafka, S3, an OpenID Connect provider):
 # README's second command, and what CI runs after installing. Arguments go to pytest (e.g. -k ledger).
-#   scripts/test.sh --fast   the fast lane for one's own loop: unit, property and contract tests,
-#                            on PostgreSQL but without Kafka, S3, the provider or a browser (a few minutes)
+#   scripts/test.sh --fast   the fast lane for one's own loop: the rules, properties, contracts and HTTP
+#                            tests on the in-memory and SQLite backends, with no outside service (under 5 min)
+# Both run in GRIDGOV_TEST_WORKERS (2) pytest-xdist workers; the full run then runs the tests
+# marked `exclusive` alone (tests/fixtures/lanes.py says why).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/venv.sh test  # the tests run in .venv, as README command one runs the engine
 export PATH="$PWD/.venv/bin:$PATH"  # `gridgov` and `python3` are the venv's
 
-bash scripts/postgres.sh start
-eval "$(bash scripts/postgres.sh env)"
+workers=(-n "${GRIDGOV_TEST_WORKERS:-2}")
 if [[ "${1:-}" == "--fast" ]]; then
   shift
   unset PERSISTENCE_MODULE
-  exec .venv/bin/python -m pytest tests/unit tests/property tests/contracts "$@"
+  exec .venv/bin/python -m pytest "${workers[@]}" --lane=fast tests/unit tests/property tests/contracts \
+    tests/integration/test_rules.py tests/e2e "$@"
 fi
+bash scripts/postgres.sh start
+eval "$(bash scripts/postgres.sh env)"
 # A broker this run starts has no other run's topics in use: the tests may delete what an aborted
 # run left behind (tests/fixtures/kafka.py). A broker already running may be serving another run.
 bash scripts/kafka.sh status >/dev/null 2>&1 || export GRIDGOV_SWEEP_TEST_TOPICS=1
@@ -34,6 +38,8 @@ command -v chromedriver >/dev/null || missing+=(chromium-driver)
 # Go, to build the outside verifier of the transparency log (transparency/verifier).
 command -v go >/dev/null || missing+=(golang-go)
 command -v curl >/dev/null || missing+=(curl)  # scripts/seaweedfs.sh's readiness probe
+# nginx in front of two API instances (scripts/proxy.sh, tests/integration/test_behind_proxy.py).
+command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || missing+=(nginx-light)
 if ((${#missing[@]})); then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
@@ -43,5 +49,12 @@ eval "$(bash scripts/seaweedfs.sh env)"
 unset GRIDGOV_BLOBS  # as PERSISTENCE_MODULE: the engine's default store stays the embedded one
 unset PERSISTENCE_MODULE  # the suite picks a backend per test; the default stays the embedded one
 
-# pytest exits 5 when it collected nothing: that is a failure here too.
-exec .venv/bin/python -m pytest "$@"
+# Two workers share the tests out, groups kept together (xdist_group); then the exclusive ones alone.
+# pytest exits 5 when it selected nothing: one part may select nothing (e.g. -k ledger), not both.
+parallel=0 alone=0
+.venv/bin/python -m pytest "${workers[@]}" --dist loadgroup -m "not exclusive" "$@" || parallel=$?
+.venv/bin/python -m pytest -m exclusive "$@" || alone=$?
+for rc in "$parallel" "$alone"; do
+  if ((rc != 0 && rc != 5)); then exit "$rc"; fi
+done
+if ((parallel == 5 && alone == 5)); then echo "no test ran" >&2; exit 5; fi

@@ -34,6 +34,10 @@ from projections.stores.sqlite import SQLiteStore
 from tests.fixtures.kafka import require_kafka
 from tests.fixtures.load import busy_machine  # noqa: F401  (a fixture)
 
+# One test restarts the shared broker and two load the machine: alone, after the parallel part
+# (tests/fixtures/lanes.py).
+pytestmark = pytest.mark.exclusive
+
 ROOT = Path(__file__).resolve().parents[2]
 CONSUMED = ("balances", "board")
 DAYS = 5  # about 23,700 events

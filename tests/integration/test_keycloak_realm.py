@@ -21,6 +21,10 @@ import pytest
 from domain.events import Role
 from tests.fixtures.keycloak import Keycloak, Login, ProviderError
 
+# It changes what every test of the provider shares (the realm's token lifespan, its signing keys):
+# alone, after the parallel part of the full run (tests/fixtures/lanes.py).
+pytestmark = pytest.mark.exclusive
+
 REALM_FILE = Path(__file__).resolve().parents[2] / "scripts" / "keycloak" / "gridgov-realm.json"
 REALM = json.loads(REALM_FILE.read_text(encoding="utf-8"))
 PEOPLE = [user for user in REALM["users"] if "serviceAccountClientId" not in user]

@@ -25,6 +25,10 @@ from gridgov import bootstrap
 from gridgov.settings import load_settings
 from tests.fixtures.keycloak import TESTS_CLIENT, Keycloak, ProviderError
 
+# It changes what every test of the provider shares (the realm's token lifespan, its signing keys):
+# alone, after the parallel part of the full run (tests/fixtures/lanes.py).
+pytestmark = pytest.mark.exclusive
+
 
 def client_of(keycloak: Keycloak, tmp_path: Path, **changes: str) -> Iterator[TestClient]:
     settings = load_settings({"PERSISTENCE_MODULE": "eventsourcing.sqlite",

@@ -11,6 +11,7 @@ from datetime import datetime
 from pathlib import Path
 
 import psycopg
+import pytest
 
 from domain.clock import CHINA
 from gridgov.settings import load_settings
@@ -18,6 +19,9 @@ from gridgov.simulate import simulate
 from tests.fixtures.kafka import require_kafka
 from tests.fixtures.load import busy_machine  # noqa: F401  (a fixture)
 from tests.fixtures.stores import postgres_settings, require_postgres
+
+# It restarts the shared broker and loads the machine: alone, after the parallel part (tests/fixtures/lanes.py).
+pytestmark = pytest.mark.exclusive
 
 
 def test_a_short_day_with_kills_and_a_broker_restart_ends_exact(tmp_path: Path, busy_machine: None) -> None:

@@ -182,7 +182,8 @@ def test_a_policy_is_k_of_the_n_named_or_refused(n: int, k: int) -> None:
 
 @pytest.mark.parametrize("text", ["a.test=" + KEYS[0], "http://a.test", "http://a.test=notakey",
                                   f"http://a.test={KEYS[0]},http://b.test={KEYS[0]}",
-                                  "http://a.test=" + Signer.generate("w0").verifier().text()])
+                                  "http://a.test=" + Signer.generate("w0").verifier().text()],
+                         ids=["no-scheme", "no-key", "not-a-key", "one-key-twice", "a-log-key"])
 def test_witnesses_that_cannot_be_read_are_refused(text: str) -> None:
     with pytest.raises(BadWitnesses):
         WitnessPolicy.parse(text, 0)
