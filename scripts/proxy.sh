@@ -120,12 +120,36 @@ write_nginx_conf() {
   printf '%s\n' "$conf" >"$DATA/nginx.conf"
 }
 
+write_problems() {  # the problems nginx answers itself, each in both languages, from the engine's words
+  (cd "$ROOT" && "$PYTHON" - "$DATA/problems.conf") <<'PY'
+import json, pathlib, sys
+from api.http.language import TEXTS
+# The English detail is the caller's own (language.words); nginx's are these.
+OWN = {"body-too-large": (413, "a request body may hold at most 12 MiB here"),
+       "no-instance-answered": (502, "the instance handling this request did not answer; it may or may not have "
+                                     "been done. A command sent with an Idempotency-Key may be sent again with "
+                                     "the same key: it is done once.")}
+locations = []
+for code, (status, english) in OWN.items():
+    title_en, title_zh, detail_zh = TEXTS[code]
+    for language, title, detail in (("en", title_en, english), ("zh", title_zh, detail_zh)):
+        body = json.dumps({"type": f"urn:gridgov:problem:{code}", "title": title, "status": status,
+                           "detail": detail}, ensure_ascii=False)
+        assert not set("'$\\") & set(body), body  # inside nginx's single quotes, no variables
+        locations.append(f"location = /@problem/{code}.{language}.json {{\n    internal;\n"
+                         f"    default_type application/problem+json;\n"
+                         f"    add_header Vary Accept-Language always;\n    return {status} '{body}';\n}}\n")
+pathlib.Path(sys.argv[1]).write_text("".join(locations), encoding="utf-8")
+PY
+}
+
 start_nginx() {
   front
   local nginx; nginx=$(nginx_bin)
   [ -n "$nginx" ] || ensure_tools nginx
   nginx=$(nginx_bin)
   write_nginx_conf
+  write_problems
   if already_running; then
     # Running already: the upstream list may have changed (PROXY_INSTANCES): reload it.
     "$nginx" -p "$DATA/" -c "$DATA/nginx.conf" -e "$DATA/nginx-error.log" -s reload

@@ -135,6 +135,10 @@ TEXTS: dict[str, tuple[str, str, str]] = {
     "method-not-allowed": ("Method not allowed", "方法不允许", "该地址不支持这种请求方法。"),
     "http-error": ("HTTP error", "请求错误", "请求无法处理。"),
     "body-too-large": ("Request body too large", "请求内容过大", "请求内容超过了允许的大小。"),
+    # said by the proxy in front of several instances (scripts/proxy.sh), not by the engine
+    "no-instance-answered": ("No instance answered", "服务实例未应答",
+                             "处理这个请求的服务实例没有应答，请求可能已执行也可能未执行；请稍后查看再试。"
+                             "带 Idempotency-Key 的命令可用同一个键放心重发，不会重复执行。"),
     "internal-error": ("Internal error", "服务器内部错误", "服务器处理请求时出错，错误已记录。"),
     "not-ready": ("Not ready", "服务尚未就绪", "服务还在追赶数据，请稍后再试。"),
     "access-not-recorded": ("Access not recorded", "访问未能记录", "审计访问必须先记录才能查看，记录失败，请稍后再试。"),
