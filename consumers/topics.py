@@ -80,7 +80,9 @@ def _align_configs(admin: KafkaAdminClient, settings: KafkaSettings, topics: lis
                                        config_filter="all").get("topic", {})
     changes = []
     for topic in topics:
-        have = {name: config["value"] for name, config in described.get(topic, {}).items()}
+        if not described.get(topic):
+            continue  # made a moment ago by another of our processes, with these configs
+        have = {name: config["value"] for name, config in described[topic].items()}
         differ = {k: v for k, v in topic_configs(settings, topic).items() if have.get(k) != v}
         if differ:
             changes.append(ConfigResource(ConfigResourceType.TOPIC, topic, differ))

@@ -43,7 +43,7 @@ def test_nodes_killed_stopped_and_two_down_lose_nothing_and_count_nothing_twice(
                         READY_MAX_LAG="200")
     token = mint(SECRET, "admin-1", Role.DISTRICT_ADMIN, ["温江"])
     try:
-        pipeline.start("writer", "demo", "--days", "3", "--seed", "9")
+        pipeline.start("writer", "demo", "--days", "2", "--seed", "9")
         pipeline.start("relay", "relay")
         for model in models:
             pipeline.start(model.name, "consume", model.name)
