@@ -59,7 +59,7 @@ class Settings(BaseModel):
     POSTGRES_HOST: str = Field("127.0.0.1", pattern=r"^[^\s,]+(,[^\s,]+)*$",
                                description="PostgreSQL host, or a primary and its standbys as a comma list "
                                            "(the engine connects to whichever takes writes)")
-    POSTGRES_PORT: str = Field("5432", pattern=r"^\d{1,5}(,\d{1,5})*$",
+    POSTGRES_PORT: str = Field("5432", pattern=r"^[0-9]{1,5}(,[0-9]{1,5})*$",
                                description="PostgreSQL port (1-65535), or a comma list of them, one per host of "
                                            "POSTGRES_HOST")
     POSTGRES_DBNAME: str = Field("gridgov", description="PostgreSQL database")
