@@ -400,7 +400,7 @@ def test_a_page_and_its_api_calls_work_through_the_proxy(proxied: Proxied, brows
     screenshot(browser, "rider-behind-proxy")
     clean(browser)
     pages = [line for line in proxied.access_log()[start:] if '"GET /v1/' in line or '"POST /v1/commands/' in line]
-    served = {m.group(1) for line in pages if (m := re.search(r"upstream=127\.0\.0\.1:(\d+)", line))}
+    served = {m.group(1) for line in pages if (m := re.search(r"upstream=127\.0\.0\.1:([0-9]+)", line))}
     assert served == {str(p) for p in ports(proxied)}, pages
 
 
