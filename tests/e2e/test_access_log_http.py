@@ -6,6 +6,7 @@ about another district is filed under that district as well as the auditor's own
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any, Iterator
 
@@ -160,10 +161,8 @@ def test_every_request_of_an_auditor_is_exactly_one_access(every_route, data: st
     api, engine, paths = every_route
     template = data.draw(st.sampled_from(paths), label="route")
     method = data.draw(st.sampled_from(METHODS), label="method")
-    path = template
-    while "{" in path:
-        name = path[path.index("{") + 1:path.index("}")]
-        path = path.replace("{" + name + "}", data.draw(PARAMETER, label=name), 1)
+    # Filled from the template, not the path so far: a drawn value may hold a brace of its own.
+    path = re.sub(r"\{([^}]+)\}", lambda hole: data.draw(PARAMETER, label=hole[1]), template)
     query = data.draw(st.dictionaries(st.sampled_from(["district", "rider_id", "follow", "limit", "x"]),
                                       QUERY_VALUE, max_size=3), label="query")
     if template.endswith("/stream"):
