@@ -33,6 +33,7 @@ from projections.engine.rebuild import verify
 from projections.stores.sqlite import SQLiteStore
 from tests.fixtures.kafka import require_kafka
 from tests.fixtures.load import busy_machine  # noqa: F401  (a fixture)
+from tests.fixtures.processes import stop_all
 
 # One test restarts the shared broker and two load the machine: alone, after the parallel part
 # (tests/fixtures/lanes.py).
@@ -76,15 +77,7 @@ class Pipeline:
             self.start(name)
 
     def stop_all(self) -> None:
-        for proc in self.procs.values():
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for name, proc in self.procs.items():
-            try:
-                proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                raise AssertionError(f"{name} did not stop on SIGTERM")
+        stop_all(self.procs)
 
     def app(self) -> GridGovernance:
         return bootstrap.application(load_settings({"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": self.env["SQLITE_DBNAME"]}))
