@@ -49,10 +49,12 @@ eval "$(bash scripts/seaweedfs.sh env)"
 unset GRIDGOV_BLOBS  # as PERSISTENCE_MODULE: the engine's default store stays the embedded one
 unset PERSISTENCE_MODULE  # the suite picks a backend per test; the default stays the embedded one
 
-# Two workers share the tests out, groups kept together (xdist_group); then the exclusive ones alone.
+# Two workers share the tests out a module at a time (a module's fixtures are made once, and the modules
+# that listen on fixed ports each hold them in one worker); then the exclusive ones alone. Not
+# `loadgroup`: pytest 9 ignores the group xdist 3.8 writes into a test's id, so groups were split.
 # pytest exits 5 when it selected nothing: one part may select nothing (e.g. -k ledger), not both.
 parallel=0 alone=0
-.venv/bin/python -m pytest "${workers[@]}" --dist loadgroup -m "not exclusive" "$@" || parallel=$?
+.venv/bin/python -m pytest "${workers[@]}" --dist loadfile -m "not exclusive" "$@" || parallel=$?
 .venv/bin/python -m pytest -m exclusive "$@" || alone=$?
 for rc in "$parallel" "$alone"; do
   if ((rc != 0 && rc != 5)); then exit "$rc"; fi

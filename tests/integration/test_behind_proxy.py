@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from PIL import Image
 
 from api.http.auth import mint
@@ -35,8 +34,8 @@ from tests.fixtures.http import SECRET
 from tests.fixtures.pages import bearer, clean, click_in_row, open_page, until
 from tests.fixtures.proxied import INSTANCES, PORT, Proxied
 
-# One worker holds the module: its processes listen on part X's fixed ports (18100-18102).
-pytestmark = pytest.mark.xdist_group("proxy")
+# One worker holds the module (scripts/test.sh shares the tests out a module at a time): its
+# processes listen on fixed ports (18100-18102).
 
 PHONE = (390, 844)
 DEADLINE_S = 60  # generous: two busy cores; the waits end as soon as the thing is there
