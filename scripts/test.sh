@@ -54,8 +54,9 @@ unset PERSISTENCE_MODULE  # the suite picks a backend per test; the default stay
 # `loadgroup`: pytest 9 ignores the group xdist 3.8 writes into a test's id, so groups were split.
 # pytest exits 5 when it selected nothing: one part may select nothing (e.g. -k ledger), not both.
 parallel=0 alone=0
-.venv/bin/python -m pytest "${workers[@]}" --dist loadfile -m "not exclusive" "$@" || parallel=$?
-.venv/bin/python -m pytest -m exclusive "$@" || alone=$?
+# Each part prints its slowest tests: where the next minutes of the run are to be won.
+.venv/bin/python -m pytest "${workers[@]}" --dist loadfile --durations=30 -m "not exclusive" "$@" || parallel=$?
+.venv/bin/python -m pytest --durations=10 -m exclusive "$@" || alone=$?
 for rc in "$parallel" "$alone"; do
   if ((rc != 0 && rc != 5)); then exit "$rc"; fi
 done
