@@ -33,7 +33,7 @@ from projections.engine.rebuild import verify
 from projections.stores.sqlite import SQLiteStore
 from tests.fixtures.kafka import require_kafka
 from tests.fixtures.load import busy_machine  # noqa: F401  (a fixture)
-from tests.fixtures.processes import stop_all
+from tests.fixtures.processes import log_tails, stop_all
 
 # One test restarts the shared broker and two load the machine: alone, after the parallel part
 # (tests/fixtures/lanes.py).
@@ -131,13 +131,7 @@ class Pipeline:
 
     def log_tails(self, lines: int = 15) -> str:
         """The last lines of each worker's log, minus the client's reconnection chatter."""
-        noise = ("ECONNREFUSED", "Connection lost", "socket disconnected", "Metadata refresh", "No node available")
-        tails = []
-        for name in self.procs:
-            text = (self.logs / f"{name}.log").read_text(errors="replace").splitlines()
-            kept = [line[:300] for line in text if not any(n in line for n in noise)]
-            tails.append(f"--- {name} ---\n" + "\n".join(kept[-lines:]))
-        return "\n".join(tails)
+        return log_tails(self.logs, self.procs, lines)
 
     def _consumer_done(self, store: SQLiteStore, consumer: KafkaConsumer, projection) -> bool:  # type: ignore[no-untyped-def]
         topics = sorted({f"{self.settings.prefix}.{cls.aggregate}.v1"
