@@ -12,6 +12,8 @@ Exit 0: done; 2: bad input or a store it cannot go into (one line, nothing writt
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -37,10 +39,8 @@ def backup_command(path: Path = typer.Argument(..., help="the backup file to wri
         raise _fail(f"{path} exists: a backup never overwrites a file")
     settings, store = _store()
     try:
-        with _progress("backing up") as progress:
-            bar = progress.add_task("backup", total=1)
-            manifest = backup(store, path, _erasures(settings),
-                              lambda done, total: progress.update(bar, completed=done, total=max(total, 1)))
+        with _progress("backing up") as report:
+            manifest = backup(store, path, _erasures(settings), report)
     except BackupError as e:
         raise _fail(str(e)) from None
     log = manifest["log"]
@@ -57,10 +57,8 @@ def restore_command(path: Path = typer.Argument(..., help="a file `gridgov backu
     try:
         read_manifest(path)  # bad input refused before any table is made
         settings, store = _store(making=True)
-        with _progress("restoring") as progress:
-            bar = progress.add_task("restore", total=1)
-            done = restore(store, path, _erasures(settings),
-                           lambda n, total: progress.update(bar, completed=n, total=max(total, 1)))
+        with _progress("restoring") as report:
+            done = restore(store, path, _erasures(settings), report)
     except BackupError as e:
         raise _fail(str(e)) from None
     log, total = done["log"], sum(p["rows"] for p in done["parts"].values())
@@ -121,11 +119,10 @@ def _rebuild(settings: Any) -> None:
     engine = bootstrap(settings, feed=False)
     try:
         started = time.perf_counter()
-        with _progress("rebuilding read models") as progress:
-            bar = progress.add_task("rebuild", total=max(engine.app.head(), 1))
+        with _progress("rebuilding read models") as moved:
+            moved(0, engine.app.head())
             report = rebuild(engine.app, engine.store, named("all"), workers=settings.REBUILD_WORKERS,
-                             progress=lambda position, head: progress.update(bar, completed=position,
-                                                                             total=max(head, 1)))
+                             progress=moved)
         out.print(f"rebuilt every read model: {report.events:,} events applied in "
                   f"{time.perf_counter() - started:.1f} s")
     finally:
@@ -138,9 +135,13 @@ def _checkpoint_words(log: dict[str, Any]) -> str:
     return f", newest signed checkpoint {checkpoint['size']:,} ({checkpoint['root']})" if checkpoint else ""
 
 
-def _progress(label: str) -> Progress:
-    return Progress(TextColumn(label), BarColumn(), TextColumn("{task.completed:,.0f}/{task.total:,.0f}"),
-                    TimeElapsedColumn(), TimeRemainingColumn(), console=err, transient=True)
+@contextmanager
+def _progress(label: str) -> Iterator[Callable[[int, int], None]]:
+    """A bar on stderr while the block runs, moved by the `(done, total)` callback it yields."""
+    with Progress(TextColumn(label), BarColumn(), TextColumn("{task.completed:,.0f}/{task.total:,.0f}"),
+                  TimeElapsedColumn(), TimeRemainingColumn(), console=err, transient=True) as progress:
+        bar = progress.add_task(label, total=1)
+        yield lambda done, total: progress.update(bar, completed=done, total=max(total, 1))
 
 
 def _fail(message: str) -> typer.Exit:
