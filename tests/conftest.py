@@ -12,6 +12,7 @@
     tlog.py     verifier (the outside verifier, Go, built once), grown (a signed log past a tile)
     lanes.py    --lane=fast (no outside services) and the `exclusive` marker of the full run
     proxied.py  proxied (two `gridgov serve` behind nginx, by scripts/proxy.sh; one per module)
+    fastapi_fields.py  one validator per distinct route parameter (an app built in a third of the time)
 
 PostgreSQL comes from scripts/postgres.sh (or POSTGRES_* settings); each test gets
 a schema of its own, dropped afterwards. Locally a missing server skips those runs;
@@ -23,6 +24,7 @@ tests.fixtures; no test module imports another.
 
 pytest_plugins = [
     "tests.fixtures.lanes",  # first: the other fixture modules import it
+    "tests.fixtures.fastapi_fields",
     "tests.fixtures.stores",
     "tests.fixtures.apps",
     "tests.fixtures.http",

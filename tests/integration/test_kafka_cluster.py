@@ -79,7 +79,11 @@ def test_nodes_killed_stopped_and_two_down_lose_nothing_and_count_nothing_twice(
             assert later_relayed == relayed, "the relay recorded as published what no two nodes acknowledged"
             # 4. Both back (started side by side: a JVM's start is the slow part): the
             #    first ready makes two of three in sync again, and the backlog goes out.
+            #    Stalls count again once every copy is in sync: until then a group's
+            #    coordinator may still be moving back (CI, once: balances waited 25 s
+            #    right after the start, beside a board that went on at once).
             kafka_cluster.start(stopped, 6 - killed - stopped)
+            kafka_cluster.wait_in_sync(topics)
             stalls.paused = False
             pipeline.wait_for("the writer", lambda: pipeline.procs["writer"].poll() is not None)
             assert pipeline.procs["writer"].returncode == 0, (tmp_path / "writer.log").read_text()[-2000:]
@@ -91,7 +95,8 @@ def test_nodes_killed_stopped_and_two_down_lose_nothing_and_count_nothing_twice(
     print(f"{events} events; node {killed} SIGKILLed, node {stopped} stopped, then two down: "
           f"{later_head - head} events stored and none relayed; /readyz said {readiness!r}; "
           "longest consumer stall (s): " + ", ".join(f"{name} {s:.1f}" for name, s in stalls.longest.items()))
-    assert all(s < STALL_S for s in stalls.longest.values()), stalls.longest
+    assert all(s < STALL_S for s in stalls.longest.values()), (
+        f"longest stalls {stalls.longest}, ended at {stalls.ended}\n{pipeline.log_tails(40)}")
 
 
 def command(base: str, token: str, n: int) -> httpx.Response:
