@@ -7,12 +7,14 @@ saves them through the CollectEventsProtocol (`collect_events`).
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
+from enum import Enum
 from typing import Any, ClassVar, Iterable, Self, TypeVar
 from uuid import UUID
 
-from domain.events import Actor, Event, Meta
+from domain.events import Actor, Event, Frozen, Meta
 from domain.scope import EVERYWHERE, Scope
 
 E = TypeVar("E", bound=Event)
@@ -71,6 +73,14 @@ class Aggregate:
     def _when(self, event: Event) -> None:
         raise NotImplementedError
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> Self:
+        """A copy whose state can be changed without touching this one. The library's repository
+        copies every aggregate it hands out of its cache; copy.deepcopy copied each UUID and frozen
+        model too, one by one (a catalogue item's 300 reservations: 70% of a redemption's time)."""
+        twin = object.__new__(type(self))
+        twin.__dict__.update({name: _state_copy(value, memo) for name, value in self.__dict__.items()})
+        return twin
+
     def collect_events(self) -> list[Event]:
         events, self._pending = self._pending, []
         return events
@@ -86,6 +96,25 @@ class Aggregate:
                 aggregate = cls(event.originator_id)
             aggregate.apply(event)
         return aggregate
+
+
+# Values no command changes in place: shared between an aggregate and its copy.
+_IMMUTABLE = (str, int, float, bool, bytes, type(None), UUID, datetime, date, timedelta, Enum, Frozen)
+
+
+def _state_copy(value: Any, memo: dict[int, Any]) -> Any:
+    if isinstance(value, _IMMUTABLE):
+        return value
+    kind = type(value)
+    if kind is list:
+        return [_state_copy(item, memo) for item in value]
+    if kind is set:
+        return {_state_copy(item, memo) for item in value}
+    if kind is dict:
+        return {key: _state_copy(item, memo) for key, item in value.items()}
+    if kind is tuple:
+        return tuple(_state_copy(item, memo) for item in value)
+    return copy.deepcopy(value, memo)  # anything else, as the library would
 
 
 class WrongStream(LookupError):
