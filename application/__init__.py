@@ -4,6 +4,7 @@
 - handlers.py: one function per command, routed by the command's type
 - unit_of_work.py: what a handler loads and saves, checked for scope and kind
 - batch.py: group commit, many commands in one transaction
+- coalescer.py: the commands of many callers at once, decided in turn and written as one batch
 - idempotency.py: the record of a command given with a key
 - clue_index.py: the open clues near a place, read from the log
 - places.py: where a location falls (the grids' and districts' boundaries, read from the log) and whether a boundary may be drawn

@@ -19,7 +19,10 @@ The rules hold as they do one at a time:
     batch only read (a rider checked to be active) is not checked at commit, as
     with `execute`; but the window is the batch's, not one command's: keep
     batches short where other writers change what they read.
-Idempotency keys stay with `execute` (HTTP); a batch takes none.
+A command with an idempotency key writes its record with its events, as `execute` does; a key
+used before (in the store, or earlier in the batch) is not answered here: `KeyUsedBefore` says
+so, having decided nothing, and the caller commits the batch and asks `execute`, which replays
+the first answer (or refuses a different command under the key).
 
     with app.batch() as batch:          # commits on leaving; the positions in batch.positions
         result = batch.execute(command, actor)
@@ -36,6 +39,8 @@ from domain.aggregate import Aggregate, Context
 from domain.commands import Command
 from domain.events import Actor
 from application.handlers import HANDLERS
+from application.idempotency import IdempotencyRecord
+from domain.ids import derived_id
 from domain.scope import EVERYWHERE, Scope
 from application.unit_of_work import UnitOfWork
 
@@ -43,6 +48,10 @@ if TYPE_CHECKING:
     from application.service import GridGovernance
 
 A = TypeVar("A", bound=Aggregate)
+
+
+class KeyUsedBefore(Exception):
+    """The command's idempotency key has a record already: `execute` answers it (see above)."""
 
 
 class Batch:
@@ -54,16 +63,28 @@ class Batch:
         self._accepted: list[Any] = []  # their command ids
         self._events: list[Any] = []  # their events, command by command
 
-    def execute(self, command: Command, actor: Actor, scope: Scope = EVERYWHERE) -> dict[str, Any]:
+    def execute(self, command: Command, actor: Actor, scope: Scope = EVERYWHERE,
+                idempotency_key: str | None = None) -> dict[str, Any]:
         """Decide `command`; its result, or the DomainError that refused it (nothing kept)."""
+        from application.service import digest_of, without_secrets
+
         handler = HANDLERS[type(command)]
-        command_id = self.app.ids()
+        record_id = IdempotencyRecord.id_for(actor, idempotency_key) if idempotency_key is not None else None
+        # As `execute`: a keyed command's id comes from its key, so its events name it on every try.
+        command_id = derived_id("command", record_id) if record_id else self.app.ids()
         ctx = Context(actor=actor, now=self.app.clock.now(), command_id=command_id, correlation_id=command_id,
                       scope=scope)
         marks = {id: len(aggregate._pending) for id, aggregate in self.uow.loaded.items()}
         self.uow.touched = {}
+        record = None
+        if idempotency_key is not None and record_id is not None:
+            if self.app._earlier_record(self.uow, actor, idempotency_key) is not None:
+                raise KeyUsedBefore(idempotency_key)
+            record = self.uow.get(IdempotencyRecord, record_id)
         try:
             result = handler(self.uow, ctx, command)
+            if record is not None:
+                record.record(ctx, type(command).__name__, digest_of(command), without_secrets(type(command), result))
         except errors.DomainError as refusal:
             if refusal.keeps_events:  # a refusal that is a fact (a wrong code counted) is written with the batch
                 self._keep(marks)

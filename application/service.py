@@ -67,10 +67,15 @@ class Outcome:
     replayed: bool = False
 
 
-def _without_secrets(command: type[Command], result: dict[str, Any]) -> dict[str, Any]:
+def without_secrets(command: type[Command], result: dict[str, Any]) -> dict[str, Any]:
     """What the idempotency record keeps of an answer: secrets never enter the log."""
     fields = SECRETS[command][0] if command in SECRETS else ()
     return {k: v for k, v in result.items() if k not in fields}
+
+
+def digest_of(command: Command) -> str:
+    """What an idempotency record checks a retry against: the command's name and payload."""
+    return hashlib.sha256(type(command).__name__.encode() + b"\0" + command.model_dump_json().encode()).hexdigest()
 
 
 class GridGovernance(Application):
@@ -124,7 +129,7 @@ class GridGovernance(Application):
                  correlation_id: UUID | None, scope: Scope) -> Outcome:
         handler = HANDLERS[type(command)]
         name = type(command).__name__
-        digest = hashlib.sha256(name.encode() + b"\0" + command.model_dump_json().encode()).hexdigest()
+        digest = digest_of(command)
         record_id = IdempotencyRecord.id_for(actor, idempotency_key) if idempotency_key is not None else None
         # A retried request keeps its causation id, so its events (if any) say so.
         command_id = derived_id("command", record_id) if record_id else self.ids()
@@ -150,7 +155,7 @@ class GridGovernance(Application):
                     continue  # decide again on fresh state: the refusal may no longer be one
                 raise
             if record is not None:
-                record.record(ctx, name, digest, _without_secrets(type(command), result))
+                record.record(ctx, name, digest, without_secrets(type(command), result))
             try:
                 recordings = self.save(*uow.loaded.values())
             except IntegrityError:

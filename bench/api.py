@@ -23,6 +23,10 @@ gives medians over rounds.
             one, tests/fixtures/jwks.py: its JWKS over HTTP) and verified against its keys.
   sqlite-uncached, rs256-uncached
             the same without the verified tokens' cache (every request checks the signature).
+  sqlite-single, postgres-single
+            sqlite's and postgres's with GRIDGOV_COALESCE_WRITES=false: each command its own
+            transaction, as before the coalescer (application/coalescer.py) wrote the commands that
+            arrive together in one.
 
     python bench/api.py --verify 2000
 
@@ -86,12 +90,15 @@ def gridgov_app(kind: str, folder: Path):  # type: ignore[no-untyped-def]
     from gridgov.bootstrap import bootstrap
     from gridgov.settings import load_settings
 
-    if kind != "postgres":
+    postgres = kind.startswith("postgres")
+    if not postgres:
         env = {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(folder / "events.sqlite"),
                "READMODEL_SQLITE_DBNAME": str(folder / "readmodels.sqlite")}
     else:
-        env = {**json.loads(os.environ["BENCH_POSTGRES"]), "PERSISTENCE_MODULE": "eventsourcing.postgres"}
-    engine = bootstrap(load_settings(env), feed=kind != "postgres")  # PostgreSQL: no one feeds the read models
+        env = {**json.loads(os.environ[postgres_variable(kind)]), "PERSISTENCE_MODULE": "eventsourcing.postgres"}
+    # "-single": each command its own transaction, as before the coalescer (application/coalescer.py).
+    env["GRIDGOV_COALESCE_WRITES"] = "false" if kind.endswith("-single") else "true"
+    engine = bootstrap(load_settings(env), feed=not postgres)  # PostgreSQL: no one feeds the read models
     app = engine.app
     admin = Actor(id="admin", role=Role.DISTRICT_ADMIN)
     grid = app.execute(c.RegisterGrid(district="温江", street="s", community="c", name="g"), admin).result["grid_id"]
@@ -116,6 +123,11 @@ def gridgov_app(kind: str, folder: Path):  # type: ignore[no-untyped-def]
         riders.append({"rider_id": rider_id, "token": sign(rider_id), "api_key": api_key})
     (folder / "tokens.json").write_text(json.dumps({"grid": grid, "riders": riders}))
     return app_of(engine.follow(), authenticator)
+
+
+def postgres_variable(kind: str) -> str:
+    """Where the benchmark hands a PostgreSQL server of `kind` its store (a schema of its own)."""
+    return "BENCH_POSTGRES_" + kind.upper().replace("-", "_")
 
 
 def verifier(kind: str, secret: str, alg: str = "RS256"):  # type: ignore[no-untyped-def]
@@ -265,13 +277,14 @@ def main() -> None:
         return verify_alone(args.verify)
 
     kinds = ["bare", *[b for b in args.backends.split(",") if b]]
-    drop = None
-    if "postgres" in kinds:
+    drops = []
+    for kind in (k for k in kinds if k.startswith("postgres")):  # each server a store of its own
         from bench.common import POSTGRES, new_schema
 
         schema, drop = new_schema("bench_api", "_rm")
-        os.environ["BENCH_POSTGRES"] = json.dumps({**POSTGRES, "POSTGRES_SCHEMA": schema,
-                                                   "READMODEL_SCHEMA": f"{schema}_rm"})
+        drops.append(drop)
+        os.environ[postgres_variable(kind)] = json.dumps({**POSTGRES, "POSTGRES_SCHEMA": schema,
+                                                          "READMODEL_SCHEMA": f"{schema}_rm"})
     servers: dict[str, tuple[subprocess.Popen[bytes], str, dict[str, object] | None]] = {}
     results: dict[str, list[tuple[float, list[float]]]] = {kind: [] for kind in kinds}
     try:
@@ -294,7 +307,7 @@ def main() -> None:
         for process, _, _ in servers.values():
             process.terminate()
             process.wait(timeout=30)
-        if drop:
+        for drop in drops:
             drop()
     report(results, args)
 
@@ -310,7 +323,9 @@ def report(results: dict[str, list[tuple[float, list[float]]]], args: argparse.N
              "open311": "Open311 POST requests.json (form, api_key), SQLite + in-process projections",
              "sqlite-uncached": "report-clue, SQLite, HS256 not cached",
              "rs256": "report-clue, SQLite, provider's RS256 token (cached)",
-             "rs256-uncached": "report-clue, SQLite, provider's RS256 token not cached"}
+             "rs256-uncached": "report-clue, SQLite, provider's RS256 token not cached",
+             "sqlite-single": "report-clue, SQLite, each command its own transaction",
+             "postgres-single": "report-clue, PostgreSQL, each command its own transaction"}
     for kind, rounds in results.items():
         rate, p50, p99 = summary(rounds)
         print(f"| {names[kind]} | {rate:,.0f} | {p50:.1f} | {p99:.1f} | {rate / bare:.2f} |")

@@ -108,6 +108,9 @@ class Settings(BaseModel):
                                  description="seconds a consumer may have lag and store no offset before its "
                                              "watchdog replaces its Kafka client (counted in /metrics); more than "
                                              "the 10 s session timeout, or a rejoin after a kill looks like a stall")
+    GRIDGOV_COALESCE_WRITES: bool = Field(True, description="the API decides the commands that arrive together "
+                                                             "one after another and writes them in one transaction "
+                                                             "(application/coalescer.py); off: one each")
     READY_MAX_LAG: int = Field(5000, ge=0, description="/readyz answers 503 when a read model is more events "
                                                        "behind than this (with Kafka: its lag plus what the relay "
                                                        "has not published; above the relay's page of 1,000, which "

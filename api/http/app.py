@@ -21,6 +21,7 @@ from api import open311
 from consumers.lag import KafkaLag
 from domain import commands as c
 from application.handlers import HANDLERS, INTERNAL
+from application.coalescer import Coalescer
 from application.service import GridGovernance
 from projections.registry import instances
 from projections.engine.projector import Projector
@@ -40,11 +41,12 @@ def kebab(name: str) -> str:
 
 def create_app(governance: GridGovernance, store: ReadStore, secret: str | Authenticator,
                kafka: KafkaLag | None = None, tlog: TransparencyLog | None = None, ready_max_lag: int = 5000,
-               signin: Any = None, demo_people: dict[str, str] | None = None) -> FastAPI:
+               signin: Any = None, demo_people: dict[str, str] | None = None, coalesce: bool = False) -> FastAPI:
     """`kafka`: set when consumers feed the read models from Kafka (for lag in /readyz and /metrics);
     `tlog`: the transparency log, whose checkpoints and proofs are then served; `ready_max_lag`: how
     many events behind a read model may be while /readyz still says ready. `secret`: how bearer
-    tokens are verified (a str: HS256 with that secret, the demo's and the tests' way)."""
+    tokens are verified (a str: HS256 with that secret, the demo's and the tests' way); `coalesce`: commands
+    arriving together are written in one transaction (application/coalescer.py)."""
     authenticator = SharedSecret(secret) if isinstance(secret, str) else secret
     # Every app has the sign-in routes: by default sessions in memory, no provider (`demo_people`: role ->
     # a token of the demo's person, for the chooser at /auth/login).
@@ -66,14 +68,7 @@ def create_app(governance: GridGovernance, store: ReadStore, secret: str | Authe
         request.state.principal = who  # read again by the access log's recorder (auditors.py)
         return who
 
-    commands = APIRouter(prefix="/v1/commands", tags=["commands"])
-    for command_type in (command for command in HANDLERS if command not in INTERNAL):
-        commands.add_api_route(f"/{kebab(command_type.__name__)}",
-                               command_route(governance, command_type, principal, metrics),
-                               methods=["POST"], response_model=CommandAccepted, name=command_type.__name__,
-                               summary=command_type.__name__,
-                               description=" ".join((command_type.__doc__ or "").split()))
-    app.include_router(commands)
+    app.include_router(command_routes(Coalescer(governance) if coalesce else governance, principal, metrics))
     reads = operations.Reads(governance, store, principal, tlog)
     for reads_of in (queries, casework, dashboards, rewards, photos, open311_keys):  # in this order in /docs
         app.include_router(reads_of.routes(reads))
@@ -100,8 +95,21 @@ def create_app(governance: GridGovernance, store: ReadStore, secret: str | Authe
     return app
 
 
-def command_route(governance: GridGovernance, command_type: type[c.Command], principal: Callable[..., Principal],
-                  metrics: operations.Metrics) -> Callable[..., CommandAccepted]:
+def command_routes(writer: GridGovernance | Coalescer, principal: Callable[..., Principal],
+                   metrics: operations.Metrics) -> APIRouter:
+    """One POST route per command, its body the command's model."""
+    commands = APIRouter(prefix="/v1/commands", tags=["commands"])
+    for command_type in (command for command in HANDLERS if command not in INTERNAL):
+        commands.add_api_route(f"/{kebab(command_type.__name__)}",
+                               command_route(writer, command_type, principal, metrics),
+                               methods=["POST"], response_model=CommandAccepted, name=command_type.__name__,
+                               summary=command_type.__name__,
+                               description=" ".join((command_type.__doc__ or "").split()))
+    return commands
+
+
+def command_route(governance: GridGovernance | Coalescer, command_type: type[c.Command],
+                  principal: Callable[..., Principal], metrics: operations.Metrics) -> Callable[..., CommandAccepted]:
     timer = metrics.commands.labels(command_type.__name__)
 
     def run(body: Any, who: Principal = Depends(principal),
@@ -125,4 +133,4 @@ def app_of(engine: Any, secret: str | Authenticator, demo_people: dict[str, str]
     signin = SignIn(StoredSessions(engine.store), authenticator, provider=ProviderClient.from_settings(settings),
                     demo_people=demo_people, public_url=settings.GRIDGOV_PUBLIC_URL)
     return create_app(engine.app, engine.store, authenticator, engine.kafka, engine.tlog, settings.READY_MAX_LAG,
-                      signin=signin)
+                      signin=signin, coalesce=settings.GRIDGOV_COALESCE_WRITES)
