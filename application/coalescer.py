@@ -69,6 +69,7 @@ class Coalescer:
         self._writer: threading.Thread | None = None
         self.batches = 0  # committed batches and their commands, for /metrics and the benchmark
         self.batched = 0
+        self.conflicts = 0  # batches another process beat at commit, decided again one at a time
         self.decided: list[Command] = []  # when `record_order`: the commands, in the order decided (tests)
         self.record_order = False
 
@@ -158,6 +159,7 @@ class Coalescer:
         except errors.ConcurrencyConflict:
             # Another process wrote first: nothing of the batch is written. Each decided again,
             # in the same order, one at a time (execute retries on fresh state).
+            self.conflicts += 1
             for submitted, _, _ in answers:
                 self._alone(submitted)
             return

@@ -139,3 +139,43 @@ def test_commands_arriving_together_share_a_transaction() -> None:
         assert len(outcomes) == 20
         assert coalescer.batched == 20 and coalescer.batches < 20, (coalescer.batches, coalescer.batched)
         app.close()
+
+
+def test_two_writers_on_one_store_lose_no_answered_command() -> None:
+    """Two engines' coalescers on one store (two API instances) claim the same tasks at once: a batch
+    that lost the race at commit is decided again one at a time, so each task goes to one rider, and
+    every command answered 200 is in the log at or before the position it was answered with."""
+    with tempfile.TemporaryDirectory() as folder:
+        app, scene = engine(folder)
+        other = bootstrap.application(load_settings({"PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                                                     "SQLITE_DBNAME": f"{folder}/events.sqlite",
+                                                     "GRIDGOV_ERASURES_DIR": f"{folder}/erasures"}),
+                                      clock=ManualClock(START), ids=SeededIds(12))
+        writers = [Coalescer(app), Coalescer(other)]
+        sent = [(writers[n % 2], *command(scene, "claim", n % TASKS, n % RIDERS)) for n in range(24)]
+        answers: list[tuple[str, Any]] = [("", None)] * len(sent)
+        start = threading.Barrier(len(sent))
+
+        def send(n: int) -> None:
+            writer, made, actor = sent[n]
+            start.wait()
+            answers[n] = answer(lambda: writer.execute(made, actor))
+
+        threads = [threading.Thread(target=send, args=(n,)) for n in range(len(sent))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        taken = [n for n, (how, _) in enumerate(answers) if how == "answered"]
+        assert sorted({n % TASKS for n in taken}) == list(range(TASKS)) and len(taken) == TASKS, answers
+        claims = [e for e in app.recorder.select_notifications(start=scene["head"] + 1, limit=10**6)
+                  if e.topic.endswith("TaskClaimed")]
+        assert len(claims) == TASKS
+        for n in taken:
+            position = answers[n][1][0]
+            assert any(claim.id <= position for claim in claims)
+        assert all(how == "answered" or details[0] == "TaskAlreadyClaimed"
+                   for how, details in answers), answers
+        print(f"batches lost at commit and decided again: {[w.conflicts for w in writers]}")
+        app.close()
+        other.close()
