@@ -77,7 +77,8 @@ class Batch:
         marks = {id: len(aggregate._pending) for id, aggregate in self.uow.loaded.items()}
         self.uow.touched = {}
         record = None
-        if idempotency_key is not None and record_id is not None:
+        if record_id is not None:
+            assert idempotency_key is not None
             if self.app._earlier_record(self.uow, actor, idempotency_key) is not None:
                 raise KeyUsedBefore(idempotency_key)
             record = self.uow.get(IdempotencyRecord, record_id)

@@ -67,7 +67,7 @@ class Coalescer:
         self._queue: queue.SimpleQueue[_Submitted] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._writer: threading.Thread | None = None
-        self.batches = 0  # committed batches and their commands, for /metrics and the benchmark
+        self.batches = 0  # committed batches and their commands (read by the tests)
         self.batched = 0
         self.conflicts = 0  # batches another process beat at commit, decided again one at a time
         self.decided: list[Command] = []  # when `record_order`: the commands, in the order decided (tests)
