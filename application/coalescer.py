@@ -27,6 +27,7 @@ app made and dropped (as the tests do thousands of times) leaves no thread behin
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import queue
 import threading
@@ -61,6 +62,10 @@ class _Submitted:
     answer: Future[Outcome] = field(default_factory=Future)
 
 
+def _unanswered() -> errors.StoreUnavailable:
+    return errors.StoreUnavailable(f"the writer did not answer within {ANSWER_TIMEOUT_S:g} s")
+
+
 class Coalescer:
     def __init__(self, app: GridGovernance, max_batch: int = MAX_BATCH, idle_s: float = IDLE_S) -> None:
         self.app, self.max_batch, self.idle_s = app, max_batch, idle_s
@@ -76,13 +81,31 @@ class Coalescer:
     def execute(self, command: Command, actor: Actor, *, idempotency_key: str | None = None,
                 correlation_id: UUID | None = None, scope: Scope = EVERYWHERE) -> Outcome:
         """As `GridGovernance.execute`, decided by the writer thread with whatever else is waiting."""
+        answer = self.submit(command, actor, idempotency_key=idempotency_key, correlation_id=correlation_id,
+                             scope=scope)
+        try:
+            return answer.result(timeout=ANSWER_TIMEOUT_S)
+        except TimeoutError:
+            raise _unanswered() from None
+
+    async def answer(self, command: Command, actor: Actor, *, idempotency_key: str | None = None,
+                     scope: Scope = EVERYWHERE) -> Outcome:
+        """`execute` for a caller on an event loop: it awaits the writer's answer and holds no thread
+        meanwhile (an HTTP request's thread was one more hand-over per command). A caller that goes
+        away (its task cancelled) leaves its command to be decided and written all the same."""
+        answer = asyncio.wrap_future(self.submit(command, actor, idempotency_key=idempotency_key, scope=scope))
+        try:
+            return await asyncio.wait_for(asyncio.shield(answer), ANSWER_TIMEOUT_S)
+        except TimeoutError:
+            raise _unanswered() from None
+
+    def submit(self, command: Command, actor: Actor, *, idempotency_key: str | None = None,
+               correlation_id: UUID | None = None, scope: Scope = EVERYWHERE) -> Future[Outcome]:
+        """The command queued for the writer; its answer, once its batch is committed."""
         submitted = _Submitted(command, actor, scope, idempotency_key, correlation_id)
         self._queue.put(submitted)
         self._ensure_writer()
-        try:
-            return submitted.answer.result(timeout=ANSWER_TIMEOUT_S)
-        except TimeoutError:
-            raise errors.StoreUnavailable(f"the writer did not answer within {ANSWER_TIMEOUT_S:g} s") from None
+        return submitted.answer
 
     def _ensure_writer(self) -> None:
         with self._lock:

@@ -9,6 +9,7 @@ import re
 from typing import Any, Callable
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Request
+from starlette.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
 from api.http import (audit, auditors, callers, casework, dashboards, docs, forms, open311_keys, operations, pages,
@@ -62,8 +63,11 @@ def create_app(governance: GridGovernance, store: ReadStore, secret: str | Authe
     metrics = operations.Metrics()
     operations.install(app, governance, store, metrics, kafka, tlog, ready_max_lag)
 
-    def principal(request: Request, authorization: str | None = Header(None)) -> Principal:
-        who = callers.caller(request, authenticator, signin)
+    async def principal(request: Request, authorization: str | None = Header(None)) -> Principal:
+        # A token seen before is answered here; a new one, or a session, may fetch keys or read the
+        # session store: in a thread. (A sync dependency is a thread's round trip on every request.)
+        who = callers.known(request, authenticator) or await run_in_threadpool(callers.caller, request,
+                                                                                authenticator, signin)
         scoping.partner_may_read(who, request)
         request.state.principal = who  # read again by the access log's recorder (auditors.py)
         return who
@@ -111,13 +115,23 @@ def command_routes(writer: GridGovernance | Coalescer, principal: Callable[..., 
 def command_route(governance: GridGovernance | Coalescer, command_type: type[c.Command],
                   principal: Callable[..., Principal], metrics: operations.Metrics) -> Callable[..., CommandAccepted]:
     timer = metrics.commands.labels(command_type.__name__)
+    # Authenticated only: what the token may do is the command's to decide (application.handlers).
+    if isinstance(governance, Coalescer):  # the writer thread decides: the request awaits it, holding no thread
+        coalescer = governance
 
-    def run(body: Any, who: Principal = Depends(principal),
-            idempotency_key: str | None = Header(None, max_length=200)) -> CommandAccepted:
-        # Authenticated only: what the token may do is the command's to decide (application.handlers).
-        with timer.time():
-            outcome = governance.execute(body, who.actor, idempotency_key=idempotency_key, scope=who.scope)
-        return CommandAccepted(position=outcome.position, result=outcome.result, replayed=outcome.replayed)
+        async def run(body: Any, who: Principal = Depends(principal),
+                      idempotency_key: str | None = Header(None, max_length=200)) -> CommandAccepted:
+            with timer.time():
+                outcome = await coalescer.answer(body, who.actor, idempotency_key=idempotency_key, scope=who.scope)
+            return CommandAccepted(position=outcome.position, result=outcome.result, replayed=outcome.replayed)
+    else:
+        writer = governance
+
+        def run(body: Any, who: Principal = Depends(principal),  # type: ignore[misc]
+                idempotency_key: str | None = Header(None, max_length=200)) -> CommandAccepted:
+            with timer.time():
+                outcome = writer.execute(body, who.actor, idempotency_key=idempotency_key, scope=who.scope)
+            return CommandAccepted(position=outcome.position, result=outcome.result, replayed=outcome.replayed)
 
     run.__annotations__["body"] = command_type
     return run

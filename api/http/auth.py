@@ -78,6 +78,11 @@ class Authenticator(Protocol):
 
     def verify(self, token: str) -> Principal: ...
 
+    def known(self, token: str) -> Principal | None:
+        """The caller of a token verified before and not expired, else None: no signature
+        checked, no key fetched, so it may be asked on the event loop."""
+        ...
+
 
 @dataclass(frozen=True)
 class ClaimMap:
@@ -224,6 +229,9 @@ class SharedSecret:
         self.secret = secret
         self.verified = Verified()
 
+    def known(self, token: str) -> Principal | None:
+        return self.verified.get(token)
+
     def verify(self, token: str) -> Principal:
         if (who := self.verified.get(token)) is not None:
             return who
@@ -248,6 +256,9 @@ class EitherOf:
 
     def __init__(self, provider: Authenticator, demo: SharedSecret) -> None:
         self.provider, self.demo = provider, demo
+
+    def known(self, token: str) -> Principal | None:
+        return self.demo.known(token) or self.provider.known(token)
 
     def verify(self, token: str) -> Principal:
         try:

@@ -30,6 +30,18 @@ def caller(request: Request, authenticator: Authenticator, signin: Sessions | No
     raise Unauthenticated("sign in, or send Authorization: Bearer <token>")
 
 
+def known(request: Request, authenticator: Authenticator) -> Principal | None:
+    """The caller, when its bearer token was verified before (most requests): answered with no
+    thread, as nothing is fetched or checked; None sends `caller` the rest (cookies, new tokens, errors)."""
+    header = request.headers.get("authorization")
+    if header is None:
+        return None
+    try:
+        return authenticator.known(bearer(header))
+    except Unauthenticated:
+        return None
+
+
 def may_be_calling(request: Request) -> bool:
     """Whether the request carries anything `caller` would read (cheap: no verification)."""
     return "authorization" in request.headers or "gridgov_session" in request.cookies

@@ -8,18 +8,21 @@ not there, an idempotency key sent twice (the same command, or another one under
 
 from __future__ import annotations
 
+import asyncio
 import tempfile
 import threading
+import time
 from datetime import datetime, timezone
 from typing import Any
 from uuid import UUID
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from application.coalescer import Coalescer
-from application.service import GridGovernance
-from domain import commands as c
+from application.service import GridGovernance, Outcome
+from domain import commands as c, errors
 from domain.clock import ManualClock
 from domain.events import Actor
 from domain.ids import SeededIds
@@ -83,27 +86,52 @@ def written(app: GridGovernance, after: int) -> list[tuple[Any, ...]]:
              e.model_dump(exclude={"code_digest"}, mode="json")) for e in events]
 
 
+Sent = list[tuple[c.Command, Actor, str | None]]
+
+
+def from_threads(coalescer: Coalescer, commands: Sent) -> dict[int, tuple[str, Any]]:
+    """Each command from a thread of its own, all at once: `execute`, as a sync route's thread calls it."""
+    answers: dict[int, tuple[str, Any]] = {}
+    start = threading.Barrier(len(commands))
+
+    def send(n: int) -> None:
+        made, actor, key = commands[n]
+        start.wait()
+        answers[n] = answer(lambda: coalescer.execute(made, actor, idempotency_key=key))
+
+    threads = [threading.Thread(target=send, args=(n,)) for n in range(len(commands))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return answers
+
+
+def from_tasks(coalescer: Coalescer, commands: Sent) -> dict[int, tuple[str, Any]]:
+    """Each command from a task of one event loop: `answer`, as the HTTP routes await it."""
+    async def send(made: c.Command, actor: Actor, key: str | None) -> tuple[str, Any]:
+        try:
+            outcome = await coalescer.answer(made, actor, idempotency_key=key)
+        except Exception as e:
+            return "refused", (type(e).__name__, str(e))
+        return answer(lambda: outcome)
+
+    async def all_at_once() -> list[tuple[str, Any]]:
+        return await asyncio.gather(*(send(*sent) for sent in commands))
+
+    return dict(enumerate(asyncio.run(all_at_once())))
+
+
+@pytest.mark.parametrize("callers", [from_threads, from_tasks], ids=["threads", "tasks"])
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(sent=SENT)
-def test_any_interleaving_is_some_serial_order(sent: list[tuple[str, int, int, str | None]]) -> None:
+def test_any_interleaving_is_some_serial_order(callers: Any, sent: list[tuple[str, int, int, str | None]]) -> None:
     with tempfile.TemporaryDirectory() as one, tempfile.TemporaryDirectory() as two:
         app, scene = engine(one)
         coalescer = Coalescer(app)
         coalescer.record_order = True
         commands = [(*command(scene, kind, task, rider), key) for kind, task, rider, key in sent]
-        answers: dict[int, tuple[str, Any]] = {}
-        start = threading.Barrier(len(commands))
-
-        def send(n: int) -> None:
-            made, actor, key = commands[n]
-            start.wait()
-            answers[n] = answer(lambda: coalescer.execute(made, actor, idempotency_key=key))
-
-        threads = [threading.Thread(target=send, args=(n,)) for n in range(len(commands))]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(60)
+        answers = callers(coalescer, commands)
         assert len(answers) == len(commands), "a caller was never answered"
 
         serial, serial_scene = engine(two)
@@ -179,3 +207,39 @@ def test_two_writers_on_one_store_lose_no_answered_command() -> None:
         print(f"batches lost at commit and decided again: {[w.conflicts for w in writers]}")
         app.close()
         other.close()
+
+
+def test_a_caller_gone_away_leaves_its_command_written_and_the_others_answered() -> None:
+    """A request whose client hung up is cancelled while it awaits the writer: its command is still
+    decided and written in its turn (it may have been answered 200 to no one), and the writer goes on."""
+    with tempfile.TemporaryDirectory() as folder:
+        app, scene = engine(folder)
+        coalescer = Coalescer(app)
+        coalescer.record_order = True
+        sent = [command(scene, "claim", n % TASKS, n % RIDERS) for n in range(12)]
+        # The writer holds its first batch until the callers to go have gone: they are cancelled mid-wait.
+        gone, decide = threading.Event(), coalescer._decide
+        coalescer._decide = lambda waiting: (gone.wait(60), decide(waiting))  # type: ignore[method-assign]
+
+        async def some_go_away() -> list[Any]:
+            tasks = [asyncio.ensure_future(coalescer.answer(made, actor)) for made, actor in sent]
+            await asyncio.sleep(0)  # each task submits its command, then awaits
+            for task in tasks[::3]:
+                task.cancel()
+            gone.set()
+            return await asyncio.gather(*tasks, return_exceptions=True)
+
+        outcomes = asyncio.run(some_go_away())
+        assert all(isinstance(o, asyncio.CancelledError) for o in outcomes[::3])
+        stayed = [o for n, o in enumerate(outcomes) if n % 3]
+        assert all(isinstance(o, (Outcome, errors.Conflict)) for o in stayed), stayed  # claimed, or taken
+        # The writer decided every one, the gone ones included: then a command after them is answered.
+        deadline = time.monotonic() + 60
+        while len(coalescer.decided) < len(sent) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert len(coalescer.decided) == len(sent)
+        made, actor = command(scene, "missing", 0, 0)
+        assert answer(lambda: coalescer.execute(made, actor))[0] == "refused"
+        claims = [e for e in written(app, scene["head"]) if e[0] == "TaskClaimed"]
+        assert len(claims) == TASKS  # each open task claimed once, whoever asked first
+        app.close()
