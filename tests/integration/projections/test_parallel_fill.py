@@ -137,6 +137,10 @@ def test_a_fill_in_stream_order_makes_what_the_log_in_order_makes_wherever_pages
     looks nothing up for a stream it has not met; a stream longer than a page goes
     on in the next one, whose rows are then looked up (the demo's month accounts
     run to dozens of events)."""
+    if page == 1 and store.dialect == "postgres":
+        # A page of one event is a read-model transaction per event: 50 s on PostgreSQL for what
+        # the paging, the feed's alone, already shows on SQLite; pages of 7 and 60 run on both.
+        pytest.skip("pages of one event on SQLite only")
     app, _ = history(SEEDS[0])
     projector = Filler(store, instances())
     projector.create_tables()
