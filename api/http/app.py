@@ -72,8 +72,10 @@ def create_app(governance: GridGovernance, store: ReadStore, secret: str | Authe
         request.state.principal = who  # read again by the access log's recorder (auditors.py)
         return who
 
-    app.include_router(command_routes(Coalescer(governance) if coalesce else governance, principal, metrics))
-    reads = operations.Reads(governance, store, principal, tlog)
+    writer = Coalescer(governance) if coalesce else governance
+    app.state.writer = writer  # one for every route that sends commands (/v1's and Open311's POST)
+    app.include_router(command_routes(writer, principal, metrics))
+    reads = operations.Reads(governance, store, principal, tlog, writer)
     for reads_of in (queries, casework, dashboards, rewards, photos, open311_keys):  # in this order in /docs
         app.include_router(reads_of.routes(reads))
     app.include_router(subscription.routes(governance, principal))
@@ -115,23 +117,14 @@ def command_routes(writer: GridGovernance | Coalescer, principal: Callable[..., 
 def command_route(governance: GridGovernance | Coalescer, command_type: type[c.Command],
                   principal: Callable[..., Principal], metrics: operations.Metrics) -> Callable[..., CommandAccepted]:
     timer = metrics.commands.labels(command_type.__name__)
-    # Authenticated only: what the token may do is the command's to decide (application.handlers).
-    if isinstance(governance, Coalescer):  # the writer thread decides: the request awaits it, holding no thread
-        coalescer = governance
 
-        async def run(body: Any, who: Principal = Depends(principal),
-                      idempotency_key: str | None = Header(None, max_length=200)) -> CommandAccepted:
-            with timer.time():
-                outcome = await coalescer.answer(body, who.actor, idempotency_key=idempotency_key, scope=who.scope)
-            return CommandAccepted(position=outcome.position, result=outcome.result, replayed=outcome.replayed)
-    else:
-        writer = governance
-
-        def run(body: Any, who: Principal = Depends(principal),  # type: ignore[misc]
-                idempotency_key: str | None = Header(None, max_length=200)) -> CommandAccepted:
-            with timer.time():
-                outcome = writer.execute(body, who.actor, idempotency_key=idempotency_key, scope=who.scope)
-            return CommandAccepted(position=outcome.position, result=outcome.result, replayed=outcome.replayed)
+    async def run(body: Any, who: Principal = Depends(principal),
+                  idempotency_key: str | None = Header(None, max_length=200)) -> CommandAccepted:
+        # Authenticated only: what the token may do is the command's to decide (application.handlers).
+        with timer.time():
+            outcome = await operations.decided(governance, body, who.actor, idempotency_key=idempotency_key,
+                                               scope=who.scope)
+        return CommandAccepted(position=outcome.position, result=outcome.result, replayed=outcome.replayed)
 
     run.__annotations__["body"] = command_type
     return run

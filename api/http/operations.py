@@ -16,7 +16,11 @@ from api.http.problems import problem
 from consumers.lag import KafkaLag, LagUnknown
 from consumers.watchdog import restarts
 from domain.errors import DomainError, InvalidInput
-from application.service import GridGovernance
+from application.coalescer import Coalescer
+from application.service import GridGovernance, Outcome
+from domain.commands import Command
+from domain.events import Actor
+from domain.scope import Scope as DomainScope
 from projections.registry import PROJECTIONS
 from domain.events import type_of_topic
 from projections.engine import tracking
@@ -98,14 +102,30 @@ async def wait_for(governance: GridGovernance, store: ReadStore, projection: str
 @dataclass(frozen=True)
 class Reads:
     """What the query routes are made from: the service, the read models, the
-    dependency that names the caller, and the transparency log if one is kept."""
+    dependency that names the caller, and the transparency log if one is kept;
+    `writer`, for the routes that also send a command (Open311's POST): the
+    coalescer when the app has one, else the service."""
     governance: GridGovernance
     store: ReadStore
     principal: Callable[..., Any]
     tlog: TransparencyLog | None = None
+    writer: GridGovernance | Coalescer | None = None
 
     async def wait(self, projection: str, position: int | None, wait_ms: int) -> None:
         await wait_for(self.governance, self.store, projection, position, wait_ms)
+
+    async def decide(self, command: Command, actor: Actor, scope: DomainScope) -> Outcome:
+        return await decided(self.writer or self.governance, command, actor, scope=scope)
+
+
+async def decided(writer: GridGovernance | Coalescer, command: Command, actor: Actor, *, scope: DomainScope,
+                  idempotency_key: str | None = None) -> Outcome:
+    """A command's outcome for a route: the coalescer's answer awaited on the event loop, holding no
+    thread (the commands arriving together are written in one transaction), or, with no coalescer,
+    the service's `execute` in a thread."""
+    if isinstance(writer, Coalescer):
+        return await writer.answer(command, actor, idempotency_key=idempotency_key, scope=scope)
+    return await run_in_threadpool(writer.execute, command, actor, idempotency_key=idempotency_key, scope=scope)
 
 
 def written_with(governance: GridGovernance, position: int) -> list[tuple[str, int, str]]:

@@ -159,7 +159,7 @@ def _post(router: APIRouter, site: Site) -> None:
         finally:
             await form.close()
         command = _command(holder, category, text, location, hashes, language)
-        outcome = await _execute(governance, command, who, language)
+        outcome = await _execute(reads, command, who, language)
         # Answered as /v1's report-clue is, once the clue is in the log: the reads by id wait for it (_waited).
         clue_id = outcome.result["clue_id"]
         placed = {"grid_id": outcome.result.get("grid_id"), "district": outcome.result["district"],
@@ -271,9 +271,10 @@ def _command(holder: Open311Holder, category: Any, text: str, location: Location
         raise Open311Error(400, ("输入无效：" if language == "zh" else "invalid input: ") + detail) from None
 
 
-async def _execute(governance: Any, command: c.Command, who: Any, language: Language) -> Any:
+async def _execute(reads: operations.Reads, command: c.Command, who: Any, language: Language) -> Any:
+    """The report, coalesced with /v1's commands when the app coalesces them (one writer for both)."""
     try:
-        return await run_in_threadpool(governance.execute, command, who.actor, scope=who.scope)
+        return await reads.decide(command, who.actor, who.scope)
     except errors.DomainError as e:
         raise _refusal(e, language) from None
 

@@ -256,3 +256,23 @@ def redeem_a_meal_at_the_station(api: Api, s: dict) -> None:
     assert (points["available"], points["held"], points["spent"], points["balance"]) == (0, 0, 8, 0)
     month = api.query("/v1/districts/温江/handed-out", s["admin"], month="2026-11")
     assert [(m["item"], m["confirmed"], m["points_spent"]) for m in month] == [("社区食堂工作餐", 1, 8)]
+
+
+def test_with_writes_not_coalesced_commands_answer_alike(tmp_path: Path) -> None:
+    """GRIDGOV_COALESCE_WRITES=false: no coalescer, each command its own transaction in a thread;
+    the same answers, the same idempotent replay."""
+    from application.coalescer import Coalescer
+    from tests.fixtures.http import api_on
+
+    body = {"district": "温江", "street": "s", "community": "c", "name": "单写网格"}
+    answers = {}
+    for coalesce in ("true", "false"):
+        with api_on(tmp_path / coalesce, {"GRIDGOV_COALESCE_WRITES": coalesce}) as api:
+            assert isinstance(api.client.app.state.writer, Coalescer) == (coalesce == "true")
+            admin = api.token(Role.DISTRICT_ADMIN, "admin-温江")
+            first = api.command("register-grid", body, admin, **{"Idempotency-Key": "k1"})
+            again = api.command("register-grid", body, admin, **{"Idempotency-Key": "k1"})
+            assert again["replayed"] and again["result"] == first["result"] and again["position"] == first["position"]
+            refused = api.command("register-grid", {**body, "district": ""}, admin, 422)
+            answers[coalesce] = (sorted(first["result"]), first["replayed"], refused["type"])
+    assert answers["true"] == answers["false"]

@@ -208,6 +208,15 @@ def test_a_post_is_placed_in_its_grid_by_its_location_and_read_back_at_once(foll
     assert request["description"] == event.text
 
 
+def test_a_post_goes_through_the_writer_of_v1s_commands(followed: Api, keyed: dict[str, Any]) -> None:
+    """Coalesced with /v1's commands (application/coalescer.py): one writer, so reports from Open311
+    clients and riders' phones arriving together share a transaction."""
+    writer = followed.client.app.state.writer
+    before = writer.batched
+    reported(post_request(followed.client, keyed["key"], "fire_hazard", IN_GRID, "楼道堆放杂物"))
+    assert writer.batched == before + 1
+
+
 def test_a_post_by_address_alone_cannot_be_placed(followed: Api, keyed: dict[str, Any]) -> None:
     form = {"api_key": keyed["key"], "service_code": "fire_hazard", "description": TEXT,
             "address_string": "柳城街道 光华社区 12 号"}
