@@ -31,6 +31,7 @@ import pytest
 from domain.events import Role
 from domain.ids import SeededIds
 from tests.fixtures.http import Api, api_on, is_problem, provider_api, story
+from tests.fixtures.ids import Counted, seeded_after
 
 ADMIN, OFFICER, RIDER, AUDITOR, SERVICE, PARTNER = (Role.DISTRICT_ADMIN, Role.GRID_OFFICER, Role.RIDER,
                                                     Role.AUDITOR, Role.SERVICE, Role.PARTNER)
@@ -211,24 +212,6 @@ class Built:
     now: datetime
     head: int
     drawn: tuple[int, int]
-
-
-class Counted:
-    """An id sequence that counts the ids it gave, so that a copy's engine can go on from there."""
-
-    def __init__(self, ids: Callable[[], uuid.UUID]) -> None:
-        self.ids, self.given = ids, 0
-
-    def __call__(self) -> uuid.UUID:
-        self.given += 1
-        return self.ids()
-
-
-def seeded_after(seed: int, drawn: int) -> SeededIds:
-    ids = SeededIds(seed)
-    for _ in range(drawn):
-        ids()
-    return ids
 
 
 @contextmanager
