@@ -10,6 +10,7 @@ points earned before events named a district, which any district may spend)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from uuid import UUID
 
 from pydantic import Field, StrictInt
@@ -82,14 +83,14 @@ class PointsExpired(PointsEvent):
     earned_by: str | None
 
 
+@dataclass(slots=True, eq=False)  # eq=False: a lot is itself, as `taken_by` holds it
 class Lot:
     """Points earned by one piece: when (China month), for which district's work, and
     how many are still unused. Points are used oldest first."""
 
-    __slots__ = ("month", "district", "left")
-
-    def __init__(self, month: str, district: str | None, left: int) -> None:
-        self.month, self.district, self.left = month, district, left
+    month: str
+    district: str | None
+    left: int
 
 
 class PointsAccount(Aggregate, events=PointsEvent):

@@ -5,6 +5,7 @@ place, so a command that fails on the copy leaves the cached one as it was."""
 from __future__ import annotations
 
 import copy
+from collections import defaultdict
 from enum import Enum
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -16,6 +17,7 @@ from hypothesis import strategies as st
 import application.service  # noqa: F401  (imports every aggregate module)
 from domain.aggregate import Aggregate, Context
 from domain.catalogue import CatalogueItem, Terms
+from domain.points import PointsAccount
 from domain.events import Actor, Role
 from tests.fixtures.histories import SEEDS, history
 
@@ -44,6 +46,8 @@ def mutable_parts(value: Any, path: str) -> list[tuple[str, Any]]:
     if isinstance(value, (list, set, dict)):
         items = value.items() if isinstance(value, dict) else enumerate(value)
         return [(path, value), *(part for key, item in items for part in mutable_parts(item, f"{path}[{key!r}]"))]
+    if isinstance(value, tuple):  # not itself changed in place, but what it holds may be
+        return [part for key, item in enumerate(value) for part in mutable_parts(item, f"{path}[{key}]")]
     if (attributes := fields(value)) is not None:
         return [(path, value), *(part for name, item in attributes.items()
                                  for part in mutable_parts(item, f"{path}.{name}"))]
@@ -63,13 +67,19 @@ def plain(value: Any) -> Any:
     return value
 
 
-def assert_a_true_copy(original: Aggregate) -> None:
+def assert_a_true_copy(original: Aggregate) -> bool:
+    """The copy is equal, shares nothing, and holds one object wherever the original holds one object
+    in two places (a points lot in `lots` and in `taken_by`); whether the original did."""
     twin = copy.deepcopy(original)
     assert type(twin) is type(original) and plain(vars(twin)) == plain(vars(original))
-    shared = [where for (where, part), (_, twin_part) in zip(mutable_parts(vars(original), "state"),
-                                                              mutable_parts(vars(twin), "state"))
-              if part is twin_part]
+    parts, twin_parts = mutable_parts(vars(original), "state"), mutable_parts(vars(twin), "state")
+    shared = [where for (where, part), (_, twin_part) in zip(parts, twin_parts) if part is twin_part]
     assert shared == [], f"{type(original).__name__}: {shared} shared with the copy"
+    twins: dict[int, set[int]] = defaultdict(set)
+    for (_, part), (_, twin_part) in zip(parts, twin_parts):
+        twins[id(part)].add(id(twin_part))
+    assert all(len(ids) == 1 for ids in twins.values()), f"{type(original).__name__}: one object became several"
+    return len(twins) < len(parts)
 
 
 def test_every_aggregate_of_a_demo_day_copies_whole_and_apart() -> None:
@@ -107,3 +117,28 @@ def test_reserving_on_a_copy_leaves_the_item_as_it_was(reserved: int, returned: 
     twin.revise(ctx, terms, stock_added=1)
     assert plain(vars(item)) == plain(before)
     assert twin.available == item.available - more + 1
+
+
+@settings(max_examples=50, deadline=None)
+@given(earned=st.lists(st.integers(1, 9), min_size=1, max_size=6), holds=st.lists(st.integers(1, 9), max_size=4))
+def test_points_held_on_a_copy_come_back_to_the_copys_own_lots(earned: list[int], holds: list[int]) -> None:
+    """A hold's points are taken from lots that `taken_by` holds too: in the copy they must be the
+    copy's lots, or a release on it would give the points back to lots it no longer has."""
+    ctx = Context(actor=ADMIN, now=NOW, command_id=uuid4(), correlation_id=uuid4())
+    rider = uuid4()
+    account = PointsAccount(PointsAccount.id_for(rider))
+    for points in earned:
+        account.earn(ctx, rider, uuid4(), points, "温江")
+    held = []
+    for points in holds:
+        if points <= account.available_in("温江"):
+            held.append(uuid4())
+            account.hold(ctx, rider, held[-1], points, "温江")
+    account.collect_events()
+    before = account.available_by_district()
+    assert assert_a_true_copy(account) == bool(held), "a hold's lots are held twice: in `lots` and in `taken_by`"
+    twin = copy.deepcopy(account)
+    for redemption in held:
+        twin.release(ctx, rider, redemption)
+    assert twin.available_by_district() == {"温江": sum(earned)}
+    assert account.available_by_district() == before, "the original kept its holds"
