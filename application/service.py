@@ -150,14 +150,14 @@ class GridGovernance(Application):
                 if not refusal.keeps_events:
                     raise
                 try:
-                    self.save(*uow.loaded.values())
+                    self.save(*uow.changed())
                 except IntegrityError:
                     continue  # decide again on fresh state: the refusal may no longer be one
                 raise
             if record is not None:
                 record.record(ctx, name, digest, without_secrets(type(command), result))
             try:
-                recordings = self.save(*uow.loaded.values())
+                recordings = self.save(*uow.changed())
             except IntegrityError:
                 continue  # someone else appended first: decide again on fresh state
             position = recordings[-1].notification.id if recordings else self.head()

@@ -52,6 +52,11 @@ class UnitOfWork:
         self.loaded[id] = aggregate
         return aggregate
 
+    def changed(self) -> list[Aggregate]:
+        """The aggregates with events to save, in the order loaded. Only they go to Application.save:
+        it checks every object given against the library's runtime protocols, a tenth of a command."""
+        return [aggregate for aggregate in self.loaded.values() if aggregate._pending]
+
     def pending(self) -> list[Event]:
         """The events decided here and not yet saved: a batch of commands (batch.py)
         holds several commands' worth, which what reads the log cannot see yet."""
