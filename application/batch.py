@@ -143,16 +143,18 @@ class Batch:
         self.uow, self._accepted, self._events = UnitOfWork(self.app), [], []  # a fresh start, written or not
         try:
             with self.app._writers:
-                recordings = self.app.save(*events)
+                written = [r.notification.id for r in self.app.save(*events)]
         except IntegrityError:
-            raise errors.ConcurrencyConflict(
-                f"another writer changed what this batch of {len(accepted)} commands decided on; nothing was "
-                "written, submit them again") from None
+            # Another writer's, or this batch's own commit whose answer was lost (GridGovernance.landed).
+            if (landed := self.app.landed(events)) is None:
+                raise errors.ConcurrencyConflict(
+                    f"another writer changed what this batch of {len(accepted)} commands decided on; nothing "
+                    "was written, submit them again") from None
+            written = landed
         last: dict[Any, int] = {}
-        for recording in recordings:
-            last[recording.domain_event.meta.causation_id] = recording.notification.id
-        self.positions = [last.get(command_id, recordings[-1].notification.id if recordings else 0)
-                          for command_id in accepted]
+        for event, position in zip(events, written):
+            last[event.meta.causation_id] = position
+        self.positions = [last.get(command_id, written[-1] if written else 0) for command_id in accepted]
         return self.positions
 
     def __enter__(self) -> Batch:

@@ -34,7 +34,7 @@ from application.held_redemptions import HeldRedemptions
 from application.places import Places
 from domain.clues import DuplicatePolicy
 from domain.commands import Command
-from domain.events import Actor
+from domain.events import Actor, Event
 from application.handlers import HANDLERS, SECRETS
 from application.idempotency import IdempotencyRecord
 from domain.ids import IdFactory, derived_id, random_ids
@@ -149,17 +149,22 @@ class GridGovernance(Application):
             except errors.DomainError as refusal:
                 if not refusal.keeps_events:
                     raise
+                events = uow.pending()
                 try:
                     self.save(*uow.changed())
                 except IntegrityError:
-                    continue  # decide again on fresh state: the refusal may no longer be one
+                    if self.landed(events) is None:
+                        continue  # decide again on fresh state: the refusal may no longer be one
                 raise
             if record is not None:
                 record.record(ctx, name, digest, without_secrets(type(command), result))
+            events = uow.pending()  # before save, which takes them out of the aggregates
             try:
                 recordings = self.save(*uow.changed())
             except IntegrityError:
-                continue  # someone else appended first: decide again on fresh state
+                if (positions := self.landed(events)) is None:
+                    continue  # someone else appended first: decide again on fresh state
+                return Outcome(position=positions[-1], result=result)
             position = recordings[-1].notification.id if recordings else self.head()
             return Outcome(position=position, result=result)
         raise errors.ConcurrencyConflict(f"{name} kept conflicting with other writers; try again")
@@ -250,6 +255,22 @@ class GridGovernance(Application):
 
     def head(self) -> int:
         return self.eventlog.head()
+
+    def landed(self, events: list[Event]) -> list[int] | None:
+        """The positions of `events`, a write refused as a conflict, if it was this write's own commit
+        that the store met: a PostgreSQL primary that died after its synchronous standby had the commit
+        and before the answer came back, the library writing again on the promoted standby. None when
+        another writer's events are there. One transaction holds all or none of them, so the first
+        tells; a command's id (its events' causation) is never another command's."""
+        if not events:
+            return None
+        first = events[0]
+        there = list(self.events.get(first.originator_id, gt=first.originator_version - 1,
+                                     lte=first.originator_version))
+        if not there or there[0].meta.causation_id != first.meta.causation_id:
+            return None
+        found = self.eventlog.positions_of((e.originator_id, e.originator_version) for e in events)
+        return [found[(e.originator_id, e.originator_version)] for e in events]
 
     def points_by_district(self, rider_id: UUID) -> dict[str, int]:
         """A rider's available points by the district whose work earned them: what each
