@@ -117,7 +117,7 @@ def tell(story: type[Told], folder: Path, seed: int, lose: float = 0.0,
 
 
 # A failing day is thousands of events: shrinking it takes longer than reading the seed and size it prints.
-@settings(max_examples=4, deadline=None, phases=[Phase.explicit, Phase.generate],
+@settings(max_examples=3, deadline=None, phases=[Phase.explicit, Phase.generate],
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @example(seed=5, every=1, lossy="batched")
 @example(seed=6, every=40, lossy="one by one")
