@@ -149,24 +149,15 @@ class GridGovernance(Application):
             except errors.DomainError as refusal:
                 if not refusal.keeps_events:
                     raise
-                events = uow.pending()
-                try:
-                    self.save(*uow.changed())
-                except IntegrityError:
-                    if self.landed(events) is None:
-                        continue  # decide again on fresh state: the refusal may no longer be one
+                if self._write(uow) is None:
+                    continue  # decide again on fresh state: the refusal may no longer be one
                 raise
             if record is not None:
                 record.record(ctx, name, digest, without_secrets(type(command), result))
-            events = uow.pending()  # before save, which takes them out of the aggregates
-            try:
-                recordings = self.save(*uow.changed())
-            except IntegrityError:
-                if (positions := self.landed(events)) is None:
-                    continue  # someone else appended first: decide again on fresh state
-                return Outcome(position=positions[-1], result=result)
-            position = recordings[-1].notification.id if recordings else self.head()
-            return Outcome(position=position, result=result)
+            positions = self._write(uow)
+            if positions is None:
+                continue  # someone else appended first: decide again on fresh state
+            return Outcome(position=positions[-1] if positions else self.head(), result=result)
         raise errors.ConcurrencyConflict(f"{name} kept conflicting with other writers; try again")
 
     def batch(self) -> Batch:
@@ -255,6 +246,15 @@ class GridGovernance(Application):
 
     def head(self) -> int:
         return self.eventlog.head()
+
+    def _write(self, uow: UnitOfWork) -> list[int] | None:
+        """What `uow` decided, saved: the positions written (this write's own commit met again
+        counts, see `landed`), or None when another writer appended first."""
+        events = uow.pending()  # before save, which takes them out of the aggregates
+        try:
+            return [recording.notification.id for recording in self.save(*uow.changed())]
+        except IntegrityError:
+            return self.landed(events)
 
     def landed(self, events: list[Event]) -> list[int] | None:
         """The positions of `events`, a write refused as a conflict, if it was this write's own commit

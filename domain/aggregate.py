@@ -128,8 +128,8 @@ def _field_names(kind: type) -> tuple[str, ...] | None:
 
 
 def _dataclass_copy(value: Any, names: tuple[str, ...], memo: dict[int, Any]) -> Any:
-    """A dataclass copied field by field: copy.deepcopy's way through __reduce_ex__ was a third of
-    a day's commands (a rider's month holds an Award for each piece). Through the memo, as deepcopy
+    """A dataclass copied field by field: copy.deepcopy's way through __reduce_ex__ was a quarter of
+    a demo day's profile (a rider's month holds an Award for each piece). Through the memo, as deepcopy
     does, so one object held twice (a points lot in `lots` and in `taken_by`) stays one in the copy."""
     twin = memo.get(id(value))
     if twin is None:
