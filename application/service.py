@@ -260,15 +260,16 @@ class GridGovernance(Application):
         """The positions of `events`, a write refused as a conflict, if it was this write's own commit
         that the store met: a PostgreSQL primary that died after its synchronous standby had the commit
         and before the answer came back, the library writing again on the promoted standby. None when
-        another writer's events are there. One transaction holds all or none of them, so the first
-        tells; a command's id (its events' causation) is never another command's."""
+        any event stored there is not the very one written here: another writer's, even another
+        instance deciding the same idempotency key (the same causation, its own time) — that one is
+        decided again and finds the first answer to replay."""
         if not events:
             return None
-        first = events[0]
-        there = list(self.events.get(first.originator_id, gt=first.originator_version - 1,
-                                     lte=first.originator_version))
-        if not there or there[0].meta.causation_id != first.meta.causation_id:
-            return None
+        for event in events:
+            there = list(self.events.get(event.originator_id, gt=event.originator_version - 1,
+                                         lte=event.originator_version))
+            if there != [event]:
+                return None
         found = self.eventlog.positions_of((e.originator_id, e.originator_version) for e in events)
         return [found[(e.originator_id, e.originator_version)] for e in events]
 
