@@ -3,17 +3,20 @@
 # README's second command, and what CI runs after installing. Arguments go to pytest (e.g. -k ledger).
 #   scripts/test.sh --fast   the fast lane for one's own loop: the rules, properties, contracts and HTTP
 #                            tests on the in-memory and SQLite backends, with no outside service (under 5 min)
-# Both run in GRIDGOV_TEST_WORKERS (2) pytest-xdist workers; the full run then runs the tests
-# marked `exclusive` alone (tests/fixtures/lanes.py says why).
+# They run in GRIDGOV_TEST_WORKERS pytest-xdist workers: 2 for the fast lane, whose tests keep both cores
+# busy; 3 for the full run, whose tests wait on brokers, servers and their own processes (18 min 22 s
+# against 20 min 20 s with 2, docs/testing.md). The full run then runs the tests marked `exclusive`
+# alone (tests/fixtures/lanes.py says why).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/venv.sh test  # the tests run in .venv, as README command one runs the engine
 export PATH="$PWD/.venv/bin:$PATH"  # `gridgov` and `python3` are the venv's
 
-workers=(-n "${GRIDGOV_TEST_WORKERS:-2}")
+workers=(-n "${GRIDGOV_TEST_WORKERS:-3}")
 if [[ "${1:-}" == "--fast" ]]; then
   shift
+  workers=(-n "${GRIDGOV_TEST_WORKERS:-2}")
   unset PERSISTENCE_MODULE
   exec .venv/bin/python -m pytest "${workers[@]}" --lane=fast tests/unit tests/property tests/contracts \
     tests/integration/test_rules.py tests/e2e "$@"
@@ -49,7 +52,7 @@ eval "$(bash scripts/seaweedfs.sh env)"
 unset GRIDGOV_BLOBS  # as PERSISTENCE_MODULE: the engine's default store stays the embedded one
 unset PERSISTENCE_MODULE  # the suite picks a backend per test; the default stays the embedded one
 
-# Two workers share the tests out a module at a time (a module's fixtures are made once, and the modules
+# The workers share the tests out a module at a time (a module's fixtures are made once, and the modules
 # that listen on fixed ports each hold them in one worker); then the exclusive ones alone. Not
 # `loadgroup`: pytest 9 ignores the group xdist 3.8 writes into a test's id, so groups were split.
 # pytest exits 5 when it selected nothing: one part may select nothing (e.g. -k ledger), not both.

@@ -2,7 +2,7 @@
 
 A writer appends a stream of more than 20,000 events while the relay and two
 consumer runners are killed at random moments and restarted (and, in the second
-test, the broker itself is stopped for longer than the relay's delivery timeout).
+test, the broker — its own — is stopped for longer than the relay's delivery timeout).
 At the end every read model must equal a fold of the event store from scratch, and
 the subsidy totals must agree to the fen.
 """
@@ -16,6 +16,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -31,13 +33,10 @@ from projections.balances import Balances
 from projections.board import Board
 from projections.engine.rebuild import verify
 from projections.stores.sqlite import SQLiteStore
-from tests.fixtures.kafka import require_kafka
+from tests.fixtures.kafka import OwnBroker, on_own_broker, own_broker, require_kafka  # noqa: F401  (a fixture)
 from tests.fixtures.load import busy_machine  # noqa: F401  (a fixture)
 from tests.fixtures.processes import log_tails, stop_all
 
-# One test restarts the shared broker and two load the machine: alone, after the parallel part
-# (tests/fixtures/lanes.py).
-pytestmark = pytest.mark.exclusive
 
 ROOT = Path(__file__).resolve().parents[2]
 CONSUMED = ("balances", "board")
@@ -191,13 +190,21 @@ class Pipeline:
             app.close()
 
 
+@contextmanager
+def pipeline_on(tmp_path: Path, settings: KafkaSettings) -> Iterator[Pipeline]:
+    p = Pipeline(tmp_path, settings)
+    try:
+        yield p
+    finally:
+        for proc in p.procs.values():
+            if proc.poll() is None:
+                proc.kill()
+
+
 @pytest.fixture
-def pipeline(tmp_path: Path):  # type: ignore[no-untyped-def]
-    p = Pipeline(tmp_path, require_kafka())
-    yield p
-    for proc in p.procs.values():
-        if proc.poll() is None:
-            proc.kill()
+def pipeline(tmp_path: Path) -> Iterator[Pipeline]:
+    with pipeline_on(tmp_path, require_kafka()) as p:
+        yield p
 
 
 def test_sigkill_of_relay_and_consumers_loses_nothing_and_counts_nothing_twice(pipeline: Pipeline) -> None:
@@ -213,21 +220,24 @@ def test_sigkill_of_relay_and_consumers_loses_nothing_and_counts_nothing_twice(p
     pipeline.check()
 
 
-def test_a_broker_away_longer_than_the_delivery_timeout_is_survived(pipeline: Pipeline, busy_machine: None) -> None:
-    """Beside two busy processes: on a loaded machine a consumer once sat for five
-    minutes with lag after the broker came back (the watchdog's case)."""
-    # Batches the relay sent into the outage expire; a relay that kept its idempotent
-    # producer then hung in flush() for ever (seen in CI when the broker was slow to restart).
-    pipeline.env["KAFKA_DELIVERY_TIMEOUT_MS"] = "6000"
-    pipeline.start("writer", "demo", "--days", str(DAYS), "--seed", "10")
-    pipeline.start_workers()
-    time.sleep(6)
-    restart_broker(away_s=10)
-    print(f"consumers resumed {pipeline.resumed_after_s(CONSUMED):.1f} s after the broker was back")
-    pipeline.writer_done()
-    pipeline.wait_until_caught_up()
-    pipeline.stop_all()
-    pipeline.check()
+def test_a_broker_away_longer_than_the_delivery_timeout_is_survived(
+        tmp_path: Path, busy_machine: None, on_own_broker: Callable[[OwnBroker], KafkaSettings]) -> None:
+    """On a loaded machine (`busy_machine`) a consumer once sat for five minutes with lag
+    after the broker came back (the watchdog's case). The broker is the test's own, so
+    that the other workers' tests keep theirs."""
+    with own_broker(9292, tmp_path / "broker") as broker, pipeline_on(tmp_path, on_own_broker(broker)) as pipeline:
+        # Batches the relay sent into the outage expire; a relay that kept its idempotent
+        # producer then hung in flush() for ever (seen in CI when the broker was slow to restart).
+        pipeline.env["KAFKA_DELIVERY_TIMEOUT_MS"] = "6000"
+        pipeline.start("writer", "demo", "--days", str(DAYS), "--seed", "10")
+        pipeline.start_workers()
+        time.sleep(6)
+        restart_broker(away_s=10)
+        print(f"consumers resumed {pipeline.resumed_after_s(CONSUMED):.1f} s after the broker was back")
+        pipeline.writer_done()
+        pipeline.wait_until_caught_up()
+        pipeline.stop_all()
+        pipeline.check()
 
 
 def test_two_instances_of_one_consumer_group_share_its_partitions_and_survive_a_kill(pipeline: Pipeline) -> None:

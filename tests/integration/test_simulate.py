@@ -1,34 +1,40 @@
 """`gridgov simulate`, short, with chaos: a small city's day through the real
 pipeline (PostgreSQL, the broker, the relay and one consumer process per read
-model) while workers are SIGKILLed at random and the broker is restarted once.
+model) while workers are SIGKILLed at random and the broker — the test's own, so that
+the other workers' tests keep theirs — is restarted once.
 Every read model must equal a fresh fold of the store and the subsidy totals
-must agree to the fen. Beside it, two busy processes load the machine, as a
-loaded CI machine would be."""
+must agree to the fen. The machine is loaded (tests/fixtures/load.py), as a loaded CI
+machine would be."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 
 import psycopg
 import pytest
 
+from consumers.settings import KafkaSettings
 from domain.clock import CHINA
 from gridgov.settings import load_settings
 from gridgov.simulate import simulate
-from tests.fixtures.kafka import require_kafka
+from tests.fixtures.kafka import OwnBroker, on_own_broker, own_broker  # noqa: F401  (a fixture)
 from tests.fixtures.load import busy_machine  # noqa: F401  (a fixture)
 from tests.fixtures.stores import postgres_settings, require_postgres
 
-# It restarts the shared broker and loads the machine: alone, after the parallel part (tests/fixtures/lanes.py).
-pytestmark = pytest.mark.exclusive
+
+@pytest.fixture
+def broker(tmp_path: Path, on_own_broker: Callable[[OwnBroker], KafkaSettings]) -> Iterator[KafkaSettings]:
+    with own_broker(9392, tmp_path / "broker") as own:
+        yield on_own_broker(own)
 
 
-def test_a_short_day_with_kills_and_a_broker_restart_ends_exact(tmp_path: Path, busy_machine: None) -> None:
+def test_a_short_day_with_kills_and_a_broker_restart_ends_exact(tmp_path: Path, busy_machine: None,
+                                                               broker: KafkaSettings) -> None:
     require_postgres()
-    kafka = require_kafka()
     settings = load_settings({**postgres_settings(), "PERSISTENCE_MODULE": "eventsourcing.postgres",
-                              "KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap})
+                              "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap})
     report = simulate(settings, riders=600, day=datetime(2026, 6, 26, 7, tzinfo=CHINA), seed=11, chaos=True,
                       logs=tmp_path, progress=lambda *_: None, kills=5, chaos_pace_s=(0.5, 2.0),
                       grids_per_street=4)
