@@ -11,7 +11,6 @@ import secrets
 import tempfile
 from base64 import urlsafe_b64encode
 from hashlib import sha256
-from pathlib import Path
 from uuid import UUID
 
 import httpx
@@ -19,13 +18,15 @@ import jwt
 import pytest
 
 from domain.events import Role
-from tests.fixtures.keycloak import Keycloak, Login, ProviderError
+from tests.fixtures.keycloak import REALM_FILE, Keycloak, Login, ProviderError
 
-# It changes what every test of the provider shares (the realm's token lifespan, its signing keys):
-# alone, after the parallel part of the full run (tests/fixtures/lanes.py).
-pytestmark = pytest.mark.exclusive
 
-REALM_FILE = Path(__file__).resolve().parents[2] / "scripts" / "keycloak" / "gridgov-realm.json"
+# It changes what the realm's users share (its token lifespan, its signing keys): a realm of its own.
+@pytest.fixture(scope="module")
+def keycloak(keycloak_of_its_own: Keycloak) -> Keycloak:
+    return keycloak_of_its_own
+
+
 REALM = json.loads(REALM_FILE.read_text(encoding="utf-8"))
 PEOPLE = [user for user in REALM["users"] if "serviceAccountClientId" not in user]
 MAPPED = {"gridgov_role", "gridgov_districts", "gridgov_grids", "gridgov_id"}

@@ -25,9 +25,11 @@ from gridgov import bootstrap
 from gridgov.settings import load_settings
 from tests.fixtures.keycloak import TESTS_CLIENT, Keycloak, ProviderError
 
-# It changes what every test of the provider shares (the realm's token lifespan, its signing keys):
-# alone, after the parallel part of the full run (tests/fixtures/lanes.py).
-pytestmark = pytest.mark.exclusive
+
+# It changes what the realm's users share (its token lifespan, its signing keys): a realm of its own.
+@pytest.fixture(scope="module")
+def keycloak(keycloak_of_its_own: Keycloak) -> Keycloak:
+    return keycloak_of_its_own
 
 
 def client_of(keycloak: Keycloak, tmp_path: Path, **changes: str) -> Iterator[TestClient]:

@@ -32,9 +32,12 @@ from tests.fixtures.http import is_problem
 from tests.fixtures.keycloak import Keycloak, Login
 from tests.fixtures.world import START, World
 
-# It changes what every test of the provider shares (the realm's token lifespan, its signing keys):
-# alone, after the parallel part of the full run (tests/fixtures/lanes.py).
-pytestmark = pytest.mark.exclusive
+
+# It changes what the realm's users share (its token lifespan, its signing keys): a realm of its own.
+@pytest.fixture(scope="module")
+def keycloak(keycloak_of_its_own: Keycloak) -> Keycloak:
+    return keycloak_of_its_own
+
 
 PUBLIC = "http://127.0.0.1:8765"  # where the provider sends the browser back; the test hands it to TestClient
 LIFESPAN_S = 10
