@@ -74,8 +74,7 @@ class Batch:
         command_id = derived_id("command", record_id) if record_id else self.app.ids()
         ctx = Context(actor=actor, now=self.app.clock.now(), command_id=command_id, correlation_id=command_id,
                       scope=scope)
-        marks = {id: len(aggregate._pending) for id, aggregate in self.uow.loaded.items()}
-        self.uow.touched = {}
+        self.uow.touched = marks = {}  # filled as the command asks for aggregates (UnitOfWork.get)
         record = None
         if record_id is not None:
             assert idempotency_key is not None
@@ -115,11 +114,11 @@ class Batch:
         return self.uow.get(cls, id, missing)
 
     def _undo(self, marks: dict[Any, int]) -> None:
-        """Take back what a refused command decided: each aggregate it changed is
-        loaded again and given back only the batch's earlier events."""
-        for id, aggregate in list(self.uow.loaded.items()):
-            kept = marks.get(id, 0)
-            if len(aggregate._pending) == kept:
+        """Take back what a refused command decided: each aggregate it changed (it changes only
+        those it asked for) is loaded again and given back only the batch's earlier events."""
+        for id, kept in marks.items():
+            aggregate = self.uow.loaded.get(id)
+            if aggregate is None or len(aggregate._pending) == kept:
                 continue
             earlier = aggregate._pending[:kept]
             stored_version = aggregate.version - len(aggregate._pending)
