@@ -283,10 +283,11 @@ def restart_broker(away_s: float = 3.0) -> None:
     kafka_script("start")
 
 
-def kafka_script(action: str) -> None:
+def kafka_script(action: str, broker: dict[str, str] | None = None) -> None:
     """Readiness is waited for up to ten minutes, not the script's 90 s: a broker loads
-    every partition it holds before it answers, and a loaded CI machine took longer."""
-    env = {**os.environ, "KAFKA_START_TIMEOUT": "600"}
+    every partition it holds before it answers, and a loaded CI machine took longer.
+    `broker`: the script's settings naming another broker than the environment's (its ports, its folder)."""
+    env = {**os.environ, **(broker or {}), "KAFKA_START_TIMEOUT": "600"}
     done = subprocess.run(["bash", str(KAFKA_SCRIPT), action], capture_output=True, text=True, timeout=900, env=env)
     if done.returncode:
         raise RuntimeError(f"scripts/kafka.sh {action} failed (exit {done.returncode}):\n{done.stdout}{done.stderr}")
