@@ -16,6 +16,7 @@ order. Attributes a subscriber can rely on:
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -30,6 +31,7 @@ from projections.facts import Fact
 SOURCE = "/gridgov"
 TYPE_PREFIX = "gridgov."
 CONTENT_TYPE = "application/json"
+SOURCE_BYTES, CONTENT_TYPE_BYTES = SOURCE.encode(), CONTENT_TYPE.encode()
 
 
 class OrjsonFormat(JSONFormat):
@@ -94,10 +96,57 @@ def to_json(fact: Fact, position: int) -> bytes:
     return FORMAT.write(cloud_event(fact, position))
 
 
+# Every header the relay writes, and nothing else: a record in exactly this shape is read
+# without the SDK (`_as_the_relay_wrote_it`); any other goes through it.
+RELAY_HEADERS = frozenset({"ce_specversion", "ce_id", "ce_source", "ce_type", "ce_subject", "ce_time",
+                           "content-type", "ce_partitionkey", "ce_streamversion", "ce_schemaversion", "ce_position"})
+UTC_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?Z")
+DIGITS = re.compile(r"[1-9][0-9]{0,17}")
+
+
 def from_message(headers: list[tuple[str, bytes]] | dict[str, bytes], key: bytes | None, value: bytes) -> Fact:
-    """The Fact a Kafka record carries; PoisonMessage if it is not one of ours."""
+    """The Fact a Kafka record carries; PoisonMessage if it is not one of ours.
+
+    A record in the relay's own shape is read straight from its headers: the SDK's
+    parse (every attribute validated, the time parsed by dateutil) was 40 µs a record,
+    the most of a consumer's time after the fetch. Anything else, from another
+    producer or broken on the way, is read by the SDK, which decides what is poison.
+    Both give the same Fact or the same refusal (tests/property/test_envelope.py)."""
+    given = dict(headers)
+    return _as_the_relay_wrote_it(given, key, value) or from_message_by_the_sdk(given, key, value)
+
+
+def _as_the_relay_wrote_it(headers: dict[str, bytes], key: bytes | None, value: bytes) -> Fact | None:
+    """None unless every attribute is as the relay writes it, so that the SDK would read
+    the same: then the SDK's checks have nothing left to refuse. (The key is the stream
+    id, as the subject: the SDK reads it too, as text.)"""
+    if headers.keys() != RELAY_HEADERS or key != headers["ce_subject"] or headers["ce_specversion"] != b"1.0" \
+            or headers["ce_source"] != SOURCE_BYTES or headers["content-type"] != CONTENT_TYPE_BYTES:
+        return None
     try:
-        event = from_binary(KafkaMessage(headers=dict(headers), key=key, value=value), FORMAT)
+        text = {name: raw.decode() for name, raw in headers.items()}
+    except UnicodeDecodeError:
+        return None
+    kind, subject, version = text["ce_type"], text["ce_subject"], text["ce_streamversion"]
+    if not (kind.startswith(TYPE_PREFIX) and kind[len(TYPE_PREFIX):] in EVENT_TYPES and subject
+            and DIGITS.fullmatch(version) and text["ce_id"] == f"{subject}:{version}"
+            and text["ce_partitionkey"] == subject and DIGITS.fullmatch(text["ce_schemaversion"])
+            and DIGITS.fullmatch(text["ce_position"]) and UTC_TIME.fullmatch(text["ce_time"])):
+        return None
+    try:
+        datetime.fromisoformat(text["ce_time"])
+        data = orjson.loads(value)
+        if not isinstance(data, dict) or "timestamp" not in data or "meta" not in data:
+            return None
+        return Fact.of(kind[len(TYPE_PREFIX):], subject, int(version), data)
+    except (orjson.JSONDecodeError, TypeError, ValueError, AttributeError):
+        return None
+
+
+def from_message_by_the_sdk(headers: dict[str, bytes], key: bytes | None, value: bytes) -> Fact:
+    """Any record, read by the CloudEvents SDK."""
+    try:
+        event = from_binary(KafkaMessage(headers=headers, key=key, value=value), FORMAT)
         kind = event.get_type()
         data = event.get_data()
         version = int(event.get_extension("streamversion"))

@@ -1,0 +1,95 @@
+"""A Kafka record is read the same whichever way it is read.
+
+Consumers read a record in the relay's own shape straight from its headers and leave
+every other to the CloudEvents SDK (consumers/envelope.py). Here any record the relay
+writes, and any such record broken on the way (a header dropped, renamed, added or
+given other bytes; the value or its timestamp replaced), must come out of
+`from_message` exactly as out of the SDK: the same Fact, or poison for both.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import application.service  # noqa: F401  (the event types register as their modules load)
+from consumers.envelope import (RELAY_HEADERS, PoisonMessage, from_message, from_message_by_the_sdk,
+                                to_message)
+from domain.events import EVENT_TYPES
+from projections.facts import Fact
+
+KINDS = sorted(EVENT_TYPES)
+json_values = st.recursive(st.none() | st.booleans() | st.integers(-2**53, 2**53) | st.text(max_size=8),
+                           lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner,
+                                                                                       max_size=3), max_leaves=6)
+instants = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1),
+                        timezones=st.sampled_from([timezone.utc, timezone(timedelta(hours=8))]))
+
+
+@st.composite
+def facts(draw: st.DrawFn) -> Fact:
+    when = draw(instants)
+    stamp = draw(st.sampled_from([when.isoformat(), when.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")]))
+    data = {**draw(st.dictionaries(st.text(max_size=6), json_values, max_size=4)),
+            "timestamp": stamp, "meta": draw(st.dictionaries(st.text(max_size=5), json_values, max_size=2))}
+    return Fact.of(draw(st.sampled_from(KINDS)), draw(st.text(min_size=1, max_size=40)),
+                   draw(st.integers(1, 2**40)), data)
+
+
+header_names = st.sampled_from(sorted(RELAY_HEADERS)) | st.text(min_size=1, max_size=16)
+header_bytes = st.binary(max_size=40) | st.text(max_size=40).map(str.encode) | st.sampled_from(
+    [b"", b"0", b"1", b"1.0", b"/gridgov", b"application/json", b"gridgov.TaskClaimed", b"2026-11-02T01:00:00Z",
+     b"2026-11-02T24:00:00Z", b"\xff", b"-1", b"01"])
+values = st.binary(max_size=60) | json_values.map(lambda v: __import__("orjson").dumps(v))
+
+
+@st.composite
+def records(draw: st.DrawFn) -> tuple[dict[str, bytes], bytes | None, bytes]:
+    """A record as the relay writes it, then broken in up to three ways."""
+    fact = draw(facts())
+    message = to_message(fact, draw(st.integers(1, 2**40)))
+    headers, key, value = dict(message.headers), message.key, message.value
+    for _ in range(draw(st.integers(0, 3))):
+        change = draw(st.sampled_from(["drop", "set", "add", "upper", "value", "timestamp", "key"]))
+        name = draw(st.sampled_from(sorted(headers))) if headers else None
+        if change == "drop" and name:
+            del headers[name]
+        elif change == "set" and name:
+            headers[name] = draw(header_bytes)
+        elif change == "add":
+            headers[draw(header_names)] = draw(header_bytes)
+        elif change == "upper" and name:
+            headers[name.upper()] = headers.pop(name)
+        elif change == "value":
+            value = draw(values)
+        elif change == "timestamp":
+            data: dict[str, Any] = {**fact.data, "timestamp": draw(st.text(max_size=30) | json_values)}
+            value = __import__("orjson").dumps(data)
+        elif change == "key":
+            key = draw(st.none() | st.binary(max_size=20))
+    return headers, key, value
+
+
+def outcome(read: Any, headers: dict[str, bytes], key: bytes | None, value: bytes) -> Any:
+    try:
+        return read(dict(headers), key, value)
+    except PoisonMessage:
+        return "poison"
+
+
+@settings(max_examples=400, deadline=None)
+@given(facts(), st.integers(1, 2**40))
+def test_what_the_relay_writes_is_read_back_as_the_same_fact(fact: Fact, position: int) -> None:
+    message = to_message(fact, position)
+    assert from_message(list(message.headers.items()), message.key, message.value) == fact
+    assert from_message_by_the_sdk(dict(message.headers), message.key, message.value) == fact
+
+
+@settings(max_examples=1500, deadline=None)
+@given(records())
+def test_any_record_reads_as_the_sdk_reads_it(record: tuple[dict[str, bytes], bytes | None, bytes]) -> None:
+    headers, key, value = record
+    assert outcome(from_message, headers, key, value) == outcome(from_message_by_the_sdk, headers, key, value)
