@@ -100,7 +100,7 @@ def to_json(fact: Fact, position: int) -> bytes:
 # without the SDK (`_as_the_relay_wrote_it`); any other goes through it.
 RELAY_HEADERS = frozenset({"ce_specversion", "ce_id", "ce_source", "ce_type", "ce_subject", "ce_time",
                            "content-type", "ce_partitionkey", "ce_streamversion", "ce_schemaversion", "ce_position"})
-UTC_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?Z")
+UTC_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?Z")
 DIGITS = re.compile(r"[1-9][0-9]{0,17}")
 
 
