@@ -42,7 +42,7 @@ def facts(draw: st.DrawFn) -> Fact:
 header_names = st.sampled_from(sorted(RELAY_HEADERS)) | st.text(min_size=1, max_size=16)
 header_bytes = st.binary(max_size=40) | st.text(max_size=40).map(str.encode) | st.sampled_from(
     [b"", b"0", b"1", b"1.0", b"/gridgov", b"application/json", b"gridgov.TaskClaimed", b"2026-11-02T01:00:00Z",
-     b"2026-11-02T24:00:00Z", b"\xff", b"-1", b"01"])
+     b"2026-11-02T24:00:00Z", "２０２６-11-02T01:00:00Z".encode(), "٣".encode(), b"\xff", b"-1", b"01"])
 values = st.binary(max_size=60) | json_values.map(lambda v: __import__("orjson").dumps(v))
 
 
