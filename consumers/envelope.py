@@ -87,7 +87,29 @@ def cloud_event(fact: Fact, position: int) -> CloudEvent:
 
 
 def to_message(fact: Fact, position: int) -> KafkaMessage:
-    """Binary mode for Kafka: attributes in headers, the data as the value."""
+    """Binary mode for Kafka: attributes in headers, the data as the value.
+
+    Written here as the SDK writes it, byte for byte and header for header: its event's
+    validation and `to_binary` were a quarter of the relay's time. A fact the SDK could
+    refuse (no stream, a time without its zone) goes through the SDK, which says why
+    (tests/property/test_envelope.py holds the two to the same message or the same error)."""
+    schema_version = EVENT_TYPES[fact.type].schema_version
+    when = datetime.fromisoformat(fact.data["timestamp"])
+    if not fact.stream or when.tzinfo is None:
+        return to_message_by_the_sdk(fact, position)
+    time = when.isoformat()
+    if time.endswith("+00:00"):
+        time = time[:-6] + "Z"
+    stream = fact.stream.encode()
+    headers = {"ce_id": b"%s:%d" % (stream, fact.version), "ce_source": SOURCE_BYTES,
+               "ce_type": (TYPE_PREFIX + fact.type).encode(), "ce_subject": stream, "ce_time": time.encode(),
+               "content-type": CONTENT_TYPE_BYTES, "ce_partitionkey": stream,
+               "ce_streamversion": b"%d" % fact.version, "ce_schemaversion": b"%d" % schema_version,
+               "ce_position": b"%d" % position, "ce_specversion": b"1.0"}
+    return KafkaMessage(headers=headers, key=fact.stream, value=orjson.dumps(fact.data))
+
+
+def to_message_by_the_sdk(fact: Fact, position: int) -> KafkaMessage:
     return to_binary(cloud_event(fact, position), FORMAT)
 
 
