@@ -1,4 +1,4 @@
-"""CloudEvents 1.0 over Kafka (binary content mode), through the `cloudevents` SDK.
+"""CloudEvents 1.0 over Kafka (binary content mode), as the `cloudevents` SDK writes and reads it.
 
 One topic per aggregate type, keyed by aggregate id, so each stream keeps its
 order. Attributes a subscriber can rely on:
