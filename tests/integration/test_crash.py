@@ -16,7 +16,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -33,7 +33,7 @@ from projections.balances import Balances
 from projections.board import Board
 from projections.engine.rebuild import verify
 from projections.stores.sqlite import SQLiteStore
-from tests.fixtures.kafka import OwnBroker, on_own_broker, own_broker, require_kafka  # noqa: F401  (a fixture)
+from tests.fixtures.kafka import own_broker, require_kafka
 from tests.fixtures.load import busy_machine  # noqa: F401  (a fixture)
 from tests.fixtures.processes import log_tails, stop_all
 
@@ -221,11 +221,11 @@ def test_sigkill_of_relay_and_consumers_loses_nothing_and_counts_nothing_twice(p
 
 
 def test_a_broker_away_longer_than_the_delivery_timeout_is_survived(
-        tmp_path: Path, busy_machine: None, on_own_broker: Callable[[OwnBroker], KafkaSettings]) -> None:
+        tmp_path: Path, busy_machine: None) -> None:
     """On a loaded machine (`busy_machine`) a consumer once sat for five minutes with lag
     after the broker came back (the watchdog's case). The broker is the test's own, so
     that the other workers' tests keep theirs."""
-    with own_broker(9292, tmp_path / "broker") as broker, pipeline_on(tmp_path, on_own_broker(broker)) as pipeline:
+    with own_broker(9292, tmp_path / "broker") as broker, pipeline_on(tmp_path, broker) as pipeline:
         # Batches the relay sent into the outage expire; a relay that kept its idempotent
         # producer then hung in flush() for ever (seen in CI when the broker was slow to restart).
         pipeline.env["KAFKA_DELIVERY_TIMEOUT_MS"] = "6000"

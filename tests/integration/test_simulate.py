@@ -8,7 +8,7 @@ machine would be."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -19,15 +19,15 @@ from consumers.settings import KafkaSettings
 from domain.clock import CHINA
 from gridgov.settings import load_settings
 from gridgov.simulate import simulate
-from tests.fixtures.kafka import OwnBroker, on_own_broker, own_broker  # noqa: F401  (a fixture)
+from tests.fixtures.kafka import own_broker
 from tests.fixtures.load import busy_machine  # noqa: F401  (a fixture)
 from tests.fixtures.stores import postgres_settings, require_postgres
 
 
 @pytest.fixture
-def broker(tmp_path: Path, on_own_broker: Callable[[OwnBroker], KafkaSettings]) -> Iterator[KafkaSettings]:
-    with own_broker(9392, tmp_path / "broker") as own:
-        yield on_own_broker(own)
+def broker(tmp_path: Path) -> Iterator[KafkaSettings]:
+    with own_broker(9392, tmp_path / "broker") as settings:
+        yield settings
 
 
 def test_a_short_day_with_kills_and_a_broker_restart_ends_exact(tmp_path: Path, busy_machine: None,
