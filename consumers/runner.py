@@ -137,7 +137,7 @@ class ConsumerRunner:
         self.stats.batches += 1
         try:
             # Advisory (the read model holds the truth), so not waited for: a synchronous commit was
-            # 6 µs of a record's 70 (docs/benchmarks.md). Tools that show a group's lag still see it.
+            # 4–5 µs of a record's ~70 (docs/benchmarks.md). Tools that show a group's lag still see it.
             self.consumer.commit_async(callback=self._commit_done)
         except Exception as e:  # a rebalance in progress; the stored offsets decide anyway
             log.info("%s: offset commit skipped: %s", self.group, e)

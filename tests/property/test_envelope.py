@@ -14,6 +14,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+import orjson
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -45,7 +46,7 @@ header_names = st.sampled_from(sorted(RELAY_HEADERS)) | st.text(min_size=1, max_
 header_bytes = st.binary(max_size=40) | st.text(max_size=40).map(str.encode) | st.sampled_from(
     [b"", b"0", b"1", b"1.0", b"/gridgov", b"application/json", b"gridgov.TaskClaimed", b"2026-11-02T01:00:00Z",
      b"2026-11-02T24:00:00Z", "２０２６-11-02T01:00:00Z".encode(), "٣".encode(), b"\xff", b"-1", b"01"])
-values = st.binary(max_size=60) | json_values.map(lambda v: __import__("orjson").dumps(v))
+values = st.binary(max_size=60) | json_values.map(orjson.dumps)
 
 
 @st.composite
@@ -69,7 +70,7 @@ def records(draw: st.DrawFn) -> tuple[dict[str, bytes], bytes | None, bytes]:
             value = draw(values)
         elif change == "timestamp":
             data: dict[str, Any] = {**fact.data, "timestamp": draw(st.text(max_size=30) | json_values)}
-            value = __import__("orjson").dumps(data)
+            value = orjson.dumps(data)
         elif change == "key":
             key = draw(st.none() | st.binary(max_size=20))
     return headers, key, value
