@@ -29,6 +29,8 @@ from projections.base import Projection
 NOT_PUBLISHED = {"CommandRecorded"}
 KEEP_FOREVER = "-1"
 DLQ_RETENTION_MS = str(30 * 24 * 3600 * 1000)
+# Generous: a loaded machine's single broker elects leaders for dozens of partitions.
+TOPICS_READY_MS = 60_000
 
 
 def event_topics(settings: KafkaSettings) -> list[str]:
@@ -67,6 +69,9 @@ def ensure_topics(settings: KafkaSettings) -> None:
                 admin.create_topics(missing)
             except TopicAlreadyExistsError:
                 pass  # another process made them meanwhile
+            # The controller's answer comes before the brokers' metadata has the topics
+            # (KRaft): a describe or a produce at once found none (CI, stop 41).
+            admin.wait_for_topics(list(missing), timeout_ms=TOPICS_READY_MS)
         _align_configs(admin, settings, [t for t in wanted if t in existing])
     finally:
         admin.close()

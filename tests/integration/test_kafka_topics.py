@@ -30,9 +30,17 @@ def all_topics(settings: KafkaSettings) -> list[str]:
 def test_topics_are_made_keeping_every_event_and_checkpoint_and_dead_letters_a_month() -> None:
     settings = require_kafka()
     ensure_topics(settings)
+    # Ready when ensure_topics returns: every partition has a leader, every config is there.
+    admin = KafkaAdminClient(**settings.client("gridgov-tests", bootstrap_timeout_ms=10_000))
+    try:
+        described = admin.describe_topics(all_topics(settings))
+    finally:
+        admin.close()
+    assert sorted(t["name"] for t in described) == sorted(all_topics(settings))
+    assert all(p["leader_id"] >= 0 for t in described for p in t["partitions"]), described
     for topic, have in configs_of(settings, all_topics(settings)).items():
         for name, wanted in topic_configs(settings, topic).items():
-            assert have[name] == wanted, (topic, name, have[name])
+            assert have.get(name) == wanted, (topic, name, have)
     assert configs_of(settings, [settings.dlq_topic])[settings.dlq_topic]["retention.ms"] == str(2_592_000_000)
 
 
