@@ -73,8 +73,10 @@ in_memory
 # `loadgroup`: pytest 9 ignores the group xdist 3.8 writes into a test's id, so groups were split.
 # pytest exits 5 when it selected nothing: one part may select nothing (e.g. -k ledger), not both.
 parallel=0 alone=0
-# Each part prints its slowest tests: where the next minutes of the run are to be won.
-.venv/bin/python -m pytest "${workers[@]}" --dist loadfile --durations=30 -m "not exclusive" "$@" || parallel=$?
+# Each part prints its slowest tests, and the parallel part the tests that used the most CPU: where the
+# next minutes of the run are to be won (both cores are busy all through it, tests/fixtures/cpu.py).
+.venv/bin/python -m pytest "${workers[@]}" --dist loadfile --durations=30 --cpu-top=30 -m "not exclusive" "$@" \
+  || parallel=$?
 .venv/bin/python -m pytest --durations=10 -m exclusive "$@" || alone=$?
 for rc in "$parallel" "$alone"; do
   if ((rc != 0 && rc != 5)); then exit "$rc"; fi

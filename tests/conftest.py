@@ -38,4 +38,5 @@ pytest_plugins = [
     "tests.fixtures.tlog",
     "tests.fixtures.proxied",
     "tests.fixtures.pg_pair",
+    "tests.fixtures.cpu",
 ]
