@@ -93,13 +93,10 @@ def to_message(fact: Fact, position: int) -> KafkaMessage:
     validation and `to_binary` were a quarter of the relay's time. A fact the SDK could
     refuse (no stream, a time without its zone) goes through the SDK, which says why
     (tests/property/test_envelope.py holds the two to the same message or the same error)."""
-    schema_version = EVENT_TYPES[fact.type].schema_version
-    when = datetime.fromisoformat(fact.data["timestamp"])
-    if not fact.stream or when.tzinfo is None:
+    checked = _checked(fact)
+    if checked is None:
         return to_message_by_the_sdk(fact, position)
-    time = when.isoformat()
-    if time.endswith("+00:00"):
-        time = time[:-6] + "Z"
+    schema_version, time = checked
     stream = fact.stream.encode()
     headers = {"ce_id": b"%s:%d" % (stream, fact.version), "ce_source": SOURCE_BYTES,
                "ce_type": (TYPE_PREFIX + fact.type).encode(), "ce_subject": stream, "ce_time": time.encode(),
@@ -109,12 +106,52 @@ def to_message(fact: Fact, position: int) -> KafkaMessage:
     return KafkaMessage(headers=headers, key=fact.stream, value=orjson.dumps(fact.data))
 
 
+def to_json(fact: Fact, position: int) -> bytes:
+    """Structured mode (one JSON document), for Server-Sent Events: the same attributes, and
+    the data, written by orjson (the SDK's `json.dumps` took 23 µs an event). The same document
+    as the SDK's once parsed: the SDK escapes what is not ASCII, orjson writes UTF-8. What
+    orjson cannot write (an integer past 64 bits) goes through the SDK, as in `to_message`."""
+    attributes = _attributes(fact, position)
+    if attributes is None:
+        return to_json_by_the_sdk(fact, position)
+    try:
+        return orjson.dumps({**attributes, "data": fact.data})
+    except orjson.JSONEncodeError:
+        return to_json_by_the_sdk(fact, position)
+
+
+def _attributes(fact: Fact, position: int) -> dict[str, str] | None:
+    """The event's attributes in the SDK's order, or None when the SDK must decide.
+    (`to_message` formats the same as bytes in place: built from this dict, a record took
+    2.3 µs more of the relay's time.)"""
+    checked = _checked(fact)
+    if checked is None:
+        return None
+    schema_version, time = checked
+    stream = fact.stream
+    return {"id": f"{stream}:{fact.version}", "source": SOURCE, "type": TYPE_PREFIX + fact.type, "subject": stream,
+            "time": time, "datacontenttype": CONTENT_TYPE, "partitionkey": stream,
+            "streamversion": str(fact.version), "schemaversion": str(schema_version), "position": str(position),
+            "specversion": "1.0"}
+
+
+def _checked(fact: Fact) -> tuple[int, str] | None:
+    """The fact's schema version and its time as the SDK writes it; None when the SDK must
+    decide (it may refuse the fact). Looked up in the SDK's order, so that a bad fact fails
+    as it fails there."""
+    schema_version = EVENT_TYPES[fact.type].schema_version
+    when = datetime.fromisoformat(fact.data["timestamp"])
+    if not fact.stream or when.tzinfo is None:
+        return None
+    time = when.isoformat()
+    return schema_version, time[:-6] + "Z" if time.endswith("+00:00") else time
+
+
 def to_message_by_the_sdk(fact: Fact, position: int) -> KafkaMessage:
     return to_binary(cloud_event(fact, position), FORMAT)
 
 
-def to_json(fact: Fact, position: int) -> bytes:
-    """Structured mode (one JSON document), for Server-Sent Events."""
+def to_json_by_the_sdk(fact: Fact, position: int) -> bytes:
     return FORMAT.write(cloud_event(fact, position))
 
 
