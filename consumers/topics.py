@@ -17,8 +17,10 @@ history.
 
 from __future__ import annotations
 
+import time
+
 from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient
-from kafka.errors import TopicAlreadyExistsError
+from kafka.errors import KafkaTimeoutError, TopicAlreadyExistsError
 
 from consumers.envelope import aggregate_of, topic_for
 from consumers.settings import KafkaSettings
@@ -57,7 +59,8 @@ def topic_configs(settings: KafkaSettings, topic: str) -> dict[str, str]:
 def ensure_topics(settings: KafkaSettings) -> None:
     """Every topic of the prefix made with its partitions, copies and configs; one made
     before with other configs altered to them (the copies of an existing topic are not
-    changed: that is a reassignment, an operator's decision, docs/operations.md)."""
+    changed: that is a reassignment, an operator's decision, docs/operations.md). Returns
+    once the brokers have every partition's leader and show the configs it set."""
     admin = KafkaAdminClient(**settings.client("gridgov-admin", bootstrap_timeout_ms=10_000))
     try:
         existing = set(admin.list_topics())
@@ -83,18 +86,38 @@ def _align_configs(admin: KafkaAdminClient, settings: KafkaSettings, topics: lis
         return
     described = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, t) for t in topics],
                                        config_filter="all").get("topic", {})
-    changes = []
+    changes: dict[str, dict[str, str]] = {}
     for topic in topics:
         if not described.get(topic):
             continue  # made a moment ago by another of our processes, with these configs
         have = {name: config["value"] for name, config in described[topic].items()}
         differ = {k: v for k, v in topic_configs(settings, topic).items() if have.get(k) != v}
         if differ:
-            changes.append(ConfigResource(ConfigResourceType.TOPIC, topic, differ))
+            changes[topic] = differ
     if changes:
-        failed = {t: r for t, r in admin.alter_configs(changes, incremental=True).get("topic", {}).items() if r != "OK"}
+        failed = {t: r for t, r in admin.alter_configs(
+            [ConfigResource(ConfigResourceType.TOPIC, t, c) for t, c in changes.items()],
+            incremental=True).get("topic", {}).items() if r != "OK"}
         if failed:
             raise RuntimeError(f"could not set the topics' configs: {failed}")
+        _wait_for_configs(admin, changes)
+
+
+def _wait_for_configs(admin: KafkaAdminClient, wanted: dict[str, dict[str, str]]) -> None:
+    """Until the brokers describe what was altered: the controller accepts an alteration
+    before the brokers apply it (KRaft; CI once read a week's retention just after)."""
+    deadline = time.monotonic() + TOPICS_READY_MS / 1000
+    while True:
+        described = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, t) for t in wanted],
+                                           config_filter="all").get("topic", {})
+        pending = sorted(t for t, configs in wanted.items()
+                         if any(described.get(t, {}).get(k, {}).get("value") != v for k, v in configs.items()))
+        if not pending:
+            return
+        if time.monotonic() > deadline:
+            raise KafkaTimeoutError(f"the brokers did not show the new configs of {', '.join(pending)} "
+                                    f"within {TOPICS_READY_MS // 1000} s")
+        time.sleep(0.1)
 
 
 def delete_topics(settings: KafkaSettings) -> list[str]:
