@@ -29,9 +29,8 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-import httpx
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -39,6 +38,9 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, Ti
 from transparency.checkpoints import BadKey, BadNote, Checkpoint, Verifier
 from transparency.merkle import edge_root, extend
 from transparency.tiles import ENTRIES, HASH, WIDTH, Tile, leaf_hashes_of, tile_hash, tiles_of
+
+if TYPE_CHECKING:
+    import httpx
 
 MIRRORED, SPLIT, BAD_INPUT = 0, 1, 2
 AT_ONCE = 64  # tiles fetched concurrently, at most
@@ -66,6 +68,8 @@ def mirror(url: str = typer.Argument(..., metavar="URL", help="the log's tiles p
                                                     "needed the first time, then kept in DIR/key")) -> None:
     """Mirror the log's tiles and checkpoints into a folder, checking every root and consistency on the way;
     exit 0 mirrored, 1 the log contradicts what was mirrored (evidence kept), 2 bad input or unreachable."""
+    import httpx  # here, not at the top: every `gridgov` command imports this module, few mirror
+
     with httpx.Client(timeout=30, follow_redirects=True) as client, _progress() as progress:
         task = progress.add_task("mirror", total=0)
         try:
@@ -224,6 +228,8 @@ def _kept(folder: Path, verifier: Verifier) -> Checkpoint | None:
 
 
 def _get(client: httpx.Client, url: str) -> bytes:
+    import httpx
+
     try:
         answer = client.get(url, headers={"Accept-Encoding": "gzip, identity"})
     except httpx.HTTPError as e:

@@ -17,14 +17,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from uuid import UUID
 
-import numpy as np
-import shapely
 from eventsourcing.persistence import Mapper
-from shapely import STRtree
-from shapely.geometry import Point
-from shapely.geometry import Polygon as Shape
 
 from domain import errors
 from domain.clues import Location
@@ -32,17 +28,27 @@ from domain.events import topics_of
 from domain.places import DistrictBoundarySet, DistrictMap, GridBoundaryCleared, GridBoundarySet, Polygon
 from eventlog import EventLog, stored_event
 
+# Shapely (and numpy under it) is imported where a shape is first made: 0.3 s of every process's
+# start, and the relay, the consumers, the sequencer and the sweep never draw a map.
+if TYPE_CHECKING:
+    from shapely import STRtree
+    from shapely.geometry import Polygon as Shape
+
 TOPICS = topics_of((DistrictBoundarySet, GridBoundarySet, GridBoundaryCleared))
 PAGE = 500
 INTERIORS_MEET = "T********"  # DE-9IM: the interiors share a point (an overlap, not a touch)
 
 
 def shape_of(boundary: Polygon) -> Shape:
+    from shapely.geometry import Polygon as Shape
+
     return Shape(boundary.ring)
 
 
 def simple_shape(boundary: Polygon) -> Shape:
     """The boundary as a polygon, refused unless it is simple (no crossing, no spike) and has an area."""
+    import shapely
+
     shape = shape_of(boundary)
     if not shape.is_valid:
         raise errors.InvalidBoundary(f"the boundary is not a simple ring: {shapely.is_valid_reason(shape)}",
@@ -56,6 +62,9 @@ def overlapping(shape: Shape, others: Sequence[Shape]) -> list[int]:
     """The indexes of `others` whose interiors meet `shape`'s (sharing an edge or a corner is not meeting)."""
     if not others:
         return []
+    import numpy as np
+    import shapely
+
     return [int(i) for i in np.flatnonzero(shapely.relate_pattern(shape, np.asarray(others), INTERIORS_MEET))]
 
 
@@ -91,6 +100,8 @@ class Atlas:
         self._tree = None
 
     def locate(self, location: Location) -> Placement:
+        from shapely.geometry import Point
+
         point = Point(location.lon, location.lat)
         tree, ids = self._grid_tree()
         covering = [ids[i] for i in tree.query(point, predicate="covered_by")]
@@ -102,6 +113,8 @@ class Atlas:
 
     def _grid_tree(self) -> tuple[STRtree, list[UUID]]:
         if self._tree is None:
+            from shapely import STRtree
+
             ids = list(self.grids)
             self._tree = (STRtree([self.grids[i][1] for i in ids]), ids)
         return self._tree
@@ -113,6 +126,8 @@ class Atlas:
 
 
 def _prepared(shape: Shape) -> Shape:
+    import shapely
+
     shapely.prepare(shape)  # the many point questions a report asks of one boundary go faster prepared
     return shape
 

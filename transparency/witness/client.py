@@ -3,17 +3,21 @@
 `url` is the witness's submission prefix (`http://host:port`); `/add-checkpoint` is
 appended unless it is already there. The answer is the witness's signature lines, not
 yet checked: the caller keeps those of the witnesses it trusts (CosignatureVerifier).
-One keep-alive connection pool per process, as the spec asks of clients.
+One keep-alive connection pool per process, as the spec asks of clients, made (and
+httpx imported) at the first submission: every engine process imports this module,
+few of them submit.
 """
 
 from __future__ import annotations
 
 import threading
-
-import httpx
+from typing import TYPE_CHECKING
 
 from transparency.witness.protocol import SIZE_TYPE, AddCheckpoint, Malformed, format_request, parse_cosignatures, \
     parse_size_body
+
+if TYPE_CHECKING:
+    import httpx
 
 _pool: httpx.Client | None = None
 _pool_lock = threading.Lock()
@@ -49,6 +53,8 @@ def endpoint(url: str) -> str:
 
 
 def add_checkpoint(url: str, request: AddCheckpoint, timeout_s: float) -> list[str]:
+    import httpx
+
     try:
         answer = _client().post(endpoint(url), content=format_request(request), timeout=timeout_s,
                                 headers={"Content-Type": "text/plain; charset=utf-8"})
@@ -68,6 +74,8 @@ def add_checkpoint(url: str, request: AddCheckpoint, timeout_s: float) -> list[s
 
 
 def _client() -> httpx.Client:
+    import httpx
+
     global _pool
     with _pool_lock:
         if _pool is None:
