@@ -42,10 +42,6 @@ eval "$(bash scripts/postgres.sh env)"
 # run left behind (tests/fixtures/kafka.py). A broker already running may be serving another run.
 bash scripts/kafka.sh status >/dev/null 2>&1 || export GRIDGOV_SWEEP_TEST_TOPICS=1
 bash scripts/kafka.sh start
-# The OpenID Connect provider (Keycloak, realm scripts/keycloak/gridgov-realm.json) for sign-in and
-# provider-signed tokens (tests/fixtures/keycloak.py).
-bash scripts/keycloak.sh start
-eval "$(bash scripts/keycloak.sh env)"
 # A second, independent Kafka client for the tests that read the topics as an outsider would.
 # Headless Chromium and its driver for the page tests, and a Chinese font for their screenshots.
 missing=()
@@ -61,9 +57,23 @@ command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || missing+=(nginx-light
 if ((${#missing[@]})); then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
-# The S3 object store (SeaweedFS) for the S3 runs of the blob-store contract (tests/fixtures/blobs.py).
-bash scripts/seaweedfs.sh start
-eval "$(bash scripts/seaweedfs.sh env)"
+# The OpenID Connect provider (Keycloak, realm scripts/keycloak/gridgov-realm.json) for sign-in and
+# provider-signed tokens (tests/fixtures/keycloak.py), and the S3 object store (SeaweedFS) for the S3 runs
+# of the blob-store contract (tests/fixtures/blobs.py). Fetched here; started in the background while the
+# first tests run: the provider takes 38 s to be ready and the store 19 s, and most tests need neither. A
+# test that needs one waits until its start has ended (tests/fixtures/services.py); a start that fails
+# fails the run.
+starts=()
+start_in_background() {
+  bash "scripts/$1.sh" start &
+  export "GRIDGOV_STARTING_${1^^}=$!"
+  starts+=("$1:$!")
+}
+for service in keycloak seaweedfs; do
+  bash "scripts/$service.sh" fetch
+  start_in_background "$service"
+  eval "$(bash "scripts/$service.sh" env)"
+done
 unset GRIDGOV_BLOBS  # as PERSISTENCE_MODULE: the engine's default store stays the embedded one
 unset PERSISTENCE_MODULE  # the suite picks a backend per test; the default stays the embedded one
 in_memory
@@ -78,6 +88,9 @@ parallel=0 alone=0
 .venv/bin/python -m pytest "${workers[@]}" --dist loadfile --durations=30 --cpu-top=30 -m "not exclusive" "$@" \
   || parallel=$?
 .venv/bin/python -m pytest --durations=10 -m exclusive "$@" || alone=$?
+for start in "${starts[@]}"; do
+  wait "${start#*:}" || { echo "scripts/${start%%:*}.sh start failed (its words above)" >&2; exit 1; }
+done
 for rc in "$parallel" "$alone"; do
   if ((rc != 0 && rc != 5)); then exit "$rc"; fi
 done
