@@ -2,7 +2,8 @@
 # gridgov installed into .venv, a virtual environment of its own: a Python that refuses
 # `pip install` outside one (PEP 668: Debian's own /usr/bin/python3) takes it there.
 # `bash scripts/venv.sh` installs what running needs; `bash scripts/venv.sh test` the tests' too.
-# A second run only checks. PYTHON picks the interpreter (default: python3).
+# A second run skips pip while pyproject.toml is what was installed (pip's own check took 6 CPU-s and 8 s
+# of every test run); delete .venv/.installed-* to force it. PYTHON picks the interpreter (default: python3).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python="${PYTHON:-python3}"
@@ -24,5 +25,12 @@ if [ ! -x .venv/bin/python ]; then
     "$python" -m venv .venv
   fi
 fi
+stamp=.venv/.installed-${1:-run}
+installed="$spec $(sha256sum pyproject.toml | cut -d' ' -f1)"
+if [ "$(cat "$stamp" 2>/dev/null)" = "$installed" ]; then
+  echo "== gridgov ($spec) is installed in .venv as pyproject.toml asks" >&2
+  exit 0
+fi
 echo "== installing gridgov ($spec) into .venv" >&2
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e "$spec"
+echo "$installed" >"$stamp"
