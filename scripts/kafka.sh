@@ -168,14 +168,22 @@ java_args() {
     "${extra[@]}" -cp "$LIBS/*")
 }
 
+new_uuid() {  # a Kafka Uuid, as `kafka-storage random-uuid` prints it (16 random bytes, base64url, no
+  # leading "-"), in Python: not a JVM start (2 CPU-s) per id. scripts/kafka/cluster.sh's ids too.
+  python3 -c 'import base64, os
+while (u := base64.urlsafe_b64encode(os.urandom(16)).rstrip(b"=").decode()).startswith("-"): pass
+print(u)'
+}
+
 format_storage() {
   # Formatting twice would fail (and a new cluster id would orphan the data).
   [ -f "$KRAFT_DIR/meta.properties" ] && return 0
-  local id tool=(java -Xmx256m -Dkafka.logs.dir="$LOGDIR" -Dlog4j2.configurationFile="$KDIR/log4j2.properties"
-                 -cp "$LIBS/*" kafka.tools.StorageTool)
-  id=$("${tool[@]}" random-uuid 2>"$DATA/format.log") || { show_logs; die "StorageTool random-uuid failed"; }
+  # The tool runs for a second: the JVM's quick compiler only, and the serial collector.
+  local id tool=(java -Xmx256m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Dkafka.logs.dir="$LOGDIR"
+                 -Dlog4j2.configurationFile="$KDIR/log4j2.properties" -cp "$LIBS/*" kafka.tools.StorageTool)
+  id=$(new_uuid)
   say "formatting KRaft storage in $KRAFT_DIR (cluster id $id)"
-  "${tool[@]}" format --standalone -t "$id" -c "$PROPS" >>"$DATA/format.log" 2>&1 ||
+  "${tool[@]}" format --standalone -t "$id" -c "$PROPS" >"$DATA/format.log" 2>&1 ||
     { show_logs; die "StorageTool format failed"; }
 }
 

@@ -90,12 +90,6 @@ num.replica.fetchers=1
 EOF
 }
 
-new_uuid() {  # a Kafka Uuid (16 random bytes, base64url): in Python, not a JVM start per id
-  python3 -c 'import base64, os
-while (u := base64.urlsafe_b64encode(os.urandom(16)).rstrip(b"=").decode()).startswith("-"): pass
-print(u)'
-}
-
 cluster_id() {  # one id for the cluster and a directory id per node, kept beside the nodes
   local n
   [ -s "$CLUSTER_DIR/cluster.id" ] || new_uuid >"$CLUSTER_DIR/cluster.id"
@@ -115,7 +109,8 @@ initial_controllers() {  # 1@host:port:dir-id,2@...: the quorum's voters, the sa
 format_node() {
   [ -f "$KRAFT_DIR/meta.properties" ] && return 0
   say "formatting KRaft storage in $KRAFT_DIR (cluster id $(cat "$CLUSTER_DIR/cluster.id"))"
-  java -Xmx256m -Dkafka.logs.dir="$LOGDIR" -Dlog4j2.configurationFile="$KDIR/log4j2.properties" -cp "$LIBS/*" \
+  java -Xmx256m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Dkafka.logs.dir="$LOGDIR" \
+    -Dlog4j2.configurationFile="$KDIR/log4j2.properties" -cp "$LIBS/*" \
     kafka.tools.StorageTool format -t "$(cat "$CLUSTER_DIR/cluster.id")" -c "$PROPS" \
     --initial-controllers "$(initial_controllers)" >"$DATA/format.log" 2>&1 || { show_logs; die "StorageTool format failed"; }
 }
