@@ -5,7 +5,7 @@
 #                            tests on the in-memory and SQLite backends, with no outside service (under 5 min)
 # They run in GRIDGOV_TEST_WORKERS pytest-xdist workers: 2 for the fast lane, whose tests keep both cores
 # busy; 3 for the full run, whose tests wait on brokers, servers and their own processes (18 min 22 s
-# against 20 min 20 s with 2, docs/testing.md). The full run then runs the tests marked `exclusive`
+# against 20 min 20 s with 2; 4 were slower, 24 min 32 s against 21 min 46 s: docs/testing.md). The full run then runs the tests marked `exclusive`
 # alone (tests/fixtures/lanes.py says why).
 set -euo pipefail
 cd "$(dirname "$0")/.."
