@@ -84,13 +84,12 @@ def _align_configs(admin: KafkaAdminClient, settings: KafkaSettings, topics: lis
     """Alter what differs (incrementally: the topic's other configs stay as they are)."""
     if not topics:
         return
-    described = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, t) for t in topics],
-                                       config_filter="all").get("topic", {})
+    described = described_configs(admin, topics)
     changes: dict[str, dict[str, str]] = {}
     for topic in topics:
-        if not described.get(topic):
+        have = described.get(topic)
+        if not have:
             continue  # made a moment ago by another of our processes, with these configs
-        have = {name: config["value"] for name, config in described[topic].items()}
         differ = {k: v for k, v in topic_configs(settings, topic).items() if have.get(k) != v}
         if differ:
             changes[topic] = differ
@@ -108,16 +107,22 @@ def _wait_for_configs(admin: KafkaAdminClient, wanted: dict[str, dict[str, str]]
     before the brokers apply it (KRaft; CI once read a week's retention just after)."""
     deadline = time.monotonic() + TOPICS_READY_MS / 1000
     while True:
-        described = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, t) for t in wanted],
-                                           config_filter="all").get("topic", {})
+        described = described_configs(admin, list(wanted))
         pending = sorted(t for t, configs in wanted.items()
-                         if any(described.get(t, {}).get(k, {}).get("value") != v for k, v in configs.items()))
+                         if any(described.get(t, {}).get(k) != v for k, v in configs.items()))
         if not pending:
             return
         if time.monotonic() > deadline:
             raise KafkaTimeoutError(f"the brokers did not show the new configs of {', '.join(pending)} "
                                     f"within {TOPICS_READY_MS // 1000} s")
         time.sleep(0.1)
+
+
+def described_configs(admin: KafkaAdminClient, topics: list[str]) -> dict[str, dict[str, str]]:
+    """Each topic's configs as the brokers describe them, name to value (a topic they do not know left out)."""
+    described = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, t) for t in topics],
+                                       config_filter="all").get("topic", {})
+    return {topic: {name: config["value"] for name, config in configs.items()} for topic, configs in described.items()}
 
 
 def delete_topics(settings: KafkaSettings) -> list[str]:

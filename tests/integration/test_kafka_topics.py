@@ -4,10 +4,10 @@ and checkpoint for ever, dead letters a month; a topic made before with the brok
 
 from __future__ import annotations
 
-from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient
+from kafka.admin import KafkaAdminClient
 
 from consumers.settings import KafkaSettings
-from consumers.topics import event_topics, ensure_topics, topic_configs
+from consumers.topics import described_configs, event_topics, ensure_topics, topic_configs
 from tests.fixtures.kafka import require_kafka
 
 WEEK_MS = str(7 * 24 * 3600 * 1000)
@@ -16,11 +16,10 @@ WEEK_MS = str(7 * 24 * 3600 * 1000)
 def configs_of(settings: KafkaSettings, topics: list[str]) -> dict[str, dict[str, str]]:
     admin = KafkaAdminClient(**settings.client("gridgov-tests", bootstrap_timeout_ms=10_000))
     try:
-        described = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, t) for t in topics],
-                                           config_filter="all")["topic"]
+        described = described_configs(admin, topics)
     finally:
         admin.close()
-    return {t: {name: c["value"] for name, c in described[t].items()} for t in topics}
+    return {t: described[t] for t in topics}
 
 
 def all_topics(settings: KafkaSettings) -> list[str]:

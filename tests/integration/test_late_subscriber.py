@@ -18,12 +18,12 @@ from pathlib import Path
 from types import ModuleType
 
 from kafka import KafkaConsumer, TopicPartition
-from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient
+from kafka.admin import KafkaAdminClient
 
 from application.service import GridGovernance
 from consumers.relay import TRACKING_NAME, Relay
 from consumers.settings import KafkaSettings
-from consumers.topics import NOT_PUBLISHED, event_topics
+from consumers.topics import NOT_PUBLISHED, described_configs, event_topics
 from domain import commands as c
 from domain.clock import ManualClock
 from domain.events import type_of_topic
@@ -123,12 +123,10 @@ def retention_of(settings: KafkaSettings) -> dict[str, str | None]:
     admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap)
     try:
         topics = [*event_topics(settings), settings.checkpoints_topic]
-        described = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, t) for t in topics],
-                                           config_filter="all")
+        described = described_configs(admin, topics)
     finally:
         admin.close()
-    return {name: configs.get("retention.ms", {}).get("value")
-            for name, configs in described.get("topic", {}).items()}
+    return {name: configs.get("retention.ms") for name, configs in described.items()}
 
 
 def test_a_subscriber_started_after_100k_events_reads_each_once_in_stream_order(tmp_path: Path) -> None:
