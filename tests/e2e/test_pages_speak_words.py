@@ -41,7 +41,7 @@ from gridgov import bootstrap
 from gridgov.demo import DAY_START, RATES, Demo
 from gridgov.first_run import demo_partner, demo_people
 from gridgov.settings import load_settings
-from tests.fixtures.browser import chromium, screenshot
+from tests.fixtures.browser import screenshot
 from tests.fixtures.http import SECRET
 from tests.fixtures.pages import sign_in
 
@@ -292,12 +292,11 @@ PAGES = [("workbench", "grid_officer", DESK), ("workbench", "district_admin", DE
 
 @pytest.mark.parametrize("language", ["zh", "en"])
 @pytest.mark.parametrize("page,role,size", PAGES, ids=[f"{p or 'home'}-{r or 'nobody'}" for p, r, _ in PAGES])
-def test_the_page_shows_no_engine_words(served: Served, page: str, role: str | None, size: tuple[int, int],
-                                        language: str) -> None:
-    with chromium() as driver:
-        opened(driver, served.base, page, served.tokens[role] if role else None, language, size)
-        strings = read_everything(driver)
-        screenshot(driver, f"words-{page or 'home'}-{role or 'nobody'}-{language}")
+def test_the_page_shows_no_engine_words(served: Served, browser: Any, page: str, role: str | None,
+                                        size: tuple[int, int], language: str) -> None:
+    opened(browser, served.base, page, served.tokens[role] if role else None, language, size)
+    strings = read_everything(browser)
+    screenshot(browser, f"words-{page or 'home'}-{role or 'nobody'}-{language}")
     assert len(strings) > 3, "the page drew nothing to read"
     found = sorted(set(offences(strings, language, page or "home", served.amounts)))
     print(f"\n/{page} as {role} in {language}: {len(found)} engine words")
