@@ -67,8 +67,10 @@ class AccessRecorder:
             if message["type"] == "http.response.start" and not started:
                 started = True
                 who = scope.get("state", {}).get("principal")
-                if who is None:  # no route, or refused before its dependency ran: asked here (it may fetch keys)
-                    who = await run_in_threadpool(self._caller, scope)
+                if who is None:  # no route, or refused before its dependency ran: a token seen before is
+                    # answered here; a new one, or a session, is asked in a thread (it may fetch keys)
+                    who = callers.known(Request(scope), self.authenticator) or \
+                        await run_in_threadpool(self._caller, scope)
                 who = _auditor(who)
                 if who is not None:
                     try:
