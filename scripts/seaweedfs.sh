@@ -199,14 +199,10 @@ cmd_start() {
   # AWS_* credentials in its environment; only the config's identity may exist.
   # Telemetry off: nothing leaves this machine. No Iceberg or Lance catalogs. Volumes of
   # 64 MB, sparse, and room for 100 (each bucket grows several): a small data dir that
-  # tests making buckets do not fill. (4.48 has no catalog ports to turn off.)
-  local catalogs=() flags
-  flags=$("$BIN" server -h 2>&1 || true)
-  [[ $flags == *"-s3.port.iceberg "* ]] && catalogs+=(-s3.port.iceberg=0)
-  [[ $flags == *"-s3.port.lance "* ]] && catalogs+=(-s3.port.lance=0)
+  # tests making buckets do not fill.
   setsid env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY "$BIN" server -dir="$STORE" \
     -ip="$HOST" -ip.bind="$HOST" -master.port="$MASTER_PORT" -volume.port="$VOLUME_PORT" \
-    -filer -filer.port="$FILER_PORT" -s3 -s3.port="$S3_PORT" -s3.config="$CONF" "${catalogs[@]}" \
+    -filer -filer.port="$FILER_PORT" -s3 -s3.port="$S3_PORT" -s3.config="$CONF" -s3.port.iceberg=0 -s3.port.lance=0 \
     -master.telemetry=false -master.volumeSizeLimitMB=64 -volume.max=100 \
     </dev/null >"$LOG" 2>&1 9>&- &
   started $! "$t0"
