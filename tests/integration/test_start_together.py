@@ -9,7 +9,7 @@ without a traceback. Before, a schema that did not exist ended `gridgov serve` i
 a traceback, and two processes making the same table at once could die of a
 UniqueViolation on pg_type_typname_nsp_index.
 
-The commands are forked from a fork server that has imported everything already,
+The commands are forked from this process (it has imported everything already),
 not exec'ed: thirteen interpreters importing the engine ten times over would take
 minutes on two cores. Each child is a process of its own, with its own
 connections, running the command's own code from `api.cli.main`."""
@@ -39,15 +39,6 @@ ROUNDS = 10
 # share two cores (serve was 60 s late beside four busy workers), so the wait is on progress.
 STALL_S = 120
 SECRET = "start-together-secret-of-32-bytes-or-more"
-
-
-def forkserver() -> multiprocessing.context.BaseContext:
-    """Children forked from a server process that has imported the engine and started no thread: a fork
-    of the test's own worker inherited its threads' locks, and a sequencer once hung before its first
-    line (a lock held by another thread when it was forked)."""
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["api.cli", __name__])  # this module: what the children run
-    return context
 
 
 def run_command(argv: list[str], env: dict[str, str], output: str) -> None:
@@ -118,7 +109,7 @@ def answers(port: int) -> bool:
 
 def start_round(env: dict[str, str], folder: Path) -> tuple[float, dict[str, str]]:
     """(seconds until every command ran, each command's output)."""
-    fork = forkserver()
+    fork = multiprocessing.get_context("fork")
     children: dict[str, tuple[multiprocessing.process.BaseProcess, Path, str]] = {}
     began = time.monotonic()
     port = free_port()
