@@ -42,7 +42,6 @@ RIDER_KEYS = {"rider_id": "rider_name", "reporter_id": "reporter_name", "claiman
 STAFF_KEYS = {"assignee": "assignee_name", "author_id": "author_name", "issued_by": "issued_by_name",
               "named_by": "named_by_name", "officer_id": "officer_name"}
 ACTOR_KEY, ACTOR_ROLE, ACTOR_NAME = "actor_id", "actor_role", "actor_name"
-PERSON_KEYS = frozenset({*RIDER_KEYS, *STAFF_KEYS})
 # What is the log's own, or no one's: left as it is.
 OPAQUE = frozenset({"detail", "parameters", "personal", "data"})
 
@@ -123,11 +122,6 @@ def add_names(answer: Any, namer: Namer) -> None:
             row[ACTOR_NAME] = namer.actor(row[ACTOR_KEY], str(row.get(ACTOR_ROLE)))
 
 
-def names_asked(answer: Any) -> bool:
-    """Whether `add_names` would add anything to the answer: a row with a field of a person."""
-    return any(not row.keys().isdisjoint(PERSON_KEYS) or isinstance(row.get(ACTOR_KEY), str) for row in _rows(answer))
-
-
 def _rows(answer: Any) -> Iterator[dict[str, Any]]:
     if isinstance(answer, dict):
         yield answer
@@ -182,15 +176,15 @@ class Names:
         who: Principal | None = scope.get("state", {}).get("principal")
         if who is not None:
             answer = orjson.loads(body)
-            # Names are read from the store, in a thread; an answer with no field of a person goes as it is.
-            if names_asked(answer):
+            # Names are read from the store, in a thread; an answer that names no one goes as it is.
+            riders, staff = ids_named(answer)
+            if riders or staff:
                 language = chosen(Headers(scope=scope).get("accept-language"))
-                await run_in_threadpool(self._name, answer, who, language)
+                await run_in_threadpool(self._name, answer, who, language, riders, staff)
                 body = orjson.dumps(answer)
         headers = [(k, v) for k, v in start["headers"] if k.lower() != b"content-length"]
         await send({**start, "headers": [*headers, (b"content-length", str(len(body)).encode())]})
         await send({"type": "http.response.body", "body": body})
 
-    def _name(self, answer: Any, who: Principal, language: str) -> None:
-        riders, staff = ids_named(answer)
+    def _name(self, answer: Any, who: Principal, language: str, riders: set[str], staff: set[str]) -> None:
         add_names(answer, Namer(who, language, self.store, self.riders, riders, staff))
