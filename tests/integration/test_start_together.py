@@ -16,6 +16,7 @@ connections, running the command's own code from `api.cli.main`."""
 
 from __future__ import annotations
 
+import faulthandler
 import multiprocessing
 import os
 import signal
@@ -34,7 +35,7 @@ from projections.registry import PROJECTIONS
 from tests.fixtures.kafka import require_kafka
 from tests.fixtures.stores import postgres_settings
 
-ROUNDS = 10
+ROUNDS = int(os.environ.get("START_TOGETHER_ROUNDS", "10"))
 # How long a round may go without one more command coming up: on a loaded machine thirteen starts
 # share two cores (serve was 60 s late beside four busy workers), so the wait is on progress.
 STALL_S = 120
@@ -49,6 +50,8 @@ def run_command(argv: list[str], env: dict[str, str], output: str) -> None:
     sys.stdout = sys.stderr = log
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, signal.SIG_DFL)  # the command installs its own
+    # A round that stalls asks the late commands where they are (SIGUSR1): every thread's stack to its log.
+    faulthandler.register(signal.SIGUSR1, file=log, all_threads=True)
     os.environ.clear()
     os.environ.update(env)
     sys.argv = ["gridgov", *argv]
@@ -107,6 +110,30 @@ def answers(port: int) -> bool:
         return False
 
 
+def where_they_wait(late: dict[str, tuple[multiprocessing.process.BaseProcess, Path]], env: dict[str, str]) -> str:
+    """The late commands' stacks (faulthandler, on SIGUSR1) and what their database sessions wait on."""
+    for child, _ in late.values():
+        if child.pid is not None and child.exitcode is None:
+            os.kill(child.pid, signal.SIGUSR1)
+    asked = time.monotonic()
+    while time.monotonic() - asked < 10 and not all(
+            "most recent call first" in (output.read_text() if output.exists() else "") for _, output in late.values()):
+        time.sleep(0.05)  # a hung command's stacks come from its signal handler; a dead one's never do
+    stacks = "\n".join(f"--- {name} (pid {child.pid}):\n{output.read_text()[:6000] if output.exists() else ''}"
+                       for name, (child, output) in late.items())
+    try:
+        with psycopg.connect(psycopg.conninfo.make_conninfo(
+                host=env["POSTGRES_HOST"], port=env["POSTGRES_PORT"], dbname=env["POSTGRES_DBNAME"],
+                user=env["POSTGRES_USER"], password=env["POSTGRES_PASSWORD"]), autocommit=True) as conn:
+            rows = conn.execute(
+                "SELECT pid, state, wait_event_type, wait_event, pg_blocking_pids(pid), left(query, 160)"
+                " FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()").fetchall()
+        sessions = "\n".join(" | ".join(str(c) for c in row) for row in rows)
+    except psycopg.Error as e:
+        sessions = f"(pg_stat_activity not read: {e})"
+    return f"{stacks}\n--- database sessions:\n{sessions}"
+
+
 def start_round(env: dict[str, str], folder: Path) -> tuple[float, dict[str, str]]:
     """(seconds until every command ran, each command's output)."""
     fork = multiprocessing.get_context("fork")
@@ -130,7 +157,9 @@ def start_round(env: dict[str, str], folder: Path) -> tuple[float, dict[str, str
                     deadline = time.monotonic() + STALL_S
                 else:
                     assert child.exitcode is None, f"{name} ended ({child.exitcode}) before it ran:\n{text}"
-            assert time.monotonic() < deadline, f"nothing more came up for {STALL_S} s; not running: {sorted(waiting)}"
+            if time.monotonic() > deadline:
+                pytest.fail(f"nothing more came up for {STALL_S} s; not running: {sorted(waiting)}\n"
+                            + where_they_wait({name: children[name][:2] for name in waiting}, env))
             time.sleep(0.05)
         took = time.monotonic() - began
     finally:
