@@ -43,6 +43,7 @@ from application.idempotency import IdempotencyRecord
 from domain.ids import derived_id
 from domain.scope import EVERYWHERE, Scope
 from application.unit_of_work import UnitOfWork
+from eventlog.keys import NewKey
 
 if TYPE_CHECKING:
     from application.service import GridGovernance
@@ -75,6 +76,7 @@ class Batch:
         ctx = Context(actor=actor, now=self.app.clock.now(), command_id=command_id, correlation_id=command_id,
                       scope=scope)
         self.uow.touched = marks = {}  # filled as the command asks for aggregates (UnitOfWork.get)
+        keys_before = list(self.uow.keys)  # a copy: an erasure may take out an earlier command's key
         record = None
         if record_id is not None:
             assert idempotency_key is not None
@@ -89,10 +91,10 @@ class Batch:
             if refusal.keeps_events:  # a refusal that is a fact (a wrong code counted) is written with the batch
                 self._keep(marks)
             else:
-                self._undo(marks)
+                self._undo(marks, keys_before)
             raise
         except Exception:  # the store failed mid-way: it leaves nothing behind
-            self._undo(marks)
+            self._undo(marks, keys_before)
             raise
         self._keep(marks)
         self.commands += 1
@@ -113,9 +115,11 @@ class Batch:
         """An aggregate as the batch has it now, saved or not (for a caller deciding what to do next)."""
         return self.uow.get(cls, id, missing)
 
-    def _undo(self, marks: dict[Any, int]) -> None:
+    def _undo(self, marks: dict[Any, int], keys_before: list[NewKey]) -> None:
         """Take back what a refused command decided: each aggregate it changed (it changes only
-        those it asked for) is loaded again and given back only the batch's earlier events."""
+        those it asked for) is loaded again and given back only the batch's earlier events; the
+        keys it made are dropped."""
+        self.uow.keys = keys_before
         for id, kept in marks.items():
             aggregate = self.uow.loaded.get(id)
             if aggregate is None or len(aggregate._pending) == kept:
@@ -138,11 +142,11 @@ class Batch:
         """Write every accepted command's events in one transaction; their positions."""
         if not self._events:
             return []
-        accepted, events = self._accepted, self._events
+        accepted, events, keys = self._accepted, self._events, self.uow.keys
         self.uow, self._accepted, self._events = UnitOfWork(self.app), [], []  # a fresh start, written or not
         try:
             with self.app._writers:
-                written = [r.notification.id for r in self.app.save(*events)]
+                written = [r.notification.id for r in self.app.save(*events, keys=keys)]
         except IntegrityError:
             # Another writer's, or this batch's own commit whose answer was lost (GridGovernance.landed).
             if (landed := self.app.landed(events)) is None:

@@ -207,7 +207,7 @@ def register_rider(uow: UnitOfWork, ctx: Context, cmd: c.RegisterRider) -> Resul
     rider = uow.get(Rider, rider_id)
     if rider.exists:
         raise errors.AlreadyRegistered(f"rider {rider_id} is already registered", rider_id=str(rider_id))
-    key = uow.app.keys.get_or_create(rider_id)
+    key = uow.key(uow.app.keys, rider_id)
     rider.register(ctx, cmd.platform, cmd.station, seal(key, {"name": cmd.name, "phone": cmd.phone}))
     return {"rider_id": str(rider_id)}
 
@@ -265,7 +265,7 @@ def erase_personal_data(uow: UnitOfWork, ctx: Context, cmd: c.ErasePersonalData)
     rider.erase_personal_data(ctx, cmd.reason)
     # Shred before the event lands: if the save then fails, the data is gone
     # anyway, which is the safe way round for an erasure. The photos it took go too.
-    uow.app.keys.delete(cmd.rider_id)
+    uow.delete_key(uow.app.keys, cmd.rider_id)
     return {"photos_shredded": photos.shred_rider(uow.app, cmd.rider_id)}
 
 
@@ -683,7 +683,7 @@ def withdraw_item(uow: UnitOfWork, ctx: Context, cmd: c.WithdrawItem) -> Result:
 def _current_code(uow: UnitOfWork, answer: Result) -> Result:
     """The redemption's code as it is now (a renewal since made the first one dead)."""
     redemption = uow.get(Redemption, UUID(answer["redemption_id"]), errors.RedemptionNotFound)
-    key = uow.app.code_keys.get(redemption.code_key_owner)
+    key = uow.existing_key(uow.app.code_keys, redemption.code_key_owner)
     return {"code": code_of(key)} if key is not None else {}
 
 
@@ -703,7 +703,7 @@ def redeem_item(uow: UnitOfWork, ctx: Context, cmd: c.RedeemItem) -> Result:
     terms = item.terms
     points = uow.get(PointsAccount, PointsAccount.id_for(rider.id))
     points.hold(ctx, rider.id, redemption.id, terms.price_points, item.district)
-    key = uow.app.code_keys.get_or_create(redemption.code_key_owner)
+    key = uow.new_key(uow.app.code_keys, redemption.code_key_owner)
     held = redemption.hold(ctx, key, rider_id=rider.id, district=item.district, item_id=item.id,
                            item_version=len(item.versions), item_name=terms.name, partner_id=item.partner_id,
                            points=terms.price_points, expires_at=ctx.now + terms.hold)
@@ -748,7 +748,7 @@ def confirm_redemption(uow: UnitOfWork, ctx: Context, cmd: c.ConfirmRedemption) 
     assert redemption.held is not None
     tries = redemption.wrong_tries
     try:
-        redemption.confirm(ctx, cmd.code, uow.app.code_keys.get(redemption.code_key_owner))
+        redemption.confirm(ctx, cmd.code, uow.existing_key(uow.app.code_keys, redemption.code_key_owner))
     except errors.WrongRedemptionCode:
         if redemption.wrong_tries > tries:  # a guess (not a lost key): the partner's too
             partner.code_missed(ctx, redemption.id)  # kept with the refusal: errors.DomainError.keeps_events
@@ -778,7 +778,7 @@ def _held_with_code(uow: UnitOfWork, ctx: Context, partner: Partner, code: str) 
     and hold as when it is named."""
     fits = []
     for held in uow.app.held_redemptions.of(partner.id, uow.pending()):
-        key = uow.app.code_keys.get(Redemption.key_owner(held.redemption_id, held.generation))
+        key = uow.existing_key(uow.app.code_keys, Redemption.key_owner(held.redemption_id, held.generation))
         if key is not None and code_fits(key, held.redemption_id, code, held.code_digest):
             fits.append(held.redemption_id)
     if len(fits) > 1:
@@ -800,7 +800,7 @@ def renew_redemption_code(uow: UnitOfWork, ctx: Context, cmd: c.RenewRedemptionC
     assert redemption.held is not None
     require_self_or(ctx, redemption.held.rider_id)
     ctx.scope.require_district(redemption.held.district, f"redemption {redemption.id}")
-    key = uow.app.code_keys.get_or_create(Redemption.key_owner(redemption.id, redemption.generation + 1))
+    key = uow.new_key(uow.app.code_keys, Redemption.key_owner(redemption.id, redemption.generation + 1))
     redemption.renew_code(ctx, key)
     return {"redemption_id": str(redemption.id), "code": code_of(key),
             "expires_at": redemption.held.expires_at.isoformat()}

@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.application import Application
+from eventsourcing.utils import Environment
 from eventsourcing.persistence import IntegrityError
 from eventsourcing.utils import get_topic
 
@@ -42,7 +43,7 @@ from application.persistence import PydanticMapper
 from eventlog.transcoder import OrjsonTranscoder
 from application.personal import unseal
 from eventlog.erasures import ErasureList, ShreddingKeyStore
-from eventlog.keys import KeyKind, KeyStore
+from eventlog.keys import RECORDERS, KeyKind, KeyStore, writes_keys
 from photos.blobs import BlobStore
 from photos.memory import MemoryBlobStore
 from domain.open311_keys import Open311Holder, Open311Key, key_sha256
@@ -50,7 +51,7 @@ from domain.points import PointsAccount
 from domain.riders import Rider
 from domain.scope import EVERYWHERE, Scope
 from application.unit_of_work import UnitOfWork
-from eventlog import Raw, open_log, stored_event
+from eventlog import Raw, open_log, stored_event, writing_keys
 
 MAX_ATTEMPTS = 10
 TRANSACTION_WINDOW = 64  # more events than any one command stores
@@ -107,6 +108,17 @@ class GridGovernance(Application):
         # in sleeps of growing length, so in-process they queue here instead.
         sqlite = "sqlite" in (self.env.get("PERSISTENCE_MODULE") or "")
         self._writers: threading.Lock | nullcontext[None] = threading.Lock() if sqlite else nullcontext()
+        self._shredders: dict[KeyKind, KeyStore] = {}
+
+    def construct_env(self, name: str, env: Any = None) -> Environment:
+        """The library's environment, with its recorder the one of eventlog/recorders.py for the store:
+        a command's new keys are written in its events' transaction."""
+        environment = super().construct_env(name, env)
+        module = environment.get("PERSISTENCE_MODULE") or ""
+        backend = next((b for b in ("sqlite", "postgres") if b in module), None)
+        if backend is not None and not environment.get("APPLICATION_RECORDER_TOPIC"):
+            environment["APPLICATION_RECORDER_TOPIC"] = RECORDERS[backend]
+        return environment
 
     def construct_recorder(self):  # type: ignore[no-untyped-def]
         # SQLite will not create the folder of its file; `var/` may not exist yet.
@@ -114,7 +126,11 @@ class GridGovernance(Application):
             db = self.env.get("SQLITE_DBNAME") or ""
             if db and ":memory:" not in db and "mode=memory" not in db:
                 os.makedirs(os.path.dirname(os.path.abspath(db)), exist_ok=True)
-        return super().construct_recorder()
+        recorder = writing_keys(super().construct_recorder())
+        if not writes_keys(recorder):
+            raise ValueError(f"APPLICATION_RECORDER_TOPIC names {type(recorder).__name__}, which would not write "
+                             "a command's new keys with its events: leave it unset (eventlog/recorders.py)")
+        return recorder
 
     # --- commands ----------------------------------------------------------------
 
@@ -239,8 +255,11 @@ class GridGovernance(Application):
         return self._shredding("photo")
 
     def _shredding(self, kind: KeyKind) -> KeyStore:
-        store = self.eventlog.keys(kind)
-        return store if self.erasures is None else ShreddingKeyStore(store, kind, self.erasures)
+        # One store per kind, the same object each time: a command's new keys are told apart by it (UnitOfWork.key).
+        if kind not in self._shredders:
+            store = self.eventlog.keys(kind)
+            self._shredders[kind] = store if self.erasures is None else ShreddingKeyStore(store, kind, self.erasures)
+        return self._shredders[kind]
 
     # --- small queries the domain itself can answer ----------------------------------
 
@@ -252,7 +271,7 @@ class GridGovernance(Application):
         counts, see `landed`), or None when another writer appended first."""
         events = uow.pending()  # before save, which takes them out of the aggregates
         try:
-            return [recording.notification.id for recording in self.save(*uow.changed())]
+            return [recording.notification.id for recording in self.save(*uow.changed(), keys=uow.keys)]
         except IntegrityError:
             return self.landed(events)
 

@@ -10,11 +10,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar
 from uuid import UUID
 
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from eventsourcing.application import AggregateNotFoundError
 
 from domain import errors
 from domain.aggregate import Aggregate, WrongStream
 from domain.events import Event
+from eventlog.keys import KeyStore, NewKey
 
 if TYPE_CHECKING:
     from application.service import GridGovernance
@@ -32,6 +34,8 @@ class UnitOfWork:
     # command's own comes after that (batch.py) — found without going over every aggregate the
     # batch holds, which was a quarter of a batch's time (each command's cost grew with the batch).
     touched: dict[UUID, int] = field(default_factory=dict)
+    # Keys made here, written in the events' transaction (eventlog/recorders.py).
+    keys: list[NewKey] = field(default_factory=list)
 
     def get(self, cls: type[A], id: UUID, missing: type[errors.NotFound] | None = None) -> A:
         """Load an aggregate; raise `missing` if it has no events, or hand back a
@@ -66,6 +70,28 @@ class UnitOfWork:
         """The events decided here and not yet saved: a batch of commands (batch.py)
         holds several commands' worth, which what reads the log cannot see yet."""
         return [event for aggregate in self.loaded.values() for event in aggregate._pending]
+
+    def new_key(self, store: KeyStore, owner: UUID) -> bytes:
+        """A key for an owner that has none by construction (a redemption made here, a code's next
+        generation), saved with the events; if one is there after all, the save is a conflict."""
+        key = AESGCM.generate_key(bit_length=256)
+        self.keys.append(NewKey(store, owner, key))
+        return key
+
+    def key(self, store: KeyStore, owner: UUID) -> bytes:
+        """The owner's key: the one stored or made here already, else a new one saved with the events."""
+        return self.existing_key(store, owner) or self.new_key(store, owner)
+
+    def delete_key(self, store: KeyStore, owner: UUID) -> None:
+        """Shred the owner's key: the stored one, and one made here (a batch's registration of the
+        rider now erased) that would otherwise be written after the deletion, bringing it back."""
+        self.keys = [new for new in self.keys if not (new.store is store and new.owner == owner)]
+        store.delete(owner)
+
+    def existing_key(self, store: KeyStore, owner: UUID) -> bytes | None:
+        """The owner's key made here (a batch's earlier command: not stored until the batch is) or stored."""
+        made = next((new.key for new in self.keys if new.store is store and new.owner == owner), None)
+        return made if made is not None else store.get(owner)
 
     def new(self, cls: type[A], id: UUID | None = None) -> A:
         aggregate = cls(id or self.app.ids())

@@ -14,7 +14,8 @@ stream, the open-clue index, the demo, the CLI) reads it through this.
 
   base.py             the interface, and the shares a log's streams are split in
   popo.py, sqlite.py, postgres.py   one adapter (log and key store) per backend
-  keys.py             the key stores' types and interface (riders', redemptions')
+  keys.py             the key stores' types and interface (riders', redemptions'); a command's new keys,
+                      written in its events' transaction by each backend's recorder
   erasures.py         the erasure list: keys shredded, kept outside the database, dropped again on restore
   backup.py           a backup of the events, key stores and transparency tables in one checked file; its restore
   transcoder.py       stored state as bytes (orjson), decoded by the log readers
@@ -28,7 +29,21 @@ from eventsourcing.persistence import ApplicationRecorder
 
 from eventlog.base import EVERY, Cursor, EventLog, Raw, Share, first_cursor, share_of, share_range, stored_event
 
-__all__ = ["EVERY", "Cursor", "EventLog", "Raw", "Share", "first_cursor", "open_log", "share_of", "share_range", "stored_event"]
+__all__ = ["EVERY", "Cursor", "EventLog", "Raw", "Share", "first_cursor", "open_log", "share_of", "share_range",
+           "stored_event", "writing_keys"]
+
+
+def writing_keys(recorder: ApplicationRecorder) -> ApplicationRecorder:
+    """`recorder`, or for the library's in-memory one a fresh POPORecorder, which also writes a
+    command's new keys (keys.py: NewKey): the in-memory factory reads no APPLICATION_RECORDER_TOPIC.
+    The database backends' recorders are named by that topic (keys.RECORDERS)."""
+    from eventsourcing.popo import POPOApplicationRecorder
+
+    if type(recorder) is POPOApplicationRecorder:
+        from eventlog.popo import POPORecorder
+
+        return POPORecorder()
+    return recorder
 
 
 def open_log(recorder: ApplicationRecorder) -> EventLog:

@@ -114,6 +114,9 @@ class TableKeyStore(KeyStore):
         assert key is not None
         return key
 
+    def insert(self, cursor: Any, owner: uuid.UUID, key: bytes) -> None:
+        cursor.execute(f"INSERT INTO {self.table} ({self.id}, key) VALUES ({self.p}, {self.p})", (str(owner), key))
+
     def get(self, owner: uuid.UUID) -> bytes | None:
         with self.datastore.transaction(commit=False) as cursor:
             cursor.execute(f"SELECT key FROM {self.table} WHERE {self.id} = {self.p}", (str(owner),))

@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import uuid
 from pathlib import Path
-from typing import get_args
+from typing import Any, get_args
 
 from eventlog.keys import KeyKind, KeyStore
 
@@ -67,6 +67,9 @@ class ShreddingKeyStore(KeyStore):
 
     def get(self, owner: uuid.UUID) -> bytes | None:
         return self.store.get(owner)
+
+    def insert(self, cursor: Any, owner: uuid.UUID, key: bytes) -> None:
+        self.store.insert(cursor, owner, key)
 
     def delete(self, owner: uuid.UUID) -> None:
         # Recorded first: a deletion that then fails leaves a key the next restore drops

@@ -7,11 +7,27 @@ from __future__ import annotations
 import threading
 import uuid
 
+from typing import Any, Sequence
+
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from eventsourcing.persistence import IntegrityError, StoredEvent
 from eventsourcing.popo import POPOApplicationRecorder
 
-from eventlog.keys import KeyKind, KeyStore
+from eventlog.keys import KeyKind, KeyStore, NewKey
 from eventlog.base import EventLog
+
+
+class POPORecorder(POPOApplicationRecorder):
+    """The library's recorder, writing a command's new keys with its events (eventlog/keys.py)."""
+    WRITES_KEYS = True
+
+    def _insert_events(self, stored_events: Sequence[StoredEvent], *, keys: Sequence[NewKey] = (),
+                       **kwargs: Any) -> Sequence[int] | None:
+        with self._database_lock:  # reentrant: the library's own method takes it again
+            self._assert_uniqueness(stored_events, **kwargs)  # first: a refused write leaves no key behind
+            for new in keys:
+                new.store.insert(None, new.owner, new.key)
+            return super()._insert_events(stored_events, **kwargs)
 
 
 class POPOLog(EventLog):
@@ -40,6 +56,12 @@ class MemoryKeyStore(KeyStore):
 
     def get(self, owner: uuid.UUID) -> bytes | None:
         return self._keys.get(owner)
+
+    def insert(self, cursor: Any, owner: uuid.UUID, key: bytes) -> None:
+        with self._lock:
+            if owner in self._keys:
+                raise IntegrityError(f"a key for {owner} is there already")
+            self._keys[owner] = key
 
     def delete(self, owner: uuid.UUID) -> None:
         with self._lock:

@@ -9,12 +9,25 @@ from __future__ import annotations
 import uuid
 from typing import Any, Iterable, Sequence
 
+from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg.rows import tuple_row
 
-from eventlog.keys import KeyKind
+from eventlog.keys import KeyKind, NewKey
 from eventlog.base import EVERY, Cursor, EventLog, Raw, Share, TableKeyStore, bounds
 from eventlog.postgres_schema import lock_statement
+
+
+class PostgresRecorder(PostgresApplicationRecorder):
+    """The library's recorder, writing a command's new keys in its events' transaction, pipelined
+    ahead of them (eventlog/keys.py)."""
+    WRITES_KEYS = True
+
+    def _insert_events(self, curs: Any, stored_events: Sequence[StoredEvent], *, keys: Sequence[NewKey] = (),
+                       **kwargs: Any) -> None:
+        for new in keys:
+            new.store.insert(curs, new.owner, new.key)
+        super()._insert_events(curs, stored_events, **kwargs)
 
 
 class PostgresLog(EventLog):

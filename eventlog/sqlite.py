@@ -9,13 +9,25 @@ from __future__ import annotations
 import uuid
 from typing import Any, Iterable, Sequence
 
+from eventsourcing.persistence import StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 
-from eventlog.keys import KeyKind
+from eventlog.keys import KeyKind, NewKey
 from eventlog.base import EVERY, Cursor, EventLog, Raw, Share, TableKeyStore, bounds
 
 
 CHUNK = 500  # ids per `IN` list: SQLite allows 999 parameters by default
+
+
+class SQLiteRecorder(SQLiteApplicationRecorder):
+    """The library's recorder, writing a command's new keys in its events' transaction (eventlog/keys.py)."""
+    WRITES_KEYS = True
+
+    def _insert_events(self, c: Any, stored_events: Sequence[StoredEvent], *, keys: Sequence[NewKey] = (),
+                       **kwargs: Any) -> Sequence[int] | None:
+        for new in keys:
+            new.store.insert(c, new.owner, new.key)
+        return super()._insert_events(c, stored_events, **kwargs)
 
 
 class SQLiteLog(EventLog):

@@ -18,6 +18,11 @@ from gridgov import bootstrap
 from gridgov.settings import load_settings
 from domain.clock import ManualClock
 from application.service import GridGovernance
+from application.unit_of_work import UnitOfWork
+from domain.aggregate import Context
+from domain.events import Actor, Role
+from domain.grids import Grid
+from eventlog.keys import writes_keys
 from eventlog import EVERY, EventLog, Raw, first_cursor, open_log, share_of, stored_event
 from eventlog.popo import POPOLog
 from eventlog.postgres import PostgresLog
@@ -248,6 +253,69 @@ class EventLogContract(ABC):
         assert rider != redemption
         log.keys().delete(owner)
         assert log.keys("redemption").get(owner) == redemption
+
+    # --- keys written with the events (eventlog/keys.py: NewKey) ------------------------------
+
+    def test_the_recorder_writes_a_commands_new_keys(self, app: GridGovernance) -> None:
+        assert writes_keys(app.recorder), type(app.recorder).__name__
+
+    def test_a_new_key_lands_with_the_events_it_came_with(self, app: GridGovernance) -> None:
+        uow = UnitOfWork(app)
+        owner = uuid.uuid4()
+        key = uow.new_key(app.code_keys, owner)
+        uow.new(Grid).register(context(), "温江", "柳城街道", "光华社区", "网格一")
+        head = app.head()
+        written = app._write(uow)
+        assert written is not None and len(written) == 1 and written[0] > head
+        assert app.code_keys.get(owner) == key
+
+    def test_a_commit_refused_as_a_conflict_leaves_no_new_key(self, app: GridGovernance) -> None:
+        """Two commands deciding on the same stream: the second's key goes with its events, nowhere."""
+        grid = uuid.uuid4()
+        first, second = UnitOfWork(app), UnitOfWork(app)
+        for uow in (first, second):
+            uow.new(Grid, grid).register(context(), "温江", "柳城街道", "光华社区", "网格一")
+        assert app._write(first) is not None
+        owner = uuid.uuid4()
+        second.new_key(app.code_keys, owner)
+        head = app.head()
+        assert app._write(second) is None  # a conflict: decided again by the caller
+        assert app.code_keys.get(owner) is None
+        assert app.head() == head
+
+    def test_a_key_already_there_refuses_the_commit_and_its_events(self, app: GridGovernance) -> None:
+        """Two commands that each made the key of one new owner (a code renewed twice at once):
+        the first keeps it, the second's commit is a conflict, its events are not written."""
+        owner = uuid.uuid4()
+        first = UnitOfWork(app)
+        kept = first.new_key(app.code_keys, owner)
+        first.new(Grid).register(context(), "温江", "柳城街道", "光华社区", "网格一")
+        assert app._write(first) is not None
+        second = UnitOfWork(app)
+        second.new_key(app.code_keys, owner)
+        grid = second.new(Grid)
+        grid.register(context(), "温江", "柳城街道", "光华社区", "网格二")
+        head = app.head()
+        assert app._write(second) is None
+        assert app.code_keys.get(owner) == kept
+        assert app.head() == head and app.eventlog.position_of(grid.id, 1) is None
+
+    def test_a_key_asked_for_twice_in_one_command_is_made_once(self, app: GridGovernance) -> None:
+        uow = UnitOfWork(app)
+        owner = uuid.uuid4()
+        assert uow.key(app.keys, owner) == uow.key(app.keys, owner)
+        assert len(uow.keys) == 1 and app.keys.get(owner) is None  # not stored until the events are
+
+    def test_a_key_stored_before_is_the_one_a_command_gets(self, app: GridGovernance) -> None:
+        owner = uuid.uuid4()
+        stored = app.keys.get_or_create(owner)
+        uow = UnitOfWork(app)
+        assert uow.key(app.keys, owner) == stored and uow.keys == []
+
+
+def context() -> Context:
+    return Context(actor=Actor(role=Role.DISTRICT_ADMIN, id="admin"), now=START, command_id=uuid.uuid4(),
+                   correlation_id=uuid.uuid4())
 
 
 class TestMemoryEventLog(EventLogContract):

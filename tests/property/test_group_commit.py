@@ -12,7 +12,7 @@ from __future__ import annotations
 import random
 from pathlib import Path
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
 from eventsourcing.persistence import IntegrityError
@@ -24,13 +24,13 @@ from domain.clock import ManualClock
 from domain.events import Actor, Role
 from domain.ids import SeededIds
 from domain.rates import Rate
-from domain.redemptions import digest
+from domain.redemptions import Redemption, digest
 from application.service import GridGovernance
 from domain.tasks import GridTask, TaskStatus
 from gridgov import bootstrap
 from gridgov.demo import DAY_START, Demo
 from gridgov.settings import load_settings
-from tests.fixtures.world import START, World
+from tests.fixtures.world import START, World, rider_actor
 
 
 class Told(Demo):
@@ -176,3 +176,38 @@ def test_a_batch_whose_aggregate_another_writer_changed_writes_nothing(world: Wo
     with pytest.raises(errors.ConcurrencyConflict):
         batch.commit()
     assert app.head() == head + 1, "the other writer's cancellation only"
+
+
+def test_a_refused_command_leaves_no_key_behind(world: World) -> None:
+    """A code renewed after its hold ran out: the handler makes the next generation's key, then the
+    redemption refuses. Neither alone nor in a batch does that key reach the key store (it is written
+    with the events, eventlog/keys.py: NewKey), and the batch's other commands keep theirs."""
+    grid, rider = world.scene()
+    world.piece(grid, rider)
+    canteen = world.partner()
+    item = world.item(canteen, price=1, stock=5, hold_minutes=1)
+    first, second = (UUID(world.redeem(rider, item).result["redemption_id"]) for _ in range(2))
+    world.clock.advance(120)  # both holds ran out
+    app: GridGovernance = world.app
+    next_key = {r: Redemption.key_owner(r, 1) for r in (first, second)}
+    with pytest.raises(errors.HoldExpired):
+        world.do(c.RenewRedemptionCode(redemption_id=first), rider_actor(rider))
+    with app.batch() as batch:
+        with pytest.raises(errors.HoldExpired):
+            batch.execute(c.RenewRedemptionCode(redemption_id=second), rider_actor(rider))
+        late = UUID(batch.execute(c.RedeemItem(rider_id=rider, item_id=item), rider_actor(rider))["redemption_id"])
+    assert app.code_keys.get(next_key[first]) is None and app.code_keys.get(next_key[second]) is None
+    assert app.code_keys.get(Redemption.key_owner(late, 0)) is not None, "the batch's redemption has its key"
+
+
+def test_a_rider_registered_and_erased_in_one_batch_has_no_key_after_it(world: World) -> None:
+    """The registration's key waits for the batch's commit (NewKey): the erasure must take it out
+    of the batch, or the commit would write the key after its deletion and the data would be back."""
+    app: GridGovernance = world.app
+    rider = uuid4()
+    with app.batch() as batch:
+        batch.execute(c.RegisterRider(rider_id=rider, platform="meituan", station="温江站", name="骑手甲",
+                                      phone="13800000001"), rider_actor(rider))
+        batch.execute(c.ErasePersonalData(rider_id=rider, reason="本人申请"), rider_actor(rider))
+    assert app.keys.get(rider) is None
+    assert app.personal_data(rider) is None
