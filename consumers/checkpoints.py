@@ -14,7 +14,10 @@ class CheckpointPublisher:
         ensure_topics(settings)
         self.topic = settings.checkpoints_topic
         self.origin = origin
-        self.producer = producer_for(settings, client_id="gridgov-sequencer", linger_ms=0)
+        # A checkpoint Kafka cannot take in time is given up (the next one says more): the
+        # sequencer must not wait on the brokers, as the relay does.
+        self.producer = producer_for(settings, client_id="gridgov-sequencer", linger_ms=0,
+                                     delivery_timeout_ms=settings.delivery_timeout_ms)
 
     def __call__(self, note: str) -> None:
         self.producer.send(self.topic, key=self.origin.encode(), value=note.encode(),

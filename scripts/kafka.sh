@@ -45,6 +45,9 @@ CACHE=${GRIDGOV_CACHE:-${HOME:-/var/tmp}/.cache/gridgov}/kafka-$KAFKA_VERSION
 LIBS=$CACHE/libs
 DATA=${KAFKA_DATA_DIR:-$CACHE/run}
 PORT=${KAFKA_PORT:-9092}
+# The port clients are told to use (default: PORT). A test puts a proxy there that it can cut
+# (tests/integration/test_relay_order.py): the broker then sees nothing the client sends meanwhile.
+APORT=${KAFKA_ADVERTISED_PORT:-$PORT}
 CPORT=${KAFKA_CONTROLLER_PORT:-9093}
 HOST=127.0.0.1
 HEAP_OPTS=${KAFKA_HEAP_OPTS:--Xmx512m -Xms256m}
@@ -124,7 +127,7 @@ controller.quorum.bootstrap.servers=$HOST:$CPORT
 controller.listener.names=CONTROLLER
 # Bound to loopback only: nothing off this machine should reach the broker.
 listeners=PLAINTEXT://$HOST:$PORT,CONTROLLER://$HOST:$CPORT
-advertised.listeners=PLAINTEXT://$HOST:$PORT
+advertised.listeners=PLAINTEXT://$HOST:$APORT
 inter.broker.listener.name=PLAINTEXT
 listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
 log.dirs=$KRAFT_DIR

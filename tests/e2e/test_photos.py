@@ -290,7 +290,7 @@ def test_an_upload_whose_save_failed_leaves_nothing_a_day_on(api: Api) -> None:
     report(api, s, [cited])
     app = api.engine.app
 
-    def away(*aggregates: object) -> None:
+    def away(*aggregates: object, **kwargs: object) -> None:
         raise OSError("the event store went away")
 
     app.save = away  # type: ignore[method-assign]

@@ -99,7 +99,7 @@ def test_the_sweep_releases_claims_whose_time_ran_out_and_only_those(world: Worl
 def unsaved_upload(world: World, rider: UUID, colour: tuple[int, int, int], monkeypatch: pytest.MonkeyPatch) -> str:
     """An upload whose save fails after the handler sealed the photo (the database away, a crash
     between the two): its sha256. The blobs and the key are kept; the log holds nothing."""
-    def away(*aggregates: object) -> None:
+    def away(*aggregates: object, **kwargs: object) -> None:
         raise OSError("the event store went away")
 
     upload = upload_of(rider, colour)
