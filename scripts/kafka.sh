@@ -26,6 +26,7 @@
 #   KAFKA_DATA_DIR         $GRIDGOV_CACHE/kafka-$KAFKA_VERSION/run
 #   KAFKA_PORT             9092   client listener
 #   KAFKA_CONTROLLER_PORT  9093   KRaft controller listener
+#   KAFKA_ADVERTISED_PORT  $KAFKA_PORT  the port clients are told to use (a test's proxy in front)
 #   KAFKA_HEAP_OPTS        -Xmx512m -Xms256m
 #   KAFKA_OPTS             extra JVM options
 #   KAFKA_START_TIMEOUT    90     seconds to wait for readiness
