@@ -21,9 +21,8 @@ from typing import Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.application import Application
-from eventsourcing.utils import Environment
 from eventsourcing.persistence import IntegrityError
-from eventsourcing.utils import get_topic
+from eventsourcing.utils import Environment, get_topic
 
 from domain import errors
 from domain.access import AccessRecord
@@ -111,8 +110,8 @@ class GridGovernance(Application):
         self._shredders: dict[KeyKind, KeyStore] = {}
 
     def construct_env(self, name: str, env: Any = None) -> Environment:
-        """The library's environment, with its recorder the one of eventlog/recorders.py for the store:
-        a command's new keys are written in its events' transaction."""
+        """The library's environment, naming the recorder that writes a command's new keys in its
+        events' transaction (eventlog/keys.py: NewKey, RECORDERS)."""
         environment = super().construct_env(name, env)
         module = environment.get("PERSISTENCE_MODULE") or ""
         backend = next((b for b in ("sqlite", "postgres") if b in module), None)
@@ -129,7 +128,7 @@ class GridGovernance(Application):
         recorder = writing_keys(super().construct_recorder())
         if not writes_keys(recorder):
             raise ValueError(f"APPLICATION_RECORDER_TOPIC names {type(recorder).__name__}, which would not write "
-                             "a command's new keys with its events: leave it unset (eventlog/recorders.py)")
+                             "a command's new keys with its events: leave it unset (eventlog/keys.py: NewKey)")
         return recorder
 
     # --- commands ----------------------------------------------------------------

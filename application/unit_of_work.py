@@ -34,7 +34,7 @@ class UnitOfWork:
     # command's own comes after that (batch.py) — found without going over every aggregate the
     # batch holds, which was a quarter of a batch's time (each command's cost grew with the batch).
     touched: dict[UUID, int] = field(default_factory=dict)
-    # Keys made here, written in the events' transaction (eventlog/recorders.py).
+    # Keys made here, written in the events' transaction (eventlog/keys.py: NewKey).
     keys: list[NewKey] = field(default_factory=list)
 
     def get(self, cls: type[A], id: UUID, missing: type[errors.NotFound] | None = None) -> A:

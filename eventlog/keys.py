@@ -31,7 +31,7 @@ class KeyStore(ABC):
     @abstractmethod
     def insert(self, cursor: Any, owner: UUID, key: bytes) -> None:
         """Add a key made for a new owner, in the transaction of `cursor` (the recorder's: the
-        key lands with the events it seals, eventlog/recorders.py). An owner that has a key
+        key lands with the events it seals, NewKey below). An owner that has a key
         already is an IntegrityError there, as a conflicting event would be."""
 
     @abstractmethod
