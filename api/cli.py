@@ -238,7 +238,10 @@ def simulate(riders: int = typer.Option(75_000, min=6, help="riders in the city'
              kills: int = typer.Option(12, min=1, help="with --chaos: how many workers to kill"),
              logs: str = typer.Option("var/simulate", help="where the workers' logs go"),
              keep_topics: bool = typer.Option(False, help="keep the run's topics (deleted at the end by default: "
-                                                          "every partition kept slows the broker's next start)")
+                                                          "every partition kept slows the broker's next start)"),
+             instances: list[str] = typer.Option([], help="NAME=N: N consumers of read model NAME in its group "
+                                                          "(each takes a share of the partitions, KAFKA_PARTITIONS); "
+                                                          "again for another")
              ) -> None:
     """One day of the whole city through the real pipeline: this process writes the commands, `gridgov relay`
     and one `gridgov consume` per read model run as processes; a report at the end (docs/scaling.md)."""
@@ -249,6 +252,15 @@ def simulate(riders: int = typer.Option(75_000, min=6, help="riders in the city'
     from gridgov.simulate import simulate as run
 
     _kafka_settings()  # says it in one line when Kafka is not configured
+    from gridgov.simulate import CONSUMED
+    per_model: dict[str, int] = {}
+    for asked in instances:
+        name, _, count = asked.partition("=")
+        if name not in CONSUMED or not count.isdigit() or not 1 <= int(count) <= 8:
+            err.print(f"[red]--instances takes NAME=N, a read model of {', '.join(CONSUMED)} and N from 1 to 8, "
+                      f"not {asked!r}[/]")
+            raise typer.Exit(2)
+        per_model[name] = int(count)
     try:
         when = datetime.combine(date_.fromisoformat(day), datetime.min.time(), CHINA).replace(hour=7)
     except ValueError:
@@ -266,7 +278,7 @@ def simulate(riders: int = typer.Option(75_000, min=6, help="riders in the city'
             progress.update(bars[phase], completed=done, total=total,  # type: ignore[arg-type]
                             stats="  ".join(f"{k} {v}" for k, v in stats.items()))
         report = run(_settings(), riders, when, seed, chaos, Path(logs) / time.strftime("%Y%m%d-%H%M%S"), show,
-                     kills=kills, speed=speed, keep_topics=keep_topics)
+                     kills=kills, speed=speed, keep_topics=keep_topics, instances_of=per_model)
     table = Table(title=f"gridgov simulate: {riders:,} riders, {day}" + (", with chaos" if chaos else ""))
     table.add_column("measure")
     table.add_column("value", justify="right")

@@ -3,6 +3,7 @@
 - service.py: `GridGovernance`, the library's Application, and what runs a command
 - handlers.py: one function per command, routed by the command's type
 - unit_of_work.py: what a handler loads and saves, checked for scope and kind
+- current.py: the aggregates a process keeps, brought up to date from the log's new positions
 - batch.py: group commit, many commands in one transaction
 - coalescer.py: the commands of many callers at once, decided in turn and written as one batch
 - idempotency.py: the record of a command given with a key

@@ -142,18 +142,24 @@ class Batch:
         """Write every accepted command's events in one transaction; their positions."""
         if not self._events:
             return []
-        accepted, events, keys = self._accepted, self._events, self.uow.keys
+        accepted, events, loaded = self._accepted, self._events, self.uow.loaded
+        keys = self.uow.keys
         self.uow, self._accepted, self._events = UnitOfWork(self.app), [], []  # a fresh start, written or not
         try:
             with self.app._writers:
                 written = [r.notification.id for r in self.app.save(*events, keys=keys)]
         except IntegrityError:
+            self.app.current.forget(loaded)
             # Another writer's, or this batch's own commit whose answer was lost (GridGovernance.landed).
             if (landed := self.app.landed(events)) is None:
                 raise errors.ConcurrencyConflict(
                     f"another writer changed what this batch of {len(accepted)} commands decided on; nothing "
                     "was written, submit them again") from None
             written = landed
+        else:
+            for aggregate in loaded.values():
+                aggregate._pending = []  # written: they are as the store has them
+            self.app.current.written(written, loaded.values())
         last: dict[Any, int] = {}
         for event, position in zip(events, written):
             last[event.meta.causation_id] = position

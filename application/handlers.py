@@ -203,13 +203,20 @@ def register_rider(uow: UnitOfWork, ctx: Context, cmd: c.RegisterRider) -> Resul
         require_self_or(ctx, rider_id)
     else:
         require_role(ctx, Role.DISTRICT_ADMIN)
-        rider_id = cmd.rider_id or uow.app.ids()
-    rider = uow.get(Rider, rider_id)
-    if rider.exists:
-        raise errors.AlreadyRegistered(f"rider {rider_id} is already registered", rider_id=str(rider_id))
-    key = uow.key(uow.app.keys, rider_id)
+        rider_id = cmd.rider_id
+    if rider_id is None:
+        # An id made here has no stream and no key by construction: neither is looked for (two
+        # round trips of the three a rider's joining the city cost); if one were there, the save
+        # would be a conflict, as for any aggregate made here.
+        rider = uow.new(Rider)
+        key = uow.new_key(uow.app.keys, rider.id)
+    else:
+        rider = uow.get(Rider, rider_id)
+        if rider.exists:
+            raise errors.AlreadyRegistered(f"rider {rider_id} is already registered", rider_id=str(rider_id))
+        key = uow.key(uow.app.keys, rider_id)
     rider.register(ctx, cmd.platform, cmd.station, seal(key, {"name": cmd.name, "phone": cmd.phone}))
-    return {"rider_id": str(rider_id)}
+    return {"rider_id": str(rider.id)}
 
 
 @handles(c.JoinGrid)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 from uuid import UUID
 
-from eventsourcing.application import Application
+from eventsourcing.application import Application, Repository
 from eventsourcing.persistence import IntegrityError
 from eventsourcing.utils import Environment, get_topic
 
@@ -30,6 +30,7 @@ from domain.aggregate import Context
 from application.batch import Batch
 from domain.clock import Clock, SystemClock
 from application.clue_index import OpenClueIndex
+from application.current import CurrentAggregates
 from application.held_redemptions import HeldRedemptions
 from application.places import Places
 from domain.clues import DuplicatePolicy
@@ -99,6 +100,9 @@ class GridGovernance(Application):
         self.blobs: BlobStore = blobs if blobs is not None else MemoryBlobStore(now=self.clock.now)
         self.ids: IdFactory = ids or random_ids
         self.eventlog = open_log(self.recorder)
+        # Commands read aggregates from here (current.py), not from the library's cache.
+        self.current = CurrentAggregates(self.repository, self.eventlog,
+                                         int(self.env.get(self.AGGREGATE_CACHE_MAXSIZE) or 0))
         self.duplicate_policy = duplicate_policy or DuplicatePolicy()
         self.open_clues = OpenClueIndex(self.eventlog, self.mapper, self.duplicate_policy)
         self.held_redemptions = HeldRedemptions(self.eventlog, self.mapper)
@@ -130,6 +134,11 @@ class GridGovernance(Application):
             raise ValueError(f"APPLICATION_RECORDER_TOPIC names {type(recorder).__name__}, which would not write "
                              "a command's new keys with its events: leave it unset (eventlog/keys.py: NewKey)")
         return recorder
+
+    def construct_repository(self) -> Repository:
+        """The library's repository, without its cache: AGGREGATE_CACHE_MAXSIZE sizes `current`, which
+        knows when a held aggregate is current without asking the store for each (current.py)."""
+        return Repository(event_store=self.events, snapshot_store=self.snapshots)
 
     # --- commands ----------------------------------------------------------------
 
@@ -270,9 +279,12 @@ class GridGovernance(Application):
         counts, see `landed`), or None when another writer appended first."""
         events = uow.pending()  # before save, which takes them out of the aggregates
         try:
-            return [recording.notification.id for recording in self.save(*uow.changed(), keys=uow.keys)]
+            positions = [recording.notification.id for recording in self.save(*uow.changed(), keys=uow.keys)]
         except IntegrityError:
+            self.current.forget(uow.loaded)
             return self.landed(events)
+        self.current.written(positions, uow.loaded.values())
+        return positions
 
     def landed(self, events: list[Event]) -> list[int] | None:
         """The positions of `events`, a write refused as a conflict, if it was this write's own commit

@@ -36,6 +36,7 @@ class UnitOfWork:
     touched: dict[UUID, int] = field(default_factory=dict)
     # Keys made here, written in the events' transaction (eventlog/keys.py: NewKey).
     keys: list[NewKey] = field(default_factory=list)
+    synced: bool = False  # the app's current aggregates have taken in the log (current.py)
 
     def get(self, cls: type[A], id: UUID, missing: type[errors.NotFound] | None = None) -> A:
         """Load an aggregate; raise `missing` if it has no events, or hand back a
@@ -49,10 +50,13 @@ class UnitOfWork:
                 raise (missing or errors.InvalidInput)(f"{id} is a {type(aggregate).__name__}, not a {cls.__name__}",
                                                        id=str(id))
             return aggregate
+        if not self.synced:  # once: what the log added since, for every aggregate this asks for
+            self.app.current.sync()
+            self.synced = True
         try:
-            aggregate = self.app.repository.get(id, projector_func=cls.project)
+            aggregate = self.app.current.get(cls, id)
             if not isinstance(aggregate, cls):
-                # The repository's cache hands back whatever kind it holds for an id.
+                # The cache hands back whatever kind it holds for an id.
                 raise WrongStream(f"{id} is a {type(aggregate).__name__}, not a {cls.__name__}")
         except (AggregateNotFoundError, WrongStream):
             if missing is not None:

@@ -51,6 +51,12 @@ class EventLog(ABC):
                 for n in self.recorder.select_notifications(start=after, limit=limit, stop=stop, topics=topics,
                                                             inclusive_of_start=False)]
 
+    def changes_after(self, after: int, limit: int) -> list[tuple[int, uuid.UUID, int]]:
+        """(position, stream, version) of up to `limit` events after position `after`, in log order:
+        which streams moved, without their events (application/current.py)."""
+        return [(n.id, n.originator_id, n.originator_version)
+                for n in self.recorder.select_notifications(start=after, limit=limit, inclusive_of_start=False)]
+
     def stream(self, stream: uuid.UUID, through: int | None = None) -> Sequence[StoredEvent]:
         """A stream's events in version order, up to version `through`."""
         return self.recorder.select_events(stream, lte=through)

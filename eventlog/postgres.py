@@ -50,6 +50,13 @@ class PostgresLog(EventLog):
         return self._select("(originator_id, originator_version) > (%s::uuid, %s)", (stream, version),
                             "originator_id, originator_version", stop, topics, limit, share, from_low=False)
 
+    def changes_after(self, after: int, limit: int) -> list[tuple[int, uuid.UUID, int]]:
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as cursor:
+            cursor.execute(f"SELECT notification_id, originator_id, originator_version FROM {self.table} "
+                           "WHERE notification_id > %s ORDER BY notification_id LIMIT %s", (after, limit),
+                           prepare=True)
+            return cursor.fetchall()
+
     def position_of(self, stream: uuid.UUID, version: int) -> int | None:
         with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as cursor:
             cursor.execute(f"SELECT notification_id FROM {self.table} "

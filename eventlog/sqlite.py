@@ -52,6 +52,13 @@ class SQLiteLog(EventLog):
         return self._select("(originator_id, originator_version) > (?, ?)", (uuid.UUID(stream).hex, version),
                             "originator_id, originator_version", stop, topics, limit, share, from_low=False)
 
+    def changes_after(self, after: int, limit: int) -> list[tuple[int, uuid.UUID, int]]:
+        with self.datastore.transaction(commit=False) as cursor:
+            cursor.execute(f"SELECT rowid, originator_id, originator_version FROM {self.table} "
+                           "WHERE rowid > ? ORDER BY rowid LIMIT ?", (after, limit))
+            rows = cursor.fetchall()
+        return [(position, uuid.UUID(stream), version) for position, stream, version in rows]
+
     def position_of(self, stream: uuid.UUID, version: int) -> int | None:
         with self.datastore.transaction(commit=False) as cursor:
             cursor.execute(f"SELECT rowid FROM {self.table} WHERE originator_id = ? AND originator_version = ?",

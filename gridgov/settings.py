@@ -71,8 +71,8 @@ class Settings(BaseModel):
     POSTGRES_POOL_SIZE: int = Field(8, ge=1, description="connections kept open")
     POSTGRES_MAX_OVERFLOW: int = Field(16, ge=0, description="connections opened beyond the pool under load")
     POSTGRES_LOCK_TIMEOUT: int = Field(5, ge=0, description="seconds an append waits for the table lock")
-    AGGREGATE_CACHE_MAXSIZE: int = Field(10_000, ge=0, description="aggregates kept in memory, fast-forwarded "
-                                                                   "from the store on use")
+    AGGREGATE_CACHE_MAXSIZE: int = Field(10_000, ge=0, description="aggregates kept in memory for commands, "
+                                                                   "current as of the last log position read (0: none)")
     COMPRESSOR_TOPIC: str = Field("", description="the library's compression of stored events")
     CIPHER_TOPIC: str = Field("", description="the library's encryption of stored events")
     CIPHER_KEY: str = Field("", description="key for CIPHER_TOPIC")

@@ -64,6 +64,7 @@ class Report:
     riders: int
     run: str = ""  # the run's name: its PostgreSQL schemas are <run> and <run>_rm
     stores: str = ""
+    consumers: str = ""  # partitions a topic, and the read models with more than one instance
     events: int = 0
     commands: int = 0
     refused: int = 0
@@ -96,6 +97,7 @@ class Report:
         return [
             ("riders", f"{self.riders:,}"),
             ("stores, topics, logs", self.stores),
+            ("partitions, consumers", self.consumers),
             ("events written", f"{self.events:,} ({self.day_events:,} in the day)"),
             ("commands (refused)", f"{self.commands:,} ({self.refused:,})"),
             ("wall time: city set up / day / drain", f"{self.setup_s:.0f} s / {self.day_s:.0f} s / {self.drain_s:.0f} s"),
@@ -119,13 +121,16 @@ class Report:
 class Workers:
     """The relay and one consumer per read model, as processes, restartable by name."""
 
-    def __init__(self, env: dict[str, str], logs: Path) -> None:
+    def __init__(self, env: dict[str, str], logs: Path, instances: dict[str, int] | None = None) -> None:
         self.env, self.logs = env, logs
         self.procs: dict[str, subprocess.Popen] = {}  # type: ignore[type-arg]
         # Under a supervisor a worker waits out a broker restart, however long a loaded machine makes it
         # (by hand, `--wait-for-kafka` gives up after a minute and says so).
         wait = ["--wait-for-kafka", "600"]
-        self.args = {"relay": ["relay", *wait], **{name: ["consume", name, *wait] for name in CONSUMED}}
+        self.args = {"relay": ["relay", *wait]}
+        for name in CONSUMED:  # a second instance of a read model is `NAME.2`, in the same group
+            for n in range(1, (instances or {}).get(name, 1) + 1):
+                self.args[name if n == 1 else f"{name}.{n}"] = ["consume", name, *wait]
         self.peak_rss: dict[str, float] = {}
         self.crashes: list[str] = []  # workers that exited on their own: restarted, and said in the report
         self.lock = threading.Lock()
@@ -353,7 +358,8 @@ def fresh_stores(settings: Settings, run: str, logs: Path) -> Settings:
 def simulate(settings: Settings, riders: int, day: datetime, seed: int, chaos: bool, logs: Path,
              progress: Callable[[str, int, int, dict[str, str]], None], kills: int = 12,
              chaos_pace_s: tuple[float, float] = (2.0, 8.0), grids_per_street: int = 20,
-             speed: float | None = None, keep_topics: bool = False) -> Report:
+             speed: float | None = None, keep_topics: bool = False,
+             instances_of: dict[str, int] | None = None) -> Report:
     kafka_settings(settings)  # KafkaNotConfigured before anything is made
     run = f"sim_{uuid.uuid4().hex[:8]}"
     logs.mkdir(parents=True, exist_ok=True)
@@ -363,9 +369,11 @@ def simulate(settings: Settings, riders: int, day: datetime, seed: int, chaos: b
     engine = bootstrap(settings, clock=clock, ids=SeededIds(seed))  # on the empty stores fresh_stores made
     app, store, lag = engine.app, engine.store, engine.kafka
     Projector(store, instances()).create_tables()
-    workers = Workers(child_env(settings), logs)
+    workers = Workers(child_env(settings), logs, instances_of)
     report = Report(riders=riders, run=run, stores=f"{settings.PERSISTENCE_MODULE.split('.')[-1]}: {run}, {run}_rm; "
                                           f"topics {prefix}.*{'' if keep_topics else ' (deleted at the end)'}; logs {logs}")
+    more = ", ".join(f"{name} ×{n}" for name, n in sorted((instances_of or {}).items()) if n > 1)
+    report.consumers = f"{settings.KAFKA_PARTITIONS} a topic; {more or 'one instance a read model'}"
     stats: dict[str, str] = {}
     city = CityDay(app, clock, seed, riders, day, grids_per_street=grids_per_street, speed=speed,
                    progress=lambda done, total: progress("day", done, total, stats),

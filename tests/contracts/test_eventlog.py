@@ -153,6 +153,14 @@ class EventLogContract(ABC):
         for position, stream, version, _, _ in rows:
             assert log.position_of(uuid.UUID(stream), version) == position
 
+    def test_changes_after_a_position_name_the_pages_streams_and_versions(self, log: EventLog,
+                                                                         rows: list[Raw]) -> None:
+        expected = [(position, uuid.UUID(stream), version) for position, stream, version, _, _ in rows]
+        middle = rows[len(rows) // 2][0]
+        assert log.changes_after(0, len(rows) + 5) == expected
+        assert log.changes_after(middle, 3) == [e for e in expected if e[0] > middle][:3]
+        assert log.changes_after(log.head(), 10) == []
+
     def test_position_of_a_missing_event_is_none(self, log: EventLog, rows: list[Raw]) -> None:
         assert log.position_of(uuid.uuid4(), 1) is None
         _, stream, _, _, _ = rows[0]

@@ -37,10 +37,11 @@ def test_a_short_day_with_kills_and_a_broker_restart_ends_exact(tmp_path: Path, 
                               "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap})
     report = simulate(settings, riders=600, day=datetime(2026, 6, 26, 7, tzinfo=CHINA), seed=11, chaos=True,
                       logs=tmp_path, progress=lambda *_: None, kills=5, chaos_pace_s=(0.5, 2.0),
-                      grids_per_street=4)
+                      grids_per_street=4, instances_of={"board": 2})  # two of one group, killed as the others
     try:
         print("\n".join(f"{measure}: {value}" for measure, value in report.rows()))
         assert report.kills >= 5 and report.broker_restarts == 1
+        assert "board ×2" in report.consumers and "board.2" in report.peak_rss_mib, "the board's second instance ran"
         assert report.day_events > 1000, "a day with something in it"
         assert report.mismatches == [], "every read model equals a fresh fold; totals agree to the fen"
         assert report.crashes == [], "no worker died but those killed on purpose"

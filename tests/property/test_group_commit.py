@@ -9,44 +9,25 @@ already decided part of its work leaves nothing behind in the batch.
 
 from __future__ import annotations
 
-import random
 from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
-from eventsourcing.persistence import IntegrityError
 from hypothesis import HealthCheck, Phase, example, given, settings, strategies as st
 
 from domain import commands as c
 from domain import errors
 from domain.clock import ManualClock
 from domain.events import Actor, Role
-from domain.ids import SeededIds
 from domain.rates import Rate
-from domain.redemptions import Redemption, digest
+from domain.redemptions import Redemption
 from application.service import GridGovernance
 from domain.tasks import GridTask, TaskStatus
 from gridgov import bootstrap
-from gridgov.demo import DAY_START, Demo
 from gridgov.settings import load_settings
+from tests.fixtures.told import Told, tell
 from tests.fixtures.world import START, World, rider_actor
-
-
-class Told(Demo):
-    """The demo, keeping every answer (or refusal) in order, with a rider or officer
-    tapping twice now and then (the second is refused, in the middle of a batch)."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.answers: list[Any] = []
-
-    def do(self, command: c.Command, actor: Actor) -> dict | None:
-        result = super().do(command, actor)
-        self.answers.append(result)
-        if result is not None and isinstance(command, (c.ClaimTask, c.CompleteTask, c.VerifyCompletion)):
-            self.answers.append(super().do(command, actor))  # a double tap on the phone: refused
-        return result
 
 
 class Batched(Told):
@@ -66,54 +47,6 @@ class Batched(Told):
     def summary(self, days: int = 1):  # type: ignore[no-untyped-def]
         self.batch.commit()
         return super().summary(days)
-
-
-def lose_answers(app: GridGovernance, rng: random.Random, share: float) -> list[int]:
-    """Now and then a write is committed and its answer lost: the store raises IntegrityError over rows
-    it already holds, as the library's retry on a promoted standby does after the primary died
-    mid-commit (tests/integration/test_postgres_failover.py once answered such a rider 409). What was
-    lost, by the events each write held."""
-    insert, lost = app.recorder.insert_events, []
-
-    def insert_events(events: Any, **kwargs: Any) -> Any:
-        recordings = insert(events, **kwargs)
-        if rng.random() < share:
-            lost.append(len(events))
-            raise IntegrityError("duplicate key value violates unique constraint (a retry met its own commit)")
-        return recordings
-
-    app.recorder.insert_events = insert_events  # type: ignore[method-assign]
-    return lost
-
-
-def tell(story: type[Told], folder: Path, seed: int, lose: float = 0.0,
-         **kwargs: Any) -> tuple[list[dict], list[Any]]:
-    clock = ManualClock(DAY_START)
-    app = bootstrap.application(load_settings({"PERSISTENCE_MODULE": "eventsourcing.sqlite",
-                                               "SQLITE_DBNAME": str(folder / "events.sqlite")}),
-                                clock=clock, ids=SeededIds(seed))
-    lost = lose_answers(app, random.Random(seed), lose)
-    try:
-        told = story(app, clock, seed, riders=8, **kwargs)
-        told.run()
-        events = [app.mapper.to_domain_event(n).model_dump(mode="json")
-                  for n in app.recorder.select_notifications(start=1, limit=10**7)]
-        codes = {a["redemption_id"]: a["code"] for a in told.answers if a and "code" in a}
-        for event in events:  # sealed with a fresh nonce each time: compared by what it seals
-            if "personal_sealed" in event:
-                event["personal_sealed"] = app.personal_data(UUID(event["originator_id"]))
-            if "code_digest" in event:  # keyed with a fresh key each time: compared by the code it checks
-                redemption = UUID(event["originator_id"])
-                event["code_digest"] = event["code_digest"] == digest(
-                    app.code_keys.get(redemption), redemption, codes[event["originator_id"]])
-        # A code is drawn from a fresh random key each time (domain/redemptions.py): compared by its
-        # checking its redemption's digest, above, and by being six digits.
-        answers = [{**a, "code": len(a["code"]) == 6 and a["code"].isdigit()} if a and "code" in a else a
-                   for a in told.answers]
-        assert lost or not lose, "no write lost its answer: the story met no such case"
-        return events, answers
-    finally:
-        app.close()
 
 
 # A failing day is thousands of events: shrinking it takes longer than reading the seed and size it prints.

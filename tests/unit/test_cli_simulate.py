@@ -25,3 +25,10 @@ def test_a_day_that_is_not_a_date_is_refused(monkeypatch: pytest.MonkeyPatch, da
 def test_numbers_out_of_range_are_refused(args: list[str]) -> None:
     result = CliRunner().invoke(cli, ["simulate", *args])
     assert result.exit_code == 2
+
+
+@pytest.mark.parametrize("asked", ["board", "board=0", "board=9", "nosuch=2", "board=two"])
+def test_instances_must_name_a_read_model_and_a_count(monkeypatch: pytest.MonkeyPatch, asked: str) -> None:
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:1")  # never reached: the option is checked first
+    result = CliRunner().invoke(cli, ["simulate", "--instances", asked])
+    assert result.exit_code == 2 and "--instances takes NAME=N" in result.output and repr(asked) in result.output

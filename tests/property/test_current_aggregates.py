@@ -1,0 +1,76 @@
+"""The aggregates an instance keeps (application/current.py) change no decision.
+
+Each instance keeps the aggregates it read and wrote, and takes in only the log's new
+positions before a command, trusting the rest. The demo's day is told on one instance that
+keeps nothing, and again with every command (and every read the story makes) sent to one of
+two instances on the same store, picked at random, now and then in batches: whatever one
+instance wrote, the other must decide on. The logs and the answers must be the same.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+from uuid import UUID
+
+import pytest
+from hypothesis import HealthCheck, Phase, example, given, settings, strategies as st
+
+from domain import commands as c
+from domain.events import Actor
+from application.service import GridGovernance
+from application.unit_of_work import UnitOfWork
+from tests.fixtures.told import Told, tell
+
+
+class Shared(Told):
+    """Each command to one of the instances, at random; a run of them now and then as one batch."""
+
+    def __init__(self, *args: Any, others: list[GridGovernance], pick: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.apps, self.pick = [self.app, *others], random.Random(pick)
+        self.batch, self.left = None, 0
+
+    def instance(self) -> GridGovernance:
+        return self.apps[self.pick.randrange(len(self.apps))]
+
+    def decide(self, command: c.Command, actor: Actor) -> dict:
+        if self.batch is None and self.pick.random() < 0.1:
+            self.batch, self.left = self.instance().batch(), self.pick.randint(1, 12)
+        if self.batch is None:
+            return self.instance().execute(command, actor).result
+        try:
+            return self.batch.execute(command, actor)
+        finally:
+            self.left -= 1
+            if self.left <= 0:
+                self.commit()
+
+    def commit(self) -> None:
+        batch, self.batch = self.batch, None
+        if batch is not None:
+            batch.commit()
+
+    def read(self, cls, id: UUID):  # type: ignore[no-untyped-def]
+        if self.batch is not None:
+            return self.batch.get(cls, id)
+        return UnitOfWork(self.instance()).get(cls, id)
+
+    def summary(self, days: int = 1):  # type: ignore[no-untyped-def]
+        self.commit()
+        return super().summary(days)
+
+
+# A failing day is thousands of events: shrinking it takes longer than reading the seed it prints.
+@settings(max_examples=3, deadline=None, phases=[Phase.explicit, Phase.generate],
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@example(seed=5, pick=1, lose=True)
+@given(seed=st.integers(1, 10_000), pick=st.integers(0, 10_000), lose=st.booleans())
+def test_two_instances_keeping_aggregates_decide_as_one_that_keeps_none(
+        tmp_path_factory: pytest.TempPathFactory, seed: int, pick: int, lose: bool) -> None:
+    """With `lose`, a tenth of the writes also lose their answer after their commit."""
+    alone = tell(Told, tmp_path_factory.mktemp("alone"), seed, env={"AGGREGATE_CACHE_MAXSIZE": "0"})
+    shared = tell(Shared, tmp_path_factory.mktemp("shared"), seed, lose=0.1 if lose else 0.0, instances=2,
+                  env={"AGGREGATE_CACHE_MAXSIZE": "1000"}, pick=pick)
+    assert shared[1] == alone[1], "the same answers and refusals, in the same order"
+    assert shared[0] == alone[0], "the same events"
