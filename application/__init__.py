@@ -10,6 +10,7 @@
 - clue_index.py: the open clues near a place, read from the log
 - places.py: where a location falls (the grids' and districts' boundaries, read from the log) and whether a boundary may be drawn
 - held_redemptions.py: each partner's held redemptions and their codes' digests, read from the log
+- log_follower.py: what those three indexes share: the events of a few topics, caught up to a command's head
 - persistence.py: domain events to stored events and back
 - personal.py: sealing a rider's personal data with their key
 - photos.py: photos' bytes sealed into the blob store with a key each, unsealed, shredded

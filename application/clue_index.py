@@ -19,10 +19,10 @@ from eventsourcing.persistence import Mapper
 from domain.clues import (EARTH_RADIUS_M, Category, ClueClosed, ClueMarkedDuplicate, ClueRejected, ClueReported,
                           DuplicatePolicy, Location, OpenClue, likely_duplicates)
 from domain.events import topics_of
-from eventlog import EventLog, stored_event
+from eventlog import EventLog
+from application.log_follower import LogFollower
 
 TOPICS = topics_of((ClueReported, ClueMarkedDuplicate, ClueRejected, ClueClosed))
-PAGE = 500
 
 
 class Cells:
@@ -83,23 +83,25 @@ def overlay(near: list[OpenClue], pending: Sequence[object]) -> list[OpenClue]:
     return [clue for clue in [*near, *reported] if clue.id not in closed]
 
 
-class OpenClueIndex:
+class OpenClueIndex(LogFollower):
+    topics = TOPICS
+
     def __init__(self, log: EventLog, mapper: Mapper, policy: DuplicatePolicy) -> None:
-        self.log = log
-        self.mapper = mapper
+        super().__init__(log, mapper)
         self.policy = policy
-        self.position = 0
         self.open: dict[UUID, OpenClue] = {}
         self.cells = Cells(policy.radius_m)
         self.by_age: list[tuple[datetime, UUID]] = []  # a heap: the oldest report first
         self._lock = threading.Lock()
 
     def candidates(self, category: Category, location: Location, at: datetime,
-                   district: str | None = None, pending: Sequence[object] = ()) -> tuple[UUID, ...]:
+                   district: str | None = None, pending: Sequence[object] = (),
+                   head: int | None = None) -> tuple[UUID, ...]:
         """Likely duplicates, nearest first; of `district` only, when named. `pending`:
-        clue events decided but not yet in the log (a batch's), seen as if they were."""
+        clue events decided but not yet in the log (a batch's), seen as if they were;
+        `head`: the log read up to there (log_follower.py)."""
         with self._lock:
-            self._catch_up()
+            self._catch_up(head)
             self._forget_before(at - self.policy.window)
             near = list(self.cells.near(category, location))
             if pending:
@@ -107,15 +109,6 @@ class OpenClueIndex:
             if district is not None:
                 near = [clue for clue in near if clue.district == district]
             return likely_duplicates(category, location, at, near, self.policy)
-
-    def _catch_up(self) -> None:
-        while True:
-            page = self.log.page(self.position, PAGE, TOPICS)
-            for row in page:
-                self._apply(self.mapper.to_domain_event(stored_event(row)))
-                self.position = row[0]
-            if len(page) < PAGE:
-                return
 
     def _apply(self, event: object) -> None:
         match event:

@@ -49,7 +49,10 @@ class CurrentAggregates:
 
     def sync(self) -> None:
         """Take in what the log added since `seen`: its streams' copies are behind."""
-        if not self.maxsize:
+        if not self.maxsize:  # nothing held: only where the log is
+            head = self.log.head()
+            with self._lock:
+                self.seen = max(self.seen, head)
             return
         with self._lock:
             after = self.seen

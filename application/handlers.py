@@ -139,7 +139,8 @@ def register_grid(uow: UnitOfWork, ctx: Context, cmd: c.RegisterGrid) -> Result:
 
 def _draw_grid(uow: UnitOfWork, ctx: Context, grid: Grid, boundary: Polygon) -> None:
     district_map = uow.get(DistrictMap, DistrictMap.id_for(grid.district))
-    check_grid_boundary(uow.app.places.current(uow.pending()), district_map, grid.district, grid.id, boundary)
+    check_grid_boundary(uow.app.places.current(uow.pending(), uow.head()), district_map, grid.district, grid.id,
+                        boundary)
     district_map.set_grid_boundary(ctx, grid.district, grid.id, boundary)
 
 
@@ -156,7 +157,7 @@ def set_grid_boundary(uow: UnitOfWork, ctx: Context, cmd: c.SetGridBoundary) -> 
 def set_district_boundary(uow: UnitOfWork, ctx: Context, cmd: c.SetDistrictBoundary) -> Result:
     require_admin_of(ctx, cmd.district, "the district's boundary")
     district_map = uow.get(DistrictMap, DistrictMap.id_for(cmd.district))
-    check_district_boundary(uow.app.places.current(uow.pending()), district_map, cmd.district, cmd.boundary)
+    check_district_boundary(uow.app.places.current(uow.pending(), uow.head()), district_map, cmd.district, cmd.boundary)
     district_map.set_boundary(ctx, cmd.district, cmd.boundary)
     return {}
 
@@ -287,7 +288,7 @@ def report_clue(uow: UnitOfWork, ctx: Context, cmd: c.ReportClue) -> Result:
     # Only the district's own clues: an officer may link a duplicate only
     # inside its district, so a candidate from over the border is no help.
     candidates = tuple(uow.app.open_clues.candidates(cmd.category, cmd.location, ctx.now, district=district,
-                                                     pending=uow.pending()))[:MAX_CANDIDATES]
+                                                     pending=uow.pending(), head=uow.head()))[:MAX_CANDIDATES]
     clue = uow.new(Clue)
     clue.report(ctx, grid_id=grid.id if grid else None, district=district, reporter_id=rider.id,
                 category=cmd.category, text=cmd.text, location=cmd.location, evidence_hashes=cmd.evidence_hashes,
@@ -302,7 +303,7 @@ def _place_of_report(uow: UnitOfWork, rider: Rider, cmd: c.ReportClue) -> tuple[
     places, which the rider must be in); else the district's queue (no grid); else nowhere: refused. A rider
     reports only inside the districts of its grids (a grid there need not be the one it is in: where it
     stands decides)."""
-    atlas = uow.app.places.current(uow.pending())
+    atlas = uow.app.places.current(uow.pending(), uow.head())
     placement = atlas.locate(cmd.location)
     if placement.grid_id is None and cmd.grid_id is not None and cmd.grid_id not in atlas.grids:
         grid = uow.get(Grid, cmd.grid_id, errors.GridNotFound)
@@ -784,7 +785,7 @@ def _held_with_code(uow: UnitOfWork, ctx: Context, partner: Partner, code: str) 
     named, so none is charged with it); confirming the one found checks its own lock
     and hold as when it is named."""
     fits = []
-    for held in uow.app.held_redemptions.of(partner.id, uow.pending()):
+    for held in uow.app.held_redemptions.of(partner.id, uow.pending(), uow.head()):
         key = uow.existing_key(uow.app.code_keys, Redemption.key_owner(held.redemption_id, held.generation))
         if key is not None and code_fits(key, held.redemption_id, code, held.code_digest):
             fits.append(held.redemption_id)

@@ -18,11 +18,11 @@ from eventsourcing.persistence import Mapper
 from domain.events import topics_of
 from domain.redemptions import (RedemptionCodeRenewed, RedemptionConfirmed, RedemptionExpired, RedemptionHeld,
                                 RedemptionRefused)
-from eventlog import EventLog, stored_event
+from eventlog import EventLog
+from application.log_follower import LogFollower
 
 TOPICS = topics_of((RedemptionHeld, RedemptionCodeRenewed, RedemptionConfirmed, RedemptionRefused,
                     RedemptionExpired))
-PAGE = 500
 
 
 @dataclass(frozen=True)
@@ -32,34 +32,25 @@ class Held:
     code_digest: str
 
 
-class HeldRedemptions:
+class HeldRedemptions(LogFollower):
+    topics = TOPICS
+
     def __init__(self, log: EventLog, mapper: Mapper) -> None:
-        self.log = log
-        self.mapper = mapper
-        self.position = 0
+        super().__init__(log, mapper)
         self.partner_of: dict[UUID, UUID] = {}  # held redemption -> its partner
         self.by_partner: dict[UUID, dict[UUID, Held]] = {}
         self._lock = threading.Lock()
 
-    def of(self, partner_id: UUID, pending: Sequence[object] = ()) -> list[Held]:
+    def of(self, partner_id: UUID, pending: Sequence[object] = (), head: int | None = None) -> list[Held]:
         """The partner's held redemptions (locked ones and ones whose hold ran out
         too: confirming them says why not). `pending`: events decided but not yet in
-        the log (a batch's), seen as if they were."""
+        the log (a batch's), seen as if they were; `head`: the log read up to there (log_follower.py)."""
         with self._lock:
-            self._catch_up()
+            self._catch_up(head)
             held = dict(self.by_partner.get(partner_id, {}))
         for event in pending:
             self._overlay(held, partner_id, event)
         return list(held.values())
-
-    def _catch_up(self) -> None:
-        while True:
-            page = self.log.page(self.position, PAGE, TOPICS)
-            for row in page:
-                self._apply(self.mapper.to_domain_event(stored_event(row)))
-                self.position = row[0]
-            if len(page) < PAGE:
-                return
 
     def _apply(self, event: object) -> None:
         match event:

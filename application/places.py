@@ -26,7 +26,8 @@ from domain import errors
 from domain.clues import Location
 from domain.events import topics_of
 from domain.places import DistrictBoundarySet, DistrictMap, GridBoundaryCleared, GridBoundarySet, Polygon
-from eventlog import EventLog, stored_event
+from eventlog import EventLog
+from application.log_follower import LogFollower
 
 # Shapely (and numpy under it) is imported where a shape is first made: 0.3 s of every process's
 # start, and the relay, the consumers, the sequencer and the sweep never draw a map.
@@ -35,7 +36,6 @@ if TYPE_CHECKING:
     from shapely.geometry import Polygon as Shape
 
 TOPICS = topics_of((DistrictBoundarySet, GridBoundarySet, GridBoundaryCleared))
-PAGE = 500
 INTERIORS_MEET = "T********"  # DE-9IM: the interiors share a point (an overlap, not a touch)
 
 
@@ -132,19 +132,19 @@ def _prepared(shape: Shape) -> Shape:
     return shape
 
 
-class Places:
+class Places(LogFollower):
     """The atlas as the log has it, caught up before each question; pending events (a batch's) laid over it."""
+    topics = TOPICS
 
     def __init__(self, log: EventLog, mapper: Mapper) -> None:
-        self.log = log
-        self.mapper = mapper
-        self.position = 0
+        super().__init__(log, mapper)
         self.atlas = Atlas()
         self._lock = threading.Lock()
 
-    def current(self, pending: Sequence[object] = ()) -> Atlas:
+    def current(self, pending: Sequence[object] = (), head: int | None = None) -> Atlas:
+        """`head`: the log read up to there (log_follower.py)."""
         with self._lock:
-            self._catch_up()
+            self._catch_up(head)
             ours = [event for event in pending if isinstance(event, (DistrictBoundarySet, GridBoundarySet,
                                                                      GridBoundaryCleared))]
             if not ours:
@@ -154,19 +154,8 @@ class Places:
                 atlas.apply(event)
             return atlas
 
-    def _catch_up(self) -> None:
-        # Up to the head as it was before reading, and then from there: boundaries change
-        # rarely, and a position left at the last of them would have each report scan every
-        # event since (the log has no index by topic).
-        head = self.log.head()
-        while True:
-            page = self.log.page(self.position, PAGE, TOPICS, stop=head)
-            for row in page:
-                self.atlas.apply(self.mapper.to_domain_event(stored_event(row)))
-                self.position = row[0]
-            if len(page) < PAGE:
-                self.position = max(self.position, head)
-                return
+    def _apply(self, event: object) -> None:
+        self.atlas.apply(event)  # type: ignore[arg-type]
 
 
 # --- may this boundary be drawn? ------------------------------------------------

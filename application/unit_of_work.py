@@ -50,9 +50,7 @@ class UnitOfWork:
                 raise (missing or errors.InvalidInput)(f"{id} is a {type(aggregate).__name__}, not a {cls.__name__}",
                                                        id=str(id))
             return aggregate
-        if not self.synced:  # once: what the log added since, for every aggregate this asks for
-            self.app.current.sync()
-            self.synced = True
+        self._sync()
         try:
             aggregate = self.app.current.get(cls, id)
             if not isinstance(aggregate, cls):
@@ -64,6 +62,17 @@ class UnitOfWork:
             aggregate = cls(id)
         self.loaded[id] = aggregate
         return aggregate
+
+    def head(self) -> int:
+        """The log's position that what this reads is current as of: the indexes read from the log
+        (open clues, places, held redemptions) are caught up to here (application/log_follower.py)."""
+        self._sync()
+        return self.app.current.seen
+
+    def _sync(self) -> None:
+        if not self.synced:  # once: what the log added since, for every aggregate this asks for
+            self.app.current.sync()
+            self.synced = True
 
     def changed(self) -> list[Aggregate]:
         """The aggregates with events to save, in the order loaded. Only they go to Application.save:
