@@ -23,11 +23,33 @@ class PostgresRecorder(PostgresApplicationRecorder):
     ahead of them (eventlog/keys.py)."""
     WRITES_KEYS = True
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._select_texts: dict[tuple[bool, bool, bool, bool], str] = {}
+
     def _insert_events(self, curs: Any, stored_events: Sequence[StoredEvent], *, keys: Sequence[NewKey] = (),
                        **kwargs: Any) -> None:
         for new in keys:
             new.store.insert(curs, new.owner, new.key)
         super()._insert_events(curs, stored_events, **kwargs)
+
+    def select_events(self, originator_id: uuid.UUID | str, *, gt: int | None = None, lte: int | None = None,
+                      desc: bool = False, limit: int | None = None) -> Sequence[StoredEvent]:
+        """The library's query, its text made once for each shape instead of composed and quoted on
+        every call (an eighth of the city day's writer), its rows read as tuples, not dicts."""
+        shape = (gt is not None, lte is not None, desc, limit is not None)
+        text = self._select_texts.get(shape)
+        if text is None:
+            text = self._select_texts[shape] = (
+                "SELECT originator_id, originator_version, topic, state "
+                f'FROM "{self.datastore.schema}"."{self.events_table_name}" WHERE originator_id = %s'
+                + " AND originator_version > %s" * shape[0] + " AND originator_version <= %s" * shape[1]
+                + f" ORDER BY originator_version {'DESC' if desc else 'ASC'}" + " LIMIT %s" * shape[3])
+        params = [originator_id, *(value for value in (gt, lte, limit) if value is not None)]
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as cursor:
+            cursor.execute(text, params, prepare=True)
+            return [StoredEvent(originator_id=stream, originator_version=version, topic=topic, state=bytes(state))
+                    for stream, version, topic, state in cursor.fetchall()]
 
 
 class PostgresLog(EventLog):

@@ -151,8 +151,8 @@ def _compare(store: ReadStore, live: Projection, fresh: Projection, table: str, 
     width = len(columns)
     # Text in byte order, as Python compares the keys.
     order = "ORDER BY " + ", ".join(c if c == "version" else store.byte_order(c) for c in columns)
-    a = iter(store.read(f"SELECT * FROM {live.table_names[table]} {order}"))
-    b = iter(store.read(f"SELECT * FROM {fresh.table_names[table]} {order}"))
+    a = store.rows(f"SELECT * FROM {live.table_names[table]} {order}")
+    b = store.rows(f"SELECT * FROM {fresh.table_names[table]} {order}")
     out: list[Difference] = []
     for key_value, left, right in _merge(a, b, width):
         if left != right:

@@ -150,6 +150,14 @@ class PostgresStore(ReadStore):
                 conn.execute("SET LOCAL synchronous_commit = off")
             yield PostgresTx(conn)
 
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> Iterator[tuple[Any, ...]]:
+        # A server-side cursor, in its own transaction: 750,000 riders' rows came to 1.8 GiB held at once.
+        with self.pool.connection() as conn, conn.transaction(), \
+                conn.cursor(name=f"rows_{id(conn):x}") as cursor:
+            cursor.itersize = 5_000
+            cursor.execute(_pg(sql), params)
+            yield from cursor
+
     def for_helper(self) -> Callable[[], ReadStore] | None:
         """The same schema: the helpers' rows never overlap (each fills its own share
         of the streams), and PostgreSQL takes concurrent writers."""

@@ -92,6 +92,20 @@ class EventLogContract(ABC):
         assert [(n.id, str(n.originator_id), n.originator_version, n.topic) for n in notifications] == \
             [r[:4] for r in rows]
 
+    @pytest.mark.parametrize("gt, lte, desc, limit", [(gt, lte, desc, limit) for gt in (None, 1) for lte in (None, 3)
+                                                      for desc in (False, True) for limit in (None, 2)])
+    def test_a_streams_events_are_selected_as_the_library_says(self, app: GridGovernance, rows: list[Raw],
+                                                               gt: int | None, lte: int | None, desc: bool,
+                                                               limit: int | None) -> None:
+        """Every shape of the library's select_events (PostgreSQL's recorder writes its own query text)."""
+        stream = max({r[1] for r in rows}, key=lambda s: sum(r[1] == s for r in rows))  # the longest stream
+        expected = [(r[1], r[2], r[3], r[4]) for r in rows if r[1] == stream and (gt is None or r[2] > gt)
+                    and (lte is None or r[2] <= lte)]
+        expected = (expected[::-1] if desc else expected)[:limit]
+        got = app.recorder.select_events(uuid.UUID(stream), gt=gt, lte=lte, desc=desc, limit=limit)
+        assert [(str(e.originator_id), e.originator_version, e.topic, bytes(e.state)) for e in got] == expected
+        assert len(expected) >= 1 + (limit is None and gt is None and lte is None)
+
     # --- head and page --------------------------------------------------------------------
 
     def test_head_is_the_last_position(self, log: EventLog, rows: list[Raw]) -> None:
