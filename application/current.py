@@ -57,12 +57,14 @@ class CurrentAggregates:
         with self._lock:
             after = self.seen
         changes = self.log.changes_after(after, SYNC_LIMIT)
-        with self._lock:
-            if len(changes) >= SYNC_LIMIT:
+        if len(changes) >= SYNC_LIMIT:  # far behind (other writers were busy): start again from the head
+            head = self.log.head()
+            with self._lock:
                 self._held.clear()
                 self._behind.clear()
-                self.seen = max(self.seen, changes[-1][0])
-                return
+                self.seen = max(self.seen, head)
+            return
+        with self._lock:
             for _, stream, version in changes:
                 held = self._held.get(stream)
                 if held is not None and held.version < version:

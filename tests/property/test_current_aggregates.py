@@ -10,6 +10,7 @@ instance wrote, the other must decide on. The logs and the answers must be the s
 from __future__ import annotations
 
 import random
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -17,10 +18,16 @@ import pytest
 from hypothesis import HealthCheck, Phase, example, given, settings, strategies as st
 
 from domain import commands as c
+from domain.clock import ManualClock
 from domain.events import Actor
+from domain.grids import Grid
+from application.current import SYNC_LIMIT
 from application.service import GridGovernance
 from application.unit_of_work import UnitOfWork
+from gridgov import bootstrap
+from gridgov.settings import load_settings
 from tests.fixtures.told import Told, tell
+from tests.fixtures.world import START, World
 
 
 class Shared(Told):
@@ -74,3 +81,26 @@ def test_two_instances_keeping_aggregates_decide_as_one_that_keeps_none(
                   env={"AGGREGATE_CACHE_MAXSIZE": "1000"}, pick=pick)
     assert shared[1] == alone[1], "the same answers and refusals, in the same order"
     assert shared[0] == alone[0], "the same events"
+
+
+def test_an_instance_far_behind_the_log_starts_again_from_its_head(tmp_path: Path) -> None:
+    """More new rows than one sync reads (SYNC_LIMIT): the instance forgets what it held and takes
+    the log's head, rather than reading the rest a page a command; what it decides on is current."""
+    settings = load_settings({"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(tmp_path / "e.sqlite"),
+                              "AGGREGATE_CACHE_MAXSIZE": "1000"})
+    clock = ManualClock(START)
+    first, second = (bootstrap.application(settings, clock=clock) for _ in range(2))
+    try:
+        world = World(first, clock)
+        grid = world.grid()
+        assert UnitOfWork(first).get(Grid, grid).officers == {world.officer.id}  # held by the first
+        with second.batch() as batch:  # the other instance, busy
+            batch.execute(c.AssignOfficer(grid_id=grid, officer_id="officer-2"), world.admin)
+            for n in range(SYNC_LIMIT + 10):
+                batch.execute(c.RegisterGrid(district=world.district, street="柳城街道", community="光华社区",
+                                             name=f"g{n}"), world.admin)
+        assert UnitOfWork(first).get(Grid, grid).officers == {world.officer.id, "officer-2"}
+        assert first.current.seen == first.head() == second.head()
+    finally:
+        first.close()
+        second.close()
