@@ -249,10 +249,9 @@ def simulate(riders: int = typer.Option(75_000, min=6, help="riders in the city'
     from pathlib import Path
 
     from domain.clock import CHINA
-    from gridgov.simulate import simulate as run
+    from gridgov.simulate import CONSUMED, simulate as run
 
     _kafka_settings()  # says it in one line when Kafka is not configured
-    from gridgov.simulate import CONSUMED
     per_model: dict[str, int] = {}
     for asked in instances:
         name, _, count = asked.partition("=")

@@ -142,8 +142,7 @@ class Batch:
         """Write every accepted command's events in one transaction; their positions."""
         if not self._events:
             return []
-        accepted, events, loaded = self._accepted, self._events, self.uow.loaded
-        keys = self.uow.keys
+        accepted, events, loaded, keys = self._accepted, self._events, self.uow.loaded, self.uow.keys
         self.uow, self._accepted, self._events = UnitOfWork(self.app), [], []  # a fresh start, written or not
         try:
             with self.app._writers:

@@ -129,4 +129,3 @@ class CurrentAggregates:
     def _forget(self, id: UUID) -> None:
         self._held.pop(id, None)
         self._behind.discard(id)
-

@@ -69,7 +69,8 @@ def bare(backend: str, riders: int, per_transaction: int = 100) -> float:
     try:
         started = time.perf_counter()
         for first in range(0, riders, per_transaction):
-            grids = [BareGrid("温江", "柳城街道", "光华社区", f"g{i}") for i in range(first, min(riders, first + per_transaction))]
+            grids = [BareGrid("温江", "柳城街道", "光华社区", f"g{i}")
+                     for i in range(first, min(riders, first + per_transaction))]
             for grid in grids:
                 grid.claim(rider_id=str(grid.id), expires_at="")
             app.save(*grids)
