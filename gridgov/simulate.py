@@ -326,19 +326,27 @@ def wait_drained(app: GridGovernance, store: ReadStore, lag: KafkaLag, stall_s: 
     """Until the relay has published everything and every read model has all of it.
     Waits on progress: gives up only when nothing moved for `stall_s`."""
     models = [cls() for name, cls in PROJECTIONS.items() if name in CONSUMED]
-    last, moved = None, time.monotonic()
+    wait_for_none_behind(lambda: lag.relay_backlog(app) + sum(lag.of(store, model) for model in models), stall_s)
+
+
+def wait_for_none_behind(count: Callable[[], int], stall_s: float, clock: Callable[[], float] = time.monotonic,
+                         sleep: Callable[[float], None] = time.sleep) -> None:
+    """Until `count()` is 0; raises once it has not gone below its lowest for `stall_s`."""
+    fewest, moved = None, clock()
     while True:
         try:
-            behind = lag.relay_backlog(app) + sum(lag.of(store, model) for model in models)
-        except Exception:  # the broker restarting: keep waiting
+            behind: int | None = count()
+        except Exception:  # the broker restarting: keep waiting, for as long as it moves nothing
             behind = None
         if behind == 0:
             return
-        if behind != last:
-            last, moved = behind, time.monotonic()
-        elif time.monotonic() - moved > stall_s:
-            raise RuntimeError(f"the pipeline stopped draining with {behind} records behind")
-        time.sleep(0.2)
+        # Progress is fewer behind than ever before: a count that only changes (an unanswered
+        # look between two equal ones, the same records counted again) never ends the wait.
+        if behind is not None and (fewest is None or behind < fewest):
+            fewest, moved = behind, clock()
+        elif clock() - moved > stall_s:
+            raise RuntimeError(f"the pipeline stopped draining with {fewest} records behind")
+        sleep(0.2)
 
 
 def fresh_stores(settings: Settings, run: str, logs: Path) -> Settings:

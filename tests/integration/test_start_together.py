@@ -9,10 +9,13 @@ without a traceback. Before, a schema that did not exist ended `gridgov serve` i
 a traceback, and two processes making the same table at once could die of a
 UniqueViolation on pg_type_typname_nsp_index.
 
-The commands are forked from this process (it has imported everything already),
-not exec'ed: thirteen interpreters importing the engine ten times over would take
-minutes on two cores. Each child is a process of its own, with its own
-connections, running the command's own code from `api.cli.main`."""
+The commands are forked, not exec'ed: thirteen interpreters importing the engine ten
+times over would take minutes on two cores. They are forked from a fork server that
+imported the engine once, not from this test's worker: a fork copies the locks other
+threads hold at that moment and none of those threads, and a worker that has run other
+tests has threads of theirs (clients, pools). In the full run a consumer forked from it
+once ran, printed its line, and never ended on SIGTERM. Each child is a process of its own,
+with its own connections, running the command's own code from `api.cli.main`."""
 
 from __future__ import annotations
 
@@ -39,6 +42,8 @@ ROUNDS = int(os.environ.get("START_TOGETHER_ROUNDS", "10"))
 # How long a round may go without one more command coming up: on a loaded machine thirteen starts
 # share two cores (serve was 60 s late beside four busy workers), so the wait is on progress.
 STALL_S = 120
+# How long the stopping may go without one more command ending: each finishes its batch and closes.
+STOP_S = 60
 SECRET = "start-together-secret-of-32-bytes-or-more"
 
 
@@ -65,6 +70,10 @@ def run_command(argv: list[str], env: dict[str, str], output: str) -> None:
     log.flush()
     os._exit(0)
 
+
+# What the fork server imports once, before any command is forked from it: the commands' own imports.
+PRELOAD = ["api.cli", "gridgov.bootstrap", "api.http.app", "uvicorn", "projections.registry", "consumers.runner",
+           "consumers.relay", "transparency.sequencer", "psycopg", "kafka", __name__]
 
 # The line each command prints once it has made what it needs and runs.
 def commands(port: int) -> dict[str, tuple[list[str], str]]:
@@ -134,9 +143,31 @@ def where_they_wait(late: dict[str, tuple[multiprocessing.process.BaseProcess, P
     return f"{stacks}\n--- database sessions:\n{sessions}"
 
 
+def stop_all(children: dict[str, tuple[multiprocessing.process.BaseProcess, Path, str]], env: dict[str, str]) -> str:
+    """SIGTERM to every command still running; those still running STOP_S after the last one
+    stopped are asked where they are (where_they_wait), then killed: what they said, or ''."""
+    running = {name: child for name, (child, _, _) in children.items() if child.pid is not None and
+               child.exitcode is None}
+    for child in running.values():
+        os.kill(child.pid, signal.SIGTERM)  # type: ignore[arg-type]
+    deadline = time.monotonic() + STOP_S
+    while running and time.monotonic() < deadline:
+        for name, child in list(running.items()):
+            if child.exitcode is not None:
+                del running[name]
+                deadline = time.monotonic() + STOP_S
+        time.sleep(0.05)
+    stuck = where_they_wait({name: children[name][:2] for name in running}, env) if running else ""
+    for child in running.values():
+        child.kill()
+        child.join(10)
+    return stuck
+
+
 def start_round(env: dict[str, str], folder: Path) -> tuple[float, dict[str, str]]:
     """(seconds until every command ran, each command's output)."""
-    fork = multiprocessing.get_context("fork")
+    fork = multiprocessing.get_context("forkserver")
+    fork.set_forkserver_preload(PRELOAD)  # read once, when the first round starts the server
     children: dict[str, tuple[multiprocessing.process.BaseProcess, Path, str]] = {}
     began = time.monotonic()
     port = free_port()
@@ -163,15 +194,9 @@ def start_round(env: dict[str, str], folder: Path) -> tuple[float, dict[str, str
             time.sleep(0.05)
         took = time.monotonic() - began
     finally:
-        for child, _, _ in children.values():
-            if child.pid is not None and child.exitcode is None:
-                os.kill(child.pid, signal.SIGTERM)
-        for child, _, _ in children.values():
-            child.join(30)
-            if child.exitcode is None:
-                child.kill()
-                child.join(10)
+        stuck = stop_all(children, env)
     outputs = {name: output.read_text() for name, (_, output, _) in children.items()}
+    assert not stuck, f"still running {STOP_S} s after SIGTERM (then killed):\n{stuck}"
     for name, (child, _, _) in children.items():
         # uvicorn stops on SIGTERM, then raises it again for the handler before its own: the default, an exit by it.
         stopped = (0, -signal.SIGTERM) if name == "serve" else (0,)
