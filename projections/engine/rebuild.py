@@ -154,11 +154,18 @@ def _compare(store: ReadStore, live: Projection, fresh: Projection, table: str, 
     a = store.rows(f"SELECT * FROM {live.table_names[table]} {order}")
     b = store.rows(f"SELECT * FROM {fresh.table_names[table]} {order}")
     out: list[Difference] = []
-    for key_value, left, right in _merge(a, b, width):
-        if left != right:
-            out.append(Difference(live.name, table, key_value, left, right))
-            if len(out) >= limit:
-                break
+    try:
+        for key_value, left, right in _merge(a, b, width):
+            if left != right:
+                out.append(Difference(live.name, table, key_value, left, right))
+                if len(out) >= limit:
+                    break
+    finally:
+        # Each holds a connection in a transaction reading its table (PostgreSQL): left open by an
+        # error's traceback, it would hold off the DROP of the fresh copy after, on a connection
+        # of this same process, which no deadlock detection sees.
+        a.close()
+        b.close()
     return out
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from contextlib import AbstractContextManager
-from typing import Any, Callable, Iterable, Iterator, Protocol, Sequence
+from typing import Any, Callable, Generator, Iterable, Iterator, Protocol, Sequence
 
 
 IN_CHUNK = 400  # keys per `IN (…)` list, well under SQLite's limit of bound parameters
@@ -98,10 +98,11 @@ class ReadStore(ABC):
         with self.transaction() as tx:
             return tx.fetchall(sql, params)
 
-    def rows(self, sql: str, params: Sequence[Any] = ()) -> Iterator[tuple[Any, ...]]:
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> Generator[tuple[Any, ...], None, None]:
         """A query's rows as they are read: a whole table compared row by row (rebuild.verify)
-        is not held in memory where the store can hand it over in pieces."""
-        return iter(self.read(sql, params))
+        is not held in memory where the store can hand it over in pieces. Closed when not read
+        to its end (a store may hold a transaction open for it)."""
+        yield from self.read(sql, params)
 
 
 def insert_sql(table: str, columns: dict[str, str], conflict: str = "") -> str:

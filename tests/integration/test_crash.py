@@ -89,15 +89,17 @@ class Pipeline:
         store = SQLiteStore(self.env["READMODEL_SQLITE_DBNAME"])
         tracking = app.factory.tracking_recorder()
         consumer = KafkaConsumer(bootstrap_servers=self.settings.bootstrap)
-        last, moved = None, time.monotonic()
+        # Progress is a new highest of any of the three: one that only changes (a look at the read
+        # models failing, -1, between two equal ones) would keep the wait alive for ever.
+        highest, moved = (-1, -1, -1), time.monotonic()
         try:
             while True:
                 relayed = tracking.max_tracking_id("kafka-relay") or 0
                 if relayed >= app.head() and all(self._consumer_done(store, consumer, cls()) for cls in models):
                     return
                 now = (app.head(), relayed, self._stored(store, models))
-                if now != last:
-                    last, moved = now, time.monotonic()
+                if any(n > h for n, h in zip(now, highest)):
+                    highest, moved = tuple(map(max, now, highest)), time.monotonic()
                 elif time.monotonic() - moved > stall_s:
                     raise AssertionError(f"the pipeline stopped catching up at {now} for {stall_s:.0f} s; logs in "
                                          f"{self.logs}\n{self.log_tails()}")
