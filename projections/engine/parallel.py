@@ -42,6 +42,7 @@ Opener = Callable[[], ReadStore]
 CHECKPOINT_EVERY = 1.0  # seconds
 PARENT = "GRIDGOV_REBUILD_PARENT"  # the rebuilding process's pid, for its helpers
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
+HELPER_STALL_S = 600.0  # a helper silent this long is stuck: it says where it is after every page (seconds)
 log = logging.getLogger(__name__)
 
 
@@ -200,7 +201,7 @@ def _start(index: int, job: tuple[Any, ...], reports: queue.Queue) -> subprocess
 
 
 def _gather(reports: queue.Queue, helpers: int, progress: Callable[[int], None] | None,  # type: ignore[type-arg]
-            finished: Callable[[int], None]) -> Filled:
+            finished: Callable[[int], None], stall_s: float = HELPER_STALL_S) -> Filled:
     """Wait for every helper, handing each to `finished` as it is done; pass on
     how far they are together (the mean of their positions, which moves whenever
     any of them does: the slowest one's would stand still while it reads its first
@@ -208,8 +209,17 @@ def _gather(reports: queue.Queue, helpers: int, progress: Callable[[int], None] 
     filled = Filled()
     positions = [0] * helpers
     running = set(range(helpers))
+    heard = dict.fromkeys(running, time.monotonic())
     while running:
-        index, (kind, *payload) = reports.get()
+        try:
+            index, (kind, *payload) = reports.get(timeout=1.0)
+        except queue.Empty:
+            # A helper that blocks without exiting would otherwise hold the rebuild for ever.
+            if silent := sorted(i for i in running if time.monotonic() - heard[i] > stall_s):
+                raise RuntimeError(f"rebuild helper {', '.join(map(str, silent))} said nothing for {stall_s:.0f} s "
+                                   "(a page takes seconds): stuck; stopped") from None
+            continue
+        heard[index] = time.monotonic()
         if kind == "progress":
             positions[index] = payload[0]
             if progress:

@@ -1,10 +1,12 @@
 """A parallel rebuild's progress moves whenever any helper moves: a helper still
-reading its first page does not hold the bar at zero, and the bar never goes back."""
+reading its first page does not hold the bar at zero, and the bar never goes back; a helper
+silent for the stall time stops the wait."""
 
 from __future__ import annotations
 
 import queue
 
+import pytest
 from hypothesis import given, strategies as st
 
 from projections.engine.parallel import _gather
@@ -38,3 +40,13 @@ def test_one_helper_working_while_another_reads_its_first_page_moves_the_bar() -
     shown: list[int] = []
     _gather(reports, 2, shown.append, lambda index: None)
     assert shown[:3] == [50, 100, 150]
+
+
+def test_a_helper_that_says_nothing_for_the_stall_time_stops_the_rebuild_naming_it() -> None:
+    """A helper blocked without exiting (its EOF would say so) held the rebuild for ever. Helper 0
+    finishes and helper 1 never speaks: the wait ends, naming helper 1 (the caller kills the helpers)."""
+    reports: queue.Queue = queue.Queue()  # type: ignore[type-arg]
+    reports.put((0, ("progress", 300)))
+    reports.put((0, ("done", 0, [])))
+    with pytest.raises(RuntimeError, match=r"rebuild helper 1 said nothing for 0 s"):
+        _gather(reports, 2, None, lambda index: None, stall_s=0.2)
