@@ -20,13 +20,13 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 from uuid import UUID
 
-from eventsourcing.application import Application, Repository
+from eventsourcing.application import Application, ProcessingEvent, Recording, Repository
 from eventsourcing.persistence import IntegrityError
 from eventsourcing.utils import Environment, get_topic
 
 from domain import errors
 from domain.access import AccessRecord
-from domain.aggregate import Context
+from domain.aggregate import Aggregate, Context
 from application.batch import Batch
 from domain.clock import Clock, SystemClock
 from application.clue_index import OpenClueIndex
@@ -77,6 +77,23 @@ def without_secrets(command: type[Command], result: dict[str, Any]) -> dict[str,
 def digest_of(command: Command) -> str:
     """What an idempotency record checks a retry against: the command's name and payload."""
     return hashlib.sha256(type(command).__name__.encode() + b"\0" + command.model_dump_json().encode()).hexdigest()
+
+
+class Collected(ProcessingEvent[UUID]):
+    """What one save writes, gathered by our own classes. The library's ProcessingEvent asks of each
+    object whether it is an event, then an aggregate, through runtime-checkable protocols, and on
+    Python 3.11 each of those asks walks the protocol's members: a tenth of a redemption's time."""
+
+    def collect_events(self, *objs: Any, **kwargs: Any) -> None:
+        for obj in objs:
+            if isinstance(obj, Aggregate):
+                self.events.extend(obj.collect_events())
+                self.aggregates[obj.id] = obj
+            elif isinstance(obj, Event):
+                self.events.append(obj)
+            elif obj is not None:  # the library's own kinds, should one ever be saved here
+                super().collect_events(obj)
+        self.saved_kwargs.update(kwargs)
 
 
 class GridGovernance(Application):
@@ -139,6 +156,15 @@ class GridGovernance(Application):
         """The library's repository, without its cache: AGGREGATE_CACHE_MAXSIZE sizes `current`, which
         knows when a held aggregate is current without asking the store for each (current.py)."""
         return Repository(event_store=self.events, snapshot_store=self.snapshots)
+
+    def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
+        """The library's save, collecting through `Collected`."""
+        processing_event = Collected()
+        processing_event.collect_events(*objs, **kwargs)
+        recordings = self._record(processing_event)
+        self._take_snapshots(processing_event)
+        self._notify(recordings)
+        return recordings
 
     # --- commands ----------------------------------------------------------------
 
