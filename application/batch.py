@@ -30,7 +30,8 @@ the first answer (or refuses a different command under the key).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Iterable, TypeVar
+from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
@@ -114,6 +115,10 @@ class Batch:
     def get(self, cls: type[A], id: Any, missing: type[errors.NotFound] | None = None) -> A:
         """An aggregate as the batch has it now, saved or not (for a caller deciding what to do next)."""
         return self.uow.get(cls, id, missing)
+
+    def prefetch(self, cls: type[A], ids: Iterable[UUID]) -> None:
+        """Read ahead what the commands to come will ask for (UnitOfWork.prefetch)."""
+        self.uow.prefetch(cls, ids)
 
     def _undo(self, marks: dict[Any, int], keys_before: list[NewKey]) -> None:
         """Take back what a refused command decided: each aggregate it changed (it changes only

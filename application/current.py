@@ -26,9 +26,9 @@ from collections import OrderedDict
 from typing import TYPE_CHECKING, Iterable, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import Repository
+from eventsourcing.application import AggregateNotFoundError, Repository
 
-from domain.aggregate import Aggregate
+from domain.aggregate import Aggregate, WrongStream
 
 if TYPE_CHECKING:
     from eventlog.base import EventLog
@@ -44,6 +44,9 @@ class CurrentAggregates:
         self.repository, self.log, self.maxsize = repository, log, maxsize
         self._held: OrderedDict[UUID, Aggregate] = OrderedDict()
         self._behind: set[UUID] = set()  # held, but the log has more of their streams
+        # Read ahead and found empty as of `seen` (a rider's first award of the month): `get` says
+        # so without asking; any event of theirs the log takes in, or written here, ends that.
+        self._absent: set[UUID] = set()
         self._lock = threading.Lock()
         self.seen = log.head()
 
@@ -62,10 +65,12 @@ class CurrentAggregates:
             with self._lock:
                 self._held.clear()
                 self._behind.clear()
+                self._absent.clear()
                 self.seen = max(self.seen, head)
             return
         with self._lock:
             for _, stream, version in changes:
+                self._absent.discard(stream)
                 held = self._held.get(stream)
                 if held is not None and held.version < version:
                     self._behind.add(stream)
@@ -76,6 +81,8 @@ class CurrentAggregates:
         """A copy of the aggregate, current as of the last sync (raises AggregateNotFoundError
         for a stream with no events)."""
         with self._lock:
+            if id in self._absent:
+                raise AggregateNotFoundError(id)
             held, behind, seen = self._held.get(id), id in self._behind, self.seen
             if held is not None:
                 self._held.move_to_end(id)
@@ -94,6 +101,38 @@ class CurrentAggregates:
                 aggregate = copy.deepcopy(aggregate)
         return aggregate  # type: ignore[return-value]
 
+    def prefetch(self, cls: type[A], ids: Iterable[UUID]) -> None:
+        """Hold `ids` current (those not held, or behind), read in one query, where each would
+        cost a round trip of its own when first asked for: a city day's writer spent 38 % of its
+        time loading riders it met for the first time that day, one by one. Kept as `get` keeps
+        (nothing taken in meanwhile); ids of another kind, or with no events, are left to `get`."""
+        if not self.maxsize:
+            return
+        with self._lock:
+            seen = self.seen
+            wanted = [id for id in dict.fromkeys(ids)
+                      if (id not in self._held or id in self._behind) and id not in self._absent]
+        wanted = wanted[:self.maxsize // 2]  # never so many that they push each other out
+        if not wanted:
+            return
+        mapper = self.repository.event_store.mapper
+        streams, read = self.log.streams(wanted), []
+        for events in streams.values():
+            try:
+                read.append(cls.project(None, map(mapper.to_domain_event, events)))
+            except WrongStream:
+                continue
+        with self._lock:
+            if self.seen != seen:
+                return
+            for aggregate in read:
+                if aggregate is not None:
+                    self._keep(aggregate)
+                    self._behind.discard(aggregate.id)
+            if len(self._absent) > self.maxsize:
+                self._absent.clear()
+            self._absent.update(id for id in wanted if id not in streams)
+
     def written(self, positions: list[int], aggregates: Iterable[Aggregate]) -> None:
         """This process wrote at `positions`; `aggregates` are as they are now, nothing
         pending (the unit of work's, handed over: the caller keeps no reference)."""
@@ -108,6 +147,7 @@ class CurrentAggregates:
             for aggregate in aggregates:
                 self._keep(aggregate)
                 self._behind.discard(aggregate.id)
+                self._absent.discard(aggregate.id)
             self.seen = positions[-1]
 
     def forget(self, ids: Iterable[UUID]) -> None:
@@ -129,3 +169,4 @@ class CurrentAggregates:
     def _forget(self, id: UUID) -> None:
         self._held.pop(id, None)
         self._behind.discard(id)
+        self._absent.discard(id)

@@ -7,7 +7,7 @@ command's events across several aggregates land together or not at all.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Iterable, TypeVar
 from uuid import UUID
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -63,6 +63,11 @@ class UnitOfWork:
         self.loaded[id] = aggregate
         return aggregate
 
+    def prefetch(self, cls: type[A], ids: Iterable[UUID]) -> None:
+        """Read ahead aggregates the commands to come will ask for, all in one query (current.py)."""
+        self._sync()
+        self.app.current.prefetch(cls, [id for id in ids if id not in self.loaded])
+
     def head(self) -> int:
         """The log's position that what this reads is current as of: the indexes read from the log
         (open clues, places, held redemptions) are caught up to here (application/log_follower.py)."""
@@ -75,8 +80,7 @@ class UnitOfWork:
             self.synced = True
 
     def changed(self) -> list[Aggregate]:
-        """The aggregates with events to save, in the order loaded. Only they go to Application.save:
-        it checks every object given against the library's runtime protocols, a tenth of a command."""
+        """The aggregates with events to save, in the order loaded: only they go to Application.save."""
         return [aggregate for aggregate in self.loaded.values() if aggregate._pending]
 
     def pending(self) -> list[Event]:

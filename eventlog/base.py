@@ -61,6 +61,16 @@ class EventLog(ABC):
         """A stream's events in version order, up to version `through`."""
         return self.recorder.select_events(stream, lte=through)
 
+    def streams(self, streams: Iterable[uuid.UUID]) -> dict[uuid.UUID, list[StoredEvent]]:
+        """Many streams' events, each in version order (a batch's aggregates read ahead,
+        application/current.py: `prefetch`); streams with no events are left out."""
+        found = {}
+        for stream in set(streams):
+            events = list(self.stream(stream))
+            if events:
+                found[stream] = events
+        return found
+
     def streams_page(self, after: Cursor, stop: int, topics: Sequence[str], limit: int,
                      share: Share = EVERY) -> list[Raw]:
         """Up to `limit` rows up to position `stop`, of `topics` and of the streams

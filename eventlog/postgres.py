@@ -98,6 +98,19 @@ class PostgresLog(EventLog):
                            ([stream for stream, _ in wanted], [version for _, version in wanted]))
             return {(stream, int(version)): int(position) for stream, version, position in cursor.fetchall()}
 
+    def streams(self, streams: Iterable[uuid.UUID]) -> dict[uuid.UUID, list[StoredEvent]]:
+        ids = sorted(set(streams))
+        if not ids:
+            return {}
+        found: dict[uuid.UUID, list[StoredEvent]] = {}
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as cursor:
+            cursor.execute(f"SELECT originator_id, originator_version, topic, state FROM {self.table} "
+                           "WHERE originator_id = ANY(%s::uuid[]) ORDER BY originator_id, originator_version",
+                           (ids,))
+            for stream, version, topic, state in cursor.fetchall():
+                found.setdefault(stream, []).append(StoredEvent(stream, int(version), topic, bytes(state)))
+        return found
+
     def make_key_store(self, kind: KeyKind) -> TableKeyStore:
         return TableKeyStore(self.datastore, kind, f'"{self.datastore.schema}".', "bytea", "%s",
                              lock_statement(self.datastore.schema))

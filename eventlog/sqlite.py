@@ -83,6 +83,21 @@ class SQLiteLog(EventLog):
                         found[key] = int(position)
         return found
 
+    def streams(self, streams: Iterable[uuid.UUID]) -> dict[uuid.UUID, list[StoredEvent]]:
+        asked = {stream.hex if self.uuids else str(stream): stream for stream in streams}
+        ids = sorted(asked)
+        found: dict[uuid.UUID, list[StoredEvent]] = {}
+        with self.datastore.transaction(commit=False) as cursor:
+            for start in range(0, len(ids), CHUNK):
+                chunk = ids[start:start + CHUNK]
+                cursor.execute(f"SELECT originator_id, originator_version, topic, state FROM {self.table} "
+                               f"WHERE originator_id IN ({', '.join('?' * len(chunk))}) "
+                               "ORDER BY originator_id, originator_version", chunk)
+                for stream, version, topic, state in cursor.fetchall():
+                    id = asked[stream]
+                    found.setdefault(id, []).append(StoredEvent(id, int(version), topic, state))
+        return found
+
     def make_key_store(self, kind: KeyKind) -> TableKeyStore:
         return TableKeyStore(self.datastore, kind, "", "blob", "?")
 

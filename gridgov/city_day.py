@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import time
 from datetime import datetime
-from typing import Callable, TypeVar
+from typing import Callable, Iterable, TypeVar
 from uuid import UUID
 
 from domain import commands as c
@@ -26,6 +26,7 @@ from domain.aggregate import Aggregate
 from gridgov.demo import DISTRICTS, RATES, TICK_S, TICKS, Demo, GridInfo, as_rider
 from gridgov.layout import Box, cell, district_square, middle, reach
 from domain.places import rectangle
+from domain.subsidies import SubsidyAccount
 
 A = TypeVar("A", bound=Aggregate)
 
@@ -37,6 +38,7 @@ PATROLS_PER_GRID_DAY = 2
 HOURLY_SHAPE = (2, 3, 3, 4, 9, 10, 7, 4, 3, 4, 7, 9, 8, 5, 3, 2)
 BUDGET_FEN = 500_000_000  # a district's month: ¥5,000,000
 GRIDS_PER_STREET = 20
+READ_AHEAD = 1_000  # the evening's accounts, read so many at a time
 
 
 class CityDay(Demo):
@@ -63,6 +65,9 @@ class CityDay(Demo):
 
     def read(self, cls: type[A], id: UUID) -> A:
         return self.batch.get(cls, id)
+
+    def read_ahead(self, cls: type[A], ids: Iterable[UUID]) -> None:
+        self.batch.prefetch(cls, ids)
 
     def commit(self) -> None:
         try:
@@ -177,7 +182,10 @@ class CityDay(Demo):
         self.clock.set(self.start.replace(hour=23))
         super().end_of_day()
         month = local_month(self.clock.now())
-        for rider in sorted({rider for _, rider in self.verified}, key=str):
+        earners = sorted({rider for _, rider in self.verified}, key=str)
+        for n, rider in enumerate(earners):
+            if n % READ_AHEAD == 0:
+                self.read_ahead(SubsidyAccount, [SubsidyAccount.id_for(r, month) for r in earners[n:n + READ_AHEAD]])
             for district, tally in sorted(self.account(rider, month).districts.items()):
                 if tally.payable > 0:
                     self.do(c.SettlePayout(rider_id=rider, period=month, district=district, fen=tally.payable,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Callable, TypeVar
+from typing import Callable, Iterable, TypeVar
 from uuid import UUID
 
 
@@ -19,12 +19,13 @@ from domain import errors
 from domain.appeals import Verdict
 from domain.appeals import Remedy, RemedyKind, Subject, SubjectKind
 from domain.clock import CHINA, ManualClock, local_day, local_month
-from domain.clues import Category, Location
+from domain.clues import Category, Clue, Location
 from domain.places import rectangle
 from gridgov.layout import cell, district_square, middle, reach
 from domain.events import Actor, Role, topics_of
 from domain.partners import PartnerKind
 from domain.points import PointsAccount
+from domain.riders import Rider
 from domain.stations import Service
 from domain.rates import Rate
 from gridgov import demo_words as words
@@ -128,7 +129,8 @@ class Demo:
         self.reported: list[tuple[UUID, GridInfo, tuple[str, ...]]] = []
         self.tasks: dict[UUID, GridInfo] = {}
         self.claims: dict[UUID, tuple[UUID, int]] = {}  # task -> (rider, tick it will be done)
-        self.awaiting: list[UUID] = []
+        self.awaiting: list[tuple[UUID, UUID]] = []  # (task, rider) done, to be verified
+        self._everyone: list[UUID] = []  # rider_grids' keys, listed again only when riders join
         self.verified: list[tuple[UUID, UUID]] = []  # (task, rider)
         self.commands = self.refused = self.clue_count = self.flagged = self.staff_named = 0
 
@@ -167,6 +169,10 @@ class Demo:
     def read(self, cls: type[A], id: UUID) -> A:
         """An aggregate as the story's commands have left it."""
         return UnitOfWork(self.app).get(cls, id)
+
+    def read_ahead(self, cls: type[A], ids: Iterable[UUID]) -> None:
+        """The aggregates the next commands will ask for, read in one go (current.py: `prefetch`)."""
+        UnitOfWork(self.app).prefetch(cls, ids)
 
     def set_up_city(self) -> None:
         month = local_month(self.start)
@@ -292,12 +298,19 @@ class Demo:
     def reporting_grid(self, rider: UUID) -> GridInfo:
         return self.rng.choice(self.rider_grids[rider])
 
+    def everyone(self) -> list[UUID]:
+        """The riders, in the order they joined: listed once, not every tick (750,000 of them)."""
+        if len(self._everyone) != len(self.rider_grids):  # riders join, never leave the story
+            self._everyone = list(self.rider_grids)
+        return self._everyone
+
     FAR_SPREAD = 0.01  # degrees: how far from its grid's middle a clue may be
 
     def report_clues(self, count: int) -> None:
-        riders = list(self.rider_grids)
-        for _ in range(count):
-            rider = self.rng.choice(riders)
+        riders = self.everyone()
+        reporters = [self.rng.choice(riders) for _ in range(count)]
+        self.read_ahead(Rider, reporters)
+        for rider in reporters:
             if not self.rider_grids[rider]:
                 continue
             grid = self.reporting_grid(rider)
@@ -317,6 +330,7 @@ class Demo:
 
     def triage(self) -> None:
         pending, self.reported = self.reported, []
+        self.read_ahead(Clue, [UUID(candidates[0]) for _, _, candidates in pending if candidates])
         for clue, grid, candidates in pending:
             roll = self.rng.random()
             if candidates and roll < 0.8:
@@ -337,10 +351,11 @@ class Demo:
             self.tasks[UUID(result["task_id"])] = grid
 
     def claim_open_tasks(self, tick: int) -> None:
-        for task, grid in list(self.tasks.items()):
-            if task in self.claims or not grid.riders or self.rng.random() < 0.5:
-                continue
-            rider = self.rng.choice(grid.riders)
+        claims = [(task, self.rng.choice(grid.riders)) for task, grid in list(self.tasks.items())
+                  if task not in self.claims and grid.riders and self.rng.random() >= 0.5]
+        self.read_ahead(GridTask, [task for task, _ in claims])
+        self.read_ahead(Rider, [rider for _, rider in claims])
+        for task, rider in claims:
             if self.do(c.ClaimTask(task_id=task, rider_id=rider), as_rider(rider)) is not None:
                 # Most finish within the hour; a few forget, and their claim expires.
                 done_at = tick + self.rng.randint(1, 12) if self.rng.random() < 0.9 else tick + 10_000
@@ -352,12 +367,15 @@ class Demo:
             if done_at == tick:
                 note = words.done(len(self.verified) + len(self.awaiting))
                 if self.do(c.CompleteTask(task_id=task, rider_id=rider, note=note), as_rider(rider)) is not None:
-                    self.awaiting.append(task)
+                    self.awaiting.append((task, rider))
                     del self.claims[task]
 
     def verify_work(self) -> None:
         pending, self.awaiting = self.awaiting, []
-        for task in pending:
+        month = local_month(self.clock.now())
+        self.read_ahead(SubsidyAccount, [SubsidyAccount.id_for(rider, month) for _, rider in pending])
+        self.read_ahead(PointsAccount, [PointsAccount.id_for(rider) for _, rider in pending])
+        for task, _ in pending:
             grid = self.grid_of_task(task)
             if self.rng.random() < 0.9:
                 result = self.do(c.VerifyCompletion(task_id=task), grid.officer)
@@ -373,7 +391,7 @@ class Demo:
         for task, (rider, done_at) in list(self.claims.items()):
             if done_at == -1 and self.do(c.CompleteTask(task_id=task, rider_id=rider, note=words.DONE_AGAIN),
                                          as_rider(rider)) is not None:
-                self.awaiting.append(task)
+                self.awaiting.append((task, rider))
         self.verify_work()
         month = local_month(self.clock.now())
         earners = sorted({rider for _, rider in self.verified}, key=str)

@@ -200,6 +200,15 @@ class EventLogContract(ABC):
                 [r[2] for r in mine if r[2] <= through]
         assert list(log.stream(uuid.uuid4())) == []
 
+    def test_many_streams_at_once_are_each_one_as_stream_gives_it(self, log: EventLog, rows: list[Raw]) -> None:
+        streams = sorted({uuid.UUID(r[1]) for r in rows})
+        got = log.streams([*streams, uuid.uuid4(), streams[0]])
+        assert sorted(got) == streams, "each stream asked for that has events, once; no empty ones"
+        for stream in streams:
+            assert [(e.originator_id, e.originator_version, e.topic, bytes(e.state)) for e in got[stream]] == \
+                [(e.originator_id, e.originator_version, e.topic, bytes(e.state)) for e in log.stream(stream)]
+        assert log.streams([]) == {}
+
     # --- stream order -----------------------------------------------------------------------
 
     def test_reads_streams_says_what_the_backend_can(self, log: EventLog) -> None:

@@ -2,9 +2,9 @@
 
 Each instance keeps the aggregates it read and wrote, and takes in only the log's new
 positions before a command, trusting the rest. The demo's day is told on one instance that
-keeps nothing, and again with every command (and every read the story makes) sent to one of
-two instances on the same store, picked at random, now and then in batches: whatever one
-instance wrote, the other must decide on. The logs and the answers must be the same.
+keeps nothing, and again with every command (and every read and read-ahead the story makes)
+sent to one of two instances on the same store, picked at random, now and then in batches:
+whatever one instance wrote, the other must decide on. The logs and the answers must be the same.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import random
 from pathlib import Path
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
 from hypothesis import HealthCheck, Phase, example, given, settings, strategies as st
@@ -21,13 +21,14 @@ from domain import commands as c
 from domain.clock import ManualClock
 from domain.events import Actor
 from domain.grids import Grid
+from domain.riders import Rider
 from application.current import SYNC_LIMIT
 from application.service import GridGovernance
 from application.unit_of_work import UnitOfWork
 from gridgov import bootstrap
 from gridgov.settings import load_settings
 from tests.fixtures.told import Told, tell
-from tests.fixtures.world import START, World
+from tests.fixtures.world import START, World, rider_actor
 
 
 class Shared(Told):
@@ -62,6 +63,12 @@ class Shared(Told):
         if self.batch is not None:
             return self.batch.get(cls, id)
         return UnitOfWork(self.instance()).get(cls, id)
+
+    def read_ahead(self, cls, ids) -> None:  # type: ignore[no-untyped-def]
+        if self.batch is not None:
+            self.batch.prefetch(cls, ids)
+        else:
+            UnitOfWork(self.instance()).prefetch(cls, ids)
 
     def summary(self, days: int = 1):  # type: ignore[no-untyped-def]
         self.commit()
@@ -101,6 +108,46 @@ def test_an_instance_far_behind_the_log_starts_again_from_its_head(tmp_path: Pat
                                              name=f"g{n}"), world.admin)
         assert UnitOfWork(first).get(Grid, grid).officers == {world.officer.id, "officer-2"}
         assert first.current.seen == first.head() == second.head()
+    finally:
+        first.close()
+        second.close()
+
+
+def test_a_read_ahead_holds_each_aggregate_current_in_one_read(tmp_path: Path) -> None:
+    """What a batch reads ahead (a tick's reporters, in a city day) is held as the log has it now,
+    another instance's writes included, and the commands that then ask for it read nothing more."""
+    settings = load_settings({"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(tmp_path / "e.sqlite"),
+                              "AGGREGATE_CACHE_MAXSIZE": "1000"})
+    clock = ManualClock(START)
+    first, second = (bootstrap.application(settings, clock=clock) for _ in range(2))
+    try:
+        world = World(first, clock)
+        grid, other = world.grid(), world.grid("柳城-2")
+        riders = [world.rider(grid) for _ in range(4)]
+        first.current.forget(riders)  # as in a city day: riders not seen since the day began
+        second.execute(c.JoinGrid(rider_id=riders[1], grid_id=other), rider_actor(riders[1]))
+        reads: list[UUID] = []
+        one_at_a_time = first.repository.event_store.get
+
+        def counted(originator_id: UUID, *args: Any, **kwargs: Any) -> Any:
+            reads.append(originator_id)
+            return one_at_a_time(originator_id, *args, **kwargs)
+
+        first.repository.event_store.get = counted  # type: ignore[method-assign]
+        not_yet = uuid4()
+        with first.batch() as batch:
+            batch.prefetch(Rider, [*riders, not_yet, grid])  # a grid's stream is not a rider's: left
+            held = [batch.get(Rider, rider) for rider in riders]
+            assert not batch.get(Rider, not_yet).exists
+        assert reads == [], "every rider read ahead was held, and the one with no events known so; none read again"
+        assert [set(r.grids) for r in held] == [{grid}, {grid, other}, {grid}, {grid}]
+        assert [r.version for r in held] == [UnitOfWork(second).get(Rider, r).version for r in riders]
+        # Known to have no events as of then: once the other instance writes the stream, it has them.
+        second.ids = lambda: not_yet
+        second.execute(c.RegisterRider(platform="eleme", station="温江站", name="骑手新", phone="13800009999"),
+                       world.admin)
+        assert UnitOfWork(first).get(Rider, not_yet).exists
+        assert reads == [not_yet]
     finally:
         first.close()
         second.close()
