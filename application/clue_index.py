@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import heapq
 import math
-import threading
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from uuid import UUID
@@ -92,7 +91,6 @@ class OpenClueIndex(LogFollower):
         self.open: dict[UUID, OpenClue] = {}
         self.cells = Cells(policy.radius_m)
         self.by_age: list[tuple[datetime, UUID]] = []  # a heap: the oldest report first
-        self._lock = threading.Lock()
 
     def candidates(self, category: Category, location: Location, at: datetime,
                    district: str | None = None, pending: Sequence[object] = (),

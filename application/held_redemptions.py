@@ -8,7 +8,6 @@ moment ago in another process is found at the counter. A read model could trail.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from uuid import UUID
@@ -39,7 +38,6 @@ class HeldRedemptions(LogFollower):
         super().__init__(log, mapper)
         self.partner_of: dict[UUID, UUID] = {}  # held redemption -> its partner
         self.by_partner: dict[UUID, dict[UUID, Held]] = {}
-        self._lock = threading.Lock()
 
     def of(self, partner_id: UUID, pending: Sequence[object] = (), head: int | None = None) -> list[Held]:
         """The partner's held redemptions (locked ones and ones whose hold ran out

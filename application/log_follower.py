@@ -9,8 +9,10 @@ most of the day; now a batch reads once what its commands did not write themselv
 
 from __future__ import annotations
 
+import threading
 from typing import Sequence
 
+from domain.events import stored_name
 from eventlog import EventLog, stored_event
 
 PAGE = 500
@@ -22,6 +24,23 @@ class LogFollower:
     def __init__(self, log: EventLog, mapper) -> None:  # type: ignore[no-untyped-def]
         self.log, self.mapper = log, mapper
         self.position = 0  # every event of `topics` up to here is applied
+        self._lock = threading.Lock()
+
+    def wrote(self, events: Sequence[object], positions: Sequence[int]) -> None:
+        """This process wrote `events` at `positions`. An index right before them takes them in as they
+        are, rather than reading back from the log what it had in hand: the log's positions are handed
+        out in commit order, so nothing of anyone else's lies between (the next batch of a city day
+        read its predecessor's clues back, 4-7 % of the writer's time)."""
+        if not positions:
+            return
+        with self._lock:
+            if self.position != positions[0] - 1:
+                return  # behind, or another writer's rows came first: `_catch_up` reads them all
+            topics = set(self.topics)
+            for event in events:
+                if stored_name(type(event)) in topics:  # type: ignore[arg-type]
+                    self._apply(event)
+            self.position = positions[-1]
 
     def _apply(self, event: object) -> None:
         raise NotImplementedError

@@ -14,7 +14,6 @@ decides alike.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -139,7 +138,6 @@ class Places(LogFollower):
     def __init__(self, log: EventLog, mapper: Mapper) -> None:
         super().__init__(log, mapper)
         self.atlas = Atlas()
-        self._lock = threading.Lock()
 
     def current(self, pending: Sequence[object] = (), head: int | None = None) -> Atlas:
         """`head`: the log read up to there (log_follower.py)."""

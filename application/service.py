@@ -158,10 +158,14 @@ class GridGovernance(Application):
         return Repository(event_store=self.events, snapshot_store=self.snapshots)
 
     def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
-        """The library's save, collecting through `Collected`."""
+        """The library's save, collecting through `Collected`; the indexes that follow the log
+        take in what was written here themselves (LogFollower.wrote)."""
         processing_event = Collected()
         processing_event.collect_events(*objs, **kwargs)
         recordings = self._record(processing_event)
+        positions = [recording.notification.id for recording in recordings]
+        for index in (self.open_clues, self.places, self.held_redemptions):
+            index.wrote(processing_event.events, positions)
         self._take_snapshots(processing_event)
         self._notify(recordings)
         return recordings

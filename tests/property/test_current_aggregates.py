@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, Phase, example, given, settings, strategies 
 
 from domain import commands as c
 from domain.clock import ManualClock
+from domain.clues import Category
 from domain.events import Actor
 from domain.grids import Grid
 from domain.riders import Rider
@@ -28,7 +29,7 @@ from application.unit_of_work import UnitOfWork
 from gridgov import bootstrap
 from gridgov.settings import load_settings
 from tests.fixtures.told import Told, tell
-from tests.fixtures.world import START, World, rider_actor
+from tests.fixtures.world import START, WENJIANG_CENTRE, World, rider_actor
 
 
 class Shared(Told):
@@ -148,6 +149,39 @@ def test_a_read_ahead_holds_each_aggregate_current_in_one_read(tmp_path: Path) -
                        world.admin)
         assert UnitOfWork(first).get(Rider, not_yet).exists
         assert reads == [not_yet]
+    finally:
+        first.close()
+        second.close()
+
+
+def test_the_indexes_take_in_what_the_instance_wrote_and_read_what_others_did(tmp_path: Path) -> None:
+    """The open clues an instance indexes: its own reports taken in as written, without reading the
+    log back; another instance's read from the log, since they lie before the next write."""
+    settings = load_settings({"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(tmp_path / "e.sqlite"),
+                              "AGGREGATE_CACHE_MAXSIZE": "1000"})
+    clock = ManualClock(START)
+    first, second = (bootstrap.application(settings, clock=clock) for _ in range(2))
+    try:
+        world = World(first, clock)
+        grid = world.grid()
+        one, two = world.rider(grid), world.rider(grid)
+        pages: list[int] = []
+        read_page = first.eventlog.page
+
+        def counted(after: int, *args: Any, **kwargs: Any) -> Any:
+            pages.append(after)
+            return read_page(after, *args, **kwargs)
+
+        first.eventlog.page = counted  # type: ignore[method-assign]
+        world.report(one, grid)  # the index is caught up to its head here, and takes in the report
+        pages.clear()
+        mine = UUID(world.report(one, grid).result["clue_id"])
+        assert pages == [], "its own report was in hand: nothing read back"
+        theirs = UUID(second.execute(c.ReportClue(rider_id=two, grid_id=grid, category=Category.FIRE_HAZARD, text="楼道堆物",
+                                                  location=WENJIANG_CENTRE), rider_actor(two)).result["clue_id"])
+        answer = world.report(two, grid).result
+        assert {mine, theirs} <= {UUID(x) for x in answer["duplicate_candidates"]}
+        assert pages != [], "the other instance's report was read from the log"
     finally:
         first.close()
         second.close()
