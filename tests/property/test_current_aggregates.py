@@ -10,8 +10,9 @@ whatever one instance wrote, the other must decide on. The logs and the answers 
 from __future__ import annotations
 
 import random
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 from uuid import UUID, uuid4
 
 import pytest
@@ -91,14 +92,24 @@ def test_two_instances_keeping_aggregates_decide_as_one_that_keeps_none(
     assert shared[0] == alone[0], "the same events"
 
 
-def test_an_instance_far_behind_the_log_starts_again_from_its_head(tmp_path: Path) -> None:
-    """More new rows than one sync reads (SYNC_LIMIT): the instance forgets what it held and takes
-    the log's head, rather than reading the rest a page a command; what it decides on is current."""
-    settings = load_settings({"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(tmp_path / "e.sqlite"),
+@contextmanager
+def two_instances(folder: Path) -> Iterator[tuple[GridGovernance, GridGovernance, ManualClock]]:
+    """Two applications on one SQLite store, each keeping what it reads, on one clock."""
+    settings = load_settings({"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(folder / "e.sqlite"),
                               "AGGREGATE_CACHE_MAXSIZE": "1000"})
     clock = ManualClock(START)
     first, second = (bootstrap.application(settings, clock=clock) for _ in range(2))
     try:
+        yield first, second, clock
+    finally:
+        first.close()
+        second.close()
+
+
+def test_an_instance_far_behind_the_log_starts_again_from_its_head(tmp_path: Path) -> None:
+    """More new rows than one sync reads (SYNC_LIMIT): the instance forgets what it held and takes
+    the log's head, rather than reading the rest a page a command; what it decides on is current."""
+    with two_instances(tmp_path) as (first, second, clock):
         world = World(first, clock)
         grid = world.grid()
         assert UnitOfWork(first).get(Grid, grid).officers == {world.officer.id}  # held by the first
@@ -109,19 +120,12 @@ def test_an_instance_far_behind_the_log_starts_again_from_its_head(tmp_path: Pat
                                              name=f"g{n}"), world.admin)
         assert UnitOfWork(first).get(Grid, grid).officers == {world.officer.id, "officer-2"}
         assert first.current.seen == first.head() == second.head()
-    finally:
-        first.close()
-        second.close()
 
 
 def test_a_read_ahead_holds_each_aggregate_current_in_one_read(tmp_path: Path) -> None:
     """What a batch reads ahead (a tick's reporters, in a city day) is held as the log has it now,
     another instance's writes included, and the commands that then ask for it read nothing more."""
-    settings = load_settings({"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(tmp_path / "e.sqlite"),
-                              "AGGREGATE_CACHE_MAXSIZE": "1000"})
-    clock = ManualClock(START)
-    first, second = (bootstrap.application(settings, clock=clock) for _ in range(2))
-    try:
+    with two_instances(tmp_path) as (first, second, clock):
         world = World(first, clock)
         grid, other = world.grid(), world.grid("柳城-2")
         riders = [world.rider(grid) for _ in range(4)]
@@ -149,19 +153,12 @@ def test_a_read_ahead_holds_each_aggregate_current_in_one_read(tmp_path: Path) -
                        world.admin)
         assert UnitOfWork(first).get(Rider, not_yet).exists
         assert reads == [not_yet]
-    finally:
-        first.close()
-        second.close()
 
 
 def test_the_indexes_take_in_what_the_instance_wrote_and_read_what_others_did(tmp_path: Path) -> None:
     """The open clues an instance indexes: its own reports taken in as written, without reading the
     log back; another instance's read from the log, since they lie before the next write."""
-    settings = load_settings({"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(tmp_path / "e.sqlite"),
-                              "AGGREGATE_CACHE_MAXSIZE": "1000"})
-    clock = ManualClock(START)
-    first, second = (bootstrap.application(settings, clock=clock) for _ in range(2))
-    try:
+    with two_instances(tmp_path) as (first, second, clock):
         world = World(first, clock)
         grid = world.grid()
         one, two = world.rider(grid), world.rider(grid)
@@ -182,6 +179,3 @@ def test_the_indexes_take_in_what_the_instance_wrote_and_read_what_others_did(tm
         answer = world.report(two, grid).result
         assert {mine, theirs} <= {UUID(x) for x in answer["duplicate_candidates"]}
         assert pages != [], "the other instance's report was read from the log"
-    finally:
-        first.close()
-        second.close()
