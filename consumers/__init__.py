@@ -8,4 +8,7 @@
   lag.py          how far the Kafka-fed side is behind, for /readyz, /metrics and the watchdog
   checkpoints.py  the transparency log's signed checkpoints, published on Kafka
   settings.py     what the relay and the consumers need of the settings
+  kafka_close.py  kafka-python's clients close their connections on their own IO thread
 """
+
+from consumers import kafka_close  # noqa: F401  (patches the library before any client is made)
