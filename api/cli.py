@@ -25,6 +25,7 @@ from api.audit_cli import audit
 from api.backup_cli import add_commands as add_backup_commands
 from api.witness_cli import witness
 from domain.money import yuan
+from gridgov.supervised import orphaned, stop_when_orphaned
 from projections.registry import PROJECTIONS
 
 NAMES = ", ".join(PROJECTIONS)  # listed in --help, so nobody has to guess them
@@ -35,6 +36,8 @@ app = typer.Typer(help="Event-sourced grid governance: riders as mobile sentinel
 out = Console(soft_wrap=True)
 err = Console(stderr=True)
 WAIT_FOR_KAFKA = "seconds to keep trying at start while the broker does not answer (it may be restarting)"
+SUPERVISOR_PID = ("the process that started this one (its parent): stop, as at SIGTERM, once it is gone, "
+                  "however it ended (`gridgov simulate` gives it to its workers)")
 
 
 @app.command()
@@ -219,11 +222,14 @@ def _log_to_stderr() -> None:
     logging.getLogger("kafka").setLevel(logging.WARNING)  # its INFO is every connection's life story
 
 
-def _stop_on_signals() -> threading.Event:
-    """SIGTERM and SIGINT finish the current batch, then stop cleanly."""
+def _stop_on_signals(supervisor: int | None = None) -> threading.Event:
+    """SIGTERM and SIGINT finish the current batch, then stop cleanly; so does the end
+    of the `supervisor` that started this process, however it ended."""
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
+    if supervisor:
+        stop_when_orphaned(stop, supervisor, lambda: err.print(f"the supervisor (pid {supervisor}) is gone: stopping"))
     return stop
 
 
@@ -276,8 +282,18 @@ def simulate(riders: int = typer.Option(75_000, min=6, help="riders in the city'
                                                 total=total, stats="")
             progress.update(bars[phase], completed=done, total=total,  # type: ignore[arg-type]
                             stats="  ".join(f"{k} {v}" for k, v in stats.items()))
-        report = run(_settings(), riders, when, seed, chaos, Path(logs) / time.strftime("%Y%m%d-%H%M%S"), show,
-                     kills=kills, speed=speed, keep_topics=keep_topics, instances_of=per_model)
+        folder = Path(logs) / time.strftime("%Y%m%d-%H%M%S")
+        # SIGTERM (a CI job's timeout, `kill`) ends the run as Ctrl-C does: through the `finally`
+        # that stops the workers, not at once with them left running.
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
+        try:
+            report = run(_settings(), riders, when, seed, chaos, folder, show,
+                         kills=kills, speed=speed, keep_topics=keep_topics, instances_of=per_model)
+        except KeyboardInterrupt:
+            progress.stop()
+            err.print(f"[red]simulate: interrupted; its workers are stopped. The run's stores and topics are left "
+                      f"as they were: {folder / 'stores.txt'} names them[/]")
+            raise typer.Exit(130) from None
     table = Table(title=f"gridgov simulate: {riders:,} riders, {day}" + (", with chaos" if chaos else ""))
     table.add_column("measure")
     table.add_column("value", justify="right")
@@ -293,7 +309,8 @@ def _quiet_kafka_logs() -> None:
 
 @app.command()
 def relay(once: bool = typer.Option(False, help="publish what is there, then exit"),
-          wait_for_kafka: float = typer.Option(60, min=0, help=WAIT_FOR_KAFKA)) -> None:
+          wait_for_kafka: float = typer.Option(60, min=0, help=WAIT_FOR_KAFKA),
+          supervisor_pid: int = typer.Option(None, help=SUPERVISOR_PID)) -> None:
     """Publish the event store's log to Kafka from the durably tracked position."""
     from gridgov import bootstrap
 
@@ -301,13 +318,14 @@ def relay(once: bool = typer.Option(False, help="publish what is there, then exi
     _log_to_stderr()
     settings = _settings()
     application = bootstrap.application(settings)
-    worker = _once_kafka_answers("relay", kafka, lambda: bootstrap.relay(settings, application), wait_for_kafka)
+    worker = _once_kafka_answers("relay", kafka, lambda: bootstrap.relay(settings, application), wait_for_kafka,
+                                 supervisor_pid)
     if once:
         while worker.publish_once():
             pass
     else:
         err.print(f"relay: from position {worker.position():,} to {kafka.bootstrap} (lag {worker.lag():,})")
-        worker.run(_stop_on_signals())
+        worker.run(_stop_on_signals(supervisor_pid))
     err.print(f"relay: stopped at position {worker.position():,}, lag {worker.lag():,}, "
               f"published {worker.stats.published:,}, dead letters {worker.stats.dead}")
     worker.close()
@@ -318,7 +336,8 @@ def relay(once: bool = typer.Option(False, help="publish what is there, then exi
 def consume(name: str = typer.Argument(..., help=f"the projection this consumer group maintains: one of {NAMES}"),
             reset_to: str = typer.Option(None, help="earliest, latest, or an ISO-8601 time: move the stored "
                                                     "offsets there first"),
-            wait_for_kafka: float = typer.Option(60, min=0, help=WAIT_FOR_KAFKA)) -> None:
+            wait_for_kafka: float = typer.Option(60, min=0, help=WAIT_FOR_KAFKA),
+            supervisor_pid: int = typer.Option(None, help=SUPERVISOR_PID)) -> None:
     """Run one projection's consumer group until SIGTERM/SIGINT."""
     from gridgov import bootstrap
     from projections.registry import named
@@ -332,7 +351,7 @@ def consume(name: str = typer.Argument(..., help=f"the projection this consumer 
     settings = _settings()
     store = bootstrap.read_store(settings)
     runner = _once_kafka_answers(f"consume {name}", kafka, lambda: bootstrap.consumer_runner(settings, store, name),
-                                 wait_for_kafka)
+                                 wait_for_kafka, supervisor_pid)
     if reset_to:
         try:
             runner.reset(reset_to)
@@ -340,7 +359,7 @@ def consume(name: str = typer.Argument(..., help=f"the projection this consumer 
             err.print(f"[red]--reset-to takes earliest, latest or an ISO-8601 time, not {reset_to!r}[/]")
             raise typer.Exit(2) from None
     err.print(f"consume {name}: group {runner.group}, topics {', '.join(runner.topics)}")
-    runner.run(_stop_on_signals())
+    runner.run(_stop_on_signals(supervisor_pid))
     err.print(f"consume {name}: stopped; applied {runner.stats.applied:,}, duplicates dropped "
               f"{runner.stats.duplicates:,}, dead letters {runner.stats.dead_letters:,}")
     runner.close()
@@ -554,7 +573,8 @@ def main() -> None:
         sys.exit(1)
 
 
-def _once_kafka_answers(who: str, settings, make, wait_s: float = 60):  # type: ignore[no-untyped-def]
+def _once_kafka_answers(who: str, settings, make, wait_s: float = 60,  # type: ignore[no-untyped-def]
+                        supervisor: int | None = None):
     """`make()`, tried again for up to `wait_s` while the broker does not answer: a
     worker (re)started while the broker restarts should wait for it, not exit."""
     deadline = time.monotonic() + wait_s
@@ -562,7 +582,7 @@ def _once_kafka_answers(who: str, settings, make, wait_s: float = 60):  # type: 
         try:
             return make()
         except Exception as e:
-            if not _kafka_unreachable(e) or time.monotonic() > deadline:
+            if not _kafka_unreachable(e) or time.monotonic() > deadline or orphaned(supervisor):
                 raise
             err.print(f"{who}: Kafka at {settings.bootstrap} does not answer ({type(e).__name__}); trying again "
                       f"for up to {wait_s:.0f} s")

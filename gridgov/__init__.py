@@ -9,4 +9,5 @@
   first_run.py  what `gridgov serve --demo` adds for someone trying the engine: the day, someone for each role
   city_day.py   the demo's story at the size of the city
   simulate.py   `gridgov simulate`: a day of the city through the real pipeline, measured
+  supervised.py workers that end with the supervisor that started them
 """

@@ -126,7 +126,7 @@ class Workers:
         self.procs: dict[str, subprocess.Popen] = {}  # type: ignore[type-arg]
         # Under a supervisor a worker waits out a broker restart, however long a loaded machine makes it
         # (by hand, `--wait-for-kafka` gives up after a minute and says so).
-        wait = ["--wait-for-kafka", "600"]
+        wait = ["--wait-for-kafka", "600", "--supervisor-pid", str(os.getpid())]  # they end with this process
         self.args = {"relay": ["relay", *wait]}
         for name in CONSUMED:  # a second instance of a read model is `NAME.2`, in the same group
             for n in range(1, (instances or {}).get(name, 1) + 1):
@@ -380,6 +380,7 @@ def simulate(settings: Settings, riders: int, day: datetime, seed: int, chaos: b
     workers = Workers(child_env(settings), logs, instances_of)
     report = Report(riders=riders, run=run, stores=f"{settings.PERSISTENCE_MODULE.split('.')[-1]}: {run}, {run}_rm; "
                                           f"topics {prefix}.*{'' if keep_topics else ' (deleted at the end)'}; logs {logs}")
+    (logs / "stores.txt").write_text(report.stores + "\n")  # for whoever finds the run interrupted
     more = ", ".join(f"{name} ×{n}" for name, n in sorted((instances_of or {}).items()) if n > 1)
     report.consumers = f"{settings.KAFKA_PARTITIONS} a topic; {more or 'one instance a read model'}"
     stats: dict[str, str] = {}
