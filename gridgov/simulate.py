@@ -75,6 +75,7 @@ class Report:
     peak_events_s: int = 0
     lag_ms: list[float] = field(default_factory=list)  # the day's commands
     lag_ms_joining: list[float] = field(default_factory=list)  # the riders joining, before the day
+    lag_ms_by_model: dict[str, list[float]] = field(default_factory=dict)  # the day's, each read model's share
     peak_rss_mib: dict[str, float] = field(default_factory=dict)
     kills: int = 0
     broker_restarts: int = 0
@@ -106,6 +107,9 @@ class Report:
             ("projection lag in the day p50 / p99 / max", f"{self.lag(0.5):,.0f} / {self.lag(0.99):,.0f} / "
                                                           f"{max(self.lag_ms, default=float('nan')):,.0f} ms "
                                                           f"({len(self.lag_ms):,} samples)"),
+            ("the day's lag p99 by read model", ", ".join(
+                f"{name} {self.lag(0.99, samples):,.0f}" for name, samples in sorted(
+                    self.lag_ms_by_model.items(), key=lambda item: -self.lag(0.99, item[1])) if samples) + " ms"),
             ("projection lag as riders join p50 / max", f"{self.lag(0.5, self.lag_ms_joining):,.0f} / "
                                                         f"{max(self.lag_ms_joining, default=float('nan')):,.0f} ms"),
             ("peak RSS, MiB", ", ".join(f"{k} {v:,.0f}" for k, v in sorted(self.peak_rss_mib.items()))),
@@ -188,17 +192,27 @@ def peak_rss_mib(pid: int) -> float:
     return 0.0
 
 
+@dataclass
+class Sample:
+    """One command's wait: the events each read model must have, and when each had them."""
+    written: float  # monotonic
+    waits: dict[str, list[tuple[str, int]]]  # read model → its (stream, version) of the command
+    done: dict[str, float] = field(default_factory=dict)  # read model → monotonic time it had them all
+
+
 class LagSampler:
     """Every `every_s`, the latest command written: the time until all its events are
-    in every read model that handles them is one sample of the projection lag."""
+    in every read model that handles them is one sample of the projection lag; the
+    time until each read model has its share, a sample of that read model's."""
 
     def __init__(self, app: GridGovernance, store: ReadStore, latest: Callable[[], tuple[float, int] | None],
                  every_s: float = 0.25) -> None:
         self.app, self.store, self.latest, self.every_s = app, store, latest, every_s
-        self.models = [cls() for name, cls in PROJECTIONS.items() if name in CONSUMED]
+        self.models = {name: cls() for name, cls in PROJECTIONS.items() if name in CONSUMED}
         self.samples: list[float] = []
         self.written: list[float] = []  # when each sample's command was written (monotonic)
-        self.pending: list[tuple[float, list[tuple[object, list[tuple[str, int]]]]]] = []
+        self.by_model: dict[str, list[tuple[float, float]]] = {name: [] for name in self.models}  # (written, ms)
+        self.pending: list[Sample] = []
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._run, name="lag-sampler", daemon=True)
 
@@ -209,28 +223,35 @@ class LagSampler:
             latest = self.latest()
             if now >= next_take and latest is not None and latest != taken:
                 taken, next_take = latest, now + self.every_s
-                self.pending.append((latest[0], self._waits_of(latest[1])))
+                self.pending.append(Sample(latest[0], self._waits_of(latest[1])))
             self._settle()
             self.stop.wait(0.02)
 
-    def _waits_of(self, position: int) -> list[tuple[object, list[tuple[str, int]]]]:
+    def _waits_of(self, position: int) -> dict[str, list[tuple[str, int]]]:
         rows = self.app.transaction_at(position)
         events = [(stream, version, type_of_topic(topic)) for _, stream, version, topic, _ in rows]
-        return [(model, [(s, v) for s, v, kind in events if kind in model.types]) for model in self.models
-                if any(kind in model.types for _, _, kind in events)]
+        waits = {name: [(s, v) for s, v, kind in events if kind in model.types]
+                 for name, model in self.models.items()}
+        return {name: events for name, events in waits.items() if events}
 
     def _settle(self) -> None:
-        """Oldest first, stopping at the first not yet in: a read model applies each
-        partition in order, so the rest are (nearly always) not in either, and looking
-        costs the read models a query each. A later sample that got in first is timed
-        when the one before it is: an upper bound, never an understatement."""
-        while self.pending:
-            written, waits = self.pending[0]
-            if not all(tracking.applied(self.store, model, events) for model, events in waits):
-                return
-            self.samples.append((time.monotonic() - written) * 1000)
-            self.written.append(written)
-            self.pending.pop(0)
+        """Each read model's samples oldest first, stopping at the first it has not yet
+        got: a read model applies each partition in order, so the later ones are (nearly
+        always) not in either, and looking costs it a query each. A later sample that got
+        in first is timed when the one before it is: an upper bound, never an understatement."""
+        for name, model in self.models.items():
+            for sample in self.pending:
+                if name not in sample.waits or name in sample.done:
+                    continue
+                if not tracking.applied(self.store, model, sample.waits[name]):
+                    break
+                sample.done[name] = time.monotonic()
+        while self.pending and len(self.pending[0].done) == len(self.pending[0].waits):
+            sample = self.pending.pop(0)
+            for name, at in sample.done.items():
+                self.by_model[name].append((sample.written, (at - sample.written) * 1000))
+            self.samples.append((max(sample.done.values(), default=time.monotonic()) - sample.written) * 1000)
+            self.written.append(sample.written)
 
     def __enter__(self) -> LagSampler:
         self.thread.start()
@@ -424,6 +445,8 @@ def simulate(settings: Settings, riders: int, day: datetime, seed: int, chaos: b
         day = [when >= day_started[0] for when in sampler.written]
         report.lag_ms = [lag for lag, in_day in zip(sampler.samples, day) if in_day]
         report.lag_ms_joining = [lag for lag, in_day in zip(sampler.samples, day) if not in_day]
+        report.lag_ms_by_model = {name: [lag for written, lag in samples if written >= day_started[0]]
+                                  for name, samples in sampler.by_model.items()}
     finally:
         stop_meter.set()
         metering.join(timeout=30)

@@ -46,6 +46,8 @@ def test_a_short_day_with_kills_and_a_broker_restart_ends_exact(tmp_path: Path, 
         assert report.mismatches == [], "every read model equals a fresh fold; totals agree to the fen"
         assert report.crashes == [], "no worker died but those killed on purpose"
         assert report.totals[0] > 0 and report.lag_ms, "money moved, and the lag was measured"
+        slowest = max(lag for samples in report.lag_ms_by_model.values() for lag in samples)
+        assert report.lag_ms_by_model["board"] and slowest <= max(report.lag_ms), "a command waits for its slowest"
     finally:
         with psycopg.connect(settings.postgres_conninfo(), autocommit=True) as conn:
             for schema in (report.run, f"{report.run}_rm"):
