@@ -10,5 +10,3 @@
   settings.py     what the relay and the consumers need of the settings
   kafka_close.py  kafka-python's clients close their connections on their own IO thread
 """
-
-from consumers import kafka_close  # noqa: F401  (patches the library before any client is made)

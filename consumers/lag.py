@@ -18,6 +18,7 @@ from typing import Collection
 
 from kafka import KafkaConsumer, TopicPartition
 
+from consumers import kafka_close  # noqa: F401  (closes on the IO thread: see the module)
 from consumers.relay import TRACKING_NAME as RELAY_TRACKING
 from consumers.settings import KafkaSettings
 from consumers.topics import projection_topics, source_of

@@ -25,6 +25,7 @@ from datetime import datetime
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.consumer.subscription_state import ConsumerRebalanceListener
 
+from consumers import kafka_close  # noqa: F401  (closes on the IO thread: see the module)
 from consumers.envelope import PoisonMessage, from_message
 from consumers.lag import KafkaLag
 from consumers.settings import KafkaSettings

@@ -22,6 +22,7 @@ import time
 from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient
 from kafka.errors import KafkaTimeoutError, TopicAlreadyExistsError
 
+from consumers import kafka_close  # noqa: F401  (closes on the IO thread: see the module)
 from consumers.envelope import aggregate_of, topic_for
 from consumers.settings import KafkaSettings
 from domain.events import EVENT_TYPES
