@@ -18,29 +18,10 @@ import pytest
 from consumers.settings import KafkaSettings
 from consumers.topics import delete_topics
 from tests.fixtures.kafka import require_kafka
+from tests.fixtures.processes import children_of, running
 
 ROOT = Path(__file__).resolve().parents[2]
 DEADLINE_S = 240  # a loaded machine: workers busy starting, the broker slow to answer
-
-
-def children_of(pid: int) -> set[int]:
-    found = set()
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid and fields[0] != "Z":
-            found.add(int(stat.parent.name))
-    return found
-
-
-def alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
 
 
 def wait_for(what: str, done: Callable[[], object], deadline_s: float = DEADLINE_S) -> object:
@@ -81,7 +62,7 @@ def test_sigterm_ends_the_run_and_its_workers(tmp_path: Path, kafka: KafkaSettin
     _, err = sim.communicate(timeout=DEADLINE_S)
     assert sim.returncode == 130, err
     assert "interrupted; its workers are stopped" in err and "stores.txt" in err
-    assert [pid for pid in workers if alive(pid)] == []
+    assert [pid for pid in workers if running(pid)] == []
     assert "sim_" in next(tmp_path.glob("*/stores.txt")).read_text()
 
 
@@ -90,10 +71,10 @@ def test_workers_of_a_killed_run_stop_by_themselves(tmp_path: Path, kafka: Kafka
     sim.kill()
     sim.communicate()
     try:
-        wait_for("every worker stopped", lambda: not any(alive(pid) for pid in workers))
+        wait_for("every worker stopped", lambda: not any(running(pid) for pid in workers))
     finally:
         for pid in workers:
-            if alive(pid):
+            if running(pid):
                 os.kill(pid, signal.SIGKILL)
     logs = "\n".join(log.read_text() for log in tmp_path.glob("*/*.log"))
     assert f"the supervisor (pid {sim.pid}) is gone: stopping" in logs
